@@ -1,0 +1,253 @@
+"""The one catalogue of sluice's AWS resources.
+
+Both deployments read this: the CDK app (``infra/``) turns it into CloudFormation,
+and ``sluice local`` creates the same resources in the embedded AWS. Keeping the
+list here, as plain data, is what stops the two from drifting apart.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from pathlib import Path
+
+from pydantic import BaseModel, ConfigDict, Field
+
+PROJECT_ROOT = Path(__file__).resolve().parents[4]
+"""The repository root (layers/sluice/python/sluice/catalog.py is four levels down)."""
+
+
+class Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+
+class Access(StrEnum):
+    READ = "read"
+    WRITE = "write"
+    READ_WRITE = "read_write"
+
+
+class Ref(Frozen):
+    """A reference from one resource to another, resolved differently per deployment."""
+
+    kind: str  # "table" | "bucket" | "state_machine" | "user_pool" | "user_pool_client" | "value"
+    name: str
+
+
+def table(name: str) -> Ref:
+    return Ref(kind="table", name=name)
+
+
+def bucket(name: str) -> Ref:
+    return Ref(kind="bucket", name=name)
+
+
+def state_machine(name: str) -> Ref:
+    return Ref(kind="state_machine", name=name)
+
+
+def user_pool() -> Ref:
+    return Ref(kind="user_pool", name="users")
+
+
+def user_pool_client() -> Ref:
+    return Ref(kind="user_pool_client", name="users")
+
+
+def value(text: str) -> Ref:
+    return Ref(kind="value", name=text)
+
+
+class Grant(Frozen):
+    """What a function may do to one resource; CDK turns it into least-privilege IAM."""
+
+    target: Ref
+    access: Access = Access.READ
+
+
+class FunctionSpec(Frozen):
+    name: str
+    code_dir: str  # relative to the project root
+    handler: str  # "module.function" inside code_dir
+    memory_mb: int = 1024
+    timeout_s: int = 60
+    environment: dict[str, Ref] = Field(default_factory=dict)
+    grants: tuple[Grant, ...] = ()
+    public_api: bool = False  # fronted by API Gateway
+
+    @property
+    def module_path(self) -> Path:
+        module, _ = self.handler.rsplit(".", 1)
+        return PROJECT_ROOT / self.code_dir / f"{module.replace('.', '/')}.py"
+
+    @property
+    def function_attr(self) -> str:
+        return self.handler.rsplit(".", 1)[1]
+
+
+class TableSpec(Frozen):
+    name: str
+    partition_key: str = "pk"
+    sort_key: str = "sk"
+
+
+class BucketSpec(Frozen):
+    name: str
+
+
+class StateMachineSpec(Frozen):
+    name: str
+    definition: str  # ASL JSON file relative to the project root
+    # ${Key} in the ASL file -> the ARN of the named function
+    functions: dict[str, str]
+
+    @property
+    def definition_path(self) -> Path:
+        return PROJECT_ROOT / self.definition
+
+
+class NotificationSpec(Frozen):
+    """An S3 ObjectCreated notification that invokes a function."""
+
+    bucket: str
+    prefix: str
+    function: str
+
+
+class UserPoolSpec(Frozen):
+    name: str = "users"
+    client_name: str = "sluice-api"
+    access_token_minutes: int = 60
+    refresh_token_days: int = 30
+
+
+class Catalog(Frozen):
+    functions: tuple[FunctionSpec, ...]
+    tables: tuple[TableSpec, ...]
+    buckets: tuple[BucketSpec, ...]
+    state_machines: tuple[StateMachineSpec, ...]
+    notifications: tuple[NotificationSpec, ...]
+    user_pool: UserPoolSpec
+
+    def function(self, name: str) -> FunctionSpec:
+        """The function called ``name``; KeyError if the catalogue has none."""
+        for spec in self.functions:
+            if spec.name == name:
+                return spec
+        raise KeyError(name)
+
+
+RECORDS = "records"
+UPLOADS = "uploads"
+DATA = "data"
+INGEST = "ingest_dataset"
+
+_COMMON_ENV: dict[str, Ref] = {
+    "SLUICE_TABLE": table(RECORDS),
+    "SLUICE_UPLOAD_BUCKET": bucket(UPLOADS),
+    "SLUICE_DATA_BUCKET": bucket(DATA),
+    "POWERTOOLS_SERVICE_NAME": value("sluice"),
+}
+
+CATALOG = Catalog(
+    functions=(
+        FunctionSpec(
+            name="api",
+            code_dir="functions/api",
+            handler="handler.handler",
+            memory_mb=1024,
+            timeout_s=29,
+            public_api=True,
+            environment={
+                **_COMMON_ENV,
+                "SLUICE_USER_POOL_ID": user_pool(),
+                "SLUICE_USER_POOL_CLIENT_ID": user_pool_client(),
+            },
+            grants=(
+                Grant(target=table(RECORDS), access=Access.READ_WRITE),
+                Grant(target=bucket(UPLOADS), access=Access.READ_WRITE),
+                Grant(target=bucket(DATA), access=Access.READ_WRITE),
+                Grant(target=user_pool(), access=Access.READ),
+            ),
+        ),
+        FunctionSpec(
+            name="on_upload",
+            code_dir="functions/on_upload",
+            handler="handler.handler",
+            memory_mb=256,
+            timeout_s=30,
+            environment={**_COMMON_ENV, "SLUICE_INGEST_STATE_MACHINE_ARN": state_machine(INGEST)},
+            grants=(
+                Grant(target=table(RECORDS), access=Access.READ_WRITE),
+                Grant(target=bucket(UPLOADS), access=Access.READ_WRITE),
+                Grant(target=state_machine(INGEST), access=Access.WRITE),
+            ),
+        ),
+        FunctionSpec(
+            name="ingest_plan",
+            code_dir="functions/ingest",
+            handler="plan.handler",
+            memory_mb=512,
+            timeout_s=60,
+            environment=_COMMON_ENV,
+            grants=(
+                Grant(target=table(RECORDS), access=Access.READ_WRITE),
+                Grant(target=bucket(UPLOADS), access=Access.READ),
+            ),
+        ),
+        FunctionSpec(
+            name="ingest_scan_chunk",
+            code_dir="functions/ingest",
+            handler="scan_chunk.handler",
+            memory_mb=2048,
+            timeout_s=300,
+            environment=_COMMON_ENV,
+            grants=(
+                Grant(target=table(RECORDS), access=Access.READ_WRITE),
+                Grant(target=bucket(UPLOADS), access=Access.READ),
+            ),
+        ),
+        FunctionSpec(
+            name="ingest_hash",
+            code_dir="functions/ingest",
+            handler="hash_object.handler",
+            memory_mb=1024,
+            timeout_s=900,
+            environment=_COMMON_ENV,
+            grants=(Grant(target=bucket(UPLOADS), access=Access.READ),),
+        ),
+        FunctionSpec(
+            name="ingest_reconcile",
+            code_dir="functions/ingest",
+            handler="reconcile.handler",
+            memory_mb=256,
+            timeout_s=30,
+            environment=_COMMON_ENV,
+        ),
+        FunctionSpec(
+            name="ingest_finish",
+            code_dir="functions/ingest",
+            handler="finish.handler",
+            memory_mb=256,
+            timeout_s=30,
+            environment=_COMMON_ENV,
+            grants=(Grant(target=table(RECORDS), access=Access.READ_WRITE),),
+        ),
+    ),
+    tables=(TableSpec(name=RECORDS),),
+    buckets=(BucketSpec(name=UPLOADS), BucketSpec(name=DATA)),
+    state_machines=(
+        StateMachineSpec(
+            name=INGEST,
+            definition="statemachines/ingest_dataset.asl.json",
+            functions={
+                "PlanFunctionArn": "ingest_plan",
+                "ScanChunkFunctionArn": "ingest_scan_chunk",
+                "HashFunctionArn": "ingest_hash",
+                "ReconcileFunctionArn": "ingest_reconcile",
+                "FinishFunctionArn": "ingest_finish",
+            },
+        ),
+    ),
+    notifications=(NotificationSpec(bucket=UPLOADS, prefix="uploads/", function="on_upload"),),
+    user_pool=UserPoolSpec(),
+)
