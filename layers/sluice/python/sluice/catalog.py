@@ -118,6 +118,21 @@ class UserPoolSpec(Frozen):
     client_name: str = "sluice-api"
     access_token_minutes: int = 60
     refresh_token_days: int = 30
+    password_min_length: int = 8
+    password_requires_uppercase: bool = False
+    password_requires_lowercase: bool = True
+    password_requires_digits: bool = True
+    password_requires_symbols: bool = False
+
+    def password_policy(self) -> dict[str, int | bool]:
+        """The policy in Cognito's PasswordPolicy shape."""
+        return {
+            "MinimumLength": self.password_min_length,
+            "RequireUppercase": self.password_requires_uppercase,
+            "RequireLowercase": self.password_requires_lowercase,
+            "RequireNumbers": self.password_requires_digits,
+            "RequireSymbols": self.password_requires_symbols,
+        }
 
 
 class Catalog(Frozen):

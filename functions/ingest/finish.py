@@ -1,0 +1,15 @@
+"""Ingest step: record the dataset as ready, or as failed with the reason."""
+
+from typing import Any
+
+from sluice.config import settings
+from sluice.datasets.repository import DatasetRepository
+from sluice.pipelines import ingest
+from sluice.pipelines.ingest_models import FailInput, FinishInput
+
+
+def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    repo = DatasetRepository(settings().table)
+    if "error" in event:
+        return ingest.fail(repo, FailInput.model_validate(event))
+    return ingest.finish(repo, FinishInput.model_validate(event))

@@ -1,0 +1,72 @@
+"""The api Lambda's resolver: routers, the error shape, OpenAPI and Swagger UI."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_lambda_powertools import Logger
+from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response, content_types
+from aws_lambda_powertools.event_handler.exceptions import NotFoundError
+from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
+from aws_lambda_powertools.event_handler.openapi.models import HTTPBearer
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from sluice.api import auth, datasets
+from sluice.api.errors import describe_validation_errors, error_response
+from sluice.errors import SluiceError
+
+logger = Logger(service="sluice")
+
+TITLE = "sluice"
+VERSION = "0.1.0"
+SECURITY = {"bearerAuth": HTTPBearer(bearerFormat="JWT")}
+
+app = APIGatewayRestResolver(enable_validation=True)
+app.include_router(auth.router)
+app.include_router(datasets.router)
+app.enable_swagger(
+    path="/docs",
+    title=TITLE,
+    version=VERSION,
+    description="CSV datasets on S3: typed, sliced, analysed. Sign in at POST /auth/token.",
+    security_schemes=SECURITY,
+    security=[{"bearerAuth": []}],
+)
+
+
+@app.get("/openapi.json", include_in_schema=False)
+def openapi_json() -> Response[str]:
+    """The OpenAPI 3 document, generated from the routes."""
+    body = app.get_openapi_json_schema(
+        title=TITLE, version=VERSION, security_schemes=SECURITY, security=[{"bearerAuth": []}]
+    )
+    return Response(status_code=200, content_type=content_types.APPLICATION_JSON, body=body)
+
+
+@app.exception_handler(SluiceError)
+def _sluice_error(exc: SluiceError) -> Response[Any]:
+    return error_response(exc.status, exc.code, exc.message, exc.details)
+
+
+@app.exception_handler(RequestValidationError)
+def _invalid_request(exc: RequestValidationError) -> Response[Any]:
+    message, details = describe_validation_errors(list(exc.errors()))
+    return error_response(422, "validation_error", message, details)
+
+
+@app.not_found
+def _no_route(exc: NotFoundError) -> Response[Any]:
+    path = app.current_event.path
+    return error_response(404, "not_found", f"no route {app.current_event.http_method} {path}")
+
+
+@app.exception_handler(Exception)
+def _unexpected(exc: Exception) -> Response[Any]:
+    logger.exception("unhandled error")
+    return error_response(500, "internal_error", "an internal error occurred; it has been logged")
+
+
+@logger.inject_lambda_context(clear_state=True)
+def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    """The api Lambda's entry point."""
+    return app.resolve(event, context)

@@ -1,0 +1,77 @@
+"""/datasets: create with a presigned upload, list, get, update, delete, re-upload."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from aws_lambda_powertools.event_handler import Response, content_types
+from aws_lambda_powertools.event_handler.openapi.params import Body, Path, Query
+from aws_lambda_powertools.event_handler.router import APIGatewayRouter
+
+from sluice.api.errors import ERROR_RESPONSES
+from sluice.api.identity import current_owner
+from sluice.config import settings
+from sluice.datasets import service
+from sluice.datasets.models import (
+    Dataset,
+    DatasetCreate,
+    DatasetCreated,
+    DatasetPage,
+    DatasetUpdate,
+    UploadTicket,
+)
+from sluice.datasets.repository import DatasetRepository
+
+router = APIGatewayRouter()
+
+DatasetId = Annotated[str, Path(pattern=r"^[0-9a-f]{32}$", description="The dataset's id.")]
+
+
+def _repo() -> DatasetRepository:
+    return DatasetRepository(settings().table)
+
+
+@router.post("/datasets", summary="Create a dataset", responses={201: {"description": "Created"}, **ERROR_RESPONSES})
+def create_dataset(body: Annotated[DatasetCreate, Body()]) -> Response[DatasetCreated]:
+    """Record a dataset and answer a presigned POST to upload its CSV; ingestion starts when it lands."""
+    created = service.create_dataset(settings(), _repo(), current_owner(router), body)
+    return Response(
+        status_code=201,
+        content_type=content_types.APPLICATION_JSON,
+        body=created,
+    )
+
+
+@router.get("/datasets", summary="List datasets", responses=ERROR_RESPONSES)
+def list_datasets(
+    limit: Annotated[int, Query(ge=1, le=100)] = 50,
+    next_token: Annotated[str | None, Query()] = None,
+) -> DatasetPage:
+    """The caller's datasets, a page at a time."""
+    items, token = _repo().list(current_owner(router), limit, next_token)
+    return DatasetPage(items=items, next_token=token)
+
+
+@router.get("/datasets/<dataset_id>", summary="Get a dataset", responses=ERROR_RESPONSES)
+def get_dataset(dataset_id: DatasetId) -> Dataset:
+    """One dataset with its status, progress and, once ready, row count and columns."""
+    return _repo().get(current_owner(router), dataset_id)
+
+
+@router.patch("/datasets/<dataset_id>", summary="Update a dataset", responses=ERROR_RESPONSES)
+def update_dataset(dataset_id: DatasetId, body: Annotated[DatasetUpdate, Body()]) -> Dataset:
+    """Rename, move to another folder, or describe a dataset."""
+    return service.update_dataset(_repo(), current_owner(router), dataset_id, body)
+
+
+@router.delete("/datasets/<dataset_id>", summary="Delete a dataset", responses={204: {"description": "Deleted"}, **ERROR_RESPONSES})
+def delete_dataset(dataset_id: DatasetId) -> Response[None]:
+    """Delete a dataset and every object it owns."""
+    service.delete_dataset(settings(), _repo(), current_owner(router), dataset_id)
+    return Response(status_code=204, content_type=content_types.APPLICATION_JSON, body="")
+
+
+@router.post("/datasets/<dataset_id>/upload", summary="Presign a new upload", responses=ERROR_RESPONSES)
+def renew_upload(dataset_id: DatasetId) -> UploadTicket:
+    """A fresh presigned POST, to replace the dataset's file or retry a failed upload."""
+    return service.renew_upload(settings(), _repo(), current_owner(router), dataset_id)

@@ -1,0 +1,51 @@
+"""The one error shape: {"error": {"code", "message", "details"}}."""
+
+from __future__ import annotations
+
+from http import HTTPStatus
+from typing import Any
+
+from aws_lambda_powertools.event_handler import Response, content_types
+from pydantic import BaseModel
+
+
+class ErrorBody(BaseModel):
+    code: str
+    message: str
+    details: Any = None
+
+
+class ErrorResponse(BaseModel):
+    error: ErrorBody
+
+
+def error_response(status: int, code: str, message: str, details: Any = None) -> Response[Any]:
+    body = ErrorResponse(error=ErrorBody(code=code, message=message, details=details))
+    return Response(
+        status_code=status,
+        content_type=content_types.APPLICATION_JSON,
+        body=body.model_dump_json(exclude_none=True),
+    )
+
+
+def describe_validation_errors(errors: list[dict[str, Any]]) -> tuple[str, list[dict[str, Any]]]:
+    """A one-line message naming the first bad field, and every problem as details."""
+    details = [
+        {
+            "field": ".".join(str(part) for part in err.get("loc", ()) if part != "body") or "body",
+            "problem": err.get("msg", "invalid"),
+        }
+        for err in errors
+    ]
+    first = details[0] if details else {"field": "body", "problem": "invalid"}
+    more = f" (and {len(details) - 1} more)" if len(details) > 1 else ""
+    return f"{first['field']}: {first['problem']}{more}", details
+
+
+ERROR_RESPONSES: dict[int | str, Any] = {
+    status: {
+        "description": HTTPStatus(status).phrase,
+        "content": {"application/json": {"model": ErrorResponse}},
+    }
+    for status in (400, 401, 404, 422)
+}

@@ -1,0 +1,48 @@
+"""boto3 clients, one per service per process.
+
+Clients are thread-safe but creating them is not, and Step Functions Map workers
+run in threads locally, so creation is guarded. The endpoint comes from boto3's own
+AWS_ENDPOINT_URL, which the local runtime points at the embedded AWS.
+"""
+
+from __future__ import annotations
+
+import threading
+from functools import cache
+from typing import Any
+
+import boto3
+from botocore.config import Config
+
+_lock = threading.Lock()
+
+
+@cache
+def _client(service: str) -> Any:
+    return boto3.session.Session().client(
+        service, config=Config(retries={"mode": "standard", "max_attempts": 5})
+    )
+
+
+def client(service: str) -> Any:
+    """The shared boto3 client for ``service``."""
+    with _lock:
+        return _client(service)
+
+
+def reset_clients() -> None:
+    """Forget cached clients (after the endpoint or credentials change)."""
+    with _lock:
+        _client.cache_clear()
+        _resource_table.cache_clear()
+
+
+@cache
+def _resource_table(name: str) -> Any:
+    return boto3.session.Session().resource("dynamodb").Table(name)
+
+
+def resource_table(name: str) -> Any:
+    """The shared DynamoDB Table resource called ``name``."""
+    with _lock:
+        return _resource_table(name)

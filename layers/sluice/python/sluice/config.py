@@ -1,0 +1,30 @@
+"""Runtime settings, read from the environment the catalogue gives each function."""
+
+from __future__ import annotations
+
+import os
+
+from pydantic import BaseModel, Field
+
+GIB = 1024**3
+MIB = 1024**2
+
+
+class Settings(BaseModel):
+    table: str = Field(alias="SLUICE_TABLE")
+    upload_bucket: str = Field(alias="SLUICE_UPLOAD_BUCKET")
+    data_bucket: str = Field(alias="SLUICE_DATA_BUCKET")
+    ingest_state_machine_arn: str = Field("", alias="SLUICE_INGEST_STATE_MACHINE_ARN")
+    user_pool_id: str = Field("", alias="SLUICE_USER_POOL_ID")
+    user_pool_client_id: str = Field("", alias="SLUICE_USER_POOL_CLIENT_ID")
+    # 5 GiB is the most one presigned POST can carry.
+    max_upload_bytes: int = Field(5 * GIB, alias="SLUICE_MAX_UPLOAD_BYTES", gt=0)
+    chunk_bytes: int = Field(64 * MIB, alias="SLUICE_CHUNK_BYTES", ge=1024)
+    upload_url_ttl_s: int = Field(3600, alias="SLUICE_UPLOAD_URL_TTL_S", gt=0)
+
+
+def settings() -> Settings:
+    """The settings of this process, read afresh so tests and the local runtime can change them."""
+    return Settings.model_validate(
+        {k: v for k, v in os.environ.items() if k.startswith("SLUICE_")}
+    )

@@ -1,0 +1,121 @@
+"""The dataset record and the shapes the API takes and gives for it."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime
+from enum import StrEnum
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+_SEGMENT = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 ._-]{0,99}$")
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def normalise_path(path: str) -> str:
+    """A folder path like ``sales/2024/eu``: segments joined by '/', no empty or dot segments."""
+    stripped = path.strip().strip("/")
+    if not stripped:
+        return ""
+    segments = stripped.split("/")
+    for segment in segments:
+        if not _SEGMENT.match(segment):
+            raise ValueError(
+                f"folder segment {segment!r} must start with a letter or digit and hold only "
+                "letters, digits, spaces, '.', '_' or '-' (at most 100 characters)"
+            )
+    if len(segments) > 32:
+        raise ValueError("a path may have at most 32 folders")
+    return "/".join(segments)
+
+
+class DatasetStatus(StrEnum):
+    AWAITING_UPLOAD = "awaiting_upload"
+    UPLOADED = "uploaded"
+    INFERRING = "inferring"
+    READY = "ready"
+    FAILED = "failed"
+
+
+class ErrorInfo(BaseModel):
+    code: str
+    message: str
+
+
+class SourceObject(BaseModel):
+    """Where the uploaded CSV lives and what landed there."""
+
+    bucket: str
+    key: str
+    bytes: int | None = None
+    etag: str | None = None
+
+
+class Dataset(BaseModel):
+    """A dataset as stored and as served."""
+
+    model_config = ConfigDict(use_enum_values=False)
+
+    id: str
+    owner: str = Field(exclude=True)
+    name: str
+    path: str
+    description: str | None = None
+    status: DatasetStatus = DatasetStatus.AWAITING_UPLOAD
+    progress: float = Field(0.0, ge=0.0, le=1.0)
+    created_at: datetime
+    updated_at: datetime
+    error: ErrorInfo | None = None
+    source: SourceObject
+    size_bytes: int | None = None
+    row_count: int | None = None
+    sha256: str | None = None
+    columns: list[str] | None = None
+    chunk_count: int | None = None
+    chunks_done: int = Field(0, exclude=True)
+    ingest_run: str | None = Field(None, description="The Step Functions execution ingesting it.")
+
+
+class DatasetCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(min_length=1, max_length=200)
+    path: str = Field("", max_length=1000, description="Folder, e.g. 'sales/2024/eu'.")
+    description: str | None = Field(None, max_length=4000)
+
+    _path = field_validator("path")(normalise_path)
+
+
+class DatasetUpdate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: str | None = Field(None, min_length=1, max_length=200)
+    path: str | None = Field(None, max_length=1000)
+    description: str | None = Field(None, max_length=4000)
+
+    @field_validator("path")
+    @classmethod
+    def _path(cls, value: str | None) -> str | None:
+        return None if value is None else normalise_path(value)
+
+
+class UploadTicket(BaseModel):
+    """A presigned S3 POST: send ``fields`` plus the file as multipart/form-data to ``url``."""
+
+    url: str
+    fields: dict[str, str]
+    max_bytes: int
+    expires_in: int
+
+
+class DatasetCreated(BaseModel):
+    dataset: Dataset
+    upload: UploadTicket
+
+
+class DatasetPage(BaseModel):
+    items: list[Dataset]
+    next_token: str | None = None

@@ -1,0 +1,85 @@
+"""Datasets in the records table."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sluice.datasets.models import Dataset, DatasetStatus, utcnow
+from sluice.errors import NotFound
+from sluice.store.records import RecordTable
+
+PREFIX = "DATASET#"
+
+# Share of the progress bar the chunk scans cover; planning and finishing take the rest.
+_PLAN_SHARE, _SCAN_SHARE = 0.05, 0.9
+
+
+def _sk(dataset_id: str) -> str:
+    return f"{PREFIX}{dataset_id}"
+
+
+def _load(data: dict[str, Any]) -> Dataset:
+    dataset = Dataset.model_validate(data)
+    if dataset.status is DatasetStatus.INFERRING and dataset.chunk_count:
+        done = min(dataset.chunks_done, dataset.chunk_count) / dataset.chunk_count
+        dataset.progress = round(_PLAN_SHARE + _SCAN_SHARE * done, 4)
+    return dataset
+
+
+class DatasetRepository:
+    """Datasets, always addressed through their owner."""
+
+    def __init__(self, table_name: str) -> None:
+        self._records = RecordTable(table_name)
+
+    def create(self, dataset: Dataset) -> None:
+        data = dataset.model_dump(mode="json")
+        data["owner"] = dataset.owner
+        self._records.put(dataset.owner, _sk(dataset.id), data, must_be_new=True)
+
+    def get(self, owner: str, dataset_id: str) -> Dataset:
+        """The owner's dataset; NotFound for an unknown id or another owner's."""
+        data = self._records.get(owner, _sk(dataset_id))
+        if data is None:
+            raise NotFound(f"dataset {dataset_id} not found")
+        return _load(data)
+
+    def find(self, owner: str, dataset_id: str) -> Dataset | None:
+        data = self._records.get(owner, _sk(dataset_id))
+        return None if data is None else _load(data)
+
+    def list(self, owner: str, limit: int, next_token: str | None) -> tuple[list[Dataset], str | None]:
+        items, token = self._records.query(owner, PREFIX, limit, next_token)
+        return [_load(i) for i in items], token
+
+    def update(
+        self,
+        owner: str,
+        dataset_id: str,
+        changes: dict[str, Any],
+        *,
+        remove: tuple[str, ...] = (),
+        only_if_run: str | None = None,
+        unless_run: str | None = None,
+        add_chunks_done: int = 0,
+    ) -> Dataset | None:
+        """Apply ``changes``; None when the dataset is gone or the run condition fails.
+
+        ``only_if_run`` lets a pipeline step write only while its execution is still the
+        dataset's current ingest, so a superseded run cannot overwrite a newer one.
+        """
+        changes = {**changes, "updated_at": utcnow().isoformat()}
+        data = self._records.update(
+            owner,
+            _sk(dataset_id),
+            changes,
+            remove=remove,
+            add={"chunks_done": add_chunks_done} if add_chunks_done else None,
+            only_if=("ingest_run", only_if_run) if only_if_run else None,
+            unless=("ingest_run", unless_run) if unless_run else None,
+        )
+        return None if data is None else _load(data)
+
+    def delete(self, owner: str, dataset_id: str) -> None:
+        if not self._records.delete(owner, _sk(dataset_id)):
+            raise NotFound(f"dataset {dataset_id} not found")

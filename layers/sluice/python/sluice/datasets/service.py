@@ -1,0 +1,105 @@
+"""What the API does with datasets, over the repository and S3."""
+
+from __future__ import annotations
+
+import uuid
+
+from sluice import aws
+from sluice.config import Settings
+from sluice.datasets.models import (
+    Dataset,
+    DatasetCreate,
+    DatasetCreated,
+    DatasetStatus,
+    DatasetUpdate,
+    SourceObject,
+    UploadTicket,
+    utcnow,
+)
+from sluice.datasets.repository import DatasetRepository
+from sluice.store import objects
+
+
+def upload_prefix(owner: str, dataset_id: str) -> str:
+    return f"uploads/{owner}/{dataset_id}/"
+
+
+def data_prefix(owner: str, dataset_id: str) -> str:
+    return f"datasets/{owner}/{dataset_id}/"
+
+
+def new_upload_key(owner: str, dataset_id: str) -> str:
+    # A fresh key per ticket: a new upload never overwrites the file a ready dataset was built from.
+    return f"{upload_prefix(owner, dataset_id)}{uuid.uuid4().hex[:12]}.csv"
+
+
+def upload_ticket(cfg: Settings, key: str) -> UploadTicket:
+    post = objects.presigned_post(cfg.upload_bucket, key, cfg.max_upload_bytes, cfg.upload_url_ttl_s)
+    return UploadTicket(
+        url=post["url"],
+        fields=post["fields"],
+        max_bytes=cfg.max_upload_bytes,
+        expires_in=cfg.upload_url_ttl_s,
+    )
+
+
+def create_dataset(cfg: Settings, repo: DatasetRepository, owner: str, body: DatasetCreate) -> DatasetCreated:
+    """Record a new dataset awaiting its upload, and presign that upload."""
+    dataset_id = uuid.uuid4().hex
+    now = utcnow()
+    key = new_upload_key(owner, dataset_id)
+    dataset = Dataset(
+        id=dataset_id,
+        owner=owner,
+        name=body.name,
+        path=body.path,
+        description=body.description,
+        created_at=now,
+        updated_at=now,
+        source=SourceObject(bucket=cfg.upload_bucket, key=key),
+    )
+    repo.create(dataset)
+    return DatasetCreated(dataset=dataset, upload=upload_ticket(cfg, key))
+
+
+def renew_upload(cfg: Settings, repo: DatasetRepository, owner: str, dataset_id: str) -> UploadTicket:
+    """A fresh presigned upload for an existing dataset (to replace or retry its file)."""
+    repo.get(owner, dataset_id)
+    return upload_ticket(cfg, new_upload_key(owner, dataset_id))
+
+
+def update_dataset(
+    repo: DatasetRepository, owner: str, dataset_id: str, body: DatasetUpdate
+) -> Dataset:
+    changes = body.model_dump(exclude_unset=True)
+    if "name" in changes and changes["name"] is None:
+        del changes["name"]
+    if "path" in changes and changes["path"] is None:
+        del changes["path"]
+    if not changes:
+        return repo.get(owner, dataset_id)
+    updated = repo.update(owner, dataset_id, changes)
+    if updated is None:
+        return repo.get(owner, dataset_id)  # raises NotFound
+    return updated
+
+
+def delete_dataset(cfg: Settings, repo: DatasetRepository, owner: str, dataset_id: str) -> None:
+    """Delete the record, stop its ingest if one runs, and remove its objects."""
+    dataset = repo.get(owner, dataset_id)
+    repo.delete(owner, dataset_id)
+    if dataset.status in (DatasetStatus.UPLOADED, DatasetStatus.INFERRING) and dataset.ingest_run:
+        sfn = aws.client("stepfunctions")
+        arn = execution_arn(cfg, dataset.ingest_run)
+        try:
+            sfn.stop_execution(executionArn=arn, cause="dataset deleted")
+        except sfn.exceptions.ExecutionDoesNotExist:
+            pass
+    objects.delete_prefix(cfg.upload_bucket, upload_prefix(owner, dataset_id))
+    objects.delete_prefix(cfg.data_bucket, data_prefix(owner, dataset_id))
+
+
+def execution_arn(cfg: Settings, name: str) -> str:
+    """The ARN of the ingest execution called ``name``."""
+    machine = cfg.ingest_state_machine_arn
+    return machine.replace(":stateMachine:", ":execution:") + f":{name}"

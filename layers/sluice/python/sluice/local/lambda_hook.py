@@ -1,0 +1,92 @@
+"""Run Lambda invocations in this process instead of moto's Docker containers.
+
+moto normally starts a container per invocation; we replace
+``LambdaFunction._invoke_lambda`` so that every path that reaches a function
+(Invoke, Step Functions tasks, S3 notifications) calls the handler the catalogue
+names, in-process. moto is pinned exactly because this touches its internals.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import threading
+import time
+import traceback
+import uuid
+from types import ModuleType
+from typing import Any
+
+from moto.awslambda.models import LambdaFunction
+
+from sluice.catalog import Catalog, FunctionSpec
+
+_modules: dict[str, ModuleType] = {}
+_modules_lock = threading.Lock()
+
+
+class LocalContext:
+    """The parts of the Lambda context object handlers and Powertools read."""
+
+    def __init__(self, spec: FunctionSpec, arn: str) -> None:
+        self.function_name = spec.name
+        self.function_version = "$LATEST"
+        self.invoked_function_arn = arn
+        self.memory_limit_in_mb = spec.memory_mb
+        self.aws_request_id = str(uuid.uuid4())
+        self.log_group_name = f"/aws/lambda/{spec.name}"
+        self.log_stream_name = "local"
+        self._deadline = time.monotonic() + spec.timeout_s
+
+    def get_remaining_time_in_millis(self) -> int:
+        return max(0, int((self._deadline - time.monotonic()) * 1000))
+
+
+def load_handler(spec: FunctionSpec) -> Any:
+    """The handler function of ``spec``, imported once from its code folder."""
+    with _modules_lock:
+        module = _modules.get(spec.name)
+        if module is None:
+            loader = importlib.util.spec_from_file_location(
+                f"sluice_fn_{spec.name}", spec.module_path
+            )
+            if loader is None or loader.loader is None:
+                raise ImportError(f"cannot load {spec.module_path}")
+            module = importlib.util.module_from_spec(loader)
+            loader.loader.exec_module(module)
+            _modules[spec.name] = module
+    return getattr(module, spec.function_attr)
+
+
+def invoke_in_process(catalog: Catalog, name: str, arn: str, event: Any) -> tuple[str, bool, str]:
+    """Call the catalogued function ``name``; moto's (payload, errored, logs) triple."""
+    spec = catalog.function(name)
+    if isinstance(event, str | bytes):
+        event = json.loads(event or "{}")
+    try:
+        result = load_handler(spec)(event, LocalContext(spec, arn))
+    except Exception as exc:
+        trace = traceback.format_exc()
+        error = {
+            "errorMessage": str(exc),
+            "errorType": type(exc).__name__,
+            "stackTrace": trace.splitlines()[-20:],
+        }
+        return json.dumps(error), True, trace
+    return json.dumps(result, default=str), False, ""
+
+
+def install(catalog: Catalog, function_names: dict[str, str]) -> None:
+    """Route invocations of moto functions to the catalogue's handlers.
+
+    ``function_names`` maps each deployed (moto) function name to its catalogue name.
+    """
+
+    def _invoke_lambda(self: LambdaFunction, event: Any = None) -> tuple[str, bool, str]:
+        name = function_names.get(self.function_name)
+        if name is None:
+            message = f"function {self.function_name} is not in the sluice catalogue"
+            return json.dumps({"errorMessage": message, "errorType": "ResourceNotFound"}), True, ""
+        return invoke_in_process(catalog, name, self.function_arn, event)
+
+    LambdaFunction._invoke_lambda = _invoke_lambda  # type: ignore[method-assign]

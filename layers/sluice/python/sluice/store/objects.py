@@ -1,0 +1,73 @@
+"""S3 objects: presigned uploads, ranged reads, streaming and cleanup."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+from sluice import aws
+
+
+def presigned_post(bucket: str, key: str, max_bytes: int, expires_in: int) -> dict[str, Any]:
+    """A presigned POST for ``key`` whose policy refuses bodies over ``max_bytes``."""
+    post: dict[str, Any] = aws.client("s3").generate_presigned_post(
+        Bucket=bucket,
+        Key=key,
+        Conditions=[["content-length-range", 1, max_bytes]],
+        ExpiresIn=expires_in,
+    )
+    return post
+
+
+def presigned_get(bucket: str, key: str, expires_in: int, filename: str | None = None) -> str:
+    params: dict[str, Any] = {"Bucket": bucket, "Key": key}
+    if filename:
+        params["ResponseContentDisposition"] = f'attachment; filename="{filename}"'
+    url: str = aws.client("s3").generate_presigned_url(
+        "get_object", Params=params, ExpiresIn=expires_in
+    )
+    return url
+
+
+def read_range(bucket: str, key: str, start: int, end: int) -> bytes:
+    """Bytes [start, end) of an object (a ranged GET)."""
+    if end <= start:
+        return b""
+    body = aws.client("s3").get_object(Bucket=bucket, Key=key, Range=f"bytes={start}-{end - 1}")
+    data: bytes = body["Body"].read()
+    return data
+
+
+def iter_object(bucket: str, key: str, block_bytes: int = 8 * 1024 * 1024) -> Iterator[bytes]:
+    """The object's bytes in blocks, streamed rather than held whole."""
+    body = aws.client("s3").get_object(Bucket=bucket, Key=key)["Body"]
+    yield from body.iter_chunks(block_bytes)
+
+
+def object_size(bucket: str, key: str) -> int | None:
+    """The object's size, or None if there is no such object."""
+    s3 = aws.client("s3")
+    try:
+        head = s3.head_object(Bucket=bucket, Key=key)
+    except s3.exceptions.ClientError as exc:
+        if exc.response["Error"]["Code"] in ("404", "NoSuchKey", "NotFound"):
+            return None
+        raise
+    size: int = head["ContentLength"]
+    return size
+
+
+def delete_object(bucket: str, key: str) -> None:
+    aws.client("s3").delete_object(Bucket=bucket, Key=key)
+
+
+def delete_prefix(bucket: str, prefix: str) -> int:
+    """Delete every object under ``prefix``; returns how many."""
+    s3 = aws.client("s3")
+    deleted = 0
+    for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix):
+        keys = [{"Key": o["Key"]} for o in page.get("Contents", [])]
+        if keys:
+            s3.delete_objects(Bucket=bucket, Delete={"Objects": keys, "Quiet": True})
+            deleted += len(keys)
+    return deleted

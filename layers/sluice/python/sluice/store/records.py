@@ -1,0 +1,162 @@
+"""Owner-keyed records in the one DynamoDB table.
+
+Every item's partition key is its owner, so a lookup with another owner's id
+simply finds nothing: isolation comes from the key, not from a check.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+from decimal import Decimal
+from typing import Any
+
+from boto3.dynamodb.conditions import Key
+from botocore.exceptions import ClientError
+
+from sluice import aws
+from sluice.errors import BadRequest
+
+
+def owner_key(owner: str) -> str:
+    return f"OWNER#{owner}"
+
+
+def to_item(data: dict[str, Any]) -> dict[str, Any]:
+    """JSON-ready data as a DynamoDB item (floats become Decimals)."""
+    converted: dict[str, Any] = json.loads(json.dumps(data), parse_float=Decimal)
+    return converted
+
+
+def from_item(item: dict[str, Any]) -> dict[str, Any]:
+    """A DynamoDB item as plain data (Decimals become ints or floats)."""
+
+    def plain(value: Any) -> Any:
+        if isinstance(value, Decimal):
+            return int(value) if value == value.to_integral_value() else float(value)
+        if isinstance(value, dict):
+            return {k: plain(v) for k, v in value.items()}
+        if isinstance(value, list):
+            return [plain(v) for v in value]
+        return value
+
+    return {k: plain(v) for k, v in item.items() if k not in ("pk", "sk")}
+
+
+def encode_token(key: dict[str, Any] | None) -> str | None:
+    if not key:
+        return None
+    return base64.urlsafe_b64encode(json.dumps(key).encode()).decode()
+
+
+def decode_token(token: str | None, owner: str) -> dict[str, Any] | None:
+    if not token:
+        return None
+    try:
+        key = json.loads(base64.urlsafe_b64decode(token.encode()))
+    except ValueError as exc:
+        raise BadRequest("next_token is not a token this API issued", {"field": "next_token"}) from exc
+    if not isinstance(key, dict) or key.get("pk") != owner_key(owner):
+        raise BadRequest("next_token is not a token this API issued", {"field": "next_token"})
+    return key
+
+
+class RecordTable:
+    """The table, addressed as (owner, kind#id) pairs."""
+
+    def __init__(self, table_name: str) -> None:
+        self._table = aws.resource_table(table_name)
+
+    def put(self, owner: str, sk: str, data: dict[str, Any], *, must_be_new: bool = False) -> None:
+        extra: dict[str, Any] = {}
+        if must_be_new:
+            extra["ConditionExpression"] = "attribute_not_exists(pk)"
+        self._table.put_item(Item={"pk": owner_key(owner), "sk": sk, **to_item(data)}, **extra)
+
+    def get(self, owner: str, sk: str) -> dict[str, Any] | None:
+        found = self._table.get_item(Key={"pk": owner_key(owner), "sk": sk}, ConsistentRead=True)
+        item = found.get("Item")
+        return from_item(item) if item else None
+
+    def query(
+        self, owner: str, prefix: str, limit: int, next_token: str | None
+    ) -> tuple[list[dict[str, Any]], str | None]:
+        args: dict[str, Any] = {
+            "KeyConditionExpression": Key("pk").eq(owner_key(owner)) & Key("sk").begins_with(prefix),
+            "Limit": limit,
+        }
+        start = decode_token(next_token, owner)
+        if start:
+            args["ExclusiveStartKey"] = start
+        page = self._table.query(**args)
+        return [from_item(i) for i in page["Items"]], encode_token(page.get("LastEvaluatedKey"))
+
+    def update(
+        self,
+        owner: str,
+        sk: str,
+        changes: dict[str, Any],
+        *,
+        remove: tuple[str, ...] = (),
+        add: dict[str, int] | None = None,
+        only_if: tuple[str, Any] | None = None,
+        unless: tuple[str, Any] | None = None,
+    ) -> dict[str, Any] | None:
+        """Set, remove and add attributes of an existing item.
+
+        Returns the new item, or None if it does not exist, if ``only_if`` (attribute,
+        value) does not hold, or if ``unless`` (attribute, value) does.
+        """
+        names: dict[str, str] = {}
+        values: dict[str, Any] = {}
+        sets, adds = [], []
+        for i, (field, value) in enumerate(changes.items()):
+            names[f"#s{i}"] = field
+            values[f":s{i}"] = to_item({"v": value})["v"]
+            sets.append(f"#s{i} = :s{i}")
+        for i, (field, amount) in enumerate((add or {}).items()):
+            names[f"#a{i}"] = field
+            values[f":a{i}"] = amount
+            adds.append(f"#a{i} :a{i}")
+        for i, field in enumerate(remove):
+            names[f"#r{i}"] = field
+        expression = ""
+        if sets:
+            expression += "SET " + ", ".join(sets)
+        if adds:
+            expression += " ADD " + ", ".join(adds)
+        if remove:
+            expression += " REMOVE " + ", ".join(f"#r{i}" for i in range(len(remove)))
+        condition_expression = "attribute_exists(pk)"
+        if only_if:
+            names["#c"], values[":c"] = only_if
+            condition_expression += " AND #c = :c"
+        if unless:
+            names["#u"], values[":u"] = unless
+            condition_expression += " AND (attribute_not_exists(#u) OR #u <> :u)"
+        try:
+            result = self._table.update_item(
+                Key={"pk": owner_key(owner), "sk": sk},
+                UpdateExpression=expression.strip(),
+                ExpressionAttributeNames=names,
+                ConditionExpression=condition_expression,
+                ReturnValues="ALL_NEW",
+                **({"ExpressionAttributeValues": values} if values else {}),
+            )
+        except ClientError as exc:
+            if exc.response["Error"]["Code"] == "ConditionalCheckFailedException":
+                return None
+            raise
+        return from_item(result["Attributes"])
+
+    def delete(self, owner: str, sk: str) -> bool:
+        try:
+            self._table.delete_item(
+                Key={"pk": owner_key(owner), "sk": sk},
+                ConditionExpression="attribute_exists(pk)",
+            )
+        except ClientError as exc:
+            if exc.response["Error"]["Code"] == "ConditionalCheckFailedException":
+                return False
+            raise
+        return True

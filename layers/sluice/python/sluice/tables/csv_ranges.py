@@ -1,0 +1,128 @@
+"""Splitting a CSV into byte ranges that parallel workers can parse on their own.
+
+A record belongs to the range in which it starts. A record starts right after a
+newline that is outside quotes, and "outside quotes" depends on how many quote
+characters came before it in the whole file. A worker that sees only its range
+cannot know that parity, so it guesses (``guess_parity``), reports how many quotes
+its range holds, and the reconcile step, which sees every range's count, rescans
+any range whose guess was wrong. Each range is then exact, quoted newlines
+included, while nothing reads the whole file serially.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+QUOTE = ord('"')
+NEWLINE = ord("\n")
+_FIELD_EDGES = frozenset(b",\r\n")
+BOM = b"\xef\xbb\xbf"
+
+
+class CsvError(Exception):
+    """The file is not a CSV this system can read; the message names the problem and line."""
+
+
+@dataclass(frozen=True)
+class ByteRange:
+    index: int
+    start: int
+    end: int
+
+
+def plan_ranges(data_start: int, size: int, chunk_bytes: int) -> list[ByteRange]:
+    """Ranges of ``chunk_bytes`` covering [data_start, size), aligned to multiples of
+    ``chunk_bytes`` so that the plan does not depend on the header's length."""
+    if chunk_bytes <= 0:
+        raise ValueError("chunk_bytes must be positive")
+    ranges: list[ByteRange] = []
+    start = data_start
+    boundary = (data_start // chunk_bytes + 1) * chunk_bytes
+    while start < size:
+        end = min(boundary, size)
+        ranges.append(ByteRange(index=len(ranges), start=start, end=end))
+        start, boundary = end, boundary + chunk_bytes
+    return ranges
+
+
+def record_starts(data: bytes | memoryview, parity: int) -> np.ndarray:
+    """Offsets p in ``data`` where a record starts: data[p-1] is a newline and the
+    quotes in data[:p], plus ``parity`` (the quote parity at data[0]), are even."""
+    arr = np.frombuffer(data, dtype=np.uint8)
+    newlines = np.flatnonzero(arr == NEWLINE)
+    quotes = np.flatnonzero(arr == QUOTE)
+    quotes_before = np.searchsorted(quotes, newlines, side="left")
+    outside = (quotes_before + parity) % 2 == 0
+    starts: np.ndarray = newlines[outside] + 1
+    return starts
+
+
+def guess_parity(data: bytes, start: int, previous_byte: int | None) -> int:
+    """Guess whether ``data`` (which begins at byte ``start`` of the file) begins inside quotes.
+
+    The first run of quote characters decides. After a field edge (delimiter or line
+    break) an odd run opens a field (we were outside) and an even run is an empty
+    field when another edge follows, else escaped quotes inside a field. A run in the
+    middle of a field can only be escapes or a closing quote: we were inside. A wrong
+    guess costs one rescan of the range, never a wrong count.
+    """
+    position = data.find(b'"')
+    if position == -1:
+        return 0
+    run_end = position
+    while run_end < len(data) and data[run_end] == QUOTE:
+        run_end += 1
+    before = data[position - 1] if position > 0 else previous_byte
+    after = data[run_end] if run_end < len(data) else None
+    if before is not None and before not in _FIELD_EDGES:
+        return 1
+    odd = (run_end - position) % 2 == 1
+    if odd or after is None or after in _FIELD_EDGES:
+        return 0
+    return 1
+
+
+@dataclass(frozen=True)
+class Span:
+    """The absolute byte span [first, last) of the records that start in a range."""
+
+    first: int
+    last: int
+
+    @property
+    def empty(self) -> bool:
+        return self.last <= self.first
+
+
+def records_span(
+    data: bytes, data_start: int, rng: ByteRange, parity: int, at_eof: bool
+) -> Span | None:
+    """Where the records starting in ``rng`` lie, given the quote parity at ``rng.start``.
+
+    ``data`` holds the file from ``data_start`` (``rng.start - 1`` or earlier, so the
+    byte before the range is known) through at least ``rng.end``; ``at_eof`` says it
+    reaches the end of the file. Returns None when ``data`` ends before the range's
+    last record does, so the caller must read further.
+    """
+    offset = rng.start - data_start
+    starts = record_starts(memoryview(data)[offset:], parity) + rng.start
+    if parity == 0 and (rng.start == 0 or data[offset - 1] == NEWLINE):
+        first = rng.start
+    else:
+        inside = starts[starts < rng.end]
+        if len(inside) == 0:
+            return Span(rng.end, rng.end)  # a quoted field spans the whole range
+        first = int(inside[0])
+    ends = starts[starts >= rng.end]
+    if len(ends):
+        return Span(first, int(ends[0]))
+    if at_eof:
+        return Span(first, data_start + len(data))
+    return None
+
+
+def count_in(data: bytes, data_start: int, start: int, end: int, byte: bytes) -> int:
+    """How many times ``byte`` occurs in the file span [start, end) held in ``data``."""
+    return data.count(byte, start - data_start, end - data_start)

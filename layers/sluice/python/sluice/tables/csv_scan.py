@@ -1,0 +1,187 @@
+"""Reading a CSV's header and scanning one byte range of it with pyarrow."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import pyarrow as pa
+import pyarrow.csv as pcsv
+
+from sluice.tables.csv_ranges import (
+    BOM,
+    ByteRange,
+    CsvError,
+    Span,
+    guess_parity,
+    record_starts,
+    records_span,
+)
+
+HEAD_BYTES = 1024 * 1024
+"""How much of the file the plan reads to find the header; a longer header is refused."""
+
+MAX_RECORD_BYTES = 64 * 1024 * 1024
+"""The longest record a scan follows past its range's end before calling the file broken."""
+
+RAGGED_SAMPLES = 5
+
+ReadRange = Callable[[int, int], bytes]
+"""read(start, end) -> the file's bytes [start, end)."""
+
+
+@dataclass(frozen=True)
+class Header:
+    columns: list[str]
+    data_start: int  # byte offset of the first record after the header
+    newlines: int  # line breaks before data_start, for line numbers
+
+
+def read_header(head: bytes, size: int) -> Header:
+    """The column names from the first ``HEAD_BYTES`` of a file of ``size`` bytes."""
+    if size == 0:
+        raise CsvError("the file is empty")
+    nul = head.find(b"\x00")
+    if nul != -1:
+        raise CsvError(f"this is a binary file, not CSV text (a NUL byte at byte {nul})")
+    offset = len(BOM) if head.startswith(BOM) else 0
+    starts = record_starts(head[offset:], 0)
+    if len(starts):
+        data_start = offset + int(starts[0])
+    elif len(head) >= size:
+        data_start = size  # a header with no line break after it
+    else:
+        raise CsvError(f"line 1: the header has no line break in its first {len(head)} bytes")
+    raw = head[offset:data_start]
+    try:
+        raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise CsvError(f"line 1: the header is not valid UTF-8 (byte {offset + exc.start})") from exc
+    if not raw.strip():
+        raise CsvError("line 1: the header is empty")
+    try:
+        table = pcsv.read_csv(
+            pa.py_buffer(raw),
+            read_options=pcsv.ReadOptions(autogenerate_column_names=True),
+            parse_options=pcsv.ParseOptions(newlines_in_values=True),
+            convert_options=pcsv.ConvertOptions(strings_can_be_null=False),
+        )
+    except pa.ArrowInvalid as exc:
+        raise CsvError(f"line 1: the header cannot be parsed as CSV: {exc}") from exc
+    names = [str(table.column(i)[0].as_py() or "").strip() for i in range(table.num_columns)]
+    columns = [name or f"column_{i + 1}" for i, name in enumerate(names)]
+    seen: set[str] = set()
+    for name in columns:
+        if name in seen:
+            raise CsvError(f"line 1: the column name {name!r} appears more than once")
+        seen.add(name)
+    return Header(columns=columns, data_start=data_start, newlines=raw.count(b"\n"))
+
+
+@dataclass(frozen=True)
+class RaggedRow:
+    """A record with more or fewer fields than the header."""
+
+    newlines_before: int  # line breaks between the range's start and this record
+    expected: int
+    actual: int
+    text: str
+
+
+@dataclass
+class ChunkScan:
+    """What a worker learned about one range: enough to reconcile ranges and count rows."""
+
+    index: int
+    start: int
+    end: int
+    parity: int  # the quote parity at `start` this scan assumed
+    quotes: int  # quote characters in [start, end): the same whatever the parity
+    newlines: int  # line breaks in [start, end)
+    first: int
+    last: int
+    rows: int
+    ragged: int = 0
+    ragged_rows: list[RaggedRow] = field(default_factory=list)
+
+
+def scan_range(
+    read: ReadRange,
+    rng: ByteRange,
+    size: int,
+    columns: list[str],
+    parity: int | None = None,
+    overflow: int = 64 * 1024,
+) -> ChunkScan:
+    """Count the records that start in ``rng``; ``parity`` None means guess it."""
+    data_start = max(rng.start - 1, 0)
+    fetched_to = min(size, rng.end + overflow)
+    data = read(data_start, fetched_to)
+    local = rng.start - data_start
+    if parity is None:
+        previous = data[local - 1] if local > 0 else None
+        parity = guess_parity(data[local : rng.end - data_start], rng.start, previous)
+    span = records_span(data, data_start, rng, parity, fetched_to >= size)
+    while span is None:
+        if fetched_to - rng.end > MAX_RECORD_BYTES:
+            raise CsvError(
+                f"a record starting near byte {rng.start} runs on for more than "
+                f"{MAX_RECORD_BYTES} bytes (an unclosed quote?)"
+            )
+        grow_to = min(size, fetched_to + max(overflow, fetched_to - rng.end))
+        data += read(fetched_to, grow_to)
+        fetched_to = grow_to
+        span = records_span(data, data_start, rng, parity, fetched_to >= size)
+    scan = ChunkScan(
+        index=rng.index,
+        start=rng.start,
+        end=rng.end,
+        parity=parity,
+        quotes=data.count(b'"', local, rng.end - data_start),
+        newlines=data.count(b"\n", local, rng.end - data_start),
+        first=span.first,
+        last=span.last,
+        rows=0,
+    )
+    if not span.empty:
+        _count_rows(data, data_start, span, columns, scan)
+    return scan
+
+
+def _count_rows(data: bytes, data_start: int, span: Span, columns: list[str], scan: ChunkScan) -> None:
+    body = memoryview(data)[span.first - data_start : span.last - data_start]
+    bad: list[pcsv.InvalidRow] = []
+
+    def keep_aside(row: pcsv.InvalidRow) -> str:
+        bad.append(row)
+        return "skip"
+
+    try:
+        table = pcsv.read_csv(
+            pa.py_buffer(body),
+            read_options=pcsv.ReadOptions(column_names=columns, block_size=16 * 1024 * 1024),
+            parse_options=pcsv.ParseOptions(newlines_in_values=True, invalid_row_handler=keep_aside),
+            # Counting needs the tokenizer, not conversion: keep one column, as bytes.
+            convert_options=pcsv.ConvertOptions(
+                include_columns=columns[:1], column_types={columns[0]: pa.binary()}
+            ),
+        )
+    except pa.ArrowInvalid as exc:
+        if "Empty CSV file" in str(exc):
+            return
+        raise CsvError(f"near byte {span.first}: {exc}") from exc
+    scan.rows = table.num_rows
+    scan.ragged = len(bad)
+    search_from = span.first - data_start
+    for row in bad[:RAGGED_SAMPLES]:
+        at = data.find(row.text.encode(), search_from)
+        at = at if at != -1 else search_from
+        scan.ragged_rows.append(
+            RaggedRow(
+                newlines_before=data.count(b"\n", scan.start - data_start, at),
+                expected=row.expected_columns,
+                actual=row.actual_columns,
+                text=row.text[:200],
+            )
+        )
+        search_from = at + 1
