@@ -19,9 +19,11 @@ _lock = threading.Lock()
 
 @cache
 def _client(service: str) -> Any:
-    return boto3.session.Session().client(
-        service, config=Config(retries={"mode": "standard", "max_attempts": 5})
-    )
+    config = Config(retries={"mode": "standard", "max_attempts": 5})
+    if service == "s3":
+        # Presigned POSTs must be SigV4: regions opened since 2014 refuse V2 signatures.
+        config = config.merge(Config(signature_version="s3v4"))
+    return boto3.session.Session().client(service, config=config)
 
 
 def client(service: str) -> Any:

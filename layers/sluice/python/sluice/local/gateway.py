@@ -60,7 +60,8 @@ class _BadLambdaResponse(Exception):
     pass
 
 
-Reply = tuple[int, list[tuple[str, str]], bytes]
+Headers = list[tuple[str, str]]
+Reply = tuple[int, Headers, bytes]
 
 
 def _error(status: int, code: str, message: str) -> Reply:
@@ -142,13 +143,7 @@ class LocalApiGateway:
         return False
 
     def handle(
-        self,
-        method: str,
-        target: str,
-        headers: list[tuple[str, str]],
-        body: bytes,
-        ip: str,
-        request_id: str,
+        self, method: str, target: str, headers: Headers, body: bytes, ip: str, request_id: str
     ) -> Reply:
         """Answer one request whose body has been read: authorize, invoke, translate."""
         if method == "OPTIONS":
@@ -180,12 +175,7 @@ class LocalApiGateway:
 
 
 def proxy_event(
-    method: str,
-    target: str,
-    headers: list[tuple[str, str]],
-    body: bytes,
-    ip: str,
-    request_id: str,
+    method: str, target: str, headers: Headers, body: bytes, ip: str, request_id: str
 ) -> dict[str, Any]:
     """Build the API Gateway REST (payload 1.0) proxy event of a ``/{proxy+}`` resource."""
     if not target.startswith("/"):
@@ -250,7 +240,7 @@ def _fold(
     return (single or None), (multi or None)
 
 
-def _bearer_token(headers: list[tuple[str, str]]) -> str:
+def _bearer_token(headers: Headers) -> str:
     value = next((v for k, v in headers if k.lower() == "authorization"), "").strip()
     scheme, _, rest = value.partition(" ")
     # The Cognito authorizer takes the header as the token; clients mostly send "Bearer".
@@ -276,10 +266,12 @@ def _proxy_reply(result: Any) -> Reply:
         if not isinstance(values, list):
             raise _BadLambdaResponse(f"multiValueHeaders[{name!r}] must be a list")
         merged.extend((name, value) for value in values)
-    out: list[tuple[str, str]] = []
+    out: Headers = []
     for name, value in merged:
         if not isinstance(value, str | int | float | bool):
             raise _BadLambdaResponse(f"header {name!r} has a non-scalar value")
+        if any(c in f"{name}{value}" for c in "\r\n"):  # would split the response
+            raise _BadLambdaResponse(f"header {name!r} contains a line break")
         if name.lower() not in _HOP_HEADERS:
             out.append((str(name), str(value)))
     body = result.get("body")
@@ -332,14 +324,15 @@ class _Handler(BaseHTTPRequestHandler):
             self.send_header(name, value)
         if status not in (204, 304):
             self.send_header("Content-Length", str(len(body)))
+        # Logged before anything is sent, so the line exists once the client has its answer.
+        elapsed_ms = (time.monotonic() - started) * 1000
+        logger.info("%s %s %d %.1fms", self.command, self.path, status, elapsed_ms)
         self.end_headers()
         if self.command != "HEAD" and status not in (204, 304):
             try:
                 self.wfile.write(body)
             except (BrokenPipeError, ConnectionResetError):
                 self.close_connection = True  # the client left; nothing to tell it
-        elapsed_ms = (time.monotonic() - started) * 1000
-        logger.info("%s %s %d %.1fms", self.command, self.path, status, elapsed_ms)
 
     def _read_body(self) -> bytes | Reply:
         if "chunked" in self.headers.get("Transfer-Encoding", "").lower():

@@ -1,0 +1,208 @@
+"""An upload landing in S3 runs the real ingest state machine to a recorded result."""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import json
+import random
+import uuid
+from typing import Any
+
+import pytest
+import requests
+
+from tests.conftest import CHUNK_BYTES, MAX_UPLOAD_BYTES
+from tests.support import call_api, invoke, load_event, wait_for
+
+UPLOADS = "sluice-uploads"
+
+
+def messy_csv(rows: int, seed: int = 3) -> tuple[bytes, int]:
+    """A BOM, CRLF endings, quoted commas, quotes and newlines, and no final newline."""
+    rng = random.Random(seed)
+    text = io.StringIO()
+    writer = csv.writer(text, lineterminator="\r\n")
+    writer.writerow(["id", "note", "amount"])
+    notes = ["plain", 'say "hi"', "a, b", "two\nlines", "", "x" * 300]
+    for i in range(rows):
+        writer.writerow([i, rng.choice(notes), f"{rng.uniform(0, 1000):.2f}"])
+    return ("\ufeff" + text.getvalue().removesuffix("\r\n")).encode(), rows
+
+
+class Uploader:
+    """Creates datasets through the API and puts their files where the presigned POST would."""
+
+    def __init__(self, local: Any) -> None:
+        self.s3 = local.client("s3")
+        self.sfn = local.client("stepfunctions")
+        self.owner = str(uuid.uuid4())
+
+    def create(self) -> tuple[str, dict[str, Any]]:
+        status, created = call_api("POST", "/datasets", {"name": "t"}, owner=self.owner)
+        assert status == 201
+        return created["dataset"]["id"], created["upload"]
+
+    def put(self, key: str, body: bytes) -> None:
+        self.s3.put_object(Bucket=UPLOADS, Key=key, Body=body)
+
+    def dataset(self, dataset_id: str) -> dict[str, Any]:
+        status, body = call_api("GET", f"/datasets/{dataset_id}", owner=self.owner)
+        assert status == 200
+        return body  # type: ignore[no-any-return]
+
+    def settled(self, dataset_id: str) -> dict[str, Any]:
+        """The dataset once its ingest has ended (ready or failed)."""
+
+        def done() -> dict[str, Any] | None:
+            dataset = self.dataset(dataset_id)
+            return dataset if dataset["status"] in ("ready", "failed") else None
+
+        return wait_for(done, 60, f"dataset {dataset_id} to settle")
+
+    def ingest(self, body: bytes) -> dict[str, Any]:
+        dataset_id, upload = self.create()
+        self.put(upload["fields"]["key"], body)
+        return self.settled(dataset_id)
+
+    def executions(self, dataset_id: str) -> list[dict[str, Any]]:
+        machine = self.sfn.list_state_machines()["stateMachines"][0]["stateMachineArn"]
+        listed = self.sfn.list_executions(stateMachineArn=machine)["executions"]
+        return [e for e in listed if e["name"].startswith(dataset_id)]
+
+
+@pytest.fixture
+def uploader(local: Any) -> Uploader:
+    return Uploader(local)
+
+
+def test_a_messy_multi_chunk_file_is_counted_exactly(uploader: Uploader) -> None:
+    body, rows = messy_csv(400)
+    dataset = uploader.ingest(body)
+    assert dataset["status"] == "ready", dataset["error"]
+    assert dataset["row_count"] == rows
+    assert dataset["columns"] == ["id", "note", "amount"]
+    assert dataset["size_bytes"] == len(body)
+    assert dataset["sha256"] == hashlib.sha256(body).hexdigest()
+    assert dataset["chunk_count"] == -(-(len(body)) // CHUNK_BYTES)
+    assert (dataset["progress"], dataset["error"]) == (1.0, None)
+
+
+def test_a_presigned_post_over_real_http_lands_and_ingests(uploader: Uploader) -> None:
+    dataset_id, upload = uploader.create()
+    answer = requests.post(
+        upload["url"], data=upload["fields"], files={"file": ("s.csv", b"a,b\n1,2\n3,4\n")}, timeout=30
+    )
+    assert answer.status_code == 204
+    dataset = uploader.settled(dataset_id)
+    assert (dataset["status"], dataset["row_count"]) == ("ready", 2)
+
+
+def test_a_range_that_begins_inside_a_quoted_field_is_rescanned(uploader: Uploader) -> None:
+    # The first quotes after the chunk edge, `,"""`, look like an opening quote but end a field.
+    long_field = "y" * (CHUNK_BYTES + 100) + ',"'
+    text = io.StringIO()
+    writer = csv.writer(text)
+    writer.writerow(["id", "note"])
+    writer.writerows([[1, "short"], [2, long_field], [3, "z"]])
+    dataset = uploader.ingest(text.getvalue().encode())
+    assert (dataset["status"], dataset["row_count"]) == ("ready", 3)
+    history = uploader.sfn.get_execution_history(
+        executionArn=uploader.executions(dataset["id"])[0]["executionArn"], maxResults=1000
+    )["events"]
+    entered = [e["stateEnteredEventDetails"]["name"] for e in history if "stateEnteredEventDetails" in e]
+    assert entered.count("ScanChunk") > dataset["chunk_count"]
+
+
+def test_a_header_only_file_is_ready_with_no_rows(uploader: Uploader) -> None:
+    dataset = uploader.ingest(b"a,b,c\n")
+    assert (dataset["status"], dataset["row_count"], dataset["columns"]) == ("ready", 0, ["a", "b", "c"])
+
+
+def test_a_ragged_row_fails_the_dataset_naming_its_line(uploader: Uploader) -> None:
+    lines = ["a,b,c"] + [f"{i},{i},{i}" for i in range(200)]
+    lines[150] = "oops,2"
+    dataset = uploader.ingest(("\n".join(lines) + "\n").encode())
+    assert dataset["status"] == "failed"
+    assert dataset["error"] == {
+        "code": "invalid_csv",
+        "message": "line 151: expected 3 fields like the header, found 2: 'oops,2'",
+    }
+
+
+def test_an_empty_file_fails_with_a_clear_reason(uploader: Uploader) -> None:
+    dataset = uploader.ingest(b"")
+    assert dataset["status"] == "failed"
+    assert dataset["error"] == {"code": "invalid_csv", "message": "the file is empty"}
+
+
+def test_a_binary_file_fails_as_not_csv(uploader: Uploader) -> None:
+    dataset = uploader.ingest(b"PK\x03\x04\x00\x00binary")
+    assert dataset["status"] == "failed"
+    assert dataset["error"]["message"] == "this is a binary file, not CSV text (a NUL byte at byte 4)"
+
+
+def test_an_oversized_upload_fails_and_its_object_is_removed(uploader: Uploader) -> None:
+    dataset_id, upload = uploader.create()
+    uploader.put(upload["fields"]["key"], b"a\n" + b"1\n" * (MAX_UPLOAD_BYTES // 2))
+    dataset = uploader.settled(dataset_id)
+    assert dataset["error"] == {
+        "code": "upload_too_large",
+        "message": f"the upload is {MAX_UPLOAD_BYTES + 2} bytes; the limit is {MAX_UPLOAD_BYTES} bytes",
+    }
+    assert dataset["status"] == "failed"
+    listed = uploader.s3.list_objects_v2(Bucket=UPLOADS, Prefix=upload["fields"]["key"])
+    assert listed["KeyCount"] == 0
+    assert uploader.executions(dataset_id) == []
+
+
+def test_the_same_upload_event_twice_starts_one_execution(uploader: Uploader) -> None:
+    dataset_id, upload = uploader.create()
+    key, body = upload["fields"]["key"], b"a,b\n1,2\n"
+    uploader.put(key, body)
+    uploader.settled(dataset_id)
+    head = uploader.s3.head_object(Bucket=UPLOADS, Key=key)
+    event = load_event("on_upload/object_created")
+    event["Records"][0]["s3"]["object"].update(
+        {"key": key, "size": len(body), "eTag": head["ETag"].strip('"')}
+    )
+    assert invoke("on_upload", event) == {"started": []}
+    assert len(uploader.executions(dataset_id)) == 1
+    assert uploader.dataset(dataset_id)["status"] == "ready"
+
+
+def test_a_new_upload_replaces_the_file_and_the_old_one_is_removed(uploader: Uploader) -> None:
+    dataset_id, upload = uploader.create()
+    uploader.put(upload["fields"]["key"], b"a\n1\n")
+    assert uploader.settled(dataset_id)["row_count"] == 1
+    status, second = call_api("POST", f"/datasets/{dataset_id}/upload", owner=uploader.owner)
+    assert status == 200
+    uploader.put(second["fields"]["key"], b"a\n1\n2\n3\n")
+    dataset = wait_for(
+        lambda: (d := uploader.dataset(dataset_id))["row_count"] == 3 and d["status"] == "ready" and d or None,
+        60,
+        "the second upload to be ingested",
+    )
+    assert dataset["source"]["key"] == second["fields"]["key"]
+    keys = [o["Key"] for o in uploader.s3.list_objects_v2(Bucket=UPLOADS, Prefix=f"uploads/{uploader.owner}/{dataset_id}/")["Contents"]]
+    assert keys == [second["fields"]["key"]]
+
+
+def test_an_oversized_replacement_keeps_the_ready_dataset(uploader: Uploader) -> None:
+    dataset_id, upload = uploader.create()
+    uploader.put(upload["fields"]["key"], b"a\n1\n")
+    uploader.settled(dataset_id)
+    second = call_api("POST", f"/datasets/{dataset_id}/upload", owner=uploader.owner)[1]
+    uploader.put(second["fields"]["key"], b"a\n" + b"1\n" * MAX_UPLOAD_BYTES)
+    dataset = uploader.dataset(dataset_id)
+    assert (dataset["status"], dataset["row_count"]) == ("ready", 1)
+    assert dataset["error"]["code"] == "upload_too_large"
+    assert uploader.s3.head_object(Bucket=UPLOADS, Key=upload["fields"]["key"])["ContentLength"] == 4
+
+
+def test_sample_events_drive_the_step_handlers() -> None:
+    reconciled = invoke("ingest_reconcile", load_event("ingest/reconcile"))
+    assert reconciled["redo"] == []
+    assert [c["rows"] for c in reconciled["chunks"]] == [2, 2]
+    assert json.loads(json.dumps(reconciled)) == reconciled

@@ -1,0 +1,77 @@
+"""Helpers the tests share: sample events, in-process calls, waiting on real state."""
+
+from __future__ import annotations
+
+import copy
+import json
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, TypeVar
+
+from sluice.catalog import CATALOG, PROJECT_ROOT
+from sluice.local.lambda_hook import LocalContext, load_handler
+
+EVENTS = PROJECT_ROOT / "events"
+T = TypeVar("T")
+
+
+def load_event(name: str) -> dict[str, Any]:
+    """A sample event from events/ (e.g. 'api/create_dataset')."""
+    data: dict[str, Any] = json.loads((EVENTS / f"{name}.json").read_text())
+    return copy.deepcopy(data)
+
+
+def invoke(function: str, event: dict[str, Any]) -> Any:
+    """Call a catalogued function's handler in-process, as the local Lambda hook does."""
+    spec = CATALOG.function(function)
+    return load_handler(spec)(event, LocalContext(spec, f"arn:aws:lambda:us-east-1:123456789012:function:{function}"))
+
+
+def api_event(
+    method: str,
+    path: str,
+    body: Any = None,
+    *,
+    owner: str | None = "11111111-2222-3333-4444-555555555555",
+    query: dict[str, str] | None = None,
+) -> dict[str, Any]:
+    """An API Gateway proxy event, from the sample, for ``method path`` as ``owner``."""
+    event = load_event("api/get_dataset")
+    event["httpMethod"] = event["requestContext"]["httpMethod"] = method
+    event["path"] = event["requestContext"]["path"] = path
+    event["pathParameters"] = {"proxy": path.lstrip("/")}
+    event["body"] = None if body is None else json.dumps(body)
+    event["queryStringParameters"] = query
+    event["multiValueQueryStringParameters"] = {k: [v] for k, v in query.items()} if query else None
+    if owner is None:
+        event["requestContext"]["authorizer"] = None
+    else:
+        event["requestContext"]["authorizer"]["claims"]["sub"] = owner
+    return event
+
+
+def call_api(method: str, path: str, body: Any = None, **kwargs: Any) -> tuple[int, Any]:
+    """(status, parsed JSON body) of the api function for one request."""
+    response = invoke("api", api_event(method, path, body, **kwargs))
+    text = response.get("body") or ""
+    try:
+        parsed = json.loads(text) if text else None
+    except ValueError:
+        parsed = text
+    return response["statusCode"], parsed
+
+
+def wait_for(probe: Callable[[], T | None], timeout_s: float = 60.0, what: str = "condition") -> T:
+    """Poll ``probe`` until it returns something other than None; fail after ``timeout_s``."""
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        result = probe()
+        if result is not None:
+            return result
+        time.sleep(0.05)
+    raise AssertionError(f"timed out after {timeout_s}s waiting for {what}")
+
+
+def project_path(*parts: str) -> Path:
+    return PROJECT_ROOT.joinpath(*parts)
