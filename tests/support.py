@@ -25,7 +25,9 @@ def load_event(name: str) -> dict[str, Any]:
 def invoke(function: str, event: dict[str, Any]) -> Any:
     """Call a catalogued function's handler in-process, as the local Lambda hook does."""
     spec = CATALOG.function(function)
-    return load_handler(spec)(event, LocalContext(spec, f"arn:aws:lambda:us-east-1:123456789012:function:{function}"))
+    return load_handler(spec)(
+        event, LocalContext(spec, f"arn:aws:lambda:us-east-1:123456789012:function:{function}")
+    )
 
 
 def api_event(

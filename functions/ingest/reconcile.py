@@ -3,7 +3,6 @@
 from typing import Any
 
 from pydantic import TypeAdapter
-
 from sluice.pipelines import ingest
 from sluice.pipelines.ingest_models import ChunkResult
 

@@ -4,7 +4,6 @@ from typing import Any
 
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.utilities.typing import LambdaContext
-
 from sluice.config import settings
 from sluice.datasets.repository import DatasetRepository
 from sluice.pipelines import ingest

@@ -5,15 +5,17 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-
 from sluice.local.system import DEMO_PASSWORD, DEMO_USER
+
 from tests.support import call_api
 
 pytestmark = pytest.mark.usefixtures("local")
 
 
 def sign_in(password: str = DEMO_PASSWORD) -> tuple[int, Any]:
-    return call_api("POST", "/auth/token", {"username": DEMO_USER, "password": password}, owner=None)
+    return call_api(
+        "POST", "/auth/token", {"username": DEMO_USER, "password": password}, owner=None
+    )
 
 
 def test_sign_in_returns_bearer_tokens() -> None:
@@ -31,7 +33,9 @@ def test_a_wrong_password_is_401() -> None:
 
 
 def test_an_unknown_user_is_401() -> None:
-    status, body = call_api("POST", "/auth/token", {"username": "nobody", "password": "x"}, owner=None)
+    status, body = call_api(
+        "POST", "/auth/token", {"username": "nobody", "password": "x"}, owner=None
+    )
     assert status == 401
     assert body["error"]["message"] == "wrong username or password"
 

@@ -27,7 +27,11 @@ def test_create_answers_201_with_the_dataset_awaiting_upload() -> None:
     owner = new_owner()
     created = create(owner, path="/sales/2024/eu/", description="EU sales")
     dataset = created["dataset"]
-    assert (dataset["name"], dataset["path"], dataset["description"]) == ("sales", "sales/2024/eu", "EU sales")
+    assert (dataset["name"], dataset["path"], dataset["description"]) == (
+        "sales",
+        "sales/2024/eu",
+        "EU sales",
+    )
     assert (dataset["status"], dataset["progress"]) == ("awaiting_upload", 0.0)
     assert "owner" not in dataset
 
@@ -53,7 +57,9 @@ def test_create_without_a_name_is_422_naming_the_field() -> None:
 
 
 def test_create_with_a_bad_folder_path_is_422_naming_the_path() -> None:
-    status, body = call_api("POST", "/datasets", {"name": "x", "path": "a//../b"}, owner=new_owner())
+    status, body = call_api(
+        "POST", "/datasets", {"name": "x", "path": "a//../b"}, owner=new_owner()
+    )
     assert status == 422
     assert body["error"]["message"].startswith("path:")
 

@@ -92,7 +92,10 @@ def test_a_messy_multi_chunk_file_is_counted_exactly(uploader: Uploader) -> None
 def test_a_presigned_post_over_real_http_lands_and_ingests(uploader: Uploader) -> None:
     dataset_id, upload = uploader.create()
     answer = requests.post(
-        upload["url"], data=upload["fields"], files={"file": ("s.csv", b"a,b\n1,2\n3,4\n")}, timeout=30
+        upload["url"],
+        data=upload["fields"],
+        files={"file": ("s.csv", b"a,b\n1,2\n3,4\n")},
+        timeout=30,
     )
     assert answer.status_code == 204
     dataset = uploader.settled(dataset_id)
@@ -111,13 +114,19 @@ def test_a_range_that_begins_inside_a_quoted_field_is_rescanned(uploader: Upload
     history = uploader.sfn.get_execution_history(
         executionArn=uploader.executions(dataset["id"])[0]["executionArn"], maxResults=1000
     )["events"]
-    entered = [e["stateEnteredEventDetails"]["name"] for e in history if "stateEnteredEventDetails" in e]
+    entered = [
+        e["stateEnteredEventDetails"]["name"] for e in history if "stateEnteredEventDetails" in e
+    ]
     assert entered.count("ScanChunk") > dataset["chunk_count"]
 
 
 def test_a_header_only_file_is_ready_with_no_rows(uploader: Uploader) -> None:
     dataset = uploader.ingest(b"a,b,c\n")
-    assert (dataset["status"], dataset["row_count"], dataset["columns"]) == ("ready", 0, ["a", "b", "c"])
+    assert (dataset["status"], dataset["row_count"], dataset["columns"]) == (
+        "ready",
+        0,
+        ["a", "b", "c"],
+    )
 
 
 def test_a_ragged_row_fails_the_dataset_naming_its_line(uploader: Uploader) -> None:
@@ -140,16 +149,19 @@ def test_an_empty_file_fails_with_a_clear_reason(uploader: Uploader) -> None:
 def test_a_binary_file_fails_as_not_csv(uploader: Uploader) -> None:
     dataset = uploader.ingest(b"PK\x03\x04\x00\x00binary")
     assert dataset["status"] == "failed"
-    assert dataset["error"]["message"] == "this is a binary file, not CSV text (a NUL byte at byte 4)"
+    assert (
+        dataset["error"]["message"] == "this is a binary file, not CSV text (a NUL byte at byte 4)"
+    )
 
 
 def test_an_oversized_upload_fails_and_its_object_is_removed(uploader: Uploader) -> None:
     dataset_id, upload = uploader.create()
     uploader.put(upload["fields"]["key"], b"a\n" + b"1\n" * (MAX_UPLOAD_BYTES // 2))
     dataset = uploader.settled(dataset_id)
+    size = MAX_UPLOAD_BYTES + 2
     assert dataset["error"] == {
         "code": "upload_too_large",
-        "message": f"the upload is {MAX_UPLOAD_BYTES + 2} bytes; the limit is {MAX_UPLOAD_BYTES} bytes",
+        "message": f"the upload is {size} bytes; the limit is {MAX_UPLOAD_BYTES} bytes",
     }
     assert dataset["status"] == "failed"
     listed = uploader.s3.list_objects_v2(Bucket=UPLOADS, Prefix=upload["fields"]["key"])
@@ -180,12 +192,20 @@ def test_a_new_upload_replaces_the_file_and_the_old_one_is_removed(uploader: Upl
     assert status == 200
     uploader.put(second["fields"]["key"], b"a\n1\n2\n3\n")
     dataset = wait_for(
-        lambda: (d := uploader.dataset(dataset_id))["row_count"] == 3 and d["status"] == "ready" and d or None,
+        lambda: (
+            ((d := uploader.dataset(dataset_id))["row_count"] == 3 and d["status"] == "ready" and d)
+            or None
+        ),
         60,
         "the second upload to be ingested",
     )
     assert dataset["source"]["key"] == second["fields"]["key"]
-    keys = [o["Key"] for o in uploader.s3.list_objects_v2(Bucket=UPLOADS, Prefix=f"uploads/{uploader.owner}/{dataset_id}/")["Contents"]]
+    keys = [
+        o["Key"]
+        for o in uploader.s3.list_objects_v2(
+            Bucket=UPLOADS, Prefix=f"uploads/{uploader.owner}/{dataset_id}/"
+        )["Contents"]
+    ]
     assert keys == [second["fields"]["key"]]
 
 
@@ -198,7 +218,9 @@ def test_an_oversized_replacement_keeps_the_ready_dataset(uploader: Uploader) ->
     dataset = uploader.dataset(dataset_id)
     assert (dataset["status"], dataset["row_count"]) == ("ready", 1)
     assert dataset["error"]["code"] == "upload_too_large"
-    assert uploader.s3.head_object(Bucket=UPLOADS, Key=upload["fields"]["key"])["ContentLength"] == 4
+    assert (
+        uploader.s3.head_object(Bucket=UPLOADS, Key=upload["fields"]["key"])["ContentLength"] == 4
+    )
 
 
 def test_sample_events_drive_the_step_handlers() -> None:

@@ -28,7 +28,9 @@ def _local(args: argparse.Namespace) -> int:
     print(f"sluice local: API      {system.api_url}  (docs: {system.api_url}/docs)", flush=True)
     print(f"sluice local: AWS      {system.endpoint}  (moto; state is in memory)", flush=True)
     if not args.no_demo:
-        print(f"sluice local: sign in  username {DEMO_USER!r}, password {DEMO_PASSWORD!r}", flush=True)
+        print(
+            f"sluice local: sign in  username {DEMO_USER!r}, password {DEMO_PASSWORD!r}", flush=True
+        )
         if not args.no_sample:
             dataset_id = system.upload_sample()
             print(f"sluice local: sample   dataset {dataset_id} (samples/sales)", flush=True)
@@ -46,7 +48,9 @@ def main(argv: list[str] | None = None) -> int:
     local = commands.add_parser("local", help="run the whole system on an embedded AWS")
     local.add_argument("--port", type=int, default=int(os.environ.get("SLUICE_PORT", "3000")))
     local.add_argument("--aws-port", type=int, default=0, help="moto's port (default: any free)")
-    local.add_argument("--chunk-bytes", type=int, default=None, help=f"ingest chunk size (default {64 * MIB})")
+    local.add_argument(
+        "--chunk-bytes", type=int, default=None, help=f"ingest chunk size (default {64 * MIB})"
+    )
     local.add_argument("--max-upload-bytes", type=int, default=None, help="upload size limit")
     local.add_argument("--no-demo", action="store_true", help="no demo user")
     local.add_argument("--no-sample", action="store_true", help="no sample dataset")

@@ -25,6 +25,4 @@ class Settings(BaseModel):
 
 def settings() -> Settings:
     """The settings of this process, read afresh so tests and the local runtime can change them."""
-    return Settings.model_validate(
-        {k: v for k, v in os.environ.items() if k.startswith("SLUICE_")}
-    )
+    return Settings.model_validate({k: v for k, v in os.environ.items() if k.startswith("SLUICE_")})

@@ -8,7 +8,7 @@ from aws_lambda_powertools import Logger
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response, content_types
 from aws_lambda_powertools.event_handler.exceptions import NotFoundError
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
-from aws_lambda_powertools.event_handler.openapi.models import HTTPBearer
+from aws_lambda_powertools.event_handler.openapi.models import HTTPBearer, SecurityScheme
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from sluice.api import auth, datasets
@@ -19,7 +19,7 @@ logger = Logger(service="sluice")
 
 TITLE = "sluice"
 VERSION = "0.1.0"
-SECURITY = {"bearerAuth": HTTPBearer(bearerFormat="JWT")}
+SECURITY: dict[str, SecurityScheme] = {"bearerAuth": HTTPBearer(bearerFormat="JWT")}
 
 app = APIGatewayRestResolver(enable_validation=True)
 app.include_router(auth.router)

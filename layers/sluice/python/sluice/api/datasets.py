@@ -8,7 +8,7 @@ from aws_lambda_powertools.event_handler import Response, content_types
 from aws_lambda_powertools.event_handler.openapi.params import Body, Path, Query
 from aws_lambda_powertools.event_handler.router import APIGatewayRouter
 
-from sluice.api.errors import ERROR_RESPONSES
+from sluice.api.errors import ERROR_RESPONSES, documented
 from sluice.api.identity import current_owner
 from sluice.config import settings
 from sluice.datasets import service
@@ -31,9 +31,13 @@ def _repo() -> DatasetRepository:
     return DatasetRepository(settings().table)
 
 
-@router.post("/datasets", summary="Create a dataset", responses={201: {"description": "Created"}, **ERROR_RESPONSES})
+@router.post(
+    "/datasets",
+    summary="Create a dataset",
+    responses=documented({201: "Created"}),
+)
 def create_dataset(body: Annotated[DatasetCreate, Body()]) -> Response[DatasetCreated]:
-    """Record a dataset and answer a presigned POST to upload its CSV; ingestion starts when it lands."""
+    """Record a dataset and presign the upload of its CSV; ingestion starts when it lands."""
     created = service.create_dataset(settings(), _repo(), current_owner(router), body)
     return Response(
         status_code=201,
@@ -64,14 +68,20 @@ def update_dataset(dataset_id: DatasetId, body: Annotated[DatasetUpdate, Body()]
     return service.update_dataset(_repo(), current_owner(router), dataset_id, body)
 
 
-@router.delete("/datasets/<dataset_id>", summary="Delete a dataset", responses={204: {"description": "Deleted"}, **ERROR_RESPONSES})
-def delete_dataset(dataset_id: DatasetId) -> Response[None]:
+@router.delete(
+    "/datasets/<dataset_id>",
+    summary="Delete a dataset",
+    responses=documented({204: "Deleted"}),
+)
+def delete_dataset(dataset_id: DatasetId) -> Response[str]:
     """Delete a dataset and every object it owns."""
     service.delete_dataset(settings(), _repo(), current_owner(router), dataset_id)
     return Response(status_code=204, content_type=content_types.APPLICATION_JSON, body="")
 
 
-@router.post("/datasets/<dataset_id>/upload", summary="Presign a new upload", responses=ERROR_RESPONSES)
+@router.post(
+    "/datasets/<dataset_id>/upload", summary="Presign a new upload", responses=ERROR_RESPONSES
+)
 def renew_upload(dataset_id: DatasetId) -> UploadTicket:
     """A fresh presigned POST, to replace the dataset's file or retry a failed upload."""
     return service.renew_upload(settings(), _repo(), current_owner(router), dataset_id)

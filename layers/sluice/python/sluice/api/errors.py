@@ -6,6 +6,7 @@ from http import HTTPStatus
 from typing import Any
 
 from aws_lambda_powertools.event_handler import Response, content_types
+from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse
 from pydantic import BaseModel
 
 
@@ -42,10 +43,17 @@ def describe_validation_errors(errors: list[dict[str, Any]]) -> tuple[str, list[
     return f"{first['field']}: {first['problem']}{more}", details
 
 
-ERROR_RESPONSES: dict[int | str, Any] = {
-    status: {
-        "description": HTTPStatus(status).phrase,
-        "content": {"application/json": {"model": ErrorResponse}},
+def documented(statuses: dict[int, str] | None = None) -> dict[int, OpenAPIResponse]:
+    """OpenAPI responses: the given successes plus the error statuses every route may answer."""
+    responses: dict[int, OpenAPIResponse] = {
+        status: {"description": description} for status, description in (statuses or {}).items()
     }
-    for status in (400, 401, 404, 422)
-}
+    for status in (400, 401, 404, 422):
+        responses[status] = {
+            "description": HTTPStatus(status).phrase,
+            "content": {"application/json": {"model": ErrorResponse}},
+        }
+    return responses
+
+
+ERROR_RESPONSES = documented()

@@ -48,7 +48,9 @@ class DatasetRepository:
         data = self._records.get(owner, _sk(dataset_id))
         return None if data is None else _load(data)
 
-    def list(self, owner: str, limit: int, next_token: str | None) -> tuple[list[Dataset], str | None]:
+    def list(
+        self, owner: str, limit: int, next_token: str | None
+    ) -> tuple[list[Dataset], str | None]:
         items, token = self._records.query(owner, PREFIX, limit, next_token)
         return [_load(i) for i in items], token
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import uuid
 
 from sluice import aws
@@ -34,7 +35,9 @@ def new_upload_key(owner: str, dataset_id: str) -> str:
 
 
 def upload_ticket(cfg: Settings, key: str) -> UploadTicket:
-    post = objects.presigned_post(cfg.upload_bucket, key, cfg.max_upload_bytes, cfg.upload_url_ttl_s)
+    post = objects.presigned_post(
+        cfg.upload_bucket, key, cfg.max_upload_bytes, cfg.upload_url_ttl_s
+    )
     return UploadTicket(
         url=post["url"],
         fields=post["fields"],
@@ -43,7 +46,9 @@ def upload_ticket(cfg: Settings, key: str) -> UploadTicket:
     )
 
 
-def create_dataset(cfg: Settings, repo: DatasetRepository, owner: str, body: DatasetCreate) -> DatasetCreated:
+def create_dataset(
+    cfg: Settings, repo: DatasetRepository, owner: str, body: DatasetCreate
+) -> DatasetCreated:
     """Record a new dataset awaiting its upload, and presign that upload."""
     dataset_id = uuid.uuid4().hex
     now = utcnow()
@@ -62,7 +67,9 @@ def create_dataset(cfg: Settings, repo: DatasetRepository, owner: str, body: Dat
     return DatasetCreated(dataset=dataset, upload=upload_ticket(cfg, key))
 
 
-def renew_upload(cfg: Settings, repo: DatasetRepository, owner: str, dataset_id: str) -> UploadTicket:
+def renew_upload(
+    cfg: Settings, repo: DatasetRepository, owner: str, dataset_id: str
+) -> UploadTicket:
     """A fresh presigned upload for an existing dataset (to replace or retry its file)."""
     repo.get(owner, dataset_id)
     return upload_ticket(cfg, new_upload_key(owner, dataset_id))
@@ -91,10 +98,8 @@ def delete_dataset(cfg: Settings, repo: DatasetRepository, owner: str, dataset_i
     if dataset.status in (DatasetStatus.UPLOADED, DatasetStatus.INFERRING) and dataset.ingest_run:
         sfn = aws.client("stepfunctions")
         arn = execution_arn(cfg, dataset.ingest_run)
-        try:
+        with contextlib.suppress(sfn.exceptions.ExecutionDoesNotExist):
             sfn.stop_execution(executionArn=arn, cause="dataset deleted")
-        except sfn.exceptions.ExecutionDoesNotExist:
-            pass
     objects.delete_prefix(cfg.upload_bucket, upload_prefix(owner, dataset_id))
     objects.delete_prefix(cfg.data_bucket, data_prefix(owner, dataset_id))
 

@@ -38,7 +38,9 @@ from sluice.tables.csv_scan import HEAD_BYTES, read_header, scan_range
 
 logger = Logger(service="sluice")
 
-_UPLOAD_KEY = re.compile(r"^uploads/(?P<owner>[^/]+)/(?P<id>[0-9a-f]{32})/(?P<upload>[0-9a-f]{12})\.csv$")
+_UPLOAD_KEY = re.compile(
+    r"^uploads/(?P<owner>[^/]+)/(?P<id>[0-9a-f]{32})/(?P<upload>[0-9a-f]{12})\.csv$"
+)
 
 
 def execution_name(dataset_id: str, upload_id: str, etag: str) -> str:
@@ -47,7 +49,7 @@ def execution_name(dataset_id: str, upload_id: str, etag: str) -> str:
 
 
 def on_upload(cfg: Settings, repo: DatasetRepository, event: dict[str, Any]) -> list[str]:
-    """Start one ingest per uploaded object named in an S3 notification; returns the runs started."""
+    """Start one ingest per object an S3 notification names; returns the runs started."""
     started: list[str] = []
     for record in event.get("Records", []):
         s3 = record["s3"]
@@ -57,7 +59,9 @@ def on_upload(cfg: Settings, repo: DatasetRepository, event: dict[str, Any]) -> 
         if match is None:
             logger.warning("ignoring an object outside the upload layout", key=key)
             continue
-        run = _accept_upload(cfg, repo, match["owner"], match["id"], match["upload"], bucket, key, size, etag)
+        run = _accept_upload(
+            cfg, repo, match["owner"], match["id"], match["upload"], bucket, key, size, etag
+        )
         if run:
             started.append(run)
     return started
@@ -156,7 +160,11 @@ def scan_chunk(repo: DatasetRepository, payload: ScanInput) -> ChunkResult:
         return objects.read_range(obj.bucket, obj.key, start, end)
 
     scan = scan_range(
-        read, ByteRange(chunk.index, chunk.start, chunk.end), obj.size, payload.columns, chunk.parity
+        read,
+        ByteRange(chunk.index, chunk.start, chunk.end),
+        obj.size,
+        payload.columns,
+        chunk.parity,
     )
     ref = payload.dataset
     repo.update(ref.owner, ref.id, {}, add_chunks_done=1, only_if_run=ref.run)
@@ -178,7 +186,9 @@ def reconcile(chunks: list[ChunkResult]) -> Reconciled:
     parity = 0
     for chunk in sorted(chunks, key=lambda c: c.index):
         if chunk.parity != parity:
-            redo.append(ChunkItem(index=chunk.index, start=chunk.start, end=chunk.end, parity=parity))
+            redo.append(
+                ChunkItem(index=chunk.index, start=chunk.start, end=chunk.end, parity=parity)
+            )
         parity = (parity + chunk.quotes) % 2
     return Reconciled(chunks=chunks, redo=redo)
 
@@ -256,7 +266,9 @@ def fail(repo: DatasetRepository, payload: FailInput) -> dict[str, Any]:
     return _record_failure(repo, payload.dataset, code, message)
 
 
-def _record_failure(repo: DatasetRepository, ref: DatasetRef, code: str, message: str) -> dict[str, Any]:
+def _record_failure(
+    repo: DatasetRepository, ref: DatasetRef, code: str, message: str
+) -> dict[str, Any]:
     repo.update(
         ref.owner,
         ref.id,

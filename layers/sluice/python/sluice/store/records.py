@@ -55,7 +55,9 @@ def decode_token(token: str | None, owner: str) -> dict[str, Any] | None:
     try:
         key = json.loads(base64.urlsafe_b64decode(token.encode()))
     except ValueError as exc:
-        raise BadRequest("next_token is not a token this API issued", {"field": "next_token"}) from exc
+        raise BadRequest(
+            "next_token is not a token this API issued", {"field": "next_token"}
+        ) from exc
     if not isinstance(key, dict) or key.get("pk") != owner_key(owner):
         raise BadRequest("next_token is not a token this API issued", {"field": "next_token"})
     return key
@@ -82,7 +84,8 @@ class RecordTable:
         self, owner: str, prefix: str, limit: int, next_token: str | None
     ) -> tuple[list[dict[str, Any]], str | None]:
         args: dict[str, Any] = {
-            "KeyConditionExpression": Key("pk").eq(owner_key(owner)) & Key("sk").begins_with(prefix),
+            "KeyConditionExpression": Key("pk").eq(owner_key(owner))
+            & Key("sk").begins_with(prefix),
             "Limit": limit,
         }
         start = decode_token(next_token, owner)

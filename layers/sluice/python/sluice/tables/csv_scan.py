@@ -56,7 +56,9 @@ def read_header(head: bytes, size: int) -> Header:
     try:
         raw.decode("utf-8")
     except UnicodeDecodeError as exc:
-        raise CsvError(f"line 1: the header is not valid UTF-8 (byte {offset + exc.start})") from exc
+        raise CsvError(
+            f"line 1: the header is not valid UTF-8 (byte {offset + exc.start})"
+        ) from exc
     if not raw.strip():
         raise CsvError("line 1: the header is empty")
     try:
@@ -148,7 +150,9 @@ def scan_range(
     return scan
 
 
-def _count_rows(data: bytes, data_start: int, span: Span, columns: list[str], scan: ChunkScan) -> None:
+def _count_rows(
+    data: bytes, data_start: int, span: Span, columns: list[str], scan: ChunkScan
+) -> None:
     body = memoryview(data)[span.first - data_start : span.last - data_start]
     bad: list[pcsv.InvalidRow] = []
 
@@ -160,7 +164,9 @@ def _count_rows(data: bytes, data_start: int, span: Span, columns: list[str], sc
         table = pcsv.read_csv(
             pa.py_buffer(body),
             read_options=pcsv.ReadOptions(column_names=columns, block_size=16 * 1024 * 1024),
-            parse_options=pcsv.ParseOptions(newlines_in_values=True, invalid_row_handler=keep_aside),
+            parse_options=pcsv.ParseOptions(
+                newlines_in_values=True, invalid_row_handler=keep_aside
+            ),
             # Counting needs the tokenizer, not conversion: keep one column, as bytes.
             convert_options=pcsv.ConvertOptions(
                 include_columns=columns[:1], column_types={columns[0]: pa.binary()}

@@ -1,0 +1,203 @@
+"""`sluice local` as a user meets it: a subprocess, real HTTP, a real multipart upload."""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import boto3
+import jwt
+import pytest
+import requests
+from sluice.catalog import PROJECT_ROOT
+from sluice.local.system import DEMO_PASSWORD, DEMO_USER, free_port
+
+from tests.support import wait_for
+
+MAX_UPLOAD_BYTES = 50_000
+
+
+@dataclass
+class Running:
+    api: str
+    aws: str
+    process: subprocess.Popen[str]
+
+
+@pytest.fixture(scope="module")
+def system() -> Iterator[Running]:
+    port = free_port()
+    command = [
+        sys.executable,
+        "-m",
+        "sluice.cli",
+        "local",
+        "--port",
+        str(port),
+        "--chunk-bytes",
+        "2048",
+        "--max-upload-bytes",
+        str(MAX_UPLOAD_BYTES),
+        "--no-sample",
+    ]
+    process = subprocess.Popen(
+        command,
+        cwd=PROJECT_ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+    )
+    assert process.stdout is not None
+    lines: list[str] = []
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        line = process.stdout.readline()
+        if not line:
+            break
+        lines.append(line)
+        if "ready; Ctrl-C stops" in line:
+            break
+    output = "".join(lines)
+    api = re.search(r"API\s+(http://\S+)", output)
+    aws = re.search(r"AWS\s+(http://\S+)", output)
+    assert api and aws, f"sluice local did not start:\n{output}"
+    yield Running(api=api.group(1), aws=aws.group(1), process=process)
+    process.send_signal(2)  # Ctrl-C
+    remaining = process.communicate(timeout=30)[0]
+    assert process.returncode == 0, remaining
+    assert "sluice local: stopped" in remaining
+
+
+def sign_in(
+    system: Running, username: str = DEMO_USER, password: str = DEMO_PASSWORD
+) -> dict[str, str]:
+    answer = requests.post(
+        f"{system.api}/auth/token", json={"username": username, "password": password}, timeout=30
+    )
+    assert answer.status_code == 200, answer.text
+    return {"Authorization": f"Bearer {answer.json()['id_token']}"}
+
+
+def second_user(system: Running) -> dict[str, str]:
+    cognito = boto3.client(
+        "cognito-idp",
+        endpoint_url=system.aws,
+        region_name="us-east-1",
+        aws_access_key_id="test",
+        aws_secret_access_key="test",
+    )
+    pool = cognito.list_user_pools(MaxResults=10)["UserPools"][0]["Id"]
+    cognito.admin_create_user(UserPoolId=pool, Username="other", MessageAction="SUPPRESS")
+    cognito.admin_set_user_password(
+        UserPoolId=pool, Username="other", Password="other-pass-1", Permanent=True
+    )
+    return sign_in(system, "other", "other-pass-1")
+
+
+def upload(ticket: dict[str, Any], body: bytes) -> requests.Response:
+    return requests.post(
+        ticket["url"], data=ticket["fields"], files={"file": ("data.csv", body)}, timeout=60
+    )
+
+
+def settled(system: Running, headers: dict[str, str], dataset_id: str) -> dict[str, Any]:
+    def probe() -> dict[str, Any] | None:
+        dataset: dict[str, Any] = requests.get(
+            f"{system.api}/datasets/{dataset_id}", headers=headers, timeout=30
+        ).json()
+        return dataset if dataset["status"] in ("ready", "failed") else None
+
+    return wait_for(probe, 90, "the upload to be ingested")
+
+
+def test_sign_in_create_upload_and_poll_until_ready(system: Running) -> None:
+    headers = sign_in(system)
+    created = requests.post(
+        f"{system.api}/datasets",
+        json={"name": "e2e", "path": "tests/e2e"},
+        headers=headers,
+        timeout=30,
+    )
+    assert created.status_code == 201
+    rows = "".join(f'{i},"name, {i}",{i * 1.5}\r\n' for i in range(1000))
+    body = ("id,name,score\r\n" + rows).encode()
+    assert upload(created.json()["upload"], body).status_code == 204
+    dataset = settled(system, headers, created.json()["dataset"]["id"])
+    assert (dataset["status"], dataset["row_count"], dataset["columns"]) == (
+        "ready",
+        1000,
+        ["id", "name", "score"],
+    )
+
+
+def test_another_user_gets_404_on_the_dataset(system: Running) -> None:
+    headers = sign_in(system)
+    dataset_id = requests.post(
+        f"{system.api}/datasets", json={"name": "mine"}, headers=headers, timeout=30
+    ).json()["dataset"]["id"]
+    answer = requests.get(
+        f"{system.api}/datasets/{dataset_id}", headers=second_user(system), timeout=30
+    )
+    assert answer.status_code == 404
+    assert answer.json()["error"]["code"] == "not_found"
+
+
+def test_an_oversized_upload_ends_failed_with_the_reason(system: Running) -> None:
+    headers = sign_in(system)
+    created = requests.post(
+        f"{system.api}/datasets", json={"name": "big"}, headers=headers, timeout=30
+    ).json()
+    body = b"a\n" + b"12345\n" * (MAX_UPLOAD_BYTES // 6 + 1)
+    upload(created["upload"], body)  # moto does not enforce the policy's size range; we do
+    dataset = settled(system, headers, created["dataset"]["id"])
+    assert dataset["status"] == "failed"
+    assert dataset["error"] == {
+        "code": "upload_too_large",
+        "message": f"the upload is {len(body)} bytes; the limit is {MAX_UPLOAD_BYTES} bytes",
+    }
+
+
+def test_routes_without_a_token_are_401(system: Running) -> None:
+    answer = requests.get(f"{system.api}/datasets", timeout=30)
+    assert answer.status_code == 401
+    assert answer.json() == {"error": {"code": "unauthorized", "message": "missing bearer token"}}
+
+
+def test_a_malformed_token_is_401(system: Running) -> None:
+    answer = requests.get(
+        f"{system.api}/datasets", headers={"Authorization": "Bearer not.a.jwt"}, timeout=30
+    )
+    assert answer.status_code == 401
+    assert answer.json()["error"]["message"] == "malformed token"
+
+
+def test_an_expired_token_is_401(system: Running) -> None:
+    # Re-sign the demo user's token with moto's own key, with an expiry in the past.
+    token = sign_in(system)["Authorization"].split()[1]
+    claims = jwt.decode(token, options={"verify_signature": False})
+    claims["exp"] = int(time.time()) - 60
+    from moto.utilities.utils import load_resource
+
+    key = jwt.PyJWK(load_resource("cognitoidp/resources/jwks-private.json"))
+    expired = jwt.encode(claims, key.key, algorithm="RS256", headers={"kid": "dummy"})
+    answer = requests.get(
+        f"{system.api}/datasets", headers={"Authorization": f"Bearer {expired}"}, timeout=30
+    )
+    assert answer.status_code == 401
+    assert answer.json()["error"]["message"] == "token expired"
+
+
+def test_docs_render_and_openapi_is_served(system: Running) -> None:
+    docs = requests.get(f"{system.api}/docs", timeout=30)
+    assert docs.status_code == 200
+    assert "text/html" in docs.headers["Content-Type"]
+    assert "SwaggerUIBundle" in docs.text
+    spec = requests.get(f"{system.api}/openapi.json", timeout=30).json()
+    assert "/datasets" in spec["paths"]
