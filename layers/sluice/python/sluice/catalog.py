@@ -176,12 +176,15 @@ CATALOG = Catalog(
                 **_COMMON_ENV,
                 "SLUICE_USER_POOL_ID": user_pool(),
                 "SLUICE_USER_POOL_CLIENT_ID": user_pool_client(),
+                # Deleting a dataset stops its running ingest.
+                "SLUICE_INGEST_STATE_MACHINE_ARN": state_machine(INGEST),
             },
             grants=(
                 Grant(target=table(RECORDS), access=Access.READ_WRITE),
                 Grant(target=bucket(UPLOADS), access=Access.READ_WRITE),
                 Grant(target=bucket(DATA), access=Access.READ_WRITE),
                 Grant(target=user_pool(), access=Access.READ),
+                Grant(target=state_machine(INGEST), access=Access.READ_WRITE),
             ),
         ),
         FunctionSpec(
