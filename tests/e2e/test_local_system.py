@@ -194,6 +194,23 @@ def test_an_expired_token_is_401(system: Running) -> None:
     assert answer.json()["error"]["message"] == "token expired"
 
 
+def test_an_access_token_is_401_as_behind_the_cognito_authorizer(system: Running) -> None:
+    tokens = requests.post(
+        f"{system.api}/auth/token",
+        json={"username": DEMO_USER, "password": DEMO_PASSWORD},
+        timeout=30,
+    ).json()
+    answer = requests.get(
+        f"{system.api}/datasets",
+        headers={"Authorization": f"Bearer {tokens['access_token']}"},
+        timeout=30,
+    )
+    assert answer.status_code == 401
+    assert answer.json()["error"]["message"] == (
+        "access tokens are not accepted here; send the id_token"
+    )
+
+
 def test_docs_render_and_openapi_is_served(system: Running) -> None:
     docs = requests.get(f"{system.api}/docs", timeout=30)
     assert docs.status_code == 200

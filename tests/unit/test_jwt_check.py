@@ -241,3 +241,12 @@ def test_tokens_issued_by_moto_cognito_verify() -> None:
     assert (access_claims["token_use"], access_claims["client_id"]) == ("access", client_id)
     assert access_claims["username"] == "alice"
     assert id_claims["sub"] == access_claims["sub"]
+
+
+def test_an_id_only_verifier_rejects_access_tokens(key) -> None:  # type: ignore[no-untyped-def]
+    id_only = CognitoJwtVerifier(
+        ISSUER, CLIENT_ID, jwks={"keys": [jwk_of(key, "k1")]}, token_uses=frozenset({"id"})
+    )
+    token = make_token(key, aud=None, token_use="access", client_id=CLIENT_ID)
+    with pytest.raises(TokenRejected, match="access tokens are not accepted here"):
+        id_only.verify(token)

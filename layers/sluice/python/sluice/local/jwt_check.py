@@ -46,7 +46,8 @@ class CognitoJwtVerifier:
     ``jwks_url`` is fetched on first use and cached; a token whose ``kid`` is not in
     the cached set makes it fetch once more (the pool may have rotated its keys).
     ``jwks`` gives the key set directly instead. ``leeway_s`` tolerates clock skew
-    on ``exp``/``iat`` only; keep it to a few seconds.
+    on ``exp``/``iat`` only; keep it to a few seconds. ``token_uses`` says which
+    tokens pass: a Cognito authorizer with no OAuth scopes (ours) takes ID tokens only.
     """
 
     def __init__(
@@ -57,6 +58,7 @@ class CognitoJwtVerifier:
         jwks_url: str | None = None,
         jwks: Mapping[str, Any] | None = None,
         leeway_s: float = 5.0,
+        token_uses: frozenset[str] = frozenset({"id", "access"}),
     ) -> None:
         if (jwks_url is None) == (jwks is None):
             raise ValueError("give exactly one of jwks_url and jwks")
@@ -64,6 +66,7 @@ class CognitoJwtVerifier:
         self.client_id = client_id
         self.jwks_url = jwks_url
         self.leeway_s = leeway_s
+        self.token_uses = token_uses
         self._lock = threading.Lock()
         self._keys: jwt.PyJWKSet | None = None
         if jwks is not None:
@@ -108,6 +111,8 @@ class CognitoJwtVerifier:
 
     def _check_use_and_client(self, claims: Mapping[str, Any]) -> None:
         token_use = claims.get("token_use")
+        if token_use in ("id", "access") and token_use not in self.token_uses:
+            raise TokenRejected(f"{token_use} tokens are not accepted here; send the id_token")
         if token_use == "id":
             # An ID token names its app client in aud (a string in Cognito's tokens).
             aud = claims.get("aud")

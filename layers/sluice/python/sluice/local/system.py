@@ -79,6 +79,8 @@ class LocalSystem:
             self.deployment.issuer,
             self.deployment.user_pool_client_id,
             jwks_url=self.deployment.jwks_url,
+            # As API Gateway's Cognito authorizer without OAuth scopes: ID tokens only.
+            token_uses=frozenset({"id"}),
         )
         self.gateway = LocalApiGateway(
             invoke=self._invoke_api, verifier=verifier, port=self.options.port

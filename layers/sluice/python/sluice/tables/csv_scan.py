@@ -10,6 +10,7 @@ import pyarrow.csv as pcsv
 
 from sluice.tables.csv_ranges import (
     BOM,
+    NEWLINE,
     ByteRange,
     CsvError,
     Span,
@@ -25,6 +26,7 @@ MAX_RECORD_BYTES = 64 * 1024 * 1024
 """The longest record a scan follows past its range's end before calling the file broken."""
 
 RAGGED_SAMPLES = 5
+CARRIAGE_RETURN = ord("\r")
 
 ReadRange = Callable[[int, int], bytes]
 """read(start, end) -> the file's bytes [start, end)."""
@@ -62,16 +64,15 @@ def read_header(head: bytes, size: int) -> Header:
     if not raw.strip():
         raise CsvError("line 1: the header is empty")
     try:
-        table = pcsv.read_csv(
-            pa.py_buffer(raw),
-            read_options=pcsv.ReadOptions(autogenerate_column_names=True),
+        # Parsed as a header, so names stay as written (no type guessing, no nulls);
+        # the extra line break ends a header that had none.
+        names = pcsv.read_csv(
+            pa.py_buffer(raw + b"\n"),
             parse_options=pcsv.ParseOptions(newlines_in_values=True),
-            convert_options=pcsv.ConvertOptions(strings_can_be_null=False),
-        )
+        ).column_names
     except pa.ArrowInvalid as exc:
         raise CsvError(f"line 1: the header cannot be parsed as CSV: {exc}") from exc
-    names = [str(table.column(i)[0].as_py() or "").strip() for i in range(table.num_columns)]
-    columns = [name or f"column_{i + 1}" for i, name in enumerate(names)]
+    columns = [name.strip() or f"column_{i + 1}" for i, name in enumerate(names)]
     seen: set[str] = set()
     for name in columns:
         if name in seen:
@@ -180,8 +181,7 @@ def _count_rows(
     scan.ragged = len(bad)
     search_from = span.first - data_start
     for row in bad[:RAGGED_SAMPLES]:
-        at = data.find(row.text.encode(), search_from)
-        at = at if at != -1 else search_from
+        at = _find_record(data, row.text.encode(), search_from, span.last - data_start)
         scan.ragged_rows.append(
             RaggedRow(
                 newlines_before=data.count(b"\n", scan.start - data_start, at),
@@ -191,3 +191,20 @@ def _count_rows(
             )
         )
         search_from = at + 1
+
+
+def _find_record(data: bytes, text: bytes, start: int, stop: int) -> int:
+    """Where the record whose text is ``text`` begins: at a line start, ending a line.
+
+    pyarrow does not say where an invalid row was, only its text; matching whole lines
+    keeps '2,3' from being found inside an earlier '1,2,3'.
+    """
+    at = data.find(text, start, stop)
+    while at != -1:
+        at_line_start = at == start or data[at - 1] == NEWLINE
+        end = at + len(text)
+        at_line_end = end >= stop or data[end] in (NEWLINE, CARRIAGE_RETURN)
+        if at_line_start and at_line_end:
+            return at
+        at = data.find(text, at + 1, stop)
+    return start

@@ -1,0 +1,1 @@
+"""The sluice CDK app: one stack, built from ``sluice.catalog.CATALOG``."""

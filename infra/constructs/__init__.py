@@ -1,0 +1,1 @@
+"""Constructs the sluice stack is assembled from, one idea per module."""

@@ -1,0 +1,83 @@
+"""DynamoDB tables and S3 buckets, one per catalogue entry."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from aws_cdk import Duration, RemovalPolicy
+from aws_cdk import aws_dynamodb as dynamodb
+from aws_cdk import aws_s3 as s3
+from constructs import Construct
+from sluice.catalog import UPLOADS, BucketSpec, TableSpec
+
+from infra.constructs.naming import pascal
+
+BROWSER_UPLOAD_BUCKETS = frozenset({UPLOADS})
+"""Buckets that browsers write to directly with presigned POST/PUT, so they need CORS.
+
+The catalogue has no field for this yet (``BucketSpec.browser_uploads`` would carry
+it); until then the uploads bucket is named here through the catalogue's constant.
+"""
+
+
+def _upload_cors() -> list[s3.CorsRule]:
+    # Presigned POST/PUT carry their own authorisation, so any origin may send them;
+    # ETag is exposed so that browser clients can confirm what landed.
+    return [
+        s3.CorsRule(
+            allowed_methods=[s3.HttpMethods.POST, s3.HttpMethods.PUT],
+            allowed_origins=["*"],
+            allowed_headers=["*"],
+            exposed_headers=["ETag"],
+            max_age=3000,
+        )
+    ]
+
+
+class Storage(Construct):
+    """Every table and bucket of the catalogue, by catalogue name."""
+
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        tables: Iterable[TableSpec],
+        buckets: Iterable[BucketSpec],
+    ) -> None:
+        super().__init__(scope, construct_id)
+        self.tables: dict[str, dynamodb.Table] = {spec.name: self._table(spec) for spec in tables}
+        self.buckets: dict[str, s3.Bucket] = {spec.name: self._bucket(spec) for spec in buckets}
+
+    def _table(self, spec: TableSpec) -> dynamodb.Table:
+        return dynamodb.Table(
+            self,
+            f"{pascal(spec.name)}Table",
+            partition_key=dynamodb.Attribute(
+                name=spec.partition_key, type=dynamodb.AttributeType.STRING
+            ),
+            sort_key=dynamodb.Attribute(name=spec.sort_key, type=dynamodb.AttributeType.STRING),
+            billing_mode=dynamodb.BillingMode.PAY_PER_REQUEST,
+            point_in_time_recovery_specification=dynamodb.PointInTimeRecoverySpecification(
+                point_in_time_recovery_enabled=True
+            ),
+            encryption=dynamodb.TableEncryption.AWS_MANAGED,
+            # Users' records outlive the stack: deleting the stack must not delete them.
+            removal_policy=RemovalPolicy.RETAIN,
+        )
+
+    def _bucket(self, spec: BucketSpec) -> s3.Bucket:
+        return s3.Bucket(
+            self,
+            f"{pascal(spec.name)}Bucket",
+            encryption=s3.BucketEncryption.S3_MANAGED,
+            block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
+            enforce_ssl=True,
+            object_ownership=s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
+            cors=_upload_cors() if spec.name in BROWSER_UPLOAD_BUCKETS else None,
+            # Parts of abandoned multipart uploads are invisible but billed.
+            lifecycle_rules=[
+                s3.LifecycleRule(abort_incomplete_multipart_upload_after=Duration.days(1))
+            ],
+            removal_policy=RemovalPolicy.RETAIN,
+        )

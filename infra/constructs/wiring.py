@@ -1,0 +1,124 @@
+"""Catalogue references (``Ref``) and grants (``Grant``) turned into CDK values and IAM."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import TypeVar
+
+from aws_cdk import aws_cognito as cognito
+from aws_cdk import aws_dynamodb as dynamodb
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_s3 as s3
+from aws_cdk import aws_stepfunctions as sfn
+from sluice.catalog import Access, Grant, Ref
+
+# Item-level actions only. CDK's grant_read_data would add Scan, and a Scan of the one
+# owner-keyed table reads every user's records: sluice reads by key and Query only.
+TABLE_READ_ACTIONS = (
+    "dynamodb:GetItem",
+    "dynamodb:BatchGetItem",
+    "dynamodb:Query",
+    "dynamodb:ConditionCheckItem",
+    "dynamodb:DescribeTable",
+)
+TABLE_WRITE_ACTIONS = (
+    "dynamodb:PutItem",
+    "dynamodb:UpdateItem",
+    "dynamodb:DeleteItem",
+    "dynamodb:BatchWriteItem",
+)
+
+T = TypeVar("T")
+
+
+class CatalogWiringError(ValueError):
+    """The catalogue asks for a reference or a grant this stack cannot express."""
+
+
+@dataclass(frozen=True)
+class Resources:
+    """The stack's resources by catalogue name: what a ``Ref`` can point at."""
+
+    tables: Mapping[str, dynamodb.ITable]
+    buckets: Mapping[str, s3.IBucket]
+    state_machines: Mapping[str, sfn.IStateMachine]
+    user_pool_name: str
+    user_pool: cognito.IUserPool
+    user_pool_client: cognito.IUserPoolClient
+
+    def resolve(self, ref: Ref) -> str:
+        """The value a function's environment variable gets for ``ref`` (a name, ARN or id)."""
+        match ref.kind:
+            case "table":
+                return self._lookup(self.tables, ref).table_name
+            case "bucket":
+                return self._lookup(self.buckets, ref).bucket_name
+            case "state_machine":
+                return self._lookup(self.state_machines, ref).state_machine_arn
+            case "user_pool":
+                self._check_user_pool(ref)
+                return self.user_pool.user_pool_id
+            case "user_pool_client":
+                self._check_user_pool(ref)
+                return self.user_pool_client.user_pool_client_id
+            case "value":
+                return ref.name
+        raise CatalogWiringError(f"unknown reference kind {ref.kind!r} (to {ref.name!r})")
+
+    def grant(self, grantee: iam.IGrantable, grant: Grant) -> None:
+        """Give ``grantee`` the least IAM that ``grant`` asks for."""
+        target, access = grant.target, grant.access
+        reads = access in (Access.READ, Access.READ_WRITE)
+        writes = access in (Access.WRITE, Access.READ_WRITE)
+        match target.kind:
+            case "table":
+                table = self._lookup(self.tables, target)
+                actions = (TABLE_READ_ACTIONS if reads else ()) + (
+                    TABLE_WRITE_ACTIONS if writes else ()
+                )
+                table.grant(grantee, *actions)
+            case "bucket":
+                bucket = self._lookup(self.buckets, target)
+                if access is Access.READ_WRITE:
+                    bucket.grant_read_write(grantee)
+                elif reads:
+                    bucket.grant_read(grantee)
+                else:
+                    # CDK's "write" is put and delete: the catalogue's WRITE changes objects.
+                    bucket.grant_write(grantee)
+            case "state_machine":
+                machine = self._lookup(self.state_machines, target)
+                if writes:
+                    machine.grant_start_execution(grantee)
+                if access is Access.READ_WRITE:
+                    # Stopping too: deleting a dataset stops its running ingest.
+                    machine.grant_execution(grantee, "states:StopExecution")
+                if reads:
+                    machine.grant_read(grantee)
+            case "user_pool" if access is Access.READ:
+                # Nothing to grant: the API signs users in with InitiateAuth (and refreshes
+                # with REFRESH_TOKEN_AUTH) on a public client, and Cognito serves those
+                # calls without AWS credentials, so IAM never sees them.
+                self._check_user_pool(target)
+            case _:
+                raise CatalogWiringError(
+                    f"no least-privilege IAM for {access.value} access to "
+                    f"{target.kind} {target.name!r}"
+                )
+
+    def _check_user_pool(self, ref: Ref) -> None:
+        if ref.name != self.user_pool_name:
+            raise CatalogWiringError(
+                f"{ref.kind} {ref.name!r}: the catalogue's user pool is {self.user_pool_name!r}"
+            )
+
+    @staticmethod
+    def _lookup(resources: Mapping[str, T], ref: Ref) -> T:
+        try:
+            return resources[ref.name]
+        except KeyError:
+            known = ", ".join(sorted(resources)) or "none"
+            raise CatalogWiringError(
+                f"{ref.kind} {ref.name!r} is not in the catalogue (known: {known})"
+            ) from None

@@ -1,0 +1,77 @@
+"""The sluice stack: every resource of the catalogue, and nothing the catalogue lacks."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_cdk import CfnOutput, Stack
+from constructs import Construct
+from sluice.catalog import CATALOG, Catalog
+
+from infra.constructs.api import Api
+from infra.constructs.auth import Auth
+from infra.constructs.functions import Functions
+from infra.constructs.layers import SharedLayers
+from infra.constructs.naming import pascal
+from infra.constructs.notifications import add_notifications
+from infra.constructs.storage import Storage
+from infra.constructs.wiring import CatalogWiringError, Resources
+from infra.constructs.workflows import Workflows
+
+
+class SluiceStack(Stack):
+    """Builds the stack from ``catalog`` (the project's one catalogue unless a test passes
+    another), so that the AWS deployment and ``sluice local`` cannot drift apart."""
+
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        catalog: Catalog = CATALOG,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(scope, construct_id, **kwargs)
+        self.catalog = catalog
+        self.layers = SharedLayers(self, "Layers")
+        self.storage = Storage(self, "Storage", tables=catalog.tables, buckets=catalog.buckets)
+        self.auth = Auth(self, "Auth", spec=catalog.user_pool)
+        self.functions = Functions(self, "Functions", specs=catalog.functions, layers=self.layers)
+        self.workflows = Workflows(
+            self, "Workflows", specs=catalog.state_machines, functions=self.functions
+        )
+        self.functions.wire(
+            Resources(
+                tables=self.storage.tables,
+                buckets=self.storage.buckets,
+                state_machines=self.workflows.by_name,
+                user_pool_name=catalog.user_pool.name,
+                user_pool=self.auth.user_pool,
+                user_pool_client=self.auth.client,
+            )
+        )
+        add_notifications(
+            catalog.notifications, buckets=self.storage.buckets, functions=self.functions
+        )
+        self.api = self._api()
+        self._outputs()
+
+    def _api(self) -> Api:
+        public = self.functions.public_api()
+        if len(public) != 1:
+            # The routes (auth, docs, everything else) belong to one router function.
+            names = [spec.name for spec, _ in public]
+            raise CatalogWiringError(f"expected one public_api function, found {names}")
+        _, handler = public[0]
+        return Api(self, "Api", handler=handler, user_pool=self.auth.user_pool)
+
+    def _outputs(self) -> None:
+        CfnOutput(self, "ApiUrl", value=self.api.url, description="Base URL of the HTTP API")
+        CfnOutput(self, "UserPoolId", value=self.auth.user_pool.user_pool_id)
+        CfnOutput(self, "UserPoolClientId", value=self.auth.client.user_pool_client_id)
+        for name, table in self.storage.tables.items():
+            CfnOutput(self, f"{pascal(name)}Table", value=table.table_name)
+        for name, bucket in self.storage.buckets.items():
+            CfnOutput(self, f"{pascal(name)}Bucket", value=bucket.bucket_name)
+        for name, machine in self.workflows.by_name.items():
+            CfnOutput(self, f"{pascal(name)}StateMachineArn", value=machine.state_machine_arn)
