@@ -19,7 +19,7 @@ class Settings(BaseModel):
     user_pool_client_id: str = Field("", alias="SLUICE_USER_POOL_CLIENT_ID")
     # 5 GiB is the most one presigned POST can carry.
     max_upload_bytes: int = Field(5 * GIB, alias="SLUICE_MAX_UPLOAD_BYTES", gt=0)
-    chunk_bytes: int = Field(64 * MIB, alias="SLUICE_CHUNK_BYTES", ge=1024)
+    chunk_bytes: int = Field(64 * MIB, alias="SLUICE_CHUNK_BYTES", ge=1)
     upload_url_ttl_s: int = Field(3600, alias="SLUICE_UPLOAD_URL_TTL_S", gt=0)
 
 
