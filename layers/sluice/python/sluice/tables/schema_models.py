@@ -1,0 +1,97 @@
+"""What inference learns about columns, and what it decides.
+
+A chunk's ``ChunkStats`` are computed from its rows alone and merged across chunks;
+``decide`` turns the merged stats and the dataset's settings into a ``ColumnSchema``
+per column, which conversion then applies.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from sluice.tables.types import DEFAULT_MAX_CATEGORIES, ColumnType, DateOrder
+
+FailureKey = str
+"""A key of ``ColumnStats.failures``: a ColumnType value, except that datetime is counted
+once per date order as "datetime:iso", "datetime:mdy" and "datetime:dmy"."""
+
+FAILURE_KEYS: tuple[FailureKey, ...] = (
+    "bool",
+    "int8",
+    "int16",
+    "int32",
+    "int64",
+    "float32",
+    "float64",
+    "datetime:iso",
+    "datetime:mdy",
+    "datetime:dmy",
+    "timedelta",
+)
+SAMPLES_PER_KEY = 3
+
+
+class ColumnStats(BaseModel):
+    """One column's statistics over some rows; mergeable."""
+
+    name: str
+    values: int = 0  # non-null values
+    nulls: int = 0  # values that were NA
+    failures: dict[FailureKey, int] = Field(default_factory=dict)  # every FAILURE_KEY present
+    samples: dict[FailureKey, list[str]] = Field(default_factory=dict)  # a few failing texts
+    distinct: list[str] | None = Field(
+        default_factory=list,
+        description="Distinct non-null texts, sorted, at most max_categories + 1; None once more.",
+    )
+    int_min: int | None = None  # over values that pass int64
+    int_max: int | None = None
+    float_min: float | None = None  # over finite values that pass float64
+    float_max: float | None = None
+    datetime_min: dict[str, str] = Field(default_factory=dict)  # date order -> ISO text
+    datetime_max: dict[str, str] = Field(default_factory=dict)
+    timedelta_min_us: int | None = None  # over values that pass timedelta
+    timedelta_max_us: int | None = None
+    text_min: str | None = None  # lexicographic, over all non-null texts (first 100 chars)
+    text_max: str | None = None
+
+
+class ChunkStats(BaseModel):
+    rows: int
+    columns: list[ColumnStats]
+
+
+Tolerance = int | float | dict[ColumnType, int | float]
+"""How many values may fail a type and it still win: a count (>= 1), a fraction of the
+column's non-null values (0 <= x < 1), or a map from type to either."""
+
+
+class InferenceSettings(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    na_values: list[str] | None = Field(
+        None, description="Texts that mean missing; None: the defaults (empty, NA, N/A, null ...)."
+    )
+    max_categories: int = Field(DEFAULT_MAX_CATEGORIES, ge=1, le=10_000)
+    tolerance: Tolerance = 0
+    column_types: dict[str, ColumnType] = Field(
+        default_factory=dict, description="Type hints per column: preferred types from the start."
+    )
+
+
+class ColumnSchema(BaseModel):
+    """A column as inferred, preferred and finally converted."""
+
+    name: str
+    inferred_type: ColumnType
+    preferred_type: ColumnType | None = None
+    effective_type: ColumnType
+    date_order: DateOrder | None = None  # for datetime columns
+    null_count: int
+    failures: dict[FailureKey, int]
+    samples: dict[FailureKey, list[str]] = Field(default_factory=dict)
+    categories: list[str] | None = None  # for category columns
+    min: Any = None  # in the effective type's JSON form
+    max: Any = None
+    notes: list[str] = Field(default_factory=list)  # e.g. why an ambiguous date order was chosen

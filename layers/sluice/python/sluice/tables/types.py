@@ -1,0 +1,99 @@
+"""The column types sluice infers and converts to, and the text forms each accepts."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+import pyarrow as pa
+
+
+class ColumnType(StrEnum):
+    BOOL = "bool"
+    INT8 = "int8"
+    INT16 = "int16"
+    INT32 = "int32"
+    INT64 = "int64"
+    FLOAT32 = "float32"
+    FLOAT64 = "float64"
+    DATETIME = "datetime"
+    TIMEDELTA = "timedelta"
+    CATEGORY = "category"
+    STRING = "string"
+
+
+PREFERENCE: tuple[ColumnType, ...] = tuple(ColumnType)
+"""The fixed preference order, narrowest first: the first candidate type wins."""
+
+INTEGER_RANGES: dict[ColumnType, tuple[int, int]] = {
+    ColumnType.INT8: (-(2**7), 2**7 - 1),
+    ColumnType.INT16: (-(2**15), 2**15 - 1),
+    ColumnType.INT32: (-(2**31), 2**31 - 1),
+    ColumnType.INT64: (-(2**63), 2**63 - 1),
+}
+
+TRUE_TEXTS = ("yes", "y", "true", "1")
+FALSE_TEXTS = ("no", "n", "false", "0")
+"""bool accepts these, case-insensitive, surrounding spaces ignored."""
+
+DEFAULT_NA_VALUES: tuple[str, ...] = (
+    "",
+    "NA",
+    "N/A",
+    "n/a",
+    "na",
+    "NaN",
+    "nan",
+    "null",
+    "NULL",
+    "None",
+    "none",
+    "-",
+    "?",
+)
+"""Texts that mean "missing" unless a dataset's na_values say otherwise."""
+
+DEFAULT_MAX_CATEGORIES = 100
+CATEGORY_MAX_RATIO = 0.5
+"""category only when distinct <= max_categories and distinct / non-null values <= this."""
+
+
+class DateOrder(StrEnum):
+    """How a datetime column writes its dates. ISO (Y-M-D) and Y/M/D are accepted by every
+    order; M/D/Y and D/M/Y are the ambiguous pair a column must choose between."""
+
+    ISO = "iso"  # every value Y-M-D or Y/M/D
+    MDY = "mdy"
+    DMY = "dmy"
+
+
+DATE_PARTS: dict[str, tuple[str, ...]] = {
+    "iso": ("%Y-%m-%d", "%Y/%m/%d"),
+    "mdy": ("%m/%d/%Y", "%m-%d-%Y", "%m.%d.%Y"),
+    "dmy": ("%d/%m/%Y", "%d-%m-%Y", "%d.%m.%Y"),
+}
+TIME_PARTS: tuple[str, ...] = ("", " %H:%M", " %H:%M:%S", "T%H:%M", "T%H:%M:%S")
+"""A date may be followed by a time; fractional seconds and a trailing Z or UTC offset are
+accepted on ISO values."""
+
+
+def date_formats(order: DateOrder) -> tuple[str, ...]:
+    """Every strptime format a column of this date order accepts, date part x time part."""
+    families = ("iso",) if order is DateOrder.ISO else ("iso", order.value)
+    return tuple(d + t for family in families for d in DATE_PARTS[family] for t in TIME_PARTS)
+
+
+def arrow_type(column_type: ColumnType) -> pa.DataType:
+    """The Arrow type a column of ``column_type`` is stored as in Parquet."""
+    return {
+        ColumnType.BOOL: pa.bool_(),
+        ColumnType.INT8: pa.int8(),
+        ColumnType.INT16: pa.int16(),
+        ColumnType.INT32: pa.int32(),
+        ColumnType.INT64: pa.int64(),
+        ColumnType.FLOAT32: pa.float32(),
+        ColumnType.FLOAT64: pa.float64(),
+        ColumnType.DATETIME: pa.timestamp("us"),
+        ColumnType.TIMEDELTA: pa.duration("us"),
+        ColumnType.CATEGORY: pa.dictionary(pa.int32(), pa.string()),
+        ColumnType.STRING: pa.string(),
+    }[column_type]
