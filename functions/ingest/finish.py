@@ -4,12 +4,12 @@ from typing import Any
 
 from sluice.config import settings
 from sluice.datasets.repository import DatasetRepository
-from sluice.pipelines import ingest
+from sluice.pipelines import convert_step
 from sluice.pipelines.ingest_models import FailInput, FinishInput
 
 
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     repo = DatasetRepository(settings().table)
     if "error" in event:
-        return ingest.fail(repo, FailInput.model_validate(event))
-    return ingest.finish(repo, FinishInput.model_validate(event))
+        return convert_step.fail(repo, FailInput.model_validate(event))
+    return convert_step.finish(repo, FinishInput.model_validate(event))

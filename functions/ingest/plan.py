@@ -11,4 +11,4 @@ from sluice.pipelines.ingest_models import IngestInput
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     cfg = settings()
     plan = ingest.plan(cfg, DatasetRepository(cfg.table), IngestInput.model_validate(event))
-    return plan.model_dump()
+    return plan.model_dump(mode="json")

@@ -155,6 +155,7 @@ RECORDS = "records"
 UPLOADS = "uploads"
 DATA = "data"
 INGEST = "ingest_dataset"
+EXPORT = "export_dataset"
 
 _COMMON_ENV: dict[str, Ref] = {
     "SLUICE_TABLE": table(RECORDS),
@@ -176,8 +177,9 @@ CATALOG = Catalog(
                 **_COMMON_ENV,
                 "SLUICE_USER_POOL_ID": user_pool(),
                 "SLUICE_USER_POOL_CLIENT_ID": user_pool_client(),
-                # Deleting a dataset stops its running ingest.
+                # Deleting a dataset stops its running ingest; commands start new ones.
                 "SLUICE_INGEST_STATE_MACHINE_ARN": state_machine(INGEST),
+                "SLUICE_EXPORT_STATE_MACHINE_ARN": state_machine(EXPORT),
             },
             grants=(
                 Grant(target=table(RECORDS), access=Access.READ_WRITE),
@@ -185,6 +187,7 @@ CATALOG = Catalog(
                 Grant(target=bucket(DATA), access=Access.READ_WRITE),
                 Grant(target=user_pool(), access=Access.READ),
                 Grant(target=state_machine(INGEST), access=Access.READ_WRITE),
+                Grant(target=state_machine(EXPORT), access=Access.READ_WRITE),
             ),
         ),
         FunctionSpec(
@@ -216,12 +219,13 @@ CATALOG = Catalog(
             name="ingest_scan_chunk",
             code_dir="functions/ingest",
             handler="scan_chunk.handler",
-            memory_mb=2048,
+            memory_mb=3008,
             timeout_s=300,
             environment=_COMMON_ENV,
             grants=(
                 Grant(target=table(RECORDS), access=Access.READ_WRITE),
                 Grant(target=bucket(UPLOADS), access=Access.READ),
+                Grant(target=bucket(DATA), access=Access.READ_WRITE),
             ),
         ),
         FunctionSpec(
@@ -242,13 +246,60 @@ CATALOG = Catalog(
             environment=_COMMON_ENV,
         ),
         FunctionSpec(
-            name="ingest_finish",
+            name="ingest_load_layout",
             code_dir="functions/ingest",
-            handler="finish.handler",
+            handler="load_layout.handler",
             memory_mb=256,
             timeout_s=30,
             environment=_COMMON_ENV,
-            grants=(Grant(target=table(RECORDS), access=Access.READ_WRITE),),
+            grants=(Grant(target=bucket(DATA), access=Access.READ),),
+        ),
+        FunctionSpec(
+            name="ingest_decide",
+            code_dir="functions/ingest",
+            handler="decide.handler",
+            memory_mb=1024,
+            timeout_s=300,
+            environment=_COMMON_ENV,
+            grants=(
+                Grant(target=table(RECORDS), access=Access.READ_WRITE),
+                Grant(target=bucket(DATA), access=Access.READ_WRITE),
+            ),
+        ),
+        FunctionSpec(
+            name="ingest_convert_chunk",
+            code_dir="functions/ingest",
+            handler="convert_chunk.handler",
+            memory_mb=3008,
+            timeout_s=300,
+            environment=_COMMON_ENV,
+            grants=(
+                Grant(target=table(RECORDS), access=Access.READ_WRITE),
+                Grant(target=bucket(UPLOADS), access=Access.READ),
+                Grant(target=bucket(DATA), access=Access.READ_WRITE),
+            ),
+        ),
+        FunctionSpec(
+            name="ingest_finish",
+            code_dir="functions/ingest",
+            handler="finish.handler",
+            memory_mb=512,
+            timeout_s=120,
+            environment=_COMMON_ENV,
+            grants=(
+                Grant(target=table(RECORDS), access=Access.READ_WRITE),
+                Grant(target=bucket(UPLOADS), access=Access.READ_WRITE),
+                Grant(target=bucket(DATA), access=Access.READ_WRITE),
+            ),
+        ),
+        FunctionSpec(
+            name="export_dataset",
+            code_dir="functions/export_dataset",
+            handler="handler.handler",
+            memory_mb=3008,
+            timeout_s=900,
+            environment=_COMMON_ENV,
+            grants=(Grant(target=bucket(DATA), access=Access.READ_WRITE),),
         ),
     ),
     tables=(TableSpec(name=RECORDS),),
@@ -262,8 +313,16 @@ CATALOG = Catalog(
                 "ScanChunkFunctionArn": "ingest_scan_chunk",
                 "HashFunctionArn": "ingest_hash",
                 "ReconcileFunctionArn": "ingest_reconcile",
+                "LoadLayoutFunctionArn": "ingest_load_layout",
+                "DecideFunctionArn": "ingest_decide",
+                "ConvertChunkFunctionArn": "ingest_convert_chunk",
                 "FinishFunctionArn": "ingest_finish",
             },
+        ),
+        StateMachineSpec(
+            name=EXPORT,
+            definition="statemachines/export_dataset.asl.json",
+            functions={"ExportFunctionArn": "export_dataset"},
         ),
     ),
     notifications=(NotificationSpec(bucket=UPLOADS, prefix="uploads/", function="on_upload"),),

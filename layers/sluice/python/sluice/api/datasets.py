@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from aws_lambda_powertools.event_handler import Response, content_types
 from aws_lambda_powertools.event_handler.openapi.params import Body, Path, Query
@@ -19,8 +19,11 @@ from sluice.datasets.models import (
     DatasetPage,
     DatasetUpdate,
     UploadTicket,
+    normalise_path,
 )
 from sluice.datasets.repository import DatasetRepository
+from sluice.datasets.tree import build_tree, tree_json
+from sluice.errors import NotFound, Unprocessable
 
 router = APIGatewayRouter()
 
@@ -56,10 +59,30 @@ def list_datasets(
     return DatasetPage(items=items, next_token=token)
 
 
+@router.get("/datasets/tree", summary="Folders and datasets", responses=ERROR_RESPONSES)
+def dataset_tree(
+    path: Annotated[str, Query(max_length=1000, description="Folder, e.g. 'sales/2024'.")] = "",
+    depth: Annotated[int, Query(ge=0, le=32, description="0: the folder alone.")] = 1,
+) -> Response[dict[str, Any]]:
+    """The folder at ``path`` with its sub-folders and datasets, ``depth`` levels down."""
+    try:
+        folder = normalise_path(path)
+    except ValueError as exc:
+        raise Unprocessable(f"query.path: {exc}", {"field": "path"}) from exc
+    datasets = _repo().list_all(current_owner(router))
+    root = build_tree(datasets, folder, depth)
+    if folder and not root.dataset_count:
+        raise NotFound(f"no folder {folder!r}")
+    return Response(
+        status_code=200, content_type=content_types.APPLICATION_JSON, body=tree_json(root)
+    )
+
+
 @router.get("/datasets/<dataset_id>", summary="Get a dataset", responses=ERROR_RESPONSES)
 def get_dataset(dataset_id: DatasetId) -> Dataset:
-    """One dataset with its status, progress and, once ready, row count and columns."""
-    return _repo().get(current_owner(router), dataset_id)
+    """One dataset: status, progress, row count and its columns with inferred,
+    preferred and effective types (provisional while inference runs)."""
+    return service.with_provisional_columns(_repo().get(current_owner(router), dataset_id))
 
 
 @router.patch("/datasets/<dataset_id>", summary="Update a dataset", responses=ERROR_RESPONSES)

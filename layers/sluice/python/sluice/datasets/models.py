@@ -8,6 +8,9 @@ from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from sluice.tables.schema_models import ColumnSchema, InferenceSettings, Tolerance
+from sluice.tables.types import DEFAULT_MAX_CATEGORIES, ColumnType
+
 _SEGMENT = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 ._-]{0,99}$")
 
 
@@ -38,6 +41,11 @@ class DatasetStatus(StrEnum):
     INFERRING = "inferring"
     READY = "ready"
     FAILED = "failed"
+    STOPPED = "stopped"
+
+
+ACTIVE_STATUSES = frozenset({DatasetStatus.UPLOADED, DatasetStatus.INFERRING})
+"""While an execution works on the dataset."""
 
 
 class ErrorInfo(BaseModel):
@@ -73,10 +81,25 @@ class Dataset(BaseModel):
     size_bytes: int | None = None
     row_count: int | None = None
     sha256: str | None = None
-    columns: list[str] | None = None
+    columns: list[ColumnSchema] | None = Field(
+        None,
+        description="Each column's inferred, preferred and effective type, with its statistics.",
+    )
+    exception_count: int | None = Field(
+        None, description="Values that failed their column's effective type (kept in _exceptions)."
+    )
+    settings: InferenceSettings = Field(default_factory=InferenceSettings)
+    preferred_types: dict[str, ColumnType] = Field(default_factory=dict)
     chunk_count: int | None = None
+    ingest_run: str | None = Field(None, description="The Step Functions execution working on it.")
+    ingest_started_at: datetime | None = None
+    ingest_finished_at: datetime | None = None
+    # Internal bookkeeping, not served.
     chunks_done: int = Field(0, exclude=True)
-    ingest_run: str | None = Field(None, description="The Step Functions execution ingesting it.")
+    parts_done: int = Field(0, exclude=True)
+    pending_columns: list[ColumnSchema] | None = Field(None, exclude=True)
+    stats_run: str | None = Field(None, exclude=True)  # the run whose chunk stats are stored
+    data_run: str | None = Field(None, exclude=True)  # the run whose typed parts are live
 
 
 class DatasetCreate(BaseModel):
@@ -85,6 +108,22 @@ class DatasetCreate(BaseModel):
     name: str = Field(min_length=1, max_length=200)
     path: str = Field("", max_length=1000, description="Folder, e.g. 'sales/2024/eu'.")
     description: str | None = Field(None, max_length=4000)
+    column_types: dict[str, ColumnType] = Field(
+        default_factory=dict, description="Type hints per column, used as preferred types."
+    )
+    na_values: list[str] | None = Field(None, description="Texts that mean missing.")
+    max_categories: int = Field(DEFAULT_MAX_CATEGORIES, ge=1, le=10_000)
+    tolerance: Tolerance = Field(
+        0, description="Failures a type may have and still win: a count, a fraction, or per type."
+    )
+
+    def inference_settings(self) -> InferenceSettings:
+        return InferenceSettings(
+            na_values=self.na_values,
+            max_categories=self.max_categories,
+            tolerance=self.tolerance,
+            column_types=self.column_types,
+        )
 
     _path = field_validator("path")(normalise_path)
 

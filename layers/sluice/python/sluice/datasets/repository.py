@@ -10,8 +10,9 @@ from sluice.store.records import RecordTable
 
 PREFIX = "DATASET#"
 
-# Share of the progress bar the chunk scans cover; planning and finishing take the rest.
-_PLAN_SHARE, _SCAN_SHARE = 0.05, 0.9
+# Shares of the progress bar: planning, scanning the chunks, converting them; finishing
+# takes the rest.
+_PLAN_SHARE, _SCAN_SHARE, _CONVERT_SHARE = 0.05, 0.6, 0.3
 
 
 def _sk(dataset_id: str) -> str:
@@ -21,8 +22,12 @@ def _sk(dataset_id: str) -> str:
 def _load(data: dict[str, Any]) -> Dataset:
     dataset = Dataset.model_validate(data)
     if dataset.status is DatasetStatus.INFERRING and dataset.chunk_count:
-        done = min(dataset.chunks_done, dataset.chunk_count) / dataset.chunk_count
-        dataset.progress = round(_PLAN_SHARE + _SCAN_SHARE * done, 4)
+        chunks = dataset.chunk_count
+        scanned = min(dataset.chunks_done, chunks) / chunks
+        converted = min(dataset.parts_done, chunks) / chunks
+        dataset.progress = round(
+            _PLAN_SHARE + _SCAN_SHARE * scanned + _CONVERT_SHARE * converted, 4
+        )
     return dataset
 
 
@@ -54,6 +59,16 @@ class DatasetRepository:
         items, token = self._records.query(owner, PREFIX, limit, next_token)
         return [_load(i) for i in items], token
 
+    def list_all(self, owner: str) -> list[Dataset]:
+        """Every dataset of the owner (for the folder tree)."""
+        found: list[Dataset] = []
+        token: str | None = None
+        while True:
+            page, token = self.list(owner, 100, token)
+            found.extend(page)
+            if not token:
+                return found
+
     def update(
         self,
         owner: str,
@@ -64,6 +79,7 @@ class DatasetRepository:
         only_if_run: str | None = None,
         unless_run: str | None = None,
         add_chunks_done: int = 0,
+        add_parts_done: int = 0,
     ) -> Dataset | None:
         """Apply ``changes``; None when the dataset is gone or the run condition fails.
 
@@ -76,7 +92,14 @@ class DatasetRepository:
             _sk(dataset_id),
             changes,
             remove=remove,
-            add={"chunks_done": add_chunks_done} if add_chunks_done else None,
+            add={
+                name: amount
+                for name, amount in (
+                    ("chunks_done", add_chunks_done),
+                    ("parts_done", add_parts_done),
+                )
+                if amount
+            },
             only_if=("ingest_run", only_if_run) if only_if_run else None,
             unless=("ingest_run", unless_run) if unless_run else None,
         )

@@ -6,7 +6,7 @@ import contextlib
 import uuid
 
 from sluice import aws
-from sluice.config import Settings
+from sluice.config import Settings, settings
 from sluice.datasets.models import (
     Dataset,
     DatasetCreate,
@@ -18,15 +18,14 @@ from sluice.datasets.models import (
     utcnow,
 )
 from sluice.datasets.repository import DatasetRepository
+from sluice.pipelines.workspace import Workspace, dataset_prefixes
 from sluice.store import objects
+from sluice.tables.inference import decide, merge_stats
+from sluice.tables.schema_models import ChunkStats
 
 
 def upload_prefix(owner: str, dataset_id: str) -> str:
     return f"uploads/{owner}/{dataset_id}/"
-
-
-def data_prefix(owner: str, dataset_id: str) -> str:
-    return f"datasets/{owner}/{dataset_id}/"
 
 
 def new_upload_key(owner: str, dataset_id: str) -> str:
@@ -62,6 +61,8 @@ def create_dataset(
         created_at=now,
         updated_at=now,
         source=SourceObject(bucket=cfg.upload_bucket, key=key),
+        settings=body.inference_settings(),
+        preferred_types=body.column_types,
     )
     repo.create(dataset)
     return DatasetCreated(dataset=dataset, upload=upload_ticket(cfg, key))
@@ -101,7 +102,25 @@ def delete_dataset(cfg: Settings, repo: DatasetRepository, owner: str, dataset_i
         with contextlib.suppress(sfn.exceptions.ExecutionDoesNotExist):
             sfn.stop_execution(executionArn=arn, cause="dataset deleted")
     objects.delete_prefix(cfg.upload_bucket, upload_prefix(owner, dataset_id))
-    objects.delete_prefix(cfg.data_bucket, data_prefix(owner, dataset_id))
+    for prefix in dataset_prefixes(owner, dataset_id):
+        objects.delete_prefix(cfg.data_bucket, prefix)
+
+
+def with_provisional_columns(dataset: Dataset, max_chunks: int = 200) -> Dataset:
+    """While inference runs, the schema the chunks scanned so far point to."""
+    if dataset.status is not DatasetStatus.INFERRING or not dataset.ingest_run:
+        return dataset
+    if dataset.pending_columns is not None:
+        return dataset.model_copy(update={"columns": dataset.pending_columns})
+    bucket = settings().data_bucket
+    prefix = f"{Workspace(dataset.owner, dataset.id, dataset.ingest_run).work}stats/"
+    keys = [k for k in objects.list_keys(bucket, prefix) if not k.endswith("merged.json")]
+    parts = [ChunkStats.model_validate(objects.get_json(bucket, k)) for k in keys[:max_chunks]]
+    if not parts:
+        return dataset
+    merged = merge_stats(parts, dataset.settings.max_categories)
+    columns = decide(merged, dataset.settings, dataset.preferred_types)
+    return dataset.model_copy(update={"columns": columns})
 
 
 def execution_arn(cfg: Settings, name: str) -> str:

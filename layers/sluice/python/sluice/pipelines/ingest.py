@@ -1,30 +1,27 @@
-"""The steps of the ingest state machine (statemachines/ingest_dataset.asl.json).
+"""The first steps of the ingest state machine (statemachines/ingest_dataset.asl.json).
 
-on_upload -> plan -> [scan chunks || hash object] -> reconcile -> rescan -> finish.
-Each function takes and returns the payload models; handlers only parse and dump.
+on_upload -> plan -> [scan chunks || hash object] -> reconcile -> rescan, then
+schema_step (decide) and convert_step (convert, finish). Each function takes and
+returns the payload models; handlers only parse and dump.
 """
 
 from __future__ import annotations
 
 import hashlib
-import json
 import re
-from typing import Any
+from typing import Any, Literal
 from urllib.parse import unquote_plus
 
 from aws_lambda_powertools import Logger
 
 from sluice import aws
-from sluice.config import Settings
-from sluice.datasets.models import DatasetStatus, SourceObject
+from sluice.config import Settings, settings
+from sluice.datasets.models import DatasetStatus, SourceObject, utcnow
 from sluice.datasets.repository import DatasetRepository
-from sluice.datasets.service import upload_prefix
 from sluice.pipelines.ingest_models import (
     ChunkItem,
     ChunkResult,
     DatasetRef,
-    FailInput,
-    FinishInput,
     HashInput,
     IngestInput,
     ObjectRef,
@@ -32,11 +29,18 @@ from sluice.pipelines.ingest_models import (
     Reconciled,
     ScanInput,
 )
+from sluice.pipelines.workspace import Workspace
 from sluice.store import objects
-from sluice.tables.csv_ranges import ByteRange, CsvError, plan_ranges
+from sluice.tables.csv_ranges import ByteRange, plan_ranges
 from sluice.tables.csv_scan import HEAD_BYTES, read_header, scan_range
+from sluice.tables.inference import chunk_stats, na_values_for
 
 logger = Logger(service="sluice")
+
+
+class Superseded(Exception):
+    """A newer run (a new upload, a stop or a re-inference) took the dataset over."""
+
 
 _UPLOAD_KEY = re.compile(
     r"^uploads/(?P<owner>[^/]+)/(?P<id>[0-9a-f]{32})/(?P<upload>[0-9a-f]{12})\.csv$"
@@ -97,33 +101,56 @@ def _accept_upload(
         )
         return None
     run = execution_name(dataset_id, upload_id, etag)
+    source = SourceObject(bucket=bucket, key=key, bytes=size, etag=etag)
+    return start_run(cfg, repo, owner, dataset_id, run, source, "full")
+
+
+def start_run(
+    cfg: Settings,
+    repo: DatasetRepository,
+    owner: str,
+    dataset_id: str,
+    run: str,
+    source: SourceObject,
+    mode: Literal["full", "reconvert"],
+) -> str | None:
+    """Claim the dataset for ``run`` and start its execution; None if ``run`` already
+    holds it (the same event or command delivered twice)."""
+    changes: dict[str, Any] = {
+        "status": DatasetStatus.UPLOADED.value if mode == "full" else DatasetStatus.INFERRING.value,
+        "progress": 0.0,
+        "ingest_run": run,
+        "source": source.model_dump(),
+        "chunks_done": 0,
+        "parts_done": 0,
+        "ingest_started_at": utcnow().isoformat(),
+    }
     accepted = repo.update(
-        owner,
-        dataset_id,
-        {
-            "status": DatasetStatus.UPLOADED.value,
-            "progress": 0.0,
-            "ingest_run": run,
-            "source": SourceObject(bucket=bucket, key=key, bytes=size, etag=etag).model_dump(),
-            "chunks_done": 0,
-        },
-        remove=("error",),
-        unless_run=run,
+        owner, dataset_id, changes, remove=("error", "ingest_finished_at"), unless_run=run
     )
     if accepted is None:
-        logger.info("upload already accepted", run=run)
+        logger.info("run already started", run=run)
         return None
+    stats_run = run if mode == "full" else accepted.stats_run
+    if stats_run is None:
+        raise ValueError("nothing to re-convert: the dataset has never been scanned")
+    if mode == "reconvert":  # no scans to wait for: progress starts at conversion
+        repo.update(owner, dataset_id, {"chunks_done": accepted.chunk_count or 0}, only_if_run=run)
     sfn = aws.client("stepfunctions")
     payload = IngestInput(
         dataset=DatasetRef(owner=owner, id=dataset_id, run=run),
-        object=ObjectRef(bucket=bucket, key=key, size=size, etag=etag),
+        object=ObjectRef(
+            bucket=source.bucket, key=source.key, size=source.bytes or 0, etag=source.etag or ""
+        ),
+        mode=mode,
+        stats_run=stats_run,
     )
     try:
         sfn.start_execution(
             stateMachineArn=cfg.ingest_state_machine_arn, name=run, input=payload.model_dump_json()
         )
     except sfn.exceptions.ExecutionAlreadyExists:
-        logger.info("ingest already started", run=run)
+        logger.info("execution already started", run=run)
     return run
 
 
@@ -133,15 +160,19 @@ def plan(cfg: Settings, repo: DatasetRepository, payload: IngestInput) -> Plan:
     head = objects.read_range(obj.bucket, obj.key, 0, min(obj.size, HEAD_BYTES))
     header = read_header(head, obj.size)
     ranges = plan_ranges(header.data_start, obj.size, cfg.chunk_bytes)
-    repo.update(
+    dataset = repo.update(
         ref.owner,
         ref.id,
         {"status": DatasetStatus.INFERRING.value, "chunk_count": len(ranges), "chunks_done": 0},
         only_if_run=ref.run,
     )
+    if dataset is None:
+        raise Superseded(f"run {ref.run} is no longer the dataset's current run")
     return Plan(
         object=obj,
         columns=header.columns,
+        na_values=na_values_for(dataset.settings),
+        max_categories=dataset.settings.max_categories,
         data_start=header.data_start,
         header_newlines=header.newlines,
         # The first range starts right after the header, outside quotes by construction.
@@ -153,20 +184,21 @@ def plan(cfg: Settings, repo: DatasetRepository, payload: IngestInput) -> Plan:
 
 
 def scan_chunk(repo: DatasetRepository, payload: ScanInput) -> ChunkResult:
-    """Count the records of one range (guessing its quote parity if not given)."""
-    obj, chunk = payload.object, payload.chunk
+    """Count the records of one range (guessing its quote parity if not given) and
+    store its type statistics."""
+    obj, chunk, ref = payload.object, payload.chunk, payload.dataset
 
     def read(start: int, end: int) -> bytes:
         return objects.read_range(obj.bucket, obj.key, start, end)
 
+    rng = ByteRange(chunk.index, chunk.start, chunk.end)
     scan = scan_range(
-        read,
-        ByteRange(chunk.index, chunk.start, chunk.end),
-        obj.size,
-        payload.columns,
-        chunk.parity,
+        read, rng, obj.size, payload.columns, chunk.parity, na_values=payload.na_values
     )
-    ref = payload.dataset
+    if scan.table is not None:
+        stats = chunk_stats(scan.table, payload.max_categories)
+        key = Workspace(ref.owner, ref.id, ref.run).chunk_stats(chunk.index)
+        objects.put_json(settings().data_bucket, key, stats)
     repo.update(ref.owner, ref.id, {}, add_chunks_done=1, only_if_run=ref.run)
     return ChunkResult.model_validate(scan, from_attributes=True)
 
@@ -190,89 +222,4 @@ def reconcile(chunks: list[ChunkResult]) -> Reconciled:
                 ChunkItem(index=chunk.index, start=chunk.start, end=chunk.end, parity=parity)
             )
         parity = (parity + chunk.quotes) % 2
-    return Reconciled(chunks=chunks, redo=redo)
-
-
-def finish(repo: DatasetRepository, payload: FinishInput) -> dict[str, Any]:
-    """Merge the chunk results and record the dataset as ready (or failed, naming the line)."""
-    ref = payload.dataset
-    by_index = {c.index: c for c in payload.chunks}
-    by_index.update({c.index: c for c in payload.rescanned})
-    chunks = [by_index[i] for i in sorted(by_index)]
-    problem = _first_ragged_row(payload.plan, chunks)
-    if problem:
-        return _record_failure(repo, ref, "invalid_csv", problem)
-    rows = sum(c.rows for c in chunks)
-    source = payload.plan.object
-    done = repo.update(
-        ref.owner,
-        ref.id,
-        {
-            "status": DatasetStatus.READY.value,
-            "progress": 1.0,
-            "row_count": rows,
-            "size_bytes": source.size,
-            "sha256": payload.sha256,
-            "columns": payload.plan.columns,
-        },
-        remove=("error",),
-        only_if_run=ref.run,
-    )
-    if done is not None:
-        _remove_superseded_uploads(ref, source.key, source.bucket)
-    return {"status": "ready", "row_count": rows}
-
-
-def _first_ragged_row(plan_: Plan, chunks: list[ChunkResult]) -> str | None:
-    total = sum(c.ragged for c in chunks)
-    if not total:
-        return None
-    newlines = plan_.header_newlines
-    for chunk in chunks:
-        if chunk.ragged_rows:
-            row = chunk.ragged_rows[0]
-            line = newlines + row.newlines_before + 1
-            more = f" ({total} rows in all have the wrong number of fields)" if total > 1 else ""
-            return (
-                f"line {line}: expected {row.expected} fields like the header, "
-                f"found {row.actual}: {row.text[:80]!r}{more}"
-            )
-        newlines += chunk.newlines
-    return None
-
-
-def _remove_superseded_uploads(ref: DatasetRef, current_key: str, bucket: str) -> None:
-    s3 = aws.client("s3")
-    prefix = upload_prefix(ref.owner, ref.id)
-    for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix):
-        for item in page.get("Contents", []):
-            if item["Key"] != current_key:
-                objects.delete_object(bucket, item["Key"])
-
-
-def fail(repo: DatasetRepository, payload: FailInput) -> dict[str, Any]:
-    """Record why the execution failed, in words a user can act on."""
-    code, message = "ingest_failed", payload.error.Error
-    cause = payload.error.Cause
-    if cause:
-        try:
-            detail = json.loads(cause)
-        except ValueError:
-            detail = {"errorMessage": cause}
-        if isinstance(detail, dict):
-            message = str(detail.get("errorMessage") or message)
-            if detail.get("errorType") == CsvError.__name__:
-                code = "invalid_csv"
-    return _record_failure(repo, payload.dataset, code, message)
-
-
-def _record_failure(
-    repo: DatasetRepository, ref: DatasetRef, code: str, message: str
-) -> dict[str, Any]:
-    repo.update(
-        ref.owner,
-        ref.id,
-        {"status": DatasetStatus.FAILED.value, "error": {"code": code, "message": message}},
-        only_if_run=ref.run,
-    )
-    return {"status": "failed", "error": {"code": code, "message": message}}
+    return Reconciled(redo=redo)

@@ -6,7 +6,12 @@ limit is 256 KB); the bytes stay in S3.
 
 from __future__ import annotations
 
+from typing import Literal
+
 from pydantic import BaseModel, Field
+
+from sluice.tables.schema_models import ColumnSchema
+from sluice.tables.types import ColumnType, DateOrder
 
 
 class DatasetRef(BaseModel):
@@ -32,11 +37,15 @@ class ChunkItem(BaseModel):
 class IngestInput(BaseModel):
     dataset: DatasetRef
     object: ObjectRef
+    mode: Literal["full", "reconvert"] = "full"
+    stats_run: str = Field(description="The run whose chunk stats this execution uses.")
 
 
 class Plan(BaseModel):
     object: ObjectRef
     columns: list[str]
+    na_values: list[str]
+    max_categories: int
     data_start: int
     header_newlines: int
     chunks: list[ChunkItem]
@@ -46,6 +55,8 @@ class ScanInput(BaseModel):
     dataset: DatasetRef
     object: ObjectRef
     columns: list[str]
+    na_values: list[str]
+    max_categories: int
     chunk: ChunkItem
 
 
@@ -54,6 +65,11 @@ class RaggedRowOut(BaseModel):
     expected: int
     actual: int
     text: str
+
+
+class InvalidTextOut(BaseModel):
+    newlines_before: int
+    byte: int
 
 
 class ChunkResult(BaseModel):
@@ -68,6 +84,7 @@ class ChunkResult(BaseModel):
     rows: int
     ragged: int = 0
     ragged_rows: list[RaggedRowOut] = Field(default_factory=list)
+    invalid_text: InvalidTextOut | None = None
 
 
 class HashInput(BaseModel):
@@ -75,16 +92,88 @@ class HashInput(BaseModel):
 
 
 class Reconciled(BaseModel):
-    chunks: list[ChunkResult]
-    redo: list[ChunkItem]
+    redo: list[ChunkItem] = Field(description="Chunks whose parity guess was wrong, to rescan.")
 
 
-class FinishInput(BaseModel):
-    dataset: DatasetRef
+class Gathered(BaseModel):
+    """What the scans learned, gathered in one place (or loaded back for a re-convert)."""
+
     plan: Plan
     chunks: list[ChunkResult]
     rescanned: list[ChunkResult] = Field(default_factory=list)
     sha256: str
+
+    def final_chunks(self) -> list[ChunkResult]:
+        """Each chunk's last scan, in order."""
+        by_index = {c.index: c for c in self.chunks}
+        by_index.update({c.index: c for c in self.rescanned})
+        return [by_index[i] for i in sorted(by_index)]
+
+
+class DecideInput(BaseModel):
+    dataset: DatasetRef
+    mode: Literal["full", "reconvert"] = "full"
+    stats_run: str
+    ingest: Gathered
+
+
+class ColumnPlan(BaseModel):
+    """What conversion needs of a column."""
+
+    name: str
+    type: ColumnType
+    date_order: DateOrder | None = None
+
+
+class Span(BaseModel):
+    index: int
+    first: int
+    last: int
+
+
+class Decided(BaseModel):
+    columns: list[ColumnPlan]
+    na_values: list[str]
+    spans: list[Span]
+
+
+class ConvertInput(BaseModel):
+    dataset: DatasetRef
+    object: ObjectRef
+    names: list[str]
+    columns: list[ColumnPlan]
+    na_values: list[str]
+    span: Span
+
+
+class Converted(BaseModel):
+    index: int
+    rows: int
+    exceptions: int
+    key: str
+    bytes: int
+
+
+class FinishInput(BaseModel):
+    dataset: DatasetRef
+    ingest: Gathered
+    converted: list[Converted]
+
+
+class Part(BaseModel):
+    key: str
+    first_row: int
+    rows: int
+    bytes: int
+
+
+class Manifest(BaseModel):
+    """The typed dataset: its parts in row order, and its schema."""
+
+    run: str
+    row_count: int
+    columns: list[ColumnSchema]
+    parts: list[Part]
 
 
 class StepError(BaseModel):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from typing import Any
 
@@ -71,3 +72,41 @@ def delete_prefix(bucket: str, prefix: str) -> int:
             s3.delete_objects(Bucket=bucket, Delete={"Objects": keys, "Quiet": True})
             deleted += len(keys)
     return deleted
+
+
+def put_json(bucket: str, key: str, data: Any) -> None:
+    """Store ``data`` (JSON-ready, or a pydantic model) as a JSON object."""
+    body = data.model_dump_json() if hasattr(data, "model_dump_json") else json.dumps(data)
+    aws.client("s3").put_object(
+        Bucket=bucket, Key=key, Body=body.encode(), ContentType="application/json"
+    )
+
+
+def get_json(bucket: str, key: str) -> Any:
+    """A JSON object's content."""
+    body = aws.client("s3").get_object(Bucket=bucket, Key=key)["Body"].read()
+    return json.loads(body)
+
+
+def put_bytes(bucket: str, key: str, body: bytes, content_type: str) -> None:
+    aws.client("s3").put_object(Bucket=bucket, Key=key, Body=body, ContentType=content_type)
+
+
+def list_keys(bucket: str, prefix: str) -> list[str]:
+    s3 = aws.client("s3")
+    keys: list[str] = []
+    for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix):
+        keys.extend(o["Key"] for o in page.get("Contents", []))
+    return keys
+
+
+def list_folders(bucket: str, prefix: str) -> list[str]:
+    """The immediate 'folders' (common prefixes) under ``prefix``."""
+    s3 = aws.client("s3")
+    folders: list[str] = []
+    pages = s3.get_paginator("list_objects_v2").paginate(
+        Bucket=bucket, Prefix=prefix, Delimiter="/"
+    )
+    for page in pages:
+        folders.extend(p["Prefix"] for p in page.get("CommonPrefixes", []))
+    return folders

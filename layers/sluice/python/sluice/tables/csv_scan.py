@@ -106,6 +106,16 @@ class ChunkScan:
     rows: int
     ragged: int = 0
     ragged_rows: list[RaggedRow] = field(default_factory=list)
+    invalid_text: InvalidText | None = None
+    table: pa.Table | None = None  # the rows as text, when the scan was asked to keep them
+
+
+@dataclass(frozen=True)
+class InvalidText:
+    """The first bytes in a range that are not UTF-8."""
+
+    newlines_before: int  # line breaks between the range's start and the bad byte
+    byte: int  # its offset in the file
 
 
 def scan_range(
@@ -115,8 +125,13 @@ def scan_range(
     columns: list[str],
     parity: int | None = None,
     overflow: int = 64 * 1024,
+    na_values: list[str] | None = None,
 ) -> ChunkScan:
-    """Count the records that start in ``rng``; ``parity`` None means guess it."""
+    """Count the records that start in ``rng``; ``parity`` None means guess it.
+
+    With ``na_values`` the scan also keeps its rows as a table of text columns (those
+    texts null) in ``table``, for inference; without, it only counts.
+    """
     data_start = max(rng.start - 1, 0)
     fetched_to = min(size, rng.end + overflow)
     data = read(data_start, fetched_to)
@@ -147,12 +162,55 @@ def scan_range(
         rows=0,
     )
     if not span.empty:
-        _count_rows(data, data_start, span, columns, scan)
+        _parse_rows(data, data_start, span, columns, scan, na_values)
     return scan
 
 
-def _count_rows(
-    data: bytes, data_start: int, span: Span, columns: list[str], scan: ChunkScan
+def parse_text(
+    body: bytes | memoryview,
+    columns: list[str],
+    na_values: list[str] | None,
+    on_invalid_row: Callable[[pcsv.InvalidRow], str] | None = None,
+) -> pa.Table:
+    """Records as a table of text columns, ``na_values`` null; ``na_values`` None keeps
+    only the first column, as bytes (counting needs the tokenizer, not conversion)."""
+    if na_values is None:
+        convert = pcsv.ConvertOptions(
+            include_columns=columns[:1], column_types={columns[0]: pa.binary()}
+        )
+    else:
+        convert = pcsv.ConvertOptions(
+            column_types=dict.fromkeys(columns, pa.string()),
+            null_values=na_values,
+            strings_can_be_null=True,
+            quoted_strings_can_be_null=True,
+        )
+    try:
+        return pcsv.read_csv(
+            pa.py_buffer(body),
+            read_options=pcsv.ReadOptions(column_names=columns, block_size=16 * 1024 * 1024),
+            parse_options=pcsv.ParseOptions(
+                newlines_in_values=True, invalid_row_handler=on_invalid_row or _skip
+            ),
+            convert_options=convert,
+        )
+    except pa.ArrowInvalid as exc:
+        if "Empty CSV file" in str(exc):
+            return pa.table({name: pa.array([], pa.string()) for name in columns})
+        raise
+
+
+def _skip(row: pcsv.InvalidRow) -> str:
+    return "skip"
+
+
+def _parse_rows(
+    data: bytes,
+    data_start: int,
+    span: Span,
+    columns: list[str],
+    scan: ChunkScan,
+    na_values: list[str] | None,
 ) -> None:
     body = memoryview(data)[span.first - data_start : span.last - data_start]
     bad: list[pcsv.InvalidRow] = []
@@ -162,21 +220,21 @@ def _count_rows(
         return "skip"
 
     try:
-        table = pcsv.read_csv(
-            pa.py_buffer(body),
-            read_options=pcsv.ReadOptions(column_names=columns, block_size=16 * 1024 * 1024),
-            parse_options=pcsv.ParseOptions(
-                newlines_in_values=True, invalid_row_handler=keep_aside
-            ),
-            # Counting needs the tokenizer, not conversion: keep one column, as bytes.
-            convert_options=pcsv.ConvertOptions(
-                include_columns=columns[:1], column_types={columns[0]: pa.binary()}
-            ),
-        )
+        table = parse_text(body, columns, na_values, keep_aside)
     except pa.ArrowInvalid as exc:
-        if "Empty CSV file" in str(exc):
+        if "UTF8" not in str(exc):
+            raise CsvError(f"near byte {span.first}: {exc}") from exc
+        try:
+            bytes(body).decode("utf-8")
+        except UnicodeDecodeError as bad_text:
+            at = span.first - data_start + bad_text.start
+            scan.invalid_text = InvalidText(
+                newlines_before=data.count(b"\n", scan.start - data_start, at),
+                byte=data_start + at,
+            )
             return
         raise CsvError(f"near byte {span.first}: {exc}") from exc
+    scan.table = table if na_values is not None else None
     scan.rows = table.num_rows
     scan.ragged = len(bad)
     search_from = span.first - data_start

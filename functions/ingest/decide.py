@@ -1,0 +1,13 @@
+"""Ingest step: merge the chunks' statistics and decide the schema."""
+
+from typing import Any
+
+from sluice.config import settings
+from sluice.datasets.repository import DatasetRepository
+from sluice.pipelines import schema_step
+from sluice.pipelines.ingest_models import DecideInput
+
+
+def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    repo = DatasetRepository(settings().table)
+    return schema_step.decide(repo, DecideInput.model_validate(event)).model_dump(mode="json")

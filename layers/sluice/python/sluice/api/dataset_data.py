@@ -1,0 +1,91 @@
+"""/datasets/{id}/rows and /datasets/{id}/download: the typed data."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from aws_lambda_powertools.event_handler import Response, content_types
+from aws_lambda_powertools.event_handler.openapi.params import Query
+from aws_lambda_powertools.event_handler.router import APIGatewayRouter
+from pydantic import BaseModel
+
+from sluice.api.datasets import DatasetId
+from sluice.api.errors import documented
+from sluice.api.identity import current_owner
+from sluice.config import settings
+from sluice.datasets import rows as row_reader
+from sluice.datasets.export import Download, ExportFormat, request_download
+from sluice.datasets.models import DatasetStatus
+from sluice.datasets.repository import DatasetRepository
+from sluice.errors import Conflict
+
+router = APIGatewayRouter()
+
+
+class RowPage(BaseModel):
+    start_row: int
+    num_rows: int
+    row_count: int
+    columns: list[str]
+    rows: list[Any]
+
+
+@router.get(
+    "/datasets/<dataset_id>/rows",
+    summary="Read typed rows",
+    responses=documented({409: "Not ready"}),
+)
+def read_rows(
+    dataset_id: DatasetId,
+    start_row: Annotated[int, Query(ge=0)] = 0,
+    num_rows: Annotated[int, Query(ge=1, le=row_reader.MAX_ROWS)] = 100,
+    format: Annotated[Literal["json", "csv"], Query()] = "json",
+    orient: Annotated[Literal["records", "values"], Query()] = "records",
+) -> Response[Any]:
+    """Rows typed by their columns' effective types. A value that fails its type is null
+    and its raw text is in the row's ``_exceptions``. Only the Parquet parts and row
+    groups holding the rows are read."""
+    dataset = DatasetRepository(settings().table).get(current_owner(router), dataset_id)
+    if dataset.status is not DatasetStatus.READY or not dataset.data_run:
+        raise Conflict(f"the dataset is not ready (status {dataset.status.value})")
+    manifest = row_reader.load_manifest(dataset.owner, dataset.id, dataset.data_run)
+    table = row_reader.read_rows(manifest, start_row, num_rows)
+    if format == "csv":
+        return Response(
+            status_code=200,
+            content_type="text/csv; charset=utf-8",
+            body=row_reader.rows_as_csv(table),
+        )
+    body = RowPage(
+        start_row=start_row,
+        num_rows=table.num_rows,
+        row_count=manifest.row_count,
+        columns=[c.name for c in manifest.columns] + [row_reader.EXCEPTIONS],
+        rows=row_reader.rows_as_records(table)
+        if orient == "records"
+        else row_reader.rows_as_values(table),
+    )
+    return Response(status_code=200, content_type=content_types.APPLICATION_JSON, body=body)
+
+
+@router.get(
+    "/datasets/<dataset_id>/download",
+    summary="Download the typed dataset",
+    responses=documented({202: "Being prepared; ask again", 409: "Not ready"}),
+)
+def download(
+    dataset_id: DatasetId,
+    format: Annotated[ExportFormat, Query()] = ExportFormat.CSV,
+) -> Response[Download]:
+    """A presigned URL of the whole typed dataset as one CSV or Parquet file. The first
+    request builds the file and answers 202 with ``retry_after``; ask again."""
+    dataset = DatasetRepository(settings().table).get(current_owner(router), dataset_id)
+    answer = request_download(settings(), dataset, format)
+    status = 200 if answer.status == "ready" else 202
+    headers = {"Retry-After": str(answer.retry_after)} if answer.retry_after else None
+    return Response(
+        status_code=status,
+        content_type=content_types.APPLICATION_JSON,
+        body=answer,
+        headers=headers,
+    )

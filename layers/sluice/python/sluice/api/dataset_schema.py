@@ -1,0 +1,60 @@
+"""/datasets/{id}/preferred-types and /datasets/{id}/inference: managing inference."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from aws_lambda_powertools.event_handler import Response, content_types
+from aws_lambda_powertools.event_handler.openapi.params import Body
+from aws_lambda_powertools.event_handler.router import APIGatewayRouter
+
+from sluice.api.datasets import DatasetId
+from sluice.api.errors import documented
+from sluice.api.identity import current_owner
+from sluice.config import settings
+from sluice.datasets import commands
+from sluice.datasets.commands import InferenceCommand, InferenceStatus, PreferredTypes
+from sluice.datasets.models import Dataset
+from sluice.datasets.repository import DatasetRepository
+
+router = APIGatewayRouter()
+
+
+@router.put(
+    "/datasets/<dataset_id>/preferred-types",
+    summary="Set preferred column types",
+    responses=documented({202: "Re-converting", 409: "Not ready"}),
+)
+def set_preferred_types(
+    dataset_id: DatasetId, body: Annotated[PreferredTypes, Body()]
+) -> Response[Dataset]:
+    """Prefer types for columns (null removes a preference) and optionally a new tolerance.
+
+    The dataset is re-converted from its stored statistics, without re-scanning the file.
+    """
+    repo = DatasetRepository(settings().table)
+    dataset = commands.set_preferred_types(
+        settings(), repo, current_owner(router), dataset_id, body
+    )
+    return Response(status_code=202, content_type=content_types.APPLICATION_JSON, body=dataset)
+
+
+@router.post(
+    "/datasets/<dataset_id>/inference",
+    summary="Manage inference",
+    responses=documented({202: "Started", 409: "Conflicts with the dataset's state"}),
+)
+def manage_inference(
+    dataset_id: DatasetId, body: Annotated[InferenceCommand, Body()]
+) -> Response[InferenceStatus]:
+    """start (again, on the stored file, with new settings), stop (the dataset keeps its
+    previous schema), reset (forget schema and typed data), status."""
+    repo = DatasetRepository(settings().table)
+    status, dataset = commands.run_command(
+        settings(), repo, current_owner(router), dataset_id, body
+    )
+    return Response(
+        status_code=status,
+        content_type=content_types.APPLICATION_JSON,
+        body=commands.status_of(dataset),
+    )

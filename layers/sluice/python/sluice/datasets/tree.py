@@ -1,0 +1,72 @@
+"""The folder tree of a user's datasets."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel
+
+from sluice.datasets.models import Dataset, DatasetStatus
+
+
+class ColumnSummary(BaseModel):
+    name: str
+    type: str
+
+
+class TreeEntry(BaseModel):
+    kind: Literal["folder", "dataset"]
+    name: str
+    path: str
+    # datasets
+    id: str | None = None
+    status: DatasetStatus | None = None
+    row_count: int | None = None
+    columns: list[ColumnSummary] | None = None
+    # folders
+    children: list[TreeEntry] | None = None
+    dataset_count: int | None = None
+
+
+def _summary(dataset: Dataset) -> TreeEntry:
+    return TreeEntry(
+        kind="dataset",
+        name=dataset.name,
+        path=dataset.path,
+        id=dataset.id,
+        status=dataset.status,
+        row_count=dataset.row_count,
+        columns=[
+            ColumnSummary(name=c.name, type=c.effective_type.value) for c in dataset.columns or []
+        ],
+    )
+
+
+def build_tree(datasets: list[Dataset], path: str, depth: int) -> TreeEntry:
+    """The folder at ``path`` with its folders and datasets ``depth`` levels down
+    (depth 0: the folder alone, with how many datasets lie under it)."""
+    prefix = f"{path}/" if path else ""
+    inside = [d for d in datasets if d.path == path or d.path.startswith(prefix)]
+    name = path.rsplit("/", 1)[-1] if path else ""
+    root = TreeEntry(kind="folder", name=name, path=path, dataset_count=len(inside))
+    if depth <= 0:
+        return root
+    subfolders: dict[str, list[Dataset]] = {}
+    direct: list[Dataset] = []
+    for dataset in inside:
+        rest = dataset.path[len(prefix) :] if path else dataset.path
+        if dataset.path == path:
+            direct.append(dataset)
+        else:
+            subfolders.setdefault(rest.split("/", 1)[0], []).append(dataset)
+    children: list[TreeEntry] = [
+        build_tree(members, f"{prefix}{folder}", depth - 1)
+        for folder, members in sorted(subfolders.items())
+    ]
+    children.extend(_summary(d) for d in sorted(direct, key=lambda d: (d.name, d.id)))
+    root.children = children
+    return root
+
+
+def tree_json(entry: TreeEntry) -> dict[str, Any]:
+    return entry.model_dump(mode="json", exclude_none=True)

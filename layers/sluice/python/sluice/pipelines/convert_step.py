@@ -1,0 +1,130 @@
+"""Ingest steps: convert each chunk to typed Parquet, then record the finished dataset."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from sluice.config import settings
+from sluice.datasets.models import DatasetStatus, utcnow
+from sluice.datasets.repository import DatasetRepository
+from sluice.pipelines.ingest_models import (
+    Converted,
+    ConvertInput,
+    DatasetRef,
+    FailInput,
+    FinishInput,
+    Manifest,
+    Part,
+)
+from sluice.pipelines.workspace import Workspace, dataset_prefixes
+from sluice.store import objects
+from sluice.tables.conversion import convert_table
+from sluice.tables.csv_ranges import CsvError
+from sluice.tables.csv_scan import parse_text
+
+ROW_GROUP_ROWS = 64 * 1024
+"""Row reads seek to a row group: small enough to read a slice cheaply, big enough to compress."""
+
+
+def convert_chunk(repo: DatasetRepository, payload: ConvertInput) -> Converted:
+    """Parse one chunk's records, convert them to the decided types, write a Parquet part."""
+    obj, span, ref = payload.object, payload.span, payload.dataset
+    body = objects.read_range(obj.bucket, obj.key, span.first, span.last)
+    text = parse_text(body, payload.names, payload.na_values)
+    typed, exceptions = convert_table(text, payload.columns)
+    sink = pa.BufferOutputStream()
+    pq.write_table(typed, sink, row_group_size=ROW_GROUP_ROWS, compression="snappy")
+    data = sink.getvalue().to_pybytes()
+    key = Workspace(ref.owner, ref.id, ref.run).part(span.index)
+    objects.put_bytes(settings().data_bucket, key, data, "application/vnd.apache.parquet")
+    repo.update(ref.owner, ref.id, {}, add_parts_done=1, only_if_run=ref.run)
+    return Converted(
+        index=span.index, rows=typed.num_rows, exceptions=exceptions, key=key, bytes=len(data)
+    )
+
+
+def finish(repo: DatasetRepository, payload: FinishInput) -> dict[str, Any]:
+    """Write the manifest of typed parts and record the dataset as ready."""
+    ref = payload.dataset
+    dataset = repo.get(ref.owner, ref.id)
+    columns = dataset.pending_columns or []
+    parts, first_row = [], 0
+    for converted in sorted(payload.converted, key=lambda c: c.index):
+        parts.append(
+            Part(key=converted.key, first_row=first_row, rows=converted.rows, bytes=converted.bytes)
+        )
+        first_row += converted.rows
+    workspace = Workspace(ref.owner, ref.id, ref.run)
+    manifest = Manifest(run=ref.run, row_count=first_row, columns=columns, parts=parts)
+    bucket = settings().data_bucket
+    objects.put_json(bucket, workspace.manifest, manifest)
+    source = payload.ingest.plan.object
+    done = repo.update(
+        ref.owner,
+        ref.id,
+        {
+            "status": DatasetStatus.READY.value,
+            "progress": 1.0,
+            "row_count": first_row,
+            "size_bytes": source.size,
+            "sha256": payload.ingest.sha256,
+            "columns": [c.model_dump(mode="json") for c in columns],
+            "exception_count": sum(c.exceptions for c in payload.converted),
+            "data_run": ref.run,
+            "ingest_finished_at": utcnow().isoformat(),
+        },
+        remove=("error", "pending_columns"),
+        only_if_run=ref.run,
+    )
+    if done is not None:
+        remove_superseded(
+            ref, keep_runs={ref.run, done.stats_run or ref.run}, keep_upload=source.key
+        )
+    return {"status": "ready", "row_count": first_row}
+
+
+def remove_superseded(ref: DatasetRef, keep_runs: set[str], keep_upload: str) -> None:
+    """Delete earlier uploads and the work and parts of runs no longer needed."""
+    cfg = settings()
+    upload_prefix = f"uploads/{ref.owner}/{ref.id}/"
+    for key in objects.list_keys(cfg.upload_bucket, upload_prefix):
+        if key != keep_upload:
+            objects.delete_object(cfg.upload_bucket, key)
+    for prefix in dataset_prefixes(ref.owner, ref.id):
+        for folder in objects.list_folders(cfg.data_bucket, prefix):
+            if folder[len(prefix) :].rstrip("/") not in keep_runs:
+                objects.delete_prefix(cfg.data_bucket, folder)
+
+
+def fail(repo: DatasetRepository, payload: FailInput) -> dict[str, Any]:
+    """Record why the execution failed, in words a user can act on."""
+    code, message = "ingest_failed", payload.error.Error
+    cause = payload.error.Cause
+    if cause:
+        try:
+            detail = json.loads(cause)
+        except ValueError:
+            detail = {"errorMessage": cause}
+        if isinstance(detail, dict):
+            message = str(detail.get("errorMessage") or message)
+            if detail.get("errorType") == CsvError.__name__:
+                code = "invalid_csv"
+            elif detail.get("errorType") == "Superseded":
+                return {"status": "superseded"}
+    ref = payload.dataset
+    repo.update(
+        ref.owner,
+        ref.id,
+        {
+            "status": DatasetStatus.FAILED.value,
+            "error": {"code": code, "message": message},
+            "ingest_finished_at": utcnow().isoformat(),
+        },
+        remove=("pending_columns",),
+        only_if_run=ref.run,
+    )
+    return {"status": "failed", "error": {"code": code, "message": message}}

@@ -1,0 +1,114 @@
+"""Ingest step: merge the chunks' statistics and decide each column's type."""
+
+from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor
+
+from sluice.config import settings
+from sluice.datasets.repository import DatasetRepository
+from sluice.pipelines.ingest import Superseded
+from sluice.pipelines.ingest_models import (
+    ChunkResult,
+    ColumnPlan,
+    DatasetRef,
+    Decided,
+    DecideInput,
+    Gathered,
+    Span,
+)
+from sluice.pipelines.workspace import Workspace
+from sluice.store import objects
+from sluice.tables.csv_ranges import CsvError
+from sluice.tables.inference import decide as decide_schema
+from sluice.tables.inference import merge_stats
+from sluice.tables.schema_models import ChunkStats, ColumnStats
+
+
+def first_problem(header_newlines: int, chunks: list[ChunkResult]) -> str | None:
+    """The first bad line of the file, in words, or None when every record is well formed."""
+    ragged = sum(c.ragged for c in chunks)
+    newlines = header_newlines
+    for chunk in chunks:
+        candidates: list[tuple[int, str]] = []
+        if chunk.ragged_rows:
+            row = chunk.ragged_rows[0]
+            more = f" ({ragged} rows in all have the wrong number of fields)" if ragged > 1 else ""
+            candidates.append(
+                (
+                    row.newlines_before,
+                    f"expected {row.expected} fields like the header, "
+                    f"found {row.actual}: {row.text[:80]!r}{more}",
+                )
+            )
+        if chunk.invalid_text:
+            candidates.append(
+                (
+                    chunk.invalid_text.newlines_before,
+                    f"the text is not valid UTF-8 (byte {chunk.invalid_text.byte}); "
+                    "save the file as UTF-8 and upload it again",
+                )
+            )
+        if candidates:
+            before, message = min(candidates)
+            return f"line {newlines + before + 1}: {message}"
+        newlines += chunk.newlines
+    return None
+
+
+def _merged_stats(
+    ref: DatasetRef, names: list[str], chunks: list[ChunkResult], max_categories: int
+) -> ChunkStats:
+    bucket = settings().data_bucket
+    workspace = Workspace(ref.owner, ref.id, ref.run)
+    keys = [workspace.chunk_stats(c.index) for c in chunks if c.last > c.first]
+    # Small objects, one per chunk: fetch them concurrently.
+    with ThreadPoolExecutor(max_workers=16) as pool:
+        parts = list(
+            pool.map(lambda key: ChunkStats.model_validate(objects.get_json(bucket, key)), keys)
+        )
+    if not parts:  # a header and no rows
+        return ChunkStats(rows=0, columns=[ColumnStats(name=name) for name in names])
+    return merge_stats(parts, max_categories)
+
+
+def decide(repo: DatasetRepository, payload: DecideInput) -> Decided:
+    """Merge (or, re-converting, reload) the stats, decide the schema, and say how to convert."""
+    ref, ingest = payload.dataset, payload.ingest
+    bucket = settings().data_bucket
+    stats_space = Workspace(ref.owner, ref.id, payload.stats_run)
+    dataset = repo.get(ref.owner, ref.id)
+    chunks = ingest.final_chunks()
+    if payload.mode == "full":
+        problem = first_problem(ingest.plan.header_newlines, chunks)
+        if problem:
+            raise CsvError(problem)
+        merged = _merged_stats(ref, ingest.plan.columns, chunks, ingest.plan.max_categories)
+        objects.put_json(bucket, stats_space.merged_stats, merged)
+        objects.put_json(bucket, stats_space.layout, ingest)
+    else:
+        merged = ChunkStats.model_validate(objects.get_json(bucket, stats_space.merged_stats))
+    schema = decide_schema(merged, dataset.settings, dataset.preferred_types)
+    updated = repo.update(
+        ref.owner,
+        ref.id,
+        {
+            "pending_columns": [c.model_dump(mode="json") for c in schema],
+            "stats_run": payload.stats_run,
+        },
+        only_if_run=ref.run,
+    )
+    if updated is None:
+        raise Superseded(f"run {ref.run} is no longer the dataset's current run")
+    return Decided(
+        columns=[
+            ColumnPlan(name=c.name, type=c.effective_type, date_order=c.date_order) for c in schema
+        ],
+        na_values=ingest.plan.na_values,
+        spans=[Span(index=c.index, first=c.first, last=c.last) for c in chunks if c.last > c.first],
+    )
+
+
+def load_layout(ref: DatasetRef, stats_run: str) -> Gathered:
+    """What an earlier run's scans learned, to re-convert without scanning again."""
+    key = Workspace(ref.owner, ref.id, stats_run).layout
+    return Gathered.model_validate(objects.get_json(settings().data_bucket, key))

@@ -1,0 +1,30 @@
+"""pyarrow's S3 filesystem, pointed where boto3 points (the embedded AWS locally)."""
+
+from __future__ import annotations
+
+import os
+import threading
+from functools import cache
+from urllib.parse import urlparse
+
+import pyarrow.fs as pafs
+
+_lock = threading.Lock()
+
+
+@cache
+def _filesystem(endpoint: str | None, region: str) -> pafs.S3FileSystem:
+    if not endpoint:
+        return pafs.S3FileSystem(region=region)
+    url = urlparse(endpoint)
+    return pafs.S3FileSystem(
+        endpoint_override=url.netloc, scheme=url.scheme or "https", region=region
+    )
+
+
+def s3_filesystem() -> pafs.S3FileSystem:
+    """A filesystem for ``bucket/key`` paths, reading with ranged GETs."""
+    endpoint = os.environ.get("AWS_ENDPOINT_URL_S3") or os.environ.get("AWS_ENDPOINT_URL")
+    region = os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION") or "us-east-1"
+    with _lock:
+        return _filesystem(endpoint, region)

@@ -1,0 +1,94 @@
+"""Converting a chunk's text columns to their decided types, vectorised.
+
+A value that fails its column's type becomes null, and its raw text goes into the
+row's ``_exceptions`` map (column -> text), as MetaFormer did; nothing is lost.
+"""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from sluice.tables import text_parsing
+from sluice.tables.types import INTEGER_RANGES, ColumnType, DateOrder, arrow_type
+
+EXCEPTIONS = "_exceptions"
+EXCEPTIONS_TYPE = pa.map_(pa.string(), pa.string())
+
+
+class ColumnPlanLike(Protocol):
+    name: str
+    type: ColumnType
+    date_order: DateOrder | None
+
+
+def _parse(raw: pa.Array, plan: ColumnPlanLike) -> tuple[pa.Array, pa.Array]:
+    """(passes, values) for one column: which texts parse as its type, and as what."""
+    kind = plan.type
+    if kind is ColumnType.BOOL:
+        return text_parsing.bool_mask_and_values(raw)
+    if kind in INTEGER_RANGES:
+        passes, values = text_parsing.int_values(raw)
+        return pc.and_(passes, text_parsing.int_range_mask(values, kind)), values
+    if kind in (ColumnType.FLOAT32, ColumnType.FLOAT64):
+        # float32 rounds what it cannot hold exactly rather than refusing it.
+        return text_parsing.float_values(raw)
+    if kind is ColumnType.DATETIME:
+        return text_parsing.datetime_values(raw, plan.date_order or DateOrder.ISO)
+    if kind is ColumnType.TIMEDELTA:
+        return text_parsing.timedelta_values(raw)
+    raise ValueError(f"no parser for {kind}")
+
+
+def convert_column(raw: pa.Array, plan: ColumnPlanLike) -> tuple[pa.Array, np.ndarray]:
+    """The typed column, and the row numbers whose text failed the type."""
+    present = pc.is_valid(raw)
+    if plan.type is ColumnType.STRING:
+        return raw.cast(pa.string()), np.empty(0, dtype=np.int64)
+    if plan.type is ColumnType.CATEGORY:
+        return raw.cast(pa.string()).dictionary_encode().cast(arrow_type(plan.type)), np.empty(
+            0, dtype=np.int64
+        )
+    passes, values = _parse(raw, plan)
+    passes = pc.fill_null(passes, False)
+    typed = pc.if_else(passes, values, pa.scalar(None, values.type)).cast(arrow_type(plan.type))
+    failed = pc.and_(present, pc.invert(passes))
+    rows = np.flatnonzero(failed.to_numpy(zero_copy_only=False))
+    return typed, rows
+
+
+def exceptions_column(length: int, failures: list[tuple[str, np.ndarray, pa.Array]]) -> pa.MapArray:
+    """Per row, a map column -> raw text of the values that failed (empty when none)."""
+    if not failures:
+        offsets = pa.array(np.zeros(length + 1, dtype=np.int32))
+        return pa.MapArray.from_arrays(
+            offsets, pa.array([], pa.string()), pa.array([], pa.string())
+        )
+    rows = np.concatenate([r for _, r, _ in failures])
+    keys = pa.concat_arrays(
+        [pa.array(np.full(len(r), name, dtype=object), pa.string()) for name, r, _ in failures]
+    )
+    texts = pa.concat_arrays([raw.take(pa.array(r)).cast(pa.string()) for _, r, raw in failures])
+    order = pa.array(np.argsort(rows, kind="stable"))
+    counts = np.bincount(rows, minlength=length)
+    offsets = np.concatenate([[0], np.cumsum(counts)]).astype(np.int32)
+    return pa.MapArray.from_arrays(pa.array(offsets), keys.take(order), texts.take(order))
+
+
+def convert_table(table: pa.Table, plans: list[ColumnPlanLike]) -> tuple[pa.Table, int]:
+    """The chunk typed column by column, plus ``_exceptions``; and how many values failed."""
+    arrays, fields, failures = [], [], []
+    for plan in plans:
+        raw = table.column(plan.name).combine_chunks()
+        typed, failed_rows = convert_column(raw, plan)
+        arrays.append(typed)
+        fields.append(pa.field(plan.name, arrow_type(plan.type)))
+        if len(failed_rows):
+            failures.append((plan.name, failed_rows, raw))
+    arrays.append(exceptions_column(table.num_rows, failures))
+    fields.append(pa.field(EXCEPTIONS, EXCEPTIONS_TYPE))
+    count = sum(len(r) for _, r, _ in failures)
+    return pa.Table.from_arrays(arrays, schema=pa.schema(fields)), count
