@@ -130,11 +130,56 @@ def test_sign_in_create_upload_and_poll_until_ready(system: Running) -> None:
     body = ("id,name,score\r\n" + rows).encode()
     assert upload(created.json()["upload"], body).status_code == 204
     dataset = settled(system, headers, created.json()["dataset"]["id"])
-    assert (dataset["status"], dataset["row_count"], dataset["columns"]) == (
-        "ready",
-        1000,
-        ["id", "name", "score"],
+    assert (dataset["status"], dataset["row_count"]) == ("ready", 1000)
+    assert [(c["name"], c["effective_type"]) for c in dataset["columns"]] == [
+        ("id", "int16"),
+        ("name", "string"),
+        ("score", "float32"),
+    ]
+
+
+def test_preferred_type_then_rows_then_download(system: Running) -> None:
+    headers = sign_in(system)
+    created = requests.post(
+        f"{system.api}/datasets", json={"name": "typed"}, headers=headers, timeout=30
     )
+    dataset_id = created.json()["dataset"]["id"]
+    body = b"code,when\n" + b"".join(
+        f"{i},2024-05-{i % 28 + 1:02d}\n".encode() for i in range(3000)
+    )
+    upload(created.json()["upload"], body)
+    settled(system, headers, dataset_id)
+    answer = requests.put(
+        f"{system.api}/datasets/{dataset_id}/preferred-types",
+        json={"types": {"code": "string"}},
+        headers=headers,
+        timeout=30,
+    )
+    assert answer.status_code == 202
+    dataset = settled(system, headers, dataset_id)
+    assert [c["effective_type"] for c in dataset["columns"]] == ["string", "datetime"]
+    page = requests.get(
+        f"{system.api}/datasets/{dataset_id}/rows",
+        params={"start_row": 2000, "num_rows": 10},
+        headers=headers,
+        timeout=30,
+    ).json()
+    assert [row["code"] for row in page["rows"]] == [str(i) for i in range(2000, 2010)]
+    assert page["rows"][0]["when"] == "2024-05-13T00:00:00"
+
+    def ready_download() -> dict[str, Any] | None:
+        answer = requests.get(
+            f"{system.api}/datasets/{dataset_id}/download",
+            params={"format": "csv"},
+            headers=headers,
+            timeout=30,
+        )
+        return answer.json() if answer.status_code == 200 else None
+
+    link = wait_for(ready_download, 60, "the download")
+    text = requests.get(link["url"], timeout=30).text
+    assert text.splitlines()[0] == '"code","when"'
+    assert len(text.splitlines()) == 3001
 
 
 def test_another_user_gets_404_on_the_dataset(system: Running) -> None:

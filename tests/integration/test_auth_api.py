@@ -70,6 +70,11 @@ def test_openapi_document_lists_every_route() -> None:
         "/datasets",
         "/datasets/{dataset_id}",
         "/datasets/{dataset_id}/upload",
+        "/datasets/tree",
+        "/datasets/{dataset_id}/preferred-types",
+        "/datasets/{dataset_id}/inference",
+        "/datasets/{dataset_id}/rows",
+        "/datasets/{dataset_id}/download",
     }
     assert "bearerAuth" in spec["components"]["securitySchemes"]
 

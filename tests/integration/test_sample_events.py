@@ -1,12 +1,14 @@
 """The sample events in events/ drive their functions on the embedded AWS.
 
-events/ingest/*.json describe one small file (events/ingest/object.csv) split into
-32-byte chunks; each step's sample input is the previous step's real output.
+events/ingest/*.json are the real inputs of one ingest of events/ingest/object.csv
+(regenerate them with `python -m events.regenerate`). The fixture runs that ingest
+for real; replaying any step's sample then gives the same answer again, which is
+also what makes Step Functions' retries safe.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import hashlib
 from typing import Any
 
 import pytest
@@ -14,16 +16,22 @@ from sluice.config import settings
 from sluice.datasets.models import Dataset, SourceObject, utcnow
 from sluice.datasets.repository import DatasetRepository
 
-from tests.support import invoke, load_event, project_path
+from tests.support import invoke, load_event, project_path, wait_for
 
 OBJECT = project_path("events", "ingest", "object.csv")
 
 
+@pytest.fixture(autouse=True)
+def sample_chunk_size(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The samples were recorded with 32-byte chunks."""
+    monkeypatch.setenv("SLUICE_CHUNK_BYTES", "32")
+
+
 @pytest.fixture(scope="module")
-def sample(local: Any) -> Iterator[DatasetRepository]:
-    """The samples' dataset record, then its file (the upload notification finds the
-    record already claims the samples' run, so it starts nothing)."""
-    ref, obj = load_event("ingest/plan")["dataset"], load_event("ingest/plan")["object"]
+def recorded(local: Any) -> dict[str, Any]:
+    """The samples' dataset, ingested for real from the samples' file in 32-byte chunks."""
+    decide = load_event("ingest/decide")
+    ref, obj = decide["dataset"], decide["ingest"]["plan"]["object"]
     repo = DatasetRepository(settings().table)
     now = utcnow()
     repo.create(
@@ -31,81 +39,98 @@ def sample(local: Any) -> Iterator[DatasetRepository]:
             id=ref["id"],
             owner=ref["owner"],
             name="sample",
-            path="",
+            path="samples",
             created_at=now,
             updated_at=now,
             source=SourceObject(bucket=obj["bucket"], key=obj["key"]),
-            ingest_run=ref["run"],
         )
     )
-    local.client("s3").put_object(Bucket=obj["bucket"], Key=obj["key"], Body=OBJECT.read_bytes())
-    yield repo
-    repo.delete(ref["owner"], ref["id"])
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("SLUICE_CHUNK_BYTES", "32")
+        local.client("s3").put_object(
+            Bucket=obj["bucket"], Key=obj["key"], Body=OBJECT.read_bytes()
+        )
+        wait_for(
+            lambda: repo.get(ref["owner"], ref["id"]).status.value in ("ready", "failed") or None,
+            60,
+            "the sample ingest",
+        )
+    dataset = repo.get(ref["owner"], ref["id"])
+    assert (dataset.status.value, dataset.ingest_run) == ("ready", ref["run"])
+    return decide
 
 
-@pytest.fixture
-def sample_dataset(sample: DatasetRepository, monkeypatch: pytest.MonkeyPatch) -> DatasetRepository:
-    """The samples' dataset as the upload left it, with the samples' 32-byte chunks."""
-    monkeypatch.setenv("SLUICE_CHUNK_BYTES", "32")
-    ref = load_event("ingest/plan")["dataset"]
-    sample.update(
-        ref["owner"],
-        ref["id"],
-        {"status": "uploaded", "ingest_run": ref["run"]},
-        remove=("error", "row_count", "columns"),
-    )
-    return sample
+def test_plan_event_plans_the_recorded_chunks(recorded: dict[str, Any]) -> None:
+    assert invoke("ingest_plan", load_event("ingest/plan")) == recorded["ingest"]["plan"]
 
 
-def test_plan_event_splits_the_sample_into_the_planned_chunks(
-    sample_dataset: DatasetRepository,
-) -> None:
-    assert invoke("ingest_plan", load_event("ingest/plan")) == load_event("ingest/finish")["plan"]
-
-
-def test_scan_chunk_event_counts_its_range(sample_dataset: DatasetRepository) -> None:
-    expected = load_event("ingest/reconcile")["chunks"][1]
+def test_scan_chunk_event_scans_its_chunk_again(recorded: dict[str, Any]) -> None:
+    expected = next(c for c in recorded["ingest"]["chunks"] if c["index"] == 1)
     assert invoke("ingest_scan_chunk", load_event("ingest/scan_chunk")) == expected
 
 
-def test_hash_object_event_hashes_the_sample(sample: DatasetRepository) -> None:
-    assert invoke("ingest_hash", load_event("ingest/hash_object")) == {
-        "sha256": load_event("ingest/finish")["sha256"]
+def test_hash_object_event_hashes_the_sample(recorded: dict[str, Any]) -> None:
+    sha256 = hashlib.sha256(OBJECT.read_bytes()).hexdigest()
+    assert recorded["ingest"]["sha256"] == sha256
+    assert invoke("ingest_hash", load_event("ingest/hash_object")) == {"sha256": sha256}
+
+
+def test_reconcile_event_lists_the_recorded_rescans(recorded: dict[str, Any]) -> None:
+    redo = invoke("ingest_reconcile", load_event("ingest/reconcile"))["redo"]
+    assert [c["index"] for c in redo] == [c["index"] for c in recorded["ingest"]["rescanned"]]
+
+
+def test_load_layout_event_loads_what_the_scans_learned(recorded: dict[str, Any]) -> None:
+    assert invoke("ingest_load_layout", load_event("ingest/load_layout")) == recorded["ingest"]
+
+
+def test_decide_event_decides_the_recorded_types(recorded: dict[str, Any]) -> None:
+    decided = invoke("ingest_decide", load_event("ingest/decide"))
+    assert decided["columns"] == load_event("ingest/convert_chunk")["columns"]
+    assert [(c["name"], c["type"]) for c in decided["columns"]] == [
+        ("id", "int8"),
+        ("name", "string"),
+        ("score", "float32"),
+    ]
+
+
+def test_convert_chunk_event_rewrites_the_same_part(recorded: dict[str, Any]) -> None:
+    event = load_event("ingest/convert_chunk")
+    converted = invoke("ingest_convert_chunk", event)
+    recorded_part = next(
+        c for c in load_event("ingest/finish")["converted"] if c["index"] == event["span"]["index"]
+    )
+    assert converted == recorded_part
+
+
+def test_finish_event_records_the_dataset_as_ready(recorded: dict[str, Any]) -> None:
+    assert invoke("ingest_finish", load_event("ingest/finish")) == {
+        "status": "ready",
+        "row_count": 4,
     }
 
 
-def test_reconcile_event_needs_no_rescan() -> None:
-    reconciled = invoke("ingest_reconcile", load_event("ingest/reconcile"))
-    assert reconciled == {"chunks": load_event("ingest/reconcile")["chunks"], "redo": []}
-
-
-def test_finish_event_records_the_dataset_as_ready(sample_dataset: DatasetRepository) -> None:
-    event = load_event("ingest/finish")
-    assert invoke("ingest_finish", event) == {"status": "ready", "row_count": 4}
-    dataset = sample_dataset.get(event["dataset"]["owner"], event["dataset"]["id"])
-    assert (dataset.status, dataset.row_count, dataset.columns) == (
-        "ready",
-        4,
-        ["id", "name", "score"],
-    )
-
-
-def test_finish_failure_event_records_the_reason(sample_dataset: DatasetRepository) -> None:
-    event = load_event("ingest/finish_failure")
-    invoke("ingest_finish", event)
-    dataset = sample_dataset.get(event["dataset"]["owner"], event["dataset"]["id"])
-    assert dataset.status == "failed"
-    assert dataset.error is not None
-    assert (dataset.error.code, dataset.error.message) == (
-        "invalid_csv",
-        "line 1: the header is empty",
-    )
-
-
 def test_on_upload_event_for_the_run_already_claimed_starts_nothing(
-    sample_dataset: DatasetRepository,
+    recorded: dict[str, Any],
 ) -> None:
     assert invoke("on_upload", load_event("on_upload/object_created")) == {"started": []}
+
+
+def test_export_event_writes_the_download(recorded: dict[str, Any]) -> None:
+    assert invoke("export_dataset", load_event("export_dataset/export_csv")) == {
+        "key": f"datasets/{recorded['dataset']['owner']}/{recorded['dataset']['id']}/"
+        f"{recorded['dataset']['run']}/export/dataset.csv",
+        "rows": 4,
+    }
+
+
+def test_finish_failure_event_records_the_reason(recorded: dict[str, Any]) -> None:
+    # Last: it leaves the sample dataset failed.
+    event = load_event("ingest/finish_failure")
+    assert invoke("ingest_finish", event) == {
+        "status": "failed",
+        "error": {"code": "invalid_csv", "message": "line 1: the header is empty"},
+    }
 
 
 @pytest.mark.parametrize(

@@ -44,6 +44,8 @@ class RangeScan:
             columns=self.header.columns,
             data_start=self.header.data_start,
             header_newlines=self.header.newlines,
+            na_values=[],
+            max_categories=100,
             chunks=[
                 ChunkItem(
                     index=r.index, start=r.start, end=r.end, parity=0 if r.index == 0 else None

@@ -13,8 +13,8 @@ from typing import Any
 
 import numpy as np
 import pytest
-from sluice.pipelines.ingest import _first_ragged_row
-from sluice.pipelines.ingest_models import ChunkItem, ChunkResult, ObjectRef, Plan, RaggedRowOut
+from sluice.pipelines.ingest_models import ChunkItem, ChunkResult, RaggedRowOut
+from sluice.pipelines.schema_step import first_problem
 from sluice.tables.csv_ranges import (
     BOM,
     ByteRange,
@@ -317,7 +317,7 @@ def test_wrong_guesses_inside_a_field_spanning_many_ranges_are_all_rescanned() -
 
 def _ragged_line(data: bytes, chunk: int) -> str | None:
     result = scan_by_ranges(data, chunk)
-    return _first_ragged_row(result.plan(len(data)), result.results())
+    return first_problem(result.plan(len(data)).header_newlines, result.results())
 
 
 RAGGED = b"id,name,note\n1,a,x\n2,b\n3,c,z\n"
@@ -328,7 +328,7 @@ def test_a_row_with_too_few_fields_is_ragged_and_named_by_its_line(chunk: int | 
     result = scan_by_ranges(RAGGED, _chunk(RAGGED, chunk))
     assert sum(s.ragged for s in result.final) == 1
     assert result.rows == 2
-    message = _first_ragged_row(result.plan(len(RAGGED)), result.results())
+    message = first_problem(result.plan(len(RAGGED)).header_newlines, result.results())
     assert message == "line 3: expected 3 fields like the header, found 2: '2,b'"
 
 
@@ -353,11 +353,11 @@ def test_a_row_with_too_many_fields_is_ragged_too() -> None:
     data = b"id,name\n1,a\n2,b,extra\n"
     result = scan_by_ranges(data, 5)
     assert (sum(s.ragged for s in result.final), result.rows) == (1, 1)
-    message = _first_ragged_row(result.plan(len(data)), result.results())
+    message = first_problem(result.plan(len(data)).header_newlines, result.results())
     assert message == "line 3: expected 2 fields like the header, found 3: '2,b,extra'"
 
 
-def test_first_ragged_row_adds_header_lines_earlier_ranges_lines_and_lines_in_range() -> None:
+def test_first_problem_adds_header_lines_earlier_ranges_lines_and_lines_in_range() -> None:
     def chunk(index: int, newlines: int, ragged: list[RaggedRowOut]) -> ChunkResult:
         return ChunkResult(
             index=index,
@@ -373,22 +373,15 @@ def test_first_ragged_row_adds_header_lines_earlier_ranges_lines_and_lines_in_ra
             ragged_rows=ragged,
         )
 
-    plan = Plan(
-        object=ObjectRef(bucket="b", key="k", size=30),
-        columns=["a", "b", "c"],
-        data_start=0,
-        header_newlines=1,
-        chunks=[],
-    )
     row = RaggedRowOut(newlines_before=2, expected=3, actual=2, text="x,y")
     chunks = [chunk(0, 4, []), chunk(1, 3, [row]), chunk(2, 5, [])]
-    assert _first_ragged_row(plan, chunks) == (
+    assert first_problem(1, chunks) == (
         "line 8: expected 3 fields like the header, found 2: 'x,y'"
         " (2 rows in all have the wrong number of fields)"
     )
 
 
-def test_first_ragged_row_is_none_when_every_row_has_the_header_width() -> None:
+def test_first_problem_is_none_when_every_row_has_the_header_width() -> None:
     assert _ragged_line(messy_csv(3, rows=30), 16) is None
 
 

@@ -15,7 +15,6 @@ from sluice.api.identity import current_owner
 from sluice.config import settings
 from sluice.datasets import rows as row_reader
 from sluice.datasets.export import Download, ExportFormat, request_download
-from sluice.datasets.models import DatasetStatus
 from sluice.datasets.repository import DatasetRepository
 from sluice.errors import Conflict
 
@@ -46,8 +45,8 @@ def read_rows(
     and its raw text is in the row's ``_exceptions``. Only the Parquet parts and row
     groups holding the rows are read."""
     dataset = DatasetRepository(settings().table).get(current_owner(router), dataset_id)
-    if dataset.status is not DatasetStatus.READY or not dataset.data_run:
-        raise Conflict(f"the dataset is not ready (status {dataset.status.value})")
+    if not dataset.data_run:  # a re-inference or a stopped one keeps the last typed data
+        raise Conflict(f"the dataset has no typed data yet (status {dataset.status.value})")
     manifest = row_reader.load_manifest(dataset.owner, dataset.id, dataset.data_run)
     table = row_reader.read_rows(manifest, start_row, num_rows)
     if format == "csv":

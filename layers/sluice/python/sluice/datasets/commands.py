@@ -11,7 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from sluice import aws
 from sluice.config import Settings
-from sluice.datasets.models import ACTIVE_STATUSES, Dataset, DatasetStatus
+from sluice.datasets.models import Dataset, DatasetStatus
 from sluice.datasets.repository import DatasetRepository
 from sluice.datasets.service import execution_arn
 from sluice.errors import Conflict, Unprocessable
@@ -70,7 +70,7 @@ def _new_run(dataset_id: str, kind: str) -> str:
 
 
 def _refuse_while_active(dataset: Dataset, action: str) -> None:
-    if dataset.status in ACTIVE_STATUSES:
+    if dataset.busy:
         raise Conflict(
             f"cannot {action} while an inference is running (status {dataset.status.value}); "
             "stop it first",
@@ -122,7 +122,7 @@ def start(
 
 def stop(cfg: Settings, repo: DatasetRepository, dataset: Dataset) -> Dataset:
     """Cancel the running execution; the dataset keeps the schema it had before."""
-    if dataset.status not in ACTIVE_STATUSES or not dataset.ingest_run:
+    if not dataset.busy or not dataset.ingest_run:
         raise Conflict(f"no inference is running (status {dataset.status.value})")
     run = dataset.ingest_run
     # Hand the dataset to no run first, so steps still in flight write nothing more.
@@ -152,6 +152,7 @@ def reset(cfg: Settings, repo: DatasetRepository, dataset: Dataset) -> Dataset:
             "progress": 0.0,
         },
         remove=(
+            "ingest_run",
             "columns",
             "pending_columns",
             "exception_count",

@@ -19,7 +19,7 @@ from pydantic import BaseModel
 
 from sluice import aws
 from sluice.config import Settings, settings
-from sluice.datasets.models import Dataset, DatasetStatus
+from sluice.datasets.models import Dataset
 from sluice.datasets.rows import EXCEPTIONS, load_manifest
 from sluice.errors import Conflict
 from sluice.pipelines.workspace import Workspace
@@ -50,8 +50,8 @@ class ExportInput(BaseModel):
 
 def request_download(cfg: Settings, dataset: Dataset, fmt: ExportFormat) -> Download:
     """The download if it exists; else start building it and say to come back."""
-    if dataset.status is not DatasetStatus.READY or not dataset.data_run:
-        raise Conflict(f"the dataset is not ready (status {dataset.status.value})")
+    if not dataset.data_run:
+        raise Conflict(f"the dataset has no typed data yet (status {dataset.status.value})")
     key = Workspace(dataset.owner, dataset.id, dataset.data_run).export(fmt.value)
     size = objects.object_size(cfg.data_bucket, key)
     if size is not None:

@@ -44,10 +44,6 @@ class DatasetStatus(StrEnum):
     STOPPED = "stopped"
 
 
-ACTIVE_STATUSES = frozenset({DatasetStatus.UPLOADED, DatasetStatus.INFERRING})
-"""While an execution works on the dataset."""
-
-
 class ErrorInfo(BaseModel):
     code: str
     message: str
@@ -100,6 +96,13 @@ class Dataset(BaseModel):
     pending_columns: list[ColumnSchema] | None = Field(None, exclude=True)
     stats_run: str | None = Field(None, exclude=True)  # the run whose chunk stats are stored
     data_run: str | None = Field(None, exclude=True)  # the run whose typed parts are live
+
+    @property
+    def busy(self) -> bool:
+        """Whether an execution is working on the dataset (a reset one waits for a start)."""
+        return self.status is DatasetStatus.INFERRING or (
+            self.status is DatasetStatus.UPLOADED and self.ingest_run is not None
+        )
 
 
 class DatasetCreate(BaseModel):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import builtins
 from typing import Any
 
 from sluice.datasets.models import Dataset, DatasetStatus, utcnow
@@ -59,9 +60,9 @@ class DatasetRepository:
         items, token = self._records.query(owner, PREFIX, limit, next_token)
         return [_load(i) for i in items], token
 
-    def list_all(self, owner: str) -> list[Dataset]:
+    def list_all(self, owner: str) -> builtins.list[Dataset]:
         """Every dataset of the owner (for the folder tree)."""
-        found: list[Dataset] = []
+        found: builtins.list[Dataset] = []
         token: str | None = None
         while True:
             page, token = self.list(owner, 100, token)

@@ -96,7 +96,7 @@ def delete_dataset(cfg: Settings, repo: DatasetRepository, owner: str, dataset_i
     """Delete the record, stop its ingest if one runs, and remove its objects."""
     dataset = repo.get(owner, dataset_id)
     repo.delete(owner, dataset_id)
-    if dataset.status in (DatasetStatus.UPLOADED, DatasetStatus.INFERRING) and dataset.ingest_run:
+    if dataset.busy and dataset.ingest_run:
         sfn = aws.client("stepfunctions")
         arn = execution_arn(cfg, dataset.ingest_run)
         with contextlib.suppress(sfn.exceptions.ExecutionDoesNotExist):

@@ -6,6 +6,7 @@ row's ``_exceptions`` map (column -> text), as MetaFormer did; nothing is lost.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Protocol
 
 import numpy as np
@@ -78,7 +79,7 @@ def exceptions_column(length: int, failures: list[tuple[str, np.ndarray, pa.Arra
     return pa.MapArray.from_arrays(pa.array(offsets), keys.take(order), texts.take(order))
 
 
-def convert_table(table: pa.Table, plans: list[ColumnPlanLike]) -> tuple[pa.Table, int]:
+def convert_table(table: pa.Table, plans: Sequence[ColumnPlanLike]) -> tuple[pa.Table, int]:
     """The chunk typed column by column, plus ``_exceptions``; and how many values failed."""
     arrays, fields, failures = [], [], []
     for plan in plans:

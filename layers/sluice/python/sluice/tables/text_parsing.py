@@ -36,7 +36,7 @@ What each type accepts:
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, TypeAlias
 
 import numpy as np
 import pyarrow as pa
@@ -51,8 +51,8 @@ from sluice.tables.types import (
     date_formats,
 )
 
-TextArray = pa.Array | pa.ChunkedArray
-Parsed = tuple[pa.BooleanArray, pa.Array]
+TextArray: TypeAlias = "pa.Array | pa.ChunkedArray"
+Parsed: TypeAlias = "tuple[pa.BooleanArray, pa.Array]"
 
 INT64_MAX_DIGITS = str(2**63 - 1)
 INT64_MIN_DIGITS = str(2**63)
@@ -65,11 +65,18 @@ US_PER_SECOND = 1_000_000
 _INT_RE = r"^[+-]?\d+$"
 _FLOAT_RE = r"^[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$"
 _FLOAT_WORD_RE = r"(?i)^[+-]?(?:inf|infinity|nan)$"
-_TIME_RE = r"(?:[T ]\d{1,2}:\d{2}(?::\d{2})?)?"
+_TIME_RE = r"(?:[T ]\d{1,2}:[0-5]\d(?::[0-5]\d)?)?"
 _FAMILY_RE: dict[str, str] = {
     "iso": r"^\d{4}[-/]\d{1,2}[-/]\d{1,2}" + _TIME_RE + "$",
     "mdy": r"^\d{1,2}[-/.]\d{1,2}[-/.]\d{4}" + _TIME_RE + "$",
     "dmy": r"^\d{1,2}[-/.]\d{1,2}[-/.]\d{4}" + _TIME_RE + "$",
+}
+_FORMAT_SAMPLE = 256
+_DATE_LIKE_RE = r"^\d{1,4}[-/.]\d{1,2}[-/.]\d{1,4}"
+_DAY_RE: dict[str, str] = {
+    "iso": r"^\d{4}[-/]\d{1,2}[-/](?P<day>\d{1,2})",
+    "mdy": r"^\d{1,2}[-/.](?P<day>\d{1,2})",
+    "dmy": r"^(?P<day>\d{1,2})",
 }
 _ISO_EXTRA_RE = (
     r"^(?P<base>\d{4}[-/]\d{1,2}[-/]\d{1,2}[T ]\d{1,2}:\d{2}(?::\d{2})?)"
@@ -80,6 +87,7 @@ _CLOCK_RE = (
     r"^(?:(?P<days>[+-]?\d{1,9}) days?,? ?)?(?P<sign>[+-])?(?P<h>\d{1,12}):(?P<m>[0-5]\d)"
     r":(?P<s>[0-5]\d)(?P<frac>\.\d{1,9})?$"
 )
+_DURATION_LIKE_RE = r"^[+-]?(?:\d+(?::| day)|P)"
 _ISO_DURATION_RE = (
     r"^(?P<sign>[+-])?P(?:(?P<w>\d{1,9})W)?(?:(?P<d>\d{1,9})D)?"
     r"(?P<t>T(?:(?P<h>\d{1,12})H)?(?:(?P<m>\d{1,12})M)?(?:(?P<s>\d{1,12})(?P<frac>[.,]\d{1,9})?S)?)?$"
@@ -105,6 +113,23 @@ def _false_nulls(mask: Any) -> pa.BooleanArray:
     return pc.fill_null(mask, False)
 
 
+def _np_bool(mask: Any) -> np.ndarray:
+    """A boolean Arrow array as numpy, null -> False."""
+    filled = pc.fill_null(mask, False)
+    return np.asarray(filled.to_numpy(zero_copy_only=False), dtype=bool)
+
+
+def _np_int(values: Any) -> np.ndarray:
+    """An integer Arrow array as a writable numpy int64 array, null -> 0."""
+    filled = pc.fill_null(values, 0)
+    return np.array(filled.to_numpy(zero_copy_only=False), dtype=np.int64)
+
+
+def _np_float(values: Any) -> np.ndarray:
+    filled = pc.fill_null(values, np.nan)
+    return np.asarray(filled.to_numpy(zero_copy_only=False), dtype=np.float64)
+
+
 def _null_unless(mask: pa.BooleanArray, values: pa.Array) -> pa.Array:
     return pc.if_else(mask, values, pa.scalar(None, values.type))
 
@@ -121,22 +146,23 @@ def bool_mask_and_values(arr: TextArray, *, trimmed: bool = False) -> Parsed:
 def int_values(arr: TextArray, *, trimmed: bool = False) -> Parsed:
     """Optional sign and digits within int64 -> int64 values."""
     text = _text(arr, trimmed)
-    shape = _false_nulls(pc.match_substring_regex(text, _INT_RE))
-    digits = pc.replace_substring_regex(text, r"^[+-]?0*", "")
-    length = pc.binary_length(digits)
-    negative = pc.starts_with(text, "-")
-    at_bound = pc.and_(
-        pc.equal(length, 19),
-        pc.if_else(
-            negative,
-            pc.less_equal(digits, INT64_MIN_DIGITS),
-            pc.less_equal(digits, INT64_MAX_DIGITS),
-        ),
-    )
-    passes = _false_nulls(pc.and_(shape, pc.or_(pc.less(length, 19), at_bound)))
-    unsigned_plus = pc.replace_substring_regex(text, r"^\+", "")
-    values = pc.cast(_null_unless(passes, unsigned_plus), pa.int64())
-    return passes, values
+    passes = _np_bool(pc.match_substring_regex(text, _INT_RE))
+    length = _np_int(pc.binary_length(text))
+    # Only texts of 19+ characters can leave int64: compare their digits as text.
+    long_rows = np.flatnonzero(passes & (length >= 19))
+    if long_rows.size:
+        sub = text.take(pa.array(long_rows))
+        digits = pc.replace_substring_regex(sub, r"^[+-]?0*", "")
+        size = _np_int(pc.binary_length(digits))
+        negative = _np_bool(pc.starts_with(sub, "-"))
+        below_min = _np_bool(pc.less_equal(digits, INT64_MIN_DIGITS))
+        below_max = _np_bool(pc.less_equal(digits, INT64_MAX_DIGITS))
+        fits = (size < 19) | ((size == 19) & np.where(negative, below_min, below_max))
+        passes[long_rows] = fits
+    mask = pa.array(passes)
+    if pc.any(pc.starts_with(text, "+")).as_py():
+        text = pc.replace_substring_regex(text, r"^\+", "")
+    return mask, pc.cast(_null_unless(mask, text), pa.int64())
 
 
 def int_range_mask(values: pa.Array, column_type: ColumnType) -> pa.BooleanArray:
@@ -149,56 +175,97 @@ def int_range_mask(values: pa.Array, column_type: ColumnType) -> pa.BooleanArray
 def float_values(arr: TextArray, *, trimmed: bool = False) -> Parsed:
     """Decimal / scientific numbers and inf/nan words -> float64 values."""
     text = _text(arr, trimmed)
-    numeric = pc.match_substring_regex(text, _FLOAT_RE)
-    words = pc.match_substring_regex(text, _FLOAT_WORD_RE)
-    passes = _false_nulls(pc.or_(numeric, words))
-    values = pc.cast(_null_unless(passes, text), pa.float64())
-    return passes, values
+    passes = _np_bool(pc.match_substring_regex(text, _FLOAT_RE))
+    passes |= _float_words(text, ~passes)
+    mask = pa.array(passes)
+    return mask, pc.cast(_null_unless(mask, text), pa.float64())
+
+
+def _float_words(text: pa.Array, where: np.ndarray) -> np.ndarray:
+    """Where ``text`` is an inf/nan word, looking only at the rows ``where`` is True."""
+    words = np.zeros(len(text), dtype=bool)
+    rows = np.flatnonzero(where & _np_bool(text.is_valid()))
+    if rows.size:
+        words[rows] = _np_bool(pc.match_substring_regex(text.take(pa.array(rows)), _FLOAT_WORD_RE))
+    return words
 
 
 def float32_values(arr: TextArray, *, trimmed: bool = False) -> Parsed:
     """Texts that float32 holds faithfully (see the module docstring) -> float32 values."""
     text = _text(arr, trimmed)
     passes64, values64 = float_values(text, trimmed=True)
-    words = _false_nulls(pc.match_substring_regex(text, _FLOAT_WORD_RE))
-    mantissa = pc.replace_substring_regex(text, r"[eE].*$|[+\-.]", "")
-    significant = pc.replace_substring_regex(mantissa, r"^0+|0+$", "")
-    few_digits = pc.less_equal(pc.binary_length(significant), FLOAT32_SIGNIFICANT_DIGITS)
-    magnitude = pc.abs(values64)
-    in_range = pc.or_(
-        pc.equal(magnitude, 0.0),
-        pc.and_(
-            pc.greater_equal(magnitude, FLOAT32_MIN_NORMAL),
-            pc.less_equal(magnitude, FLOAT32_MAX),
-        ),
-    )
-    numeric_ok = _false_nulls(pc.and_(few_digits, in_range))
-    passes = pc.and_(passes64, pc.or_(words, numeric_ok))
+    return float32_from_float64(text, passes64, values64)
+
+
+def float32_from_float64(text: pa.Array, passes64: pa.Array, values64: pa.Array) -> Parsed:
+    """:func:`float32_values` given trimmed texts and their :func:`float_values` result."""
+    magnitude = _np_float(pc.abs(values64))
+    finite = np.isfinite(magnitude)
+    words = _float_words(text, _np_bool(passes64) & ~finite)
+    with np.errstate(invalid="ignore"):
+        in_range = (magnitude == 0.0) | (
+            (magnitude >= FLOAT32_MIN_NORMAL) & (magnitude <= FLOAT32_MAX)
+        )
+    numeric = _np_bool(passes64) & ~words & in_range
+    # Texts without an exponent and with at most 7 digits need no closer look.
+    digits = _np_int(pc.binary_length(text))
+    digits -= _np_bool(pc.starts_with(text, "-")) | _np_bool(pc.starts_with(text, "+"))
+    digits -= _np_bool(pc.match_substring(text, "."))
+    exponent = _np_bool(pc.match_substring(text, "e", ignore_case=True))
+    few_digits = ~exponent & (digits <= FLOAT32_SIGNIFICANT_DIGITS)
+    count_rows = np.flatnonzero(numeric & ~few_digits)
+    if count_rows.size:
+        mantissa = text.take(pa.array(count_rows))
+        if exponent[count_rows].any():
+            mantissa = pc.replace_substring_regex(mantissa, r"[eE].*$", "")
+        mantissa = pc.replace_substring(pc.ascii_ltrim(mantissa, "+-"), ".", "")
+        significant = _np_int(pc.binary_length(pc.ascii_trim(mantissa, "0")))
+        few_digits[count_rows] = significant <= FLOAT32_SIGNIFICANT_DIGITS
+    passes = pa.array(words | (numeric & few_digits))
     return passes, pc.cast(_null_unless(passes, values64), pa.float32())
 
 
 # --- datetime ---------------------------------------------------------------------------
 
 
+def _strptime(texts: pa.Array, fmt: str) -> pa.Array:
+    return pc.strptime(texts, format=fmt, unit="us", error_is_null=True)
+
+
 def _strptime_any(texts: pa.Array, formats: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
-    """Parse ``texts`` with the first of ``formats`` that fits each: (ok, microseconds)."""
+    """Parse ``texts`` with the first of ``formats`` that fits each: (ok, microseconds).
+
+    The formats are tried on what earlier ones left, the most common ones on a sample first
+    (at most one format fits a text, so the order changes only the speed).
+    """
     n = len(texts)
     ok = np.zeros(n, dtype=bool)
     us = np.zeros(n, dtype=np.int64)
+    sample = texts.slice(0, _FORMAT_SAMPLE)
+    hits = [-_strptime(sample, fmt).is_valid().true_count for fmt in formats]
+    ranked = [fmt for _, _, fmt in sorted(zip(hits, range(len(formats)), formats, strict=True))]
     remaining = np.arange(n)
-    for fmt in formats:
+    for fmt in ranked:
         if remaining.size == 0:
             break
-        subset = texts.take(pa.array(remaining))
-        parsed = pc.strptime(subset, format=fmt, unit="us", error_is_null=True)
-        hit = np.asarray(parsed.is_valid().to_numpy(zero_copy_only=False), dtype=bool)
+        parsed = _strptime(texts.take(pa.array(remaining)), fmt)
+        hit = _np_bool(parsed.is_valid())
         if hit.any():
-            chosen = remaining[hit]
-            parsed_us = pc.fill_null(parsed.cast(pa.int64()), 0).to_numpy(zero_copy_only=False)
-            us[chosen] = parsed_us[hit]
-            ok[chosen] = True
+            us[remaining[hit]] = _np_int(parsed.cast(pa.int64()))[hit]
+            ok[remaining[hit]] = True
             remaining = remaining[~hit]
     return ok, us
+
+
+def _same_day(texts: pa.Array, ok: np.ndarray, us: np.ndarray, family: str) -> np.ndarray:
+    """False where strptime rolled an impossible day over (2024-02-30 read as March 1st)."""
+    read = _np_int(pc.day(pa.array(us, type=pa.int64()).cast(pa.timestamp("us"))))
+    same = np.ones(len(us), dtype=bool)
+    rows = np.flatnonzero(ok & (read <= 3))  # a roll-over lands on day 1, 2 or 3
+    if rows.size:
+        written = _int_column(pc.extract_regex(texts.take(pa.array(rows)), _DAY_RE[family]), "day")
+        same[rows] = written == read[rows]
+    return same
 
 
 def _int_column(table: pa.StructArray, name: str) -> np.ndarray:
@@ -212,7 +279,7 @@ def _int_column(table: pa.StructArray, name: str) -> np.ndarray:
 def _fraction_us(table: pa.StructArray, name: str) -> np.ndarray:
     """A '.123' / ',5' group as microseconds, truncated; empty -> 0."""
     field = pc.fill_null(pc.struct_field(table, name), "")
-    digits = pc.utf8_slice_codeunits(pc.replace_substring_regex(field, r"^[.,]", ""), 0, 6)
+    digits = pc.utf8_slice_codeunits(field, 1, 7)  # past the '.' or ','; to microseconds
     length = np.asarray(pc.binary_length(digits).to_numpy(zero_copy_only=False), dtype=np.int64)
     cleaned = pc.if_else(pc.equal(digits, ""), "0", digits)
     number = np.asarray(pc.cast(cleaned, pa.int64()).to_numpy(zero_copy_only=False))
@@ -220,67 +287,76 @@ def _fraction_us(table: pa.StructArray, name: str) -> np.ndarray:
 
 
 def _iso_extras(text: pa.Array) -> tuple[pa.Array, np.ndarray, np.ndarray]:
-    """Split ISO fractions and offsets off: (base texts, ok mask, microseconds to add)."""
+    """Split ISO fractions and offsets off: (base texts, ok mask, microseconds to add).
+
+    Texts that do not look like an ISO date with a time keep their text and are judged by
+    strptime alone.
+    """
     n = len(text)
     ok = np.ones(n, dtype=bool)
     shift = np.zeros(n, dtype=np.int64)
-    marked = _false_nulls(pc.match_substring_regex(text, r"[T ]\d{1,2}:\d{2}.*[.Z+-]"))
-    rows = np.flatnonzero(np.asarray(marked.to_numpy(zero_copy_only=False), dtype=bool))
+    parts = pc.extract_regex(text, _ISO_EXTRA_RE)
+    rows = np.flatnonzero(_np_bool(parts.is_valid()))
     if rows.size == 0:
         return text, ok, shift
-    parts = pc.extract_regex(text.take(pa.array(rows)), _ISO_EXTRA_RE)
-    matched = np.asarray(parts.is_valid().to_numpy(zero_copy_only=False), dtype=bool)
-    frac = pc.fill_null(pc.struct_field(parts, "frac"), "")
-    base_part = pc.fill_null(pc.struct_field(parts, "base"), "")
-    has_seconds = pc.match_substring_regex(base_part, r":\d{2}:\d{2}$")
-    frac_ok = pc.or_(pc.equal(frac, ""), has_seconds).to_numpy(zero_copy_only=False)
-    tz_parts = pc.extract_regex(pc.fill_null(pc.struct_field(parts, "tz"), ""), _TZ_RE)
-    sign = np.where(pc.equal(pc.struct_field(tz_parts, "sign"), "-").to_numpy(False), -1, 1)
+    base = pc.coalesce(pc.struct_field(parts, "base"), text)
+    parts = parts.take(pa.array(rows))
+    frac = pc.struct_field(parts, "frac")
+    has_seconds = pc.match_substring_regex(pc.struct_field(parts, "base"), r":\d{2}:\d{2}$")
+    frac_ok = _np_bool(pc.or_(pc.equal(frac, ""), has_seconds))
+    tz_parts = pc.extract_regex(pc.struct_field(parts, "tz"), _TZ_RE)
+    sign = np.where(_np_bool(pc.equal(pc.struct_field(tz_parts, "sign"), "-")), -1, 1)
     hh, mm = _int_column(tz_parts, "hh"), _int_column(tz_parts, "mm")
-    tz_ok = (hh <= 23) & (mm <= 59)
     offset_us = sign * (hh * 3600 + mm * 60) * US_PER_SECOND
     shift[rows] = _fraction_us(parts, "frac") - offset_us
-    ok[rows] = matched & np.asarray(frac_ok, dtype=bool) & tz_ok
-    scattered = _scatter_text(base_part, rows, matched, n)
-    return pc.if_else(scattered.is_valid(), scattered, text), ok, shift
-
-
-def _scatter_text(values: pa.Array, rows: np.ndarray, matched: np.ndarray, n: int) -> pa.Array:
-    """An n-long text array holding ``values[i]`` at ``rows[i]`` where matched, else null."""
-    positions = np.full(n, -1, dtype=np.int64)
-    positions[rows[matched]] = np.flatnonzero(matched)
-    take_index = pa.array(positions, mask=positions < 0)
-    return values.take(take_index)
+    ok[rows] = frac_ok & (hh <= 23) & (mm <= 59)
+    return base, ok, shift
 
 
 def _datetime_families(text: pa.Array, families: Sequence[str]) -> dict[str, Parsed]:
-    """The ISO family parsed once, other families parsed on what ISO left: family -> result."""
+    """Each family's result, where a non-ISO family also accepts what ISO accepts."""
+    n = len(text)
+    # Only texts that start like a date go further.
+    rows = np.flatnonzero(_np_bool(pc.match_substring_regex(text, _DATE_LIKE_RE)))
+    found = _datetime_dense(text.take(pa.array(rows)), families) if rows.size else {}
+    out: dict[str, Parsed] = {}
+    for family in families:
+        ok, us = np.zeros(n, dtype=bool), np.zeros(n, dtype=np.int64)
+        if rows.size:
+            ok[rows], us[rows] = found[family]
+        values = pa.array(us, type=pa.int64(), mask=~ok).cast(pa.timestamp("us"))
+        out[family] = (pa.array(ok), values)
+    return out
+
+
+def _datetime_dense(text: pa.Array, families: Sequence[str]) -> dict[str, tuple[Any, Any]]:
+    """(ok, microseconds) per family over date-like texts; ISO parsed once and shared."""
     base, extra_ok, shift = _iso_extras(text)
     n = len(text)
+    shapes: dict[str, np.ndarray] = {}
     results: dict[str, tuple[np.ndarray, np.ndarray]] = {}
     for family in families:
-        shape = _false_nulls(pc.match_substring_regex(base, _FAMILY_RE[family]))
-        rows = np.flatnonzero(np.asarray(shape.to_numpy(zero_copy_only=False), dtype=bool))
+        pattern = _FAMILY_RE[family]
+        if pattern not in shapes:
+            shapes[pattern] = _np_bool(pc.match_substring_regex(base, pattern))
+        rows = np.flatnonzero(shapes[pattern])
         # Year-first formats belong to the ISO family, parsed once and shared by every order.
         formats = [
             f for f in date_formats(DateOrder(family)) if (family == "iso") == f.startswith("%Y")
         ]
         ok, us = np.zeros(n, dtype=bool), np.zeros(n, dtype=np.int64)
         if rows.size:
-            sub_ok, sub_us = _strptime_any(base.take(pa.array(rows)), formats)
-            ok[rows], us[rows] = sub_ok, sub_us
+            subset = base.take(pa.array(rows))
+            sub_ok, sub_us = _strptime_any(subset, formats)
+            ok[rows], us[rows] = sub_ok & _same_day(subset, sub_ok, sub_us, family), sub_us
         us = us + shift
         ok &= extra_ok & (us >= MIN_TIMESTAMP_US)
         results[family] = (ok, us)
-    out: dict[str, Parsed] = {}
     iso_ok, iso_us = results["iso"]
-    for family, (ok, us) in results.items():
-        all_ok = ok | iso_ok if family != "iso" else ok
-        all_us = np.where(ok, us, iso_us) if family != "iso" else us
-        passes = pa.array(all_ok)
-        values = pa.array(all_us, type=pa.int64(), mask=~all_ok).cast(pa.timestamp("us"))
-        out[family] = (passes, values)
-    return out
+    return {
+        family: (ok | iso_ok, np.where(ok, us, iso_us)) if family != "iso" else (ok, us)
+        for family, (ok, us) in results.items()
+    }
 
 
 def datetime_values(arr: TextArray, order: DateOrder, *, trimmed: bool = False) -> Parsed:
@@ -304,14 +380,16 @@ def timedelta_values(arr: TextArray, *, trimmed: bool = False) -> Parsed:
     n = len(text)
     ok = np.zeros(n, dtype=bool)
     us = np.zeros(n, dtype=np.int64)
-    for pattern, compute in ((_CLOCK_RE, _clock_us), (_ISO_DURATION_RE, _iso_duration_us)):
-        shape = _false_nulls(pc.match_substring_regex(text, pattern))
-        rows = np.flatnonzero(np.asarray(shape.to_numpy(zero_copy_only=False), dtype=bool))
-        if rows.size == 0:
-            continue
-        parts = pc.extract_regex(text.take(pa.array(rows)), pattern)
-        sub_ok, sub_us = compute(parts)
-        ok[rows], us[rows] = sub_ok, sub_us
+    candidates = np.flatnonzero(_np_bool(pc.match_substring_regex(text, _DURATION_LIKE_RE)))
+    if candidates.size:
+        sub = text.take(pa.array(candidates))
+        for pattern, compute in ((_CLOCK_RE, _clock_us), (_ISO_DURATION_RE, _iso_duration_us)):
+            parts = pc.extract_regex(sub, pattern)
+            rows = np.flatnonzero(_np_bool(parts.is_valid()))
+            if rows.size == 0:
+                continue
+            sub_ok, sub_us = compute(parts.take(pa.array(rows)))
+            ok[candidates[rows]], us[candidates[rows]] = sub_ok, sub_us
     values = pa.array(us, type=pa.int64(), mask=~ok).cast(pa.duration("us"))
     return pa.array(ok), values
 
@@ -330,7 +408,8 @@ def _clock_us(parts: pa.StructArray) -> tuple[np.ndarray, np.ndarray]:
     h, m, s = (_int_column(parts, g) for g in ("h", "m", "s"))
     fits, clock = _exact_total([h, m, s], [3600, 60, 1], _fraction_us(parts, "frac"))
     day_fits, day_us = _exact_total([days], [86400], np.zeros_like(days))
-    return fits & day_fits, day_us + sign * clock
+    total_fits = np.abs(day_us.astype(np.float64) + sign * clock.astype(np.float64)) < 9.0e18
+    return fits & day_fits & total_fits, day_us + sign * clock
 
 
 def _iso_duration_us(parts: pa.StructArray) -> tuple[np.ndarray, np.ndarray]:

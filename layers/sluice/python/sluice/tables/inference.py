@@ -1,0 +1,322 @@
+"""Type inference: per-chunk statistics, their merge, and the decision per column.
+
+``chunk_stats`` looks at one chunk's texts (vectorised, see ``text_parsing``),
+``merge_stats`` folds the chunks' statistics together, and ``decide`` turns the merged
+statistics and a dataset's settings into a ``ColumnSchema`` per column.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Iterable
+from datetime import datetime
+from typing import Any, TypeVar
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from sluice.tables import text_parsing as tp
+from sluice.tables.schema_models import (
+    FAILURE_KEYS,
+    SAMPLES_PER_KEY,
+    ChunkStats,
+    ColumnSchema,
+    ColumnStats,
+    InferenceSettings,
+    Tolerance,
+)
+from sluice.tables.types import (
+    CATEGORY_MAX_RATIO,
+    DEFAULT_NA_VALUES,
+    INTEGER_RANGES,
+    PREFERENCE,
+    ColumnType,
+    DateOrder,
+)
+
+TEXT_BOUND_CHARS = 100
+"""text_min / text_max look at the first this many characters of each text."""
+
+_DISTINCT_PROBE_PER_CATEGORY = 64
+"""Distinct values are first counted on a prefix this many times max_categories + 1 long."""
+
+_ORDER_LABELS = {DateOrder.ISO: "ISO", DateOrder.MDY: "M/D/Y", DateOrder.DMY: "D/M/Y"}
+
+T = TypeVar("T")
+
+
+def na_values_for(settings: InferenceSettings) -> list[str]:
+    """The texts that mean missing: the dataset's own ``na_values`` or the defaults.
+
+    An explicit empty list means that no text is missing (only absent cells are).
+    """
+    if settings.na_values is not None:
+        return list(settings.na_values)
+    return list(DEFAULT_NA_VALUES)
+
+
+# --- chunk statistics ---------------------------------------------------------------------
+
+
+def chunk_stats(table: pa.Table, max_categories: int) -> ChunkStats:
+    """Statistics of one chunk whose columns are texts with NA values already null."""
+    columns = [
+        _column_stats(name, table.column(i), max_categories)
+        for i, name in enumerate(table.column_names)
+    ]
+    return ChunkStats(rows=table.num_rows, columns=columns)
+
+
+def _as_text(column: pa.ChunkedArray | pa.Array) -> pa.Array:
+    if isinstance(column, pa.ChunkedArray):
+        column = column.combine_chunks() if column.num_chunks != 1 else column.chunk(0)
+    if not (pa.types.is_string(column.type) or pa.types.is_large_string(column.type)):
+        column = pc.cast(column, pa.string())
+    return column
+
+
+def _numpy_bool(mask: pa.Array) -> np.ndarray:
+    return np.asarray(mask.to_numpy(zero_copy_only=False), dtype=bool)
+
+
+def _min_max(values: pa.Array) -> tuple[Any, Any]:
+    if values.null_count == len(values):
+        return None, None
+    bounds = pc.min_max(values)
+    return bounds["min"].as_py(), bounds["max"].as_py()
+
+
+def _column_stats(name: str, column: pa.ChunkedArray, max_categories: int) -> ColumnStats:
+    raw = _as_text(column)
+    valid = _numpy_bool(raw.is_valid())
+    text = tp.prepare(raw)
+    stats = ColumnStats(name=name, values=int(valid.sum()), nulls=raw.null_count)
+
+    passes: dict[str, pa.BooleanArray] = {}
+    passes["bool"], _ = tp.bool_mask_and_values(text, trimmed=True)
+    _, ints = tp.int_values(text, trimmed=True)
+    for column_type in INTEGER_RANGES:
+        passes[column_type.value] = tp.int_range_mask(ints, column_type)
+    passes["float64"], floats = tp.float_values(text, trimmed=True)
+    passes["float32"], _ = tp.float32_from_float64(text, passes["float64"], floats)
+    dates = tp.datetime_values_all_orders(text, trimmed=True)
+    for order, (ok, _) in dates.items():
+        passes[f"datetime:{order}"] = ok
+    passes["timedelta"], durations = tp.timedelta_values(text, trimmed=True)
+
+    for key in FAILURE_KEYS:
+        failing = valid & ~_numpy_bool(passes[key])
+        stats.failures[key] = int(failing.sum())
+        first = np.flatnonzero(failing)[:SAMPLES_PER_KEY]
+        stats.samples[key] = raw.take(pa.array(first, type=pa.int64())).to_pylist()
+
+    stats.distinct = _distinct(raw, max_categories)
+    stats.int_min, stats.int_max = _min_max(ints)
+    stats.float_min, stats.float_max = _min_max(floats.filter(pc.is_finite(floats)))
+    for order, (_, stamps) in dates.items():
+        low, high = _min_max(stamps)
+        if low is not None:
+            stats.datetime_min[order] = low.isoformat()
+            stats.datetime_max[order] = high.isoformat()
+    stats.timedelta_min_us, stats.timedelta_max_us = _min_max(durations.cast(pa.int64()))
+    stats.text_min, stats.text_max = _min_max(pc.utf8_slice_codeunits(raw, 0, TEXT_BOUND_CHARS))
+    return stats
+
+
+def _distinct(raw: pa.Array, max_categories: int) -> list[str] | None:
+    """Sorted distinct non-null texts, or None when there are more than max_categories + 1."""
+    limit = max_categories + 1
+    present = raw.drop_null()
+    probe = present.slice(0, _DISTINCT_PROBE_PER_CATEGORY * limit)
+    if len(probe) < len(present) and len(pc.unique(probe)) > limit:
+        return None
+    unique = pc.unique(present)
+    if len(unique) > limit:
+        return None
+    return sorted(unique.to_pylist())
+
+
+# --- merge --------------------------------------------------------------------------------
+
+
+def merge_stats(parts: list[ChunkStats], max_categories: int) -> ChunkStats:
+    """Fold chunk statistics together (associative; samples keep the parts' order)."""
+    if not parts:
+        raise ValueError("merge_stats needs at least one ChunkStats")
+    width = len(parts[0].columns)
+    names = [c.name for c in parts[0].columns]
+    for part in parts[1:]:
+        other = [c.name for c in part.columns]
+        if len(part.columns) != width or other != names:
+            raise ValueError(f"chunks have different columns: {names} and {other}")
+    columns = [
+        _merge_columns([part.columns[i] for part in parts], max_categories) for i in range(width)
+    ]
+    return ChunkStats(rows=sum(part.rows for part in parts), columns=columns)
+
+
+def _pick(
+    items: Iterable[T | None], choose: Callable[..., T], key: Callable[[T], Any] | None = None
+) -> T | None:
+    present = [item for item in items if item is not None]
+    if not present:
+        return None
+    return choose(present, key=key) if key is not None else choose(present)
+
+
+def _merge_columns(columns: list[ColumnStats], max_categories: int) -> ColumnStats:
+    merged = ColumnStats(
+        name=columns[0].name,
+        values=sum(c.values for c in columns),
+        nulls=sum(c.nulls for c in columns),
+    )
+    keys = list(dict.fromkeys(k for c in columns for k in c.failures))
+    merged.failures = {k: sum(c.failures.get(k, 0) for c in columns) for k in keys}
+    sample_keys = list(dict.fromkeys(k for c in columns for k in c.samples))
+    merged.samples = {
+        k: [s for c in columns for s in c.samples.get(k, [])][:SAMPLES_PER_KEY] for k in sample_keys
+    }
+    distinct_lists = [c.distinct for c in columns]
+    if any(d is None for d in distinct_lists):
+        merged.distinct = None
+    else:
+        union = sorted({value for d in distinct_lists for value in d or []})
+        merged.distinct = union if len(union) <= max_categories + 1 else None
+    merged.int_min = _pick((c.int_min for c in columns), min)
+    merged.int_max = _pick((c.int_max for c in columns), max)
+    merged.float_min = _pick((c.float_min for c in columns), min)
+    merged.float_max = _pick((c.float_max for c in columns), max)
+    orders = list(dict.fromkeys(k for c in columns for k in c.datetime_min))
+    for order in orders:
+        low = _pick((c.datetime_min.get(order) for c in columns), min, datetime.fromisoformat)
+        high = _pick((c.datetime_max.get(order) for c in columns), max, datetime.fromisoformat)
+        if low is not None and high is not None:
+            merged.datetime_min[order], merged.datetime_max[order] = low, high
+    merged.timedelta_min_us = _pick((c.timedelta_min_us for c in columns), min)
+    merged.timedelta_max_us = _pick((c.timedelta_max_us for c in columns), max)
+    merged.text_min = _pick((c.text_min for c in columns), min)
+    merged.text_max = _pick((c.text_max for c in columns), max)
+    return merged
+
+
+# --- decision -----------------------------------------------------------------------------
+
+
+def allowed_failures(tolerance: Tolerance, column_type: ColumnType, values: int) -> int:
+    """How many of a column's ``values`` may fail ``column_type`` and it still win.
+
+    A number >= 1 is a count (fractional counts round down); 0 <= x < 1 is a fraction of the
+    non-null values, rounded down; a map gives either per type (types absent from it: 0).
+    """
+    amount = tolerance.get(column_type, 0) if isinstance(tolerance, dict) else tolerance
+    if amount <= 0:
+        return 0
+    if amount < 1:
+        return math.floor(amount * values)
+    return math.floor(amount)
+
+
+def _failures_of(stats: ColumnStats, column_type: ColumnType) -> int:
+    if column_type is ColumnType.DATETIME:
+        return min(stats.failures.get(f"datetime:{o.value}", stats.values) for o in DateOrder)
+    return stats.failures.get(column_type.value, stats.values)
+
+
+def _is_candidate(stats: ColumnStats, column_type: ColumnType, settings: InferenceSettings) -> bool:
+    if column_type is ColumnType.STRING:
+        return True
+    if column_type is ColumnType.CATEGORY:
+        distinct = stats.distinct
+        return (
+            distinct is not None
+            and len(distinct) <= settings.max_categories
+            and len(distinct) / stats.values <= CATEGORY_MAX_RATIO
+        )
+    failures = _failures_of(stats, column_type)
+    allowed = allowed_failures(settings.tolerance, column_type, stats.values)
+    # A type that no value passes never wins, however large the tolerance.
+    return failures <= allowed and failures < stats.values
+
+
+def _fail_counts(winner: int, loser: int) -> tuple[str, str]:
+    """("0 values fail it", "412 do"), singular where a count is 1."""
+    first = "1 value fails it" if winner == 1 else f"{winner} values fail it"
+    return first, ("1 does" if loser == 1 else f"{loser} do")
+
+
+def _date_order(stats: ColumnStats) -> tuple[DateOrder, list[str]]:
+    """The date order with the fewest failures (ties: ISO, then M/D/Y) and why."""
+    failures = {o: stats.failures.get(f"datetime:{o.value}", stats.values) for o in DateOrder}
+    best = min(DateOrder, key=lambda o: failures[o])  # DateOrder lists ISO, MDY, DMY
+    notes: list[str] = []
+    mdy, dmy = failures[DateOrder.MDY], failures[DateOrder.DMY]
+    if best is not DateOrder.ISO:
+        if mdy == dmy:
+            notes.append("dates fit both M/D/Y and D/M/Y; chose M/D/Y")
+        else:
+            loser = DateOrder.DMY if best is DateOrder.MDY else DateOrder.MDY
+            won, lost = _fail_counts(failures[best], failures[loser])
+            notes.append(f"{_ORDER_LABELS[best]}: {won}, {_ORDER_LABELS[loser]}: {lost}")
+    return best, notes
+
+
+def _bounds(
+    stats: ColumnStats, column_type: ColumnType, order: DateOrder | None
+) -> tuple[Any, Any]:
+    """min and max in the JSON form of ``column_type``."""
+    if column_type in INTEGER_RANGES:
+        return stats.int_min, stats.int_max
+    if column_type in (ColumnType.FLOAT32, ColumnType.FLOAT64):
+        return stats.float_min, stats.float_max
+    if column_type is ColumnType.DATETIME and order is not None:
+        return stats.datetime_min.get(order.value), stats.datetime_max.get(order.value)
+    if column_type is ColumnType.TIMEDELTA:
+        low, high = stats.timedelta_min_us, stats.timedelta_max_us
+        return (
+            None if low is None else low / 1_000_000,
+            None if high is None else high / 1_000_000,
+        )
+    if column_type in (ColumnType.STRING, ColumnType.CATEGORY):
+        return stats.text_min, stats.text_max
+    return None, None
+
+
+def decide(
+    stats: ChunkStats,
+    settings: InferenceSettings,
+    preferred: dict[str, ColumnType] | None = None,
+) -> list[ColumnSchema]:
+    """One ``ColumnSchema`` per column: the inferred type, the preferred one and the effective."""
+    hints = preferred or settings.column_types
+    schemas = []
+    for column in stats.columns:
+        inferred = ColumnType.STRING
+        if column.values > 0:
+            inferred = next(t for t in PREFERENCE if _is_candidate(column, t, settings))
+        preferred_type = hints.get(column.name)
+        effective = preferred_type or inferred
+        order: DateOrder | None = None
+        notes: list[str] = []
+        if ColumnType.DATETIME in (inferred, effective) and column.values > 0:
+            order, notes = _date_order(column)
+        low, high = _bounds(column, effective, order)
+        schemas.append(
+            ColumnSchema(
+                name=column.name,
+                inferred_type=inferred,
+                preferred_type=preferred_type,
+                effective_type=effective,
+                date_order=order,
+                null_count=column.nulls,
+                failures=dict(column.failures),
+                samples={k: list(v) for k, v in column.samples.items()},
+                categories=list(column.distinct)
+                if effective is ColumnType.CATEGORY and column.distinct is not None
+                else None,
+                min=low,
+                max=high,
+                notes=notes,
+            )
+        )
+    return schemas

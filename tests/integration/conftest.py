@@ -1,0 +1,5 @@
+"""Fixtures for the integration tests."""
+
+from tests.integration.uploader import uploader
+
+__all__ = ["uploader"]

@@ -1,0 +1,58 @@
+"""Creating datasets through the API and landing their files where presigned POSTs would."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+import pytest
+
+from tests.support import call_api, wait_for
+
+UPLOADS = "sluice-uploads"
+
+
+class Uploader:
+    """Creates datasets through the API and puts their files where the presigned POST would."""
+
+    def __init__(self, local: Any) -> None:
+        self.s3 = local.client("s3")
+        self.sfn = local.client("stepfunctions")
+        self.owner = str(uuid.uuid4())
+
+    def create(self, **body: Any) -> tuple[str, dict[str, Any]]:
+        status, created = call_api("POST", "/datasets", {"name": "t", **body}, owner=self.owner)
+        assert status == 201
+        return created["dataset"]["id"], created["upload"]
+
+    def put(self, key: str, body: bytes) -> None:
+        self.s3.put_object(Bucket=UPLOADS, Key=key, Body=body)
+
+    def dataset(self, dataset_id: str) -> dict[str, Any]:
+        status, body = call_api("GET", f"/datasets/{dataset_id}", owner=self.owner)
+        assert status == 200
+        return body  # type: ignore[no-any-return]
+
+    def settled(self, dataset_id: str) -> dict[str, Any]:
+        """The dataset once its ingest has ended (ready or failed)."""
+
+        def done() -> dict[str, Any] | None:
+            dataset = self.dataset(dataset_id)
+            return dataset if dataset["status"] in ("ready", "failed") else None
+
+        return wait_for(done, 60, f"dataset {dataset_id} to settle")
+
+    def ingest(self, body: bytes, **settings: Any) -> dict[str, Any]:
+        dataset_id, upload = self.create(**settings)
+        self.put(upload["fields"]["key"], body)
+        return self.settled(dataset_id)
+
+    def executions(self, dataset_id: str) -> list[dict[str, Any]]:
+        machine = self.sfn.list_state_machines()["stateMachines"][0]["stateMachineArn"]
+        listed = self.sfn.list_executions(stateMachineArn=machine)["executions"]
+        return [e for e in listed if e["name"].startswith(dataset_id)]
+
+
+@pytest.fixture
+def uploader(local: Any) -> Uploader:
+    return Uploader(local)

@@ -1,0 +1,178 @@
+"""sluice.local.moto_patches: ranged GETs read only their bytes and answer as moto did."""
+
+from __future__ import annotations
+
+import hashlib
+import random
+import re
+import uuid
+from collections.abc import Iterator
+from typing import Any
+
+import boto3
+import pytest
+import requests
+from moto.s3.models import FakeKey
+from moto.s3.responses import S3Response
+from moto.server import ThreadedMotoServer
+from sluice.local import moto_patches
+
+SIZE = 20_000_000
+DATA = random.Random(20240607).randbytes(SIZE)
+ETAG = f'"{hashlib.md5(DATA).hexdigest()}"'
+
+# Range header -> the (first, last) bytes S3 answers with 206, "416", or "whole" (a 200).
+CASES: dict[str, tuple[int, int] | str] = {
+    "bytes=0-0": (0, 0),
+    "bytes=9000000-9999999": (9_000_000, 9_999_999),
+    f"bytes={SIZE - 1}-{SIZE - 1}": (SIZE - 1, SIZE - 1),
+    "bytes=-10": (SIZE - 10, SIZE - 1),
+    f"bytes={SIZE - 100}-": (SIZE - 100, SIZE - 1),
+    "bytes=5000000-": (5_000_000, SIZE - 1),
+    f"bytes={SIZE - 10}-{SIZE + 100}": (SIZE - 10, SIZE - 1),  # clipped at the end
+    f"bytes=-{SIZE + 5}": (0, SIZE - 1),  # a suffix longer than the object: all of it
+    f"bytes={SIZE}-": "416",
+    f"bytes={SIZE + 5}-{SIZE + 10}": "416",
+    "bytes=-0": "416",
+    "bytes=0-1,5-6": "whole",  # several ranges: moto answers the whole object
+    "bytes=x-y": "whole",  # unparsable: ignored, as S3 does
+    "bytes=10-5": "whole",  # last before first: ignored
+}
+
+_RANDOM_HEADERS = {"date", "x-amzn-requestid", "x-amz-request-id", "x-amz-id-2"}
+
+
+@pytest.fixture(scope="module")
+def s3_object() -> Iterator[tuple[Any, str, str]]:
+    """A 20 MB object on a moto server of its own; yields (client, bucket, key)."""
+    moto_patches.install()
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    host, port = server.get_host_and_port()
+    client = boto3.client(
+        "s3",
+        endpoint_url=f"http://{host}:{port}",
+        region_name="us-east-1",
+        aws_access_key_id="test",
+        aws_secret_access_key="test",
+    )
+    # moto's backends are per process: a bucket of our own leaves other tests' state alone.
+    bucket = f"patch-test-{uuid.uuid4().hex[:12]}"
+    client.create_bucket(Bucket=bucket)
+    client.put_object(Bucket=bucket, Key="big.bin", Body=DATA)
+    try:
+        yield client, bucket, "big.bin"
+    finally:
+        client.delete_object(Bucket=bucket, Key="big.bin")
+        client.delete_bucket(Bucket=bucket)
+        server.stop()
+
+
+def _url(s3_object: tuple[Any, str, str]) -> str:
+    client, bucket, key = s3_object
+    url: str = client.generate_presigned_url("get_object", Params={"Bucket": bucket, "Key": key})
+    return url
+
+
+def _fetch(
+    url: str, range_header: str | None, method: str = "GET"
+) -> tuple[int, dict[str, str], bytes]:
+    headers = {} if range_header is None else {"Range": range_header}
+    response = requests.request(method, url, headers=headers, timeout=60)
+    kept = {k.lower(): v for k, v in response.headers.items() if k.lower() not in _RANDOM_HEADERS}
+    body = re.sub(rb"<HostId>[^<]*</HostId>", b"<HostId/>", response.content)
+    return response.status_code, kept, body
+
+
+def test_install_is_idempotent() -> None:
+    moto_patches.install()
+    patched = S3Response.get_object
+    moto_patches.install()
+    assert S3Response.get_object is patched
+    assert moto_patches.installed()
+
+
+@pytest.mark.parametrize("range_header", list(CASES))
+def test_ranged_get_answers_like_s3(s3_object: tuple[Any, str, str], range_header: str) -> None:
+    moto_patches.install()
+    status, headers, body = _fetch(_url(s3_object), range_header)
+    expected = CASES[range_header]
+    if expected == "416":
+        assert status == 416
+        assert b"<Code>InvalidRange</Code>" in body
+        assert f"<ActualObjectSize>{SIZE}</ActualObjectSize>".encode() in body
+    elif expected == "whole":
+        assert status == 200
+        assert body == DATA
+        assert headers["content-length"] == str(SIZE)
+        assert "content-range" not in headers
+        assert headers["etag"] == ETAG
+    else:
+        assert isinstance(expected, tuple)
+        first, last = expected
+        assert status == 206
+        assert body == DATA[first : last + 1]
+        assert headers["content-range"] == f"bytes {first}-{last}/{SIZE}"
+        assert headers["content-length"] == str(last - first + 1)
+        assert headers["etag"] == ETAG
+        assert headers["accept-ranges"] == "bytes"
+
+
+def test_whole_object_get_streams_the_same_bytes(s3_object: tuple[Any, str, str]) -> None:
+    moto_patches.install()
+    client, bucket, key = s3_object
+    answer = client.get_object(Bucket=bucket, Key=key)
+    assert answer["ContentLength"] == SIZE
+    assert answer["ETag"] == ETAG
+    assert answer["Body"].read() == DATA
+
+
+def test_responses_are_byte_identical_to_moto_unpatched(s3_object: tuple[Any, str, str]) -> None:
+    url = _url(s3_object)
+    requests_made: list[tuple[str, str | None]] = [("GET", r) for r in CASES]
+    requests_made += [("GET", None), ("GET", ""), ("HEAD", "bytes=0-9"), ("HEAD", "bytes=-0")]
+    moto_patches.uninstall()
+    try:
+        before = [_fetch(url, r, method) for method, r in requests_made]
+    finally:
+        moto_patches.install()
+    after = [_fetch(url, r, method) for method, r in requests_made]
+    for (method, r), old, new in zip(requests_made, before, after, strict=True):
+        assert new == old, f"{method} Range={r!r}"
+
+
+def test_a_ranged_get_does_not_read_the_whole_object(
+    s3_object: tuple[Any, str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    moto_patches.install()
+    whole_reads: list[int] = []
+    value: property = vars(FakeKey)["value"]
+
+    def counting_get(key: FakeKey) -> bytes:
+        data: bytes = value.fget(key)  # type: ignore[misc]
+        whole_reads.append(len(data))
+        return data
+
+    monkeypatch.setattr(FakeKey, "value", property(counting_get, value.fset))
+    client, bucket, key = s3_object
+    part = client.get_object(Bucket=bucket, Key=key, Range="bytes=100-199")["Body"].read()
+    assert part == DATA[100:200]
+    assert whole_reads == []
+    # Several ranges: moto's answer is the whole object, read as before.
+    whole = client.get_object(Bucket=bucket, Key=key, Range="bytes=0-1,5-6")["Body"].read()
+    assert whole == DATA
+    assert whole_reads == [SIZE]
+
+
+def test_object_bytes_slices_like_bytes() -> None:
+    value = bytes(range(256)) * 100_000  # past the in-memory limit: a file on disk
+    key = FakeKey("k", value, account_id="123456789012", region_name="us-east-1")
+    try:
+        view = moto_patches.ObjectBytes(key)
+        assert len(view) == len(value)
+        for item in (slice(0, 1), slice(5, 5), slice(10, 3), slice(-10, None), slice(0, None, 7)):
+            assert view[item] == value[item]
+        assert b"".join(view) == value
+        assert key.value == value
+    finally:
+        key.dispose()
