@@ -172,3 +172,49 @@ def test_an_oversized_replacement_keeps_the_ready_dataset(uploader: Uploader) ->
     assert (
         uploader.s3.head_object(Bucket=UPLOADS, Key=upload["fields"]["key"])["ContentLength"] == 4
     )
+
+
+def test_invalid_utf8_fails_naming_its_line(uploader: Uploader) -> None:
+    lines = [b"id,name"] + [f"{i},name {i}".encode() for i in range(100)]
+    lines[80] = b"79,caf\xe9"  # Latin-1, not UTF-8
+    dataset = uploader.ingest(b"\n".join(lines) + b"\n")
+    assert dataset["status"] == "failed"
+    offset = sum(len(line) + 1 for line in lines[:80]) + len(b"79,caf")
+    assert dataset["error"] == {
+        "code": "invalid_csv",
+        "message": f"line 81: the text is not valid UTF-8 (byte {offset}); "
+        "save the file as UTF-8 and upload it again",
+    }
+
+
+def test_a_record_longer_than_a_chunk_is_read_whole(uploader: Uploader) -> None:
+    text = "x" * (CHUNK_BYTES * 3)
+    dataset = uploader.ingest(f"id,text\n1,{text}\n2,short\n".encode())
+    assert (dataset["status"], dataset["row_count"]) == ("ready", 2)
+    status, page = call_api("GET", f"/datasets/{dataset['id']}/rows", owner=uploader.owner)
+    assert status == 200
+    assert [len(row["text"]) for row in page["rows"]] == [CHUNK_BYTES * 3, 5]
+
+
+def test_an_unclosed_quote_fails_instead_of_swallowing_the_rest(uploader: Uploader) -> None:
+    dataset = uploader.ingest(b'id,text\n1,"never closed\n2,b\n3,c\n')
+    assert dataset["error"] == {
+        "code": "invalid_csv",
+        "message": "the file ends inside a quoted field: a quote is never closed",
+    }
+
+
+def test_a_json_document_is_not_taken_for_a_table(uploader: Uploader) -> None:
+    dataset = uploader.ingest(b'{"rows": [\n  {"a": 1, "b": 2},\n  {"a": 3}\n]}\n')
+    assert dataset["status"] == "failed"
+    assert dataset["error"]["message"].startswith(
+        "line 2: expected 1 field like the header, found 3"
+    )
+
+
+def test_an_image_is_refused_as_binary(uploader: Uploader) -> None:
+    dataset = uploader.ingest(b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR")
+    assert dataset["error"] == {
+        "code": "invalid_csv",
+        "message": "this is a binary file, not CSV text (a NUL byte at byte 8)",
+    }

@@ -36,7 +36,8 @@ def first_problem(header_newlines: int, chunks: list[ChunkResult]) -> str | None
             candidates.append(
                 (
                     row.newlines_before,
-                    f"expected {row.expected} fields like the header, "
+                    f"expected {row.expected} field{'s' if row.expected != 1 else ''} "
+                    "like the header, "
                     f"found {row.actual}: {row.text[:80]!r}{more}",
                 )
             )
@@ -52,6 +53,8 @@ def first_problem(header_newlines: int, chunks: list[ChunkResult]) -> str | None
             before, message = min(candidates)
             return f"line {newlines + before + 1}: {message}"
         newlines += chunk.newlines
+    if sum(c.quotes for c in chunks) % 2:
+        return "the file ends inside a quoted field: a quote is never closed"
     return None
 
 
