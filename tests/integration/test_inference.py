@@ -316,3 +316,33 @@ def test_stop_cancels_the_run_and_keeps_the_previous_schema(
     assert after["row_count"] == 2
     status, page = call_api("GET", f"/datasets/{dataset['id']}/rows", owner=uploader.owner)
     assert (status, page["row_count"]) == (200, 2)
+
+
+def test_the_schema_shows_while_chunks_are_still_being_scanned(
+    uploader: Uploader, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    gate = threading.Event()
+    scan = ingest.scan_chunk
+
+    def only_the_first_chunk_goes(repo: Any, payload: Any) -> Any:
+        if payload.chunk.index != 0:
+            gate.wait(30)
+        return scan(repo, payload)
+
+    monkeypatch.setattr(ingest, "scan_chunk", only_the_first_chunk_goes)
+    dataset_id, upload = uploader.create()
+    uploader.put(upload["fields"]["key"], typed_csv())
+
+    def provisional() -> dict[str, Any] | None:
+        dataset = uploader.dataset(dataset_id)
+        return dataset if dataset["status"] == "inferring" and dataset["columns"] else None
+
+    early = wait_for(provisional, 30, "a provisional schema")
+    gate.set()
+    assert 0 < early["progress"] < 1
+    assert types_of_any(early)["id"] == "int8"  # the first chunk's ids are all below 128
+    assert types_of(uploader.settled(dataset_id))["id"] == "int16"
+
+
+def types_of_any(dataset: dict[str, Any]) -> dict[str, str]:
+    return {c["name"]: c["effective_type"] for c in dataset["columns"]}

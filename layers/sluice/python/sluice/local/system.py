@@ -22,7 +22,7 @@ from moto.server import ThreadedMotoServer
 
 from sluice import aws
 from sluice.catalog import CATALOG, PROJECT_ROOT, Catalog
-from sluice.local import lambda_hook
+from sluice.local import lambda_hook, moto_patches
 from sluice.local.gateway import LocalApiGateway
 from sluice.local.jwt_check import CognitoJwtVerifier
 from sluice.local.provision import PREFIX, REGION, Deployment, create_user, provision
@@ -62,6 +62,7 @@ class LocalSystem:
     def start(self) -> LocalSystem:
         logging.getLogger("werkzeug").setLevel(logging.ERROR)  # moto's per-request lines
         self._set_process_environment()
+        moto_patches.install()  # ranged GETs read only their range
         self._moto.start()
         # Step Functions executions really run (moto's ASL interpreter).
         requests.post(
