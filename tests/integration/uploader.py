@@ -38,7 +38,7 @@ class Uploader:
 
         def done() -> dict[str, Any] | None:
             dataset = self.dataset(dataset_id)
-            return dataset if dataset["status"] in ("ready", "failed") else None
+            return dataset if dataset["status"] in ("ready", "failed", "duplicate") else None
 
         return wait_for(done, 60, f"dataset {dataset_id} to settle")
 
@@ -48,9 +48,14 @@ class Uploader:
         return self.settled(dataset_id)
 
     def executions(self, dataset_id: str) -> list[dict[str, Any]]:
-        machine = self.sfn.list_state_machines()["stateMachines"][0]["stateMachineArn"]
-        listed = self.sfn.list_executions(stateMachineArn=machine)["executions"]
-        return [e for e in listed if e["name"].startswith(dataset_id)]
+        """The dataset's ingest executions."""
+        listed = self.sfn.list_executions(stateMachineArn=self.machine("ingest_dataset"))
+        return [e for e in listed["executions"] if e["name"].startswith(dataset_id)]
+
+    def machine(self, name: str) -> str:
+        """The ARN of the state machine the catalogue calls ``name``."""
+        machines = self.sfn.list_state_machines()["stateMachines"]
+        return next(m["stateMachineArn"] for m in machines if m["name"] == f"sluice-{name}")
 
 
 @pytest.fixture

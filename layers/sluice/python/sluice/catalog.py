@@ -156,6 +156,7 @@ UPLOADS = "uploads"
 DATA = "data"
 INGEST = "ingest_dataset"
 EXPORT = "export_dataset"
+RUN_TASK = "run_task"
 
 _COMMON_ENV: dict[str, Ref] = {
     "SLUICE_TABLE": table(RECORDS),
@@ -180,6 +181,7 @@ CATALOG = Catalog(
                 # Deleting a dataset stops its running ingest; commands start new ones.
                 "SLUICE_INGEST_STATE_MACHINE_ARN": state_machine(INGEST),
                 "SLUICE_EXPORT_STATE_MACHINE_ARN": state_machine(EXPORT),
+                "SLUICE_TASK_STATE_MACHINE_ARN": state_machine(RUN_TASK),
             },
             grants=(
                 Grant(target=table(RECORDS), access=Access.READ_WRITE),
@@ -188,6 +190,7 @@ CATALOG = Catalog(
                 Grant(target=user_pool(), access=Access.READ),
                 Grant(target=state_machine(INGEST), access=Access.READ_WRITE),
                 Grant(target=state_machine(EXPORT), access=Access.READ_WRITE),
+                Grant(target=state_machine(RUN_TASK), access=Access.READ_WRITE),
             ),
         ),
         FunctionSpec(
@@ -301,6 +304,26 @@ CATALOG = Catalog(
             environment=_COMMON_ENV,
             grants=(Grant(target=bucket(DATA), access=Access.READ_WRITE),),
         ),
+        *(
+            FunctionSpec(
+                name=f"task_{step}",
+                code_dir="functions/tasks",
+                handler=f"{step}.handler",
+                memory_mb=memory,
+                timeout_s=timeout,
+                environment=_COMMON_ENV,
+                grants=(
+                    Grant(target=table(RECORDS), access=Access.READ_WRITE),
+                    Grant(target=bucket(DATA), access=Access.READ_WRITE),
+                ),
+            )
+            for step, memory, timeout in (
+                ("plan", 512, 60),
+                ("partial", 3008, 900),
+                ("reduce", 3008, 900),
+                ("finish", 512, 120),
+            )
+        ),
     ),
     tables=(TableSpec(name=RECORDS),),
     buckets=(BucketSpec(name=UPLOADS), BucketSpec(name=DATA)),
@@ -323,6 +346,16 @@ CATALOG = Catalog(
             name=EXPORT,
             definition="statemachines/export_dataset.asl.json",
             functions={"ExportFunctionArn": "export_dataset"},
+        ),
+        StateMachineSpec(
+            name=RUN_TASK,
+            definition="statemachines/run_task.asl.json",
+            functions={
+                "PlanFunctionArn": "task_plan",
+                "PartialFunctionArn": "task_partial",
+                "ReduceFunctionArn": "task_reduce",
+                "FinishFunctionArn": "task_finish",
+            },
         ),
     ),
     notifications=(NotificationSpec(bucket=UPLOADS, prefix="uploads/", function="on_upload"),),

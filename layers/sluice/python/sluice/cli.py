@@ -6,6 +6,7 @@ import argparse
 import os
 import signal
 import threading
+import time
 
 from sluice.config import MIB
 
@@ -41,6 +42,19 @@ def _local(args: argparse.Namespace) -> int:
     return 0
 
 
+def _demo_data(args: argparse.Namespace) -> int:
+    from sluice.tables.demo_data import write_demo_data
+
+    started = time.perf_counter()
+    written = write_demo_data(args.out, int(args.bytes), songs=args.songs, seed=args.seed)
+    seconds = time.perf_counter() - started
+    print(
+        f"wrote {written['rows']:,} rows, {written['bytes']:,} bytes, {written['songs']:,} songs "
+        f"to {args.out} in {seconds:.1f} s ({written['bytes'] / seconds / 1e6:.0f} MB/s)"
+    )
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the `sluice` command."""
     parser = argparse.ArgumentParser(prog="sluice", description=__doc__)
@@ -55,6 +69,14 @@ def main(argv: list[str] | None = None) -> int:
     local.add_argument("--no-demo", action="store_true", help="no demo user")
     local.add_argument("--no-sample", action="store_true", help="no sample dataset")
     local.set_defaults(run=_local)
+    demo = commands.add_parser(
+        "demo-data", help="write BMAT's demo file: Song, Date, Number of Plays rows"
+    )
+    demo.add_argument("--bytes", type=float, required=True, help="about how many bytes")
+    demo.add_argument("--out", required=True, help="the CSV file to write")
+    demo.add_argument("--songs", type=int, default=None, help="distinct songs (default: many)")
+    demo.add_argument("--seed", type=int, default=0)
+    demo.set_defaults(run=_demo_data)
     args = parser.parse_args(argv)
     code: int = args.run(args)
     return code

@@ -16,6 +16,7 @@ class Settings(BaseModel):
     data_bucket: str = Field(alias="SLUICE_DATA_BUCKET")
     ingest_state_machine_arn: str = Field("", alias="SLUICE_INGEST_STATE_MACHINE_ARN")
     export_state_machine_arn: str = Field("", alias="SLUICE_EXPORT_STATE_MACHINE_ARN")
+    task_state_machine_arn: str = Field("", alias="SLUICE_TASK_STATE_MACHINE_ARN")
     user_pool_id: str = Field("", alias="SLUICE_USER_POOL_ID")
     user_pool_client_id: str = Field("", alias="SLUICE_USER_POOL_CLIENT_ID")
     # 5 GiB is the most one presigned POST can carry.

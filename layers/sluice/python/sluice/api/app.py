@@ -11,7 +11,7 @@ from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValida
 from aws_lambda_powertools.event_handler.openapi.models import HTTPBearer, SecurityScheme
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from sluice.api import auth, dataset_data, dataset_schema, datasets
+from sluice.api import auth, dataset_content, dataset_data, dataset_schema, datasets, tasks
 from sluice.api.errors import describe_validation_errors, error_response
 from sluice.errors import SluiceError
 
@@ -26,6 +26,8 @@ app.include_router(auth.router)
 app.include_router(datasets.router)
 app.include_router(dataset_schema.router)
 app.include_router(dataset_data.router)
+app.include_router(dataset_content.router)
+app.include_router(tasks.router)
 app.enable_swagger(
     path="/docs",
     title=TITLE,

@@ -42,6 +42,7 @@ class DatasetStatus(StrEnum):
     READY = "ready"
     FAILED = "failed"
     STOPPED = "stopped"
+    DUPLICATE = "duplicate"
 
 
 class ErrorInfo(BaseModel):
@@ -84,6 +85,10 @@ class Dataset(BaseModel):
     exception_count: int | None = Field(
         None, description="Values that failed their column's effective type (kept in _exceptions)."
     )
+    duplicate_of: str | None = Field(
+        None, description="For status duplicate: the dataset that already holds this content."
+    )
+    allow_duplicate: bool = Field(False, description="Keep a copy even of content already held.")
     settings: InferenceSettings = Field(default_factory=InferenceSettings)
     preferred_types: dict[str, ColumnType] = Field(default_factory=dict)
     chunk_count: int | None = None
@@ -118,6 +123,9 @@ class DatasetCreate(BaseModel):
     max_categories: int = Field(DEFAULT_MAX_CATEGORIES, ge=1, le=10_000)
     tolerance: Tolerance = Field(
         0, description="Failures a type may have and still win: a count, a fraction, or per type."
+    )
+    allow_duplicate: bool = Field(
+        False, description="Keep this dataset even if another of yours holds the same content."
     )
 
     def inference_settings(self) -> InferenceSettings:

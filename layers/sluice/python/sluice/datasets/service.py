@@ -7,6 +7,7 @@ import uuid
 
 from sluice import aws
 from sluice.config import Settings, settings
+from sluice.datasets import duplicates
 from sluice.datasets.models import (
     Dataset,
     DatasetCreate,
@@ -63,6 +64,7 @@ def create_dataset(
         source=SourceObject(bucket=cfg.upload_bucket, key=key),
         settings=body.inference_settings(),
         preferred_types=body.column_types,
+        allow_duplicate=body.allow_duplicate,
     )
     repo.create(dataset)
     return DatasetCreated(dataset=dataset, upload=upload_ticket(cfg, key))
@@ -96,6 +98,7 @@ def delete_dataset(cfg: Settings, repo: DatasetRepository, owner: str, dataset_i
     """Delete the record, stop its ingest if one runs, and remove its objects."""
     dataset = repo.get(owner, dataset_id)
     repo.delete(owner, dataset_id)
+    duplicates.release(cfg.table, owner, dataset_id, dataset.sha256)
     if dataset.busy and dataset.ingest_run:
         sfn = aws.client("stepfunctions")
         arn = execution_arn(cfg, dataset.ingest_run)

@@ -9,6 +9,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from sluice.config import settings
+from sluice.datasets.duplicates import DuplicateContent
 from sluice.datasets.models import DatasetStatus, utcnow
 from sluice.datasets.repository import DatasetRepository
 from sluice.pipelines.ingest_models import (
@@ -100,6 +101,23 @@ def remove_superseded(ref: DatasetRef, keep_runs: set[str], keep_upload: str) ->
                 objects.delete_prefix(cfg.data_bucket, folder)
 
 
+def _record_duplicate(repo: DatasetRepository, ref: DatasetRef, message: str) -> dict[str, Any]:
+    holder = message.rsplit(" ", 1)[-1]
+    repo.update(
+        ref.owner,
+        ref.id,
+        {
+            "status": DatasetStatus.DUPLICATE.value,
+            "duplicate_of": holder,
+            "error": {"code": "duplicate", "message": message},
+            "ingest_finished_at": utcnow().isoformat(),
+        },
+        remove=("pending_columns",),
+        only_if_run=ref.run,
+    )
+    return {"status": "duplicate", "duplicate_of": holder}
+
+
 def fail(repo: DatasetRepository, payload: FailInput) -> dict[str, Any]:
     """Record why the execution failed, in words a user can act on."""
     code, message = "ingest_failed", payload.error.Error
@@ -115,6 +133,8 @@ def fail(repo: DatasetRepository, payload: FailInput) -> dict[str, Any]:
                 code = "invalid_csv"
             elif detail.get("errorType") == "Superseded":
                 return {"status": "superseded"}
+            elif detail.get("errorType") == DuplicateContent.__name__:
+                return _record_duplicate(repo, payload.dataset, message)
     ref = payload.dataset
     repo.update(
         ref.owner,

@@ -126,7 +126,11 @@ def start_run(
         "ingest_started_at": utcnow().isoformat(),
     }
     accepted = repo.update(
-        owner, dataset_id, changes, remove=("error", "ingest_finished_at"), unless_run=run
+        owner,
+        dataset_id,
+        changes,
+        remove=("error", "ingest_finished_at", "duplicate_of"),
+        unless_run=run,
     )
     if accepted is None:
         logger.info("run already started", run=run)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from concurrent.futures import ThreadPoolExecutor
 
 from sluice.config import settings
+from sluice.datasets import duplicates
 from sluice.datasets.repository import DatasetRepository
 from sluice.pipelines.ingest import Superseded
 from sluice.pipelines.ingest_models import (
@@ -85,6 +86,9 @@ def decide(repo: DatasetRepository, payload: DecideInput) -> Decided:
         problem = first_problem(ingest.plan.header_newlines, chunks)
         if problem:
             raise CsvError(problem)
+        duplicates.claim(
+            settings().table, ref.owner, ref.id, ingest.sha256, dataset.allow_duplicate
+        )
         merged = _merged_stats(ref, ingest.plan.columns, chunks, ingest.plan.max_categories)
         objects.put_json(bucket, stats_space.merged_stats, merged)
         objects.put_json(bucket, stats_space.layout, ingest)

@@ -81,8 +81,15 @@ class RecordTable:
         return from_item(item) if item else None
 
     def query(
-        self, owner: str, prefix: str, limit: int, next_token: str | None
+        self,
+        owner: str,
+        prefix: str,
+        limit: int,
+        next_token: str | None,
+        condition: Any = None,
     ) -> tuple[list[dict[str, Any]], str | None]:
+        """A page of the owner's items whose sort key starts with ``prefix``; with a filter
+        ``condition`` a page may hold fewer than ``limit`` (DynamoDB filters after reading)."""
         args: dict[str, Any] = {
             "KeyConditionExpression": Key("pk").eq(owner_key(owner))
             & Key("sk").begins_with(prefix),
@@ -91,6 +98,8 @@ class RecordTable:
         start = decode_token(next_token, owner)
         if start:
             args["ExclusiveStartKey"] = start
+        if condition is not None:
+            args["FilterExpression"] = condition
         page = self._table.query(**args)
         return [from_item(i) for i in page["Items"]], encode_token(page.get("LastEvaluatedKey"))
 

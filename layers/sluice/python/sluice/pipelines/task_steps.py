@@ -1,0 +1,258 @@
+"""The steps of statemachines/run_task.asl.json: a hash-partitioned map/reduce.
+
+plan -> Map(partial: one worker per typed Parquet part, writing its groups into R
+bucket files) -> Map(reduce: one worker per bucket, merging and writing output files
+no larger than max_file_bytes) -> finish (the result's files, in order).
+"""
+
+from __future__ import annotations
+
+import json
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+from pydantic import BaseModel
+
+from sluice.config import settings
+from sluice.datasets.models import utcnow
+from sluice.datasets.rows import load_manifest
+from sluice.errors import NotFound
+from sluice.pipelines.convert_step import ROW_GROUP_ROWS
+from sluice.store import objects
+from sluice.store.arrow_fs import s3_filesystem
+from sluice.tables.aggregate import (
+    AggregateSpec,
+    bucket_count,
+    merge_partials,
+    needed_columns,
+    partial_aggregate,
+    write_outputs,
+)
+from sluice.tasks.models import OutputFile, OutputSpec, TaskResult, TaskStatus, Timings
+from sluice.tasks.repository import TaskRepository
+from sluice.tasks.workspace import output_key, partial_key, partials_prefix, task_prefix
+
+
+class TransientError(Exception):
+    """A failure worth retrying (the state machine retries it with backoff)."""
+
+
+class TaskGone(Exception):
+    """The task was cancelled or deleted while this step was on its way."""
+
+
+class TaskRef(BaseModel):
+    owner: str
+    id: str
+
+
+class PartRef(BaseModel):
+    index: int
+    key: str
+
+
+class TaskPlan(BaseModel):
+    task: TaskRef
+    spec: AggregateSpec
+    output: OutputSpec
+    parts: list[PartRef]
+    buckets: list[int]
+    bucket_count: int
+
+
+class PartialInput(BaseModel):
+    task: TaskRef
+    spec: AggregateSpec
+    bucket_count: int
+    part: PartRef
+
+
+class ReduceInput(BaseModel):
+    task: TaskRef
+    spec: AggregateSpec
+    output: OutputSpec
+    bucket: int
+
+
+class ReducedFile(BaseModel):
+    key: str
+    bytes: int
+    rows: int
+
+
+class Reduced(BaseModel):
+    bucket: int
+    files: list[ReducedFile]
+
+
+def plan(repo: TaskRepository, ref: TaskRef) -> TaskPlan:
+    """Mark the task running and list its parts and buckets."""
+    task = repo.get(ref.owner, ref.id)
+    if task.data_run is None:
+        raise ValueError("the task names no typed data")
+    manifest = load_manifest(ref.owner, task.dataset_id, task.data_run)
+    typed_bytes = sum(p.bytes for p in manifest.parts)
+    buckets = bucket_count(manifest.row_count, typed_bytes)
+    now = utcnow()
+    started = repo.update(
+        ref.owner,
+        ref.id,
+        {
+            "status": TaskStatus.RUNNING.value,
+            "started_at": now.isoformat(),
+            "parts": len(manifest.parts),
+            "buckets": buckets,
+            "timings": Timings(queued_s=(now - task.created_at).total_seconds()).model_dump(),
+        },
+        only_if_status=TaskStatus.QUEUED,
+    )
+    if started is None:
+        raise TaskGone(f"task {ref.id} is no longer queued")
+    return TaskPlan(
+        task=ref,
+        spec=task.spec,
+        output=task.output,
+        parts=[PartRef(index=i, key=p.key) for i, p in enumerate(manifest.parts)],
+        buckets=list(range(buckets)),
+        bucket_count=buckets,
+    )
+
+
+def _read_parquet(key: str, columns: list[str] | None = None) -> pa.Table:
+    with s3_filesystem().open_input_file(f"{settings().data_bucket}/{key}") as source:
+        return pq.read_table(source, columns=columns)
+
+
+def _write_parquet(key: str, table: pa.Table) -> None:
+    sink = pa.BufferOutputStream()
+    pq.write_table(table, sink, row_group_size=ROW_GROUP_ROWS, compression="snappy")
+    objects.put_bytes(
+        settings().data_bucket, key, sink.getvalue().to_pybytes(), "application/vnd.apache.parquet"
+    )
+
+
+def partial(repo: TaskRepository, payload: PartialInput) -> dict[str, Any]:
+    """Aggregate one part's rows and write its groups into their buckets."""
+    ref = payload.task
+    _ensure_running(repo, ref)
+    table = _read_parquet(payload.part.key, needed_columns(payload.spec))
+    buckets = partial_aggregate(table, payload.spec, payload.bucket_count)
+    groups = 0
+    for bucket, rows in enumerate(buckets):
+        if rows.num_rows:
+            _write_parquet(partial_key(ref.owner, ref.id, bucket, payload.part.index), rows)
+            groups += rows.num_rows
+    if not repo.update(
+        ref.owner, ref.id, {}, add={"parts_done": 1}, only_if_status=TaskStatus.RUNNING
+    ):
+        raise TaskGone(f"task {ref.id} was cancelled or deleted")
+    return {"part": payload.part.index, "rows": table.num_rows, "groups": groups}
+
+
+def _ensure_running(repo: TaskRepository, ref: TaskRef) -> None:
+    """Stop early when the task was cancelled or deleted: its execution is ending."""
+    try:
+        task = repo.get(ref.owner, ref.id)
+    except NotFound as gone:
+        raise TaskGone(f"task {ref.id} was deleted") from gone
+    if task.status is not TaskStatus.RUNNING:
+        raise TaskGone(f"task {ref.id} is {task.status.value}")
+
+
+def reduce(repo: TaskRepository, payload: ReduceInput) -> Reduced:
+    """Merge one bucket's partials from every part and write its output files."""
+    ref = payload.task
+    _ensure_running(repo, ref)
+    bucket = settings().data_bucket
+    keys = objects.list_keys(bucket, partials_prefix(ref.owner, ref.id, payload.bucket))
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        partials = list(pool.map(_read_parquet, keys))
+    files: list[ReducedFile] = []
+    if partials:
+        merged = merge_partials(partials, payload.spec)
+        written = write_outputs(merged, payload.output.format, payload.output.max_file_bytes)
+        for index, (data, rows) in enumerate(written):
+            key = output_key(ref.owner, ref.id, payload.bucket, index, payload.output.format)
+            content = (
+                "text/csv" if payload.output.format == "csv" else "application/vnd.apache.parquet"
+            )
+            objects.put_bytes(bucket, key, data, content)
+            files.append(ReducedFile(key=key, bytes=len(data), rows=rows))
+    repo.update(
+        ref.owner,
+        ref.id,
+        {"partials_done_at": utcnow().isoformat()},
+        add={"buckets_done": 1},
+        only_if_status=TaskStatus.RUNNING,
+    )
+    return Reduced(bucket=payload.bucket, files=files)
+
+
+def finish(repo: TaskRepository, ref: TaskRef, reduced: list[Reduced]) -> dict[str, Any]:
+    """Record the output files, named in bucket order, and the totals."""
+    task = repo.get(ref.owner, ref.id)
+    ordered = [f for r in sorted(reduced, key=lambda r: r.bucket) for f in r.files]
+    fmt = task.output.format
+    files = [
+        OutputFile(name=f"part-{i:05d}.{fmt}", bytes=f.bytes, rows=f.rows, key=f.key)
+        for i, f in enumerate(ordered)
+    ]
+    result = TaskResult(
+        output_files=files, rows=sum(f.rows for f in files), bytes=sum(f.bytes for f in files)
+    )
+    now = utcnow()
+    started = task.started_at or task.created_at
+    partials_done = task.partials_done_at or now
+    timings = task.timings.model_copy(
+        update={
+            "partial_s": round((partials_done - started).total_seconds(), 3),
+            "reduce_s": round((now - partials_done).total_seconds(), 3),
+            "total_s": round((now - task.created_at).total_seconds(), 3),
+        }
+    )
+    done = repo.update(
+        ref.owner,
+        ref.id,
+        {
+            "status": TaskStatus.SUCCEEDED.value,
+            "progress": 1.0,
+            "finished_at": now.isoformat(),
+            # Stored with each file's key, which the served model leaves out.
+            "result": result.model_dump(mode="json")
+            | {"output_files": [f.model_dump() | {"key": f.key} for f in files]},
+            "timings": timings.model_dump(),
+        },
+        only_if_status=TaskStatus.RUNNING,
+    )
+    objects.delete_prefix(settings().data_bucket, f"{task_prefix(ref.owner, ref.id)}partials/")
+    if done is None:
+        raise TaskGone(f"task {ref.id} ended before it could finish")
+    return {"status": "succeeded", "files": len(files), "rows": result.rows}
+
+
+def fail(repo: TaskRepository, ref: TaskRef, error: dict[str, Any]) -> dict[str, Any]:
+    """Record the worker's message; a cancelled or deleted task stays as it is."""
+    message = str(error.get("Error", "the task failed"))
+    cause = error.get("Cause")
+    if cause:
+        try:
+            detail = json.loads(cause)
+        except ValueError:
+            detail = {"errorMessage": cause}
+        if isinstance(detail, dict):
+            if detail.get("errorType") == TaskGone.__name__:
+                objects.delete_prefix(settings().data_bucket, task_prefix(ref.owner, ref.id))
+                return {"status": "gone"}
+            message = str(detail.get("errorMessage") or message)
+    failed = {
+        "status": TaskStatus.FAILED.value,
+        "finished_at": utcnow().isoformat(),
+        "error": {"code": "task_failed", "message": message},
+    }
+    for open_status in (TaskStatus.RUNNING, TaskStatus.QUEUED):
+        if repo.update(ref.owner, ref.id, failed, only_if_status=open_status):
+            break
+    objects.delete_prefix(settings().data_bucket, task_prefix(ref.owner, ref.id))
+    return {"status": "failed", "message": message}

@@ -1,0 +1,222 @@
+"""The plumbing of an aggregation: how many buckets, which bucket a group key goes to, and
+the final output files split under a size limit."""
+
+from __future__ import annotations
+
+import io
+import math
+from collections.abc import Callable, Sequence
+from typing import Literal
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.csv as pa_csv
+import pyarrow.parquet as pq
+
+BYTES_PER_BUCKET = 64 * 1024 * 1024
+MAX_BUCKETS = 256
+
+
+def bucket_count(total_rows: int, total_bytes: int) -> int:
+    """R = ceil(typed input bytes / 64 MiB), at least 1, at most 256, and never more than
+    the number of rows: one reduce worker per ~64 MiB of typed input."""
+    by_size = math.ceil(max(total_bytes, 0) / BYTES_PER_BUCKET)
+    return max(1, min(by_size, MAX_BUCKETS, max(total_rows, 1)))
+
+
+# --- stable key hashing -----------------------------------------------------------------
+# A group key's bucket must not depend on the part, the process or the chunking, so the
+# hash is computed from the values alone: splitmix64 over the 64-bit value bits for numbers
+# and temporals, a position-weighted byte sum (then splitmix64) for strings.
+
+_U64 = np.uint64
+_MIX1 = _U64(0xBF58476D1CE4E5B9)
+_MIX2 = _U64(0x94D049BB133111EB)
+_GOLDEN = _U64(0x9E3779B97F4A7C15)
+_NULL_HASH = _U64(0x6A09E667F3BCC909)
+_STRING_BASE = _U64(0x100000001B3)
+_STRING_ROWS = 1 << 16  # rows hashed at a time, to bound the per-byte temporaries
+
+
+def _mix(x: np.ndarray) -> np.ndarray:
+    """splitmix64's finaliser, element-wise on a uint64 array (wrapping arithmetic)."""
+    x = x ^ (x >> _U64(30))
+    x = x * _MIX1
+    x = x ^ (x >> _U64(27))
+    x = x * _MIX2
+    return x ^ (x >> _U64(31))
+
+
+_BYTE_HASH = _mix(np.arange(1, 257, dtype=np.uint64) * _GOLDEN)
+
+
+def _powers(n: int) -> np.ndarray:
+    powers = np.full(max(n, 1), _STRING_BASE, dtype=np.uint64)
+    powers[0] = 1
+    return np.cumprod(powers, dtype=np.uint64)
+
+
+def _string_hash(array: pa.Array) -> np.ndarray:
+    offset_type = np.int64 if array.type in (pa.large_string(), pa.large_binary()) else np.int32
+    _, offsets_buffer, data_buffer = array.buffers()[:3]
+    n = len(array)
+    if n == 0:
+        return np.zeros(0, dtype=np.uint64)
+    offsets = np.frombuffer(offsets_buffer, dtype=offset_type)[array.offset : array.offset + n + 1]
+    offsets = offsets.astype(np.int64)
+    data = (
+        np.frombuffer(data_buffer, dtype=np.uint8)
+        if data_buffer is not None
+        else np.zeros(0, dtype=np.uint8)
+    )
+    lengths = np.diff(offsets)
+    powers = _powers(int(lengths.max()) if n else 1)
+    out = np.empty(n, dtype=np.uint64)
+    for lo in range(0, n, _STRING_ROWS):
+        hi = min(n, lo + _STRING_ROWS)
+        first, last = int(offsets[lo]), int(offsets[hi])
+        chunk_lengths = lengths[lo:hi]
+        starts = offsets[lo:hi] - first
+        position = np.arange(last - first, dtype=np.int64) - np.repeat(starts, chunk_lengths)
+        weighted = _BYTE_HASH[data[first:last]] * powers[position]
+        cumulative = np.zeros(last - first + 1, dtype=np.uint64)
+        np.cumsum(weighted, dtype=np.uint64, out=cumulative[1:])
+        sums = cumulative[starts + chunk_lengths] - cumulative[starts]
+        out[lo:hi] = _mix(sums ^ (chunk_lengths.astype(np.uint64) * _GOLDEN))
+    return out
+
+
+def _column_hash(column: pa.Array | pa.ChunkedArray) -> np.ndarray:
+    array = column.combine_chunks() if isinstance(column, pa.ChunkedArray) else column
+    if pa.types.is_dictionary(array.type):
+        array = array.dictionary_decode()
+    kind = array.type
+    if pa.types.is_string(kind) or pa.types.is_large_string(kind):
+        # Hash each distinct value once (the values, not the part-local indices).
+        encoded = array.dictionary_encode()
+        indices = encoded.indices.fill_null(0).to_numpy(zero_copy_only=False)
+        distinct = _string_hash(encoded.dictionary)
+        hashed = distinct[indices] if len(distinct) else np.zeros(len(array), dtype=np.uint64)
+    elif pa.types.is_binary(kind) or pa.types.is_large_binary(kind):
+        hashed = _string_hash(array)
+    elif pa.types.is_floating(kind):
+        values = array.cast(pa.float64()).fill_null(0.0).to_numpy(zero_copy_only=False) + 0.0
+        values[np.isnan(values)] = np.nan  # one NaN; +0.0 made -0.0 into 0.0
+        hashed = _mix(values.view(np.uint64) ^ _GOLDEN)
+    else:
+        if pa.types.is_date(kind) or pa.types.is_time(kind):
+            array = array.view(pa.int32() if kind.bit_width == 32 else pa.int64())
+        elif pa.types.is_timestamp(kind) or pa.types.is_duration(kind):
+            array = array.view(pa.int64())
+        values = array.cast(pa.int64(), safe=False).fill_null(0)
+        hashed = _mix(values.to_numpy(zero_copy_only=False).view(np.uint64) + _GOLDEN)
+    if array.null_count:
+        valid = array.is_valid().to_numpy(zero_copy_only=False)
+        hashed = np.where(valid, hashed, _NULL_HASH)
+    return hashed
+
+
+def key_buckets(columns: Sequence[pa.Array | pa.ChunkedArray], buckets: int) -> np.ndarray:
+    """The bucket (0..buckets-1) of each row's key, from the key values alone."""
+    n = len(columns[0]) if columns else 0
+    combined = np.zeros(n, dtype=np.uint64)
+    for column in columns:
+        combined = _mix((combined * _STRING_BASE) ^ _column_hash(column))
+    return (combined % _U64(buckets)).astype(np.int64)
+
+
+# --- output files -----------------------------------------------------------------------
+
+FULL_ENOUGH = 0.97
+"""A file at least this share of the limit is not grown further."""
+
+
+def _csv_ready(table: pa.Table) -> pa.Table:
+    """Datetime columns whose values are all at midnight are written as YYYY-MM-DD."""
+    for index, field in enumerate(table.schema):
+        if pa.types.is_timestamp(field.type) and field.type.tz is None:
+            column = table.column(index)
+            dates = pc.cast(column, pa.date32(), safe=False)
+            if pc.all(pc.equal(pc.cast(dates, field.type), column)).as_py() is not False:
+                table = table.set_column(index, field.name, dates)
+    return table
+
+
+def _render_csv(table: pa.Table) -> Callable[[int, int], bytes]:
+    def render(start: int, count: int) -> bytes:
+        sink = io.BytesIO()
+        pa_csv.write_csv(table.slice(start, count), sink)
+        return sink.getvalue()
+
+    return render
+
+
+def _render_parquet(table: pa.Table) -> Callable[[int, int], bytes]:
+    def render(start: int, count: int) -> bytes:
+        sink = io.BytesIO()
+        pq.write_table(table.slice(start, count), sink)
+        return sink.getvalue()
+
+    return render
+
+
+def write_outputs(
+    table: pa.Table, fmt: Literal["csv", "parquet"], max_file_bytes: int
+) -> list[tuple[bytes, int]]:
+    """``table`` as consecutive files of at most ``max_file_bytes`` each: (bytes, rows) per
+    file, rows in order. Every CSV file has the header. An empty table gives one file with
+    no rows. A single row that cannot fit in a file raises ValueError.
+
+    Rows per file are estimated from the measured average row size, then verified by
+    writing; a file that is too big is shrunk, one well under the limit grown."""
+    if fmt == "csv":
+        render = _render_csv(_csv_ready(table))
+    elif fmt == "parquet":
+        render = _render_parquet(table)
+    else:
+        raise ValueError(f"unknown output format {fmt!r}; use csv or parquet")
+    empty = render(0, 0)
+    overhead = len(empty)
+    if overhead > max_file_bytes:
+        raise ValueError(
+            f"an empty {fmt} file is already {overhead} bytes, over max_file_bytes={max_file_bytes}"
+        )
+    n = table.num_rows
+    if n == 0:
+        return [(empty, 0)]
+    sample = min(n, 1000)
+    per_row = max((len(render(0, sample)) - overhead) / sample, 1e-3)
+    room = max_file_bytes - overhead
+    files: list[tuple[bytes, int]] = []
+    start = 0
+    while start < n:
+        remaining = n - start
+        fits, fits_data, too_big = 0, b"", remaining + 1
+        count = max(1, min(remaining, int(room / per_row * 0.995)))
+        attempts = 0
+        while True:
+            data = render(start, count)
+            attempts += 1
+            if len(data) <= max_file_bytes:
+                fits, fits_data = count, data
+            else:
+                too_big = count
+                if count == 1:
+                    raise ValueError(
+                        f"row {start} alone makes a {len(data)}-byte {fmt} file, over"
+                        f" max_file_bytes={max_file_bytes}"
+                    )
+            per_row = max((len(data) - overhead) / count, 1e-3)
+            if too_big == fits + 1:
+                break
+            if fits and (
+                fits == remaining or len(fits_data) >= FULL_ENOUGH * max_file_bytes or attempts >= 6
+            ):
+                break
+            guess = int(room / per_row * 0.995) if attempts < 4 else (fits + too_big) // 2
+            count = min(max(guess, fits + 1), too_big - 1)
+        files.append((fits_data, fits))
+        per_row = max((len(fits_data) - overhead) / fits, 1e-3)
+        start += fits
+    return files

@@ -1,0 +1,120 @@
+"""Analysis tasks: what a user asks for, and the record of running it."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from sluice.datasets.models import ErrorInfo
+from sluice.tables.aggregate import AggregateSpec, Aggregation, Predicate, bmat_preset
+
+MIB = 1024 * 1024
+
+
+class TaskStatus(StrEnum):
+    QUEUED = "queued"
+    RUNNING = "running"
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+    CANCELLED = "cancelled"
+
+
+OPEN_STATUSES = frozenset({TaskStatus.QUEUED, TaskStatus.RUNNING})
+
+
+class OutputSpec(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    format: Literal["csv", "parquet"] = "csv"
+    max_file_bytes: int = Field(
+        100 * MIB, ge=1024, description="No output file is larger (BMAT's MAX_SINGLE_FILE_SIZE)."
+    )
+
+
+class TaskCreate(BaseModel):
+    """An aggregation: group_by + aggregations (+ filter), or a named preset."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    kind: Literal["aggregate"] = "aggregate"
+    preset: Literal["bmat_plays_per_song_per_day"] | None = Field(
+        None,
+        description="BMAT's job: group by Song, Date; sum Number of Plays; input header kept.",
+    )
+    group_by: list[str] = Field(default_factory=list)
+    aggregations: list[Aggregation] = Field(default_factory=list)
+    filter: list[Predicate] = Field(default_factory=list)
+    output: OutputSpec = Field(default_factory=OutputSpec)
+
+    @model_validator(mode="after")
+    def _preset_or_aggregations(self) -> TaskCreate:
+        if self.preset and (self.group_by or self.aggregations):
+            raise ValueError("give a preset or group_by/aggregations, not both")
+        if not self.preset and not self.aggregations:
+            raise ValueError("aggregations: give at least one (or a preset)")
+        return self
+
+    def spec(self) -> AggregateSpec:
+        """The aggregation to run: the preset's, or the one given."""
+        if self.preset:
+            return bmat_preset().model_copy(update={"filter": self.filter})
+        return AggregateSpec(
+            group_by=self.group_by, aggregations=self.aggregations, filter=self.filter
+        )
+
+
+class OutputFile(BaseModel):
+    name: str
+    bytes: int
+    rows: int
+    key: str = Field(exclude=True)
+    url: str | None = None
+
+
+class TaskResult(BaseModel):
+    output_files: list[OutputFile]
+    rows: int
+    bytes: int
+
+
+class Timings(BaseModel):
+    """Seconds spent in each phase, once known."""
+
+    queued_s: float | None = None
+    partial_s: float | None = None
+    reduce_s: float | None = None
+    total_s: float | None = None
+
+
+class Task(BaseModel):
+    id: str
+    owner: str = Field(exclude=True)
+    dataset_id: str
+    kind: Literal["aggregate"] = "aggregate"
+    spec: AggregateSpec
+    output: OutputSpec
+    status: TaskStatus = TaskStatus.QUEUED
+    progress: float = Field(0.0, ge=0.0, le=1.0)
+    created_at: datetime
+    updated_at: datetime
+    started_at: datetime | None = None
+    partials_done_at: datetime | None = None
+    finished_at: datetime | None = None
+    timings: Timings = Field(default_factory=Timings)
+    error: ErrorInfo | None = None
+    result: TaskResult | None = None
+    run: str | None = None
+    parts: int | None = None
+    buckets: int | None = None
+    # Internal bookkeeping, not served.
+    parts_done: int = Field(0, exclude=True)
+    buckets_done: int = Field(0, exclude=True)
+    data_run: str | None = Field(None, exclude=True)
+
+
+class TaskPage(BaseModel):
+    items: list[Task]
+    next_token: str | None = None

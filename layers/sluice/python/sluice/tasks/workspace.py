@@ -1,0 +1,19 @@
+"""Where a task's files live in the data bucket."""
+
+from __future__ import annotations
+
+
+def task_prefix(owner: str, task_id: str) -> str:
+    return f"tasks/{owner}/{task_id}/"
+
+
+def partial_key(owner: str, task_id: str, bucket: int, part: int) -> str:
+    return f"{task_prefix(owner, task_id)}partials/b{bucket:04d}/p{part:06d}.parquet"
+
+
+def partials_prefix(owner: str, task_id: str, bucket: int) -> str:
+    return f"{task_prefix(owner, task_id)}partials/b{bucket:04d}/"
+
+
+def output_key(owner: str, task_id: str, bucket: int, index: int, fmt: str) -> str:
+    return f"{task_prefix(owner, task_id)}output/b{bucket:04d}-{index:04d}.{fmt}"

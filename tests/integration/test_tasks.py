@@ -1,0 +1,348 @@
+"""Analysis tasks: map/reduce aggregation on the real state machine, and BMAT's semantics."""
+
+from __future__ import annotations
+
+import io
+import threading
+from collections.abc import Iterator
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.csv as pcsv
+import pytest
+import requests
+from sluice.pipelines import task_steps
+
+from tests.integration.uploader import Uploader
+from tests.support import call_api, wait_for
+
+SONGS = ["Blue Moon", "Love, Actually", "Rain (Live)", "Night Drive", "Echoes"]
+
+
+def plays_csv(rows: int = 600) -> bytes:
+    lines = ["Song,Date,Number of Plays"]
+    for i in range(rows):
+        song = SONGS[i % 5] + f" {i % 13}"
+        lines.append(f'"{song}",2024-01-{i % 9 + 1:02d},{(i * 37) % 100 + 1}')
+    return ("\n".join(lines) + "\n").encode()
+
+
+def expected_plays(body: bytes) -> dict[tuple[str, str], int]:
+    table = pcsv.read_csv(
+        io.BytesIO(body), convert_options=pcsv.ConvertOptions(column_types={"Date": pa.string()})
+    )
+    grouped = table.group_by(["Song", "Date"]).aggregate([("Number of Plays", "sum")])
+    return {
+        (s, d): n
+        for s, d, n in zip(
+            grouped["Song"].to_pylist(),
+            grouped["Date"].to_pylist(),
+            grouped["Number of Plays_sum"].to_pylist(),
+            strict=True,
+        )
+    }
+
+
+@pytest.fixture(scope="module")
+def plays(local: Any) -> tuple[Uploader, str, bytes]:
+    uploader = Uploader(local)
+    body = plays_csv()
+    dataset = uploader.ingest(body)
+    assert dataset["status"] == "ready", dataset["error"]
+    return uploader, dataset["id"], body
+
+
+def start(uploader: Uploader, dataset_id: str, request: dict[str, Any]) -> tuple[int, Any]:
+    return call_api("POST", f"/datasets/{dataset_id}/tasks", request, owner=uploader.owner)
+
+
+def result(uploader: Uploader, task_id: str) -> tuple[int, Any]:
+    return call_api("GET", f"/tasks/{task_id}/result", owner=uploader.owner)
+
+
+def finished(uploader: Uploader, task_id: str) -> dict[str, Any]:
+    def ended() -> dict[str, Any] | None:
+        task = call_api("GET", f"/tasks/{task_id}", owner=uploader.owner)[1]
+        return task if task["status"] not in ("queued", "running") else None
+
+    return wait_for(ended, 60, f"task {task_id}")
+
+
+def read_outputs(answer: dict[str, Any]) -> pa.Table:
+    tables = [
+        pcsv.read_csv(
+            io.BytesIO(requests.get(f["url"], timeout=30).content),
+            convert_options=pcsv.ConvertOptions(column_types={"Date": pa.string()}),
+        )
+        for f in answer["output_files"]
+    ]
+    return pa.concat_tables(tables)
+
+
+def test_the_bmat_preset_sums_plays_per_song_per_day(plays: tuple[Uploader, str, bytes]) -> None:
+    uploader, dataset_id, body = plays
+    status, task = start(uploader, dataset_id, {"preset": "bmat_plays_per_song_per_day"})
+    assert (status, task["status"]) == (202, "queued")
+    assert finished(uploader, task["id"])["status"] == "succeeded"
+    status, answer = result(uploader, task["id"])
+    assert status == 200
+    table = read_outputs(answer)
+    assert table.column_names == ["Song", "Date", "Number of Plays"]
+    got = dict(
+        zip(
+            zip(table["Song"].to_pylist(), table["Date"].to_pylist(), strict=True),
+            table["Number of Plays"].to_pylist(),
+            strict=True,
+        )
+    )
+    assert got == expected_plays(body)
+    assert answer["rows"] == len(got) == sum(f["rows"] for f in answer["output_files"])
+
+
+def test_every_operation_with_a_filter(plays: tuple[Uploader, str, bytes]) -> None:
+    uploader, dataset_id, body = plays
+    request = {
+        "group_by": ["Date"],
+        "aggregations": [
+            {"column": "Number of Plays", "op": "sum", "name": "total"},
+            {"column": "Number of Plays", "op": "count"},
+            {"column": "Number of Plays", "op": "mean"},
+            {"column": "Number of Plays", "op": "min"},
+            {"column": "Number of Plays", "op": "max"},
+            {"column": "Song", "op": "count_distinct"},
+        ],
+        "filter": [{"column": "Number of Plays", "op": ">", "value": 50}],
+    }
+    status, task = start(uploader, dataset_id, request)
+    assert status == 202
+    finished(uploader, task["id"])
+    table = read_outputs(result(uploader, task["id"])[1])
+    source = pcsv.read_csv(
+        io.BytesIO(body), convert_options=pcsv.ConvertOptions(column_types={"Date": pa.string()})
+    )
+    source = source.filter(pa.compute.greater(source["Number of Plays"], 50))
+    reference = (
+        source.group_by("Date")
+        .aggregate(
+            [
+                ("Number of Plays", "sum"),
+                ("Number of Plays", "count"),
+                ("Number of Plays", "mean"),
+                ("Number of Plays", "min"),
+                ("Number of Plays", "max"),
+                ("Song", "count_distinct"),
+            ]
+        )
+        .sort_by("Date")
+    )
+    table = table.sort_by("Date")
+    assert table["Date"].to_pylist() == reference["Date"].to_pylist()
+    assert table["total"].to_pylist() == reference["Number of Plays_sum"].to_pylist()
+    assert (
+        table["count_Number of Plays"].to_pylist() == reference["Number of Plays_count"].to_pylist()
+    )
+    assert table["mean_Number of Plays"].to_pylist() == pytest.approx(
+        reference["Number of Plays_mean"].to_pylist()
+    )
+    assert table["min_Number of Plays"].to_pylist() == reference["Number of Plays_min"].to_pylist()
+    assert table["max_Number of Plays"].to_pylist() == reference["Number of Plays_max"].to_pylist()
+    assert table["count_distinct_Song"].to_pylist() == reference["Song_count_distinct"].to_pylist()
+
+
+def test_no_output_file_exceeds_max_file_bytes(plays: tuple[Uploader, str, bytes]) -> None:
+    uploader, dataset_id, body = plays
+    request = {"preset": "bmat_plays_per_song_per_day", "output": {"max_file_bytes": 1024}}
+    task = start(uploader, dataset_id, request)[1]
+    finished(uploader, task["id"])
+    answer = result(uploader, task["id"])[1]
+    assert len(answer["output_files"]) > 3
+    assert all(f["bytes"] <= 1024 for f in answer["output_files"])
+    assert [f["name"] for f in answer["output_files"]][:2] == ["part-00000.csv", "part-00001.csv"]
+    assert read_outputs(answer).num_rows == len(expected_plays(body))
+
+
+def test_an_unknown_column_is_422_naming_it(plays: tuple[Uploader, str, bytes]) -> None:
+    uploader, dataset_id, _ = plays
+    status, body = start(
+        uploader,
+        dataset_id,
+        {"group_by": ["Artist"], "aggregations": [{"column": "Song", "op": "count"}]},
+    )
+    assert status == 422
+    assert "Artist" in body["error"]["message"] and "group_by" in body["error"]["message"]
+
+
+def test_summing_a_text_column_is_422(plays: tuple[Uploader, str, bytes]) -> None:
+    uploader, dataset_id, _ = plays
+    status, body = start(uploader, dataset_id, {"aggregations": [{"column": "Song", "op": "sum"}]})
+    assert status == 422
+    assert "Song" in body["error"]["message"]
+
+
+def test_an_unknown_operation_is_422(plays: tuple[Uploader, str, bytes]) -> None:
+    uploader, dataset_id, _ = plays
+    status, body = start(
+        uploader, dataset_id, {"aggregations": [{"column": "Song", "op": "median"}]}
+    )
+    assert status == 422
+    assert body["error"]["message"].startswith("aggregations.0.op:")
+
+
+def test_a_task_on_a_dataset_that_is_not_ready_is_409(uploader: Uploader) -> None:
+    dataset_id, _ = uploader.create()
+    status, body = start(uploader, dataset_id, {"preset": "bmat_plays_per_song_per_day"})
+    assert status == 409
+    assert body["error"]["message"].startswith(
+        f"dataset {dataset_id} is not ready (status awaiting_upload)"
+    )
+
+
+def test_another_users_task_is_404(plays: tuple[Uploader, str, bytes], local: Any) -> None:
+    uploader, dataset_id, _ = plays
+    task = start(uploader, dataset_id, {"preset": "bmat_plays_per_song_per_day"})[1]
+    stranger = Uploader(local)
+    assert call_api("GET", f"/tasks/{task['id']}", owner=stranger.owner)[0] == 404
+    assert call_api("GET", f"/tasks/{task['id']}/result", owner=stranger.owner)[0] == 404
+    assert call_api("POST", f"/tasks/{task['id']}/cancel", owner=stranger.owner)[0] == 404
+    finished(uploader, task["id"])
+
+
+def test_list_filters_by_dataset_and_status(plays: tuple[Uploader, str, bytes]) -> None:
+    uploader, dataset_id, _ = plays
+    task = start(uploader, dataset_id, {"preset": "bmat_plays_per_song_per_day"})[1]
+    finished(uploader, task["id"])
+    status, page = call_api(
+        "GET",
+        "/tasks",
+        owner=uploader.owner,
+        query={"dataset_id": dataset_id, "status": "succeeded"},
+    )
+    assert status == 200
+    assert task["id"] in {t["id"] for t in page["items"]}
+    assert all(t["status"] == "succeeded" and t["dataset_id"] == dataset_id for t in page["items"])
+    _, failed = call_api("GET", "/tasks", owner=uploader.owner, query={"status": "failed"})
+    assert task["id"] not in {t["id"] for t in failed["items"]}
+
+
+def test_a_finished_task_reports_timings(plays: tuple[Uploader, str, bytes]) -> None:
+    uploader, dataset_id, _ = plays
+    task = start(uploader, dataset_id, {"preset": "bmat_plays_per_song_per_day"})[1]
+    done = finished(uploader, task["id"])
+    assert done["progress"] == 1.0
+    assert done["timings"]["total_s"] >= done["timings"]["partial_s"] >= 0
+    assert done["parts"] >= 2 and done["buckets"] >= 1
+
+
+def test_delete_removes_the_task_and_its_files(plays: tuple[Uploader, str, bytes]) -> None:
+    uploader, dataset_id, _ = plays
+    task = start(uploader, dataset_id, {"preset": "bmat_plays_per_song_per_day"})[1]
+    finished(uploader, task["id"])
+    assert call_api("DELETE", f"/tasks/{task['id']}", owner=uploader.owner)[0] == 204
+    assert call_api("GET", f"/tasks/{task['id']}", owner=uploader.owner)[0] == 404
+    listed = uploader.s3.list_objects_v2(
+        Bucket="sluice-data", Prefix=f"tasks/{uploader.owner}/{task['id']}/"
+    )
+    assert listed["KeyCount"] == 0
+
+
+@pytest.fixture
+def held_partials(monkeypatch: pytest.MonkeyPatch) -> Iterator[threading.Event]:
+    gate = threading.Event()
+    partial = task_steps.partial
+
+    def held(*args: Any, **kwargs: Any) -> Any:
+        gate.wait(30)
+        return partial(*args, **kwargs)
+
+    monkeypatch.setattr(task_steps, "partial", held)
+    yield gate
+    gate.set()
+
+
+def test_result_is_425_while_the_task_runs(
+    plays: tuple[Uploader, str, bytes], held_partials: threading.Event
+) -> None:
+    uploader, dataset_id, _ = plays
+    task = start(uploader, dataset_id, {"preset": "bmat_plays_per_song_per_day"})[1]
+    status, body = result(uploader, task["id"])
+    assert status == 425
+    assert body["error"]["code"] == "too_early"
+    held_partials.set()
+    finished(uploader, task["id"])
+    assert result(uploader, task["id"])[0] == 200
+
+
+def test_cancel_stops_the_task_and_leaves_no_output(
+    plays: tuple[Uploader, str, bytes], held_partials: threading.Event
+) -> None:
+    uploader, dataset_id, _ = plays
+    task = start(uploader, dataset_id, {"preset": "bmat_plays_per_song_per_day"})[1]
+    status, cancelled = call_api("POST", f"/tasks/{task['id']}/cancel", owner=uploader.owner)
+    assert (status, cancelled["status"]) == (200, "cancelled")
+    held_partials.set()
+    execution = wait_for(
+        lambda: next(
+            (
+                e
+                for e in uploader.sfn.list_executions(stateMachineArn=uploader.machine("run_task"))[
+                    "executions"
+                ]
+                if e["name"] == f"task-{task['id']}" and e["status"] != "RUNNING"
+            ),
+            None,
+        ),
+        30,
+        "the cancelled execution to end",
+    )
+    assert execution["status"] in ("ABORTED", "FAILED")  # moto may finish the run it stopped
+    assert call_api("GET", f"/tasks/{task['id']}", owner=uploader.owner)[1]["status"] == "cancelled"
+    status, body = result(uploader, task["id"])
+    assert (status, body["error"]["message"]) == (406, "the task was cancelled")
+    listed = uploader.s3.list_objects_v2(
+        Bucket="sluice-data", Prefix=f"tasks/{uploader.owner}/{task['id']}/"
+    )
+    assert listed["KeyCount"] == 0
+    assert call_api("POST", f"/tasks/{task['id']}/cancel", owner=uploader.owner)[0] == 409
+
+
+def test_a_permanent_worker_error_fails_the_task_with_its_message(
+    plays: tuple[Uploader, str, bytes], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def broken(*args: Any, **kwargs: Any) -> Any:
+        raise ValueError("part 0 is unreadable")
+
+    monkeypatch.setattr(task_steps, "partial", broken)
+    uploader, dataset_id, _ = plays
+    task = start(uploader, dataset_id, {"preset": "bmat_plays_per_song_per_day"})[1]
+    assert finished(uploader, task["id"])["status"] == "failed"
+    status, body = result(uploader, task["id"])
+    assert status == 406
+    assert body["error"] == {
+        "code": "task_failed",
+        "message": "part 0 is unreadable",
+        "details": {"status": "failed"},
+    }
+
+
+def test_a_transient_worker_error_is_retried(
+    plays: tuple[Uploader, str, bytes], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    attempts: list[int] = []
+    partial = task_steps.partial
+    lock = threading.Lock()
+
+    def flaky(repo: Any, payload: Any) -> Any:
+        if payload.part.index == 0:
+            with lock:
+                attempts.append(1)
+                first = len(attempts) == 1
+            if first:
+                raise task_steps.TransientError("S3 was slow")
+        return partial(repo, payload)
+
+    monkeypatch.setattr(task_steps, "partial", flaky)
+    uploader, dataset_id, body = plays
+    task = start(uploader, dataset_id, {"preset": "bmat_plays_per_song_per_day"})[1]
+    assert finished(uploader, task["id"])["status"] == "succeeded"
+    assert len(attempts) == 2
+    assert read_outputs(result(uploader, task["id"])[1]).num_rows == len(expected_plays(body))
