@@ -462,6 +462,7 @@ def test_outputs_name_the_entry_points(template: Template) -> None:
         "DataBucket",
         "IngestDatasetStateMachineArn",
         "ExportDatasetStateMachineArn",
+        "RunTaskStateMachineArn",
     }
 
 

@@ -75,6 +75,12 @@ def test_openapi_document_lists_every_route() -> None:
         "/datasets/{dataset_id}/inference",
         "/datasets/{dataset_id}/rows",
         "/datasets/{dataset_id}/download",
+        "/datasets/{dataset_id}/content",
+        "/datasets/{dataset_id}/tasks",
+        "/tasks",
+        "/tasks/{task_id}",
+        "/tasks/{task_id}/cancel",
+        "/tasks/{task_id}/result",
     }
     assert "bearerAuth" in spec["components"]["securitySchemes"]
 
