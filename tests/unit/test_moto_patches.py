@@ -127,6 +127,26 @@ def test_whole_object_get_streams_the_same_bytes(s3_object: tuple[Any, str, str]
     assert answer["Body"].read() == DATA
 
 
+def test_a_streamed_object_survives_being_replaced_mid_stream(
+    s3_object: tuple[Any, str, str],
+) -> None:
+    moto_patches.install()
+    client, bucket, _ = s3_object
+    client.put_object(Bucket=bucket, Key="replaced.bin", Body=DATA)
+    url = client.generate_presigned_url(
+        "get_object", Params={"Bucket": bucket, "Key": "replaced.bin"}
+    )
+    with requests.get(url, stream=True, timeout=60) as response:
+        chunks = response.iter_content(64 * 1024)
+        first = next(chunks)
+        # moto closes the old object's file when a PUT replaces it.
+        client.put_object(Bucket=bucket, Key="replaced.bin", Body=b"new")
+        body = first + b"".join(chunks)
+    assert body == DATA
+    assert client.get_object(Bucket=bucket, Key="replaced.bin")["Body"].read() == b"new"
+    client.delete_object(Bucket=bucket, Key="replaced.bin")
+
+
 def test_responses_are_byte_identical_to_moto_unpatched(s3_object: tuple[Any, str, str]) -> None:
     url = _url(s3_object)
     requests_made: list[tuple[str, str | None]] = [("GET", r) for r in CASES]

@@ -1,36 +1,53 @@
 """Make moto's S3 read and write large objects without needless copies.
 
-moto keeps each object's bytes in a ``SpooledTemporaryFile`` (a file on disk once
-it is over ~5 MiB) and answers every GET with ``FakeKey.value``, which reads the
-whole file into memory; a ranged GET then slices that copy. Sixteen chunk scans of
-a 1 GiB upload each read the whole GiB to send 64 MiB. Storing a large object
-first fills an in-memory buffer with all of it and then copies that to the file.
+moto keeps each object's bytes in a ``SpooledTemporaryFile`` (a file on disk once it
+is over ~5 MiB) and answers every GET with ``FakeKey.value``, which reads the whole
+file into memory; a ranged GET then slices that copy. Sixteen chunk scans of a 1 GiB
+upload each read the whole GiB to send 64 MiB. Storing a large object first fills an
+in-memory buffer with all of it and then copies that to the file, and completing a
+multipart upload joins every part in memory three times over before storing it.
 
-``install()`` changes three things, keeping every response byte-identical (moto's
-own ``_handle_range_header`` still decides status, Content-Range, Content-Length,
-which headers to drop and which ranges are unsatisfiable):
+``install()`` changes four things and keeps every answer byte-identical (moto's own
+``_handle_range_header`` still decides status, Content-Range, Content-Length, which
+headers to drop and which ranges are unsatisfiable; ETags and checksums are moto's):
 
 - a ranged GET hands moto a lazy view of the object; moto's slicing of that view
   seeks and reads only the requested bytes of the key's file, under the key's lock;
-- a GET of a whole object through the server streams the file in blocks instead
-  of reading it whole (only with the WSGI server, where a body may be an iterable);
-- storing a value larger than the in-memory limit writes it straight to the file.
+- a GET of a whole object of 16 MiB or more through the server streams the file in
+  blocks instead of reading it whole (only with the WSGI server, where a body may be
+  an iterable);
+- storing a value larger than the in-memory limit writes it straight to the file;
+- completing a multipart upload copies the parts into the new object's file block by
+  block and computes a full-object checksum incrementally, instead of joining them
+  in memory three times (moto's own code still runs for a CRC32C or CRC64NVME
+  full-object checksum when the optional library moto would use for it is installed).
 
 moto is pinned exactly (``pyproject.toml``) because this touches its internals.
 """
 
 from __future__ import annotations
 
+import binascii
+import codecs
+import hashlib
+import importlib.util
+import os
+import tempfile
 import threading
 from collections.abc import Iterator
 from contextlib import AbstractContextManager, nullcontext
 from typing import Any
 
-from moto.s3.models import FakeKey
+from moto.core.compat import HAS_CRT
+from moto.s3 import models as s3_models
+from moto.s3.exceptions import EntityTooSmall, InvalidPart, MalformedXML
+from moto.s3.models import FakeKey, FakeMultipart, MultipartChecksumBuilder
 from moto.s3.responses import S3Response
+from moto.settings import get_s3_default_key_buffer_size
+from moto.utilities.utils import md5_hash
 
-STREAM_BLOCK_BYTES = 8 * 1024 * 1024
-"""Block size for streaming a whole object to a client."""
+BLOCK_BYTES = 8 * 1024 * 1024
+"""Block size for streaming an object to a client and for copying parts."""
 
 STREAM_MIN_BYTES = 16 * 1024 * 1024
 """Whole objects at least this large are streamed; smaller ones are sent as bytes."""
@@ -48,10 +65,12 @@ def install() -> None:
         original_get_object = S3Response.get_object
         original_range = S3Response._handle_range_header
         original_value: property = vars(FakeKey)["value"]
+        original_complete = FakeMultipart.complete
         _originals.update(
             get_object=original_get_object,
             _handle_range_header=original_range,
             value=original_value,
+            complete=original_complete,
         )
 
         def get_object(self: S3Response) -> Any:
@@ -83,7 +102,12 @@ def install() -> None:
                 content = content.read_all()
             return status, headers, content
 
-        def set_value(self: FakeKey, new_value: bytes) -> None:
+        def set_value(self: FakeKey, new_value: Any) -> None:
+            if isinstance(new_value, PartsValue):
+                self._value_buffer.close()
+                self._value_buffer = new_value.file
+                self.contentsize = len(new_value)
+                return
             if (
                 isinstance(new_value, bytes | bytearray | memoryview)
                 and len(new_value) > self._max_buffer_size
@@ -99,11 +123,25 @@ def install() -> None:
             assert original_value.fset is not None
             original_value.fset(self, new_value)
 
-        for function in (get_object, handle_range_header, set_value):
+        def complete(
+            self: FakeMultipart, body: Iterator[tuple[int, str]]
+        ) -> tuple[Any, str, tuple[str, str, int] | None]:
+            builder = MultipartChecksumBuilder(
+                self.metadata.get("x-amz-checksum-algorithm"),
+                self.metadata.get("x-amz-checksum-type"),
+            )
+            if builder.checksum_type != "COMPOSITE" and not _incremental_checksum_exact(
+                builder.checksum_algorithm
+            ):
+                return original_complete(self, body)
+            return _complete_by_parts(self, body, builder)
+
+        for function in (get_object, handle_range_header, set_value, complete):
             setattr(function, _MARK, True)
         S3Response.get_object = get_object  # type: ignore[method-assign]
         S3Response._handle_range_header = handle_range_header  # type: ignore[method-assign]
         FakeKey.value = original_value.setter(set_value)  # type: ignore[assignment]
+        FakeMultipart.complete = complete  # type: ignore[method-assign]
 
 
 def uninstall() -> None:
@@ -114,12 +152,16 @@ def uninstall() -> None:
         S3Response.get_object = _originals["get_object"]  # type: ignore[method-assign]
         S3Response._handle_range_header = _originals["_handle_range_header"]  # type: ignore[method-assign]
         FakeKey.value = _originals["value"]  # type: ignore[method-assign]
+        FakeMultipart.complete = _originals["complete"]  # type: ignore[method-assign]
         _originals.clear()
 
 
 def installed() -> bool:
     """Whether ``install()`` has patched moto in this process."""
     return bool(getattr(S3Response.get_object, _MARK, False))
+
+
+# --- reads ---------------------------------------------------------------------------------
 
 
 def _lazy_body_wanted(response: S3Response) -> str | None:
@@ -155,11 +197,49 @@ def read_key_range(key: FakeKey, start: int, length: int) -> bytes:
     return data
 
 
+def _key_blocks(key: FakeKey) -> Iterator[bytes]:
+    size = int(key.size)
+    for start in range(0, size, BLOCK_BYTES):
+        yield read_key_range(key, start, min(BLOCK_BYTES, size - start))
+
+
+def _stream_blocks(key: FakeKey) -> Iterator[bytes]:
+    """The key's bytes in blocks, still readable if the key is replaced meanwhile.
+
+    moto closes an object's file as soon as a PUT replaces it or it is deleted, while a
+    streamed response may still be reading it: read through a duplicate descriptor of
+    the file (positioned reads, so nothing else's file position moves).
+    """
+    with _key_lock(key):
+        buffer = key._value_buffer
+        size = int(key.size)
+        if not getattr(buffer, "_rolled", False):  # still in memory: small, read as bytes
+            fd = None
+            data = read_key_range(key, 0, size) if size else b""
+        else:
+            buffer.flush()
+            fd = os.dup(buffer.fileno())
+    if fd is None:
+        yield data
+        return
+    try:
+        position = 0
+        while position < size:
+            block = os.pread(fd, min(BLOCK_BYTES, size - position), position)
+            if not block:
+                raise OSError(f"object file ended at {position} of {size} bytes")
+            position += len(block)
+            yield block
+    finally:
+        os.close(fd)
+
+
 class ObjectBytes:
     """A stored object's bytes, read on demand: ``len()``, slicing and iteration.
 
     moto's ``_handle_range_header`` only takes ``len()`` of the body and slices it;
-    iterating streams the whole object in blocks (a WSGI response body).
+    iterating streams the whole object in blocks (a WSGI response body), from the
+    object as it was when the stream started.
     """
 
     __slots__ = ("_key", "_size")
@@ -183,8 +263,7 @@ class ObjectBytes:
         return read_key_range(self._key, start, stop - start)
 
     def __iter__(self) -> Iterator[bytes]:
-        for start in range(0, self._size, STREAM_BLOCK_BYTES):
-            yield read_key_range(self._key, start, min(STREAM_BLOCK_BYTES, self._size - start))
+        return _stream_blocks(self._key)
 
     def read_all(self) -> bytes:
         value: bytes = self._key.value
@@ -207,3 +286,114 @@ class _LazyValueKey:
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._sluice_key, name)
+
+
+# --- writes --------------------------------------------------------------------------------
+
+
+class PartsValue:
+    """A completed multipart upload's value: its parts joined in a file of their own.
+
+    moto disposes of the parts as soon as ``complete`` returns, so they are copied
+    (block by block) here; storing the value then adopts this file as the object's.
+    """
+
+    def __init__(self, parts: list[FakeKey], checksum: _IncrementalChecksum | None) -> None:
+        self._size = sum(int(part.size) for part in parts)
+        limit = get_s3_default_key_buffer_size()
+        # The file outlives this call: it becomes the stored object's buffer.
+        self.file: Any = tempfile.SpooledTemporaryFile(limit)  # noqa: SIM115
+        if self._size > limit:
+            self.file.rollover()
+        for part in parts:
+            for block in _key_blocks(part):
+                self.file.write(block)
+                if checksum is not None:
+                    checksum.update(block)
+
+    def __len__(self) -> int:
+        return self._size
+
+
+class _IncrementalChecksum:
+    """moto's ``compute_checksum(whole, algorithm)`` (base64), fed a block at a time.
+
+    Only for the algorithms where that is exact (``_incremental_checksum_exact``): CRC32
+    (and CRC32C / CRC64NVME, which moto computes as CRC32 when their optional libraries
+    are missing), SHA1, and SHA256 for any other name, as ``compute_checksum`` does.
+    """
+
+    def __init__(self, algorithm: str) -> None:
+        self._crc: int | None = None
+        self._hash: Any = None
+        if algorithm in ("CRC32", "CRC32C", "CRC64NVME"):
+            self._crc = 0
+        elif algorithm == "SHA1":
+            self._hash = hashlib.sha1(usedforsecurity=False)
+        else:
+            self._hash = hashlib.sha256(usedforsecurity=False)
+
+    def update(self, block: bytes) -> None:
+        if self._crc is not None:
+            self._crc = binascii.crc32(block, self._crc)
+        else:
+            self._hash.update(block)
+
+    def base64(self) -> str:
+        crc = self._crc
+        digest = crc.to_bytes(4, "big") if crc is not None else self._hash.digest()
+        return binascii.b2a_base64(digest, newline=False).decode()
+
+
+def _incremental_checksum_exact(algorithm: str) -> bool:
+    """Whether ``_IncrementalChecksum`` gives exactly what ``compute_checksum`` would."""
+    if algorithm == "CRC32C":
+        return importlib.util.find_spec("crc32c") is None  # moto falls back to CRC32
+    if algorithm == "CRC64NVME":
+        return not HAS_CRT  # moto falls back to CRC32
+    return True
+
+
+def _complete_by_parts(
+    multipart: FakeMultipart, body: Iterator[tuple[int, str]], builder: MultipartChecksumBuilder
+) -> tuple[PartsValue, str, tuple[str, str, int] | None]:
+    """``FakeMultipart.complete`` without joining the parts: the same checks, ETag and checksum."""
+    decode_hex = codecs.getdecoder("hex_codec")
+    md5s = bytearray()
+    parts: list[FakeKey] = []
+    last: FakeKey | None = None
+    for part_number, etag in body:
+        part = multipart.parts.get(part_number)
+        part_etag = None
+        if part is not None:
+            part_etag = part.etag.replace('"', "")
+            etag = etag.replace('"', "")
+        if part is None or part_etag != etag:
+            raise InvalidPart()
+        if last is not None and last.contentsize < s3_models.S3_UPLOAD_PART_MIN_SIZE:
+            raise EntityTooSmall()
+        md5s.extend(decode_hex(part_etag)[0])  # type: ignore[arg-type]
+        parts.append(part)
+        last = part
+    if not parts:
+        raise MalformedXML
+    full_etag = md5_hash()
+    full_etag.update(bytes(md5s))
+    etag = f"{full_etag.hexdigest()}-{len(parts)}"
+    if builder.checksum_type == "COMPOSITE":
+        for part in parts:
+            builder.addPart(part.value)  # one part at a time, as moto does
+        return PartsValue(parts, None), etag, builder.build()
+    whole = _IncrementalChecksum(builder.checksum_algorithm)
+    value = PartsValue(parts, whole)  # the checksum is computed as the parts are copied
+    return value, etag, (builder.checksum_type, whole.base64(), 1)
+
+
+__all__ = [
+    "ObjectBytes",
+    "PartsValue",
+    "install",
+    "installed",
+    "read_key_range",
+    "uninstall",
+]

@@ -165,6 +165,13 @@ def reduce(repo: TaskRepository, payload: ReduceInput) -> Reduced:
     """Merge one bucket's partials from every part and write its output files."""
     ref = payload.task
     _ensure_running(repo, ref)
+    # Every partial is written once any reducer runs: the reduce phase starts now.
+    repo.update(
+        ref.owner,
+        ref.id,
+        {"partials_done_at": utcnow().isoformat()},
+        only_if_status=TaskStatus.RUNNING,
+    )
     bucket = settings().data_bucket
     keys = objects.list_keys(bucket, partials_prefix(ref.owner, ref.id, payload.bucket))
     with ThreadPoolExecutor(max_workers=8) as pool:
@@ -181,11 +188,7 @@ def reduce(repo: TaskRepository, payload: ReduceInput) -> Reduced:
             objects.put_bytes(bucket, key, data, content)
             files.append(ReducedFile(key=key, bytes=len(data), rows=rows))
     repo.update(
-        ref.owner,
-        ref.id,
-        {"partials_done_at": utcnow().isoformat()},
-        add={"buckets_done": 1},
-        only_if_status=TaskStatus.RUNNING,
+        ref.owner, ref.id, {}, add={"buckets_done": 1}, only_if_status=TaskStatus.RUNNING
     )
     return Reduced(bucket=payload.bucket, files=files)
 

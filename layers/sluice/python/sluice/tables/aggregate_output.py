@@ -14,15 +14,18 @@ import pyarrow.compute as pc
 import pyarrow.csv as pa_csv
 import pyarrow.parquet as pq
 
-BYTES_PER_BUCKET = 64 * 1024 * 1024
+BYTES_PER_BUCKET = 32 * 1024 * 1024
+ROWS_PER_BUCKET = 1_000_000
 MAX_BUCKETS = 256
 
 
 def bucket_count(total_rows: int, total_bytes: int) -> int:
-    """R = ceil(typed input bytes / 64 MiB), at least 1, at most 256, and never more than
-    the number of rows: one reduce worker per ~64 MiB of typed input."""
+    """R = max(ceil(typed bytes / 32 MiB), ceil(rows / 1M)), within [1, 256] and never more
+    than the rows: a reducer merges at most ~1M input rows' groups, and compressed Parquet
+    says little about how many groups there are, so rows count as much as bytes."""
     by_size = math.ceil(max(total_bytes, 0) / BYTES_PER_BUCKET)
-    return max(1, min(by_size, MAX_BUCKETS, max(total_rows, 1)))
+    by_rows = math.ceil(max(total_rows, 0) / ROWS_PER_BUCKET)
+    return max(1, min(max(by_size, by_rows), MAX_BUCKETS, max(total_rows, 1)))
 
 
 # --- stable key hashing -----------------------------------------------------------------
