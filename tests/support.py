@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import json
+import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -77,3 +78,20 @@ def wait_for(probe: Callable[[], T | None], timeout_s: float = 60.0, what: str =
 
 def project_path(*parts: str) -> Path:
     return PROJECT_ROOT.joinpath(*parts)
+
+
+def hold(
+    monkeypatch: Any, module: Any, name: str, let_through: Callable[..., bool] = lambda *a: False
+) -> threading.Event:
+    """Make ``module.name`` wait for the returned event (unless ``let_through(*args)``), so a
+    test can act while a real execution is provably still running that step."""
+    gate = threading.Event()
+    original = getattr(module, name)
+
+    def held(*args: Any, **kwargs: Any) -> Any:
+        if not let_through(*args):
+            gate.wait(30)
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(module, name, held)
+    return gate

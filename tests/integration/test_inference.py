@@ -12,7 +12,7 @@ import pytest
 from sluice.pipelines import ingest
 
 from tests.integration.uploader import Uploader
-from tests.support import call_api, wait_for
+from tests.support import call_api, hold, wait_for
 
 REGIONS = ["north", "south", "east", "west"]
 
@@ -272,14 +272,7 @@ def test_stop_when_nothing_runs_is_409(uploader: Uploader) -> None:
 @pytest.fixture
 def held_scans(monkeypatch: pytest.MonkeyPatch) -> Iterator[threading.Event]:
     """Chunk scans wait for the event: a run stays running until the test lets it go."""
-    gate = threading.Event()
-    scan = ingest.scan_chunk
-
-    def held(*args: Any, **kwargs: Any) -> Any:
-        gate.wait(30)
-        return scan(*args, **kwargs)
-
-    monkeypatch.setattr(ingest, "scan_chunk", held)
+    gate = hold(monkeypatch, ingest, "scan_chunk")
     yield gate
     gate.set()
 
@@ -321,15 +314,7 @@ def test_stop_cancels_the_run_and_keeps_the_previous_schema(
 def test_the_schema_shows_while_chunks_are_still_being_scanned(
     uploader: Uploader, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    gate = threading.Event()
-    scan = ingest.scan_chunk
-
-    def only_the_first_chunk_goes(repo: Any, payload: Any) -> Any:
-        if payload.chunk.index != 0:
-            gate.wait(30)
-        return scan(repo, payload)
-
-    monkeypatch.setattr(ingest, "scan_chunk", only_the_first_chunk_goes)
+    gate = hold(monkeypatch, ingest, "scan_chunk", lambda repo, scan: scan.chunk.index == 0)
     dataset_id, upload = uploader.create()
     uploader.put(upload["fields"]["key"], typed_csv())
 

@@ -14,7 +14,7 @@ import requests
 from sluice.pipelines import task_steps
 
 from tests.integration.uploader import Uploader
-from tests.support import call_api, wait_for
+from tests.support import call_api, hold, wait_for
 
 SONGS = ["Blue Moon", "Love, Actually", "Rain (Live)", "Night Drive", "Echoes"]
 
@@ -247,14 +247,7 @@ def test_delete_removes_the_task_and_its_files(plays: tuple[Uploader, str, bytes
 
 @pytest.fixture
 def held_partials(monkeypatch: pytest.MonkeyPatch) -> Iterator[threading.Event]:
-    gate = threading.Event()
-    partial = task_steps.partial
-
-    def held(*args: Any, **kwargs: Any) -> Any:
-        gate.wait(30)
-        return partial(*args, **kwargs)
-
-    monkeypatch.setattr(task_steps, "partial", held)
+    gate = hold(monkeypatch, task_steps, "partial")
     yield gate
     gate.set()
 

@@ -6,7 +6,6 @@ from pathlib import Path
 
 import pyarrow.csv as pcsv
 import pytest
-
 from sluice.cli import main
 
 

@@ -63,7 +63,12 @@ def s3_object() -> Iterator[tuple[Any, str, str]]:
     try:
         yield client, bucket, "big.bin"
     finally:
-        client.delete_object(Bucket=bucket, Key="big.bin")
+        for listed in client.list_objects_v2(Bucket=bucket).get("Contents", []):
+            client.delete_object(Bucket=bucket, Key=listed["Key"])
+        for upload in client.list_multipart_uploads(Bucket=bucket).get("Uploads", []):
+            client.abort_multipart_upload(
+                Bucket=bucket, Key=upload["Key"], UploadId=upload["UploadId"]
+            )
         client.delete_bucket(Bucket=bucket)
         server.stop()
 

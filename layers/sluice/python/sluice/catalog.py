@@ -165,6 +165,28 @@ _COMMON_ENV: dict[str, Ref] = {
     "POWERTOOLS_SERVICE_NAME": value("sluice"),
 }
 
+RECORDS_RW = Grant(target=table(RECORDS), access=Access.READ_WRITE)
+UPLOADS_R = Grant(target=bucket(UPLOADS), access=Access.READ)
+UPLOADS_RW = Grant(target=bucket(UPLOADS), access=Access.READ_WRITE)
+DATA_R = Grant(target=bucket(DATA), access=Access.READ)
+DATA_RW = Grant(target=bucket(DATA), access=Access.READ_WRITE)
+
+
+def _step(
+    name: str, folder: str, module: str, memory_mb: int, timeout_s: int, *grants: Grant
+) -> FunctionSpec:
+    """A pipeline step's function: functions/<folder>/<module>.py, the common environment."""
+    return FunctionSpec(
+        name=name,
+        code_dir=f"functions/{folder}",
+        handler=f"{module}.handler",
+        memory_mb=memory_mb,
+        timeout_s=timeout_s,
+        environment=_COMMON_ENV,
+        grants=grants,
+    )
+
+
 CATALOG = Catalog(
     functions=(
         FunctionSpec(
@@ -184,9 +206,9 @@ CATALOG = Catalog(
                 "SLUICE_TASK_STATE_MACHINE_ARN": state_machine(RUN_TASK),
             },
             grants=(
-                Grant(target=table(RECORDS), access=Access.READ_WRITE),
-                Grant(target=bucket(UPLOADS), access=Access.READ_WRITE),
-                Grant(target=bucket(DATA), access=Access.READ_WRITE),
+                RECORDS_RW,
+                UPLOADS_RW,
+                DATA_RW,
                 Grant(target=user_pool(), access=Access.READ),
                 Grant(target=state_machine(INGEST), access=Access.READ_WRITE),
                 Grant(target=state_machine(EXPORT), access=Access.READ_WRITE),
@@ -201,129 +223,35 @@ CATALOG = Catalog(
             timeout_s=30,
             environment={**_COMMON_ENV, "SLUICE_INGEST_STATE_MACHINE_ARN": state_machine(INGEST)},
             grants=(
-                Grant(target=table(RECORDS), access=Access.READ_WRITE),
-                Grant(target=bucket(UPLOADS), access=Access.READ_WRITE),
+                RECORDS_RW,
+                UPLOADS_RW,
                 Grant(target=state_machine(INGEST), access=Access.WRITE),
             ),
         ),
-        FunctionSpec(
-            name="ingest_plan",
-            code_dir="functions/ingest",
-            handler="plan.handler",
-            memory_mb=512,
-            timeout_s=60,
-            environment=_COMMON_ENV,
-            grants=(
-                Grant(target=table(RECORDS), access=Access.READ_WRITE),
-                Grant(target=bucket(UPLOADS), access=Access.READ),
-            ),
+        _step("ingest_plan", "ingest", "plan", 512, 60, RECORDS_RW, UPLOADS_R),
+        _step(
+            "ingest_scan_chunk", "ingest", "scan_chunk", 3008, 300, RECORDS_RW, UPLOADS_R, DATA_RW
         ),
-        FunctionSpec(
-            name="ingest_scan_chunk",
-            code_dir="functions/ingest",
-            handler="scan_chunk.handler",
-            memory_mb=3008,
-            timeout_s=300,
-            environment=_COMMON_ENV,
-            grants=(
-                Grant(target=table(RECORDS), access=Access.READ_WRITE),
-                Grant(target=bucket(UPLOADS), access=Access.READ),
-                Grant(target=bucket(DATA), access=Access.READ_WRITE),
-            ),
+        _step("ingest_hash", "ingest", "hash_object", 1024, 900, UPLOADS_R),
+        _step("ingest_reconcile", "ingest", "reconcile", 256, 30),
+        _step("ingest_load_layout", "ingest", "load_layout", 256, 30, DATA_R),
+        _step("ingest_decide", "ingest", "decide", 1024, 300, RECORDS_RW, DATA_RW),
+        _step(
+            "ingest_convert_chunk",
+            "ingest",
+            "convert_chunk",
+            3008,
+            300,
+            RECORDS_RW,
+            UPLOADS_R,
+            DATA_RW,
         ),
-        FunctionSpec(
-            name="ingest_hash",
-            code_dir="functions/ingest",
-            handler="hash_object.handler",
-            memory_mb=1024,
-            timeout_s=900,
-            environment=_COMMON_ENV,
-            grants=(Grant(target=bucket(UPLOADS), access=Access.READ),),
-        ),
-        FunctionSpec(
-            name="ingest_reconcile",
-            code_dir="functions/ingest",
-            handler="reconcile.handler",
-            memory_mb=256,
-            timeout_s=30,
-            environment=_COMMON_ENV,
-        ),
-        FunctionSpec(
-            name="ingest_load_layout",
-            code_dir="functions/ingest",
-            handler="load_layout.handler",
-            memory_mb=256,
-            timeout_s=30,
-            environment=_COMMON_ENV,
-            grants=(Grant(target=bucket(DATA), access=Access.READ),),
-        ),
-        FunctionSpec(
-            name="ingest_decide",
-            code_dir="functions/ingest",
-            handler="decide.handler",
-            memory_mb=1024,
-            timeout_s=300,
-            environment=_COMMON_ENV,
-            grants=(
-                Grant(target=table(RECORDS), access=Access.READ_WRITE),
-                Grant(target=bucket(DATA), access=Access.READ_WRITE),
-            ),
-        ),
-        FunctionSpec(
-            name="ingest_convert_chunk",
-            code_dir="functions/ingest",
-            handler="convert_chunk.handler",
-            memory_mb=3008,
-            timeout_s=300,
-            environment=_COMMON_ENV,
-            grants=(
-                Grant(target=table(RECORDS), access=Access.READ_WRITE),
-                Grant(target=bucket(UPLOADS), access=Access.READ),
-                Grant(target=bucket(DATA), access=Access.READ_WRITE),
-            ),
-        ),
-        FunctionSpec(
-            name="ingest_finish",
-            code_dir="functions/ingest",
-            handler="finish.handler",
-            memory_mb=512,
-            timeout_s=120,
-            environment=_COMMON_ENV,
-            grants=(
-                Grant(target=table(RECORDS), access=Access.READ_WRITE),
-                Grant(target=bucket(UPLOADS), access=Access.READ_WRITE),
-                Grant(target=bucket(DATA), access=Access.READ_WRITE),
-            ),
-        ),
-        FunctionSpec(
-            name="export_dataset",
-            code_dir="functions/export_dataset",
-            handler="handler.handler",
-            memory_mb=3008,
-            timeout_s=900,
-            environment=_COMMON_ENV,
-            grants=(Grant(target=bucket(DATA), access=Access.READ_WRITE),),
-        ),
-        *(
-            FunctionSpec(
-                name=f"task_{step}",
-                code_dir="functions/tasks",
-                handler=f"{step}.handler",
-                memory_mb=memory,
-                timeout_s=timeout,
-                environment=_COMMON_ENV,
-                grants=(
-                    Grant(target=table(RECORDS), access=Access.READ_WRITE),
-                    Grant(target=bucket(DATA), access=Access.READ_WRITE),
-                ),
-            )
-            for step, memory, timeout in (
-                ("plan", 512, 60),
-                ("partial", 3008, 900),
-                ("reduce", 3008, 900),
-                ("finish", 512, 120),
-            )
-        ),
+        _step("ingest_finish", "ingest", "finish", 512, 120, RECORDS_RW, UPLOADS_RW, DATA_RW),
+        _step("export_dataset", "export_dataset", "handler", 3008, 900, DATA_RW),
+        _step("task_plan", "tasks", "plan", 512, 60, RECORDS_RW, DATA_RW),
+        _step("task_partial", "tasks", "partial", 3008, 900, RECORDS_RW, DATA_RW),
+        _step("task_reduce", "tasks", "reduce", 3008, 900, RECORDS_RW, DATA_RW),
+        _step("task_finish", "tasks", "finish", 512, 120, RECORDS_RW, DATA_RW),
     ),
     tables=(TableSpec(name=RECORDS),),
     buckets=(BucketSpec(name=UPLOADS), BucketSpec(name=DATA)),

@@ -187,9 +187,7 @@ def reduce(repo: TaskRepository, payload: ReduceInput) -> Reduced:
             )
             objects.put_bytes(bucket, key, data, content)
             files.append(ReducedFile(key=key, bytes=len(data), rows=rows))
-    repo.update(
-        ref.owner, ref.id, {}, add={"buckets_done": 1}, only_if_status=TaskStatus.RUNNING
-    )
+    repo.update(ref.owner, ref.id, {}, add={"buckets_done": 1}, only_if_status=TaskStatus.RUNNING)
     return Reduced(bucket=payload.bucket, files=files)
 
 
