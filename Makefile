@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 SLUICE_PORT ?= 3000
 export PATH := $(CURDIR)/$(BIN):$(CURDIR)/node_modules/.bin:$(PATH)
 
-.PHONY: install run test lint format synth clean
+.PHONY: install run test lint format synth bench clean
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -35,6 +35,16 @@ lint: $(BIN)/.installed
 format: $(BIN)/.installed
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
+
+$(BIN)/.bench-installed: $(BIN)/.installed
+	$(BIN)/pip install --quiet -e '.[dev,bench]'
+	touch $@
+
+# Benchmarks are not tests: they take minutes and print ratios against the peers.
+BENCH_BYTES ?= 1e9
+bench: $(BIN)/.bench-installed
+	$(BIN)/python -m bench.ingest.run --bytes $(BENCH_BYTES)
+	$(BIN)/python -m bench.aggregate.run --bytes $(BENCH_BYTES)
 
 synth: install
 	cdk synth --quiet
