@@ -100,10 +100,13 @@ def _column_stats(name: str, column: pa.ChunkedArray, max_categories: int) -> Co
         passes[column_type.value] = tp.int_range_mask(ints, column_type)
     passes["float64"], floats = tp.float_values(text, trimmed=True)
     passes["float32"], _ = tp.float32_from_float64(text, passes["float64"], floats)
-    dates = tp.datetime_values_all_orders(text, trimmed=True)
+    # Parsing dates and durations is the dear part: only texts shaped like one try.
+    dates = _on_candidates(text, DATE_SHAPE, tp.datetime_values_all_orders)
     for order, (ok, _) in dates.items():
         passes[f"datetime:{order}"] = ok
-    passes["timedelta"], durations = tp.timedelta_values(text, trimmed=True)
+    passes["timedelta"], durations = _on_candidates(
+        text, DURATION_SHAPE, lambda t, trimmed: {"": tp.timedelta_values(t, trimmed=trimmed)}
+    )[""]
 
     for key in FAILURE_KEYS:
         failing = valid & ~_numpy_bool(passes[key])
@@ -122,6 +125,30 @@ def _column_stats(name: str, column: pa.ChunkedArray, max_categories: int) -> Co
     stats.timedelta_min_us, stats.timedelta_max_us = _min_max(durations.cast(pa.int64()))
     stats.text_min, stats.text_max = _min_max(pc.utf8_slice_codeunits(raw, 0, TEXT_BOUND_CHARS))
     return stats
+
+
+DATE_SHAPE = r"^\d{1,4}[-/.]\d{1,2}[-/.]\d{1,4}"
+"""Every date format sluice reads starts so: a cheap regex spares strptime the rest."""
+DURATION_SHAPE = r"^[-+]?(P|\d+ days?|\d+:\d\d:\d\d)"
+"""Every duration form sluice reads starts so."""
+
+
+def _on_candidates(
+    text: pa.Array,
+    shape: str,
+    parse: Callable[..., dict[str, tuple[pa.Array, pa.Array]]],
+) -> dict[str, tuple[pa.Array, pa.Array]]:
+    """``parse`` run on the texts matching ``shape`` only; the others fail. Returns, per
+    key, a pass mask over all of ``text`` and the parsed values of the candidates."""
+    candidates = _numpy_bool(pc.fill_null(pc.match_substring_regex(text, shape), False))
+    rows = np.flatnonzero(candidates)
+    parsed = parse(text.take(pa.array(rows, type=pa.int64())), trimmed=True)
+    spread: dict[str, tuple[pa.Array, pa.Array]] = {}
+    for key, (ok, values) in parsed.items():
+        mask = np.zeros(len(text), dtype=bool)
+        mask[rows] = _numpy_bool(ok)
+        spread[key] = (pa.array(mask), values)
+    return spread
 
 
 def _distinct(raw: pa.Array, max_categories: int) -> list[str] | None:

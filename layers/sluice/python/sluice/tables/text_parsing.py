@@ -207,20 +207,25 @@ def float32_from_float64(text: pa.Array, passes64: pa.Array, values64: pa.Array)
             (magnitude >= FLOAT32_MIN_NORMAL) & (magnitude <= FLOAT32_MAX)
         )
     numeric = _np_bool(passes64) & ~words & in_range
+    # Only numbers need their digits counted: text columns skip the string passes.
+    number_rows = np.flatnonzero(numeric)
+    numbers = text.take(pa.array(number_rows, type=pa.int64()))
     # Texts without an exponent and with at most 7 digits need no closer look.
-    digits = _np_int(pc.binary_length(text))
-    digits -= _np_bool(pc.starts_with(text, "-")) | _np_bool(pc.starts_with(text, "+"))
-    digits -= _np_bool(pc.match_substring(text, "."))
-    exponent = _np_bool(pc.match_substring(text, "e", ignore_case=True))
-    few_digits = ~exponent & (digits <= FLOAT32_SIGNIFICANT_DIGITS)
-    count_rows = np.flatnonzero(numeric & ~few_digits)
+    digits = _np_int(pc.binary_length(numbers))
+    digits -= _np_bool(pc.starts_with(numbers, "-")) | _np_bool(pc.starts_with(numbers, "+"))
+    digits -= _np_bool(pc.match_substring(numbers, "."))
+    exponent = _np_bool(pc.match_substring(numbers, "e", ignore_case=True))
+    few = ~exponent & (digits <= FLOAT32_SIGNIFICANT_DIGITS)
+    count_rows = np.flatnonzero(~few)
     if count_rows.size:
-        mantissa = text.take(pa.array(count_rows))
+        mantissa = numbers.take(pa.array(count_rows))
         if exponent[count_rows].any():
             mantissa = pc.replace_substring_regex(mantissa, r"[eE].*$", "")
         mantissa = pc.replace_substring(pc.ascii_ltrim(mantissa, "+-"), ".", "")
         significant = _np_int(pc.binary_length(pc.ascii_trim(mantissa, "0")))
-        few_digits[count_rows] = significant <= FLOAT32_SIGNIFICANT_DIGITS
+        few[count_rows] = significant <= FLOAT32_SIGNIFICANT_DIGITS
+    few_digits = np.zeros(len(text), dtype=bool)
+    few_digits[number_rows] = few
     passes = pa.array(words | (numeric & few_digits))
     return passes, pc.cast(_null_unless(passes, values64), pa.float32())
 
