@@ -23,9 +23,14 @@ from sluice.pipelines.ingest_models import (
 )
 from sluice.pipelines.workspace import Workspace, dataset_prefixes
 from sluice.store import objects
-from sluice.tables.conversion import convert_table
+from sluice.tables.conversion import (
+    FALSE_SPELLINGS,
+    TRUE_SPELLINGS,
+    convert_table,
+    native_types,
+)
 from sluice.tables.csv_ranges import CsvError
-from sluice.tables.csv_scan import parse_text
+from sluice.tables.csv_scan import parse_native, parse_text
 
 ROW_GROUP_ROWS = 64 * 1024
 """Row reads seek to a row group: small enough to read a slice cheaply, big enough to compress."""
@@ -35,8 +40,23 @@ def convert_chunk(repo: DatasetRepository, payload: ConvertInput) -> Converted:
     """Parse one chunk's records, convert them to the decided types, write a Parquet part."""
     obj, span, ref = payload.object, payload.span, payload.dataset
     body = objects.read_range(obj.bucket, obj.key, span.first, span.last)
-    text = parse_text(body, payload.names, payload.na_values)
-    typed, exceptions = convert_table(text, payload.columns)
+    try:
+        # Fast path: pyarrow parses the numbers and booleans itself; any value it cannot
+        # read (an exception to keep, a spelling it does not know) sends the whole chunk
+        # down the text path, which keeps failing values' texts.
+        native = parse_native(
+            body,
+            payload.names,
+            payload.na_values,
+            native_types(payload.columns),
+            TRUE_SPELLINGS,
+            FALSE_SPELLINGS,
+        )
+        typed, exceptions = convert_table(native, payload.columns)
+    except pa.ArrowInvalid:
+        typed, exceptions = convert_table(
+            parse_text(body, payload.names, payload.na_values), payload.columns
+        )
     sink = pa.BufferOutputStream()
     pq.write_table(typed, sink, row_group_size=ROW_GROUP_ROWS, compression="snappy")
     data = sink.getvalue().to_pybytes()

@@ -14,7 +14,14 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from sluice.tables import text_parsing
-from sluice.tables.types import INTEGER_RANGES, ColumnType, DateOrder, arrow_type
+from sluice.tables.types import (
+    FALSE_TEXTS,
+    INTEGER_RANGES,
+    TRUE_TEXTS,
+    ColumnType,
+    DateOrder,
+    arrow_type,
+)
 
 EXCEPTIONS = "_exceptions"
 EXCEPTIONS_TYPE = pa.map_(pa.string(), pa.string())
@@ -46,6 +53,9 @@ def _parse(raw: pa.Array, plan: ColumnPlanLike) -> tuple[pa.Array, pa.Array]:
 
 def convert_column(raw: pa.Array, plan: ColumnPlanLike) -> tuple[pa.Array, np.ndarray]:
     """The typed column, and the row numbers whose text failed the type."""
+    if not (pa.types.is_string(raw.type) or pa.types.is_large_string(raw.type)):
+        # Parsed natively already; a narrowing cast that overflows raises (safe cast).
+        return raw.cast(arrow_type(plan.type)), np.empty(0, dtype=np.int64)
     present = pc.is_valid(raw)
     if plan.type is ColumnType.STRING:
         return raw.cast(pa.string()), np.empty(0, dtype=np.int64)
@@ -77,6 +87,28 @@ def exceptions_column(length: int, failures: list[tuple[str, np.ndarray, pa.Arra
     counts = np.bincount(rows, minlength=length)
     offsets = np.concatenate([[0], np.cumsum(counts)]).astype(np.int32)
     return pa.MapArray.from_arrays(pa.array(offsets), keys.take(order), texts.take(order))
+
+
+NATIVE_TYPES: dict[ColumnType, pa.DataType] = {
+    **dict.fromkeys(INTEGER_RANGES, pa.int64()),
+    ColumnType.FLOAT32: pa.float64(),
+    ColumnType.FLOAT64: pa.float64(),
+    ColumnType.BOOL: pa.bool_(),
+}
+"""Types pyarrow's CSV reader can parse itself, far faster than a regex pass over text."""
+
+
+def _spellings(texts: tuple[str, ...]) -> list[str]:
+    return sorted({form for text in texts for form in (text, text.upper(), text.capitalize())})
+
+
+TRUE_SPELLINGS = _spellings(TRUE_TEXTS)
+FALSE_SPELLINGS = _spellings(FALSE_TEXTS)
+
+
+def native_types(plans: Sequence[ColumnPlanLike]) -> dict[str, pa.DataType]:
+    """The columns pyarrow may parse itself, and as what."""
+    return {p.name: NATIVE_TYPES[p.type] for p in plans if p.type in NATIVE_TYPES}
 
 
 def convert_table(table: pa.Table, plans: Sequence[ColumnPlanLike]) -> tuple[pa.Table, int]:

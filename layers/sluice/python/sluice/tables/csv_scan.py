@@ -200,6 +200,37 @@ def parse_text(
         raise
 
 
+def parse_native(
+    body: bytes | memoryview,
+    columns: list[str],
+    na_values: list[str],
+    native: dict[str, pa.DataType],
+    true_texts: list[str],
+    false_texts: list[str],
+) -> pa.Table:
+    """Records with the ``native`` columns parsed by pyarrow's own C++ converters and the
+    rest as text. Raises pyarrow.ArrowInvalid when any value does not parse, so the caller
+    can fall back to :func:`parse_text` and keep the failing texts as exceptions."""
+    try:
+        return pcsv.read_csv(
+            pa.py_buffer(body),
+            read_options=pcsv.ReadOptions(column_names=columns, block_size=16 * 1024 * 1024),
+            parse_options=pcsv.ParseOptions(newlines_in_values=True, invalid_row_handler=_skip),
+            convert_options=pcsv.ConvertOptions(
+                column_types={name: native.get(name, pa.string()) for name in columns},
+                null_values=na_values,
+                strings_can_be_null=True,
+                quoted_strings_can_be_null=True,
+                true_values=true_texts,
+                false_values=false_texts,
+            ),
+        )
+    except pa.ArrowInvalid as exc:
+        if "Empty CSV file" in str(exc):
+            return pa.table({name: pa.array([], native.get(name, pa.string())) for name in columns})
+        raise
+
+
 def _skip(row: pcsv.InvalidRow) -> str:
     return "skip"
 

@@ -1,0 +1,55 @@
+"""Converting text to typed columns: pyarrow's native parse and our text path agree."""
+
+from __future__ import annotations
+
+import pyarrow as pa
+import pytest
+from sluice.pipelines.ingest_models import ColumnPlan
+from sluice.tables.conversion import (
+    FALSE_SPELLINGS,
+    TRUE_SPELLINGS,
+    convert_table,
+    native_types,
+)
+from sluice.tables.csv_scan import parse_native, parse_text
+
+COLUMNS = ["n", "x", "ok", "when", "label"]
+PLANS = [
+    ColumnPlan(name="n", type="int16"),
+    ColumnPlan(name="x", type="float32"),
+    ColumnPlan(name="ok", type="bool"),
+    ColumnPlan(name="when", type="datetime", date_order="dmy"),
+    ColumnPlan(name="label", type="category"),
+]
+NA = ["", "NA"]
+
+
+def both_paths(body: bytes) -> tuple[tuple[pa.Table, int], tuple[pa.Table, int]]:
+    native = parse_native(body, COLUMNS, NA, native_types(PLANS), TRUE_SPELLINGS, FALSE_SPELLINGS)
+    return convert_table(native, PLANS), convert_table(parse_text(body, COLUMNS, NA), PLANS)
+
+
+def test_the_native_parse_gives_what_the_text_path_gives() -> None:
+    body = b"1,2.5,yes,31/12/2024,a\n-7,NA,No,01/02/2024 10:00,b\nNA,1e3,TRUE,,a\n"
+    (native, native_failed), (text, text_failed) = both_paths(body)
+    assert native.equals(text)
+    assert native_failed == text_failed == 0
+    assert native.column("ok").to_pylist() == [True, False, True]
+
+
+def test_a_value_pyarrow_cannot_read_sends_the_chunk_down_the_text_path() -> None:
+    with pytest.raises(pa.ArrowInvalid):
+        parse_native(
+            b"oops,1,yes,,a\n", COLUMNS, NA, native_types(PLANS), TRUE_SPELLINGS, FALSE_SPELLINGS
+        )
+    typed, failed = convert_table(parse_text(b"oops,1,yes,,a\n", COLUMNS, NA), PLANS)
+    assert failed == 1
+    assert typed.column("_exceptions").to_pylist() == [[("n", "oops")]]
+
+
+def test_a_native_int_out_of_the_columns_range_raises_rather_than_wrapping() -> None:
+    native = parse_native(
+        b"70000,1,yes,,a\n", COLUMNS, NA, native_types(PLANS), TRUE_SPELLINGS, FALSE_SPELLINGS
+    )
+    with pytest.raises(pa.ArrowInvalid):
+        convert_table(native, PLANS)
