@@ -151,13 +151,16 @@ def test_a_new_upload_replaces_the_file_and_the_old_one_is_removed(uploader: Upl
         "the second upload to be ingested",
     )
     assert dataset["source"]["key"] == second["fields"]["key"]
-    keys = [
-        o["Key"]
-        for o in uploader.s3.list_objects_v2(
+
+    def only_the_new_file() -> list[str] | None:
+        # Finish removes the old file just after it marks the dataset ready.
+        listed = uploader.s3.list_objects_v2(
             Bucket=UPLOADS, Prefix=f"uploads/{uploader.owner}/{dataset_id}/"
-        )["Contents"]
-    ]
-    assert keys == [second["fields"]["key"]]
+        )
+        keys = [o["Key"] for o in listed["Contents"]]
+        return keys if keys == [second["fields"]["key"]] else None
+
+    wait_for(only_the_new_file, 30, "the replaced file to be removed")
 
 
 def test_an_oversized_replacement_keeps_the_ready_dataset(uploader: Uploader) -> None:
