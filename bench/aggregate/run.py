@@ -23,7 +23,6 @@ import argparse
 import json
 import os
 import shutil
-import subprocess
 import sys
 import tempfile
 import time
@@ -35,6 +34,7 @@ from typing import Any
 from bench.aggregate import peers
 from bench.aggregate.check import Fingerprint, fingerprint, verdicts
 from bench.aggregate.projection import Assumptions, measured_from, render, table
+from bench.workers import measure_worker
 
 ROOT = Path(__file__).resolve().parents[2]
 MIB = 1024 * 1024
@@ -79,27 +79,7 @@ def run_worker(args: argparse.Namespace) -> int:
 def measure(worker: str, extra: list[str]) -> dict[str, Any]:
     """Run one worker in a subprocess: its result, plus its own peak RSS (``wait4``)."""
     command = [sys.executable, "-m", "bench.aggregate.run", "--worker", worker, *extra]
-    with tempfile.TemporaryFile("w+") as errors:
-        started = time.perf_counter()
-        process = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.PIPE, stderr=errors)
-        assert process.stdout is not None
-        output = process.stdout.read().decode(errors="replace")
-        _, status, usage = os.wait4(process.pid, 0)
-        process.returncode = os.waitstatus_to_exitcode(status)
-        elapsed = time.perf_counter() - started
-        errors.seek(0)
-        error_text = errors.read()
-    result: dict[str, Any] = {}
-    for line in output.splitlines():
-        if line.startswith("RESULT "):
-            result = json.loads(line[len("RESULT ") :])
-    if not result:
-        result = {"error": f"exited {process.returncode}: {error_text[-500:]}"}
-    elif result.get("error") and error_text.strip():
-        result["stderr_tail"] = error_text[-800:]
-    result["peak_rss_bytes"] = usage.ru_maxrss * 1024  # Linux: KiB
-    result["process_seconds"] = elapsed
-    return result
+    return measure_worker(command)
 
 
 def prepare_csv(args: argparse.Namespace, work: Path) -> tuple[Path, dict[str, Any]]:

@@ -16,7 +16,6 @@ import hashlib
 import json
 import os
 import shutil
-import subprocess
 import sys
 import tempfile
 import time
@@ -27,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from bench.ingest.generate import EXPECTED_TYPES, write_messy_csv
+from bench.workers import measure_worker
 
 ROOT = Path(__file__).resolve().parents[2]
 TOOLS = ("ours", "duckdb", "polars", "pandas")
@@ -411,28 +411,7 @@ def measure(tool: str, csv: Path, out_dir: Path, args: argparse.Namespace) -> di
         "--chunk-mib",
         str(args.chunk_mib),
     ]
-    with tempfile.TemporaryFile("w+") as errors:
-        started = time.perf_counter()
-        process = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.PIPE, stderr=errors)
-        assert process.stdout is not None
-        output = process.stdout.read().decode(errors="replace")
-        # wait4 gives this child's own resource usage (RUSAGE_CHILDREN would be cumulative).
-        _, status, usage = os.wait4(process.pid, 0)
-        process.returncode = os.waitstatus_to_exitcode(status)
-        process_seconds = time.perf_counter() - started
-        errors.seek(0)
-        error_text = errors.read()
-    result: dict[str, Any] = {}
-    for line in output.splitlines():
-        if line.startswith("RESULT "):
-            result = json.loads(line[len("RESULT ") :])
-    if not result:
-        result = {"error": f"worker exited {process.returncode}: {error_text[-500:]}"}
-    elif result.get("error") and error_text.strip():
-        result["stderr_tail"] = error_text[-800:]
-    result["peak_rss_bytes"] = usage.ru_maxrss * 1024  # Linux: KiB
-    result["process_seconds"] = process_seconds
-    return result
+    return measure_worker(command)
 
 
 def _sha256(path: Path) -> str:

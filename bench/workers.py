@@ -1,0 +1,39 @@
+"""Running one benchmark worker in a subprocess of its own, so its peak memory is its own."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def measure_worker(command: list[str]) -> dict[str, Any]:
+    """The JSON a worker printed on its ``RESULT `` line, plus its peak RSS and wall time."""
+    with tempfile.TemporaryFile("w+") as errors:
+        started = time.perf_counter()
+        process = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.PIPE, stderr=errors)
+        assert process.stdout is not None
+        output = process.stdout.read().decode(errors="replace")
+        # wait4 gives this child's own resource usage (RUSAGE_CHILDREN would be cumulative).
+        _, status, usage = os.wait4(process.pid, 0)
+        process.returncode = os.waitstatus_to_exitcode(status)
+        elapsed = time.perf_counter() - started
+        errors.seek(0)
+        error_text = errors.read()
+    result: dict[str, Any] = {}
+    for line in output.splitlines():
+        if line.startswith("RESULT "):
+            result = json.loads(line[len("RESULT ") :])
+    if not result:
+        result = {"error": f"worker exited {process.returncode}: {error_text[-500:]}"}
+    elif result.get("error") and error_text.strip():
+        result["stderr_tail"] = error_text[-800:]
+    result["peak_rss_bytes"] = usage.ru_maxrss * 1024  # Linux: KiB
+    result["process_seconds"] = elapsed
+    return result
