@@ -14,6 +14,7 @@ import os
 from pathlib import Path
 from typing import Any
 
+from sluice.aws import execution_arn
 from sluice.catalog import CATALOG
 from sluice.datasets.models import Dataset, SourceObject, utcnow
 from sluice.datasets.repository import DatasetRepository
@@ -96,7 +97,7 @@ def main() -> None:
         names = {v: k for k, v in deployment.functions.items()}
         machine = deployment.state_machines["ingest_dataset"]
         run = f"{DATASET}-a1b2c3d4e5f6-{hashlib.md5(body).hexdigest()[:24]}"
-        arn = machine.replace(":stateMachine:", ":execution:") + f":{run}"
+        arn = execution_arn(machine, run)
         _wait(sfn, arn)
         _record_inputs(sfn, arn, names, STEP_FILES, HERE / "ingest")
         _record_task(system, sfn, names)
@@ -135,7 +136,7 @@ def _record_task(system: LocalSystem, sfn: Any, names: dict[str, str]) -> None:
         name=task.run,
         input=json.dumps({"task": {"owner": OWNER, "id": TASK}}),
     )
-    arn = machine.replace(":stateMachine:", ":execution:") + f":{task.run}"
+    arn = execution_arn(machine, task.run)
     _wait(sfn, arn)
     folder = HERE / "tasks"
     folder.mkdir(exist_ok=True)

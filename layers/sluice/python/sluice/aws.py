@@ -48,3 +48,8 @@ def resource_table(name: str) -> Any:
     """The shared DynamoDB Table resource called ``name``."""
     with _lock:
         return _resource_table(name)
+
+
+def execution_arn(state_machine_arn: str, name: str) -> str:
+    """The ARN of the execution called ``name`` of a state machine."""
+    return state_machine_arn.replace(":stateMachine:", ":execution:") + f":{name}"

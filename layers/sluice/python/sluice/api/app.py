@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from aws_lambda_powertools import Logger
-from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response, content_types
+from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
 from aws_lambda_powertools.event_handler.exceptions import NotFoundError
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
 from aws_lambda_powertools.event_handler.openapi.models import HTTPBearer, SecurityScheme
@@ -13,6 +13,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from sluice.api import auth, dataset_content, dataset_data, dataset_schema, datasets, tasks
 from sluice.api.errors import describe_validation_errors, error_response
+from sluice.api.responses import json_response
 from sluice.errors import SluiceError
 
 logger = Logger(service="sluice")
@@ -44,7 +45,7 @@ def openapi_json() -> Response[str]:
     body = app.get_openapi_json_schema(
         title=TITLE, version=VERSION, security_schemes=SECURITY, security=[{"bearerAuth": []}]
     )
-    return Response(status_code=200, content_type=content_types.APPLICATION_JSON, body=body)
+    return json_response(200, body)
 
 
 @app.exception_handler(SluiceError)

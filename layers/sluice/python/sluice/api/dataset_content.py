@@ -6,7 +6,7 @@ import base64
 import hashlib
 from typing import Annotated, cast
 
-from aws_lambda_powertools.event_handler import Response, content_types
+from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Query
 from aws_lambda_powertools.event_handler.router import APIGatewayRouter
 from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEvent
@@ -14,6 +14,7 @@ from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEvent
 from sluice.api.datasets import DatasetId
 from sluice.api.errors import documented
 from sluice.api.identity import current_owner
+from sluice.api.responses import json_response
 from sluice.config import settings
 from sluice.datasets import duplicates, service
 from sluice.datasets.models import Dataset
@@ -64,8 +65,4 @@ def put_content(
         repo.update(owner, dataset_id, {"allow_duplicate": True})
     key = service.new_upload_key(owner, dataset_id)
     objects.put_bytes(cfg.upload_bucket, key, body, "text/csv")
-    return Response(
-        status_code=202,
-        content_type=content_types.APPLICATION_JSON,
-        body=repo.get(owner, dataset_id),
-    )
+    return json_response(202, repo.get(owner, dataset_id))

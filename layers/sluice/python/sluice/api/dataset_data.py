@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from aws_lambda_powertools.event_handler import Response, content_types
+from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Query
 from aws_lambda_powertools.event_handler.router import APIGatewayRouter
 from pydantic import BaseModel
@@ -12,6 +12,7 @@ from pydantic import BaseModel
 from sluice.api.datasets import DatasetId
 from sluice.api.errors import documented
 from sluice.api.identity import current_owner
+from sluice.api.responses import json_response
 from sluice.config import settings
 from sluice.datasets import rows as row_reader
 from sluice.datasets.export import Download, ExportFormat, request_download
@@ -64,7 +65,7 @@ def read_rows(
         if orient == "records"
         else row_reader.rows_as_values(table),
     )
-    return Response(status_code=200, content_type=content_types.APPLICATION_JSON, body=body)
+    return json_response(200, body)
 
 
 @router.get(
@@ -82,9 +83,4 @@ def download(
     answer = request_download(settings(), dataset, format)
     status = 200 if answer.status == "ready" else 202
     headers = {"Retry-After": str(answer.retry_after)} if answer.retry_after else None
-    return Response(
-        status_code=status,
-        content_type=content_types.APPLICATION_JSON,
-        body=answer,
-        headers=headers,
-    )
+    return json_response(status, answer, headers)

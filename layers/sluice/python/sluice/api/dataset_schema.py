@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from aws_lambda_powertools.event_handler import Response, content_types
+from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Body
 from aws_lambda_powertools.event_handler.router import APIGatewayRouter
 
 from sluice.api.datasets import DatasetId
 from sluice.api.errors import documented
 from sluice.api.identity import current_owner
+from sluice.api.responses import json_response
 from sluice.config import settings
 from sluice.datasets import commands
 from sluice.datasets.commands import InferenceCommand, InferenceStatus, PreferredTypes
@@ -36,7 +37,7 @@ def set_preferred_types(
     dataset = commands.set_preferred_types(
         settings(), repo, current_owner(router), dataset_id, body
     )
-    return Response(status_code=202, content_type=content_types.APPLICATION_JSON, body=dataset)
+    return json_response(202, dataset)
 
 
 @router.post(
@@ -53,8 +54,7 @@ def manage_inference(
     status, dataset = commands.run_command(
         settings(), repo, current_owner(router), dataset_id, body
     )
-    return Response(
-        status_code=status,
-        content_type=content_types.APPLICATION_JSON,
-        body=commands.status_of(dataset),
+    return json_response(
+        status,
+        commands.status_of(dataset),
     )

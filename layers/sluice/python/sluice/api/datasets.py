@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from aws_lambda_powertools.event_handler import Response, content_types
+from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Body, Path, Query
 from aws_lambda_powertools.event_handler.router import APIGatewayRouter
 
 from sluice.api.errors import ERROR_RESPONSES, documented
 from sluice.api.identity import current_owner
+from sluice.api.responses import json_response
 from sluice.config import settings
 from sluice.datasets import service
 from sluice.datasets.models import (
@@ -42,11 +43,7 @@ def _repo() -> DatasetRepository:
 def create_dataset(body: Annotated[DatasetCreate, Body()]) -> Response[DatasetCreated]:
     """Record a dataset and presign the upload of its CSV; ingestion starts when it lands."""
     created = service.create_dataset(settings(), _repo(), current_owner(router), body)
-    return Response(
-        status_code=201,
-        content_type=content_types.APPLICATION_JSON,
-        body=created,
-    )
+    return json_response(201, created)
 
 
 @router.get("/datasets", summary="List datasets", responses=ERROR_RESPONSES)
@@ -73,9 +70,7 @@ def dataset_tree(
     root = build_tree(datasets, folder, depth)
     if folder and not root.dataset_count:
         raise NotFound(f"no folder {folder!r}")
-    return Response(
-        status_code=200, content_type=content_types.APPLICATION_JSON, body=tree_json(root)
-    )
+    return json_response(200, tree_json(root))
 
 
 @router.get("/datasets/<dataset_id>", summary="Get a dataset", responses=ERROR_RESPONSES)
@@ -99,7 +94,7 @@ def update_dataset(dataset_id: DatasetId, body: Annotated[DatasetUpdate, Body()]
 def delete_dataset(dataset_id: DatasetId) -> Response[str]:
     """Delete a dataset and every object it owns."""
     service.delete_dataset(settings(), _repo(), current_owner(router), dataset_id)
-    return Response(status_code=204, content_type=content_types.APPLICATION_JSON, body="")
+    return json_response(204, "")
 
 
 @router.post(

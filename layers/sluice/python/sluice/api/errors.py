@@ -5,9 +5,11 @@ from __future__ import annotations
 from http import HTTPStatus
 from typing import Any
 
-from aws_lambda_powertools.event_handler import Response, content_types
+from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse
 from pydantic import BaseModel
+
+from sluice.api.responses import json_response
 
 
 class ErrorBody(BaseModel):
@@ -22,11 +24,7 @@ class ErrorResponse(BaseModel):
 
 def error_response(status: int, code: str, message: str, details: Any = None) -> Response[Any]:
     body = ErrorResponse(error=ErrorBody(code=code, message=message, details=details))
-    return Response(
-        status_code=status,
-        content_type=content_types.APPLICATION_JSON,
-        body=body.model_dump_json(exclude_none=True),
-    )
+    return json_response(status, body.model_dump_json(exclude_none=True))
 
 
 def describe_validation_errors(errors: list[dict[str, Any]]) -> tuple[str, list[dict[str, Any]]]:

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from aws_lambda_powertools.event_handler import Response, content_types
+from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Body, Path, Query
 from aws_lambda_powertools.event_handler.router import APIGatewayRouter
 
 from sluice.api.datasets import DatasetId
 from sluice.api.errors import ERROR_RESPONSES, documented
 from sluice.api.identity import current_owner
+from sluice.api.responses import json_response
 from sluice.config import settings
 from sluice.datasets.repository import DatasetRepository
 from sluice.tasks import service
@@ -42,7 +43,7 @@ def start_task(dataset_id: DatasetId, body: Annotated[TaskCreate, Body()]) -> Re
         dataset_id,
         body,
     )
-    return Response(status_code=202, content_type=content_types.APPLICATION_JSON, body=task)
+    return json_response(202, task)
 
 
 @router.get("/tasks", summary="List tasks", responses=ERROR_RESPONSES)
@@ -77,7 +78,7 @@ def cancel_task(task_id: TaskId) -> Task:
 def delete_task(task_id: TaskId) -> Response[str]:
     """Delete a task (stopping it if it runs) and its output files."""
     service.delete_task(settings(), _tasks(), current_owner(router), task_id)
-    return Response(status_code=204, content_type=content_types.APPLICATION_JSON, body="")
+    return json_response(204, "")
 
 
 @router.get(

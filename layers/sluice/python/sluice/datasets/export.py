@@ -78,7 +78,7 @@ def _start_export(cfg: Settings, payload: ExportInput) -> None:
         return
     except sfn.exceptions.ExecutionAlreadyExists:
         pass
-    arn = machine.replace(":stateMachine:", ":execution:") + f":{name}"
+    arn = aws.execution_arn(machine, name)
     if sfn.describe_execution(executionArn=arn)["status"] != "RUNNING":
         # An earlier export failed or its file was removed: try again under a new name.
         retry = f"{name[:70]}-{uuid.uuid4().hex[:8]}"

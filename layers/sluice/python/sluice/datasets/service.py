@@ -128,5 +128,4 @@ def with_provisional_columns(dataset: Dataset, max_chunks: int = 200) -> Dataset
 
 def execution_arn(cfg: Settings, name: str) -> str:
     """The ARN of the ingest execution called ``name``."""
-    machine = cfg.ingest_state_machine_arn
-    return machine.replace(":stateMachine:", ":execution:") + f":{name}"
+    return aws.execution_arn(cfg.ingest_state_machine_arn, name)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 import pyarrow as pa
@@ -12,6 +11,7 @@ from sluice.config import settings
 from sluice.datasets.duplicates import DuplicateContent
 from sluice.datasets.models import DatasetStatus, utcnow
 from sluice.datasets.repository import DatasetRepository
+from sluice.pipelines.ingest import Superseded
 from sluice.pipelines.ingest_models import (
     Converted,
     ConvertInput,
@@ -21,6 +21,7 @@ from sluice.pipelines.ingest_models import (
     Manifest,
     Part,
 )
+from sluice.pipelines.step_errors import step_failure
 from sluice.pipelines.workspace import Workspace, dataset_prefixes
 from sluice.store import objects
 from sluice.tables.conversion import (
@@ -140,21 +141,13 @@ def _record_duplicate(repo: DatasetRepository, ref: DatasetRef, message: str) ->
 
 def fail(repo: DatasetRepository, payload: FailInput) -> dict[str, Any]:
     """Record why the execution failed, in words a user can act on."""
-    code, message = "ingest_failed", payload.error.Error
-    cause = payload.error.Cause
-    if cause:
-        try:
-            detail = json.loads(cause)
-        except ValueError:
-            detail = {"errorMessage": cause}
-        if isinstance(detail, dict):
-            message = str(detail.get("errorMessage") or message)
-            if detail.get("errorType") == CsvError.__name__:
-                code = "invalid_csv"
-            elif detail.get("errorType") == "Superseded":
-                return {"status": "superseded"}
-            elif detail.get("errorType") == DuplicateContent.__name__:
-                return _record_duplicate(repo, payload.dataset, message)
+    failure = step_failure(payload.error.Error, payload.error.Cause)
+    message = failure.message
+    if failure.type == Superseded.__name__:
+        return {"status": "superseded"}
+    if failure.type == DuplicateContent.__name__:
+        return _record_duplicate(repo, payload.dataset, message)
+    code = "invalid_csv" if failure.type == CsvError.__name__ else "ingest_failed"
     ref = payload.dataset
     repo.update(
         ref.owner,

@@ -7,7 +7,6 @@ no larger than max_file_bytes) -> finish (the result's files, in order).
 
 from __future__ import annotations
 
-import json
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
@@ -20,6 +19,7 @@ from sluice.datasets.models import utcnow
 from sluice.datasets.rows import load_manifest
 from sluice.errors import NotFound
 from sluice.pipelines.convert_step import ROW_GROUP_ROWS
+from sluice.pipelines.step_errors import step_failure
 from sluice.store import objects
 from sluice.store.arrow_fs import s3_filesystem
 from sluice.tables.aggregate import (
@@ -235,18 +235,11 @@ def finish(repo: TaskRepository, ref: TaskRef, reduced: list[Reduced]) -> dict[s
 
 def fail(repo: TaskRepository, ref: TaskRef, error: dict[str, Any]) -> dict[str, Any]:
     """Record the worker's message; a cancelled or deleted task stays as it is."""
-    message = str(error.get("Error", "the task failed"))
-    cause = error.get("Cause")
-    if cause:
-        try:
-            detail = json.loads(cause)
-        except ValueError:
-            detail = {"errorMessage": cause}
-        if isinstance(detail, dict):
-            if detail.get("errorType") == TaskGone.__name__:
-                objects.delete_prefix(settings().data_bucket, task_prefix(ref.owner, ref.id))
-                return {"status": "gone"}
-            message = str(detail.get("errorMessage") or message)
+    failure = step_failure(str(error.get("Error", "the task failed")), error.get("Cause"))
+    if failure.type == TaskGone.__name__:
+        objects.delete_prefix(settings().data_bucket, task_prefix(ref.owner, ref.id))
+        return {"status": "gone"}
+    message = failure.message
     failed = {
         "status": TaskStatus.FAILED.value,
         "finished_at": utcnow().isoformat(),

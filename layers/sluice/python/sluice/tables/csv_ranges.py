@@ -121,8 +121,3 @@ def records_span(
     if at_eof:
         return Span(first, data_start + len(data))
     return None
-
-
-def count_in(data: bytes, data_start: int, start: int, end: int, byte: bytes) -> int:
-    """How many times ``byte`` occurs in the file span [start, end) held in ``data``."""
-    return data.count(byte, start - data_start, end - data_start)

@@ -75,7 +75,7 @@ def start_task(
 
 
 def execution_arn(cfg: Settings, name: str) -> str:
-    return cfg.task_state_machine_arn.replace(":stateMachine:", ":execution:") + f":{name}"
+    return aws.execution_arn(cfg.task_state_machine_arn, name)
 
 
 def cancel_task(cfg: Settings, tasks: TaskRepository, owner: str, task_id: str) -> Task:
