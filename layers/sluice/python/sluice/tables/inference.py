@@ -26,6 +26,7 @@ from sluice.tables.schema_models import (
     InferenceSettings,
     Tolerance,
 )
+from sluice.tables.string_bytes import StringBytes
 from sluice.tables.types import (
     CATEGORY_MAX_RATIO,
     DEFAULT_NA_VALUES,
@@ -95,18 +96,28 @@ def _column_stats(name: str, column: pa.ChunkedArray, max_categories: int) -> Co
 
     passes: dict[str, pa.BooleanArray] = {}
     passes["bool"], _ = tp.bool_mask_and_values(text, trimmed=True)
-    _, ints = tp.int_values(text, trimmed=True)
+    numbers = _numbers(text, stats.values)
+    if numbers is not None:
+        # Every value is a number, and no number is a date or a duration: skip their parsers.
+        (_, ints), (float_ok, floats), (passes["float32"], _) = numbers
+        nothing = pa.array(np.zeros(len(text), dtype=bool))
+        dates = {o.value: (nothing, pa.nulls(len(text), pa.timestamp("us"))) for o in DateOrder}
+        passes["timedelta"], durations = nothing, pa.nulls(len(text), pa.duration("us"))
+    else:
+        dates = tp.datetime_values_all_orders(text, trimmed=True)
+        passes["timedelta"], durations = tp.timedelta_values(text, trimmed=True)
+        # A date or a duration is never a number: the number parsers skip them.
+        known = _numpy_bool(passes["timedelta"])
+        for ok, _ in dates.values():
+            known |= _numpy_bool(ok)
+        _, ints = tp.int_values(text, trimmed=True, skip=known)
+        float_ok, floats = tp.float_values(text, trimmed=True, skip=known)
+        passes["float32"], _ = tp.float32_from_float64(text, float_ok, floats)
     for column_type in INTEGER_RANGES:
         passes[column_type.value] = tp.int_range_mask(ints, column_type)
-    passes["float64"], floats = tp.float_values(text, trimmed=True)
-    passes["float32"], _ = tp.float32_from_float64(text, passes["float64"], floats)
-    # Parsing dates and durations is the dear part: only texts shaped like one try.
-    dates = _on_candidates(text, DATE_SHAPE, tp.datetime_values_all_orders)
+    passes["float64"] = float_ok
     for order, (ok, _) in dates.items():
         passes[f"datetime:{order}"] = ok
-    passes["timedelta"], durations = _on_candidates(
-        text, DURATION_SHAPE, lambda t, trimmed: {"": tp.timedelta_values(t, trimmed=trimmed)}
-    )[""]
 
     for key in FAILURE_KEYS:
         failing = valid & ~_numpy_bool(passes[key])
@@ -123,32 +134,39 @@ def _column_stats(name: str, column: pa.ChunkedArray, max_categories: int) -> Co
             stats.datetime_min[order] = low.isoformat()
             stats.datetime_max[order] = high.isoformat()
     stats.timedelta_min_us, stats.timedelta_max_us = _min_max(durations.cast(pa.int64()))
-    stats.text_min, stats.text_max = _min_max(pc.utf8_slice_codeunits(raw, 0, TEXT_BOUND_CHARS))
+    stats.text_min, stats.text_max = _min_max(_text_prefixes(raw))
     return stats
 
 
-DATE_SHAPE = r"^\d{1,4}[-/.]\d{1,2}[-/.]\d{1,4}"
-"""Every date format sluice reads starts so: a cheap regex spares strptime the rest."""
-DURATION_SHAPE = r"^[-+]?(P|\d+ days?|\d+:\d\d:\d\d)"
-"""Every duration form sluice reads starts so."""
+Parsed = tuple[pa.BooleanArray, pa.Array]
 
 
-def _on_candidates(
-    text: pa.Array,
-    shape: str,
-    parse: Callable[..., dict[str, tuple[pa.Array, pa.Array]]],
-) -> dict[str, tuple[pa.Array, pa.Array]]:
-    """``parse`` run on the texts matching ``shape`` only; the others fail. Returns, per
-    key, a pass mask over all of ``text`` and the parsed values of the candidates."""
-    candidates = _numpy_bool(pc.fill_null(pc.match_substring_regex(text, shape), False))
-    rows = np.flatnonzero(candidates)
-    parsed = parse(text.take(pa.array(rows, type=pa.int64())), trimmed=True)
-    spread: dict[str, tuple[pa.Array, pa.Array]] = {}
-    for key, (ok, values) in parsed.items():
-        mask = np.zeros(len(text), dtype=bool)
-        mask[rows] = _numpy_bool(ok)
-        spread[key] = (pa.array(mask), values)
-    return spread
+def _numbers(text: pa.Array, values: int) -> tuple[Parsed, Parsed, Parsed] | None:
+    """(int64, float64, float32) results when every value parses natively as a number."""
+    ints = tp.native_ints(text)
+    if ints is not None:
+        return (
+            (pc.is_valid(ints), ints),
+            (pc.is_valid(ints), pc.cast(ints, pa.float64(), safe=False)),
+            (tp.float32_from_ints(ints)),
+        )
+    floats = tp.native_floats(text)
+    if floats is None or values == 0:
+        return None
+    float_ok = pc.is_valid(floats)
+    # Only a whole number can be written as an integer.
+    as_float = np.asarray(floats.to_numpy(zero_copy_only=False), dtype=np.float64)
+    with np.errstate(invalid="ignore"):
+        fractional = ~(np.floor(as_float) == as_float)
+    int_ok, ints = tp.int_values(text, trimmed=True, skip=fractional)
+    return (int_ok, ints), (float_ok, floats), tp.float32_from_float64(text, float_ok, floats)
+
+
+def _text_prefixes(raw: pa.Array) -> pa.Array:
+    """The first ``TEXT_BOUND_CHARS`` characters of each text (no copy when all are shorter)."""
+    if len(raw) and StringBytes.of(raw).lengths.max() <= TEXT_BOUND_CHARS:
+        return raw
+    return pc.utf8_slice_codeunits(raw, 0, TEXT_BOUND_CHARS)
 
 
 def _distinct(raw: pa.Array, max_categories: int) -> list[str] | None:

@@ -42,6 +42,8 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from sluice.tables.fixed_dates import parse_fixed_dates
+from sluice.tables.string_bytes import DIGITS, SIGNS, StringBytes, byte_set
 from sluice.tables.types import (
     FALSE_TEXTS,
     INTEGER_RANGES,
@@ -100,7 +102,18 @@ def prepare(arr: TextArray) -> pa.Array:
         arr = arr.combine_chunks() if arr.num_chunks != 1 else arr.chunk(0)
     if not (pa.types.is_string(arr.type) or pa.types.is_large_string(arr.type)):
         arr = pc.cast(arr, pa.string())
-    return pc.utf8_trim_whitespace(arr)
+    # Trimming copies every text; most columns have nothing to trim.
+    return pc.utf8_trim_whitespace(arr) if StringBytes.of(arr).needs_trim() else arr
+
+
+def _on_rows(text: pa.Array, rows: np.ndarray, mask_of: Any) -> np.ndarray:
+    """``mask_of(texts)`` (a boolean Arrow array) evaluated at ``rows`` only; False elsewhere."""
+    out = np.zeros(len(text), dtype=bool)
+    if rows.size == len(text):
+        out[:] = _np_bool(mask_of(text))
+    elif rows.size:
+        out[rows] = _np_bool(mask_of(text.take(pa.array(rows, type=pa.int64()))))
+    return out
 
 
 def _text(arr: TextArray, trimmed: bool) -> pa.Array:
@@ -134,21 +147,75 @@ def _null_unless(mask: pa.BooleanArray, values: pa.Array) -> pa.Array:
     return pc.if_else(mask, values, pa.scalar(None, values.type))
 
 
+_BOOL_FIRST = byte_set("".join(t[0] + t[0].upper() for t in TRUE_TEXTS + FALSE_TEXTS).encode())
+_BOOL_LONGEST = max(len(t) for t in TRUE_TEXTS + FALSE_TEXTS)
+
+
 def bool_mask_and_values(arr: TextArray, *, trimmed: bool = False) -> Parsed:
     """True/false words (``types.TRUE_TEXTS`` / ``FALSE_TEXTS``), any case."""
-    lower = pc.utf8_lower(_text(arr, trimmed))
-    is_true = _false_nulls(pc.is_in(lower, value_set=pa.array(TRUE_TEXTS)))
-    is_false = _false_nulls(pc.is_in(lower, value_set=pa.array(FALSE_TEXTS)))
-    passes = pc.or_(is_true, is_false)
-    return passes, _null_unless(passes, is_true)
-
-
-def int_values(arr: TextArray, *, trimmed: bool = False) -> Parsed:
-    """Optional sign and digits within int64 -> int64 values."""
     text = _text(arr, trimmed)
-    passes = _np_bool(pc.match_substring_regex(text, _INT_RE))
-    length = _np_int(pc.binary_length(text))
-    # Only texts of 19+ characters can leave int64: compare their digits as text.
+    view = StringBytes.of(text)
+    rows = np.flatnonzero(
+        (view.lengths > 0) & (view.lengths <= _BOOL_LONGEST) & _BOOL_FIRST[view.first]
+    )
+    is_true = _on_rows(
+        text, rows, lambda t: pc.is_in(pc.utf8_lower(t), value_set=pa.array(TRUE_TEXTS))
+    )
+    is_false = _on_rows(
+        text, rows, lambda t: pc.is_in(pc.utf8_lower(t), value_set=pa.array(FALSE_TEXTS))
+    )
+    passes = is_true | is_false
+    return pa.array(passes), pa.array(is_true, mask=~passes)
+
+
+_INT_BYTES = b"0123456789-"
+_FLOAT_BYTES = b"0123456789+-.eE"
+_NUMBER_FIRST = DIGITS | byte_set(b"+-.iInN")
+_EXPONENT_BYTES = b"eE"
+
+
+def _native(text: pa.Array, to: pa.DataType, alphabet: bytes) -> pa.Array | None:
+    """``text`` cast by Arrow's own parser when every value reads and uses only bytes of
+    ``alphabet`` (over which Arrow's grammar is sluice's: the tests fuzz the two against
+    each other); None otherwise."""
+    view = StringBytes.of(text)
+    present = view.lengths > 0
+    # A failing cast is dear (it formats its error), so look at the bytes first.
+    if not present.any() or not byte_set(alphabet)[view.first[present]].all():
+        return None
+    if not view.only_bytes(alphabet):
+        return None
+    try:
+        return pc.cast(text, to)
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        return None
+
+
+def native_ints(text: pa.Array) -> pa.Array | None:
+    """Trimmed ``text`` as int64 when every value is an integer Arrow reads itself."""
+    return _native(text, pa.int64(), _INT_BYTES)
+
+
+def native_floats(text: pa.Array) -> pa.Array | None:
+    """Trimmed ``text`` as float64 when every value is a decimal Arrow reads itself."""
+    return _native(text, pa.float64(), _FLOAT_BYTES)
+
+
+def _candidates(first_ok: np.ndarray, skip: np.ndarray | None) -> np.ndarray:
+    return np.flatnonzero(first_ok if skip is None else first_ok & ~skip)
+
+
+def int_values(arr: TextArray, *, trimmed: bool = False, skip: np.ndarray | None = None) -> Parsed:
+    """Optional sign and digits within int64 -> int64 values. ``skip`` marks rows known
+    not to be numbers (dates, say), which fail without a look."""
+    text = _text(arr, trimmed)
+    native = native_ints(text)
+    if native is not None:
+        return pc.is_valid(native), native
+    view = StringBytes.of(text)
+    candidates = _candidates((DIGITS | SIGNS)[view.first], skip)
+    passes = _on_rows(text, candidates, lambda t: pc.match_substring_regex(t, _INT_RE))
+    length = view.lengths
     long_rows = np.flatnonzero(passes & (length >= 19))
     if long_rows.size:
         sub = text.take(pa.array(long_rows))
@@ -160,7 +227,7 @@ def int_values(arr: TextArray, *, trimmed: bool = False) -> Parsed:
         fits = (size < 19) | ((size == 19) & np.where(negative, below_min, below_max))
         passes[long_rows] = fits
     mask = pa.array(passes)
-    if pc.any(pc.starts_with(text, "+")).as_py():
+    if (view.first == ord("+")).any():
         text = pc.replace_substring_regex(text, r"^\+", "")
     return mask, pc.cast(_null_unless(mask, text), pa.int64())
 
@@ -172,11 +239,21 @@ def int_range_mask(values: pa.Array, column_type: ColumnType) -> pa.BooleanArray
     return _false_nulls(inside)
 
 
-def float_values(arr: TextArray, *, trimmed: bool = False) -> Parsed:
-    """Decimal / scientific numbers and inf/nan words -> float64 values."""
+def float_values(
+    arr: TextArray, *, trimmed: bool = False, skip: np.ndarray | None = None
+) -> Parsed:
+    """Decimal / scientific numbers and inf/nan words -> float64 values (``skip``: as for
+    :func:`int_values`)."""
     text = _text(arr, trimmed)
-    passes = _np_bool(pc.match_substring_regex(text, _FLOAT_RE))
-    passes |= _float_words(text, ~passes)
+    native = native_floats(text)
+    if native is not None:
+        return pc.is_valid(native), native
+    view = StringBytes.of(text)
+    candidates = _candidates(_NUMBER_FIRST[view.first], skip)
+    passes = _on_rows(text, candidates, lambda t: pc.match_substring_regex(t, _FLOAT_RE))
+    words = np.zeros(len(text), dtype=bool)
+    words[candidates] = True
+    passes |= _float_words(text, words & ~passes)
     mask = pa.array(passes)
     return mask, pc.cast(_null_unless(mask, text), pa.float64())
 
@@ -197,6 +274,27 @@ def float32_values(arr: TextArray, *, trimmed: bool = False) -> Parsed:
     return float32_from_float64(text, passes64, values64)
 
 
+def float32_from_ints(values: pa.Array) -> Parsed:
+    """:func:`float32_values` of integer texts (sign and digits) read as ``values``: those
+    with at most 7 significant digits, counted on the number itself."""
+    number = np.abs(_np_int(values))
+    few = number < 10**FLOAT32_SIGNIFICANT_DIGITS
+    rows = np.flatnonzero(~few)
+    if rows.size:
+        big = number[rows]
+        # Trailing zeros are not significant: strip them, then count what is left.
+        for _ in range(19):
+            tens = big % 10 == 0
+            if not tens.any():
+                break
+            big = np.where(tens, big // 10, big)
+        few[rows] = big < 10**FLOAT32_SIGNIFICANT_DIGITS
+    passes = pa.array(few & _np_bool(values.is_valid()))
+    # Through float64, as a text is: the same rounding.
+    as_float64 = pc.cast(values, pa.float64(), safe=False)
+    return passes, pc.cast(_null_unless(passes, as_float64), pa.float32())
+
+
 def float32_from_float64(text: pa.Array, passes64: pa.Array, values64: pa.Array) -> Parsed:
     """:func:`float32_values` given trimmed texts and their :func:`float_values` result."""
     magnitude = _np_float(pc.abs(values64))
@@ -209,20 +307,17 @@ def float32_from_float64(text: pa.Array, passes64: pa.Array, values64: pa.Array)
     numeric = _np_bool(passes64) & ~words & in_range
     # Only numbers need their digits counted: text columns skip the string passes.
     number_rows = np.flatnonzero(numeric)
-    numbers = text.take(pa.array(number_rows, type=pa.int64()))
-    # Texts without an exponent and with at most 7 digits need no closer look.
-    digits = _np_int(pc.binary_length(numbers))
-    digits -= _np_bool(pc.starts_with(numbers, "-")) | _np_bool(pc.starts_with(numbers, "+"))
-    digits -= _np_bool(pc.match_substring(numbers, "."))
-    exponent = _np_bool(pc.match_substring(numbers, "e", ignore_case=True))
-    few = ~exponent & (digits <= FLOAT32_SIGNIFICANT_DIGITS)
+    numbers = text if number_rows.size == len(text) else text.take(pa.array(number_rows))
+    # A text of at most 7 characters has at most 7 digits: no closer look.
+    few = StringBytes.of(numbers).lengths <= FLOAT32_SIGNIFICANT_DIGITS
     count_rows = np.flatnonzero(~few)
     if count_rows.size:
         mantissa = numbers.take(pa.array(count_rows))
-        if exponent[count_rows].any():
+        if StringBytes.of(mantissa).any_of(_EXPONENT_BYTES):
             mantissa = pc.replace_substring_regex(mantissa, r"[eE].*$", "")
-        mantissa = pc.replace_substring(pc.ascii_ltrim(mantissa, "+-"), ".", "")
-        significant = _np_int(pc.binary_length(pc.ascii_trim(mantissa, "0")))
+        # Signs, leading and trailing zeros and the point are not significant digits.
+        core = pc.ascii_trim(mantissa, "+-0.")
+        significant = _np_int(pc.binary_length(core)) - _np_bool(pc.match_substring(core, "."))
         few[count_rows] = significant <= FLOAT32_SIGNIFICANT_DIGITS
     few_digits = np.zeros(len(text), dtype=bool)
     few_digits[number_rows] = few
@@ -318,17 +413,37 @@ def _iso_extras(text: pa.Array) -> tuple[pa.Array, np.ndarray, np.ndarray]:
     return base, ok, shift
 
 
+_DATE_SHORTEST = 8
+"""The shortest date sluice reads: a four-digit year and two one-digit numbers (1/2/2024)."""
+
+
 def _datetime_families(text: pa.Array, families: Sequence[str]) -> dict[str, Parsed]:
     """Each family's result, where a non-ISO family also accepts what ISO accepts."""
     n = len(text)
-    # Only texts that start like a date go further.
-    rows = np.flatnonzero(_np_bool(pc.match_substring_regex(text, _DATE_LIKE_RE)))
-    found = _datetime_dense(text.take(pa.array(rows)), families) if rows.size else {}
+    view = StringBytes.of(text)
+    candidates = np.flatnonzero(DIGITS[view.first] & (view.lengths >= _DATE_SHORTEST))
+    found = {family: (np.zeros(n, dtype=bool), np.zeros(n, dtype=np.int64)) for family in families}
+    # Ten-byte dates first, with numpy; strptime only sees what is left.
+    fixed = parse_fixed_dates(view, candidates)
+    year_last = {
+        "mdy": (fixed.first_ok, fixed.first_us),
+        "dmy": (fixed.day_first_ok, fixed.day_first_us),
+    }
+    for family, (ok, us) in found.items():
+        if family == "iso":
+            ok[fixed.handled], us[fixed.handled] = fixed.iso_ok, fixed.iso_us
+        else:
+            other_ok, other_us = year_last[family]
+            ok[fixed.handled] = other_ok | fixed.iso_ok
+            us[fixed.handled] = np.where(other_ok, other_us, fixed.iso_us)
+    rest = np.setdiff1d(candidates, fixed.handled, assume_unique=True)
+    rest = rest[_on_rows(text, rest, lambda t: pc.match_substring_regex(t, _DATE_LIKE_RE))[rest]]
+    if rest.size:
+        dense = _datetime_dense(text.take(pa.array(rest)), families)
+        for family, (ok, us) in found.items():
+            ok[rest], us[rest] = dense[family]
     out: dict[str, Parsed] = {}
-    for family in families:
-        ok, us = np.zeros(n, dtype=bool), np.zeros(n, dtype=np.int64)
-        if rows.size:
-            ok[rows], us[rows] = found[family]
+    for family, (ok, us) in found.items():
         values = pa.array(us, type=pa.int64(), mask=~ok).cast(pa.timestamp("us"))
         out[family] = (pa.array(ok), values)
     return out
@@ -385,7 +500,16 @@ def timedelta_values(arr: TextArray, *, trimmed: bool = False) -> Parsed:
     n = len(text)
     ok = np.zeros(n, dtype=bool)
     us = np.zeros(n, dtype=np.int64)
-    candidates = np.flatnonzero(_np_bool(pc.match_substring_regex(text, _DURATION_LIKE_RE)))
+    # Every duration either starts with P (after a sign) or has a clock's colon.
+    view = StringBytes.of(text)
+    first, second = view.first, view.byte_at(1)
+    iso_like = (first == ord("P")) | (SIGNS[first] & (second == ord("P")))
+    clock_rows = np.flatnonzero((DIGITS | SIGNS)[first] & ~iso_like)
+    clock_like = _on_rows(text, clock_rows, lambda t: pc.match_substring(t, ":"))
+    maybe = np.flatnonzero(iso_like | clock_like)
+    candidates = maybe[
+        _on_rows(text, maybe, lambda t: pc.match_substring_regex(t, _DURATION_LIKE_RE))[maybe]
+    ]
     if candidates.size:
         sub = text.take(pa.array(candidates))
         for pattern, compute in ((_CLOCK_RE, _clock_us), (_ISO_DURATION_RE, _iso_duration_us)):

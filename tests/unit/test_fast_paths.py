@@ -1,0 +1,175 @@
+"""The fast paths agree with the grammar they shortcut.
+
+Arrow's native number parsers and the ten-byte date parser answer for most values;
+the regex and strptime paths answer for the rest. Random texts over each grammar's
+alphabet must get the same answer either way, and the answer Python's own parsers
+give for the grammar that ``text_parsing`` documents.
+"""
+
+from __future__ import annotations
+
+import random
+import re
+from datetime import datetime
+
+import numpy as np
+import pyarrow as pa
+import pytest
+from sluice.tables import text_parsing as tp
+from sluice.tables.fixed_dates import parse_fixed_dates
+from sluice.tables.string_bytes import StringBytes
+from sluice.tables.types import DATE_PARTS
+
+INT64 = (-(2**63), 2**63 - 1)
+_FLOAT_TEXT = re.compile(
+    r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?|(?i:[+-]?(?:inf|infinity|nan))"
+)
+
+
+def _texts(alphabet: str, count: int, longest: int, seed: int) -> list[str]:
+    rng = random.Random(seed)
+    return [
+        "".join(rng.choice(alphabet) for _ in range(rng.randint(1, longest))) for _ in range(count)
+    ]
+
+
+def _int_reference(text: str) -> int | None:
+    if re.fullmatch(r"[+-]?\d+", text) is None:
+        return None
+    value = int(text)
+    return value if INT64[0] <= value <= INT64[1] else None
+
+
+def _float_reference(text: str) -> float | None:
+    return float(text) if _FLOAT_TEXT.fullmatch(text) else None
+
+
+def _one_by_one(parse: object, texts: list[str]) -> list[object]:
+    """Each text alone in its array, so that the native path gets its chance at it."""
+    out = []
+    for text in texts:
+        passes, values = parse(pa.array([text]))  # type: ignore[operator]
+        out.append(values[0].as_py() if passes[0].as_py() else None)
+    return out
+
+
+INT_TEXTS = [*_texts("0123456789-+", 3000, 21, seed=1), "9223372036854775807", "-0", "+7", "007"]
+FLOAT_TEXTS = [*_texts("0123456789+-.eE", 3000, 12, seed=2), "inf", "-Infinity", "nan", "+.5"]
+
+
+def test_a_native_int_is_an_int_of_the_grammar_with_the_same_value() -> None:
+    for text in INT_TEXTS:
+        native = tp.native_ints(pa.array([text]))
+        if native is not None:
+            assert native[0].as_py() == _int_reference(text), text
+
+
+def test_ints_read_alone_and_together_match_the_grammar() -> None:
+    expected = [_int_reference(t) for t in INT_TEXTS]
+    passes, values = tp.int_values(pa.array(INT_TEXTS))
+    together = [
+        v if ok else None for ok, v in zip(passes.to_pylist(), values.to_pylist(), strict=True)
+    ]
+    assert together == expected
+    assert _one_by_one(tp.int_values, INT_TEXTS) == expected
+
+
+def test_a_native_float_is_a_float_of_the_grammar_with_the_same_value() -> None:
+    for text in FLOAT_TEXTS:
+        native = tp.native_floats(pa.array([text]))
+        if native is not None:
+            reference = _float_reference(text)
+            assert reference is not None, text
+            value = native[0].as_py()
+            assert value == reference or (value != value and reference != reference), text
+
+
+def test_floats_read_alone_and_together_match_the_grammar() -> None:
+    def normal(v: float | None) -> object:
+        return "nan" if v is not None and v != v else v
+
+    expected = [normal(_float_reference(t)) for t in FLOAT_TEXTS]
+    passes, values = tp.float_values(pa.array(FLOAT_TEXTS))
+    together = [
+        normal(v) if ok else None
+        for ok, v in zip(passes.to_pylist(), values.to_pylist(), strict=True)
+    ]
+    assert together == expected
+    assert [normal(v) for v in _one_by_one(tp.float_values, FLOAT_TEXTS)] == expected  # type: ignore[arg-type]
+
+
+def test_float32_of_integers_counts_significant_digits_as_the_text_path_does() -> None:
+    rng = np.random.default_rng(3)
+    numbers = np.concatenate(
+        [
+            rng.integers(-(10**18), 10**18, 2000),
+            rng.integers(0, 10**4, 500) * 10 ** rng.integers(0, 14, 500),
+            np.array([0, 9_999_999, 10_000_000, 12_345_670_000, -16_777_217, 2**63 - 1]),
+        ]
+    )
+    texts = pa.array([str(int(n)) for n in numbers])
+    by_number, _ = tp.float32_from_ints(pa.array(numbers, pa.int64()))
+    passes64, values64 = tp.float_values(texts)
+    by_text, _ = tp.float32_from_float64(texts, passes64, values64)
+    assert by_number.to_pylist() == by_text.to_pylist()
+
+
+def _date_texts(count: int, seed: int) -> list[str]:
+    """Ten-byte texts in and near every date shape: valid, impossible and malformed."""
+    rng = random.Random(seed)
+    out = []
+    for _ in range(count):
+        year = rng.choice([rng.randint(1, 9999), rng.randint(1900, 2100), 0, 2000, 1900, 2024])
+        month, day = rng.randint(0, 13), rng.randint(0, 32)
+        sep, other = rng.choice("-/."), rng.choice("-/.x")
+        if rng.random() < 0.5:
+            text = f"{year:04d}{sep}{month:02d}{sep if rng.random() < 0.9 else other}{day:02d}"
+        else:
+            a, b = (month, day) if rng.random() < 0.5 else (day, month)
+            text = f"{a:02d}{sep}{b:02d}{sep if rng.random() < 0.9 else other}{year:04d}"
+        out.append(text)
+    return out
+
+
+def _date_reference(text: str, family: str) -> datetime | None:
+    families = ("iso",) if family == "iso" else ("iso", family)
+    for fam in families:
+        for fmt in DATE_PARTS[fam]:
+            try:
+                return datetime.strptime(text, fmt)
+            except ValueError:
+                continue
+    return None
+
+
+DATE_TEXTS = [*_date_texts(4000, seed=4), "2024-02-29", "2023-02-29", "29/02/2000", "31/04/2024"]
+
+
+@pytest.mark.parametrize("family", ["iso", "mdy", "dmy"])
+def test_ten_byte_dates_parse_as_strptime_reads_their_formats(family: str) -> None:
+    results = tp.datetime_values_all_orders(pa.array(DATE_TEXTS))
+    passes, values = results[family]
+    got = [v if ok else None for ok, v in zip(passes.to_pylist(), values.to_pylist(), strict=True)]
+    assert got == [_date_reference(t, family) for t in DATE_TEXTS]
+
+
+def test_the_ten_byte_parser_and_the_strptime_path_agree() -> None:
+    text = pa.array(DATE_TEXTS)
+    fixed = parse_fixed_dates(StringBytes.of(text), np.arange(len(text)))
+    assert len(fixed.handled) > len(text) // 2  # the rest: shapes it leaves to strptime
+    slow = tp._datetime_dense(text.take(pa.array(fixed.handled)), ["iso", "mdy", "dmy"])
+    assert (slow["iso"][0] == fixed.iso_ok).all()
+    assert (slow["mdy"][0] == (fixed.first_ok | fixed.iso_ok)).all()
+    assert (slow["dmy"][0] == (fixed.day_first_ok | fixed.iso_ok)).all()
+    ok = fixed.first_ok
+    assert (slow["mdy"][1][ok] == fixed.first_us[ok]).all()
+    ok = fixed.day_first_ok
+    assert (slow["dmy"][1][ok] == fixed.day_first_us[ok]).all()
+    ok = fixed.iso_ok
+    assert (slow["iso"][1][ok] == fixed.iso_us[ok]).all()
+
+
+def test_whitespace_around_values_is_trimmed_only_when_present() -> None:
+    clean = pa.array(["a", "b c", None])
+    assert tp.prepare(clean) is clean
+    assert tp.prepare(pa.array([" a", "b\t", "\u00a0c"])).to_pylist() == ["a", "b", "c"]
