@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 import pyarrow as pa
-import pyarrow.parquet as pq
 
 from sluice.config import settings
 from sluice.datasets.duplicates import DuplicateContent
@@ -21,6 +20,7 @@ from sluice.pipelines.ingest_models import (
     Manifest,
     Part,
 )
+from sluice.pipelines.parts import store_part
 from sluice.pipelines.step_errors import step_failure
 from sluice.pipelines.workspace import Workspace, dataset_prefixes
 from sluice.store import objects
@@ -32,9 +32,6 @@ from sluice.tables.conversion import (
 )
 from sluice.tables.csv_ranges import CsvError
 from sluice.tables.csv_scan import parse_native, parse_text
-
-ROW_GROUP_ROWS = 64 * 1024
-"""Row reads seek to a row group: small enough to read a slice cheaply, big enough to compress."""
 
 
 def convert_chunk(repo: DatasetRepository, payload: ConvertInput) -> Converted:
@@ -58,15 +55,9 @@ def convert_chunk(repo: DatasetRepository, payload: ConvertInput) -> Converted:
         typed, exceptions = convert_table(
             parse_text(body, payload.names, payload.na_values), payload.columns
         )
-    sink = pa.BufferOutputStream()
-    pq.write_table(typed, sink, row_group_size=ROW_GROUP_ROWS, compression="snappy")
-    data = sink.getvalue().to_pybytes()
-    key = Workspace(ref.owner, ref.id, ref.run).part(span.index)
-    objects.put_bytes(settings().data_bucket, key, data, "application/vnd.apache.parquet")
+    converted = store_part(ref, span.index, typed, exceptions)
     repo.update(ref.owner, ref.id, {}, add_parts_done=1, only_if_run=ref.run)
-    return Converted(
-        index=span.index, rows=typed.num_rows, exceptions=exceptions, key=key, bytes=len(data)
-    )
+    return converted
 
 
 def finish(repo: DatasetRepository, payload: FinishInput) -> dict[str, Any]:
@@ -75,7 +66,7 @@ def finish(repo: DatasetRepository, payload: FinishInput) -> dict[str, Any]:
     dataset = repo.get(ref.owner, ref.id)
     columns = dataset.pending_columns or []
     parts, first_row = [], 0
-    for converted in sorted(payload.converted, key=lambda c: c.index):
+    for converted in sorted(payload.converted + payload.adopted, key=lambda c: c.index):
         parts.append(
             Part(key=converted.key, first_row=first_row, rows=converted.rows, bytes=converted.bytes)
         )
@@ -95,7 +86,7 @@ def finish(repo: DatasetRepository, payload: FinishInput) -> dict[str, Any]:
             "size_bytes": source.size,
             "sha256": payload.ingest.sha256,
             "columns": [c.model_dump(mode="json") for c in columns],
-            "exception_count": sum(c.exceptions for c in payload.converted),
+            "exception_count": sum(c.exceptions for c in payload.converted + payload.adopted),
             "data_run": ref.run,
             "ingest_finished_at": utcnow().isoformat(),
         },
@@ -122,6 +113,13 @@ def remove_superseded(ref: DatasetRef, keep_runs: set[str], keep_upload: str) ->
                 objects.delete_prefix(cfg.data_bucket, folder)
 
 
+def _remove_unfinished_parts(repo: DatasetRepository, ref: DatasetRef) -> None:
+    """The parts a failed run's scans and conversions wrote: never the dataset's data."""
+    dataset = repo.find(ref.owner, ref.id)
+    if dataset is not None and dataset.ingest_run == ref.run and dataset.data_run != ref.run:
+        objects.delete_prefix(settings().data_bucket, Workspace(ref.owner, ref.id, ref.run).data)
+
+
 def _record_duplicate(repo: DatasetRepository, ref: DatasetRef, message: str) -> dict[str, Any]:
     holder = message.rsplit(" ", 1)[-1]
     repo.update(
@@ -145,6 +143,7 @@ def fail(repo: DatasetRepository, payload: FailInput) -> dict[str, Any]:
     message = failure.message
     if failure.type == Superseded.__name__:
         return {"status": "superseded"}
+    _remove_unfinished_parts(repo, payload.dataset)
     if failure.type == DuplicateContent.__name__:
         return _record_duplicate(repo, payload.dataset, message)
     code = "invalid_csv" if failure.type == CsvError.__name__ else "ingest_failed"

@@ -28,12 +28,16 @@ from sluice.pipelines.ingest_models import (
     Plan,
     Reconciled,
     ScanInput,
+    column_plans,
 )
+from sluice.pipelines.parts import plan_digest, store_part
 from sluice.pipelines.workspace import Workspace
 from sluice.store import objects
+from sluice.tables.conversion import convert_table
 from sluice.tables.csv_ranges import ByteRange, plan_ranges
 from sluice.tables.csv_scan import HEAD_BYTES, read_header, scan_range
-from sluice.tables.inference import chunk_stats, na_values_for
+from sluice.tables.inference import chunk_stats_and_parses, na_values_for
+from sluice.tables.inference import decide as decide_schema
 
 logger = Logger(service="sluice")
 
@@ -199,12 +203,20 @@ def scan_chunk(repo: DatasetRepository, payload: ScanInput) -> ChunkResult:
     scan = scan_range(
         read, rng, obj.size, payload.columns, chunk.parity, na_values=payload.na_values
     )
+    result = ChunkResult.model_validate(scan, from_attributes=True)
     if scan.table is not None:
-        stats = chunk_stats(scan.table, payload.max_categories)
+        stats, parses = chunk_stats_and_parses(scan.table, payload.max_categories)
         key = Workspace(ref.owner, ref.id, ref.run).chunk_stats(chunk.index)
         objects.put_json(settings().data_bucket, key, stats)
+        # Most chunks' own types are the file's: write the chunk typed now, from the texts
+        # and parses in hand, and Decide keeps the part when the types agree.
+        dataset = repo.get(ref.owner, ref.id)
+        plans = column_plans(decide_schema(stats, dataset.settings, dataset.preferred_types))
+        typed, exceptions = convert_table(scan.table, plans, parses)
+        result.part = store_part(ref, chunk.index, typed, exceptions)
+        result.part_plan = plan_digest(plans)
     repo.update(ref.owner, ref.id, {}, add_chunks_done=1, only_if_run=ref.run)
-    return ChunkResult.model_validate(scan, from_attributes=True)
+    return result
 
 
 def hash_object(payload: HashInput) -> dict[str, str]:

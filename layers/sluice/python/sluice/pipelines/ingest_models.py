@@ -72,6 +72,16 @@ class InvalidTextOut(BaseModel):
     byte: int
 
 
+class Converted(BaseModel):
+    """A typed Parquet part of one chunk."""
+
+    index: int
+    rows: int
+    exceptions: int
+    key: str
+    bytes: int
+
+
 class ChunkResult(BaseModel):
     index: int
     start: int
@@ -85,6 +95,10 @@ class ChunkResult(BaseModel):
     ragged: int = 0
     ragged_rows: list[RaggedRowOut] = Field(default_factory=list)
     invalid_text: InvalidTextOut | None = None
+    part: Converted | None = Field(
+        None, description="The chunk typed with the types its own rows point to."
+    )
+    part_plan: str | None = Field(None, description="parts.plan_digest of those types.")
 
 
 class HashInput(BaseModel):
@@ -125,6 +139,11 @@ class ColumnPlan(BaseModel):
     date_order: DateOrder | None = None
 
 
+def column_plans(schema: list[ColumnSchema]) -> list[ColumnPlan]:
+    """What conversion needs of a decided schema."""
+    return [ColumnPlan(name=c.name, type=c.effective_type, date_order=c.date_order) for c in schema]
+
+
 class Span(BaseModel):
     index: int
     first: int
@@ -134,7 +153,11 @@ class Span(BaseModel):
 class Decided(BaseModel):
     columns: list[ColumnPlan]
     na_values: list[str]
-    spans: list[Span]
+    spans: list[Span] = Field(description="The chunks to convert.")
+    adopted: list[Converted] = Field(
+        default_factory=list,
+        description="Parts the scans wrote with the decided types already: kept as they are.",
+    )
 
 
 class ConvertInput(BaseModel):
@@ -146,18 +169,11 @@ class ConvertInput(BaseModel):
     span: Span
 
 
-class Converted(BaseModel):
-    index: int
-    rows: int
-    exceptions: int
-    key: str
-    bytes: int
-
-
 class FinishInput(BaseModel):
     dataset: DatasetRef
     ingest: Gathered
     converted: list[Converted]
+    adopted: list[Converted] = Field(default_factory=list)
 
 
 class Part(BaseModel):

@@ -10,13 +10,15 @@ from sluice.datasets.repository import DatasetRepository
 from sluice.pipelines.ingest import Superseded
 from sluice.pipelines.ingest_models import (
     ChunkResult,
-    ColumnPlan,
+    Converted,
     DatasetRef,
     Decided,
     DecideInput,
     Gathered,
     Span,
+    column_plans,
 )
+from sluice.pipelines.parts import plan_digest
 from sluice.pipelines.workspace import Workspace
 from sluice.store import objects
 from sluice.tables.csv_ranges import CsvError
@@ -106,13 +108,18 @@ def decide(repo: DatasetRepository, payload: DecideInput) -> Decided:
     )
     if updated is None:
         raise Superseded(f"run {ref.run} is no longer the dataset's current run")
-    return Decided(
-        columns=[
-            ColumnPlan(name=c.name, type=c.effective_type, date_order=c.date_order) for c in schema
-        ],
-        na_values=ingest.plan.na_values,
-        spans=[Span(index=c.index, first=c.first, last=c.last) for c in chunks if c.last > c.first],
-    )
+    plans = column_plans(schema)
+    spans = [Span(index=c.index, first=c.first, last=c.last) for c in chunks if c.last > c.first]
+    adopted: list[Converted] = []
+    if payload.mode == "full":
+        # A part the scan wrote with exactly these types is final; the rest are converted.
+        digest = plan_digest(plans)
+        adopted = [c.part for c in chunks if c.part is not None and c.part_plan == digest]
+        kept = {part.index for part in adopted}
+        spans = [span for span in spans if span.index not in kept]
+        if adopted:
+            repo.update(ref.owner, ref.id, {}, add_parts_done=len(adopted), only_if_run=ref.run)
+    return Decided(columns=plans, na_values=ingest.plan.na_values, spans=spans, adopted=adopted)
 
 
 def load_layout(ref: DatasetRef, stats_run: str) -> Gathered:

@@ -18,7 +18,7 @@ from sluice.config import settings
 from sluice.datasets.models import utcnow
 from sluice.datasets.rows import load_manifest
 from sluice.errors import NotFound
-from sluice.pipelines.convert_step import ROW_GROUP_ROWS
+from sluice.pipelines.parts import ROW_GROUP_ROWS
 from sluice.pipelines.step_errors import step_failure
 from sluice.store import objects
 from sluice.store.arrow_fs import s3_filesystem

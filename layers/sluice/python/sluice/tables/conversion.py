@@ -6,7 +6,7 @@ row's ``_exceptions`` map (column -> text), as MetaFormer did; nothing is lost.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Protocol
 
 import numpy as np
@@ -14,6 +14,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from sluice.tables import text_parsing
+from sluice.tables.column_parse import ColumnParse
 from sluice.tables.types import (
     FALSE_TEXTS,
     INTEGER_RANGES,
@@ -51,8 +52,11 @@ def _parse(raw: pa.Array, plan: ColumnPlanLike) -> tuple[pa.Array, pa.Array]:
     raise ValueError(f"no parser for {kind}")
 
 
-def convert_column(raw: pa.Array, plan: ColumnPlanLike) -> tuple[pa.Array, np.ndarray]:
-    """The typed column, and the row numbers whose text failed the type."""
+def convert_column(
+    raw: pa.Array, plan: ColumnPlanLike, parse: ColumnParse | None = None
+) -> tuple[pa.Array, np.ndarray]:
+    """The typed column, and the row numbers whose text failed the type; ``parse``, when
+    the column was already read as every type, spares reading it again."""
     if not (pa.types.is_string(raw.type) or pa.types.is_large_string(raw.type)):
         # Parsed natively already; a narrowing cast that overflows raises (safe cast).
         return raw.cast(arrow_type(plan.type)), np.empty(0, dtype=np.int64)
@@ -63,7 +67,7 @@ def convert_column(raw: pa.Array, plan: ColumnPlanLike) -> tuple[pa.Array, np.nd
         return raw.cast(pa.string()).dictionary_encode().cast(arrow_type(plan.type)), np.empty(
             0, dtype=np.int64
         )
-    passes, values = _parse(raw, plan)
+    passes, values = parse.typed(plan.type, plan.date_order) if parse else _parse(raw, plan)
     passes = pc.fill_null(passes, False)
     typed = pc.if_else(passes, values, pa.scalar(None, values.type)).cast(arrow_type(plan.type))
     failed = pc.and_(present, pc.invert(passes))
@@ -111,12 +115,18 @@ def native_types(plans: Sequence[ColumnPlanLike]) -> dict[str, pa.DataType]:
     return {p.name: NATIVE_TYPES[p.type] for p in plans if p.type in NATIVE_TYPES}
 
 
-def convert_table(table: pa.Table, plans: Sequence[ColumnPlanLike]) -> tuple[pa.Table, int]:
-    """The chunk typed column by column, plus ``_exceptions``; and how many values failed."""
+def convert_table(
+    table: pa.Table,
+    plans: Sequence[ColumnPlanLike],
+    parses: Mapping[str, ColumnParse] | None = None,
+) -> tuple[pa.Table, int]:
+    """The chunk typed column by column, plus ``_exceptions``; and how many values failed.
+
+    ``parses`` are the columns' readings from ``inference.chunk_stats_and_parses``."""
     arrays, fields, failures = [], [], []
     for plan in plans:
         raw = table.column(plan.name).combine_chunks()
-        typed, failed_rows = convert_column(raw, plan)
+        typed, failed_rows = convert_column(raw, plan, (parses or {}).get(plan.name))
         arrays.append(typed)
         fields.append(pa.field(plan.name, arrow_type(plan.type)))
         if len(failed_rows):

@@ -17,6 +17,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from sluice.tables import text_parsing as tp
+from sluice.tables.column_parse import ColumnParse, parse_column
 from sluice.tables.schema_models import (
     FAILURE_KEYS,
     SAMPLES_PER_KEY,
@@ -62,11 +63,18 @@ def na_values_for(settings: InferenceSettings) -> list[str]:
 
 def chunk_stats(table: pa.Table, max_categories: int) -> ChunkStats:
     """Statistics of one chunk whose columns are texts with NA values already null."""
-    columns = [
-        _column_stats(name, table.column(i), max_categories)
-        for i, name in enumerate(table.column_names)
-    ]
-    return ChunkStats(rows=table.num_rows, columns=columns)
+    return chunk_stats_and_parses(table, max_categories)[0]
+
+
+def chunk_stats_and_parses(
+    table: pa.Table, max_categories: int
+) -> tuple[ChunkStats, dict[str, ColumnParse]]:
+    """:func:`chunk_stats`, and each column's parse, for converting the same chunk."""
+    columns, parses = [], {}
+    for i, name in enumerate(table.column_names):
+        stats, parses[name] = _column_stats(name, table.column(i), max_categories)
+        columns.append(stats)
+    return ChunkStats(rows=table.num_rows, columns=columns), parses
 
 
 def _as_text(column: pa.ChunkedArray | pa.Array) -> pa.Array:
@@ -88,78 +96,53 @@ def _min_max(values: pa.Array) -> tuple[Any, Any]:
     return bounds["min"].as_py(), bounds["max"].as_py()
 
 
-def _column_stats(name: str, column: pa.ChunkedArray, max_categories: int) -> ColumnStats:
+def _column_stats(
+    name: str, column: pa.ChunkedArray, max_categories: int
+) -> tuple[ColumnStats, ColumnParse]:
     raw = _as_text(column)
     valid = _numpy_bool(raw.is_valid())
-    text = tp.prepare(raw)
+    parse = parse_column(tp.prepare(raw))
     stats = ColumnStats(name=name, values=int(valid.sum()), nulls=raw.null_count)
-
-    passes: dict[str, pa.BooleanArray] = {}
-    passes["bool"], _ = tp.bool_mask_and_values(text, trimmed=True)
-    numbers = _numbers(text, stats.values)
-    if numbers is not None:
-        # Every value is a number, and no number is a date or a duration: skip their parsers.
-        (_, ints), (float_ok, floats), (passes["float32"], _) = numbers
-        nothing = pa.array(np.zeros(len(text), dtype=bool))
-        dates = {o.value: (nothing, pa.nulls(len(text), pa.timestamp("us"))) for o in DateOrder}
-        passes["timedelta"], durations = nothing, pa.nulls(len(text), pa.duration("us"))
-    else:
-        dates = tp.datetime_values_all_orders(text, trimmed=True)
-        passes["timedelta"], durations = tp.timedelta_values(text, trimmed=True)
-        # A date or a duration is never a number: the number parsers skip them.
-        known = _numpy_bool(passes["timedelta"])
-        for ok, _ in dates.values():
-            known |= _numpy_bool(ok)
-        _, ints = tp.int_values(text, trimmed=True, skip=known)
-        float_ok, floats = tp.float_values(text, trimmed=True, skip=known)
-        passes["float32"], _ = tp.float32_from_float64(text, float_ok, floats)
-    for column_type in INTEGER_RANGES:
-        passes[column_type.value] = tp.int_range_mask(ints, column_type)
-    passes["float64"] = float_ok
-    for order, (ok, _) in dates.items():
-        passes[f"datetime:{order}"] = ok
-
+    ints, (float_ok, floats) = parse.ints[1], parse.floats
+    passes: dict[str, pa.BooleanArray] = {
+        "bool": parse.bools[0],
+        **{t.value: tp.int_range_mask(ints, t) for t in INTEGER_RANGES},
+        "float32": parse.float32,
+        "float64": float_ok,
+        **{f"datetime:{order}": ok for order, (ok, _) in parse.dates.items()},
+        "timedelta": parse.durations[0],
+    }
     for key in FAILURE_KEYS:
-        failing = valid & ~_numpy_bool(passes[key])
-        stats.failures[key] = int(failing.sum())
-        first = np.flatnonzero(failing)[:SAMPLES_PER_KEY]
+        # A value passes only if present, so failures are what is left of the values.
+        stats.failures[key] = stats.values - passes[key].true_count
+        first = _first_failures(valid, passes[key]) if stats.failures[key] else []
         stats.samples[key] = raw.take(pa.array(first, type=pa.int64())).to_pylist()
 
     stats.distinct = _distinct(raw, max_categories)
     stats.int_min, stats.int_max = _min_max(ints)
     stats.float_min, stats.float_max = _min_max(floats.filter(pc.is_finite(floats)))
-    for order, (_, stamps) in dates.items():
+    for order, (_, stamps) in parse.dates.items():
         low, high = _min_max(stamps)
         if low is not None:
             stats.datetime_min[order] = low.isoformat()
             stats.datetime_max[order] = high.isoformat()
+    durations = parse.durations[1]
     stats.timedelta_min_us, stats.timedelta_max_us = _min_max(durations.cast(pa.int64()))
     stats.text_min, stats.text_max = _min_max(_text_prefixes(raw))
-    return stats
+    return stats, parse
 
 
-Parsed = tuple[pa.BooleanArray, pa.Array]
-
-
-def _numbers(text: pa.Array, values: int) -> tuple[Parsed, Parsed, Parsed] | None:
-    """(int64, float64, float32) results when every value parses natively as a number."""
-    ints = tp.native_ints(text)
-    if ints is not None:
-        return (
-            (pc.is_valid(ints), ints),
-            (pc.is_valid(ints), pc.cast(ints, pa.float64(), safe=False)),
-            (tp.float32_from_ints(ints)),
-        )
-    floats = tp.native_floats(text)
-    if floats is None or values == 0:
-        return None
-    float_ok = pc.is_valid(floats)
-    # Only a whole number can be written as an integer.
-    as_float = np.asarray(floats.to_numpy(zero_copy_only=False), dtype=np.float64)
-    with np.errstate(invalid="ignore"):
-        fractional = ~(np.floor(as_float) == as_float)
-    int_ok, ints = tp.int_values(text, trimmed=True, skip=fractional)
-    return (int_ok, ints), (float_ok, floats), tp.float32_from_float64(text, float_ok, floats)
+def _first_failures(valid: np.ndarray, passes: pa.BooleanArray) -> list[int]:
+    """The rows of the first ``SAMPLES_PER_KEY`` present values that fail, looking at a
+    growing prefix (failures are usually many and early)."""
+    length = 1024
+    while True:
+        window = min(length, len(valid))
+        failing = valid[:window] & ~_numpy_bool(passes.slice(0, window))
+        found = np.flatnonzero(failing)[:SAMPLES_PER_KEY]
+        if len(found) == SAMPLES_PER_KEY or window == len(valid):
+            return [int(i) for i in found]
+        length *= 16
 
 
 def _text_prefixes(raw: pa.Array) -> pa.Array:

@@ -1,0 +1,105 @@
+"""One column's texts read as every type at once.
+
+Inference counts what fails each type; conversion keeps the values of the type that
+won. A scan does both on the same texts, so it parses each column once, here, and
+hands the result to both (``inference.chunk_stats_and_parses``,
+``conversion.convert_table``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from sluice.tables import text_parsing as tp
+from sluice.tables.types import INTEGER_RANGES, ColumnType, DateOrder
+
+Parsed = tuple[pa.BooleanArray, pa.Array]
+
+
+@dataclass(frozen=True)
+class ColumnParse:
+    """(passes, values) per type for one column of trimmed texts (see ``text_parsing``)."""
+
+    bools: Parsed
+    ints: Parsed  # int64
+    floats: Parsed  # float64
+    float32: pa.BooleanArray  # which texts float32 holds faithfully
+    dates: dict[str, Parsed]  # per DateOrder value
+    durations: Parsed
+
+    def typed(self, column_type: ColumnType, order: DateOrder | None) -> Parsed:
+        """(passes, values) of ``column_type``, as conversion needs them."""
+        if column_type is ColumnType.BOOL:
+            return self.bools
+        if column_type in INTEGER_RANGES:
+            return tp.int_range_mask(self.ints[1], column_type), self.ints[1]
+        if column_type in (ColumnType.FLOAT32, ColumnType.FLOAT64):
+            return self.floats  # float32 rounds what it cannot hold exactly
+        if column_type is ColumnType.DATETIME:
+            return self.dates[(order or DateOrder.ISO).value]
+        if column_type is ColumnType.TIMEDELTA:
+            return self.durations
+        raise ValueError(f"no parsed values for {column_type}")
+
+
+def _np_bool(mask: pa.Array) -> np.ndarray:
+    return np.asarray(mask.to_numpy(zero_copy_only=False), dtype=bool)
+
+
+def _numbers(text: pa.Array) -> tuple[Parsed, Parsed, pa.BooleanArray] | None:
+    """(int64, float64, float32 passes) when every value parses natively as a number."""
+    ints = tp.native_ints(text)
+    if ints is not None:
+        ok = pc.is_valid(ints)
+        floats = pc.cast(ints, pa.float64(), safe=False)
+        return (ok, ints), (ok, floats), tp.float32_from_ints(ints)[0]
+    floats = tp.native_floats(text)
+    if floats is None:
+        return None
+    float_ok = pc.is_valid(floats)
+    # Only a whole number can be written as an integer.
+    as_float = np.asarray(floats.to_numpy(zero_copy_only=False), dtype=np.float64)
+    with np.errstate(invalid="ignore"):
+        fractional = ~(np.floor(as_float) == as_float)
+    int_parse = tp.int_values(text, trimmed=True, skip=fractional)
+    float32 = tp.float32_from_float64(text, float_ok, floats)[0]
+    return int_parse, (float_ok, floats), float32
+
+
+def parse_column(text: pa.Array) -> ColumnParse:
+    """Every type's reading of ``text`` (trimmed, see ``text_parsing.prepare``)."""
+    bools = tp.bool_mask_and_values(text, trimmed=True)
+    numbers = _numbers(text)
+    if numbers is not None:
+        # Every value is a number, and no number is a date or a duration: skip their parsers.
+        ints, floats, float32 = numbers
+        nothing = pa.array(np.zeros(len(text), dtype=bool))
+        no_dates = (nothing, pa.nulls(len(text), pa.timestamp("us")))
+        return ColumnParse(
+            bools=bools,
+            ints=ints,
+            floats=floats,
+            float32=float32,
+            dates=dict.fromkeys((o.value for o in DateOrder), no_dates),
+            durations=(nothing, pa.nulls(len(text), pa.duration("us"))),
+        )
+    dates = tp.datetime_values_all_orders(text, trimmed=True)
+    durations = tp.timedelta_values(text, trimmed=True)
+    # A date or a duration is never a number: the number parsers skip them.
+    known = _np_bool(durations[0])
+    for ok, _ in dates.values():
+        known |= _np_bool(ok)
+    ints = tp.int_values(text, trimmed=True, skip=known)
+    floats = tp.float_values(text, trimmed=True, skip=known)
+    return ColumnParse(
+        bools=bools,
+        ints=ints,
+        floats=floats,
+        float32=tp.float32_from_float64(text, *floats)[0],
+        dates=dates,
+        durations=durations,
+    )
