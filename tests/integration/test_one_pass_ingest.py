@@ -1,0 +1,85 @@
+"""Each scan writes its chunk typed with its own types; Decide keeps those parts that
+already have the file's types and converts only the others again."""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+from typing import Any
+
+import pyarrow.parquet as pq
+
+from tests.conftest import CHUNK_BYTES
+from tests.integration.uploader import Uploader
+
+DATA_BUCKET = os.environ.get("SLUICE_DATA_BUCKET", "sluice-data")
+
+
+def _entered(uploader: Uploader, dataset: dict[str, Any]) -> list[str]:
+    arn = uploader.executions(dataset["id"])[0]["executionArn"]
+    history = uploader.sfn.get_execution_history(executionArn=arn, maxResults=1000)["events"]
+    return [
+        e["stateEnteredEventDetails"]["name"] for e in history if "stateEnteredEventDetails" in e
+    ]
+
+
+def _manifest(uploader: Uploader, dataset: dict[str, Any]) -> dict[str, Any]:
+    keys = uploader.s3.list_objects_v2(
+        Bucket=DATA_BUCKET, Prefix=f"datasets/{uploader.owner}/{dataset['id']}/"
+    )["Contents"]
+    (key,) = [k["Key"] for k in keys if k["Key"].endswith("manifest.json")]
+    return json.loads(uploader.s3.get_object(Bucket=DATA_BUCKET, Key=key)["Body"].read())
+
+
+def _part_types(uploader: Uploader, key: str) -> dict[str, str]:
+    body = uploader.s3.get_object(Bucket=DATA_BUCKET, Key=key)["Body"].read()
+    schema = pq.read_schema(io.BytesIO(body))
+    return {name: str(schema.field(name).type) for name in schema.names}
+
+
+def _csv(rows: list[str]) -> bytes:
+    return ("id,amount,day\n" + "".join(f"{r}\n" for r in rows)).encode()
+
+
+def test_parts_whose_own_types_are_the_files_are_kept_and_none_is_converted_again(
+    uploader: Uploader,
+) -> None:
+    # Every chunk on its own is int16, float64 and datetime, like the whole file.
+    body = _csv([f"{i},{i % 97}.123456789,2024-01-{1 + i % 28:02d}" for i in range(1000, 1400)])
+    dataset = uploader.ingest(body)
+    assert dataset["status"] == "ready", dataset["error"]
+    entered = _entered(uploader, dataset)
+    assert dataset["chunk_count"] > 3
+    assert entered.count("ScanChunk") == dataset["chunk_count"]
+    assert entered.count("ConvertChunk") == 0
+    parts = _manifest(uploader, dataset)["parts"]
+    assert sum(p["rows"] for p in parts) == 400
+    assert {
+        k: v for k, v in _part_types(uploader, parts[-1]["key"]).items() if k != "_exceptions"
+    } == {"id": "int16", "amount": "double", "day": "timestamp[us]"}
+
+
+def test_a_chunk_whose_own_types_differ_from_the_files_is_converted_again(
+    uploader: Uploader,
+) -> None:
+    # The first chunk holds only whole amounts (int16 on its own); decimals come later.
+    whole = [f"{i},{i},2024-01-01" for i in range(CHUNK_BYTES // 20)]
+    decimal = [f"{i},{i}.123456789,2024-01-01" for i in range(len(whole), len(whole) + 300)]
+    dataset = uploader.ingest(_csv(whole + decimal))
+    assert dataset["status"] == "ready", dataset["error"]
+    assert {c["name"]: c["effective_type"] for c in dataset["columns"]}["amount"] == "float64"
+    parts = _manifest(uploader, dataset)["parts"]
+    assert [_part_types(uploader, p["key"])["amount"] for p in parts] == ["double"] * len(parts)
+    entered = _entered(uploader, dataset)
+    assert 1 <= entered.count("ConvertChunk") < len(parts)
+
+
+def test_a_failed_run_leaves_no_typed_parts_behind(uploader: Uploader) -> None:
+    lines = [f"{i},{i}.5,2024-01-01" for i in range(300)] + ["oops"]
+    dataset = uploader.ingest(_csv(lines))
+    assert dataset["status"] == "failed"
+    listed = uploader.s3.list_objects_v2(
+        Bucket=DATA_BUCKET, Prefix=f"datasets/{uploader.owner}/{dataset['id']}/"
+    )
+    assert listed.get("KeyCount") == 0
