@@ -192,6 +192,7 @@ def worker_ours(csv: Path, out: Path, chunk_mib: float) -> dict[str, Any]:
             chunk_bytes=int(chunk_mib * 1024 * 1024),
             max_upload_bytes=max(5 * 1024**3, 2 * size),
             demo=True,
+            lambda_processes=os.cpu_count() or 1,
         )
     ).start()
     clock.mark("started")

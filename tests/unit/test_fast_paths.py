@@ -15,8 +15,10 @@ from datetime import datetime
 import numpy as np
 import pyarrow as pa
 import pytest
+from sluice.tables import column_parse
 from sluice.tables import text_parsing as tp
 from sluice.tables.fixed_dates import parse_fixed_dates
+from sluice.tables.inference import chunk_stats
 from sluice.tables.string_bytes import StringBytes
 from sluice.tables.types import DATE_PARTS
 
@@ -173,3 +175,15 @@ def test_whitespace_around_values_is_trimmed_only_when_present() -> None:
     clean = pa.array(["a", "b c", None])
     assert tp.prepare(clean) is clean
     assert tp.prepare(pa.array([" a", "b\t", "\u00a0c"])).to_pylist() == ["a", "b", "c"]
+
+
+def test_a_column_of_few_distinct_texts_gets_the_stats_of_reading_every_row(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    rng = random.Random(5)
+    cells = ["yes", " no", "7", "2024-01-05", "05/01/2024", "1:02:03", "x", None, "", "3.5"]
+    table = pa.table({"c": pa.array([rng.choice(cells) for _ in range(5000)], pa.string())})
+    by_distinct = chunk_stats(table, 100)
+    monkeypatch.setattr(column_parse, "_DISTINCT_SHARE", 0.0)
+    assert chunk_stats(table, 100) == by_distinct
+    assert by_distinct.columns[0].failures["bool"] > 0

@@ -21,6 +21,7 @@ def _local(args: argparse.Namespace) -> int:
             chunk_bytes=args.chunk_bytes,
             max_upload_bytes=args.max_upload_bytes,
             demo=not args.no_demo,
+            lambda_processes=args.lambda_processes,
         )
     ).start()
     stop = threading.Event()
@@ -66,6 +67,12 @@ def main(argv: list[str] | None = None) -> int:
         "--chunk-bytes", type=int, default=None, help=f"ingest chunk size (default {64 * MIB})"
     )
     local.add_argument("--max-upload-bytes", type=int, default=None, help="upload size limit")
+    local.add_argument(
+        "--lambda-processes",
+        type=int,
+        default=os.cpu_count() or 1,
+        help="worker processes for the pipeline steps (default: one per core; 0: in-process)",
+    )
     local.add_argument("--no-demo", action="store_true", help="no demo user")
     local.add_argument("--no-sample", action="store_true", help="no sample dataset")
     local.set_defaults(run=_local)

@@ -1,25 +1,35 @@
-"""Run Lambda invocations in this process instead of moto's Docker containers.
+"""Run Lambda invocations here instead of in moto's Docker containers.
 
 moto normally starts a container per invocation; we replace
 ``LambdaFunction._invoke_lambda`` so that every path that reaches a function
 (Invoke, Step Functions tasks, S3 notifications) calls the handler the catalogue
-names, in-process. moto is pinned exactly because this touches its internals.
+names. moto is pinned exactly because this touches its internals.
+
+By default a handler runs in this process, on the invoking thread (tests rely on
+this to hold or break a step). With ``processes`` > 0 (``sluice local`` and the
+benchmarks), every pipeline step runs in a pool of that many worker processes,
+as Lambdas run in sandboxes of their own: steps no longer share one interpreter's
+lock and heap, and at most one step per core runs at once, as a laptop has no
+more to give. The API function stays in this process, so answers never wait
+behind a scan.
 """
 
 from __future__ import annotations
 
 import importlib.util
 import json
+import multiprocessing
 import threading
 import time
 import traceback
 import uuid
+from concurrent.futures import Executor, ProcessPoolExecutor
 from types import ModuleType
 from typing import Any
 
 from moto.awslambda.models import LambdaFunction
 
-from sluice.catalog import Catalog, FunctionSpec
+from sluice.catalog import CATALOG, Catalog, FunctionSpec
 
 _modules: dict[str, ModuleType] = {}
 _modules_lock = threading.Lock()
@@ -76,17 +86,44 @@ def invoke_in_process(catalog: Catalog, name: str, arn: str, event: Any) -> tupl
     return json.dumps(result, default=str), False, ""
 
 
-def install(catalog: Catalog, function_names: dict[str, str]) -> None:
+def invoke_catalogued(name: str, arn: str, event: Any) -> tuple[str, bool, str]:
+    """:func:`invoke_in_process` on the project's catalogue: what a pool worker runs."""
+    return invoke_in_process(CATALOG, name, arn, event)
+
+
+def worker_pool(processes: int) -> Executor:
+    """Processes forked from a server that imported the handlers' libraries once; each
+    inherits this process's environment (the embedded AWS's endpoint and names)."""
+    context = multiprocessing.get_context("forkserver")
+    context.set_forkserver_preload(["sluice.local.lambda_hook", "pyarrow", "boto3"])
+    return ProcessPoolExecutor(max_workers=processes, mp_context=context)
+
+
+_pool: Executor | None = None
+
+
+def invoke(catalog: Catalog, name: str, arn: str, event: Any) -> tuple[str, bool, str]:
+    """Run the catalogued function ``name`` where it belongs: the pool, if installed, for
+    every function but the public API; else this process."""
+    if _pool is not None and not catalog.function(name).public_api:
+        return _pool.submit(invoke_catalogued, name, arn, event).result()
+    return invoke_in_process(catalog, name, arn, event)
+
+
+def install(catalog: Catalog, function_names: dict[str, str], pool: Executor | None = None) -> None:
     """Route invocations of moto functions to the catalogue's handlers.
 
-    ``function_names`` maps each deployed (moto) function name to its catalogue name.
+    ``function_names`` maps each deployed (moto) function name to its catalogue name;
+    with ``pool``, every function but the public API runs there.
     """
+    global _pool
+    _pool = pool
 
     def _invoke_lambda(self: LambdaFunction, event: Any = None) -> tuple[str, bool, str]:
         name = function_names.get(self.function_name)
         if name is None:
             message = f"function {self.function_name} is not in the sluice catalogue"
             return json.dumps({"errorMessage": message, "errorType": "ResourceNotFound"}), True, ""
-        return invoke_in_process(catalog, name, self.function_arn, event)
+        return invoke(catalog, name, self.function_arn, event)
 
     LambdaFunction._invoke_lambda = _invoke_lambda  # type: ignore[method-assign]

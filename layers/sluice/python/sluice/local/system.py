@@ -12,6 +12,7 @@ import json
 import logging
 import os
 import socket
+from concurrent.futures import Executor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -39,6 +40,7 @@ class LocalOptions:
     chunk_bytes: int | None = None
     max_upload_bytes: int | None = None
     demo: bool = True
+    lambda_processes: int = 0  # 0: handlers run in this process (see lambda_hook)
 
 
 def free_port() -> int:
@@ -58,6 +60,7 @@ class LocalSystem:
         self._moto = ThreadedMotoServer(ip_address="127.0.0.1", port=self.aws_port, verbose=False)
         self.deployment: Deployment | None = None
         self.gateway: LocalApiGateway | None = None
+        self._pool: Executor | None = None
 
     def start(self) -> LocalSystem:
         logging.getLogger("werkzeug").setLevel(logging.ERROR)  # moto's per-request lines
@@ -71,11 +74,16 @@ class LocalSystem:
             timeout=10,
         ).raise_for_status()
         self.deployment = provision(self.catalog, self.endpoint)
-        lambda_hook.install(
-            self.catalog, {f"{PREFIX}-{spec.name}": spec.name for spec in self.catalog.functions}
-        )
         os.environ.update(self.deployment.environment(self.catalog))
         aws.reset_clients()
+        if self.options.lambda_processes > 0:
+            # After the environment is complete: the workers inherit it.
+            self._pool = lambda_hook.worker_pool(self.options.lambda_processes)
+        lambda_hook.install(
+            self.catalog,
+            {f"{PREFIX}-{spec.name}": spec.name for spec in self.catalog.functions},
+            self._pool,
+        )
         verifier = CognitoJwtVerifier(
             self.deployment.issuer,
             self.deployment.user_pool_client_id,
@@ -151,6 +159,8 @@ class LocalSystem:
     def stop(self) -> None:
         if self.gateway is not None:
             self.gateway.stop()
+        if self._pool is not None:
+            self._pool.shutdown(cancel_futures=True)
         self._moto.stop()
 
     def client(self, service: str) -> Any:

@@ -4,6 +4,10 @@ Inference counts what fails each type; conversion keeps the values of the type t
 won. A scan does both on the same texts, so it parses each column once, here, and
 hands the result to both (``inference.chunk_stats_and_parses``,
 ``conversion.convert_table``).
+
+A column of few distinct texts (flags, regions, dates) is parsed on its distinct
+texts alone, each once: ``rows`` then maps every row to its text, and counts weigh
+each text by how many rows hold it.
 """
 
 from __future__ import annotations
@@ -30,9 +34,23 @@ class ColumnParse:
     float32: pa.BooleanArray  # which texts float32 holds faithfully
     dates: dict[str, Parsed]  # per DateOrder value
     durations: Parsed
+    rows: pa.Array | None = None  # per row, its distinct text; None: one text per row
 
     def typed(self, column_type: ColumnType, order: DateOrder | None) -> Parsed:
-        """(passes, values) of ``column_type``, as conversion needs them."""
+        """(passes, values) of ``column_type`` per row, as conversion needs them."""
+        passes, values = self._typed(column_type, order)
+        if self.rows is None:
+            return passes, values
+        return pc.fill_null(passes.take(self.rows), False), values.take(self.rows)
+
+    def weights(self) -> np.ndarray | None:
+        """How many rows hold each parsed text; None when each row is its own."""
+        if self.rows is None:
+            return None
+        present = self.rows.drop_null().to_numpy(zero_copy_only=False)
+        return np.bincount(present, minlength=len(self.bools[0]))
+
+    def _typed(self, column_type: ColumnType, order: DateOrder | None) -> Parsed:
         if column_type is ColumnType.BOOL:
             return self.bools
         if column_type in INTEGER_RANGES:
@@ -70,23 +88,42 @@ def _numbers(text: pa.Array) -> tuple[Parsed, Parsed, pa.BooleanArray] | None:
     return int_parse, (float_ok, floats), float32
 
 
+_DISTINCT_SAMPLE = 20_000
+_DISTINCT_SHARE = 0.5
+"""A column is parsed on its distinct texts when they are at most this share of its rows
+(first estimated on a sample: encoding costs little, but nothing when all differ)."""
+
+
 def parse_column(text: pa.Array) -> ColumnParse:
     """Every type's reading of ``text`` (trimmed, see ``text_parsing.prepare``)."""
-    bools = tp.bool_mask_and_values(text, trimmed=True)
     numbers = _numbers(text)
     if numbers is not None:
-        # Every value is a number, and no number is a date or a duration: skip their parsers.
-        ints, floats, float32 = numbers
-        nothing = pa.array(np.zeros(len(text), dtype=bool))
-        no_dates = (nothing, pa.nulls(len(text), pa.timestamp("us")))
-        return ColumnParse(
-            bools=bools,
-            ints=ints,
-            floats=floats,
-            float32=float32,
-            dates=dict.fromkeys((o.value for o in DateOrder), no_dates),
-            durations=(nothing, pa.nulls(len(text), pa.duration("us"))),
-        )
+        return _of_numbers(text, numbers)
+    sample = text.slice(0, _DISTINCT_SAMPLE)
+    if len(pc.unique(sample)) <= 1.5 * _DISTINCT_SHARE * len(sample):
+        encoded = pc.dictionary_encode(text)
+        if len(encoded.dictionary) <= _DISTINCT_SHARE * len(text):
+            distinct = _of_texts(encoded.dictionary)
+            return ColumnParse(**{**distinct.__dict__, "rows": encoded.indices})
+    return _of_texts(text)
+
+
+def _of_numbers(text: pa.Array, numbers: tuple[Parsed, Parsed, pa.BooleanArray]) -> ColumnParse:
+    # Every value is a number, and no number is a date or a duration: skip their parsers.
+    ints, floats, float32 = numbers
+    nothing = pa.array(np.zeros(len(text), dtype=bool))
+    no_dates = (nothing, pa.nulls(len(text), pa.timestamp("us")))
+    return ColumnParse(
+        bools=tp.bool_mask_and_values(text, trimmed=True),
+        ints=ints,
+        floats=floats,
+        float32=float32,
+        dates=dict.fromkeys((o.value for o in DateOrder), no_dates),
+        durations=(nothing, pa.nulls(len(text), pa.duration("us"))),
+    )
+
+
+def _of_texts(text: pa.Array) -> ColumnParse:
     dates = tp.datetime_values_all_orders(text, trimmed=True)
     durations = tp.timedelta_values(text, trimmed=True)
     # A date or a duration is never a number: the number parsers skip them.
@@ -96,7 +133,7 @@ def parse_column(text: pa.Array) -> ColumnParse:
     ints = tp.int_values(text, trimmed=True, skip=known)
     floats = tp.float_values(text, trimmed=True, skip=known)
     return ColumnParse(
-        bools=bools,
+        bools=tp.bool_mask_and_values(text, trimmed=True),
         ints=ints,
         floats=floats,
         float32=tp.float32_from_float64(text, *floats)[0],

@@ -107,17 +107,37 @@ def records_span(
     last record does, so the caller must read further.
     """
     offset = rng.start - data_start
-    starts = record_starts(memoryview(data)[offset:], parity) + rng.start
     if parity == 0 and (rng.start == 0 or data[offset - 1] == NEWLINE):
         first = rng.start
     else:
-        inside = starts[starts < rng.end]
-        if len(inside) == 0:
+        found = _next_start(data, offset, parity, rng.end - data_start)
+        if found is None or found == rng.end - data_start:
             return Span(rng.end, rng.end)  # a quoted field spans the whole range
-        first = int(inside[0])
-    ends = starts[starts >= rng.end]
-    if len(ends):
-        return Span(first, int(ends[0]))
+        first = data_start + found
+    # The range's last record ends where the first record starting at or past its end begins.
+    last_byte = rng.end - data_start - 1
+    parity_there = (parity + data.count(b'"', offset, last_byte)) % 2
+    end = _next_start(data, last_byte, parity_there, len(data))
+    if end is not None:
+        return Span(first, data_start + end)
     if at_eof:
         return Span(first, data_start + len(data))
+    return None
+
+
+def _next_start(data: bytes, at: int, parity: int, stop: int) -> int | None:
+    """The first record start p in (at, stop] (data[p-1] a newline outside quotes), where
+    ``parity`` is the quote parity at ``at``; None when there is none.
+
+    Looks in growing windows: a record start is usually a few hundred bytes away, and
+    finding every line break of a 64 MiB range to use two of them is wasted work.
+    """
+    window = 64 * 1024
+    while at < stop:
+        end = min(stop, at + window)
+        starts = record_starts(memoryview(data)[at:end], parity)
+        if len(starts):
+            return at + int(starts[0])
+        parity = (parity + data.count(b'"', at, end)) % 2
+        at, window = end, window * 4
     return None

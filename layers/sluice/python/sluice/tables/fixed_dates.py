@@ -21,7 +21,18 @@ WIDTH = 10
 US_PER_DAY = 86_400_000_000
 _YEAR_FIRST_SEPARATORS = byte_set(b"-/")
 _YEAR_LAST_SEPARATORS = byte_set(b"/-.")
-_DAYS_IN_MONTH = np.array([0, 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31], dtype=np.int64)
+_YEARS = np.arange(10_000)
+_LEAP = (_YEARS % 4 == 0) & ((_YEARS % 100 != 0) | (_YEARS % 400 == 0))
+_YEAR_START = np.concatenate([[0], np.cumsum(365 + _LEAP[:-1])]) - 719_528  # 1970-01-01 = 0
+_MONTH_DAYS = np.array(
+    [
+        [0, 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31, 0, 0, 0],
+        [0, 31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31, 0, 0, 0],
+    ]
+)  # [leap][month]: months 0 and 13..15 have no days, so every lookup below is in range
+_MONTH_START = np.concatenate([[[0], [0]], np.cumsum(_MONTH_DAYS, axis=1)[:, :-1]], axis=1)
+"""Days from the epoch to each year's first day (years 0..9999), and from a year's first
+day to each month's (by leap year): a date's day number is three lookups and a sum."""
 
 
 @dataclass(frozen=True)
@@ -44,40 +55,23 @@ def _number(digits: np.ndarray, first: int, width: int) -> np.ndarray:
     return value
 
 
-def _valid(year: np.ndarray, month: np.ndarray, day: np.ndarray) -> np.ndarray:
-    leap = (year % 4 == 0) & ((year % 100 != 0) | (year % 400 == 0))
-    month_ok = (month >= 1) & (month <= 12)
-    longest = _DAYS_IN_MONTH[np.where(month_ok, month, 0)] + (leap & (month == 2))
-    return month_ok & (day >= 1) & (day <= longest)
-
-
-def _epoch_us(year: np.ndarray, month: np.ndarray, day: np.ndarray) -> np.ndarray:
-    """Microseconds since 1970-01-01 of valid dates (H. Hinnant's days_from_civil)."""
-    y = year - (month <= 2)
-    era = y // 400
-    yoe = y - era * 400
-    doy = (153 * np.where(month > 2, month - 3, month + 9) + 2) // 5 + day - 1
-    doe = yoe * 365 + yoe // 4 - yoe // 100 + doy
-    return (era * 146_097 + doe - 719_468) * US_PER_DAY
+def _dates(year: np.ndarray, month: np.ndarray, day: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(valid, microseconds since 1970-01-01) of year/month/day numbers (year 0..9999,
+    month and day 0..99); an impossible date (month 13, February 30th, year 0) is invalid."""
+    leap = _LEAP[year].astype(np.int64)
+    month = np.minimum(month, 15)
+    ok = (year >= 1) & (day >= 1) & (day <= _MONTH_DAYS[leap, month])
+    days = _YEAR_START[year] + _MONTH_START[leap, month] + day - 1
+    return ok, np.where(ok, days * US_PER_DAY, 0)
 
 
 def _year_first(digits: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    year, month, day = _number(digits, 0, 4), _number(digits, 5, 2), _number(digits, 8, 2)
-    ok = (year >= 1) & _valid(year, month, day)
-    return ok, np.where(ok, _epoch_us(year, month, day), 0)
+    return _dates(_number(digits, 0, 4), _number(digits, 5, 2), _number(digits, 8, 2))
 
 
 def _year_last(digits: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     year, a, b = _number(digits, 6, 4), _number(digits, 0, 2), _number(digits, 3, 2)
-    real_year = year >= 1
-    first_ok = real_year & _valid(year, a, b)
-    day_first_ok = real_year & _valid(year, b, a)
-    return (
-        first_ok,
-        np.where(first_ok, _epoch_us(year, a, b), 0),
-        day_first_ok,
-        np.where(day_first_ok, _epoch_us(year, b, a), 0),
-    )
+    return (*_dates(year, a, b), *_dates(year, b, a))
 
 
 def parse_fixed_dates(view: StringBytes, rows: np.ndarray) -> FixedDates:

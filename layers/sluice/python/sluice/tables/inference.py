@@ -112,10 +112,14 @@ def _column_stats(
         **{f"datetime:{order}": ok for order, (ok, _) in parse.dates.items()},
         "timedelta": parse.durations[0],
     }
+    weights = parse.weights()
     for key in FAILURE_KEYS:
         # A value passes only if present, so failures are what is left of the values.
-        stats.failures[key] = stats.values - passes[key].true_count
-        first = _first_failures(valid, passes[key]) if stats.failures[key] else []
+        if weights is None:
+            stats.failures[key] = stats.values - passes[key].true_count
+        else:
+            stats.failures[key] = stats.values - int(weights[_numpy_bool(passes[key])].sum())
+        first = _first_failures(valid, passes[key], parse.rows) if stats.failures[key] else []
         stats.samples[key] = raw.take(pa.array(first, type=pa.int64())).to_pylist()
 
     stats.distinct = _distinct(raw, max_categories)
@@ -132,14 +136,19 @@ def _column_stats(
     return stats, parse
 
 
-def _first_failures(valid: np.ndarray, passes: pa.BooleanArray) -> list[int]:
+def _first_failures(valid: np.ndarray, passes: pa.BooleanArray, rows: pa.Array | None) -> list[int]:
     """The rows of the first ``SAMPLES_PER_KEY`` present values that fail, looking at a
-    growing prefix (failures are usually many and early)."""
+    growing prefix (failures are usually many and early). ``rows``: as ``ColumnParse``'s."""
+    entry_fails = None if rows is None else ~_numpy_bool(passes)
     length = 1024
     while True:
         window = min(length, len(valid))
-        failing = valid[:window] & ~_numpy_bool(passes.slice(0, window))
-        found = np.flatnonzero(failing)[:SAMPLES_PER_KEY]
+        if rows is None or entry_fails is None:
+            fails = ~_numpy_bool(passes.slice(0, window))
+        else:
+            entries = pc.fill_null(rows.slice(0, window), 0).to_numpy(zero_copy_only=False)
+            fails = entry_fails[entries]
+        found = np.flatnonzero(valid[:window] & fails)[:SAMPLES_PER_KEY]
         if len(found) == SAMPLES_PER_KEY or window == len(valid):
             return [int(i) for i in found]
         length *= 16
