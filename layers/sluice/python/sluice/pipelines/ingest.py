@@ -220,9 +220,10 @@ def scan_chunk(repo: DatasetRepository, payload: ScanInput) -> ChunkResult:
 
 
 def hash_object(payload: HashInput) -> dict[str, str]:
-    """The SHA-256 of the whole object, streamed."""
+    """The SHA-256 of the whole object, read in large ranged blocks."""
     digest = hashlib.sha256()
-    for block in objects.iter_object(payload.object.bucket, payload.object.key):
+    obj = payload.object
+    for block in objects.iter_object(obj.bucket, obj.key, obj.size):
         digest.update(block)
     return {"sha256": digest.hexdigest()}
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from sluice import aws
@@ -39,10 +40,21 @@ def read_range(bucket: str, key: str, start: int, end: int) -> bytes:
     return data
 
 
-def iter_object(bucket: str, key: str, block_bytes: int = 8 * 1024 * 1024) -> Iterator[bytes]:
-    """The object's bytes in blocks, streamed rather than held whole."""
-    body = aws.client("s3").get_object(Bucket=bucket, Key=key)["Body"]
-    yield from body.iter_chunks(block_bytes)
+def iter_object(
+    bucket: str, key: str, size: int, block_bytes: int = 64 * 1024 * 1024
+) -> Iterator[bytes]:
+    """The object's ``size`` bytes in blocks of ranged GETs, the next one fetched while
+    the caller works on the current one."""
+
+    def fetch(start: int) -> bytes:
+        return read_range(bucket, key, start, min(size, start + block_bytes))
+
+    with ThreadPoolExecutor(max_workers=1) as ahead:
+        following = ahead.submit(fetch, 0)
+        for start in range(0, size, block_bytes):
+            block = following.result()
+            following = ahead.submit(fetch, start + block_bytes)
+            yield block
 
 
 def object_size(bucket: str, key: str) -> int | None:
