@@ -18,7 +18,7 @@ from sluice.config import settings
 from sluice.datasets.models import utcnow
 from sluice.datasets.rows import load_manifest
 from sluice.errors import NotFound
-from sluice.pipelines.parts import ROW_GROUP_ROWS
+from sluice.pipelines.parts import parquet_bytes
 from sluice.pipelines.step_errors import step_failure
 from sluice.store import objects
 from sluice.store.arrow_fs import s3_filesystem
@@ -126,11 +126,8 @@ def _read_parquet(key: str, columns: list[str] | None = None) -> pa.Table:
 
 
 def _write_parquet(key: str, table: pa.Table) -> None:
-    sink = pa.BufferOutputStream()
-    pq.write_table(table, sink, row_group_size=ROW_GROUP_ROWS, compression="snappy")
-    objects.put_bytes(
-        settings().data_bucket, key, sink.getvalue().to_pybytes(), "application/vnd.apache.parquet"
-    )
+    data = parquet_bytes(table)
+    objects.put_bytes(settings().data_bucket, key, data, "application/vnd.apache.parquet")
 
 
 def partial(repo: TaskRepository, payload: PartialInput) -> dict[str, Any]:
