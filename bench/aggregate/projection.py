@@ -8,11 +8,15 @@
    of M MB, from those rates and the stated assumptions; ``render`` prints it all, with
    the formula.
 
-Locally every "Lambda" is a thread of one process sharing the machine's cores, so tasks
-slow each other down. A task that ran while ``c`` tasks (of any phase) ran at once had
-``min(1, cores / c)`` of a core; one worker's rate is a phase's CSV bytes over the sum of
-its tasks' durations times that share. It still includes the local S3 (moto, in the same
-process), the pollers and Python's GIL, so it is conservative.
+Locally the "Lambdas" share the machine's cores (a pool of one worker process per core,
+the rest waiting their turn), so tasks slow each other down. A task that ran while ``c``
+tasks (of any phase) ran at once had ``min(1, cores / c)`` of a core; one worker's rate is
+a phase's CSV bytes over the sum of its tasks' durations times that share. It still
+includes the local S3 (moto, in the main process, on the same cores) and the pollers, so
+it is conservative.
+
+Each scan writes its chunk as a typed part too; only the chunks whose own types are not
+the file's are converted again (their share ``v`` is measured).
 """
 
 from __future__ import annotations
@@ -190,6 +194,7 @@ class Measured:
     events: dict[str, int]
     chunks: int
     buckets: int
+    converted_share: float = 0.0  # chunks converted again / chunks
     memory_mb: dict[str, int] = field(default_factory=dict)  # phase -> configured MB
     timeout_s: dict[str, int] = field(default_factory=dict)
 
@@ -285,6 +290,14 @@ def _task_states(states: dict[str, Any]) -> dict[str, str]:
     return found
 
 
+def _converted_share(phases: dict[str, Phase]) -> float:
+    scans = phases.get("ingest.ScanChunk")
+    converts = phases.get("ingest.ConvertChunk")
+    if not scans or not converts:
+        return 0.0
+    return min(1.0, converts.tasks / scans.tasks)
+
+
 def measured_from(ours: dict[str, Any], file_bytes: int, chunk_bytes: int, cores: int) -> Measured:
     """The projection's inputs from the ours worker's result."""
     spans = ours["spans"]
@@ -305,6 +318,7 @@ def measured_from(ours: dict[str, Any], file_bytes: int, chunk_bytes: int, cores
         events={k: v["events"] for k, v in ours["executions"].items()},
         chunks=int(ours.get("chunk_count") or phases["ingest.ScanChunk"].tasks),
         buckets=int(ours.get("buckets") or 1),
+        converted_share=_converted_share(phases),
         memory_mb=memory,
         timeout_s=timeout,
     )
@@ -369,11 +383,12 @@ def project(m: Measured, size: float, a: Assumptions, concurrency: int) -> Proje
 
     def rate(phase: str) -> float:
         found = m.phases.get(phase)
-        return found.one_worker_rate if found else math.inf
+        return found.one_worker_rate if found and found.one_worker_rate > 0 else math.inf
 
     # One task's seconds: CPU at the measured rate + its S3 bytes at s3 + request latency.
-    scan = c / rate("ingest.ScanChunk") + c / s3
-    convert = c / rate("ingest.ConvertChunk") + (c + c * k) / s3
+    v = m.converted_share
+    scan = c / rate("ingest.ScanChunk") + (c + c * k) / s3  # reads its range, writes its part
+    convert = c / rate("ingest.ConvertChunk") + (c + c * k) / s3 if v else 0.0
     partial = c / rate("task.Partial") + (c * k + c * k * g) / s3 + r * a.request_s
     bucket_csv = size / r
     reduce = (
@@ -389,7 +404,8 @@ def project(m: Measured, size: float, a: Assumptions, concurrency: int) -> Proje
         "ingest: reconcile + decide": m.serial_s("ingest.Reconcile")
         + m.serial_s("ingest.Decide")
         + math.ceil(n / 16) * a.request_s,  # decide GETs n chunk statistics, 16 at a time
-        "ingest: convert": w * convert + a.cold_start_s,
+        "ingest: convert": _waves(math.ceil(n * v), concurrency) * convert
+        + (a.cold_start_s if v else 0.0),
         "ingest: finish": m.serial_s("ingest.Finish"),
         "task: plan": m.serial_s("task.Plan"),
         "task: partial": w * partial + a.cold_start_s,
@@ -402,16 +418,17 @@ def project(m: Measured, size: float, a: Assumptions, concurrency: int) -> Proje
         m.serial_s(p) * m.memory_mb.get(p, 1024) / 1024 for p in SERIAL if p in m.phases
     )
     gb_s = (
-        n * (scan + convert + partial) * fan_gb
+        n * (scan + v * convert + partial) * fan_gb
         + r * reduce * fan_gb
         + hash_s * m.memory_mb.get("ingest.HashObject", 1024) / 1024
         + serial_gb_s
     )
-    invocations = 3 * n + r + 1 + len(SERIAL)
+    invocations = math.ceil(n * (2 + v)) + r + 1 + len(SERIAL)
     lambda_cost = gb_s * a.lambda_gb_s + invocations * a.lambda_request
 
-    items = {"ingest": 2 * n, "task": n + r}  # map iterations: scan + convert; partial + reduce
-    local_items = {"ingest": 2 * m.chunks, "task": m.chunks + m.buckets}
+    # Map iterations: scan (+ the converted share); partial + reduce.
+    items = {"ingest": n * (1 + v), "task": n + r}
+    local_items = {"ingest": m.chunks * (1 + v), "task": m.chunks + m.buckets}
     transitions = 0.0
     warnings = []
     for kind in ("ingest", "task"):
@@ -444,8 +461,8 @@ def project(m: Measured, size: float, a: Assumptions, concurrency: int) -> Proje
         if seconds > 300:
             warnings.append(f"one {name} task takes {seconds:.0f} s: over its 300 s timeout")
 
-    puts = 2 * n + n * r + r  # chunk stats, parts, partial files, outputs
-    gets = 4 * n + n * r + 1  # scan, convert, decide, partial; reduce's partials; hash
+    puts = 2 * n + n * v + n * r + r  # chunk stats, parts (+ again), partial files, outputs
+    gets = 3 * n + n * v + n * r + size / c  # scan, decide, partial (+ convert); partials; hash
     return Projection(
         file_bytes=size,
         concurrency=concurrency,
@@ -505,7 +522,8 @@ def render(m: Measured, a: Assumptions, sizes: Sequence[float], target_s: float)
         "  MB/s/task: CSV MB a task handled / its duration (scheduled -> succeeded), sharing",
         "  the cores with every task running at once (any phase). 1 worker: with a core of its",
         f"  own: MB / sum of its tasks' duration x min(1, {m.cores} cores / running at once).",
-        f"  measured: k = typed Parquet / CSV bytes = {m.typed_ratio:.3f}, g = groups Partial "
+        f"  measured: v = chunks converted again / chunks = {m.converted_share:.2f}, "
+        f"k = typed Parquet / CSV bytes = {m.typed_ratio:.3f}, g = groups Partial "
         f"writes per row read = {m.group_ratio:.3f}, o = output / CSV bytes = "
         f"{m.output_ratio:.3f}, {m.rows_per_byte * 1e6:,.0f} rows per MB;",
         f"  states entered: ingest {m.transitions.get('ingest', 0)}, task "
@@ -513,20 +531,21 @@ def render(m: Measured, a: Assumptions, sizes: Sequence[float], target_s: float)
         "",
         "Formula (S = CSV bytes, C = chunk bytes, N = concurrent Lambdas, r_x = 1-worker rate):",
         "  n = ceil(S / C) chunks = parts;  R = sluice's bucket_count(rows, S k) buckets",
-        "  t_scan    = C / r_scan    + C / s3",
-        "  t_convert = C / r_convert + (C + C k) / s3",
+        "  t_scan    = C / r_scan    + (C + C k) / s3   (reads its range, writes its part)",
+        "  t_convert = C / r_convert + (C + C k) / s3   (only the share v is converted again)",
         "  t_partial = C / r_partial + (C k + C k g) / s3 + R lat   (R partial files, a PUT each)",
         "  t_reduce  = (S/R) / r_reduce + (S/R)(k g + o) / s3 + ceil(n / 8) lat",
         "  t_hash    = S / min(r_hash, s3)                          (one Lambda, whole file)",
         "  wall = plan + max(ceil(n/N) t_scan + cold, t_hash) + reconcile + decide"
         " + ceil(n/16) lat",
-        "       + ceil(n/N) t_convert + cold + finish",
+        "       + [v > 0] (ceil(n v/N) t_convert + cold) + finish",
         "       + plan' + ceil(n/N) t_partial + cold + ceil(R/N) t_reduce + cold + finish'",
         "  cost = GB-s x $/GB-s + invocations x $0.20/1M + transitions x $/transition"
         " + S3 requests",
-        "         GB-s = n (t_scan + t_convert + t_partial) M + R t_reduce M"
+        "         GB-s = n (t_scan + v t_convert + t_partial) M + R t_reduce M"
         " + t_hash M_hash + serial steps",
-        "         transitions = (measured fixed states) + 2n (ingest Map items) + n + R (task)",
+        "         transitions = (measured fixed states) + n (1 + v) (ingest Map items)"
+        " + n + R (task)",
         "",
         "Assumptions:",
         f"  - N = {a.lambdas} concurrent Lambdas of M = {a.memory_mb} MB (~1.8 vCPU; the rates are "

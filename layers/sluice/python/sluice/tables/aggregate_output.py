@@ -14,6 +14,8 @@ import pyarrow.compute as pc
 import pyarrow.csv as pa_csv
 import pyarrow.parquet as pq
 
+from sluice.tables.string_bytes import StringBytes
+
 BYTES_PER_BUCKET = 32 * 1024 * 1024
 ROWS_PER_BUCKET = 1_000_000
 MAX_BUCKETS = 256
@@ -31,7 +33,9 @@ def bucket_count(total_rows: int, total_bytes: int) -> int:
 # --- stable key hashing -----------------------------------------------------------------
 # A group key's bucket must not depend on the part, the process or the chunking, so the
 # hash is computed from the values alone: splitmix64 over the 64-bit value bits for numbers
-# and temporals, a position-weighted byte sum (then splitmix64) for strings.
+# and temporals; for strings, over their length and their first and last 8 bytes. Keys
+# that differ only in the middle of a long text share a bucket, which costs nothing but
+# balance: a bucket merges by the whole key.
 
 _U64 = np.uint64
 _MIX1 = _U64(0xBF58476D1CE4E5B9)
@@ -39,7 +43,6 @@ _MIX2 = _U64(0x94D049BB133111EB)
 _GOLDEN = _U64(0x9E3779B97F4A7C15)
 _NULL_HASH = _U64(0x6A09E667F3BCC909)
 _STRING_BASE = _U64(0x100000001B3)
-_STRING_ROWS = 1 << 16  # rows hashed at a time, to bound the per-byte temporaries
 
 
 def _mix(x: np.ndarray) -> np.ndarray:
@@ -51,43 +54,21 @@ def _mix(x: np.ndarray) -> np.ndarray:
     return x ^ (x >> _U64(31))
 
 
-_BYTE_HASH = _mix(np.arange(1, 257, dtype=np.uint64) * _GOLDEN)
-
-
-def _powers(n: int) -> np.ndarray:
-    powers = np.full(max(n, 1), _STRING_BASE, dtype=np.uint64)
-    powers[0] = 1
-    return np.cumprod(powers, dtype=np.uint64)
+_LOW_BYTES = np.array([(1 << (8 * k)) - 1 for k in range(8)] + [2**64 - 1], dtype=np.uint64)
 
 
 def _string_hash(array: pa.Array) -> np.ndarray:
-    offset_type = np.int64 if array.type in (pa.large_string(), pa.large_binary()) else np.int32
-    _, offsets_buffer, data_buffer = array.buffers()[:3]
-    n = len(array)
-    if n == 0:
-        return np.zeros(0, dtype=np.uint64)
-    offsets = np.frombuffer(offsets_buffer, dtype=offset_type)[array.offset : array.offset + n + 1]
-    offsets = offsets.astype(np.int64)
-    data = (
-        np.frombuffer(data_buffer, dtype=np.uint8)
-        if data_buffer is not None
-        else np.zeros(0, dtype=np.uint8)
-    )
-    lengths = np.diff(offsets)
-    powers = _powers(int(lengths.max()) if n else 1)
-    out = np.empty(n, dtype=np.uint64)
-    for lo in range(0, n, _STRING_ROWS):
-        hi = min(n, lo + _STRING_ROWS)
-        first, last = int(offsets[lo]), int(offsets[hi])
-        chunk_lengths = lengths[lo:hi]
-        starts = offsets[lo:hi] - first
-        position = np.arange(last - first, dtype=np.int64) - np.repeat(starts, chunk_lengths)
-        weighted = _BYTE_HASH[data[first:last]] * powers[position]
-        cumulative = np.zeros(last - first + 1, dtype=np.uint64)
-        np.cumsum(weighted, dtype=np.uint64, out=cumulative[1:])
-        sums = cumulative[starts + chunk_lengths] - cumulative[starts]
-        out[lo:hi] = _mix(sums ^ (chunk_lengths.astype(np.uint64) * _GOLDEN))
-    return out
+    view = StringBytes.of(array)
+    # Every byte offset read as a little-endian uint64 (8 spare bytes for the last read):
+    # a value's first and last 8 bytes are then one gather each.
+    data = np.concatenate([view.data, np.zeros(8, dtype=np.uint8)])
+    words = np.ndarray(shape=(len(data) - 7,), dtype="<u8", buffer=data, strides=(1,))
+    lengths = view.lengths
+    head = words[view.starts] & _LOW_BYTES[np.minimum(lengths, 8)]
+    tail = np.where(lengths > 8, words[view.starts + np.maximum(lengths - 8, 0)], _U64(0))
+    hashed = _mix(lengths.astype(np.uint64) ^ _GOLDEN)
+    hashed = _mix((hashed * _STRING_BASE) ^ head)
+    return _mix((hashed * _STRING_BASE) ^ tail.astype(np.uint64))
 
 
 def _column_hash(column: pa.Array | pa.ChunkedArray) -> np.ndarray:
@@ -95,13 +76,7 @@ def _column_hash(column: pa.Array | pa.ChunkedArray) -> np.ndarray:
     if pa.types.is_dictionary(array.type):
         array = array.dictionary_decode()
     kind = array.type
-    if pa.types.is_string(kind) or pa.types.is_large_string(kind):
-        # Hash each distinct value once (the values, not the part-local indices).
-        encoded = array.dictionary_encode()
-        indices = encoded.indices.fill_null(0).to_numpy(zero_copy_only=False)
-        distinct = _string_hash(encoded.dictionary)
-        hashed = distinct[indices] if len(distinct) else np.zeros(len(array), dtype=np.uint64)
-    elif pa.types.is_binary(kind) or pa.types.is_large_binary(kind):
+    if kind in (pa.string(), pa.large_string(), pa.binary(), pa.large_binary()):
         hashed = _string_hash(array)
     elif pa.types.is_floating(kind):
         values = array.cast(pa.float64()).fill_null(0.0).to_numpy(zero_copy_only=False) + 0.0

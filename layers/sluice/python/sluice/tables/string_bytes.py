@@ -46,7 +46,7 @@ class StringBytes:
 
     @classmethod
     def of(cls, arr: pa.Array) -> StringBytes:
-        """The view of ``arr`` (a contiguous string or large_string array).
+        """The view of ``arr`` (a contiguous string or binary array, large or not).
 
         Inference asks for the view of one column many times; the last few are kept
         (per thread, with the arrays themselves, so that an id is never reused)."""
@@ -62,7 +62,8 @@ class StringBytes:
 
     @classmethod
     def _build(cls, arr: pa.Array) -> StringBytes:
-        offset_type = np.int64 if pa.types.is_large_string(arr.type) else np.int32
+        wide = pa.types.is_large_string(arr.type) or pa.types.is_large_binary(arr.type)
+        offset_type = np.int64 if wide else np.int32
         buffers = arr.buffers()
         offsets = np.frombuffer(buffers[1], dtype=offset_type)[
             arr.offset : arr.offset + len(arr) + 1
