@@ -33,6 +33,7 @@ from typing import Any
 
 from bench.aggregate import peers
 from bench.aggregate.check import Fingerprint, fingerprint, verdicts
+from bench.aggregate.ours import POLL_SECONDS
 from bench.aggregate.projection import Assumptions, measured_from, render, table
 from bench.workers import measure_worker
 
@@ -279,7 +280,7 @@ def _ours_notes(ours: dict[str, Any]) -> list[str]:
         + ", ".join(f"{k}: {v}" for k, v in (ours.get("columns") or {}).items()),
         f"ours: task (POST -> result 200) {_s(ours.get('task_seconds'))} s; GET .../result "
         f"answered 425 Too Early {ours.get('too_early', 0)} times while it ran (polled every "
-        "0.1 s); the task's own timings: "
+        f"{POLL_SECONDS:g} s; the ends are when the system recorded them); the task's own timings: "
         + ", ".join(f"{k} {v}" for k, v in timings.items())
         + f"; {ours.get('parts')} parts -> {ours.get('buckets')} buckets",
         f"ours: download {_s(ours.get('download_seconds'))} s: {len(ours.get('outputs', []))} "
