@@ -18,6 +18,7 @@ import pyarrow.csv as pa_csv
 import pyarrow.parquet as pq
 import pytest
 from pydantic import ValidationError
+from sluice.tables import aggregate
 from sluice.tables.aggregate import (
     AggOp,
     AggregateSpec,
@@ -671,3 +672,15 @@ def test_bmat_preset_on_demo_data_sums_plays_per_song_and_date(tmp_path):
     first = pa_csv.read_csv(io.BytesIO(files[0][0]))
     assert first.column_names == ["Song", "Date", "Number of Plays"]
     assert sum(rows for _, rows in files) == len(expected)
+
+
+@pytest.mark.parametrize("share", [0.0, 2.0])
+def test_parts_passed_through_ungrouped_or_grouped_first_match_one_group_by(share, monkeypatch):
+    # share 0.0: every part counts as mostly distinct, its rows go to the buckets as they
+    # are; 2.0: no part does, each is grouped first.
+    monkeypatch.setattr(aggregate, "MOSTLY_DISTINCT", share)
+    for seed in range(2):
+        table = random_table(seed)
+        spec = AggregateSpec(group_by=["k_str", "k_ts"], aggregations=ALL_OPS)
+        actual = map_reduce(table, spec, parts=3, buckets=4, seed=seed)
+        assert_same(actual, reference(table, spec), ["k_str", "k_ts"])

@@ -207,7 +207,10 @@ def partial_aggregate(table: pa.Table, spec: AggregateSpec, buckets: int) -> lis
         for op in ops:
             aggs.append((p, op))
             sources[f"{p}_{op}"] = f"{p}_{op}"
-    grouped = work.group_by(keys, use_threads=True).aggregate(aggs)
+    if keys and _mostly_distinct(work, keys):
+        grouped = _rows_as_groups(work, keys, aggs)
+    else:
+        grouped = work.group_by(keys, use_threads=True).aggregate(aggs)
     parts = [_conform(grouped, schema, sources)]
     for i, agg in enumerate(spec.aggregations):
         if agg.op is AggOp.COUNT_DISTINCT:
@@ -218,6 +221,35 @@ def partial_aggregate(table: pa.Table, spec: AggregateSpec, buckets: int) -> lis
             parts.append(_conform(distinct, schema, {p: p}))
     partial = pa.concat_tables(parts).combine_chunks()
     return _split(partial, keys, buckets)
+
+
+DISTINCT_SAMPLE_ROWS = 65_536
+MOSTLY_DISTINCT = 0.9
+"""When a sample of a part has at least this many groups per row, grouping the part
+would hardly shrink it: its rows go to the buckets as they are, one group each, and
+the reducers (which group anyway) do all the merging."""
+
+
+def _mostly_distinct(work: pa.Table, keys: list[str]) -> bool:
+    sample = work.select(keys).slice(0, DISTINCT_SAMPLE_ROWS)
+    if sample.num_rows == 0:
+        return False
+    groups = sample.group_by(keys, use_threads=False).aggregate([]).num_rows
+    return groups >= MOSTLY_DISTINCT * sample.num_rows
+
+
+def _rows_as_groups(work: pa.Table, keys: list[str], aggs: list[tuple[Any, str]]) -> pa.Table:
+    """Every row as a group of its own, named as ``group_by(keys).aggregate(aggs)`` names
+    its columns: a value's sum, min and max are itself, its count 1 unless it is null."""
+    columns: dict[str, Any] = {key: work.column(key) for key in keys}
+    for source, op in aggs:
+        if op == "count_all":
+            columns["count_all"] = pa.array(np.ones(work.num_rows, dtype=np.int64))
+        elif op == "count":
+            columns[f"{source}_count"] = pc.cast(pc.is_valid(work.column(source)), pa.int64())
+        else:  # sum, min, max
+            columns[f"{source}_{op}"] = work.column(source)
+    return pa.table(columns)
 
 
 def _conform(table: pa.Table, schema: pa.Schema, sources: dict[str, str]) -> pa.Table:
