@@ -143,6 +143,21 @@ def _np_float(values: Any) -> np.ndarray:
     return np.asarray(filled.to_numpy(zero_copy_only=False), dtype=np.float64)
 
 
+def _cast_where(
+    text: pa.Array, passes: np.ndarray, to: pa.DataType, strip_plus: bool = False
+) -> pa.Array:
+    """The texts at ``passes`` cast to ``to`` (a numeric type), null elsewhere: only those
+    texts are cast (without a leading '+', which Arrow's integers refuse, if asked)."""
+    rows = np.flatnonzero(passes)
+    values = np.zeros(len(text), dtype=to.to_pandas_dtype())
+    if rows.size:
+        passing = text.take(pa.array(rows))
+        if strip_plus:
+            passing = pc.replace_substring_regex(passing, r"^\+", "")
+        values[rows] = pc.cast(passing, to).to_numpy(zero_copy_only=False)
+    return pa.array(values, type=to, mask=~passes)
+
+
 def _null_unless(mask: pa.BooleanArray, values: pa.Array) -> pa.Array:
     return pc.if_else(mask, values, pa.scalar(None, values.type))
 
@@ -172,6 +187,7 @@ _INT_BYTES = b"0123456789-"
 _FLOAT_BYTES = b"0123456789+-.eE"
 _NUMBER_FIRST = DIGITS | byte_set(b"+-.iInN")
 _EXPONENT_BYTES = b"eE"
+_NATIVE_PROBE = 1024
 
 
 def _native(text: pa.Array, to: pa.DataType, alphabet: bytes) -> pa.Array | None:
@@ -186,6 +202,9 @@ def _native(text: pa.Array, to: pa.DataType, alphabet: bytes) -> pa.Array | None
     if not view.only_bytes(alphabet):
         return None
     try:
+        # A failing cast costs as much as the whole column whatever fails: try a prefix
+        # first, which dates ("2024-01-31" has only digits and signs) fail at once.
+        pc.cast(text.slice(0, _NATIVE_PROBE), to)
         return pc.cast(text, to)
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
         return None
@@ -226,10 +245,8 @@ def int_values(arr: TextArray, *, trimmed: bool = False, skip: np.ndarray | None
         below_max = _np_bool(pc.less_equal(digits, INT64_MAX_DIGITS))
         fits = (size < 19) | ((size == 19) & np.where(negative, below_min, below_max))
         passes[long_rows] = fits
-    mask = pa.array(passes)
-    if (view.first == ord("+")).any():
-        text = pc.replace_substring_regex(text, r"^\+", "")
-    return mask, pc.cast(_null_unless(mask, text), pa.int64())
+    plus = bool((view.first == ord("+")).any())
+    return pa.array(passes), _cast_where(text, passes, pa.int64(), strip_plus=plus)
 
 
 def int_range_mask(values: pa.Array, column_type: ColumnType) -> pa.BooleanArray:
@@ -254,8 +271,7 @@ def float_values(
     words = np.zeros(len(text), dtype=bool)
     words[candidates] = True
     passes |= _float_words(text, words & ~passes)
-    mask = pa.array(passes)
-    return mask, pc.cast(_null_unless(mask, text), pa.float64())
+    return pa.array(passes), _cast_where(text, passes, pa.float64())
 
 
 def _float_words(text: pa.Array, where: np.ndarray) -> np.ndarray:
