@@ -66,7 +66,11 @@ def _payload(event: dict[str, Any]) -> dict[str, Any]:
 def _facts(state: str, given: dict[str, Any], payload: dict[str, Any]) -> dict[str, Any]:
     """The small facts of a task's input and output the projection needs."""
     if state in ("ScanChunk", "RescanChunk"):
-        return {"csv_bytes": int(payload.get("end", 0)) - int(payload.get("start", 0))}
+        part = payload.get("part") or {}
+        return {
+            "csv_bytes": int(payload.get("end", 0)) - int(payload.get("start", 0)),
+            "key": part.get("key"),  # the typed part the scan wrote, if any
+        }
     if state == "ConvertChunk":
         span = given.get("span") or {}
         return {
@@ -216,7 +220,14 @@ def phase_stats(spans: list[dict[str, Any]], file_bytes: int, cores: int) -> dic
     Locally the tasks share ``cores``: a task that ran while ``c`` tasks (of any phase) ran
     at once had ``min(1, cores / c)`` of a core, so alone it would have taken its duration
     times that share."""
-    csv_of_part = {s["key"]: s["csv_bytes"] for s in spans if s["phase"] == "ingest.ConvertChunk"}
+    # A part is written by its scan or converted again; the last writer stands for it.
+    writers = ("ingest.ScanChunk", "ingest.RescanChunk", "ingest.ConvertChunk")
+    csv_of_part = {
+        s["key"]: s["csv_bytes"]
+        for phase in writers
+        for s in spans
+        if s["phase"] == phase and s.get("key")
+    }
     reduce_bytes = _reduce_share(spans, file_bytes)
     at_once = running_at_once(spans)
     grouped: dict[str, list[tuple[dict[str, Any], float, float]]] = {}
