@@ -164,11 +164,11 @@ def _text_prefixes(raw: pa.Array) -> pa.Array:
 def _distinct(raw: pa.Array, max_categories: int) -> list[str] | None:
     """Sorted distinct non-null texts, or None when there are more than max_categories + 1."""
     limit = max_categories + 1
-    present = raw.drop_null()
-    probe = present.slice(0, _DISTINCT_PROBE_PER_CATEGORY * limit)
-    if len(probe) < len(present) and len(pc.unique(probe)) > limit:
+    # A prefix decides most columns of many values (dropping nulls first would copy them all).
+    probe = raw.slice(0, _DISTINCT_PROBE_PER_CATEGORY * limit)
+    if len(probe) < len(raw) and len(pc.unique(probe).drop_null()) > limit:
         return None
-    unique = pc.unique(present)
+    unique = pc.unique(raw).drop_null()
     if len(unique) > limit:
         return None
     return sorted(unique.to_pylist())
