@@ -494,7 +494,8 @@ def report(
     out.append(_table(summary))
     out.append("")
     out.append(
-        "wall: ours = upload complete -> status ready (polled every 0.1 s); peers = CSV -> "
+        "wall: ours = upload complete -> Finish recorded the dataset ready (its "
+        f"ingest_finished_at; polled every {POLL_SECONDS:g} s); peers = CSV -> "
         "Parquet. ours/tool < 1: ours is faster."
     )
     types = [["column", "right type", *results]]

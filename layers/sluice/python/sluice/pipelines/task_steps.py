@@ -141,10 +141,20 @@ def partial(repo: TaskRepository, payload: PartialInput) -> dict[str, Any]:
         if rows.num_rows:
             _write_parquet(partial_key(ref.owner, ref.id, bucket, payload.part.index), rows)
             groups += rows.num_rows
-    if not repo.update(
+    counted = repo.update(
         ref.owner, ref.id, {}, add={"parts_done": 1}, only_if_status=TaskStatus.RUNNING
-    ):
+    )
+    if counted is None:
         raise TaskGone(f"task {ref.id} was cancelled or deleted")
+    if counted.parts is not None and counted.parts_done >= counted.parts:
+        # The last part's partials are written: the partial phase ends now (reducers may
+        # still wait for a worker, locally, so their start would say later).
+        repo.update(
+            ref.owner,
+            ref.id,
+            {"partials_done_at": utcnow().isoformat()},
+            only_if_status=TaskStatus.RUNNING,
+        )
     return {"part": payload.part.index, "rows": table.num_rows, "groups": groups}
 
 
@@ -162,13 +172,6 @@ def reduce(repo: TaskRepository, payload: ReduceInput) -> Reduced:
     """Merge one bucket's partials from every part and write its output files."""
     ref = payload.task
     _ensure_running(repo, ref)
-    # Every partial is written once any reducer runs: the reduce phase starts now.
-    repo.update(
-        ref.owner,
-        ref.id,
-        {"partials_done_at": utcnow().isoformat()},
-        only_if_status=TaskStatus.RUNNING,
-    )
     bucket = settings().data_bucket
     keys = objects.list_keys(bucket, partials_prefix(ref.owner, ref.id, payload.bucket))
     with ThreadPoolExecutor(max_workers=8) as pool:
