@@ -684,3 +684,32 @@ def test_parts_passed_through_ungrouped_or_grouped_first_match_one_group_by(shar
         spec = AggregateSpec(group_by=["k_str", "k_ts"], aggregations=ALL_OPS)
         actual = map_reduce(table, spec, parts=3, buckets=4, seed=seed)
         assert_same(actual, reference(table, spec), ["k_str", "k_ts"])
+
+
+SUMS_ONLY = [
+    Aggregation(column="x_int", op=AggOp.SUM),
+    Aggregation(column="x_float", op=AggOp.SUM),
+    Aggregation(column="x_int", op=AggOp.COUNT),
+    Aggregation(column="*", op=AggOp.COUNT),
+    Aggregation(column="x_float", op=AggOp.MEAN),
+]
+
+
+@pytest.mark.parametrize("group_by", [["k_int"], ["k_str", "k_ts"], ["k_cat", "k_int", "k_str"]])
+def test_buckets_of_sums_alone_merged_by_sorting_match_one_group_by(group_by):
+    for seed in range(3):
+        table = random_table(seed)
+        spec = AggregateSpec(group_by=group_by, aggregations=SUMS_ONLY)
+        actual = map_reduce(table, spec, parts=3, buckets=4, seed=seed)
+        assert_same(actual, reference(table, spec), group_by)
+
+
+def test_a_group_whose_values_are_all_null_sums_to_null_when_merged_by_sorting():
+    spec = AggregateSpec(group_by=["k"], aggregations=[Aggregation(column="x", op=AggOp.SUM)])
+    table = pa.table({"k": ["b", "a", "b", None, None], "x": pa.array([None, 1, None, 2, 3])})
+    (merged,) = [merge_partials([p], spec) for p in partial_aggregate(table, spec, 1)]
+    assert merged.to_pylist() == [
+        {"k": "a", "sum_x": 1},
+        {"k": "b", "sum_x": None},
+        {"k": None, "sum_x": 5},
+    ]

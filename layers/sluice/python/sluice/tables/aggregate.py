@@ -305,7 +305,11 @@ def merge_partials(partials: list[pa.Table], spec: AggregateSpec) -> pa.Table:
             aggs.append((f"{p}_{agg.op}", str(agg.op)))
         if agg.op is AggOp.COUNT_DISTINCT:
             aggs.append((f"{p}_distinct", "count_distinct"))
-    merged = combined.group_by(keys, use_threads=True).aggregate(aggs)
+    by_sorting = _sums_by_sorting(combined, keys, aggs)
+    if by_sorting is not None:
+        merged = by_sorting  # already in key order
+    else:
+        merged = combined.group_by(keys, use_threads=True).aggregate(aggs)
     if not keys and combined.num_rows == 0:
         merged = merged.slice(0, 0)  # the single group lives in another bucket
 
@@ -328,6 +332,45 @@ def merge_partials(partials: list[pa.Table], spec: AggregateSpec) -> pa.Table:
                 out = out.cast(min_max_types[f"{p}_{agg.op}"])
         columns[agg.output_name] = out
     result = pa.table(columns)
-    if keys:
+    if keys and by_sorting is None:
         result = result.sort_by([(key, "ascending") for key in keys])
     return result
+
+
+def _sums_by_sorting(
+    combined: pa.Table, keys: list[str], aggs: list[tuple[str, str]]
+) -> pa.Table | None:
+    """``combined.group_by(keys).aggregate(aggs)`` in key order, for sums alone (sum, count
+    and mean merge by summing): the output must be sorted anyway, and once it is, every
+    group is a run of rows that numpy sums at once, so no hash table is built. None when
+    the aggregations or key types need the general path (float keys: NaN != NaN)."""
+    if not keys or combined.num_rows == 0 or any(op != "sum" for _, op in aggs):
+        return None
+    if any(pa.types.is_floating(combined.schema.field(k).type) for k in keys):
+        return None
+    order = pc.sort_indices(combined, sort_keys=[(key, "ascending") for key in keys])
+    ordered = combined.take(order)
+    n = ordered.num_rows
+    starts_group = np.zeros(n, dtype=bool)
+    starts_group[0] = True
+    for key in keys:
+        column = ordered.column(key).combine_chunks()
+        after, before = column.slice(1), column.slice(0, n - 1)
+        differs = pc.or_(
+            pc.fill_null(pc.not_equal(after, before), False),
+            pc.xor(after.is_null(), before.is_null()),  # null keys are one group
+        )
+        starts_group[1:] |= np.asarray(differs.to_numpy(zero_copy_only=False), dtype=bool)
+    starts = np.flatnonzero(starts_group)
+    at_starts = pa.array(starts)
+    columns: dict[str, Any] = {key: ordered.column(key).take(at_starts) for key in keys}
+    for source, op in aggs:
+        values = ordered.column(source).combine_chunks()
+        present = np.asarray(values.is_valid().to_numpy(zero_copy_only=False), dtype=np.int64)
+        numbers = np.asarray(values.fill_null(0).to_numpy(zero_copy_only=False))
+        counted = np.add.reduceat(present, starts)
+        # A group of nulls alone sums to null, as Arrow's sum does.
+        columns[f"{source}_{op}"] = pa.array(
+            np.add.reduceat(numbers, starts), type=values.type, mask=counted == 0
+        )
+    return pa.table(columns)
