@@ -15,7 +15,7 @@ from datetime import datetime
 import numpy as np
 import pyarrow as pa
 import pytest
-from sluice.tables import column_parse
+from sluice.tables import column_parse, time_parsing
 from sluice.tables import text_parsing as tp
 from sluice.tables.fixed_dates import parse_fixed_dates
 from sluice.tables.inference import chunk_stats
@@ -149,7 +149,7 @@ DATE_TEXTS = [*_date_texts(4000, seed=4), "2024-02-29", "2023-02-29", "29/02/200
 
 @pytest.mark.parametrize("family", ["iso", "mdy", "dmy"])
 def test_ten_byte_dates_parse_as_strptime_reads_their_formats(family: str) -> None:
-    results = tp.datetime_values_all_orders(pa.array(DATE_TEXTS))
+    results = time_parsing.datetime_values_all_orders(pa.array(DATE_TEXTS))
     passes, values = results[family]
     got = [v if ok else None for ok, v in zip(passes.to_pylist(), values.to_pylist(), strict=True)]
     assert got == [_date_reference(t, family) for t in DATE_TEXTS]
@@ -159,7 +159,7 @@ def test_the_ten_byte_parser_and_the_strptime_path_agree() -> None:
     text = pa.array(DATE_TEXTS)
     fixed = parse_fixed_dates(StringBytes.of(text), np.arange(len(text)))
     assert len(fixed.handled) > len(text) // 2  # the rest: shapes it leaves to strptime
-    slow = tp._datetime_dense(text.take(pa.array(fixed.handled)), ["iso", "mdy", "dmy"])
+    slow = time_parsing._datetime_dense(text.take(pa.array(fixed.handled)), ["iso", "mdy", "dmy"])
     assert (slow["iso"][0] == fixed.iso_ok).all()
     assert (slow["mdy"][0] == (fixed.first_ok | fixed.iso_ok)).all()
     assert (slow["dmy"][0] == (fixed.day_first_ok | fixed.iso_ok)).all()

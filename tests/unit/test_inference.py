@@ -13,6 +13,7 @@ from typing import Any
 import pyarrow as pa
 import pytest
 from sluice.tables import text_parsing as tp
+from sluice.tables import time_parsing
 from sluice.tables.inference import (
     allowed_failures,
     chunk_stats,
@@ -302,7 +303,9 @@ def test_datetime_min_max_are_kept_per_order() -> None:
 
 
 def test_datetime_parser_values() -> None:
-    passes, values = tp.datetime_values(pa.array(["31/12/2024 10:00", "x", None]), DateOrder.DMY)
+    passes, values = time_parsing.datetime_values(
+        pa.array(["31/12/2024 10:00", "x", None]), DateOrder.DMY
+    )
     assert passes.to_pylist() == [True, False, False]
     assert values.type == pa.timestamp("us")
     assert str(values[0].as_py()) == "2024-12-31 10:00:00"
@@ -339,7 +342,7 @@ def test_timedelta_rejects_bare_numbers_and_short_clocks() -> None:
 
 
 def test_timedelta_parser_values() -> None:
-    passes, values = tp.timedelta_values(pa.array(["PT1M", "5", None]))
+    passes, values = time_parsing.timedelta_values(pa.array(["PT1M", "5", None]))
     assert passes.to_pylist() == [True, False, False]
     assert values.type == pa.duration("us")
     assert values.cast(pa.int64()).to_pylist() == [60_000_000, None, None]

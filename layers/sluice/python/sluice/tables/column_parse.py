@@ -19,6 +19,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from sluice.tables import text_parsing as tp
+from sluice.tables import time_parsing
 from sluice.tables.types import INTEGER_RANGES, ColumnType, DateOrder
 
 Parsed = tuple[pa.BooleanArray, pa.Array]
@@ -124,8 +125,8 @@ def _of_numbers(text: pa.Array, numbers: tuple[Parsed, Parsed, pa.BooleanArray])
 
 
 def _of_texts(text: pa.Array) -> ColumnParse:
-    dates = tp.datetime_values_all_orders(text, trimmed=True)
-    durations = tp.timedelta_values(text, trimmed=True)
+    dates = time_parsing.datetime_values_all_orders(text, trimmed=True)
+    durations = time_parsing.timedelta_values(text, trimmed=True)
     # A date or a duration is never a number: the number parsers skip them.
     known = _np_bool(durations[0])
     for ok, _ in dates.values():

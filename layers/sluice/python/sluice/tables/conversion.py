@@ -13,7 +13,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from sluice.tables import text_parsing
+from sluice.tables import text_parsing, time_parsing
 from sluice.tables.column_parse import ColumnParse
 from sluice.tables.types import (
     FALSE_TEXTS,
@@ -46,9 +46,9 @@ def _parse(raw: pa.Array, plan: ColumnPlanLike) -> tuple[pa.Array, pa.Array]:
         # float32 rounds what it cannot hold exactly rather than refusing it.
         return text_parsing.float_values(raw)
     if kind is ColumnType.DATETIME:
-        return text_parsing.datetime_values(raw, plan.date_order or DateOrder.ISO)
+        return time_parsing.datetime_values(raw, plan.date_order or DateOrder.ISO)
     if kind is ColumnType.TIMEDELTA:
-        return text_parsing.timedelta_values(raw)
+        return time_parsing.timedelta_values(raw)
     raise ValueError(f"no parser for {kind}")
 
 
