@@ -106,7 +106,7 @@ def test_float32_of_integers_counts_significant_digits_as_the_text_path_does() -
         [
             rng.integers(-(10**18), 10**18, 2000),
             rng.integers(0, 10**4, 500) * 10 ** rng.integers(0, 14, 500),
-            np.array([0, 9_999_999, 10_000_000, 12_345_670_000, -16_777_217, 2**63 - 1]),
+            np.array([0, 9_999_999, 10_000_000, 12_345_670_000, -16_777_217, 2**63 - 1, -(2**63)]),
         ]
     )
     texts = pa.array([str(int(n)) for n in numbers])

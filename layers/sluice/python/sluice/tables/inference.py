@@ -106,7 +106,7 @@ def _column_stats(
     ints, (float_ok, floats) = parse.ints[1], parse.floats
     passes: dict[str, pa.BooleanArray] = {
         "bool": parse.bools[0],
-        **{t.value: tp.int_range_mask(ints, t) for t in INTEGER_RANGES},
+        **{t.value: mask for t, mask in tp.int_range_masks(ints).items()},
         "float32": parse.float32,
         "float64": float_ok,
         **{f"datetime:{order}": ok for order, (ok, _) in parse.dates.items()},

@@ -218,6 +218,16 @@ def int_values(arr: TextArray, *, trimmed: bool = False, skip: np.ndarray | None
     return pa.array(passes), _cast_where(text, passes, pa.int64(), strip_plus=plus)
 
 
+def int_range_masks(values: pa.Array) -> dict[ColumnType, pa.BooleanArray]:
+    """:func:`int_range_mask` of every integer type at once, from one numpy copy."""
+    present = np_bool(values.is_valid())
+    number = np_int(values)
+    return {
+        column_type: pa.array(present & (number >= low) & (number <= high))
+        for column_type, (low, high) in INTEGER_RANGES.items()
+    }
+
+
 def int_range_mask(values: pa.Array, column_type: ColumnType) -> pa.BooleanArray:
     """Where int64 ``values`` fit ``column_type`` (int8 ... int64); False where null."""
     low, high = INTEGER_RANGES[column_type]
@@ -262,18 +272,17 @@ def float32_values(arr: TextArray, *, trimmed: bool = False) -> Parsed:
 def float32_from_ints(values: pa.Array) -> Parsed:
     """:func:`float32_values` of integer texts (sign and digits) read as ``values``: those
     with at most 7 significant digits, counted on the number itself."""
-    number = np.abs(np_int(values))
+    number = np.abs(np_int(values)).view(np.uint64)  # -2**63 has no int64 magnitude
     few = number < 10**FLOAT32_SIGNIFICANT_DIGITS
     rows = np.flatnonzero(~few)
-    if rows.size:
-        big = number[rows]
-        # Trailing zeros are not significant: strip them, then count what is left.
-        for _ in range(19):
-            tens = big % 10 == 0
-            if not tens.any():
-                break
-            big = np.where(tens, big // 10, big)
-        few[rows] = big < 10**FLOAT32_SIGNIFICANT_DIGITS
+    big = number[rows]
+    # Trailing zeros are not significant: strip them (from the values that still end in
+    # one), then count what is left.
+    pending = np.flatnonzero(big % 10 == 0)
+    while pending.size:
+        big[pending] //= 10
+        pending = pending[big[pending] % 10 == 0]
+    few[rows] = big < 10**FLOAT32_SIGNIFICANT_DIGITS
     passes = pa.array(few & np_bool(values.is_valid()))
     # Through float64, as a text is: the same rounding.
     as_float64 = pc.cast(values, pa.float64(), safe=False)
