@@ -23,6 +23,8 @@ def parquet_bytes(table: pa.Table) -> bytes:
 
     Only category columns are dictionary-encoded: trying a dictionary on every column
     doubles the time to write and, for columns of many distinct values, saves nothing.
+    zstd at level 1 writes about as fast as snappy, reads faster, and is a quarter
+    smaller: less for S3 to carry and for every reader to fetch.
     """
     categories = [f.name for f in table.schema if pa.types.is_dictionary(f.type)]
     sink = pa.BufferOutputStream()
@@ -30,7 +32,8 @@ def parquet_bytes(table: pa.Table) -> bytes:
         table,
         sink,
         row_group_size=ROW_GROUP_ROWS,
-        compression="snappy",
+        compression="zstd",
+        compression_level=1,
         use_dictionary=categories,
     )
     return sink.getvalue().to_pybytes()
