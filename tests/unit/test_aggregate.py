@@ -696,7 +696,8 @@ SUMS_ONLY = [
 
 
 @pytest.mark.parametrize("group_by", [["k_int"], ["k_str", "k_ts"], ["k_cat", "k_int", "k_str"]])
-def test_buckets_of_sums_alone_merged_by_sorting_match_one_group_by(group_by):
+def test_buckets_of_sums_alone_merged_by_sorting_match_one_group_by(group_by, monkeypatch):
+    monkeypatch.setattr(aggregate, "MOSTLY_DISTINCT", 0.0)  # every bucket merged by sorting
     for seed in range(3):
         table = random_table(seed)
         spec = AggregateSpec(group_by=group_by, aggregations=SUMS_ONLY)
@@ -704,7 +705,8 @@ def test_buckets_of_sums_alone_merged_by_sorting_match_one_group_by(group_by):
         assert_same(actual, reference(table, spec), group_by)
 
 
-def test_a_group_whose_values_are_all_null_sums_to_null_when_merged_by_sorting():
+def test_a_group_whose_values_are_all_null_sums_to_null_when_merged_by_sorting(monkeypatch):
+    monkeypatch.setattr(aggregate, "MOSTLY_DISTINCT", 0.0)
     spec = AggregateSpec(group_by=["k"], aggregations=[Aggregation(column="x", op=AggOp.SUM)])
     table = pa.table({"k": ["b", "a", "b", None, None], "x": pa.array([None, 1, None, 2, 3])})
     (merged,) = [merge_partials([p], spec) for p in partial_aggregate(table, spec, 1)]
@@ -713,3 +715,18 @@ def test_a_group_whose_values_are_all_null_sums_to_null_when_merged_by_sorting()
         {"k": "b", "sum_x": None},
         {"k": None, "sum_x": 5},
     ]
+
+
+def test_a_bucket_of_repeated_keys_is_grouped_before_it_is_sorted(monkeypatch):
+    calls = []
+    by_sorting = aggregate._sums_by_sorting
+    monkeypatch.setattr(
+        aggregate, "_sums_by_sorting", lambda *a: calls.append(by_sorting(*a)) or calls[-1]
+    )
+    spec = AggregateSpec(group_by=["k"], aggregations=[Aggregation(column="x", op=AggOp.SUM)])
+    # Each part holds every key once; the bucket holds each key three times, one per part.
+    part = pa.table({"k": [f"k{i:04d}" for i in range(2000)], "x": list(range(2000))})
+    merged = merge_partials(partial_aggregate(part, spec, 1) * 3, spec)
+    assert calls == [None]  # 2,000 keys in 6,000 rows: the hash group-by first
+    assert merged.column("k").to_pylist() == [f"k{i:04d}" for i in range(2000)]
+    assert merged.column("sum_x").to_pylist() == [3 * i for i in range(2000)]

@@ -337,6 +337,20 @@ def merge_partials(partials: list[pa.Table], spec: AggregateSpec) -> pa.Table:
     return result
 
 
+MERGE_SAMPLE_EVERY = 8
+
+
+def _groups_of_one(combined: pa.Table, keys: list[str]) -> bool:
+    """Whether nearly every row of a bucket is a group of its own, judged on every 8th row
+    (a key repeated across parts lands in different partials of the same bucket, so a
+    prefix, which comes from one part, would not show it)."""
+    sample = combined.select(keys).take(
+        pa.array(np.arange(0, combined.num_rows, MERGE_SAMPLE_EVERY))
+    )
+    groups = sample.group_by(keys, use_threads=False).aggregate([]).num_rows
+    return groups >= MOSTLY_DISTINCT * sample.num_rows
+
+
 def _sums_by_sorting(
     combined: pa.Table, keys: list[str], aggs: list[tuple[str, str]]
 ) -> pa.Table | None:
@@ -348,6 +362,8 @@ def _sums_by_sorting(
         return None
     if any(pa.types.is_floating(combined.schema.field(k).type) for k in keys):
         return None
+    if not _groups_of_one(combined, keys):
+        return None  # grouping first shrinks what is left to sort
     order = pc.sort_indices(combined, sort_keys=[(key, "ascending") for key in keys])
     ordered = combined.take(order)
     n = ordered.num_rows
