@@ -66,7 +66,8 @@ def finish(repo: DatasetRepository, payload: FinishInput) -> dict[str, Any]:
     dataset = repo.get(ref.owner, ref.id)
     columns = dataset.pending_columns or []
     parts, first_row = [], 0
-    for converted in sorted(payload.converted + payload.adopted, key=lambda c: c.index):
+    written = payload.converted + payload.adopted
+    for converted in sorted(written, key=lambda c: c.index):
         parts.append(
             Part(key=converted.key, first_row=first_row, rows=converted.rows, bytes=converted.bytes)
         )
@@ -86,7 +87,7 @@ def finish(repo: DatasetRepository, payload: FinishInput) -> dict[str, Any]:
             "size_bytes": source.size,
             "sha256": payload.ingest.sha256,
             "columns": [c.model_dump(mode="json") for c in columns],
-            "exception_count": sum(c.exceptions for c in payload.converted + payload.adopted),
+            "exception_count": sum(c.exceptions for c in written),
             "data_run": ref.run,
             "ingest_finished_at": utcnow().isoformat(),
         },

@@ -53,7 +53,8 @@ def iter_object(
         following = ahead.submit(fetch, 0)
         for start in range(0, size, block_bytes):
             block = following.result()
-            following = ahead.submit(fetch, start + block_bytes)
+            if start + block_bytes < size:
+                following = ahead.submit(fetch, start + block_bytes)
             yield block
 
 

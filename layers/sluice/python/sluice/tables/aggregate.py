@@ -207,7 +207,7 @@ def partial_aggregate(table: pa.Table, spec: AggregateSpec, buckets: int) -> lis
         for op in ops:
             aggs.append((p, op))
             sources[f"{p}_{op}"] = f"{p}_{op}"
-    if keys and _mostly_distinct(work, keys):
+    if keys and _mostly_distinct(work.select(keys).slice(0, DISTINCT_SAMPLE_ROWS), keys):
         grouped = _rows_as_groups(work, keys, aggs)
     else:
         grouped = work.group_by(keys, use_threads=True).aggregate(aggs)
@@ -230,8 +230,8 @@ would hardly shrink it: its rows go to the buckets as they are, one group each, 
 the reducers (which group anyway) do all the merging."""
 
 
-def _mostly_distinct(work: pa.Table, keys: list[str]) -> bool:
-    sample = work.select(keys).slice(0, DISTINCT_SAMPLE_ROWS)
+def _mostly_distinct(sample: pa.Table, keys: list[str]) -> bool:
+    """Whether nearly every row of ``sample`` is a group of its own."""
     if sample.num_rows == 0:
         return False
     groups = sample.group_by(keys, use_threads=False).aggregate([]).num_rows
@@ -338,17 +338,8 @@ def merge_partials(partials: list[pa.Table], spec: AggregateSpec) -> pa.Table:
 
 
 MERGE_SAMPLE_EVERY = 8
-
-
-def _groups_of_one(combined: pa.Table, keys: list[str]) -> bool:
-    """Whether nearly every row of a bucket is a group of its own, judged on every 8th row
-    (a key repeated across parts lands in different partials of the same bucket, so a
-    prefix, which comes from one part, would not show it)."""
-    sample = combined.select(keys).take(
-        pa.array(np.arange(0, combined.num_rows, MERGE_SAMPLE_EVERY))
-    )
-    groups = sample.group_by(keys, use_threads=False).aggregate([]).num_rows
-    return groups >= MOSTLY_DISTINCT * sample.num_rows
+"""A bucket is judged on every 8th row: a key repeated across parts lands in different
+partials of the bucket, so a prefix (from one part) would not show the repeats."""
 
 
 def _sums_by_sorting(
@@ -362,7 +353,8 @@ def _sums_by_sorting(
         return None
     if any(pa.types.is_floating(combined.schema.field(k).type) for k in keys):
         return None
-    if not _groups_of_one(combined, keys):
+    every = pa.array(np.arange(0, combined.num_rows, MERGE_SAMPLE_EVERY))
+    if not _mostly_distinct(combined.select(keys).take(every), keys):
         return None  # grouping first shrinks what is left to sort
     order = pc.sort_indices(combined, sort_keys=[(key, "ascending") for key in keys])
     ordered = combined.take(order)

@@ -12,7 +12,7 @@ each text by how many rows hold it.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import pyarrow as pa
@@ -65,10 +65,6 @@ class ColumnParse:
         raise ValueError(f"no parsed values for {column_type}")
 
 
-def _np_bool(mask: pa.Array) -> np.ndarray:
-    return np.asarray(mask.to_numpy(zero_copy_only=False), dtype=bool)
-
-
 def _numbers(text: pa.Array) -> tuple[Parsed, Parsed, pa.BooleanArray] | None:
     """(int64, float64, float32 passes) when every value parses natively as a number."""
     ints = tp.native_ints(text)
@@ -104,8 +100,7 @@ def parse_column(text: pa.Array) -> ColumnParse:
     if len(pc.unique(sample)) <= 1.5 * _DISTINCT_SHARE * len(sample):
         encoded = pc.dictionary_encode(text)
         if len(encoded.dictionary) <= _DISTINCT_SHARE * len(text):
-            distinct = _of_texts(encoded.dictionary)
-            return ColumnParse(**{**distinct.__dict__, "rows": encoded.indices})
+            return replace(_of_texts(encoded.dictionary), rows=encoded.indices)
     return _of_texts(text)
 
 
@@ -128,9 +123,9 @@ def _of_texts(text: pa.Array) -> ColumnParse:
     dates = time_parsing.datetime_values_all_orders(text, trimmed=True)
     durations = time_parsing.timedelta_values(text, trimmed=True)
     # A date or a duration is never a number: the number parsers skip them.
-    known = _np_bool(durations[0])
+    known = tp.np_bool(durations[0])
     for ok, _ in dates.values():
-        known |= _np_bool(ok)
+        known |= tp.np_bool(ok)
     ints = tp.int_values(text, trimmed=True, skip=known)
     floats = tp.float_values(text, trimmed=True, skip=known)
     return ColumnParse(

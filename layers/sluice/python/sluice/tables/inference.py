@@ -145,7 +145,7 @@ def _first_failures(valid: np.ndarray, passes: pa.BooleanArray, rows: pa.Array |
         window = min(length, len(valid))
         if rows is None or entry_fails is None:
             fails = ~_numpy_bool(passes.slice(0, window))
-        else:
+        else:  # a row fails when its distinct text does
             entries = pc.fill_null(rows.slice(0, window), 0).to_numpy(zero_copy_only=False)
             fails = entry_fails[entries]
         found = np.flatnonzero(valid[:window] & fails)[:SAMPLES_PER_KEY]

@@ -230,9 +230,7 @@ def int_range_masks(values: pa.Array) -> dict[ColumnType, pa.BooleanArray]:
 
 def int_range_mask(values: pa.Array, column_type: ColumnType) -> pa.BooleanArray:
     """Where int64 ``values`` fit ``column_type`` (int8 ... int64); False where null."""
-    low, high = INTEGER_RANGES[column_type]
-    inside = pc.and_(pc.greater_equal(values, low), pc.less_equal(values, high))
-    return _false_nulls(inside)
+    return int_range_masks(values)[column_type]
 
 
 def float_values(
