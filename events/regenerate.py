@@ -30,7 +30,6 @@ TASK = "0123456789abcdef0123456789abcd01"
 STEP_FILES = {
     "ingest_plan": "plan",
     "ingest_scan_chunk": "scan_chunk",
-    "ingest_hash": "hash_object",
     "ingest_reconcile": "reconcile",
     "ingest_decide": "decide",
     "ingest_convert_chunk": "convert_chunk",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import hashlib
 import json
 import threading
 import time
@@ -15,6 +16,13 @@ from sluice.local.lambda_hook import LocalContext, load_handler
 
 EVENTS = PROJECT_ROOT / "events"
 T = TypeVar("T")
+
+
+def reference_content_hash(body: bytes) -> str:
+    """Dropbox's content hash, written out here independently of ``sluice``."""
+    block = 4 * 1024 * 1024
+    digests = [hashlib.sha256(body[at : at + block]).digest() for at in range(0, len(body), block)]
+    return hashlib.sha256(b"".join(digests)).hexdigest()
 
 
 def load_event(name: str) -> dict[str, Any]:

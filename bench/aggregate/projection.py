@@ -241,7 +241,7 @@ def phase_stats(spans: list[dict[str, Any]], file_bytes: int, cores: int) -> dic
         elif phase == "task.Reduce":
             csv = reduce_bytes[reduce_index]
             reduce_index += 1
-        else:  # serial steps and the hash stand for the whole file
+        else:  # serial steps stand for the whole file
             csv = float(file_bytes)
         grouped.setdefault(phase, []).append((span, csv, running))
     phases = {}
@@ -361,7 +361,6 @@ class Projection:
     buckets: int
     stages: dict[str, float]  # stage -> wall seconds
     task_s: dict[str, float]  # fan-out phase -> seconds of one task
-    scan_waves_s: float  # the scans alone, without the hash beside them
     lambda_cost: float
     transitions: float
     transition_cost: float
@@ -407,14 +406,14 @@ def project(m: Measured, size: float, a: Assumptions, concurrency: int) -> Proje
         + (bucket_csv * k * g + bucket_csv * o) / s3
         + math.ceil(n / 8) * a.request_s  # 8 threads GET the bucket's n partial files
     )
-    hash_s = size / min(rate("ingest.HashObject"), s3)
     w = _waves(n, concurrency)
     stages = {
         "ingest: plan": m.serial_s("ingest.Plan"),
-        "ingest: scan (|| hash)": max(w * scan + a.cold_start_s, hash_s),
+        "ingest: scan (and hash)": w * scan + a.cold_start_s,
         "ingest: reconcile + decide": m.serial_s("ingest.Reconcile")
         + m.serial_s("ingest.Decide")
-        + math.ceil(n / 16) * a.request_s,  # decide GETs n chunk statistics, 16 at a time
+        # decide GETs n chunk statistics and n block digests, 16 at a time
+        + 2 * math.ceil(n / 16) * a.request_s,
         "ingest: convert": _waves(math.ceil(n * v), concurrency) * convert
         + (a.cold_start_s if v else 0.0),
         "ingest: finish": m.serial_s("ingest.Finish"),
@@ -428,12 +427,7 @@ def project(m: Measured, size: float, a: Assumptions, concurrency: int) -> Proje
     serial_gb_s = sum(
         m.serial_s(p) * m.memory_mb.get(p, 1024) / 1024 for p in SERIAL if p in m.phases
     )
-    gb_s = (
-        n * (scan + v * convert + partial) * fan_gb
-        + r * reduce * fan_gb
-        + hash_s * m.memory_mb.get("ingest.HashObject", 1024) / 1024
-        + serial_gb_s
-    )
+    gb_s = n * (scan + v * convert + partial) * fan_gb + r * reduce * fan_gb + serial_gb_s
     invocations = math.ceil(n * (2 + v)) + r + 1 + len(SERIAL)
     lambda_cost = gb_s * a.lambda_gb_s + invocations * a.lambda_request
 
@@ -462,18 +456,13 @@ def project(m: Measured, size: float, a: Assumptions, concurrency: int) -> Proje
             f"{r} buckets (the most there may be): each reducer merges ~{rows_per_reducer:,.0f} "
             f"groups' partial rows, where the bucket rule aims at {ROWS_PER_BUCKET:,}"
         )
-    hash_limit = m.timeout_s.get("ingest.HashObject", 900)
-    if hash_s > hash_limit:
-        warnings.append(
-            f"HashObject alone takes {hash_s:,.0f} s (one Lambda streams the whole file at "
-            f"<= {a.s3_mb_s:g} MB/s): over its {hash_limit} s timeout"
-        )
     for name, seconds in (("scan", scan), ("convert", convert), ("partial", partial)):
         if seconds > 300:
             warnings.append(f"one {name} task takes {seconds:.0f} s: over its 300 s timeout")
 
-    puts = 2 * n + n * v + n * r + r  # chunk stats, parts (+ again), partial files, outputs
-    gets = 3 * n + n * v + n * r + size / c  # scan, decide, partial (+ convert); partials; hash
+    # chunk stats, block digests, parts (+ again), partial files, outputs
+    puts = 3 * n + n * v + n * r + r
+    gets = 4 * n + n * v + n * r  # scan, decide (2), partial (+ convert); partials
     return Projection(
         file_bytes=size,
         concurrency=concurrency,
@@ -481,7 +470,6 @@ def project(m: Measured, size: float, a: Assumptions, concurrency: int) -> Proje
         buckets=r,
         stages=stages,
         task_s={"scan": scan, "convert": convert, "partial": partial, "reduce": reduce},
-        scan_waves_s=w * scan + a.cold_start_s,
         lambda_cost=lambda_cost,
         transitions=transitions,
         transition_cost=transitions * a.transition,
@@ -499,7 +487,7 @@ def _rate(value: float) -> str:
 
 
 def render_phases(m: Measured) -> list[str]:
-    order = ["ingest.Plan", "ingest.ScanChunk", "ingest.HashObject", "ingest.Reconcile"]
+    order = ["ingest.Plan", "ingest.ScanChunk", "ingest.Reconcile"]
     order += ["ingest.RescanChunk", "ingest.Decide", "ingest.ConvertChunk", "ingest.Finish"]
     order += ["task.Plan", "task.Partial", "task.Reduce", "task.Finish"]
     rows = [["phase", "tasks", "mean task s", "span s", "running at once", "MB/s/task", "1 worker"]]
@@ -507,7 +495,7 @@ def render_phases(m: Measured) -> list[str]:
         p = m.phases.get(name)
         if p is None:
             continue
-        fan = name in FAN_OUT or name in PER_BUCKET or name == "ingest.HashObject"
+        fan = name in FAN_OUT or name in PER_BUCKET
         rows.append(
             [
                 name,
@@ -542,19 +530,17 @@ def render(m: Measured, a: Assumptions, sizes: Sequence[float], target_s: float)
         "",
         "Formula (S = CSV bytes, C = chunk bytes, N = concurrent Lambdas, r_x = 1-worker rate):",
         "  n = ceil(S / C) chunks = parts;  R = sluice's bucket_count(rows, S k) buckets",
-        "  t_scan    = C / r_scan    + (C + C k) / s3   (reads its range, writes its part)",
+        "  t_scan    = C / r_scan    + (C + C k) / s3   (reads its range, hashes its blocks,"
+        " writes its part)",
         "  t_convert = C / r_convert + (C + C k) / s3   (only the share v is converted again)",
         "  t_partial = C / r_partial + (C k + C k g) / s3 + R lat   (R partial files, a PUT each)",
         "  t_reduce  = (S/R) / r_reduce + (S/R)(k g + o) / s3 + ceil(n / 8) lat",
-        "  t_hash    = S / min(r_hash, s3)                          (one Lambda, whole file)",
-        "  wall = plan + max(ceil(n/N) t_scan + cold, t_hash) + reconcile + decide"
-        " + ceil(n/16) lat",
+        "  wall = plan + ceil(n/N) t_scan + cold + reconcile + decide + 2 ceil(n/16) lat",
         "       + [v > 0] (ceil(n v/N) t_convert + cold) + finish",
         "       + plan' + ceil(n/N) t_partial + cold + ceil(R/N) t_reduce + cold + finish'",
         "  cost = GB-s x $/GB-s + invocations x $0.20/1M + transitions x $/transition"
         " + S3 requests",
-        "         GB-s = n (t_scan + v t_convert + t_partial) M + R t_reduce M"
-        " + t_hash M_hash + serial steps",
+        "         GB-s = n (t_scan + v t_convert + t_partial) M + R t_reduce M + serial steps",
         "         transitions = (measured fixed states) + n (1 + v) (ingest Map items)"
         " + n + R (task)",
         "",
@@ -626,13 +612,6 @@ def render(m: Measured, a: Assumptions, sizes: Sequence[float], target_s: float)
         f"  => {target.wall_s:,.1f} s: {verdict} the {target_s:g} s target "
         f"for {target.file_bytes / 1e9:g} GB"
     )
-    scan_alone = target.scan_waves_s
-    if target.stages["ingest: scan (|| hash)"] > scan_alone:
-        rest = target.wall_s - target.stages["ingest: scan (|| hash)"] + scan_alone
-        out.append(
-            "  the whole-file SHA-256 in one Lambda is the critical path; with the file hashed in "
-            f"parallel (e.g. per chunk by the scans) the rest takes {rest:,.1f} s"
-        )
     if not target.warnings:
         target.warnings.append("none of the checked limits is reached")
     out += ["", "Limits at that size:"] + [f"  - {w}" for w in target.warnings]

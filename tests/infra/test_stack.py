@@ -476,12 +476,11 @@ def test_a_placeholder_without_a_catalogue_substitution_fails_synthesis(
     tmp_path: Path,
 ) -> None:
     machine = CATALOG.state_machines[0]
-    broken = machine.model_copy(
-        update={"functions": {k: v for k, v in machine.functions.items() if k != "HashFunctionArn"}}
-    )
+    functions = {k: v for k, v in machine.functions.items() if k != "ScanChunkFunctionArn"}
+    broken = machine.model_copy(update={"functions": functions})
     catalog = CATALOG.model_copy(update={"state_machines": (broken,)})
     app, _ = build_app(context=cdk_json_context(), outdir=str(tmp_path))
-    with pytest.raises(CatalogWiringError, match="HashFunctionArn"):
+    with pytest.raises(CatalogWiringError, match="ScanChunkFunctionArn"):
         SluiceStack(app, "Broken", catalog=catalog)
 
 

@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 import csv
-import hashlib
 import io
 import random
 
+import pytest
 import requests
 
 from tests.conftest import CHUNK_BYTES, MAX_UPLOAD_BYTES
 from tests.integration.uploader import UPLOADS, Uploader
-from tests.support import call_api, invoke, load_event, wait_for
+from tests.support import call_api, invoke, load_event, reference_content_hash, wait_for
 
 
 def messy_csv(rows: int, seed: int = 3) -> tuple[bytes, int]:
@@ -33,9 +33,22 @@ def test_a_messy_multi_chunk_file_is_counted_exactly(uploader: Uploader) -> None
     assert dataset["row_count"] == rows
     assert [c["name"] for c in dataset["columns"]] == ["id", "note", "amount"]
     assert dataset["size_bytes"] == len(body)
-    assert dataset["sha256"] == hashlib.sha256(body).hexdigest()
+    assert dataset["content_hash"] == reference_content_hash(body)
     assert dataset["chunk_count"] == -(-(len(body)) // CHUNK_BYTES)
     assert (dataset["progress"], dataset["error"]) == (1.0, None)
+
+
+def test_blocks_that_straddle_chunk_edges_still_make_the_content_hash(
+    uploader: Uploader, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # 2.5 MiB chunks over three 4 MiB blocks: one chunk hashes none, one reads past its end.
+    monkeypatch.setenv("SLUICE_CHUNK_BYTES", str(5 * 512 * 1024))
+    monkeypatch.setenv("SLUICE_MAX_UPLOAD_BYTES", str(16 * 1024 * 1024))
+    rows = 9 * 1024 * 1024 // 16
+    body = b"n,text\n" + b"".join(b"%07d,abcdefgh\n" % i for i in range(rows))
+    dataset = uploader.ingest(body)
+    assert (dataset["status"], dataset["chunk_count"], dataset["row_count"]) == ("ready", 4, rows)
+    assert dataset["content_hash"] == reference_content_hash(body)
 
 
 def test_a_presigned_post_over_real_http_lands_and_ingests(uploader: Uploader) -> None:

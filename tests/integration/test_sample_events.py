@@ -19,7 +19,7 @@ from sluice.datasets.repository import DatasetRepository
 from sluice.tasks.models import Task
 from sluice.tasks.repository import TaskRepository
 
-from tests.support import invoke, load_event, project_path, wait_for
+from tests.support import invoke, load_event, project_path, reference_content_hash, wait_for
 
 OBJECT = project_path("events", "ingest", "object.csv")
 
@@ -72,10 +72,13 @@ def test_scan_chunk_event_scans_its_chunk_again(recorded: dict[str, Any]) -> Non
     assert invoke("ingest_scan_chunk", load_event("ingest/scan_chunk")) == expected
 
 
-def test_hash_object_event_hashes_the_sample(recorded: dict[str, Any]) -> None:
-    sha256 = hashlib.sha256(OBJECT.read_bytes()).hexdigest()
-    assert recorded["ingest"]["sha256"] == sha256
-    assert invoke("ingest_hash", load_event("ingest/hash_object")) == {"sha256": sha256}
+def test_decide_event_joins_the_scans_block_digests_into_the_content_hash(
+    recorded: dict[str, Any],
+) -> None:
+    one_block = reference_content_hash(OBJECT.read_bytes())
+    assert one_block == hashlib.sha256(hashlib.sha256(OBJECT.read_bytes()).digest()).hexdigest()
+    assert invoke("ingest_decide", load_event("ingest/decide"))["content_hash"] == one_block
+    assert load_event("ingest/finish")["content_hash"] == one_block
 
 
 def test_reconcile_event_lists_the_recorded_rescans(recorded: dict[str, Any]) -> None:
@@ -84,7 +87,11 @@ def test_reconcile_event_lists_the_recorded_rescans(recorded: dict[str, Any]) ->
 
 
 def test_load_layout_event_loads_what_the_scans_learned(recorded: dict[str, Any]) -> None:
-    assert invoke("ingest_load_layout", load_event("ingest/load_layout")) == recorded["ingest"]
+    layout = invoke("ingest_load_layout", load_event("ingest/load_layout"))
+    assert layout == {
+        **recorded["ingest"],
+        "content_hash": reference_content_hash(OBJECT.read_bytes()),
+    }
 
 
 def test_decide_event_decides_the_recorded_types(recorded: dict[str, Any]) -> None:

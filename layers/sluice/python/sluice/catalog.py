@@ -232,7 +232,6 @@ CATALOG = Catalog(
         _step(
             "ingest_scan_chunk", "ingest", "scan_chunk", 3008, 300, RECORDS_RW, UPLOADS_R, DATA_RW
         ),
-        _step("ingest_hash", "ingest", "hash_object", 1024, 900, UPLOADS_R),
         _step("ingest_reconcile", "ingest", "reconcile", 256, 30),
         _step("ingest_load_layout", "ingest", "load_layout", 256, 30, DATA_R),
         _step("ingest_decide", "ingest", "decide", 1024, 300, RECORDS_RW, DATA_RW),
@@ -262,7 +261,6 @@ CATALOG = Catalog(
             functions={
                 "PlanFunctionArn": "ingest_plan",
                 "ScanChunkFunctionArn": "ingest_scan_chunk",
-                "HashFunctionArn": "ingest_hash",
                 "ReconcileFunctionArn": "ingest_reconcile",
                 "LoadLayoutFunctionArn": "ingest_load_layout",
                 "DecideFunctionArn": "ingest_decide",

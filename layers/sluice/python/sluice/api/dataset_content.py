@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import base64
-import hashlib
 from typing import Annotated, cast
 
 from aws_lambda_powertools.event_handler import Response
@@ -17,6 +16,7 @@ from sluice.api.identity import current_owner
 from sluice.api.responses import json_response
 from sluice.config import settings
 from sluice.datasets import duplicates, service
+from sluice.datasets.content_hash import content_hash
 from sluice.datasets.models import Dataset
 from sluice.datasets.repository import DatasetRepository
 from sluice.errors import BadRequest, Conflict, PayloadTooLarge
@@ -55,7 +55,7 @@ def put_content(
     cfg, owner = settings(), current_owner(router)
     repo = DatasetRepository(cfg.table)
     repo.get(owner, dataset_id)
-    holder = duplicates.holder_of(cfg.table, owner, hashlib.sha256(body).hexdigest(), dataset_id)
+    holder = duplicates.holder_of(cfg.table, owner, content_hash(body), dataset_id)
     if holder and not allow_duplicate:
         raise Conflict(
             f"the same content is already in dataset {holder}",

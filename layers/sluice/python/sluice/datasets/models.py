@@ -77,7 +77,11 @@ class Dataset(BaseModel):
     source: SourceObject
     size_bytes: int | None = None
     row_count: int | None = None
-    sha256: str | None = None
+    content_hash: str | None = Field(
+        None,
+        description="SHA-256 of the SHA-256 digests of the file's 4 MiB blocks (Dropbox's "
+        "content hash): the same bytes, the same hash.",
+    )
     columns: list[ColumnSchema] | None = Field(
         None,
         description="Each column's inferred, preferred and effective type, with its statistics.",

@@ -98,7 +98,7 @@ def delete_dataset(cfg: Settings, repo: DatasetRepository, owner: str, dataset_i
     """Delete the record, stop its ingest if one runs, and remove its objects."""
     dataset = repo.get(owner, dataset_id)
     repo.delete(owner, dataset_id)
-    duplicates.release(cfg.table, owner, dataset_id, dataset.sha256)
+    duplicates.release(cfg.table, owner, dataset_id, dataset.content_hash)
     if dataset.busy and dataset.ingest_run:
         sfn = aws.client("stepfunctions")
         arn = execution_arn(cfg, dataset.ingest_run)

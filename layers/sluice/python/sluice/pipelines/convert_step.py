@@ -85,7 +85,7 @@ def finish(repo: DatasetRepository, payload: FinishInput) -> dict[str, Any]:
             "progress": 1.0,
             "row_count": first_row,
             "size_bytes": source.size,
-            "sha256": payload.ingest.sha256,
+            "content_hash": payload.content_hash,
             "columns": [c.model_dump(mode="json") for c in columns],
             "exception_count": sum(c.exceptions for c in written),
             "data_run": ref.run,

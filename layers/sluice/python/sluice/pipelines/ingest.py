@@ -1,13 +1,12 @@
 """The first steps of the ingest state machine (statemachines/ingest_dataset.asl.json).
 
-on_upload -> plan -> [scan chunks || hash object] -> reconcile -> rescan, then
+on_upload -> plan -> scan chunks (each also hashing its blocks) -> reconcile -> rescan, then
 schema_step (decide) and convert_step (convert, finish). Each function takes and
 returns the payload models; handlers only parse and dump.
 """
 
 from __future__ import annotations
 
-import hashlib
 import re
 from typing import Any, Literal
 from urllib.parse import unquote_plus
@@ -16,13 +15,13 @@ from aws_lambda_powertools import Logger
 
 from sluice import aws
 from sluice.config import Settings, settings
+from sluice.datasets import content_hash
 from sluice.datasets.models import DatasetStatus, SourceObject, utcnow
 from sluice.datasets.repository import DatasetRepository
 from sluice.pipelines.ingest_models import (
     ChunkItem,
     ChunkResult,
     DatasetRef,
-    HashInput,
     IngestInput,
     ObjectRef,
     Plan,
@@ -35,7 +34,7 @@ from sluice.pipelines.workspace import Workspace
 from sluice.store import objects
 from sluice.tables.conversion import convert_table
 from sluice.tables.csv_ranges import ByteRange, plan_ranges
-from sluice.tables.csv_scan import HEAD_BYTES, read_header, scan_range
+from sluice.tables.csv_scan import HEAD_BYTES, SCAN_OVERFLOW, read_header, scan_range
 from sluice.tables.inference import chunk_stats_and_parses, na_values_for
 from sluice.tables.inference import decide as decide_schema
 
@@ -192,22 +191,41 @@ def plan(cfg: Settings, repo: DatasetRepository, payload: IngestInput) -> Plan:
 
 
 def scan_chunk(repo: DatasetRepository, payload: ScanInput) -> ChunkResult:
-    """Count the records of one range (guessing its quote parity if not given) and
-    store its type statistics."""
+    """Count the records of one range (guessing its quote parity if not given), store its
+    type statistics, its part typed by its own statistics, and its blocks' digests."""
     obj, chunk, ref = payload.object, payload.chunk, payload.dataset
+    workspace = Workspace(ref.owner, ref.id, ref.run)
+    bucket = settings().data_bucket
+    hashed_from, hashed_to = content_hash.owned_blocks(
+        chunk.index, chunk.start, chunk.end, obj.size
+    )
+    # One GET for the range, the bytes past it that end its last record or block, and
+    # (for the first chunk) the header's block.
+    fetched_from = min(max(chunk.start - 1, 0), hashed_from)
+    fetched_to = max(min(obj.size, chunk.end + SCAN_OVERFLOW), hashed_to)
+    fetched = objects.read_range(obj.bucket, obj.key, fetched_from, fetched_to)
 
     def read(start: int, end: int) -> bytes:
+        if (start, end) == (fetched_from, fetched_to):
+            return fetched
+        if fetched_from <= start and end <= fetched_to:
+            return fetched[start - fetched_from : end - fetched_from]
         return objects.read_range(obj.bucket, obj.key, start, end)
 
+    digests = content_hash.block_digests(
+        memoryview(fetched)[hashed_from - fetched_from : hashed_to - fetched_from]
+    )
+    objects.put_bytes(
+        bucket, workspace.block_digests(chunk.index), digests, "application/octet-stream"
+    )
     rng = ByteRange(chunk.index, chunk.start, chunk.end)
     scan = scan_range(
-        read, rng, obj.size, payload.columns, chunk.parity, na_values=payload.na_values
+        read, rng, obj.size, payload.columns, chunk.parity, SCAN_OVERFLOW, payload.na_values
     )
     result = ChunkResult.model_validate(scan, from_attributes=True)
     if scan.table is not None:
         stats, parses = chunk_stats_and_parses(scan.table, payload.max_categories)
-        key = Workspace(ref.owner, ref.id, ref.run).chunk_stats(chunk.index)
-        objects.put_json(settings().data_bucket, key, stats)
+        objects.put_json(bucket, workspace.chunk_stats(chunk.index), stats)
         # Most chunks' own types are the file's: write the chunk typed now, from the texts
         # and parses in hand, and Decide keeps the part when the types agree.
         dataset = repo.get(ref.owner, ref.id)
@@ -217,15 +235,6 @@ def scan_chunk(repo: DatasetRepository, payload: ScanInput) -> ChunkResult:
         result.part_plan = plan_digest(plans)
     repo.update(ref.owner, ref.id, {}, add_chunks_done=1, only_if_run=ref.run)
     return result
-
-
-def hash_object(payload: HashInput) -> dict[str, str]:
-    """The SHA-256 of the whole object, read in large ranged blocks."""
-    digest = hashlib.sha256()
-    obj = payload.object
-    for block in objects.iter_object(obj.bucket, obj.key, obj.size):
-        digest.update(block)
-    return {"sha256": digest.hexdigest()}
 
 
 def reconcile(chunks: list[ChunkResult]) -> Reconciled:

@@ -101,10 +101,6 @@ class ChunkResult(BaseModel):
     part_plan: str | None = Field(None, description="parts.plan_digest of those types.")
 
 
-class HashInput(BaseModel):
-    object: ObjectRef
-
-
 class Reconciled(BaseModel):
     redo: list[ChunkItem] = Field(description="Chunks whose parity guess was wrong, to rescan.")
 
@@ -115,7 +111,9 @@ class Gathered(BaseModel):
     plan: Plan
     chunks: list[ChunkResult]
     rescanned: list[ChunkResult] = Field(default_factory=list)
-    sha256: str
+    content_hash: str | None = Field(
+        None, description="datasets.content_hash of the object: Decide joins the scans' digests."
+    )
 
     def final_chunks(self) -> list[ChunkResult]:
         """Each chunk's last scan, in order."""
@@ -158,6 +156,7 @@ class Decided(BaseModel):
         default_factory=list,
         description="Parts the scans wrote with the decided types already: kept as they are.",
     )
+    content_hash: str
 
 
 class ConvertInput(BaseModel):
@@ -174,6 +173,7 @@ class FinishInput(BaseModel):
     ingest: Gathered
     converted: list[Converted]
     adopted: list[Converted] = Field(default_factory=list)
+    content_hash: str
 
 
 class Part(BaseModel):

@@ -5,7 +5,7 @@ from __future__ import annotations
 from concurrent.futures import ThreadPoolExecutor
 
 from sluice.config import settings
-from sluice.datasets import duplicates
+from sluice.datasets import content_hash, duplicates
 from sluice.datasets.repository import DatasetRepository
 from sluice.pipelines.ingest import Superseded
 from sluice.pipelines.ingest_models import (
@@ -77,6 +77,18 @@ def _merged_stats(
     return merge_stats(parts, max_categories)
 
 
+def _content_hash(ref: DatasetRef, ingest: Gathered) -> str:
+    """The object's content hash from the digests its chunk scans stored, in order."""
+    obj, bucket = ingest.plan.object, settings().data_bucket
+    if not ingest.plan.chunks:  # a header and no records: nothing was scanned
+        return content_hash.content_hash(objects.read_range(obj.bucket, obj.key, 0, obj.size))
+    workspace = Workspace(ref.owner, ref.id, ref.run)
+    keys = [workspace.block_digests(c.index) for c in ingest.plan.chunks]
+    with ThreadPoolExecutor(max_workers=16) as pool:
+        digests = list(pool.map(lambda key: objects.get_bytes(bucket, key), keys))
+    return content_hash.joined_hash(b"".join(digests))
+
+
 def decide(repo: DatasetRepository, payload: DecideInput) -> Decided:
     """Merge (or, re-converting, reload) the stats, decide the schema, and say how to convert."""
     ref, ingest = payload.dataset, payload.ingest
@@ -88,14 +100,16 @@ def decide(repo: DatasetRepository, payload: DecideInput) -> Decided:
         problem = first_problem(ingest.plan.header_newlines, chunks)
         if problem:
             raise CsvError(problem)
-        duplicates.claim(
-            settings().table, ref.owner, ref.id, ingest.sha256, dataset.allow_duplicate
-        )
+        digest = _content_hash(ref, ingest)
+        ingest = ingest.model_copy(update={"content_hash": digest})
+        duplicates.claim(settings().table, ref.owner, ref.id, digest, dataset.allow_duplicate)
         merged = _merged_stats(ref, ingest.plan.columns, chunks, ingest.plan.max_categories)
         objects.put_json(bucket, stats_space.merged_stats, merged)
         objects.put_json(bucket, stats_space.layout, ingest)
     else:
         merged = ChunkStats.model_validate(objects.get_json(bucket, stats_space.merged_stats))
+    if ingest.content_hash is None:
+        raise ValueError(f"the layout of run {payload.stats_run} has no content hash")
     schema = decide_schema(merged, dataset.settings, dataset.preferred_types)
     updated = repo.update(
         ref.owner,
@@ -119,7 +133,13 @@ def decide(repo: DatasetRepository, payload: DecideInput) -> Decided:
         spans = [span for span in spans if span.index not in kept]
         if adopted:
             repo.update(ref.owner, ref.id, {}, add_parts_done=len(adopted), only_if_run=ref.run)
-    return Decided(columns=plans, na_values=ingest.plan.na_values, spans=spans, adopted=adopted)
+    return Decided(
+        columns=plans,
+        na_values=ingest.plan.na_values,
+        spans=spans,
+        adopted=adopted,
+        content_hash=ingest.content_hash,
+    )
 
 
 def load_layout(ref: DatasetRef, stats_run: str) -> Gathered:

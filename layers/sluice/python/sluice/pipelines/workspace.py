@@ -1,6 +1,7 @@
 """Where a dataset's derived objects live in the data bucket.
 
-work/<owner>/<id>/<run>/       what one ingest learned: chunk stats, the plan, merged stats
+work/<owner>/<id>/<run>/       what one ingest learned: chunk stats and block digests, the plan,
+                               merged stats
 datasets/<owner>/<id>/<run>/   the typed Parquet parts of one run, and their manifest
 Keys are deterministic, so a retried step overwrites instead of duplicating.
 """
@@ -26,6 +27,10 @@ class Workspace:
 
     def chunk_stats(self, index: int) -> str:
         return f"{self.work}stats/{index:06d}.json"
+
+    def block_digests(self, index: int) -> str:
+        """The SHA-256 digests of the 4 MiB blocks chunk ``index`` hashed (content_hash)."""
+        return f"{self.work}blocks/{index:06d}.sha256"
 
     @property
     def merged_stats(self) -> str:

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
-from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from sluice import aws
@@ -38,24 +36,6 @@ def read_range(bucket: str, key: str, start: int, end: int) -> bytes:
     body = aws.client("s3").get_object(Bucket=bucket, Key=key, Range=f"bytes={start}-{end - 1}")
     data: bytes = body["Body"].read()
     return data
-
-
-def iter_object(
-    bucket: str, key: str, size: int, block_bytes: int = 64 * 1024 * 1024
-) -> Iterator[bytes]:
-    """The object's ``size`` bytes in blocks of ranged GETs, the next one fetched while
-    the caller works on the current one."""
-
-    def fetch(start: int) -> bytes:
-        return read_range(bucket, key, start, min(size, start + block_bytes))
-
-    with ThreadPoolExecutor(max_workers=1) as ahead:
-        following = ahead.submit(fetch, 0)
-        for start in range(0, size, block_bytes):
-            block = following.result()
-            if start + block_bytes < size:
-                following = ahead.submit(fetch, start + block_bytes)
-            yield block
 
 
 def object_size(bucket: str, key: str) -> int | None:
@@ -103,6 +83,11 @@ def get_json(bucket: str, key: str) -> Any:
 
 def put_bytes(bucket: str, key: str, body: bytes, content_type: str) -> None:
     aws.client("s3").put_object(Bucket=bucket, Key=key, Body=body, ContentType=content_type)
+
+
+def get_bytes(bucket: str, key: str) -> bytes:
+    data: bytes = aws.client("s3").get_object(Bucket=bucket, Key=key)["Body"].read()
+    return data
 
 
 def list_keys(bucket: str, prefix: str) -> list[str]:

@@ -25,6 +25,9 @@ HEAD_BYTES = 1024 * 1024
 MAX_RECORD_BYTES = 64 * 1024 * 1024
 """The longest record a scan follows past its range's end before calling the file broken."""
 
+SCAN_OVERFLOW = 64 * 1024
+"""How far past its range's end a scan first reads, to finish the range's last record."""
+
 RAGGED_SAMPLES = 5
 CARRIAGE_RETURN = ord("\r")
 
@@ -124,7 +127,7 @@ def scan_range(
     size: int,
     columns: list[str],
     parity: int | None = None,
-    overflow: int = 64 * 1024,
+    overflow: int = SCAN_OVERFLOW,
     na_values: list[str] | None = None,
 ) -> ChunkScan:
     """Count the records that start in ``rng``; ``parity`` None means guess it.
