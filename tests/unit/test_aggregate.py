@@ -32,7 +32,7 @@ from sluice.tables.aggregate import (
     validate_spec,
     write_outputs,
 )
-from sluice.tables.aggregate_output import key_buckets
+from sluice.tables.aggregate_output import key_buckets, key_hash
 from sluice.tables.demo_data import write_demo_data
 from sluice.tables.types import ColumnType
 
@@ -278,11 +278,26 @@ def test_a_table_with_many_groups_matches_one_group_by():
     assert_same(actual, reference(table, spec), spec.group_by)
 
 
-def test_merged_buckets_are_sorted_by_the_group_keys_nulls_last():
-    table = pa.table({"k": pa.array([3, None, 1, 2, 1, None], pa.int64()), "x": [1] * 6})
-    spec = AggregateSpec(group_by=["k"], aggregations=[Aggregation(column="x", op="sum")])
-    merged = merge_partials(partial_aggregate(table, spec, 1), spec)
-    assert merged.column("k").to_pylist() == [1, 2, 3, None]
+def test_hash_order_puts_equal_keys_together_and_null_keys_in_one_group():
+    keys = pa.table({"k": pa.array([3, None, 1, 3, 1, None, 2], pa.int64())})
+    order, starts = aggregate.hash_order(keys)
+    groups = np.split(keys.column("k").take(pa.array(order)).to_pylist(), starts[1:])
+    assert sorted((g[0] is None, g[0], len(g)) for g in groups) == [
+        (False, 1, 2),
+        (False, 2, 1),
+        (False, 3, 2),
+        (True, None, 2),
+    ]
+
+
+def test_hash_order_tells_apart_texts_that_share_a_hash():
+    # Same length, same first and last 8 bytes: the text hash cannot tell them apart.
+    a, b = "abcdefgh-1-xyzxyzxy", "abcdefgh-2-xyzxyzxy"
+    keys = pa.table({"k": [a, b, a, b, a]})
+    assert len(set(key_hash(keys.columns).tolist())) == 1
+    order, starts = aggregate.hash_order(keys)
+    groups = np.split(keys.column("k").take(pa.array(order)).to_pylist(), starts[1:])
+    assert sorted(map(list, groups)) == [[a, a, a], [b, b]]
 
 
 # --- filters ------------------------------------------------------------------------------
@@ -690,8 +705,8 @@ SUMS_ONLY = [a for a in ALL_OPS if a.op in (AggOp.SUM, AggOp.COUNT, AggOp.MEAN)]
 
 
 @pytest.mark.parametrize("group_by", [["k_int"], ["k_str", "k_ts"], ["k_cat", "k_int", "k_str"]])
-def test_buckets_of_sums_alone_merged_by_sorting_match_one_group_by(group_by, monkeypatch):
-    monkeypatch.setattr(aggregate, "MOSTLY_DISTINCT", 0.0)  # every bucket merged by sorting
+def test_buckets_of_sums_alone_merged_in_hash_order_match_one_group_by(group_by, monkeypatch):
+    monkeypatch.setattr(aggregate, "MOSTLY_DISTINCT", 0.0)  # every bucket merged in hash order
     for seed in range(3):
         table = random_table(seed)
         spec = AggregateSpec(group_by=group_by, aggregations=SUMS_ONLY)
@@ -699,28 +714,31 @@ def test_buckets_of_sums_alone_merged_by_sorting_match_one_group_by(group_by, mo
         assert_same(actual, reference(table, spec), group_by)
 
 
-def test_a_group_whose_values_are_all_null_sums_to_null_when_merged_by_sorting(monkeypatch):
+def test_a_group_whose_values_are_all_null_sums_to_null_when_merged_in_hash_order(
+    monkeypatch,
+):
     monkeypatch.setattr(aggregate, "MOSTLY_DISTINCT", 0.0)
     spec = AggregateSpec(group_by=["k"], aggregations=[Aggregation(column="x", op=AggOp.SUM)])
     table = pa.table({"k": ["b", "a", "b", None, None], "x": pa.array([None, 1, None, 2, 3])})
     (merged,) = [merge_partials([p], spec) for p in partial_aggregate(table, spec, 1)]
-    assert merged.to_pylist() == [
+    assert merged.sort_by([("k", "ascending")]).to_pylist() == [
         {"k": "a", "sum_x": 1},
         {"k": "b", "sum_x": None},
         {"k": None, "sum_x": 5},
     ]
 
 
-def test_a_bucket_of_repeated_keys_is_grouped_before_it_is_sorted(monkeypatch):
+def test_a_bucket_of_repeated_keys_is_merged_by_the_hash_group_by(monkeypatch):
     calls = []
-    by_sorting = aggregate._sums_by_sorting
+    in_hash_order = aggregate._sums_in_hash_order
     monkeypatch.setattr(
-        aggregate, "_sums_by_sorting", lambda *a: calls.append(by_sorting(*a)) or calls[-1]
+        aggregate, "_sums_in_hash_order", lambda *a: calls.append(in_hash_order(*a)) or calls[-1]
     )
     spec = AggregateSpec(group_by=["k"], aggregations=[Aggregation(column="x", op=AggOp.SUM)])
     # Each part holds every key once; the bucket holds each key three times, one per part.
     part = pa.table({"k": [f"k{i:04d}" for i in range(2000)], "x": list(range(2000))})
     merged = merge_partials(partial_aggregate(part, spec, 1) * 3, spec)
-    assert calls == [None]  # 2,000 keys in 6,000 rows: the hash group-by first
+    assert calls == [None]  # 2,000 keys in 6,000 rows: the hash group-by
+    merged = merged.sort_by([("k", "ascending")])
     assert merged.column("k").to_pylist() == [f"k{i:04d}" for i in range(2000)]
     assert merged.column("sum_x").to_pylist() == [3 * i for i in range(2000)]

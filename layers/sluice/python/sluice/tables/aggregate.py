@@ -38,7 +38,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from sluice.tables.aggregate_output import bucket_count, key_buckets, write_outputs
+from sluice.tables.aggregate_output import bucket_count, key_buckets, key_hash, write_outputs
 from sluice.tables.aggregate_spec import (
     AggOp,
     AggregateSpec,
@@ -283,7 +283,8 @@ def _split(partial: pa.Table, keys: list[str], buckets: int) -> list[pa.Table]:
 
 def merge_partials(partials: list[pa.Table], spec: AggregateSpec) -> pa.Table:
     """One bucket's partials from every part, merged and finalised: the group_by columns,
-    then one column per aggregation named ``output_name``, sorted by the group keys."""
+    then one column per aggregation named ``output_name``, one row per group in no set
+    order (a bucket is one of many files anyway: sorting would cost, not give, an order)."""
     if not partials:
         raise ValueError("merge_partials needs at least one partial table")
     combined = pa.concat_tables(partials, promote_options="permissive")
@@ -305,10 +306,8 @@ def merge_partials(partials: list[pa.Table], spec: AggregateSpec) -> pa.Table:
             aggs.append((f"{p}_{agg.op}", str(agg.op)))
         if agg.op is AggOp.COUNT_DISTINCT:
             aggs.append((f"{p}_distinct", "count_distinct"))
-    by_sorting = _sums_by_sorting(combined, keys, aggs)
-    if by_sorting is not None:
-        merged = by_sorting  # already in key order
-    else:
+    merged = _sums_in_hash_order(combined, keys, aggs)
+    if merged is None:
         merged = combined.group_by(keys, use_threads=True).aggregate(aggs)
     if not keys and combined.num_rows == 0:
         merged = merged.slice(0, 0)  # the single group lives in another bucket
@@ -331,10 +330,7 @@ def merge_partials(partials: list[pa.Table], spec: AggregateSpec) -> pa.Table:
             if f"{p}_{agg.op}" in min_max_types:
                 out = out.cast(min_max_types[f"{p}_{agg.op}"])
         columns[agg.output_name] = out
-    result = pa.table(columns)
-    if keys and by_sorting is None:
-        result = result.sort_by([(key, "ascending") for key in keys])
-    return result
+    return pa.table(columns)
 
 
 MERGE_SAMPLE_EVERY = 8
@@ -342,43 +338,75 @@ MERGE_SAMPLE_EVERY = 8
 partials of the bucket, so a prefix (from one part) would not show the repeats."""
 
 
-def _sums_by_sorting(
+def _sums_in_hash_order(
     combined: pa.Table, keys: list[str], aggs: list[tuple[str, str]]
 ) -> pa.Table | None:
-    """``combined.group_by(keys).aggregate(aggs)`` in key order, for sums alone (sum, count
-    and mean merge by summing): the output must be sorted anyway, and once it is, every
-    group is a run of rows that numpy sums at once, so no hash table is built. None when
-    the aggregations or key types need the general path (float keys: NaN != NaN)."""
+    """``combined.group_by(keys).aggregate(aggs)`` for sums alone (sum, count and mean
+    merge by summing) when the keys are nearly all distinct: with the rows in
+    :func:`hash_order`, every group is a run of rows that numpy sums at once, and no hash
+    table is built. None when the aggregations or key types need the general path (float
+    keys: NaN != NaN)."""
     if not keys or combined.num_rows == 0 or any(op != "sum" for _, op in aggs):
         return None
     if any(pa.types.is_floating(combined.schema.field(k).type) for k in keys):
         return None
     every = pa.array(np.arange(0, combined.num_rows, MERGE_SAMPLE_EVERY))
     if not _mostly_distinct(combined.select(keys).take(every), keys):
-        return None  # grouping first shrinks what is left to sort
-    order = pc.sort_indices(combined, sort_keys=[(key, "ascending") for key in keys])
-    ordered = combined.take(order)
-    n = ordered.num_rows
-    starts_group = np.zeros(n, dtype=bool)
-    starts_group[0] = True
-    for key in keys:
-        column = ordered.column(key).combine_chunks()
-        after, before = column.slice(1), column.slice(0, n - 1)
-        differs = pc.or_(
-            pc.fill_null(pc.not_equal(after, before), False),
-            pc.xor(after.is_null(), before.is_null()),  # null keys are one group
-        )
-        starts_group[1:] |= np.asarray(differs.to_numpy(zero_copy_only=False), dtype=bool)
-    starts = np.flatnonzero(starts_group)
-    at_starts = pa.array(starts)
-    columns: dict[str, Any] = {key: ordered.column(key).take(at_starts) for key in keys}
+        return None  # the hash group-by is faster where keys repeat
+    combined = combined.combine_chunks()  # one gather per column, not one per partial
+    order, starts = hash_order(combined.select(keys))
+    firsts = pa.array(order[starts])
+    columns: dict[str, Any] = {key: combined.column(key).take(firsts) for key in keys}
     for source, op in aggs:
-        values = ordered.column(source).combine_chunks()
+        values = combined.column(source).combine_chunks()
         present = np.asarray(values.is_valid().to_numpy(zero_copy_only=False), dtype=np.int64)
         numbers = np.asarray(values.fill_null(0).to_numpy(zero_copy_only=False))
-        counted = np.add.reduceat(present, starts)
+        counted = np.add.reduceat(present[order], starts)
         # A group of nulls alone sums to null, as Arrow's sum does.
         columns[f"{source}_{op}"] = pa.array(
-            np.add.reduceat(numbers, starts), type=values.type, mask=counted == 0
+            np.add.reduceat(numbers[order], starts), type=values.type, mask=counted == 0
         )
     return pa.table(columns)
+
+
+def hash_order(keys: pa.Table) -> tuple[np.ndarray, np.ndarray]:
+    """An order of the rows in which equal keys are adjacent, and where each group of
+    equal keys starts in it.
+
+    The rows are ordered by a 64-bit hash of their keys, which numpy sorts in a fraction
+    of the time Arrow takes to sort texts; only neighbours with the same hash need their
+    keys compared. Rows whose keys share a hash but differ (the text hash reads a text's
+    length and its first and last 8 bytes only) are sorted by the keys themselves,
+    within their hash."""
+    keys = keys.combine_chunks()
+    hashed = key_hash(keys.columns)
+    order = np.argsort(hashed)
+    in_order = hashed[order]
+    same_hash = np.flatnonzero(in_order[1:] == in_order[:-1])
+    collided = same_hash[_differ(keys, order[same_hash], order[same_hash + 1])]
+    if collided.size:
+        run = np.cumsum(np.concatenate([[True], in_order[1:] != in_order[:-1]]))
+        positions = np.flatnonzero(np.isin(run, run[collided + 1]))
+        tied = keys.take(order[positions]).append_column("__run", pa.array(run[positions]))
+        by = [("__run", "ascending")] + [(name, "ascending") for name in keys.column_names]
+        order[positions] = order[positions][np.asarray(pc.sort_indices(tied, sort_keys=by))]
+    differs = np.ones(max(keys.num_rows - 1, 0), dtype=bool)
+    differs[same_hash] = _differ(keys, order[same_hash], order[same_hash + 1])
+    starts = np.concatenate([[0], np.flatnonzero(differs) + 1]).astype(np.int64)
+    return order, starts
+
+
+def _differ(keys: pa.Table, rows: np.ndarray, others: np.ndarray) -> np.ndarray:
+    """Whether the keys of each of ``rows`` differ from those of its partner in ``others``
+    (null equals null: null keys are one group)."""
+    differs = np.zeros(len(rows), dtype=bool)
+    if not len(rows):
+        return differs
+    for column in keys.columns:
+        one, other = column.take(pa.array(rows)), column.take(pa.array(others))
+        unequal = pc.or_(
+            pc.fill_null(pc.not_equal(one, other), False),
+            pc.xor(one.is_null(), other.is_null()),
+        )
+        differs |= np.asarray(unequal.to_numpy(zero_copy_only=False), dtype=bool)
+    return differs

@@ -95,13 +95,18 @@ def _column_hash(column: pa.Array | pa.ChunkedArray) -> np.ndarray:
     return hashed
 
 
-def key_buckets(columns: Sequence[pa.Array | pa.ChunkedArray], buckets: int) -> np.ndarray:
-    """The bucket (0..buckets-1) of each row's key, from the key values alone."""
+def key_hash(columns: Sequence[pa.Array | pa.ChunkedArray]) -> np.ndarray:
+    """A 64-bit hash of each row's key, from the key values alone (uint64)."""
     n = len(columns[0]) if columns else 0
     combined = np.zeros(n, dtype=np.uint64)
     for column in columns:
         combined = _mix((combined * _STRING_BASE) ^ _column_hash(column))
-    return (combined % _U64(buckets)).astype(np.int64)
+    return combined
+
+
+def key_buckets(columns: Sequence[pa.Array | pa.ChunkedArray], buckets: int) -> np.ndarray:
+    """The bucket (0..buckets-1) of each row's key, from the key values alone."""
+    return (key_hash(columns) % _U64(buckets)).astype(np.int64)
 
 
 # --- output files -----------------------------------------------------------------------
