@@ -92,10 +92,11 @@ def invoke_catalogued(name: str, arn: str, event: Any) -> tuple[str, bool, str]:
 
 
 def worker_pool(processes: int) -> Executor:
-    """Processes forked from a server that imported the handlers' libraries once; each
-    inherits this process's environment (the embedded AWS's endpoint and names)."""
+    """Processes forked from a server that imported the handlers and ran their code once
+    (``worker_warmup``); each inherits this process's environment (the embedded AWS's
+    endpoint and names)."""
     context = multiprocessing.get_context("forkserver")
-    context.set_forkserver_preload(["sluice.local.lambda_hook", "pyarrow", "boto3"])
+    context.set_forkserver_preload(["sluice.local.lambda_hook", "sluice.local.worker_warmup"])
     return ProcessPoolExecutor(max_workers=processes, mp_context=context)
 
 

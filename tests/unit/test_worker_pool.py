@@ -1,0 +1,31 @@
+"""The local worker pool: processes forked from a warmed-up server run the steps."""
+
+from __future__ import annotations
+
+import json
+
+from sluice.catalog import CATALOG
+from sluice.local import lambda_hook
+
+from tests.support import invoke, load_event
+
+
+def test_the_warm_up_imports_every_step_handler_but_the_api() -> None:
+    from sluice.local import worker_warmup
+
+    worker_warmup.warm_up()
+    steps = {spec.name for spec in CATALOG.functions if not spec.public_api}
+    assert steps and steps <= set(lambda_hook._modules)
+
+
+def test_a_pool_worker_answers_a_step_as_this_process_does() -> None:
+    event = load_event("ingest/reconcile")
+    pool = lambda_hook.worker_pool(1)
+    try:
+        payload, errored, _ = pool.submit(
+            lambda_hook.invoke_catalogued, "ingest_reconcile", "arn:sample", event
+        ).result(timeout=120)
+    finally:
+        pool.shutdown()
+    assert not errored
+    assert json.loads(payload) == invoke("ingest_reconcile", event)
