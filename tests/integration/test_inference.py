@@ -8,8 +8,15 @@ import threading
 from collections.abc import Iterator
 from typing import Any
 
+import pyarrow as pa
 import pytest
+from sluice.config import settings
+from sluice.datasets import service
+from sluice.datasets.models import Dataset, DatasetStatus, SourceObject, utcnow
 from sluice.pipelines import ingest
+from sluice.pipelines.workspace import Workspace
+from sluice.store import objects
+from sluice.tables.inference import chunk_stats
 
 from tests.integration.uploader import Uploader
 from tests.support import call_api, hold, wait_for
@@ -327,6 +334,33 @@ def test_the_schema_shows_while_chunks_are_still_being_scanned(
     assert 0 < early["progress"] < 1
     assert types_of_any(early)["id"] == "int8"  # the first chunk's ids are all below 128
     assert types_of(uploader.settled(dataset_id))["id"] == "int16"
+
+
+def test_the_provisional_schema_follows_a_chunks_statistics_when_a_rescan_rewrites_them(
+    local: Any,
+) -> None:
+    now = utcnow()
+    dataset = Dataset(
+        id="ab" * 16,
+        owner="provisional-owner",
+        name="p",
+        path="",
+        created_at=now,
+        updated_at=now,
+        source=SourceObject(bucket="b", key="k"),
+        status=DatasetStatus.INFERRING,
+        ingest_run="run-1",
+    )
+    key = Workspace(dataset.owner, dataset.id, "run-1").chunk_stats(0)
+
+    def schema_after_writing(values: list[str]) -> list[str]:
+        objects.put_json(settings().data_bucket, key, chunk_stats(pa.table({"x": values}), 100))
+        columns = service.with_provisional_columns(dataset).columns or []
+        return [c.effective_type.value for c in columns]
+
+    assert schema_after_writing(["1", "2", "3"]) == ["int8"]
+    assert schema_after_writing(["1", "2", "3"]) == ["int8"]  # the same, from the cache
+    assert schema_after_writing(["1", "2", "x"]) == ["string"]
 
 
 def types_of_any(dataset: dict[str, Any]) -> dict[str, str]:

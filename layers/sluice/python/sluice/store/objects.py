@@ -98,6 +98,15 @@ def list_keys(bucket: str, prefix: str) -> list[str]:
     return keys
 
 
+def list_etags(bucket: str, prefix: str) -> dict[str, str]:
+    """Each object's key under ``prefix`` and its ETag (which changes with its content)."""
+    s3 = aws.client("s3")
+    etags: dict[str, str] = {}
+    for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix):
+        etags.update((o["Key"], o["ETag"]) for o in page.get("Contents", []))
+    return etags
+
+
 def list_folders(bucket: str, prefix: str) -> list[str]:
     """The immediate 'folders' (common prefixes) under ``prefix``."""
     s3 = aws.client("s3")
