@@ -7,7 +7,8 @@ hands the result to both (``inference.chunk_stats_and_parses``,
 
 A column of few distinct texts (flags, regions, dates) is parsed on its distinct
 texts alone, each once: ``rows`` then maps every row to its text, and counts weigh
-each text by how many rows hold it.
+each text by how many rows hold it. Its distinct values and text bounds then come from
+those texts (``texts``) too.
 """
 
 from __future__ import annotations
@@ -36,6 +37,7 @@ class ColumnParse:
     dates: dict[str, Parsed]  # per DateOrder value
     durations: Parsed
     rows: pa.Array | None = None  # per row, its distinct text; None: one text per row
+    texts: pa.Array | None = None  # with ``rows``: the distinct texts, untrimmed
 
     def typed(self, column_type: ColumnType, order: DateOrder | None) -> Parsed:
         """(passes, values) of ``column_type`` per row, as conversion needs them."""
@@ -91,16 +93,18 @@ _DISTINCT_SHARE = 0.5
 (first estimated on a sample: encoding costs little, but nothing when all differ)."""
 
 
-def parse_column(text: pa.Array) -> ColumnParse:
-    """Every type's reading of ``text`` (trimmed, see ``text_parsing.prepare``)."""
+def parse_column(raw: pa.Array) -> ColumnParse:
+    """Every type's reading of the texts ``raw``, trimmed first (``text_parsing.prepare``)."""
+    text = tp.prepare(raw)
     numbers = _numbers(text)
     if numbers is not None:
         return _of_numbers(text, numbers)
-    sample = text.slice(0, _DISTINCT_SAMPLE)
+    sample = raw.slice(0, _DISTINCT_SAMPLE)
     if len(pc.unique(sample)) <= 1.5 * _DISTINCT_SHARE * len(sample):
-        encoded = pc.dictionary_encode(text)
-        if len(encoded.dictionary) <= _DISTINCT_SHARE * len(text):
-            return replace(_of_texts(encoded.dictionary), rows=encoded.indices)
+        encoded = pc.dictionary_encode(raw)
+        if len(encoded.dictionary) <= _DISTINCT_SHARE * len(raw):
+            parse = _of_texts(tp.prepare(encoded.dictionary))
+            return replace(parse, rows=encoded.indices, texts=encoded.dictionary)
     return _of_texts(text)
 
 

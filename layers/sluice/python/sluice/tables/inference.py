@@ -101,7 +101,7 @@ def _column_stats(
 ) -> tuple[ColumnStats, ColumnParse]:
     raw = _as_text(column)
     valid = _numpy_bool(raw.is_valid())
-    parse = parse_column(tp.prepare(raw))
+    parse = parse_column(raw)
     stats = ColumnStats(name=name, values=int(valid.sum()), nulls=raw.null_count)
     ints, (float_ok, floats) = parse.ints[1], parse.floats
     passes: dict[str, pa.BooleanArray] = {
@@ -122,7 +122,9 @@ def _column_stats(
         first = _first_failures(valid, passes[key], parse.rows) if stats.failures[key] else []
         stats.samples[key] = raw.take(pa.array(first, type=pa.int64())).to_pylist()
 
-    stats.distinct = _distinct(raw, max_categories)
+    # A column parsed on its distinct texts has them at hand: no pass over every row.
+    texts = raw if parse.texts is None else parse.texts
+    stats.distinct = _distinct(texts, max_categories)
     stats.int_min, stats.int_max = _min_max(ints)
     stats.float_min, stats.float_max = _min_max(floats.filter(pc.is_finite(floats)))
     for order, (_, stamps) in parse.dates.items():
@@ -132,7 +134,7 @@ def _column_stats(
             stats.datetime_max[order] = high.isoformat()
     durations = parse.durations[1]
     stats.timedelta_min_us, stats.timedelta_max_us = _min_max(durations.cast(pa.int64()))
-    stats.text_min, stats.text_max = _min_max(_text_prefixes(raw))
+    stats.text_min, stats.text_max = _min_max(_text_prefixes(texts))
     return stats, parse
 
 
