@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import os
 import time
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -24,6 +25,7 @@ POLL_SECONDS = float(os.environ.get("BENCH_POLL_S", 0.5))
 DEADLINE_SECONDS = float(os.environ.get("BENCH_READY_DEADLINE_S", 3600))
 PRESET = "bmat_plays_per_song_per_day"
 MAX_FILE_BYTES = 64 * 1024 * 1024
+DOWNLOADS_AT_ONCE = 4
 DOWNLOAD_BLOCK = 1024 * 1024
 
 
@@ -131,20 +133,23 @@ def _run_task(http: Any, api: str, dataset_id: str) -> tuple[str, dict[str, Any]
 
 
 def _download(result: dict[str, Any], folder: Path) -> list[str]:
-    """Every output file, streamed from its presigned URL into ``folder``."""
+    """Every output file, streamed from its presigned URL into ``folder``, four at a time
+    (as ``aws s3 cp --recursive`` would, with its default of ten)."""
     import requests
 
     folder.mkdir(parents=True, exist_ok=True)
-    paths = []
-    for output in result["output_files"]:
+
+    def fetch(output: dict[str, Any]) -> str:
         path = folder / output["name"]
         with requests.get(output["url"], stream=True, timeout=600) as answer:
             answer.raise_for_status()
             with path.open("wb") as sink:
                 for block in answer.iter_content(DOWNLOAD_BLOCK):
                     sink.write(block)
-        paths.append(str(path))
-    return paths
+        return str(path)
+
+    with ThreadPoolExecutor(max_workers=DOWNLOADS_AT_ONCE) as pool:
+        return list(pool.map(fetch, result["output_files"]))
 
 
 def _histories(system: Any) -> dict[str, list[dict[str, Any]]]:
