@@ -119,6 +119,9 @@ def install() -> None:
                 self._value_buffer.rollover()
                 self._value_buffer.write(new_value)
                 self.contentsize = len(new_value)
+                if self._etag is None:
+                    # moto would read the file back from disk for it; the bytes are here.
+                    self._etag = md5_hash(new_value).hexdigest()
                 return
             assert original_value.fset is not None
             original_value.fset(self, new_value)
