@@ -271,7 +271,8 @@ def _split(partial: pa.Table, keys: list[str], buckets: int) -> list[pa.Table]:
     if not keys:  # one group: bucket 0 holds it
         return [partial, *(partial.slice(0, 0) for _ in range(buckets - 1))]
     bucket = key_buckets([partial.column(k) for k in keys], buckets)
-    order = np.argsort(bucket, kind="stable")
+    # numpy sorts integers of 16 bits or fewer stably by radix, in one linear pass.
+    order = np.argsort(bucket.astype(np.min_scalar_type(buckets - 1)), kind="stable")
     ordered = partial.take(pa.array(order))
     ends = np.cumsum(np.bincount(bucket, minlength=buckets))
     starts = ends - np.bincount(bucket, minlength=buckets)
