@@ -377,7 +377,7 @@ def hash_order(keys: pa.Table) -> tuple[np.ndarray, np.ndarray]:
     The rows are ordered by a 64-bit hash of their keys, which numpy sorts in a fraction
     of the time Arrow takes to sort texts; only neighbours with the same hash need their
     keys compared. Rows whose keys share a hash but differ (the text hash reads a text's
-    length and its first and last 8 bytes only) are sorted by the keys themselves,
+    length and four of its 8-byte words only) are sorted by the keys themselves,
     within their hash."""
     keys = keys.combine_chunks()
     hashed = key_hash(keys.columns)
