@@ -399,7 +399,8 @@ def project(m: Measured, size: float, a: Assumptions, concurrency: int) -> Proje
     v = m.converted_share
     scan = c / rate("ingest.ScanChunk") + (c + c * k) / s3  # reads its range, writes its part
     convert = c / rate("ingest.ConvertChunk") + (c + c * k) / s3 if v else 0.0
-    partial = c / rate("task.Partial") + (c * k + c * k * g) / s3 + r * a.request_s
+    # R partial files, 8 PUTs at a time; the reducer GETs its n partial files 8 at a time
+    partial = c / rate("task.Partial") + (c * k + c * k * g) / s3 + math.ceil(r / 8) * a.request_s
     bucket_csv = size / r
     reduce = (
         bucket_csv / rate("task.Reduce")
@@ -533,7 +534,8 @@ def render(m: Measured, a: Assumptions, sizes: Sequence[float], target_s: float)
         "  t_scan    = C / r_scan    + (C + C k) / s3   (reads its range, hashes its blocks,"
         " writes its part)",
         "  t_convert = C / r_convert + (C + C k) / s3   (only the share v is converted again)",
-        "  t_partial = C / r_partial + (C k + C k g) / s3 + R lat   (R partial files, a PUT each)",
+        "  t_partial = C / r_partial + (C k + C k g) / s3 + ceil(R / 8) lat"
+        "   (R partial files, 8 PUTs at a time)",
         "  t_reduce  = (S/R) / r_reduce + (S/R)(k g + o) / s3 + ceil(n / 8) lat",
         "  wall = plan + ceil(n/N) t_scan + cold + reconcile + decide + 2 ceil(n/16) lat",
         "       + [v > 0] (ceil(n v/N) t_convert + cold) + finish",

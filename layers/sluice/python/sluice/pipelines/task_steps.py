@@ -120,6 +120,10 @@ def plan(repo: TaskRepository, ref: TaskRef) -> TaskPlan:
     )
 
 
+S3_THREADS = 8
+"""Concurrent requests for a step's many small objects (partials written and read)."""
+
+
 def _read_parquet(key: str, columns: list[str] | None = None) -> pa.Table:
     with s3_filesystem().open_input_file(f"{settings().data_bucket}/{key}") as source:
         return pq.read_table(source, columns=columns)
@@ -136,11 +140,16 @@ def partial(repo: TaskRepository, payload: PartialInput) -> dict[str, Any]:
     _ensure_running(repo, ref)
     table = _read_parquet(payload.part.key, needed_columns(payload.spec))
     buckets = partial_aggregate(table, payload.spec, payload.bucket_count)
-    groups = 0
-    for bucket, rows in enumerate(buckets):
-        if rows.num_rows:
-            _write_parquet(partial_key(ref.owner, ref.id, bucket, payload.part.index), rows)
-            groups += rows.num_rows
+    written = [(bucket, rows) for bucket, rows in enumerate(buckets) if rows.num_rows]
+
+    def put(item: tuple[int, pa.Table]) -> None:
+        bucket, rows = item
+        _write_parquet(partial_key(ref.owner, ref.id, bucket, payload.part.index), rows)
+
+    # One small PUT per bucket: in parallel, or the part waits out every round trip.
+    with ThreadPoolExecutor(max_workers=S3_THREADS) as pool:
+        list(pool.map(put, written))
+    groups = sum(rows.num_rows for _, rows in written)
     counted = repo.update(
         ref.owner, ref.id, {}, add={"parts_done": 1}, only_if_status=TaskStatus.RUNNING
     )
@@ -174,7 +183,7 @@ def reduce(repo: TaskRepository, payload: ReduceInput) -> Reduced:
     _ensure_running(repo, ref)
     bucket = settings().data_bucket
     keys = objects.list_keys(bucket, partials_prefix(ref.owner, ref.id, payload.bucket))
-    with ThreadPoolExecutor(max_workers=8) as pool:
+    with ThreadPoolExecutor(max_workers=S3_THREADS) as pool:
         partials = list(pool.map(_read_parquet, keys))
     files: list[ReducedFile] = []
     if partials:
