@@ -19,6 +19,7 @@ from sluice.tables.csv_ranges import (
     BOM,
     ByteRange,
     Span,
+    byte_counts,
     guess_parity,
     plan_ranges,
     record_starts,
@@ -153,7 +154,34 @@ def test_guess_parity_uses_the_previous_byte_when_the_range_starts_with_a_quote(
     assert guess_parity(b'",1\n', 100, ord("x")) == 1
 
 
+def test_guess_parity_within_bounds_is_the_guess_on_that_slice() -> None:
+    data = messy_csv(4, 300)
+    for lo in range(1, len(data) - 1, 97):
+        hi = min(len(data), lo + 500)
+        whole = guess_parity(data[lo:hi], 1000 + lo, data[lo - 1])
+        assert guess_parity(data, 1000 + lo, data[lo - 1], lo, hi) == whole
+
+
+def test_byte_counts_count_the_quotes_and_line_breaks() -> None:
+    data = messy_csv(4, 300)
+    assert byte_counts(data, 10, len(data) - 10) == (
+        data.count(b'"', 10, len(data) - 10),
+        data.count(b"\n", 10, len(data) - 10),
+    )
+
+
 # --- records_span --------------------------------------------------------------------
+
+
+def test_records_span_with_the_quotes_counted_is_the_span_without() -> None:
+    data = messy_csv(4, 300)
+    for start in range(1, len(data) - 300, 211):
+        rng = ByteRange(1, start, start + 300)
+        for parity in (0, 1):
+            quotes = data.count(b'"', rng.start, rng.end)
+            expected = records_span(data, 0, rng, parity, at_eof=True)
+            assert records_span(data, 0, rng, parity, True, quotes) == expected
+
 
 # id\n10\n2000\n3\n : header 0-2, records at 3 ("10"), 6 ("2000") and 11 ("3"); size 13
 SMALL = b"id\n10\n2000\n3\n"

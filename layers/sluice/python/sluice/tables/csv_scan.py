@@ -14,6 +14,7 @@ from sluice.tables.csv_ranges import (
     ByteRange,
     CsvError,
     Span,
+    byte_counts,
     guess_parity,
     record_starts,
     records_span,
@@ -139,10 +140,11 @@ def scan_range(
     fetched_to = min(size, rng.end + overflow)
     data = read(data_start, fetched_to)
     local = rng.start - data_start
+    quotes, newlines = byte_counts(data, local, rng.end - data_start)
     if parity is None:
         previous = data[local - 1] if local > 0 else None
-        parity = guess_parity(data[local : rng.end - data_start], rng.start, previous)
-    span = records_span(data, data_start, rng, parity, fetched_to >= size)
+        parity = guess_parity(data, rng.start, previous, local, rng.end - data_start)
+    span = records_span(data, data_start, rng, parity, fetched_to >= size, quotes)
     while span is None:
         if fetched_to - rng.end > MAX_RECORD_BYTES:
             raise CsvError(
@@ -152,14 +154,14 @@ def scan_range(
         grow_to = min(size, fetched_to + max(overflow, fetched_to - rng.end))
         data += read(fetched_to, grow_to)
         fetched_to = grow_to
-        span = records_span(data, data_start, rng, parity, fetched_to >= size)
+        span = records_span(data, data_start, rng, parity, fetched_to >= size, quotes)
     scan = ChunkScan(
         index=rng.index,
         start=rng.start,
         end=rng.end,
         parity=parity,
-        quotes=data.count(b'"', local, rng.end - data_start),
-        newlines=data.count(b"\n", local, rng.end - data_start),
+        quotes=quotes,
+        newlines=newlines,
         first=span.first,
         last=span.last,
         rows=0,
