@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import pyarrow as pa
+import pyarrow.compute as pc
 import pytest
 from sluice.pipelines.ingest_models import ColumnPlan
+from sluice.tables import conversion
+from sluice.tables.column_parse import few_distinct
 from sluice.tables.conversion import (
     FALSE_SPELLINGS,
     TRUE_SPELLINGS,
@@ -12,6 +15,7 @@ from sluice.tables.conversion import (
     native_types,
 )
 from sluice.tables.csv_scan import parse_native, parse_text
+from sluice.tables.types import ColumnType, DateOrder
 
 COLUMNS = ["n", "x", "ok", "when", "label"]
 PLANS = [
@@ -53,3 +57,26 @@ def test_a_native_int_out_of_the_columns_range_raises_rather_than_wrapping() -> 
     )
     with pytest.raises(pa.ArrowInvalid):
         convert_table(native, PLANS)
+
+
+@pytest.mark.parametrize(
+    ("column_type", "texts"),
+    [
+        (ColumnType.DATETIME, ["2024-01-31", "bad", None, " 2024-02-01 ", "31/01/2024"]),
+        (ColumnType.INT8, ["1", "300", None, " -7", "x"]),
+        (ColumnType.BOOL, ["yes", "No", None, "maybe", "TRUE"]),
+    ],
+)
+def test_a_column_of_few_distinct_texts_converts_as_when_each_row_is_parsed(
+    column_type: ColumnType, texts: list[str | None]
+) -> None:
+    raw = pa.array(texts * 400, pa.string())
+    plan = ColumnPlan(name="c", type=column_type, date_order=DateOrder.ISO)
+    assert few_distinct(raw) is not None  # the distinct-text path is taken
+    typed, failed = conversion.convert_column(raw, plan)
+    passes, values = conversion._parse_texts(raw, plan)
+    per_row = pc.if_else(pc.fill_null(passes, False), values, pa.scalar(None, values.type))
+    assert typed.equals(per_row.cast(typed.type))
+    passed = pc.fill_null(passes, False).to_pylist()
+    rows = texts * 400
+    assert failed.tolist() == [i for i, t in enumerate(rows) if t is not None and not passed[i]]

@@ -99,13 +99,23 @@ def parse_column(raw: pa.Array) -> ColumnParse:
     numbers = _numbers(text)
     if numbers is not None:
         return _of_numbers(text, numbers)
-    sample = raw.slice(0, _DISTINCT_SAMPLE)
-    if len(pc.unique(sample)) <= 1.5 * _DISTINCT_SHARE * len(sample):
-        encoded = pc.dictionary_encode(raw)
-        if len(encoded.dictionary) <= _DISTINCT_SHARE * len(raw):
-            parse = _of_texts(tp.prepare(encoded.dictionary))
-            return replace(parse, rows=encoded.indices, texts=encoded.dictionary)
+    encoded = few_distinct(raw)
+    if encoded is not None:
+        parse = _of_texts(tp.prepare(encoded.dictionary))
+        return replace(parse, rows=encoded.indices, texts=encoded.dictionary)
     return _of_texts(text)
+
+
+def few_distinct(raw: pa.Array) -> pa.DictionaryArray | None:
+    """``raw`` dictionary-encoded when its distinct texts are at most ``_DISTINCT_SHARE``
+    of its rows (so parsing them each once is worth it); None otherwise."""
+    sample = raw.slice(0, _DISTINCT_SAMPLE)
+    if len(pc.unique(sample)) > 1.5 * _DISTINCT_SHARE * len(sample):
+        return None
+    encoded = pc.dictionary_encode(raw)
+    if len(encoded.dictionary) > _DISTINCT_SHARE * len(raw):
+        return None
+    return encoded
 
 
 def _of_numbers(text: pa.Array, numbers: tuple[Parsed, Parsed, pa.BooleanArray]) -> ColumnParse:

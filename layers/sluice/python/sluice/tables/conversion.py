@@ -14,7 +14,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from sluice.tables import text_parsing, time_parsing
-from sluice.tables.column_parse import ColumnParse
+from sluice.tables.column_parse import ColumnParse, few_distinct
 from sluice.tables.types import (
     FALSE_TEXTS,
     INTEGER_RANGES,
@@ -35,7 +35,17 @@ class ColumnPlanLike(Protocol):
 
 
 def _parse(raw: pa.Array, plan: ColumnPlanLike) -> tuple[pa.Array, pa.Array]:
-    """(passes, values) for one column: which texts parse as its type, and as what."""
+    """(passes, values) for one column: which texts parse as its type, and as what.
+
+    A column of few distinct texts (dates, flags) is parsed on those texts, each once."""
+    encoded = few_distinct(raw)
+    if encoded is None:
+        return _parse_texts(raw, plan)
+    passes, values = _parse_texts(encoded.dictionary, plan)
+    return pc.fill_null(passes.take(encoded.indices), False), values.take(encoded.indices)
+
+
+def _parse_texts(raw: pa.Array, plan: ColumnPlanLike) -> tuple[pa.Array, pa.Array]:
     kind = plan.type
     if kind is ColumnType.BOOL:
         return text_parsing.bool_mask_and_values(raw)
