@@ -7,6 +7,7 @@ import os
 import subprocess
 import tempfile
 import time
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -37,3 +38,12 @@ def measure_worker(command: list[str]) -> dict[str, Any]:
     result["peak_rss_bytes"] = usage.ru_maxrss * 1024  # Linux: KiB
     result["process_seconds"] = elapsed
     return result
+
+
+def recorded_moment(recorded: str | None) -> float:
+    """The ``time.perf_counter()`` of the moment the system recorded ``recorded`` (an ISO
+    timestamp on this machine's clock), not the later one when a poll noticed it; now,
+    when nothing was recorded."""
+    noticed = time.perf_counter()
+    late = time.time() - datetime.fromisoformat(recorded).timestamp() if recorded else 0.0
+    return noticed - max(0.0, late)

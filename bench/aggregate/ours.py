@@ -15,11 +15,11 @@ from __future__ import annotations
 import os
 import time
 from concurrent.futures import ThreadPoolExecutor
-from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from bench.aggregate.projection import count_transitions, extract_spans
+from bench.workers import recorded_moment
 
 POLL_SECONDS = float(os.environ.get("BENCH_POLL_S", 0.5))
 DEADLINE_SECONDS = float(os.environ.get("BENCH_READY_DEADLINE_S", 3600))
@@ -41,11 +41,8 @@ class Clock:
         return self.marks[name]
 
     def mark_recorded(self, name: str, recorded: str | None) -> float:
-        """Mark the moment the system recorded (an ISO timestamp on this machine's clock)
-        rather than the later one when a poll noticed it."""
-        noticed = time.perf_counter()
-        late = time.time() - datetime.fromisoformat(recorded).timestamp() if recorded else 0.0
-        self.marks[name] = noticed - max(0.0, late)
+        """Mark the moment the system recorded (see ``bench.workers.recorded_moment``)."""
+        self.marks[name] = recorded_moment(recorded)
         return self.marks[name]
 
     def between(self, first: str, last: str) -> float:

@@ -383,6 +383,8 @@ def _waves(items: int, concurrency: int) -> int:
 
 def project(m: Measured, size: float, a: Assumptions, concurrency: int) -> Projection:
     """Wall time and cost of ingest + task for a CSV of ``size`` bytes on AWS."""
+    from sluice.pipelines.task_steps import S3_THREADS
+    from sluice.store.objects import PARALLEL_GETS
     from sluice.tables.aggregate_output import ROWS_PER_BUCKET, bucket_count
 
     s3 = a.s3_mb_s * MB
@@ -399,13 +401,17 @@ def project(m: Measured, size: float, a: Assumptions, concurrency: int) -> Proje
     v = m.converted_share
     scan = c / rate("ingest.ScanChunk") + (c + c * k) / s3  # reads its range, writes its part
     convert = c / rate("ingest.ConvertChunk") + (c + c * k) / s3 if v else 0.0
-    # R partial files, 8 PUTs at a time; the reducer GETs its n partial files 8 at a time
-    partial = c / rate("task.Partial") + (c * k + c * k * g) / s3 + math.ceil(r / 8) * a.request_s
+    # R partial files, S3_THREADS PUTs at a time
+    partial = (
+        c / rate("task.Partial")
+        + (c * k + c * k * g) / s3
+        + math.ceil(r / S3_THREADS) * a.request_s
+    )
     bucket_csv = size / r
     reduce = (
         bucket_csv / rate("task.Reduce")
         + (bucket_csv * k * g + bucket_csv * o) / s3
-        + math.ceil(n / 8) * a.request_s  # 8 threads GET the bucket's n partial files
+        + math.ceil(n / S3_THREADS) * a.request_s  # GETs of the bucket's n partial files
     )
     w = _waves(n, concurrency)
     stages = {
@@ -414,7 +420,7 @@ def project(m: Measured, size: float, a: Assumptions, concurrency: int) -> Proje
         "ingest: reconcile + decide": m.serial_s("ingest.Reconcile")
         + m.serial_s("ingest.Decide")
         # decide GETs n chunk statistics and n block digests, 16 at a time
-        + 2 * math.ceil(n / 16) * a.request_s,
+        + 2 * math.ceil(n / PARALLEL_GETS) * a.request_s,
         "ingest: convert": _waves(math.ceil(n * v), concurrency) * convert
         + (a.cold_start_s if v else 0.0),
         "ingest: finish": m.serial_s("ingest.Finish"),

@@ -22,12 +22,11 @@ import time
 import traceback
 import uuid
 from collections.abc import Callable, Iterable
-from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from bench.ingest.generate import EXPECTED_TYPES, write_messy_csv
-from bench.workers import measure_worker
+from bench.workers import measure_worker, recorded_moment
 
 ROOT = Path(__file__).resolve().parents[2]
 TOOLS = ("ours", "duckdb", "polars", "pandas")
@@ -320,13 +319,7 @@ def worker_ours(csv: Path, _: Path, args: argparse.Namespace) -> dict[str, Any]:
         # Ready is when Finish recorded it (ingest_finished_at, this machine's clock), not
         # when a poll next noticed: polls then need not be frequent (each one costs the
         # embedded AWS, and so the ingest, some CPU).
-        finished = dataset.get("ingest_finished_at")
-        noticed = time.perf_counter()
-        if finished:
-            late = time.time() - datetime.fromisoformat(finished).timestamp()
-            result["seconds"] = noticed - max(0.0, late) - uploaded
-        else:
-            result["seconds"] = noticed - uploaded
+        result["seconds"] = recorded_moment(dataset.get("ingest_finished_at")) - uploaded
         result["polls"] = len(poll_seconds)
         result["poll_median_ms"] = 1000 * sorted(poll_seconds)[len(poll_seconds) // 2]
         result["stages"] = {

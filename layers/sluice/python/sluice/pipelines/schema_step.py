@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from concurrent.futures import ThreadPoolExecutor
-
 from sluice.config import settings
 from sluice.datasets import content_hash, duplicates
 from sluice.datasets.repository import DatasetRepository
@@ -67,11 +65,7 @@ def _merged_stats(
     bucket = settings().data_bucket
     workspace = Workspace(ref.owner, ref.id, ref.run)
     keys = [workspace.chunk_stats(c.index) for c in chunks if c.last > c.first]
-    # Small objects, one per chunk: fetch them concurrently.
-    with ThreadPoolExecutor(max_workers=16) as pool:
-        parts = list(
-            pool.map(lambda key: ChunkStats.model_validate(objects.get_json(bucket, key)), keys)
-        )
+    parts = [ChunkStats.model_validate_json(body) for body in objects.get_all(bucket, keys)]
     if not parts:  # a header and no rows
         return ChunkStats(rows=0, columns=[ColumnStats(name=name) for name in names])
     return merge_stats(parts, max_categories)
@@ -84,9 +78,7 @@ def _content_hash(ref: DatasetRef, ingest: Gathered) -> str:
         return content_hash.content_hash(objects.read_range(obj.bucket, obj.key, 0, obj.size))
     workspace = Workspace(ref.owner, ref.id, ref.run)
     keys = [workspace.block_digests(c.index) for c in ingest.plan.chunks]
-    with ThreadPoolExecutor(max_workers=16) as pool:
-        digests = list(pool.map(lambda key: objects.get_bytes(bucket, key), keys))
-    return content_hash.joined_hash(b"".join(digests))
+    return content_hash.joined_hash(b"".join(objects.get_all(bucket, keys)))
 
 
 def decide(repo: DatasetRepository, payload: DecideInput) -> Decided:

@@ -130,12 +130,6 @@ def _read_parquet(key: str, columns: list[str] | None = None) -> pa.Table:
         return pq.read_table(source, columns=columns)
 
 
-def _read_partial(key: str) -> pa.Table:
-    """A small partial file, whole, in one GET (a file system's size, footer and column
-    reads would be three or four requests for it)."""
-    return pq.read_table(pa.BufferReader(objects.get_bytes(settings().data_bucket, key)))
-
-
 def _write_parquet(key: str, table: pa.Table) -> None:
     data = parquet_bytes(table)
     objects.put_bytes(settings().data_bucket, key, data, "application/vnd.apache.parquet")
@@ -190,8 +184,12 @@ def reduce(repo: TaskRepository, payload: ReduceInput) -> Reduced:
     _ensure_running(repo, ref)
     bucket = settings().data_bucket
     keys = objects.list_keys(bucket, partials_prefix(ref.owner, ref.id, payload.bucket))
-    with ThreadPoolExecutor(max_workers=S3_THREADS) as pool:
-        partials = list(pool.map(_read_partial, keys))
+    # Each small partial file whole, in one GET (a file system's size, footer and column
+    # reads would be three or four requests for it).
+    partials = [
+        pq.read_table(pa.BufferReader(data))
+        for data in objects.get_all(bucket, keys, threads=S3_THREADS)
+    ]
     files: list[ReducedFile] = []
     if partials:
         merged = merge_partials(partials, payload.spec)

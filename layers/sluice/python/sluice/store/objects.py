@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from sluice import aws
@@ -77,8 +78,7 @@ def put_json(bucket: str, key: str, data: Any) -> None:
 
 def get_json(bucket: str, key: str) -> Any:
     """A JSON object's content."""
-    body = aws.client("s3").get_object(Bucket=bucket, Key=key)["Body"].read()
-    return json.loads(body)
+    return json.loads(get_bytes(bucket, key))
 
 
 def put_bytes(bucket: str, key: str, body: bytes, content_type: str) -> None:
@@ -90,12 +90,19 @@ def get_bytes(bucket: str, key: str) -> bytes:
     return data
 
 
+PARALLEL_GETS = 16
+"""Requests in flight at once when a step fetches many small objects."""
+
+
+def get_all(bucket: str, keys: list[str], threads: int = PARALLEL_GETS) -> list[bytes]:
+    """The content of each of ``keys``, in order, fetched ``threads`` at a time (small
+    objects, one per chunk or part: a GET each waits mostly on the round trip)."""
+    with ThreadPoolExecutor(max_workers=threads) as pool:
+        return list(pool.map(lambda key: get_bytes(bucket, key), keys))
+
+
 def list_keys(bucket: str, prefix: str) -> list[str]:
-    s3 = aws.client("s3")
-    keys: list[str] = []
-    for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix):
-        keys.extend(o["Key"] for o in page.get("Contents", []))
-    return keys
+    return list(list_etags(bucket, prefix))
 
 
 def list_etags(bucket: str, prefix: str) -> dict[str, str]:

@@ -274,8 +274,9 @@ def _split(partial: pa.Table, keys: list[str], buckets: int) -> list[pa.Table]:
     # numpy sorts integers of 16 bits or fewer stably by radix, in one linear pass.
     order = np.argsort(bucket.astype(np.min_scalar_type(buckets - 1)), kind="stable")
     ordered = partial.take(pa.array(order))
-    ends = np.cumsum(np.bincount(bucket, minlength=buckets))
-    starts = ends - np.bincount(bucket, minlength=buckets)
+    counts = np.bincount(bucket, minlength=buckets)
+    ends = np.cumsum(counts)
+    starts = ends - counts
     return [ordered.slice(int(s), int(e - s)) for s, e in zip(starts, ends, strict=True)]
 
 
@@ -384,15 +385,17 @@ def hash_order(keys: pa.Table) -> tuple[np.ndarray, np.ndarray]:
     order = np.argsort(hashed)
     in_order = hashed[order]
     same_hash = np.flatnonzero(in_order[1:] == in_order[:-1])
-    collided = same_hash[_differ(keys, order[same_hash], order[same_hash + 1])]
+    keys_differ = _differ(keys, order[same_hash], order[same_hash + 1])
+    collided = same_hash[keys_differ]
     if collided.size:
         run = np.cumsum(np.concatenate([[True], in_order[1:] != in_order[:-1]]))
         positions = np.flatnonzero(np.isin(run, run[collided + 1]))
         tied = keys.take(order[positions]).append_column("__run", pa.array(run[positions]))
         by = [("__run", "ascending")] + [(name, "ascending") for name in keys.column_names]
         order[positions] = order[positions][np.asarray(pc.sort_indices(tied, sort_keys=by))]
+        keys_differ = _differ(keys, order[same_hash], order[same_hash + 1])
     differs = np.ones(max(keys.num_rows - 1, 0), dtype=bool)
-    differs[same_hash] = _differ(keys, order[same_hash], order[same_hash + 1])
+    differs[same_hash] = keys_differ
     starts = np.concatenate([[0], np.flatnonzero(differs) + 1]).astype(np.int64)
     return order, starts
 

@@ -60,14 +60,12 @@ _LOW_BYTES = np.array([(1 << (8 * k)) - 1 for k in range(8)] + [2**64 - 1], dtyp
 def _string_hash(array: pa.Array) -> np.ndarray:
     view = StringBytes.of(array)
     # Every byte offset read as a little-endian uint64 (8 spare bytes for the last read):
-    # a value's first and last 8 bytes are then one gather each.
+    # each 8-byte word of a value is then one gather.
     data = np.concatenate([view.data, np.zeros(8, dtype=np.uint8)])
     words = np.ndarray(shape=(len(data) - 7,), dtype="<u8", buffer=data, strides=(1,))
     lengths = view.lengths
     head = words[view.starts] & _LOW_BYTES[np.minimum(lengths, 8)]
     tail = np.where(lengths > 8, words[view.starts + np.maximum(lengths - 8, 0)], _U64(0))
-    # Titles share first and last words ("Careless in the ... (Instrumental)"): the
-    # middle 8 bytes tell most of them apart.
     hashed = _mix(lengths.astype(np.uint64) ^ _GOLDEN)
     hashed = _mix((hashed * _STRING_BASE) ^ head)
     hashed = (hashed * _STRING_BASE) ^ tail.astype(np.uint64)

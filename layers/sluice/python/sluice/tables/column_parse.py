@@ -41,10 +41,8 @@ class ColumnParse:
 
     def typed(self, column_type: ColumnType, order: DateOrder | None) -> Parsed:
         """(passes, values) of ``column_type`` per row, as conversion needs them."""
-        passes, values = self._typed(column_type, order)
-        if self.rows is None:
-            return passes, values
-        return pc.fill_null(passes.take(self.rows), False), values.take(self.rows)
+        parsed = self._typed(column_type, order)
+        return parsed if self.rows is None else per_row(parsed, self.rows)
 
     def weights(self) -> np.ndarray | None:
         """How many rows hold each parsed text; None when each row is its own."""
@@ -104,6 +102,13 @@ def parse_column(raw: pa.Array) -> ColumnParse:
         parse = _of_texts(tp.prepare(encoded.dictionary))
         return replace(parse, rows=encoded.indices, texts=encoded.dictionary)
     return _of_texts(text)
+
+
+def per_row(parsed: Parsed, rows: pa.Array) -> Parsed:
+    """(passes, values) of distinct texts, spread to the rows that hold them (``rows``:
+    each row's text, null for a null row, which passes nothing)."""
+    passes, values = parsed
+    return pc.fill_null(passes.take(rows), False), values.take(rows)
 
 
 def few_distinct(raw: pa.Array) -> pa.DictionaryArray | None:

@@ -14,7 +14,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from sluice.tables import text_parsing, time_parsing
-from sluice.tables.column_parse import ColumnParse, few_distinct
+from sluice.tables.column_parse import ColumnParse, few_distinct, per_row
 from sluice.tables.types import (
     FALSE_TEXTS,
     INTEGER_RANGES,
@@ -41,8 +41,7 @@ def _parse(raw: pa.Array, plan: ColumnPlanLike) -> tuple[pa.Array, pa.Array]:
     encoded = few_distinct(raw)
     if encoded is None:
         return _parse_texts(raw, plan)
-    passes, values = _parse_texts(encoded.dictionary, plan)
-    return pc.fill_null(passes.take(encoded.indices), False), values.take(encoded.indices)
+    return per_row(_parse_texts(encoded.dictionary, plan), encoded.indices)
 
 
 def _parse_texts(raw: pa.Array, plan: ColumnPlanLike) -> tuple[pa.Array, pa.Array]:
