@@ -15,6 +15,7 @@ import numpy as np
 import pytest
 from sluice.pipelines.ingest_models import ChunkItem, ChunkResult, RaggedRowOut
 from sluice.pipelines.schema_step import first_problem
+from sluice.tables import csv_ranges
 from sluice.tables.csv_ranges import (
     BOM,
     ByteRange,
@@ -163,6 +164,15 @@ def test_guess_parity_within_bounds_is_the_guess_on_that_slice() -> None:
 
 
 def test_byte_counts_count_the_quotes_and_line_breaks() -> None:
+    data = messy_csv(4, 300)
+    assert byte_counts(data, 10, len(data) - 10) == (
+        data.count(b'"', 10, len(data) - 10),
+        data.count(b"\n", 10, len(data) - 10),
+    )
+
+
+def test_byte_counts_add_up_across_their_blocks(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(csv_ranges, "_COUNT_BLOCK", 7)
     data = messy_csv(4, 300)
     assert byte_counts(data, 10, len(data) - 10) == (
         data.count(b'"', 10, len(data) - 10),

@@ -116,6 +116,39 @@ def test_float32_of_integers_counts_significant_digits_as_the_text_path_does() -
     assert by_number.to_pylist() == by_text.to_pylist()
 
 
+def _significant_digits(text: str) -> int:
+    """The docstring's count: the mantissa's digits, the point removed, leading and
+    trailing zeros stripped."""
+    mantissa = re.split("[eE]", text.lstrip("+-"))[0].replace(".", "")
+    return len(mantissa.strip("0"))
+
+
+def _decimal_texts(count: int, seed: int) -> list[str]:
+    """Decimals of 1 to 18 digits, the point anywhere, zeros at either end, exponents."""
+    rng = random.Random(seed)
+    out = []
+    for _ in range(count):
+        digits = "".join(rng.choice("0123456789") for _ in range(rng.randint(1, 18)))
+        digits = rng.choice(["", "0", "000"]) + digits + rng.choice(["", "0", "00000"])
+        point = rng.randint(0, len(digits))
+        text = rng.choice(["", "-", "+"]) + digits[:point] + "." + digits[point:]
+        if rng.random() < 0.3:
+            text += f"e{rng.randint(-40, 40)}"
+        out.append(text.rstrip(".") if rng.random() < 0.5 else text)
+    return [*out, "1e-5", "1e7", "10000000", "9999999.5", "0.1000000", "1e-38", "3.4028235e38"]
+
+
+def test_float32_of_decimals_counts_significant_digits_as_the_docstring_does() -> None:
+    texts = [t for t in _decimal_texts(20_000, 11) if t.lstrip("+-") not in (".", "")]
+    passes, _ = tp.float32_values(pa.array(texts))
+    expected = [
+        _significant_digits(t) <= 7
+        and (float(t) == 0 or tp.FLOAT32_MIN_NORMAL <= abs(float(t)) <= tp.FLOAT32_MAX)
+        for t in texts
+    ]
+    assert passes.to_pylist() == expected
+
+
 def _date_texts(count: int, seed: int) -> list[str]:
     """Ten-byte texts in and near every date shape: valid, impossible and malformed."""
     rng = random.Random(seed)

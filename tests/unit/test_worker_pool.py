@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+import pyarrow as pa
 import pytest
 from sluice.catalog import CATALOG
 from sluice.local import lambda_hook
@@ -34,3 +35,12 @@ def test_a_pool_worker_answers_a_step_as_this_process_does() -> None:
         pool.shutdown()
     assert not errored
     assert json.loads(payload) == invoke("ingest_reconcile", event)
+
+
+def test_a_pool_worker_gives_arrow_one_core() -> None:
+    pool = lambda_hook.worker_pool(1)
+    try:
+        cores = pool.submit(pa.cpu_count).result(timeout=120)
+    finally:
+        pool.shutdown()
+    assert cores == 1

@@ -27,6 +27,7 @@ from concurrent.futures import Executor, ProcessPoolExecutor
 from types import ModuleType
 from typing import Any
 
+import pyarrow as pa
 from moto.awslambda.models import LambdaFunction
 
 from sluice.catalog import CATALOG, Catalog, FunctionSpec
@@ -94,10 +95,18 @@ def invoke_catalogued(name: str, arn: str, event: Any) -> tuple[str, bool, str]:
 def worker_pool(processes: int) -> Executor:
     """Processes forked from a server that imported the handlers and ran their code once
     (``worker_warmup``); each inherits this process's environment (the embedded AWS's
-    endpoint and names)."""
+    endpoint and names), and has one core, as the pool has one worker per core."""
     context = multiprocessing.get_context("forkserver")
     context.set_forkserver_preload(["sluice.local.lambda_hook", "sluice.local.worker_warmup"])
-    return ProcessPoolExecutor(max_workers=processes, mp_context=context)
+    return ProcessPoolExecutor(
+        max_workers=processes, mp_context=context, initializer=_one_core_per_worker
+    )
+
+
+def _one_core_per_worker() -> None:
+    # Arrow's thread pool sized for the machine would have every worker's threads fight
+    # over the cores the other workers use; the CSV reader then spends 1.6x the CPU.
+    pa.set_cpu_count(1)
 
 
 _pool: Executor | None = None

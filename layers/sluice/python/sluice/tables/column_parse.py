@@ -93,8 +93,14 @@ _DISTINCT_SHARE = 0.5
 
 def parse_column(raw: pa.Array) -> ColumnParse:
     """Every type's reading of the texts ``raw``, trimmed first (``text_parsing.prepare``)."""
+    raw = tp.contiguous(raw)
+    # The number alphabets hold no whitespace: texts that pass as numbers need no trim,
+    # and the look for what to trim costs as much as the numbers' own parse.
+    numbers = _numbers(raw)
+    if numbers is not None:
+        return _of_numbers(raw, numbers)
     text = tp.prepare(raw)
-    numbers = _numbers(text)
+    numbers = None if text is raw else _numbers(text)
     if numbers is not None:
         return _of_numbers(text, numbers)
     encoded = few_distinct(raw)

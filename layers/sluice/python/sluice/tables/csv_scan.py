@@ -193,7 +193,7 @@ def parse_text(
     try:
         return pcsv.read_csv(
             pa.py_buffer(body),
-            read_options=pcsv.ReadOptions(column_names=columns, block_size=16 * 1024 * 1024),
+            read_options=_read_options(columns),
             parse_options=pcsv.ParseOptions(
                 newlines_in_values=True, invalid_row_handler=on_invalid_row or _skip
             ),
@@ -219,7 +219,7 @@ def parse_native(
     try:
         return pcsv.read_csv(
             pa.py_buffer(body),
-            read_options=pcsv.ReadOptions(column_names=columns, block_size=16 * 1024 * 1024),
+            read_options=_read_options(columns),
             parse_options=pcsv.ParseOptions(newlines_in_values=True, invalid_row_handler=_skip),
             convert_options=pcsv.ConvertOptions(
                 column_types={name: native.get(name, pa.string()) for name in columns},
@@ -234,6 +234,13 @@ def parse_native(
         if "Empty CSV file" in str(exc):
             return pa.table({name: pa.array([], native.get(name, pa.string())) for name in columns})
         raise
+
+
+def _read_options(columns: list[str]) -> pcsv.ReadOptions:
+    # With one core, the threaded reader only adds its hand-offs: 1.6x the CPU, no faster.
+    return pcsv.ReadOptions(
+        column_names=columns, block_size=16 * 1024 * 1024, use_threads=pa.cpu_count() > 1
+    )
 
 
 def _skip(row: pcsv.InvalidRow) -> str:

@@ -77,14 +77,6 @@ def chunk_stats_and_parses(
     return ChunkStats(rows=table.num_rows, columns=columns), parses
 
 
-def _as_text(column: pa.ChunkedArray | pa.Array) -> pa.Array:
-    if isinstance(column, pa.ChunkedArray):
-        column = column.combine_chunks() if column.num_chunks != 1 else column.chunk(0)
-    if not (pa.types.is_string(column.type) or pa.types.is_large_string(column.type)):
-        column = pc.cast(column, pa.string())
-    return column
-
-
 def _numpy_bool(mask: pa.Array) -> np.ndarray:
     return np.asarray(mask.to_numpy(zero_copy_only=False), dtype=bool)
 
@@ -99,7 +91,7 @@ def _min_max(values: pa.Array) -> tuple[Any, Any]:
 def _column_stats(
     name: str, column: pa.ChunkedArray, max_categories: int
 ) -> tuple[ColumnStats, ColumnParse]:
-    raw = _as_text(column)
+    raw = tp.contiguous(column)
     valid = _numpy_bool(raw.is_valid())
     parse = parse_column(raw)
     stats = ColumnStats(name=name, values=int(valid.sum()), nulls=raw.null_count)

@@ -65,12 +65,18 @@ _FLOAT_RE = r"^[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$"
 _FLOAT_WORD_RE = r"(?i)^[+-]?(?:inf|infinity|nan)$"
 
 
-def prepare(arr: TextArray) -> pa.Array:
-    """One contiguous string array with surrounding whitespace trimmed."""
+def contiguous(arr: TextArray) -> pa.Array:
+    """One contiguous string array of the texts ``arr``."""
     if isinstance(arr, pa.ChunkedArray):
         arr = arr.combine_chunks() if arr.num_chunks != 1 else arr.chunk(0)
     if not (pa.types.is_string(arr.type) or pa.types.is_large_string(arr.type)):
         arr = pc.cast(arr, pa.string())
+    return arr
+
+
+def prepare(arr: TextArray) -> pa.Array:
+    """One contiguous string array with surrounding whitespace trimmed."""
+    arr = contiguous(arr)
     # Trimming copies every text; most columns have nothing to trim.
     return pc.utf8_trim_whitespace(arr) if StringBytes.of(arr).needs_trim() else arr
 
@@ -297,21 +303,56 @@ def float32_from_float64(text: pa.Array, passes64: pa.Array, values64: pa.Array)
             (magnitude >= FLOAT32_MIN_NORMAL) & (magnitude <= FLOAT32_MAX)
         )
     numeric = np_bool(passes64) & ~words & in_range
-    # Only numbers need their digits counted: text columns skip the string passes.
-    number_rows = np.flatnonzero(numeric)
-    numbers = text if number_rows.size == len(text) else text.take(pa.array(number_rows))
-    # A text of at most 7 characters has at most 7 digits: no closer look.
-    few = StringBytes.of(numbers).lengths <= FLOAT32_SIGNIFICANT_DIGITS
-    count_rows = np.flatnonzero(~few)
-    if count_rows.size:
-        mantissa = numbers.take(pa.array(count_rows))
-        if StringBytes.of(mantissa).any_of(_EXPONENT_BYTES):
-            mantissa = pc.replace_substring_regex(mantissa, r"[eE].*$", "")
-        # Signs, leading and trailing zeros and the point are not significant digits.
-        core = pc.ascii_trim(mantissa, "+-0.")
-        significant = np_int(pc.binary_length(core)) - np_bool(pc.match_substring(core, "."))
-        few[count_rows] = significant <= FLOAT32_SIGNIFICANT_DIGITS
-    few_digits = np.zeros(len(text), dtype=bool)
-    few_digits[number_rows] = few
-    passes = pa.array(words | (numeric & few_digits))
+    lengths = StringBytes.of(text).lengths
+    # A text of at most 7 characters has at most 7 digits: no closer look. One of at
+    # most 15 has at most 15 digits, which float64 keeps exactly: its value tells.
+    few = numeric & (lengths <= FLOAT32_SIGNIFICANT_DIGITS)
+    by_value = np.flatnonzero(numeric & ~few & (lengths <= _EXACT_DIGITS))
+    decided, short = _few_digits_of_values(magnitude[by_value])
+    few[by_value[short]] = True
+    by_text = np.concatenate(
+        [by_value[~decided], np.flatnonzero(numeric & (lengths > _EXACT_DIGITS))]
+    )
+    if by_text.size:
+        few[by_text] = _few_digits_of_texts(text.take(pa.array(by_text, type=pa.int64())))
+    passes = pa.array(words | few)
     return passes, pc.cast(_null_unless(passes, values64), pa.float32())
+
+
+_EXACT_DIGITS = 15
+"""float64 tells apart every two decimals of at most this many significant digits."""
+_EXACT_POWERS = 10.0 ** np.arange(23)
+"""The powers of ten that float64 holds exactly: dividing by one rounds correctly."""
+
+
+def _few_digits_of_values(magnitude: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(decided, few) per positive finite ``magnitude``: whether it is the float64 of a
+    decimal of at most 7 significant digits, for magnitudes whose scale allows an exact
+    answer (``decided``). For a value read from a text of at most 15 significant
+    digits, that decimal is the text itself.
+
+    The value is scaled to 7 digits and rounded to the integer m; it is such a decimal
+    exactly when m divided back (by an exact power of ten, so rounded as a text would
+    be) gives the value again.
+    """
+    with np.errstate(divide="ignore", invalid="ignore"):
+        scale = (FLOAT32_SIGNIFICANT_DIGITS - 1) - np.floor(np.log10(magnitude))
+    decided = (scale >= -22) & (scale <= 22)
+    scale = np.where(decided, scale, 0).astype(np.int64)
+    up = _EXACT_POWERS[np.abs(scale)]
+    digits = np.rint(np.where(scale >= 0, magnitude * up, magnitude / up))
+    back = np.where(scale >= 0, digits / up, digits * up)
+    few = decided & (digits <= 10**FLOAT32_SIGNIFICANT_DIGITS) & (back == magnitude)
+    return decided, few
+
+
+def _few_digits_of_texts(numbers: pa.Array) -> np.ndarray:
+    """Whether each decimal text has at most 7 significant digits, counted on the text."""
+    mantissa = numbers
+    if StringBytes.of(mantissa).any_of(_EXPONENT_BYTES):
+        mantissa = pc.replace_substring_regex(mantissa, r"[eE].*$", "")
+    # Signs, leading and trailing zeros and the point are not significant digits.
+    core = pc.ascii_trim(mantissa, "+-0.")
+    significant = np_int(pc.binary_length(core)) - np_bool(pc.match_substring(core, "."))
+    few: np.ndarray = significant <= FLOAT32_SIGNIFICANT_DIGITS
+    return few
