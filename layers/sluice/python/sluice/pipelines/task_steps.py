@@ -7,7 +7,6 @@ no larger than max_file_bytes) -> finish (the result's files, in order).
 
 from __future__ import annotations
 
-from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import pyarrow as pa
@@ -148,8 +147,7 @@ def partial(repo: TaskRepository, payload: PartialInput) -> dict[str, Any]:
         _write_parquet(partial_key(ref.owner, ref.id, bucket, payload.part.index), rows)
 
     # One small PUT per bucket: in parallel, or the part waits out every round trip.
-    with ThreadPoolExecutor(max_workers=S3_THREADS) as pool:
-        list(pool.map(put, written))
+    objects.concurrently(put, written, S3_THREADS)
     groups = sum(rows.num_rows for _, rows in written)
     counted = repo.update(
         ref.owner, ref.id, {}, add={"parts_done": 1}, only_if_status=TaskStatus.RUNNING

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import json
+import os
+import threading
+from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any
+from typing import Any, TypeVar
 
 from sluice import aws
 
@@ -97,8 +100,33 @@ PARALLEL_GETS = 16
 def get_all(bucket: str, keys: list[str], threads: int = PARALLEL_GETS) -> list[bytes]:
     """The content of each of ``keys``, in order, fetched ``threads`` at a time (small
     objects, one per chunk or part: a GET each waits mostly on the round trip)."""
-    with ThreadPoolExecutor(max_workers=threads) as pool:
-        return list(pool.map(lambda key: get_bytes(bucket, key), keys))
+    return concurrently(lambda key: get_bytes(bucket, key), keys, threads)
+
+
+T = TypeVar("T")
+R = TypeVar("R")
+_pools: dict[int, ThreadPoolExecutor] = {}
+_pools_lock = threading.Lock()
+
+
+def concurrently(work: Callable[[T], R], items: Iterable[T], threads: int) -> list[R]:
+    """``work`` of each item, in order, ``threads`` at a time, on threads kept for the
+    process (a warm Lambda's next call reuses them; starting 8 threads costs ~45 ms)."""
+    with _pools_lock:
+        pool = _pools.get(threads)
+        if pool is None:
+            pool = _pools[threads] = ThreadPoolExecutor(threads, thread_name_prefix="s3")
+    return list(pool.map(work, items))
+
+
+def _forget_pools() -> None:
+    # A forked child has none of its parent's threads: it starts its own pools.
+    global _pools_lock
+    _pools.clear()
+    _pools_lock = threading.Lock()
+
+
+os.register_at_fork(after_in_child=_forget_pools)
 
 
 def list_keys(bucket: str, prefix: str) -> list[str]:
