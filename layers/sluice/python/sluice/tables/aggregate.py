@@ -357,16 +357,34 @@ def _sums_in_hash_order(
         return None  # the hash group-by is faster where keys repeat
     combined = combined.combine_chunks()  # one gather per column, not one per partial
     order, starts = hash_order(combined.select(keys))
-    firsts = pa.array(order[starts])
-    columns: dict[str, Any] = {key: combined.column(key).take(firsts) for key in keys}
+    sizes = np.diff(np.append(starts, combined.num_rows))
+    shared = sizes > 1
+    # Most keys are alone in their group: such a row is its group, read where it is
+    # (a filter, in row order, where a gather in hash order would jump about every
+    # text). Only the rows of groups of several are gathered and summed.
+    alone = np.zeros(combined.num_rows, dtype=bool)
+    alone[order[starts[~shared]]] = True
+    lone = pa.array(alone)
+    members = order[np.repeat(shared, sizes)]
+    member_starts = np.cumsum(sizes[shared]) - sizes[shared]
+    firsts = pa.array(members[member_starts])
+    columns: dict[str, Any] = {
+        key: pa.chunked_array(
+            [combined.column(key).filter(lone).combine_chunks(), combined.column(key).take(firsts)]
+        )
+        for key in keys
+    }
     for source, op in aggs:
         values = combined.column(source).combine_chunks()
         present = np.asarray(values.is_valid().to_numpy(zero_copy_only=False), dtype=np.int64)
         numbers = np.asarray(values.fill_null(0).to_numpy(zero_copy_only=False))
-        counted = np.add.reduceat(present[order], starts)
+        sums, counted = numbers[:0], present[:0]
+        if members.size:
+            sums = np.add.reduceat(numbers[members], member_starts)
+            counted = np.add.reduceat(present[members], member_starts)
         # A group of nulls alone sums to null, as Arrow's sum does.
-        columns[f"{source}_{op}"] = pa.array(
-            np.add.reduceat(numbers[order], starts), type=values.type, mask=counted == 0
+        columns[f"{source}_{op}"] = pa.chunked_array(
+            [values.filter(lone), pa.array(sums, type=values.type, mask=counted == 0)]
         )
     return pa.table(columns)
 
