@@ -17,7 +17,6 @@ from sluice.config import settings
 from sluice.datasets.models import utcnow
 from sluice.datasets.rows import load_manifest
 from sluice.errors import NotFound
-from sluice.pipelines.parts import parquet_bytes
 from sluice.pipelines.step_errors import step_failure
 from sluice.store import objects
 from sluice.store.arrow_fs import s3_filesystem
@@ -129,9 +128,24 @@ def _read_parquet(key: str, columns: list[str] | None = None) -> pa.Table:
         return pq.read_table(source, columns=columns)
 
 
-def _write_parquet(key: str, table: pa.Table) -> None:
-    data = parquet_bytes(table)
-    objects.put_bytes(settings().data_bucket, key, data, "application/vnd.apache.parquet")
+def _write_partial(key: str, table: pa.Table) -> None:
+    # Arrow's file format, zstd-compressed: a partial file is written once and read once,
+    # by the reducer, and Parquet's encoding cost twice as much to write as the whole
+    # Arrow file (0.26 against 0.13 s for a part's 19 files), for 15% fewer bytes.
+    sink = pa.BufferOutputStream()
+    options = pa.ipc.IpcWriteOptions(compression="zstd")
+    with pa.ipc.new_file(sink, table.schema, options=options) as writer:
+        writer.write_table(table)
+    objects.put_bytes(
+        settings().data_bucket,
+        key,
+        sink.getvalue().to_pybytes(),
+        "application/vnd.apache.arrow.file",
+    )
+
+
+def _read_partial(data: bytes) -> pa.Table:
+    return pa.ipc.open_file(pa.BufferReader(data)).read_all()
 
 
 def partial(repo: TaskRepository, payload: PartialInput) -> dict[str, Any]:
@@ -144,7 +158,7 @@ def partial(repo: TaskRepository, payload: PartialInput) -> dict[str, Any]:
 
     def put(item: tuple[int, pa.Table]) -> None:
         bucket, rows = item
-        _write_parquet(partial_key(ref.owner, ref.id, bucket, payload.part.index), rows)
+        _write_partial(partial_key(ref.owner, ref.id, bucket, payload.part.index), rows)
 
     # One small PUT per bucket: in parallel, or the part waits out every round trip.
     objects.concurrently(put, written, S3_THREADS)
@@ -184,10 +198,7 @@ def reduce(repo: TaskRepository, payload: ReduceInput) -> Reduced:
     keys = objects.list_keys(bucket, partials_prefix(ref.owner, ref.id, payload.bucket))
     # Each small partial file whole, in one GET (a file system's size, footer and column
     # reads would be three or four requests for it).
-    partials = [
-        pq.read_table(pa.BufferReader(data))
-        for data in objects.get_all(bucket, keys, threads=S3_THREADS)
-    ]
+    partials = [_read_partial(data) for data in objects.get_all(bucket, keys, threads=S3_THREADS)]
     files: list[ReducedFile] = []
     if partials:
         merged = merge_partials(partials, payload.spec)

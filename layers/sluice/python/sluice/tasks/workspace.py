@@ -8,7 +8,7 @@ def task_prefix(owner: str, task_id: str) -> str:
 
 
 def partial_key(owner: str, task_id: str, bucket: int, part: int) -> str:
-    return f"{task_prefix(owner, task_id)}partials/b{bucket:04d}/p{part:06d}.parquet"
+    return f"{task_prefix(owner, task_id)}partials/b{bucket:04d}/p{part:06d}.arrow"
 
 
 def partials_prefix(owner: str, task_id: str, bucket: int) -> str:
