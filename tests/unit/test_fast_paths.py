@@ -220,3 +220,32 @@ def test_a_column_of_few_distinct_texts_gets_the_stats_of_reading_every_row(
     monkeypatch.setattr(column_parse, "_DISTINCT_SHARE", 0.0)
     assert chunk_stats(table, 100) == by_distinct
     assert by_distinct.columns[0].failures["bool"] > 0
+
+
+@pytest.mark.parametrize("position", [0, 1, 4, -1, -2, -5])
+def test_byte_at_reads_each_values_byte_and_zero_where_too_short(position: int) -> None:
+    texts = ["", None, "a", "ab", "abcde", "é", "xyz", None, "last"]
+    arr = pa.array(texts).slice(1)  # an offset into the buffers, too
+    expected = []
+    for text in texts[1:]:
+        raw = (text or "").encode()
+        fits = len(raw) > position if position >= 0 else len(raw) >= -position
+        expected.append(raw[position] if fits else 0)
+    assert StringBytes.of(arr).byte_at(position).tolist() == expected
+
+
+def test_byte_at_of_values_that_are_all_empty_is_zero() -> None:
+    assert StringBytes.of(pa.array(["", None, ""])).byte_at(-1).tolist() == [0, 0, 0]
+
+
+def test_bools_of_numbers_agree_with_the_word_parser_on_number_texts() -> None:
+    rng = random.Random(5)
+    texts = [
+        rng.choice(["0", "1", "2", "10", "01", "-1", "+1", "1.0", "0.5", "1e0", "100000"])
+        for _ in range(2000)
+    ]
+    arr = pa.array([*texts, None])
+    by_digits = tp.bools_of_numbers(arr)
+    by_words = tp.bool_mask_and_values(arr, trimmed=True)
+    assert by_digits[0].to_pylist() == by_words[0].to_pylist()
+    assert by_digits[1].to_pylist() == by_words[1].to_pylist()

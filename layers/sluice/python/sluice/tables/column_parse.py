@@ -135,7 +135,7 @@ def _of_numbers(text: pa.Array, numbers: tuple[Parsed, Parsed, pa.BooleanArray])
     nothing = pa.array(np.zeros(len(text), dtype=bool))
     no_dates = (nothing, pa.nulls(len(text), pa.timestamp("us")))
     return ColumnParse(
-        bools=tp.bool_mask_and_values(text, trimmed=True),
+        bools=tp.bools_of_numbers(text),
         ints=ints,
         floats=floats,
         float32=float32,

@@ -83,15 +83,18 @@ class StringBytes:
 
     def byte_at(self, position: int) -> np.ndarray:
         """Each value's byte at ``position`` (negative: from the end), 0 where too short."""
-        out = np.zeros(len(self), dtype=np.uint8)
+        if not len(self.data):
+            return np.zeros(len(self), dtype=np.uint8)
+        # A gather of every value (clipped at the data's end) and a select: twice as fast
+        # as gathering only the long-enough values through a boolean mask.
         if position >= 0:
             long_enough = self.lengths > position
-            where = self.starts[long_enough] + position
+            where = self.starts + position
         else:
             long_enough = self.lengths >= -position
-            where = self.starts[long_enough] + self.lengths[long_enough] + position
-        out[long_enough] = self.data[where]
-        return out
+            where = self.starts + self.lengths + position
+        out: np.ndarray = np.where(long_enough, self.data.take(where, mode="clip"), 0)
+        return out.astype(np.uint8, copy=False)
 
     @cached_property
     def first(self) -> np.ndarray:

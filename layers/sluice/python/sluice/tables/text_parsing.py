@@ -158,6 +158,23 @@ def bool_mask_and_values(arr: TextArray, *, trimmed: bool = False) -> Parsed:
     return pa.array(passes), pa.array(is_true, mask=~passes)
 
 
+_TRUE_DIGITS = byte_set("".join(t for t in TRUE_TEXTS if t.isdigit()).encode())
+_FALSE_DIGITS = byte_set("".join(t for t in FALSE_TEXTS if t.isdigit()).encode())
+if any(len(t) != 1 for t in TRUE_TEXTS + FALSE_TEXTS if t.isdigit()):
+    raise AssertionError("bools_of_numbers reads the numeric bool words as single digits")
+
+
+def bools_of_numbers(text: pa.Array) -> Parsed:
+    """:func:`bool_mask_and_values` of trimmed texts that all read as numbers: of those,
+    only the one-digit words (``1``, ``0``) are booleans, and a look at each value's
+    length and first byte tells."""
+    view = StringBytes.of(text)
+    single = view.lengths == 1
+    is_true = single & _TRUE_DIGITS[view.first]
+    passes = is_true | (single & _FALSE_DIGITS[view.first])
+    return pa.array(passes), pa.array(is_true, mask=~passes)
+
+
 _INT_BYTES = b"0123456789-"
 _FLOAT_BYTES = b"0123456789+-.eE"
 _NUMBER_FIRST = DIGITS | byte_set(b"+-.iInN")
