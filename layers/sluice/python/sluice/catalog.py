@@ -12,6 +12,8 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from sluice import heap
+
 PROJECT_ROOT = Path(__file__).resolve().parents[4]
 """The repository root (layers/sluice/python/sluice/catalog.py is four levels down)."""
 
@@ -175,16 +177,20 @@ DATA_RW = Grant(target=bucket(DATA), access=Access.READ_WRITE)
 def _step(
     name: str, folder: str, module: str, memory_mb: int, timeout_s: int, *grants: Grant
 ) -> FunctionSpec:
-    """A pipeline step's function: functions/<folder>/<module>.py, the common environment."""
+    """A pipeline step's function: functions/<folder>/<module>.py, the common environment
+    and glibc's heap kept between calls (``sluice.heap``)."""
     return FunctionSpec(
         name=name,
         code_dir=f"functions/{folder}",
         handler=f"{module}.handler",
         memory_mb=memory_mb,
         timeout_s=timeout_s,
-        environment=_COMMON_ENV,
+        environment={**_COMMON_ENV, **_HEAP_ENV},
         grants=grants,
     )
+
+
+_HEAP_ENV = {name: value(setting) for name, setting in heap.environment().items()}
 
 
 CATALOG = Catalog(

@@ -30,6 +30,7 @@ from typing import Any
 import pyarrow as pa
 from moto.awslambda.models import LambdaFunction
 
+from sluice import heap
 from sluice.catalog import CATALOG, Catalog, FunctionSpec
 
 _modules: dict[str, ModuleType] = {}
@@ -107,6 +108,8 @@ def _one_core_per_worker() -> None:
     # Arrow's thread pool sized for the machine would have every worker's threads fight
     # over the cores the other workers use; the CSV reader then spends 1.6x the CPU.
     pa.set_cpu_count(1)
+    # What the catalogue's environment gives each Lambda at its start (sluice.heap).
+    heap.keep_freed_memory()
 
 
 _pool: Executor | None = None

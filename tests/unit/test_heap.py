@@ -1,0 +1,30 @@
+"""sluice.heap: step processes keep the memory they free for their next call."""
+
+from __future__ import annotations
+
+import platform
+
+import pytest
+from sluice import heap
+from sluice.catalog import CATALOG
+
+
+def test_the_environment_names_glibcs_variables_with_the_settings_values() -> None:
+    assert heap.environment() == {
+        "MALLOC_MMAP_THRESHOLD_": str(32 * 1024 * 1024),
+        "MALLOC_TRIM_THRESHOLD_": str(1024 * 1024 * 1024),
+        "MALLOC_TOP_PAD_": str(64 * 1024 * 1024),
+    }
+
+
+def test_every_pipeline_step_starts_with_the_heap_settings() -> None:
+    # The API and the upload notification hold no data: they keep glibc's defaults.
+    light = {"api", "on_upload"}
+    for spec in CATALOG.functions:
+        given = {k: ref.name for k, ref in spec.environment.items() if k.startswith("MALLOC_")}
+        assert given == ({} if spec.name in light else heap.environment()), spec.name
+
+
+@pytest.mark.skipif(platform.libc_ver()[0] != "glibc", reason="mallopt is glibc's")
+def test_a_running_process_takes_the_settings_on_glibc() -> None:
+    assert heap.keep_freed_memory() is True
