@@ -278,6 +278,24 @@ def test_a_table_with_many_groups_matches_one_group_by():
     assert_same(actual, reference(table, spec), spec.group_by)
 
 
+def test_partials_carry_the_high_bits_of_the_key_hash_that_chose_their_bucket():
+    table = pa.table({"k": [f"song {i % 50}" for i in range(400)], "d": list(range(400))})
+    spec = AggregateSpec(group_by=["k", "d"], aggregations=[Aggregation(column="*", op="count")])
+    for bucket, partial in enumerate(partial_aggregate(table, spec, 7)):
+        hashed = key_hash([partial.column("k"), partial.column("d")])
+        carried = partial.column(aggregate.KEY_HASH).to_numpy().tolist()
+        assert carried == (hashed >> np.uint64(32)).astype(np.uint32).tolist()
+        assert set((hashed % np.uint64(7)).tolist()) <= {bucket}
+
+
+def test_hash_order_by_a_hash_shared_by_different_keys_still_groups_equal_keys():
+    keys = pa.table({"k": ["b", "a", "c", "a", "b", "d", "a"]})
+    everyone_alike = np.zeros(7, dtype=np.uint32)
+    order, starts = aggregate.hash_order(keys, everyone_alike)
+    groups = np.split(keys.column("k").take(pa.array(order)).to_pylist(), starts[1:])
+    assert sorted(map(list, groups)) == [["a", "a", "a"], ["b", "b"], ["c"], ["d"]]
+
+
 def test_hash_order_puts_equal_keys_together_and_null_keys_in_one_group():
     keys = pa.table({"k": pa.array([3, None, 1, 3, 1, None, 2], pa.int64())})
     order, starts = aggregate.hash_order(keys)

@@ -18,7 +18,9 @@ Partial representation (one table per bucket, fixed schema even when empty, Parq
   (``__agg{i}_distinct`` null);
 * "distinct rows" (long format): one per distinct non-null ``(keys..., value)`` of a
   count_distinct aggregation in the part, with that value in ``__agg{i}_distinct`` and
-  every other aggregate column null.
+  every other aggregate column null;
+* with a group_by, last, ``__key_hash``: the high 32 bits of the row's key hash, which
+  the reducer orders its rows by instead of hashing every key a second time.
 
 Merging is then a single group_by over the concatenated partials: sums and counts are
 summed, mins and maxes reduced, and ``count_distinct`` of the ``__agg{i}_distinct``
@@ -38,7 +40,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from sluice.tables.aggregate_output import bucket_count, key_buckets, key_hash, write_outputs
+from sluice.tables.aggregate_output import bucket_count, hash_buckets, key_hash, write_outputs
 from sluice.tables.aggregate_spec import (
     AggOp,
     AggregateSpec,
@@ -111,7 +113,12 @@ def _partial_fields(spec: AggregateSpec, types: dict[str, pa.DataType]) -> list[
             fields.append(pa.field(f"{p}_{agg.op}", types[agg.column]))
         if agg.op is AggOp.COUNT_DISTINCT:
             fields.append(pa.field(f"{p}_distinct", types[agg.column]))
+    if spec.group_by:
+        fields.append(pa.field(KEY_HASH, pa.uint32()))
     return fields
+
+
+KEY_HASH = "__key_hash"
 
 
 def _arrow_value(value: Any, arrow: pa.DataType) -> Any:
@@ -220,7 +227,14 @@ def partial_aggregate(table: pa.Table, spec: AggregateSpec, buckets: int) -> lis
             distinct = values.group_by([*keys, p], use_threads=True).aggregate([])
             parts.append(_conform(distinct, schema, {p: p}))
     partial = pa.concat_tables(parts).combine_chunks()
-    return _split(partial, keys, buckets)
+    if not keys:  # one group: bucket 0 holds it
+        return [partial, *(partial.slice(0, 0) for _ in range(buckets - 1))]
+    hashed = key_hash([partial.column(k) for k in keys])
+    # 32 bits are enough to order a bucket by (a 1M-row bucket shares ~100 of them, which
+    # the order resolves by the keys), and half the bytes of 64 to carry.
+    high = (hashed >> np.uint64(32)).astype(np.uint32)
+    partial = partial.set_column(partial.num_columns - 1, KEY_HASH, pa.array(high))
+    return _split(partial, hashed, buckets)
 
 
 DISTINCT_SAMPLE_ROWS = 65_536
@@ -254,7 +268,7 @@ def _rows_as_groups(work: pa.Table, keys: list[str], aggs: list[tuple[Any, str]]
 
 def _conform(table: pa.Table, schema: pa.Schema, sources: dict[str, str]) -> pa.Table:
     """``table`` in the partial schema: keys kept, aggregate columns taken from ``sources``
-    and cast to their partial type, the others all null."""
+    and cast to their partial type, the others (and the key hash, for now) all null."""
     columns = []
     for field in schema:
         name = field.name if field.name in table.column_names else sources.get(field.name)
@@ -265,12 +279,11 @@ def _conform(table: pa.Table, schema: pa.Schema, sources: dict[str, str]) -> pa.
     return pa.Table.from_arrays(columns, schema=schema)
 
 
-def _split(partial: pa.Table, keys: list[str], buckets: int) -> list[pa.Table]:
+def _split(partial: pa.Table, hashed: np.ndarray, buckets: int) -> list[pa.Table]:
+    """The rows of ``partial`` in ``buckets`` tables, by their key hashes ``hashed``."""
     if buckets == 1:
         return [partial]
-    if not keys:  # one group: bucket 0 holds it
-        return [partial, *(partial.slice(0, 0) for _ in range(buckets - 1))]
-    bucket = key_buckets([partial.column(k) for k in keys], buckets)
+    bucket = hash_buckets(hashed, buckets)
     # numpy sorts integers of 16 bits or fewer stably by radix, in one linear pass.
     order = np.argsort(bucket.astype(np.min_scalar_type(buckets - 1)), kind="stable")
     ordered = partial.take(pa.array(order))
@@ -356,7 +369,9 @@ def _sums_in_hash_order(
     if not _mostly_distinct(combined.select(keys).take(every), keys):
         return None  # the hash group-by is faster where keys repeat
     combined = combined.combine_chunks()  # one gather per column, not one per partial
-    order, starts = hash_order(combined.select(keys))
+    carried = combined.column(KEY_HASH) if KEY_HASH in combined.column_names else None
+    hashed = None if carried is None or carried.null_count else carried.chunk(0).to_numpy()
+    order, starts = hash_order(combined.select(keys), hashed)
     sizes = np.diff(np.append(starts, combined.num_rows))
     shared = sizes > 1
     # Most keys are alone in their group: such a row is its group, read where it is
@@ -389,9 +404,10 @@ def _sums_in_hash_order(
     return pa.table(columns)
 
 
-def hash_order(keys: pa.Table) -> tuple[np.ndarray, np.ndarray]:
+def hash_order(keys: pa.Table, hashed: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
     """An order of the rows in which equal keys are adjacent, and where each group of
-    equal keys starts in it.
+    equal keys starts in it (``hashed``: any hash of the rows' keys, equal for equal
+    keys, when one is at hand; else :func:`key_hash`).
 
     The rows are ordered by a 64-bit hash of their keys, which numpy sorts in a fraction
     of the time Arrow takes to sort texts; only neighbours with the same hash need their
@@ -399,7 +415,8 @@ def hash_order(keys: pa.Table) -> tuple[np.ndarray, np.ndarray]:
     length and four of its 8-byte words only) are sorted by the keys themselves,
     within their hash."""
     keys = keys.combine_chunks()
-    hashed = key_hash(keys.columns)
+    if hashed is None:
+        hashed = key_hash(keys.columns)
     order = np.argsort(hashed)
     in_order = hashed[order]
     same_hash = np.flatnonzero(in_order[1:] == in_order[:-1])

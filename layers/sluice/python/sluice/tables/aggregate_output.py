@@ -113,7 +113,12 @@ def key_hash(columns: Sequence[pa.Array | pa.ChunkedArray]) -> np.ndarray:
 
 def key_buckets(columns: Sequence[pa.Array | pa.ChunkedArray], buckets: int) -> np.ndarray:
     """The bucket (0..buckets-1) of each row's key, from the key values alone."""
-    return (key_hash(columns) % _U64(buckets)).astype(np.int64)
+    return hash_buckets(key_hash(columns), buckets)
+
+
+def hash_buckets(hashed: np.ndarray, buckets: int) -> np.ndarray:
+    """The bucket (0..buckets-1) of each key whose :func:`key_hash` is in ``hashed``."""
+    return (hashed % _U64(buckets)).astype(np.int64)
 
 
 # --- output files -----------------------------------------------------------------------
