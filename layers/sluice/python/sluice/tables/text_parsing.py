@@ -243,6 +243,9 @@ def int_values(arr: TextArray, *, trimmed: bool = False, skip: np.ndarray | None
 
 def int_range_masks(values: pa.Array) -> dict[ColumnType, pa.BooleanArray]:
     """:func:`int_range_mask` of every integer type at once, from one numpy copy."""
+    if values.null_count == len(values):  # no integers (a column of text): all fail
+        nothing = pa.array(np.zeros(len(values), dtype=bool))
+        return dict.fromkeys(INTEGER_RANGES, nothing)
     present = np_bool(values.is_valid())
     number = np_int(values)
     return {
@@ -312,6 +315,8 @@ def float32_from_ints(values: pa.Array) -> Parsed:
 
 def float32_from_float64(text: pa.Array, passes64: pa.Array, values64: pa.Array) -> Parsed:
     """:func:`float32_values` given trimmed texts and their :func:`float_values` result."""
+    if not passes64.true_count:  # a column of text: nothing to count
+        return passes64, pa.nulls(len(text), pa.float32())
     magnitude = _np_float(pc.abs(values64))
     finite = np.isfinite(magnitude)
     words = _float_words(text, np_bool(passes64) & ~finite)

@@ -228,8 +228,11 @@ def timedelta_values(arr: TextArray, *, trimmed: bool = False) -> Parsed:
     us = np.zeros(n, dtype=np.int64)
     # Every duration either starts with P (after a sign) or has a clock's colon.
     view = StringBytes.of(text)
-    first, second = view.first, view.byte_at(1)
-    iso_like = (first == ord("P")) | (SIGNS[first] & (second == ord("P")))
+    first = view.first
+    iso_like = first == ord("P")
+    signed = np.flatnonzero(SIGNS[first] & (view.lengths > 1))
+    # Only a signed text needs its second byte read.
+    iso_like[signed] = view.data[view.starts[signed] + 1] == ord("P")
     clock_rows = np.flatnonzero((DIGITS | SIGNS)[first] & ~iso_like)
     clock_like = on_rows(text, clock_rows, lambda t: pc.match_substring(t, ":"))
     maybe = np.flatnonzero(iso_like | clock_like)
@@ -245,6 +248,8 @@ def timedelta_values(arr: TextArray, *, trimmed: bool = False) -> Parsed:
                 continue
             sub_ok, sub_us = compute(parts.take(pa.array(rows)))
             ok[candidates[rows]], us[candidates[rows]] = sub_ok, sub_us
+    if not ok.any():
+        return pa.array(ok), pa.nulls(n, pa.duration("us"))
     values = pa.array(us, type=pa.int64(), mask=~ok).cast(pa.duration("us"))
     return pa.array(ok), values
 
