@@ -249,3 +249,11 @@ def test_bools_of_numbers_agree_with_the_word_parser_on_number_texts() -> None:
     by_words = tp.bool_mask_and_values(arr, trimmed=True)
     assert by_digits[0].to_pylist() == by_words[0].to_pylist()
     assert by_digits[1].to_pylist() == by_words[1].to_pylist()
+
+
+def test_a_columns_native_cast_is_made_once_and_asked_again_for_free() -> None:
+    text = pa.array(["1", "22", None, "-3"])
+    first = tp.native_ints(text)
+    assert first is not None and first.to_pylist() == [1, 22, None, -3]
+    assert tp.native_ints(text) is first
+    assert tp.native_ints(pa.array(["1", "22", None, "-3"])) is not first  # another column

@@ -10,7 +10,7 @@ column never pays for the date parsers.
 from __future__ import annotations
 
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cached_property
 
 import numpy as np
@@ -43,6 +43,11 @@ class StringBytes:
     starts: np.ndarray  # int64 offset of each value's first byte in ``data``
     lengths: np.ndarray  # int64 byte length of each value (0 where null)
     data: np.ndarray  # uint8, the whole data buffer
+    # Arrow's casts of these texts by (type, alphabet), None where one failed: inference
+    # asks for a column's ints and floats more than once (text_parsing._native).
+    casts: dict[tuple[str, bytes], pa.Array | None] = field(
+        default_factory=dict, compare=False, repr=False
+    )
 
     @classmethod
     def of(cls, arr: pa.Array) -> StringBytes:

@@ -185,8 +185,18 @@ _NATIVE_PROBE = 1024
 def _native(text: pa.Array, to: pa.DataType, alphabet: bytes) -> pa.Array | None:
     """``text`` cast by Arrow's own parser when every value reads and uses only bytes of
     ``alphabet`` (over which Arrow's grammar is sluice's: the tests fuzz the two against
-    each other); None otherwise."""
+    each other); None otherwise. Inference asks for each column's ints and floats more
+    than once (numbers first, then the texts' readings): the answer is kept on its view."""
     view = StringBytes.of(text)
+    key = (str(to), alphabet)
+    if key not in view.casts:
+        view.casts[key] = _native_cast(text, view, to, alphabet)
+    return view.casts[key]
+
+
+def _native_cast(
+    text: pa.Array, view: StringBytes, to: pa.DataType, alphabet: bytes
+) -> pa.Array | None:
     present = view.lengths > 0
     # A failing cast is dear (it formats its error), so look at the bytes first.
     if not present.any() or not byte_set(alphabet)[view.first[present]].all():
