@@ -151,7 +151,8 @@ def test_the_same_upload_event_twice_starts_one_execution(uploader: Uploader) ->
 def test_a_new_upload_replaces_the_file_and_the_old_one_is_removed(uploader: Uploader) -> None:
     dataset_id, upload = uploader.create()
     uploader.put(upload["fields"]["key"], b"a\n1\n")
-    assert uploader.settled(dataset_id)["row_count"] == 1
+    settled = uploader.settled(dataset_id)
+    assert settled["row_count"] == 1, settled
     status, second = call_api("POST", f"/datasets/{dataset_id}/upload", owner=uploader.owner)
     assert status == 200
     uploader.put(second["fields"]["key"], b"a\n1\n2\n3\n")
