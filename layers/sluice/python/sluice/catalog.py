@@ -174,6 +174,9 @@ DATA_R = Grant(target=bucket(DATA), access=Access.READ)
 DATA_RW = Grant(target=bucket(DATA), access=Access.READ_WRITE)
 
 
+_HEAP_ENV = {name: value(setting) for name, setting in heap.environment().items()}
+
+
 def _step(
     name: str, folder: str, module: str, memory_mb: int, timeout_s: int, *grants: Grant
 ) -> FunctionSpec:
@@ -188,9 +191,6 @@ def _step(
         environment={**_COMMON_ENV, **_HEAP_ENV},
         grants=grants,
     )
-
-
-_HEAP_ENV = {name: value(setting) for name, setting in heap.environment().items()}
 
 
 CATALOG = Catalog(

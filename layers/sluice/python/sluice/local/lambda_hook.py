@@ -99,14 +99,13 @@ def worker_pool(processes: int) -> Executor:
     endpoint and names), and has one core, as the pool has one worker per core."""
     context = multiprocessing.get_context("forkserver")
     context.set_forkserver_preload(["sluice.local.lambda_hook", "sluice.local.worker_warmup"])
-    return ProcessPoolExecutor(
-        max_workers=processes, mp_context=context, initializer=_one_core_per_worker
-    )
+    return ProcessPoolExecutor(max_workers=processes, mp_context=context, initializer=_start_worker)
 
 
-def _one_core_per_worker() -> None:
-    # Arrow's thread pool sized for the machine would have every worker's threads fight
-    # over the cores the other workers use; the CSV reader then spends 1.6x the CPU.
+def _start_worker() -> None:
+    # One core: Arrow's thread pool sized for the machine would have every worker's
+    # threads fight over the cores the other workers use (the CSV reader then spends
+    # 1.6x the CPU).
     pa.set_cpu_count(1)
     # What the catalogue's environment gives each Lambda at its start (sluice.heap).
     heap.keep_freed_memory()

@@ -233,7 +233,7 @@ def partial_aggregate(table: pa.Table, spec: AggregateSpec, buckets: int) -> lis
     # 32 bits are enough to order a bucket by (a 1M-row bucket shares ~100 of them, which
     # the order resolves by the keys), and half the bytes of 64 to carry.
     high = (hashed >> np.uint64(32)).astype(np.uint32)
-    partial = partial.set_column(partial.num_columns - 1, KEY_HASH, pa.array(high))
+    partial = partial.set_column(partial.schema.get_field_index(KEY_HASH), KEY_HASH, pa.array(high))
     return _split(partial, hashed, buckets)
 
 
@@ -409,11 +409,11 @@ def hash_order(keys: pa.Table, hashed: np.ndarray | None = None) -> tuple[np.nda
     equal keys starts in it (``hashed``: any hash of the rows' keys, equal for equal
     keys, when one is at hand; else :func:`key_hash`).
 
-    The rows are ordered by a 64-bit hash of their keys, which numpy sorts in a fraction
-    of the time Arrow takes to sort texts; only neighbours with the same hash need their
-    keys compared. Rows whose keys share a hash but differ (the text hash reads a text's
-    length and four of its 8-byte words only) are sorted by the keys themselves,
-    within their hash."""
+    The rows are ordered by a hash of their keys (64 bits, or the 32 that partials
+    carry), which numpy sorts in a fraction of the time Arrow takes to sort texts; only
+    neighbours with the same hash need their keys compared. Rows whose keys share a hash
+    but differ (the text hash reads a text's length and four of its 8-byte words only;
+    32 bits collide by chance) are sorted by the keys themselves, within their hash."""
     keys = keys.combine_chunks()
     if hashed is None:
         hashed = key_hash(keys.columns)

@@ -100,9 +100,10 @@ def parse_column(raw: pa.Array) -> ColumnParse:
     if numbers is not None:
         return _of_numbers(raw, numbers)
     text = tp.prepare(raw)
-    numbers = None if text is raw else _numbers(text)
-    if numbers is not None:
-        return _of_numbers(text, numbers)
+    if text is not raw:  # trimmed: " 12" is a number too
+        numbers = _numbers(text)
+        if numbers is not None:
+            return _of_numbers(text, numbers)
     encoded = few_distinct(raw)
     if encoded is not None:
         parse = _of_texts(tp.prepare(encoded.dictionary))

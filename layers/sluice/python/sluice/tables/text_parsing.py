@@ -160,8 +160,6 @@ def bool_mask_and_values(arr: TextArray, *, trimmed: bool = False) -> Parsed:
 
 _TRUE_DIGITS = byte_set("".join(t for t in TRUE_TEXTS if t.isdigit()).encode())
 _FALSE_DIGITS = byte_set("".join(t for t in FALSE_TEXTS if t.isdigit()).encode())
-if any(len(t) != 1 for t in TRUE_TEXTS + FALSE_TEXTS if t.isdigit()):
-    raise AssertionError("bools_of_numbers reads the numeric bool words as single digits")
 
 
 def bools_of_numbers(text: pa.Array) -> Parsed:
