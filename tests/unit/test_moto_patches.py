@@ -97,6 +97,21 @@ def test_install_is_idempotent() -> None:
     assert moto_patches.installed()
 
 
+def test_moto_lists_its_service_modules_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    from moto import backends
+
+    moto_patches.uninstall()
+    listed = list(backends.list_of_moto_modules())
+    moto_patches.install()
+
+    def no_listing(path: str) -> list[str]:
+        raise AssertionError(f"listed {path} again")
+
+    monkeypatch.setattr(backends.os, "listdir", no_listing)
+    assert list(backends.list_of_moto_modules()) == listed
+    assert "s3" in listed
+
+
 @pytest.mark.parametrize("range_header", list(CASES))
 def test_ranged_get_answers_like_s3(s3_object: tuple[Any, str, str], range_header: str) -> None:
     moto_patches.install()

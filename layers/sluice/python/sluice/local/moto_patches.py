@@ -7,7 +7,7 @@ upload each read the whole GiB to send 64 MiB. Storing a large object first fill
 in-memory buffer with all of it and then copies that to the file, and completing a
 multipart upload joins every part in memory three times over before storing it.
 
-``install()`` changes four things and keeps every answer byte-identical (moto's own
+``install()`` changes five things and keeps every answer byte-identical (moto's own
 ``_handle_range_header`` still decides status, Content-Range, Content-Length, which
 headers to drop and which ranges are unsatisfiable; ETags and checksums are moto's):
 
@@ -20,7 +20,9 @@ headers to drop and which ranges are unsatisfiable; ETags and checksums are moto
 - completing a multipart upload copies the parts into the new object's file block by
   block and computes a full-object checksum incrementally, instead of joining them
   in memory three times (moto's own code still runs for a CRC32C or CRC64NVME
-  full-object checksum when the optional library moto would use for it is installed).
+  full-object checksum when the optional library moto would use for it is installed);
+- the list of moto's service modules, which the server builds from a directory listing
+  and ~150 ``isdir`` calls for every request it routes, is listed once and kept.
 
 moto is pinned exactly (``pyproject.toml``) because this touches its internals.
 """
@@ -38,6 +40,7 @@ from collections.abc import Iterator
 from contextlib import AbstractContextManager, nullcontext
 from typing import Any
 
+from moto import backends
 from moto.core.compat import HAS_CRT
 from moto.s3 import models as s3_models
 from moto.s3.exceptions import EntityTooSmall, InvalidPart, MalformedXML
@@ -66,7 +69,9 @@ def install() -> None:
         original_range = S3Response._handle_range_header
         original_value: property = vars(FakeKey)["value"]
         original_complete = FakeMultipart.complete
+        original_modules = backends.list_of_moto_modules
         _originals.update(
+            list_of_moto_modules=original_modules,
             get_object=original_get_object,
             _handle_range_header=original_range,
             value=original_value,
@@ -139,8 +144,14 @@ def install() -> None:
                 return original_complete(self, body)
             return _complete_by_parts(self, body, builder)
 
+        modules = tuple(original_modules())  # moto's package does not change while it runs
+
+        def list_of_moto_modules() -> tuple[str, ...]:
+            return modules
+
         for function in (get_object, handle_range_header, set_value, complete):
             setattr(function, _MARK, True)
+        backends.list_of_moto_modules = list_of_moto_modules  # type: ignore[assignment]
         S3Response.get_object = get_object  # type: ignore[method-assign]
         S3Response._handle_range_header = handle_range_header  # type: ignore[method-assign]
         FakeKey.value = original_value.setter(set_value)  # type: ignore[assignment]
@@ -156,6 +167,7 @@ def uninstall() -> None:
         S3Response._handle_range_header = _originals["_handle_range_header"]  # type: ignore[method-assign]
         FakeKey.value = _originals["value"]  # type: ignore[method-assign]
         FakeMultipart.complete = _originals["complete"]  # type: ignore[method-assign]
+        backends.list_of_moto_modules = _originals["list_of_moto_modules"]
         _originals.clear()
 
 
