@@ -12,6 +12,7 @@ from typing import Any
 import boto3
 import pytest
 import requests
+from moto import backends
 from moto.s3.models import FakeKey
 from moto.s3.responses import S3Response
 from moto.server import ThreadedMotoServer
@@ -98,8 +99,6 @@ def test_install_is_idempotent() -> None:
 
 
 def test_moto_lists_its_service_modules_once(monkeypatch: pytest.MonkeyPatch) -> None:
-    from moto import backends
-
     moto_patches.uninstall()
     listed = list(backends.list_of_moto_modules())
     moto_patches.install()

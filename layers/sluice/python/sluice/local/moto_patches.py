@@ -1,4 +1,5 @@
-"""Make moto's S3 read and write large objects without needless copies.
+"""Make moto's S3 read and write large objects without needless copies, and its
+server route requests without listing its own package each time.
 
 moto keeps each object's bytes in a ``SpooledTemporaryFile`` (a file on disk once it
 is over ~5 MiB) and answers every GET with ``FakeKey.value``, which reads the whole
