@@ -23,7 +23,7 @@ from moto.server import ThreadedMotoServer
 
 from sluice import aws
 from sluice.catalog import CATALOG, PROJECT_ROOT, Catalog
-from sluice.local import lambda_hook, moto_patches
+from sluice.local import dynamodb_atomic, lambda_hook, moto_patches
 from sluice.local.gateway import LocalApiGateway
 from sluice.local.jwt_check import CognitoJwtVerifier
 from sluice.local.provision import PREFIX, REGION, Deployment, create_user, provision
@@ -66,6 +66,7 @@ class LocalSystem:
         logging.getLogger("werkzeug").setLevel(logging.ERROR)  # moto's per-request lines
         self._set_process_environment()
         moto_patches.install()  # ranged GETs read only their range
+        dynamodb_atomic.install()  # a conditional write is checked and applied at once
         self._moto.start()
         # Step Functions executions really run (moto's ASL interpreter).
         requests.post(
