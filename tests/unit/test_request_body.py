@@ -1,0 +1,60 @@
+"""sluice.local.request_body: a long request body is read whole, into one buffer."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import random
+from collections.abc import Iterator
+from typing import Any
+
+import boto3
+import pytest
+from moto.server import ThreadedMotoServer
+from sluice.local import moto_patches, request_body
+from werkzeug.exceptions import ClientDisconnected
+from werkzeug.wsgi import LimitedStream
+
+DATA = random.Random(20261202).randbytes(3 * request_body.MIN_BYTES + 17)
+
+
+@pytest.fixture(scope="module")
+def s3() -> Iterator[Any]:
+    """An S3 client of a moto server of its own, with the patches the local system uses."""
+    moto_patches.install()
+    request_body.install()
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    host, port = server.get_host_and_port()
+    client = boto3.client(
+        "s3",
+        endpoint_url=f"http://{host}:{port}",
+        region_name="us-east-1",
+        aws_access_key_id="test",
+        aws_secret_access_key="test",
+    )
+    client.create_bucket(Bucket="request-body-test")
+    yield client
+    server.stop()
+
+
+@pytest.mark.parametrize("size", [0, 100, request_body.MIN_BYTES - 1, len(DATA)])
+def test_an_uploaded_object_holds_exactly_the_bytes_sent(s3: Any, size: int) -> None:
+    body = DATA[:size]
+    put = s3.put_object(Bucket="request-body-test", Key=f"k{size}", Body=body)
+    stored = s3.get_object(Bucket="request-body-test", Key=f"k{size}")["Body"].read()
+    assert (stored, put["ETag"]) == (body, f'"{hashlib.md5(body).hexdigest()}"')
+
+
+def test_a_long_body_is_read_whole_and_the_stream_is_then_exhausted() -> None:
+    request_body.install()
+    stream = LimitedStream(io.BufferedReader(io.BytesIO(DATA)), len(DATA))
+    assert stream.readall() == DATA
+    assert (stream.is_exhausted, stream.readall()) == (True, b"")
+
+
+def test_a_client_that_sends_less_than_its_content_length_is_a_disconnect() -> None:
+    request_body.install()
+    stream = LimitedStream(io.BufferedReader(io.BytesIO(DATA)), len(DATA) + 1)
+    with pytest.raises(ClientDisconnected):
+        stream.readall()
