@@ -20,6 +20,7 @@ from sluice.tables.csv_ranges import (
     BOM,
     ByteRange,
     Span,
+    balanced_chunk_bytes,
     byte_counts,
     guess_parity,
     plan_ranges,
@@ -60,6 +61,33 @@ def test_plan_ranges_cover_the_data_region_exactly_without_overlap(
 
 def test_plan_ranges_end_on_multiples_of_the_chunk_size() -> None:
     assert _spans(plan_ranges(5, 23, 8)) == [(0, 5, 8), (1, 8, 16), (2, 16, 23)]
+
+
+MIB = 1024 * 1024
+
+
+def test_balanced_chunks_split_a_file_into_a_multiple_of_the_workers() -> None:
+    chunk = balanced_chunk_bytes(1_000_000_000, 64 * MIB, 2, 4 * MIB)
+    assert (chunk, len(plan_ranges(40, 1_000_000_000, chunk))) == (60 * MIB, 16)
+
+
+@pytest.mark.parametrize("workers", [0, 1])
+def test_balanced_chunks_keep_the_chunk_size_when_the_workers_are_not_fixed(
+    workers: int,
+) -> None:
+    assert balanced_chunk_bytes(1_000_000_000, 64 * MIB, workers, 4 * MIB) == 64 * MIB
+
+
+def test_balanced_chunks_keep_the_chunk_size_when_the_count_is_already_a_multiple() -> None:
+    assert balanced_chunk_bytes(128 * MIB, 64 * MIB, 2, 4 * MIB) == 64 * MIB
+
+
+def test_balanced_chunks_split_a_file_of_fewer_chunks_than_workers_among_them() -> None:
+    assert balanced_chunk_bytes(70 * MIB, 64 * MIB, 2, 4 * MIB) == 36 * MIB
+
+
+def test_balanced_chunks_are_never_larger_than_the_chunk_size() -> None:
+    assert balanced_chunk_bytes(100, 8, 2, 4 * MIB) == 8
 
 
 def test_plan_ranges_boundaries_do_not_depend_on_where_the_header_ends() -> None:

@@ -33,7 +33,7 @@ from sluice.pipelines.parts import plan_digest, store_part
 from sluice.pipelines.workspace import Workspace
 from sluice.store import objects
 from sluice.tables.conversion import convert_table
-from sluice.tables.csv_ranges import ByteRange, plan_ranges
+from sluice.tables.csv_ranges import ByteRange, balanced_chunk_bytes, plan_ranges
 from sluice.tables.csv_scan import HEAD_BYTES, SCAN_OVERFLOW, read_header, scan_range
 from sluice.tables.inference import chunk_stats_and_parses, na_values_for
 from sluice.tables.inference import decide as decide_schema
@@ -166,7 +166,10 @@ def plan(cfg: Settings, repo: DatasetRepository, payload: IngestInput) -> Plan:
     obj, ref = payload.object, payload.dataset
     head = objects.read_range(obj.bucket, obj.key, 0, min(obj.size, HEAD_BYTES))
     header = read_header(head, obj.size)
-    ranges = plan_ranges(header.data_start, obj.size, cfg.chunk_bytes)
+    chunk_bytes = balanced_chunk_bytes(
+        obj.size, cfg.chunk_bytes, cfg.scan_workers, content_hash.BLOCK_BYTES
+    )
+    ranges = plan_ranges(header.data_start, obj.size, chunk_bytes)
     dataset = repo.update(
         ref.owner,
         ref.id,
