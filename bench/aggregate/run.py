@@ -2,7 +2,8 @@
 pandas and Dask, on one CSV, in one run.
 
     python -m bench.aggregate.run [--bytes 1e9] [--songs N] [--chunk-mib 64] [--keep FILE]
-                                  [--skip-dask] [--seed 0] [--json FILE]
+                                  [--peers duckdb,polars,pandas,dask] [--skip-dask]
+                                  [--seed 0] [--json FILE]
                                   [--lambdas 1000] [--memory-mb 3008] [--s3-mb-s 90]
                                   [--cold-start-s 2] [--project-gb 100]
 
@@ -121,7 +122,9 @@ def run_all(args: argparse.Namespace, csv: Path, work: Path) -> dict[str, dict[s
         ("ours", ["--csv", str(csv), "--chunk-mib", str(args.chunk_mib)])
     ]
     for tool in PEERS:
-        if tool == "dask" and args.skip_dask:
+        if tool not in args.peers:
+            results[tool] = {"skipped": "not in --peers"}
+        elif tool == "dask" and args.skip_dask:
             print("dask: skipped (--skip-dask)", file=sys.stderr)
             results["dask"] = {"skipped": "--skip-dask"}
         elif tool == "dask" and not dask_available():
@@ -341,6 +344,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--songs", type=int, help="distinct songs (default ~rows/10)")
     parser.add_argument("--chunk-mib", type=float, default=64, help="sluice's chunk size (64)")
     parser.add_argument("--keep", help="generate the CSV here and keep it; reused if it exists")
+    parser.add_argument(
+        "--peers", default=",".join(PEERS), help="comma-separated peers to run besides ours"
+    )
     parser.add_argument("--skip-dask", action="store_true", help="do not run Dask")
     parser.add_argument("--seed", type=int, default=0, help="the generator's seed (0)")
     parser.add_argument("--json", help="also write every raw measurement here")
@@ -354,7 +360,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--csv", help=argparse.SUPPRESS)
     parser.add_argument("--out-dir", help=argparse.SUPPRESS)
     parser.add_argument("--parts", help=argparse.SUPPRESS)
-    return parser.parse_args(argv)
+    args = parser.parse_args(argv)
+    args.peers = [p.strip() for p in args.peers.split(",") if p.strip()]
+    unknown = set(args.peers) - set(PEERS)
+    if unknown:
+        parser.error(f"unknown peers: {', '.join(sorted(unknown))}")
+    return args
 
 
 def main(argv: list[str] | None = None) -> int:
