@@ -288,6 +288,15 @@ def test_partials_carry_the_high_bits_of_the_key_hash_that_chose_their_bucket():
         assert set((hashed % np.uint64(7)).tolist()) <= {bucket}
 
 
+@pytest.mark.parametrize("dtype", [np.uint32, np.uint64])
+def test_argsort_hashes_sorts_hashes_of_either_width(dtype: type) -> None:
+    hashed = np.random.default_rng(5).integers(0, np.iinfo(dtype).max, 100_000, dtype=dtype)
+    hashed[::7] = hashed[3]  # ties
+    order = aggregate.argsort_hashes(hashed)
+    assert np.array_equal(hashed[order], np.sort(hashed))
+    assert np.array_equal(np.sort(order), np.arange(len(hashed)))
+
+
 def test_hash_order_by_a_hash_shared_by_different_keys_still_groups_equal_keys():
     keys = pa.table({"k": ["b", "a", "c", "a", "b", "d", "a"]})
     everyone_alike = np.zeros(7, dtype=np.uint32)
