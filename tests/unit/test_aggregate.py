@@ -535,10 +535,21 @@ def test_partial_aggregate_rejects_an_invalid_spec():
 @pytest.mark.parametrize(
     ("rows", "size", "expected"),
     [(0, 0, 1), (10, 1, 1), (10**6, 32 * 2**20, 1), (10**6, 32 * 2**20 + 1, 2),
-     (3 * 10**6, 2**20, 3), (3 * 10**6 + 1, 2**20, 4), (10**9, 10**12, 256), (3, 10**12, 3)],
+     (6 * 10**6, 2**20, 3), (6 * 10**6 + 1, 2**20, 4), (10**9, 10**12, 256), (3, 10**12, 3)],
 )  # fmt: skip
-def test_bucket_count_is_one_per_32_mib_or_1m_rows_between_1_and_256(rows, size, expected):
+def test_bucket_count_is_one_per_32_mib_or_2m_rows_between_1_and_256(rows, size, expected):
     assert bucket_count(rows, size) == expected
+
+
+@pytest.mark.parametrize(
+    ("rows", "size", "workers", "expected"),
+    [(6 * 10**6, 2**20, 2, 4), (6 * 10**6, 2**20, 3, 3), (6 * 10**6, 2**20, 0, 3),
+     (10, 1, 2, 1), (10**9, 10**12, 3, 256), (3, 10**12, 2, 3)],
+)  # fmt: skip
+def test_bucket_count_rounds_up_to_a_multiple_of_the_workers_where_it_can(
+    rows, size, workers, expected
+):
+    assert bucket_count(rows, size, workers) == expected
 
 
 # --- the spec -----------------------------------------------------------------------------

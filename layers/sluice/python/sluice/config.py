@@ -22,9 +22,10 @@ class Settings(BaseModel):
     # 5 GiB is the most one presigned POST can carry.
     max_upload_bytes: int = Field(5 * GIB, alias="SLUICE_MAX_UPLOAD_BYTES", gt=0)
     chunk_bytes: int = Field(64 * MIB, alias="SLUICE_CHUNK_BYTES", ge=1)
-    # How many chunk scans run at once, where that is a small fixed number (the local
-    # system's worker processes); 0 where it is not (Lambda scales out).
-    scan_workers: int = Field(0, alias="SLUICE_SCAN_WORKERS", ge=0)
+    # How many steps of a Map run at once, where that is a small fixed number (the local
+    # system's worker processes); 0 where it is not (Lambda scales out). Chunks and
+    # buckets then come in multiples of it, so that no worker idles through a last round.
+    workers: int = Field(0, alias="SLUICE_WORKERS", ge=0)
     upload_url_ttl_s: int = Field(3600, alias="SLUICE_UPLOAD_URL_TTL_S", gt=0)
 
 

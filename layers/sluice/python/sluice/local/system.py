@@ -116,7 +116,7 @@ class LocalSystem:
         if self.options.chunk_bytes:
             os.environ["SLUICE_CHUNK_BYTES"] = str(self.options.chunk_bytes)
         if self.options.lambda_processes > 1:
-            os.environ["SLUICE_SCAN_WORKERS"] = str(self.options.lambda_processes)
+            os.environ["SLUICE_WORKERS"] = str(self.options.lambda_processes)
         if self.options.max_upload_bytes:
             os.environ["SLUICE_MAX_UPLOAD_BYTES"] = str(self.options.max_upload_bytes)
 

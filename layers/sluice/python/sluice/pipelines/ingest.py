@@ -167,7 +167,7 @@ def plan(cfg: Settings, repo: DatasetRepository, payload: IngestInput) -> Plan:
     head = objects.read_range(obj.bucket, obj.key, 0, min(obj.size, HEAD_BYTES))
     header = read_header(head, obj.size)
     chunk_bytes = balanced_chunk_bytes(
-        obj.size, cfg.chunk_bytes, cfg.scan_workers, content_hash.BLOCK_BYTES
+        obj.size, cfg.chunk_bytes, cfg.workers, content_hash.BLOCK_BYTES
     )
     ranges = plan_ranges(header.data_start, obj.size, chunk_bytes)
     dataset = repo.update(

@@ -92,7 +92,7 @@ def plan(repo: TaskRepository, ref: TaskRef) -> TaskPlan:
         raise ValueError("the task names no typed data")
     manifest = load_manifest(ref.owner, task.dataset_id, task.data_run)
     typed_bytes = sum(p.bytes for p in manifest.parts)
-    buckets = bucket_count(manifest.row_count, typed_bytes)
+    buckets = bucket_count(manifest.row_count, typed_bytes, settings().workers)
     now = utcnow()
     started = repo.update(
         ref.owner,
