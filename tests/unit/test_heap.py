@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import platform
+import subprocess
+import sys
 
 import pytest
 from sluice import heap
@@ -28,3 +30,25 @@ def test_every_pipeline_step_starts_with_the_heap_settings() -> None:
 @pytest.mark.skipif(platform.libc_ver()[0] != "glibc", reason="mallopt is glibc's")
 def test_a_running_process_takes_the_settings_on_glibc() -> None:
     assert heap.keep_freed_memory() is True
+
+
+_RESIDENT_AFTER_PREFAULT = """
+import os
+from sluice import heap
+
+def resident_mib():
+    return int(open("/proc/self/statm").read().split()[1]) * os.sysconf("SC_PAGE_SIZE") >> 20
+
+heap.keep_freed_memory()
+before = resident_mib()
+heap.prefault(256)
+print(resident_mib() - before)
+"""
+
+
+@pytest.mark.skipif(platform.libc_ver()[0] != "glibc", reason="mallopt is glibc's")
+def test_prefaulted_memory_stays_resident_once_freed_for_the_next_step_to_reuse() -> None:
+    grown = subprocess.run(
+        [sys.executable, "-c", _RESIDENT_AFTER_PREFAULT], capture_output=True, text=True, check=True
+    )
+    assert int(grown.stdout) >= 256

@@ -40,3 +40,27 @@ def keep_freed_memory() -> bool:
     if not hasattr(libc, "mallopt") or not hasattr(libc, "gnu_get_libc_version"):
         return False
     return all(libc.mallopt(number, value) == 1 for number, value in SETTINGS.values())
+
+
+_PREFAULT_BLOCK = 16 * MIB  # under MMAP_THRESHOLD: from the heap, which keeps it when freed
+
+
+def prefault(mib: int) -> None:
+    """Grow this process's heaps by ``mib`` MiB, half numpy's (glibc's) and half Arrow's
+    memory pool, and touch every page once; then free it all, to be kept for reuse.
+
+    A page touched for the first time costs a fault (in a Firecracker VM, ~2 µs): a local
+    worker's first 60 MiB scan took 2.5 s where its next took 1.1, and with 768 MiB
+    touched at its start, 1.1 too. Call it with ``keep_freed_memory`` in force.
+    """
+    import numpy as np  # here: the catalogue reads this module's settings without them
+    import pyarrow as pa
+
+    blocks = mib // 32
+    held_numpy = [np.ones(_PREFAULT_BLOCK // 8) for _ in range(blocks)]
+    held_arrow = []
+    for _ in range(blocks):
+        buffer = pa.allocate_buffer(_PREFAULT_BLOCK)
+        np.frombuffer(buffer, dtype=np.uint8)[:] = 1
+        held_arrow.append(buffer)
+    del held_numpy, held_arrow

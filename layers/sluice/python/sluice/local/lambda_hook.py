@@ -19,6 +19,7 @@ from __future__ import annotations
 import importlib.util
 import json
 import multiprocessing
+import os
 import threading
 import time
 import traceback
@@ -99,16 +100,39 @@ def worker_pool(processes: int) -> Executor:
     endpoint and names), and has one core, as the pool has one worker per core."""
     context = multiprocessing.get_context("forkserver")
     context.set_forkserver_preload(["sluice.local.lambda_hook", "sluice.local.worker_warmup"])
-    return ProcessPoolExecutor(max_workers=processes, mp_context=context, initializer=_start_worker)
+    pool = ProcessPoolExecutor(
+        max_workers=processes,
+        mp_context=context,
+        initializer=_start_worker,
+        initargs=(_prefault_mib(processes),),
+    )
+    # Start every worker now: the pool would start each at its first call, in an ingest,
+    # which would then wait for its prefault.
+    for _ in range(processes):
+        pool.submit(int)
+    return pool
 
 
-def _start_worker() -> None:
+PREFAULT_MIB = 768
+"""How much heap a worker touches at its start (sluice.heap.prefault): about what a chunk
+scan's heap reaches, where the machine has room for it in every worker."""
+
+
+def _prefault_mib(processes: int) -> int:
+    physical = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") // (1024 * 1024)
+    return min(PREFAULT_MIB, physical // (4 * max(processes, 1)))
+
+
+def _start_worker(prefault_mib: int) -> None:
     # One core: Arrow's thread pool sized for the machine would have every worker's
     # threads fight over the cores the other workers use (the CSV reader then spends
     # 1.6x the CPU).
     pa.set_cpu_count(1)
     # What the catalogue's environment gives each Lambda at its start (sluice.heap).
     heap.keep_freed_memory()
+    # A scan's heap, touched now rather than page by page during the first scan (2.5 s
+    # where later scans took 1.1).
+    heap.prefault(prefault_mib)
 
 
 _pool: Executor | None = None
