@@ -217,6 +217,31 @@ def test_object_bytes_slices_like_bytes() -> None:
         key.dispose()
 
 
+def test_a_long_slice_of_a_streaming_view_is_its_bytes_in_blocks() -> None:
+    value = random.Random(7).randbytes(2 * moto_patches.STREAM_MIN_BYTES + 5)
+    key = FakeKey("k", value, account_id="123456789012", region_name="us-east-1")
+    try:
+        view = moto_patches.ObjectBytes(key, streams=True)
+        start, stop = 3, moto_patches.STREAM_MIN_BYTES + moto_patches.BLOCK_BYTES + 10
+        sliced = view[start:stop]
+        assert isinstance(sliced, moto_patches.RangeBlocks)
+        blocks = list(sliced)
+        assert (len(sliced), b"".join(blocks)) == (stop - start, value[start:stop])
+        assert max(len(block) for block in blocks) == moto_patches.BLOCK_BYTES
+        assert view[0:100] == value[:100]  # short slices stay bytes
+    finally:
+        key.dispose()
+
+
+def test_a_streamed_range_reads_the_object_as_it_was_when_the_stream_started() -> None:
+    value = random.Random(8).randbytes(moto_patches.STREAM_MIN_BYTES + 1)
+    key = FakeKey("k", value, account_id="123456789012", region_name="us-east-1")
+    blocks = iter(moto_patches.ObjectBytes(key, streams=True)[1:])
+    first = next(blocks)
+    key.dispose()  # what a PUT over the same key does to the old file
+    assert first + b"".join(blocks) == value[1:]
+
+
 MULTIPART_CASES: dict[str, dict[str, str]] = {
     "sdk default": {},
     "crc32 full object": {"ChecksumAlgorithm": "CRC32", "ChecksumType": "FULL_OBJECT"},

@@ -13,7 +13,9 @@ multipart upload joins every part in memory three times over before storing it.
 headers to drop and which ranges are unsatisfiable; ETags and checksums are moto's):
 
 - a ranged GET hands moto a lazy view of the object; moto's slicing of that view
-  seeks and reads only the requested bytes of the key's file, under the key's lock;
+  seeks and reads only the requested bytes of the key's file, under the key's lock
+  (through the server, a range of 16 MiB or more is streamed in blocks, as a whole
+  object is: one 64 MiB bytes object per GET faulted in 16,000 fresh pages);
 - a GET of a whole object of 16 MiB or more through the server streams the file in
   blocks instead of reading it whole (only with the WSGI server, where a body may be
   an iterable);
@@ -86,10 +88,11 @@ def install() -> None:
             # get_object ends in ``return 200, headers, key.value``: hand it a key whose
             # value is a lazy view, for this request only (an S3Response is per request).
             get_key = self._get_key
+            streams = bool(self.normalized_request.from_wsgi_server)
 
             def lazy_get_key(*args: Any, **kwargs: Any) -> tuple[Any, bool]:
                 key, not_modified = get_key(*args, **kwargs)
-                return _LazyValueKey(key, lazy), not_modified
+                return _LazyValueKey(key, lazy, streams), not_modified
 
             self._get_key = lazy_get_key  # type: ignore[method-assign]
             try:
@@ -219,8 +222,9 @@ def _key_blocks(key: FakeKey) -> Iterator[bytes]:
         yield read_key_range(key, start, min(BLOCK_BYTES, size - start))
 
 
-def _stream_blocks(key: FakeKey) -> Iterator[bytes]:
-    """The key's bytes in blocks, still readable if the key is replaced meanwhile.
+def _stream_blocks(key: FakeKey, start: int = 0, length: int | None = None) -> Iterator[bytes]:
+    """The key's bytes [start, start + length) in blocks (to its end when ``length`` is
+    None), still readable if the key is replaced meanwhile.
 
     moto closes an object's file as soon as a PUT replaces it or it is deleted, while a
     streamed response may still be reading it: read through a duplicate descriptor of
@@ -228,26 +232,49 @@ def _stream_blocks(key: FakeKey) -> Iterator[bytes]:
     """
     with _key_lock(key):
         buffer = key._value_buffer
-        size = int(key.size)
+        end = int(key.size) if length is None else start + length
         if not getattr(buffer, "_rolled", False):  # still in memory: small, read as bytes
             fd = None
-            data = read_key_range(key, 0, size) if size else b""
+            data = read_key_range(key, start, end - start)
         else:
             buffer.flush()
             fd = os.dup(buffer.fileno())
     if fd is None:
-        yield data
+        if data:
+            yield data
         return
     try:
-        position = 0
-        while position < size:
-            block = os.pread(fd, min(BLOCK_BYTES, size - position), position)
+        position = start
+        while position < end:
+            block = os.pread(fd, min(BLOCK_BYTES, end - position), position)
             if not block:
-                raise OSError(f"object file ended at {position} of {size} bytes")
+                raise OSError(f"object file ended at {position} of {end} bytes")
             position += len(block)
             yield block
     finally:
         os.close(fd)
+
+
+class RangeBlocks:
+    """A range of a stored object as a WSGI body: its length, and its bytes in blocks.
+
+    Sent whole, a 64 MiB range would first be read into one new 64 MiB bytes object, whose
+    pages (more than glibc serves from its heap) are faulted in afresh for every GET.
+    """
+
+    __slots__ = ("_key", "_length", "_start")
+
+    def __init__(self, key: FakeKey, start: int, length: int) -> None:
+        self._key, self._start, self._length = key, start, length
+
+    def __len__(self) -> int:
+        return self._length
+
+    def __bool__(self) -> bool:
+        return self._length > 0
+
+    def __iter__(self) -> Iterator[bytes]:
+        return _stream_blocks(self._key, self._start, self._length)
 
 
 class ObjectBytes:
@@ -255,14 +282,17 @@ class ObjectBytes:
 
     moto's ``_handle_range_header`` only takes ``len()`` of the body and slices it;
     iterating streams the whole object in blocks (a WSGI response body), from the
-    object as it was when the stream started.
+    object as it was when the stream started. With ``streams`` (a WSGI server, where a
+    body may be an iterable) a slice of at least ``STREAM_MIN_BYTES`` is a
+    :class:`RangeBlocks`, streamed too.
     """
 
-    __slots__ = ("_key", "_size")
+    __slots__ = ("_key", "_size", "_streams")
 
-    def __init__(self, key: FakeKey) -> None:
+    def __init__(self, key: FakeKey, streams: bool = False) -> None:
         self._key = key
         self._size = int(key.size)
+        self._streams = streams
 
     def __len__(self) -> int:
         return self._size
@@ -270,13 +300,15 @@ class ObjectBytes:
     def __bool__(self) -> bool:
         return self._size > 0
 
-    def __getitem__(self, item: slice) -> bytes:
+    def __getitem__(self, item: slice) -> bytes | RangeBlocks:
         if not isinstance(item, slice):
             raise TypeError("ObjectBytes supports slices only")
         start, stop, step = item.indices(self._size)
         if step != 1:
             return self.read_all()[item]
-        return read_key_range(self._key, start, stop - start)
+        if self._streams and stop - start >= STREAM_MIN_BYTES:
+            return RangeBlocks(self._key, start, stop - start)
+        return read_key_range(self._key, start, max(stop - start, 0))
 
     def __iter__(self) -> Iterator[bytes]:
         return _stream_blocks(self._key)
@@ -289,16 +321,17 @@ class ObjectBytes:
 class _LazyValueKey:
     """A FakeKey whose ``value`` is an ObjectBytes view; everything else is the key's."""
 
-    def __init__(self, key: FakeKey, mode: str) -> None:
+    def __init__(self, key: FakeKey, mode: str, streams: bool = False) -> None:
         self._sluice_key = key
         self._sluice_mode = mode
+        self._sluice_streams = streams
 
     @property
     def value(self) -> Any:
         key = self._sluice_key
         if self._sluice_mode == "stream" and key.size < STREAM_MIN_BYTES:
             return key.value
-        return ObjectBytes(key)
+        return ObjectBytes(key, streams=self._sluice_streams)
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._sluice_key, name)
