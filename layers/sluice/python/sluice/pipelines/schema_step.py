@@ -103,17 +103,6 @@ def decide(repo: DatasetRepository, payload: DecideInput) -> Decided:
     if ingest.content_hash is None:
         raise ValueError(f"the layout of run {payload.stats_run} has no content hash")
     schema = decide_schema(merged, dataset.settings, dataset.preferred_types)
-    updated = repo.update(
-        ref.owner,
-        ref.id,
-        {
-            "pending_columns": [c.model_dump(mode="json") for c in schema],
-            "stats_run": payload.stats_run,
-        },
-        only_if_run=ref.run,
-    )
-    if updated is None:
-        raise Superseded(f"run {ref.run} is no longer the dataset's current run")
     plans = column_plans(schema)
     spans = [Span(index=c.index, first=c.first, last=c.last) for c in chunks if c.last > c.first]
     adopted: list[Converted] = []
@@ -123,8 +112,18 @@ def decide(repo: DatasetRepository, payload: DecideInput) -> Decided:
         adopted = [c.part for c in chunks if c.part is not None and c.part_plan == digest]
         kept = {part.index for part in adopted}
         spans = [span for span in spans if span.index not in kept]
-        if adopted:
-            repo.update(ref.owner, ref.id, {}, add_parts_done=len(adopted), only_if_run=ref.run)
+    updated = repo.update(
+        ref.owner,
+        ref.id,
+        {
+            "pending_columns": [c.model_dump(mode="json") for c in schema],
+            "stats_run": payload.stats_run,
+        },
+        add_parts_done=len(adopted),
+        only_if_run=ref.run,
+    )
+    if updated is None:
+        raise Superseded(f"run {ref.run} is no longer the dataset's current run")
     return Decided(
         columns=plans,
         na_values=ingest.plan.na_values,
