@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import hashlib
 import json
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any, TypeVar
 
+import boto3
+from moto.server import ThreadedMotoServer
 from sluice.catalog import CATALOG, PROJECT_ROOT
 from sluice.local.lambda_hook import LocalContext, load_handler
 
@@ -103,3 +106,21 @@ def hold(
 
     monkeypatch.setattr(module, name, held)
     return gate
+
+
+@contextlib.contextmanager
+def own_moto_server(service: str) -> Iterator[Any]:
+    """A boto3 client of ``service`` on a moto server of its own, stopped afterwards."""
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    host, port = server.get_host_and_port()
+    try:
+        yield boto3.client(
+            service,
+            endpoint_url=f"http://{host}:{port}",
+            region_name="us-east-1",
+            aws_access_key_id="test",
+            aws_secret_access_key="test",
+        )
+    finally:
+        server.stop()

@@ -6,12 +6,12 @@ import threading
 from collections.abc import Iterator
 from typing import Any
 
-import boto3
 import pytest
 from botocore.exceptions import ClientError
 from moto.dynamodb import models as dynamodb_models
-from moto.server import ThreadedMotoServer
 from sluice.local import dynamodb_atomic
+
+from tests.support import own_moto_server
 
 TABLE = "atomicity-test"
 
@@ -20,27 +20,18 @@ TABLE = "atomicity-test"
 def table() -> Iterator[Any]:
     """A table on a moto server of its own, with one dataset item held by run r1."""
     dynamodb_atomic.install()
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
-    host, port = server.get_host_and_port()
-    client = boto3.client(
-        "dynamodb",
-        endpoint_url=f"http://{host}:{port}",
-        region_name="us-east-1",
-        aws_access_key_id="test",
-        aws_secret_access_key="test",
-    )
-    client.create_table(
-        TableName=TABLE,
-        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
-        AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
-        BillingMode="PAY_PER_REQUEST",
-    )
-    client.put_item(
-        TableName=TABLE, Item={"pk": {"S": "d1"}, "run": {"S": "r1"}, "status": {"S": "uploaded"}}
-    )
-    yield client
-    server.stop()
+    with own_moto_server("dynamodb") as client:
+        client.create_table(
+            TableName=TABLE,
+            KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
+            AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
+            BillingMode="PAY_PER_REQUEST",
+        )
+        client.put_item(
+            TableName=TABLE,
+            Item={"pk": {"S": "d1"}, "run": {"S": "r1"}, "status": {"S": "uploaded"}},
+        )
+        yield client
 
 
 def _update_if_run_is_r1(client: Any, changes: dict[str, str]) -> None:

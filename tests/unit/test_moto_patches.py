@@ -9,14 +9,14 @@ import uuid
 from collections.abc import Iterator
 from typing import Any
 
-import boto3
 import pytest
 import requests
 from moto import backends
 from moto.s3.models import FakeKey
 from moto.s3.responses import S3Response
-from moto.server import ThreadedMotoServer
 from sluice.local import moto_patches
+
+from tests.support import own_moto_server
 
 SIZE = 20_000_000
 DATA = random.Random(20240607).randbytes(SIZE)
@@ -47,31 +47,21 @@ _RANDOM_HEADERS = {"date", "x-amzn-requestid", "x-amz-request-id", "x-amz-id-2"}
 def s3_object() -> Iterator[tuple[Any, str, str]]:
     """A 20 MB object on a moto server of its own; yields (client, bucket, key)."""
     moto_patches.install()
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
-    host, port = server.get_host_and_port()
-    client = boto3.client(
-        "s3",
-        endpoint_url=f"http://{host}:{port}",
-        region_name="us-east-1",
-        aws_access_key_id="test",
-        aws_secret_access_key="test",
-    )
-    # moto's backends are per process: a bucket of our own leaves other tests' state alone.
-    bucket = f"patch-test-{uuid.uuid4().hex[:12]}"
-    client.create_bucket(Bucket=bucket)
-    client.put_object(Bucket=bucket, Key="big.bin", Body=DATA)
-    try:
-        yield client, bucket, "big.bin"
-    finally:
-        for listed in client.list_objects_v2(Bucket=bucket).get("Contents", []):
-            client.delete_object(Bucket=bucket, Key=listed["Key"])
-        for upload in client.list_multipart_uploads(Bucket=bucket).get("Uploads", []):
-            client.abort_multipart_upload(
-                Bucket=bucket, Key=upload["Key"], UploadId=upload["UploadId"]
-            )
-        client.delete_bucket(Bucket=bucket)
-        server.stop()
+    with own_moto_server("s3") as client:
+        # moto's backends are per process: a bucket of our own leaves other tests' state.
+        bucket = f"patch-test-{uuid.uuid4().hex[:12]}"
+        client.create_bucket(Bucket=bucket)
+        client.put_object(Bucket=bucket, Key="big.bin", Body=DATA)
+        try:
+            yield client, bucket, "big.bin"
+        finally:
+            for listed in client.list_objects_v2(Bucket=bucket).get("Contents", []):
+                client.delete_object(Bucket=bucket, Key=listed["Key"])
+            for upload in client.list_multipart_uploads(Bucket=bucket).get("Uploads", []):
+                client.abort_multipart_upload(
+                    Bucket=bucket, Key=upload["Key"], UploadId=upload["UploadId"]
+                )
+            client.delete_bucket(Bucket=bucket)
 
 
 def _url(s3_object: tuple[Any, str, str]) -> str:

@@ -8,12 +8,12 @@ import random
 from collections.abc import Iterator
 from typing import Any
 
-import boto3
 import pytest
-from moto.server import ThreadedMotoServer
 from sluice.local import moto_patches, request_body
 from werkzeug.exceptions import ClientDisconnected
 from werkzeug.wsgi import LimitedStream
+
+from tests.support import own_moto_server
 
 DATA = random.Random(20261202).randbytes(3 * request_body.MIN_BYTES + 17)
 
@@ -23,19 +23,9 @@ def s3() -> Iterator[Any]:
     """An S3 client of a moto server of its own, with the patches the local system uses."""
     moto_patches.install()
     request_body.install()
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
-    host, port = server.get_host_and_port()
-    client = boto3.client(
-        "s3",
-        endpoint_url=f"http://{host}:{port}",
-        region_name="us-east-1",
-        aws_access_key_id="test",
-        aws_secret_access_key="test",
-    )
-    client.create_bucket(Bucket="request-body-test")
-    yield client
-    server.stop()
+    with own_moto_server("s3") as client:
+        client.create_bucket(Bucket="request-body-test")
+        yield client
 
 
 @pytest.mark.parametrize("size", [0, 100, request_body.MIN_BYTES - 1, len(DATA)])
