@@ -47,20 +47,21 @@ def plan_ranges(data_start: int, size: int, chunk_bytes: int) -> list[ByteRange]
     return ranges
 
 
-def balanced_chunk_bytes(data_bytes: int, chunk_bytes: int, workers: int, align: int) -> int:
-    """A chunk size of at most ``chunk_bytes`` that splits ``data_bytes`` into a multiple
-    of ``workers`` chunks, so that no worker idles through the last round of scans
-    (15 chunks on 2 workers: the 15th runs alone; 16 slightly smaller ones do not).
+def balanced_chunk_bytes(size: int, chunk_bytes: int, workers: int, align: int) -> int:
+    """A chunk size of at most ``chunk_bytes`` that splits a ``size``-byte file (ranges
+    end on its multiples, see :func:`plan_ranges`) into a multiple of ``workers``
+    chunks, so that no worker idles through the last round of scans (15 chunks on 2
+    workers: the 15th runs alone; 16 slightly smaller ones do not).
 
     The size is a multiple of ``align`` (the content hash's block), and stays
     ``chunk_bytes`` when ``workers`` is unknown (0) or 1, or when rounding to ``align``
     leaves nothing to balance.
     """
-    if workers <= 1 or data_bytes <= 0:
+    if workers <= 1 or size <= 0:
         return chunk_bytes
-    count = -(-data_bytes // chunk_bytes)
+    count = -(-size // chunk_bytes)
     rounds = -(-count // workers)
-    balanced = -(-data_bytes // (rounds * workers))
+    balanced = -(-size // (rounds * workers))
     balanced = -(-balanced // align) * align
     return min(chunk_bytes, balanced)
 
