@@ -10,8 +10,8 @@ condition and all, atomically, and a read never sees half of one.
 
 ``install()`` has moto answer one DynamoDB request at a time, from parsing to the
 serialized answer (moto hands back live items and serializes them after the backend
-call returns). The local system's DynamoDB traffic is a few requests per step, so
-this costs nothing measurable.
+call returns). The local system makes a few DynamoDB requests per step, so the lock
+is seldom waited on.
 """
 
 from __future__ import annotations
