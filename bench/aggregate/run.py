@@ -202,7 +202,7 @@ def report(
     out = [
         f"aggregate benchmark (BMAT: group by Song, Date; sum Number of Plays): {csv}",
         f"  {size:,} bytes, {_cardinality(facts)}; {len(os.sched_getaffinity(0))} CPUs; "
-        f"ours: chunks of {args.chunk_mib:g} MiB",
+        f"ours: chunks of at most {args.chunk_mib:g} MiB",
         "",
     ]
     rows = [

@@ -456,7 +456,7 @@ def report(
     ours = results.get("ours", {}).get("seconds")
     out = [
         f"ingest benchmark: {csv} ({size:,} bytes), {os.cpu_count()} CPUs, "
-        f"chunks of {args.chunk_mib:g} MiB",
+        f"chunks of at most {args.chunk_mib:g} MiB",
         "",
     ]
     summary = [["tool", "version", "wall", "ours/tool", "MB/s", "peak RSS", "rows", "types"]]
