@@ -36,10 +36,24 @@ def test_an_uploaded_object_holds_exactly_the_bytes_sent(s3: Any, size: int) -> 
     assert (stored, put["ETag"]) == (body, f'"{hashlib.md5(body).hexdigest()}"')
 
 
-def test_a_long_body_is_read_whole_and_the_stream_is_then_exhausted() -> None:
+class CountingReader(io.BufferedReader):
+    """A socket's buffered reader that records the size of every read asked of it."""
+
+    def __init__(self, data: bytes) -> None:
+        super().__init__(io.BytesIO(data))
+        self.asked: list[int] = []
+
+    def read(self, size: int | None = -1, /) -> bytes:
+        self.asked.append(-1 if size is None else size)
+        return super().read(size)
+
+
+def test_a_long_body_is_read_whole_in_one_read_and_the_stream_is_then_exhausted() -> None:
     request_body.install()
-    stream = LimitedStream(io.BufferedReader(io.BytesIO(DATA)), len(DATA))
+    reader = CountingReader(DATA)
+    stream = LimitedStream(reader, len(DATA))
     assert stream.readall() == DATA
+    assert reader.asked == [len(DATA)]
     assert (stream.is_exhausted, stream.readall()) == (True, b"")
 
 

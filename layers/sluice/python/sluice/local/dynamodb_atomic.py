@@ -17,33 +17,32 @@ is seldom waited on.
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from typing import Any
 
 from moto.dynamodb.responses import DynamoHandler
 
-_MARK = "__sluice_dynamodb_atomic__"
+from sluice.local.patching import replace_once, replaced
+
 _request_lock = threading.RLock()
-_install_lock = threading.Lock()
+
+
+def _one_at_a_time(call_action: Callable[[DynamoHandler], Any]) -> Callable[[DynamoHandler], Any]:
+    def serialized(self: DynamoHandler) -> Any:
+        with _request_lock:
+            return call_action(self)
+
+    return serialized
 
 
 def install() -> None:
     """Serialize moto's DynamoDB requests. Safe to call more than once."""
-    with _install_lock:
-        if installed():
-            return
-        original = DynamoHandler.call_action
-
-        def call_action(self: DynamoHandler) -> Any:
-            with _request_lock:
-                return original(self)
-
-        setattr(call_action, _MARK, True)
-        DynamoHandler.call_action = call_action  # type: ignore[method-assign]
+    replace_once(DynamoHandler, "call_action", _one_at_a_time)
 
 
 def installed() -> bool:
     """Whether ``install()`` has patched moto in this process."""
-    return bool(getattr(DynamoHandler.call_action, _MARK, False))
+    return replaced(DynamoHandler, "call_action")
 
 
 __all__ = ["install", "installed"]

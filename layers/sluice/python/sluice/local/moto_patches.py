@@ -308,7 +308,7 @@ class ObjectBytes:
             return self.read_all()[item]
         if self._streams and stop - start >= STREAM_MIN_BYTES:
             return RangeBlocks(self._key, start, stop - start)
-        return read_key_range(self._key, start, max(stop - start, 0))
+        return read_key_range(self._key, start, stop - start)
 
     def __iter__(self) -> Iterator[bytes]:
         return _stream_blocks(self._key)

@@ -13,52 +13,45 @@ werkzeug is pinned exactly (``pyproject.toml``) because this replaces one of its
 from __future__ import annotations
 
 import io
-import threading
+from collections.abc import Callable
 
 from werkzeug.wsgi import LimitedStream
+
+from sluice.local.patching import replace_once, replaced
 
 MIN_BYTES = 1024 * 1024
 """Bodies at least this long are read into one buffer; shorter ones as werkzeug does."""
 
-_MARK = "__sluice_request_body__"
-_install_lock = threading.Lock()
+
+def _in_one_read(readall: Callable[[LimitedStream], bytes]) -> Callable[[LimitedStream], bytes]:
+    def read_whole(self: LimitedStream) -> bytes:
+        remaining = self.limit - self._pos
+        stream = self._stream
+        # Without a Content-Length the limit is only a maximum: werkzeug's way then.
+        if self._limit_is_max or remaining < MIN_BYTES or not isinstance(stream, io.BufferedReader):
+            return readall(self)
+        try:
+            # A buffered reader fills the one bytes object it returns.
+            data = stream.read(remaining)
+        except (OSError, ValueError) as error:
+            self.on_disconnect(error=error)  # raises ClientDisconnected
+            return b""
+        self._pos += len(data)
+        if len(data) < remaining:
+            self.on_disconnect()  # the client went away mid-body
+        return data
+
+    return read_whole
 
 
 def install() -> None:
     """Patch werkzeug's body reading for long bodies. Safe to call more than once."""
-    with _install_lock:
-        if installed():
-            return
-        original = LimitedStream.readall
-
-        def readall(self: LimitedStream) -> bytes:
-            remaining = self.limit - self._pos
-            stream = self._stream
-            # Without a Content-Length the limit is only a maximum: werkzeug's way then.
-            if (
-                self._limit_is_max
-                or remaining < MIN_BYTES
-                or not isinstance(stream, io.BufferedReader)
-            ):
-                return original(self)
-            try:
-                # A buffered reader fills the one bytes object it returns.
-                data = stream.read(remaining)
-            except (OSError, ValueError) as error:
-                self.on_disconnect(error=error)  # raises ClientDisconnected
-                return b""
-            self._pos += len(data)
-            if len(data) < remaining:
-                self.on_disconnect()  # the client went away mid-body
-            return data
-
-        setattr(readall, _MARK, True)
-        LimitedStream.readall = readall  # type: ignore[method-assign]
+    replace_once(LimitedStream, "readall", _in_one_read)
 
 
 def installed() -> bool:
     """Whether ``install()`` has patched werkzeug in this process."""
-    return bool(getattr(LimitedStream.readall, _MARK, False))
+    return replaced(LimitedStream, "readall")
 
 
 __all__ = ["MIN_BYTES", "install", "installed"]
