@@ -1,4 +1,4 @@
-"""Replacing one method of a library class, once, in a way that can be asked about."""
+"""Replacing one attribute of a library class or module, once, in a way that can be asked about."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ _MARK = "__sluice_replaced__"
 _lock = threading.Lock()
 
 
-def replace_once(owner: type, name: str, wrap: Callable[[Any], Any]) -> None:
+def replace_once(owner: object, name: str, wrap: Callable[[Any], Any]) -> None:
     """Set ``owner.name`` to ``wrap(original)`` unless that was done already: safe to
     call more than once, from any thread."""
     with _lock:
@@ -21,7 +21,7 @@ def replace_once(owner: type, name: str, wrap: Callable[[Any], Any]) -> None:
         setattr(owner, name, replacement)
 
 
-def replaced(owner: type, name: str) -> bool:
+def replaced(owner: object, name: str) -> bool:
     """Whether :func:`replace_once` has replaced ``owner.name`` in this process."""
     return bool(getattr(getattr(owner, name), _MARK, False))
 

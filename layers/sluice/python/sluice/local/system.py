@@ -23,7 +23,7 @@ from moto.server import ThreadedMotoServer
 
 from sluice import aws
 from sluice.catalog import CATALOG, PROJECT_ROOT, Catalog
-from sluice.local import dynamodb_atomic, lambda_hook, moto_patches, request_body
+from sluice.local import dynamodb_atomic, lambda_hook, moto_patches, request_body, sfn_paths
 from sluice.local.gateway import LocalApiGateway
 from sluice.local.jwt_check import CognitoJwtVerifier
 from sluice.local.provision import PREFIX, REGION, Deployment, create_user, provision
@@ -68,6 +68,7 @@ class LocalSystem:
         moto_patches.install()  # ranged GETs read only their range
         dynamodb_atomic.install()  # a conditional write is checked and applied at once
         request_body.install()  # an upload's body is read into one buffer
+        sfn_paths.install()  # each JSONPath is parsed once
         self._moto.start()
         # Step Functions executions really run (moto's ASL interpreter).
         requests.post(
