@@ -12,6 +12,7 @@ import pyarrow.parquet as pq
 
 from tests.conftest import CHUNK_BYTES
 from tests.integration.uploader import Uploader
+from tests.support import call_api
 
 DATA_BUCKET = os.environ.get("SLUICE_DATA_BUCKET", "sluice-data")
 
@@ -83,3 +84,61 @@ def test_a_failed_run_leaves_no_typed_parts_behind(uploader: Uploader) -> None:
         Bucket=DATA_BUCKET, Prefix=f"datasets/{uploader.owner}/{dataset['id']}/"
     )
     assert listed.get("KeyCount") == 0
+
+
+def _rows(dataset: dict[str, Any], uploader: Uploader, start: int, count: int) -> list[Any]:
+    status, page = call_api(
+        "GET",
+        f"/datasets/{dataset['id']}/rows",
+        owner=uploader.owner,
+        query={"start_row": str(start), "num_rows": str(count)},
+    )
+    assert status == 200
+    rows: list[Any] = page["rows"]
+    return rows
+
+
+def test_a_chunk_converted_again_keeps_the_exceptions_of_the_columns_it_kept(
+    uploader: Uploader,
+) -> None:
+    # Chunk 0: whole amounts (int16 on its own) and one day that is no date; decimals later.
+    whole = [f"{i},{i},2024-01-01" for i in range(CHUNK_BYTES // 20)]
+    whole[3] = "3,3,not a day"
+    decimal = [f"{i},{i}.123456789,2024-01-01" for i in range(len(whole), len(whole) + 300)]
+    dataset = uploader.ingest(_csv(whole + decimal), tolerance=1)
+    assert dataset["status"] == "ready", dataset["error"]
+    assert {c["name"]: c["effective_type"] for c in dataset["columns"]} == {
+        "id": "int16",
+        "amount": "float64",
+        "day": "datetime",
+    }
+    assert _entered(uploader, dataset).count("ConvertChunk") >= 1
+    assert dataset["exception_count"] == 1
+    assert _rows(dataset, uploader, 2, 2) == [
+        {"id": 2, "amount": 2.0, "day": "2024-01-01T00:00:00", "_exceptions": {}},
+        {"id": 3, "amount": 3.0, "day": None, "_exceptions": {"day": "not a day"}},
+    ]
+
+
+def test_a_preferred_type_retypes_that_column_and_keeps_the_others_exceptions(
+    uploader: Uploader,
+) -> None:
+    lines = [f"{i},{i},2024-01-{1 + i % 28:02d}" for i in range(400)]
+    lines[250] = "250,250,someday"
+    dataset = uploader.ingest(_csv(lines), tolerance=1)
+    assert dataset["chunk_count"] > 3
+    status, _ = call_api(
+        "PUT",
+        f"/datasets/{dataset['id']}/preferred-types",
+        {"types": {"amount": "string"}},
+        owner=uploader.owner,
+    )
+    assert status == 202
+    done = uploader.settled(dataset["id"])
+    assert done["status"] == "ready", done["error"]
+    assert {c["name"]: c["effective_type"] for c in done["columns"]}["amount"] == "string"
+    assert done["exception_count"] == 1
+    assert _rows(done, uploader, 249, 2) == [
+        {"id": 249, "amount": "249", "day": "2024-01-26T00:00:00", "_exceptions": {}},
+        {"id": 250, "amount": "250", "day": None, "_exceptions": {"day": "someday"}},
+    ]

@@ -20,11 +20,13 @@ from sluice.pipelines.ingest_models import (
     Manifest,
     Part,
 )
-from sluice.pipelines.parts import store_part
+from sluice.pipelines.parts import PartOrigin, load_part, store_part
 from sluice.pipelines.step_errors import step_failure
 from sluice.pipelines.workspace import Workspace, dataset_prefixes
 from sluice.store import objects
+from sluice.tables.column_reconversion import RowsDiffer, changed_columns, reconvert
 from sluice.tables.conversion import (
+    EXCEPTIONS,
     FALSE_SPELLINGS,
     TRUE_SPELLINGS,
     convert_table,
@@ -35,29 +37,77 @@ from sluice.tables.csv_scan import parse_native, parse_text
 
 
 def convert_chunk(repo: DatasetRepository, payload: ConvertInput) -> Converted:
-    """Parse one chunk's records, convert them to the decided types, write a Parquet part."""
+    """Parse one chunk's records, convert them to the decided types, write a Parquet part:
+    from a part already made from those records, only the columns whose type changed."""
     obj, span, ref = payload.object, payload.span, payload.dataset
+    origin = PartOrigin(
+        object_key=obj.key,
+        first=span.first,
+        last=span.last,
+        na_values=payload.na_values,
+        columns=payload.columns,
+    )
     body = objects.read_range(obj.bucket, obj.key, span.first, span.last)
+    reused = _from_base(span.base, origin, body, payload.names) if span.base else None
+    typed, exceptions = reused or _convert(body, payload.names, origin)
+    converted = store_part(ref, span.index, typed, exceptions, origin)
+    repo.update(ref.owner, ref.id, {}, add_parts_done=1, only_if_run=ref.run)
+    return converted
+
+
+def _convert(
+    body: bytes, names: list[str], origin: PartOrigin, base: pa.Table | None = None
+) -> tuple[pa.Table, int]:
+    """The records typed as ``origin`` plans them, with ``_exceptions``; given a ``base``
+    part of the same records, only the columns it does not hold are read and converted."""
+    plans = origin.columns
+    if base is not None:
+        plans = [plan for plan in plans if plan.name not in base.column_names]
+
+    def typed(texts: pa.Table) -> tuple[pa.Table, int]:
+        if base is None:
+            return convert_table(texts, plans)
+        return reconvert(base, texts, origin.columns, [plan.name for plan in plans])
+
+    wanted = [plan.name for plan in plans]
     try:
         # Fast path: pyarrow parses the numbers and booleans itself; any value it cannot
         # read (an exception to keep, a spelling it does not know) sends the whole chunk
         # down the text path, which keeps failing values' texts.
         native = parse_native(
             body,
-            payload.names,
-            payload.na_values,
-            native_types(payload.columns),
+            names,
+            origin.na_values,
+            native_types(plans),
             TRUE_SPELLINGS,
             FALSE_SPELLINGS,
+            include=wanted,
         )
-        typed, exceptions = convert_table(native, payload.columns)
+        return typed(native)
     except pa.ArrowInvalid:
-        typed, exceptions = convert_table(
-            parse_text(body, payload.names, payload.na_values), payload.columns
-        )
-    converted = store_part(ref, span.index, typed, exceptions)
-    repo.update(ref.owner, ref.id, {}, add_parts_done=1, only_if_run=ref.run)
-    return converted
+        return typed(parse_text(body, names, origin.na_values, include=wanted))
+
+
+def _from_base(
+    base: str, origin: PartOrigin, body: bytes, names: list[str]
+) -> tuple[pa.Table, int] | None:
+    """The part ``origin`` describes, made from the part at ``base``, converting only the
+    columns whose type differs; None when ``base`` is gone or came from other records."""
+    loaded = load_part(base)
+    if loaded is None:
+        return None
+    part, written = loaded
+    changed = changed_columns(written.columns, origin.columns)
+    if changed is None or not written.same_records(origin):
+        return None
+    kept = [plan.name for plan in origin.columns if plan.name not in changed]
+    table = part.read(columns=[*kept, EXCEPTIONS])
+    if not changed:
+        return table, len(table.column(EXCEPTIONS).combine_chunks().keys)
+    try:
+        return _convert(body, names, origin, base=table)
+    except RowsDiffer:
+        return None
 
 
 def finish(repo: DatasetRepository, payload: FinishInput) -> dict[str, Any]:

@@ -29,7 +29,7 @@ from sluice.pipelines.ingest_models import (
     ScanInput,
     column_plans,
 )
-from sluice.pipelines.parts import plan_digest, store_part
+from sluice.pipelines.parts import PartOrigin, plan_digest, store_part
 from sluice.pipelines.workspace import Workspace
 from sluice.store import objects
 from sluice.tables.conversion import convert_table
@@ -234,7 +234,14 @@ def scan_chunk(repo: DatasetRepository, payload: ScanInput) -> ChunkResult:
         dataset = repo.get(ref.owner, ref.id)
         plans = column_plans(decide_schema(stats, dataset.settings, dataset.preferred_types))
         typed, exceptions = convert_table(scan.table, plans, parses)
-        result.part = store_part(ref, chunk.index, typed, exceptions)
+        origin = PartOrigin(
+            object_key=obj.key,
+            first=result.first,
+            last=result.last,
+            na_values=payload.na_values,
+            columns=plans,
+        )
+        result.part = store_part(ref, chunk.index, typed, exceptions, origin)
         result.part_plan = plan_digest(plans)
     repo.update(ref.owner, ref.id, {}, add_chunks_done=1, only_if_run=ref.run)
     return result

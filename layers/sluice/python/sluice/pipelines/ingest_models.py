@@ -146,6 +146,11 @@ class Span(BaseModel):
     index: int
     first: int
     last: int
+    base: str | None = Field(
+        None,
+        description="A part already made from these records (perhaps with other types): "
+        "only the columns whose type changed are read from the text again.",
+    )
 
 
 class Decided(BaseModel):

@@ -1,4 +1,5 @@
-"""Typed Parquet parts: writing one, and naming the column plan it was written with."""
+"""Typed Parquet parts: writing one with a note of what it was made from, reading that
+note back, and naming the column plan it was written with."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from collections.abc import Sequence
 
 import pyarrow as pa
 import pyarrow.parquet as pq
+from pydantic import BaseModel
 
 from sluice.config import settings
 from sluice.pipelines.ingest_models import ColumnPlan, Converted, DatasetRef
@@ -18,7 +20,32 @@ ROW_GROUP_ROWS = 64 * 1024
 """Row reads seek to a row group: small enough to read a slice cheaply, big enough to compress."""
 
 
-def parquet_bytes(table: pa.Table) -> bytes:
+ORIGIN_KEY = b"sluice.origin"
+"""The Parquet key-value metadata entry that holds a part's :class:`PartOrigin`."""
+
+
+class PartOrigin(BaseModel):
+    """What a part was made from: the records of bytes [first, last) of an upload, read
+    with these NA texts and converted with these column plans. A later conversion of
+    the same records needs the texts of only the columns whose plan changed."""
+
+    object_key: str
+    first: int
+    last: int
+    na_values: list[str]
+    columns: list[ColumnPlan]
+
+    def same_records(self, other: PartOrigin) -> bool:
+        """Whether ``other`` reads the same records as this, the same way."""
+        return (self.object_key, self.first, self.last, self.na_values) == (
+            other.object_key,
+            other.first,
+            other.last,
+            other.na_values,
+        )
+
+
+def parquet_bytes(table: pa.Table, origin: PartOrigin | None = None) -> bytes:
     """``table`` as one Parquet file in row groups of ``ROW_GROUP_ROWS``.
 
     Only category columns are dictionary-encoded: trying a dictionary on every column
@@ -27,6 +54,8 @@ def parquet_bytes(table: pa.Table) -> bytes:
     smaller: less for S3 to carry and for every reader to fetch.
     """
     categories = [f.name for f in table.schema if pa.types.is_dictionary(f.type)]
+    if origin is not None:
+        table = table.replace_schema_metadata({ORIGIN_KEY: origin.model_dump_json().encode()})
     sink = pa.BufferOutputStream()
     pq.write_table(
         table,
@@ -39,14 +68,29 @@ def parquet_bytes(table: pa.Table) -> bytes:
     return sink.getvalue().to_pybytes()
 
 
-def store_part(ref: DatasetRef, index: int, typed: pa.Table, exceptions: int) -> Converted:
+def store_part(
+    ref: DatasetRef, index: int, typed: pa.Table, exceptions: int, origin: PartOrigin
+) -> Converted:
     """Write chunk ``index``'s typed rows as its run's part (overwriting a retry's)."""
-    data = parquet_bytes(typed)
+    data = parquet_bytes(typed, origin)
     key = Workspace(ref.owner, ref.id, ref.run).part(index)
     objects.put_bytes(settings().data_bucket, key, data, "application/vnd.apache.parquet")
     return Converted(
         index=index, rows=typed.num_rows, exceptions=exceptions, key=key, bytes=len(data)
     )
+
+
+def load_part(key: str) -> tuple[pq.ParquetFile, PartOrigin] | None:
+    """A stored part and what it was made from; None when there is no such part or it
+    holds no note of its origin (written before parts had one)."""
+    data = objects.find_bytes(settings().data_bucket, key)
+    if data is None:
+        return None
+    part = pq.ParquetFile(pa.BufferReader(data))
+    note = (part.schema_arrow.metadata or {}).get(ORIGIN_KEY)
+    if note is None:
+        return None
+    return part, PartOrigin.model_validate_json(note)
 
 
 def plan_digest(plans: Sequence[ColumnPlan]) -> str:

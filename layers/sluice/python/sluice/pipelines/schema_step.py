@@ -104,14 +104,26 @@ def decide(repo: DatasetRepository, payload: DecideInput) -> Decided:
         raise ValueError(f"the layout of run {payload.stats_run} has no content hash")
     schema = decide_schema(merged, dataset.settings, dataset.preferred_types)
     plans = column_plans(schema)
-    spans = [Span(index=c.index, first=c.first, last=c.last) for c in chunks if c.last > c.first]
     adopted: list[Converted] = []
     if payload.mode == "full":
-        # A part the scan wrote with exactly these types is final; the rest are converted.
+        # A part the scan wrote with exactly these types is final; the rest are converted
+        # again from the scan's part, re-reading only the columns whose type differs.
         digest = plan_digest(plans)
         adopted = [c.part for c in chunks if c.part is not None and c.part_plan == digest]
-        kept = {part.index for part in adopted}
-        spans = [span for span in spans if span.index not in kept]
+        bases = {c.index: c.part.key for c in chunks if c.part is not None}
+    elif dataset.data_run is not None:
+        # Re-converting: the dataset's current parts came from these records (their
+        # notes of origin say whether they did).
+        data = Workspace(ref.owner, ref.id, dataset.data_run)
+        bases = {c.index: data.part(c.index) for c in chunks}
+    else:
+        bases = {}
+    kept = {part.index for part in adopted}
+    spans = [
+        Span(index=c.index, first=c.first, last=c.last, base=bases.get(c.index))
+        for c in chunks
+        if c.last > c.first and c.index not in kept
+    ]
     updated = repo.update(
         ref.owner,
         ref.id,

@@ -93,6 +93,18 @@ def get_bytes(bucket: str, key: str) -> bytes:
     return data
 
 
+def find_bytes(bucket: str, key: str) -> bytes | None:
+    """An object's content, or None if there is no such object."""
+    s3 = aws.client("s3")
+    try:
+        data: bytes = s3.get_object(Bucket=bucket, Key=key)["Body"].read()
+    except s3.exceptions.ClientError as exc:
+        if exc.response["Error"]["Code"] in ("404", "NoSuchKey", "NotFound"):
+            return None
+        raise
+    return data
+
+
 PARALLEL_GETS = 16
 """Requests in flight at once when a step fetches many small objects."""
 

@@ -84,7 +84,11 @@ def convert_column(
     return typed, rows
 
 
-def exceptions_column(length: int, failures: list[tuple[str, np.ndarray, pa.Array]]) -> pa.MapArray:
+Failure = tuple[str, np.ndarray, pa.Array]
+"""A column's failed values: its name, the failed row numbers, and the column's texts."""
+
+
+def exceptions_column(length: int, failures: list[Failure]) -> pa.MapArray:
     """Per row, a map column -> raw text of the values that failed (empty when none)."""
     if not failures:
         offsets = pa.array(np.zeros(length + 1, dtype=np.int32))
@@ -124,6 +128,29 @@ def native_types(plans: Sequence[ColumnPlanLike]) -> dict[str, pa.DataType]:
     return {p.name: NATIVE_TYPES[p.type] for p in plans if p.type in NATIVE_TYPES}
 
 
+def convert_columns(
+    table: pa.Table,
+    plans: Sequence[ColumnPlanLike],
+    parses: Mapping[str, ColumnParse] | None = None,
+) -> tuple[list[pa.Array], list[Failure]]:
+    """Each planned column of ``table`` typed, in plan order, and the failures among
+    them: (column, failed row numbers, the column's texts), for :func:`exceptions_column`."""
+    arrays, failures = [], []
+    for plan in plans:
+        raw = table.column(plan.name).combine_chunks()
+        typed, failed_rows = convert_column(raw, plan, (parses or {}).get(plan.name))
+        arrays.append(typed)
+        if len(failed_rows):
+            failures.append((plan.name, failed_rows, raw))
+    return arrays, failures
+
+
+def typed_schema(plans: Sequence[ColumnPlanLike]) -> pa.Schema:
+    """The schema of a typed part: the planned columns, then ``_exceptions``."""
+    fields = [pa.field(plan.name, arrow_type(plan.type)) for plan in plans]
+    return pa.schema([*fields, pa.field(EXCEPTIONS, EXCEPTIONS_TYPE)])
+
+
 def convert_table(
     table: pa.Table,
     plans: Sequence[ColumnPlanLike],
@@ -132,15 +159,7 @@ def convert_table(
     """The chunk typed column by column, plus ``_exceptions``; and how many values failed.
 
     ``parses`` are the columns' readings from ``inference.chunk_stats_and_parses``."""
-    arrays, fields, failures = [], [], []
-    for plan in plans:
-        raw = table.column(plan.name).combine_chunks()
-        typed, failed_rows = convert_column(raw, plan, (parses or {}).get(plan.name))
-        arrays.append(typed)
-        fields.append(pa.field(plan.name, arrow_type(plan.type)))
-        if len(failed_rows):
-            failures.append((plan.name, failed_rows, raw))
+    arrays, failures = convert_columns(table, plans, parses)
     arrays.append(exceptions_column(table.num_rows, failures))
-    fields.append(pa.field(EXCEPTIONS, EXCEPTIONS_TYPE))
     count = sum(len(r) for _, r, _ in failures)
-    return pa.Table.from_arrays(arrays, schema=pa.schema(fields)), count
+    return pa.Table.from_arrays(arrays, schema=typed_schema(plans)), count

@@ -176,9 +176,11 @@ def parse_text(
     columns: list[str],
     na_values: list[str] | None,
     on_invalid_row: Callable[[pcsv.InvalidRow], str] | None = None,
+    include: list[str] | None = None,
 ) -> pa.Table:
-    """Records as a table of text columns, ``na_values`` null; ``na_values`` None keeps
-    only the first column, as bytes (counting needs the tokenizer, not conversion)."""
+    """Records as a table of text columns (those ``include`` names, if given),
+    ``na_values`` null; ``na_values`` None keeps only the first column, as bytes
+    (counting needs the tokenizer, not conversion)."""
     if na_values is None:
         convert = pcsv.ConvertOptions(
             include_columns=columns[:1], column_types={columns[0]: pa.binary()}
@@ -189,6 +191,7 @@ def parse_text(
             null_values=na_values,
             strings_can_be_null=True,
             quoted_strings_can_be_null=True,
+            include_columns=include,
         )
     try:
         return pcsv.read_csv(
@@ -201,7 +204,8 @@ def parse_text(
         )
     except pa.ArrowInvalid as exc:
         if "Empty CSV file" in str(exc):
-            return pa.table({name: pa.array([], pa.string()) for name in columns})
+            kept = columns if include is None else include
+            return pa.table({name: pa.array([], pa.string()) for name in kept})
         raise
 
 
@@ -212,10 +216,12 @@ def parse_native(
     native: dict[str, pa.DataType],
     true_texts: list[str],
     false_texts: list[str],
+    include: list[str] | None = None,
 ) -> pa.Table:
-    """Records with the ``native`` columns parsed by pyarrow's own C++ converters and the
-    rest as text. Raises pyarrow.ArrowInvalid when any value does not parse, so the caller
-    can fall back to :func:`parse_text` and keep the failing texts as exceptions."""
+    """Records (the columns ``include`` names, if given) with the ``native`` columns
+    parsed by pyarrow's own C++ converters and the rest as text. Raises
+    pyarrow.ArrowInvalid when any value does not parse, so the caller can fall back to
+    :func:`parse_text` and keep the failing texts as exceptions."""
     try:
         return pcsv.read_csv(
             pa.py_buffer(body),
@@ -228,11 +234,13 @@ def parse_native(
                 quoted_strings_can_be_null=True,
                 true_values=true_texts,
                 false_values=false_texts,
+                include_columns=include,
             ),
         )
     except pa.ArrowInvalid as exc:
         if "Empty CSV file" in str(exc):
-            return pa.table({name: pa.array([], native.get(name, pa.string())) for name in columns})
+            kept = columns if include is None else include
+            return pa.table({name: pa.array([], native.get(name, pa.string())) for name in kept})
         raise
 
 
