@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import pyarrow as pa
@@ -12,6 +13,7 @@ from sluice.datasets.models import DatasetStatus, utcnow
 from sluice.datasets.repository import DatasetRepository
 from sluice.pipelines.ingest import Superseded
 from sluice.pipelines.ingest_models import (
+    ColumnPlan,
     Converted,
     ConvertInput,
     DatasetRef,
@@ -49,26 +51,26 @@ def convert_chunk(repo: DatasetRepository, payload: ConvertInput) -> Converted:
     )
     body = objects.read_range(obj.bucket, obj.key, span.first, span.last)
     reused = _from_base(span.base, origin, body, payload.names) if span.base else None
-    typed, exceptions = reused or _convert(body, payload.names, origin)
+    typed, exceptions = reused or _convert(
+        body,
+        payload.names,
+        payload.na_values,
+        payload.columns,
+        lambda texts: convert_table(texts, payload.columns),
+    )
     converted = store_part(ref, span.index, typed, exceptions, origin)
     repo.update(ref.owner, ref.id, {}, add_parts_done=1, only_if_run=ref.run)
     return converted
 
 
 def _convert(
-    body: bytes, names: list[str], origin: PartOrigin, base: pa.Table | None = None
+    body: bytes,
+    names: list[str],
+    na_values: list[str],
+    plans: list[ColumnPlan],
+    typed: Callable[[pa.Table], tuple[pa.Table, int]],
 ) -> tuple[pa.Table, int]:
-    """The records typed as ``origin`` plans them, with ``_exceptions``; given a ``base``
-    part of the same records, only the columns it does not hold are read and converted."""
-    plans = origin.columns
-    if base is not None:
-        plans = [plan for plan in plans if plan.name not in base.column_names]
-
-    def typed(texts: pa.Table) -> tuple[pa.Table, int]:
-        if base is None:
-            return convert_table(texts, plans)
-        return reconvert(base, texts, origin.columns, [plan.name for plan in plans])
-
+    """``typed`` applied to the records' ``plans`` columns: the part and its exceptions."""
     wanted = [plan.name for plan in plans]
     try:
         # Fast path: pyarrow parses the numbers and booleans itself; any value it cannot
@@ -77,7 +79,7 @@ def _convert(
         native = parse_native(
             body,
             names,
-            origin.na_values,
+            na_values,
             native_types(plans),
             TRUE_SPELLINGS,
             FALSE_SPELLINGS,
@@ -85,7 +87,7 @@ def _convert(
         )
         return typed(native)
     except pa.ArrowInvalid:
-        return typed(parse_text(body, names, origin.na_values, include=wanted))
+        return typed(parse_text(body, names, na_values, include=wanted))
 
 
 def _from_base(
@@ -104,8 +106,15 @@ def _from_base(
     table = part.read(columns=[*kept, EXCEPTIONS])
     if not changed:
         return table, len(table.column(EXCEPTIONS).combine_chunks().keys)
+    retyped = [plan for plan in origin.columns if plan.name in changed]
     try:
-        return _convert(body, names, origin, base=table)
+        return _convert(
+            body,
+            names,
+            origin.na_values,
+            retyped,
+            lambda texts: reconvert(table, texts, origin.columns, changed),
+        )
     except RowsDiffer:
         return None
 

@@ -37,12 +37,7 @@ class PartOrigin(BaseModel):
 
     def same_records(self, other: PartOrigin) -> bool:
         """Whether ``other`` reads the same records as this, the same way."""
-        return (self.object_key, self.first, self.last, self.na_values) == (
-            other.object_key,
-            other.first,
-            other.last,
-            other.na_values,
-        )
+        return self.model_dump(exclude={"columns"}) == other.model_dump(exclude={"columns"})
 
 
 def parquet_bytes(table: pa.Table, origin: PartOrigin | None = None) -> bytes:
@@ -83,6 +78,8 @@ def store_part(
 def load_part(key: str) -> tuple[pq.ParquetFile, PartOrigin] | None:
     """A stored part and what it was made from; None when there is no such part or it
     holds no note of its origin (written before parts had one)."""
+    # One GET of the whole part: its note is in the footer, and a re-conversion reads
+    # most of its columns anyway (ranged reads would be a footer request, then others).
     data = objects.find_bytes(settings().data_bucket, key)
     if data is None:
         return None

@@ -48,7 +48,7 @@ def object_size(bucket: str, key: str) -> int | None:
     try:
         head = s3.head_object(Bucket=bucket, Key=key)
     except s3.exceptions.ClientError as exc:
-        if exc.response["Error"]["Code"] in ("404", "NoSuchKey", "NotFound"):
+        if _no_such_object(exc):
             return None
         raise
     size: int = head["ContentLength"]
@@ -95,14 +95,16 @@ def get_bytes(bucket: str, key: str) -> bytes:
 
 def find_bytes(bucket: str, key: str) -> bytes | None:
     """An object's content, or None if there is no such object."""
-    s3 = aws.client("s3")
     try:
-        data: bytes = s3.get_object(Bucket=bucket, Key=key)["Body"].read()
-    except s3.exceptions.ClientError as exc:
-        if exc.response["Error"]["Code"] in ("404", "NoSuchKey", "NotFound"):
+        return get_bytes(bucket, key)
+    except aws.client("s3").exceptions.ClientError as exc:
+        if _no_such_object(exc):
             return None
         raise
-    return data
+
+
+def _no_such_object(error: Any) -> bool:
+    return error.response["Error"]["Code"] in ("404", "NoSuchKey", "NotFound")
 
 
 PARALLEL_GETS = 16

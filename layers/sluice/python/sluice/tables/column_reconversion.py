@@ -80,7 +80,7 @@ def merged_exceptions(
         keep = pc.invert(pc.is_in(keys, value_set=pa.array(sorted(dropped), pa.string())))
         keep_np = keep.to_numpy(zero_copy_only=False)
         rows, keys, texts = rows[keep_np], keys.filter(keep), texts.filter(keep)
-    row_parts, key_parts, text_parts = [rows], [keys], [texts.cast(pa.string())]
+    row_parts, key_parts, text_parts = [rows], [keys], [texts]
     for name, failed, raw in failures:
         row_parts.append(failed)
         key_parts.append(pa.array(np.full(len(failed), name, dtype=object), pa.string()))
