@@ -23,7 +23,14 @@ from moto.server import ThreadedMotoServer
 
 from sluice import aws
 from sluice.catalog import CATALOG, PROJECT_ROOT, Catalog
-from sluice.local import dynamodb_atomic, lambda_hook, moto_patches, request_body, sfn_paths
+from sluice.local import (
+    dynamodb_atomic,
+    dynamodb_wire,
+    lambda_hook,
+    moto_patches,
+    request_body,
+    sfn_paths,
+)
 from sluice.local.gateway import LocalApiGateway
 from sluice.local.jwt_check import CognitoJwtVerifier
 from sluice.local.provision import PREFIX, REGION, Deployment, create_user, provision
@@ -67,6 +74,7 @@ class LocalSystem:
         self._set_process_environment()
         moto_patches.install()  # ranged GETs read only their range
         dynamodb_atomic.install()  # a conditional write is checked and applied at once
+        dynamodb_wire.install()  # items are written out as they are
         request_body.install()  # an upload's body is read into one buffer
         sfn_paths.install()  # each JSONPath is parsed once
         self._moto.start()
