@@ -45,10 +45,18 @@ def parquet_bytes(table: pa.Table, origin: PartOrigin | None = None) -> bytes:
 
     Only category columns are dictionary-encoded: trying a dictionary on every column
     doubles the time to write and, for columns of many distinct values, saves nothing.
-    zstd at level 1 writes about as fast as snappy, reads faster, and is a quarter
-    smaller: less for S3 to carry and for every reader to fetch.
+    LZ4 against zstd at level 1, on a 60 MiB chunk of the ingest bench's file: 0.13 s to
+    write, not 0.19, and 0.05 s to read, not 0.09, for a part a third bigger (29 MB, not
+    21). Every part is written once and read by every task and row read, on the CPU they
+    share with S3, so LZ4. Text columns carry no min/max statistics: nothing prunes row
+    groups by text, and computing them is a tenth of the write.
     """
-    categories = [f.name for f in table.schema if pa.types.is_dictionary(f.type)]
+    categories, bounded = [], []
+    for field in table.schema:
+        if pa.types.is_dictionary(field.type):
+            categories.append(field.name)
+        if not (pa.types.is_string(field.type) or pa.types.is_large_string(field.type)):
+            bounded.append(field.name)
     if origin is not None:
         table = table.replace_schema_metadata({ORIGIN_KEY: origin.model_dump_json().encode()})
     sink = pa.BufferOutputStream()
@@ -56,9 +64,9 @@ def parquet_bytes(table: pa.Table, origin: PartOrigin | None = None) -> bytes:
         table,
         sink,
         row_group_size=ROW_GROUP_ROWS,
-        compression="zstd",
-        compression_level=1,
+        compression="lz4",
         use_dictionary=categories,
+        write_statistics=bounded,
     )
     return sink.getvalue().to_pybytes()
 
