@@ -55,6 +55,18 @@ def resource_table(name: str) -> Any:
         return _resource_table(name)
 
 
+def warm(services: tuple[str, ...], tables: tuple[str, ...] = ()) -> None:
+    """Create these clients and Table resources now, as a Lambda's init phase would.
+
+    Each loads its service's model from botocore's JSON files: ~0.15 s of CPU apiece,
+    which a process's first call would otherwise pay (the ingest's first step did).
+    """
+    for service in services:
+        client(service)
+    for table in tables:
+        resource_table(table)
+
+
 def execution_arn(state_machine_arn: str, name: str) -> str:
     """The ARN of the execution called ``name`` of a state machine."""
     return state_machine_arn.replace(":stateMachine:", ":execution:") + f":{name}"
