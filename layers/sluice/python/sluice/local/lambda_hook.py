@@ -33,7 +33,6 @@ from moto.awslambda.models import LambdaFunction
 
 from sluice import aws, heap
 from sluice.catalog import CATALOG, Catalog, FunctionSpec
-from sluice.config import settings
 
 _modules: dict[str, ModuleType] = {}
 _modules_lock = threading.Lock()
@@ -135,8 +134,11 @@ def _start_worker(prefault_mib: int) -> None:
     # where later scans took 1.1).
     heap.prefault(prefault_mib)
     # The clients every step uses, made now rather than in the first steps of an ingest
-    # (on_upload and plan each spent 0.3 s of their 0.4 loading botocore's models).
-    aws.warm(("s3", "stepfunctions"), (settings().table,))
+    # (on_upload and plan each spent 0.3 s of their 0.4 loading botocore's models), in
+    # an environment that names the deployment (the local system's).
+    table = os.environ.get("SLUICE_TABLE")
+    if table:
+        aws.warm(("s3", "stepfunctions"), (table,))
 
 
 _pool: Executor | None = None
