@@ -257,3 +257,40 @@ def test_a_columns_native_cast_is_made_once_and_asked_again_for_free() -> None:
     assert first is not None and first.to_pylist() == [1, 22, None, -3]
     assert tp.native_ints(text) is first
     assert tp.native_ints(pa.array(["1", "22", None, "-3"])) is not first  # another column
+
+
+def _numbers_among_words(references: dict[str, object]) -> list[str | None]:
+    """Number texts Arrow reads itself, with words, blanks and nulls between them."""
+    readable = [t for t, v in references.items() if v is not None and "+" not in t]
+    rows: list[str | None] = []
+    for i, text in enumerate(readable[:500]):
+        rows += [text, ["B-8077", "x1", None][i % 3]]
+    return rows
+
+
+def _read(parse: object, texts: list[str | None]) -> list[object]:
+    passes, values = parse(pa.array(texts, pa.string()))  # type: ignore[operator]
+    return [v if ok else None for ok, v in zip(passes.to_pylist(), values.to_pylist(), strict=True)]
+
+
+def test_ints_among_words_are_read_by_one_native_cast_of_the_ints(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    texts = _numbers_among_words({t: _int_reference(t) for t in INT_TEXTS})
+    expected = [None if t is None else _int_reference(t) for t in texts]
+    monkeypatch.setattr(tp, "on_rows", lambda *_: pytest.fail("the regex path ran"))
+    assert _read(tp.int_values, texts) == expected
+
+
+def test_floats_among_words_are_read_by_one_native_cast_of_the_floats(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    texts = _numbers_among_words({t: _float_reference(t) for t in FLOAT_TEXTS})
+    expected = [None if t is None else _float_reference(t) for t in texts]
+    monkeypatch.setattr(tp, "on_rows", lambda *_: pytest.fail("the regex path ran"))
+    assert _read(tp.float_values, texts) == expected
+
+
+def test_numbers_among_words_that_arrow_refuses_are_read_by_the_grammar() -> None:
+    texts = ["+7", "B-8077", "12", "1-2", "99999999999999999999", None]
+    assert _read(tp.int_values, texts) == [7, None, 12, None, None, None]

@@ -220,6 +220,24 @@ def native_floats(text: pa.Array) -> pa.Array | None:
     return _native(text, pa.float64(), _FLOAT_BYTES)
 
 
+def _native_on(
+    text: pa.Array, view: StringBytes, rows: np.ndarray, to: pa.DataType, alphabet: bytes
+) -> Parsed | None:
+    """(passes, values) from Arrow's own cast of the texts at ``rows``, when every one of
+    them reads (:func:`_native`); None otherwise. A column of numbers and a few words
+    ("B-8077" among ids) then costs one cast of its numbers, not a regex over them."""
+    if not rows.size or rows.size == len(text) or not byte_set(alphabet)[view.first[rows]].all():
+        return None
+    cast = _native(text.take(pa.array(rows, type=pa.int64())), to, alphabet)
+    if cast is None:
+        return None
+    passes = np.zeros(len(text), dtype=bool)
+    passes[rows] = True
+    values = np.zeros(len(text), dtype=to.to_pandas_dtype())
+    values[rows] = cast.to_numpy(zero_copy_only=False)
+    return pa.array(passes), pa.array(values, type=to, mask=~passes)
+
+
 def _candidates(first_ok: np.ndarray, skip: np.ndarray | None) -> np.ndarray:
     return np.flatnonzero(first_ok if skip is None else first_ok & ~skip)
 
@@ -233,6 +251,9 @@ def int_values(arr: TextArray, *, trimmed: bool = False, skip: np.ndarray | None
         return pc.is_valid(native), native
     view = StringBytes.of(text)
     candidates = _candidates((DIGITS | SIGNS)[view.first], skip)
+    native = _native_on(text, view, candidates, pa.int64(), _INT_BYTES)
+    if native is not None:
+        return native
     passes = on_rows(text, candidates, lambda t: pc.match_substring_regex(t, _INT_RE))
     length = view.lengths
     long_rows = np.flatnonzero(passes & (length >= 19))
@@ -278,6 +299,9 @@ def float_values(
         return pc.is_valid(native), native
     view = StringBytes.of(text)
     candidates = _candidates(_NUMBER_FIRST[view.first], skip)
+    native = _native_on(text, view, candidates, pa.float64(), _FLOAT_BYTES)
+    if native is not None:
+        return native
     passes = on_rows(text, candidates, lambda t: pc.match_substring_regex(t, _FLOAT_RE))
     words = np.zeros(len(text), dtype=bool)
     words[candidates] = True
