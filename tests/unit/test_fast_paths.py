@@ -110,9 +110,9 @@ def test_float32_of_integers_counts_significant_digits_as_the_text_path_does() -
         ]
     )
     texts = pa.array([str(int(n)) for n in numbers])
-    by_number, _ = tp.float32_from_ints(pa.array(numbers, pa.int64()))
+    by_number = tp.float32_passes_of_ints(pa.array(numbers, pa.int64()))
     passes64, values64 = tp.float_values(texts)
-    by_text, _ = tp.float32_from_float64(texts, passes64, values64)
+    by_text = tp.float32_passes_of_float64(texts, passes64, values64)
     assert by_number.to_pylist() == by_text.to_pylist()
 
 

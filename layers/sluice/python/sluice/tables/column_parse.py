@@ -71,7 +71,7 @@ def _numbers(text: pa.Array) -> tuple[Parsed, Parsed, pa.BooleanArray] | None:
     if ints is not None:
         ok = pc.is_valid(ints)
         floats = pc.cast(ints, pa.float64(), safe=False)
-        return (ok, ints), (ok, floats), tp.float32_from_ints(ints)[0]
+        return (ok, ints), (ok, floats), tp.float32_passes_of_ints(ints)
     floats = tp.native_floats(text)
     if floats is None:
         return None
@@ -81,7 +81,7 @@ def _numbers(text: pa.Array) -> tuple[Parsed, Parsed, pa.BooleanArray] | None:
     with np.errstate(invalid="ignore"):
         fractional = ~(np.floor(as_float) == as_float)
     int_parse = tp.int_values(text, trimmed=True, skip=fractional)
-    float32 = tp.float32_from_float64(text, float_ok, floats)[0]
+    float32 = tp.float32_passes_of_float64(text, float_ok, floats)
     return int_parse, (float_ok, floats), float32
 
 
@@ -158,7 +158,7 @@ def _of_texts(text: pa.Array) -> ColumnParse:
         bools=tp.bool_mask_and_values(text, trimmed=True),
         ints=ints,
         floats=floats,
-        float32=tp.float32_from_float64(text, *floats)[0],
+        float32=tp.float32_passes_of_float64(text, *floats),
         dates=dates,
         durations=durations,
     )

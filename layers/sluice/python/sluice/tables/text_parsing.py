@@ -322,12 +322,14 @@ def float32_values(arr: TextArray, *, trimmed: bool = False) -> Parsed:
     """Texts that float32 holds faithfully (see the module docstring) -> float32 values."""
     text = as_text(arr, trimmed)
     passes64, values64 = float_values(text, trimmed=True)
-    return float32_from_float64(text, passes64, values64)
+    passes = float32_passes_of_float64(text, passes64, values64)
+    return passes, pc.cast(_null_unless(passes, values64), pa.float32())
 
 
-def float32_from_ints(values: pa.Array) -> Parsed:
-    """:func:`float32_values` of integer texts (sign and digits) read as ``values``: those
-    with at most 7 significant digits, counted on the number itself."""
+def float32_passes_of_ints(values: pa.Array) -> pa.BooleanArray:
+    """:func:`float32_values`' passes for integer texts (sign and digits) read as
+    ``values``: those with at most 7 significant digits, counted on the number itself.
+    (Inference needs only the passes: a float32 column converts from the float64s.)"""
     number = np.abs(np_int(values)).view(np.uint64)  # -2**63 has no int64 magnitude
     few = number < 10**FLOAT32_SIGNIFICANT_DIGITS
     rows = np.flatnonzero(~few)
@@ -339,16 +341,15 @@ def float32_from_ints(values: pa.Array) -> Parsed:
         big[pending] //= 10
         pending = pending[big[pending] % 10 == 0]
     few[rows] = big < 10**FLOAT32_SIGNIFICANT_DIGITS
-    passes = pa.array(few & np_bool(values.is_valid()))
-    # Through float64, as a text is: the same rounding.
-    as_float64 = pc.cast(values, pa.float64(), safe=False)
-    return passes, pc.cast(_null_unless(passes, as_float64), pa.float32())
+    return pa.array(few & np_bool(values.is_valid()))
 
 
-def float32_from_float64(text: pa.Array, passes64: pa.Array, values64: pa.Array) -> Parsed:
-    """:func:`float32_values` given trimmed texts and their :func:`float_values` result."""
+def float32_passes_of_float64(
+    text: pa.Array, passes64: pa.Array, values64: pa.Array
+) -> pa.BooleanArray:
+    """:func:`float32_values`' passes given trimmed texts and their :func:`float_values`."""
     if not passes64.true_count:  # a column of text: nothing to count
-        return passes64, pa.nulls(len(text), pa.float32())
+        return passes64
     magnitude = _np_float(pc.abs(values64))
     finite = np.isfinite(magnitude)
     words = _float_words(text, np_bool(passes64) & ~finite)
@@ -369,8 +370,7 @@ def float32_from_float64(text: pa.Array, passes64: pa.Array, values64: pa.Array)
     )
     if by_text.size:
         few[by_text] = _few_digits_of_texts(text.take(pa.array(by_text, type=pa.int64())))
-    passes = pa.array(words | few)
-    return passes, pc.cast(_null_unless(passes, values64), pa.float32())
+    return pa.array(words | few)
 
 
 _EXACT_DIGITS = 15
@@ -393,9 +393,14 @@ def _few_digits_of_values(magnitude: np.ndarray) -> tuple[np.ndarray, np.ndarray
         scale = (FLOAT32_SIGNIFICANT_DIGITS - 1) - np.floor(np.log10(magnitude))
     decided = (scale >= -22) & (scale <= 22)
     scale = np.where(decided, scale, 0).astype(np.int64)
-    up = _EXACT_POWERS[np.abs(scale)]
-    digits = np.rint(np.where(scale >= 0, magnitude * up, magnitude / up))
-    back = np.where(scale >= 0, digits / up, digits * up)
+    if scale.min(initial=0) >= 0:  # every magnitude below 10**7 (most columns): one branch
+        up = _EXACT_POWERS[scale]
+        digits = np.rint(magnitude * up)
+        back = digits / up
+    else:
+        up = _EXACT_POWERS[np.abs(scale)]
+        digits = np.rint(np.where(scale >= 0, magnitude * up, magnitude / up))
+        back = np.where(scale >= 0, digits / up, digits * up)
     few = decided & (digits <= 10**FLOAT32_SIGNIFICANT_DIGITS) & (back == magnitude)
     return decided, few
 
