@@ -6,9 +6,12 @@ from __future__ import annotations
 import io
 import json
 import os
+import threading
 from typing import Any
 
 import pyarrow.parquet as pq
+import pytest
+from sluice.pipelines import ingest
 
 from tests.conftest import CHUNK_BYTES
 from tests.integration.uploader import Uploader
@@ -61,6 +64,14 @@ def test_parts_whose_own_types_are_the_files_are_kept_and_none_is_converted_agai
     } == {"id": "int16", "amount": "double", "day": "timestamp[us]"}
 
 
+@pytest.fixture
+def own_types_only(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Scans type their parts by their own statistics alone, not the other scans' counts
+    too (which usually spare a chunk its conversion, but arrive in no set order)."""
+    monkeypatch.setattr(ingest, "with_evidence", lambda stats, _: stats)
+
+
+@pytest.mark.usefixtures("own_types_only")
 def test_a_chunk_whose_own_types_differ_from_the_files_is_converted_again(
     uploader: Uploader,
 ) -> None:
@@ -74,6 +85,38 @@ def test_a_chunk_whose_own_types_differ_from_the_files_is_converted_again(
     assert [_part_types(uploader, p["key"])["amount"] for p in parts] == ["double"] * len(parts)
     entered = _entered(uploader, dataset)
     assert 1 <= entered.count("ConvertChunk") < len(parts)
+
+
+def test_chunks_scanned_after_the_others_take_their_types_and_are_not_converted_again(
+    uploader: Uploader, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The decimals are in the later chunks. Here each scan waits for the scans of the
+    # chunks after it (as the plan lists them last first), so that every earlier chunk
+    # is scanned once their counts are in.
+    done: set[int] = set()
+    turn = threading.Condition()
+    scan = ingest.scan_chunk
+
+    def last_chunks_first(repo: Any, payload: Any) -> Any:
+        count = repo.get(payload.dataset.owner, payload.dataset.id).chunk_count
+        later = set(range(payload.chunk.index + 1, count))
+        with turn:
+            assert turn.wait_for(lambda: later <= done, timeout=60)
+        result = scan(repo, payload)
+        with turn:
+            done.add(payload.chunk.index)
+            turn.notify_all()
+        return result
+
+    whole = [f"{i},{i},2024-01-01" for i in range(CHUNK_BYTES // 20)]
+    decimal = [f"{i},{i}.123456789,2024-01-01" for i in range(len(whole), len(whole) + 300)]
+    monkeypatch.setattr(ingest, "scan_chunk", last_chunks_first)
+    dataset = uploader.ingest(_csv(whole + decimal))
+    assert dataset["status"] == "ready", dataset["error"]
+    assert dataset["chunk_count"] > 2
+    parts = _manifest(uploader, dataset)["parts"]
+    assert [_part_types(uploader, p["key"])["amount"] for p in parts] == ["double"] * len(parts)
+    assert _entered(uploader, dataset).count("ConvertChunk") == 0
 
 
 def test_a_failed_run_leaves_no_typed_parts_behind(uploader: Uploader) -> None:
@@ -98,6 +141,7 @@ def _rows(dataset: dict[str, Any], uploader: Uploader, start: int, count: int) -
     return rows
 
 
+@pytest.mark.usefixtures("own_types_only")
 def test_a_chunk_converted_again_keeps_the_exceptions_of_the_columns_it_kept(
     uploader: Uploader,
 ) -> None:

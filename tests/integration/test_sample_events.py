@@ -2,8 +2,9 @@
 
 events/ingest/*.json are the real inputs of one ingest of events/ingest/object.csv
 (regenerate them with `python -m events.regenerate`). The fixture runs that ingest
-for real; replaying any step's sample then gives the same answer again, which is
-also what makes Step Functions' retries safe.
+for real; replaying any step's sample then gives the same answer again (a scan's part
+may be typed otherwise, by the counts it sees), which is also what makes Step
+Functions' retries safe.
 """
 
 from __future__ import annotations
@@ -67,9 +68,17 @@ def test_plan_event_plans_the_recorded_chunks(recorded: dict[str, Any]) -> None:
     assert invoke("ingest_plan", load_event("ingest/plan")) == recorded["ingest"]["plan"]
 
 
+def _untyped(chunk: dict[str, Any]) -> dict[str, Any]:
+    """A scan's result but for the types it wrote its part with: those follow the counts
+    of the scans before it, which a replay, after the run, does not see."""
+    part = {k: v for k, v in chunk["part"].items() if k != "bytes"}
+    return {**{k: v for k, v in chunk.items() if k != "part_plan"}, "part": part}
+
+
 def test_scan_chunk_event_scans_its_chunk_again(recorded: dict[str, Any]) -> None:
     expected = next(c for c in recorded["ingest"]["chunks"] if c["index"] == 1)
-    assert invoke("ingest_scan_chunk", load_event("ingest/scan_chunk")) == expected
+    replayed = invoke("ingest_scan_chunk", load_event("ingest/scan_chunk"))
+    assert _untyped(replayed) == _untyped(expected)
 
 
 def test_decide_event_joins_the_scans_block_digests_into_the_content_hash(

@@ -105,6 +105,8 @@ class Dataset(BaseModel):
     pending_columns: list[ColumnSchema] | None = Field(None, exclude=True)
     stats_run: str | None = Field(None, exclude=True)  # the run whose chunk stats are stored
     data_run: str | None = Field(None, exclude=True)  # the run whose typed parts are live
+    # The running counts of a full run's scans so far (sluice.tables.scan_evidence).
+    scan_evidence: dict[str, list[int]] = Field(default_factory=dict, exclude=True)
 
     @property
     def busy(self) -> bool:

@@ -150,7 +150,7 @@ def finish(repo: DatasetRepository, payload: FinishInput) -> dict[str, Any]:
             "data_run": ref.run,
             "ingest_finished_at": utcnow().isoformat(),
         },
-        remove=("error", "pending_columns"),
+        remove=("error", "pending_columns", "scan_evidence"),
         only_if_run=ref.run,
     )
     if done is not None:
@@ -191,7 +191,7 @@ def _record_duplicate(repo: DatasetRepository, ref: DatasetRef, message: str) ->
             "error": {"code": "duplicate", "message": message},
             "ingest_finished_at": utcnow().isoformat(),
         },
-        remove=("pending_columns",),
+        remove=("pending_columns", "scan_evidence"),
         only_if_run=ref.run,
     )
     return {"status": "duplicate", "duplicate_of": holder}
@@ -216,7 +216,7 @@ def fail(repo: DatasetRepository, payload: FailInput) -> dict[str, Any]:
             "error": {"code": code, "message": message},
             "ingest_finished_at": utcnow().isoformat(),
         },
-        remove=("pending_columns",),
+        remove=("pending_columns", "scan_evidence"),
         only_if_run=ref.run,
     )
     return {"status": "failed", "error": {"code": code, "message": message}}

@@ -37,6 +37,7 @@ from sluice.tables.csv_ranges import ByteRange, balanced_chunk_bytes, plan_range
 from sluice.tables.csv_scan import HEAD_BYTES, SCAN_OVERFLOW, read_header, scan_range
 from sluice.tables.inference import chunk_stats_and_parses, na_values_for
 from sluice.tables.inference import decide as decide_schema
+from sluice.tables.scan_evidence import added, evidence_of, with_evidence
 
 logger = Logger(service="sluice")
 
@@ -127,6 +128,7 @@ def start_run(
         "chunks_done": 0,
         "parts_done": 0,
         "ingest_started_at": utcnow().isoformat(),
+        **({"scan_evidence": {}} if mode == "full" else {}),
     }
     accepted = repo.update(
         owner,
@@ -186,9 +188,12 @@ def plan(cfg: Settings, repo: DatasetRepository, payload: IngestInput) -> Plan:
         data_start=header.data_start,
         header_newlines=header.newlines,
         # The first range starts right after the header, outside quotes by construction.
+        # The last range is listed first: where scans queue for workers, the first ranges
+        # are scanned last, with what the others found (late decimals, words, dates) in
+        # hand (sluice.tables.scan_evidence).
         chunks=[
             ChunkItem(index=r.index, start=r.start, end=r.end, parity=0 if r.index == 0 else None)
-            for r in ranges
+            for r in reversed(ranges)
         ],
     )
 
@@ -230,9 +235,11 @@ def scan_chunk(repo: DatasetRepository, payload: ScanInput) -> ChunkResult:
         stats, parses = chunk_stats_and_parses(scan.table, payload.max_categories)
         objects.put_json(bucket, workspace.chunk_stats(chunk.index), stats)
         # Most chunks' own types are the file's: write the chunk typed now, from the texts
-        # and parses in hand, and Decide keeps the part when the types agree.
+        # and parses in hand, and Decide keeps the part when the types agree. Its types
+        # come from its own statistics and the counts of the scans done before it.
         dataset = repo.get(ref.owner, ref.id)
-        plans = column_plans(decide_schema(stats, dataset.settings, dataset.preferred_types))
+        hinted = with_evidence(stats, dataset.scan_evidence)
+        plans = column_plans(decide_schema(hinted, dataset.settings, dataset.preferred_types))
         typed, exceptions = convert_table(scan.table, plans, parses)
         origin = PartOrigin(
             object_key=obj.key,
@@ -243,7 +250,10 @@ def scan_chunk(repo: DatasetRepository, payload: ScanInput) -> ChunkResult:
         )
         result.part = store_part(ref, chunk.index, typed, exceptions, origin)
         result.part_plan = plan_digest(plans)
-    repo.update(ref.owner, ref.id, {}, add_chunks_done=1, only_if_run=ref.run)
+        evidence = {"scan_evidence": added(dataset.scan_evidence, evidence_of(stats))}
+    else:
+        evidence = {}
+    repo.update(ref.owner, ref.id, evidence, add_chunks_done=1, only_if_run=ref.run)
     return result
 
 
