@@ -30,6 +30,7 @@ DIGITS = byte_set(b"0123456789")
 SIGNS = byte_set(b"+-")
 _EDGE_TRIMMABLE = byte_set(ASCII_WHITESPACE) | (np.arange(256) >= 0x80)
 _RECENT_VIEWS = 4
+_HEAD_BYTES = 64 * 1024
 _recent = threading.local()
 
 
@@ -138,6 +139,13 @@ class StringBytes:
         # (Kept only when small: a view is kept with its array for a while.)
         if allowed in self.residues:
             return not self.residues[allowed]
+        # Most columns that fail, fail at once (a date's '/', a price's '.'): look at the
+        # first values' bytes before all of them.
+        if len(self) and self.lengths.any():
+            first = int(self.starts[0])
+            head = self.data[first : first + _HEAD_BYTES].tobytes()
+            if head.translate(None, allowed):
+                return False
         smaller = [a for a in self.residues if set(a) <= set(allowed)]
         start = self.residues[smaller[0]] if smaller else self.value_bytes()
         residue = start.translate(None, allowed)
