@@ -118,7 +118,10 @@ def _column_stats(
     texts = raw if parse.texts is None else parse.texts
     stats.distinct = _distinct(texts, max_categories)
     stats.int_min, stats.int_max = _min_max(ints)
-    stats.float_min, stats.float_max = _min_max(floats.filter(pc.is_finite(floats)))
+    finite = pc.is_finite(floats)
+    if finite.true_count < len(floats) - floats.null_count:  # an inf or a nan to leave out
+        floats = floats.filter(finite)
+    stats.float_min, stats.float_max = _min_max(floats)
     for order, (_, stamps) in parse.dates.items():
         low, high = _min_max(stamps)
         if low is not None:
