@@ -534,10 +534,10 @@ def test_partial_aggregate_rejects_an_invalid_spec():
 
 @pytest.mark.parametrize(
     ("rows", "size", "expected"),
-    [(0, 0, 1), (10, 1, 1), (10**6, 32 * 2**20, 1), (10**6, 32 * 2**20 + 1, 2),
+    [(0, 0, 1), (10, 1, 1), (10**6, 48 * 2**20, 1), (10**6, 48 * 2**20 + 1, 2),
      (6 * 10**6, 2**20, 3), (6 * 10**6 + 1, 2**20, 4), (10**9, 10**12, 256), (3, 10**12, 3)],
 )  # fmt: skip
-def test_bucket_count_is_one_per_32_mib_or_2m_rows_between_1_and_256(rows, size, expected):
+def test_bucket_count_is_one_per_48_mib_or_2m_rows_between_1_and_256(rows, size, expected):
     assert bucket_count(rows, size) == expected
 
 
