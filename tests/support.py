@@ -124,3 +124,17 @@ def own_moto_server(service: str) -> Iterator[Any]:
         )
     finally:
         server.stop()
+
+
+@contextlib.contextmanager
+def own_dynamodb_table(name: str) -> Iterator[Any]:
+    """A DynamoDB client on a moto server of its own, with a table ``name`` keyed by
+    the string ``pk``."""
+    with own_moto_server("dynamodb") as client:
+        client.create_table(
+            TableName=name,
+            KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
+            AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
+            BillingMode="PAY_PER_REQUEST",
+        )
+        yield client

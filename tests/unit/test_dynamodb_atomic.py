@@ -11,7 +11,7 @@ from botocore.exceptions import ClientError
 from moto.dynamodb import models as dynamodb_models
 from sluice.local import dynamodb_atomic
 
-from tests.support import own_moto_server
+from tests.support import own_dynamodb_table
 
 TABLE = "atomicity-test"
 
@@ -20,13 +20,7 @@ TABLE = "atomicity-test"
 def table() -> Iterator[Any]:
     """A table on a moto server of its own, with one dataset item held by run r1."""
     dynamodb_atomic.install()
-    with own_moto_server("dynamodb") as client:
-        client.create_table(
-            TableName=TABLE,
-            KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
-            AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
-            BillingMode="PAY_PER_REQUEST",
-        )
+    with own_dynamodb_table(TABLE) as client:
         client.put_item(
             TableName=TABLE,
             Item={"pk": {"S": "d1"}, "run": {"S": "r1"}, "status": {"S": "uploaded"}},

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from sluice.local import dynamodb_wire
 
-from tests.support import own_moto_server
+from tests.support import own_dynamodb_table
 
 TABLE = "wire-test"
 
@@ -34,13 +34,7 @@ EVERY_KIND = {
 @pytest.fixture(scope="module")
 def client() -> Iterator[Any]:
     dynamodb_wire.install()
-    with own_moto_server("dynamodb") as client:
-        client.create_table(
-            TableName=TABLE,
-            KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
-            AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
-            BillingMode="PAY_PER_REQUEST",
-        )
+    with own_dynamodb_table(TABLE) as client:
         client.put_item(TableName=TABLE, Item=EVERY_KIND)
         yield client
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import random
 import re
 from datetime import datetime
+from typing import Any
 
 import numpy as np
 import pyarrow as pa
@@ -273,22 +274,18 @@ def _read(parse: object, texts: list[str | None]) -> list[object]:
     return [v if ok else None for ok, v in zip(passes.to_pylist(), values.to_pylist(), strict=True)]
 
 
-def test_ints_among_words_are_read_by_one_native_cast_of_the_ints(
-    monkeypatch: pytest.MonkeyPatch,
+@pytest.mark.parametrize(
+    ("parse", "reference", "texts"),
+    [(tp.int_values, _int_reference, INT_TEXTS), (tp.float_values, _float_reference, FLOAT_TEXTS)],
+    ids=["ints", "floats"],
+)
+def test_numbers_among_words_are_read_by_one_native_cast_of_the_numbers(
+    monkeypatch: pytest.MonkeyPatch, parse: Any, reference: Any, texts: list[str]
 ) -> None:
-    texts = _numbers_among_words({t: _int_reference(t) for t in INT_TEXTS})
-    expected = [None if t is None else _int_reference(t) for t in texts]
+    rows = _numbers_among_words({t: reference(t) for t in texts})
+    expected = [None if t is None else reference(t) for t in rows]
     monkeypatch.setattr(tp, "on_rows", lambda *_: pytest.fail("the regex path ran"))
-    assert _read(tp.int_values, texts) == expected
-
-
-def test_floats_among_words_are_read_by_one_native_cast_of_the_floats(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    texts = _numbers_among_words({t: _float_reference(t) for t in FLOAT_TEXTS})
-    expected = [None if t is None else _float_reference(t) for t in texts]
-    monkeypatch.setattr(tp, "on_rows", lambda *_: pytest.fail("the regex path ran"))
-    assert _read(tp.float_values, texts) == expected
+    assert _read(parse, rows) == expected
 
 
 def test_numbers_among_words_that_arrow_refuses_are_read_by_the_grammar() -> None:
