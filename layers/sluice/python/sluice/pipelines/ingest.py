@@ -11,12 +11,13 @@ import re
 from typing import Any, Literal
 from urllib.parse import unquote_plus
 
+import pyarrow as pa
 from aws_lambda_powertools import Logger
 
 from sluice import aws
 from sluice.config import Settings, settings
 from sluice.datasets import content_hash
-from sluice.datasets.models import DatasetStatus, SourceObject, utcnow
+from sluice.datasets.models import Dataset, DatasetStatus, SourceObject, utcnow
 from sluice.datasets.repository import DatasetRepository
 from sluice.pipelines.ingest_models import (
     ChunkItem,
@@ -32,12 +33,14 @@ from sluice.pipelines.ingest_models import (
 from sluice.pipelines.parts import PartOrigin, plan_digest, store_part
 from sluice.pipelines.workspace import Workspace
 from sluice.store import objects
+from sluice.tables.column_parse import ColumnParse
 from sluice.tables.conversion import convert_table
 from sluice.tables.csv_ranges import ByteRange, balanced_chunk_bytes, plan_ranges
 from sluice.tables.csv_scan import HEAD_BYTES, SCAN_OVERFLOW, read_header, scan_range
 from sluice.tables.inference import chunk_stats_and_parses, na_values_for
 from sluice.tables.inference import decide as decide_schema
 from sluice.tables.scan_evidence import added, evidence_of, with_evidence
+from sluice.tables.schema_models import ChunkStats
 
 logger = Logger(service="sluice")
 
@@ -200,7 +203,8 @@ def plan(cfg: Settings, repo: DatasetRepository, payload: IngestInput) -> Plan:
 
 def scan_chunk(repo: DatasetRepository, payload: ScanInput) -> ChunkResult:
     """Count the records of one range (guessing its quote parity if not given), store its
-    type statistics, its part typed by its own statistics, and its blocks' digests."""
+    type statistics, its typed part and its blocks' digests, and add its counts to the
+    dataset's running sum."""
     obj, chunk, ref = payload.object, payload.chunk, payload.dataset
     workspace = Workspace(ref.owner, ref.id, ref.run)
     bucket = settings().data_bucket
@@ -231,30 +235,41 @@ def scan_chunk(repo: DatasetRepository, payload: ScanInput) -> ChunkResult:
         read, rng, obj.size, payload.columns, chunk.parity, SCAN_OVERFLOW, payload.na_values
     )
     result = ChunkResult.model_validate(scan, from_attributes=True)
+    evidence: dict[str, Any] = {}
     if scan.table is not None:
         stats, parses = chunk_stats_and_parses(scan.table, payload.max_categories)
         objects.put_json(bucket, workspace.chunk_stats(chunk.index), stats)
-        # Most chunks' own types are the file's: write the chunk typed now, from the texts
-        # and parses in hand, and Decide keeps the part when the types agree. Its types
-        # come from its own statistics and the counts of the scans done before it.
         dataset = repo.get(ref.owner, ref.id)
-        hinted = with_evidence(stats, dataset.scan_evidence)
-        plans = column_plans(decide_schema(hinted, dataset.settings, dataset.preferred_types))
-        typed, exceptions = convert_table(scan.table, plans, parses)
-        origin = PartOrigin(
-            object_key=obj.key,
-            first=result.first,
-            last=result.last,
-            na_values=payload.na_values,
-            columns=plans,
-        )
-        result.part = store_part(ref, chunk.index, typed, exceptions, origin)
-        result.part_plan = plan_digest(plans)
+        _store_typed_part(dataset, payload, scan.table, stats, parses, result)
         evidence = {"scan_evidence": added(dataset.scan_evidence, evidence_of(stats))}
-    else:
-        evidence = {}
     repo.update(ref.owner, ref.id, evidence, add_chunks_done=1, only_if_run=ref.run)
     return result
+
+
+def _store_typed_part(
+    dataset: Dataset,
+    payload: ScanInput,
+    texts: pa.Table,
+    stats: ChunkStats,
+    parses: dict[str, ColumnParse],
+    result: ChunkResult,
+) -> None:
+    """Write the scanned records typed now, from the texts and parses in hand (most
+    chunks' types are the file's, and Decide keeps such a part), and note the part and
+    its plan in ``result``. The types come from the chunk's own statistics and the
+    counts the scans before it left (``scan_evidence``)."""
+    hinted = with_evidence(stats, dataset.scan_evidence)
+    plans = column_plans(decide_schema(hinted, dataset.settings, dataset.preferred_types))
+    typed, exceptions = convert_table(texts, plans, parses)
+    origin = PartOrigin(
+        object_key=payload.object.key,
+        first=result.first,
+        last=result.last,
+        na_values=payload.na_values,
+        columns=plans,
+    )
+    result.part = store_part(payload.dataset, payload.chunk.index, typed, exceptions, origin)
+    result.part_plan = plan_digest(plans)
 
 
 def reconcile(chunks: list[ChunkResult]) -> Reconciled:
