@@ -7,7 +7,6 @@ from sluice.datasets import content_hash, duplicates
 from sluice.datasets.repository import DatasetRepository
 from sluice.pipelines.ingest import Superseded
 from sluice.pipelines.ingest_models import (
-    ChunkItem,
     ChunkResult,
     Converted,
     DatasetRef,
@@ -72,17 +71,13 @@ def _merged_stats(
     return merge_stats(parts, max_categories)
 
 
-def _index(chunk: ChunkItem) -> int:
-    return chunk.index
-
-
 def _content_hash(ref: DatasetRef, ingest: Gathered) -> str:
     """The object's content hash from the digests its chunk scans stored, in order."""
     obj, bucket = ingest.plan.object, settings().data_bucket
     if not ingest.plan.chunks:  # a header and no records: nothing was scanned
         return content_hash.content_hash(objects.read_range(obj.bucket, obj.key, 0, obj.size))
     workspace = Workspace(ref.owner, ref.id, ref.run)
-    keys = [workspace.block_digests(c.index) for c in sorted(ingest.plan.chunks, key=_index)]
+    keys = [workspace.block_digests(i) for i in sorted(c.index for c in ingest.plan.chunks)]
     return content_hash.joined_hash(b"".join(objects.get_all(bucket, keys)))
 
 

@@ -49,8 +49,6 @@ class StringBytes:
     casts: dict[tuple[str, bytes], pa.Array | None] = field(
         default_factory=dict, compare=False, repr=False
     )
-    # What each alphabet asked of ``only_bytes`` leaves of the values' bytes.
-    residues: dict[bytes, bytes] = field(default_factory=dict, compare=False, repr=False)
 
     @classmethod
     def of(cls, arr: pa.Array) -> StringBytes:
@@ -134,24 +132,13 @@ class StringBytes:
     def only_bytes(self, allowed: bytes) -> bool:
         """Whether every value is made of bytes in ``allowed`` alone."""
         # bytes.translate deletes at memory speed; numpy's lookups are several times slower.
-        # What a smaller alphabet left (a float column's points, after the ints' digits
-        # and signs) is all a larger one needs to look at.
-        # (Kept only when small: a view is kept with its array for a while.)
-        if allowed in self.residues:
-            return not self.residues[allowed]
         # Most columns that fail, fail at once (a date's '/', a price's '.'): look at the
         # first values' bytes before all of them.
         if len(self) and self.lengths.any():
             first = int(self.starts[0])
-            head = self.data[first : first + _HEAD_BYTES].tobytes()
-            if head.translate(None, allowed):
+            if self.data[first : first + _HEAD_BYTES].tobytes().translate(None, allowed):
                 return False
-        smaller = [a for a in self.residues if set(a) <= set(allowed)]
-        start = self.residues[smaller[0]] if smaller else self.value_bytes()
-        residue = start.translate(None, allowed)
-        if len(residue) <= len(start) // 4:
-            self.residues[allowed] = residue
-        return not residue
+        return not self.value_bytes().translate(None, allowed)
 
     def any_of(self, chars: bytes) -> bool:
         """Whether any value holds any byte of ``chars``."""

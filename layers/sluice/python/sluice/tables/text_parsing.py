@@ -124,13 +124,20 @@ def _cast_where(
     """The texts at ``passes`` cast to ``to`` (a numeric type), null elsewhere: only those
     texts are cast (without a leading '+', which Arrow's integers refuse, if asked)."""
     rows = np.flatnonzero(passes)
-    values = np.zeros(len(text), dtype=to.to_pandas_dtype())
-    if rows.size:
-        passing = text.take(pa.array(rows))
-        if strip_plus:
-            passing = pc.replace_substring_regex(passing, r"^\+", "")
-        values[rows] = pc.cast(passing, to).to_numpy(zero_copy_only=False)
-    return pa.array(values, type=to, mask=~passes)
+    if not rows.size:
+        return pa.nulls(len(text), to)
+    passing = text.take(pa.array(rows))
+    if strip_plus:
+        passing = pc.replace_substring_regex(passing, r"^\+", "")
+    return _scattered(len(text), rows, pc.cast(passing, to), passes)
+
+
+def _scattered(length: int, rows: np.ndarray, values: pa.Array, passes: np.ndarray) -> pa.Array:
+    """``values`` (no nulls) placed at ``rows`` of an array of ``length``, null where
+    ``passes`` is False."""
+    out = np.zeros(length, dtype=values.type.to_pandas_dtype())
+    out[rows] = values.to_numpy(zero_copy_only=False)
+    return pa.array(out, type=values.type, mask=~passes)
 
 
 def _null_unless(mask: pa.BooleanArray, values: pa.Array) -> pa.Array:
@@ -233,9 +240,7 @@ def _native_on(
         return None
     passes = np.zeros(len(text), dtype=bool)
     passes[rows] = True
-    values = np.zeros(len(text), dtype=to.to_pandas_dtype())
-    values[rows] = cast.to_numpy(zero_copy_only=False)
-    return pa.array(passes), pa.array(values, type=to, mask=~passes)
+    return pa.array(passes), _scattered(len(text), rows, cast, passes)
 
 
 def _candidates(first_ok: np.ndarray, skip: np.ndarray | None) -> np.ndarray:
@@ -393,14 +398,9 @@ def _few_digits_of_values(magnitude: np.ndarray) -> tuple[np.ndarray, np.ndarray
         scale = (FLOAT32_SIGNIFICANT_DIGITS - 1) - np.floor(np.log10(magnitude))
     decided = (scale >= -22) & (scale <= 22)
     scale = np.where(decided, scale, 0).astype(np.int64)
-    if scale.min(initial=0) >= 0:  # every magnitude below 10**7 (most columns): one branch
-        up = _EXACT_POWERS[scale]
-        digits = np.rint(magnitude * up)
-        back = digits / up
-    else:
-        up = _EXACT_POWERS[np.abs(scale)]
-        digits = np.rint(np.where(scale >= 0, magnitude * up, magnitude / up))
-        back = np.where(scale >= 0, digits / up, digits * up)
+    up = _EXACT_POWERS[np.abs(scale)]
+    digits = np.rint(np.where(scale >= 0, magnitude * up, magnitude / up))
+    back = np.where(scale >= 0, digits / up, digits * up)
     few = decided & (digits <= 10**FLOAT32_SIGNIFICANT_DIGITS) & (back == magnitude)
     return decided, few
 
