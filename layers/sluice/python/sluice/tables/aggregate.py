@@ -232,8 +232,8 @@ def partial_aggregate(table: pa.Table, spec: AggregateSpec, buckets: int) -> lis
     hashed = key_hash([partial.column(k) for k in keys])
     # 32 bits are enough to order a bucket by (a 1M-row bucket shares ~100 of them, which
     # the order resolves by the keys), and half the bytes of 64 to carry.
-    high = (hashed >> np.uint64(32)).astype(np.uint32)
-    partial = partial.set_column(partial.schema.get_field_index(KEY_HASH), KEY_HASH, pa.array(high))
+    high = pa.array(_high_bits(hashed))
+    partial = partial.set_column(partial.schema.get_field_index(KEY_HASH), KEY_HASH, high)
     return _split(partial, hashed, buckets)
 
 
@@ -348,11 +348,6 @@ def merge_partials(partials: list[pa.Table], spec: AggregateSpec) -> pa.Table:
     return pa.table(columns)
 
 
-MERGE_SAMPLE_EVERY = 8
-"""A bucket is judged on every 8th row: a key repeated across parts lands in different
-partials of the bucket, so a prefix (from one part) would not show the repeats."""
-
-
 def _sums_in_hash_order(
     combined: pa.Table, keys: list[str], aggs: list[tuple[str, str]]
 ) -> pa.Table | None:
@@ -365,13 +360,18 @@ def _sums_in_hash_order(
         return None
     if any(pa.types.is_floating(combined.schema.field(k).type) for k in keys):
         return None
-    every = pa.array(np.arange(0, combined.num_rows, MERGE_SAMPLE_EVERY))
-    if not _mostly_distinct(combined.select(keys).take(every), keys):
-        return None  # the hash group-by is faster where keys repeat
     combined = combined.combine_chunks()  # one gather per column, not one per partial
     carried = combined.column(KEY_HASH) if KEY_HASH in combined.column_names else None
-    hashed = None if carried is None or carried.null_count else carried.chunk(0).to_numpy()
-    order, starts = hash_order(combined.select(keys), hashed)
+    if carried is None or carried.null_count:
+        hashed = _high_bits(key_hash(combined.select(keys).columns))
+    else:
+        hashed = carried.chunk(0).to_numpy()
+    order, in_order, same_hash = _sorted_by_hash(hashed)
+    if len(same_hash) > (1 - MOSTLY_DISTINCT) * combined.num_rows:
+        # Fewer distinct hashes than that means fewer groups: the hash group-by is
+        # faster where keys repeat. The sort is all this judgement costs.
+        return None
+    order, starts = _group_starts(combined.select(keys), order, in_order, same_hash)
     sizes = np.diff(np.append(starts, combined.num_rows))
     shared = sizes > 1
     # Most keys are alone in their group: such a row is its group, read where it is
@@ -409,17 +409,38 @@ def hash_order(keys: pa.Table, hashed: np.ndarray | None = None) -> tuple[np.nda
     equal keys starts in it (``hashed``: any hash of the rows' keys, equal for equal
     keys, when one is at hand; else :func:`key_hash`).
 
-    The rows are ordered by a hash of their keys (64 bits, or the 32 that partials
-    carry), which numpy sorts in a fraction of the time Arrow takes to sort texts; only
-    neighbours with the same hash need their keys compared. Rows whose keys share a hash
-    but differ (the text hash reads a text's length and four of its 8-byte words only;
-    32 bits collide by chance) are sorted by the keys themselves, within their hash."""
+    The rows are ordered by 32 bits of a hash of their keys (the high half of a 64-bit
+    one, or the 32 that partials carry), which numpy sorts in a fraction of the time
+    Arrow takes to sort texts; only neighbours with the same hash need their keys
+    compared. Rows whose keys share a hash but differ (the text hash reads a text's
+    length and four of its 8-byte words only; 32 bits collide by chance) are sorted by
+    the keys themselves, within their hash."""
     keys = keys.combine_chunks()
     if hashed is None:
         hashed = key_hash(keys.columns)
+    if hashed.dtype.itemsize > 4:
+        hashed = _high_bits(hashed)
+    return _group_starts(keys, *_sorted_by_hash(hashed))
+
+
+def _high_bits(hashed: np.ndarray) -> np.ndarray:
+    """The high 32 bits of 64-bit hashes (what partials carry)."""
+    return (hashed >> np.uint64(32)).astype(np.uint32)
+
+
+def _sorted_by_hash(hashed: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The order that sorts ``hashed``, the hashes in it, and the positions in it whose
+    next neighbour shares their hash."""
     order = argsort_hashes(hashed)
     in_order = hashed[order]
-    same_hash = np.flatnonzero(in_order[1:] == in_order[:-1])
+    return order, in_order, np.flatnonzero(in_order[1:] == in_order[:-1])
+
+
+def _group_starts(
+    keys: pa.Table, order: np.ndarray, in_order: np.ndarray, same_hash: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`hash_order`'s answer from the rows sorted by hash: neighbours whose keys
+    share a hash but differ are sorted by their keys."""
     keys_differ = _differ(keys, order[same_hash], order[same_hash + 1])
     collided = same_hash[keys_differ]
     if collided.size:
@@ -436,15 +457,21 @@ def hash_order(keys: pa.Table, hashed: np.ndarray | None = None) -> tuple[np.nda
 
 
 def argsort_hashes(hashed: np.ndarray) -> np.ndarray:
-    """An order that sorts ``hashed`` (unsigned). The 32 bits partials carry are sorted
-    as two 16-bit digits, each by numpy's linear radix sort: a third of the time of
-    ``np.argsort`` (0.034 against 0.097 s for a reducer's million rows)."""
+    """An order that sorts ``hashed`` (unsigned, of 32 bits or fewer; ties in row order).
+
+    Each hash and its row number make one 64-bit word, which numpy sorts with its
+    vectorised quicksort; the low half of each sorted word is then the order. A sixth
+    of the time of any argsort (0.06 against 0.29 s, stable or not, and 0.18 s for two
+    16-bit radix passes, for a reducer's 1.9M rows); the words are unique, so ties keep
+    their row order."""
     if hashed.dtype.itemsize > 4:
-        return np.argsort(hashed)
-    hashed = hashed.astype(np.uint32, copy=False)
-    order = np.argsort((hashed & 0xFFFF).astype(np.uint16), kind="stable")
-    high = (hashed >> 16).astype(np.uint16)[order]
-    return order[np.argsort(high, kind="stable")]
+        raise ValueError(f"argsort_hashes sorts hashes of at most 32 bits, not {hashed.dtype}")
+    if len(hashed) > 2**32:
+        return np.argsort(hashed, kind="stable")
+    words = hashed.astype(np.uint64) << np.uint64(32)
+    words |= np.arange(len(hashed), dtype=np.uint64)
+    words.sort()
+    return (words & np.uint64(0xFFFFFFFF)).astype(np.int64)
 
 
 def _differ(keys: pa.Table, rows: np.ndarray, others: np.ndarray) -> np.ndarray:

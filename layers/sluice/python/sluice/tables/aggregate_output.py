@@ -160,10 +160,17 @@ def _csv_ready(table: pa.Table) -> pa.Table:
     return table
 
 
+CSV_BATCH_ROWS = 65_536
+"""Rows Arrow's CSV writer formats at a time: a quarter less CPU than its default of
+1,024 for a reducer's 1.9M rows (0.33 against 0.42 s); larger batches gained nothing."""
+
+
 def _render_csv(table: pa.Table) -> Callable[[int, int], bytes]:
+    options = pa_csv.WriteOptions(batch_size=CSV_BATCH_ROWS)
+
     def render(start: int, count: int) -> bytes:
         sink = io.BytesIO()
-        pa_csv.write_csv(table.slice(start, count), sink)
+        pa_csv.write_csv(table.slice(start, count), sink, write_options=options)
         return sink.getvalue()
 
     return render
