@@ -32,7 +32,7 @@ from sluice.tables.aggregate import (
     validate_spec,
     write_outputs,
 )
-from sluice.tables.aggregate_output import key_buckets, key_hash
+from sluice.tables.aggregate_output import hash_buckets, key_buckets, key_hash
 from sluice.tables.demo_data import write_demo_data
 from sluice.tables.types import ColumnType
 
@@ -285,7 +285,7 @@ def test_partials_carry_the_high_bits_of_the_key_hash_that_chose_their_bucket():
         hashed = key_hash([partial.column("k"), partial.column("d")])
         carried = partial.column(aggregate.KEY_HASH).to_numpy().tolist()
         assert carried == (hashed >> np.uint64(32)).astype(np.uint32).tolist()
-        assert set((hashed % np.uint64(7)).tolist()) <= {bucket}
+        assert set(hash_buckets(hashed, 7).tolist()) <= {bucket}
 
 
 @pytest.mark.parametrize("dtype", [np.uint16, np.uint32])
@@ -786,3 +786,9 @@ def test_a_bucket_of_repeated_keys_is_merged_by_the_hash_group_by(monkeypatch):
     merged = merged.sort_by([("k", "ascending")])
     assert merged.column("k").to_pylist() == [f"k{i:04d}" for i in range(2000)]
     assert merged.column("sum_x").to_pylist() == [3 * i for i in range(2000)]
+
+
+def test_hash_buckets_scale_the_low_32_bits_into_the_buckets():
+    hashed = np.array([0, 2**32 - 1, 2**31, (7 << 32) | 2**31, 2**64 - 1], dtype=np.uint64)
+    assert hash_buckets(hashed, 10).tolist() == [0, 9, 5, 5, 9]
+    assert hash_buckets(hashed, 1).tolist() == [0, 0, 0, 0, 0]
