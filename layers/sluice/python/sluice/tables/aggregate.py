@@ -362,16 +362,14 @@ def _sums_in_hash_order(
         return None
     combined = combined.combine_chunks()  # one gather per column, not one per partial
     carried = combined.column(KEY_HASH) if KEY_HASH in combined.column_names else None
-    if carried is None or carried.null_count:
-        hashed = _high_bits(key_hash(combined.select(keys).columns))
-    else:
-        hashed = carried.chunk(0).to_numpy()
-    order, in_order, same_hash = _sorted_by_hash(hashed)
+    hashed = None if carried is None or carried.null_count else carried.chunk(0).to_numpy()
+    key_columns = combined.select(keys)
+    order, in_order, same_hash = _sorted_by_hash(_hashes32(key_columns, hashed))
     if len(same_hash) > (1 - MOSTLY_DISTINCT) * combined.num_rows:
-        # Fewer distinct hashes than that means fewer groups: the hash group-by is
-        # faster where keys repeat. The sort is all this judgement costs.
+        # Many neighbours sharing a hash mean repeated keys (32-bit collisions are
+        # rare): the hash group-by is faster there. The sort is all this judgement costs.
         return None
-    order, starts = _group_starts(combined.select(keys), order, in_order, same_hash)
+    order, starts = _group_starts(key_columns, order, in_order, same_hash)
     sizes = np.diff(np.append(starts, combined.num_rows))
     shared = sizes > 1
     # Most keys are alone in their group: such a row is its group, read where it is
@@ -416,16 +414,20 @@ def hash_order(keys: pa.Table, hashed: np.ndarray | None = None) -> tuple[np.nda
     length and four of its 8-byte words only; 32 bits collide by chance) are sorted by
     the keys themselves, within their hash."""
     keys = keys.combine_chunks()
-    if hashed is None:
-        hashed = key_hash(keys.columns)
-    if hashed.dtype.itemsize > 4:
-        hashed = _high_bits(hashed)
-    return _group_starts(keys, *_sorted_by_hash(hashed))
+    return _group_starts(keys, *_sorted_by_hash(_hashes32(keys, hashed)))
 
 
 def _high_bits(hashed: np.ndarray) -> np.ndarray:
     """The high 32 bits of 64-bit hashes (what partials carry)."""
     return (hashed >> np.uint64(32)).astype(np.uint32)
+
+
+def _hashes32(keys: pa.Table, hashed: np.ndarray | None) -> np.ndarray:
+    """32 bits of a hash of each row's keys: ``hashed`` when given (its high half when
+    it has 64 bits), else those of :func:`key_hash`."""
+    if hashed is None:
+        hashed = key_hash(keys.columns)
+    return _high_bits(hashed) if hashed.dtype.itemsize > 4 else hashed
 
 
 def _sorted_by_hash(hashed: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
