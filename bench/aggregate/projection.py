@@ -565,8 +565,8 @@ def render(m: Measured, a: Assumptions, sizes: Sequence[float], target_s: float)
         f"  - prices: Lambda ${a.lambda_gb_s}/GB-s, ${a.lambda_request * 1e6:.2f}/1M requests; "
         f"Step Functions ${a.transition}/transition; S3 ${a.s3_put * 1000:g}/1k PUT, "
         f"${a.s3_get * 1000:g}/1k GET; DynamoDB and data transfer left out",
-        "  - the upload is not included: one presigned POST carries at most 5 GiB; a 100 GB "
-        "file needs a multipart upload (not supported yet)",
+        "  - the upload is not included (a file over 5 GiB goes up in presigned parts, "
+        "from the client straight to S3)",
         f"  - the ASL uses inline Maps, which run at most {a.inline_map_limit} iterations at "
         "once: N only applies with a Distributed Map (shown for both)",
         "",

@@ -138,6 +138,37 @@ def test_sign_in_create_upload_and_poll_until_ready(system: Running) -> None:
     ]
 
 
+def test_a_file_uploaded_in_parts_through_the_gateway_is_ingested(system: Running) -> None:
+    headers = sign_in(system)
+    created = requests.post(
+        f"{system.api}/datasets", json={"name": "parts"}, headers=headers, timeout=30
+    ).json()
+    dataset_id = created["dataset"]["id"]
+    body = ("n,word\n" + "".join(f"{i},w{i}\n" for i in range(500))).encode()
+    ticket = requests.post(
+        f"{system.api}/datasets/{dataset_id}/multipart-upload",
+        json={"bytes": len(body)},
+        headers=headers,
+        timeout=30,
+    )
+    assert ticket.status_code == 201, ticket.text
+    (part,) = ticket.json()["parts"]
+    put = requests.put(part["url"], data=body, timeout=30)
+    assert put.status_code == 200
+    completed = requests.post(
+        f"{system.api}/datasets/{dataset_id}/multipart-upload/complete",
+        json={
+            "upload_id": ticket.json()["upload_id"],
+            "parts": [{"number": 1, "etag": put.headers["ETag"]}],
+        },
+        headers=headers,
+        timeout=30,
+    )
+    assert completed.status_code == 200, completed.text
+    dataset = settled(system, headers, dataset_id)
+    assert (dataset["status"], dataset["row_count"]) == ("ready", 500)
+
+
 def test_preferred_type_then_rows_then_download(system: Running) -> None:
     headers = sign_in(system)
     created = requests.post(

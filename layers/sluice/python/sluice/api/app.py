@@ -11,7 +11,15 @@ from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValida
 from aws_lambda_powertools.event_handler.openapi.models import HTTPBearer, SecurityScheme
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from sluice.api import auth, dataset_content, dataset_data, dataset_schema, datasets, tasks
+from sluice.api import (
+    auth,
+    dataset_content,
+    dataset_data,
+    dataset_schema,
+    datasets,
+    multipart_uploads,
+    tasks,
+)
 from sluice.api.errors import describe_validation_errors, error_response
 from sluice.api.responses import json_response
 from sluice.errors import SluiceError
@@ -25,6 +33,7 @@ SECURITY: dict[str, SecurityScheme] = {"bearerAuth": HTTPBearer(bearerFormat="JW
 app = APIGatewayRestResolver(enable_validation=True)
 app.include_router(auth.router)
 app.include_router(datasets.router)
+app.include_router(multipart_uploads.router)
 app.include_router(dataset_schema.router)
 app.include_router(dataset_data.router)
 app.include_router(dataset_content.router)

@@ -7,7 +7,7 @@ import functools
 import uuid
 
 from sluice import aws
-from sluice.config import Settings, settings
+from sluice.config import GIB, Settings, settings
 from sluice.datasets import duplicates
 from sluice.datasets.models import (
     Dataset,
@@ -25,24 +25,35 @@ from sluice.store import objects
 from sluice.tables.inference import decide, merge_stats
 from sluice.tables.schema_models import ChunkStats
 
+MAX_POST_BYTES = 5 * GIB
+"""The most one presigned POST can carry; larger files go up in parts (multipart)."""
+
 
 def upload_prefix(owner: str, dataset_id: str) -> str:
     return f"uploads/{owner}/{dataset_id}/"
 
 
+def upload_key(owner: str, dataset_id: str, upload: str) -> str:
+    """Where the upload named ``upload`` (12 hex digits) of a dataset's file lands."""
+    return f"{upload_prefix(owner, dataset_id)}{upload}.csv"
+
+
 def new_upload_key(owner: str, dataset_id: str) -> str:
     # A fresh key per ticket: a new upload never overwrites the file a ready dataset was built from.
-    return f"{upload_prefix(owner, dataset_id)}{uuid.uuid4().hex[:12]}.csv"
+    return upload_key(owner, dataset_id, new_upload_name())
+
+
+def new_upload_name() -> str:
+    return uuid.uuid4().hex[:12]
 
 
 def upload_ticket(cfg: Settings, key: str) -> UploadTicket:
-    post = objects.presigned_post(
-        cfg.upload_bucket, key, cfg.max_upload_bytes, cfg.upload_url_ttl_s
-    )
+    max_bytes = min(cfg.max_upload_bytes, MAX_POST_BYTES)
+    post = objects.presigned_post(cfg.upload_bucket, key, max_bytes, cfg.upload_url_ttl_s)
     return UploadTicket(
         url=post["url"],
         fields=post["fields"],
-        max_bytes=cfg.max_upload_bytes,
+        max_bytes=max_bytes,
         expires_in=cfg.upload_url_ttl_s,
     )
 
