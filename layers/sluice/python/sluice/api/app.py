@@ -17,7 +17,6 @@ from sluice.api import (
     dataset_data,
     dataset_schema,
     datasets,
-    multipart_uploads,
     tasks,
 )
 from sluice.api.errors import describe_validation_errors, error_response
@@ -33,7 +32,6 @@ SECURITY: dict[str, SecurityScheme] = {"bearerAuth": HTTPBearer(bearerFormat="JW
 app = APIGatewayRestResolver(enable_validation=True)
 app.include_router(auth.router)
 app.include_router(datasets.router)
-app.include_router(multipart_uploads.router)
 app.include_router(dataset_schema.router)
 app.include_router(dataset_data.router)
 app.include_router(dataset_content.router)

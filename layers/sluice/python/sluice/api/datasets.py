@@ -1,4 +1,5 @@
-"""/datasets: create with a presigned upload, list, get, update, delete, re-upload."""
+"""/datasets: create with a presigned upload, list, get, update, delete, re-upload, and
+upload in parts (files over the 5 GiB one presigned POST carries)."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from sluice.api.errors import ERROR_RESPONSES, documented
 from sluice.api.identity import current_owner
 from sluice.api.responses import json_response
 from sluice.config import settings
-from sluice.datasets import service
+from sluice.datasets import multipart, service
 from sluice.datasets.models import (
     Dataset,
     DatasetCreate,
@@ -103,3 +104,44 @@ def delete_dataset(dataset_id: DatasetId) -> Response[str]:
 def renew_upload(dataset_id: DatasetId) -> UploadTicket:
     """A fresh presigned POST, to replace the dataset's file or retry a failed upload."""
     return service.renew_upload(settings(), _repo(), current_owner(router), dataset_id)
+
+
+@router.post(
+    "/datasets/<dataset_id>/multipart-upload",
+    summary="Begin an upload in parts",
+    responses=documented({201: "Begun: PUT each part to its URL", 413: "Over the size limit"}),
+)
+def start_multipart_upload(
+    dataset_id: DatasetId, body: Annotated[multipart.MultipartStart, Body()]
+) -> Response[multipart.MultipartTicket]:
+    """Begin uploading the dataset's file in parts: one presigned PUT URL per part, each
+    answering with the ETag to name when completing."""
+    ticket = multipart.start(settings(), _repo(), current_owner(router), dataset_id, body)
+    return json_response(201, ticket)
+
+
+@router.post(
+    "/datasets/<dataset_id>/multipart-upload/complete",
+    summary="Complete an upload in parts",
+    responses=documented(
+        {200: "Completed: the file landed and its ingest starts", 413: "Over the size limit"}
+    ),
+)
+def complete_multipart_upload(
+    dataset_id: DatasetId, body: Annotated[multipart.MultipartComplete, Body()]
+) -> Dataset:
+    """Join the parts (number and ETag each, in order) into the dataset's file."""
+    return multipart.complete(settings(), _repo(), current_owner(router), dataset_id, body)
+
+
+@router.post(
+    "/datasets/<dataset_id>/multipart-upload/abort",
+    summary="Abort an upload in parts",
+    responses=documented({204: "Aborted: its parts are dropped"}),
+)
+def abort_multipart_upload(
+    dataset_id: DatasetId, body: Annotated[multipart.MultipartAbort, Body()]
+) -> Response[str]:
+    """End an upload in parts without a file."""
+    multipart.abort(settings(), _repo(), current_owner(router), dataset_id, body)
+    return json_response(204, "")

@@ -15,9 +15,8 @@ upload id taken to another user's or another dataset's routes names no upload th
 from __future__ import annotations
 
 import math
-import re
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, field_validator
 
 from sluice.config import GIB, MIB, Settings
 from sluice.datasets.models import Dataset
@@ -36,7 +35,6 @@ DEFAULT_PART_BYTES = 64 * MIB
 """A part a browser can resend cheaply when it fails, as large as a chunk."""
 
 UPLOAD_ID = r"^[0-9a-f]{12}\.[A-Za-z0-9._~\-]{1,1024}$"
-_UPLOAD_ID = re.compile(UPLOAD_ID)
 
 
 class MultipartStart(BaseModel):
@@ -70,6 +68,12 @@ class MultipartTicket(BaseModel):
 class CompletedPart(BaseModel):
     number: int = Field(ge=1, le=MAX_PARTS)
     etag: str = Field(min_length=1, max_length=200, description="As S3 answered the PUT.")
+
+    @field_validator("etag")
+    @classmethod
+    def _unquoted(cls, value: str) -> str:
+        # S3 answers the ETag in quotes; clients keep them or not.
+        return value.strip('"')
 
 
 class MultipartComplete(BaseModel):
@@ -137,11 +141,13 @@ def start(
 
 
 def _located(owner: str, dataset_id: str, upload_id: str) -> tuple[str, str]:
-    """(key, S3 upload id) of one of our upload ids."""
-    if not _UPLOAD_ID.match(upload_id):
-        raise Unprocessable("body.upload_id: not an upload id", {"field": "upload_id"})
+    """(key, S3 upload id) of one of our upload ids (its form checked by the models)."""
     name, s3_id = upload_id.split(".", 1)
     return upload_key(owner, dataset_id, name), s3_id
+
+
+def _no_upload(upload_id: str) -> NotFound:
+    return NotFound(f"no upload {upload_id} in progress for this dataset")
 
 
 def complete(
@@ -163,16 +169,16 @@ def complete(
     try:
         landed = multipart.landed_parts(cfg.upload_bucket, key, s3_id)
     except multipart.NoSuchUpload as gone:
-        raise NotFound(f"no upload {body.upload_id} in progress for this dataset") from gone
+        raise _no_upload(body.upload_id) from gone
     for part in body.parts:
         if part.number not in landed:
             raise BadRequest(
                 f"body.parts: part {part.number} has not landed; PUT it to its URL first",
                 {"field": "parts", "part": part.number},
             )
-        if landed[part.number][1] != part.etag.strip('"'):
+        if landed[part.number][1] != part.etag:
             raise BadRequest(
-                f"body.parts: part {part.number}'s etag {part.etag} is not that of the part"
+                f'body.parts: part {part.number}\'s etag "{part.etag}" is not that of the part'
                 f" that landed",
                 {"field": "parts", "part": part.number},
             )
@@ -184,11 +190,9 @@ def complete(
             {"field": "parts", "max_bytes": cfg.max_upload_bytes},
         )
     try:
-        multipart.complete(
-            cfg.upload_bucket, key, s3_id, [(p.number, p.etag.strip('"')) for p in body.parts]
-        )
+        multipart.complete(cfg.upload_bucket, key, s3_id, [(p.number, p.etag) for p in body.parts])
     except multipart.NoSuchUpload as gone:
-        raise NotFound(f"no upload {body.upload_id} in progress for this dataset") from gone
+        raise _no_upload(body.upload_id) from gone
     except multipart.PartsRefused as refused:
         raise BadRequest(
             f"body.parts: {refused}", {"field": "parts", "s3": refused.code}
@@ -205,4 +209,4 @@ def abort(
     try:
         multipart.abort(cfg.upload_bucket, key, s3_id)
     except multipart.NoSuchUpload as gone:
-        raise NotFound(f"no upload {body.upload_id} in progress for this dataset") from gone
+        raise _no_upload(body.upload_id) from gone

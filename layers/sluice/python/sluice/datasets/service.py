@@ -44,6 +44,7 @@ def new_upload_key(owner: str, dataset_id: str) -> str:
 
 
 def new_upload_name() -> str:
+    """A fresh name (12 hex digits) for an upload of a dataset's file."""
     return uuid.uuid4().hex[:12]
 
 

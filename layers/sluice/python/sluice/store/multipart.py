@@ -7,6 +7,8 @@ fires the same ObjectCreated notification a POST does.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from sluice import aws
@@ -63,38 +65,37 @@ def landed_parts(bucket: str, key: str, upload_id: str) -> dict[int, tuple[int, 
     ensure_open(bucket, key, upload_id)
     s3 = aws.client("s3")
     parts: dict[int, tuple[int, str]] = {}
-    try:
+    with _known_errors():
         pages = s3.get_paginator("list_parts").paginate(Bucket=bucket, Key=key, UploadId=upload_id)
         for page in pages:
             for part in page.get("Parts", []):
                 parts[part["PartNumber"]] = (part["Size"], part["ETag"].strip('"'))
-    except s3.exceptions.ClientError as exc:
-        _raise_known(exc)
-        raise
     return parts
 
 
 def complete(bucket: str, key: str, upload_id: str, parts: list[tuple[int, str]]) -> None:
     """Join the parts (number, ETag), in that order, into the object ``key``."""
-    s3 = aws.client("s3")
     listed = [{"PartNumber": number, "ETag": f'"{etag}"'} for number, etag in parts]
-    try:
-        s3.complete_multipart_upload(
+    with _known_errors():
+        aws.client("s3").complete_multipart_upload(
             Bucket=bucket, Key=key, UploadId=upload_id, MultipartUpload={"Parts": listed}
         )
-    except s3.exceptions.ClientError as exc:
-        _raise_known(exc)
-        raise
 
 
 def abort(bucket: str, key: str, upload_id: str) -> None:
     """End the upload and drop the parts it holds."""
     ensure_open(bucket, key, upload_id)
-    s3 = aws.client("s3")
+    with _known_errors():
+        aws.client("s3").abort_multipart_upload(Bucket=bucket, Key=key, UploadId=upload_id)
+
+
+@contextmanager
+def _known_errors() -> Iterator[None]:
+    """S3's answers about the upload as this module's exceptions; others as they are."""
     try:
-        s3.abort_multipart_upload(Bucket=bucket, Key=key, UploadId=upload_id)
-    except s3.exceptions.ClientError as exc:
-        _raise_known(exc)
+        yield
+    except aws.client("s3").exceptions.ClientError as error:
+        _raise_known(error)
         raise
 
 
