@@ -383,9 +383,9 @@ def _waves(items: int, concurrency: int) -> int:
 
 def project(m: Measured, size: float, a: Assumptions, concurrency: int) -> Projection:
     """Wall time and cost of ingest + task for a CSV of ``size`` bytes on AWS."""
-    from sluice.pipelines.task_steps import S3_THREADS
     from sluice.store.objects import PARALLEL_GETS
-    from sluice.tables.aggregate_output import ROWS_PER_BUCKET, bucket_count
+    from sluice.tasks.aggregate_output import ROWS_PER_BUCKET, bucket_count
+    from sluice.tasks.steps import S3_THREADS
 
     s3 = a.s3_mb_s * MB
     c = float(m.chunk_bytes)

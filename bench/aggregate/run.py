@@ -86,7 +86,7 @@ def measure(worker: str, extra: list[str]) -> dict[str, Any]:
 
 def prepare_csv(args: argparse.Namespace, work: Path) -> tuple[Path, dict[str, Any]]:
     """Write the demo CSV (or reuse ``--keep FILE``); the file and what it holds."""
-    from sluice.tables.demo_data import write_demo_data
+    from sluice.cli.demo_data import write_demo_data
 
     csv = Path(args.keep) if args.keep else work / "plays.csv"
     facts_file = csv.with_name(csv.name + ".facts.json")
@@ -337,7 +337,7 @@ def projection_text(results: dict[str, dict[str, Any]], size: int, args: argpars
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
-    from sluice.tables.demo_data import parse_size
+    from sluice.cli.demo_data import parse_size
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--bytes", type=parse_size, default=10**9, help="CSV size (1e9)")

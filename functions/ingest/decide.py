@@ -4,8 +4,8 @@ from typing import Any
 
 from sluice.config import settings
 from sluice.datasets.repository import DatasetRepository
-from sluice.pipelines import schema_step
-from sluice.pipelines.ingest_models import DecideInput
+from sluice.ingest import decide_step as schema_step
+from sluice.ingest.models import DecideInput
 
 
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:

@@ -4,8 +4,8 @@ from typing import Any
 
 from sluice.config import settings
 from sluice.datasets.repository import DatasetRepository
-from sluice.pipelines import convert_step
-from sluice.pipelines.ingest_models import FailInput, FinishInput
+from sluice.ingest import convert_step
+from sluice.ingest.models import FailInput, FinishInput
 
 
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:

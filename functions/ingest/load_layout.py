@@ -2,8 +2,8 @@
 
 from typing import Any
 
-from sluice.pipelines import schema_step
-from sluice.pipelines.ingest_models import DatasetRef
+from sluice.ingest import decide_step as schema_step
+from sluice.ingest.models import DatasetRef
 
 
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:

@@ -3,8 +3,8 @@
 from typing import Any
 
 from pydantic import TypeAdapter
-from sluice.pipelines import ingest
-from sluice.pipelines.ingest_models import ChunkResult
+from sluice.ingest import scan_steps as ingest
+from sluice.ingest.models import ChunkResult
 
 _chunks = TypeAdapter(list[ChunkResult])
 

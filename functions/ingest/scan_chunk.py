@@ -4,8 +4,8 @@ from typing import Any
 
 from sluice.config import settings
 from sluice.datasets.repository import DatasetRepository
-from sluice.pipelines import ingest
-from sluice.pipelines.ingest_models import ScanInput
+from sluice.ingest import scan_steps as ingest
+from sluice.ingest.models import ScanInput
 
 
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:

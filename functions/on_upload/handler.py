@@ -6,7 +6,7 @@ from aws_lambda_powertools import Logger
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from sluice.config import settings
 from sluice.datasets.repository import DatasetRepository
-from sluice.pipelines import ingest
+from sluice.ingest import scan_steps as ingest
 
 logger = Logger(service="sluice")
 

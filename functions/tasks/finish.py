@@ -4,7 +4,7 @@ from typing import Any
 
 from pydantic import TypeAdapter
 from sluice.config import settings
-from sluice.pipelines import task_steps
+from sluice.tasks import steps as task_steps
 from sluice.tasks.repository import TaskRepository
 
 _reduced = TypeAdapter(list[task_steps.Reduced])

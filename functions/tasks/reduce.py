@@ -3,7 +3,7 @@
 from typing import Any
 
 from sluice.config import settings
-from sluice.pipelines import task_steps
+from sluice.tasks import steps as task_steps
 from sluice.tasks.repository import TaskRepository
 
 

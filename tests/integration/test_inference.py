@@ -11,12 +11,12 @@ from typing import Any
 import pyarrow as pa
 import pytest
 from sluice.config import settings
-from sluice.datasets import service
 from sluice.datasets.models import Dataset, DatasetStatus, SourceObject, utcnow
-from sluice.pipelines import ingest
-from sluice.pipelines.workspace import Workspace
+from sluice.datasets.workspace import Workspace
+from sluice.inference.statistics import chunk_stats
+from sluice.ingest import provisional
+from sluice.ingest import scan_steps as ingest
 from sluice.store import objects
-from sluice.tables.inference import chunk_stats
 
 from tests.integration.uploader import Uploader
 from tests.support import call_api, hold, wait_for
@@ -355,7 +355,7 @@ def test_the_provisional_schema_follows_a_chunks_statistics_when_a_rescan_rewrit
 
     def schema_after_writing(values: list[str]) -> list[str]:
         objects.put_json(settings().data_bucket, key, chunk_stats(pa.table({"x": values}), 100))
-        columns = service.with_provisional_columns(dataset).columns or []
+        columns = provisional.with_provisional_columns(dataset).columns or []
         return [c.effective_type.value for c in columns]
 
     assert schema_after_writing(["1", "2", "3"]) == ["int8"]

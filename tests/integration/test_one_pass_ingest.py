@@ -11,7 +11,7 @@ from typing import Any
 
 import pyarrow.parquet as pq
 import pytest
-from sluice.pipelines import ingest
+from sluice.ingest import scan_steps as ingest
 
 from tests.conftest import CHUNK_BYTES
 from tests.integration.uploader import Uploader

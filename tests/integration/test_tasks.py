@@ -11,7 +11,7 @@ import pyarrow as pa
 import pyarrow.csv as pcsv
 import pytest
 import requests
-from sluice.pipelines import task_steps
+from sluice.tasks import steps as task_steps
 
 from tests.integration.uploader import Uploader
 from tests.support import call_api, hold, wait_for

@@ -8,10 +8,10 @@ import io
 import random
 from dataclasses import dataclass
 
-from sluice.pipelines.ingest import reconcile
-from sluice.pipelines.ingest_models import ChunkItem, ChunkResult, ObjectRef, Plan
-from sluice.tables.csv_ranges import BOM, ByteRange, plan_ranges
-from sluice.tables.csv_scan import HEAD_BYTES, ChunkScan, Header, ReadRange, read_header, scan_range
+from sluice.csv.ranges import BOM, ByteRange, plan_ranges
+from sluice.csv.scan import HEAD_BYTES, ChunkScan, Header, ReadRange, read_header, scan_range
+from sluice.ingest.models import ChunkItem, ChunkResult, ObjectRef, Plan
+from sluice.ingest.scan_steps import reconcile
 
 
 def reader_of(data: bytes) -> ReadRange:

@@ -18,8 +18,10 @@ import pyarrow.csv as pa_csv
 import pyarrow.parquet as pq
 import pytest
 from pydantic import ValidationError
-from sluice.tables import aggregate
-from sluice.tables.aggregate import (
+from sluice.cli.demo_data import write_demo_data
+from sluice.inference.types import ColumnType
+from sluice.tasks import aggregate
+from sluice.tasks.aggregate import (
     AggOp,
     AggregateSpec,
     Aggregation,
@@ -32,9 +34,7 @@ from sluice.tables.aggregate import (
     validate_spec,
     write_outputs,
 )
-from sluice.tables.aggregate_output import hash_buckets, key_buckets, key_hash
-from sluice.tables.demo_data import write_demo_data
-from sluice.tables.types import ColumnType
+from sluice.tasks.aggregate_output import hash_buckets, key_buckets, key_hash
 
 ALL_OPS = [
     Aggregation(column="x_int", op=AggOp.SUM),
@@ -471,7 +471,7 @@ def test_the_same_key_lands_in_the_same_bucket_from_different_parts():
 def test_bucket_hashes_do_not_depend_on_the_process():
     code = (
         "import pyarrow as pa, datetime as dt;"
-        "from sluice.tables.aggregate_output import key_buckets;"
+        "from sluice.tasks.aggregate_output import key_buckets;"
         "print(key_buckets([pa.array(['a', None, 'é', 'b,c']), pa.array([1, 2, None, 4]),"
         " pa.array([1.5, -0.0, None, 2.0])], 97).tolist())"
     )

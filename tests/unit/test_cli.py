@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pyarrow.csv as pcsv
 import pytest
-from sluice.cli import main
+from sluice.cli.main import main
 
 
 def test_demo_data_writes_bmat_rows_of_about_the_size_asked(

@@ -1,13 +1,13 @@
-"""sluice.tables.column_reconversion: re-typing only the columns whose type changed gives
+"""sluice.inference.column_reconversion: re-typing only the columns whose type changed gives
 the part a conversion of every column would have written."""
 
 from __future__ import annotations
 
 import pyarrow as pa
-from sluice.pipelines.ingest_models import ColumnPlan
-from sluice.tables.column_reconversion import changed_columns, merged_exceptions, reconvert
-from sluice.tables.conversion import EXCEPTIONS, EXCEPTIONS_TYPE, convert_table
-from sluice.tables.types import ColumnType, DateOrder
+from sluice.inference.column_reconversion import changed_columns, merged_exceptions, reconvert
+from sluice.inference.conversion import EXCEPTIONS, EXCEPTIONS_TYPE, convert_table
+from sluice.inference.types import ColumnType, DateOrder
+from sluice.ingest.models import ColumnPlan
 
 TEXTS = pa.table(
     {

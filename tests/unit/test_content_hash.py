@@ -6,6 +6,7 @@ import hashlib
 import os
 
 import pytest
+from sluice.csv.ranges import plan_ranges
 from sluice.datasets.content_hash import (
     BLOCK_BYTES,
     block_digests,
@@ -13,7 +14,6 @@ from sluice.datasets.content_hash import (
     joined_hash,
     owned_blocks,
 )
-from sluice.tables.csv_ranges import plan_ranges
 
 from tests.support import reference_content_hash
 

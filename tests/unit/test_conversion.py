@@ -5,17 +5,17 @@ from __future__ import annotations
 import pyarrow as pa
 import pyarrow.compute as pc
 import pytest
-from sluice.pipelines.ingest_models import ColumnPlan
-from sluice.tables import conversion
-from sluice.tables.column_parse import few_distinct
-from sluice.tables.conversion import (
+from sluice.csv.scan import parse_native, parse_text
+from sluice.inference import conversion
+from sluice.inference.column_parse import few_distinct
+from sluice.inference.conversion import (
     FALSE_SPELLINGS,
     TRUE_SPELLINGS,
     convert_table,
     native_types,
 )
-from sluice.tables.csv_scan import parse_native, parse_text
-from sluice.tables.types import ColumnType, DateOrder
+from sluice.inference.types import ColumnType, DateOrder
+from sluice.ingest.models import ColumnPlan
 
 COLUMNS = ["n", "x", "ok", "when", "label"]
 PLANS = [

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import pytest
-from sluice.tables.csv_ranges import BOM, CsvError
-from sluice.tables.csv_scan import Header, read_header
+from sluice.csv.ranges import BOM, CsvError
+from sluice.csv.scan import Header, read_header
 
 from tests.unit.csv_fixtures import count_by_ranges
 

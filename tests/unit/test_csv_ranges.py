@@ -13,10 +13,8 @@ from typing import Any
 
 import numpy as np
 import pytest
-from sluice.pipelines.ingest_models import ChunkItem, ChunkResult, RaggedRowOut
-from sluice.pipelines.schema_step import first_problem
-from sluice.tables import csv_ranges
-from sluice.tables.csv_ranges import (
+from sluice.csv import ranges as csv_ranges
+from sluice.csv.ranges import (
     BOM,
     ByteRange,
     Span,
@@ -27,7 +25,9 @@ from sluice.tables.csv_ranges import (
     record_starts,
     records_span,
 )
-from sluice.tables.csv_scan import scan_range
+from sluice.csv.scan import scan_range
+from sluice.ingest.decide_step import first_problem
+from sluice.ingest.models import ChunkItem, ChunkResult, RaggedRowOut
 
 from tests.unit.csv_fixtures import (
     count_by_ranges,

@@ -9,8 +9,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pa_csv
 import pytest
-from sluice.tables import demo_data
-from sluice.tables.demo_data import main, parse_size, song_titles, write_demo_data
+from sluice.cli import demo_data
+from sluice.cli.demo_data import main, parse_size, song_titles, write_demo_data
 
 
 @pytest.fixture(scope="module")

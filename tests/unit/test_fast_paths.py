@@ -16,12 +16,12 @@ from typing import Any
 import numpy as np
 import pyarrow as pa
 import pytest
-from sluice.tables import column_parse, time_parsing
-from sluice.tables import text_parsing as tp
-from sluice.tables.fixed_dates import parse_fixed_dates
-from sluice.tables.inference import chunk_stats
-from sluice.tables.string_bytes import StringBytes
-from sluice.tables.types import DATE_PARTS
+from sluice.inference import column_parse, time_parsing
+from sluice.inference import text_parsing as tp
+from sluice.inference.fixed_dates import parse_fixed_dates
+from sluice.inference.statistics import chunk_stats
+from sluice.inference.string_bytes import StringBytes
+from sluice.inference.types import DATE_PARTS
 
 INT64 = (-(2**63), 2**63 - 1)
 _FLOAT_TEXT = re.compile(

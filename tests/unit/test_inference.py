@@ -12,16 +12,9 @@ from typing import Any
 
 import pyarrow as pa
 import pytest
-from sluice.tables import text_parsing as tp
-from sluice.tables import time_parsing
-from sluice.tables.inference import (
-    allowed_failures,
-    chunk_stats,
-    decide,
-    merge_stats,
-    na_values_for,
-)
-from sluice.tables.schema_models import (
+from sluice.inference import text_parsing as tp
+from sluice.inference import time_parsing
+from sluice.inference.schema import (
     FAILURE_KEYS,
     SAMPLES_PER_KEY,
     ChunkStats,
@@ -29,7 +22,14 @@ from sluice.tables.schema_models import (
     ColumnStats,
     InferenceSettings,
 )
-from sluice.tables.types import DEFAULT_NA_VALUES, ColumnType, DateOrder
+from sluice.inference.statistics import (
+    allowed_failures,
+    chunk_stats,
+    decide,
+    merge_stats,
+    na_values_for,
+)
+from sluice.inference.types import DEFAULT_NA_VALUES, ColumnType, DateOrder
 
 Cells = list[str | None]
 

@@ -14,7 +14,7 @@ import jwt
 import pytest
 from cryptography.hazmat.primitives.asymmetric import rsa
 from moto.server import ThreadedMotoServer
-from sluice.local.jwt_check import CognitoJwtVerifier, TokenRejected, stringify_claims
+from sluice.auth.jwt_check import CognitoJwtVerifier, TokenRejected, stringify_claims
 
 ISSUER = "https://cognito-idp.us-east-1.amazonaws.com/us-east-1_abc"
 CLIENT_ID = "client123"

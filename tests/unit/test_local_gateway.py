@@ -10,8 +10,8 @@ from typing import Any
 
 import pytest
 import requests
+from sluice.auth.jwt_check import TokenRejected
 from sluice.local.gateway import MAX_BODY_BYTES, LocalApiGateway
-from sluice.local.jwt_check import TokenRejected
 
 CLAIMS = {"sub": "user-1", "token_use": "id", "cognito:username": "alice"}
 AUTH = {"Authorization": "Bearer good"}

@@ -1,11 +1,11 @@
-"""sluice.tables.scan_evidence: the counts earlier scans leave for the later ones."""
+"""sluice.inference.scan_evidence: the counts earlier scans leave for the later ones."""
 
 from __future__ import annotations
 
 import pyarrow as pa
-from sluice.tables.inference import chunk_stats, decide, merge_stats
-from sluice.tables.scan_evidence import added, evidence_of, with_evidence
-from sluice.tables.schema_models import ChunkStats, InferenceSettings
+from sluice.inference.scan_evidence import added, evidence_of, with_evidence
+from sluice.inference.schema import ChunkStats, InferenceSettings
+from sluice.inference.statistics import chunk_stats, decide, merge_stats
 
 
 def _stats(amounts: list[str | None]) -> ChunkStats:

@@ -1,6 +1,6 @@
 """Reading a Catch's $.error back into the failing Lambda's words."""
 
-from sluice.pipelines.step_errors import StepFailure, step_failure
+from sluice.step_errors import StepFailure, step_failure
 
 
 def test_a_lambda_error_gives_its_type_and_message() -> None:

@@ -12,8 +12,8 @@ from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEvent
 
 from sluice.api.datasets import DatasetId
 from sluice.api.errors import documented
-from sluice.api.identity import current_owner
 from sluice.api.responses import json_response
+from sluice.auth.identity import current_owner
 from sluice.config import settings
 from sluice.datasets import duplicates, service
 from sluice.datasets.content_hash import content_hash

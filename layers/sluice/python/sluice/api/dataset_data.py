@@ -11,8 +11,8 @@ from pydantic import BaseModel
 
 from sluice.api.datasets import DatasetId
 from sluice.api.errors import documented
-from sluice.api.identity import current_owner
 from sluice.api.responses import json_response
+from sluice.auth.identity import current_owner
 from sluice.config import settings
 from sluice.datasets import rows as row_reader
 from sluice.datasets.export import Download, ExportFormat, request_download

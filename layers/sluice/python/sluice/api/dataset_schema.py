@@ -10,13 +10,13 @@ from aws_lambda_powertools.event_handler.router import APIGatewayRouter
 
 from sluice.api.datasets import DatasetId
 from sluice.api.errors import documented
-from sluice.api.identity import current_owner
 from sluice.api.responses import json_response
+from sluice.auth.identity import current_owner
 from sluice.config import settings
-from sluice.datasets import commands
-from sluice.datasets.commands import InferenceCommand, InferenceStatus, PreferredTypes
 from sluice.datasets.models import Dataset
 from sluice.datasets.repository import DatasetRepository
+from sluice.ingest import commands
+from sluice.ingest.commands import InferenceCommand, InferenceStatus, PreferredTypes
 
 router = APIGatewayRouter()
 

@@ -10,8 +10,8 @@ from aws_lambda_powertools.event_handler.openapi.params import Body, Path, Query
 from aws_lambda_powertools.event_handler.router import APIGatewayRouter
 
 from sluice.api.errors import ERROR_RESPONSES, documented
-from sluice.api.identity import current_owner
 from sluice.api.responses import json_response
+from sluice.auth.identity import current_owner
 from sluice.config import settings
 from sluice.datasets import multipart, service
 from sluice.datasets.models import (
@@ -26,6 +26,7 @@ from sluice.datasets.models import (
 from sluice.datasets.repository import DatasetRepository
 from sluice.datasets.tree import build_tree, tree_json
 from sluice.errors import NotFound, Unprocessable
+from sluice.ingest import provisional
 
 router = APIGatewayRouter()
 
@@ -78,7 +79,7 @@ def dataset_tree(
 def get_dataset(dataset_id: DatasetId) -> Dataset:
     """One dataset: status, progress, row count and its columns with inferred,
     preferred and effective types (provisional while inference runs)."""
-    return service.with_provisional_columns(_repo().get(current_owner(router), dataset_id))
+    return provisional.with_provisional_columns(_repo().get(current_owner(router), dataset_id))
 
 
 @router.patch("/datasets/<dataset_id>", summary="Update a dataset", responses=ERROR_RESPONSES)

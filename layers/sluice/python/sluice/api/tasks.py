@@ -10,8 +10,8 @@ from aws_lambda_powertools.event_handler.router import APIGatewayRouter
 
 from sluice.api.datasets import DatasetId
 from sluice.api.errors import ERROR_RESPONSES, documented
-from sluice.api.identity import current_owner
 from sluice.api.responses import json_response
+from sluice.auth.identity import current_owner
 from sluice.config import settings
 from sluice.datasets.repository import DatasetRepository
 from sluice.tasks import service

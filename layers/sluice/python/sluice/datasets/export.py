@@ -21,8 +21,8 @@ from sluice import aws
 from sluice.config import Settings, settings
 from sluice.datasets.models import Dataset
 from sluice.datasets.rows import EXCEPTIONS, load_manifest
+from sluice.datasets.workspace import Workspace
 from sluice.errors import Conflict
-from sluice.pipelines.workspace import Workspace
 from sluice.store import objects
 from sluice.store.arrow_fs import s3_filesystem
 

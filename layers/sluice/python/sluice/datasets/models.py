@@ -8,8 +8,8 @@ from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from sluice.tables.schema_models import ColumnSchema, InferenceSettings, Tolerance
-from sluice.tables.types import DEFAULT_MAX_CATEGORIES, ColumnType
+from sluice.inference.schema import ColumnSchema, InferenceSettings, Tolerance
+from sluice.inference.types import DEFAULT_MAX_CATEGORIES, ColumnType
 
 _SEGMENT = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 ._-]{0,99}$")
 
@@ -105,7 +105,7 @@ class Dataset(BaseModel):
     pending_columns: list[ColumnSchema] | None = Field(None, exclude=True)
     stats_run: str | None = Field(None, exclude=True)  # the run whose chunk stats are stored
     data_run: str | None = Field(None, exclude=True)  # the run whose typed parts are live
-    # The running counts of a full run's scans so far (sluice.tables.scan_evidence).
+    # The running counts of a full run's scans so far (sluice.inference.scan_evidence).
     scan_evidence: dict[str, list[int]] = Field(default_factory=dict, exclude=True)
 
     @property

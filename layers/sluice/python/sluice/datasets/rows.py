@@ -13,8 +13,8 @@ import pyarrow.csv as pcsv
 import pyarrow.parquet as pq
 
 from sluice.config import settings
-from sluice.pipelines.ingest_models import Manifest, Part
-from sluice.pipelines.workspace import Workspace
+from sluice.datasets.manifest import Manifest, Part
+from sluice.datasets.workspace import Workspace
 from sluice.store import objects
 from sluice.store.arrow_fs import s3_filesystem
 

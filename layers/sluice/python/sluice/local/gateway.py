@@ -15,7 +15,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Protocol
 from urllib.parse import parse_qsl, unquote, urlsplit
 
-from sluice.local.jwt_check import TokenRejected
+from sluice.auth.jwt_check import TokenRejected
 
 logger = logging.getLogger(__name__)
 

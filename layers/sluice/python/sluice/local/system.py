@@ -22,6 +22,7 @@ import requests
 from moto.server import ThreadedMotoServer
 
 from sluice import aws
+from sluice.auth.jwt_check import CognitoJwtVerifier
 from sluice.catalog import CATALOG, PROJECT_ROOT, Catalog
 from sluice.local import (
     dynamodb_atomic,
@@ -32,7 +33,6 @@ from sluice.local import (
     sfn_paths,
 )
 from sluice.local.gateway import LocalApiGateway
-from sluice.local.jwt_check import CognitoJwtVerifier
 from sluice.local.provision import PREFIX, REGION, Deployment, create_user, provision
 
 DEMO_USER = "demo"

@@ -12,16 +12,16 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 from sluice.catalog import CATALOG
+from sluice.csv.scan import parse_text
+from sluice.inference.conversion import convert_table
+from sluice.inference.schema import InferenceSettings
+from sluice.inference.statistics import chunk_stats_and_parses, decide
+from sluice.inference.types import DEFAULT_NA_VALUES
+from sluice.ingest.models import column_plans
+from sluice.ingest.parts import parquet_bytes
 from sluice.local.lambda_hook import load_handler
-from sluice.pipelines.ingest_models import column_plans
-from sluice.pipelines.parts import parquet_bytes
-from sluice.tables.aggregate import merge_partials, partial_aggregate
-from sluice.tables.aggregate_spec import AggregateSpec, Aggregation
-from sluice.tables.conversion import convert_table
-from sluice.tables.csv_scan import parse_text
-from sluice.tables.inference import chunk_stats_and_parses, decide
-from sluice.tables.schema_models import InferenceSettings
-from sluice.tables.types import DEFAULT_NA_VALUES
+from sluice.tasks.aggregate import merge_partials, partial_aggregate
+from sluice.tasks.aggregate_spec import AggregateSpec, Aggregation
 
 _COLUMNS = ["id", "price", "flag", "day", "dmy", "wait", "region", "note"]
 _ROW = '{i},{i}.25,{flag},{day},{dmy},{h}:{m:02d}:00,r{r},"note, {i}"\n'

@@ -9,7 +9,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from sluice.datasets.models import ErrorInfo
-from sluice.tables.aggregate import AggregateSpec, Aggregation, Predicate, bmat_preset
+from sluice.tasks.aggregate import AggregateSpec, Aggregation, Predicate, bmat_preset
 
 MIB = 1024 * 1024
 

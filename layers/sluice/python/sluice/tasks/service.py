@@ -12,7 +12,7 @@ from sluice.datasets.models import DatasetStatus, utcnow
 from sluice.datasets.repository import DatasetRepository
 from sluice.errors import Conflict, SluiceError, Unprocessable
 from sluice.store import objects
-from sluice.tables.aggregate import validate_spec
+from sluice.tasks.aggregate import validate_spec
 from sluice.tasks.models import OPEN_STATUSES, Task, TaskCreate, TaskResult, TaskStatus
 from sluice.tasks.repository import TaskRepository
 from sluice.tasks.workspace import task_prefix

@@ -14,12 +14,12 @@ from sluice.config import Settings
 from sluice.datasets.models import Dataset, DatasetStatus
 from sluice.datasets.repository import DatasetRepository
 from sluice.datasets.service import execution_arn
+from sluice.datasets.workspace import dataset_prefixes
 from sluice.errors import Conflict, Unprocessable
-from sluice.pipelines.ingest import start_run
-from sluice.pipelines.workspace import dataset_prefixes
+from sluice.inference.schema import InferenceSettings, Tolerance
+from sluice.inference.types import ColumnType
+from sluice.ingest.scan_steps import start_run
 from sluice.store import objects
-from sluice.tables.schema_models import InferenceSettings, Tolerance
-from sluice.tables.types import ColumnType
 
 
 class Command(StrEnum):

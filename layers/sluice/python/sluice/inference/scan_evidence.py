@@ -14,7 +14,7 @@ twice; Decide still merges the full statistics and converts any part whose types
 
 from __future__ import annotations
 
-from sluice.tables.schema_models import FAILURE_KEYS, ChunkStats
+from sluice.inference.schema import FAILURE_KEYS, ChunkStats
 
 Evidence = dict[str, list[int]]
 """Per column: [values, nulls, failures of each of ``FAILURE_KEYS``, in that order]."""

@@ -15,7 +15,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from sluice.tables.conversion import (
+from sluice.inference.conversion import (
     EXCEPTIONS,
     ColumnPlanLike,
     Failure,

@@ -14,7 +14,7 @@ import pyarrow.compute as pc
 import pyarrow.csv as pa_csv
 import pyarrow.parquet as pq
 
-from sluice.tables.string_bytes import StringBytes
+from sluice.inference.string_bytes import StringBytes
 
 BYTES_PER_BUCKET = 48 * 1024 * 1024
 ROWS_PER_BUCKET = 2_000_000

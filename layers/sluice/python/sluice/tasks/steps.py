@@ -17,10 +17,10 @@ from sluice.config import settings
 from sluice.datasets.models import utcnow
 from sluice.datasets.rows import load_manifest
 from sluice.errors import NotFound
-from sluice.pipelines.step_errors import step_failure
+from sluice.step_errors import step_failure
 from sluice.store import objects
 from sluice.store.arrow_fs import s3_filesystem
-from sluice.tables.aggregate import (
+from sluice.tasks.aggregate import (
     AggregateSpec,
     bucket_count,
     merge_partials,

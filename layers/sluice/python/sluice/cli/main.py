@@ -44,7 +44,7 @@ def _local(args: argparse.Namespace) -> int:
 
 
 def _demo_data(args: argparse.Namespace) -> int:
-    from sluice.tables.demo_data import write_demo_data
+    from sluice.cli.demo_data import write_demo_data
 
     started = time.perf_counter()
     written = write_demo_data(args.out, int(args.bytes), songs=args.songs, seed=args.seed)
@@ -87,7 +87,3 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     code: int = args.run(args)
     return code
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())

@@ -12,8 +12,8 @@ import pyarrow.parquet as pq
 from pydantic import BaseModel
 
 from sluice.config import settings
-from sluice.pipelines.ingest_models import ColumnPlan, Converted, DatasetRef
-from sluice.pipelines.workspace import Workspace
+from sluice.datasets.workspace import Workspace
+from sluice.ingest.models import ColumnPlan, Converted, DatasetRef
 from sluice.store import objects
 
 ROW_GROUP_ROWS = 64 * 1024

@@ -13,9 +13,9 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from sluice.tables import text_parsing, time_parsing
-from sluice.tables.column_parse import ColumnParse, few_distinct, per_row
-from sluice.tables.types import (
+from sluice.inference import text_parsing, time_parsing
+from sluice.inference.column_parse import ColumnParse, few_distinct, per_row
+from sluice.inference.types import (
     FALSE_TEXTS,
     INTEGER_RANGES,
     TRUE_TEXTS,

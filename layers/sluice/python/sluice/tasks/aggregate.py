@@ -40,8 +40,9 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from sluice.tables.aggregate_output import bucket_count, hash_buckets, key_hash, write_outputs
-from sluice.tables.aggregate_spec import (
+from sluice.inference.types import ColumnType
+from sluice.tasks.aggregate_output import bucket_count, hash_buckets, key_hash, write_outputs
+from sluice.tasks.aggregate_spec import (
     AggOp,
     AggregateSpec,
     Aggregation,
@@ -51,7 +52,6 @@ from sluice.tables.aggregate_spec import (
     parse_iso,
     validate_spec,
 )
-from sluice.tables.types import ColumnType
 
 __all__ = [
     "AggOp",

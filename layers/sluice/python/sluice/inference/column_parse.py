@@ -19,9 +19,9 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from sluice.tables import text_parsing as tp
-from sluice.tables import time_parsing
-from sluice.tables.types import INTEGER_RANGES, ColumnType, DateOrder
+from sluice.inference import text_parsing as tp
+from sluice.inference import time_parsing
+from sluice.inference.types import INTEGER_RANGES, ColumnType, DateOrder
 
 Parsed = tuple[pa.BooleanArray, pa.Array]
 

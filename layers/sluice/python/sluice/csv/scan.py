@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 import pyarrow as pa
 import pyarrow.csv as pcsv
 
-from sluice.tables.csv_ranges import (
+from sluice.csv.ranges import (
     BOM,
     NEWLINE,
     ByteRange,

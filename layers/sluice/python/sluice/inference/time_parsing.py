@@ -14,10 +14,10 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from sluice.tables.fixed_dates import parse_fixed_dates
-from sluice.tables.string_bytes import DIGITS, SIGNS, StringBytes
-from sluice.tables.text_parsing import Parsed, TextArray, as_text, np_bool, np_int, on_rows
-from sluice.tables.types import DateOrder, date_formats
+from sluice.inference.fixed_dates import parse_fixed_dates
+from sluice.inference.string_bytes import DIGITS, SIGNS, StringBytes
+from sluice.inference.text_parsing import Parsed, TextArray, as_text, np_bool, np_int, on_rows
+from sluice.inference.types import DateOrder, date_formats
 
 MIN_TIMESTAMP_US = -62_135_596_800_000_000  # 0001-01-01T00:00:00
 US_PER_SECOND = 1_000_000

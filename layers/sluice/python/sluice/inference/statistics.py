@@ -16,9 +16,9 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from sluice.tables import text_parsing as tp
-from sluice.tables.column_parse import ColumnParse, parse_column
-from sluice.tables.schema_models import (
+from sluice.inference import text_parsing as tp
+from sluice.inference.column_parse import ColumnParse, parse_column
+from sluice.inference.schema import (
     FAILURE_KEYS,
     SAMPLES_PER_KEY,
     ChunkStats,
@@ -27,8 +27,8 @@ from sluice.tables.schema_models import (
     InferenceSettings,
     Tolerance,
 )
-from sluice.tables.string_bytes import StringBytes
-from sluice.tables.types import (
+from sluice.inference.string_bytes import StringBytes
+from sluice.inference.types import (
     CATEGORY_MAX_RATIO,
     DEFAULT_NA_VALUES,
     INTEGER_RANGES,

@@ -43,8 +43,8 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from sluice.tables.string_bytes import DIGITS, SIGNS, StringBytes, byte_set
-from sluice.tables.types import (
+from sluice.inference.string_bytes import DIGITS, SIGNS, StringBytes, byte_set
+from sluice.inference.types import (
     FALSE_TEXTS,
     INTEGER_RANGES,
     TRUE_TEXTS,

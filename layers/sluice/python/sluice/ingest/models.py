@@ -10,8 +10,8 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
-from sluice.tables.schema_models import ColumnSchema
-from sluice.tables.types import ColumnType, DateOrder
+from sluice.inference.schema import ColumnSchema
+from sluice.inference.types import ColumnType, DateOrder
 
 
 class DatasetRef(BaseModel):
@@ -179,22 +179,6 @@ class FinishInput(BaseModel):
     converted: list[Converted]
     adopted: list[Converted] = Field(default_factory=list)
     content_hash: str
-
-
-class Part(BaseModel):
-    key: str
-    first_row: int
-    rows: int
-    bytes: int
-
-
-class Manifest(BaseModel):
-    """The typed dataset: its parts in row order, and its schema."""
-
-    run: str
-    row_count: int
-    columns: list[ColumnSchema]
-    parts: list[Part]
 
 
 class StepError(BaseModel):

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from sluice.tables.string_bytes import DIGITS, StringBytes, byte_set
+from sluice.inference.string_bytes import DIGITS, StringBytes, byte_set
 
 WIDTH = 10
 US_PER_DAY = 86_400_000_000

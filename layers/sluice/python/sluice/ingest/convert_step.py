@@ -8,34 +8,33 @@ from typing import Any
 import pyarrow as pa
 
 from sluice.config import settings
+from sluice.csv.ranges import CsvError
+from sluice.csv.scan import parse_native, parse_text
 from sluice.datasets.duplicates import DuplicateContent
+from sluice.datasets.manifest import Manifest, Part
 from sluice.datasets.models import DatasetStatus, utcnow
 from sluice.datasets.repository import DatasetRepository
-from sluice.pipelines.ingest import Superseded
-from sluice.pipelines.ingest_models import (
-    ColumnPlan,
-    Converted,
-    ConvertInput,
-    DatasetRef,
-    FailInput,
-    FinishInput,
-    Manifest,
-    Part,
-)
-from sluice.pipelines.parts import PartOrigin, load_part, store_part
-from sluice.pipelines.step_errors import step_failure
-from sluice.pipelines.workspace import Workspace, dataset_prefixes
-from sluice.store import objects
-from sluice.tables.column_reconversion import RowsDiffer, changed_columns, reconvert
-from sluice.tables.conversion import (
+from sluice.datasets.workspace import Workspace, dataset_prefixes
+from sluice.inference.column_reconversion import RowsDiffer, changed_columns, reconvert
+from sluice.inference.conversion import (
     EXCEPTIONS,
     FALSE_SPELLINGS,
     TRUE_SPELLINGS,
     convert_table,
     native_types,
 )
-from sluice.tables.csv_ranges import CsvError
-from sluice.tables.csv_scan import parse_native, parse_text
+from sluice.ingest.models import (
+    ColumnPlan,
+    Converted,
+    ConvertInput,
+    DatasetRef,
+    FailInput,
+    FinishInput,
+)
+from sluice.ingest.parts import PartOrigin, load_part, store_part
+from sluice.ingest.scan_steps import Superseded
+from sluice.step_errors import step_failure
+from sluice.store import objects
 
 
 def convert_chunk(repo: DatasetRepository, payload: ConvertInput) -> Converted:

@@ -9,7 +9,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from sluice.tables.types import ColumnType
+from sluice.inference.types import ColumnType
 
 
 class AggOp(StrEnum):

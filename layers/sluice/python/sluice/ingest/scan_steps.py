@@ -16,10 +16,19 @@ from aws_lambda_powertools import Logger
 
 from sluice import aws
 from sluice.config import Settings, settings
+from sluice.csv.ranges import ByteRange, balanced_chunk_bytes, plan_ranges
+from sluice.csv.scan import HEAD_BYTES, SCAN_OVERFLOW, read_header, scan_range
 from sluice.datasets import content_hash
 from sluice.datasets.models import Dataset, DatasetStatus, SourceObject, utcnow
 from sluice.datasets.repository import DatasetRepository
-from sluice.pipelines.ingest_models import (
+from sluice.datasets.workspace import Workspace
+from sluice.inference.column_parse import ColumnParse
+from sluice.inference.conversion import convert_table
+from sluice.inference.scan_evidence import added, evidence_of, with_evidence
+from sluice.inference.schema import ChunkStats
+from sluice.inference.statistics import chunk_stats_and_parses, na_values_for
+from sluice.inference.statistics import decide as decide_schema
+from sluice.ingest.models import (
     ChunkItem,
     ChunkResult,
     DatasetRef,
@@ -30,17 +39,8 @@ from sluice.pipelines.ingest_models import (
     ScanInput,
     column_plans,
 )
-from sluice.pipelines.parts import PartOrigin, plan_digest, store_part
-from sluice.pipelines.workspace import Workspace
+from sluice.ingest.parts import PartOrigin, plan_digest, store_part
 from sluice.store import objects
-from sluice.tables.column_parse import ColumnParse
-from sluice.tables.conversion import convert_table
-from sluice.tables.csv_ranges import ByteRange, balanced_chunk_bytes, plan_ranges
-from sluice.tables.csv_scan import HEAD_BYTES, SCAN_OVERFLOW, read_header, scan_range
-from sluice.tables.inference import chunk_stats_and_parses, na_values_for
-from sluice.tables.inference import decide as decide_schema
-from sluice.tables.scan_evidence import added, evidence_of, with_evidence
-from sluice.tables.schema_models import ChunkStats
 
 logger = Logger(service="sluice")
 
@@ -193,7 +193,7 @@ def plan(cfg: Settings, repo: DatasetRepository, payload: IngestInput) -> Plan:
         # The first range starts right after the header, outside quotes by construction.
         # The last range is listed first: where scans queue for workers, the first ranges
         # are scanned last, with what the others found (late decimals, words, dates) in
-        # hand (sluice.tables.scan_evidence).
+        # hand (sluice.inference.scan_evidence).
         chunks=[
             ChunkItem(index=r.index, start=r.start, end=r.end, parity=0 if r.index == 0 else None)
             for r in reversed(ranges)

@@ -11,7 +11,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from sluice.tables.types import DEFAULT_MAX_CATEGORIES, ColumnType, DateOrder
+from sluice.inference.types import DEFAULT_MAX_CATEGORIES, ColumnType, DateOrder
 
 FailureKey = str
 """A key of ``ColumnStats.failures``: a ColumnType value, except that datetime is counted

@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 from sluice.config import settings
+from sluice.csv.ranges import CsvError
 from sluice.datasets import content_hash, duplicates
 from sluice.datasets.repository import DatasetRepository
-from sluice.pipelines.ingest import Superseded
-from sluice.pipelines.ingest_models import (
+from sluice.datasets.workspace import Workspace
+from sluice.inference.schema import ChunkStats, ColumnStats
+from sluice.inference.statistics import decide as decide_schema
+from sluice.inference.statistics import merge_stats
+from sluice.ingest.models import (
     ChunkResult,
     Converted,
     DatasetRef,
@@ -16,13 +20,9 @@ from sluice.pipelines.ingest_models import (
     Span,
     column_plans,
 )
-from sluice.pipelines.parts import plan_digest
-from sluice.pipelines.workspace import Workspace
+from sluice.ingest.parts import plan_digest
+from sluice.ingest.scan_steps import Superseded
 from sluice.store import objects
-from sluice.tables.csv_ranges import CsvError
-from sluice.tables.inference import decide as decide_schema
-from sluice.tables.inference import merge_stats
-from sluice.tables.schema_models import ChunkStats, ColumnStats
 
 
 def first_problem(header_newlines: int, chunks: list[ChunkResult]) -> str | None:

@@ -1,0 +1,1 @@
+"""The ``sluice`` command: the local system and its helpers (``sluice --help``)."""
