@@ -6,7 +6,7 @@ from aws_lambda_powertools import Logger
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from sluice.config import settings
 from sluice.datasets.repository import DatasetRepository
-from sluice.ingest import scan_steps as ingest
+from sluice.ingest import runs
 
 logger = Logger(service="sluice")
 
@@ -14,4 +14,4 @@ logger = Logger(service="sluice")
 @logger.inject_lambda_context(clear_state=True)
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     cfg = settings()
-    return {"started": ingest.on_upload(cfg, DatasetRepository(cfg.table), event)}
+    return {"started": runs.on_upload(cfg, DatasetRepository(cfg.table), event)}

@@ -18,7 +18,7 @@ from sluice.datasets.workspace import dataset_prefixes
 from sluice.errors import Conflict, Unprocessable
 from sluice.inference.schema import InferenceSettings, Tolerance
 from sluice.inference.types import ColumnType
-from sluice.ingest.scan_steps import start_run
+from sluice.ingest.runs import start_run
 from sluice.store import objects
 
 

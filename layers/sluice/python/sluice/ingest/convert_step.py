@@ -32,7 +32,7 @@ from sluice.ingest.models import (
     FinishInput,
 )
 from sluice.ingest.parts import PartOrigin, load_part, store_part
-from sluice.ingest.scan_steps import Superseded
+from sluice.ingest.runs import Superseded
 from sluice.step_errors import step_failure
 from sluice.store import objects
 

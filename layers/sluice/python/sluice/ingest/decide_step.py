@@ -21,7 +21,7 @@ from sluice.ingest.models import (
     column_plans,
 )
 from sluice.ingest.parts import plan_digest
-from sluice.ingest.scan_steps import Superseded
+from sluice.ingest.runs import Superseded
 from sluice.store import objects
 
 

@@ -1,25 +1,21 @@
 """The first steps of the ingest state machine (statemachines/ingest_dataset.asl.json).
 
-on_upload -> plan -> scan chunks (each also hashing its blocks) -> reconcile -> rescan, then
-schema_step (decide) and convert_step (convert, finish). Each function takes and
-returns the payload models; handlers only parse and dump.
+runs (on_upload, start_run) -> plan -> scan chunks (each also hashing its blocks) ->
+reconcile -> rescan, then decide_step (decide) and convert_step (convert, finish). Each
+function takes and returns the payload models; handlers only parse and dump.
 """
 
 from __future__ import annotations
 
-import re
-from typing import Any, Literal
-from urllib.parse import unquote_plus
+from typing import Any
 
 import pyarrow as pa
-from aws_lambda_powertools import Logger
 
-from sluice import aws
 from sluice.config import Settings, settings
 from sluice.csv.ranges import ByteRange, balanced_chunk_bytes, plan_ranges
 from sluice.csv.scan import HEAD_BYTES, SCAN_OVERFLOW, read_header, scan_range
 from sluice.datasets import content_hash
-from sluice.datasets.models import Dataset, DatasetStatus, SourceObject, utcnow
+from sluice.datasets.models import Dataset, DatasetStatus
 from sluice.datasets.repository import DatasetRepository
 from sluice.datasets.workspace import Workspace
 from sluice.inference.column_parse import ColumnParse
@@ -31,139 +27,15 @@ from sluice.inference.statistics import decide as decide_schema
 from sluice.ingest.models import (
     ChunkItem,
     ChunkResult,
-    DatasetRef,
     IngestInput,
-    ObjectRef,
     Plan,
     Reconciled,
     ScanInput,
     column_plans,
 )
 from sluice.ingest.parts import PartOrigin, plan_digest, store_part
+from sluice.ingest.runs import Superseded
 from sluice.store import objects
-
-logger = Logger(service="sluice")
-
-
-class Superseded(Exception):
-    """A newer run (a new upload, a stop or a re-inference) took the dataset over."""
-
-
-_UPLOAD_KEY = re.compile(
-    r"^uploads/(?P<owner>[^/]+)/(?P<id>[0-9a-f]{32})/(?P<upload>[0-9a-f]{12})\.csv$"
-)
-
-
-def execution_name(dataset_id: str, upload_id: str, etag: str) -> str:
-    """Deterministic, so that a notification delivered twice starts one execution."""
-    return f"{dataset_id}-{upload_id}-{re.sub(r'[^0-9A-Za-z]', '', etag)[:24]}"
-
-
-def on_upload(cfg: Settings, repo: DatasetRepository, event: dict[str, Any]) -> list[str]:
-    """Start one ingest per object an S3 notification names; returns the runs started."""
-    started: list[str] = []
-    for record in event.get("Records", []):
-        s3 = record["s3"]
-        bucket, key = s3["bucket"]["name"], unquote_plus(s3["object"]["key"])
-        size, etag = int(s3["object"].get("size", 0)), s3["object"].get("eTag", "")
-        match = _UPLOAD_KEY.match(key)
-        if match is None:
-            logger.warning("ignoring an object outside the upload layout", key=key)
-            continue
-        run = _accept_upload(
-            cfg, repo, match["owner"], match["id"], match["upload"], bucket, key, size, etag
-        )
-        if run:
-            started.append(run)
-    return started
-
-
-def _accept_upload(
-    cfg: Settings,
-    repo: DatasetRepository,
-    owner: str,
-    dataset_id: str,
-    upload_id: str,
-    bucket: str,
-    key: str,
-    size: int,
-    etag: str,
-) -> str | None:
-    dataset = repo.find(owner, dataset_id)
-    if dataset is None:
-        objects.delete_object(bucket, key)  # uploaded after the dataset was deleted
-        return None
-    if size > cfg.max_upload_bytes:
-        # Presigned policies are not enforced everywhere (moto ignores them): check again here.
-        objects.delete_object(bucket, key)
-        message = f"the upload is {size} bytes; the limit is {cfg.max_upload_bytes} bytes"
-        keeps_data = dataset.status is DatasetStatus.READY
-        repo.update(
-            owner,
-            dataset_id,
-            {
-                "error": {"code": "upload_too_large", "message": message},
-                **({} if keeps_data else {"status": DatasetStatus.FAILED.value, "progress": 0.0}),
-            },
-        )
-        return None
-    run = execution_name(dataset_id, upload_id, etag)
-    source = SourceObject(bucket=bucket, key=key, bytes=size, etag=etag)
-    return start_run(cfg, repo, owner, dataset_id, run, source, "full")
-
-
-def start_run(
-    cfg: Settings,
-    repo: DatasetRepository,
-    owner: str,
-    dataset_id: str,
-    run: str,
-    source: SourceObject,
-    mode: Literal["full", "reconvert"],
-) -> str | None:
-    """Claim the dataset for ``run`` and start its execution; None if ``run`` already
-    holds it (the same event or command delivered twice)."""
-    changes: dict[str, Any] = {
-        "status": DatasetStatus.UPLOADED.value if mode == "full" else DatasetStatus.INFERRING.value,
-        "progress": 0.0,
-        "ingest_run": run,
-        "source": source.model_dump(),
-        "chunks_done": 0,
-        "parts_done": 0,
-        "ingest_started_at": utcnow().isoformat(),
-        **({"scan_evidence": {}} if mode == "full" else {}),
-    }
-    accepted = repo.update(
-        owner,
-        dataset_id,
-        changes,
-        remove=("error", "ingest_finished_at", "duplicate_of"),
-        unless_run=run,
-    )
-    if accepted is None:
-        logger.info("run already started", run=run)
-        return None
-    stats_run = run if mode == "full" else accepted.stats_run
-    if stats_run is None:
-        raise ValueError("nothing to re-convert: the dataset has never been scanned")
-    if mode == "reconvert":  # no scans to wait for: progress starts at conversion
-        repo.update(owner, dataset_id, {"chunks_done": accepted.chunk_count or 0}, only_if_run=run)
-    sfn = aws.client("stepfunctions")
-    payload = IngestInput(
-        dataset=DatasetRef(owner=owner, id=dataset_id, run=run),
-        object=ObjectRef(
-            bucket=source.bucket, key=source.key, size=source.bytes or 0, etag=source.etag or ""
-        ),
-        mode=mode,
-        stats_run=stats_run,
-    )
-    try:
-        sfn.start_execution(
-            stateMachineArn=cfg.ingest_state_machine_arn, name=run, input=payload.model_dump_json()
-        )
-    except sfn.exceptions.ExecutionAlreadyExists:
-        logger.info("execution already started", run=run)
-    return run
 
 
 def plan(cfg: Settings, repo: DatasetRepository, payload: IngestInput) -> Plan:
