@@ -10,14 +10,13 @@ from aws_lambda_powertools.event_handler.openapi.params import Query
 from aws_lambda_powertools.event_handler.router import APIGatewayRouter
 from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEvent
 
-from sluice.api.datasets import DatasetId
+from sluice.api.dependencies import DatasetId, dataset_repository
 from sluice.api.errors import documented
 from sluice.api.responses import json_response
 from sluice.auth.identity import current_owner
 from sluice.config import settings
 from sluice.datasets import inline_upload
 from sluice.datasets.models import Dataset
-from sluice.datasets.repository import DatasetRepository
 
 router = APIGatewayRouter()
 
@@ -41,7 +40,7 @@ def put_content(
     body = base64.b64decode(raw) if event.is_base64_encoded else raw.encode()
     dataset = inline_upload.store_inline(
         settings(),
-        DatasetRepository(settings().table),
+        dataset_repository(),
         current_owner(router),
         dataset_id,
         body,

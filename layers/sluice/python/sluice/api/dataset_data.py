@@ -9,14 +9,13 @@ from aws_lambda_powertools.event_handler.openapi.params import Query
 from aws_lambda_powertools.event_handler.router import APIGatewayRouter
 from pydantic import BaseModel
 
-from sluice.api.datasets import DatasetId
+from sluice.api.dependencies import DatasetId, dataset_repository
 from sluice.api.errors import documented
 from sluice.api.responses import json_response
 from sluice.auth.identity import current_owner
 from sluice.config import settings
 from sluice.datasets import rows as row_reader
 from sluice.datasets.export import Download, ExportFormat, request_download
-from sluice.datasets.repository import DatasetRepository
 from sluice.errors import Conflict
 
 router = APIGatewayRouter()
@@ -45,7 +44,7 @@ def read_rows(
     """Rows typed by their columns' effective types. A value that fails its type is null
     and its raw text is in the row's ``_exceptions``. Only the Parquet parts and row
     groups holding the rows are read."""
-    dataset = DatasetRepository(settings().table).get(current_owner(router), dataset_id)
+    dataset = dataset_repository().get(current_owner(router), dataset_id)
     if not dataset.data_run:  # a re-inference or a stopped one keeps the last typed data
         raise Conflict(f"the dataset has no typed data yet (status {dataset.status.value})")
     manifest = row_reader.load_manifest(dataset.owner, dataset.id, dataset.data_run)
@@ -79,7 +78,7 @@ def download(
 ) -> Response[Download]:
     """A presigned URL of the whole typed dataset as one CSV or Parquet file. The first
     request builds the file and answers 202 with ``retry_after``; ask again."""
-    dataset = DatasetRepository(settings().table).get(current_owner(router), dataset_id)
+    dataset = dataset_repository().get(current_owner(router), dataset_id)
     answer = request_download(settings(), dataset, format)
     status = 200 if answer.status == "ready" else 202
     headers = {"Retry-After": str(answer.retry_after)} if answer.retry_after else None

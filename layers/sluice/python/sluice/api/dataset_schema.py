@@ -8,13 +8,12 @@ from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Body
 from aws_lambda_powertools.event_handler.router import APIGatewayRouter
 
-from sluice.api.datasets import DatasetId
+from sluice.api.dependencies import DatasetId, dataset_repository
 from sluice.api.errors import documented
 from sluice.api.responses import json_response
 from sluice.auth.identity import current_owner
 from sluice.config import settings
 from sluice.datasets.models import Dataset
-from sluice.datasets.repository import DatasetRepository
 from sluice.ingest import commands
 from sluice.ingest.commands import InferenceCommand, InferenceStatus, PreferredTypes
 
@@ -33,7 +32,7 @@ def set_preferred_types(
 
     The dataset is re-converted from its stored statistics, without re-scanning the file.
     """
-    repo = DatasetRepository(settings().table)
+    repo = dataset_repository()
     dataset = commands.set_preferred_types(
         settings(), repo, current_owner(router), dataset_id, body
     )
@@ -50,7 +49,7 @@ def manage_inference(
 ) -> Response[InferenceStatus]:
     """start (again, on the stored file, with new settings), stop (the dataset keeps its
     previous schema), reset (forget schema and typed data), status."""
-    repo = DatasetRepository(settings().table)
+    repo = dataset_repository()
     status, dataset = commands.run_command(
         settings(), repo, current_owner(router), dataset_id, body
     )

@@ -6,9 +6,10 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from aws_lambda_powertools.event_handler import Response
-from aws_lambda_powertools.event_handler.openapi.params import Body, Path, Query
+from aws_lambda_powertools.event_handler.openapi.params import Body, Query
 from aws_lambda_powertools.event_handler.router import APIGatewayRouter
 
+from sluice.api.dependencies import DatasetId, dataset_repository
 from sluice.api.errors import ERROR_RESPONSES, documented
 from sluice.api.responses import json_response
 from sluice.auth.identity import current_owner
@@ -21,20 +22,11 @@ from sluice.datasets.models import (
     DatasetPage,
     DatasetUpdate,
     UploadTicket,
-    normalise_path,
 )
-from sluice.datasets.repository import DatasetRepository
-from sluice.datasets.tree import build_tree, tree_json
-from sluice.errors import NotFound, Unprocessable
+from sluice.datasets.tree import folder_tree
 from sluice.ingest import provisional
 
 router = APIGatewayRouter()
-
-DatasetId = Annotated[str, Path(pattern=r"^[0-9a-f]{32}$", description="The dataset's id.")]
-
-
-def _repo() -> DatasetRepository:
-    return DatasetRepository(settings().table)
 
 
 @router.post(
@@ -44,7 +36,7 @@ def _repo() -> DatasetRepository:
 )
 def create_dataset(body: Annotated[DatasetCreate, Body()]) -> Response[DatasetCreated]:
     """Record a dataset and presign the upload of its CSV; ingestion starts when it lands."""
-    created = service.create_dataset(settings(), _repo(), current_owner(router), body)
+    created = service.create_dataset(settings(), dataset_repository(), current_owner(router), body)
     return json_response(201, created)
 
 
@@ -54,7 +46,7 @@ def list_datasets(
     next_token: Annotated[str | None, Query()] = None,
 ) -> DatasetPage:
     """The caller's datasets, a page at a time."""
-    items, token = _repo().list(current_owner(router), limit, next_token)
+    items, token = dataset_repository().list(current_owner(router), limit, next_token)
     return DatasetPage(items=items, next_token=token)
 
 
@@ -64,28 +56,23 @@ def dataset_tree(
     depth: Annotated[int, Query(ge=0, le=32, description="0: the folder alone.")] = 1,
 ) -> Response[dict[str, Any]]:
     """The folder at ``path`` with its sub-folders and datasets, ``depth`` levels down."""
-    try:
-        folder = normalise_path(path)
-    except ValueError as exc:
-        raise Unprocessable(f"query.path: {exc}", {"field": "path"}) from exc
-    datasets = _repo().list_all(current_owner(router))
-    root = build_tree(datasets, folder, depth)
-    if folder and not root.dataset_count:
-        raise NotFound(f"no folder {folder!r}")
-    return json_response(200, tree_json(root))
+    tree = folder_tree(dataset_repository(), current_owner(router), path, depth)
+    return json_response(200, tree)
 
 
 @router.get("/datasets/<dataset_id>", summary="Get a dataset", responses=ERROR_RESPONSES)
 def get_dataset(dataset_id: DatasetId) -> Dataset:
     """One dataset: status, progress, row count and its columns with inferred,
     preferred and effective types (provisional while inference runs)."""
-    return provisional.with_provisional_columns(_repo().get(current_owner(router), dataset_id))
+    return provisional.with_provisional_columns(
+        dataset_repository().get(current_owner(router), dataset_id)
+    )
 
 
 @router.patch("/datasets/<dataset_id>", summary="Update a dataset", responses=ERROR_RESPONSES)
 def update_dataset(dataset_id: DatasetId, body: Annotated[DatasetUpdate, Body()]) -> Dataset:
     """Rename, move to another folder, or describe a dataset."""
-    return service.update_dataset(_repo(), current_owner(router), dataset_id, body)
+    return service.update_dataset(dataset_repository(), current_owner(router), dataset_id, body)
 
 
 @router.delete(
@@ -95,7 +82,7 @@ def update_dataset(dataset_id: DatasetId, body: Annotated[DatasetUpdate, Body()]
 )
 def delete_dataset(dataset_id: DatasetId) -> Response[str]:
     """Delete a dataset and every object it owns."""
-    service.delete_dataset(settings(), _repo(), current_owner(router), dataset_id)
+    service.delete_dataset(settings(), dataset_repository(), current_owner(router), dataset_id)
     return json_response(204, "")
 
 
@@ -104,7 +91,7 @@ def delete_dataset(dataset_id: DatasetId) -> Response[str]:
 )
 def renew_upload(dataset_id: DatasetId) -> UploadTicket:
     """A fresh presigned POST, to replace the dataset's file or retry a failed upload."""
-    return service.renew_upload(settings(), _repo(), current_owner(router), dataset_id)
+    return service.renew_upload(settings(), dataset_repository(), current_owner(router), dataset_id)
 
 
 @router.post(
@@ -117,7 +104,9 @@ def start_multipart_upload(
 ) -> Response[multipart.MultipartTicket]:
     """Begin uploading the dataset's file in parts: one presigned PUT URL per part, each
     answering with the ETag to name when completing."""
-    ticket = multipart.start(settings(), _repo(), current_owner(router), dataset_id, body)
+    ticket = multipart.start(
+        settings(), dataset_repository(), current_owner(router), dataset_id, body
+    )
     return json_response(201, ticket)
 
 
@@ -132,7 +121,9 @@ def complete_multipart_upload(
     dataset_id: DatasetId, body: Annotated[multipart.MultipartComplete, Body()]
 ) -> Dataset:
     """Join the parts (number and ETag each, in order) into the dataset's file."""
-    return multipart.complete(settings(), _repo(), current_owner(router), dataset_id, body)
+    return multipart.complete(
+        settings(), dataset_repository(), current_owner(router), dataset_id, body
+    )
 
 
 @router.post(
@@ -144,5 +135,5 @@ def abort_multipart_upload(
     dataset_id: DatasetId, body: Annotated[multipart.MultipartAbort, Body()]
 ) -> Response[str]:
     """End an upload in parts without a file."""
-    multipart.abort(settings(), _repo(), current_owner(router), dataset_id, body)
+    multipart.abort(settings(), dataset_repository(), current_owner(router), dataset_id, body)
     return json_response(204, "")

@@ -5,26 +5,18 @@ from __future__ import annotations
 from typing import Annotated
 
 from aws_lambda_powertools.event_handler import Response
-from aws_lambda_powertools.event_handler.openapi.params import Body, Path, Query
+from aws_lambda_powertools.event_handler.openapi.params import Body, Query
 from aws_lambda_powertools.event_handler.router import APIGatewayRouter
 
-from sluice.api.datasets import DatasetId
+from sluice.api.dependencies import DatasetId, TaskId, dataset_repository, task_repository
 from sluice.api.errors import ERROR_RESPONSES, documented
 from sluice.api.responses import json_response
 from sluice.auth.identity import current_owner
 from sluice.config import settings
-from sluice.datasets.repository import DatasetRepository
 from sluice.tasks import service
 from sluice.tasks.models import Task, TaskCreate, TaskPage, TaskResult, TaskStatus
-from sluice.tasks.repository import TaskRepository
 
 router = APIGatewayRouter()
-
-TaskId = Annotated[str, Path(pattern=r"^[0-9a-f]{32}$", description="The task's id.")]
-
-
-def _tasks() -> TaskRepository:
-    return TaskRepository(settings().table)
 
 
 @router.post(
@@ -37,8 +29,8 @@ def start_task(dataset_id: DatasetId, body: Annotated[TaskCreate, Body()]) -> Re
     into output files no larger than ``output.max_file_bytes``."""
     task = service.start_task(
         settings(),
-        DatasetRepository(settings().table),
-        _tasks(),
+        dataset_repository(),
+        task_repository(),
         current_owner(router),
         dataset_id,
         body,
@@ -54,14 +46,16 @@ def list_tasks(
     status: Annotated[TaskStatus | None, Query()] = None,
 ) -> TaskPage:
     """The caller's tasks, a page at a time, optionally of one dataset or status."""
-    items, token = _tasks().list(current_owner(router), limit, next_token, dataset_id, status)
+    items, token = task_repository().list(
+        current_owner(router), limit, next_token, dataset_id, status
+    )
     return TaskPage(items=items, next_token=token)
 
 
 @router.get("/tasks/<task_id>", summary="Get a task", responses=ERROR_RESPONSES)
 def get_task(task_id: TaskId) -> Task:
     """Status, progress, timings, error and result of one task."""
-    return _tasks().get(current_owner(router), task_id)
+    return task_repository().get(current_owner(router), task_id)
 
 
 @router.post(
@@ -71,13 +65,13 @@ def get_task(task_id: TaskId) -> Task:
 )
 def cancel_task(task_id: TaskId) -> Task:
     """Stop a queued or running task; no partial output becomes a result."""
-    return service.cancel_task(settings(), _tasks(), current_owner(router), task_id)
+    return service.cancel_task(settings(), task_repository(), current_owner(router), task_id)
 
 
 @router.delete("/tasks/<task_id>", summary="Delete a task", responses=documented({204: "Deleted"}))
 def delete_task(task_id: TaskId) -> Response[str]:
     """Delete a task (stopping it if it runs) and its output files."""
-    service.delete_task(settings(), _tasks(), current_owner(router), task_id)
+    service.delete_task(settings(), task_repository(), current_owner(router), task_id)
     return json_response(204, "")
 
 
@@ -89,4 +83,4 @@ def delete_task(task_id: TaskId) -> Response[str]:
 def task_result(task_id: TaskId) -> TaskResult:
     """BMAT's semantics: 425 Too Early while queued or running, 406 with the error after
     a failure, 200 with ``output_files`` (name, bytes, rows, presigned url) when done."""
-    return service.task_result(settings(), _tasks(), current_owner(router), task_id)
+    return service.task_result(settings(), task_repository(), current_owner(router), task_id)

@@ -6,7 +6,9 @@ from typing import Any, Literal
 
 from pydantic import BaseModel
 
-from sluice.datasets.models import Dataset, DatasetStatus
+from sluice.datasets.models import Dataset, DatasetStatus, normalise_path
+from sluice.datasets.repository import DatasetRepository
+from sluice.errors import NotFound, Unprocessable
 
 
 class ColumnSummary(BaseModel):
@@ -70,3 +72,17 @@ def build_tree(datasets: list[Dataset], path: str, depth: int) -> TreeEntry:
 
 def tree_json(entry: TreeEntry) -> dict[str, Any]:
     return entry.model_dump(mode="json", exclude_none=True)
+
+
+def folder_tree(repo: DatasetRepository, owner: str, path: str, depth: int) -> dict[str, Any]:
+    """The owner's folder at ``path`` with its sub-folders and datasets, ``depth`` levels
+    down, as the API shows it; Unprocessable for a malformed path, NotFound for a folder
+    that holds no dataset."""
+    try:
+        folder = normalise_path(path)
+    except ValueError as exc:
+        raise Unprocessable(f"query.path: {exc}", {"field": "path"}) from exc
+    root = build_tree(repo.list_all(owner), folder, depth)
+    if folder and not root.dataset_count:
+        raise NotFound(f"no folder {folder!r}")
+    return tree_json(root)

@@ -1,0 +1,26 @@
+"""What the routes share: the ids in their paths and the repositories they read."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from aws_lambda_powertools.event_handler.openapi.params import Path
+
+from sluice.config import settings
+from sluice.datasets.repository import DatasetRepository
+from sluice.tasks.repository import TaskRepository
+
+_RECORD_ID = r"^[0-9a-f]{32}$"
+
+DatasetId = Annotated[str, Path(pattern=_RECORD_ID, description="The dataset's id.")]
+TaskId = Annotated[str, Path(pattern=_RECORD_ID, description="The task's id.")]
+
+
+def dataset_repository() -> DatasetRepository:
+    """Datasets in the configured records table."""
+    return DatasetRepository(settings().table)
+
+
+def task_repository() -> TaskRepository:
+    """Tasks in the configured records table."""
+    return TaskRepository(settings().table)
