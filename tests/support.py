@@ -15,7 +15,7 @@ from typing import Any, TypeVar
 import boto3
 from moto.server import ThreadedMotoServer
 from sluice.catalog import CATALOG, PROJECT_ROOT
-from sluice.local.lambda_hook import LocalContext, load_handler
+from sluice.local.lambda_runtime import LocalContext, load_handler
 
 EVENTS = PROJECT_ROOT / "events"
 T = TypeVar("T")

@@ -251,10 +251,10 @@ def _bytes_reader(data: bytes) -> Callable[[int], bytes]:
 
 def worker_ours(csv: Path, _: Path, args: argparse.Namespace) -> dict[str, Any]:
     import requests
-    from sluice.local import moto_patches
+    from sluice.local import patches
     from sluice.local.system import DEMO_PASSWORD, DEMO_USER, LocalOptions, LocalSystem
 
-    moto_patches.install()  # LocalSystem.start installs it too; idempotent
+    patches.install_all()  # LocalSystem.start installs them too; idempotent
     stages = _time_functions()
     size = csv.stat().st_size
     started = time.perf_counter()
@@ -356,13 +356,13 @@ def _check(response: Any) -> None:
 def _time_functions() -> dict[str, list[Any]]:
     """Record when each in-process Lambda function runs: name -> [calls, first start, last end].
 
-    Wraps ``lambda_hook.invoke`` (what every local invocation goes through; with worker
+    Wraps ``lambda_runtime.invoke`` (what every local invocation goes through; with worker
     processes a call's time includes its wait for a free one); for the breakdown only.
     """
-    from sluice.local import lambda_hook
+    from sluice.local import lambda_runtime
 
     stages: dict[str, list[Any]] = {}
-    invoke = lambda_hook.invoke
+    invoke = lambda_runtime.invoke
 
     def timed(catalog: Any, name: str, arn: str, event: Any) -> tuple[str, bool, str]:
         started = time.perf_counter()
@@ -375,7 +375,7 @@ def _time_functions() -> dict[str, list[Any]]:
             entry[1] = min(entry[1], started)
             entry[2] = max(entry[2], ended)
 
-    lambda_hook.invoke = timed  # type: ignore[assignment]
+    lambda_runtime.invoke = timed  # type: ignore[assignment]
     return stages
 
 

@@ -18,6 +18,10 @@ SLUICE_LAYER_DIR = "layers/sluice"
 # Build and tool leftovers that must not ship in the layer (nor change its hash).
 ASSET_EXCLUDES = ["**/__pycache__", "**/*.pyc", "**/*.egg-info", "**/.pytest_cache"]
 
+LAYER_EXCLUDES = [*ASSET_EXCLUDES, "python/sluice/local", "python/sluice/cli"]
+"""What of the library only runs on a laptop stays out of the layer too: the local system
+(it imports moto, which no Lambda has) and the CLI that starts it."""
+
 
 @dataclass(frozen=True)
 class ManagedLayer:
@@ -60,7 +64,7 @@ class SharedLayers(Construct):
             self,
             "Sluice",
             code=lambda_.Code.from_asset(
-                str(PROJECT_ROOT / SLUICE_LAYER_DIR), exclude=ASSET_EXCLUDES
+                str(PROJECT_ROOT / SLUICE_LAYER_DIR), exclude=LAYER_EXCLUDES
             ),
             compatible_runtimes=[RUNTIME],
             compatible_architectures=[ARCHITECTURE],

@@ -9,6 +9,7 @@ is put first on PATH for it: run them as
 
 from __future__ import annotations
 
+import ast
 import json
 import os
 import re
@@ -20,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from aws_cdk import App, Stack
+from aws_cdk import App, Stack, Stage
 from aws_cdk import aws_cognito as cognito
 from aws_cdk import aws_iam as iam
 from aws_cdk.assertions import Annotations, Match, Template
@@ -163,6 +164,38 @@ def test_every_function_runs_with_the_regional_managed_layers_then_the_sluice_la
         *first, last = resources[function_id(stack, spec.name)]["Properties"]["Layers"]
         assert sorted(json.dumps(layer) for layer in first) == managed
         assert last == {"Ref": logical_id(stack, stack.layers.sluice)}
+
+
+def _imported_roots(source: Path) -> set[str]:
+    """The top-level packages a Python file imports, anywhere in it."""
+    roots: set[str] = set()
+    for node in ast.walk(ast.parse(source.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Import):
+            roots.update(alias.name.split(".")[0] for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
+            roots.add(node.module.split(".")[0])
+    return roots
+
+
+def test_the_sluice_layer_ships_the_library_but_not_the_local_system_or_the_cli(
+    stack: SluiceStack, resources: Resources
+) -> None:
+    # The layer's code is staged in the cloud assembly as asset.<hash>, the hash its S3 key names.
+    key: str = resources[logical_id(stack, stack.layers.sluice)]["Properties"]["Content"]["S3Key"]
+    app = Stage.of(stack)
+    assert app is not None
+    library = Path(app.outdir) / f"asset.{key.removesuffix('.zip')}" / "python" / "sluice"
+    shipped = {path.relative_to(library).parts[0] for path in library.rglob("*")}
+    assert {"api", "auth", "csv", "datasets", "inference", "ingest", "store", "tasks"} <= shipped
+    assert {"catalog.py", "aws.py", "config.py", "errors.py"} <= shipped
+    assert not shipped & {"local", "cli"}
+    # moto (and werkzeug, which serves it) are in no Lambda: nothing shipped may import them.
+    importers = {
+        str(path.relative_to(library)): roots & {"moto", "werkzeug"}
+        for path in library.rglob("*.py")
+        if (roots := _imported_roots(path)) & {"moto", "werkzeug"}
+    }
+    assert importers == {}
 
 
 def test_tables_are_keyed_on_demand_recoverable_encrypted_and_retained(

@@ -7,7 +7,7 @@ import re
 
 import pytest
 from sluice.catalog import CATALOG, FunctionSpec
-from sluice.local.lambda_hook import load_handler
+from sluice.local.lambda_runtime import load_handler
 from sluice.local.provision import Deployment, substitute
 
 PLACEHOLDER = re.compile(r"\$\{([A-Za-z0-9_]+)\}")

@@ -1,6 +1,7 @@
 """`sluice local`: the whole system on one machine.
 
-moto's server is the AWS; Lambda handlers run in this process (lambda_hook);
+moto's server is the AWS, patched (sluice.local.patches); Lambda handlers run in this
+process or its worker pool (lambda_runtime);
 Step Functions executions run our ASL files on moto's interpreter; a local API
 gateway checks JWTs like the Cognito authorizer and invokes the api function.
 All state lives in memory and is gone when the process stops.
@@ -24,15 +25,9 @@ from moto.server import ThreadedMotoServer
 from sluice import aws
 from sluice.auth.jwt_check import CognitoJwtVerifier
 from sluice.catalog import CATALOG, PROJECT_ROOT, Catalog
-from sluice.local import (
-    dynamodb_atomic,
-    dynamodb_wire,
-    lambda_hook,
-    moto_patches,
-    request_body,
-    sfn_paths,
-)
+from sluice.local import lambda_runtime, patches
 from sluice.local.gateway import LocalApiGateway
+from sluice.local.patches import lambda_invoke
 from sluice.local.provision import PREFIX, REGION, Deployment, create_user, provision
 
 DEMO_USER = "demo"
@@ -47,7 +42,7 @@ class LocalOptions:
     chunk_bytes: int | None = None
     max_upload_bytes: int | None = None
     demo: bool = True
-    lambda_processes: int = 0  # 0: handlers run in this process (see lambda_hook)
+    lambda_processes: int = 0  # 0: handlers run in this process (see lambda_runtime)
 
 
 def free_port() -> int:
@@ -72,11 +67,7 @@ class LocalSystem:
     def start(self) -> LocalSystem:
         logging.getLogger("werkzeug").setLevel(logging.ERROR)  # moto's per-request lines
         self._set_process_environment()
-        moto_patches.install()  # ranged GETs read only their range
-        dynamodb_atomic.install()  # a conditional write is checked and applied at once
-        dynamodb_wire.install()  # items are written out as they are
-        request_body.install()  # an upload's body is read into one buffer
-        sfn_paths.install()  # each JSONPath is parsed once
+        patches.install_all()
         self._moto.start()
         # Step Functions executions really run (moto's ASL interpreter).
         requests.post(
@@ -89,8 +80,8 @@ class LocalSystem:
         aws.reset_clients()
         if self.options.lambda_processes > 0:
             # After the environment is complete: the workers inherit it.
-            self._pool = lambda_hook.worker_pool(self.options.lambda_processes)
-        lambda_hook.install(
+            self._pool = lambda_runtime.worker_pool(self.options.lambda_processes)
+        lambda_invoke.route(
             self.catalog,
             {f"{PREFIX}-{spec.name}": spec.name for spec in self.catalog.functions},
             self._pool,

@@ -2,7 +2,7 @@
 parsing, typing and aggregation code run once on a small sample.
 
 The worker pool's fork server imports this module before it forks any worker
-(``lambda_hook.worker_pool``), so each worker inherits it all. A worker's first chunk
+(``lambda_runtime.worker_pool``), so each worker inherits it all. A worker's first chunk
 otherwise paid about 0.7 s of CPU more than the next ones, for imports, pydantic
 schemas and first calls, which a Lambda pays in its init phase, once per sandbox.
 """
@@ -19,7 +19,7 @@ from sluice.inference.statistics import chunk_stats_and_parses, decide
 from sluice.inference.types import DEFAULT_NA_VALUES
 from sluice.ingest.models import column_plans
 from sluice.ingest.parts import parquet_bytes
-from sluice.local.lambda_hook import load_handler
+from sluice.local.lambda_runtime import load_handler
 from sluice.tasks.aggregate import merge_partials, partial_aggregate
 from sluice.tasks.aggregate_spec import AggregateSpec, Aggregation
 

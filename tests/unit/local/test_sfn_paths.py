@@ -1,10 +1,10 @@
-"""sluice.local.sfn_paths: moto's Step Functions parses each JSONPath text once."""
+"""sluice.local.patches.sfn_paths: moto's Step Functions parses each JSONPath text once."""
 
 from __future__ import annotations
 
 from moto.stepfunctions.parser.asl.component.common.path import result_path
 from moto.stepfunctions.parser.asl.utils import json_path
-from sluice.local import sfn_paths
+from sluice.local.patches import sfn_paths
 
 
 def test_a_path_text_is_parsed_once() -> None:

@@ -22,7 +22,7 @@ from typing import Any
 
 from moto.dynamodb.responses import DynamoHandler
 
-from sluice.local.patching import replace_once, replaced
+from sluice.local.patches.replace import replace_once, replaced
 
 _request_lock = threading.RLock()
 

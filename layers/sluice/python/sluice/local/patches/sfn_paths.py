@@ -17,7 +17,7 @@ from typing import Any
 from moto.stepfunctions.parser.asl.component.common.path import result_path
 from moto.stepfunctions.parser.asl.utils import json_path
 
-from sluice.local.patching import replace_once, replaced
+from sluice.local.patches.replace import replace_once, replaced
 
 PATHS_KEPT = 4096
 """Distinct path texts remembered (an ASL file has a few dozen)."""

@@ -1,4 +1,4 @@
-"""sluice.local.request_body: a long request body is read whole, into one buffer."""
+"""sluice.local.patches.request_body: a long request body is read whole, into one buffer."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from sluice.local import moto_patches, request_body
+from sluice.local.patches import request_body, s3_reads, s3_writes
 from werkzeug.exceptions import ClientDisconnected
 from werkzeug.wsgi import LimitedStream
 
@@ -21,7 +21,8 @@ DATA = random.Random(20261202).randbytes(3 * request_body.MIN_BYTES + 17)
 @pytest.fixture(scope="module")
 def s3() -> Iterator[Any]:
     """An S3 client of a moto server of its own, with the patches the local system uses."""
-    moto_patches.install()
+    s3_reads.install()
+    s3_writes.install()
     request_body.install()
     with own_moto_server("s3") as client:
         client.create_bucket(Bucket="request-body-test")

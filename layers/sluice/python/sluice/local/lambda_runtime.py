@@ -1,17 +1,16 @@
-"""Run Lambda invocations here instead of in moto's Docker containers.
+"""Run the catalogue's Lambda handlers on this machine: in this process or in a pool of
+worker processes.
 
-moto normally starts a container per invocation; we replace
-``LambdaFunction._invoke_lambda`` so that every path that reaches a function
-(Invoke, Step Functions tasks, S3 notifications) calls the handler the catalogue
-names. moto is pinned exactly because this touches its internals.
+moto's Lambda reaches these through the invoke hook (``sluice.local.patches.lambda_invoke``),
+which hands every invocation to :func:`invoke`.
 
 By default a handler runs in this process, on the invoking thread (tests rely on
-this to hold or break a step). With ``processes`` > 0 (``sluice local`` and the
-benchmarks), every pipeline step runs in a pool of that many worker processes,
-as Lambdas run in sandboxes of their own: steps no longer share one interpreter's
-lock and heap, and at most one step per core runs at once, as a laptop has no
-more to give. The API function stays in this process, so answers never wait
-behind a scan.
+this to hold or break a step). With a pool (:func:`worker_pool`, of ``processes`` > 0:
+``sluice local`` and the benchmarks), every pipeline step runs in one of that many worker
+processes, as Lambdas run in sandboxes of their own: steps no longer share one
+interpreter's lock and heap, and at most one step per core runs at once, as a laptop has
+no more to give. The API function stays in this process, so answers never wait behind a
+scan.
 """
 
 from __future__ import annotations
@@ -29,7 +28,6 @@ from types import ModuleType
 from typing import Any
 
 import pyarrow as pa
-from moto.awslambda.models import LambdaFunction
 
 from sluice import aws, heap
 from sluice.catalog import CATALOG, Catalog, FunctionSpec
@@ -99,7 +97,7 @@ def worker_pool(processes: int) -> Executor:
     (``worker_warmup``); each inherits this process's environment (the embedded AWS's
     endpoint and names), and has one core, as the pool has one worker per core."""
     context = multiprocessing.get_context("forkserver")
-    context.set_forkserver_preload(["sluice.local.lambda_hook", "sluice.local.worker_warmup"])
+    context.set_forkserver_preload(["sluice.local.lambda_runtime", "sluice.local.worker_warmup"])
     pool = ProcessPoolExecutor(
         max_workers=processes,
         mp_context=context,
@@ -145,27 +143,14 @@ _pool: Executor | None = None
 
 
 def invoke(catalog: Catalog, name: str, arn: str, event: Any) -> tuple[str, bool, str]:
-    """Run the catalogued function ``name`` where it belongs: the pool, if installed, for
+    """Run the catalogued function ``name`` where it belongs: the pool, if one is in use, for
     every function but the public API; else this process."""
     if _pool is not None and not catalog.function(name).public_api:
         return _pool.submit(invoke_catalogued, name, arn, event).result()
     return invoke_in_process(catalog, name, arn, event)
 
 
-def install(catalog: Catalog, function_names: dict[str, str], pool: Executor | None = None) -> None:
-    """Route invocations of moto functions to the catalogue's handlers.
-
-    ``function_names`` maps each deployed (moto) function name to its catalogue name;
-    with ``pool``, every function but the public API runs there.
-    """
+def use_pool(pool: Executor | None) -> None:
+    """Run every function but the public API in ``pool`` from now on (None: in this process)."""
     global _pool
     _pool = pool
-
-    def _invoke_lambda(self: LambdaFunction, event: Any = None) -> tuple[str, bool, str]:
-        name = function_names.get(self.function_name)
-        if name is None:
-            message = f"function {self.function_name} is not in the sluice catalogue"
-            return json.dumps({"errorMessage": message, "errorType": "ResourceNotFound"}), True, ""
-        return invoke(catalog, name, self.function_arn, event)
-
-    LambdaFunction._invoke_lambda = _invoke_lambda  # type: ignore[method-assign]

@@ -17,7 +17,7 @@ from collections.abc import Callable
 
 from werkzeug.wsgi import LimitedStream
 
-from sluice.local.patching import replace_once, replaced
+from sluice.local.patches.replace import replace_once, replaced
 
 MIN_BYTES = 1024 * 1024
 """Bodies at least this long are read into one buffer; shorter ones as werkzeug does."""

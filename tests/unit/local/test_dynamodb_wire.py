@@ -1,4 +1,4 @@
-"""sluice.local.dynamodb_wire: moto writes DynamoDB items onto the wire as they are."""
+"""sluice.local.patches.dynamodb_wire: moto writes DynamoDB items onto the wire as they are."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from sluice.local import dynamodb_wire
+from sluice.local.patches import dynamodb_wire
 
 from tests.support import own_dynamodb_table
 

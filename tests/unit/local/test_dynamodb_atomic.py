@@ -1,4 +1,4 @@
-"""sluice.local.dynamodb_atomic: a conditional write is checked and applied as one step."""
+"""sluice.local.patches.dynamodb_atomic: a conditional write is checked and applied as one step."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 from moto.dynamodb import models as dynamodb_models
-from sluice.local import dynamodb_atomic
+from sluice.local.patches import dynamodb_atomic
 
 from tests.support import own_dynamodb_table
 

@@ -21,7 +21,7 @@ from typing import Any
 
 from moto.core.serialize import BaseJSONSerializer
 
-from sluice.local.patching import replace_once, replaced
+from sluice.local.patches.replace import replace_once, replaced
 
 ATTRIBUTE_VALUE = "AttributeValue"
 """The shape name of DynamoDB's (and DynamoDB Streams') item attribute union."""

@@ -1,0 +1,36 @@
+"""Every change the local system makes to moto (and werkzeug, which serves it), one
+module per change, each saying why it exists.
+
+moto 5.2.5 and werkzeug are pinned exactly (``pyproject.toml``): these touch their
+internals. Each module's ``install()`` replaces attributes through
+:func:`~sluice.local.patches.replace.replace_once`, so installing twice changes nothing;
+:func:`install_all` installs them all. Nothing here ships in the Lambda layer.
+"""
+
+from __future__ import annotations
+
+from sluice.local.patches import (
+    dynamodb_atomic,
+    dynamodb_wire,
+    lambda_invoke,
+    request_body,
+    s3_reads,
+    s3_writes,
+    service_modules,
+    sfn_paths,
+)
+
+
+def install_all() -> None:
+    """Install every patch of the local system, once per process (safe to call again)."""
+    s3_reads.install()  # a ranged GET reads only its range; large GETs stream
+    s3_writes.install()  # large objects and completed uploads go to disk without copies
+    service_modules.install()  # the server lists moto's services once
+    dynamodb_atomic.install()  # a conditional write is checked and applied at once
+    dynamodb_wire.install()  # items are written out as they are
+    request_body.install()  # an upload's body is read into one buffer
+    sfn_paths.install()  # each JSONPath is parsed once
+    lambda_invoke.install()  # functions run the catalogue's handlers, not containers
+
+
+__all__ = ["install_all"]
