@@ -2,12 +2,14 @@
 
 from typing import Any
 
-from pydantic import TypeAdapter
-from sluice.ingest import scan_steps as ingest
-from sluice.ingest.models import ChunkResult
+from aws_lambda_powertools.utilities.typing import LambdaContext
+from sluice.ingest import scan_steps
+from sluice.ingest.models import ReconcileInput
+from sluice.step_logging import run_at, step_handler
 
-_chunks = TypeAdapter(list[ChunkResult])
+EVENT_MODEL = ReconcileInput
 
 
-def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
-    return ingest.reconcile(_chunks.validate_python(event["chunks"])).model_dump()
+@step_handler(run_at("dataset", "run"))
+def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    return scan_steps.reconcile(EVENT_MODEL.model_validate(event).chunks).model_dump()

@@ -7,6 +7,9 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from sluice.config import settings
 from sluice.datasets.repository import DatasetRepository
 from sluice.ingest import runs
+from sluice.ingest.models import UploadNotification
+
+EVENT_MODEL = UploadNotification
 
 logger = Logger(service="sluice")
 
@@ -14,4 +17,5 @@ logger = Logger(service="sluice")
 @logger.inject_lambda_context(clear_state=True)
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     cfg = settings()
-    return {"started": runs.on_upload(cfg, DatasetRepository(cfg.table), event)}
+    notification = EVENT_MODEL.model_validate(event)
+    return {"started": runs.on_upload(cfg, DatasetRepository(cfg.table), notification)}

@@ -2,17 +2,26 @@
 
 from typing import Any
 
+from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import TypeAdapter
 from sluice.config import settings
-from sluice.tasks import steps as task_steps
+from sluice.step_logging import run_at, step_handler
+from sluice.tasks import steps
+from sluice.tasks.models import RUN_PREFIX
 from sluice.tasks.repository import TaskRepository
 
-_reduced = TypeAdapter(list[task_steps.Reduced])
+# Finish's payload after the reducers, RecordFailure's (with the Catch's error) after any
+# step failed.
+EVENT_MODEL = steps.FinishInput | steps.FailInput
+_event: TypeAdapter[steps.FinishInput | steps.FailInput] = TypeAdapter(EVENT_MODEL)
 
 
-def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+@step_handler(run_at("task", "id", prefix=RUN_PREFIX))
+def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     repo = TaskRepository(settings().table)
-    ref = task_steps.TaskRef.model_validate(event["task"])
-    if "error" in event:
-        return task_steps.fail(repo, ref, event["error"])
-    return task_steps.finish(repo, ref, _reduced.validate_python(event["reduced"]))
+    payload = _event.validate_python(event)
+    if isinstance(payload, steps.FailInput):
+        outcome = steps.fail(repo, payload)
+    else:
+        outcome = steps.finish(repo, payload)
+    return outcome.model_dump(mode="json", exclude_none=True)

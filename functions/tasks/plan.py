@@ -2,12 +2,18 @@
 
 from typing import Any
 
+from aws_lambda_powertools.utilities.typing import LambdaContext
 from sluice.config import settings
-from sluice.tasks import steps as task_steps
+from sluice.step_logging import run_at, step_handler
+from sluice.tasks import steps
+from sluice.tasks.models import RUN_PREFIX
 from sluice.tasks.repository import TaskRepository
 
+EVENT_MODEL = steps.PlanInput
 
-def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+
+@step_handler(run_at("task", "id", prefix=RUN_PREFIX))
+def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     repo = TaskRepository(settings().table)
-    ref = task_steps.TaskRef.model_validate(event["task"])
-    return task_steps.plan(repo, ref).model_dump(mode="json")
+    ref = EVENT_MODEL.model_validate(event).task
+    return steps.plan(repo, ref).model_dump(mode="json")

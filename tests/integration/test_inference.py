@@ -14,8 +14,7 @@ from sluice.config import settings
 from sluice.datasets.models import Dataset, DatasetStatus, SourceObject, utcnow
 from sluice.datasets.workspace import Workspace
 from sluice.inference.statistics import chunk_stats
-from sluice.ingest import provisional
-from sluice.ingest import scan_steps as ingest
+from sluice.ingest import provisional, scan_steps
 from sluice.store import objects
 
 from tests.integration.uploader import Uploader
@@ -279,7 +278,7 @@ def test_stop_when_nothing_runs_is_409(uploader: Uploader) -> None:
 @pytest.fixture
 def held_scans(monkeypatch: pytest.MonkeyPatch) -> Iterator[threading.Event]:
     """Chunk scans wait for the event: a run stays running until the test lets it go."""
-    gate = hold(monkeypatch, ingest, "scan_chunk")
+    gate = hold(monkeypatch, scan_steps, "scan_chunk")
     yield gate
     gate.set()
 
@@ -321,7 +320,7 @@ def test_stop_cancels_the_run_and_keeps_the_previous_schema(
 def test_the_schema_shows_while_chunks_are_still_being_scanned(
     uploader: Uploader, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    gate = hold(monkeypatch, ingest, "scan_chunk", lambda repo, scan: scan.chunk.index == 0)
+    gate = hold(monkeypatch, scan_steps, "scan_chunk", lambda repo, scan: scan.chunk.index == 0)
     dataset_id, upload = uploader.create()
     uploader.put(upload["fields"]["key"], typed_csv())
 

@@ -11,7 +11,7 @@ from typing import Any
 
 import pyarrow.parquet as pq
 import pytest
-from sluice.ingest import scan_steps as ingest
+from sluice.ingest import scan_steps
 
 from tests.conftest import CHUNK_BYTES
 from tests.integration.uploader import Uploader
@@ -68,7 +68,7 @@ def test_parts_whose_own_types_are_the_files_are_kept_and_none_is_converted_agai
 def own_types_only(monkeypatch: pytest.MonkeyPatch) -> None:
     """Scans type their parts by their own statistics alone, not the other scans' counts
     too (which usually spare a chunk its conversion, but arrive in no set order)."""
-    monkeypatch.setattr(ingest, "with_evidence", lambda stats, _: stats)
+    monkeypatch.setattr(scan_steps, "with_evidence", lambda stats, _: stats)
 
 
 @pytest.mark.usefixtures("own_types_only")
@@ -95,7 +95,7 @@ def test_chunks_scanned_after_the_others_take_their_types_and_are_not_converted_
     # is scanned once their counts are in.
     done: set[int] = set()
     turn = threading.Condition()
-    scan = ingest.scan_chunk
+    scan = scan_steps.scan_chunk
 
     def last_chunks_first(repo: Any, payload: Any) -> Any:
         count = repo.get(payload.dataset.owner, payload.dataset.id).chunk_count
@@ -110,7 +110,7 @@ def test_chunks_scanned_after_the_others_take_their_types_and_are_not_converted_
 
     whole = [f"{i},{i},2024-01-01" for i in range(CHUNK_BYTES // 20)]
     decimal = [f"{i},{i}.123456789,2024-01-01" for i in range(len(whole), len(whole) + 300)]
-    monkeypatch.setattr(ingest, "scan_chunk", last_chunks_first)
+    monkeypatch.setattr(scan_steps, "scan_chunk", last_chunks_first)
     dataset = uploader.ingest(_csv(whole + decimal))
     assert dataset["status"] == "ready", dataset["error"]
     assert dataset["chunk_count"] > 2

@@ -17,7 +17,7 @@ import pytest
 from sluice.config import settings
 from sluice.datasets.models import Dataset, SourceObject, utcnow
 from sluice.datasets.repository import DatasetRepository
-from sluice.tasks.models import Task
+from sluice.tasks.models import Task, TaskChanges, TaskStatus
 from sluice.tasks.repository import TaskRepository
 
 from tests.support import invoke, load_event, project_path, reference_content_hash, wait_for
@@ -205,7 +205,7 @@ def recorded_task(recorded: dict[str, Any], local: Any) -> TaskRepository:
 
 def test_task_sample_events_replay_the_recorded_task(recorded_task: TaskRepository) -> None:
     ref = load_event("tasks/plan")["task"]
-    recorded_task.update(ref["owner"], ref["id"], {"status": "queued"})
+    recorded_task.update(ref["owner"], ref["id"], TaskChanges(status=TaskStatus.QUEUED))
     planned = invoke("task_plan", load_event("tasks/plan"))
     partial = load_event("tasks/partial")
     assert (planned["spec"], planned["bucket_count"]) == (partial["spec"], partial["bucket_count"])

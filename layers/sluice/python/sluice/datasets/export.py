@@ -48,6 +48,13 @@ class ExportInput(BaseModel):
     format: ExportFormat
 
 
+class Exported(BaseModel):
+    """The file written: its key in the data bucket and its rows."""
+
+    key: str
+    rows: int
+
+
 def request_download(cfg: Settings, dataset: Dataset, fmt: ExportFormat) -> Download:
     """The download if it exists; else start building it and say to come back."""
     if not dataset.data_run:
@@ -98,7 +105,7 @@ def _for_csv(table: pa.Table) -> pa.Table:
     return pa.Table.from_arrays(columns, schema=pa.schema(fields))
 
 
-def export(payload: ExportInput) -> dict[str, Any]:
+def export(payload: ExportInput) -> Exported:
     """Stream the typed parts into one file, part by part (memory stays one part)."""
     bucket = settings().data_bucket
     manifest = load_manifest(payload.owner, payload.id, payload.run)
@@ -119,4 +126,4 @@ def export(payload: ExportInput) -> dict[str, Any]:
             writer.write_table(table)
         if writer is not None:
             writer.close()
-    return {"key": workspace.export(payload.format.value), "rows": manifest.row_count}
+    return Exported(key=workspace.export(payload.format.value), rows=manifest.row_count)

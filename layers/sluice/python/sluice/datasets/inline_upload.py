@@ -5,7 +5,7 @@ from __future__ import annotations
 from sluice.config import Settings
 from sluice.datasets import duplicates, service
 from sluice.datasets.content_hash import content_hash
-from sluice.datasets.models import Dataset
+from sluice.datasets.models import Dataset, DatasetChanges
 from sluice.datasets.repository import DatasetRepository
 from sluice.errors import BadRequest, Conflict, PayloadTooLarge
 from sluice.store import objects
@@ -38,7 +38,7 @@ def store_inline(
     if holder and not allow_duplicate:
         raise Conflict(f"the same content is already in dataset {holder}", {"dataset_id": holder})
     if allow_duplicate:
-        repo.update(owner, dataset_id, {"allow_duplicate": True})
+        repo.update(owner, dataset_id, DatasetChanges(allow_duplicate=True))
     objects.put_bytes(
         cfg.upload_bucket, service.new_upload_key(owner, dataset_id), body, "text/csv"
     )

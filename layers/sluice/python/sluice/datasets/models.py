@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from datetime import UTC, datetime
 from enum import StrEnum
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
@@ -114,6 +115,62 @@ class Dataset(BaseModel):
         return self.status is DatasetStatus.INFERRING or (
             self.status is DatasetStatus.UPLOADED and self.ingest_run is not None
         )
+
+
+class DatasetChanges(BaseModel):
+    """Fields of a stored dataset to overwrite: only those a caller sets are written, and
+    one set to None is written as null (DatasetRepository.update)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str | None = None
+    path: str | None = None
+    description: str | None = None
+    status: DatasetStatus | None = None
+    progress: float | None = None
+    error: ErrorInfo | None = None
+    source: SourceObject | None = None
+    size_bytes: int | None = None
+    row_count: int | None = None
+    content_hash: str | None = None
+    columns: list[ColumnSchema] | None = None
+    exception_count: int | None = None
+    duplicate_of: str | None = None
+    allow_duplicate: bool | None = None
+    settings: InferenceSettings | None = None
+    preferred_types: dict[str, ColumnType] | None = None
+    chunk_count: int | None = None
+    ingest_run: str | None = None
+    ingest_started_at: datetime | None = None
+    ingest_finished_at: datetime | None = None
+    chunks_done: int | None = None
+    parts_done: int | None = None
+    pending_columns: list[ColumnSchema] | None = None
+    stats_run: str | None = None
+    data_run: str | None = None
+    scan_evidence: dict[str, list[int]] | None = None
+
+    def written(self) -> dict[str, Any]:
+        """The attributes to write: the fields set, each dumped whole as JSON."""
+        # ``include`` rather than ``exclude_unset``: the latter would also drop the unset
+        # defaults inside nested models (a column's statistics), changing what is stored.
+        return self.model_dump(mode="json", include=self.model_fields_set)
+
+
+RemovableField = Literal[
+    "columns",
+    "data_run",
+    "duplicate_of",
+    "error",
+    "exception_count",
+    "ingest_finished_at",
+    "ingest_run",
+    "pending_columns",
+    "row_count",
+    "scan_evidence",
+    "stats_run",
+]
+"""Dataset attributes that ``DatasetRepository.update(remove=...)`` may delete."""
 
 
 class DatasetCreate(BaseModel):

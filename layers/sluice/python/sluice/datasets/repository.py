@@ -5,7 +5,13 @@ from __future__ import annotations
 import builtins
 from typing import Any
 
-from sluice.datasets.models import Dataset, DatasetStatus, utcnow
+from sluice.datasets.models import (
+    Dataset,
+    DatasetChanges,
+    DatasetStatus,
+    RemovableField,
+    utcnow,
+)
 from sluice.errors import NotFound
 from sluice.store.records import RecordTable
 
@@ -74,9 +80,9 @@ class DatasetRepository:
         self,
         owner: str,
         dataset_id: str,
-        changes: dict[str, Any],
+        changes: DatasetChanges,
         *,
-        remove: tuple[str, ...] = (),
+        remove: tuple[RemovableField, ...] = (),
         only_if_run: str | None = None,
         unless_run: str | None = None,
         add_chunks_done: int = 0,
@@ -87,11 +93,10 @@ class DatasetRepository:
         ``only_if_run`` lets a pipeline step write only while its execution is still the
         dataset's current ingest, so a superseded run cannot overwrite a newer one.
         """
-        changes = {**changes, "updated_at": utcnow().isoformat()}
         data = self._records.update(
             owner,
             _sk(dataset_id),
-            changes,
+            {**changes.written(), "updated_at": utcnow().isoformat()},
             remove=remove,
             add={
                 name: amount

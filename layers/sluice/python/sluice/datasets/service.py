@@ -10,6 +10,7 @@ from sluice.config import GIB, Settings
 from sluice.datasets import duplicates
 from sluice.datasets.models import (
     Dataset,
+    DatasetChanges,
     DatasetCreate,
     DatasetCreated,
     DatasetUpdate,
@@ -97,7 +98,7 @@ def update_dataset(
         del changes["path"]
     if not changes:
         return repo.get(owner, dataset_id)
-    updated = repo.update(owner, dataset_id, changes)
+    updated = repo.update(owner, dataset_id, DatasetChanges.model_validate(changes))
     if updated is None:
         return repo.get(owner, dataset_id)  # raises NotFound
     return updated

@@ -11,7 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from sluice import aws
 from sluice.config import Settings
-from sluice.datasets.models import Dataset, DatasetStatus
+from sluice.datasets.models import Dataset, DatasetChanges, DatasetStatus
 from sluice.datasets.repository import DatasetRepository
 from sluice.datasets.service import execution_arn
 from sluice.datasets.workspace import dataset_prefixes
@@ -113,7 +113,7 @@ def start(
     _refuse_while_active(dataset, "start another inference")
     if change:
         merged = dataset.settings.model_copy(update=change.model_dump(exclude_none=True))
-        repo.update(dataset.owner, dataset.id, {"settings": merged.model_dump(mode="json")})
+        repo.update(dataset.owner, dataset.id, DatasetChanges(settings=merged))
     start_run(
         cfg, repo, dataset.owner, dataset.id, _new_run(dataset.id, "infer"), dataset.source, "full"
     )
@@ -129,7 +129,7 @@ def stop(cfg: Settings, repo: DatasetRepository, dataset: Dataset) -> Dataset:
     stopped = repo.update(
         dataset.owner,
         dataset.id,
-        {"status": DatasetStatus.STOPPED.value, "ingest_run": f"{run}-stopped"},
+        DatasetChanges(status=DatasetStatus.STOPPED, ingest_run=f"{run}-stopped"),
         remove=("pending_columns",),
         only_if_run=run,
     )
@@ -145,12 +145,12 @@ def reset(cfg: Settings, repo: DatasetRepository, dataset: Dataset) -> Dataset:
     updated = repo.update(
         dataset.owner,
         dataset.id,
-        {
-            "status": DatasetStatus.UPLOADED.value
+        DatasetChanges(
+            status=DatasetStatus.UPLOADED
             if dataset.source.bytes is not None
-            else DatasetStatus.AWAITING_UPLOAD.value,
-            "progress": 0.0,
-        },
+            else DatasetStatus.AWAITING_UPLOAD,
+            progress=0.0,
+        ),
         remove=(
             "ingest_run",
             "columns",
@@ -187,10 +187,9 @@ def set_preferred_types(
             preferred.pop(name, None)
         else:
             preferred[name] = column_type
-    changes: dict[str, Any] = {"preferred_types": {k: v.value for k, v in preferred.items()}}
+    changes = DatasetChanges(preferred_types=preferred)
     if body.tolerance is not None:
-        settings = dataset.settings.model_copy(update={"tolerance": body.tolerance})
-        changes["settings"] = settings.model_dump(mode="json")
+        changes.settings = dataset.settings.model_copy(update={"tolerance": body.tolerance})
     repo.update(owner, dataset_id, changes)
     start_run(
         cfg, repo, owner, dataset_id, _new_run(dataset_id, "types"), dataset.source, "reconvert"

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
 
 import pyarrow as pa
 
@@ -12,7 +11,7 @@ from sluice.csv.ranges import CsvError
 from sluice.csv.scan import parse_native, parse_text
 from sluice.datasets.duplicates import DuplicateContent
 from sluice.datasets.manifest import Manifest, Part
-from sluice.datasets.models import DatasetStatus, utcnow
+from sluice.datasets.models import DatasetChanges, DatasetStatus, ErrorInfo, utcnow
 from sluice.datasets.repository import DatasetRepository
 from sluice.datasets.workspace import Workspace, dataset_prefixes
 from sluice.inference.column_reconversion import RowsDiffer, changed_columns, reconvert
@@ -30,6 +29,7 @@ from sluice.ingest.models import (
     DatasetRef,
     FailInput,
     FinishInput,
+    Outcome,
 )
 from sluice.ingest.parts import PartOrigin, load_part, store_part
 from sluice.ingest.runs import Superseded
@@ -58,7 +58,7 @@ def convert_chunk(repo: DatasetRepository, payload: ConvertInput) -> Converted:
         lambda texts: convert_table(texts, payload.columns),
     )
     converted = store_part(ref, span.index, typed, exceptions, origin)
-    repo.update(ref.owner, ref.id, {}, add_parts_done=1, only_if_run=ref.run)
+    repo.update(ref.owner, ref.id, DatasetChanges(), add_parts_done=1, only_if_run=ref.run)
     return converted
 
 
@@ -118,7 +118,7 @@ def _from_base(
         return None
 
 
-def finish(repo: DatasetRepository, payload: FinishInput) -> dict[str, Any]:
+def finish(repo: DatasetRepository, payload: FinishInput) -> Outcome:
     """Write the manifest of typed parts and record the dataset as ready."""
     ref = payload.dataset
     dataset = repo.get(ref.owner, ref.id)
@@ -138,17 +138,17 @@ def finish(repo: DatasetRepository, payload: FinishInput) -> dict[str, Any]:
     done = repo.update(
         ref.owner,
         ref.id,
-        {
-            "status": DatasetStatus.READY.value,
-            "progress": 1.0,
-            "row_count": first_row,
-            "size_bytes": source.size,
-            "content_hash": payload.content_hash,
-            "columns": [c.model_dump(mode="json") for c in columns],
-            "exception_count": sum(c.exceptions for c in written),
-            "data_run": ref.run,
-            "ingest_finished_at": utcnow().isoformat(),
-        },
+        DatasetChanges(
+            status=DatasetStatus.READY,
+            progress=1.0,
+            row_count=first_row,
+            size_bytes=source.size,
+            content_hash=payload.content_hash,
+            columns=columns,
+            exception_count=sum(c.exceptions for c in written),
+            data_run=ref.run,
+            ingest_finished_at=utcnow(),
+        ),
         remove=("error", "pending_columns", "scan_evidence"),
         only_if_run=ref.run,
     )
@@ -156,7 +156,7 @@ def finish(repo: DatasetRepository, payload: FinishInput) -> dict[str, Any]:
         remove_superseded(
             ref, keep_runs={ref.run, done.stats_run or ref.run}, keep_upload=source.key
         )
-    return {"status": "ready", "row_count": first_row}
+    return Outcome(status="ready", row_count=first_row)
 
 
 def remove_superseded(ref: DatasetRef, keep_runs: set[str], keep_upload: str) -> None:
@@ -179,43 +179,43 @@ def _remove_unfinished_parts(repo: DatasetRepository, ref: DatasetRef) -> None:
         objects.delete_prefix(settings().data_bucket, Workspace(ref.owner, ref.id, ref.run).data)
 
 
-def _record_duplicate(repo: DatasetRepository, ref: DatasetRef, message: str) -> dict[str, Any]:
+def _record_duplicate(repo: DatasetRepository, ref: DatasetRef, message: str) -> Outcome:
     holder = message.rsplit(" ", 1)[-1]
     repo.update(
         ref.owner,
         ref.id,
-        {
-            "status": DatasetStatus.DUPLICATE.value,
-            "duplicate_of": holder,
-            "error": {"code": "duplicate", "message": message},
-            "ingest_finished_at": utcnow().isoformat(),
-        },
+        DatasetChanges(
+            status=DatasetStatus.DUPLICATE,
+            duplicate_of=holder,
+            error=ErrorInfo(code="duplicate", message=message),
+            ingest_finished_at=utcnow(),
+        ),
         remove=("pending_columns", "scan_evidence"),
         only_if_run=ref.run,
     )
-    return {"status": "duplicate", "duplicate_of": holder}
+    return Outcome(status="duplicate", duplicate_of=holder)
 
 
-def fail(repo: DatasetRepository, payload: FailInput) -> dict[str, Any]:
+def fail(repo: DatasetRepository, payload: FailInput) -> Outcome:
     """Record why the execution failed, in words a user can act on."""
     failure = step_failure(payload.error.Error, payload.error.Cause)
     message = failure.message
     if failure.type == Superseded.__name__:
-        return {"status": "superseded"}
+        return Outcome(status="superseded")
     _remove_unfinished_parts(repo, payload.dataset)
     if failure.type == DuplicateContent.__name__:
         return _record_duplicate(repo, payload.dataset, message)
     code = "invalid_csv" if failure.type == CsvError.__name__ else "ingest_failed"
-    ref = payload.dataset
+    ref, error = payload.dataset, ErrorInfo(code=code, message=message)
     repo.update(
         ref.owner,
         ref.id,
-        {
-            "status": DatasetStatus.FAILED.value,
-            "error": {"code": code, "message": message},
-            "ingest_finished_at": utcnow().isoformat(),
-        },
+        DatasetChanges(
+            status=DatasetStatus.FAILED,
+            error=error,
+            ingest_finished_at=utcnow(),
+        ),
         remove=("pending_columns", "scan_evidence"),
         only_if_run=ref.run,
     )
-    return {"status": "failed", "error": {"code": code, "message": message}}
+    return Outcome(status="failed", error=error)

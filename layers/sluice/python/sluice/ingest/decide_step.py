@@ -5,6 +5,7 @@ from __future__ import annotations
 from sluice.config import settings
 from sluice.csv.ranges import CsvError
 from sluice.datasets import content_hash, duplicates
+from sluice.datasets.models import DatasetChanges
 from sluice.datasets.repository import DatasetRepository
 from sluice.datasets.workspace import Workspace
 from sluice.inference.schema import ChunkStats, ColumnStats
@@ -127,10 +128,7 @@ def decide(repo: DatasetRepository, payload: DecideInput) -> Decided:
     updated = repo.update(
         ref.owner,
         ref.id,
-        {
-            "pending_columns": [c.model_dump(mode="json") for c in schema],
-            "stats_run": payload.stats_run,
-        },
+        DatasetChanges(pending_columns=schema, stats_run=payload.stats_run),
         add_parts_done=len(adopted),
         only_if_run=ref.run,
     )

@@ -10,8 +10,34 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
+from sluice.datasets.models import ErrorInfo
 from sluice.inference.schema import ColumnSchema
 from sluice.inference.types import ColumnType, DateOrder
+
+
+class S3Bucket(BaseModel):
+    name: str
+
+
+class S3Object(BaseModel):
+    key: str = Field(description="URL-encoded, as S3 notifications give it.")
+    size: int = 0
+    eTag: str = ""
+
+
+class S3Entity(BaseModel):
+    bucket: S3Bucket
+    object: S3Object
+
+
+class S3Record(BaseModel):
+    s3: S3Entity
+
+
+class UploadNotification(BaseModel):
+    """The fields of an S3 ObjectCreated notification that starting an ingest reads."""
+
+    Records: list[S3Record] = Field(default_factory=list)
 
 
 class DatasetRef(BaseModel):
@@ -101,6 +127,13 @@ class ChunkResult(BaseModel):
     part_plan: str | None = Field(None, description="parts.plan_digest of those types.")
 
 
+class ReconcileInput(BaseModel):
+    chunks: list[ChunkResult]
+    dataset: DatasetRef | None = Field(
+        None, description="Not read: it names the run, for the step's log lines."
+    )
+
+
 class Reconciled(BaseModel):
     redo: list[ChunkItem] = Field(description="Chunks whose parity guess was wrong, to rescan.")
 
@@ -120,6 +153,11 @@ class Gathered(BaseModel):
         by_index = {c.index: c for c in self.chunks}
         by_index.update({c.index: c for c in self.rescanned})
         return [by_index[i] for i in sorted(by_index)]
+
+
+class LoadLayoutInput(BaseModel):
+    dataset: DatasetRef
+    stats_run: str
 
 
 class DecideInput(BaseModel):
@@ -191,3 +229,13 @@ class StepError(BaseModel):
 class FailInput(BaseModel):
     dataset: DatasetRef
     error: StepError
+
+
+class Outcome(BaseModel):
+    """How the execution ended, as Finish or RecordFailure recorded it; dumped without
+    the Nones (each outcome has its own fields)."""
+
+    status: Literal["ready", "duplicate", "superseded", "failed"]
+    row_count: int | None = None
+    duplicate_of: str | None = None
+    error: ErrorInfo | None = None

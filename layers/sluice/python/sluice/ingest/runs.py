@@ -4,16 +4,16 @@ command; each run is one execution of statemachines/ingest_dataset.asl.json."""
 from __future__ import annotations
 
 import re
-from typing import Any, Literal
+from typing import Literal
 from urllib.parse import unquote_plus
 
 from aws_lambda_powertools import Logger
 
 from sluice import aws
 from sluice.config import Settings
-from sluice.datasets.models import DatasetStatus, SourceObject, utcnow
+from sluice.datasets.models import DatasetChanges, DatasetStatus, ErrorInfo, SourceObject, utcnow
 from sluice.datasets.repository import DatasetRepository
-from sluice.ingest.models import DatasetRef, IngestInput, ObjectRef
+from sluice.ingest.models import DatasetRef, IngestInput, ObjectRef, UploadNotification
 from sluice.store import objects
 
 logger = Logger(service="sluice")
@@ -33,13 +33,13 @@ def execution_name(dataset_id: str, upload_id: str, etag: str) -> str:
     return f"{dataset_id}-{upload_id}-{re.sub(r'[^0-9A-Za-z]', '', etag)[:24]}"
 
 
-def on_upload(cfg: Settings, repo: DatasetRepository, event: dict[str, Any]) -> list[str]:
+def on_upload(cfg: Settings, repo: DatasetRepository, event: UploadNotification) -> list[str]:
     """Start one ingest per object an S3 notification names; returns the runs started."""
     started: list[str] = []
-    for record in event.get("Records", []):
-        s3 = record["s3"]
-        bucket, key = s3["bucket"]["name"], unquote_plus(s3["object"]["key"])
-        size, etag = int(s3["object"].get("size", 0)), s3["object"].get("eTag", "")
+    for record in event.Records:
+        s3 = record.s3
+        bucket, key = s3.bucket.name, unquote_plus(s3.object.key)
+        size, etag = s3.object.size, s3.object.eTag
         match = _UPLOAD_KEY.match(key)
         if match is None:
             logger.warning("ignoring an object outside the upload layout", key=key)
@@ -72,14 +72,10 @@ def _accept_upload(
         objects.delete_object(bucket, key)
         message = f"the upload is {size} bytes; the limit is {cfg.max_upload_bytes} bytes"
         keeps_data = dataset.status is DatasetStatus.READY
-        repo.update(
-            owner,
-            dataset_id,
-            {
-                "error": {"code": "upload_too_large", "message": message},
-                **({} if keeps_data else {"status": DatasetStatus.FAILED.value, "progress": 0.0}),
-            },
-        )
+        changes = DatasetChanges(error=ErrorInfo(code="upload_too_large", message=message))
+        if not keeps_data:
+            changes.status, changes.progress = DatasetStatus.FAILED, 0.0
+        repo.update(owner, dataset_id, changes)
         return None
     run = execution_name(dataset_id, upload_id, etag)
     source = SourceObject(bucket=bucket, key=key, bytes=size, etag=etag)
@@ -97,16 +93,17 @@ def start_run(
 ) -> str | None:
     """Claim the dataset for ``run`` and start its execution; None if ``run`` already
     holds it (the same event or command delivered twice)."""
-    changes: dict[str, Any] = {
-        "status": DatasetStatus.UPLOADED.value if mode == "full" else DatasetStatus.INFERRING.value,
-        "progress": 0.0,
-        "ingest_run": run,
-        "source": source.model_dump(),
-        "chunks_done": 0,
-        "parts_done": 0,
-        "ingest_started_at": utcnow().isoformat(),
-        **({"scan_evidence": {}} if mode == "full" else {}),
-    }
+    changes = DatasetChanges(
+        status=DatasetStatus.UPLOADED if mode == "full" else DatasetStatus.INFERRING,
+        progress=0.0,
+        ingest_run=run,
+        source=source,
+        chunks_done=0,
+        parts_done=0,
+        ingest_started_at=utcnow(),
+    )
+    if mode == "full":  # a re-convert keeps the scans' counts
+        changes.scan_evidence = {}
     accepted = repo.update(
         owner,
         dataset_id,
@@ -121,7 +118,12 @@ def start_run(
     if stats_run is None:
         raise ValueError("nothing to re-convert: the dataset has never been scanned")
     if mode == "reconvert":  # no scans to wait for: progress starts at conversion
-        repo.update(owner, dataset_id, {"chunks_done": accepted.chunk_count or 0}, only_if_run=run)
+        repo.update(
+            owner,
+            dataset_id,
+            DatasetChanges(chunks_done=accepted.chunk_count or 0),
+            only_if_run=run,
+        )
     sfn = aws.client("stepfunctions")
     payload = IngestInput(
         dataset=DatasetRef(owner=owner, id=dataset_id, run=run),

@@ -7,15 +7,13 @@ function takes and returns the payload models; handlers only parse and dump.
 
 from __future__ import annotations
 
-from typing import Any
-
 import pyarrow as pa
 
 from sluice.config import Settings, settings
 from sluice.csv.ranges import ByteRange, balanced_chunk_bytes, plan_ranges
 from sluice.csv.scan import HEAD_BYTES, SCAN_OVERFLOW, read_header, scan_range
 from sluice.datasets import content_hash
-from sluice.datasets.models import Dataset, DatasetStatus
+from sluice.datasets.models import Dataset, DatasetChanges, DatasetStatus
 from sluice.datasets.repository import DatasetRepository
 from sluice.datasets.workspace import Workspace
 from sluice.inference.column_parse import ColumnParse
@@ -50,7 +48,7 @@ def plan(cfg: Settings, repo: DatasetRepository, payload: IngestInput) -> Plan:
     dataset = repo.update(
         ref.owner,
         ref.id,
-        {"status": DatasetStatus.INFERRING.value, "chunk_count": len(ranges), "chunks_done": 0},
+        DatasetChanges(status=DatasetStatus.INFERRING, chunk_count=len(ranges), chunks_done=0),
         only_if_run=ref.run,
     )
     if dataset is None:
@@ -107,13 +105,13 @@ def scan_chunk(repo: DatasetRepository, payload: ScanInput) -> ChunkResult:
         read, rng, obj.size, payload.columns, chunk.parity, SCAN_OVERFLOW, payload.na_values
     )
     result = ChunkResult.model_validate(scan, from_attributes=True)
-    evidence: dict[str, Any] = {}
+    evidence = DatasetChanges()
     if scan.table is not None:
         stats, parses = chunk_stats_and_parses(scan.table, payload.max_categories)
         objects.put_json(bucket, workspace.chunk_stats(chunk.index), stats)
         dataset = repo.get(ref.owner, ref.id)
         _store_typed_part(dataset, payload, scan.table, stats, parses, result)
-        evidence = {"scan_evidence": added(dataset.scan_evidence, evidence_of(stats))}
+        evidence.scan_evidence = added(dataset.scan_evidence, evidence_of(stats))
     repo.update(ref.owner, ref.id, evidence, add_chunks_done=1, only_if_run=ref.run)
     return result
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from enum import StrEnum
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
@@ -113,6 +113,42 @@ class Task(BaseModel):
     parts_done: int = Field(0, exclude=True)
     buckets_done: int = Field(0, exclude=True)
     data_run: str | None = Field(None, exclude=True)
+
+
+class TaskChanges(BaseModel):
+    """Fields of a stored task to overwrite: only those a caller sets are written, and one
+    set to None is written as null (TaskRepository.update)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    status: TaskStatus | None = None
+    progress: float | None = None
+    started_at: datetime | None = None
+    partials_done_at: datetime | None = None
+    finished_at: datetime | None = None
+    timings: Timings | None = None
+    error: ErrorInfo | None = None
+    result: TaskResult | None = None
+    parts: int | None = None
+    buckets: int | None = None
+
+    def written(self) -> dict[str, Any]:
+        """The attributes to write: the fields set, each dumped whole as JSON."""
+        data = self.model_dump(mode="json", include=self.model_fields_set)
+        if self.result is not None:
+            # Stored with each file's key, which the served model leaves out.
+            data["result"]["output_files"] = [
+                f.model_dump(mode="json") | {"key": f.key} for f in self.result.output_files
+            ]
+        return data
+
+
+RUN_PREFIX = "task-"
+
+
+def run_name(task_id: str) -> str:
+    """The name of the task's execution of statemachines/run_task.asl.json."""
+    return f"{RUN_PREFIX}{task_id}"
 
 
 class TaskPage(BaseModel):

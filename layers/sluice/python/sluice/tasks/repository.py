@@ -10,7 +10,7 @@ from boto3.dynamodb.conditions import Attr
 from sluice.datasets.models import utcnow
 from sluice.errors import NotFound
 from sluice.store.records import RecordTable
-from sluice.tasks.models import Task, TaskStatus
+from sluice.tasks.models import Task, TaskChanges, TaskStatus
 
 PREFIX = "TASK#"
 _PARTIAL_SHARE, _REDUCE_SHARE = 0.6, 0.35
@@ -66,16 +66,25 @@ class TaskRepository:
         self,
         owner: str,
         task_id: str,
-        changes: dict[str, Any],
+        changes: TaskChanges,
         *,
         only_if_status: TaskStatus | None = None,
-        add: dict[str, int] | None = None,
+        add_parts_done: int = 0,
+        add_buckets_done: int = 0,
     ) -> Task | None:
+        """Apply ``changes``; None when the task is gone or ``only_if_status`` fails."""
         data = self._records.update(
             owner,
             _sk(task_id),
-            {**changes, "updated_at": utcnow().isoformat()},
-            add=add,
+            {**changes.written(), "updated_at": utcnow().isoformat()},
+            add={
+                name: amount
+                for name, amount in (
+                    ("parts_done", add_parts_done),
+                    ("buckets_done", add_buckets_done),
+                )
+                if amount
+            },
             only_if=("status", only_if_status.value) if only_if_status else None,
         )
         return None if data is None else _load(data)

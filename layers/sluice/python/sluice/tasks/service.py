@@ -13,7 +13,15 @@ from sluice.datasets.repository import DatasetRepository
 from sluice.errors import Conflict, SluiceError, Unprocessable
 from sluice.store import objects
 from sluice.tasks.aggregate import validate_spec
-from sluice.tasks.models import OPEN_STATUSES, Task, TaskCreate, TaskResult, TaskStatus
+from sluice.tasks.models import (
+    OPEN_STATUSES,
+    Task,
+    TaskChanges,
+    TaskCreate,
+    TaskResult,
+    TaskStatus,
+    run_name,
+)
 from sluice.tasks.repository import TaskRepository
 from sluice.tasks.workspace import task_prefix
 
@@ -64,7 +72,7 @@ def start_task(
         updated_at=now,
         data_run=dataset.data_run,
     )
-    task.run = f"task-{task.id}"
+    task.run = run_name(task.id)
     tasks.create(task)
     aws.client("stepfunctions").start_execution(
         stateMachineArn=cfg.task_state_machine_arn,
@@ -86,7 +94,7 @@ def cancel_task(cfg: Settings, tasks: TaskRepository, owner: str, task_id: str) 
     cancelled = tasks.update(
         owner,
         task_id,
-        {"status": TaskStatus.CANCELLED.value, "finished_at": utcnow().isoformat()},
+        TaskChanges(status=TaskStatus.CANCELLED, finished_at=utcnow()),
         only_if_status=task.status,
     )
     if cancelled is None:  # it ended meanwhile

@@ -7,14 +7,14 @@ no larger than max_file_bytes) -> finish (the result's files, in order).
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Literal
 
 import pyarrow as pa
 import pyarrow.parquet as pq
 from pydantic import BaseModel
 
 from sluice.config import settings
-from sluice.datasets.models import utcnow
+from sluice.datasets.models import ErrorInfo, utcnow
 from sluice.datasets.rows import load_manifest
 from sluice.errors import NotFound
 from sluice.step_errors import step_failure
@@ -28,7 +28,14 @@ from sluice.tasks.aggregate import (
     partial_aggregate,
     write_outputs,
 )
-from sluice.tasks.models import OutputFile, OutputSpec, TaskResult, TaskStatus, Timings
+from sluice.tasks.models import (
+    OutputFile,
+    OutputSpec,
+    TaskChanges,
+    TaskResult,
+    TaskStatus,
+    Timings,
+)
 from sluice.tasks.repository import TaskRepository
 from sluice.tasks.workspace import output_key, partial_key, partials_prefix, task_prefix
 
@@ -85,6 +92,44 @@ class Reduced(BaseModel):
     files: list[ReducedFile]
 
 
+class PlanInput(BaseModel):
+    task: TaskRef
+
+
+class Partial(BaseModel):
+    """What one part's partial aggregation wrote."""
+
+    part: int
+    rows: int
+    groups: int
+
+
+class FinishInput(BaseModel):
+    task: TaskRef
+    reduced: list[Reduced]
+
+
+class StepError(BaseModel):
+    """What a Catch puts at $.error: Step Functions' Error and Cause."""
+
+    Error: str = "the task failed"
+    Cause: str | None = None
+
+
+class FailInput(BaseModel):
+    task: TaskRef
+    error: StepError
+
+
+class Outcome(BaseModel):
+    """How the execution ended, as its last step recorded it; dumped without the Nones."""
+
+    status: Literal["succeeded", "failed", "gone"]
+    files: int | None = None
+    rows: int | None = None
+    message: str | None = None
+
+
 def plan(repo: TaskRepository, ref: TaskRef) -> TaskPlan:
     """Mark the task running and list its parts and buckets."""
     task = repo.get(ref.owner, ref.id)
@@ -97,13 +142,13 @@ def plan(repo: TaskRepository, ref: TaskRef) -> TaskPlan:
     started = repo.update(
         ref.owner,
         ref.id,
-        {
-            "status": TaskStatus.RUNNING.value,
-            "started_at": now.isoformat(),
-            "parts": len(manifest.parts),
-            "buckets": buckets,
-            "timings": Timings(queued_s=(now - task.created_at).total_seconds()).model_dump(),
-        },
+        TaskChanges(
+            status=TaskStatus.RUNNING,
+            started_at=now,
+            parts=len(manifest.parts),
+            buckets=buckets,
+            timings=Timings(queued_s=(now - task.created_at).total_seconds()),
+        ),
         only_if_status=TaskStatus.QUEUED,
     )
     if started is None:
@@ -150,7 +195,7 @@ def _read_partial(data: bytes) -> pa.Table:
     return pa.ipc.open_file(pa.BufferReader(data)).read_all()
 
 
-def partial(repo: TaskRepository, payload: PartialInput) -> dict[str, Any]:
+def partial(repo: TaskRepository, payload: PartialInput) -> Partial:
     """Aggregate one part's rows and write its groups into their buckets."""
     ref = payload.task
     _ensure_running(repo, ref)
@@ -166,7 +211,7 @@ def partial(repo: TaskRepository, payload: PartialInput) -> dict[str, Any]:
     objects.concurrently(put, written, S3_THREADS)
     groups = sum(rows.num_rows for _, rows in written)
     counted = repo.update(
-        ref.owner, ref.id, {}, add={"parts_done": 1}, only_if_status=TaskStatus.RUNNING
+        ref.owner, ref.id, TaskChanges(), add_parts_done=1, only_if_status=TaskStatus.RUNNING
     )
     if counted is None:
         raise TaskGone(f"task {ref.id} was cancelled or deleted")
@@ -176,10 +221,10 @@ def partial(repo: TaskRepository, payload: PartialInput) -> dict[str, Any]:
         repo.update(
             ref.owner,
             ref.id,
-            {"partials_done_at": utcnow().isoformat()},
+            TaskChanges(partials_done_at=utcnow()),
             only_if_status=TaskStatus.RUNNING,
         )
-    return {"part": payload.part.index, "rows": table.num_rows, "groups": groups}
+    return Partial(part=payload.part.index, rows=table.num_rows, groups=groups)
 
 
 def _ensure_running(repo: TaskRepository, ref: TaskRef) -> None:
@@ -212,14 +257,17 @@ def reduce(repo: TaskRepository, payload: ReduceInput) -> Reduced:
             )
             objects.put_bytes(bucket, key, data, content)
             files.append(ReducedFile(key=key, bytes=len(data), rows=rows))
-    repo.update(ref.owner, ref.id, {}, add={"buckets_done": 1}, only_if_status=TaskStatus.RUNNING)
+    repo.update(
+        ref.owner, ref.id, TaskChanges(), add_buckets_done=1, only_if_status=TaskStatus.RUNNING
+    )
     return Reduced(bucket=payload.bucket, files=files)
 
 
-def finish(repo: TaskRepository, ref: TaskRef, reduced: list[Reduced]) -> dict[str, Any]:
+def finish(repo: TaskRepository, payload: FinishInput) -> Outcome:
     """Record the output files, named in bucket order, and the totals."""
+    ref = payload.task
     task = repo.get(ref.owner, ref.id)
-    ordered = [f for r in sorted(reduced, key=lambda r: r.bucket) for f in r.files]
+    ordered = [f for r in sorted(payload.reduced, key=lambda r: r.bucket) for f in r.files]
     fmt = task.output.format
     files = [
         OutputFile(name=f"part-{i:05d}.{fmt}", bytes=f.bytes, rows=f.rows, key=f.key)
@@ -241,37 +289,36 @@ def finish(repo: TaskRepository, ref: TaskRef, reduced: list[Reduced]) -> dict[s
     done = repo.update(
         ref.owner,
         ref.id,
-        {
-            "status": TaskStatus.SUCCEEDED.value,
-            "progress": 1.0,
-            "finished_at": now.isoformat(),
-            # Stored with each file's key, which the served model leaves out.
-            "result": result.model_dump(mode="json")
-            | {"output_files": [f.model_dump() | {"key": f.key} for f in files]},
-            "timings": timings.model_dump(),
-        },
+        TaskChanges(
+            status=TaskStatus.SUCCEEDED,
+            progress=1.0,
+            finished_at=now,
+            result=result,
+            timings=timings,
+        ),
         only_if_status=TaskStatus.RUNNING,
     )
     objects.delete_prefix(settings().data_bucket, f"{task_prefix(ref.owner, ref.id)}partials/")
     if done is None:
         raise TaskGone(f"task {ref.id} ended before it could finish")
-    return {"status": "succeeded", "files": len(files), "rows": result.rows}
+    return Outcome(status="succeeded", files=len(files), rows=result.rows)
 
 
-def fail(repo: TaskRepository, ref: TaskRef, error: dict[str, Any]) -> dict[str, Any]:
+def fail(repo: TaskRepository, payload: FailInput) -> Outcome:
     """Record the worker's message; a cancelled or deleted task stays as it is."""
-    failure = step_failure(str(error.get("Error", "the task failed")), error.get("Cause"))
+    ref = payload.task
+    failure = step_failure(payload.error.Error, payload.error.Cause)
     if failure.type == TaskGone.__name__:
         objects.delete_prefix(settings().data_bucket, task_prefix(ref.owner, ref.id))
-        return {"status": "gone"}
+        return Outcome(status="gone")
     message = failure.message
-    failed = {
-        "status": TaskStatus.FAILED.value,
-        "finished_at": utcnow().isoformat(),
-        "error": {"code": "task_failed", "message": message},
-    }
+    failed = TaskChanges(
+        status=TaskStatus.FAILED,
+        finished_at=utcnow(),
+        error=ErrorInfo(code="task_failed", message=message),
+    )
     for open_status in (TaskStatus.RUNNING, TaskStatus.QUEUED):
         if repo.update(ref.owner, ref.id, failed, only_if_status=open_status):
             break
     objects.delete_prefix(settings().data_bucket, task_prefix(ref.owner, ref.id))
-    return {"status": "failed", "message": message}
+    return Outcome(status="failed", message=message)
