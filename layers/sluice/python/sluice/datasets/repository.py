@@ -10,20 +10,14 @@ from sluice.datasets.models import (
     DatasetChanges,
     DatasetStatus,
     RemovableField,
-    utcnow,
 )
-from sluice.errors import NotFound
-from sluice.store.records import RecordTable
+from sluice.store.owned_records import OwnedRecords
 
 PREFIX = "DATASET#"
 
 # Shares of the progress bar: planning, scanning the chunks, converting them; finishing
 # takes the rest.
 _PLAN_SHARE, _SCAN_SHARE, _CONVERT_SHARE = 0.05, 0.6, 0.3
-
-
-def _sk(dataset_id: str) -> str:
-    return f"{PREFIX}{dataset_id}"
 
 
 def _load(data: dict[str, Any]) -> Dataset:
@@ -38,33 +32,23 @@ def _load(data: dict[str, Any]) -> Dataset:
     return dataset
 
 
-class DatasetRepository:
+class DatasetRepository(OwnedRecords[Dataset]):
     """Datasets, always addressed through their owner."""
 
     def __init__(self, table_name: str) -> None:
-        self._records = RecordTable(table_name)
+        super().__init__(table_name, "dataset", PREFIX)
 
-    def create(self, dataset: Dataset) -> None:
-        data = dataset.model_dump(mode="json")
-        data["owner"] = dataset.owner
-        self._records.put(dataset.owner, _sk(dataset.id), data, must_be_new=True)
-
-    def get(self, owner: str, dataset_id: str) -> Dataset:
-        """The owner's dataset; NotFound for an unknown id or another owner's."""
-        data = self._records.get(owner, _sk(dataset_id))
-        if data is None:
-            raise NotFound(f"dataset {dataset_id} not found")
+    def _load(self, data: dict[str, Any]) -> Dataset:
         return _load(data)
 
-    def find(self, owner: str, dataset_id: str) -> Dataset | None:
-        data = self._records.get(owner, _sk(dataset_id))
-        return None if data is None else _load(data)
+    def create(self, dataset: Dataset) -> None:
+        self._put_new(dataset.owner, dataset.id, dataset.model_dump(mode="json"))
 
     def list(
         self, owner: str, limit: int, next_token: str | None
-    ) -> tuple[list[Dataset], str | None]:
-        items, token = self._records.query(owner, PREFIX, limit, next_token)
-        return [_load(i) for i in items], token
+    ) -> tuple[builtins.list[Dataset], str | None]:
+        """A page of the owner's datasets."""
+        return self._page(owner, limit, next_token)
 
     def list_all(self, owner: str) -> builtins.list[Dataset]:
         """Every dataset of the owner (for the folder tree)."""
@@ -93,24 +77,12 @@ class DatasetRepository:
         ``only_if_run`` lets a pipeline step write only while its execution is still the
         dataset's current ingest, so a superseded run cannot overwrite a newer one.
         """
-        data = self._records.update(
+        return self._update(
             owner,
-            _sk(dataset_id),
-            {**changes.written(), "updated_at": utcnow().isoformat()},
+            dataset_id,
+            changes.written(),
             remove=remove,
-            add={
-                name: amount
-                for name, amount in (
-                    ("chunks_done", add_chunks_done),
-                    ("parts_done", add_parts_done),
-                )
-                if amount
-            },
+            add={"chunks_done": add_chunks_done, "parts_done": add_parts_done},
             only_if=("ingest_run", only_if_run) if only_if_run else None,
             unless=("ingest_run", unless_run) if unless_run else None,
         )
-        return None if data is None else _load(data)
-
-    def delete(self, owner: str, dataset_id: str) -> None:
-        if not self._records.delete(owner, _sk(dataset_id)):
-            raise NotFound(f"dataset {dataset_id} not found")

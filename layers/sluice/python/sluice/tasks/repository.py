@@ -7,17 +7,11 @@ from typing import Any
 
 from boto3.dynamodb.conditions import Attr
 
-from sluice.datasets.models import utcnow
-from sluice.errors import NotFound
-from sluice.store.records import RecordTable
+from sluice.store.owned_records import OwnedRecords
 from sluice.tasks.models import Task, TaskChanges, TaskStatus
 
 PREFIX = "TASK#"
 _PARTIAL_SHARE, _REDUCE_SHARE = 0.6, 0.35
-
-
-def _sk(task_id: str) -> str:
-    return f"{PREFIX}{task_id}"
 
 
 def _load(data: dict[str, Any]) -> Task:
@@ -29,21 +23,19 @@ def _load(data: dict[str, Any]) -> Task:
     return task
 
 
-class TaskRepository:
+class TaskRepository(OwnedRecords[Task]):
+    """Tasks, always addressed through their owner."""
+
     def __init__(self, table_name: str) -> None:
-        self._records = RecordTable(table_name)
+        super().__init__(table_name, "task", PREFIX)
+
+    def _load(self, data: dict[str, Any]) -> Task:
+        return _load(data)
 
     def create(self, task: Task) -> None:
         data = task.model_dump(mode="json")
-        data.update(owner=task.owner, parts_done=0, buckets_done=0, data_run=task.data_run)
-        self._records.put(task.owner, _sk(task.id), data, must_be_new=True)
-
-    def get(self, owner: str, task_id: str) -> Task:
-        """The owner's task; NotFound for an unknown id or another owner's."""
-        data = self._records.get(owner, _sk(task_id))
-        if data is None:
-            raise NotFound(f"task {task_id} not found")
-        return _load(data)
+        data.update(parts_done=0, buckets_done=0, data_run=task.data_run)
+        self._put_new(task.owner, task.id, data)
 
     def list(
         self,
@@ -53,14 +45,14 @@ class TaskRepository:
         dataset_id: str | None = None,
         status: TaskStatus | None = None,
     ) -> tuple[builtins.list[Task], str | None]:
+        """A page of the owner's tasks, of one dataset or in one status if asked."""
         condition = None
         if dataset_id:
             condition = Attr("dataset_id").eq(dataset_id)
         if status:
             by_status = Attr("status").eq(status.value)
             condition = by_status if condition is None else condition & by_status
-        items, token = self._records.query(owner, PREFIX, limit, next_token, condition)
-        return [_load(i) for i in items], token
+        return self._page(owner, limit, next_token, condition)
 
     def update(
         self,
@@ -73,22 +65,10 @@ class TaskRepository:
         add_buckets_done: int = 0,
     ) -> Task | None:
         """Apply ``changes``; None when the task is gone or ``only_if_status`` fails."""
-        data = self._records.update(
+        return self._update(
             owner,
-            _sk(task_id),
-            {**changes.written(), "updated_at": utcnow().isoformat()},
-            add={
-                name: amount
-                for name, amount in (
-                    ("parts_done", add_parts_done),
-                    ("buckets_done", add_buckets_done),
-                )
-                if amount
-            },
+            task_id,
+            changes.written(),
+            add={"parts_done": add_parts_done, "buckets_done": add_buckets_done},
             only_if=("status", only_if_status.value) if only_if_status else None,
         )
-        return None if data is None else _load(data)
-
-    def delete(self, owner: str, task_id: str) -> None:
-        if not self._records.delete(owner, _sk(task_id)):
-            raise NotFound(f"task {task_id} not found")
