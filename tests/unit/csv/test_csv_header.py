@@ -6,7 +6,7 @@ import pytest
 from sluice.csv.ranges import BOM, CsvError
 from sluice.csv.scan import Header, read_header
 
-from tests.unit.csv_fixtures import count_by_ranges
+from tests.unit.csv.csv_fixtures import count_by_ranges
 
 
 def _header(data: bytes) -> Header:

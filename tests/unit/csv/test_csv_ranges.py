@@ -29,7 +29,7 @@ from sluice.csv.scan import scan_range
 from sluice.ingest.decide_step import first_problem
 from sluice.ingest.models import ChunkItem, ChunkResult, RaggedRowOut
 
-from tests.unit.csv_fixtures import (
+from tests.unit.csv.csv_fixtures import (
     count_by_ranges,
     messy_csv,
     python_csv_rows,
