@@ -1,22 +1,34 @@
-"""Regenerate events/ingest/*.json from a real ingest of events/ingest/object.csv.
+"""Regenerate the recorded sample events from a real ingest of events/ingest/object.csv.
 
-Run: .venv/bin/python -m events.regenerate
+Run: .venv/bin/python -m events.regenerate [--out DIR] [--only GROUP ...]
 It starts the embedded AWS, ingests the sample file in 32-byte chunks as the sample
-owner and dataset, and writes each step's first real input (from the execution
-history) as that step's sample event.
+owner and dataset, runs one aggregation task on it, and writes each step's first real
+input (from the execution history) as that step's sample event. The groups are
+``ingest`` (events/ingest/*.json but load_layout and finish_failure, which no
+successful run produces), ``tasks`` (events/tasks/*.json) and ``on_upload``
+(events/on_upload/object_created.json, updated to the sample object).
+
+Every id, key and timestamp is fixed, the file's ETag is its MD5, and each Map runs
+its items one at a time in their listed order (a scan types its part by the counts
+of the scans that finished before it), so two runs write byte-identical files: a
+diff after regenerating is a real change of a handler's input, never noise.
 """
 
 from __future__ import annotations
 
+import argparse
+import contextlib
 import hashlib
 import json
 import os
+from collections.abc import Iterator, Sequence
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from sluice.aws import execution_arn
 from sluice.catalog import CATALOG
-from sluice.datasets.models import Dataset, SourceObject, utcnow
+from sluice.datasets.models import Dataset, SourceObject
 from sluice.datasets.repository import DatasetRepository
 from sluice.local.system import LocalOptions, LocalSystem
 from sluice.tasks.models import Task, TaskCreate
@@ -27,6 +39,11 @@ OWNER = "11111111-2222-3333-4444-555555555555"
 DATASET = "0123456789abcdef0123456789abcdef"
 KEY = f"uploads/{OWNER}/{DATASET}/a1b2c3d4e5f6.csv"
 TASK = "0123456789abcdef0123456789abcd01"
+UPLOADS = "sluice-uploads"
+CHUNK_BYTES = 32
+# The moment the samples are recorded at: the on_upload sample's eventTime, so the
+# records the run writes carry the same time on every run.
+RECORDED_AT = datetime(2026, 11, 22, 5, 0, tzinfo=UTC)
 STEP_FILES = {
     "ingest_plan": "plan",
     "ingest_scan_chunk": "scan_chunk",
@@ -41,12 +58,49 @@ TASK_STEP_FILES = {
     "task_reduce": "reduce",
     "task_finish": "finish",
 }
+GROUPS = ("ingest", "tasks", "on_upload")
+UPLOAD_EVENT = Path("on_upload") / "object_created.json"
+
+
+def dump(payload: Any) -> str:
+    """A sample event's file text: two-space JSON in the payload's own key order."""
+    return json.dumps(payload, indent=2) + "\n"
+
+
+def ingest_run(body: bytes) -> str:
+    """The ingest execution's name for the sample object, as on_upload derives it."""
+    return f"{DATASET}-a1b2c3d4e5f6-{hashlib.md5(body).hexdigest()[:24]}"
+
+
+def upload_event(template: dict[str, Any], body: bytes) -> dict[str, Any]:
+    """The S3 notification ``template`` (its first record), pointed at the sample object."""
+    event = json.loads(json.dumps(template))
+    event["Records"][0]["s3"]["object"].update(
+        {"key": KEY, "size": len(body), "eTag": hashlib.md5(body).hexdigest()}
+    )
+    return event
+
+
+@contextlib.contextmanager
+def one_map_item_at_a_time() -> Iterator[None]:
+    """Every Map state run by the embedded Step Functions (in this process) with
+    MaxConcurrency 1: its items then run in list order, whatever the threads do."""
+    from moto.stepfunctions.parser.asl.component.state.exec.state_map import max_concurrency
+
+    declared = max_concurrency.MaxConcurrency
+    original = declared._eval_max_concurrency
+    setattr(declared, "_eval_max_concurrency", lambda self, env: 1)  # noqa: B010
+    try:
+        yield
+    finally:
+        setattr(declared, "_eval_max_concurrency", original)  # noqa: B010
 
 
 def _record_inputs(
-    sfn: Any, arn: str, names: dict[str, str], files: dict[str, str], folder: Path
+    sfn: Any, arn: str, names: dict[str, str], files: dict[str, str], folder: Path | None
 ) -> None:
-    """Write each step's first real input (from the execution history) as its sample."""
+    """Write each step's first real input (from the execution history) as its sample;
+    ``folder`` None checks that every step ran but writes nothing."""
     history = sfn.get_execution_history(executionArn=arn, maxResults=1000)["events"]
     seen: set[str] = set()
     for event in history:
@@ -56,64 +110,79 @@ def _record_inputs(
         parameters = json.loads(details["parameters"])
         step = names[parameters["FunctionName"]]
         payload = parameters["Payload"]
+        # Chunk 1 is the one whose range starts and ends inside a line on the sample.
         if step == "ingest_scan_chunk" and payload["chunk"]["index"] != 1:
             continue
         if step in files and step not in seen:
             seen.add(step)
-            (folder / f"{files[step]}.json").write_text(json.dumps(payload, indent=2) + "\n")
+            if folder is not None:
+                folder.mkdir(parents=True, exist_ok=True)
+                (folder / f"{files[step]}.json").write_text(dump(payload))
     missing = set(files) - seen
-    assert not missing, missing
+    if missing:
+        raise RuntimeError(f"steps never scheduled: {sorted(missing)}")
 
 
 def _wait(sfn: Any, arn: str) -> None:
     status = "RUNNING"
     while status == "RUNNING":
         status = sfn.describe_execution(executionArn=arn)["status"]
-    assert status == "SUCCEEDED", status
+    if status != "SUCCEEDED":
+        raise RuntimeError(f"{arn} ended {status}")
 
 
-def main() -> None:
+def regenerate(out: Path = HERE, groups: Sequence[str] = GROUPS) -> None:
+    """Run the sample ingest and task and write the sample events of ``groups`` under ``out``."""
+    unknown = set(groups) - set(GROUPS)
+    if unknown:
+        raise ValueError(f"unknown groups {sorted(unknown)}; known: {', '.join(GROUPS)}")
+    if not {f.name for f in CATALOG.functions} >= set(STEP_FILES) | set(TASK_STEP_FILES):
+        raise RuntimeError("a recorded step is no longer in the catalogue")
     body = (HERE / "ingest" / "object.csv").read_bytes()
-    system = LocalSystem(LocalOptions(port=0, chunk_bytes=32, demo=False)).start()
+    # The S3 notification sample needs only the file, not a run.
+    if {"ingest", "tasks"} & set(groups):
+        with one_map_item_at_a_time():
+            _run(body, out, groups)
+    if "on_upload" in groups:
+        template = json.loads((HERE / UPLOAD_EVENT).read_text())
+        (out / UPLOAD_EVENT).parent.mkdir(parents=True, exist_ok=True)
+        (out / UPLOAD_EVENT).write_text(dump(upload_event(template, body)))
+
+
+def _run(body: bytes, out: Path, groups: Sequence[str]) -> None:
+    """Ingest ``body`` as the sample dataset, then run the sample task, recording both."""
+    system = LocalSystem(LocalOptions(port=0, chunk_bytes=CHUNK_BYTES, demo=False)).start()
     try:
-        repo = DatasetRepository(os.environ["SLUICE_TABLE"])
-        now = utcnow()
-        repo.create(
+        DatasetRepository(os.environ["SLUICE_TABLE"]).create(
             Dataset(
                 id=DATASET,
                 owner=OWNER,
                 name="sample",
                 path="samples",
-                created_at=now,
-                updated_at=now,
-                source=SourceObject(bucket="sluice-uploads", key=KEY),
+                created_at=RECORDED_AT,
+                updated_at=RECORDED_AT,
+                source=SourceObject(bucket=UPLOADS, key=KEY),
             )
         )
-        system.client("s3").put_object(Bucket="sluice-uploads", Key=KEY, Body=body)
+        system.client("s3").put_object(Bucket=UPLOADS, Key=KEY, Body=body)
         sfn = system.client("stepfunctions")
         deployment = system.deployment
         assert deployment is not None
         names = {v: k for k, v in deployment.functions.items()}
         machine = deployment.state_machines["ingest_dataset"]
-        run = f"{DATASET}-a1b2c3d4e5f6-{hashlib.md5(body).hexdigest()[:24]}"
-        arn = execution_arn(machine, run)
+        arn = execution_arn(machine, ingest_run(body))
         _wait(sfn, arn)
-        _record_inputs(sfn, arn, names, STEP_FILES, HERE / "ingest")
-        _record_task(system, sfn, names)
-        upload = json.loads((HERE / "on_upload" / "object_created.json").read_text())
-        upload["Records"][0]["s3"]["object"].update(
-            {"key": KEY, "size": len(body), "eTag": hashlib.md5(body).hexdigest()}
-        )
-        (HERE / "on_upload" / "object_created.json").write_text(json.dumps(upload, indent=2) + "\n")
-        assert {f.name for f in CATALOG.functions} >= set(STEP_FILES) | set(TASK_STEP_FILES)
+        folder = out / "ingest" if "ingest" in groups else None
+        _record_inputs(sfn, arn, names, STEP_FILES, folder)
+        if "tasks" in groups:
+            _record_task(system, sfn, names, out / "tasks")
     finally:
         system.stop()
 
 
-def _record_task(system: LocalSystem, sfn: Any, names: dict[str, str]) -> None:
+def _record_task(system: LocalSystem, sfn: Any, names: dict[str, str], folder: Path) -> None:
     """Run the BMAT-style aggregation on the sample and record its steps' inputs."""
     dataset = DatasetRepository(os.environ["SLUICE_TABLE"]).get(OWNER, DATASET)
-    now = utcnow()
     request = TaskCreate(
         group_by=["name"], aggregations=[{"column": "score", "op": "sum", "name": "score"}]
     )
@@ -123,8 +192,8 @@ def _record_task(system: LocalSystem, sfn: Any, names: dict[str, str]) -> None:
         dataset_id=DATASET,
         spec=request.spec(),
         output=request.output,
-        created_at=now,
-        updated_at=now,
+        created_at=RECORDED_AT,
+        updated_at=RECORDED_AT,
         data_run=dataset.data_run,
         run=f"task-{TASK}",
     )
@@ -137,9 +206,29 @@ def _record_task(system: LocalSystem, sfn: Any, names: dict[str, str]) -> None:
     )
     arn = execution_arn(machine, task.run)
     _wait(sfn, arn)
-    folder = HERE / "tasks"
-    folder.mkdir(exist_ok=True)
     _record_inputs(sfn, arn, names, TASK_STEP_FILES, folder)
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    """The command line: ``--out`` a folder other than events/, ``--only`` some groups."""
+    parser = argparse.ArgumentParser(
+        prog="python -m events.regenerate",
+        description="Record the sample events from a real ingest and task on the embedded AWS.",
+    )
+    parser.add_argument(
+        "--out",
+        type=Path,
+        default=HERE,
+        help="folder to write <group>/<step>.json under (default: events/ itself)",
+    )
+    parser.add_argument(
+        "--only",
+        choices=GROUPS,
+        action="append",
+        help="write only this group; repeat for several (default: all)",
+    )
+    args = parser.parse_args(argv)
+    regenerate(args.out, tuple(args.only or GROUPS))
 
 
 if __name__ == "__main__":

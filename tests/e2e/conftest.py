@@ -1,0 +1,18 @@
+"""Every test under tests/e2e/ is marked ``e2e`` (they start `sluice local` as a subprocess), so
+`-m e2e` and `-m "not e2e"` select the level whatever its modules declare."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+HERE = Path(__file__).parent
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Add the ``e2e`` marker to the items collected from this folder."""
+    # Hooks in a conftest see the whole session's items, not only this folder's.
+    for item in items:
+        if item.path.is_relative_to(HERE):
+            item.add_marker(pytest.mark.e2e)
