@@ -5,12 +5,13 @@ from __future__ import annotations
 import re
 from datetime import UTC, datetime
 from enum import StrEnum
-from typing import Any, Literal
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from sluice.inference.schema import ColumnSchema, InferenceSettings, Tolerance
 from sluice.inference.types import DEFAULT_MAX_CATEGORIES, ColumnType
+from sluice.store.changes import RecordChanges
 
 _SEGMENT = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 ._-]{0,99}$")
 
@@ -117,11 +118,8 @@ class Dataset(BaseModel):
         )
 
 
-class DatasetChanges(BaseModel):
-    """Fields of a stored dataset to overwrite: only those a caller sets are written, and
-    one set to None is written as null (DatasetRepository.update)."""
-
-    model_config = ConfigDict(extra="forbid")
+class DatasetChanges(RecordChanges):
+    """Fields of a stored dataset to overwrite (DatasetRepository.update)."""
 
     name: str | None = None
     path: str | None = None
@@ -149,12 +147,6 @@ class DatasetChanges(BaseModel):
     stats_run: str | None = None
     data_run: str | None = None
     scan_evidence: dict[str, list[int]] | None = None
-
-    def written(self) -> dict[str, Any]:
-        """The attributes to write: the fields set, each dumped whole as JSON."""
-        # ``include`` rather than ``exclude_unset``: the latter would also drop the unset
-        # defaults inside nested models (a column's statistics), changing what is stored.
-        return self.model_dump(mode="json", include=self.model_fields_set)
 
 
 RemovableField = Literal[

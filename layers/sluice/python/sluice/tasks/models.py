@@ -9,6 +9,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from sluice.datasets.models import ErrorInfo
+from sluice.store.changes import RecordChanges
 from sluice.tasks.aggregate import AggregateSpec, Aggregation, Predicate, bmat_preset
 
 MIB = 1024 * 1024
@@ -115,11 +116,8 @@ class Task(BaseModel):
     data_run: str | None = Field(None, exclude=True)
 
 
-class TaskChanges(BaseModel):
-    """Fields of a stored task to overwrite: only those a caller sets are written, and one
-    set to None is written as null (TaskRepository.update)."""
-
-    model_config = ConfigDict(extra="forbid")
+class TaskChanges(RecordChanges):
+    """Fields of a stored task to overwrite (TaskRepository.update)."""
 
     status: TaskStatus | None = None
     progress: float | None = None
@@ -133,8 +131,8 @@ class TaskChanges(BaseModel):
     buckets: int | None = None
 
     def written(self) -> dict[str, Any]:
-        """The attributes to write: the fields set, each dumped whole as JSON."""
-        data = self.model_dump(mode="json", include=self.model_fields_set)
+        """The attributes to write; a result keeps its files' keys."""
+        data = super().written()
         if self.result is not None:
             # Stored with each file's key, which the served model leaves out.
             data["result"]["output_files"] = [
