@@ -16,7 +16,6 @@ from sluice.auth.identity import current_owner
 from sluice.config import settings
 from sluice.datasets import rows as row_reader
 from sluice.datasets.export import Download, ExportFormat, request_download
-from sluice.errors import Conflict
 
 router = APIGatewayRouter()
 
@@ -45,9 +44,7 @@ def read_rows(
     and its raw text is in the row's ``_exceptions``. Only the Parquet parts and row
     groups holding the rows are read."""
     dataset = dataset_repository().get(current_owner(router), dataset_id)
-    if not dataset.data_run:  # a re-inference or a stopped one keeps the last typed data
-        raise Conflict(f"the dataset has no typed data yet (status {dataset.status.value})")
-    manifest = row_reader.load_manifest(dataset.owner, dataset.id, dataset.data_run)
+    manifest = row_reader.typed_manifest(dataset)
     table = row_reader.read_rows(manifest, start_row, num_rows)
     if format == "csv":
         return Response(

@@ -14,7 +14,9 @@ import pyarrow.parquet as pq
 
 from sluice.config import settings
 from sluice.datasets.manifest import Manifest, Part
+from sluice.datasets.models import Dataset
 from sluice.datasets.workspace import Workspace
+from sluice.errors import Conflict
 from sluice.store import objects
 from sluice.store.arrow_fs import s3_filesystem
 
@@ -23,8 +25,17 @@ MAX_ROWS = 10_000
 
 
 def load_manifest(owner: str, dataset_id: str, run: str) -> Manifest:
+    """The manifest that a run's typed parts were written with."""
     key = Workspace(owner, dataset_id, run).manifest
     return Manifest.model_validate(objects.get_json(settings().data_bucket, key))
+
+
+def typed_manifest(dataset: Dataset) -> Manifest:
+    """The manifest of the dataset's typed data: that of its last finished run, kept
+    through a re-inference or a stopped one; Conflict while it has none."""
+    if not dataset.data_run:
+        raise Conflict(f"the dataset has no typed data yet (status {dataset.status.value})")
+    return load_manifest(dataset.owner, dataset.id, dataset.data_run)
 
 
 def _read_part(part: Part, start: int, stop: int) -> pa.Table:
