@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -21,3 +22,17 @@ def local() -> Iterator[Any]:
     ).start()
     yield system
     system.stop()
+
+
+# A level's marker comes from its folder, so that `-m e2e` or `-m "not infra"` selects
+# the level whatever its modules declare.
+_LEVEL_MARKERS = {"e2e": pytest.mark.e2e, "infra": pytest.mark.infra}
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark each test under tests/e2e/ ``e2e`` and each under tests/infra/ ``infra``."""
+    tests = Path(__file__).parent
+    for item in items:
+        level = item.path.relative_to(tests).parts[0] if item.path.is_relative_to(tests) else ""
+        if level in _LEVEL_MARKERS:
+            item.add_marker(_LEVEL_MARKERS[level])

@@ -6,6 +6,7 @@ import contextlib
 import copy
 import hashlib
 import json
+import subprocess
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -138,3 +139,18 @@ def own_dynamodb_table(name: str) -> Iterator[Any]:
             BillingMode="PAY_PER_REQUEST",
         )
         yield client
+
+
+def run_command(args: list[str], env: dict[str, str], timeout_s: float = 240) -> None:
+    """Run a command from the project's root, quietly; fail the test with the end of its
+    stderr if it exits non-zero."""
+    result = subprocess.run(
+        args,
+        cwd=PROJECT_ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout_s,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr[-4000:]

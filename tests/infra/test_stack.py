@@ -34,6 +34,7 @@ from infra.constructs.layers import MANAGED_LAYERS
 from infra.constructs.wiring import CatalogWiringError
 from infra.constructs.wiring import Resources as WiringResources
 from infra.stack import SluiceStack
+from tests.support import run_command
 
 pytestmark = pytest.mark.infra
 
@@ -532,16 +533,7 @@ def cli_template(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
         "CDK_DISABLE_CLI_TELEMETRY": "1",
         "JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION": "1",
     }
-    result = subprocess.run(
-        [str(CDK_CLI), "synth", "--quiet", "--no-notices", "-o", str(outdir)],
-        cwd=PROJECT_ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=240,
-        check=False,
-    )
-    assert result.returncode == 0, result.stderr[-4000:]
+    run_command([str(CDK_CLI), "synth", "--quiet", "--no-notices", "-o", str(outdir)], env)
     yield outdir / f"{STACK_NAME}.template.json"
 
 

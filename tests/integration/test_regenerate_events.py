@@ -8,12 +8,13 @@ runs it), writing under a temporary --out rather than over events/.
 from __future__ import annotations
 
 import os
-import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 from sluice.catalog import PROJECT_ROOT
+
+from tests.support import run_command
 
 EVENTS = PROJECT_ROOT / "events"
 
@@ -23,16 +24,7 @@ def regenerate(out: Path, *options: str) -> dict[str, bytes]:
     # The session's embedded AWS exported its endpoint and settings into this process;
     # the command must start from a developer's plain environment instead.
     env = {k: v for k, v in os.environ.items() if not k.startswith(("SLUICE_", "AWS_", "MOTO_"))}
-    result = subprocess.run(
-        [sys.executable, "-m", "events.regenerate", "--out", str(out), *options],
-        cwd=PROJECT_ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=240,
-        check=False,
-    )
-    assert result.returncode == 0, result.stderr[-4000:]
+    run_command([sys.executable, "-m", "events.regenerate", "--out", str(out), *options], env)
     return {str(p.relative_to(out)): p.read_bytes() for p in sorted(out.rglob("*.json"))}
 
 
