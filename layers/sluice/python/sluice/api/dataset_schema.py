@@ -32,9 +32,9 @@ def set_preferred_types(
 
     The dataset is re-converted from its stored statistics, without re-scanning the file.
     """
-    repo = dataset_repository()
+    owner = current_owner(router)
     dataset = commands.set_preferred_types(
-        settings(), repo, current_owner(router), dataset_id, body
+        settings(), dataset_repository(), owner, dataset_id, body
     )
     return json_response(202, dataset)
 
@@ -49,11 +49,8 @@ def manage_inference(
 ) -> Response[InferenceStatus]:
     """start (again, on the stored file, with new settings), stop (the dataset keeps its
     previous schema), reset (forget schema and typed data), status."""
-    repo = dataset_repository()
+    owner = current_owner(router)
     status, dataset = commands.run_command(
-        settings(), repo, current_owner(router), dataset_id, body
+        settings(), dataset_repository(), owner, dataset_id, body
     )
-    return json_response(
-        status,
-        commands.status_of(dataset),
-    )
+    return json_response(status, commands.status_of(dataset))
