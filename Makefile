@@ -55,6 +55,7 @@ lint: $(BIN)/.installed
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 	$(BIN)/lint-imports --no-logo
+	$(BIN)/bandit -q -r layers/sluice/python/sluice functions -ll
 
 format: $(BIN)/.installed
 	$(BIN)/ruff check --fix .

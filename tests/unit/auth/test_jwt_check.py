@@ -250,3 +250,10 @@ def test_an_id_only_verifier_rejects_access_tokens(key) -> None:  # type: ignore
     token = make_token(key, aud=None, token_use="access", client_id=CLIENT_ID)
     with pytest.raises(TokenRejected, match="access tokens are not accepted here"):
         id_only.verify(token)
+
+
+@pytest.mark.parametrize("url", ["file:///etc/passwd", "ftp://example.com/jwks.json", "jwks.json"])
+def test_a_jwks_url_other_than_http_or_https_is_refused(url: str) -> None:
+    # urlopen would read a file: (or any registered scheme) URL as readily as an https one.
+    with pytest.raises(ValueError, match="http or https"):
+        CognitoJwtVerifier(ISSUER, CLIENT_ID, jwks_url=url)

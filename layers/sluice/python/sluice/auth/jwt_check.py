@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import threading
 import time
+import urllib.parse
 import urllib.request
 from collections.abc import Mapping
 from typing import Any
@@ -26,6 +27,7 @@ _DATE_CLAIMS = frozenset({"exp", "iat", "nbf"})
 _DAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 _MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 _JWKS_TIMEOUT_S = 5.0
+_JWKS_SCHEMES = frozenset({"http", "https"})
 
 
 class TokenRejected(Exception):
@@ -62,6 +64,9 @@ class CognitoJwtVerifier:
     ) -> None:
         if (jwks_url is None) == (jwks is None):
             raise ValueError("give exactly one of jwks_url and jwks")
+        if jwks_url is not None and urllib.parse.urlsplit(jwks_url).scheme not in _JWKS_SCHEMES:
+            # urlopen also reads file: and custom schemes; a key set comes over HTTP(S).
+            raise ValueError(f"jwks_url must be an http or https URL, not {jwks_url!r}")
         self.issuer = issuer.rstrip("/")
         self.client_id = client_id
         self.jwks_url = jwks_url
@@ -142,12 +147,15 @@ class CognitoJwtVerifier:
         return key
 
     def _fetch(self) -> jwt.PyJWKSet:
-        assert self.jwks_url is not None
+        url = self.jwks_url
+        assert url is not None
         try:
-            with urllib.request.urlopen(self.jwks_url, timeout=_JWKS_TIMEOUT_S) as response:
+            # B310 warns of file: and custom schemes, which __init__ refused.
+            opened = urllib.request.urlopen(url, timeout=_JWKS_TIMEOUT_S)  # nosec B310 - http(s) only
+            with opened as response:
                 data = json.load(response)
         except (OSError, ValueError) as exc:
-            raise JwksUnavailable(f"cannot load {self.jwks_url}: {exc}") from exc
+            raise JwksUnavailable(f"cannot load {url}: {exc}") from exc
         return _parse_jwks(data)
 
 
