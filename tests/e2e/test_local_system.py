@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
+import signal
 import subprocess
 import sys
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import boto3
@@ -294,3 +297,46 @@ def test_docs_render_and_openapi_is_served(system: Running) -> None:
     assert "SwaggerUIBundle" in docs.text
     spec = requests.get(f"{system.api}/openapi.json", timeout=30).json()
     assert "/datasets" in spec["paths"]
+
+
+def step_workers(pid: int) -> list[int]:
+    """The local system's step workers: the children of its forkserver, which forks them."""
+    parent_of: dict[int, int] = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        with contextlib.suppress(OSError):
+            parent_of[int(stat.parent.name)] = int(stat.read_text().rsplit(")", 1)[1].split()[1])
+    children = [child for child, parent in parent_of.items() if parent == pid]
+    return sorted(w for c in children for w, parent in parent_of.items() if parent == c)
+
+
+def test_a_worker_killed_mid_ingest_leaves_the_run_right_and_the_next_upload_ingested(
+    system: Running,
+) -> None:
+    headers = sign_in(system)
+    rows = "".join(f"{i},word {i},{i / 4}\n" for i in range(2000))
+    body = ("n,word,share\n" + rows).encode()  # ~40 KB: about 20 chunks of 2 KB
+    created = requests.post(
+        f"{system.api}/datasets", json={"name": "crash"}, headers=headers, timeout=30
+    ).json()
+    workers = step_workers(system.process.pid)
+    assert len(workers) == 2, workers  # one per core
+    assert upload(created["upload"], body).status_code == 204
+
+    def ingesting() -> bool | None:
+        dataset = requests.get(
+            f"{system.api}/datasets/{created['dataset']['id']}", headers=headers, timeout=30
+        ).json()
+        return dataset["status"] != "awaiting_upload" or None
+
+    wait_for(ingesting, 30, "the ingest to start")
+    os.kill(workers[0], signal.SIGKILL)  # as the kernel's out-of-memory killer would
+    dataset = settled(system, headers, created["dataset"]["id"])
+    assert (dataset["status"], dataset["row_count"]) == ("ready", 2000)
+    assert workers[0] not in step_workers(system.process.pid)
+
+    again = requests.post(
+        f"{system.api}/datasets", json={"name": "after the crash"}, headers=headers, timeout=30
+    ).json()
+    assert upload(again["upload"], b"a,b\n1,2\n").status_code == 204
+    after = settled(system, headers, again["dataset"]["id"])
+    assert (after["status"], after["row_count"]) == ("ready", 1)

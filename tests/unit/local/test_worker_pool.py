@@ -3,13 +3,18 @@
 from __future__ import annotations
 
 import json
+import os
+import signal
+import threading
+import time
+from typing import Any
 
 import pyarrow as pa
 import pytest
 from sluice.catalog import CATALOG
 from sluice.local import lambda_runtime
 
-from tests.support import invoke, load_event
+from tests.support import invoke, load_event, wait_for
 
 
 def test_the_warm_up_imports_every_step_handler_but_the_api(
@@ -44,3 +49,60 @@ def test_a_pool_worker_gives_arrow_one_core() -> None:
     finally:
         pool.shutdown()
     assert cores == 1
+
+
+def test_a_worker_killed_mid_call_loses_that_call_and_the_pool_runs_the_next() -> None:
+    pool = lambda_runtime.worker_pool(1)
+    try:
+        [pid] = pool.worker_pids()
+        outcome: list[BaseException | None] = []
+        in_flight = threading.Thread(target=lambda: outcome.append(_call(pool, time.sleep, 60)))
+        in_flight.start()
+        os.kill(pid, signal.SIGKILL)  # as the kernel's out-of-memory killer would
+        in_flight.join(timeout=60)
+        cores = pool.submit(pa.cpu_count).result(timeout=120)
+        replacements, pids = pool.replacements, pool.worker_pids()
+    finally:
+        pool.shutdown()
+    assert isinstance(outcome[0], lambda_runtime.SandboxLost)
+    assert (cores, replacements) == (1, 1)
+    assert pid not in pids
+
+
+def test_a_lost_sandbox_answers_as_lambdas_service_error(monkeypatch: pytest.MonkeyPatch) -> None:
+    pool = lambda_runtime.worker_pool(1)
+    monkeypatch.setattr(lambda_runtime, "_pool", pool)
+    monkeypatch.setattr(pool, "call", _lose_sandbox)
+    try:
+        payload, errored, _ = lambda_runtime.invoke(CATALOG, "ingest_reconcile", "arn:s", {})
+    finally:
+        pool.shutdown()
+    assert errored
+    assert json.loads(payload) == {
+        "errorType": "Lambda.ServiceException",
+        "errorMessage": "the worker running ingest_reconcile exited before answering (killed)",
+    }
+
+
+def test_a_call_to_a_pool_whose_worker_died_idle_runs_on_new_workers() -> None:
+    pool = lambda_runtime.worker_pool(1)
+    try:
+        [pid] = pool.worker_pids()
+        os.kill(pid, signal.SIGKILL)
+        wait_for(lambda: pool._pool._broken or None, 30, "the pool to see its worker gone")
+        cores = pool.call(pa.cpu_count)
+    finally:
+        pool.shutdown()
+    assert (cores, pool.replacements) == (1, 1)
+
+
+def _lose_sandbox(fn: Any, *args: Any) -> Any:
+    raise lambda_runtime.SandboxLost("killed")
+
+
+def _call(pool: lambda_runtime.WorkerPool, fn: Any, *args: Any) -> BaseException | None:
+    try:
+        pool.call(fn, *args)
+    except lambda_runtime.SandboxLost as exc:
+        return exc
+    return None

@@ -23,7 +23,8 @@ import threading
 import time
 import traceback
 import uuid
-from concurrent.futures import Executor, ProcessPoolExecutor
+from concurrent.futures import Executor, Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from types import ModuleType
 from typing import Any
 
@@ -92,10 +93,14 @@ def invoke_catalogued(name: str, arn: str, event: Any) -> tuple[str, bool, str]:
     return invoke_in_process(CATALOG, name, arn, event)
 
 
-def worker_pool(processes: int) -> Executor:
+def worker_pool(processes: int) -> WorkerPool:
     """Processes forked from a server that imported the handlers and ran their code once
     (``worker_warmup``); each inherits this process's environment (the embedded AWS's
     endpoint and names), and has one core, as the pool has one worker per core."""
+    return WorkerPool(processes)
+
+
+def _process_pool(processes: int) -> ProcessPoolExecutor:
     context = multiprocessing.get_context("forkserver")
     context.set_forkserver_preload(["sluice.local.lambda_runtime", "sluice.local.worker_warmup"])
     pool = ProcessPoolExecutor(
@@ -109,6 +114,75 @@ def worker_pool(processes: int) -> Executor:
     for _ in range(processes):
         pool.submit(int)
     return pool
+
+
+class SandboxLost(Exception):
+    """The worker running a call died (killed, out of memory): as a Lambda sandbox lost
+    mid-invocation, the call has no answer, and the pool has new workers for the next."""
+
+
+class WorkerPool(Executor):
+    """A process pool that survives the death of a worker.
+
+    A ProcessPoolExecutor whose worker dies is broken for good: every call then fails,
+    and the local system would run no step again. Here a broken pool is replaced by a
+    fresh one (once, however many calls saw it break), and the calls it broke raise
+    :class:`SandboxLost`, which :func:`invoke` answers as Lambda's service error, so
+    that the state machine retries the step as it would in AWS.
+    """
+
+    def __init__(self, processes: int) -> None:
+        self._processes = processes
+        self._lock = threading.Lock()
+        self._pool = _process_pool(processes)
+        self.replacements = 0
+
+    def submit(self, fn: Any, /, *args: Any, **kwargs: Any) -> Future[Any]:
+        with self._lock:
+            pool = self._pool
+        return pool.submit(fn, *args, **kwargs)
+
+    def call(self, fn: Any, *args: Any) -> Any:
+        """``fn(*args)`` in a worker; SandboxLost if its worker dies before answering.
+
+        A pool found broken before the call is sent (a worker died while idle) is
+        replaced and the call sent to the new one: it never started, and an S3
+        notification's on_upload, which nothing retries here, must not be lost to it.
+        """
+        with self._lock:
+            pool = self._pool
+        try:
+            future = pool.submit(fn, *args)
+        except BrokenProcessPool:
+            pool = self._replace(pool)
+            future = pool.submit(fn, *args)
+        try:
+            return future.result()
+        except BrokenProcessPool as exc:
+            self._replace(pool)
+            raise SandboxLost(str(exc)) from exc
+
+    def worker_pids(self) -> list[int]:
+        """The workers' process ids (for tests that kill one)."""
+        with self._lock:
+            processes = self._pool._processes or {}
+            return sorted(processes)
+
+    def _replace(self, broken: ProcessPoolExecutor) -> ProcessPoolExecutor:
+        """The pool to use instead of ``broken``: a new one, made once."""
+        with self._lock:
+            if self._pool is not broken:  # another call replaced it already
+                return self._pool
+            self._pool = _process_pool(self._processes)
+            self.replacements += 1
+            fresh = self._pool
+        broken.shutdown(wait=False, cancel_futures=True)
+        return fresh
+
+    def shutdown(self, wait: bool = True, *, cancel_futures: bool = False) -> None:
+        with self._lock:
+            pool = self._pool
+        pool.shutdown(wait=wait, cancel_futures=cancel_futures)
 
 
 PREFAULT_MIB = 768
@@ -139,18 +213,27 @@ def _start_worker(prefault_mib: int) -> None:
         aws.warm(("s3", "stepfunctions"), (table,))
 
 
-_pool: Executor | None = None
+_pool: WorkerPool | None = None
 
 
 def invoke(catalog: Catalog, name: str, arn: str, event: Any) -> tuple[str, bool, str]:
     """Run the catalogued function ``name`` where it belongs: the pool, if one is in use, for
     every function but the public API; else this process."""
     if _pool is not None and not catalog.function(name).public_api:
-        return _pool.submit(invoke_catalogued, name, arn, event).result()
+        try:
+            return _pool.call(invoke_catalogued, name, arn, event)
+        except SandboxLost as exc:
+            # What Step Functions sees when Lambda loses a sandbox: a service error, which
+            # every Task state of ours retries.
+            error = {
+                "errorType": "Lambda.ServiceException",
+                "errorMessage": f"the worker running {name} exited before answering ({exc})",
+            }
+            return json.dumps(error), True, ""
     return invoke_in_process(catalog, name, arn, event)
 
 
-def use_pool(pool: Executor | None) -> None:
+def use_pool(pool: WorkerPool | None) -> None:
     """Run every function but the public API in ``pool`` from now on (None: in this process)."""
     global _pool
     _pool = pool

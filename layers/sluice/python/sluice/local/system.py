@@ -13,7 +13,6 @@ import json
 import logging
 import os
 import socket
-from concurrent.futures import Executor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -62,7 +61,7 @@ class LocalSystem:
         self._moto = ThreadedMotoServer(ip_address="127.0.0.1", port=self.aws_port, verbose=False)
         self.deployment: Deployment | None = None
         self.gateway: LocalApiGateway | None = None
-        self._pool: Executor | None = None
+        self._pool: lambda_runtime.WorkerPool | None = None
 
     def start(self) -> LocalSystem:
         logging.getLogger("werkzeug").setLevel(logging.ERROR)  # moto's per-request lines

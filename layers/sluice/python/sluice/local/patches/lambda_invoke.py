@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Mapping
-from concurrent.futures import Executor
 from dataclasses import dataclass
 from typing import Any
 
@@ -64,7 +63,9 @@ def install() -> None:
 
 
 def route(
-    catalog: Catalog, function_names: Mapping[str, str], pool: Executor | None = None
+    catalog: Catalog,
+    function_names: Mapping[str, str],
+    pool: lambda_runtime.WorkerPool | None = None,
 ) -> None:
     """Route invocations of moto functions to the catalogue's handlers (installing the
     hook if it is not yet).
