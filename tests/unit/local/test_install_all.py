@@ -19,6 +19,7 @@ from werkzeug.wsgi import LimitedStream
 PATCHED = {
     (S3Response, "get_object"),
     (S3Response, "_handle_range_header"),
+    (S3Response, "_bucket_response_post"),
     (FakeKey, "value"),
     (FakeMultipart, "complete"),
     (backends, "list_of_moto_modules"),

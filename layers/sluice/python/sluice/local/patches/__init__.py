@@ -14,6 +14,7 @@ from sluice.local.patches import (
     dynamodb_wire,
     lambda_invoke,
     request_body,
+    s3_post_policy,
     s3_reads,
     s3_writes,
     service_modules,
@@ -25,6 +26,7 @@ def install_all() -> None:
     """Install every patch of the local system, once per process (safe to call again)."""
     s3_reads.install()  # a ranged GET reads only its range; large GETs stream
     s3_writes.install()  # large objects and completed uploads go to disk without copies
+    s3_post_policy.install()  # a presigned POST's policy and signature are checked
     service_modules.install()  # the server lists moto's services once
     dynamodb_atomic.install()  # a conditional write is checked and applied at once
     dynamodb_wire.install()  # items are written out as they are
