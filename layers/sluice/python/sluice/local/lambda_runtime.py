@@ -19,6 +19,7 @@ import importlib.util
 import json
 import multiprocessing
 import os
+import signal
 import threading
 import time
 import traceback
@@ -196,6 +197,8 @@ def _prefault_mib(processes: int) -> int:
 
 
 def _start_worker(prefault_mib: int) -> None:
+    # A terminal's Ctrl-C reaches the whole process group: the server stops the workers.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     # One core: Arrow's thread pool sized for the machine would have every worker's
     # threads fight over the cores the other workers use (the CSV reader then spends
     # 1.6x the CPU).
