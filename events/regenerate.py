@@ -30,6 +30,7 @@ from sluice.aws import execution_arn
 from sluice.catalog import CATALOG
 from sluice.datasets.models import Dataset, SourceObject
 from sluice.datasets.repository import DatasetRepository
+from sluice.datasets.tickets import ticket_for
 from sluice.local.system import LocalOptions, LocalSystem
 from sluice.tasks.models import Task, TaskCreate
 from sluice.tasks.repository import TaskRepository
@@ -162,6 +163,8 @@ def _run(body: bytes, out: Path, groups: Sequence[str]) -> None:
                 created_at=RECORDED_AT,
                 updated_at=RECORDED_AT,
                 source=SourceObject(bucket=UPLOADS, key=KEY),
+                # Its upload's ticket, as the API records it, so that on_upload takes the file.
+                upload_tickets={Path(KEY).stem: ticket_for("post", 3600, RECORDED_AT)},
             )
         )
         system.client("s3").put_object(Bucket=UPLOADS, Key=KEY, Body=body)

@@ -17,6 +17,7 @@ import pytest
 from sluice.config import settings
 from sluice.datasets.models import Dataset, SourceObject, utcnow
 from sluice.datasets.repository import DatasetRepository
+from sluice.datasets.tickets import ticket_for
 from sluice.tasks.models import Task, TaskChanges, TaskStatus
 from sluice.tasks.repository import TaskRepository
 
@@ -47,6 +48,8 @@ def recorded(local: Any) -> dict[str, Any]:
             created_at=now,
             updated_at=now,
             source=SourceObject(bucket=obj["bucket"], key=obj["key"]),
+            # Its upload's ticket, as the API records it, so that on_upload takes the file.
+            upload_tickets={obj["key"].rsplit("/", 1)[1][: -len(".csv")]: ticket_for("post", 3600)},
         )
     )
     with pytest.MonkeyPatch.context() as patch:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from sluice.config import Settings
-from sluice.datasets import duplicates, service
+from sluice.datasets import duplicates, service, tickets
 from sluice.datasets.content_hash import content_hash
 from sluice.datasets.models import Dataset, DatasetChanges
 from sluice.datasets.repository import DatasetRepository
@@ -25,7 +25,8 @@ def store_inline(
 ) -> Dataset:
     """Store ``body`` as the dataset's next upload, which starts its ingest as a POST's
     would. Content another of the owner's datasets holds is refused (Conflict, naming
-    it) unless ``allow_duplicate``."""
+    it) unless ``allow_duplicate``. The API's put is an upload like any other: its
+    ticket is recorded first (``sluice.datasets.tickets``), so that on_upload takes it."""
     if not body:
         raise BadRequest("the request body is empty: send the CSV as the body")
     if len(body) > INLINE_MAX_BYTES:
@@ -33,13 +34,14 @@ def store_inline(
             f"inline content is limited to {INLINE_MAX_BYTES} bytes; this is {len(body)}: "
             "upload it with POST /datasets/{id}/upload instead"
         )
-    repo.get(owner, dataset_id)
+    dataset = repo.get(owner, dataset_id)
     holder = duplicates.holder_of(cfg.table, owner, content_hash(body), dataset_id)
     if holder and not allow_duplicate:
         raise Conflict(f"the same content is already in dataset {holder}", {"dataset_id": holder})
     if allow_duplicate:
         repo.update(owner, dataset_id, DatasetChanges(allow_duplicate=True))
+    upload = tickets.issue(repo, dataset, "inline", cfg.upload_url_ttl_s)
     objects.put_bytes(
-        cfg.upload_bucket, service.new_upload_key(owner, dataset_id), body, "text/csv"
+        cfg.upload_bucket, service.upload_key(owner, dataset_id, upload), body, "text/csv"
     )
     return repo.get(owner, dataset_id)

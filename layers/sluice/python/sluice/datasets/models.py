@@ -61,6 +61,23 @@ class SourceObject(BaseModel):
     etag: str | None = None
 
 
+UploadKind = Literal["post", "parts", "inline"]
+"""How an upload ticket's file goes up: a presigned POST, presigned PUTs of parts, or the
+API's own put of inline content."""
+
+
+class OpenUpload(BaseModel):
+    """An upload ticket recorded on its dataset (``Dataset.upload_tickets``, keyed by the
+    upload's name): on_upload ingests a file landing at the name's key only while its
+    ticket is recorded and unused."""
+
+    kind: UploadKind
+    expires_at: datetime = Field(description="When its presigned URLs expire.")
+    used: str | None = Field(
+        None, description="The ETag of the file it let in; a ticket lets in one file."
+    )
+
+
 class Dataset(BaseModel):
     """A dataset as stored and as served."""
 
@@ -109,6 +126,8 @@ class Dataset(BaseModel):
     data_run: str | None = Field(None, exclude=True)  # the run whose typed parts are live
     # The running counts of a full run's scans so far (sluice.inference.scan_evidence).
     scan_evidence: dict[str, list[int]] = Field(default_factory=dict, exclude=True)
+    # The uploads issued for it, by name (sluice.datasets.tickets).
+    upload_tickets: dict[str, OpenUpload] = Field(default_factory=dict, exclude=True)
 
     @property
     def busy(self) -> bool:
@@ -147,6 +166,7 @@ class DatasetChanges(RecordChanges):
     stats_run: str | None = None
     data_run: str | None = None
     scan_evidence: dict[str, list[int]] | None = None
+    upload_tickets: dict[str, OpenUpload] | None = None  # whole: only for a record without any
 
 
 RemovableField = Literal[

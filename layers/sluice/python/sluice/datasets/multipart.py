@@ -6,10 +6,11 @@ the ETag S3 answers with. It then names the parts and their ETags to complete th
 upload. S3 joins the parts into the dataset's file, and its ObjectCreated notification
 starts the ingest, as a POST's does.
 
-The upload's id is the name of the key it lands at plus S3's own upload id, so nothing
-is stored until the file lands. A dataset's key is built from its owner and id, so an
-upload id taken to another user's or another dataset's routes names no upload there
-(404).
+The upload's id is the name of the key it lands at plus S3's own upload id. The name's
+ticket is recorded on the dataset when the upload begins (``sluice.datasets.tickets``)
+and kept until the joined file is ingested or the upload aborted: completing needs it.
+A dataset's key is built from its owner and id, so an upload id taken to another user's
+or another dataset's routes names no upload there (404).
 """
 
 from __future__ import annotations
@@ -19,9 +20,10 @@ import math
 from pydantic import BaseModel, Field, field_validator
 
 from sluice.config import GIB, MIB, Settings
+from sluice.datasets import tickets
 from sluice.datasets.models import Dataset
 from sluice.datasets.repository import DatasetRepository
-from sluice.datasets.service import new_upload_name, upload_key
+from sluice.datasets.service import upload_key
 from sluice.errors import BadRequest, NotFound, PayloadTooLarge, Unprocessable
 from sluice.store import multipart
 
@@ -111,14 +113,14 @@ def start(
     cfg: Settings, repo: DatasetRepository, owner: str, dataset_id: str, body: MultipartStart
 ) -> MultipartTicket:
     """Begin an upload in parts of the dataset's file and presign each part."""
-    repo.get(owner, dataset_id)
+    dataset = repo.get(owner, dataset_id)
     if body.bytes > cfg.max_upload_bytes:
         raise PayloadTooLarge(
             f"body.bytes: the file is {body.bytes} bytes; the limit is {cfg.max_upload_bytes}",
             {"field": "bytes", "max_bytes": cfg.max_upload_bytes},
         )
     size = part_bytes_for(body.bytes, body.part_bytes)
-    name = new_upload_name()
+    name = tickets.issue(repo, dataset, "parts", cfg.upload_url_ttl_s)
     key = upload_key(owner, dataset_id, name)
     s3_id = multipart.begin(cfg.upload_bucket, key, "text/csv")
     parts = [
@@ -185,6 +187,7 @@ def complete(
     total = sum(landed[number][0] for number in numbers)
     if total > cfg.max_upload_bytes:
         multipart.abort(cfg.upload_bucket, key, s3_id)
+        repo.close_ticket(owner, dataset_id, body.upload_id.split(".", 1)[0])
         raise PayloadTooLarge(
             f"the parts hold {total} bytes; the limit is {cfg.max_upload_bytes}",
             {"field": "parts", "max_bytes": cfg.max_upload_bytes},
@@ -203,9 +206,13 @@ def complete(
 def abort(
     cfg: Settings, repo: DatasetRepository, owner: str, dataset_id: str, body: MultipartAbort
 ) -> None:
-    """End an upload in parts without a file; S3 drops the parts it holds."""
-    repo.get(owner, dataset_id)
+    """End an upload in parts without a file; S3 drops the parts it holds, and its
+    ticket is forgotten."""
+    dataset = repo.get(owner, dataset_id)
     key, s3_id = _located(owner, dataset_id, body.upload_id)
+    name = body.upload_id.split(".", 1)[0]
+    if name in dataset.upload_tickets:
+        repo.close_ticket(owner, dataset_id, name)
     try:
         multipart.abort(cfg.upload_bucket, key, s3_id)
     except multipart.NoSuchUpload as gone:

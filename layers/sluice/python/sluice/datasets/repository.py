@@ -5,13 +5,19 @@ from __future__ import annotations
 import builtins
 from typing import Any
 
+from botocore.exceptions import ClientError
+
 from sluice.datasets.models import (
     Dataset,
     DatasetChanges,
     DatasetStatus,
+    OpenUpload,
     RemovableField,
 )
 from sluice.store.owned_records import OwnedRecords
+from sluice.store.records import PathChanges
+
+TICKETS = "upload_tickets"
 
 PREFIX = "DATASET#"
 
@@ -42,7 +48,38 @@ class DatasetRepository(OwnedRecords[Dataset]):
         return _load(data)
 
     def create(self, dataset: Dataset) -> None:
-        self._put_new(dataset.owner, dataset.id, dataset.model_dump(mode="json"))
+        data = dataset.model_dump(mode="json")
+        data[TICKETS] = {
+            name: ticket.model_dump(mode="json", exclude_none=True)
+            for name, ticket in dataset.upload_tickets.items()
+        }
+        self._put_new(dataset.owner, dataset.id, data)
+
+    def open_ticket(
+        self,
+        owner: str,
+        dataset_id: str,
+        name: str,
+        ticket: OpenUpload,
+        drop: builtins.list[str],
+    ) -> Dataset | None:
+        """Record the upload ticket ``name`` (and forget the tickets ``drop``), beside any
+        other written meanwhile; None when the dataset is gone."""
+        entry = ticket.model_dump(mode="json", exclude_none=True)
+        paths = PathChanges(
+            set={(TICKETS, name): entry}, remove=tuple((TICKETS, old) for old in drop)
+        )
+        try:
+            return self._update(owner, dataset_id, {}, paths=paths)
+        except ClientError as exc:
+            # A record written before tickets existed has no map to add an entry to.
+            if exc.response["Error"]["Code"] != "ValidationException":
+                raise
+        return self.update(owner, dataset_id, DatasetChanges(upload_tickets={name: ticket}))
+
+    def close_ticket(self, owner: str, dataset_id: str, name: str) -> None:
+        """Forget the upload ticket ``name`` (an upload in parts aborted)."""
+        self._update(owner, dataset_id, {}, paths=PathChanges(remove=((TICKETS, name),)))
 
     def list(
         self, owner: str, limit: int, next_token: str | None
@@ -71,12 +108,23 @@ class DatasetRepository(OwnedRecords[Dataset]):
         unless_run: str | None = None,
         add_chunks_done: int = 0,
         add_parts_done: int = 0,
+        use_ticket: tuple[str, str] | None = None,
     ) -> Dataset | None:
-        """Apply ``changes``; None when the dataset is gone or the run condition fails.
+        """Apply ``changes``; None when the dataset is gone or a condition fails.
 
         ``only_if_run`` lets a pipeline step write only while its execution is still the
         dataset's current ingest, so a superseded run cannot overwrite a newer one.
+        ``use_ticket`` (upload name, ETag) applies them only if that upload's ticket is
+        recorded and unused, and marks it used by that file, in the same write.
         """
+        paths = None
+        if use_ticket:
+            name, etag = use_ticket
+            paths = PathChanges(
+                set={(TICKETS, name, "used"): etag},
+                present=((TICKETS, name),),
+                absent=((TICKETS, name, "used"),),
+            )
         return self._update(
             owner,
             dataset_id,
@@ -85,4 +133,5 @@ class DatasetRepository(OwnedRecords[Dataset]):
             add={"chunks_done": add_chunks_done, "parts_done": add_parts_done},
             only_if=("ingest_run", only_if_run) if only_if_run else None,
             unless=("ingest_run", unless_run) if unless_run else None,
+            paths=paths,
         )

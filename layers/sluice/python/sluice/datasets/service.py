@@ -7,7 +7,7 @@ import uuid
 
 from sluice import aws
 from sluice.config import GIB, Settings
-from sluice.datasets import duplicates
+from sluice.datasets import duplicates, tickets
 from sluice.datasets.models import (
     Dataset,
     DatasetChanges,
@@ -19,6 +19,7 @@ from sluice.datasets.models import (
     utcnow,
 )
 from sluice.datasets.repository import DatasetRepository
+from sluice.datasets.tickets import new_upload_name
 from sluice.datasets.workspace import dataset_prefixes
 from sluice.store import objects
 
@@ -35,16 +36,6 @@ def upload_key(owner: str, dataset_id: str, upload: str) -> str:
     return f"{upload_prefix(owner, dataset_id)}{upload}.csv"
 
 
-def new_upload_key(owner: str, dataset_id: str) -> str:
-    # A fresh key per ticket: a new upload never overwrites the file a ready dataset was built from.
-    return upload_key(owner, dataset_id, new_upload_name())
-
-
-def new_upload_name() -> str:
-    """A fresh name (12 hex digits) for an upload of a dataset's file."""
-    return uuid.uuid4().hex[:12]
-
-
 def upload_ticket(cfg: Settings, key: str) -> UploadTicket:
     max_bytes = min(cfg.max_upload_bytes, MAX_POST_BYTES)
     post = objects.presigned_post(cfg.upload_bucket, key, max_bytes, cfg.upload_url_ttl_s)
@@ -59,10 +50,12 @@ def upload_ticket(cfg: Settings, key: str) -> UploadTicket:
 def create_dataset(
     cfg: Settings, repo: DatasetRepository, owner: str, body: DatasetCreate
 ) -> DatasetCreated:
-    """Record a new dataset awaiting its upload, and presign that upload."""
+    """Record a new dataset awaiting its upload, with that upload's ticket, and presign it."""
     dataset_id = uuid.uuid4().hex
     now = utcnow()
-    key = new_upload_key(owner, dataset_id)
+    # A fresh key per ticket: a new upload never overwrites the file a ready dataset was built from.
+    upload = new_upload_name()
+    key = upload_key(owner, dataset_id, upload)
     dataset = Dataset(
         id=dataset_id,
         owner=owner,
@@ -75,6 +68,7 @@ def create_dataset(
         settings=body.inference_settings(),
         preferred_types=body.column_types,
         allow_duplicate=body.allow_duplicate,
+        upload_tickets={upload: tickets.ticket_for("post", cfg.upload_url_ttl_s, now)},
     )
     repo.create(dataset)
     return DatasetCreated(dataset=dataset, upload=upload_ticket(cfg, key))
@@ -83,9 +77,10 @@ def create_dataset(
 def renew_upload(
     cfg: Settings, repo: DatasetRepository, owner: str, dataset_id: str
 ) -> UploadTicket:
-    """A fresh presigned upload for an existing dataset (to replace or retry its file)."""
-    repo.get(owner, dataset_id)
-    return upload_ticket(cfg, new_upload_key(owner, dataset_id))
+    """A fresh presigned upload for an existing dataset (to replace or retry its file),
+    its ticket recorded before it is handed out."""
+    upload = tickets.issue(repo, repo.get(owner, dataset_id), "post", cfg.upload_url_ttl_s)
+    return upload_ticket(cfg, upload_key(owner, dataset_id, upload))
 
 
 def update_dataset(

@@ -41,8 +41,9 @@ def on_upload(cfg: Settings, repo: DatasetRepository, event: UploadNotification)
         bucket, key = s3.bucket.name, unquote_plus(s3.object.key)
         size, etag = s3.object.size, s3.object.eTag
         match = _UPLOAD_KEY.match(key)
-        if match is None:
-            logger.warning("ignoring an object outside the upload layout", key=key)
+        if match is None:  # no ticket names such a key
+            objects.delete_object(bucket, key)
+            logger.warning("deleted an object outside the upload layout", key=key)
             continue
         run = _accept_upload(
             cfg, repo, match["owner"], match["id"], match["upload"], bucket, key, size, etag
@@ -67,19 +68,51 @@ def _accept_upload(
     if dataset is None:
         objects.delete_object(bucket, key)  # uploaded after the dataset was deleted
         return None
+    ticket = dataset.upload_tickets.get(upload_id)
+    if ticket is None or ticket.used not in (None, etag):
+        _refuse(bucket, key, etag, "used" if ticket else "never issued", owner, dataset_id)
+        return None
+    if ticket.used == etag:
+        logger.info("upload already accepted", key=key, etag=etag)  # the event delivered again
+        return None
     if size > cfg.max_upload_bytes:
-        # Presigned policies are not enforced everywhere (moto ignores them): check again here.
+        # Checked again after the POST's policy: a file joined from parts is checked only
+        # when completing, and the size limit may have changed since the ticket was issued.
         objects.delete_object(bucket, key)
         message = f"the upload is {size} bytes; the limit is {cfg.max_upload_bytes} bytes"
         keeps_data = dataset.status is DatasetStatus.READY
         changes = DatasetChanges(error=ErrorInfo(code="upload_too_large", message=message))
         if not keeps_data:
             changes.status, changes.progress = DatasetStatus.FAILED, 0.0
-        repo.update(owner, dataset_id, changes)
+        repo.update(owner, dataset_id, changes, use_ticket=(upload_id, etag))
         return None
     run = execution_name(dataset_id, upload_id, etag)
     source = SourceObject(bucket=bucket, key=key, bytes=size, etag=etag)
-    return start_run(cfg, repo, owner, dataset_id, run, source, "full")
+    started = start_run(cfg, repo, owner, dataset_id, run, source, "full", ticket=upload_id)
+    if started is None:
+        current = repo.find(owner, dataset_id)
+        used = current.upload_tickets.get(upload_id) if current else None
+        if (
+            current is not None
+            and current.ingest_run != run
+            and (used is None or used.used != etag)
+        ):
+            # Another file took the ticket between our read and the claim.
+            _refuse(bucket, key, etag, "used", owner, dataset_id)
+    return started
+
+
+def _refuse(bucket: str, key: str, etag: str, ticket: str, owner: str, dataset_id: str) -> None:
+    """Delete a file that landed under no open ticket of its dataset, which stays as it was."""
+    objects.delete_object(bucket, key)
+    logger.warning(
+        "deleted an upload that was not issued for its dataset",
+        key=key,
+        etag=etag,
+        ticket=ticket,
+        owner=owner,
+        dataset=dataset_id,
+    )
 
 
 def start_run(
@@ -90,9 +123,13 @@ def start_run(
     run: str,
     source: SourceObject,
     mode: Literal["full", "reconvert"],
+    *,
+    ticket: str | None = None,
 ) -> str | None:
     """Claim the dataset for ``run`` and start its execution; None if ``run`` already
-    holds it (the same event or command delivered twice)."""
+    holds it (the same event or command delivered twice), or if ``ticket``, the upload
+    ticket the run's file came with, is not (or no longer) an open ticket of the
+    dataset: the claim marks it used by the file's ETag."""
     changes = DatasetChanges(
         status=DatasetStatus.UPLOADED if mode == "full" else DatasetStatus.INFERRING,
         progress=0.0,
@@ -110,9 +147,10 @@ def start_run(
         changes,
         remove=("error", "ingest_finished_at", "duplicate_of"),
         unless_run=run,
+        use_ticket=(ticket, source.etag or "") if ticket else None,
     )
     if accepted is None:
-        logger.info("run already started", run=run)
+        logger.info("run already started, or its upload ticket used", run=run)
         return None
     stats_run = run if mode == "full" else accepted.stats_run
     if stats_run is None:

@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 from typing import Any, Generic, TypeVar
 
 from sluice.errors import NotFound
-from sluice.store.records import RecordTable
+from sluice.store.records import PathChanges, RecordTable
 
 Record = TypeVar("Record")
 
@@ -60,6 +60,7 @@ class OwnedRecords(Generic[Record]):
         add: dict[str, int] | None = None,
         only_if: tuple[str, Any] | None = None,
         unless: tuple[str, Any] | None = None,
+        paths: PathChanges | None = None,
     ) -> Record | None:
         """Write ``changes`` (stamped ``updated_at``) and counter ``add``itions; None when
         the record is gone or a condition fails."""
@@ -71,6 +72,7 @@ class OwnedRecords(Generic[Record]):
             add={name: amount for name, amount in (add or {}).items() if amount},
             only_if=only_if,
             unless=unless,
+            paths=paths,
         )
         return None if data is None else self._load(data)
 

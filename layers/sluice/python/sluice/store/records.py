@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import base64
 import json
+from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
@@ -63,6 +64,23 @@ def decode_token(token: str | None, owner: str) -> dict[str, Any] | None:
     return key
 
 
+Path = tuple[str, ...]
+"""An attribute inside a map attribute, by its names: ``("upload_tickets", name)``."""
+
+
+@dataclass(frozen=True)
+class PathChanges:
+    """Changes to entries of map attributes, each written on its own (so that two writers
+    of different entries never overwrite each other), with conditions on entries."""
+
+    set: dict[Path, Any] = field(default_factory=dict)
+    remove: tuple[Path, ...] = ()
+    present: tuple[Path, ...] = ()
+    """Entries that must exist for the write to apply."""
+    absent: tuple[Path, ...] = ()
+    """Entries that must not exist for the write to apply."""
+
+
 class RecordTable:
     """The table, addressed as (owner, kind#id) pairs."""
 
@@ -113,33 +131,52 @@ class RecordTable:
         add: dict[str, int] | None = None,
         only_if: tuple[str, Any] | None = None,
         unless: tuple[str, Any] | None = None,
+        paths: PathChanges | None = None,
     ) -> dict[str, Any] | None:
-        """Set, remove and add attributes of an existing item.
+        """Set, remove and add attributes of an existing item, and entries of its maps.
 
         Returns the new item, or None if it does not exist, if ``only_if`` (attribute,
-        value) does not hold, or if ``unless`` (attribute, value) does.
+        value) does not hold, if ``unless`` (attribute, value) does, or if a condition of
+        ``paths`` fails.
         """
         names: dict[str, str] = {}
         values: dict[str, Any] = {}
         sets, adds = [], []
-        for i, (field, value) in enumerate(changes.items()):
-            names[f"#s{i}"] = field
+        for i, (name, value) in enumerate(changes.items()):
+            names[f"#s{i}"] = name
             values[f":s{i}"] = to_item({"v": value})["v"]
             sets.append(f"#s{i} = :s{i}")
-        for i, (field, amount) in enumerate((add or {}).items()):
-            names[f"#a{i}"] = field
+        for i, (name, amount) in enumerate((add or {}).items()):
+            names[f"#a{i}"] = name
             values[f":a{i}"] = amount
             adds.append(f"#a{i} :a{i}")
-        for i, field in enumerate(remove):
-            names[f"#r{i}"] = field
+        removes = []
+        for i, name in enumerate(remove):
+            names[f"#r{i}"] = name
+            removes.append(f"#r{i}")
+        paths = paths or PathChanges()
+
+        def placed(tag: str, path: Path) -> str:
+            for j, name in enumerate(path):
+                names[f"#{tag}_{j}"] = name
+            return ".".join(f"#{tag}_{j}" for j in range(len(path)))
+
+        for i, (path, value) in enumerate(paths.set.items()):
+            values[f":ps{i}"] = to_item({"v": value})["v"]
+            sets.append(f"{placed(f'ps{i}', path)} = :ps{i}")
+        removes.extend(placed(f"pr{i}", path) for i, path in enumerate(paths.remove))
         expression = ""
         if sets:
             expression += "SET " + ", ".join(sets)
         if adds:
             expression += " ADD " + ", ".join(adds)
-        if remove:
-            expression += " REMOVE " + ", ".join(f"#r{i}" for i in range(len(remove)))
+        if removes:
+            expression += " REMOVE " + ", ".join(removes)
         condition_expression = "attribute_exists(pk)"
+        for i, path in enumerate(paths.present):
+            condition_expression += f" AND attribute_exists({placed(f'pp{i}', path)})"
+        for i, path in enumerate(paths.absent):
+            condition_expression += f" AND attribute_not_exists({placed(f'pa{i}', path)})"
         if only_if:
             names["#c"], values[":c"] = only_if
             condition_expression += " AND #c = :c"
