@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 import requests
+from sluice.config import settings
 from sluice.datasets.tickets import new_upload_name
 
 from tests.conftest import MAX_UPLOAD_BYTES
@@ -120,3 +121,18 @@ def test_an_aborted_upload_in_parts_leaves_no_ticket(uploader: Uploader) -> None
     uploader.put(key, CSV)
     _deleted(uploader, key)
     assert uploader.dataset(dataset_id)["status"] == "awaiting_upload"
+
+
+def test_a_dataset_recorded_before_tickets_gets_its_first_on_a_renewed_upload(
+    uploader: Uploader, local: Any
+) -> None:
+    dataset_id, _ = uploader.create()
+    local.client("dynamodb").update_item(
+        TableName=settings().table,
+        Key={"pk": {"S": f"OWNER#{uploader.owner}"}, "sk": {"S": f"DATASET#{dataset_id}"}},
+        UpdateExpression="REMOVE upload_tickets",
+    )
+    status, upload = call_api("POST", f"/datasets/{dataset_id}/upload", owner=uploader.owner)
+    assert status == 200
+    assert _post(upload, CSV).status_code == 204
+    assert uploader.settled(dataset_id)["row_count"] == 2

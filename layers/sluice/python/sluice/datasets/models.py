@@ -166,7 +166,6 @@ class DatasetChanges(RecordChanges):
     stats_run: str | None = None
     data_run: str | None = None
     scan_evidence: dict[str, list[int]] | None = None
-    upload_tickets: dict[str, OpenUpload] | None = None  # whole: only for a record without any
 
 
 RemovableField = Literal[

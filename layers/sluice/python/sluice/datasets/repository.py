@@ -72,10 +72,14 @@ class DatasetRepository(OwnedRecords[Dataset]):
         try:
             return self._update(owner, dataset_id, {}, paths=paths)
         except ClientError as exc:
-            # A record written before tickets existed has no map to add an entry to.
             if exc.response["Error"]["Code"] != "ValidationException":
                 raise
-        return self.update(owner, dataset_id, DatasetChanges(upload_tickets={name: ticket}))
+        # A record written before tickets existed has no map to add an entry to: start it,
+        # unless another request did meanwhile (then add to that one).
+        started = self._update(
+            owner, dataset_id, {TICKETS: {name: entry}}, paths=PathChanges(absent=((TICKETS,),))
+        )
+        return started or self._update(owner, dataset_id, {}, paths=paths)
 
     def close_ticket(self, owner: str, dataset_id: str, name: str) -> None:
         """Forget the upload ticket ``name`` (an upload in parts aborted)."""
