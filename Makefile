@@ -17,7 +17,7 @@ export PATH := $(CURDIR)/$(BIN):$(CURDIR)/node_modules/.bin:$(PATH)
 COVERAGE ?= --cov --cov-report=term-missing:skip-covered
 PYTEST := $(BIN)/pytest $(COVERAGE)
 
-.PHONY: install run test unit integration e2e infra lint format hooks synth bench clean
+.PHONY: install run test unit integration e2e infra lint format hooks synth bench clean fuzz
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -45,6 +45,14 @@ integration: $(BIN)/.installed
 
 e2e: $(BIN)/.installed
 	$(PYTEST) -m e2e tests/e2e
+
+# Schemathesis against the local system for longer than `make test`'s run, the stateful
+# phase included (tests/integration/test_api_fuzz.py; FUZZ_SEED picks another seed).
+FUZZ_SECONDS ?= 900
+fuzz: $(BIN)/.installed
+	SLUICE_FUZZ_EXAMPLES=100 SLUICE_FUZZ_SECONDS=$(FUZZ_SECONDS) \
+	SLUICE_FUZZ_PHASES=examples,coverage,fuzzing,stateful $(if $(FUZZ_SEED),SLUICE_FUZZ_SEED=$(FUZZ_SEED)) \
+	$(BIN)/pytest --no-cov -o timeout=0 tests/integration/test_api_fuzz.py
 
 # The CDK CLI runs `python3 -m infra.app`; PATH (above) finds the project's venv first.
 infra: install

@@ -45,3 +45,8 @@ class PayloadTooLarge(SluiceError):
 class Unprocessable(SluiceError):
     status = 422
     code = "unprocessable"
+
+
+class UnsupportedMediaType(SluiceError):
+    status = 415
+    code = "unsupported_media_type"

@@ -20,6 +20,7 @@ from sluice.api import (
     tasks,
 )
 from sluice.api.errors import describe_validation_errors, error_response
+from sluice.api.request_checks import MethodNotAllowed, RequestChecks, allowed_methods
 from sluice.api.responses import json_response
 from sluice.errors import SluiceError
 
@@ -30,6 +31,9 @@ VERSION = "0.1.0"
 SECURITY: dict[str, SecurityScheme] = {"bearerAuth": HTTPBearer(bearerFormat="JWT")}
 
 app = APIGatewayRestResolver(enable_validation=True)
+# Powertools runs this first on every route (all are validated); ours checks the method and
+# reads the body strictly before validating. Powertools is pinned exactly.
+app._request_validation_middleware = RequestChecks()
 app.include_router(auth.router)
 app.include_router(datasets.router)
 app.include_router(dataset_schema.router)
@@ -66,10 +70,18 @@ def _invalid_request(exc: RequestValidationError) -> Response[Any]:
     return error_response(422, "validation_error", message, details)
 
 
+@app.exception_handler(MethodNotAllowed)
+def _method_not_allowed(exc: MethodNotAllowed) -> Response[Any]:
+    return error_response(exc.status, exc.code, exc.message, exc.details, {"Allow": exc.allow})
+
+
 @app.not_found
 def _no_route(exc: NotFoundError) -> Response[Any]:
-    path = app.current_event.path
-    return error_response(404, "not_found", f"no route {app.current_event.http_method} {path}")
+    method, path = app.current_event.http_method, app.current_event.path
+    allowed = allowed_methods(app, path)
+    if allowed:  # the path exists, not with this method
+        return _method_not_allowed(MethodNotAllowed(method, path, allowed))
+    return error_response(404, "not_found", f"no route {method} {path}")
 
 
 @app.exception_handler(Exception)

@@ -7,7 +7,7 @@ from typing import Annotated
 from aws_lambda_powertools.event_handler.openapi.params import Body
 from aws_lambda_powertools.event_handler.router import APIGatewayRouter
 
-from sluice.api.errors import ERROR_RESPONSES
+from sluice.api.errors import JSON_BODY_RESPONSES
 from sluice.auth import sign_in as cognito
 from sluice.auth.models import RefreshRequest, TokenRequest, Tokens
 from sluice.config import settings
@@ -15,13 +15,13 @@ from sluice.config import settings
 router = APIGatewayRouter()
 
 
-@router.post("/auth/token", summary="Sign in", responses=ERROR_RESPONSES)
+@router.post("/auth/token", summary="Sign in", responses=JSON_BODY_RESPONSES)
 def sign_in(body: Annotated[TokenRequest, Body()]) -> Tokens:
     """Exchange a username and password for JWTs."""
     return cognito.sign_in(settings().user_pool_client_id, body.username, body.password)
 
 
-@router.post("/auth/refresh", summary="Renew tokens", responses=ERROR_RESPONSES)
+@router.post("/auth/refresh", summary="Renew tokens", responses=JSON_BODY_RESPONSES)
 def refresh(body: Annotated[RefreshRequest, Body()]) -> Tokens:
     """Exchange a refresh token for fresh access and id tokens."""
     return cognito.refresh(settings().user_pool_client_id, body.refresh_token)

@@ -31,7 +31,18 @@ class RowPage(BaseModel):
 @router.get(
     "/datasets/<dataset_id>/rows",
     summary="Read typed rows",
-    responses=documented({409: "Not ready"}),
+    responses=documented(
+        {
+            200: {
+                "description": "The rows: a page of JSON, or CSV text with format=csv",
+                "content": {
+                    "application/json": {"model": RowPage},
+                    "text/csv": {"schema": {"type": "string"}},
+                },
+            },
+            409: "Not ready",
+        }
+    ),
 )
 def read_rows(
     dataset_id: DatasetId,
@@ -67,7 +78,9 @@ def read_rows(
 @router.get(
     "/datasets/<dataset_id>/download",
     summary="Download the typed dataset",
-    responses=documented({202: "Being prepared; ask again", 409: "Not ready"}),
+    responses=documented(
+        {200: "Ready: the file's URL", 202: "Being prepared; ask again", 409: "Not ready"}
+    ),
 )
 def download(
     dataset_id: DatasetId,

@@ -23,7 +23,7 @@ router = APIGatewayRouter()
 @router.put(
     "/datasets/<dataset_id>/preferred-types",
     summary="Set preferred column types",
-    responses=documented({202: "Re-converting", 409: "Not ready"}),
+    responses=documented({202: "Re-converting", 409: "Not ready"}, json_body=True),
 )
 def set_preferred_types(
     dataset_id: DatasetId, body: Annotated[PreferredTypes, Body()]
@@ -42,7 +42,9 @@ def set_preferred_types(
 @router.post(
     "/datasets/<dataset_id>/inference",
     summary="Manage inference",
-    responses=documented({202: "Started", 409: "Conflicts with the dataset's state"}),
+    responses=documented(
+        {200: "Done", 202: "Started", 409: "Conflicts with the dataset's state"}, json_body=True
+    ),
 )
 def manage_inference(
     dataset_id: DatasetId, body: Annotated[InferenceCommand, Body()]

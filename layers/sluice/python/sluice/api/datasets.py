@@ -10,7 +10,7 @@ from aws_lambda_powertools.event_handler.openapi.params import Body, Query
 from aws_lambda_powertools.event_handler.router import APIGatewayRouter
 
 from sluice.api.dependencies import DatasetId, dataset_repository
-from sluice.api.errors import ERROR_RESPONSES, documented
+from sluice.api.errors import ERROR_RESPONSES, JSON_BODY_RESPONSES, documented
 from sluice.api.responses import json_response
 from sluice.auth.identity import current_owner
 from sluice.config import settings
@@ -32,7 +32,7 @@ router = APIGatewayRouter()
 @router.post(
     "/datasets",
     summary="Create a dataset",
-    responses=documented({201: "Created"}),
+    responses=documented({201: "Created"}, json_body=True),
 )
 def create_dataset(body: Annotated[DatasetCreate, Body()]) -> Response[DatasetCreated]:
     """Record a dataset and presign the upload of its CSV; ingestion starts when it lands."""
@@ -69,7 +69,7 @@ def get_dataset(dataset_id: DatasetId) -> Dataset:
     )
 
 
-@router.patch("/datasets/<dataset_id>", summary="Update a dataset", responses=ERROR_RESPONSES)
+@router.patch("/datasets/<dataset_id>", summary="Update a dataset", responses=JSON_BODY_RESPONSES)
 def update_dataset(dataset_id: DatasetId, body: Annotated[DatasetUpdate, Body()]) -> Dataset:
     """Rename, move to another folder, or describe a dataset."""
     return service.update_dataset(dataset_repository(), current_owner(router), dataset_id, body)
@@ -97,7 +97,9 @@ def renew_upload(dataset_id: DatasetId) -> UploadTicket:
 @router.post(
     "/datasets/<dataset_id>/multipart-upload",
     summary="Begin an upload in parts",
-    responses=documented({201: "Begun: PUT each part to its URL", 413: "Over the size limit"}),
+    responses=documented(
+        {201: "Begun: PUT each part to its URL", 413: "Over the size limit"}, json_body=True
+    ),
 )
 def start_multipart_upload(
     dataset_id: DatasetId, body: Annotated[multipart.MultipartStart, Body()]
@@ -114,7 +116,8 @@ def start_multipart_upload(
     "/datasets/<dataset_id>/multipart-upload/complete",
     summary="Complete an upload in parts",
     responses=documented(
-        {200: "Completed: the file landed and its ingest starts", 413: "Over the size limit"}
+        {200: "Completed: the file landed and its ingest starts", 413: "Over the size limit"},
+        json_body=True,
     ),
 )
 def complete_multipart_upload(
@@ -129,7 +132,7 @@ def complete_multipart_upload(
 @router.post(
     "/datasets/<dataset_id>/multipart-upload/abort",
     summary="Abort an upload in parts",
-    responses=documented({204: "Aborted: its parts are dropped"}),
+    responses=documented({204: "Aborted: its parts are dropped"}, json_body=True),
 )
 def abort_multipart_upload(
     dataset_id: DatasetId, body: Annotated[multipart.MultipartAbort, Body()]

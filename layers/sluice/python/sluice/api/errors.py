@@ -22,9 +22,15 @@ class ErrorResponse(BaseModel):
     error: ErrorBody
 
 
-def error_response(status: int, code: str, message: str, details: Any = None) -> Response[Any]:
+def error_response(
+    status: int,
+    code: str,
+    message: str,
+    details: Any = None,
+    headers: dict[str, str] | None = None,
+) -> Response[Any]:
     body = ErrorResponse(error=ErrorBody(code=code, message=message, details=details))
-    return json_response(status, body.model_dump_json(exclude_none=True))
+    return json_response(status, body.model_dump_json(exclude_none=True), headers)
 
 
 def describe_validation_errors(errors: list[dict[str, Any]]) -> tuple[str, list[dict[str, Any]]]:
@@ -41,17 +47,38 @@ def describe_validation_errors(errors: list[dict[str, Any]]) -> tuple[str, list[
     return f"{first['field']}: {first['problem']}{more}", details
 
 
-def documented(statuses: dict[int, str] | None = None) -> dict[int, OpenAPIResponse]:
-    """OpenAPI responses: the given successes plus the error statuses every route may answer."""
-    responses: dict[int, OpenAPIResponse] = {
-        status: {"description": description} for status, description in (statuses or {}).items()
-    }
-    for status in (400, 401, 404, 422):
-        responses[status] = {
-            "description": HTTPStatus(status).phrase,
-            "content": {"application/json": {"model": ErrorResponse}},
-        }
+ERROR_STATUSES = (400, 401, 404, 413, 422)
+"""What any route may answer: a bad request, no or a bad token (the authorizer's), an id
+not found, a body over the gateway's limit, a value out of range."""
+
+
+def documented(
+    statuses: dict[int, str | OpenAPIResponse] | None = None, *, json_body: bool = False
+) -> dict[int, OpenAPIResponse]:
+    """OpenAPI responses as the route answers them: its successes (200 unless it names
+    another 2xx) with its return schema, 204 with no body; every error status, its own and
+    those of ``ERROR_STATUSES`` (and 415 for a route with a JSON body), with the error
+    envelope."""
+    given: dict[int, str | OpenAPIResponse] = dict(statuses or {})
+    if not any(200 <= status < 300 for status in given):
+        given[200] = "OK"
+    for status in (*ERROR_STATUSES, *((415,) if json_body else ())):
+        given.setdefault(status, HTTPStatus(status).phrase)
+    responses: dict[int, OpenAPIResponse] = {}
+    for status, description in sorted(given.items()):
+        if not isinstance(description, str):  # described in full by the route
+            responses[status] = description
+        elif status == 204:
+            responses[status] = {"description": description, "content": {}}
+        elif status >= 400:
+            responses[status] = {
+                "description": description,
+                "content": {"application/json": {"model": ErrorResponse}},
+            }
+        else:  # Powertools fills in the route's return schema
+            responses[status] = {"description": description}
     return responses
 
 
 ERROR_RESPONSES = documented()
+JSON_BODY_RESPONSES = documented(json_body=True)

@@ -22,7 +22,7 @@ router = APIGatewayRouter()
 @router.post(
     "/datasets/<dataset_id>/tasks",
     summary="Start an analysis task",
-    responses=documented({202: "Started", 409: "The dataset is not ready"}),
+    responses=documented({202: "Started", 409: "The dataset is not ready"}, json_body=True),
 )
 def start_task(dataset_id: DatasetId, body: Annotated[TaskCreate, Body()]) -> Response[Task]:
     """Aggregate the dataset (group_by + aggregations + filter, or the BMAT preset)

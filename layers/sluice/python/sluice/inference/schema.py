@@ -7,9 +7,17 @@ per column, which conversion then applies.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    ValidatorFunctionWrapHandler,
+    WrapValidator,
+)
+from pydantic_core import PydanticCustomError
 
 from sluice.inference.types import DEFAULT_MAX_CATEGORIES, ColumnType, DateOrder
 
@@ -62,9 +70,40 @@ class ChunkStats(BaseModel):
     columns: list[ColumnStats]
 
 
-Tolerance = int | float | dict[ColumnType, int | float]
+MAX_TOLERANCE = 10**15
+"""The largest count a tolerance may be: more values than any dataset has, and a number
+DynamoDB (38 digits, exponents -130..125) stores exactly."""
+MIN_FRACTION = 1e-12
+"""The smallest fraction other than 0: a trillionth of the values; a smaller one allows
+no failure in any real column, and those below 1e-130 are no DynamoDB number."""
+
+ToleranceCount = Annotated[int, Field(ge=0, le=MAX_TOLERANCE)]
+ToleranceAmount = Annotated[float, Field(ge=MIN_FRACTION, le=MAX_TOLERANCE, allow_inf_nan=False)]
+ToleranceValue = ToleranceCount | ToleranceAmount
+TOLERANCE_PROBLEM = (
+    "must be a number from 0 to 1e15 (a fraction below 1 is 0 or at least 1e-12),"
+    " or a map from column type to such a number"
+)
+
+
+def _one_tolerance_error(value: Any, handler: ValidatorFunctionWrapHandler) -> Any:
+    # One error naming the field, not one per member of the union; booleans and strings,
+    # which a lax int would take, are no numbers here.
+    amounts = value.values() if isinstance(value, dict) else [value]
+    if any(isinstance(amount, bool) or not isinstance(amount, int | float) for amount in amounts):
+        raise PydanticCustomError("tolerance", TOLERANCE_PROBLEM)
+    try:
+        return handler(value)
+    except ValidationError as exc:
+        raise PydanticCustomError("tolerance", TOLERANCE_PROBLEM) from exc
+
+
+Tolerance = Annotated[
+    ToleranceValue | dict[ColumnType, ToleranceValue], WrapValidator(_one_tolerance_error)
+]
 """How many values may fail a type and it still win: a count (>= 1), a fraction of the
-column's non-null values (0 <= x < 1), or a map from type to either."""
+column's non-null values (0 <= x < 1), or a map from type to either. Never negative, at
+most ``MAX_TOLERANCE``; a fraction is 0 or at least ``MIN_FRACTION``."""
 
 
 class InferenceSettings(BaseModel):

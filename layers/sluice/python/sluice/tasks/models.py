@@ -13,6 +13,8 @@ from sluice.store.changes import RecordChanges
 from sluice.tasks.aggregate import AggregateSpec, Aggregation, Predicate, bmat_preset
 
 MIB = 1024 * 1024
+MAX_OUTPUT_FILE_BYTES = 5 * 1024**4
+"""S3's largest object."""
 
 
 class TaskStatus(StrEnum):
@@ -31,14 +33,37 @@ class OutputSpec(BaseModel):
 
     format: Literal["csv", "parquet"] = "csv"
     max_file_bytes: int = Field(
-        100 * MIB, ge=1024, description="No output file is larger (BMAT's MAX_SINGLE_FILE_SIZE)."
+        100 * MIB,
+        ge=1024,
+        le=MAX_OUTPUT_FILE_BYTES,
+        description="No output file is larger (BMAT's MAX_SINGLE_FILE_SIZE).",
     )
 
 
 class TaskCreate(BaseModel):
     """An aggregation: group_by + aggregations (+ filter), or a named preset."""
 
-    model_config = ConfigDict(extra="forbid")
+    # The schema says what _preset_or_aggregations checks: a preset (and no group_by or
+    # aggregations), or at least one aggregation.
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "anyOf": [
+                {
+                    "required": ["preset"],
+                    "properties": {
+                        "preset": {"type": "string"},
+                        "group_by": {"maxItems": 0},
+                        "aggregations": {"maxItems": 0},
+                    },
+                },
+                {
+                    "required": ["aggregations"],
+                    "properties": {"preset": {"type": "null"}, "aggregations": {"minItems": 1}},
+                },
+            ]
+        },
+    )
 
     kind: Literal["aggregate"] = "aggregate"
     preset: Literal["bmat_plays_per_song_per_day"] | None = Field(
