@@ -5,35 +5,49 @@ from __future__ import annotations
 import argparse
 import os
 import signal
+import sys
 import threading
 import time
+from pathlib import Path
 
 from sluice.config import MIB
 
 
 def _local(args: argparse.Namespace) -> int:
+    from sluice.local.state import StateError
     from sluice.local.system import DEMO_PASSWORD, DEMO_USER, LocalOptions, LocalSystem
 
-    system = LocalSystem(
-        LocalOptions(
-            port=args.port,
-            aws_port=args.aws_port,
-            chunk_bytes=args.chunk_bytes,
-            max_upload_bytes=args.max_upload_bytes,
-            demo=not args.no_demo,
-            lambda_processes=args.lambda_processes,
-        )
-    ).start()
+    # First: a Ctrl-C while the system starts stops it as soon as it has started.
     stop = threading.Event()
     signal.signal(signal.SIGINT, lambda *_: stop.set())
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    state_dir = None if args.ephemeral else args.state_dir
+    try:
+        system = LocalSystem(
+            LocalOptions(
+                port=args.port,
+                aws_port=args.aws_port,
+                chunk_bytes=args.chunk_bytes,
+                max_upload_bytes=args.max_upload_bytes,
+                demo=not args.no_demo,
+                lambda_processes=args.lambda_processes,
+                state_dir=state_dir,
+            )
+        )
+    except StateError as exc:
+        print(f"sluice local: {exc}", file=sys.stderr, flush=True)
+        return 2
+    system.start()
+    where = "state is in memory" if state_dir is None else f"state in {state_dir}"
+    if state_dir is not None and not system.fresh:
+        where += ", restored"
     print(f"sluice local: API      {system.api_url}  (docs: {system.api_url}/docs)", flush=True)
-    print(f"sluice local: AWS      {system.endpoint}  (moto; state is in memory)", flush=True)
+    print(f"sluice local: AWS      {system.endpoint}  (moto; {where})", flush=True)
     if not args.no_demo:
         print(
             f"sluice local: sign in  username {DEMO_USER!r}, password {DEMO_PASSWORD!r}", flush=True
         )
-        if not args.no_sample:
+        if not args.no_sample and system.fresh and not stop.is_set():
             dataset_id = system.upload_sample()
             print(f"sluice local: sample   dataset {dataset_id} (samples/sales)", flush=True)
     print("sluice local: ready; Ctrl-C stops", flush=True)
@@ -74,6 +88,16 @@ def main(argv: list[str] | None = None) -> int:
         help="worker processes for the pipeline steps (default: one per core; 0: in-process)",
     )
     local.add_argument("--no-demo", action="store_true", help="no demo user")
+    where = local.add_mutually_exclusive_group()
+    where.add_argument(
+        "--state-dir",
+        type=Path,
+        default=None,
+        help="keep users, records and objects in this folder across restarts (default: none)",
+    )
+    where.add_argument(
+        "--ephemeral", action="store_true", help="keep state in memory only (the default)"
+    )
     local.add_argument("--no-sample", action="store_true", help="no sample dataset")
     local.set_defaults(run=_local)
     demo = commands.add_parser(

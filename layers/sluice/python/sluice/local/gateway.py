@@ -22,6 +22,8 @@ logger = logging.getLogger(__name__)
 Invoke = Callable[[dict[str, Any]], dict[str, Any]]
 # (method, exact path), or a bare path prefix open to every method.
 PublicRoute = tuple[str, str] | str
+# The gateway's own route (not the api function's): 200 once the system is ready, else 503.
+HEALTH_PATH = "/health"
 
 DEFAULT_PUBLIC_ROUTES: frozenset[PublicRoute] = frozenset(
     {
@@ -30,6 +32,7 @@ DEFAULT_PUBLIC_ROUTES: frozenset[PublicRoute] = frozenset(
         ("GET", "/docs"),
         "/docs/",
         ("GET", "/openapi.json"),
+        ("GET", HEALTH_PATH),
     }
 )
 # Lambda's synchronous payload limit; API Gateway's own (10 MB) is never the binding one.
@@ -42,8 +45,6 @@ _PREFLIGHT_HEADERS = [
     ("Access-Control-Allow-Methods", "GET,POST,PUT,PATCH,DELETE,HEAD,OPTIONS"),
     ("Access-Control-Max-Age", "600"),
 ]
-# The methods an ANY method on /{proxy+} takes; API Gateway answers any other itself.
-GATEWAY_METHODS = ("DELETE", "GET", "HEAD", "OPTIONS", "PATCH", "POST", "PUT")
 # The server computes framing itself; a Lambda's values for these would corrupt it.
 _HOP_HEADERS = frozenset({"content-length", "transfer-encoding", "connection"})
 _IDENTITY_KEYS = (  # noqa: SIM905 - a list literal would take twelve lines
@@ -66,23 +67,9 @@ Headers = list[tuple[str, str]]
 Reply = tuple[int, Headers, bytes]
 
 
-def _error(status: int, code: str, message: str, details: Any = None) -> Reply:
-    error: dict[str, Any] = {"code": code, "message": message}
-    if details is not None:
-        error["details"] = details
-    body = json.dumps({"error": error}).encode()
+def _error(status: int, code: str, message: str) -> Reply:
+    body = json.dumps({"error": {"code": code, "message": message}}).encode()
     return status, [("Content-Type", "application/json")], body
-
-
-def _method_not_allowed(method: str) -> Reply:
-    allow = ", ".join(GATEWAY_METHODS)
-    status, headers, body = _error(
-        405,
-        "method_not_allowed",
-        f"{method} is not a method this API takes; allowed: {allow}",
-        {"allow": list(GATEWAY_METHODS)},
-    )
-    return status, [*headers, ("Allow", allow)], body
 
 
 class LocalApiGateway:
@@ -102,6 +89,7 @@ class LocalApiGateway:
         port: int = 0,
         public_routes: Iterable[PublicRoute] = DEFAULT_PUBLIC_ROUTES,
         max_body_bytes: int = MAX_BODY_BYTES,
+        ready: bool = True,
     ) -> None:
         self.invoke = invoke
         self.verifier = verifier
@@ -109,6 +97,14 @@ class LocalApiGateway:
         self.max_body_bytes = max_body_bytes
         self._server = _Server(("127.0.0.1", port), _Handler, self)
         self._thread: threading.Thread | None = None
+        # Until set, every route but /health answers 503 (sluice local: provisioning, restore).
+        self._ready = threading.Event()
+        if ready:
+            self._ready.set()
+
+    def mark_ready(self) -> None:
+        """Answer every route from now on (GET /health: 200)."""
+        self._ready.set()
 
     @property
     def port(self) -> int:
@@ -162,12 +158,12 @@ class LocalApiGateway:
         self, method: str, target: str, headers: Headers, body: bytes, ip: str, request_id: str
     ) -> Reply:
         """Answer one request whose body has been read: authorize, invoke, translate."""
-        if method not in GATEWAY_METHODS:  # TRACE, QUERY ...: they never reach the Lambda
-            return _method_not_allowed(method)
         if method == "OPTIONS":
             # A CORS-enabled API Gateway answers OPTIONS with a mock integration.
             return 204, list(_PREFLIGHT_HEADERS), b""
         event = proxy_event(method, target, headers, body, ip, request_id)
+        if not self._ready.is_set() or event["path"] == HEALTH_PATH:
+            return _health(method, event["path"], self._ready.is_set())
         if not self.is_public(method, event["path"]):
             token = _bearer_token(headers)
             if not token:
@@ -190,6 +186,18 @@ class LocalApiGateway:
         except _BadLambdaResponse as exc:
             logger.error("malformed Lambda proxy response: %s", exc)
             return _error(502, "bad_gateway", f"malformed Lambda proxy response: {exc}")
+
+
+def _health(method: str, path: str, ready: bool) -> Reply:
+    """GET /health, and what every route answers before the system is ready."""
+    if not ready:
+        status, headers, body = _error(
+            503, "starting", "sluice local is starting; GET /health answers 200 once it is ready"
+        )
+        return status, [*headers, ("Retry-After", "1")], body
+    if method not in ("GET", "HEAD"):
+        return _error(405, "method_not_allowed", f"{path} takes GET only")
+    return 200, [("Content-Type", "application/json")], b'{"status":"ok"}'
 
 
 def proxy_event(
@@ -377,13 +385,6 @@ class _Handler(BaseHTTPRequestHandler):
         return self.rfile.read(length) if length else b""
 
     do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_HEAD = do_OPTIONS = _serve
-
-    def __getattr__(self, name: str) -> Any:
-        # Any other method (TRACE, QUERY ...) is served too, to answer 405, not http.server's
-        # HTML 501.
-        if name.startswith("do_"):
-            return self._serve
-        raise AttributeError(name)
 
     def log_message(self, format: str, *args: Any) -> None:
         logger.debug("%s - " + format, self.address_string(), *args)

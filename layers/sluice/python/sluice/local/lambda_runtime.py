@@ -15,6 +15,7 @@ scan.
 
 from __future__ import annotations
 
+import contextlib
 import importlib.util
 import json
 import multiprocessing
@@ -137,6 +138,7 @@ class WorkerPool(Executor):
         self._lock = threading.Lock()
         self._pool = _process_pool(processes)
         self.replacements = 0
+        self._closed = False  # shut down: calls answer SandboxLost, nothing is replaced
 
     def submit(self, fn: Any, /, *args: Any, **kwargs: Any) -> Future[Any]:
         with self._lock:
@@ -151,7 +153,9 @@ class WorkerPool(Executor):
         notification's on_upload, which nothing retries here, must not be lost to it.
         """
         with self._lock:
-            pool = self._pool
+            pool, closed = self._pool, self._closed
+        if closed:
+            raise SandboxLost("the local system is stopping")
         try:
             future = pool.submit(fn, *args)
         except BrokenProcessPool:
@@ -172,6 +176,8 @@ class WorkerPool(Executor):
     def _replace(self, broken: ProcessPoolExecutor) -> ProcessPoolExecutor:
         """The pool to use instead of ``broken``: a new one, made once."""
         with self._lock:
+            if self._closed:
+                raise SandboxLost("the local system is stopping")
             if self._pool is not broken:  # another call replaced it already
                 return self._pool
             self._pool = _process_pool(self._processes)
@@ -183,7 +189,21 @@ class WorkerPool(Executor):
     def shutdown(self, wait: bool = True, *, cancel_futures: bool = False) -> None:
         with self._lock:
             pool = self._pool
+            self._closed = True
         pool.shutdown(wait=wait, cancel_futures=cancel_futures)
+
+    def stop(self, grace_s: float) -> None:
+        """Shut down within about ``grace_s``: workers still busy (a step, or their start's
+        prefault) then are killed, as a stopping machine would. Calls answer SandboxLost."""
+        pids = self.worker_pids()
+        waiting = threading.Thread(target=self.shutdown, kwargs={"cancel_futures": True})
+        waiting.start()
+        waiting.join(grace_s)
+        if waiting.is_alive():
+            for pid in pids:
+                with contextlib.suppress(ProcessLookupError):
+                    os.kill(pid, signal.SIGKILL)
+            waiting.join(grace_s)
 
 
 PREFAULT_MIB = 768

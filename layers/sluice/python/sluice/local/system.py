@@ -4,7 +4,8 @@ moto's server is the AWS, patched (sluice.local.patches); Lambda handlers run in
 process or its worker pool (lambda_runtime);
 Step Functions executions run our ASL files on moto's interpreter; a local API
 gateway checks JWTs like the Cognito authorizer and invokes the api function.
-All state lives in memory and is gone when the process stops.
+State lives in memory; with ``LocalOptions.state_dir`` it is saved there as it changes
+and restored at the next start (sluice.local.state).
 """
 
 from __future__ import annotations
@@ -13,21 +14,32 @@ import json
 import logging
 import os
 import socket
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import boto3
 import requests
+from botocore.exceptions import ClientError
 from moto.server import ThreadedMotoServer
 
 from sluice import aws
 from sluice.auth.jwt_check import CognitoJwtVerifier
 from sluice.catalog import CATALOG, PROJECT_ROOT, Catalog
-from sluice.local import lambda_runtime, patches
-from sluice.local.gateway import LocalApiGateway
+from sluice.local import lambda_runtime, patches, state
+from sluice.local.gateway import LocalApiGateway, TokenVerifier
 from sluice.local.patches import lambda_invoke
-from sluice.local.provision import PREFIX, REGION, Deployment, create_user, provision
+from sluice.local.provision import (
+    ACCOUNT,
+    PREFIX,
+    REGION,
+    Deployment,
+    create_user,
+    provision,
+)
+
+logger = logging.getLogger(__name__)
 
 DEMO_USER = "demo"
 DEMO_PASSWORD = "sluice-demo-1"
@@ -42,6 +54,20 @@ class LocalOptions:
     max_upload_bytes: int | None = None
     demo: bool = True
     lambda_processes: int = 0  # 0: handlers run in this process (see lambda_runtime)
+    state_dir: Path | None = None  # None: state lives in memory only (sluice.local.state)
+    snapshot_seconds: float = state.INTERVAL_S
+    stop_grace_s: float = 2.0  # how long a stop waits for busy workers before killing them
+
+
+class _PoolVerifier:
+    """The authorizer's check, once the user pool is known (the gateway listens before)."""
+
+    def __init__(self) -> None:
+        self.inner: TokenVerifier | None = None
+
+    def verify(self, token: str) -> Mapping[str, str]:
+        assert self.inner is not None, "the gateway answers no route before it is ready"
+        return self.inner.verify(token)
 
 
 def free_port() -> int:
@@ -50,23 +76,47 @@ def free_port() -> int:
         return int(probe.getsockname()[1])
 
 
+def _port_free(port: int) -> bool:
+    with socket.socket() as probe:
+        # As moto's server binds (a port the last run left in TIME_WAIT is free for it).
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+    return True
+
+
 class LocalSystem:
     """The embedded AWS, provisioned from the catalogue, with the API in front."""
 
     def __init__(self, options: LocalOptions, catalog: Catalog = CATALOG) -> None:
         self.options = options
         self.catalog = catalog
-        self.aws_port = options.aws_port or free_port()
+        self.state = state.StateDir(options.state_dir) if options.state_dir else None
+        self._saved = self.state.load() if self.state is not None else None
+        self.fresh = self._saved is None  # False: restored from the state folder
+        # The last run's port where it is free, so presigned URLs issued before still work.
+        saved_port = self._saved.aws_port if self._saved is not None else 0
+        self.aws_port = (
+            options.aws_port or (saved_port if saved_port and _port_free(saved_port) else 0)
+        ) or free_port()
         self.endpoint = f"http://127.0.0.1:{self.aws_port}"
         self._moto = ThreadedMotoServer(ip_address="127.0.0.1", port=self.aws_port, verbose=False)
         self.deployment: Deployment | None = None
         self.gateway: LocalApiGateway | None = None
+        self._verifier = _PoolVerifier()
+        self._snapshotter: state.Snapshotter | None = None
         self._pool: lambda_runtime.WorkerPool | None = None
 
     def start(self) -> LocalSystem:
         logging.getLogger("werkzeug").setLevel(logging.ERROR)  # moto's per-request lines
         self._set_process_environment()
         patches.install_all()
+        # The API's port first: every route answers 503 (GET /health too) until all is ready.
+        self.gateway = LocalApiGateway(
+            invoke=self._invoke_api, verifier=self._verifier, port=self.options.port, ready=False
+        ).start()
         self._moto.start()
         # Step Functions executions really run (moto's ASL interpreter).
         requests.post(
@@ -75,6 +125,9 @@ class LocalSystem:
             timeout=10,
         ).raise_for_status()
         self.deployment = provision(self.catalog, self.endpoint)
+        if self._saved is not None:
+            self._restore(self._saved)
+            self._saved = None
         os.environ.update(self.deployment.environment(self.catalog))
         aws.reset_clients()
         if self.options.lambda_processes > 0:
@@ -85,19 +138,52 @@ class LocalSystem:
             {f"{PREFIX}-{spec.name}": spec.name for spec in self.catalog.functions},
             self._pool,
         )
-        verifier = CognitoJwtVerifier(
+        self._verifier.inner = CognitoJwtVerifier(
             self.deployment.issuer,
             self.deployment.user_pool_client_id,
             jwks_url=self.deployment.jwks_url,
             # As API Gateway's Cognito authorizer without OAuth scopes: ID tokens only.
             token_uses=frozenset({"id"}),
         )
-        self.gateway = LocalApiGateway(
-            invoke=self._invoke_api, verifier=verifier, port=self.options.port
-        ).start()
         if self.options.demo:
-            create_user(self.deployment, DEMO_USER, DEMO_PASSWORD)
+            self._create_demo_user()
+        if self.state is not None:
+            self._snapshotter = state.Snapshotter(
+                self.state, self._state_scope(), self.aws_port, self.options.snapshot_seconds
+            )
+            self._snapshotter.save()
+            self._snapshotter.start()
+        self.gateway.mark_ready()
         return self
+
+    def _state_scope(self) -> state.Scope:
+        assert self.deployment is not None
+        return state.Scope(
+            tables=tuple(self.deployment.tables.values()),
+            buckets=tuple(self.deployment.buckets.values()),
+            account=ACCOUNT,
+            region=REGION,
+        )
+
+    def _restore(self, saved: state.Snapshot) -> None:
+        """Put the saved state into the AWS just provisioned; its user pool replaces the new one."""
+        assert self.deployment is not None and self.state is not None
+        scope = self._state_scope()
+        interrupted = state.restore(self.state, saved, scope)
+        pool = self.catalog.user_pool
+        self.deployment.user_pool_id, self.deployment.user_pool_client_id = state.user_pool_ids(
+            scope, f"{PREFIX}-{pool.name}", pool.client_name
+        )
+        if interrupted:
+            logger.warning("%d interrupted dataset(s) or task(s) marked failed", interrupted)
+
+    def _create_demo_user(self) -> None:
+        assert self.deployment is not None
+        try:
+            create_user(self.deployment, DEMO_USER, DEMO_PASSWORD)
+        except ClientError as exc:
+            if exc.response["Error"]["Code"] != "UsernameExistsException":  # restored
+                raise
 
     def _set_process_environment(self) -> None:
         os.environ.update(
@@ -162,9 +248,14 @@ class LocalSystem:
     def stop(self) -> None:
         if self.gateway is not None:
             self.gateway.stop()
+        if self._snapshotter is not None:
+            self._snapshotter.stop()  # the last save: what the stop found
+            self._snapshotter = None
         if self._pool is not None:
-            self._pool.shutdown(cancel_futures=True)
+            self._pool.stop(self.options.stop_grace_s)
         self._moto.stop()
+        if self.state is not None:
+            self.state.close()
 
     def client(self, service: str) -> Any:
         """A boto3 client on the embedded AWS (for tests and tools)."""

@@ -40,9 +40,14 @@ def install() -> None:
     replace_once(DynamoHandler, "call_action", _one_at_a_time)
 
 
+def request_lock() -> threading.RLock:
+    """The lock moto's DynamoDB requests hold (to read or replace its tables' items whole)."""
+    return _request_lock
+
+
 def installed() -> bool:
     """Whether ``install()`` has patched moto in this process."""
     return replaced(DynamoHandler, "call_action")
 
 
-__all__ = ["install", "installed"]
+__all__ = ["install", "installed", "request_lock"]
