@@ -11,7 +11,8 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from aws_cdk import App, Tags
+from aws_cdk import App, Aspects, Tags
+from cdk_nag import AwsSolutionsChecks
 from sluice.catalog import PROJECT_ROOT
 
 from infra.stack import SluiceStack
@@ -33,7 +34,12 @@ def cdk_json_context(path: Path = CDK_JSON) -> dict[str, Any]:
 def build_app(
     *, context: Mapping[str, Any] | None = None, outdir: str | None = None
 ) -> tuple[App, SluiceStack]:
-    """The app with its one stack; ``context`` and ``outdir`` are for in-process synthesis."""
+    """The app with its one stack; ``context`` and ``outdir`` are for in-process synthesis.
+
+    cdk-nag's AwsSolutions checks run on it as it synthesises: with cdk.json's
+    ``annotationsInValidationReport``, a finding the stack does not accept (with its
+    reason, ``infra/constructs/nag.py``) fails ``cdk synth`` and ``cdk deploy``.
+    """
     app = App(context=dict(context) if context is not None else None, outdir=outdir)
     stack = SluiceStack(
         app,
@@ -41,6 +47,7 @@ def build_app(
         description="sluice: a serverless data platform (API, ingestion, storage, auth)",
     )
     Tags.of(app).add("project", "sluice")
+    Aspects.of(app).add(AwsSolutionsChecks())
     return app, stack
 
 

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import json
 
+from aws_cdk import RemovalPolicy
 from aws_cdk import aws_apigateway as apigw
 from aws_cdk import aws_cognito as cognito
 from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_logs as logs
 from constructs import Construct
 
+from infra.constructs.nag import accept
 from infra.constructs.naming import pascal
 
 STAGE_NAME = "v1"
@@ -24,6 +27,24 @@ PUBLIC_ROUTES: tuple[tuple[str, str], ...] = (
 
 The catalogue has no field for these yet; the local gateway must exempt the same routes.
 """
+
+ACCESS_LOG_FIELDS = {
+    "requestId": "$context.requestId",
+    "requestTime": "$context.requestTime",
+    "ip": "$context.identity.sourceIp",
+    "userAgent": "$context.identity.userAgent",
+    "sub": "$context.authorizer.claims.sub",
+    "method": "$context.httpMethod",
+    "resource": "$context.resourcePath",
+    "path": "$context.path",
+    "status": "$context.status",
+    "error": "$context.error.responseType",
+    "responseBytes": "$context.responseLength",
+    "latencyMs": "$context.responseLatency",
+    "integrationLatencyMs": "$context.integrationLatency",
+}
+"""One JSON line per request: who (address, Cognito sub), what, and the answer; no
+headers, query strings or bodies, so no token or password reaches the log."""
 
 CORS_HEADERS = {"Access-Control-Allow-Origin": "'*'"}
 """Also on API Gateway's own error answers, or browsers hide them from the page."""
@@ -70,15 +91,31 @@ class Api(Construct):
         user_pool: cognito.IUserPool,
     ) -> None:
         super().__init__(scope, construct_id)
+        self.access_logs = logs.LogGroup(
+            self,
+            "AccessLogs",
+            retention=logs.RetentionDays.ONE_MONTH,
+            removal_policy=RemovalPolicy.DESTROY,
+        )
         self.rest_api = apigw.RestApi(
             self,
             "RestApi",
             description="sluice HTTP API",
             endpoint_types=[apigw.EndpointType.REGIONAL],
             # The account-wide CloudWatch role is shared by every API in the account and
-            # region; one stack must not own (and on deletion remove) it.
+            # region; one stack must not own (and on deletion remove) it. API Gateway writes
+            # the logs below only once the account has one (README, "Deploying to AWS").
             cloud_watch_role=False,
-            deploy_options=apigw.StageOptions(stage_name=STAGE_NAME, tracing_enabled=True),
+            deploy_options=apigw.StageOptions(
+                stage_name=STAGE_NAME,
+                tracing_enabled=True,
+                access_log_destination=apigw.LogGroupLogDestination(self.access_logs),
+                access_log_format=apigw.AccessLogFormat.custom(json.dumps(ACCESS_LOG_FIELDS)),
+                # Execution logs of failed requests only, and never their bodies: those of
+                # POST /auth/token hold passwords.
+                logging_level=apigw.MethodLoggingLevel.ERROR,
+                data_trace_enabled=False,
+            ),
             default_cors_preflight_options=apigw.CorsOptions(
                 allow_origins=apigw.Cors.ALL_ORIGINS,
                 allow_methods=apigw.Cors.ALL_METHODS,
@@ -93,18 +130,40 @@ class Api(Construct):
         self.authorizer = apigw.CognitoUserPoolsAuthorizer(
             self, "Authorizer", cognito_user_pools=[user_pool]
         )
+        # The proxy integration hands the request to the api function, whose models check
+        # bodies and parameters; the validator checks what a method declares at the gateway.
+        validator = self.rest_api.add_request_validator(
+            "RequestValidator", validate_request_body=True, validate_request_parameters=True
+        )
         # One invoke permission for the whole API instead of one per method keeps the
         # function's resource policy small as routes are added.
         integration = apigw.LambdaIntegration(handler, proxy=True, scope_permission_to_method=False)
         for method, path in PUBLIC_ROUTES:
-            self._resource(path).add_method(
-                method, integration, authorization_type=apigw.AuthorizationType.NONE
+            public = self._resource(path).add_method(
+                method,
+                integration,
+                authorization_type=apigw.AuthorizationType.NONE,
+                request_validator=validator,
             )
+            reason = (
+                f"{method} {path} is public on purpose (PUBLIC_ROUTES): it hands out tokens "
+                "for a user's password or refresh token, or serves the API's description"
+            )
+            accept(public, "APIG4", reason)
+            accept(public, "COG4", reason)
         self.rest_api.root.add_proxy(any_method=False).add_method(
             "ANY",
             integration,
             authorizer=self.authorizer,
             authorization_type=apigw.AuthorizationType.COGNITO,
+            request_validator=validator,
+        )
+        accept(
+            self.rest_api.deployment_stage,
+            "APIG3",
+            "no WAF web ACL: it is billed per ACL, rule and request; every route but sign-in "
+            "and the docs needs a Cognito token, and Cognito locks a user out after repeated "
+            "failed sign-ins itself; an operator can associate a web ACL with the stage",
         )
         for response_type, status, code in GATEWAY_ERRORS:
             self.rest_api.add_gateway_response(

@@ -7,6 +7,8 @@ from aws_cdk import aws_cognito as cognito
 from constructs import Construct
 from sluice.catalog import UserPoolSpec
 
+from infra.constructs.nag import accept
+
 
 class Auth(Construct):
     """A user pool that operators fill (no self sign-up) and one public client for the API."""
@@ -34,6 +36,27 @@ class Auth(Construct):
             account_recovery=cognito.AccountRecovery.EMAIL_ONLY,
             # Accounts are data too: deleting the stack must not delete the users.
             removal_policy=RemovalPolicy.RETAIN,
+        )
+        accept(
+            self.user_pool,
+            "COG1",
+            "the catalogue's policy, which the local pool takes too (its demo password "
+            "has no capital or symbol): at least 8 characters with a lowercase letter and "
+            "a digit; NIST SP 800-63B advises length over composition rules, and operators "
+            "create every account",
+        )
+        accept(
+            self.user_pool,
+            "COG2",
+            "no MFA: POST /auth/token signs in with USER_PASSWORD_AUTH and answers tokens "
+            "at once; the API has no step that answers an MFA challenge yet",
+        )
+        accept(
+            self.user_pool,
+            "COG8",
+            "Essentials, not Plus: Plus's threat protection is billed per active user; "
+            "accounts are made by operators only (no self sign-up), and sign-in errors do "
+            "not tell whether a user exists",
         )
         self.client = self.user_pool.add_client(
             "ApiClient",

@@ -5,12 +5,14 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from aws_cdk import Duration, RemovalPolicy
+from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 from constructs import Construct
 from sluice.catalog import PROJECT_ROOT, FunctionSpec
 
 from infra.constructs.layers import ARCHITECTURE, ASSET_EXCLUDES, RUNTIME, SharedLayers
+from infra.constructs.nag import XRAY, accept
 from infra.constructs.naming import pascal
 from infra.constructs.wiring import Resources
 
@@ -72,7 +74,18 @@ class Functions(Construct):
             # Logs expire anyway; keeping them after the stack is gone only leaves litter.
             removal_policy=RemovalPolicy.DESTROY,
         )
-        return lambda_.Function(
+        # A role of its own instead of CDK's default, which attaches the managed
+        # AWSLambdaBasicExecutionRole (logs:CreateLogGroup and writes to any log group):
+        # the function may write to its own log group, which exists before it runs.
+        role = iam.Role(
+            self,
+            f"{construct_id}Role",
+            assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"),
+            description=f"sluice {spec.name}: its log group, traces and catalogue grants",
+        )
+        log_group.grant_write(role)
+        accept(role, "IAM5", XRAY, applies_to=["Resource::*"], children=True)
+        function = lambda_.Function(
             self,
             construct_id,
             description=f"sluice {spec.name} ({spec.code_dir}/{spec.handler})",
@@ -85,7 +98,17 @@ class Functions(Construct):
             layers=layers.all,
             tracing=lambda_.Tracing.ACTIVE,
             log_group=log_group,
+            role=role,
         )
+        accept(
+            function,
+            "L1",
+            f"{RUNTIME.name} on purpose: the managed layers it runs with are built for it "
+            "(MANAGED_LAYERS: AWSSDKPandas-Python311-Arm64, Powertools' python311-arm64) and "
+            "the project targets it (requires-python, ruff, mypy); a newer runtime moves "
+            "with those layers, in infra/constructs/layers.py",
+        )
+        return function
 
     def _code_for(self, code_dir: str) -> lambda_.Code:
         if code_dir not in self._code:

@@ -10,6 +10,7 @@ from aws_cdk import aws_s3 as s3
 from constructs import Construct
 from sluice.catalog import UPLOADS, BucketSpec, TableSpec
 
+from infra.constructs.nag import accept
 from infra.constructs.naming import pascal
 
 BROWSER_UPLOAD_BUCKETS = frozenset({UPLOADS})
@@ -18,6 +19,9 @@ BROWSER_UPLOAD_BUCKETS = frozenset({UPLOADS})
 The catalogue has no field for this yet (``BucketSpec.browser_uploads`` would carry
 it); until then the uploads bucket is named here through the catalogue's constant.
 """
+
+ACCESS_LOG_DAYS = 90
+"""How long S3 keeps the server access logs of the catalogue's buckets."""
 
 
 def _upload_cors() -> list[s3.CorsRule]:
@@ -47,6 +51,7 @@ class Storage(Construct):
     ) -> None:
         super().__init__(scope, construct_id)
         self.tables: dict[str, dynamodb.Table] = {spec.name: self._table(spec) for spec in tables}
+        self.access_logs = self._access_log_bucket()
         self.buckets: dict[str, s3.Bucket] = {spec.name: self._bucket(spec) for spec in buckets}
 
     def _table(self, spec: TableSpec) -> dynamodb.Table:
@@ -75,9 +80,35 @@ class Storage(Construct):
             enforce_ssl=True,
             object_ownership=s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
             cors=_upload_cors() if spec.name in BROWSER_UPLOAD_BUCKETS else None,
+            # Who read or wrote which object, presigned requests included.
+            server_access_logs_bucket=self.access_logs,
+            server_access_logs_prefix=f"{spec.name}/",
             # Parts of abandoned multipart uploads are invisible but billed.
             lifecycle_rules=[
                 s3.LifecycleRule(abort_incomplete_multipart_upload_after=Duration.days(1))
             ],
             removal_policy=RemovalPolicy.RETAIN,
         )
+
+    def _access_log_bucket(self) -> s3.Bucket:
+        """Where S3 delivers the catalogue's buckets' server access logs (AWS only: the
+        local system has no such logs, and the catalogue no such bucket)."""
+        bucket = s3.Bucket(
+            self,
+            "AccessLogsBucket",
+            # S3 delivers access logs only to a bucket encrypted with S3-managed keys.
+            encryption=s3.BucketEncryption.S3_MANAGED,
+            block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
+            enforce_ssl=True,
+            object_ownership=s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
+            lifecycle_rules=[s3.LifecycleRule(expiration=Duration.days(ACCESS_LOG_DAYS))],
+            # A record of who touched the data outlives the stack, as the data does.
+            removal_policy=RemovalPolicy.RETAIN,
+        )
+        accept(
+            bucket,
+            "S1",
+            "the target of the other buckets' server access logs: logging its own requests "
+            "would log every log delivery, into itself",
+        )
+        return bucket

@@ -11,7 +11,11 @@ from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_stepfunctions as sfn
+from cdk_nag import RegexAppliesTo
+from constructs import Construct
 from sluice.catalog import Access, Grant, Ref
+
+from infra.constructs.nag import accept, arn_wildcard, executions_wildcard
 
 # Item-level actions only. CDK's grant_read_data would add Scan, and a Scan of the one
 # owner-keyed table reads every user's records: sluice reads by key and Query only.
@@ -27,6 +31,25 @@ TABLE_WRITE_ACTIONS = (
     "dynamodb:UpdateItem",
     "dynamodb:DeleteItem",
     "dynamodb:BatchWriteItem",
+)
+
+STATES_READ_ACTIONS = ("states:DescribeExecution",)
+STATES_STOP_ACTIONS = ("states:StopExecution",)
+
+# The action groups of CDK's bucket grants that AwsSolutions-IAM5 reports as wildcards.
+BUCKET_READ_WILDCARDS = ("s3:GetObject*", "s3:GetBucket*", "s3:List*")
+BUCKET_WRITE_WILDCARDS = ("s3:DeleteObject*", "s3:Abort*")
+
+BUCKET_GRANT_REASON = (
+    "CDK's bucket grant on one catalogued bucket: s3:GetObject*, s3:GetBucket*, s3:List* "
+    "to read and s3:DeleteObject*, s3:Abort* to write are the object and multipart actions "
+    "of that access (ranged GETs, HEADs, listings, parts), and '<bucket>/*' because object "
+    "keys (<prefix>/<owner>/<dataset>/...) are made at run time; no other bucket is named"
+)
+EXECUTION_REASON = (
+    "states:DescribeExecution (and StopExecution) on the executions of one catalogued state "
+    "machine ('execution:<machine>:*'): execution names are made at run time "
+    "(dataset-upload-etag); no other state machine's executions are named"
 )
 
 T = TypeVar("T")
@@ -87,15 +110,28 @@ class Resources:
                 else:
                     # CDK's "write" is put and delete: the catalogue's WRITE changes objects.
                     bucket.grant_write(grantee)
+                actions = (BUCKET_READ_WILDCARDS if reads else ()) + (
+                    BUCKET_WRITE_WILDCARDS if writes else ()
+                )
+                _accept_wildcards(
+                    grantee,
+                    BUCKET_GRANT_REASON,
+                    [*(f"Action::{a}" for a in actions), arn_wildcard(bucket, "/*")],
+                )
             case "state_machine":
                 machine = self._lookup(self.state_machines, target)
                 if writes:
                     machine.grant_start_execution(grantee)
-                if access is Access.READ_WRITE:
-                    # Stopping too: deleting a dataset stops its running ingest.
-                    machine.grant_execution(grantee, "states:StopExecution")
-                if reads:
-                    machine.grant_read(grantee)
+                # Reading is an execution's status (DescribeExecution); CDK's grant_read
+                # would add listing executions and describing any state machine or activity
+                # in the account ("*"). READ_WRITE stops too: deleting a dataset stops its
+                # running ingest.
+                execution_actions = (STATES_READ_ACTIONS if reads else ()) + (
+                    STATES_STOP_ACTIONS if access is Access.READ_WRITE else ()
+                )
+                if execution_actions:
+                    machine.grant_execution(grantee, *execution_actions)
+                    _accept_wildcards(grantee, EXECUTION_REASON, [executions_wildcard(machine)])
             case "user_pool" if access is Access.READ:
                 # Nothing to grant: the API signs users in with InitiateAuth (and refreshes
                 # with REFRESH_TOKEN_AUTH) on a public client, and Cognito serves those
@@ -122,3 +158,13 @@ class Resources:
             raise CatalogWiringError(
                 f"{ref.kind} {ref.name!r} is not in the catalogue (known: {known})"
             ) from None
+
+
+def _accept_wildcards(
+    grantee: iam.IGrantable, reason: str, applies_to: list[str | RegexAppliesTo]
+) -> None:
+    """Accept AwsSolutions-IAM5 for exactly ``applies_to`` on the policy of ``grantee``'s role."""
+    principal = grantee.grant_principal
+    if not isinstance(principal, Construct):
+        raise CatalogWiringError(f"cannot record why {principal} gets wildcards: not a construct")
+    accept(principal, "IAM5", reason, applies_to=applies_to, children=True)

@@ -12,6 +12,7 @@ from constructs import Construct
 from sluice.catalog import StateMachineSpec
 
 from infra.constructs.functions import Functions
+from infra.constructs.nag import XRAY_AND_LOG_DELIVERY, accept, arn_wildcard
 from infra.constructs.naming import pascal
 from infra.constructs.wiring import CatalogWiringError
 
@@ -74,6 +75,29 @@ class Workflows(Construct):
             tracing_enabled=True,
         )
         # The state machine may invoke exactly the functions its definition names.
-        for name in sorted(set(spec.functions.values())):
-            functions[name].grant_invoke(machine)
+        invoked = [functions[name] for name in sorted(set(spec.functions.values()))]
+        for function in invoked:
+            function.grant_invoke(machine)
+        accept(
+            machine,
+            "SF1",
+            "ERROR, not ALL: ALL logs every state's input and output, thousands of events "
+            "for a run whose Map has thousands of chunks, with owners' ids and S3 keys in "
+            "them; ERROR logs each failed state with its cause, and X-Ray traces every run",
+        )
+        accept(
+            machine.role,
+            "IAM5",
+            XRAY_AND_LOG_DELIVERY,
+            applies_to=["Resource::*"],
+            children=True,
+        )
+        accept(
+            machine.role,
+            "IAM5",
+            "CDK's grant_invoke names each function's ARN and '<arn>:*', its versions and "
+            "aliases; the functions are exactly those the definition substitutes",
+            applies_to=[arn_wildcard(function, ":*") for function in invoked],
+            children=True,
+        )
         return machine

@@ -4,22 +4,20 @@ sample events they use.
 SAM finds a function by its logical id in cdk.out/<stack>.template.json, which the
 README spells out; the CDK derives those ids from construct paths, so a renamed
 construct would leave the README naming functions that no longer exist. The app is
-synthesised in-process here, as tests/infra/test_stack.py does: the CLI's template has
-the same logical ids (test_stack checks the two agree).
+synthesised in-process (tests/infra/conftest.py), as tests/infra/test_stack.py reads it:
+the CLI's template has the same logical ids (test_stack checks the two agree).
 """
 
 from __future__ import annotations
 
 import re
-import tempfile
 from pathlib import Path
 from typing import Any
 
 import pytest
-from aws_cdk.assertions import Template
 from sluice.catalog import CATALOG, PROJECT_ROOT, FunctionSpec
 
-from infra.app import STACK_NAME, build_app, cdk_json_context
+from infra.app import STACK_NAME
 from infra.stack import SluiceStack
 
 README = PROJECT_ROOT / "README.md"
@@ -48,20 +46,6 @@ def sample_events(spec: FunctionSpec) -> set[Path]:
         for path in folder.glob(pattern)
         if module == "handler" or path.stem == module or path.stem.startswith(f"{module}_")
     }
-
-
-@pytest.fixture(scope="module")
-def stack() -> SluiceStack:
-    """The app's stack, built with cdk.json's feature flags as the CLI would build it."""
-    _, built = build_app(context=cdk_json_context(), outdir=tempfile.mkdtemp(prefix="cdk.out"))
-    return built
-
-
-@pytest.fixture(scope="module")
-def resources(stack: SluiceStack) -> dict[str, dict[str, Any]]:
-    """The synthesised template's resources by logical id."""
-    found: dict[str, dict[str, Any]] = Template.from_stack(stack).to_json()["Resources"]
-    return found
 
 
 @pytest.fixture(scope="module")

@@ -31,9 +31,11 @@ from sluice.local.gateway import DEFAULT_PUBLIC_ROUTES
 from infra.app import STACK_NAME, build_app, cdk_json_context
 from infra.constructs.api import GATEWAY_ERRORS, PUBLIC_ROUTES
 from infra.constructs.layers import MANAGED_LAYERS
+from infra.constructs.storage import ACCESS_LOG_DAYS
 from infra.constructs.wiring import CatalogWiringError
 from infra.constructs.wiring import Resources as WiringResources
 from infra.stack import SluiceStack
+from tests.infra.conftest import Resources
 from tests.support import run_command
 
 pytestmark = pytest.mark.infra
@@ -44,29 +46,6 @@ CDK_CLI = PROJECT_ROOT / "node_modules" / ".bin" / "cdk"
 # machine DependsOn its role *and* the role's default policy on purpose, so that nothing
 # runs before its permissions exist; the role half of that pair is what W3005 reports.
 CFN_LINT_IGNORED = ("W3005",)
-
-Resources = dict[str, dict[str, Any]]
-
-
-@pytest.fixture(scope="module")
-def stack(tmp_path_factory: pytest.TempPathFactory) -> SluiceStack:
-    """The app's stack, built with cdk.json's feature flags as the CLI would build it."""
-    outdir = tmp_path_factory.mktemp("cdk.out")
-    _, built = build_app(context=cdk_json_context(), outdir=str(outdir))
-    return built
-
-
-@pytest.fixture(scope="module")
-def template(stack: SluiceStack) -> Template:
-    """The stack's CloudFormation template, for aws_cdk.assertions."""
-    return Template.from_stack(stack)
-
-
-@pytest.fixture(scope="module")
-def resources(template: Template) -> Resources:
-    """The template's resources by logical id, for checks finer than Match offers."""
-    found: Resources = template.to_json()["Resources"]
-    return found
 
 
 def logical_id(stack: Stack, construct: Any) -> str:
@@ -223,8 +202,9 @@ def test_tables_are_keyed_on_demand_recoverable_encrypted_and_retained(
 def test_buckets_are_encrypted_private_and_refuse_plain_http(
     stack: SluiceStack, resources: Resources, template: Template
 ) -> None:
-    template.resource_count_is("AWS::S3::Bucket", len(CATALOG.buckets))
-    for name, bucket in stack.storage.buckets.items():
+    # The catalogue's buckets, and the one their server access logs go to.
+    template.resource_count_is("AWS::S3::Bucket", len(CATALOG.buckets) + 1)
+    for name, bucket in {**stack.storage.buckets, "access logs": stack.storage.access_logs}.items():
         bucket_id = logical_id(stack, bucket)
         props = resources[bucket_id]["Properties"]
         assert props["BucketEncryption"] == {
@@ -258,6 +238,21 @@ def test_buckets_are_encrypted_private_and_refuse_plain_http(
                 },
             },
         )
+
+
+def test_each_catalogue_bucket_logs_its_requests_to_the_access_log_bucket(
+    stack: SluiceStack, resources: Resources
+) -> None:
+    logs_id = logical_id(stack, stack.storage.access_logs)
+    for name, bucket in stack.storage.buckets.items():
+        props = resources[logical_id(stack, bucket)]["Properties"]
+        assert props["LoggingConfiguration"] == {
+            "DestinationBucketName": {"Ref": logs_id},
+            "LogFilePrefix": f"{name}/",
+        }
+    assert "LoggingConfiguration" not in resources[logs_id]["Properties"]
+    rules = resources[logs_id]["Properties"]["LifecycleConfiguration"]["Rules"]
+    assert [rule.get("ExpirationInDays") for rule in rules] == [ACCESS_LOG_DAYS]
 
 
 def test_only_the_uploads_bucket_accepts_browser_post_and_put_from_any_origin(
@@ -383,6 +378,40 @@ def test_public_routes_are_the_ones_the_local_gateway_leaves_open() -> None:
         for route in DEFAULT_PUBLIC_ROUTES
     }
     assert set(PUBLIC_ROUTES) == local
+
+
+def test_stage_logs_each_request_and_the_errors_but_never_a_body(
+    stack: SluiceStack, resources: Resources
+) -> None:
+    stage = resources[logical_id(stack, stack.api.rest_api.deployment_stage)]["Properties"]
+    access = stage["AccessLogSetting"]
+    assert {"Ref": logical_id(stack, stack.api.access_logs)} in access["DestinationArn"][
+        "Fn::Join"
+    ][1]
+    fields = json.loads(access["Format"])
+    assert fields["requestId"] == "$context.requestId"
+    assert fields["sub"] == "$context.authorizer.claims.sub"
+    assert not [v for v in fields.values() if "requestOverride" in v or "header" in v.lower()]
+    assert stage["MethodSettings"] == [
+        {
+            "DataTraceEnabled": False,
+            "HttpMethod": "*",
+            "LoggingLevel": "ERROR",
+            "ResourcePath": "/*",
+        }
+    ]
+
+
+def test_every_route_has_the_request_validator(stack: SluiceStack, resources: Resources) -> None:
+    validators = [
+        key for key, r in resources.items() if r["Type"] == "AWS::ApiGateway::RequestValidator"
+    ]
+    assert len(validators) == 1
+    props = resources[validators[0]]["Properties"]
+    assert (props["ValidateRequestBody"], props["ValidateRequestParameters"]) == (True, True)
+    for http_method, path in (*PUBLIC_ROUTES, ("ANY", "/{proxy+}")):
+        method = _method(stack, resources, http_method, path)
+        assert method["RequestValidatorId"] == {"Ref": validators[0]}, path
 
 
 def test_gateway_errors_answer_in_the_project_error_shape(template: Template) -> None:
