@@ -45,6 +45,8 @@ _PREFLIGHT_HEADERS = [
     ("Access-Control-Allow-Methods", "GET,POST,PUT,PATCH,DELETE,HEAD,OPTIONS"),
     ("Access-Control-Max-Age", "600"),
 ]
+# The methods an ANY method on /{proxy+} takes; API Gateway answers any other itself.
+GATEWAY_METHODS = ("DELETE", "GET", "HEAD", "OPTIONS", "PATCH", "POST", "PUT")
 # The server computes framing itself; a Lambda's values for these would corrupt it.
 _HOP_HEADERS = frozenset({"content-length", "transfer-encoding", "connection"})
 _IDENTITY_KEYS = (  # noqa: SIM905 - a list literal would take twelve lines
@@ -67,9 +69,23 @@ Headers = list[tuple[str, str]]
 Reply = tuple[int, Headers, bytes]
 
 
-def _error(status: int, code: str, message: str) -> Reply:
-    body = json.dumps({"error": {"code": code, "message": message}}).encode()
+def _error(status: int, code: str, message: str, details: Any = None) -> Reply:
+    error: dict[str, Any] = {"code": code, "message": message}
+    if details is not None:
+        error["details"] = details
+    body = json.dumps({"error": error}).encode()
     return status, [("Content-Type", "application/json")], body
+
+
+def _method_not_allowed(method: str) -> Reply:
+    allow = ", ".join(GATEWAY_METHODS)
+    status, headers, body = _error(
+        405,
+        "method_not_allowed",
+        f"{method} is not a method this API takes; allowed: {allow}",
+        {"allow": list(GATEWAY_METHODS)},
+    )
+    return status, [*headers, ("Allow", allow)], body
 
 
 class LocalApiGateway:
@@ -158,6 +174,8 @@ class LocalApiGateway:
         self, method: str, target: str, headers: Headers, body: bytes, ip: str, request_id: str
     ) -> Reply:
         """Answer one request whose body has been read: authorize, invoke, translate."""
+        if method not in GATEWAY_METHODS:  # TRACE, QUERY ...: they never reach the Lambda
+            return _method_not_allowed(method)
         if method == "OPTIONS":
             # A CORS-enabled API Gateway answers OPTIONS with a mock integration.
             return 204, list(_PREFLIGHT_HEADERS), b""
@@ -385,6 +403,13 @@ class _Handler(BaseHTTPRequestHandler):
         return self.rfile.read(length) if length else b""
 
     do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_HEAD = do_OPTIONS = _serve
+
+    def __getattr__(self, name: str) -> Any:
+        # Any other method (TRACE, QUERY ...) is served too, to answer 405, not http.server's
+        # HTML 501.
+        if name.startswith("do_"):
+            return self._serve
+        raise AttributeError(name)
 
     def log_message(self, format: str, *args: Any) -> None:
         logger.debug("%s - " + format, self.address_string(), *args)
