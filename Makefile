@@ -7,6 +7,8 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 SLUICE_PORT ?= 3000
+# Where `make run` keeps its state across restarts (`make run STATE=--ephemeral`: in memory).
+STATE ?= --state-dir .sluice
 export PATH := $(CURDIR)/$(BIN):$(CURDIR)/node_modules/.bin:$(PATH)
 
 # Coverage of the library and the handlers (sources in pyproject's [tool.coverage.run]);
@@ -32,7 +34,7 @@ node_modules/.installed: package.json package-lock.json
 install: $(BIN)/.installed node_modules/.installed
 
 run: $(BIN)/.installed
-	$(BIN)/sluice local --port $(SLUICE_PORT)
+	$(BIN)/sluice local --port $(SLUICE_PORT) $(STATE)
 
 test: install lint
 	$(PYTEST)
