@@ -151,7 +151,7 @@ class StateDir:
         if self.fresh:
             return None
         with self.snapshot_path.open("rb") as source:
-            snapshot = pickle.load(source)
+            snapshot = _unpickle(source.read())
         if not isinstance(snapshot, Snapshot) or snapshot.format != FORMAT:
             raise StateError(f"{self.snapshot_path} is not a snapshot this version can read")
         if snapshot.moto_version != moto.__version__:
@@ -176,6 +176,12 @@ class StateDir:
         if self._lock is not None:
             self._lock.close()  # releases the lock
             self._lock = None
+
+
+def _unpickle(data: bytes) -> Any:
+    """Only ever what this module pickled into the state folder, which a user names and
+    owns (as its moto's memory, which it stands for): never data from elsewhere."""
+    return pickle.loads(data)  # nosec B301
 
 
 def _write_atomically(path: Path, data: bytes) -> None:
@@ -300,7 +306,7 @@ def _key_attributes(key: FakeKey) -> bytes:
 def _restore_key(attributes: bytes, source: Path) -> FakeKey:
     """A key with ``attributes`` and the bytes of ``source``, as moto would hold it."""
     key = cast(FakeKey, FakeKey.__new__(FakeKey))
-    vars(key).update(pickle.loads(attributes))
+    vars(key).update(_unpickle(attributes))
     key.multipart = None
     key.lock = threading.Lock()
     size = source.stat().st_size
@@ -428,7 +434,7 @@ def restore(state: StateDir, snapshot: Snapshot, scope: Scope) -> int:
     """Put ``snapshot`` into the embedded AWS, whose tables and buckets of ``scope`` were
     just provisioned (and are empty); its user pools replace those there. Returns how many
     records were marked interrupted."""
-    pools = pickle.loads(snapshot.cognito)
+    pools = _unpickle(snapshot.cognito)
     backend = cognitoidp_backends[scope.account][scope.region]
     backend.user_pools.clear()
     backend.user_pools.update(pools)
@@ -439,7 +445,7 @@ def restore(state: StateDir, snapshot: Snapshot, scope: Scope) -> int:
         if name in snapshot.tables:
             table = tables.get_table(name)
             with dynamodb_atomic.request_lock():
-                table.items = pickle.loads(snapshot.tables[name])
+                table.items = _unpickle(snapshot.tables[name])
                 marked += mark_interrupted(table.all_items())
 
     s3 = s3_backends[scope.account]["aws"]
