@@ -32,13 +32,17 @@ def cdk_json_context(path: Path = CDK_JSON) -> dict[str, Any]:
 
 
 def build_app(
-    *, context: Mapping[str, Any] | None = None, outdir: str | None = None
+    *,
+    context: Mapping[str, Any] | None = None,
+    outdir: str | None = None,
+    log_accepted: bool = False,
 ) -> tuple[App, SluiceStack]:
     """The app with its one stack; ``context`` and ``outdir`` are for in-process synthesis.
 
     cdk-nag's AwsSolutions checks run on it as it synthesises: with cdk.json's
     ``annotationsInValidationReport``, a finding the stack does not accept (with its
     reason, ``infra/constructs/nag.py``) fails ``cdk synth`` and ``cdk deploy``.
+    ``log_accepted`` notes each accepted finding too (an info annotation), for the tests.
     """
     app = App(context=dict(context) if context is not None else None, outdir=outdir)
     stack = SluiceStack(
@@ -47,7 +51,7 @@ def build_app(
         description="sluice: a serverless data platform (API, ingestion, storage, auth)",
     )
     Tags.of(app).add("project", "sluice")
-    Aspects.of(app).add(AwsSolutionsChecks())
+    Aspects.of(app).add(AwsSolutionsChecks(log_ignores=log_accepted))
     return app, stack
 
 

@@ -12,7 +12,7 @@ from constructs import Construct
 from sluice.catalog import PROJECT_ROOT, FunctionSpec
 
 from infra.constructs.layers import ARCHITECTURE, ASSET_EXCLUDES, RUNTIME, SharedLayers
-from infra.constructs.nag import XRAY, accept
+from infra.constructs.nag import XRAY, accept, accept_wildcards
 from infra.constructs.naming import pascal
 from infra.constructs.wiring import Resources
 
@@ -84,7 +84,6 @@ class Functions(Construct):
             description=f"sluice {spec.name}: its log group, traces and catalogue grants",
         )
         log_group.grant_write(role)
-        accept(role, "IAM5", XRAY, applies_to=["Resource::*"], children=True)
         function = lambda_.Function(
             self,
             construct_id,
@@ -100,6 +99,7 @@ class Functions(Construct):
             log_group=log_group,
             role=role,
         )
+        accept_wildcards(role, XRAY, ["Resource::*"])
         accept(
             function,
             "L1",

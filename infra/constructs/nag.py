@@ -47,6 +47,17 @@ def accept(
     )
 
 
+def accept_wildcards(
+    grantee: IConstruct, reason: str, applies_to: Sequence[str | RegexAppliesTo]
+) -> None:
+    """Accept AwsSolutions-IAM5 for exactly ``applies_to`` in the default policy of
+    ``grantee`` (a role), where CDK's grants write their statements."""
+    policy = grantee.node.try_find_child("DefaultPolicy")
+    if policy is None:
+        raise ValueError(f"{grantee.node.path} has no policy to accept wildcards in")
+    accept(policy, "IAM5", reason, applies_to=applies_to)
+
+
 def logical_id(construct: IConstruct) -> str:
     """The logical id of ``construct``'s L1 resource, as cdk-nag writes it in a finding."""
     resource = construct.node.default_child

@@ -44,11 +44,10 @@ def add_notifications(
         for handler in stack.node.children:
             if handler.node.id.startswith("BucketNotificationsHandler"):
                 accept(
-                    handler,
+                    handler.node.find_child("Role"),
                     "IAM4",
                     "CDK's own BucketNotificationsHandler, which CloudFormation runs to set "
                     "the buckets' notifications; its role is CDK's, with the basic execution "
                     "policy for its logs",
                     applies_to=[BASIC_EXECUTION_ROLE],
-                    children=True,
                 )

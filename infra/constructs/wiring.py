@@ -15,7 +15,7 @@ from cdk_nag import RegexAppliesTo
 from constructs import Construct
 from sluice.catalog import Access, Grant, Ref
 
-from infra.constructs.nag import accept, arn_wildcard, executions_wildcard
+from infra.constructs.nag import accept_wildcards, arn_wildcard, executions_wildcard
 
 # Item-level actions only. CDK's grant_read_data would add Scan, and a Scan of the one
 # owner-keyed table reads every user's records: sluice reads by key and Query only.
@@ -163,8 +163,8 @@ class Resources:
 def _accept_wildcards(
     grantee: iam.IGrantable, reason: str, applies_to: list[str | RegexAppliesTo]
 ) -> None:
-    """Accept AwsSolutions-IAM5 for exactly ``applies_to`` on the policy of ``grantee``'s role."""
+    """Accept AwsSolutions-IAM5 for exactly ``applies_to`` in the policy of ``grantee``'s role."""
     principal = grantee.grant_principal
     if not isinstance(principal, Construct):
         raise CatalogWiringError(f"cannot record why {principal} gets wildcards: not a construct")
-    accept(principal, "IAM5", reason, applies_to=applies_to, children=True)
+    accept_wildcards(principal, reason, applies_to)

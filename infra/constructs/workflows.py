@@ -12,7 +12,7 @@ from constructs import Construct
 from sluice.catalog import StateMachineSpec
 
 from infra.constructs.functions import Functions
-from infra.constructs.nag import XRAY_AND_LOG_DELIVERY, accept, arn_wildcard
+from infra.constructs.nag import XRAY_AND_LOG_DELIVERY, accept, accept_wildcards, arn_wildcard
 from infra.constructs.naming import pascal
 from infra.constructs.wiring import CatalogWiringError
 
@@ -85,19 +85,11 @@ class Workflows(Construct):
             "for a run whose Map has thousands of chunks, with owners' ids and S3 keys in "
             "them; ERROR logs each failed state with its cause, and X-Ray traces every run",
         )
-        accept(
+        accept_wildcards(machine.role, XRAY_AND_LOG_DELIVERY, ["Resource::*"])
+        accept_wildcards(
             machine.role,
-            "IAM5",
-            XRAY_AND_LOG_DELIVERY,
-            applies_to=["Resource::*"],
-            children=True,
-        )
-        accept(
-            machine.role,
-            "IAM5",
             "CDK's grant_invoke names each function's ARN and '<arn>:*', its versions and "
             "aliases; the functions are exactly those the definition substitutes",
-            applies_to=[arn_wildcard(function, ":*") for function in invoked],
-            children=True,
+            [arn_wildcard(function, ":*") for function in invoked],
         )
         return machine

@@ -21,11 +21,13 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> SluiceStack:
 
     But for one: with ``annotationsInValidationReport`` a cdk-nag finding fails synthesis
     (as it should fail ``cdk synth``), which here would fail every test that reads the
-    template. Off, findings stay annotations, which ``test_nag`` names one by one.
+    template. Off, findings stay annotations, which ``test_nag`` names one by one; the
+    findings the stack accepts are noted too, so that it can tell that each acceptance
+    answers a finding.
     """
     outdir = tmp_path_factory.mktemp("cdk.out")
     context = {**cdk_json_context(), ANNOTATIONS_IN_VALIDATION_REPORT: False}
-    _, built = build_app(context=context, outdir=str(outdir))
+    _, built = build_app(context=context, outdir=str(outdir), log_accepted=True)
     return built
 
 

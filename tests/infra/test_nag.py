@@ -7,9 +7,11 @@ in the template's metadata (``infra/constructs/nag.py``).
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import pytest
+from aws_cdk import CfnElement
 from aws_cdk.assertions import Annotations, Match, Template
 
 from infra.constructs.nag import RULE_PREFIX
@@ -63,6 +65,33 @@ def test_every_accepted_finding_says_why(resources: Resources) -> None:
     for key, rule in suppressions:
         assert rule["id"].startswith(RULE_PREFIX), key
         assert len(rule["reason"].split()) >= 8, (key, rule)
+
+
+# How cdk-nag notes a finding it was told to accept (AwsSolutionsChecks(log_ignores=True)).
+ACCEPTED = re.compile(r"CdkNagSuppression(?:\[(?P<entry>.*)\])?: (?P<rule>\S+) was triggered")
+
+
+def test_each_acceptance_answers_a_finding(stack: SluiceStack, resources: Resources) -> None:
+    # An acceptance that outlived its finding would wave through the next one unread.
+    raised: dict[str, set[tuple[str, str | None]]] = {}
+    for message in Annotations.from_stack(stack).find_info("*", Match.any_value()):
+        if found := ACCEPTED.match(str(message.entry.data)):
+            raised.setdefault(message.id, set()).add((found["rule"], found["entry"]))
+    paths = {
+        stack.resolve(element.logical_id): f"/{element.node.path}"
+        for element in stack.node.find_all()
+        if isinstance(element, CfnElement)
+    }
+    for key, rule in _suppressions(resources):
+        there = raised.get(paths[key], set())
+        entries = rule.get("applies_to") or [None]
+        for entry in entries:
+            if isinstance(entry, dict):  # a pattern: some entry of the rule matches it
+                pattern = re.compile(entry["regex"].strip("/").removesuffix("/g"))
+                matched = [e for r, e in there if r == rule["id"] and e and pattern.match(e)]
+                assert matched, (key, rule["id"], entry)
+            else:
+                assert (rule["id"], entry) in there, (key, rule["id"], entry)
 
 
 def test_wildcard_iam_findings_are_accepted_entry_by_entry(resources: Resources) -> None:
