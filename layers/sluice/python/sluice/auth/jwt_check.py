@@ -151,7 +151,7 @@ class CognitoJwtVerifier:
         assert url is not None
         try:
             # B310 warns of file: and custom schemes, which __init__ refused.
-            opened = urllib.request.urlopen(url, timeout=_JWKS_TIMEOUT_S)  # nosec B310 - http(s) only
+            opened = urllib.request.urlopen(url, timeout=_JWKS_TIMEOUT_S)  # nosec B310
             with opened as response:
                 data = json.load(response)
         except (OSError, ValueError) as exc:
