@@ -12,13 +12,21 @@ import pyarrow.fs as pafs
 _lock = threading.Lock()
 
 
+# S3 answers 503 SlowDown to a prefix pushed past its request rate: retry with backoff,
+# as often as botocore's standard mode does for the boto3 clients (sluice.aws).
+_RETRIES = pafs.AwsStandardS3RetryStrategy(max_attempts=5)
+
+
 @cache
 def _filesystem(endpoint: str | None, region: str) -> pafs.S3FileSystem:
     if not endpoint:
-        return pafs.S3FileSystem(region=region)
+        return pafs.S3FileSystem(region=region, retry_strategy=_RETRIES)
     url = urlparse(endpoint)
     return pafs.S3FileSystem(
-        endpoint_override=url.netloc, scheme=url.scheme or "https", region=region
+        endpoint_override=url.netloc,
+        scheme=url.scheme or "https",
+        region=region,
+        retry_strategy=_RETRIES,
     )
 
 
