@@ -69,7 +69,9 @@ def test_a_worker_killed_mid_call_loses_that_call_and_the_pool_runs_the_next() -
     assert pid not in pids
 
 
-def test_a_lost_sandbox_answers_as_lambdas_service_error(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_lost_sandbox_answers_as_lambda_answers_an_out_of_memory_kill(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     pool = lambda_runtime.worker_pool(1)
     monkeypatch.setattr(lambda_runtime, "_pool", pool)
     monkeypatch.setattr(pool, "call", _lose_sandbox)
@@ -79,8 +81,42 @@ def test_a_lost_sandbox_answers_as_lambdas_service_error(monkeypatch: pytest.Mon
         pool.shutdown()
     assert errored
     assert json.loads(payload) == {
-        "errorType": "Lambda.ServiceException",
+        "errorType": "Lambda.Unknown",
         "errorMessage": "the worker running ingest_reconcile exited before answering (killed)",
+    }
+
+
+def test_a_call_past_its_timeout_is_stopped_and_the_pool_runs_the_next() -> None:
+    pool = lambda_runtime.worker_pool(1)
+    try:
+        started = time.monotonic()
+        with pytest.raises(lambda_runtime.TimedOut, match=r"^Task timed out after 0\.50 seconds$"):
+            pool.call(time.sleep, 60, timeout_s=0.5)
+        stopped_after = time.monotonic() - started
+        cores = pool.call(pa.cpu_count, timeout_s=120)
+    finally:
+        pool.shutdown()
+    assert stopped_after < 30
+    assert (cores, pool.replacements) == (1, 1)
+
+
+def test_a_timed_out_step_answers_as_lambda_answers_a_timeout(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    def time_out(fn: Any, *args: Any, timeout_s: float | None = None) -> Any:
+        raise lambda_runtime.TimedOut(f"Task timed out after {timeout_s:.2f} seconds")
+
+    pool = lambda_runtime.worker_pool(1)
+    monkeypatch.setattr(lambda_runtime, "_pool", pool)
+    monkeypatch.setattr(pool, "call", time_out)
+    try:
+        payload, errored, _ = lambda_runtime.invoke(CATALOG, "ingest_reconcile", "arn:s", {})
+    finally:
+        pool.shutdown()
+    assert errored
+    assert json.loads(payload) == {
+        "errorType": "Lambda.Unknown",
+        "errorMessage": "ingest_reconcile: Task timed out after 30.00 seconds",
     }
 
 
@@ -96,7 +132,7 @@ def test_a_call_to_a_pool_whose_worker_died_idle_runs_on_new_workers() -> None:
     assert (cores, pool.replacements) == (1, 1)
 
 
-def _lose_sandbox(fn: Any, *args: Any) -> Any:
+def _lose_sandbox(fn: Any, *args: Any, timeout_s: float | None = None) -> Any:
     raise lambda_runtime.SandboxLost("killed")
 
 

@@ -123,14 +123,20 @@ class SandboxLost(Exception):
     mid-invocation, the call has no answer, and the pool has new workers for the next."""
 
 
+class TimedOut(Exception):
+    """A call ran past its function's timeout; its worker was stopped, as Lambda stops a
+    sandbox at its timeout."""
+
+
 class WorkerPool(Executor):
     """A process pool that survives the death of a worker.
 
     A ProcessPoolExecutor whose worker dies is broken for good: every call then fails,
     and the local system would run no step again. Here a broken pool is replaced by a
     fresh one (once, however many calls saw it break), and the calls it broke raise
-    :class:`SandboxLost`, which :func:`invoke` answers as Lambda's service error, so
-    that the state machine retries the step as it would in AWS.
+    :class:`SandboxLost`, which :func:`invoke` answers as Lambda does a lost sandbox,
+    so that the state machine retries the step as it would in AWS. A call is sent only
+    when a worker is free, so that its timeout counts its own run, not its wait.
     """
 
     def __init__(self, processes: int) -> None:
@@ -138,6 +144,7 @@ class WorkerPool(Executor):
         self._lock = threading.Lock()
         self._pool = _process_pool(processes)
         self.replacements = 0
+        self._free_workers = threading.BoundedSemaphore(processes)
         self._closed = False  # shut down: calls answer SandboxLost, nothing is replaced
 
     def submit(self, fn: Any, /, *args: Any, **kwargs: Any) -> Future[Any]:
@@ -145,13 +152,18 @@ class WorkerPool(Executor):
             pool = self._pool
         return pool.submit(fn, *args, **kwargs)
 
-    def call(self, fn: Any, *args: Any) -> Any:
-        """``fn(*args)`` in a worker; SandboxLost if its worker dies before answering.
+    def call(self, fn: Any, *args: Any, timeout_s: float | None = None) -> Any:
+        """``fn(*args)`` in a worker; SandboxLost if its worker dies before answering,
+        TimedOut if it has not answered in ``timeout_s``.
 
         A pool found broken before the call is sent (a worker died while idle) is
         replaced and the call sent to the new one: it never started, and an S3
         notification's on_upload, which nothing retries here, must not be lost to it.
         """
+        with self._free_workers:
+            return self._run(fn, args, timeout_s)
+
+    def _run(self, fn: Any, args: tuple[Any, ...], timeout_s: float | None) -> Any:
         with self._lock:
             pool, closed = self._pool, self._closed
         if closed:
@@ -162,10 +174,17 @@ class WorkerPool(Executor):
             pool = self._replace(pool)
             future = pool.submit(fn, *args)
         try:
-            return future.result()
+            return future.result(timeout=timeout_s)
         except BrokenProcessPool as exc:
             self._replace(pool)
             raise SandboxLost(str(exc)) from exc
+        except TimeoutError as exc:
+            # Which worker runs the call is not known: stop them all. Calls they were
+            # running are lost as to a killed worker, and retried the same way.
+            for process in list((pool._processes or {}).values()):
+                process.kill()
+            self._replace(pool)
+            raise TimedOut(f"Task timed out after {timeout_s:.2f} seconds") from exc
 
     def worker_pids(self) -> list[int]:
         """The workers' process ids (for tests that kill one)."""
@@ -242,17 +261,19 @@ _pool: WorkerPool | None = None
 def invoke(catalog: Catalog, name: str, arn: str, event: Any) -> tuple[str, bool, str]:
     """Run the catalogued function ``name`` where it belongs: the pool, if one is in use, for
     every function but the public API; else this process."""
-    if _pool is not None and not catalog.function(name).public_api:
+    spec = catalog.function(name)
+    if _pool is not None and not spec.public_api:
+        # A sandbox lost or stopped at its timeout is what AWS reports as Lambda.Unknown
+        # ("out-of-memory errors and function timeouts"), which every Task state of ours
+        # retries a few times before its Catch records the failure.
         try:
-            return _pool.call(invoke_catalogued, name, arn, event)
+            return _pool.call(invoke_catalogued, name, arn, event, timeout_s=spec.timeout_s)
         except SandboxLost as exc:
-            # What Step Functions sees when Lambda loses a sandbox: a service error, which
-            # every Task state of ours retries.
-            error = {
-                "errorType": "Lambda.ServiceException",
-                "errorMessage": f"the worker running {name} exited before answering ({exc})",
-            }
-            return json.dumps(error), True, ""
+            message = f"the worker running {name} exited before answering ({exc})"
+        except TimedOut as exc:
+            message = f"{name}: {exc}"
+        error = {"errorType": "Lambda.Unknown", "errorMessage": message}
+        return json.dumps(error), True, ""
     return invoke_in_process(catalog, name, arn, event)
 
 
