@@ -129,10 +129,13 @@ def test_int64_holds_2_pow_63_minus_1() -> None:
     assert (stats.int_min, stats.int_max) == (-(2**63), 2**63 - 1)
 
 
-def test_2_pow_63_fails_int64_and_is_float64() -> None:
+def test_2_pow_63_fails_int64_and_is_a_float() -> None:
     cells: Cells = [str(2**63), "1", "2"]
     assert _stats(cells).failures["int64"] == 1
-    assert _inferred(cells) is ColumnType.FLOAT64
+    # A power of two: float32 holds it exactly (the old 7-digit rule said float64).
+    assert _inferred(cells) is ColumnType.FLOAT32
+    # 2**63 + 2**38 needs 26 bits of mantissa: float64 holds it, float32 would round it.
+    assert _inferred([str(2**63 + 2**38), "1", "2"]) is ColumnType.FLOAT64
 
 
 def test_below_minus_2_pow_63_fails_int64() -> None:
@@ -171,23 +174,34 @@ def test_integers_also_pass_float() -> None:
     assert (stats.float_min, stats.float_max) == (-2.0, 1.0)
 
 
-def test_float32_accepts_seven_significant_digits() -> None:
-    cells: Cells = ["0.1234567", "-1234567", "1.500000000", "1230000000", "0.0000001234567"]
+def test_float32_accepts_what_it_holds_exactly() -> None:
+    cells: Cells = ["0.5", "-1234567", "1.500000000", "1230000000", "-0.0625", "16777216", "1e6"]
     assert _stats(cells).failures["float32"] == 0
     assert _inferred(cells) is ColumnType.FLOAT32
 
 
-def test_float32_rejects_eight_significant_digits() -> None:
-    cells: Cells = ["1.2345678", "0.5"]
-    stats = _stats(cells)
-    assert (stats.failures["float32"], stats.failures["float64"]) == (1, 0)
-    assert _inferred(cells) is ColumnType.FLOAT64
+def test_float32_rejects_what_it_would_round() -> None:
+    # Was float32 under the old "at most 7 significant digits" rule, which float32 cannot
+    # hold: statecrime's 459.9 came back as 459.8999938964844 (issue 18).
+    for cells in (["0.137", "0.5"], ["459.9", "0.5"], ["1.2345678", "0.5"], ["16777217", "0.5"]):
+        stats = _stats(cells)
+        assert (stats.failures["float32"], stats.failures["float64"]) == (1, 0), cells
+        assert stats.samples["float32"] == cells[:1]
+        assert _inferred(cells) is ColumnType.FLOAT64
 
 
-def test_float32_rejects_magnitudes_outside_its_normal_range() -> None:
-    stats = _stats(["1e39", "-1e39", "1e-40", "3.402823e38", "1.2e-38"])
-    assert stats.failures["float32"] == 3
-    assert stats.samples["float32"] == ["1e39", "-1e39", "1e-40"]
+def test_float32_rejects_magnitudes_outside_its_range() -> None:
+    largest, smallest_normal = "3.4028234663852886e38", "1.1754943508222875e-38"
+    stats = _stats(["1e39", "-1e39", "1e-40", largest, smallest_normal, "1e999"])
+    assert stats.failures["float32"] == 4
+    assert stats.samples["float32"][:3] == ["1e39", "-1e39", "1e-40"]
+
+
+def test_a_preferred_float32_rounds_and_says_so() -> None:
+    schema = _schema(["0.5", "459.9", "0.137", "nope"], {"c": ColumnType.FLOAT32})
+    assert (schema.inferred_type, schema.effective_type) == (ColumnType.STRING, ColumnType.FLOAT32)
+    assert schema.notes == ["float32 rounds 2 numbers it cannot hold exactly (e.g. '459.9')"]
+    assert _schema(["0.5", "2.25", "nope"], {"c": ColumnType.FLOAT32}).notes == []
 
 
 def test_scientific_notation_is_float() -> None:

@@ -9,6 +9,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.csv as pcsv
 import pyarrow.parquet as pq
 
@@ -82,11 +83,24 @@ def _json_value(value: Any) -> Any:
     return value
 
 
+def shortest_floats(table: pa.Table) -> pa.Table:
+    """``table`` with its float32 columns as the float64s of their shortest decimals that
+    round-trip in float32 (459.9, not 459.8999938964844, the float64 of the same bits),
+    which JSON then writes as they are. Arrow's float32 -> text cast gives that decimal;
+    text -> float64 reads it back exactly enough for Python's repr to print it again."""
+    for index, field in enumerate(table.schema):
+        if pa.types.is_float32(field.type):
+            shortest = pc.cast(pc.cast(table.column(index), pa.string()), pa.float64())
+            table = table.set_column(index, field.name, shortest)
+    return table
+
+
 def rows_as_records(table: pa.Table) -> list[dict[str, Any]]:
-    """Each row as {column: value, ..., "_exceptions": {column: raw text}} (JSON-ready)."""
+    """Each row as {column: value, ..., "_exceptions": {column: raw text}} (JSON-ready;
+    each number the shortest decimal that round-trips in its column's type)."""
     names = table.column_names
     records = []
-    for row in table.to_pylist():
+    for row in shortest_floats(table).to_pylist():
         record = {name: _json_value(row[name]) for name in names if name != EXCEPTIONS}
         record[EXCEPTIONS] = dict(row.get(EXCEPTIONS) or [])
         records.append(record)

@@ -295,6 +295,17 @@ def _date_order(stats: ColumnStats) -> tuple[DateOrder, list[str]]:
     return best, notes
 
 
+def _float32_rounding(stats: ColumnStats) -> list[str]:
+    """A note when a (preferred) float32 column rounds numbers it cannot hold exactly."""
+    inexact = stats.failures.get("float32", 0) - stats.failures.get("float64", 0)
+    if inexact <= 0:
+        return []
+    others = set(stats.samples.get("float64", []))
+    samples = [s for s in stats.samples.get("float32", []) if s not in others]
+    example = f" (e.g. {samples[0]!r})" if samples else ""
+    return [f"float32 rounds {inexact} numbers it cannot hold exactly{example}"]
+
+
 def _bounds(
     stats: ColumnStats, column_type: ColumnType, order: DateOrder | None
 ) -> tuple[Any, Any]:
@@ -334,6 +345,8 @@ def decide(
         notes: list[str] = []
         if ColumnType.DATETIME in (inferred, effective) and column.values > 0:
             order, notes = _date_order(column)
+        if effective is ColumnType.FLOAT32:
+            notes.extend(_float32_rounding(column))
         low, high = _bounds(column, effective, order)
         schemas.append(
             ColumnSchema(

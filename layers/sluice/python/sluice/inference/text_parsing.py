@@ -20,10 +20,10 @@ What each type accepts:
 - float64: decimal or scientific notation with an optional sign (``1``, ``-1.5``, ``.5``,
   ``5.``, ``1e-3``, ``+2.5E+10``), or ``inf`` / ``infinity`` / ``nan`` with an optional sign,
   any case. A finite text too large for float64 (``1e999``) parses as +-inf, as Python does.
-- float32 (:func:`float32_values`): passes float64, and either is an inf/nan word, or has at
-  most 7 significant digits (the mantissa's digits, decimal point removed, leading and
-  trailing zeros stripped: ``1.500`` has 2, ``1230000`` has 3, ``16777217`` has 8) and a
-  magnitude that is 0 or within ``[1.17549435e-38, 3.4028235e38]`` (float32's normal range).
+- float32 (:func:`float32_values`): passes float64, and either is an inf/nan word, or is a
+  finite value that float32 holds exactly as float64 does: ``float64(float32(x)) == x`` for
+  its float64 ``x`` (``0.5``, ``-2.25``, ``1e6``, ``16777216``; not ``0.1``, ``459.9`` or
+  ``16777217``, which float32 would round).
 - datetime (``time_parsing.datetime_values``): matches one of
   ``types.date_formats(order)``, with the year written with 4 digits; ISO (year-first)
   values with a time may also carry fractional seconds (up to 9 digits, kept to the
@@ -56,9 +56,6 @@ Parsed: TypeAlias = "tuple[pa.BooleanArray, pa.Array]"
 
 INT64_MAX_DIGITS = str(2**63 - 1)
 INT64_MIN_DIGITS = str(2**63)
-FLOAT32_MAX = 3.4028235e38
-FLOAT32_MIN_NORMAL = 1.17549435e-38
-FLOAT32_SIGNIFICANT_DIGITS = 7
 
 _INT_RE = r"^[+-]?\d+$"
 _FLOAT_RE = r"^[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$"
@@ -324,7 +321,8 @@ def _float_words(text: pa.Array, where: np.ndarray) -> np.ndarray:
 
 
 def float32_values(arr: TextArray, *, trimmed: bool = False) -> Parsed:
-    """Texts that float32 holds faithfully (see the module docstring) -> float32 values."""
+    """Texts that float32 holds exactly as float64 does (see the module docstring) ->
+    float32 values."""
     text = as_text(arr, trimmed)
     passes64, values64 = float_values(text, trimmed=True)
     passes = float32_passes_of_float64(text, passes64, values64)
@@ -332,86 +330,26 @@ def float32_values(arr: TextArray, *, trimmed: bool = False) -> Parsed:
 
 
 def float32_passes_of_ints(values: pa.Array) -> pa.BooleanArray:
-    """:func:`float32_values`' passes for integer texts (sign and digits) read as
-    ``values``: those with at most 7 significant digits, counted on the number itself.
+    """:func:`float32_values`' passes for integer texts (sign and digits) read as int64
+    ``values``: those whose float64 float32 holds exactly, as the text path decides.
     (Inference needs only the passes: a float32 column converts from the float64s.)"""
-    number = np.abs(np_int(values)).view(np.uint64)  # -2**63 has no int64 magnitude
-    few = number < 10**FLOAT32_SIGNIFICANT_DIGITS
-    rows = np.flatnonzero(~few)
-    big = number[rows]
-    # Trailing zeros are not significant: strip them (from the values that still end in
-    # one), then count what is left.
-    pending = np.flatnonzero(big % 10 == 0)
-    while pending.size:
-        big[pending] //= 10
-        pending = pending[big[pending] % 10 == 0]
-    few[rows] = big < 10**FLOAT32_SIGNIFICANT_DIGITS
-    return pa.array(few & np_bool(values.is_valid()))
+    value = np.asarray(np_int(values), dtype=np.float64)
+    exact = value.astype(np.float32).astype(np.float64) == value  # every int64 is in range
+    return pa.array(exact & np_bool(values.is_valid()))
 
 
 def float32_passes_of_float64(
     text: pa.Array, passes64: pa.Array, values64: pa.Array
 ) -> pa.BooleanArray:
-    """:func:`float32_values`' passes given trimmed texts and their :func:`float_values`."""
+    """:func:`float32_values`' passes given trimmed texts and their :func:`float_values`:
+    the finite values that float64 -> float32 -> float64 gives back unchanged (halves,
+    quarters, small integers: never 0.1 or 459.9), and the inf/nan words. A finite text
+    past float64's range (``1e999``, read as inf) fails, as it did float32's range."""
     if not passes64.true_count:  # a column of text: nothing to count
         return passes64
-    magnitude = _np_float(pc.abs(values64))
-    finite = np.isfinite(magnitude)
+    value = _np_float(values64)
+    with np.errstate(over="ignore", invalid="ignore"):
+        exact = value.astype(np.float32).astype(np.float64) == value  # NaN: False
+    finite = np.isfinite(value)
     words = _float_words(text, np_bool(passes64) & ~finite)
-    with np.errstate(invalid="ignore"):
-        in_range = (magnitude == 0.0) | (
-            (magnitude >= FLOAT32_MIN_NORMAL) & (magnitude <= FLOAT32_MAX)
-        )
-    numeric = np_bool(passes64) & ~words & in_range
-    lengths = StringBytes.of(text).lengths
-    # A text of at most 7 characters has at most 7 digits: no closer look. One of at
-    # most 15 has at most 15 digits, which float64 keeps exactly: its value tells.
-    few = numeric & (lengths <= FLOAT32_SIGNIFICANT_DIGITS)
-    by_value = np.flatnonzero(numeric & ~few & (lengths <= _EXACT_DIGITS))
-    decided, short = _few_digits_of_values(magnitude[by_value])
-    few[by_value[short]] = True
-    by_text = np.concatenate(
-        [by_value[~decided], np.flatnonzero(numeric & (lengths > _EXACT_DIGITS))]
-    )
-    if by_text.size:
-        few[by_text] = _few_digits_of_texts(text.take(pa.array(by_text, type=pa.int64())))
-    return pa.array(words | few)
-
-
-_EXACT_DIGITS = 15
-"""float64 tells apart every two decimals of at most this many significant digits."""
-_EXACT_POWERS = 10.0 ** np.arange(23)
-"""The powers of ten that float64 holds exactly: dividing by one rounds correctly."""
-
-
-def _few_digits_of_values(magnitude: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """(decided, few) per positive finite ``magnitude``: whether it is the float64 of a
-    decimal of at most 7 significant digits, for magnitudes whose scale allows an exact
-    answer (``decided``). For a value read from a text of at most 15 significant
-    digits, that decimal is the text itself.
-
-    The value is scaled to 7 digits and rounded to the integer m; it is such a decimal
-    exactly when m divided back (by an exact power of ten, so rounded as a text would
-    be) gives the value again.
-    """
-    with np.errstate(divide="ignore", invalid="ignore"):
-        scale = (FLOAT32_SIGNIFICANT_DIGITS - 1) - np.floor(np.log10(magnitude))
-    decided = (scale >= -22) & (scale <= 22)
-    scale = np.where(decided, scale, 0).astype(np.int64)
-    up = _EXACT_POWERS[np.abs(scale)]
-    digits = np.rint(np.where(scale >= 0, magnitude * up, magnitude / up))
-    back = np.where(scale >= 0, digits / up, digits * up)
-    few = decided & (digits <= 10**FLOAT32_SIGNIFICANT_DIGITS) & (back == magnitude)
-    return decided, few
-
-
-def _few_digits_of_texts(numbers: pa.Array) -> np.ndarray:
-    """Whether each decimal text has at most 7 significant digits, counted on the text."""
-    mantissa = numbers
-    if StringBytes.of(mantissa).any_of(_EXPONENT_BYTES):
-        mantissa = pc.replace_substring_regex(mantissa, r"[eE].*$", "")
-    # Signs, leading and trailing zeros and the point are not significant digits.
-    core = pc.ascii_trim(mantissa, "+-0.")
-    significant = np_int(pc.binary_length(core)) - np_bool(pc.match_substring(core, "."))
-    few: np.ndarray = significant <= FLOAT32_SIGNIFICANT_DIGITS
-    return few
+    return pa.array((np_bool(passes64) & finite & exact) | words)
