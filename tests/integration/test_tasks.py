@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import threading
 from collections.abc import Iterator
+from fractions import Fraction
 from typing import Any
 
 import pyarrow as pa
@@ -339,3 +340,79 @@ def test_a_transient_worker_error_is_retried(
     assert finished(uploader, task["id"])["status"] == "succeeded"
     assert len(attempts) == 2
     assert read_outputs(result(uploader, task["id"])[1]).num_rows == len(expected_plays(body))
+
+
+def numbers_csv(rows: int = 240) -> tuple[bytes, list[dict[str, Any]]]:
+    """int64s near 2**62 (so each group's sum passes 2**63), decimals float32 cannot
+    hold (statecrime's 459.9), halves it can, and a column with blanks."""
+    lines, records = ["k,big,dec,half,maybe"], []
+    for i in range(rows):
+        big = 2**62 + i * 1_000_003 if i % 5 else -(2**62) + i
+        dec = ["459.9", "0.137", "12.5"][i % 3]
+        maybe = "" if i % 4 == 0 else str(i)
+        lines.append(f"g{i % 3},{big},{dec},{i * 0.5},{maybe}")
+        records.append({"k": f"g{i % 3}", "big": big, "dec": dec, "maybe": maybe})
+    return ("\n".join(lines) + "\n").encode(), records
+
+
+@pytest.fixture(scope="module")
+def numbers(local: Any) -> tuple[Uploader, dict[str, Any], list[dict[str, Any]]]:
+    uploader = Uploader(local)
+    body, records = numbers_csv()
+    dataset = uploader.ingest(body)
+    assert dataset["status"] == "ready", dataset["error"]
+    return uploader, dataset, records
+
+
+def test_numbers_are_typed_without_loss_and_served_as_written(
+    numbers: tuple[Uploader, dict[str, Any], list[dict[str, Any]]],
+) -> None:
+    uploader, dataset, records = numbers
+    types = {c["name"]: c["effective_type"] for c in dataset["columns"]}
+    assert types == {"k": "category", "big": "int64", "dec": "float64", "half": "float32",
+                     "maybe": "int16"}  # fmt: skip
+    status, page = call_api(
+        "GET", f"/datasets/{dataset['id']}/rows", owner=uploader.owner, query={"num_rows": "6"}
+    )
+    assert status == 200
+    assert [r["dec"] for r in page["rows"]] == [459.9, 0.137, 12.5] * 2  # not 459.8999938964844
+    assert [r["half"] for r in page["rows"]] == [0.0, 0.5, 1.0, 1.5, 2.0, 2.5]
+    assert [r["big"] for r in page["rows"]] == [r["big"] for r in records[:6]]
+
+
+def test_integer_sums_are_exact_past_int64_and_not_in_nothing_keeps_every_row(
+    numbers: tuple[Uploader, dict[str, Any], list[dict[str, Any]]],
+) -> None:
+    uploader, dataset, records = numbers
+    request = {
+        "group_by": ["k"],
+        "aggregations": [
+            {"column": "big", "op": "sum"},
+            {"column": "big", "op": "mean"},
+            {"column": "dec", "op": "sum"},
+            {"column": "*", "op": "count"},
+        ],
+        "filter": [{"column": "maybe", "op": "not_in", "value": []}],
+    }
+    status, task = start(uploader, dataset["id"], request)
+    assert status == 202
+    assert finished(uploader, task["id"])["status"] == "succeeded"
+    answer = result(uploader, task["id"])[1]
+    options = pcsv.ConvertOptions(column_types={"sum_big": pa.string(), "sum_dec": pa.string()})
+    tables = [
+        pcsv.read_csv(
+            io.BytesIO(requests.get(f["url"], timeout=30).content), convert_options=options
+        )
+        for f in answer["output_files"]
+    ]
+    got = {r["k"]: r for r in pa.concat_tables(tables).to_pylist()}
+    for key in ("g0", "g1", "g2"):
+        mine = [r for r in records if r["k"] == key]
+        exact = sum(r["big"] for r in mine)  # Python's integers: no wrapping
+        assert exact > 2**63  # an int64 sum would have wrapped
+        row = got[key]
+        assert int(row["sum_big"]) == exact
+        assert row["mean_big"] == pytest.approx(float(Fraction(exact, len(mine))), rel=2**-51)
+        decimal_sum = sum(Fraction(r["dec"]) for r in mine)  # the decimals, exactly
+        assert float(row["sum_dec"]) == pytest.approx(float(decimal_sum), rel=1e-12)
+        assert row["count_*"] == len(mine)  # nulls in "maybe" kept by not_in []

@@ -9,6 +9,7 @@ import math
 import re
 import subprocess
 import sys
+from fractions import Fraction
 from typing import Any
 
 import numpy as np
@@ -510,7 +511,7 @@ def test_merged_column_types():
     assert types == {
         "k_cat": "string",
         "k_int": "int32",
-        "sum_x_int": "int64",
+        "sum_x_int": "decimal128(38, 0)",  # int64 sums are exact past int64 (issue 18)
         "sum_x_float": "double",
         "sum_x_bool": "int64",
         "count_x_int": "int64",
@@ -792,3 +793,114 @@ def test_hash_buckets_scale_the_low_32_bits_into_the_buckets():
     hashed = np.array([0, 2**32 - 1, 2**31, (7 << 32) | 2**31, 2**64 - 1], dtype=np.uint64)
     assert hash_buckets(hashed, 10).tolist() == [0, 9, 5, 5, 9]
     assert hash_buckets(hashed, 1).tolist() == [0, 0, 0, 0, 0]
+
+
+# --- exact sums, means and empty lists (issue 18, "Numbers right") ----------------------
+
+
+def _exact_reference(
+    keys: list[Any], values: list[int | None]
+) -> dict[Any, tuple[int | None, int]]:
+    """Per key: the exact sum of its non-null values (Python's integers; None when it has
+    none) and how many there are."""
+    out: dict[Any, tuple[int | None, int]] = {}
+    for key, value in zip(keys, values, strict=True):
+        total, count = out.get(key, (None, 0))
+        if value is not None:
+            total, count = (total or 0) + value, count + 1
+        out[key] = (total, count)
+    return out
+
+
+def _int_sum_table(rng: np.random.Generator, rows: int, groups: int, dtype: str) -> pa.Table:
+    info = np.iinfo(dtype)
+    big = rng.integers(info.max // 2, info.max, rows, endpoint=True)  # near 2**62 for int64
+    sign = np.where(rng.random(rows) < 0.2, -1, 1)
+    signed = [int(v) * int(s) for v, s in zip(big, sign, strict=True)]
+    values = [None if rng.random() < 0.1 else v for v in signed]
+    keys = [f"g{k}" for k in rng.integers(0, groups, rows)]
+    return pa.table({"k": keys, "x": pa.array(values, dtype)})
+
+
+@pytest.mark.parametrize("groups", [3, 5_000])  # grouped partials; rows as groups, hash merge
+@pytest.mark.parametrize("dtype", ["int64", "int32", "int16", "int8"])
+def test_integer_sums_are_exact_and_never_wrap(groups: int, dtype: str) -> None:
+    rng = np.random.default_rng(groups)
+    table = _int_sum_table(rng, 6_000, groups, dtype)
+    spec = AggregateSpec(
+        group_by=["k"],
+        aggregations=[Aggregation(column="x", op="sum"), Aggregation(column="x", op="mean")],
+    )
+    expected = _exact_reference(table.column("k").to_pylist(), table.column("x").to_pylist())
+    if dtype == "int64" and groups == 3:  # each group's sum passes 2**63 (Arrow's wraps)
+        assert all(abs(total or 0) > 2**63 for total, _ in expected.values())
+    result = map_reduce(table, spec, parts=4, buckets=3)
+    wanted = pa.decimal128(38, 0) if dtype == "int64" else pa.int64()
+    assert result.schema.field("sum_x").type == wanted
+    got = {r["k"]: (r["sum_x"], r["mean_x"]) for r in result.to_pylist()}
+    assert got.keys() == expected.keys()
+    for key, (total, count) in expected.items():
+        assert got[key][0] == total, key  # Decimal == int compares exactly
+        if total is None:
+            assert got[key][1] is None
+        else:  # the exact mean, rounded to float64 at most twice (sum, then division)
+            assert got[key][1] == pytest.approx(float(Fraction(total, count)), rel=2**-51)
+
+
+def test_an_int64_sum_that_returns_into_range_is_exact() -> None:
+    values = [2**63 - 1, 2**63 - 1, -(2**63), -(2**63), 5, None]
+    table = pa.table({"x": pa.array(values, pa.int64())})
+    spec = AggregateSpec(
+        aggregations=[Aggregation(column="x", op="sum"), Aggregation(column="x", op="mean")]
+    )
+    for parts in (1, 2, 5):
+        [row] = map_reduce(table, spec, parts=parts, buckets=1).to_pylist()
+        assert row == {"sum_x": 3, "mean_x": 3 / 5}
+
+
+def test_boolean_sums_count_the_trues_as_int64() -> None:
+    table = pa.table({"k": ["a", "a", "b", "b"], "x": [True, None, False, True]})
+    spec = AggregateSpec(group_by=["k"], aggregations=[Aggregation(column="x", op="sum")])
+    result = map_reduce(table, spec, parts=2, buckets=2)
+    assert result.schema.field("sum_x").type == pa.int64()
+    assert rows_of(result, ["k"]) == [{"k": "a", "sum_x": 1}, {"k": "b", "sum_x": 1}]
+
+
+def test_a_float32_column_sums_in_float64() -> None:
+    values = np.full(100_000, 0.1, dtype=np.float32)
+    table = pa.table({"x": pa.array(values, pa.float32())})
+    spec = AggregateSpec(
+        aggregations=[Aggregation(column="x", op="sum"), Aggregation(column="x", op="mean")]
+    )
+    [row] = map_reduce(table, spec, parts=3, buckets=1).to_pylist()
+    exact = Fraction(float(np.float32(0.1))) * len(values)  # each value's float32, exactly
+    assert row["sum_x"] == pytest.approx(float(exact), rel=1e-12)
+    assert row["mean_x"] == pytest.approx(float(np.float32(0.1)), rel=1e-12)
+    float32_sum = float(np.cumsum(values, dtype=np.float32)[-1])  # adding in float32
+    assert abs(float32_sum - float(exact)) > 1e-4 * float(exact)  # far off: not that
+
+
+@pytest.mark.parametrize(
+    ("op", "value", "kept"),
+    [
+        ("not_in", [], [0, 1, 2, 3]),  # NOT IN (): true for every row, nulls too
+        ("in", [], []),  # IN (): false for every row
+        ("not_in", [1, 2], [2]),  # NULL NOT IN (1, 2) is NULL: the null row is dropped
+        ("not_in", [2.5], [0, 2, 3]),  # an int never equals 2.5; the null row is dropped
+        ("in", [1, None], [0]),
+    ],
+)
+def test_in_and_not_in_follow_sql_with_nulls_and_empty_lists(
+    op: str, value: list[Any], kept: list[int]
+) -> None:
+    table = pa.table({"x": pa.array([1, None, 3, 2], pa.int64()), "row": [0, 1, 2, 3]})
+    spec = AggregateSpec(
+        group_by=["row"],
+        aggregations=[Aggregation(column="*", op="count")],
+        filter=[Predicate(column="x", op=op, value=value)],
+    )
+    if None in value:  # a null in the list is refused before any row is read
+        assert validate_spec(spec, {"x": ColumnType.INT64, "row": ColumnType.INT64})
+        return
+    result = map_reduce(table, spec, parts=2, buckets=2)
+    assert sorted(result.column("row").to_pylist()) == kept

@@ -12,8 +12,10 @@ The pipeline runs one "partial" worker per part and one "reduce" worker per buck
 Partial representation (one table per bucket, fixed schema even when empty, Parquet-safe):
 
 * the group_by columns under their own names, then for aggregation ``i``:
-  ``__agg{i}_sum`` (sum, mean), ``__agg{i}_count`` (count, mean), ``__agg{i}_min``,
-  ``__agg{i}_max``, ``__agg{i}_distinct`` (count_distinct);
+  ``__agg{i}_sum`` (sum, mean of floats: float64), or its exact limbs for integers and
+  booleans (``__agg{i}_sum_hi``, ``_mid``, ``_lo``; see "Exact integer sums"),
+  ``__agg{i}_count`` (count, mean), ``__agg{i}_min``, ``__agg{i}_max``,
+  ``__agg{i}_distinct`` (count_distinct);
 * "group rows": one per group of the part, carrying the sums, counts, mins and maxes
   (``__agg{i}_distinct`` null);
 * "distinct rows" (long format): one per distinct non-null ``(keys..., value)`` of a
@@ -29,11 +31,26 @@ group key is its own group; with an empty group_by there is exactly one group (i
 0), even when no row passes the filter.
 
 Category columns are read as strings: their group keys and min/max come out as strings.
+
+Exact integer sums. Arrow's sums of int64 wrap modulo 2**64 without a word, so an integer
+sum travels as limbs of 21 bits: ``value = hi * 2**42 + mid * 2**21 + lo`` with ``mid`` and
+``lo`` in ``[0, 2**21)`` (an int64 column splits each value so, by shifts and masks);
+booleans and narrower integers, whose sums within a part fit int64, carry ``mid`` and
+``lo`` of their part's sums only. Each limb is summed by Arrow as an int64, which cannot
+wrap for fewer than 2**42 rows, and a partial carries its limbs carried back into range.
+The reducer adds the limbs and puts the total together: int64 arithmetic where it fits,
+Python's integers where it does not. The sum of an int64 column is a ``decimal128(38, 0)``
+(as DuckDB's is a HUGEINT), exact past int64; that of a narrower integer or boolean
+column an int64 (it fits for fewer than 2**32 rows; past int64 the task fails, never
+wraps). A mean divides the exact sum by the count in float64 (the sum rounded to float64
+once, then the division), and a float sum adds in float64.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+from decimal import Decimal
+from fractions import Fraction
 from typing import Any
 
 import numpy as np
@@ -97,8 +114,21 @@ def schema_types(schema: pa.Schema) -> dict[str, ColumnType]:
 # --- partial (map) side -----------------------------------------------------------------
 
 
-def _sum_type(arrow: pa.DataType) -> pa.DataType:
-    return pa.float64() if pa.types.is_floating(arrow) else pa.int64()
+LIMB_BITS = 21
+_LIMB_MASK = (1 << LIMB_BITS) - 1
+WIDE_LIMBS = ("hi", "mid", "lo")
+"""The limbs of an int64 column's sums (see "Exact integer sums" in the module doc)."""
+NARROW_LIMBS = ("mid", "lo")
+"""The limbs of a boolean's or narrower integer's sums."""
+WIDE_SUM = pa.decimal128(38, 0)
+"""The type of an int64 column's sum: 38 digits hold any sum of fewer than 2**63 rows."""
+
+
+def _sum_limbs(arrow: pa.DataType) -> tuple[str, ...]:
+    """The limbs a sum of a column of ``arrow`` travels in; () for floats (one float64)."""
+    if pa.types.is_floating(arrow):
+        return ()
+    return WIDE_LIMBS if pa.types.is_int64(arrow) else NARROW_LIMBS
 
 
 def _partial_fields(spec: AggregateSpec, types: dict[str, pa.DataType]) -> list[pa.Field]:
@@ -106,7 +136,10 @@ def _partial_fields(spec: AggregateSpec, types: dict[str, pa.DataType]) -> list[
     for i, agg in enumerate(spec.aggregations):
         p = f"__agg{i}"
         if agg.op in (AggOp.SUM, AggOp.MEAN):
-            fields.append(pa.field(f"{p}_sum", _sum_type(types[agg.column])))
+            limbs = _sum_limbs(types[agg.column])
+            if not limbs:
+                fields.append(pa.field(f"{p}_sum", pa.float64()))
+            fields.extend(pa.field(f"{p}_sum_{limb}", pa.int64()) for limb in limbs)
         if agg.op in (AggOp.COUNT, AggOp.MEAN):
             fields.append(pa.field(f"{p}_count", pa.int64()))
         if agg.op in (AggOp.MIN, AggOp.MAX):
@@ -143,6 +176,8 @@ def _predicate_expression(pred: Predicate, arrow: pa.DataType) -> pc.Expression:
     if pred.op == "not_null":
         return field.is_valid()
     if pred.op in ("in", "not_in"):
+        if not pred.value:  # as in SQL: nothing is IN (), everything (null too) NOT IN ()
+            return pc.scalar(pred.op == "not_in")
         values = [_arrow_value(v, arrow) for v in pred.value]
         if pa.types.is_integer(arrow):  # an int column never equals 2.5; 2.0 means 2
             values = [int(v) for v in values if float(v).is_integer()]
@@ -191,6 +226,7 @@ def partial_aggregate(table: pa.Table, spec: AggregateSpec, buckets: int) -> lis
     work = data.select(keys)
     aggs: list[tuple[Any, str]] = []
     sources: dict[str, str] = {}  # partial column -> group_by output column
+    exact: dict[str, list[str]] = {}  # partial prefix -> its sums of limbs, or of values
     for i, agg in enumerate(spec.aggregations):
         p = f"__agg{i}"
         if agg.column == "*":
@@ -198,8 +234,6 @@ def partial_aggregate(table: pa.Table, spec: AggregateSpec, buckets: int) -> lis
             sources[f"{p}_count"] = "count_all"
             continue
         column = data.column(agg.column)
-        if agg.op in (AggOp.SUM, AggOp.MEAN):
-            column = pc.cast(column, _sum_type(column.type))
         ops = {
             AggOp.SUM: ["sum"],
             AggOp.MEAN: ["sum", "count"],
@@ -208,6 +242,17 @@ def partial_aggregate(table: pa.Table, spec: AggregateSpec, buckets: int) -> lis
             AggOp.MAX: ["max"],
             AggOp.COUNT_DISTINCT: [],
         }[agg.op]
+        if agg.op in (AggOp.SUM, AggOp.MEAN):
+            limbs = _sum_limbs(column.type)
+            if not limbs:
+                column = pc.cast(column, pa.float64())  # float sums add in float64
+            else:  # summed exactly, as limbs (see the module doc)
+                ops = [op for op in ops if op != "sum"]
+                exact[p] = []
+                for name, values in _row_sum_sources(column, p, limbs).items():
+                    work = work.append_column(name, values)
+                    aggs.append((name, "sum"))
+                    exact[p].append(f"{name}_sum")
         if agg.op in (AggOp.MIN, AggOp.MAX) and pa.types.is_duration(column.type):
             column = pc.cast(column, pa.int64())  # Arrow has no min/max kernel for durations
         work = work.append_column(p, column)
@@ -218,6 +263,12 @@ def partial_aggregate(table: pa.Table, spec: AggregateSpec, buckets: int) -> lis
         grouped = _rows_as_groups(work, keys, aggs)
     else:
         grouped = work.group_by(keys, use_threads=True).aggregate(aggs)
+    for p, sums in exact.items():
+        limbs = WIDE_LIMBS if len(sums) == len(WIDE_LIMBS) else NARROW_LIMBS
+        columns = [grouped.column(name) for name in sums]
+        for limb, values in zip(limbs, _group_limbs(columns, len(limbs)), strict=True):
+            grouped = grouped.append_column(f"{p}_sum_{limb}", values)
+            sources[f"{p}_sum_{limb}"] = f"{p}_sum_{limb}"
     parts = [_conform(grouped, schema, sources)]
     for i, agg in enumerate(spec.aggregations):
         if agg.op is AggOp.COUNT_DISTINCT:
@@ -235,6 +286,61 @@ def partial_aggregate(table: pa.Table, spec: AggregateSpec, buckets: int) -> lis
     high = pa.array(_high_bits(hashed))
     partial = partial.set_column(partial.schema.get_field_index(KEY_HASH), KEY_HASH, high)
     return _split(partial, hashed, buckets)
+
+
+def _row_sum_sources(
+    column: pa.ChunkedArray, p: str, limbs: tuple[str, ...]
+) -> dict[str, pa.Array]:
+    """What a part sums per group for an exact sum of ``column``: an int64 column's values
+    split into ``limbs`` (each sum of them fits int64), a narrower one's values as they are
+    (their sum fits int64 in a part)."""
+    values = pc.cast(column, pa.int64()).combine_chunks()
+    if limbs != WIDE_LIMBS:
+        return {f"{p}_whole": values}
+    mask = np.asarray(values.is_null().to_numpy(zero_copy_only=False), dtype=bool)
+    numbers = np.asarray(values.fill_null(0).to_numpy(zero_copy_only=False), dtype=np.int64)
+    return {
+        f"{p}_{limb}": pa.array(part, mask=mask)
+        for limb, part in zip(limbs, _split_limbs(numbers, len(limbs)), strict=True)
+    }
+
+
+def _split_limbs(numbers: np.ndarray, count: int) -> list[np.ndarray]:
+    """int64 ``numbers`` as ``count`` limbs, top first: every limb but the top in
+    ``[0, 2**21)``, the top signed (shifts are arithmetic)."""
+    limbs = []
+    for _ in range(count - 1):
+        limbs.append(numbers & _LIMB_MASK)
+        numbers = numbers >> LIMB_BITS
+    limbs.append(numbers)
+    return limbs[::-1]
+
+
+def _carried(limbs: list[np.ndarray]) -> list[np.ndarray]:
+    """Sums of limbs (top first) with every limb but the top back in ``[0, 2**21)``."""
+    limbs = list(limbs)
+    for j in range(len(limbs) - 1, 0, -1):
+        limbs[j - 1] = limbs[j - 1] + (limbs[j] >> LIMB_BITS)
+        limbs[j] = limbs[j] & _LIMB_MASK
+    return limbs
+
+
+def _limb_arrays(columns: list[Any]) -> tuple[list[np.ndarray], np.ndarray]:
+    """int64 columns as numpy arrays (null -> 0), and where the first is null."""
+    mask = np.asarray(columns[0].is_null().to_numpy(zero_copy_only=False), dtype=bool)
+    arrays = [
+        np.asarray(c.fill_null(0).to_numpy(zero_copy_only=False), dtype=np.int64) for c in columns
+    ]
+    return arrays, mask
+
+
+def _group_limbs(columns: list[Any], count: int) -> list[pa.Array]:
+    """A part's per-group sums (of limbs, or of whole values) as ``count`` carried limbs;
+    null where the group had no value to sum."""
+    arrays, mask = _limb_arrays(columns)
+    if len(arrays) == 1:
+        arrays = _split_limbs(arrays[0], count)
+    return [pa.array(limb, mask=mask) for limb in _carried(arrays)]
 
 
 DISTINCT_SAMPLE_ROWS = 65_536
@@ -314,7 +420,8 @@ def merge_partials(partials: list[pa.Table], spec: AggregateSpec) -> pa.Table:
     for i, agg in enumerate(spec.aggregations):
         p = f"__agg{i}"
         if agg.op in (AggOp.SUM, AggOp.MEAN):
-            aggs.append((f"{p}_sum", "sum"))
+            for name in _sum_columns(combined.column_names, p):
+                aggs.append((name, "sum"))
         if agg.op in (AggOp.COUNT, AggOp.MEAN):
             aggs.append((f"{p}_count", "sum"))
         if agg.op in (AggOp.MIN, AggOp.MAX):
@@ -330,14 +437,13 @@ def merge_partials(partials: list[pa.Table], spec: AggregateSpec) -> pa.Table:
     columns: dict[str, pa.ChunkedArray] = {key: merged.column(key) for key in keys}
     for i, agg in enumerate(spec.aggregations):
         p = f"__agg{i}"
+        sums = [f"{name}_sum" for name in _sum_columns(combined.column_names, p)]
         if agg.op is AggOp.SUM:
-            out = merged.column(f"{p}_sum_sum")
+            out = _final_sum(merged, sums, agg.column)
         elif agg.op is AggOp.COUNT:
             out = merged.column(f"{p}_count_sum").fill_null(0)
         elif agg.op is AggOp.MEAN:
-            total = pc.cast(merged.column(f"{p}_sum_sum"), pa.float64())
-            count = merged.column(f"{p}_count_sum")
-            out = pc.if_else(pc.greater(count, 0), pc.divide(total, count), None)
+            out = _final_mean(merged, sums, merged.column(f"{p}_count_sum"))
         elif agg.op is AggOp.COUNT_DISTINCT:
             out = merged.column(f"{p}_distinct_count_distinct")
         else:
@@ -346,6 +452,73 @@ def merge_partials(partials: list[pa.Table], spec: AggregateSpec) -> pa.Table:
                 out = out.cast(min_max_types[f"{p}_{agg.op}"])
         columns[agg.output_name] = out
     return pa.table(columns)
+
+
+def _sum_columns(names: list[str], p: str) -> list[str]:
+    """The partial columns that carry aggregation ``p``'s sums: one float64, or limbs."""
+    if f"{p}_sum" in names:
+        return [f"{p}_sum"]
+    limbs = WIDE_LIMBS if f"{p}_sum_hi" in names else NARROW_LIMBS
+    return [f"{p}_sum_{limb}" for limb in limbs]
+
+
+def _exact_totals(
+    merged: pa.Table, sums: list[str]
+) -> tuple[np.ndarray, np.ndarray, dict[int, int]]:
+    """The groups' exact sums from their summed limbs: int64 values (0 where null or too
+    large), where null, and the sums past int64 by row (as Python integers)."""
+    arrays, mask = _limb_arrays([merged.column(name) for name in sums])
+    limbs = _carried(arrays)
+    shift = LIMB_BITS * (len(limbs) - 1)
+    rest = np.zeros(len(mask), dtype=np.int64)
+    for limb in limbs[1:]:
+        rest = (rest << LIMB_BITS) | limb
+    top = limbs[0]
+    # top * 2**shift + rest, rest in [0, 2**shift): within int64 exactly when top is.
+    fits = (top >= -(1 << (63 - shift))) & (top < (1 << (63 - shift)))
+    totals = np.where(fits, (top << shift) + rest, 0)
+    wide = {
+        int(row): (int(top[row]) << shift) + int(rest[row]) for row in np.flatnonzero(~fits & ~mask)
+    }
+    return totals, mask, wide
+
+
+def _final_sum(merged: pa.Table, sums: list[str], column: str) -> pa.Array | pa.ChunkedArray:
+    """A sum's output: float64 for floats; the exact sum for integers (see the module doc)."""
+    if len(sums) == 1:
+        return merged.column(sums[0])
+    totals, mask, wide = _exact_totals(merged, sums)
+    if len(sums) == len(NARROW_LIMBS):
+        if wide:
+            raise OverflowError(f"the sum of {column!r} in a group leaves int64")
+        return pa.array(totals, pa.int64(), mask=mask)
+    if not wide:
+        return pc.cast(pa.array(totals, pa.int64(), mask=mask), WIDE_SUM)
+    values: list[Decimal | None] = [
+        None if null else Decimal(wide.get(row, int(total)))
+        for row, (total, null) in enumerate(zip(totals, mask, strict=True))
+    ]
+    return pa.array(values, WIDE_SUM)
+
+
+def _final_mean(
+    merged: pa.Table, sums: list[str], count: pa.ChunkedArray
+) -> pa.Array | pa.ChunkedArray:
+    """sum / count in float64, null for a group of no values; an integer sum exact first,
+    then rounded to float64 once (a sum past int64 divided exactly, then rounded)."""
+    if len(sums) == 1:
+        total = merged.column(sums[0])
+    else:
+        totals, mask, wide = _exact_totals(merged, sums)
+        total = pa.array(totals.astype(np.float64), pa.float64(), mask=mask)
+    out = pc.if_else(pc.greater(count, 0), pc.divide(total, count), None)
+    if len(sums) > 1 and wide:
+        means = out.to_pylist()
+        counts = count.to_pylist()
+        for row, exact in wide.items():
+            means[row] = float(Fraction(exact, counts[row]))
+        out = pa.array(means, pa.float64())
+    return out
 
 
 def _sums_in_hash_order(

@@ -44,7 +44,9 @@ class Predicate(BaseModel):
     Values: bool columns take booleans; int and float columns numbers; string and category
     columns strings; datetime columns ISO strings ("2024-03-01", "2024-03-01T10:00:00") or
     datetimes; timedelta columns seconds (a number) or timedeltas. ``in``/``not_in`` take a
-    list of such values; ``is_null``/``not_null`` take none.
+    list of such values; ``is_null``/``not_null`` take none. As in SQL, ``not_in []`` keeps
+    every row (nulls too) and ``in []`` none, while ``not_in`` a non-empty list drops the
+    rows whose value is null (``NULL NOT IN (1, 2)`` is NULL).
     """
 
     model_config = ConfigDict(extra="forbid")
