@@ -333,9 +333,17 @@ def float32_passes_of_ints(values: pa.Array) -> pa.BooleanArray:
     """:func:`float32_values`' passes for integer texts (sign and digits) read as int64
     ``values``: those whose float64 float32 holds exactly, as the text path decides.
     (Inference needs only the passes: a float32 column converts from the float64s.)"""
-    value = np.asarray(np_int(values), dtype=np.float64)
-    exact = value.astype(np.float32).astype(np.float64) == value  # every int64 is in range
+    number = np_int(values)
+    exact = (number >= -FLOAT32_EXACT_INTS) & (number <= FLOAT32_EXACT_INTS)
+    rows = np.flatnonzero(~exact)
+    if rows.size:  # every int64 is within float32's range: only exactness tells
+        value = number[rows].astype(np.float64)
+        exact[rows] = value.astype(np.float32).astype(np.float64) == value
     return pa.array(exact & np_bool(values.is_valid()))
+
+
+FLOAT32_EXACT_INTS = 2**24
+"""float32 holds every integer of at most this magnitude exactly."""
 
 
 def float32_passes_of_float64(
