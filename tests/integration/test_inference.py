@@ -364,3 +364,50 @@ def test_the_provisional_schema_follows_a_chunks_statistics_when_a_rescan_rewrit
 
 def types_of_any(dataset: dict[str, Any]) -> dict[str, str]:
     return {c["name"]: c["effective_type"] for c in dataset["columns"]}
+
+
+def test_month_names_and_quarters_are_dates(uploader: Uploader) -> None:
+    text = io.StringIO()
+    writer = csv.writer(text)
+    writer.writerow(["elec", "day", "long", "oracle", "quarter", "loose"])
+    quarters = ["{}Q1", "{}-Q2", "Q3 {}", "{} Q4"]
+    for i in range(40):
+        writer.writerow(
+            [
+                f"Jan-{i % 28 + 1}-1995",
+                f"{i % 28 + 1} Jan 2020",
+                f"January {i % 28 + 1}, 2021",
+                f"{i % 28 + 1:02d}-JAN-2021",
+                quarters[i % 4].format(1974 + i // 4),
+                "Feb-30-2021" if i == 7 else f"Feb-{i % 28 + 1}-2021",
+            ]
+        )
+    dataset = uploader.ingest(text.getvalue().encode(), tolerance=1)
+    assert set(types_of(dataset).values()) == {"datetime"}
+    columns = {c["name"]: c for c in dataset["columns"]}
+    assert columns["quarter"]["notes"] == [
+        "40 values are quarters (like 1974Q1), read as the quarter's first day (1974-01-01)"
+    ]
+    assert columns["loose"]["failures"]["datetime:iso"] == 1
+    assert columns["loose"]["samples"]["datetime:iso"] == ["Feb-30-2021"]
+    assert dataset["exception_count"] == 1
+    _, page = call_api(
+        "GET", f"/datasets/{dataset['id']}/rows", owner=uploader.owner, query={"num_rows": "8"}
+    )
+    assert page["rows"][4] == {
+        "elec": "1995-01-05T00:00:00",
+        "day": "2020-01-05T00:00:00",
+        "long": "2021-01-05T00:00:00",
+        "oracle": "2021-01-05T00:00:00",
+        "quarter": "1975-01-01T00:00:00",
+        "loose": "2021-02-05T00:00:00",
+        "_exceptions": {},
+    }
+    assert [row["quarter"][:10] for row in page["rows"][:4]] == [
+        "1974-01-01",
+        "1974-04-01",
+        "1974-07-01",
+        "1974-10-01",
+    ]
+    assert page["rows"][7]["loose"] is None
+    assert page["rows"][7]["_exceptions"] == {"loose": "Feb-30-2021"}

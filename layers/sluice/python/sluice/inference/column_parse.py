@@ -36,6 +36,7 @@ class ColumnParse:
     float32: pa.BooleanArray  # which texts float32 holds faithfully
     dates: dict[str, Parsed]  # per DateOrder value
     durations: Parsed
+    quarters: pa.BooleanArray | None = None  # which texts are quarters (1974Q1); None: none
     rows: pa.Array | None = None  # per row, its distinct text; None: one text per row
     texts: pa.Array | None = None  # with ``rows``: the distinct texts, untrimmed
 
@@ -146,7 +147,7 @@ def _of_numbers(text: pa.Array, numbers: tuple[Parsed, Parsed, pa.BooleanArray])
 
 
 def _of_texts(text: pa.Array) -> ColumnParse:
-    dates = time_parsing.datetime_values_all_orders(text, trimmed=True)
+    dates, quarters = time_parsing.datetime_readings(text, trimmed=True)
     durations = time_parsing.timedelta_values(text, trimmed=True)
     # A date or a duration is never a number: the number parsers skip them.
     known = tp.np_bool(durations[0])
@@ -161,4 +162,5 @@ def _of_texts(text: pa.Array) -> ColumnParse:
         float32=tp.float32_passes_of_float64(text, *floats),
         dates=dates,
         durations=durations,
+        quarters=quarters,
     )

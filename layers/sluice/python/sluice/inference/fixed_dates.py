@@ -55,7 +55,7 @@ def _number(digits: np.ndarray, first: int, width: int) -> np.ndarray:
     return value
 
 
-def _dates(year: np.ndarray, month: np.ndarray, day: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def date_us(year: np.ndarray, month: np.ndarray, day: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """(valid, microseconds since 1970-01-01) of year/month/day numbers (year 0..9999,
     month and day 0..99); an impossible date (month 13, February 30th, year 0) is invalid."""
     leap = _LEAP[year].astype(np.int64)
@@ -66,12 +66,12 @@ def _dates(year: np.ndarray, month: np.ndarray, day: np.ndarray) -> tuple[np.nda
 
 
 def _year_first(digits: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    return _dates(_number(digits, 0, 4), _number(digits, 5, 2), _number(digits, 8, 2))
+    return date_us(_number(digits, 0, 4), _number(digits, 5, 2), _number(digits, 8, 2))
 
 
 def _year_last(digits: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     year, a, b = _number(digits, 6, 4), _number(digits, 0, 2), _number(digits, 3, 2)
-    return (*_dates(year, a, b), *_dates(year, b, a))
+    return (*date_us(year, a, b), *date_us(year, b, a))
 
 
 def parse_fixed_dates(view: StringBytes, rows: np.ndarray) -> FixedDates:

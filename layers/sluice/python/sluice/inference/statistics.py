@@ -114,6 +114,9 @@ def _column_stats(
         first = _first_failures(valid, passes[key], parse.rows) if stats.failures[key] else []
         stats.samples[key] = raw.take(pa.array(first, type=pa.int64())).to_pylist()
 
+    if parse.quarters is not None and parse.quarters.true_count:
+        quarters = _numpy_bool(parse.quarters)
+        stats.quarters = int(quarters.sum() if weights is None else weights[quarters].sum())
     # A column parsed on its distinct texts has them at hand: no pass over every row.
     texts = raw if parse.texts is None else parse.texts
     stats.distinct = _distinct(texts, max_categories)
@@ -227,6 +230,7 @@ def _merge_columns(columns: list[ColumnStats], max_categories: int) -> ColumnSta
         high = _pick((c.datetime_max.get(order) for c in columns), max, datetime.fromisoformat)
         if low is not None and high is not None:
             merged.datetime_min[order], merged.datetime_max[order] = low, high
+    merged.quarters = sum(c.quarters for c in columns)
     merged.timedelta_min_us = _pick((c.timedelta_min_us for c in columns), min)
     merged.timedelta_max_us = _pick((c.timedelta_max_us for c in columns), max)
     merged.text_min = _pick((c.text_min for c in columns), min)
@@ -306,6 +310,11 @@ def _float32_rounding(stats: ColumnStats) -> list[str]:
     return [f"float32 rounds {inexact} numbers it cannot hold exactly{example}"]
 
 
+def _quarters_note(quarters: int) -> str:
+    counted = "1 value is a quarter" if quarters == 1 else f"{quarters} values are quarters"
+    return f"{counted} (like 1974Q1), read as the quarter's first day (1974-01-01)"
+
+
 def _bounds(
     stats: ColumnStats, column_type: ColumnType, order: DateOrder | None
 ) -> tuple[Any, Any]:
@@ -345,6 +354,8 @@ def decide(
         notes: list[str] = []
         if ColumnType.DATETIME in (inferred, effective) and column.values > 0:
             order, notes = _date_order(column)
+            if column.quarters:
+                notes.append(_quarters_note(column.quarters))
         if effective is ColumnType.FLOAT32:
             notes.extend(_float32_rounding(column))
         low, high = _bounds(column, effective, order)

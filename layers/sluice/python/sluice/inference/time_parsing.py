@@ -2,7 +2,8 @@
 
 The same contract as ``text_parsing`` (``(passes, values)``, texts trimmed, nulls are
 missing), whose docstring says what each type accepts. Ten-byte dates are parsed with
-numpy (``fixed_dates``); what is left goes through Arrow's strptime, a format at a time.
+numpy (``fixed_dates``); what is left goes through Arrow's strptime, a format at a time,
+and what no numeric date fits is offered to ``named_dates`` (month names, quarters).
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from sluice.inference import named_dates
 from sluice.inference.fixed_dates import parse_fixed_dates
 from sluice.inference.string_bytes import DIGITS, SIGNS, StringBytes
 from sluice.inference.text_parsing import Parsed, TextArray, as_text, np_bool, np_int, on_rows
@@ -143,8 +145,11 @@ _DATE_SHORTEST = 8
 """The shortest date sluice reads: a four-digit year and two one-digit numbers (1/2/2024)."""
 
 
-def _datetime_families(text: pa.Array, families: Sequence[str]) -> dict[str, Parsed]:
-    """Each family's result, where a non-ISO family also accepts what ISO accepts."""
+def _datetime_families(
+    text: pa.Array, families: Sequence[str]
+) -> tuple[dict[str, Parsed], pa.BooleanArray]:
+    """Each family's result, where a non-ISO family also accepts what ISO accepts (and
+    month-name dates and quarters), and which values are quarters."""
     n = len(text)
     view = StringBytes.of(text)
     candidates = np.flatnonzero(DIGITS[view.first] & (view.lengths >= _DATE_SHORTEST))
@@ -168,11 +173,20 @@ def _datetime_families(text: pa.Array, families: Sequence[str]) -> dict[str, Par
         dense = _datetime_dense(text.take(pa.array(rest)), families)
         for family, (ok, us) in found.items():
             ok[rest], us[rest] = dense[family]
+    # A month name or a quarter fits every family; only what no numeric date fits is looked at.
+    unread = ~np.logical_or.reduce([ok for ok, _ in found.values()])
+    named = named_dates.parse_named_dates(
+        text, named_dates.candidates(view, np.flatnonzero(unread))
+    )
+    for ok, us in found.values():
+        ok[named.rows], us[named.rows] = True, named.us
+    quarters = np.zeros(n, dtype=bool)
+    quarters[named.rows[named.quarter]] = True
     out: dict[str, Parsed] = {}
     for family, (ok, us) in found.items():
         values = pa.array(us, type=pa.int64(), mask=~ok).cast(pa.timestamp("us"))
         out[family] = (pa.array(ok), values)
-    return out
+    return out, pa.array(quarters)
 
 
 def _datetime_dense(text: pa.Array, families: Sequence[str]) -> dict[str, tuple[Any, Any]]:
@@ -209,11 +223,18 @@ def datetime_values(arr: TextArray, order: DateOrder, *, trimmed: bool = False) 
     """Dates (with an optional time) of ``order`` -> timestamp[us] values (UTC if offset)."""
     text = as_text(arr, trimmed)
     families = ["iso"] if order is DateOrder.ISO else ["iso", order.value]
-    return _datetime_families(text, families)[order.value]
+    return _datetime_families(text, families)[0][order.value]
 
 
 def datetime_values_all_orders(arr: TextArray, *, trimmed: bool = False) -> dict[str, Parsed]:
     """:func:`datetime_values` for every ``DateOrder`` at once, keyed by its value."""
+    return datetime_readings(arr, trimmed=trimmed)[0]
+
+
+def datetime_readings(
+    arr: TextArray, *, trimmed: bool = False
+) -> tuple[dict[str, Parsed], pa.BooleanArray]:
+    """:func:`datetime_values_all_orders`, and which values were written as quarters."""
     return _datetime_families(as_text(arr, trimmed), [o.value for o in DateOrder])
 
 

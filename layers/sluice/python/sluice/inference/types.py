@@ -74,6 +74,22 @@ DATE_PARTS: dict[str, tuple[str, ...]] = {
 TIME_PARTS: tuple[str, ...] = ("", " %H:%M", " %H:%M:%S", "T%H:%M", "T%H:%M:%S")
 """A date may be followed by a time; fractional seconds and a trailing Z or UTC offset are
 accepted on ISO values."""
+MONTH_NAMES: tuple[str, ...] = (
+    "january",
+    "february",
+    "march",
+    "april",
+    "may",
+    "june",
+    "july",
+    "august",
+    "september",
+    "october",
+    "november",
+    "december",
+)
+"""Dates may name their month (``named_dates``): in full or by its first three letters
+(``sept`` too), any case, in every date order."""
 
 
 def date_formats(order: DateOrder) -> tuple[str, ...]:
