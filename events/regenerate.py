@@ -46,6 +46,7 @@ CHUNK_BYTES = 32
 # records the run writes carry the same time on every run.
 RECORDED_AT = datetime(2026, 11, 22, 5, 0, tzinfo=UTC)
 STEP_FILES = {
+    "ingest_prepare": "prepare",
     "ingest_plan": "plan",
     "ingest_scan_chunk": "scan_chunk",
     "ingest_reconcile": "reconcile",

@@ -113,8 +113,8 @@ def test_an_empty_file_fails_with_a_clear_reason(uploader: Uploader) -> None:
 def test_a_binary_file_fails_as_not_csv(uploader: Uploader) -> None:
     dataset = uploader.ingest(b"PK\x03\x04\x00\x00binary")
     assert dataset["status"] == "failed"
-    assert (
-        dataset["error"]["message"] == "this is a binary file, not CSV text (a NUL byte at byte 4)"
+    assert dataset["error"]["message"] == (
+        "the file starts like a zip archive but cannot be read as one (it is cut short or damaged)"
     )
 
 
@@ -233,5 +233,5 @@ def test_an_image_is_refused_as_binary(uploader: Uploader) -> None:
     dataset = uploader.ingest(b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR")
     assert dataset["error"] == {
         "code": "invalid_csv",
-        "message": "this is a binary file, not CSV text (a NUL byte at byte 8)",
+        "message": "the file is not CSV text: it looks like a PNG image",
     }

@@ -52,6 +52,7 @@ def test_regenerating_writes_every_recorded_group(
         "ingest/decide.json",
         "ingest/finish.json",
         "ingest/plan.json",
+        "ingest/prepare.json",
         "ingest/reconcile.json",
         "ingest/scan_chunk.json",
         "on_upload/object_created.json",

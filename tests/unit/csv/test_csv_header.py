@@ -65,11 +65,19 @@ def test_a_duplicate_name_is_refused_naming_it_and_line_1() -> None:
     assert str(caught.value) == "line 1: the column name 'id' appears more than once"
 
 
-def test_a_name_equal_to_a_generated_one_is_a_duplicate() -> None:
-    with pytest.raises(
-        CsvError, match=r"line 1: the column name 'column_2' appears more than once"
-    ):
-        _header(b"column_2,\n")
+def test_blank_header_names_carry_a_note_saying_so() -> None:
+    assert _header(b"a,,c\n").notes == {
+        "column_2": ["the header had no name for column 2; named it column_2"]
+    }
+    assert _header(b"a,b\n").notes == {}
+
+
+def test_a_generated_name_steps_around_a_name_the_header_has() -> None:
+    header = _header(b"column_2,,column_2_2,\n")
+    assert header.columns == ["column_2", "column_2_3", "column_2_2", "column_4"]
+    assert header.notes["column_2_3"] == [
+        "the header had no name for column 2; named it column_2_3"
+    ]
 
 
 def test_an_empty_file_is_refused() -> None:

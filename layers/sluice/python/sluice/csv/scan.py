@@ -41,6 +41,7 @@ class Header:
     columns: list[str]
     data_start: int  # byte offset of the first record after the header
     newlines: int  # line breaks before data_start, for line numbers
+    notes: dict[str, list[str]] = field(default_factory=dict)  # generated names: why
 
 
 def read_header(head: bytes, size: int) -> Header:
@@ -76,13 +77,32 @@ def read_header(head: bytes, size: int) -> Header:
         ).column_names
     except pa.ArrowInvalid as exc:
         raise CsvError(f"line 1: the header cannot be parsed as CSV: {exc}") from exc
-    columns = [name.strip() or f"column_{i + 1}" for i, name in enumerate(names)]
+    columns, notes = _named([name.strip() for name in names])
+    return Header(columns=columns, data_start=data_start, newlines=raw.count(b"\n"), notes=notes)
+
+
+def _named(names: list[str]) -> tuple[list[str], dict[str, list[str]]]:
+    """The header's names, each empty one given ``column_<position>`` (made unique against
+    the names the header has), with a note on each name so given; a name the header
+    writes twice is refused."""
     seen: set[str] = set()
-    for name in columns:
-        if name in seen:
+    for name in names:
+        if name and name in seen:
             raise CsvError(f"line 1: the column name {name!r} appears more than once")
         seen.add(name)
-    return Header(columns=columns, data_start=data_start, newlines=raw.count(b"\n"))
+    columns: list[str] = []
+    notes: dict[str, list[str]] = {}
+    for position, name in enumerate(names, start=1):
+        if not name:
+            name = base = f"column_{position}"
+            suffix = 1
+            while name in seen:
+                suffix += 1
+                name = f"{base}_{suffix}"
+            seen.add(name)
+            notes[name] = [f"the header had no name for column {position}; named it {name}"]
+        columns.append(name)
+    return columns, notes
 
 
 @dataclass(frozen=True)

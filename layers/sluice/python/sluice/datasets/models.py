@@ -9,7 +9,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from sluice.inference.schema import ColumnSchema, InferenceSettings, Tolerance
+from sluice.inference.schema import ColumnSchema, InferenceSettings, Tolerance, text_encoding
 from sluice.inference.types import DEFAULT_MAX_CATEGORIES, ColumnType
 from sluice.store.changes import RecordChanges
 
@@ -201,6 +201,16 @@ class DatasetCreate(BaseModel):
     allow_duplicate: bool = Field(
         False, description="Keep this dataset even if another of yours holds the same content."
     )
+    encoding: str | None = Field(
+        None,
+        description="The text's encoding when it is not UTF-8 (latin-1, cp1252, utf-16-le ...); "
+        "null: UTF-8, or what a byte-order mark says.",
+    )
+
+    @field_validator("encoding")
+    @classmethod
+    def _known_encoding(cls, value: str | None) -> str | None:
+        return None if value is None else text_encoding(value)
 
     def inference_settings(self) -> InferenceSettings:
         return InferenceSettings(
@@ -208,6 +218,7 @@ class DatasetCreate(BaseModel):
             max_categories=self.max_categories,
             tolerance=self.tolerance,
             column_types=self.column_types,
+            encoding=self.encoding,
         )
 
     _path = field_validator("path")(normalise_path)

@@ -21,9 +21,14 @@ TICKETS = "upload_tickets"
 
 PREFIX = "DATASET#"
 
-# Shares of the progress bar: planning, scanning the chunks, converting them; finishing
-# takes the rest.
-_PLAN_SHARE, _SCAN_SHARE, _CONVERT_SHARE = 0.05, 0.6, 0.3
+# Shares of the progress bar: preparing the file (decompressing or transcoding it, where it
+# needs it), planning, scanning the chunks, converting them; finishing takes the rest.
+_PREPARE_SHARE, _PLAN_SHARE, _SCAN_SHARE, _CONVERT_SHARE = 0.05, 0.05, 0.55, 0.3
+
+
+def preparing_progress(done: float) -> float:
+    """The progress of a run whose file is ``done`` (0..1) decompressed or transcoded."""
+    return round(_PREPARE_SHARE * min(max(done, 0.0), 1.0), 4)
 
 
 def _load(data: dict[str, Any]) -> Dataset:
@@ -33,7 +38,8 @@ def _load(data: dict[str, Any]) -> Dataset:
         scanned = min(dataset.chunks_done, chunks) / chunks
         converted = min(dataset.parts_done, chunks) / chunks
         dataset.progress = round(
-            _PLAN_SHARE + _SCAN_SHARE * scanned + _CONVERT_SHARE * converted, 4
+            _PREPARE_SHARE + _PLAN_SHARE + _SCAN_SHARE * scanned + _CONVERT_SHARE * converted,
+            4,
         )
     return dataset
 

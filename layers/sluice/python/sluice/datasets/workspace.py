@@ -1,7 +1,7 @@
 """Where a dataset's derived objects live in the data bucket.
 
 work/<owner>/<id>/<run>/       what one ingest learned: chunk stats and block digests, the plan,
-                               merged stats
+                               merged stats; the upload decompressed or transcoded (source.csv)
 datasets/<owner>/<id>/<run>/   the typed Parquet parts of one run, and their manifest
 Keys are deterministic, so a retried step overwrites instead of duplicating.
 """
@@ -31,6 +31,11 @@ class Workspace:
     def block_digests(self, index: int) -> str:
         """The SHA-256 digests of the 4 MiB blocks chunk ``index`` hashed (content_hash)."""
         return f"{self.work}blocks/{index:06d}.sha256"
+
+    @property
+    def source(self) -> str:
+        """The upload as UTF-8 CSV text, where it had to be decompressed or transcoded."""
+        return f"{self.work}source.csv"
 
     @property
     def merged_stats(self) -> str:

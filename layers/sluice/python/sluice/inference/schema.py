@@ -7,6 +7,7 @@ per column, which conversion then applies.
 
 from __future__ import annotations
 
+import codecs
 from typing import Annotated, Any
 
 from pydantic import (
@@ -16,6 +17,7 @@ from pydantic import (
     ValidationError,
     ValidatorFunctionWrapHandler,
     WrapValidator,
+    field_validator,
 )
 from pydantic_core import PydanticCustomError
 
@@ -107,6 +109,17 @@ column's non-null values (0 <= x < 1), or a map from type to either. Never negat
 most ``MAX_TOLERANCE``; a fraction is 0 or at least ``MIN_FRACTION``."""
 
 
+def text_encoding(name: str) -> str:
+    """The codec name of a text encoding Python knows (``latin-1`` -> ``iso8859-1``)."""
+    try:
+        info = codecs.lookup(name)
+    except LookupError:
+        info = None
+    if info is None or not getattr(info, "_is_text_encoding", True):
+        raise ValueError(f"unknown text encoding {name!r} (latin-1, cp1252, utf-16-le ...)")
+    return info.name
+
+
 class InferenceSettings(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -118,6 +131,17 @@ class InferenceSettings(BaseModel):
     column_types: dict[str, ColumnType] = Field(
         default_factory=dict, description="Type hints per column: preferred types from the start."
     )
+    encoding: str | None = Field(
+        None,
+        description="The text's encoding when it is not UTF-8 (latin-1, cp1252, utf-16-le ...): "
+        "transcoded to UTF-8 before the scans. None: UTF-8; a byte-order mark (UTF-16's, "
+        "UTF-8's) tells the encoding whatever this says.",
+    )
+
+    @field_validator("encoding")
+    @classmethod
+    def _known_encoding(cls, value: str | None) -> str | None:
+        return None if value is None else text_encoding(value)
 
 
 class ColumnSchema(BaseModel):

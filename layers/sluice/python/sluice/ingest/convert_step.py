@@ -153,8 +153,10 @@ def finish(repo: DatasetRepository, payload: FinishInput) -> Outcome:
         only_if_run=ref.run,
     )
     if done is not None:
+        # The upload stays (a re-inference prepares it again); a copy the run decompressed
+        # or transcoded lies in its work folder, kept with the run.
         remove_superseded(
-            ref, keep_runs={ref.run, done.stats_run or ref.run}, keep_upload=source.key
+            ref, keep_runs={ref.run, done.stats_run or ref.run}, keep_upload=dataset.source.key
         )
     return Outcome(status="ready", row_count=first_row)
 
@@ -176,7 +178,10 @@ def _remove_unfinished_parts(repo: DatasetRepository, ref: DatasetRef) -> None:
     """The parts a failed run's scans and conversions wrote: never the dataset's data."""
     dataset = repo.find(ref.owner, ref.id)
     if dataset is not None and dataset.ingest_run == ref.run and dataset.data_run != ref.run:
-        objects.delete_prefix(settings().data_bucket, Workspace(ref.owner, ref.id, ref.run).data)
+        workspace = Workspace(ref.owner, ref.id, ref.run)
+        objects.delete_prefix(settings().data_bucket, workspace.data)
+        if dataset.stats_run != ref.run:  # no re-convert reads this run's prepared copy
+            objects.delete_object(settings().data_bucket, workspace.source)
 
 
 def _record_duplicate(repo: DatasetRepository, ref: DatasetRef, message: str) -> Outcome:

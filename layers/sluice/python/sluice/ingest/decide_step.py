@@ -104,6 +104,8 @@ def decide(repo: DatasetRepository, payload: DecideInput) -> Decided:
     if ingest.content_hash is None:
         raise ValueError(f"the layout of run {payload.stats_run} has no content hash")
     schema = decide_schema(merged, dataset.settings, dataset.preferred_types)
+    for column in schema:  # a name the header did not give, say so
+        column.notes = [*ingest.plan.column_notes.get(column.name, []), *column.notes]
     plans = column_plans(schema)
     adopted: list[Converted] = []
     if payload.mode == "full":

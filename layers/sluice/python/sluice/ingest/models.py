@@ -75,6 +75,9 @@ class Plan(BaseModel):
     data_start: int
     header_newlines: int
     chunks: list[ChunkItem]
+    column_notes: dict[str, list[str]] = Field(
+        default_factory=dict, description="Notes on columns the header gave no name."
+    )
 
 
 class ScanInput(BaseModel):

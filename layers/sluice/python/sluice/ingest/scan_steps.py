@@ -60,6 +60,7 @@ def plan(cfg: Settings, repo: DatasetRepository, payload: IngestInput) -> Plan:
         max_categories=dataset.settings.max_categories,
         data_start=header.data_start,
         header_newlines=header.newlines,
+        column_notes=header.notes,
         # The first range starts right after the header, outside quotes by construction.
         # The last range is listed first: where scans queue for workers, the first ranges
         # are scanned last, with what the others found (late decimals, words, dates) in
