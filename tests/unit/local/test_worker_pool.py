@@ -142,3 +142,12 @@ def _call(pool: lambda_runtime.WorkerPool, fn: Any, *args: Any) -> BaseException
     except lambda_runtime.SandboxLost as exc:
         return exc
     return None
+
+
+def test_a_pool_worker_runs_at_a_lower_priority_than_the_server() -> None:
+    pool = lambda_runtime.worker_pool(1)
+    try:
+        niceness = pool.submit(os.nice, 0).result(timeout=120)
+    finally:
+        pool.shutdown()
+    assert niceness == os.nice(0) + lambda_runtime.WORKER_NICENESS

@@ -37,6 +37,12 @@ from sluice.catalog import CATALOG, Catalog, FunctionSpec
 
 _modules: dict[str, ModuleType] = {}
 _modules_lock = threading.Lock()
+# The public API's handler runs in this process, on whichever thread the request came in
+# on; a Lambda sandbox serves one request at a time, and the handler relies on it:
+# Powertools' resolver keeps the current event and route in process-wide attributes, so
+# two requests at once would each read the other's caller (a 404 for one's own dataset,
+# or another user's data) and route. One request at a time here, as one sandbox.
+_api_sandbox = threading.Lock()
 
 
 class LocalContext:
@@ -230,6 +236,10 @@ PREFAULT_MIB = 768
 scan's heap reaches, where the machine has room for it in every worker."""
 
 
+WORKER_NICENESS = 5
+"""How much lower than the server's a worker's CPU priority is."""
+
+
 def _prefault_mib(processes: int) -> int:
     physical = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") // (1024 * 1024)
     return min(PREFAULT_MIB, physical // (4 * max(processes, 1)))
@@ -238,6 +248,10 @@ def _prefault_mib(processes: int) -> int:
 def _start_worker(prefault_mib: int) -> None:
     # A terminal's Ctrl-C reaches the whole process group: the server stops the workers.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    # Steps are batch work; the API (and moto, which every step calls) run in the server
+    # process and answer people: on a laptop with as many workers as cores, the steps
+    # otherwise took the cores from under the API's reads.
+    os.nice(WORKER_NICENESS)
     # One core: Arrow's thread pool sized for the machine would have every worker's
     # threads fight over the cores the other workers use (the CSV reader then spends
     # 1.6x the CPU).
@@ -274,6 +288,9 @@ def invoke(catalog: Catalog, name: str, arn: str, event: Any) -> tuple[str, bool
             message = f"{name}: {exc}"
         error = {"errorType": "Lambda.Unknown", "errorMessage": message}
         return json.dumps(error), True, ""
+    if spec.public_api:
+        with _api_sandbox:
+            return invoke_in_process(catalog, name, arn, event)
     return invoke_in_process(catalog, name, arn, event)
 
 

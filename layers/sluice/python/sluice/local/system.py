@@ -206,12 +206,15 @@ class LocalSystem:
             os.environ["SLUICE_MAX_UPLOAD_BYTES"] = str(self.options.max_upload_bytes)
 
     def _invoke_api(self, event: dict[str, Any]) -> dict[str, Any]:
+        """Call the api function as API Gateway's integration does: straight to the
+        catalogued handler (where moto's Invoke would have routed it), the event and
+        answer as JSON, without a round trip through moto's Lambda API (an HTTP request,
+        its Flask dispatch and a thread in moto: 4 ms of a GET's 19 ms of CPU)."""
         assert self.deployment is not None
-        result = aws.client("lambda").invoke(
-            FunctionName=self.deployment.functions["api"], Payload=json.dumps(event).encode()
-        )
-        payload: dict[str, Any] = json.loads(result["Payload"].read())
-        if result.get("FunctionError"):
+        arn = self.deployment.functions["api"]
+        text, errored, _ = lambda_runtime.invoke(self.catalog, "api", arn, json.dumps(event))
+        payload: dict[str, Any] = json.loads(text)
+        if errored:
             raise RuntimeError(payload.get("errorMessage", "the api function failed"))
         return payload
 
