@@ -19,7 +19,7 @@ export PATH := $(CURDIR)/$(BIN):$(CURDIR)/node_modules/.bin:$(PATH)
 COVERAGE ?= --cov --cov-report=term-missing:skip-covered
 PYTEST := $(BIN)/pytest $(COVERAGE)
 
-.PHONY: install run test unit integration e2e infra lint format hooks synth bench clean fuzz
+.PHONY: install run test unit integration e2e infra lint format hooks synth bench clean fuzz load
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -84,6 +84,12 @@ BENCH_BYTES ?= 1e9
 bench: $(BIN)/.bench-installed
 	$(BIN)/python -m bench.ingest.run --bytes $(BENCH_BYTES)
 	$(BIN)/python -m bench.aggregate.run --bytes $(BENCH_BYTES)
+
+# Load on the local system (bench/load): 20 readers, 5 uploaders, 2 taskers for
+# LOAD_SECONDS; prints per-route requests, req/s, p50/p99 and errors. Not a test.
+LOAD_SECONDS ?= 60
+load: $(BIN)/.bench-installed
+	$(BIN)/python -m bench.load.run --seconds $(LOAD_SECONDS)
 
 synth: install
 	cdk synth --quiet
