@@ -17,7 +17,7 @@ import numpy as np
 
 QUOTE = ord('"')
 NEWLINE = ord("\n")
-_FIELD_EDGES = frozenset(b",\r\n")
+LINE_EDGES = frozenset(b"\r\n")
 BOM = b"\xef\xbb\xbf"
 
 
@@ -71,26 +71,27 @@ _COUNT_BLOCK = 256 * 1024
 mask of the whole 64 MiB range costs fresh pages every time, three times the work."""
 
 
-def byte_counts(data: bytes, lo: int, hi: int) -> tuple[int, int]:
-    """The quotes and the line breaks in ``data[lo:hi]``: numpy compares at memory speed,
-    four times as fast as two ``bytes.count``."""
+def byte_counts(data: bytes, lo: int, hi: int, quote: int = QUOTE) -> tuple[int, int]:
+    """The quotes (bytes ``quote``) and the line breaks in ``data[lo:hi]``: numpy compares
+    at memory speed, four times as fast as two ``bytes.count``."""
     arr = np.frombuffer(data, dtype=np.uint8)
     mask = np.empty(_COUNT_BLOCK, dtype=bool)
     quotes = newlines = 0
     for start in range(lo, hi, _COUNT_BLOCK):
         block = arr[start : min(start + _COUNT_BLOCK, hi)]
         found = mask[: len(block)]
-        quotes += int(np.count_nonzero(np.equal(block, QUOTE, out=found)))
+        quotes += int(np.count_nonzero(np.equal(block, quote, out=found)))
         newlines += int(np.count_nonzero(np.equal(block, NEWLINE, out=found)))
     return quotes, newlines
 
 
-def record_starts(data: bytes | memoryview, parity: int) -> np.ndarray:
+def record_starts(data: bytes | memoryview, parity: int, quote: int = QUOTE) -> np.ndarray:
     """Offsets p in ``data`` where a record starts: data[p-1] is a newline and the
-    quotes in data[:p], plus ``parity`` (the quote parity at data[0]), are even."""
+    quotes (bytes ``quote``) in data[:p], plus ``parity`` (the quote parity at data[0]),
+    are even."""
     arr = np.frombuffer(data, dtype=np.uint8)
     newlines = np.flatnonzero(arr == NEWLINE)
-    quotes = np.flatnonzero(arr == QUOTE)
+    quotes = np.flatnonzero(arr == quote)
     quotes_before = np.searchsorted(quotes, newlines, side="left")
     outside = (quotes_before + parity) % 2 == 0
     starts: np.ndarray = newlines[outside] + 1
@@ -98,7 +99,13 @@ def record_starts(data: bytes | memoryview, parity: int) -> np.ndarray:
 
 
 def guess_parity(
-    data: bytes, start: int, previous_byte: int | None, lo: int = 0, hi: int | None = None
+    data: bytes,
+    start: int,
+    previous_byte: int | None,
+    lo: int = 0,
+    hi: int | None = None,
+    quote: int = QUOTE,
+    delimiter: int = ord(","),
 ) -> int:
     """Guess whether ``data[lo:hi]`` (which begins at byte ``start`` of the file) begins
     inside quotes. (Bounds, not a slice: a range is 64 MiB, and a slice would copy it.)
@@ -107,21 +114,23 @@ def guess_parity(
     break) an odd run opens a field (we were outside) and an even run is an empty
     field when another edge follows, else escaped quotes inside a field. A run in the
     middle of a field can only be escapes or a closing quote: we were inside. A wrong
-    guess costs one rescan of the range, never a wrong count.
+    guess costs one rescan of the range, never a wrong count. ``quote`` and ``delimiter``
+    are the dialect's bytes.
     """
     hi = len(data) if hi is None else hi
-    position = data.find(b'"', lo, hi)
+    position = data.find(bytes((quote,)), lo, hi)
     if position == -1:
         return 0
+    edges = LINE_EDGES | {delimiter}
     run_end = position
-    while run_end < hi and data[run_end] == QUOTE:
+    while run_end < hi and data[run_end] == quote:
         run_end += 1
     before = data[position - 1] if position > lo else previous_byte
     after = data[run_end] if run_end < hi else None
-    if before is not None and before not in _FIELD_EDGES:
+    if before is not None and before not in edges:
         return 1
     odd = (run_end - position) % 2 == 1
-    if odd or after is None or after in _FIELD_EDGES:
+    if odd or after is None or after in edges:
         return 0
     return 1
 
@@ -145,6 +154,7 @@ def records_span(
     parity: int,
     at_eof: bool,
     range_quotes: int | None = None,
+    quote: int = QUOTE,
 ) -> Span | None:
     """Where the records starting in ``rng`` lie, given the quote parity at ``rng.start``.
 
@@ -152,24 +162,25 @@ def records_span(
     byte before the range is known) through at least ``rng.end``; ``at_eof`` says it
     reaches the end of the file. Returns None when ``data`` ends before the range's
     last record does, so the caller must read further. ``range_quotes``, the quotes in
-    the range if the caller has counted them, saves counting them again.
+    the range if the caller has counted them, saves counting them again. ``quote`` is
+    the dialect's quote byte.
     """
     offset = rng.start - data_start
     if parity == 0 and (rng.start == 0 or data[offset - 1] == NEWLINE):
         first = rng.start
     else:
-        found = _next_start(data, offset, parity, rng.end - data_start)
+        found = _next_start(data, offset, parity, rng.end - data_start, quote)
         if found is None or found == rng.end - data_start:
             return Span(rng.end, rng.end)  # a quoted field spans the whole range
         first = data_start + found
     # The range's last record ends where the first record starting at or past its end begins.
     last_byte = rng.end - data_start - 1
     if range_quotes is None:
-        before_last = data.count(b'"', offset, last_byte)
+        before_last = data.count(bytes((quote,)), offset, last_byte)
     else:
-        before_last = range_quotes - (data[last_byte] == QUOTE)
+        before_last = range_quotes - (data[last_byte] == quote)
     parity_there = (parity + before_last) % 2
-    end = _next_start(data, last_byte, parity_there, len(data))
+    end = _next_start(data, last_byte, parity_there, len(data), quote)
     if end is not None:
         return Span(first, data_start + end)
     if at_eof:
@@ -177,7 +188,7 @@ def records_span(
     return None
 
 
-def _next_start(data: bytes, at: int, parity: int, stop: int) -> int | None:
+def _next_start(data: bytes, at: int, parity: int, stop: int, quote: int = QUOTE) -> int | None:
     """The first record start p in (at, stop] (data[p-1] a newline outside quotes), where
     ``parity`` is the quote parity at ``at``; None when there is none.
 
@@ -187,9 +198,9 @@ def _next_start(data: bytes, at: int, parity: int, stop: int) -> int | None:
     window = 64 * 1024
     while at < stop:
         end = min(stop, at + window)
-        starts = record_starts(memoryview(data)[at:end], parity)
+        starts = record_starts(memoryview(data)[at:end], parity, quote)
         if len(starts):
             return at + int(starts[0])
-        parity = (parity + data.count(b'"', at, end)) % 2
+        parity = (parity + data.count(bytes((quote,)), at, end)) % 2
         at, window = end, window * 4
     return None

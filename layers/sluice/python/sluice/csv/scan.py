@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 import pyarrow as pa
 import pyarrow.csv as pcsv
 
+from sluice.csv.dialect import COMMA, Dialect, normalise_spaces
 from sluice.csv.ranges import (
     BOM,
     NEWLINE,
@@ -44,7 +45,7 @@ class Header:
     notes: dict[str, list[str]] = field(default_factory=dict)  # generated names: why
 
 
-def read_header(head: bytes, size: int) -> Header:
+def read_header(head: bytes, size: int, dialect: Dialect = COMMA) -> Header:
     """The column names from the first ``HEAD_BYTES`` of a file of ``size`` bytes."""
     if size == 0:
         raise CsvError("the file is empty")
@@ -52,7 +53,7 @@ def read_header(head: bytes, size: int) -> Header:
     if nul != -1:
         raise CsvError(f"this is a binary file, not CSV text (a NUL byte at byte {nul})")
     offset = len(BOM) if head.startswith(BOM) else 0
-    starts = record_starts(head[offset:], 0)
+    starts = record_starts(head[offset:], 0, ord(dialect.quote))
     if len(starts):
         data_start = offset + int(starts[0])
     elif len(head) >= size:
@@ -72,8 +73,8 @@ def read_header(head: bytes, size: int) -> Header:
         # Parsed as a header, so names stay as written (no type guessing, no nulls);
         # the extra line break ends a header that had none.
         names = pcsv.read_csv(
-            pa.py_buffer(raw + b"\n"),
-            parse_options=pcsv.ParseOptions(newlines_in_values=True),
+            pa.py_buffer(bytes(_records_text(raw, dialect)) + b"\n"),
+            parse_options=dialect.parse_options(),
         ).column_names
     except pa.ArrowInvalid as exc:
         raise CsvError(f"line 1: the header cannot be parsed as CSV: {exc}") from exc
@@ -150,21 +151,32 @@ def scan_range(
     parity: int | None = None,
     overflow: int = SCAN_OVERFLOW,
     na_values: list[str] | None = None,
+    dialect: Dialect = COMMA,
 ) -> ChunkScan:
     """Count the records that start in ``rng``; ``parity`` None means guess it.
 
     With ``na_values`` the scan also keeps its rows as a table of text columns (those
-    texts null) in ``table``, for inference; without, it only counts.
+    texts null) in ``table``, for inference; without, it only counts. ``dialect`` says
+    how records split into fields.
     """
+    quote = ord(dialect.quote)
     data_start = max(rng.start - 1, 0)
     fetched_to = min(size, rng.end + overflow)
     data = read(data_start, fetched_to)
     local = rng.start - data_start
-    quotes, newlines = byte_counts(data, local, rng.end - data_start)
+    quotes, newlines = byte_counts(data, local, rng.end - data_start, quote)
     if parity is None:
         previous = data[local - 1] if local > 0 else None
-        parity = guess_parity(data, rng.start, previous, local, rng.end - data_start)
-    span = records_span(data, data_start, rng, parity, fetched_to >= size, quotes)
+        parity = guess_parity(
+            data,
+            rng.start,
+            previous,
+            local,
+            rng.end - data_start,
+            quote,
+            ord(dialect.delimiter),
+        )
+    span = records_span(data, data_start, rng, parity, fetched_to >= size, quotes, quote)
     while span is None:
         if fetched_to - rng.end > MAX_RECORD_BYTES:
             raise CsvError(
@@ -174,7 +186,7 @@ def scan_range(
         grow_to = min(size, fetched_to + max(overflow, fetched_to - rng.end))
         data += read(fetched_to, grow_to)
         fetched_to = grow_to
-        span = records_span(data, data_start, rng, parity, fetched_to >= size, quotes)
+        span = records_span(data, data_start, rng, parity, fetched_to >= size, quotes, quote)
     scan = ChunkScan(
         index=rng.index,
         start=rng.start,
@@ -187,8 +199,14 @@ def scan_range(
         rows=0,
     )
     if not span.empty:
-        _parse_rows(data, data_start, span, columns, scan, na_values)
+        _parse_rows(data, data_start, span, columns, scan, na_values, dialect)
     return scan
+
+
+def _records_text(body: bytes | memoryview, dialect: Dialect) -> bytes | memoryview:
+    """The records as pyarrow reads them: a space-aligned file's runs of spaces made one
+    space (pyarrow splits on single bytes)."""
+    return normalise_spaces(body) if dialect.space_aligned else body
 
 
 def parse_text(
@@ -197,6 +215,7 @@ def parse_text(
     na_values: list[str] | None,
     on_invalid_row: Callable[[pcsv.InvalidRow], str] | None = None,
     include: list[str] | None = None,
+    dialect: Dialect = COMMA,
 ) -> pa.Table:
     """Records as a table of text columns (those ``include`` names, if given),
     ``na_values`` null; ``na_values`` None keeps only the first column, as bytes
@@ -213,13 +232,12 @@ def parse_text(
             quoted_strings_can_be_null=True,
             include_columns=include,
         )
+    body = _records_text(body, dialect)
     try:
         return pcsv.read_csv(
             pa.py_buffer(body),
             read_options=_read_options(columns, len(body)),
-            parse_options=pcsv.ParseOptions(
-                newlines_in_values=True, invalid_row_handler=on_invalid_row or _skip
-            ),
+            parse_options=dialect.parse_options(invalid_row_handler=on_invalid_row or _skip),
             convert_options=convert,
         )
     except pa.ArrowInvalid as exc:
@@ -237,17 +255,21 @@ def parse_native(
     true_texts: list[str],
     false_texts: list[str],
     include: list[str] | None = None,
+    dialect: Dialect = COMMA,
 ) -> pa.Table:
     """Records (the columns ``include`` names, if given) with the ``native`` columns
     parsed by pyarrow's own C++ converters and the rest as text. Raises
     pyarrow.ArrowInvalid when any value does not parse, so the caller can fall back to
-    :func:`parse_text` and keep the failing texts as exceptions."""
+    :func:`parse_text` and keep the failing texts as exceptions. With a decimal comma,
+    pyarrow reads ``3,5`` itself; ``1.234,5`` fails, and the text path reads it."""
+    body = _records_text(body, dialect)
     try:
         return pcsv.read_csv(
             pa.py_buffer(body),
             read_options=_read_options(columns, len(body)),
-            parse_options=pcsv.ParseOptions(newlines_in_values=True, invalid_row_handler=_skip),
+            parse_options=dialect.parse_options(invalid_row_handler=_skip),
             convert_options=pcsv.ConvertOptions(
+                decimal_point=dialect.decimal,
                 column_types={name: native.get(name, pa.string()) for name in columns},
                 null_values=na_values,
                 strings_can_be_null=True,
@@ -289,6 +311,7 @@ def _parse_rows(
     columns: list[str],
     scan: ChunkScan,
     na_values: list[str] | None,
+    dialect: Dialect,
 ) -> None:
     body = memoryview(data)[span.first - data_start : span.last - data_start]
     bad: list[pcsv.InvalidRow] = []
@@ -298,7 +321,7 @@ def _parse_rows(
         return "skip"
 
     try:
-        table = parse_text(body, columns, na_values, keep_aside)
+        table = parse_text(body, columns, na_values, keep_aside, dialect=dialect)
     except pa.ArrowInvalid as exc:
         if "UTF8" not in str(exc):
             raise CsvError(f"near byte {span.first}: {exc}") from exc
@@ -315,6 +338,12 @@ def _parse_rows(
     scan.table = table if na_values is not None else None
     scan.rows = table.num_rows
     scan.ragged = len(bad)
+    if bad and dialect.space_aligned:
+        # pyarrow saw the records with their runs of spaces made one: look for the
+        # rows there (line breaks are where they were).
+        before = data[: span.first - data_start]
+        data = before + normalise_spaces(body)
+        span = Span(span.first, span.first + len(data) - len(before))
     search_from = span.first - data_start
     for row in bad[:RAGGED_SAMPLES]:
         at = _find_record(data, row.text.encode(), search_from, span.last - data_start)

@@ -7,9 +7,16 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from sluice.inference.schema import ColumnSchema, InferenceSettings, Tolerance, text_encoding
+from sluice.csv.dialect import Dialect
+from sluice.inference.schema import (
+    ColumnSchema,
+    InferenceSettings,
+    Tolerance,
+    check_dialect,
+    text_encoding,
+)
 from sluice.inference.types import DEFAULT_MAX_CATEGORIES, ColumnType
 from sluice.store.changes import RecordChanges
 
@@ -113,6 +120,11 @@ class Dataset(BaseModel):
     )
     allow_duplicate: bool = Field(False, description="Keep a copy even of content already held.")
     settings: InferenceSettings = Field(default_factory=InferenceSettings)
+    dialect: Dialect | None = Field(
+        None,
+        description="How the last ingest split the file's records: the settings' delimiter, "
+        "quote and decimal, or what was detected (named in detected).",
+    )
     preferred_types: dict[str, ColumnType] = Field(default_factory=dict)
     chunk_count: int | None = None
     ingest_run: str | None = Field(None, description="The Step Functions execution working on it.")
@@ -155,6 +167,7 @@ class DatasetChanges(RecordChanges):
     duplicate_of: str | None = None
     allow_duplicate: bool | None = None
     settings: InferenceSettings | None = None
+    dialect: Dialect | None = None
     preferred_types: dict[str, ColumnType] | None = None
     chunk_count: int | None = None
     ingest_run: str | None = None
@@ -201,6 +214,14 @@ class DatasetCreate(BaseModel):
     allow_duplicate: bool = Field(
         False, description="Keep this dataset even if another of yours holds the same content."
     )
+    delimiter: str | None = Field(
+        None, description="The field delimiter (' ': space-aligned); null: detected."
+    )
+    quote: str | None = Field(None, description="The quote character; null: detected.")
+    decimal: Literal[".", ","] | None = Field(
+        None, description="The decimal mark of numbers; null: detected."
+    )
+
     encoding: str | None = Field(
         None,
         description="The text's encoding when it is not UTF-8 (latin-1, cp1252, utf-16-le ...); "
@@ -212,12 +233,20 @@ class DatasetCreate(BaseModel):
     def _known_encoding(cls, value: str | None) -> str | None:
         return None if value is None else text_encoding(value)
 
+    @model_validator(mode="after")
+    def _dialect(self) -> DatasetCreate:
+        check_dialect(self.delimiter, self.quote, self.decimal)
+        return self
+
     def inference_settings(self) -> InferenceSettings:
         return InferenceSettings(
             na_values=self.na_values,
             max_categories=self.max_categories,
             tolerance=self.tolerance,
             column_types=self.column_types,
+            delimiter=self.delimiter,
+            quote=self.quote,
+            decimal=self.decimal,
             encoding=self.encoding,
         )
 

@@ -92,24 +92,27 @@ _DISTINCT_SHARE = 0.5
 (first estimated on a sample: encoding costs little, but nothing when all differ)."""
 
 
-def parse_column(raw: pa.Array) -> ColumnParse:
-    """Every type's reading of the texts ``raw``, trimmed first (``text_parsing.prepare``)."""
+def parse_column(raw: pa.Array, decimal: str = ".") -> ColumnParse:
+    """Every type's reading of the texts ``raw``, trimmed first (``text_parsing.prepare``);
+    numbers are written with the decimal mark ``decimal``."""
     raw = tp.contiguous(raw)
     # The number alphabets hold no whitespace: texts that pass as numbers need no trim,
     # and the look for what to trim costs as much as the numbers' own parse.
-    numbers = _numbers(raw)
+    numeric = tp.with_decimal_point(raw, decimal)
+    numbers = _numbers(numeric)
     if numbers is not None:
-        return _of_numbers(raw, numbers)
+        return _of_numbers(numeric, numbers)
     text = tp.prepare(raw)
     if text is not raw:  # trimmed: " 12" is a number too
-        numbers = _numbers(text)
+        numeric = tp.with_decimal_point(text, decimal)
+        numbers = _numbers(numeric)
         if numbers is not None:
-            return _of_numbers(text, numbers)
+            return _of_numbers(numeric, numbers)
     encoded = few_distinct(raw)
     if encoded is not None:
-        parse = _of_texts(tp.prepare(encoded.dictionary))
+        parse = _of_texts(tp.prepare(encoded.dictionary), decimal)
         return replace(parse, rows=encoded.indices, texts=encoded.dictionary)
-    return _of_texts(text)
+    return _of_texts(text, decimal)
 
 
 def per_row(parsed: Parsed, rows: pa.Array) -> Parsed:
@@ -146,20 +149,21 @@ def _of_numbers(text: pa.Array, numbers: tuple[Parsed, Parsed, pa.BooleanArray])
     )
 
 
-def _of_texts(text: pa.Array) -> ColumnParse:
+def _of_texts(text: pa.Array, decimal: str = ".") -> ColumnParse:
     dates, quarters = time_parsing.datetime_readings(text, trimmed=True)
     durations = time_parsing.timedelta_values(text, trimmed=True)
     # A date or a duration is never a number: the number parsers skip them.
     known = tp.np_bool(durations[0])
     for ok, _ in dates.values():
         known |= tp.np_bool(ok)
-    ints = tp.int_values(text, trimmed=True, skip=known)
-    floats = tp.float_values(text, trimmed=True, skip=known)
+    numeric = tp.with_decimal_point(text, decimal)
+    ints = tp.int_values(numeric, trimmed=True, skip=known)
+    floats = tp.float_values(numeric, trimmed=True, skip=known)
     return ColumnParse(
         bools=tp.bool_mask_and_values(text, trimmed=True),
         ints=ints,
         floats=floats,
-        float32=tp.float32_passes_of_float64(text, *floats),
+        float32=tp.float32_passes_of_float64(numeric, *floats),
         dates=dates,
         durations=durations,
         quarters=quarters,

@@ -43,7 +43,11 @@ def changed_columns(
 
 
 def reconvert(
-    part: pa.Table, texts: pa.Table, plans: Sequence[ColumnPlanLike], changed: Sequence[str]
+    part: pa.Table,
+    texts: pa.Table,
+    plans: Sequence[ColumnPlanLike],
+    changed: Sequence[str],
+    decimal: str = ".",
 ) -> tuple[pa.Table, int]:
     """``part`` with the ``changed`` columns converted again from ``texts`` (their texts,
     row for row), and how many values in all failed their types.
@@ -52,7 +56,7 @@ def reconvert(
     if part.num_rows != texts.num_rows:
         raise RowsDiffer(f"the part has {part.num_rows} rows and the texts {texts.num_rows}")
     again = [plan for plan in plans if plan.name in changed]
-    typed, failures = convert_columns(texts, again)
+    typed, failures = convert_columns(texts, again, decimal=decimal)
     fresh = dict(zip((plan.name for plan in again), typed, strict=True))
     arrays = [
         fresh[plan.name] if plan.name in fresh else part.column(plan.name).combine_chunks()

@@ -34,26 +34,28 @@ class ColumnPlanLike(Protocol):
     date_order: DateOrder | None
 
 
-def _parse(raw: pa.Array, plan: ColumnPlanLike) -> tuple[pa.Array, pa.Array]:
+def _parse(raw: pa.Array, plan: ColumnPlanLike, decimal: str = ".") -> tuple[pa.Array, pa.Array]:
     """(passes, values) for one column: which texts parse as its type, and as what.
 
     A column of few distinct texts (dates, flags) is parsed on those texts, each once."""
     encoded = few_distinct(raw)
     if encoded is None:
-        return _parse_texts(raw, plan)
-    return per_row(_parse_texts(encoded.dictionary, plan), encoded.indices)
+        return _parse_texts(raw, plan, decimal)
+    return per_row(_parse_texts(encoded.dictionary, plan, decimal), encoded.indices)
 
 
-def _parse_texts(raw: pa.Array, plan: ColumnPlanLike) -> tuple[pa.Array, pa.Array]:
+def _parse_texts(
+    raw: pa.Array, plan: ColumnPlanLike, decimal: str = "."
+) -> tuple[pa.Array, pa.Array]:
     kind = plan.type
     if kind is ColumnType.BOOL:
         return text_parsing.bool_mask_and_values(raw)
     if kind in INTEGER_RANGES:
-        passes, values = text_parsing.int_values(raw)
+        passes, values = text_parsing.int_values(text_parsing.with_decimal_point(raw, decimal))
         return pc.and_(passes, text_parsing.int_range_mask(values, kind)), values
     if kind in (ColumnType.FLOAT32, ColumnType.FLOAT64):
         # float32 rounds what it cannot hold exactly rather than refusing it.
-        return text_parsing.float_values(raw)
+        return text_parsing.float_values(text_parsing.with_decimal_point(raw, decimal))
     if kind is ColumnType.DATETIME:
         return time_parsing.datetime_values(raw, plan.date_order or DateOrder.ISO)
     if kind is ColumnType.TIMEDELTA:
@@ -62,10 +64,11 @@ def _parse_texts(raw: pa.Array, plan: ColumnPlanLike) -> tuple[pa.Array, pa.Arra
 
 
 def convert_column(
-    raw: pa.Array, plan: ColumnPlanLike, parse: ColumnParse | None = None
+    raw: pa.Array, plan: ColumnPlanLike, parse: ColumnParse | None = None, decimal: str = "."
 ) -> tuple[pa.Array, np.ndarray]:
     """The typed column, and the row numbers whose text failed the type; ``parse``, when
-    the column was already read as every type, spares reading it again."""
+    the column was already read as every type, spares reading it again. Numbers are
+    written with the decimal mark ``decimal``."""
     if not (pa.types.is_string(raw.type) or pa.types.is_large_string(raw.type)):
         # Parsed natively already; a narrowing cast that overflows raises (safe cast).
         return raw.cast(arrow_type(plan.type)), np.empty(0, dtype=np.int64)
@@ -76,7 +79,9 @@ def convert_column(
         return raw.cast(pa.string()).dictionary_encode().cast(arrow_type(plan.type)), np.empty(
             0, dtype=np.int64
         )
-    passes, values = parse.typed(plan.type, plan.date_order) if parse else _parse(raw, plan)
+    passes, values = (
+        parse.typed(plan.type, plan.date_order) if parse else _parse(raw, plan, decimal)
+    )
     passes = pc.fill_null(passes, False)
     typed = pc.if_else(passes, values, pa.scalar(None, values.type)).cast(arrow_type(plan.type))
     failed = pc.and_(present, pc.invert(passes))
@@ -132,13 +137,14 @@ def convert_columns(
     table: pa.Table,
     plans: Sequence[ColumnPlanLike],
     parses: Mapping[str, ColumnParse] | None = None,
+    decimal: str = ".",
 ) -> tuple[list[pa.Array], list[Failure]]:
     """Each planned column of ``table`` typed, in plan order, and the failures among
     them: (column, failed row numbers, the column's texts), for :func:`exceptions_column`."""
     arrays, failures = [], []
     for plan in plans:
         raw = table.column(plan.name).combine_chunks()
-        typed, failed_rows = convert_column(raw, plan, (parses or {}).get(plan.name))
+        typed, failed_rows = convert_column(raw, plan, (parses or {}).get(plan.name), decimal)
         arrays.append(typed)
         if len(failed_rows):
             failures.append((plan.name, failed_rows, raw))
@@ -155,11 +161,13 @@ def convert_table(
     table: pa.Table,
     plans: Sequence[ColumnPlanLike],
     parses: Mapping[str, ColumnParse] | None = None,
+    decimal: str = ".",
 ) -> tuple[pa.Table, int]:
     """The chunk typed column by column, plus ``_exceptions``; and how many values failed.
 
-    ``parses`` are the columns' readings from ``inference.chunk_stats_and_parses``."""
-    arrays, failures = convert_columns(table, plans, parses)
+    ``parses`` are the columns' readings from ``inference.chunk_stats_and_parses``;
+    ``decimal`` the decimal mark of the texts' numbers."""
+    arrays, failures = convert_columns(table, plans, parses, decimal)
     arrays.append(exceptions_column(table.num_rows, failures))
     count = sum(len(r) for _, r, _ in failures)
     return pa.Table.from_arrays(arrays, schema=typed_schema(plans)), count

@@ -8,7 +8,7 @@ per column, which conversion then applies.
 from __future__ import annotations
 
 import codecs
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import (
     BaseModel,
@@ -18,6 +18,7 @@ from pydantic import (
     ValidatorFunctionWrapHandler,
     WrapValidator,
     field_validator,
+    model_validator,
 )
 from pydantic_core import PydanticCustomError
 
@@ -109,6 +110,20 @@ column's non-null values (0 <= x < 1), or a map from type to either. Never negat
 most ``MAX_TOLERANCE``; a fraction is 0 or at least ``MIN_FRACTION``."""
 
 
+def check_dialect(delimiter: str | None, quote: str | None, decimal: str | None) -> None:
+    """Refuse a dialect no CSV can have: a delimiter or quote that is not one printable
+    ASCII character (or tab), or the same as another of the three."""
+    for name, value in (("delimiter", delimiter), ("quote", quote)):
+        printable = value is not None and value.isascii() and value.isprintable()
+        if value is not None and (len(value) != 1 or not (printable or value == "\t")):
+            raise ValueError(f"{name} must be one printable ASCII character or a tab")
+    if quote is not None and quote.isspace():
+        raise ValueError("quote must not be a space")
+    given = [v for v in (delimiter, quote, decimal) if v is not None]
+    if len(set(given)) < len(given):
+        raise ValueError("delimiter, quote and decimal must differ from each other")
+
+
 def text_encoding(name: str) -> str:
     """The codec name of a text encoding Python knows (``latin-1`` -> ``iso8859-1``)."""
     try:
@@ -131,6 +146,17 @@ class InferenceSettings(BaseModel):
     column_types: dict[str, ColumnType] = Field(
         default_factory=dict, description="Type hints per column: preferred types from the start."
     )
+    delimiter: str | None = Field(
+        None,
+        description="The field delimiter, one character (' ': runs of spaces, a space-aligned "
+        "file); None: detected from the head of the file.",
+    )
+    quote: str | None = Field(
+        None, description="The quote character; None: detected (\" unless the file uses ')."
+    )
+    decimal: Literal[".", ","] | None = Field(
+        None, description="The decimal mark of numbers; None: detected."
+    )
     encoding: str | None = Field(
         None,
         description="The text's encoding when it is not UTF-8 (latin-1, cp1252, utf-16-le ...): "
@@ -142,6 +168,11 @@ class InferenceSettings(BaseModel):
     @classmethod
     def _known_encoding(cls, value: str | None) -> str | None:
         return None if value is None else text_encoding(value)
+
+    @model_validator(mode="after")
+    def _dialect(self) -> InferenceSettings:
+        check_dialect(self.delimiter, self.quote, self.decimal)
+        return self
 
 
 class ColumnSchema(BaseModel):

@@ -67,12 +67,13 @@ def chunk_stats(table: pa.Table, max_categories: int) -> ChunkStats:
 
 
 def chunk_stats_and_parses(
-    table: pa.Table, max_categories: int
+    table: pa.Table, max_categories: int, decimal: str = "."
 ) -> tuple[ChunkStats, dict[str, ColumnParse]]:
-    """:func:`chunk_stats`, and each column's parse, for converting the same chunk."""
+    """:func:`chunk_stats`, and each column's parse, for converting the same chunk
+    (numbers written with the decimal mark ``decimal``)."""
     columns, parses = [], {}
     for i, name in enumerate(table.column_names):
-        stats, parses[name] = _column_stats(name, table.column(i), max_categories)
+        stats, parses[name] = _column_stats(name, table.column(i), max_categories, decimal)
         columns.append(stats)
     return ChunkStats(rows=table.num_rows, columns=columns), parses
 
@@ -89,11 +90,11 @@ def _min_max(values: pa.Array) -> tuple[Any, Any]:
 
 
 def _column_stats(
-    name: str, column: pa.ChunkedArray, max_categories: int
+    name: str, column: pa.ChunkedArray, max_categories: int, decimal: str = "."
 ) -> tuple[ColumnStats, ColumnParse]:
     raw = tp.contiguous(column)
     valid = _numpy_bool(raw.is_valid())
-    parse = parse_column(raw)
+    parse = parse_column(raw, decimal)
     stats = ColumnStats(name=name, values=int(valid.sum()), nulls=raw.null_count)
     ints, (float_ok, floats) = parse.ints[1], parse.floats
     passes: dict[str, pa.BooleanArray] = {

@@ -290,6 +290,28 @@ def int_range_mask(values: pa.Array, column_type: ColumnType) -> pa.BooleanArray
     return int_range_masks(values)[column_type]
 
 
+_COMMA_NUMBER_RE = r"^\s*[+-]?(?:(?:\d+|\d{1,3}(?:\.\d{3})+)(?:,\d*)?|,\d+)\s*$"
+"""A number written with a decimal comma and, perhaps, thousands points: ``3,5``,
+``-1.234,56``, ``1.234`` (1234), ``,5``."""
+
+
+def with_decimal_point(arr: TextArray, decimal: str) -> TextArray:
+    """``arr`` with its numbers written with the decimal mark ``decimal`` rewritten with a
+    point, for the number parsers: with ``decimal`` ',', ``1.234,56`` reads
+    ``1234.56`` (points group thousands). Other texts, and every text with the mark '.',
+    are left as they are."""
+    if decimal == ".":
+        return arr
+    text = contiguous(arr)
+    if not StringBytes.of(text).any_of(b",."):
+        return text
+    looks = pc.match_substring_regex(text, _COMMA_NUMBER_RE)
+    if not pc.any(looks).as_py():
+        return text
+    rewritten = pc.replace_substring(pc.replace_substring(text, ".", ""), ",", ".")
+    return pc.if_else(looks, rewritten, text)
+
+
 def float_values(
     arr: TextArray, *, trimmed: bool = False, skip: np.ndarray | None = None
 ) -> Parsed:

@@ -5,9 +5,9 @@ from __future__ import annotations
 import contextlib
 import uuid
 from enum import StrEnum
-from typing import Any
+from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from sluice import aws
 from sluice.config import Settings
@@ -16,7 +16,7 @@ from sluice.datasets.repository import DatasetRepository
 from sluice.datasets.service import execution_arn
 from sluice.datasets.workspace import dataset_prefixes
 from sluice.errors import Conflict, Unprocessable
-from sluice.inference.schema import InferenceSettings, Tolerance
+from sluice.inference.schema import InferenceSettings, Tolerance, check_dialect
 from sluice.inference.types import ColumnType
 from sluice.ingest.runs import start_run
 from sluice.store import objects
@@ -37,6 +37,30 @@ class SettingsChange(BaseModel):
     na_values: list[str] | None = None
     max_categories: int | None = Field(None, ge=1, le=10_000)
     tolerance: Tolerance | None = None
+    delimiter: str | None = Field(
+        None, description="The field delimiter (' ': space-aligned); null: detect it again."
+    )
+    quote: str | None = Field(None, description="The quote character; null: detect it again.")
+    decimal: Literal[".", ","] | None = Field(
+        None, description="The decimal mark of numbers; null: detect it again."
+    )
+
+    @model_validator(mode="after")
+    def _dialect(self) -> SettingsChange:
+        check_dialect(self.delimiter, self.quote, self.decimal)
+        return self
+
+    def updates(self) -> dict[str, Any]:
+        """The settings to overwrite: the fields given, a null dialect field included (it
+        asks for detection again)."""
+        given = self.model_dump(exclude_none=True)
+        for name in DIALECT_FIELDS:
+            if name in self.model_fields_set:
+                given[name] = getattr(self, name)
+        return given
+
+
+DIALECT_FIELDS = ("delimiter", "quote", "decimal")
 
 
 class InferenceCommand(BaseModel):
@@ -112,7 +136,13 @@ def start(
         raise Conflict("the dataset has no file yet; upload one first")
     _refuse_while_active(dataset, "start another inference")
     if change:
-        merged = dataset.settings.model_copy(update=change.model_dump(exclude_none=True))
+        try:
+            merged = InferenceSettings.model_validate(
+                {**dataset.settings.model_dump(), **change.updates()}
+            )
+        except ValidationError as exc:
+            problem = exc.errors()[0]
+            raise Unprocessable(f"settings: {problem['msg']}", {"field": "settings"}) from exc
         repo.update(dataset.owner, dataset.id, DatasetChanges(settings=merged))
     start_run(
         cfg, repo, dataset.owner, dataset.id, _new_run(dataset.id, "infer"), dataset.source, "full"

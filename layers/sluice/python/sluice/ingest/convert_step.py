@@ -7,6 +7,7 @@ from collections.abc import Callable
 import pyarrow as pa
 
 from sluice.config import settings
+from sluice.csv.dialect import Dialect
 from sluice.csv.ranges import CsvError
 from sluice.csv.scan import parse_native, parse_text
 from sluice.datasets.duplicates import DuplicateContent
@@ -47,6 +48,7 @@ def convert_chunk(repo: DatasetRepository, payload: ConvertInput) -> Converted:
         last=span.last,
         na_values=payload.na_values,
         columns=payload.columns,
+        dialect=payload.dialect,
     )
     body = objects.read_range(obj.bucket, obj.key, span.first, span.last)
     reused = _from_base(span.base, origin, body, payload.names) if span.base else None
@@ -55,7 +57,8 @@ def convert_chunk(repo: DatasetRepository, payload: ConvertInput) -> Converted:
         payload.names,
         payload.na_values,
         payload.columns,
-        lambda texts: convert_table(texts, payload.columns),
+        lambda texts: convert_table(texts, payload.columns, decimal=payload.dialect.decimal),
+        payload.dialect,
     )
     converted = store_part(ref, span.index, typed, exceptions, origin)
     repo.update(ref.owner, ref.id, DatasetChanges(), add_parts_done=1, only_if_run=ref.run)
@@ -68,6 +71,7 @@ def _convert(
     na_values: list[str],
     plans: list[ColumnPlan],
     typed: Callable[[pa.Table], tuple[pa.Table, int]],
+    dialect: Dialect,
 ) -> tuple[pa.Table, int]:
     """``typed`` applied to the records' ``plans`` columns: the part and its exceptions."""
     wanted = [plan.name for plan in plans]
@@ -83,10 +87,11 @@ def _convert(
             TRUE_SPELLINGS,
             FALSE_SPELLINGS,
             include=wanted,
+            dialect=dialect,
         )
         return typed(native)
     except pa.ArrowInvalid:
-        return typed(parse_text(body, names, na_values, include=wanted))
+        return typed(parse_text(body, names, na_values, include=wanted, dialect=dialect))
 
 
 def _from_base(
@@ -112,7 +117,8 @@ def _from_base(
             names,
             origin.na_values,
             retyped,
-            lambda texts: reconvert(table, texts, origin.columns, changed),
+            lambda texts: reconvert(table, texts, origin.columns, changed, origin.dialect.decimal),
+            origin.dialect,
         )
     except RowsDiffer:
         return None

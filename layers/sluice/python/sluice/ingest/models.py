@@ -10,6 +10,7 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
+from sluice.csv.dialect import Dialect
 from sluice.datasets.models import ErrorInfo
 from sluice.inference.schema import ColumnSchema
 from sluice.inference.types import ColumnType, DateOrder
@@ -78,6 +79,7 @@ class Plan(BaseModel):
     column_notes: dict[str, list[str]] = Field(
         default_factory=dict, description="Notes on columns the header gave no name."
     )
+    dialect: Dialect = Field(default_factory=Dialect, description="How the records split.")
 
 
 class ScanInput(BaseModel):
@@ -87,6 +89,7 @@ class ScanInput(BaseModel):
     na_values: list[str]
     max_categories: int
     chunk: ChunkItem
+    dialect: Dialect = Field(default_factory=Dialect)
 
 
 class RaggedRowOut(BaseModel):
@@ -212,6 +215,7 @@ class ConvertInput(BaseModel):
     columns: list[ColumnPlan]
     na_values: list[str]
     span: Span
+    dialect: Dialect = Field(default_factory=Dialect)
 
 
 class FinishInput(BaseModel):

@@ -6,12 +6,14 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Sequence
+from typing import Any
 
 import pyarrow as pa
 import pyarrow.parquet as pq
-from pydantic import BaseModel
+from pydantic import BaseModel, Field, field_serializer
 
 from sluice.config import settings
+from sluice.csv.dialect import Dialect
 from sluice.datasets.workspace import Workspace
 from sluice.ingest.models import ColumnPlan, Converted, DatasetRef
 from sluice.store import objects
@@ -26,14 +28,20 @@ ORIGIN_KEY = b"sluice.origin"
 
 class PartOrigin(BaseModel):
     """What a part was made from: the records of bytes [first, last) of an upload, read
-    with these NA texts and converted with these column plans. A later conversion of
-    the same records needs the texts of only the columns whose plan changed."""
+    with these NA texts and dialect and converted with these column plans. A later
+    conversion of the same records needs the texts of only the columns whose plan changed."""
 
     object_key: str
     first: int
     last: int
     na_values: list[str]
     columns: list[ColumnPlan]
+    dialect: Dialect = Field(default_factory=Dialect)
+
+    @field_serializer("dialect")
+    def _records_dialect(self, dialect: Dialect) -> dict[str, Any]:
+        # How the dialect was found (detected or declared) does not change the records.
+        return dialect.model_dump(exclude={"detected"})
 
     def same_records(self, other: PartOrigin) -> bool:
         """Whether ``other`` reads the same records as this, the same way."""

@@ -10,6 +10,7 @@ from __future__ import annotations
 import pyarrow as pa
 
 from sluice.config import Settings, settings
+from sluice.csv.dialect import resolve
 from sluice.csv.ranges import ByteRange, balanced_chunk_bytes, plan_ranges
 from sluice.csv.scan import HEAD_BYTES, SCAN_OVERFLOW, read_header, scan_range
 from sluice.datasets import content_hash
@@ -37,10 +38,15 @@ from sluice.store import objects
 
 
 def plan(cfg: Settings, repo: DatasetRepository, payload: IngestInput) -> Plan:
-    """Read the header and split the rest of the object into chunk ranges."""
+    """Read the header, work out the dialect (the dataset's settings, else sniffed from
+    the head), and split the rest of the object into chunk ranges."""
     obj, ref = payload.object, payload.dataset
     head = objects.read_range(obj.bucket, obj.key, 0, min(obj.size, HEAD_BYTES))
-    header = read_header(head, obj.size)
+    declared = repo.get(ref.owner, ref.id).settings
+    dialect = resolve(
+        head, len(head) >= obj.size, declared.delimiter, declared.quote, declared.decimal
+    )
+    header = read_header(head, obj.size, dialect)
     chunk_bytes = balanced_chunk_bytes(
         obj.size, cfg.chunk_bytes, cfg.workers, content_hash.BLOCK_BYTES
     )
@@ -48,7 +54,12 @@ def plan(cfg: Settings, repo: DatasetRepository, payload: IngestInput) -> Plan:
     dataset = repo.update(
         ref.owner,
         ref.id,
-        DatasetChanges(status=DatasetStatus.INFERRING, chunk_count=len(ranges), chunks_done=0),
+        DatasetChanges(
+            status=DatasetStatus.INFERRING,
+            chunk_count=len(ranges),
+            chunks_done=0,
+            dialect=dialect,
+        ),
         only_if_run=ref.run,
     )
     if dataset is None:
@@ -61,6 +72,7 @@ def plan(cfg: Settings, repo: DatasetRepository, payload: IngestInput) -> Plan:
         data_start=header.data_start,
         header_newlines=header.newlines,
         column_notes=header.notes,
+        dialect=dialect,
         # The first range starts right after the header, outside quotes by construction.
         # The last range is listed first: where scans queue for workers, the first ranges
         # are scanned last, with what the others found (late decimals, words, dates) in
@@ -103,12 +115,21 @@ def scan_chunk(repo: DatasetRepository, payload: ScanInput) -> ChunkResult:
     )
     rng = ByteRange(chunk.index, chunk.start, chunk.end)
     scan = scan_range(
-        read, rng, obj.size, payload.columns, chunk.parity, SCAN_OVERFLOW, payload.na_values
+        read,
+        rng,
+        obj.size,
+        payload.columns,
+        chunk.parity,
+        SCAN_OVERFLOW,
+        payload.na_values,
+        payload.dialect,
     )
     result = ChunkResult.model_validate(scan, from_attributes=True)
     evidence = DatasetChanges()
     if scan.table is not None:
-        stats, parses = chunk_stats_and_parses(scan.table, payload.max_categories)
+        stats, parses = chunk_stats_and_parses(
+            scan.table, payload.max_categories, payload.dialect.decimal
+        )
         objects.put_json(bucket, workspace.chunk_stats(chunk.index), stats)
         dataset = repo.get(ref.owner, ref.id)
         _store_typed_part(dataset, payload, scan.table, stats, parses, result)
@@ -131,13 +152,14 @@ def _store_typed_part(
     counts the scans before it left (``scan_evidence``)."""
     hinted = with_evidence(stats, dataset.scan_evidence)
     plans = column_plans(decide_schema(hinted, dataset.settings, dataset.preferred_types))
-    typed, exceptions = convert_table(texts, plans, parses)
+    typed, exceptions = convert_table(texts, plans, parses, payload.dialect.decimal)
     origin = PartOrigin(
         object_key=payload.object.key,
         first=result.first,
         last=result.last,
         na_values=payload.na_values,
         columns=plans,
+        dialect=payload.dialect,
     )
     result.part = store_part(payload.dataset, payload.chunk.index, typed, exceptions, origin)
     result.part_plan = plan_digest(plans)
