@@ -67,6 +67,60 @@ def recorded(local: Any) -> dict[str, Any]:
     return decide
 
 
+# The task's samples replay first: they read the typed parts as the recorded ingest left
+# them, and the scan replay below rewrites its chunk's part with that chunk's own types.
+@pytest.fixture(scope="module")
+def recorded_task(recorded: dict[str, Any], local: Any) -> TaskRepository:
+    """The samples' task, run for real once on the samples' dataset."""
+    plan = load_event("tasks/plan")
+    owner, task_id = plan["task"]["owner"], plan["task"]["id"]
+    dataset = DatasetRepository(settings().table).get(owner, recorded["dataset"]["id"])
+    partial = load_event("tasks/partial")
+    now = utcnow()
+    task = Task(
+        id=task_id,
+        owner=owner,
+        dataset_id=dataset.id,
+        spec=partial["spec"],
+        output=load_event("tasks/reduce")["output"],
+        created_at=now,
+        updated_at=now,
+        data_run=dataset.data_run,
+        run=f"task-{task_id}",
+    )
+    tasks = TaskRepository(settings().table)
+    tasks.create(task)
+    sfn = local.client("stepfunctions")
+    machine = local.deployment.state_machines["run_task"]
+    sfn.start_execution(stateMachineArn=machine, name=task.run, input=json.dumps(plan))
+    wait_for(
+        lambda: tasks.get(owner, task_id).status.value not in ("queued", "running") or None,
+        60,
+        "the sample task",
+    )
+    assert tasks.get(owner, task_id).status.value == "succeeded"
+    return tasks
+
+
+def test_task_sample_events_replay_the_recorded_task(recorded_task: TaskRepository) -> None:
+    ref = load_event("tasks/plan")["task"]
+    recorded_task.update(ref["owner"], ref["id"], TaskChanges(status=TaskStatus.QUEUED))
+    planned = invoke("task_plan", load_event("tasks/plan"))
+    partial = load_event("tasks/partial")
+    assert (planned["spec"], planned["bucket_count"]) == (partial["spec"], partial["bucket_count"])
+    assert partial["part"] in planned["parts"]
+    assert invoke("task_partial", partial)["part"] == partial["part"]["index"]
+    for part in planned["parts"]:  # the recorded run removed its partials when it finished
+        invoke("task_partial", {**partial, "part": part})
+    reduced = invoke("task_reduce", load_event("tasks/reduce"))
+    assert reduced in load_event("tasks/finish")["reduced"]
+    assert invoke("task_finish", load_event("tasks/finish")) == {
+        "status": "succeeded",
+        "files": 1,
+        "rows": 4,
+    }
+
+
 def test_plan_event_plans_the_recorded_chunks(recorded: dict[str, Any]) -> None:
     assert invoke("ingest_plan", load_event("ingest/plan")) == recorded["ingest"]["plan"]
 
@@ -171,55 +225,3 @@ def test_finish_failure_event_records_the_reason(recorded: dict[str, Any]) -> No
 )
 def test_api_sample_event_gets_its_status(local: Any, name: str, status: int) -> None:
     assert invoke("api", load_event(f"api/{name}"))["statusCode"] == status
-
-
-@pytest.fixture(scope="module")
-def recorded_task(recorded: dict[str, Any], local: Any) -> TaskRepository:
-    """The samples' task, run for real once on the samples' dataset."""
-    plan = load_event("tasks/plan")
-    owner, task_id = plan["task"]["owner"], plan["task"]["id"]
-    dataset = DatasetRepository(settings().table).get(owner, recorded["dataset"]["id"])
-    partial = load_event("tasks/partial")
-    now = utcnow()
-    task = Task(
-        id=task_id,
-        owner=owner,
-        dataset_id=dataset.id,
-        spec=partial["spec"],
-        output=load_event("tasks/reduce")["output"],
-        created_at=now,
-        updated_at=now,
-        data_run=dataset.data_run,
-        run=f"task-{task_id}",
-    )
-    tasks = TaskRepository(settings().table)
-    tasks.create(task)
-    sfn = local.client("stepfunctions")
-    machine = local.deployment.state_machines["run_task"]
-    sfn.start_execution(stateMachineArn=machine, name=task.run, input=json.dumps(plan))
-    wait_for(
-        lambda: tasks.get(owner, task_id).status.value not in ("queued", "running") or None,
-        60,
-        "the sample task",
-    )
-    assert tasks.get(owner, task_id).status.value == "succeeded"
-    return tasks
-
-
-def test_task_sample_events_replay_the_recorded_task(recorded_task: TaskRepository) -> None:
-    ref = load_event("tasks/plan")["task"]
-    recorded_task.update(ref["owner"], ref["id"], TaskChanges(status=TaskStatus.QUEUED))
-    planned = invoke("task_plan", load_event("tasks/plan"))
-    partial = load_event("tasks/partial")
-    assert (planned["spec"], planned["bucket_count"]) == (partial["spec"], partial["bucket_count"])
-    assert partial["part"] in planned["parts"]
-    assert invoke("task_partial", partial)["part"] == partial["part"]["index"]
-    for part in planned["parts"]:  # the recorded run removed its partials when it finished
-        invoke("task_partial", {**partial, "part": part})
-    reduced = invoke("task_reduce", load_event("tasks/reduce"))
-    assert reduced in load_event("tasks/finish")["reduced"]
-    assert invoke("task_finish", load_event("tasks/finish")) == {
-        "status": "succeeded",
-        "files": 1,
-        "rows": 4,
-    }

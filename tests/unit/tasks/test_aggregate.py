@@ -904,3 +904,17 @@ def test_in_and_not_in_follow_sql_with_nulls_and_empty_lists(
         return
     result = map_reduce(table, spec, parts=2, buckets=2)
     assert sorted(result.column("row").to_pylist()) == kept
+
+
+def test_partials_whose_parts_typed_a_summed_column_apart_are_refused() -> None:
+    spec = AggregateSpec.model_validate(
+        {"group_by": ["k"], "aggregations": [{"column": "v", "op": "sum"}]}
+    )
+    as_float = aggregate.partial_aggregate(
+        pa.table({"k": ["a"], "v": pa.array([2.5], pa.float32())}), spec, 1
+    )[0]
+    as_int = aggregate.partial_aggregate(
+        pa.table({"k": ["b"], "v": pa.array([4], pa.int8())}), spec, 1
+    )[0]
+    with pytest.raises(ValueError, match="the parts disagree on the type of column 'v'"):
+        aggregate.merge_partials([as_float, as_int], spec)

@@ -408,6 +408,7 @@ def merge_partials(partials: list[pa.Table], spec: AggregateSpec) -> pa.Table:
     order (a bucket is one of many files anyway: sorting would cost, not give, an order)."""
     if not partials:
         raise ValueError("merge_partials needs at least one partial table")
+    _same_sum_kinds(partials, spec)
     combined = pa.concat_tables(partials, promote_options="permissive")
     min_max_types: dict[str, pa.DataType] = {}
     for index, field in enumerate(combined.schema):
@@ -452,6 +453,21 @@ def merge_partials(partials: list[pa.Table], spec: AggregateSpec) -> pa.Table:
                 out = out.cast(min_max_types[f"{p}_{agg.op}"])
         columns[agg.output_name] = out
     return pa.table(columns)
+
+
+def _same_sum_kinds(partials: list[pa.Table], spec: AggregateSpec) -> None:
+    """Refuse partials that carry one sum in different forms (a float64 from one part,
+    integer limbs from another): their columns would merge as nulls, a wrong answer. The
+    parts of one typed dataset share its types, so this is a part left of another type."""
+    for i, agg in enumerate(spec.aggregations):
+        if agg.op not in (AggOp.SUM, AggOp.MEAN):
+            continue
+        kinds = {tuple(_sum_columns(t.column_names, f"__agg{i}")) for t in partials}
+        if len(kinds) > 1:
+            raise ValueError(
+                f"the parts disagree on the type of column {agg.column!r}: "
+                "they cannot be summed together"
+            )
 
 
 def _sum_columns(names: list[str], p: str) -> list[str]:
