@@ -3,20 +3,15 @@
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import subprocess
 import sys
 from pathlib import Path
 
-import pytest
 from sluice.catalog import PROJECT_ROOT
 
-# Not imported here: locust patches the standard library for gevent at its import.
-pytestmark = pytest.mark.skipif(
-    importlib.util.find_spec("locust") is None,
-    reason="locust is in the bench extra: pip install -e '.[bench]'",
-)
+# The scenario runs in a subprocess: locust patches the standard library for gevent at
+# its import, which this process must not see.
 
 
 def test_the_load_scenario_runs_with_no_errors(tmp_path: Path) -> None:
