@@ -17,8 +17,6 @@ from locust.env import Environment  # isort: skip
 
 import argparse
 import json
-import os
-import re
 import subprocess
 import sys
 import time
@@ -32,6 +30,7 @@ import boto3
 import gevent
 import requests
 from gevent.pool import Pool
+from sluice.local.launch import DidNotStart, launch
 
 from bench.load import scenario
 from bench.load.scenario import SETTLED, Seat, csv_body
@@ -46,35 +45,17 @@ SEED_DEADLINE_S = 300.0
 @contextmanager
 def local_system(extra: list[str]) -> Iterator[tuple[str, str, int]]:
     """``sluice local`` in a subprocess: (API url, AWS url, pid) until the block ends."""
-    command = [sys.executable, "-m", "sluice.cli", "local", "--port", "0"]
-    command += ["--ephemeral", "--no-sample", *extra]
-    process = subprocess.Popen(
-        command,
-        cwd=ROOT,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-        env={**os.environ, "PYTHONUNBUFFERED": "1"},
-    )
-    assert process.stdout is not None
-    lines: list[str] = []
-    deadline = time.monotonic() + START_DEADLINE_S
-    while time.monotonic() < deadline:
-        line = process.stdout.readline()
-        if not line:
-            break
-        lines.append(line)
-        if "ready; Ctrl-C stops" in line:
-            break
-    output = "".join(lines)
-    api, aws = re.search(r"API\s+(http://\S+)", output), re.search(r"AWS\s+(http://\S+)", output)
-    if not (api and aws):
-        process.kill()
-        raise SystemExit(f"sluice local did not start:\n{output}")
+    try:
+        started = launch(
+            ["--port", "0", "--ephemeral", "--no-sample", *extra], within_s=START_DEADLINE_S
+        )
+    except DidNotStart as exc:
+        raise SystemExit(str(exc)) from exc
+    process = started.process
     # Its later lines (the gateway logs each request) must not fill the pipe and block it.
     drain = gevent.spawn(lambda: [None for _ in process.stdout or ()])
     try:
-        yield api.group(1), aws.group(1), process.pid
+        yield started.api, started.aws, process.pid
     finally:
         process.send_signal(2)  # Ctrl-C
         try:

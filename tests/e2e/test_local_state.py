@@ -4,10 +4,8 @@ whole process group, as a terminal sends it) or killed, and started again on its
 from __future__ import annotations
 
 import os
-import re
 import signal
 import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -17,7 +15,7 @@ from typing import Any
 import boto3
 import pytest
 import requests
-from sluice.catalog import PROJECT_ROOT
+from sluice.local.launch import DidNotStart, launch
 from sluice.local.state import INTERRUPTED, INTERVAL_S
 from sluice.local.system import DEMO_PASSWORD, DEMO_USER, free_port
 
@@ -37,48 +35,16 @@ class Started:
 
 def start(state_dir: Path, port: int, tmp_path: Path) -> Started:
     stderr = tmp_path / f"stderr-{time.monotonic_ns()}.txt"
-    command = [
-        sys.executable,
-        "-m",
-        "sluice.cli",
-        "local",
-        "--port",
-        str(port),
-        "--chunk-bytes",
-        "2048",
-        "--lambda-processes",
-        "1",
-        "--no-sample",
-        "--state-dir",
-        str(state_dir),
-    ]
+    args = ["--port", str(port), "--chunk-bytes", "2048", "--lambda-processes", "1"]
+    args += ["--no-sample", "--state-dir", str(state_dir)]
     with stderr.open("w") as errors:
-        process = subprocess.Popen(
-            command,
-            cwd=PROJECT_ROOT,
-            stdout=subprocess.PIPE,
-            stderr=errors,
-            text=True,
-            env={**os.environ, "PYTHONUNBUFFERED": "1"},
-            start_new_session=True,  # its own process group, as a terminal's job
-        )
-    assert process.stdout is not None
-    lines: list[str] = []
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline:
-        line = process.stdout.readline()
-        if not line:
-            break
-        lines.append(line)
-        if "ready; Ctrl-C stops" in line:
-            break
-    output = "".join(lines)
-    api = re.search(r"API\s+(http://\S+)", output)
-    aws = re.search(r"AWS\s+(http://\S+)", output)
-    assert api and aws, f"sluice local did not start:\n{output}\n{stderr.read_text()}"
-    health = requests.get(f"{api.group(1)}/health", timeout=10)
+        try:
+            started = launch(args, stderr=errors, new_session=True)
+        except DidNotStart as exc:
+            raise AssertionError(f"{exc}\n{stderr.read_text()}") from exc
+    health = requests.get(f"{started.api}/health", timeout=10)
     assert (health.status_code, health.json()) == (200, {"status": "ok"})
-    return Started(api.group(1), aws.group(1), process, output, stderr)
+    return Started(started.api, started.aws, started.process, started.output, stderr)
 
 
 def ctrl_c(system: Started) -> float:

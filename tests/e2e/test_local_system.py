@@ -4,13 +4,9 @@ from __future__ import annotations
 
 import contextlib
 import os
-import re
 import signal
-import subprocess
-import sys
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +14,7 @@ import boto3
 import jwt
 import pytest
 import requests
-from sluice.catalog import PROJECT_ROOT
+from sluice.local.launch import Launched, launch
 from sluice.local.system import DEMO_PASSWORD, DEMO_USER, free_port
 
 from tests.support import wait_for
@@ -26,52 +22,14 @@ from tests.support import wait_for
 MAX_UPLOAD_BYTES = 50_000
 
 
-@dataclass
-class Running:
-    api: str
-    aws: str
-    process: subprocess.Popen[str]
-
-
 @pytest.fixture(scope="module")
-def system() -> Iterator[Running]:
+def system() -> Iterator[Launched]:
     port = free_port()
-    command = [
-        sys.executable,
-        "-m",
-        "sluice.cli",
-        "local",
-        "--port",
-        str(port),
-        "--chunk-bytes",
-        "2048",
-        "--max-upload-bytes",
-        str(MAX_UPLOAD_BYTES),
-        "--no-sample",
-    ]
-    process = subprocess.Popen(
-        command,
-        cwd=PROJECT_ROOT,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-        env={**os.environ, "PYTHONUNBUFFERED": "1"},
-    )
-    assert process.stdout is not None
-    lines: list[str] = []
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline:
-        line = process.stdout.readline()
-        if not line:
-            break
-        lines.append(line)
-        if "ready; Ctrl-C stops" in line:
-            break
-    output = "".join(lines)
-    api = re.search(r"API\s+(http://\S+)", output)
-    aws = re.search(r"AWS\s+(http://\S+)", output)
-    assert api and aws, f"sluice local did not start:\n{output}"
-    yield Running(api=api.group(1), aws=aws.group(1), process=process)
+    args = ["--port", str(port), "--chunk-bytes", "2048"]
+    args += ["--max-upload-bytes", str(MAX_UPLOAD_BYTES), "--no-sample"]
+    started = launch(args)
+    process = started.process
+    yield started
     process.send_signal(2)  # Ctrl-C
     remaining = process.communicate(timeout=30)[0]
     assert process.returncode == 0, remaining
@@ -79,7 +37,7 @@ def system() -> Iterator[Running]:
 
 
 def sign_in(
-    system: Running, username: str = DEMO_USER, password: str = DEMO_PASSWORD
+    system: Launched, username: str = DEMO_USER, password: str = DEMO_PASSWORD
 ) -> dict[str, str]:
     answer = requests.post(
         f"{system.api}/auth/token", json={"username": username, "password": password}, timeout=30
@@ -88,7 +46,7 @@ def sign_in(
     return {"Authorization": f"Bearer {answer.json()['id_token']}"}
 
 
-def second_user(system: Running) -> dict[str, str]:
+def second_user(system: Launched) -> dict[str, str]:
     cognito = boto3.client(
         "cognito-idp",
         endpoint_url=system.aws,
@@ -110,7 +68,7 @@ def upload(ticket: dict[str, Any], body: bytes) -> requests.Response:
     )
 
 
-def settled(system: Running, headers: dict[str, str], dataset_id: str) -> dict[str, Any]:
+def settled(system: Launched, headers: dict[str, str], dataset_id: str) -> dict[str, Any]:
     def probe() -> dict[str, Any] | None:
         dataset: dict[str, Any] = requests.get(
             f"{system.api}/datasets/{dataset_id}", headers=headers, timeout=30
@@ -120,7 +78,7 @@ def settled(system: Running, headers: dict[str, str], dataset_id: str) -> dict[s
     return wait_for(probe, 90, "the upload to be ingested")
 
 
-def test_sign_in_create_upload_and_poll_until_ready(system: Running) -> None:
+def test_sign_in_create_upload_and_poll_until_ready(system: Launched) -> None:
     headers = sign_in(system)
     created = requests.post(
         f"{system.api}/datasets",
@@ -141,7 +99,7 @@ def test_sign_in_create_upload_and_poll_until_ready(system: Running) -> None:
     ]
 
 
-def test_a_file_uploaded_in_parts_through_the_gateway_is_ingested(system: Running) -> None:
+def test_a_file_uploaded_in_parts_through_the_gateway_is_ingested(system: Launched) -> None:
     headers = sign_in(system)
     created = requests.post(
         f"{system.api}/datasets", json={"name": "parts"}, headers=headers, timeout=30
@@ -172,7 +130,7 @@ def test_a_file_uploaded_in_parts_through_the_gateway_is_ingested(system: Runnin
     assert (dataset["status"], dataset["row_count"]) == ("ready", 500)
 
 
-def test_preferred_type_then_rows_then_download(system: Running) -> None:
+def test_preferred_type_then_rows_then_download(system: Launched) -> None:
     headers = sign_in(system)
     created = requests.post(
         f"{system.api}/datasets", json={"name": "typed"}, headers=headers, timeout=30
@@ -216,7 +174,7 @@ def test_preferred_type_then_rows_then_download(system: Running) -> None:
     assert len(text.splitlines()) == 3001
 
 
-def test_another_user_gets_404_on_the_dataset(system: Running) -> None:
+def test_another_user_gets_404_on_the_dataset(system: Launched) -> None:
     headers = sign_in(system)
     dataset_id = requests.post(
         f"{system.api}/datasets", json={"name": "mine"}, headers=headers, timeout=30
@@ -228,7 +186,7 @@ def test_another_user_gets_404_on_the_dataset(system: Running) -> None:
     assert answer.json()["error"]["code"] == "not_found"
 
 
-def test_an_oversized_upload_is_refused_by_s3_and_the_dataset_waits(system: Running) -> None:
+def test_an_oversized_upload_is_refused_by_s3_and_the_dataset_waits(system: Launched) -> None:
     headers = sign_in(system)
     created = requests.post(
         f"{system.api}/datasets", json={"name": "big"}, headers=headers, timeout=30
@@ -246,13 +204,13 @@ def test_an_oversized_upload_is_refused_by_s3_and_the_dataset_waits(system: Runn
     assert dataset["status"] == "awaiting_upload"
 
 
-def test_routes_without_a_token_are_401(system: Running) -> None:
+def test_routes_without_a_token_are_401(system: Launched) -> None:
     answer = requests.get(f"{system.api}/datasets", timeout=30)
     assert answer.status_code == 401
     assert answer.json() == {"error": {"code": "unauthorized", "message": "missing bearer token"}}
 
 
-def test_a_malformed_token_is_401(system: Running) -> None:
+def test_a_malformed_token_is_401(system: Launched) -> None:
     answer = requests.get(
         f"{system.api}/datasets", headers={"Authorization": "Bearer not.a.jwt"}, timeout=30
     )
@@ -260,7 +218,7 @@ def test_a_malformed_token_is_401(system: Running) -> None:
     assert answer.json()["error"]["message"] == "malformed token"
 
 
-def test_an_expired_token_is_401(system: Running) -> None:
+def test_an_expired_token_is_401(system: Launched) -> None:
     # Re-sign the demo user's token with moto's own key, with an expiry in the past.
     token = sign_in(system)["Authorization"].split()[1]
     claims = jwt.decode(token, options={"verify_signature": False})
@@ -276,7 +234,7 @@ def test_an_expired_token_is_401(system: Running) -> None:
     assert answer.json()["error"]["message"] == "token expired"
 
 
-def test_an_access_token_is_401_as_behind_the_cognito_authorizer(system: Running) -> None:
+def test_an_access_token_is_401_as_behind_the_cognito_authorizer(system: Launched) -> None:
     tokens = requests.post(
         f"{system.api}/auth/token",
         json={"username": DEMO_USER, "password": DEMO_PASSWORD},
@@ -293,7 +251,7 @@ def test_an_access_token_is_401_as_behind_the_cognito_authorizer(system: Running
     )
 
 
-def test_docs_render_and_openapi_is_served(system: Running) -> None:
+def test_docs_render_and_openapi_is_served(system: Launched) -> None:
     docs = requests.get(f"{system.api}/docs", timeout=30)
     assert docs.status_code == 200
     assert "text/html" in docs.headers["Content-Type"]
@@ -313,7 +271,7 @@ def step_workers(pid: int) -> list[int]:
 
 
 def test_a_worker_killed_mid_ingest_leaves_the_run_right_and_the_next_upload_ingested(
-    system: Running,
+    system: Launched,
 ) -> None:
     headers = sign_in(system)
     rows = "".join(f"{i},word {i},{i / 4}\n" for i in range(2000))

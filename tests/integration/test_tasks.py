@@ -69,6 +69,17 @@ def finished(uploader: Uploader, task_id: str) -> dict[str, Any]:
     return wait_for(ended, 60, f"task {task_id}")
 
 
+def plays_of(table: pa.Table) -> dict[tuple[str, str], int]:
+    """A task's BMAT output as {(song, date): plays}."""
+    return dict(
+        zip(
+            zip(table["Song"].to_pylist(), table["Date"].to_pylist(), strict=True),
+            table["Number of Plays"].to_pylist(),
+            strict=True,
+        )
+    )
+
+
 def read_outputs(answer: dict[str, Any]) -> pa.Table:
     tables = [
         pcsv.read_csv(
@@ -89,13 +100,7 @@ def test_the_bmat_preset_sums_plays_per_song_per_day(plays: tuple[Uploader, str,
     assert status == 200
     table = read_outputs(answer)
     assert table.column_names == ["Song", "Date", "Number of Plays"]
-    got = dict(
-        zip(
-            zip(table["Song"].to_pylist(), table["Date"].to_pylist(), strict=True),
-            table["Number of Plays"].to_pylist(),
-            strict=True,
-        )
-    )
+    got = plays_of(table)
     assert got == expected_plays(body)
     assert answer["rows"] == len(got) == sum(f["rows"] for f in answer["output_files"])
 

@@ -7,6 +7,7 @@ import os
 import signal
 import threading
 import time
+from types import SimpleNamespace
 from typing import Any
 
 import pyarrow as pa
@@ -72,13 +73,7 @@ def test_a_worker_killed_mid_call_loses_that_call_and_the_pool_runs_the_next() -
 def test_a_lost_sandbox_answers_as_lambda_answers_an_out_of_memory_kill(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    pool = lambda_runtime.worker_pool(1)
-    monkeypatch.setattr(lambda_runtime, "_pool", pool)
-    monkeypatch.setattr(pool, "call", _lose_sandbox)
-    try:
-        payload, errored, _ = lambda_runtime.invoke(CATALOG, "ingest_reconcile", "arn:s", {})
-    finally:
-        pool.shutdown()
+    payload, errored = _reconcile_answer(monkeypatch, _lose_sandbox)
     assert errored
     assert json.loads(payload) == {
         "errorType": "Lambda.Unknown",
@@ -103,16 +98,7 @@ def test_a_call_past_its_timeout_is_stopped_and_the_pool_runs_the_next() -> None
 def test_a_timed_out_step_answers_as_lambda_answers_a_timeout(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    def time_out(fn: Any, *args: Any, timeout_s: float | None = None) -> Any:
-        raise lambda_runtime.TimedOut(f"Task timed out after {timeout_s:.2f} seconds")
-
-    pool = lambda_runtime.worker_pool(1)
-    monkeypatch.setattr(lambda_runtime, "_pool", pool)
-    monkeypatch.setattr(pool, "call", time_out)
-    try:
-        payload, errored, _ = lambda_runtime.invoke(CATALOG, "ingest_reconcile", "arn:s", {})
-    finally:
-        pool.shutdown()
+    payload, errored = _reconcile_answer(monkeypatch, _time_out)
     assert errored
     assert json.loads(payload) == {
         "errorType": "Lambda.Unknown",
@@ -130,6 +116,17 @@ def test_a_call_to_a_pool_whose_worker_died_idle_runs_on_new_workers() -> None:
     finally:
         pool.shutdown()
     assert (cores, pool.replacements) == (1, 1)
+
+
+def _reconcile_answer(monkeypatch: pytest.MonkeyPatch, call: Any) -> tuple[str, bool]:
+    """What invoke answers for ingest_reconcile when the pool's ``call`` does as ``call``."""
+    monkeypatch.setattr(lambda_runtime, "_pool", SimpleNamespace(call=call))
+    payload, errored, _ = lambda_runtime.invoke(CATALOG, "ingest_reconcile", "arn:s", {})
+    return payload, errored
+
+
+def _time_out(fn: Any, *args: Any, timeout_s: float | None = None) -> Any:
+    raise lambda_runtime.TimedOut(f"Task timed out after {timeout_s:.2f} seconds")
 
 
 def _lose_sandbox(fn: Any, *args: Any, timeout_s: float | None = None) -> Any:
