@@ -7,17 +7,14 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from sluice.csv.dialect import Dialect
 from sluice.inference.schema import (
     ColumnSchema,
     InferenceSettings,
-    Tolerance,
-    check_dialect,
-    text_encoding,
 )
-from sluice.inference.types import DEFAULT_MAX_CATEGORIES, ColumnType
+from sluice.inference.types import ColumnType
 from sluice.store.changes import RecordChanges
 
 _SEGMENT = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 ._-]{0,99}$")
@@ -197,60 +194,23 @@ RemovableField = Literal[
 """Dataset attributes that ``DatasetRepository.update(remove=...)`` may delete."""
 
 
-class DatasetCreate(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class DatasetCreate(InferenceSettings):
+    """A new dataset: its name and folder, and the settings its inference starts with."""
 
     name: str = Field(min_length=1, max_length=200)
     path: str = Field("", max_length=1000, description="Folder, e.g. 'sales/2024/eu'.")
     description: str | None = Field(None, max_length=4000)
-    column_types: dict[str, ColumnType] = Field(
-        default_factory=dict, description="Type hints per column, used as preferred types."
-    )
-    na_values: list[str] | None = Field(None, description="Texts that mean missing.")
-    max_categories: int = Field(DEFAULT_MAX_CATEGORIES, ge=1, le=10_000)
-    tolerance: Tolerance = Field(
-        0, description="Failures a type may have and still win: a count, a fraction, or per type."
-    )
     allow_duplicate: bool = Field(
         False, description="Keep this dataset even if another of yours holds the same content."
     )
-    delimiter: str | None = Field(
-        None, description="The field delimiter (' ': space-aligned); null: detected."
-    )
-    quote: str | None = Field(None, description="The quote character; null: detected.")
-    decimal: Literal[".", ","] | None = Field(
-        None, description="The decimal mark of numbers; null: detected."
-    )
-
-    encoding: str | None = Field(
-        None,
-        description="The text's encoding when it is not UTF-8 (latin-1, cp1252, utf-16-le ...); "
-        "null: UTF-8, or what a byte-order mark says.",
-    )
-
-    @field_validator("encoding")
-    @classmethod
-    def _known_encoding(cls, value: str | None) -> str | None:
-        return None if value is None else text_encoding(value)
-
-    @model_validator(mode="after")
-    def _dialect(self) -> DatasetCreate:
-        check_dialect(self.delimiter, self.quote, self.decimal)
-        return self
-
-    def inference_settings(self) -> InferenceSettings:
-        return InferenceSettings(
-            na_values=self.na_values,
-            max_categories=self.max_categories,
-            tolerance=self.tolerance,
-            column_types=self.column_types,
-            delimiter=self.delimiter,
-            quote=self.quote,
-            decimal=self.decimal,
-            encoding=self.encoding,
-        )
 
     _path = field_validator("path")(normalise_path)
+
+    def inference_settings(self) -> InferenceSettings:
+        """The inference settings among the fields."""
+        return InferenceSettings.model_validate(
+            self.model_dump(include=set(InferenceSettings.model_fields))
+        )
 
 
 class DatasetUpdate(BaseModel):

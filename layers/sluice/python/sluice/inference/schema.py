@@ -142,7 +142,9 @@ class InferenceSettings(BaseModel):
         None, description="Texts that mean missing; None: the defaults (empty, NA, N/A, null ...)."
     )
     max_categories: int = Field(DEFAULT_MAX_CATEGORIES, ge=1, le=10_000)
-    tolerance: Tolerance = 0
+    tolerance: Tolerance = Field(
+        0, description="Failures a type may have and still win: a count, a fraction, or per type."
+    )
     column_types: dict[str, ColumnType] = Field(
         default_factory=dict, description="Type hints per column: preferred types from the start."
     )
