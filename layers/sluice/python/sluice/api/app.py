@@ -17,6 +17,7 @@ from sluice.api import (
     dataset_data,
     dataset_schema,
     datasets,
+    networks,
     tasks,
 )
 from sluice.api.errors import describe_validation_errors, error_response
@@ -40,6 +41,7 @@ app.include_router(dataset_schema.router)
 app.include_router(dataset_data.router)
 app.include_router(dataset_content.router)
 app.include_router(tasks.router)
+app.include_router(networks.router)
 app.enable_swagger(
     path="/docs",
     title=TITLE,

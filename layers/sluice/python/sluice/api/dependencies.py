@@ -8,12 +8,14 @@ from aws_lambda_powertools.event_handler.openapi.params import Path
 
 from sluice.config import settings
 from sluice.datasets.repository import DatasetRepository
+from sluice.networks.repository import GraphRepository
 from sluice.tasks.repository import TaskRepository
 
 _RECORD_ID = r"^[0-9a-f]{32}$"
 
 DatasetId = Annotated[str, Path(pattern=_RECORD_ID, description="The dataset's id.")]
 TaskId = Annotated[str, Path(pattern=_RECORD_ID, description="The task's id.")]
+GraphId = Annotated[str, Path(pattern=_RECORD_ID, description="The graph's id.")]
 
 
 def dataset_repository() -> DatasetRepository:
@@ -24,3 +26,8 @@ def dataset_repository() -> DatasetRepository:
 def task_repository() -> TaskRepository:
     """Tasks in the configured records table."""
     return TaskRepository(settings().table)
+
+
+def graph_repository() -> GraphRepository:
+    """Network graphs in the configured records table."""
+    return GraphRepository(settings().table)

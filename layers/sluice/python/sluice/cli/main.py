@@ -70,6 +70,16 @@ def _demo_data(args: argparse.Namespace) -> int:
     return 0
 
 
+def _manifests(args: argparse.Namespace) -> int:
+    from sluice.networks.manifest_build import write_manifests
+    from sluice.networks.manifests import MANIFEST_DIR
+
+    out = Path(args.out) if args.out else MANIFEST_DIR
+    for path in write_manifests(out):
+        print(f"wrote {path}")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the `sluice` command."""
     parser = argparse.ArgumentParser(prog="sluice", description=__doc__)
@@ -108,6 +118,14 @@ def main(argv: list[str] | None = None) -> int:
     demo.add_argument("--songs", type=int, default=None, help="distinct songs (default: many)")
     demo.add_argument("--seed", type=int, default=0)
     demo.set_defaults(run=_demo_data)
+    manifests = commands.add_parser(
+        "manifests",
+        help="regenerate the Keras manifests (layers, optimizers, losses, metrics, activations)",
+    )
+    manifests.add_argument(
+        "--out", default=None, help="the folder to write (default: the package's manifests/)"
+    )
+    manifests.set_defaults(run=_manifests)
     args = parser.parse_args(argv)
     code: int = args.run(args)
     return code

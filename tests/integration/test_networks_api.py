@@ -1,0 +1,163 @@
+"""The /networks routes, through the api handler, on the embedded AWS: manifests
+served from their JSON, graphs stored per owner and validated on every save."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+import pytest
+
+from tests.support import call_api
+
+pytestmark = pytest.mark.usefixtures("local")
+
+
+def new_owner() -> str:
+    return str(uuid.uuid4())
+
+
+def node(node_id: str, layer: str, **params: Any) -> dict[str, Any]:
+    return {"id": node_id, "type": layer, "params": params, "position": {"x": 1.5, "y": 2}}
+
+
+MLP: dict[str, Any] = {
+    "name": "mlp",
+    "framework": "keras",
+    "nodes": [
+        node("in", "Input", shape=[8]),
+        node("d1", "Dense", units=16, activation="relu"),
+        node("drop", "Dropout", rate=0.5),
+        node("out", "Dense", units=1, activation="sigmoid"),
+    ],
+    "edges": [
+        {"id": "e1", "source": "in", "target": "d1"},
+        {"id": "e2", "source": "d1", "target": "drop"},
+        {"id": "e3", "source": "drop", "target": "out"},
+    ],
+}
+
+
+def create(owner: str, body: dict[str, Any] = MLP) -> dict[str, Any]:
+    status, created = call_api("POST", "/networks/graphs", body, owner=owner)
+    assert status == 201, created
+    return created  # type: ignore[no-any-return]
+
+
+@pytest.mark.parametrize("kind", ["layers", "optimizers", "losses", "metrics", "activations"])
+def test_each_manifest_is_served(kind: str) -> None:
+    status, body = call_api("GET", f"/networks/{kind}", owner=new_owner())
+    assert status == 200
+    assert body["kind"] == kind and body["keras_version"] and body["entries"]
+    name = body["entries"][0]["name"]
+    status, entry = call_api("GET", f"/networks/{kind}/{name}", owner=new_owner())
+    assert status == 200 and entry["name"] == name
+
+
+def test_a_layer_by_alias_and_by_category() -> None:
+    status, entry = call_api("GET", "/networks/layers/Input", owner=new_owner())
+    assert status == 200 and entry["name"] == "InputLayer"
+    status, merging = call_api(
+        "GET", "/networks/layers", owner=new_owner(), query={"category": "merging"}
+    )
+    assert status == 200 and "Concatenate" in {e["name"] for e in merging["entries"]}
+    assert all("merging" in e["categories"] for e in merging["entries"])
+
+
+def test_an_unknown_manifest_name_is_404() -> None:
+    status, body = call_api("GET", "/networks/losses/NoSuchLoss", owner=new_owner())
+    assert status == 404 and body["error"]["code"] == "not_found"
+
+
+def test_create_get_list_replace_patch_delete() -> None:
+    owner = new_owner()
+    graph = create(owner)
+    assert graph["name"] == "mlp" and len(graph["nodes"]) == 4 and "owner" not in graph
+    status, got = call_api("GET", f"/networks/graphs/{graph['id']}", owner=owner)
+    assert status == 200 and got == graph
+    status, page = call_api("GET", "/networks/graphs", owner=owner)
+    assert status == 200 and [g["id"] for g in page["items"]] == [graph["id"]]
+    replaced_body = {**MLP, "name": "renamed", "edges": MLP["edges"][:2] + [MLP["edges"][2]]}
+    status, replaced = call_api(
+        "PUT", f"/networks/graphs/{graph['id']}", replaced_body, owner=owner
+    )
+    assert status == 200 and replaced["name"] == "renamed"
+    assert replaced["created_at"] == graph["created_at"]
+    status, patched = call_api(
+        "PATCH", f"/networks/graphs/{graph['id']}", {"name": "patched"}, owner=owner
+    )
+    assert status == 200 and patched["name"] == "patched" and patched["nodes"] == graph["nodes"]
+    assert call_api("DELETE", f"/networks/graphs/{graph['id']}", owner=owner)[0] == 204
+    assert call_api("GET", f"/networks/graphs/{graph['id']}", owner=owner)[0] == 404
+
+
+def test_list_pages_with_next_token() -> None:
+    owner = new_owner()
+    ids = {create(owner, {**MLP, "name": f"g{i}"})["id"] for i in range(3)}
+    status, first = call_api("GET", "/networks/graphs", owner=owner, query={"limit": "2"})
+    assert status == 200 and len(first["items"]) == 2 and first["next_token"]
+    status, second = call_api(
+        "GET",
+        "/networks/graphs",
+        owner=owner,
+        query={"limit": "2", "next_token": first["next_token"]},
+    )
+    assert {g["id"] for g in first["items"] + second["items"]} == ids
+
+
+def test_another_users_graph_is_404() -> None:
+    graph_id = create(new_owner())["id"]
+    intruder = new_owner()
+    assert call_api("GET", f"/networks/graphs/{graph_id}", owner=intruder)[0] == 404
+    assert call_api("PUT", f"/networks/graphs/{graph_id}", MLP, owner=intruder)[0] == 404
+    assert call_api("PATCH", f"/networks/graphs/{graph_id}", {"name": "x"}, owner=intruder)[0] == (
+        404
+    )
+    assert call_api("DELETE", f"/networks/graphs/{graph_id}", owner=intruder)[0] == 404
+    status, page = call_api("GET", "/networks/graphs", owner=intruder)
+    assert status == 200 and page["items"] == []
+
+
+def test_validate_answers_the_order_and_shapes() -> None:
+    status, check = call_api("POST", "/networks/graphs/validate", MLP, owner=new_owner())
+    assert status == 200
+    assert check["order"] == ["in", "d1", "drop", "out"]
+    assert check["shapes"] == {"in": [8], "d1": [16], "drop": [16], "out": [1]}
+
+
+def test_an_invalid_graph_is_422_with_one_entry_per_problem() -> None:
+    broken = {
+        **MLP,
+        "nodes": [
+            MLP["nodes"][0],
+            node("d1", "Dense", activation="relux"),
+            MLP["nodes"][2],
+            MLP["nodes"][3],
+        ],
+    }
+    for method, path in (("POST", "/networks/graphs/validate"), ("POST", "/networks/graphs")):
+        status, body = call_api(method, path, broken, owner=new_owner())
+        assert status == 422
+        error = body["error"]
+        assert error["code"] == "invalid_graph"
+        assert error["message"].startswith("the graph is invalid: node d1")
+        assert {(d["code"], d["node"], d["parameter"]) for d in error["details"]} == {
+            ("invalid_parameter", "d1", "activation"),
+            ("missing_parameter", "d1", "units"),
+        }
+
+
+def test_a_save_that_breaks_the_graph_keeps_the_stored_one() -> None:
+    owner = new_owner()
+    graph = create(owner)
+    bad_edges = [*MLP["edges"], {"source": "out", "target": "in"}]
+    status, body = call_api(
+        "PATCH", f"/networks/graphs/{graph['id']}", {"edges": bad_edges}, owner=owner
+    )
+    assert status == 422 and body["error"]["code"] == "invalid_graph"
+    assert call_api("GET", f"/networks/graphs/{graph['id']}", owner=owner)[1] == graph
+
+
+def test_a_body_with_an_unknown_field_is_422() -> None:
+    status, body = call_api("POST", "/networks/graphs", {**MLP, "colour": 1}, owner=new_owner())
+    assert status == 422 and body["error"]["code"] == "validation_error"
