@@ -77,16 +77,19 @@ def test_create_get_list_replace_patch_delete() -> None:
     assert status == 200 and got == graph
     status, page = call_api("GET", "/networks/graphs", owner=owner)
     assert status == 200 and [g["id"] for g in page["items"]] == [graph["id"]]
-    replaced_body = {**MLP, "name": "renamed", "edges": MLP["edges"][:2] + [MLP["edges"][2]]}
+    nodes = [*MLP["nodes"][:2], node("drop", "Dropout", rate=0.25), MLP["nodes"][3]]
+    replaced_body = {**MLP, "name": "renamed", "nodes": nodes}
     status, replaced = call_api(
         "PUT", f"/networks/graphs/{graph['id']}", replaced_body, owner=owner
     )
     assert status == 200 and replaced["name"] == "renamed"
+    assert replaced["nodes"][2]["params"] == {"rate": 0.25}
     assert replaced["created_at"] == graph["created_at"]
     status, patched = call_api(
         "PATCH", f"/networks/graphs/{graph['id']}", {"name": "patched"}, owner=owner
     )
-    assert status == 200 and patched["name"] == "patched" and patched["nodes"] == graph["nodes"]
+    assert status == 200 and patched["name"] == "patched"
+    assert patched["nodes"] == replaced["nodes"]
     assert call_api("DELETE", f"/networks/graphs/{graph['id']}", owner=owner)[0] == 204
     assert call_api("GET", f"/networks/graphs/{graph['id']}", owner=owner)[0] == 404
 
