@@ -354,8 +354,9 @@ def test_the_provisional_schema_follows_a_chunks_statistics_when_a_rescan_rewrit
 
     def schema_after_writing(values: list[str]) -> list[str]:
         objects.put_json(settings().data_bucket, key, chunk_stats(pa.table({"x": values}), 100))
-        columns = provisional.with_provisional_columns(dataset).columns or []
-        return [c.effective_type.value for c in columns]
+        columns = provisional.columns_of(dataset)
+        assert columns is not None
+        return [c.effective_type.value for c in columns.all()]
 
     assert schema_after_writing(["1", "2", "3"]) == ["int8"]
     assert schema_after_writing(["1", "2", "3"]) == ["int8"]  # the same, from the cache

@@ -15,9 +15,11 @@ from typing import Any
 
 import pytest
 from sluice.config import settings
+from sluice.datasets import columns as column_store
 from sluice.datasets.models import Dataset, SourceObject, utcnow
 from sluice.datasets.repository import DatasetRepository
 from sluice.datasets.tickets import ticket_for
+from sluice.datasets.workspace import Workspace
 from sluice.tasks.models import Task, TaskChanges, TaskStatus
 from sluice.tasks.repository import TaskRepository
 
@@ -161,9 +163,13 @@ def test_load_layout_event_loads_what_the_scans_learned(recorded: dict[str, Any]
 
 
 def test_decide_event_decides_the_recorded_types(recorded: dict[str, Any]) -> None:
-    decided = invoke("ingest_decide", load_event("ingest/decide"))
-    assert decided["columns"] == load_event("ingest/convert_chunk")["columns"]
-    assert [(c["name"], c["type"]) for c in decided["columns"]] == [
+    event = load_event("ingest/decide")
+    invoke("ingest_decide", event)
+    ref = event["dataset"]
+    key = Workspace(ref["owner"], ref["id"], ref["run"]).columns
+    decided = column_store.load(settings().data_bucket, key)
+    assert decided is not None
+    assert [(c.name, c.effective_type.value) for c in decided.all()] == [
         ("id", "int8"),
         ("name", "string"),
         ("score", "float32"),

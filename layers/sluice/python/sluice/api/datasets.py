@@ -19,6 +19,7 @@ from sluice.datasets.models import (
     Dataset,
     DatasetCreate,
     DatasetCreated,
+    DatasetDetail,
     DatasetPage,
     DatasetUpdate,
     UploadTicket,
@@ -61,12 +62,11 @@ def dataset_tree(
 
 
 @router.get("/datasets/<dataset_id>", summary="Get a dataset", responses=ERROR_RESPONSES)
-def get_dataset(dataset_id: DatasetId) -> Dataset:
-    """One dataset: status, progress, row count and its columns with inferred,
-    preferred and effective types (provisional while inference runs)."""
-    return provisional.with_provisional_columns(
-        dataset_repository().get(current_owner(router), dataset_id)
-    )
+def get_dataset(dataset_id: DatasetId) -> DatasetDetail:
+    """One dataset: status, progress, row count, and its first 100 columns with inferred,
+    preferred and effective types and statistics (provisional while inference runs);
+    ``column_count`` says how many it has, GET /datasets/{id}/columns lists them all."""
+    return provisional.dataset_detail(dataset_repository().get(current_owner(router), dataset_id))
 
 
 @router.patch("/datasets/<dataset_id>", summary="Update a dataset", responses=JSON_BODY_RESPONSES)

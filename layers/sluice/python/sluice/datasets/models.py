@@ -10,6 +10,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from sluice.csv.dialect import Dialect
+from sluice.datasets.columns import ColumnPage, ColumnSummary
 from sluice.inference.schema import (
     ColumnSchema,
     InferenceSettings,
@@ -105,9 +106,10 @@ class Dataset(BaseModel):
         description="SHA-256 of the SHA-256 digests of the file's 4 MiB blocks (Dropbox's "
         "content hash): the same bytes, the same hash.",
     )
-    columns: list[ColumnSchema] | None = Field(
+    column_count: int | None = Field(
         None,
-        description="Each column's inferred, preferred and effective type, with its statistics.",
+        description="How many columns its typed data has; GET /datasets/{id}/columns lists "
+        "them, with their types and statistics.",
     )
     exception_count: int | None = Field(
         None, description="Values that failed their column's effective type (kept in _exceptions)."
@@ -130,11 +132,13 @@ class Dataset(BaseModel):
     # Internal bookkeeping, not served.
     chunks_done: int = Field(0, exclude=True)
     parts_done: int = Field(0, exclude=True)
-    pending_columns: list[ColumnSchema] | None = Field(None, exclude=True)
+    # How many columns the current run decided (stored with its typed parts; Finish
+    # makes them the dataset's); None before its Decide.
+    pending_column_count: int | None = Field(None, exclude=True)
+    # The first columns' names and types, for the folder tree (sluice.datasets.columns).
+    column_preview: list[ColumnSummary] = Field(default_factory=list, exclude=True)
     stats_run: str | None = Field(None, exclude=True)  # the run whose chunk stats are stored
     data_run: str | None = Field(None, exclude=True)  # the run whose typed parts are live
-    # The running counts of a full run's scans so far (sluice.inference.scan_evidence).
-    scan_evidence: dict[str, list[int]] = Field(default_factory=dict, exclude=True)
     # The uploads issued for it, by name (sluice.datasets.tickets).
     upload_tickets: dict[str, OpenUpload] = Field(default_factory=dict, exclude=True)
 
@@ -144,6 +148,31 @@ class Dataset(BaseModel):
         return self.status is DatasetStatus.INFERRING or (
             self.status is DatasetStatus.UPLOADED and self.ingest_run is not None
         )
+
+
+class DatasetDetail(Dataset):
+    """A dataset as GET /datasets/{id} shows it: with its first columns."""
+
+    columns: list[ColumnSchema] | None = Field(
+        None,
+        description="The first columns (up to 100, and at most 2 MB of them) with their "
+        "inferred, preferred and effective types and statistics; provisional while inference "
+        "runs. column_count says how many there are; columns_next_token pages on.",
+    )
+    columns_next_token: str | None = Field(
+        None,
+        description="When not every column is shown: the next_token of "
+        "GET /datasets/{id}/columns for those after them.",
+    )
+
+    @classmethod
+    def of(cls, dataset: Dataset, page: ColumnPage | None) -> DatasetDetail:
+        """``dataset`` with the columns of ``page`` (None: it has none yet)."""
+        fields = {name: getattr(dataset, name) for name in Dataset.model_fields}
+        if page is None:
+            return cls(**fields)
+        fields["column_count"] = page.column_count
+        return cls(**fields, columns=page.columns, columns_next_token=page.next_token)
 
 
 class DatasetChanges(RecordChanges):
@@ -159,7 +188,7 @@ class DatasetChanges(RecordChanges):
     size_bytes: int | None = None
     row_count: int | None = None
     content_hash: str | None = None
-    columns: list[ColumnSchema] | None = None
+    column_count: int | None = None
     exception_count: int | None = None
     duplicate_of: str | None = None
     allow_duplicate: bool | None = None
@@ -172,23 +201,23 @@ class DatasetChanges(RecordChanges):
     ingest_finished_at: datetime | None = None
     chunks_done: int | None = None
     parts_done: int | None = None
-    pending_columns: list[ColumnSchema] | None = None
+    pending_column_count: int | None = None
+    column_preview: list[ColumnSummary] | None = None
     stats_run: str | None = None
     data_run: str | None = None
-    scan_evidence: dict[str, list[int]] | None = None
 
 
 RemovableField = Literal[
-    "columns",
+    "column_count",
+    "column_preview",
     "data_run",
     "duplicate_of",
     "error",
     "exception_count",
     "ingest_finished_at",
     "ingest_run",
-    "pending_columns",
+    "pending_column_count",
     "row_count",
-    "scan_evidence",
     "stats_run",
 ]
 """Dataset attributes that ``DatasetRepository.update(remove=...)`` may delete."""

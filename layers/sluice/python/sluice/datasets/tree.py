@@ -6,14 +6,10 @@ from typing import Any, Literal
 
 from pydantic import BaseModel
 
+from sluice.datasets.columns import ColumnSummary
 from sluice.datasets.models import Dataset, DatasetStatus, normalise_path
 from sluice.datasets.repository import DatasetRepository
 from sluice.errors import NotFound, Unprocessable
-
-
-class ColumnSummary(BaseModel):
-    name: str
-    type: str
 
 
 class TreeEntry(BaseModel):
@@ -24,7 +20,8 @@ class TreeEntry(BaseModel):
     id: str | None = None
     status: DatasetStatus | None = None
     row_count: int | None = None
-    columns: list[ColumnSummary] | None = None
+    column_count: int | None = None
+    columns: list[ColumnSummary] | None = None  # the first few (sluice.datasets.columns.preview)
     # folders
     children: list[TreeEntry] | None = None
     dataset_count: int | None = None
@@ -38,9 +35,8 @@ def _summary(dataset: Dataset) -> TreeEntry:
         id=dataset.id,
         status=dataset.status,
         row_count=dataset.row_count,
-        columns=[
-            ColumnSummary(name=c.name, type=c.effective_type.value) for c in dataset.columns or []
-        ],
+        column_count=dataset.column_count,
+        columns=dataset.column_preview if dataset.column_count is not None else None,
     )
 
 

@@ -1,8 +1,10 @@
 """Where a dataset's derived objects live in the data bucket.
 
-work/<owner>/<id>/<run>/       what one ingest learned: chunk stats and block digests, the plan,
-                               merged stats; the upload decompressed or transcoded (source.csv)
-datasets/<owner>/<id>/<run>/   the typed Parquet parts of one run, and their manifest
+work/<owner>/<id>/<run>/       what one ingest learned: the header's names, chunk stats and block
+                               digests, the scans' running counts, the plan, merged stats; the
+                               upload decompressed or transcoded (source.csv)
+datasets/<owner>/<id>/<run>/   the typed Parquet parts of one run, their manifest, and the
+                               columns they were typed by, with their statistics (columns.jsonl)
 Keys are deterministic, so a retried step overwrites instead of duplicating.
 """
 
@@ -38,6 +40,17 @@ class Workspace:
         return f"{self.work}source.csv"
 
     @property
+    def header(self) -> str:
+        """The header's column names (and notes on names it lacked), read by every scan:
+        too many for the state machine's payloads when a file is wide."""
+        return f"{self.work}header.json"
+
+    @property
+    def evidence(self) -> str:
+        """The running sum of the counts the run's scans found so far (scan_evidence)."""
+        return f"{self.work}evidence.json"
+
+    @property
     def merged_stats(self) -> str:
         return f"{self.work}stats/merged.json"
 
@@ -48,6 +61,12 @@ class Workspace:
 
     def part(self, index: int) -> str:
         return f"{self.data}part-{index:06d}.parquet"
+
+    @property
+    def columns(self) -> str:
+        """The columns the run decided, with their statistics: one JSON object a line
+        (``sluice.datasets.columns``)."""
+        return f"{self.data}columns.jsonl"
 
     @property
     def manifest(self) -> str:

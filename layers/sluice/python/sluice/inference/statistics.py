@@ -106,14 +106,26 @@ def _column_stats(
         "timedelta": parse.durations[0],
     }
     weights = parse.weights()
+    # A type that every value fails (most of them, for a column of text) has the first
+    # values as its samples: taken once, not once per type (a wide file's scan does this
+    # for every one of its thousands of columns).
+    first_values: list[str] | None = None
     for key in FAILURE_KEYS:
         # A value passes only if present, so failures are what is left of the values.
         if weights is None:
             stats.failures[key] = stats.values - passes[key].true_count
         else:
             stats.failures[key] = stats.values - int(weights[_numpy_bool(passes[key])].sum())
-        first = _first_failures(valid, passes[key], parse.rows) if stats.failures[key] else []
-        stats.samples[key] = raw.take(pa.array(first, type=pa.int64())).to_pylist()
+        if not stats.failures[key]:
+            stats.samples[key] = []
+        elif stats.failures[key] == stats.values:
+            if first_values is None:
+                leading = np.flatnonzero(valid)[:SAMPLES_PER_KEY]
+                first_values = raw.take(pa.array(leading, type=pa.int64())).to_pylist()
+            stats.samples[key] = list(first_values)
+        else:
+            first = _first_failures(valid, passes[key], parse.rows)
+            stats.samples[key] = raw.take(pa.array(first, type=pa.int64())).to_pylist()
 
     if parse.quarters is not None and parse.quarters.true_count:
         quarters = _numpy_bool(parse.quarters)
@@ -256,9 +268,14 @@ def allowed_failures(tolerance: Tolerance, column_type: ColumnType, values: int)
     return math.floor(amount)
 
 
+_DATE_KEYS = tuple(f"datetime:{order.value}" for order in DateOrder)
+
+
 def _failures_of(stats: ColumnStats, column_type: ColumnType) -> int:
+    # Called for each type of each column: iterating over an Enum here cost a wide file's
+    # Decide more than all its other work.
     if column_type is ColumnType.DATETIME:
-        return min(stats.failures.get(f"datetime:{o.value}", stats.values) for o in DateOrder)
+        return min(stats.failures.get(key, stats.values) for key in _DATE_KEYS)
     return stats.failures.get(column_type.value, stats.values)
 
 

@@ -13,6 +13,7 @@ from sluice import aws
 from sluice.config import Settings
 from sluice.datasets.models import Dataset, DatasetChanges, DatasetStatus
 from sluice.datasets.repository import DatasetRepository
+from sluice.datasets.rows import typed_manifest
 from sluice.datasets.service import execution_arn
 from sluice.datasets.workspace import dataset_prefixes
 from sluice.errors import Conflict, Unprocessable
@@ -160,7 +161,7 @@ def stop(cfg: Settings, repo: DatasetRepository, dataset: Dataset) -> Dataset:
         dataset.owner,
         dataset.id,
         DatasetChanges(status=DatasetStatus.STOPPED, ingest_run=f"{run}-stopped"),
-        remove=("pending_columns",),
+        remove=("pending_column_count",),
         only_if_run=run,
     )
     sfn = aws.client("stepfunctions")
@@ -183,8 +184,9 @@ def reset(cfg: Settings, repo: DatasetRepository, dataset: Dataset) -> Dataset:
         ),
         remove=(
             "ingest_run",
-            "columns",
-            "pending_columns",
+            "column_count",
+            "column_preview",
+            "pending_column_count",
             "exception_count",
             "data_run",
             "stats_run",
@@ -203,9 +205,9 @@ def set_preferred_types(
     """Record preferred types and re-convert from the stored statistics (no re-scan)."""
     dataset = repo.get(owner, dataset_id)
     _refuse_while_active(dataset, "change preferred types")
-    if not dataset.stats_run or not dataset.columns:
+    if not dataset.stats_run or not dataset.data_run:
         raise Conflict("the dataset has no inferred schema yet; wait until it is ready")
-    known = {c.name for c in dataset.columns}
+    known = {c.name for c in typed_manifest(dataset).columns}
     unknown = sorted(set(body.types) - known)
     if unknown:
         raise Unprocessable(

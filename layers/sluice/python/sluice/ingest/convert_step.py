@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 
 import pyarrow as pa
@@ -10,8 +11,9 @@ from sluice.config import settings
 from sluice.csv.dialect import Dialect
 from sluice.csv.ranges import CsvError
 from sluice.csv.scan import parse_native, parse_text
+from sluice.datasets import columns as column_store
 from sluice.datasets.duplicates import DuplicateContent
-from sluice.datasets.manifest import Manifest, Part
+from sluice.datasets.manifest import Manifest, ManifestColumn, Part
 from sluice.datasets.models import DatasetChanges, DatasetStatus, ErrorInfo, utcnow
 from sluice.datasets.repository import DatasetRepository
 from sluice.datasets.workspace import Workspace, dataset_prefixes
@@ -23,6 +25,7 @@ from sluice.inference.conversion import (
     convert_table,
     native_types,
 )
+from sluice.inference.schema import ColumnSchema
 from sluice.ingest.models import (
     ColumnPlan,
     Converted,
@@ -31,6 +34,7 @@ from sluice.ingest.models import (
     FailInput,
     FinishInput,
     Outcome,
+    column_plans,
 )
 from sluice.ingest.parts import PartOrigin, load_part, store_part
 from sluice.ingest.runs import Superseded
@@ -42,27 +46,43 @@ def convert_chunk(repo: DatasetRepository, payload: ConvertInput) -> Converted:
     """Parse one chunk's records, convert them to the decided types, write a Parquet part:
     from a part already made from those records, only the columns whose type changed."""
     obj, span, ref = payload.object, payload.span, payload.dataset
+    plans = _decided_plans(settings().data_bucket, Workspace(ref.owner, ref.id, ref.run).columns)
+    names = [plan.name for plan in plans]
     origin = PartOrigin(
         object_key=obj.key,
         first=span.first,
         last=span.last,
         na_values=payload.na_values,
-        columns=payload.columns,
+        columns=plans,
         dialect=payload.dialect,
     )
     body = objects.read_range(obj.bucket, obj.key, span.first, span.last)
-    reused = _from_base(span.base, origin, body, payload.names) if span.base else None
+    reused = _from_base(span.base, origin, body, names) if span.base else None
     typed, exceptions = reused or _convert(
         body,
-        payload.names,
+        names,
         payload.na_values,
-        payload.columns,
-        lambda texts: convert_table(texts, payload.columns, decimal=payload.dialect.decimal),
+        plans,
+        lambda texts: convert_table(texts, plans, decimal=payload.dialect.decimal),
         payload.dialect,
     )
     converted = store_part(ref, span.index, typed, exceptions, origin)
     repo.update(ref.owner, ref.id, DatasetChanges(), add_parts_done=1, only_if_run=ref.run)
     return converted
+
+
+@functools.lru_cache(maxsize=8)
+def _decided_plans(bucket: str, key: str) -> list[ColumnPlan]:
+    """The types Decide stored for the run, in the header's order (written once a run: a
+    warm Lambda converting another of its chunks keeps them)."""
+    return column_plans(_decided(bucket, key))
+
+
+def _decided(bucket: str, key: str) -> list[ColumnSchema]:
+    stored = column_store.load(bucket, key)
+    if stored is None:
+        raise ValueError(f"no columns decided at {key}")
+    return stored.all()
 
 
 def _convert(
@@ -128,7 +148,9 @@ def finish(repo: DatasetRepository, payload: FinishInput) -> Outcome:
     """Write the manifest of typed parts and record the dataset as ready."""
     ref = payload.dataset
     dataset = repo.get(ref.owner, ref.id)
-    columns = dataset.pending_columns or []
+    bucket = settings().data_bucket
+    workspace = Workspace(ref.owner, ref.id, ref.run)
+    columns = _decided(bucket, workspace.columns)
     parts, first_row = [], 0
     written = payload.converted + payload.adopted
     for converted in sorted(written, key=lambda c: c.index):
@@ -136,9 +158,8 @@ def finish(repo: DatasetRepository, payload: FinishInput) -> Outcome:
             Part(key=converted.key, first_row=first_row, rows=converted.rows, bytes=converted.bytes)
         )
         first_row += converted.rows
-    workspace = Workspace(ref.owner, ref.id, ref.run)
-    manifest = Manifest(run=ref.run, row_count=first_row, columns=columns, parts=parts)
-    bucket = settings().data_bucket
+    typed = [ManifestColumn(name=c.name, effective_type=c.effective_type) for c in columns]
+    manifest = Manifest(run=ref.run, row_count=first_row, columns=typed, parts=parts)
     objects.put_json(bucket, workspace.manifest, manifest)
     source = payload.ingest.plan.object
     done = repo.update(
@@ -150,12 +171,13 @@ def finish(repo: DatasetRepository, payload: FinishInput) -> Outcome:
             row_count=first_row,
             size_bytes=source.size,
             content_hash=payload.content_hash,
-            columns=columns,
+            column_count=len(columns),
+            column_preview=column_store.preview(columns),
             exception_count=sum(c.exceptions for c in written),
             data_run=ref.run,
             ingest_finished_at=utcnow(),
         ),
-        remove=("error", "pending_columns", "scan_evidence"),
+        remove=("error", "pending_column_count"),
         only_if_run=ref.run,
     )
     if done is not None:
@@ -201,7 +223,7 @@ def _record_duplicate(repo: DatasetRepository, ref: DatasetRef, message: str) ->
             error=ErrorInfo(code="duplicate", message=message),
             ingest_finished_at=utcnow(),
         ),
-        remove=("pending_columns", "scan_evidence"),
+        remove=("pending_column_count",),
         only_if_run=ref.run,
     )
     return Outcome(status="duplicate", duplicate_of=holder)
@@ -226,7 +248,7 @@ def fail(repo: DatasetRepository, payload: FailInput) -> Outcome:
             error=error,
             ingest_finished_at=utcnow(),
         ),
-        remove=("pending_columns", "scan_evidence"),
+        remove=("pending_column_count",),
         only_if_run=ref.run,
     )
     return Outcome(status="failed", error=error)

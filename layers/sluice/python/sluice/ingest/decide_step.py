@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from sluice.config import settings
 from sluice.csv.ranges import CsvError
+from sluice.datasets import columns as column_store
 from sluice.datasets import content_hash, duplicates
 from sluice.datasets.models import DatasetChanges
 from sluice.datasets.repository import DatasetRepository
@@ -23,6 +24,7 @@ from sluice.ingest.models import (
 )
 from sluice.ingest.parts import plan_digest
 from sluice.ingest.runs import Superseded
+from sluice.ingest.scan_steps import load_header
 from sluice.store import objects
 
 
@@ -89,6 +91,7 @@ def decide(repo: DatasetRepository, payload: DecideInput) -> Decided:
     stats_space = Workspace(ref.owner, ref.id, payload.stats_run)
     dataset = repo.get(ref.owner, ref.id)
     chunks = ingest.final_chunks()
+    header = load_header(bucket, stats_space.header)
     if payload.mode == "full":
         problem = first_problem(ingest.plan.header_newlines, chunks)
         if problem:
@@ -96,7 +99,7 @@ def decide(repo: DatasetRepository, payload: DecideInput) -> Decided:
         digest = _content_hash(ref, ingest)
         ingest = ingest.model_copy(update={"content_hash": digest})
         duplicates.claim(settings().table, ref.owner, ref.id, digest, dataset.allow_duplicate)
-        merged = _merged_stats(ref, ingest.plan.columns, chunks, ingest.plan.max_categories)
+        merged = _merged_stats(ref, header.columns, chunks, ingest.plan.max_categories)
         objects.put_json(bucket, stats_space.merged_stats, merged)
         objects.put_json(bucket, stats_space.layout, ingest)
     else:
@@ -104,8 +107,12 @@ def decide(repo: DatasetRepository, payload: DecideInput) -> Decided:
     if ingest.content_hash is None:
         raise ValueError(f"the layout of run {payload.stats_run} has no content hash")
     schema = decide_schema(merged, dataset.settings, dataset.preferred_types)
-    for column in schema:  # a name the header did not give, say so
-        column.notes = [*ingest.plan.column_notes.get(column.name, []), *column.notes]
+    by_name = {column.name: column for column in schema} if header.notes else {}
+    for name, notes in header.notes.items():  # a name the header did not give, say so
+        by_name[name].notes = [*notes, *by_name[name].notes]
+    # Beside the typed parts, not in the record or the payloads: a wide file's columns
+    # are megabytes. ConvertChunk and Finish read them from there.
+    column_store.store(bucket, Workspace(ref.owner, ref.id, ref.run).columns, schema)
     plans = column_plans(schema)
     adopted: list[Converted] = []
     if payload.mode == "full":
@@ -130,14 +137,13 @@ def decide(repo: DatasetRepository, payload: DecideInput) -> Decided:
     updated = repo.update(
         ref.owner,
         ref.id,
-        DatasetChanges(pending_columns=schema, stats_run=payload.stats_run),
+        DatasetChanges(pending_column_count=len(schema), stats_run=payload.stats_run),
         add_parts_done=len(adopted),
         only_if_run=ref.run,
     )
     if updated is None:
         raise Superseded(f"run {ref.run} is no longer the dataset's current run")
     return Decided(
-        columns=plans,
         na_values=ingest.plan.na_values,
         spans=spans,
         adopted=adopted,

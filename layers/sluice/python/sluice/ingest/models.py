@@ -1,7 +1,8 @@
 """The payloads the ingest state machine passes between its steps.
 
 Only keys and a few numbers per chunk travel through Step Functions (its payload
-limit is 256 KB); the bytes stay in S3.
+limit is 256 KB); the bytes stay in S3, and so does everything that grows with the
+file's width: the header's names (``HeaderNames``) and the decided columns.
 """
 
 from __future__ import annotations
@@ -68,24 +69,30 @@ class IngestInput(BaseModel):
     stats_run: str = Field(description="The run whose chunk stats this execution uses.")
 
 
+class HeaderNames(BaseModel):
+    """The header's column names, stored by Plan at ``Workspace.header`` rather than
+    carried in the payloads: a wide file's names alone can pass 256 KB."""
+
+    columns: list[str]
+    notes: dict[str, list[str]] = Field(
+        default_factory=dict, description="Notes on columns the header gave no name."
+    )
+
+
 class Plan(BaseModel):
     object: ObjectRef
-    columns: list[str]
+    column_count: int = Field(description="How many columns the header names (HeaderNames).")
     na_values: list[str]
     max_categories: int
     data_start: int
     header_newlines: int
     chunks: list[ChunkItem]
-    column_notes: dict[str, list[str]] = Field(
-        default_factory=dict, description="Notes on columns the header gave no name."
-    )
     dialect: Dialect = Field(default_factory=Dialect, description="How the records split.")
 
 
 class ScanInput(BaseModel):
     dataset: DatasetRef
     object: ObjectRef
-    columns: list[str]
     na_values: list[str]
     max_categories: int
     chunk: ChunkItem
@@ -198,7 +205,8 @@ class Span(BaseModel):
 
 
 class Decided(BaseModel):
-    columns: list[ColumnPlan]
+    """How to convert: the columns' types are stored at the run's ``Workspace.columns``."""
+
     na_values: list[str]
     spans: list[Span] = Field(description="The chunks to convert.")
     adopted: list[Converted] = Field(
@@ -209,10 +217,10 @@ class Decided(BaseModel):
 
 
 class ConvertInput(BaseModel):
+    """One span to convert to the types the run decided (read from its ``Workspace.columns``)."""
+
     dataset: DatasetRef
     object: ObjectRef
-    names: list[str]
-    columns: list[ColumnPlan]
     na_values: list[str]
     span: Span
     dialect: Dialect = Field(default_factory=Dialect)

@@ -139,13 +139,11 @@ def start_run(
         parts_done=0,
         ingest_started_at=utcnow(),
     )
-    if mode == "full":  # a re-convert keeps the scans' counts
-        changes.scan_evidence = {}
     accepted = repo.update(
         owner,
         dataset_id,
         changes,
-        remove=("error", "ingest_finished_at", "duplicate_of"),
+        remove=("error", "ingest_finished_at", "duplicate_of", "pending_column_count"),
         unless_run=run,
         use_ticket=(ticket, source.etag or "") if ticket else None,
     )

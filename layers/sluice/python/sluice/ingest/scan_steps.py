@@ -7,6 +7,9 @@ function takes and returns the payload models; handlers only parse and dump.
 
 from __future__ import annotations
 
+import functools
+import json
+
 import pyarrow as pa
 
 from sluice.config import Settings, settings
@@ -19,13 +22,14 @@ from sluice.datasets.repository import DatasetRepository
 from sluice.datasets.workspace import Workspace
 from sluice.inference.column_parse import ColumnParse
 from sluice.inference.conversion import convert_table
-from sluice.inference.scan_evidence import added, evidence_of, with_evidence
+from sluice.inference.scan_evidence import Evidence, added, evidence_of, with_evidence
 from sluice.inference.schema import ChunkStats
 from sluice.inference.statistics import chunk_stats_and_parses, na_values_for
 from sluice.inference.statistics import decide as decide_schema
 from sluice.ingest.models import (
     ChunkItem,
     ChunkResult,
+    HeaderNames,
     IngestInput,
     Plan,
     Reconciled,
@@ -64,14 +68,15 @@ def plan(cfg: Settings, repo: DatasetRepository, payload: IngestInput) -> Plan:
     )
     if dataset is None:
         raise Superseded(f"run {ref.run} is no longer the dataset's current run")
+    names = HeaderNames(columns=header.columns, notes=header.notes)
+    objects.put_json(cfg.data_bucket, Workspace(ref.owner, ref.id, ref.run).header, names)
     return Plan(
         object=obj,
-        columns=header.columns,
+        column_count=len(header.columns),
         na_values=na_values_for(dataset.settings),
         max_categories=dataset.settings.max_categories,
         data_start=header.data_start,
         header_newlines=header.newlines,
-        column_notes=header.notes,
         dialect=dialect,
         # The first range starts right after the header, outside quotes by construction.
         # The last range is listed first: where scans queue for workers, the first ranges
@@ -84,10 +89,21 @@ def plan(cfg: Settings, repo: DatasetRepository, payload: IngestInput) -> Plan:
     )
 
 
+def load_header(bucket: str, key: str) -> HeaderNames:
+    """The header names Plan stored at ``key`` (a run's are written once: a warm Lambda
+    scanning another chunk of the run reads them again from memory)."""
+    return _header(bucket, key)
+
+
+@functools.lru_cache(maxsize=8)
+def _header(bucket: str, key: str) -> HeaderNames:
+    return HeaderNames.model_validate_json(objects.get_bytes(bucket, key))
+
+
 def scan_chunk(repo: DatasetRepository, payload: ScanInput) -> ChunkResult:
     """Count the records of one range (guessing its quote parity if not given), store its
     type statistics, its typed part and its blocks' digests, and add its counts to the
-    dataset's running sum."""
+    run's running sum."""
     obj, chunk, ref = payload.object, payload.chunk, payload.dataset
     workspace = Workspace(ref.owner, ref.id, ref.run)
     bucket = settings().data_bucket
@@ -118,28 +134,37 @@ def scan_chunk(repo: DatasetRepository, payload: ScanInput) -> ChunkResult:
         read,
         rng,
         obj.size,
-        payload.columns,
+        load_header(bucket, workspace.header).columns,
         chunk.parity,
         SCAN_OVERFLOW,
         payload.na_values,
         payload.dialect,
     )
     result = ChunkResult.model_validate(scan, from_attributes=True)
-    evidence = DatasetChanges()
     if scan.table is not None:
         stats, parses = chunk_stats_and_parses(
             scan.table, payload.max_categories, payload.dialect.decimal
         )
         objects.put_json(bucket, workspace.chunk_stats(chunk.index), stats)
+        evidence = _load_evidence(bucket, workspace.evidence)
         dataset = repo.get(ref.owner, ref.id)
-        _store_typed_part(dataset, payload, scan.table, stats, parses, result)
-        evidence.scan_evidence = added(dataset.scan_evidence, evidence_of(stats))
-    repo.update(ref.owner, ref.id, evidence, add_chunks_done=1, only_if_run=ref.run)
+        _store_typed_part(dataset, evidence, payload, scan.table, stats, parses, result)
+        body = json.dumps(added(evidence, evidence_of(stats)), separators=(",", ":"))
+        objects.put_bytes(bucket, workspace.evidence, body.encode(), "application/json")
+    repo.update(ref.owner, ref.id, DatasetChanges(), add_chunks_done=1, only_if_run=ref.run)
     return result
+
+
+def _load_evidence(bucket: str, key: str) -> Evidence:
+    """The counts the run's scans stored so far (none before the first): in S3, not in
+    the record, since they are a dozen numbers a column."""
+    body = objects.find_bytes(bucket, key)
+    return {} if body is None else dict(json.loads(body))
 
 
 def _store_typed_part(
     dataset: Dataset,
+    evidence: Evidence,
     payload: ScanInput,
     texts: pa.Table,
     stats: ChunkStats,
@@ -149,8 +174,8 @@ def _store_typed_part(
     """Write the scanned records typed now, from the texts and parses in hand (most
     chunks' types are the file's, and Decide keeps such a part), and note the part and
     its plan in ``result``. The types come from the chunk's own statistics and the
-    counts the scans before it left (``scan_evidence``)."""
-    hinted = with_evidence(stats, dataset.scan_evidence)
+    counts the scans before it left (``evidence``)."""
+    hinted = with_evidence(stats, evidence)
     plans = column_plans(decide_schema(hinted, dataset.settings, dataset.preferred_types))
     typed, exceptions = convert_table(texts, plans, parses, payload.dialect.decimal)
     origin = PartOrigin(

@@ -10,6 +10,7 @@ from sluice import aws
 from sluice.config import Settings
 from sluice.datasets.models import DatasetStatus, utcnow
 from sluice.datasets.repository import DatasetRepository
+from sluice.datasets.rows import typed_manifest
 from sluice.errors import Conflict, SluiceError, Unprocessable
 from sluice.store import objects
 from sluice.tasks.aggregate import validate_spec
@@ -50,14 +51,14 @@ def start_task(
     knows best whether to wait, and a task never runs on a schema that may change.
     """
     dataset = datasets.get(owner, dataset_id)
-    if dataset.status is not DatasetStatus.READY or not dataset.columns or not dataset.data_run:
+    if dataset.status is not DatasetStatus.READY or not dataset.data_run:
         raise Conflict(
             f"dataset {dataset_id} is not ready (status {dataset.status.value}); "
             "start the task once it is",
             {"status": dataset.status.value},
         )
     spec = body.spec()
-    schema = {c.name: c.effective_type for c in dataset.columns}
+    schema = {c.name: c.effective_type for c in typed_manifest(dataset).columns}
     problems = validate_spec(spec, schema)
     if problems:
         raise Unprocessable(problems[0], {"problems": problems})
