@@ -49,7 +49,7 @@ def columns_of(dataset: Dataset, max_chunks: int = 200) -> Columns | None:
             pending = column_store.load(bucket, decided)
             if pending is not None:
                 return pending
-        scanned = _scanned(dataset, bucket, max_chunks)
+        scanned = _scanned(dataset, dataset.ingest_run, bucket, max_chunks)
         if scanned is not None:
             return Columns(scanned)
     if dataset.data_run is None:
@@ -57,10 +57,9 @@ def columns_of(dataset: Dataset, max_chunks: int = 200) -> Columns | None:
     return column_store.load(bucket, Workspace(dataset.owner, dataset.id, dataset.data_run).columns)
 
 
-def _scanned(dataset: Dataset, bucket: str, max_chunks: int) -> list[ColumnSchema] | None:
-    """The schema the chunks scanned so far point to; None before the first."""
-    assert dataset.ingest_run is not None
-    prefix = f"{Workspace(dataset.owner, dataset.id, dataset.ingest_run).work}stats/"
+def _scanned(dataset: Dataset, run: str, bucket: str, max_chunks: int) -> list[ColumnSchema] | None:
+    """The schema the chunks ``run`` scanned so far point to; None before the first."""
+    prefix = f"{Workspace(dataset.owner, dataset.id, run).work}stats/"
     listing = tuple(
         (key, etag)
         for key, etag in objects.list_etags(bucket, prefix).items()
