@@ -69,6 +69,7 @@ def test_openapi_document_lists_every_route() -> None:
         "/auth/refresh",
         "/datasets",
         "/datasets/{dataset_id}",
+        "/datasets/{dataset_id}/columns",
         "/datasets/{dataset_id}/upload",
         "/datasets/{dataset_id}/multipart-upload",
         "/datasets/{dataset_id}/multipart-upload/complete",
