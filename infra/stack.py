@@ -48,6 +48,7 @@ class SluiceStack(Stack):
                 user_pool_name=catalog.user_pool.name,
                 user_pool=self.auth.user_pool,
                 user_pool_client=self.auth.client,
+                functions=self.functions.by_name,
             )
         )
         add_notifications(

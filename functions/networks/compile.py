@@ -11,15 +11,17 @@ from typing import Any
 
 from sluice.errors import SluiceError
 from sluice.networks.compile import compile_graph
-from sluice.networks.graph_models import GraphBody
+from sluice.networks.compile_models import CompileRequest
+
+EVENT_MODEL = CompileRequest
 
 
 def handler(event: dict[str, Any], context: Any = None) -> dict[str, Any]:
     """``{"graph": {...}}`` -> ``{"result": {...}}`` or ``{"error": {status, code,
     message, details}}``."""
-    graph = GraphBody.model_validate(event["graph"])
+    request = CompileRequest.model_validate(event)
     try:
-        result = compile_graph(graph)
+        result = compile_graph(request.graph)
     except SluiceError as exc:
         error = {"status": exc.status, "code": exc.code, "message": exc.message}
         return {"error": {**error, "details": exc.details}}

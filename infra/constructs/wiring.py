@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TypeVar
 
 from aws_cdk import aws_cognito as cognito
 from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_iam as iam
+from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_stepfunctions as sfn
 from cdk_nag import RegexAppliesTo
@@ -51,6 +52,10 @@ EXECUTION_REASON = (
     "machine ('execution:<machine>:*'): execution names are made at run time "
     "(dataset-upload-etag); no other state machine's executions are named"
 )
+INVOKE_REASON = (
+    "lambda:InvokeFunction on one catalogued function and its versions and aliases "
+    "('<function>:*', as CDK's grant_invoke names them); no other function is named"
+)
 
 T = TypeVar("T")
 
@@ -69,6 +74,7 @@ class Resources:
     user_pool_name: str
     user_pool: cognito.IUserPool
     user_pool_client: cognito.IUserPoolClient
+    functions: Mapping[str, lambda_.IFunction] = field(default_factory=dict)
 
     def resolve(self, ref: Ref) -> str:
         """The value a function's environment variable gets for ``ref`` (a name, ARN or id)."""
@@ -79,6 +85,8 @@ class Resources:
                 return self._lookup(self.buckets, ref).bucket_name
             case "state_machine":
                 return self._lookup(self.state_machines, ref).state_machine_arn
+            case "function":
+                return self._lookup(self.functions, ref).function_arn
             case "user_pool":
                 self._check_user_pool(ref)
                 return self.user_pool.user_pool_id
@@ -132,6 +140,11 @@ class Resources:
                 if execution_actions:
                     machine.grant_execution(grantee, *execution_actions)
                     _accept_wildcards(grantee, EXECUTION_REASON, [executions_wildcard(machine)])
+            case "function" if access is Access.WRITE:
+                # lambda:InvokeFunction on the function and its versions (ARN:*).
+                function = self._lookup(self.functions, target)
+                function.grant_invoke(grantee)
+                _accept_wildcards(grantee, INVOKE_REASON, [arn_wildcard(function, ":*")])
             case "user_pool" if access is Access.READ:
                 # Nothing to grant: the API signs users in with InitiateAuth (and refreshes
                 # with REFRESH_TOKEN_AUTH) on a public client, and Cognito serves those

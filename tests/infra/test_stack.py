@@ -121,6 +121,10 @@ def test_function_environment_resolves_each_catalogue_reference(
             ("state_machine", n): {"Ref": logical_id(stack, m)}
             for n, m in stack.workflows.by_name.items()
         },
+        **{
+            ("function", n): {"Fn::GetAtt": [logical_id(stack, f), "Arn"]}
+            for n, f in stack.functions.by_name.items()
+        },
         ("user_pool", "users"): {"Ref": logical_id(stack, stack.auth.user_pool)},
         ("user_pool_client", "users"): {"Ref": logical_id(stack, stack.auth.client)},
     }

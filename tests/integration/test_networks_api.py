@@ -164,3 +164,49 @@ def test_a_save_that_breaks_the_graph_keeps_the_stored_one() -> None:
 def test_a_body_with_an_unknown_field_is_422() -> None:
     status, body = call_api("POST", "/networks/graphs", {**MLP, "colour": 1}, owner=new_owner())
     assert status == 422 and body["error"]["code"] == "validation_error"
+
+
+TWO_INPUTS: dict[str, Any] = {
+    "name": "two inputs",
+    "nodes": [
+        node("a", "Input", shape=[4]),
+        node("b", "Input", shape=[6]),
+        node("cat", "Concatenate"),
+        node("out", "Dense", units=2),
+    ],
+    "edges": [
+        {"source": "a", "target": "cat"},
+        {"source": "b", "target": "cat"},
+        {"source": "cat", "target": "out"},
+    ],
+}
+
+
+def test_compile_an_unsaved_graph_in_the_tensorflow_function() -> None:
+    status, result = call_api("POST", "/networks/graphs/compile", TWO_INPUTS, owner=new_owner())
+    assert status == 200, result
+    assert result["parameter_count"] == 10 * 2 + 2
+    assert result["inputs"] == [{"node": "a", "shape": [4]}, {"node": "b", "shape": [6]}]
+    assert result["outputs"] == [{"node": "out", "shape": [2]}]
+    assert "cat (Concatenate)" in result["summary"]
+
+
+def test_compile_a_stored_graph_and_another_users_is_404() -> None:
+    owner = new_owner()
+    graph_id = create(owner)["id"]
+    status, result = call_api("POST", f"/networks/graphs/{graph_id}/compile", owner=owner)
+    assert status == 200 and result["parameter_count"] == (8 * 16 + 16) + (16 + 1)
+    assert call_api("POST", f"/networks/graphs/{graph_id}/compile", owner=new_owner())[0] == 404
+
+
+def test_a_keras_error_is_422_with_its_message() -> None:
+    clash = {**MLP, "nodes": [*MLP["nodes"][:3], node("out", "Dense", units=1, name="d1")]}
+    status, body = call_api("POST", "/networks/graphs/compile", clash, owner=new_owner())
+    assert status == 422
+    assert body["error"]["code"] == "keras_error" and "unique" in body["error"]["message"]
+
+
+def test_an_invalid_graph_is_refused_before_tensorflow() -> None:
+    broken = {**TWO_INPUTS, "edges": TWO_INPUTS["edges"][1:]}
+    status, body = call_api("POST", "/networks/graphs/compile", broken, owner=new_owner())
+    assert status == 422 and body["error"]["code"] == "invalid_graph"

@@ -72,6 +72,7 @@ def test_every_environment_reference_resolves_locally() -> None:
         tables={t.name: f"t-{t.name}" for t in CATALOG.tables},
         buckets={b.name: f"b-{b.name}" for b in CATALOG.buckets},
         state_machines={m.name: f"arn:{m.name}" for m in CATALOG.state_machines},
+        functions={f.name: f"arn:function:{f.name}" for f in CATALOG.functions},
         user_pool_id="pool",
         user_pool_client_id="client",
     )
@@ -79,6 +80,7 @@ def test_every_environment_reference_resolves_locally() -> None:
     assert env["SLUICE_TABLE"] == "t-records"
     assert env["SLUICE_INGEST_STATE_MACHINE_ARN"] == "arn:ingest_dataset"
     assert env["SLUICE_USER_POOL_CLIENT_ID"] == "client"
+    assert env["SLUICE_NETWORKS_FUNCTION"] == "arn:function:networks"
 
 
 def test_the_api_is_the_only_public_function() -> None:

@@ -31,7 +31,8 @@ class Access(StrEnum):
 class Ref(Frozen):
     """A reference from one resource to another, resolved differently per deployment."""
 
-    kind: str  # "table" | "bucket" | "state_machine" | "user_pool" | "user_pool_client" | "value"
+    # "table" | "bucket" | "state_machine" | "function" | "user_pool" | "user_pool_client" | "value"
+    kind: str
     name: str
 
 
@@ -45,6 +46,11 @@ def bucket(name: str) -> Ref:
 
 def state_machine(name: str) -> Ref:
     return Ref(kind="state_machine", name=name)
+
+
+def function(name: str) -> Ref:
+    """A catalogued function: its ARN in an environment, invoking it in a grant."""
+    return Ref(kind="function", name=name)
 
 
 def user_pool() -> Ref:
@@ -159,6 +165,7 @@ DATA = "data"
 INGEST = "ingest_dataset"
 EXPORT = "export_dataset"
 RUN_TASK = "run_task"
+NETWORKS = "networks"
 
 _COMMON_ENV: dict[str, Ref] = {
     "SLUICE_TABLE": table(RECORDS),
@@ -210,6 +217,8 @@ CATALOG = Catalog(
                 "SLUICE_INGEST_STATE_MACHINE_ARN": state_machine(INGEST),
                 "SLUICE_EXPORT_STATE_MACHINE_ARN": state_machine(EXPORT),
                 "SLUICE_TASK_STATE_MACHINE_ARN": state_machine(RUN_TASK),
+                # Compile runs where TensorFlow is, never in this function.
+                "SLUICE_NETWORKS_FUNCTION": function(NETWORKS),
             },
             grants=(
                 RECORDS_RW,
@@ -219,7 +228,18 @@ CATALOG = Catalog(
                 Grant(target=state_machine(INGEST), access=Access.READ_WRITE),
                 Grant(target=state_machine(EXPORT), access=Access.READ_WRITE),
                 Grant(target=state_machine(RUN_TASK), access=Access.READ_WRITE),
+                Grant(target=function(NETWORKS), access=Access.WRITE),
             ),
+        ),
+        # The TensorFlow function (issue 19): compile now; model import next. TensorFlow is
+        # not in the sluice layer: in AWS it needs the container image of issue 19, item 6.
+        FunctionSpec(
+            name=NETWORKS,
+            code_dir="functions/networks",
+            handler="compile.handler",
+            memory_mb=3008,
+            timeout_s=60,
+            environment={"POWERTOOLS_SERVICE_NAME": value("sluice")},
         ),
         FunctionSpec(
             name="on_upload",

@@ -17,6 +17,7 @@ class Settings(BaseModel):
     ingest_state_machine_arn: str = Field("", alias="SLUICE_INGEST_STATE_MACHINE_ARN")
     export_state_machine_arn: str = Field("", alias="SLUICE_EXPORT_STATE_MACHINE_ARN")
     task_state_machine_arn: str = Field("", alias="SLUICE_TASK_STATE_MACHINE_ARN")
+    networks_function: str = Field("", alias="SLUICE_NETWORKS_FUNCTION")
     user_pool_id: str = Field("", alias="SLUICE_USER_POOL_ID")
     user_pool_client_id: str = Field("", alias="SLUICE_USER_POOL_CLIENT_ID")
     # The largest file a dataset may have. Files over 5 GiB (the most one presigned POST

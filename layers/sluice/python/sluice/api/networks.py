@@ -14,7 +14,9 @@ from sluice.api.dependencies import GraphId, graph_repository
 from sluice.api.errors import ERROR_RESPONSES, documented
 from sluice.api.responses import json_response
 from sluice.auth.identity import current_owner
+from sluice.config import settings
 from sluice.networks import manifests, service
+from sluice.networks.compile_models import CompileResult
 from sluice.networks.graph_models import Graph, GraphBody, GraphCheck, GraphPage, GraphPatch
 from sluice.networks.manifest_models import Manifest, ManifestEntry, ManifestKind
 
@@ -25,6 +27,11 @@ EntryName = Annotated[
     Path(pattern=r"^[A-Za-z][A-Za-z0-9_]{0,99}$", description="A name or one of its aliases."),
 ]
 INVALID_GRAPH = "The graph breaks validation rules: one entry in details per problem"
+REFUSED = (
+    "The graph breaks validation rules (invalid_graph), or Keras refused it (keras_error, "
+    "with Keras's message)"
+)
+UNAVAILABLE = "The TensorFlow function failed to answer"
 
 
 def _manifest_routes(kind: ManifestKind) -> None:
@@ -133,3 +140,26 @@ def delete_graph(graph_id: GraphId) -> Response[str]:
     """Delete one of the caller's graphs."""
     graph_repository().delete(current_owner(router), graph_id)
     return json_response(204, "")
+
+
+@router.post(
+    "/networks/graphs/compile",
+    summary="Compile an unsaved graph",
+    responses=documented({422: REFUSED, 503: UNAVAILABLE}, json_body=True),
+)
+def compile_unsaved_graph(body: Annotated[GraphBody, Body()]) -> CompileResult:
+    """Build the graph as a Keras functional model in the TensorFlow function: its
+    summary, parameter counts, and input and output shapes per tensor."""
+    return service.compile_graph(settings().networks_function, body)
+
+
+@router.post(
+    "/networks/graphs/<graph_id>/compile",
+    summary="Compile a graph",
+    responses=documented({422: REFUSED, 503: UNAVAILABLE}),
+)
+def compile_graph(graph_id: GraphId) -> CompileResult:
+    """Compile one of the caller's graphs, as ``/networks/graphs/compile`` does."""
+    return service.compile_stored(
+        settings().networks_function, graph_repository(), current_owner(router), graph_id
+    )

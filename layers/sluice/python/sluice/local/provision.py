@@ -51,6 +51,8 @@ class Deployment:
                 return self.buckets[ref.name]
             case "state_machine":
                 return self.state_machines[ref.name]
+            case "function":
+                return self.functions[ref.name]
             case "user_pool":
                 return self.user_pool_id
             case "user_pool_client":

@@ -14,10 +14,9 @@ import os
 import re
 from typing import Any, cast
 
-from pydantic import BaseModel
-
 from sluice.errors import Unprocessable
 from sluice.networks import manifests
+from sluice.networks.compile_models import CompileResult, TensorShape
 from sluice.networks.graph_models import GraphBody, Node
 from sluice.networks.manifest_models import ManifestKind
 from sluice.networks.service import validate_graph
@@ -26,22 +25,6 @@ from sluice.networks.validation import INPUT_LAYER, ROOT_SHAPE
 _POSITIONAL_INPUTS = frozenset({"MultiHeadAttention", "GroupQueryAttention"})
 """Layers called as ``layer(query, value[, key])`` rather than on a list."""
 _MAX_MESSAGE = 2000
-
-
-class TensorShape(BaseModel):
-    node: str
-    shape: list[int | None]
-    """Without the batch dimension."""
-
-
-class CompileResult(BaseModel):
-    """What a compile answers: Keras's summary and counts, the model's tensors' shapes."""
-
-    summary: str
-    parameter_count: int
-    trainable_parameter_count: int
-    inputs: list[TensorShape]
-    outputs: list[TensorShape]
 
 
 class KerasError(Unprocessable):

@@ -6,6 +6,7 @@ import uuid
 from datetime import UTC, datetime
 
 from sluice.errors import PayloadTooLarge, Unprocessable
+from sluice.networks.compile_models import CompileResult, compile_remote
 from sluice.networks.graph_models import (
     Graph,
     GraphBody,
@@ -79,3 +80,21 @@ def _save(repo: GraphRepository, owner: str, current: Graph, body: GraphBody) ->
     if updated is None:  # deleted meanwhile
         return repo.get(owner, current.id)
     return updated
+
+
+def compile_graph(function: str, body: GraphBody) -> CompileResult:
+    """Validate here (a broken graph never wakes TensorFlow), then compile in ``function``,
+    the TensorFlow function: its answer, or its refusal (Keras's 422)."""
+    validate_graph(body)
+    return compile_remote(function, body)
+
+
+def compile_stored(
+    function: str, repo: GraphRepository, owner: str, graph_id: str
+) -> CompileResult:
+    """Compile the owner's stored graph (404 if none)."""
+    graph = repo.get(owner, graph_id)
+    body = GraphBody.model_validate(
+        graph.model_dump(include={"name", "framework", "nodes", "edges"})
+    )
+    return compile_graph(function, body)
