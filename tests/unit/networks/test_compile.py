@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sluice.networks.compile import KerasError, compile_graph
+from sluice.networks.compile import KerasError, ModelTooLarge, compile_graph
 from sluice.networks.graph_models import GraphBody
 from sluice.networks.service import GraphInvalid
 
@@ -91,3 +91,12 @@ def test_the_function_answers_errors_as_data() -> None:
     broken = graph([node("a", "Input", shape=[4]), node("c", "Concatenate")], [("a", "c")])
     refused = module.handler({"graph": broken.model_dump(mode="json")})
     assert refused["error"]["status"] == 422 and refused["error"]["code"] == "invalid_graph"
+
+
+def test_a_model_too_large_to_build_is_refused_before_keras() -> None:
+    huge = graph(
+        [node("a", "Input", shape=[100_000]), node("d", "Dense", units=100_000)], [("a", "d")]
+    )
+    with pytest.raises(ModelTooLarge) as raised:
+        compile_graph(huge)
+    assert raised.value.status == 422 and raised.value.details["node"] == "d"

@@ -17,14 +17,17 @@ from typing import Any, cast
 from sluice.errors import Unprocessable
 from sluice.networks import manifests
 from sluice.networks.compile_models import CompileResult, TensorShape
-from sluice.networks.graph_models import GraphBody, Node
+from sluice.networks.graph_models import GraphBody, GraphCheck, Node
 from sluice.networks.manifest_models import ManifestKind
 from sluice.networks.service import validate_graph
+from sluice.networks.sizes import layer_parameters
 from sluice.networks.validation import INPUT_LAYER, ROOT_SHAPE
 
 _POSITIONAL_INPUTS = frozenset({"MultiHeadAttention", "GroupQueryAttention"})
 """Layers called as ``layer(query, value[, key])`` rather than on a list."""
 _MAX_MESSAGE = 2000
+MAX_PARAMETERS = 100_000_000
+"""The most weights a compile builds (400 MB of float32): the function's memory is 3 GB."""
 
 
 class KerasError(Unprocessable):
@@ -123,11 +126,39 @@ def _summary(model: Any) -> str:
     return "\n".join(lines).rstrip()
 
 
+class ModelTooLarge(Unprocessable):
+    code = "model_too_large"
+
+
+def _check_size(graph: GraphBody, check: GraphCheck) -> None:
+    """Refuse a graph whose known layers alone hold more than ``MAX_PARAMETERS``."""
+    sources: dict[str, list[str]] = {node.id: [] for node in graph.nodes}
+    for edge in graph.edges:
+        sources[edge.target].append(edge.source)
+    total, largest = 0, ("", 0)
+    for node in graph.nodes:
+        entry = manifests.entry(ManifestKind.LAYERS, node.type)
+        params = {**{p.name: p.default for p in entry.parameters}, **node.params}
+        inputs = [check.shapes.get(source) for source in sources[node.id]]
+        if not inputs and ROOT_SHAPE.name in node.params:
+            inputs = [cast(list[int | None], node.params[ROOT_SHAPE.name])]
+        count = layer_parameters(entry.name, params, inputs)
+        total += count
+        largest = max(largest, (node.id, count), key=lambda item: item[1])
+    if total > MAX_PARAMETERS:
+        raise ModelTooLarge(
+            f"the model would hold at least {total:,} parameters, over the {MAX_PARAMETERS:,} "
+            f"a compile builds (node {largest[0]} alone {largest[1]:,})",
+            {"node": largest[0], "parameters": total, "limit": MAX_PARAMETERS},
+        )
+
+
 def compile_graph(graph: GraphBody) -> CompileResult:
     """The graph as a Keras functional model: its summary, parameter counts, and the
     shapes of its input and output tensors. ``GraphInvalid`` for a graph that breaks a
     rule, ``KerasError`` (422) with Keras's message for one Keras refuses."""
     check = validate_graph(graph)
+    _check_size(graph, check)
     keras = _keras()
     try:
         model = _build(keras, graph, check.order)
