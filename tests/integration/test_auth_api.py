@@ -60,6 +60,9 @@ def test_a_bad_refresh_token_is_401() -> None:
     assert body["error"]["message"] == "the refresh token is invalid or expired"
 
 
+NETWORK_MANIFESTS = ("layers", "optimizers", "losses", "metrics", "activations")
+
+
 def test_openapi_document_lists_every_route() -> None:
     status, spec = call_api("GET", "/openapi.json", owner=None)
     assert status == 200
@@ -85,6 +88,13 @@ def test_openapi_document_lists_every_route() -> None:
         "/tasks/{task_id}",
         "/tasks/{task_id}/cancel",
         "/tasks/{task_id}/result",
+        *(f"/networks/{kind}" for kind in NETWORK_MANIFESTS),
+        *(f"/networks/{kind}/{{name}}" for kind in NETWORK_MANIFESTS),
+        "/networks/graphs",
+        "/networks/graphs/validate",
+        "/networks/graphs/compile",
+        "/networks/graphs/{graph_id}",
+        "/networks/graphs/{graph_id}/compile",
     }
     assert "bearerAuth" in spec["components"]["securitySchemes"]
 
