@@ -1,14 +1,15 @@
 """Load on the local system: many clients at once, bounded in time.
 
-    python -m bench.load.run [--seconds 60] [--readers 20] [--uploaders 5] [--taskers 2]
-                             [--host API --aws AWS] [--json FILE]
+    python -m bench.load.run [--seconds 60] [--warmup 5] [--readers 20] [--uploaders 5]
+                             [--taskers 2] [--host API --aws AWS] [--json FILE]
 
 Starts ``sluice local --ephemeral --no-sample`` on free ports (or targets a running one:
 ``--host`` its API and ``--aws`` its embedded AWS, where the users' accounts are made;
 ``--host`` alone signs every user in as the demo user), makes one Cognito user per
 virtual user, seeds each reader and tasker with an ingested dataset, then runs the
-scenario (:mod:`bench.load.scenario`) for ``--seconds`` with locust and prints, per
-route: requests, requests/s, p50, p99, max and errors. Exits 1 if any request failed.
+scenario (:mod:`bench.load.scenario`) with locust for ``--warmup`` seconds and then
+``--seconds`` more, and prints, per route, of those last seconds: requests, requests/s,
+p50, p99, max and errors. Exits 1 if any request failed, in the warm-up too.
 """
 
 # locust patches the standard library for gevent: before anything imports ssl or sockets.
@@ -23,6 +24,7 @@ import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -149,8 +151,27 @@ def seed(api: str, aws: str | None, readers: int, uploaders: int, taskers: int) 
     scenario.SEEDS.taskers.extend(seats[readers + uploaders :])
 
 
-def drive(api: str, seconds: float, readers: int, uploaders: int, taskers: int) -> Any:
-    """Run the scenario for ``seconds``; locust's stats."""
+@dataclass
+class Measured:
+    """Locust's stats of the measured window, and the failures of the warm-up before it."""
+
+    stats: Any
+    warmup_failures: int = 0
+    warmup_errors: list[str] = field(default_factory=list)
+
+    @property
+    def failures(self) -> int:
+        return int(self.stats.total.num_failures) + self.warmup_failures
+
+
+def drive(
+    api: str, seconds: float, readers: int, uploaders: int, taskers: int, warmup_s: float = 0.0
+) -> Measured:
+    """Run the scenario for ``warmup_s`` then ``seconds``; the stats of the ``seconds``.
+
+    Every user starts at once; the first ``warmup_s`` (each user's first requests, as
+    many at once as users, and each API worker's first calls) are left out of the
+    figures, as load tests leave out their ramp-up, but their failures still count."""
     classes: list[type] = []
     for cls, count in (
         (scenario.Reader, readers),
@@ -163,10 +184,23 @@ def drive(api: str, seconds: float, readers: int, uploaders: int, taskers: int) 
     env = Environment(user_classes=classes, host=api, events=events)
     runner = env.create_local_runner()
     users = readers + uploaders + taskers
+    measured = Measured(env.stats)
+
+    def end_warmup() -> None:
+        measured.warmup_failures = int(env.stats.total.num_failures)
+        measured.warmup_errors = [_error_line(error) for error in env.stats.errors.values()]
+        env.stats.reset_all()
+
     runner.start(users, spawn_rate=users)
-    gevent.spawn_later(seconds, runner.quit)
+    if warmup_s:
+        gevent.spawn_later(warmup_s, end_warmup)
+    gevent.spawn_later(warmup_s + seconds, runner.quit)
     runner.greenlet.join()
-    return env.stats
+    return measured
+
+
+def _error_line(error: Any) -> str:
+    return f"{error.occurrences} x {error.method} {error.name}: {error.error}"
 
 
 def table(stats: Any) -> list[dict[str, Any]]:
@@ -205,6 +239,9 @@ def print_table(rows: list[dict[str, Any]], out: Any = sys.stdout) -> None:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--seconds", type=float, default=60.0, help="how long the load runs")
+    parser.add_argument(
+        "--warmup", type=float, default=5.0, help="seconds of load before the measured ones"
+    )
     parser.add_argument("--readers", type=int, default=20)
     parser.add_argument("--uploaders", type=int, default=5)
     parser.add_argument("--taskers", type=int, default=2)
@@ -221,15 +258,22 @@ def main(argv: list[str] | None = None) -> int:
         started = time.monotonic()
         seed(api, aws, *counts)
         print(f"seeded {sum(counts)} users in {time.monotonic() - started:.1f} s", flush=True)
-        stats = drive(api, args.seconds, *counts)
-        rows = table(stats)
-        print(f"\n{sum(counts)} users for {args.seconds:.0f} s against {api}:")
+        measured = drive(api, args.seconds, *counts, warmup_s=args.warmup)
+        rows = table(measured.stats)
+        print(
+            f"\n{sum(counts)} users for {args.seconds:.0f} s against {api}"
+            f" (after {args.warmup:.0f} s of warm-up):"
+        )
         print_table(rows)
-        for error in list(stats.errors.values())[:10]:
-            print(f"  {error.occurrences} x {error.method} {error.name}: {error.error}")
+        for error in list(measured.stats.errors.values())[:10]:
+            print("  " + _error_line(error))
+        if measured.warmup_failures:
+            print(f"  {measured.warmup_failures} request(s) failed during the warm-up:")
+            for line in measured.warmup_errors[:10]:
+                print("    " + line)
         if args.json:
             args.json.write_text(json.dumps(rows, indent=2))
-        return 1 if stats.total.num_failures else 0
+        return 1 if measured.failures else 0
 
     if args.host:
         return run(args.host.rstrip("/"), args.aws)

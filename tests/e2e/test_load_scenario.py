@@ -16,7 +16,8 @@ from sluice.catalog import PROJECT_ROOT
 
 def test_the_load_scenario_runs_with_no_errors(tmp_path: Path) -> None:
     out = tmp_path / "load.json"
-    command = [sys.executable, "-m", "bench.load.run", "--seconds", "5", "--readers", "2"]
+    command = [sys.executable, "-m", "bench.load.run", "--seconds", "5", "--warmup", "1"]
+    command += ["--readers", "2"]
     command += ["--uploaders", "1", "--taskers", "1", "--json", str(out)]
     done = subprocess.run(
         command, cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=300, check=False

@@ -8,6 +8,7 @@ from moto import backends
 from moto.awslambda.models import LambdaFunction
 from moto.core.serialize import BaseJSONSerializer
 from moto.dynamodb.responses import DynamoHandler
+from moto.moto_server.werkzeug_app import MotoRequestHandler
 from moto.s3.models import FakeKey, FakeMultipart
 from moto.s3.responses import S3Response
 from moto.stepfunctions.parser.asl.component.common.path import result_path
@@ -29,6 +30,7 @@ PATCHED = {
     (json_path, "parse"),
     (result_path, "parse"),
     (LambdaFunction, "_invoke_lambda"),
+    (MotoRequestHandler, "run_wsgi"),
 }
 
 

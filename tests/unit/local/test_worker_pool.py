@@ -148,3 +148,31 @@ def test_a_pool_worker_runs_at_a_lower_priority_than_the_server() -> None:
     finally:
         pool.shutdown()
     assert niceness == os.nice(0) + lambda_runtime.WORKER_NICENESS
+
+
+def test_an_api_pool_worker_answers_the_api_as_this_process_does() -> None:
+    event = load_event("api/openapi")
+    pool = lambda_runtime.api_pool(1)
+    try:
+        payload, errored, _ = pool.call(lambda_runtime.invoke_catalogued, "api", "arn:api", event)
+        niceness = pool.call(os.nice, 0)
+    finally:
+        pool.shutdown()
+    assert not errored
+    assert json.loads(payload) == invoke("api", event)
+    assert niceness == os.nice(0)  # answers people: the server's priority, not the steps'
+
+
+def test_with_an_api_pool_the_api_function_runs_there(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    calls: list[str] = []
+
+    def call(fn: Any, name: str, *args: Any, timeout_s: float | None = None) -> Any:
+        calls.append(name)
+        return "{}", False, ""
+
+    monkeypatch.setattr(lambda_runtime, "_api_pool", SimpleNamespace(call=call))
+    monkeypatch.setattr(lambda_runtime, "_pool", None)
+    lambda_runtime.invoke(CATALOG, "api", "arn:api", load_event("api/openapi"))
+    assert calls == ["api"]

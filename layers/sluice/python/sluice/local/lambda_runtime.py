@@ -9,40 +9,44 @@ this to hold or break a step). With a pool (:func:`worker_pool`, of ``processes`
 ``sluice local`` and the benchmarks), every pipeline step runs in one of that many worker
 processes, as Lambdas run in sandboxes of their own: steps no longer share one
 interpreter's lock and heap, and at most one step per core runs at once, as a laptop has
-no more to give. The API function stays in this process, so answers never wait behind a
-scan.
+no more to give. With an API pool as well (:func:`api_pool`: ``sluice local``), the
+public API answers in worker processes of its own, at the server's priority, so that
+answers never wait behind a scan, and concurrent requests are answered on every core
+rather than under the server's one interpreter lock (beside moto and the gateway).
 """
 
 from __future__ import annotations
 
-import contextlib
 import importlib.util
 import json
-import multiprocessing
 import os
-import signal
 import threading
 import time
 import traceback
 import uuid
-from concurrent.futures import Executor, Future, ProcessPoolExecutor
-from concurrent.futures.process import BrokenProcessPool
 from types import ModuleType
 from typing import Any
 
-import pyarrow as pa
-
-from sluice import aws, heap
+from sluice import aws
 from sluice.catalog import CATALOG, Catalog, FunctionSpec
+from sluice.local.worker_pool import (
+    FairSlots,
+    SandboxLost,
+    TimedOut,
+    WorkerPool,
+    WorkerStart,
+    start_worker,
+)
 
 _modules: dict[str, ModuleType] = {}
 _modules_lock = threading.Lock()
-# The public API's handler runs in this process, on whichever thread the request came in
-# on; a Lambda sandbox serves one request at a time, and the handler relies on it:
-# Powertools' resolver keeps the current event and route in process-wide attributes, so
-# two requests at once would each read the other's caller (a 404 for one's own dataset,
-# or another user's data) and route. One request at a time here, as one sandbox.
-_api_sandbox = threading.Lock()
+# Without an API pool, the public API's handler runs in this process, on whichever thread
+# the request came in on; a Lambda sandbox serves one request at a time, and the handler
+# relies on it: Powertools' resolver keeps the current event and route in process-wide
+# attributes, so two requests at once would each read the other's caller (a 404 for
+# one's own dataset, or another user's data) and route. One request at a time here, as
+# one sandbox, in the order they came.
+_api_sandbox = FairSlots(1)
 
 
 class LocalContext:
@@ -102,142 +106,27 @@ def invoke_catalogued(name: str, arn: str, event: Any) -> tuple[str, bool, str]:
 
 
 def worker_pool(processes: int) -> WorkerPool:
-    """Processes forked from a server that imported the handlers and ran their code once
-    (``worker_warmup``); each inherits this process's environment (the embedded AWS's
-    endpoint and names), and has one core, as the pool has one worker per core."""
-    return WorkerPool(processes)
+    """The pipeline steps' sandboxes: processes forked from a server that imported the
+    handlers and ran their code once (``worker_warmup``); each inherits this process's
+    environment (the embedded AWS's endpoint and names), and has one core, as the pool
+    has one worker per core."""
+    return WorkerPool(processes, WorkerStart(_start_step_worker, (_prefault_mib(processes),)))
 
 
-def _process_pool(processes: int) -> ProcessPoolExecutor:
-    context = multiprocessing.get_context("forkserver")
-    context.set_forkserver_preload(["sluice.local.lambda_runtime", "sluice.local.worker_warmup"])
-    pool = ProcessPoolExecutor(
-        max_workers=processes,
-        mp_context=context,
-        initializer=_start_worker,
-        initargs=(_prefault_mib(processes),),
-    )
-    # Start every worker now: the pool would start each at its first call, in an ingest,
-    # which would then wait for its prefault.
-    for _ in range(processes):
-        pool.submit(int)
-    return pool
-
-
-class SandboxLost(Exception):
-    """The worker running a call died (killed, out of memory): as a Lambda sandbox lost
-    mid-invocation, the call has no answer, and the pool has new workers for the next."""
-
-
-class TimedOut(Exception):
-    """A call ran past its function's timeout; its worker was stopped, as Lambda stops a
-    sandbox at its timeout."""
-
-
-class WorkerPool(Executor):
-    """A process pool that survives the death of a worker.
-
-    A ProcessPoolExecutor whose worker dies is broken for good: every call then fails,
-    and the local system would run no step again. Here a broken pool is replaced by a
-    fresh one (once, however many calls saw it break), and the calls it broke raise
-    :class:`SandboxLost`, which :func:`invoke` answers as Lambda does a lost sandbox,
-    so that the state machine retries the step as it would in AWS. A call is sent only
-    when a worker is free, so that its timeout counts its own run, not its wait.
-    """
-
-    def __init__(self, processes: int) -> None:
-        self._processes = processes
-        self._lock = threading.Lock()
-        self._pool = _process_pool(processes)
-        self.replacements = 0
-        self._free_workers = threading.BoundedSemaphore(processes)
-        self._closed = False  # shut down: calls answer SandboxLost, nothing is replaced
-
-    def submit(self, fn: Any, /, *args: Any, **kwargs: Any) -> Future[Any]:
-        with self._lock:
-            pool = self._pool
-        return pool.submit(fn, *args, **kwargs)
-
-    def call(self, fn: Any, *args: Any, timeout_s: float | None = None) -> Any:
-        """``fn(*args)`` in a worker; SandboxLost if its worker dies before answering,
-        TimedOut if it has not answered in ``timeout_s``.
-
-        A pool found broken before the call is sent (a worker died while idle) is
-        replaced and the call sent to the new one: it never started, and an S3
-        notification's on_upload, which nothing retries here, must not be lost to it.
-        """
-        with self._free_workers:
-            return self._run(fn, args, timeout_s)
-
-    def _run(self, fn: Any, args: tuple[Any, ...], timeout_s: float | None) -> Any:
-        with self._lock:
-            pool, closed = self._pool, self._closed
-        if closed:
-            raise SandboxLost("the local system is stopping")
-        try:
-            future = pool.submit(fn, *args)
-        except BrokenProcessPool:
-            pool = self._replace(pool)
-            future = pool.submit(fn, *args)
-        try:
-            return future.result(timeout=timeout_s)
-        except BrokenProcessPool as exc:
-            self._replace(pool)
-            raise SandboxLost(str(exc)) from exc
-        except TimeoutError as exc:
-            # Which worker runs the call is not known: stop them all. Calls they were
-            # running are lost as to a killed worker, and retried the same way.
-            for process in list((pool._processes or {}).values()):
-                process.kill()
-            self._replace(pool)
-            raise TimedOut(f"Task timed out after {timeout_s:.2f} seconds") from exc
-
-    def worker_pids(self) -> list[int]:
-        """The workers' process ids (for tests that kill one)."""
-        with self._lock:
-            processes = self._pool._processes or {}
-            return sorted(processes)
-
-    def _replace(self, broken: ProcessPoolExecutor) -> ProcessPoolExecutor:
-        """The pool to use instead of ``broken``: a new one, made once."""
-        with self._lock:
-            if self._closed:
-                raise SandboxLost("the local system is stopping")
-            if self._pool is not broken:  # another call replaced it already
-                return self._pool
-            self._pool = _process_pool(self._processes)
-            self.replacements += 1
-            fresh = self._pool
-        broken.shutdown(wait=False, cancel_futures=True)
-        return fresh
-
-    def shutdown(self, wait: bool = True, *, cancel_futures: bool = False) -> None:
-        with self._lock:
-            pool = self._pool
-            self._closed = True
-        pool.shutdown(wait=wait, cancel_futures=cancel_futures)
-
-    def stop(self, grace_s: float) -> None:
-        """Shut down within about ``grace_s``: workers still busy (a step, or their start's
-        prefault) then are killed, as a stopping machine would. Calls answer SandboxLost."""
-        pids = self.worker_pids()
-        waiting = threading.Thread(target=self.shutdown, kwargs={"cancel_futures": True})
-        waiting.start()
-        waiting.join(grace_s)
-        if waiting.is_alive():
-            for pid in pids:
-                with contextlib.suppress(ProcessLookupError):
-                    os.kill(pid, signal.SIGKILL)
-            waiting.join(grace_s)
+def api_pool(processes: int) -> WorkerPool:
+    """The public API's sandboxes: as API Gateway sends concurrent requests to as many
+    Lambda sandboxes, each answering one at a time, requests here wait for a free worker
+    in the order they came, and are answered in parallel across the cores."""
+    return WorkerPool(processes, WorkerStart(_start_api_worker))
 
 
 PREFAULT_MIB = 768
-"""How much heap a worker touches at its start (sluice.heap.prefault): about what a chunk
-scan's heap reaches, where the machine has room for it in every worker."""
+"""How much heap a step worker touches at its start (sluice.heap.prefault): about what a
+chunk scan's heap reaches, where the machine has room for it in every worker."""
 
 
 WORKER_NICENESS = 5
-"""How much lower than the server's a worker's CPU priority is."""
+"""How much lower than the server's a step worker's CPU priority is."""
 
 
 def _prefault_mib(processes: int) -> int:
@@ -245,56 +134,80 @@ def _prefault_mib(processes: int) -> int:
     return min(PREFAULT_MIB, physical // (4 * max(processes, 1)))
 
 
-def _start_worker(prefault_mib: int) -> None:
-    # A terminal's Ctrl-C reaches the whole process group: the server stops the workers.
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    # Steps are batch work; the API (and moto, which every step calls) run in the server
-    # process and answer people: on a laptop with as many workers as cores, the steps
-    # otherwise took the cores from under the API's reads.
-    os.nice(WORKER_NICENESS)
-    # One core: Arrow's thread pool sized for the machine would have every worker's
-    # threads fight over the cores the other workers use (the CSV reader then spends
-    # 1.6x the CPU).
-    pa.set_cpu_count(1)
-    # What the catalogue's environment gives each Lambda at its start (sluice.heap).
-    heap.keep_freed_memory()
-    # A scan's heap, touched now rather than page by page during the first scan (2.5 s
-    # where later scans took 1.1).
-    heap.prefault(prefault_mib)
+def _start_step_worker(prefault_mib: int) -> None:
+    # Steps are batch work; the API and moto (which every step calls) answer people: on
+    # a laptop with as many workers as cores, the steps otherwise took the cores from
+    # under the API's reads. A scan's heap is touched now rather than page by page
+    # during the first scan (2.5 s where later scans took 1.1).
+    start_worker(WORKER_NICENESS, prefault_mib)
     # The clients every step uses, made now rather than in the first steps of an ingest
     # (on_upload and plan each spent 0.3 s of their 0.4 loading botocore's models), in
     # an environment that names the deployment (the local system's).
+    _warm_clients()
+
+
+def _start_api_worker() -> None:
+    start_worker(0, 0)
+    for spec in CATALOG.functions:
+        if spec.public_api:
+            load_handler(spec)
+    _warm_clients()
+
+
+def _warm_clients() -> None:
     table = os.environ.get("SLUICE_TABLE")
     if table:
         aws.warm(("s3", "stepfunctions"), (table,))
 
 
 _pool: WorkerPool | None = None
+_api_pool: WorkerPool | None = None
 
 
 def invoke(catalog: Catalog, name: str, arn: str, event: Any) -> tuple[str, bool, str]:
-    """Run the catalogued function ``name`` where it belongs: the pool, if one is in use, for
-    every function but the public API; else this process."""
+    """Run the catalogued function ``name`` where it belongs: the steps' pool or the API's,
+    where one is in use; else this process."""
     spec = catalog.function(name)
-    if _pool is not None and not spec.public_api:
-        # A sandbox lost or stopped at its timeout is what AWS reports as Lambda.Unknown
-        # ("out-of-memory errors and function timeouts"), which every Task state of ours
-        # retries a few times before its Catch records the failure.
-        try:
-            return _pool.call(invoke_catalogued, name, arn, event, timeout_s=spec.timeout_s)
-        except SandboxLost as exc:
-            message = f"the worker running {name} exited before answering ({exc})"
-        except TimedOut as exc:
-            message = f"{name}: {exc}"
-        error = {"errorType": "Lambda.Unknown", "errorMessage": message}
-        return json.dumps(error), True, ""
+    pool = _api_pool if spec.public_api else _pool
+    if pool is not None:
+        return _invoke_in_sandbox(pool, spec, arn, event)
     if spec.public_api:
         with _api_sandbox:
             return invoke_in_process(catalog, name, arn, event)
     return invoke_in_process(catalog, name, arn, event)
 
 
-def use_pool(pool: WorkerPool | None) -> None:
-    """Run every function but the public API in ``pool`` from now on (None: in this process)."""
-    global _pool
-    _pool = pool
+def _invoke_in_sandbox(
+    pool: WorkerPool, spec: FunctionSpec, arn: str, event: Any
+) -> tuple[str, bool, str]:
+    # A sandbox lost or stopped at its timeout is what AWS reports as Lambda.Unknown
+    # ("out-of-memory errors and function timeouts"), which every Task state of ours
+    # retries a few times before its Catch records the failure.
+    try:
+        return pool.call(invoke_catalogued, spec.name, arn, event, timeout_s=spec.timeout_s)
+    except SandboxLost as exc:
+        message = f"the worker running {spec.name} exited before answering ({exc})"
+    except TimedOut as exc:
+        message = f"{spec.name}: {exc}"
+    error = {"errorType": "Lambda.Unknown", "errorMessage": message}
+    return json.dumps(error), True, ""
+
+
+def use_pool(pool: WorkerPool | None, api: WorkerPool | None = None) -> None:
+    """Run every function but the public API in ``pool`` from now on, and the public API
+    in ``api`` (None: in this process)."""
+    global _pool, _api_pool
+    _pool, _api_pool = pool, api
+
+
+__all__ = [
+    "SandboxLost",
+    "TimedOut",
+    "WorkerPool",
+    "api_pool",
+    "invoke",
+    "invoke_catalogued",
+    "load_handler",
+    "use_pool",
+    "worker_pool",
+]

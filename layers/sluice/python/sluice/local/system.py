@@ -54,6 +54,8 @@ class LocalOptions:
     max_upload_bytes: int | None = None
     demo: bool = True
     lambda_processes: int = 0  # 0: handlers run in this process (see lambda_runtime)
+    # Worker processes for the public API; None: as many as lambda_processes.
+    api_processes: int | None = None
     state_dir: Path | None = None  # None: state lives in memory only (sluice.local.state)
     snapshot_seconds: float = state.INTERVAL_S
     stop_grace_s: float = 2.0  # how long a stop waits for busy workers before killing them
@@ -108,6 +110,7 @@ class LocalSystem:
         self._verifier = _PoolVerifier()
         self._snapshotter: state.Snapshotter | None = None
         self._pool: lambda_runtime.WorkerPool | None = None
+        self._api_pool: lambda_runtime.WorkerPool | None = None
 
     def start(self) -> LocalSystem:
         logging.getLogger("werkzeug").setLevel(logging.ERROR)  # moto's per-request lines
@@ -130,13 +133,19 @@ class LocalSystem:
             self._saved = None
         os.environ.update(self.deployment.environment(self.catalog))
         aws.reset_clients()
+        # After the environment is complete: the workers inherit it.
         if self.options.lambda_processes > 0:
-            # After the environment is complete: the workers inherit it.
             self._pool = lambda_runtime.worker_pool(self.options.lambda_processes)
+        api_processes = self.options.api_processes
+        if api_processes is None:
+            api_processes = self.options.lambda_processes
+        if api_processes > 0:
+            self._api_pool = lambda_runtime.api_pool(api_processes)
         lambda_invoke.route(
             self.catalog,
             {f"{PREFIX}-{spec.name}": spec.name for spec in self.catalog.functions},
             self._pool,
+            self._api_pool,
         )
         self._verifier.inner = CognitoJwtVerifier(
             self.deployment.issuer,
@@ -254,8 +263,9 @@ class LocalSystem:
         if self._snapshotter is not None:
             self._snapshotter.stop()  # the last save: what the stop found
             self._snapshotter = None
-        if self._pool is not None:
-            self._pool.stop(self.options.stop_grace_s)
+        for pool in (self._pool, self._api_pool):
+            if pool is not None:
+                pool.stop(self.options.stop_grace_s)
         self._moto.stop()
         if self.state is not None:
             self.state.close()

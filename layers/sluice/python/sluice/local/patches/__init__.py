@@ -12,6 +12,7 @@ from __future__ import annotations
 from sluice.local.patches import (
     dynamodb_atomic,
     dynamodb_wire,
+    keep_alive,
     lambda_invoke,
     request_body,
     s3_post_policy,
@@ -31,6 +32,7 @@ def install_all() -> None:
     dynamodb_atomic.install()  # a conditional write is checked and applied at once
     dynamodb_wire.install()  # items are written out as they are
     request_body.install()  # an upload's body is read into one buffer
+    keep_alive.install()  # connections stay open between requests
     sfn_paths.install()  # each JSONPath is parsed once
     lambda_invoke.install()  # functions run the catalogue's handlers, not containers
 

@@ -66,16 +66,18 @@ def route(
     catalog: Catalog,
     function_names: Mapping[str, str],
     pool: lambda_runtime.WorkerPool | None = None,
+    api_pool: lambda_runtime.WorkerPool | None = None,
 ) -> None:
     """Route invocations of moto functions to the catalogue's handlers (installing the
     hook if it is not yet).
 
     ``function_names`` maps each deployed (moto) function name to its catalogue name;
-    with ``pool``, every function but the public API runs there.
+    with ``pool``, every function but the public API runs there, and with ``api_pool``
+    the public API.
     """
     global _routes
     install()
-    lambda_runtime.use_pool(pool)
+    lambda_runtime.use_pool(pool, api_pool)
     _routes = _Routes(catalog, dict(function_names))
 
 

@@ -1,0 +1,216 @@
+"""Pools of local Lambda sandboxes: worker processes, and a pool that survives a
+worker's death.
+
+The pipeline's steps run in one pool (batch work, at a lower CPU priority), and with
+``sluice local``'s defaults the public API in another, as API Gateway's requests reach
+Lambda sandboxes of their own, one request at a time each (sluice.local.lambda_runtime
+says what runs where).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import multiprocessing
+import os
+import signal
+import threading
+from collections import deque
+from collections.abc import Callable
+from concurrent.futures import Executor, Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from dataclasses import dataclass
+from types import TracebackType
+from typing import Any
+
+import pyarrow as pa
+
+from sluice import heap
+
+# Imported by the fork server before it forks any worker, so that each inherits them.
+_PRELOAD = ["sluice.local.lambda_runtime", "sluice.local.worker_warmup"]
+
+
+@dataclass(frozen=True)
+class WorkerStart:
+    """How a pool's workers begin: ``prepare(*args)`` runs in each, as a Lambda's init
+    phase (picklable: a module-level function and plain arguments)."""
+
+    prepare: Callable[..., None]
+    args: tuple[Any, ...] = ()
+
+
+def start_worker(niceness: int, prefault_mib: int) -> None:
+    """What every worker does first: leave Ctrl-C to the server, take ``niceness``, keep
+    Arrow to one core, keep freed memory and touch ``prefault_mib`` of heap."""
+    # A terminal's Ctrl-C reaches the whole process group: the server stops the workers.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    if niceness:
+        os.nice(niceness)
+    # One core: Arrow's thread pool sized for the machine would have every worker's
+    # threads fight over the cores the other workers use (the CSV reader then spends
+    # 1.6x the CPU).
+    pa.set_cpu_count(1)
+    # What the catalogue's environment gives each Lambda at its start (sluice.heap).
+    heap.keep_freed_memory()
+    if prefault_mib:
+        heap.prefault(prefault_mib)
+
+
+def _run_start(start: WorkerStart) -> None:
+    start.prepare(*start.args)
+
+
+def _process_pool(processes: int, start: WorkerStart) -> ProcessPoolExecutor:
+    context = multiprocessing.get_context("forkserver")
+    context.set_forkserver_preload(_PRELOAD)
+    pool = ProcessPoolExecutor(
+        max_workers=processes, mp_context=context, initializer=_run_start, initargs=(start,)
+    )
+    # Start every worker now: the pool would start each at its first call, which would
+    # then wait for the worker's start.
+    for _ in range(processes):
+        pool.submit(int)
+    return pool
+
+
+class FairSlots:
+    """At most ``slots`` holders at once, and those waiting served in the order they
+    came: a freed slot is handed to the longest waiter, never taken by a newcomer.
+
+    A threading.Semaphore lets whichever thread runs first take a freed slot: under load
+    some callers then wait many times as long as others."""
+
+    def __init__(self, slots: int) -> None:
+        self._free = slots
+        self._lock = threading.Lock()
+        self._waiting: deque[threading.Event] = deque()
+
+    def __enter__(self) -> None:
+        with self._lock:
+            if self._free and not self._waiting:
+                self._free -= 1
+                return
+            turn = threading.Event()
+            self._waiting.append(turn)
+        turn.wait()  # the slot is handed over, not freed
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        trace: TracebackType | None,
+    ) -> None:
+        with self._lock:
+            if self._waiting:
+                self._waiting.popleft().set()
+            else:
+                self._free += 1
+
+
+class SandboxLost(Exception):
+    """The worker running a call died (killed, out of memory): as a Lambda sandbox lost
+    mid-invocation, the call has no answer, and the pool has new workers for the next."""
+
+
+class TimedOut(Exception):
+    """A call ran past its function's timeout; its worker was stopped, as Lambda stops a
+    sandbox at its timeout."""
+
+
+class WorkerPool(Executor):
+    """A process pool that survives the death of a worker.
+
+    A ProcessPoolExecutor whose worker dies is broken for good: every call then fails,
+    and the local system would run no step again. Here a broken pool is replaced by a
+    fresh one (once, however many calls saw it break), and the calls it broke raise
+    :class:`SandboxLost`, which :func:`invoke` answers as Lambda does a lost sandbox,
+    so that the state machine retries the step as it would in AWS. A call is sent only
+    when a worker is free, so that its timeout counts its own run, not its wait; calls
+    waiting for one are sent in the order they came (:class:`FairSlots`).
+    """
+
+    def __init__(self, processes: int, start: WorkerStart) -> None:
+        self._processes = processes
+        self._start = start
+        self._lock = threading.Lock()
+        self._pool = _process_pool(processes, start)
+        self.replacements = 0
+        self._free_workers = FairSlots(processes)
+        self._closed = False  # shut down: calls answer SandboxLost, nothing is replaced
+
+    def submit(self, fn: Any, /, *args: Any, **kwargs: Any) -> Future[Any]:
+        with self._lock:
+            pool = self._pool
+        return pool.submit(fn, *args, **kwargs)
+
+    def call(self, fn: Any, *args: Any, timeout_s: float | None = None) -> Any:
+        """``fn(*args)`` in a worker; SandboxLost if its worker dies before answering,
+        TimedOut if it has not answered in ``timeout_s``.
+
+        A pool found broken before the call is sent (a worker died while idle) is
+        replaced and the call sent to the new one: it never started, and an S3
+        notification's on_upload, which nothing retries here, must not be lost to it.
+        """
+        with self._free_workers:
+            return self._run(fn, args, timeout_s)
+
+    def _run(self, fn: Any, args: tuple[Any, ...], timeout_s: float | None) -> Any:
+        with self._lock:
+            pool, closed = self._pool, self._closed
+        if closed:
+            raise SandboxLost("the local system is stopping")
+        try:
+            future = pool.submit(fn, *args)
+        except BrokenProcessPool:
+            pool = self._replace(pool)
+            future = pool.submit(fn, *args)
+        try:
+            return future.result(timeout=timeout_s)
+        except BrokenProcessPool as exc:
+            self._replace(pool)
+            raise SandboxLost(str(exc)) from exc
+        except TimeoutError as exc:
+            # Which worker runs the call is not known: stop them all. Calls they were
+            # running are lost as to a killed worker, and retried the same way.
+            for process in list((pool._processes or {}).values()):
+                process.kill()
+            self._replace(pool)
+            raise TimedOut(f"Task timed out after {timeout_s:.2f} seconds") from exc
+
+    def worker_pids(self) -> list[int]:
+        """The workers' process ids (for tests that kill one)."""
+        with self._lock:
+            processes = self._pool._processes or {}
+            return sorted(processes)
+
+    def _replace(self, broken: ProcessPoolExecutor) -> ProcessPoolExecutor:
+        """The pool to use instead of ``broken``: a new one, made once."""
+        with self._lock:
+            if self._closed:
+                raise SandboxLost("the local system is stopping")
+            if self._pool is not broken:  # another call replaced it already
+                return self._pool
+            self._pool = _process_pool(self._processes, self._start)
+            self.replacements += 1
+            fresh = self._pool
+        broken.shutdown(wait=False, cancel_futures=True)
+        return fresh
+
+    def shutdown(self, wait: bool = True, *, cancel_futures: bool = False) -> None:
+        with self._lock:
+            pool = self._pool
+            self._closed = True
+        pool.shutdown(wait=wait, cancel_futures=cancel_futures)
+
+    def stop(self, grace_s: float) -> None:
+        """Shut down within about ``grace_s``: workers still busy (a step, or their start's
+        prefault) then are killed, as a stopping machine would. Calls answer SandboxLost."""
+        pids = self.worker_pids()
+        waiting = threading.Thread(target=self.shutdown, kwargs={"cancel_futures": True})
+        waiting.start()
+        waiting.join(grace_s)
+        if waiting.is_alive():
+            for pid in pids:
+                with contextlib.suppress(ProcessLookupError):
+                    os.kill(pid, signal.SIGKILL)
+            waiting.join(grace_s)
