@@ -5,6 +5,12 @@ text of every cell, joined into lines), and each block's bytes are written strai
 from the Arrow buffer: no Python loop per row.
 
     python -m bench.ingest.generate --bytes 1e9 --out /tmp/messy.csv [--seed 7]
+    python -m bench.ingest.generate --bytes 1e9 --out /tmp/messy-semicolon.csv --dialect semicolon
+
+``--dialect semicolon`` writes the same rows as a European spreadsheet exports them:
+``;`` between fields and a decimal comma in price, measure and late_float (``123,45``);
+the comment, quoted as ever, holds a ``;`` of its own (``"Order 10000000000; ok"``).
+Its right types are the same.
 
 The columns and the type sluice should infer for each (see ``EXPECTED_TYPES``):
 
@@ -85,6 +91,9 @@ PHRASES = (
     "priority: high",
 )
 _PHRASE_ENDS = tuple(f', {phrase}"\n' for phrase in PHRASES)
+_SEMICOLON_PHRASE_ENDS = tuple(f'; {phrase}"\n' for phrase in PHRASES)
+DIALECTS: dict[str, tuple[str, str]] = {"comma": (",", "."), "semicolon": (";", ",")}
+"""Each dialect's field delimiter and decimal mark."""
 _EPOCH_DAY_2000 = 10_957  # 2000-01-01 as days since 1970-01-01
 _DAYS = 25 * 365
 
@@ -114,16 +123,26 @@ def _dates(offsets: np.ndarray, fmt: str) -> pa.Array:
     return table.take(pa.array(offsets))
 
 
-def _block(first_row: int, rows: int, rng: np.random.Generator) -> pa.Array:
-    """``rows`` CSV lines (each ending in a newline) starting at row ``first_row``."""
+def _decimal_text(values: np.ndarray, decimal: str) -> pa.Array:
+    """Floats as text (Arrow's shortest round-trip form) with the decimal mark ``decimal``."""
+    text = pc.cast(pa.array(values), pa.string())
+    return text if decimal == "." else pc.replace_substring(text, ".", decimal)
+
+
+def _block(first_row: int, rows: int, rng: np.random.Generator, dialect: str = "comma") -> pa.Array:
+    """``rows`` CSV lines (each ending in a newline) starting at row ``first_row``.
+
+    The random draws are the same in every dialect, so every dialect holds the same values.
+    """
+    delimiter, decimal = DIALECTS[dialect]
     index = np.arange(first_row, first_row + rows, dtype=np.int64)
     late = index >= SWITCH_ROW
 
     ids = pc.cast(pa.array(10_000_000_000 + index), pa.string())
     quantity = _with_nas(pc.cast(pa.array(rng.integers(0, 30_001, rows)), pa.string()), rng)
     price_values = np.round(rng.lognormal(4.0, 1.2, rows) + 1.0, 6)
-    price = _with_nas(pc.cast(pa.array(price_values), pa.string()), rng)
-    measure = pc.cast(pa.array(np.round(rng.normal(0.0, 1000.0, rows), 9)), pa.string())
+    price = _with_nas(_decimal_text(price_values, decimal), rng)
+    measure = _decimal_text(np.round(rng.normal(0.0, 1000.0, rows), 9), decimal)
     active = _texts(BOOL_TEXTS, rng.integers(0, len(BOOL_TEXTS), rows))
 
     days = rng.integers(0, _DAYS, rows)
@@ -137,7 +156,7 @@ def _block(first_row: int, rows: int, rng: np.random.Generator) -> pa.Array:
     whole = rng.integers(0, 1_000_000, rows)
     late_float = pc.if_else(
         pa.array(late),
-        pc.cast(pa.array(np.round(whole + rng.random(rows), 4)), pa.string()),
+        _decimal_text(np.round(whole + rng.random(rows), 4), decimal),
         pc.cast(pa.array(whole), pa.string()),
     )
     codes = pc.binary_join_element_wise(
@@ -151,11 +170,13 @@ def _block(first_row: int, rows: int, rng: np.random.Generator) -> pa.Array:
         pc.cast(pa.array(rng.integers(0, 100_000, rows)), pa.string()),
     )
     region = _texts(REGIONS, rng.integers(0, len(REGIONS), rows))
-    # The last cell ends its line: '"Order <id>, <phrase>"' and a newline.
+    # The last cell ends its line: '"Order <id>, <phrase>"' and a newline ('; ' after the
+    # id in the semicolon dialect: a quoted delimiter there too).
+    phrase_ends = _PHRASE_ENDS if delimiter == "," else _SEMICOLON_PHRASE_ENDS
     comment = pc.binary_join_element_wise(
         _texts(('"Order ',), np.zeros(rows, dtype=np.int32)),
         ids,
-        _texts(_PHRASE_ENDS, rng.integers(0, len(_PHRASE_ENDS), rows)),
+        _texts(phrase_ends, rng.integers(0, len(phrase_ends), rows)),
         "",
     )
     cells = [
@@ -171,7 +192,7 @@ def _block(first_row: int, rows: int, rng: np.random.Generator) -> pa.Array:
         region,
         comment,
     ]
-    return pc.binary_join_element_wise(*cells, ",")
+    return pc.binary_join_element_wise(*cells, delimiter)
 
 
 def _buffer_bytes(lines: pa.Array) -> memoryview:
@@ -183,8 +204,12 @@ def _buffer_bytes(lines: pa.Array) -> memoryview:
     return memoryview(lines.buffers()[2])[start:end]
 
 
-def write_messy_csv(path: str | Path, target_bytes: int, seed: int = 7) -> dict[str, str]:
+def write_messy_csv(
+    path: str | Path, target_bytes: int, seed: int = 7, dialect: str = "comma"
+) -> dict[str, str]:
     """Write about ``target_bytes`` of messy CSV to ``path``; the expected type per column.
+
+    ``dialect`` "semicolon": ``;``-separated with decimal commas (see the module's doc).
 
     The file holds whole rows only, so it ends at the first row boundary at or past
     ``target_bytes`` (a few hundred bytes over at most). The same seed and size give
@@ -192,7 +217,9 @@ def write_messy_csv(path: str | Path, target_bytes: int, seed: int = 7) -> dict[
     the late changes, so its late_float and late_text are int32.
     """
     target_bytes = int(target_bytes)
-    header = (",".join(EXPECTED_TYPES) + "\n").encode()
+    if dialect not in DIALECTS:
+        raise ValueError(f"unknown dialect {dialect!r}: one of {', '.join(DIALECTS)}")
+    header = (DIALECTS[dialect][0].join(EXPECTED_TYPES) + "\n").encode()
     written = 0
     with open(path, "wb") as out:
         out.write(header)
@@ -201,7 +228,7 @@ def write_messy_csv(path: str | Path, target_bytes: int, seed: int = 7) -> dict[
         block_number = 0
         while written < target_bytes:
             rng = np.random.default_rng([seed, block_number])
-            lines = _block(row, BLOCK_ROWS, rng)
+            lines = _block(row, BLOCK_ROWS, rng, dialect)
             data = _buffer_bytes(lines)
             if written + len(data) > target_bytes:
                 # Keep just enough whole rows to reach the target.
@@ -227,9 +254,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--bytes", type=float, default=1e9, help="about how many bytes (1e9)")
     parser.add_argument("--out", required=True, help="the CSV file to write")
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--dialect", choices=tuple(DIALECTS), default="comma")
     args = parser.parse_args(argv)
     started = time.perf_counter()
-    types = write_messy_csv(args.out, int(args.bytes), args.seed)
+    types = write_messy_csv(args.out, int(args.bytes), args.seed, args.dialect)
     seconds = time.perf_counter() - started
     size = Path(args.out).stat().st_size
     print(

@@ -2,11 +2,18 @@
 
     python -m bench.ingest.run [--bytes 1e9] [--chunk-mib 64] [--keep FILE]
                                [--tools ours,duckdb,polars,pandas] [--seed 7]
+                               [--variant messy|semicolon|gzip]
 
 Generates the CSV (``bench.ingest.generate``; reused if ``--keep FILE`` exists), then
 runs each tool in a subprocess of its own on the same file, one after the other, and
 prints wall time, ours/tool ratio, peak memory (the subprocess's peak RSS) and which
 column types each tool got right. See bench/README.md.
+
+``--variant`` picks the form of the file: ``messy`` (the CSV), ``semicolon`` (the same
+rows ``;``-separated with decimal commas, as a European spreadsheet exports them;
+the generator writes it directly) or ``gzip`` (the messy CSV compressed with
+``gzip -1``, uploaded and read as the ``.csv.gz`` it is). Sluice detects the dialect and
+the compression itself; each peer is told what its documentation asks a user to say.
 """
 
 from __future__ import annotations
@@ -16,6 +23,7 @@ import hashlib
 import json
 import os
 import shutil
+import subprocess
 import sys
 import tempfile
 import time
@@ -30,6 +38,8 @@ from bench.workers import measure_worker, recorded_moment
 
 ROOT = Path(__file__).resolve().parents[2]
 TOOLS = ("ours", "duckdb", "polars", "pandas")
+VARIANTS = ("messy", "semicolon", "gzip")
+"""The file's forms (``--variant``): see the module's doc."""
 POLL_SECONDS = float(os.environ.get("BENCH_POLL_S", 0.5))
 READY_DEADLINE_SECONDS = float(os.environ.get("BENCH_READY_DEADLINE_S", 3600))
 INTEGER_WIDTHS = {"int8": 8, "int16": 16, "int32": 32, "int64": 64}
@@ -117,16 +127,25 @@ def _parquet_facts(path: Path) -> tuple[dict[str, str], int]:
     return types, dataset.count_rows()
 
 
-def worker_duckdb(csv: Path, out: Path, _: argparse.Namespace) -> dict[str, Any]:
+DUCKDB_OPTIONS = {
+    "messy": "",
+    # DuckDB's sniffer finds the ';' but not the decimal comma: a user says both.
+    "semicolon": ", delim=';', decimal_separator=','",
+    "gzip": "",  # read_csv decompresses a .gz itself (compression='auto')
+}
+
+
+def worker_duckdb(csv: Path, out: Path, args: argparse.Namespace) -> dict[str, Any]:
     import duckdb
 
     target = out / "duckdb.parquet"
     quoted_csv = str(csv).replace("'", "''")
     quoted_out = str(target).replace("'", "''")
+    options = DUCKDB_OPTIONS[args.variant]
     started = time.perf_counter()
     with duckdb.connect() as con:
         con.execute(
-            f"COPY (SELECT * FROM read_csv('{quoted_csv}', sample_size=-1)) "
+            f"COPY (SELECT * FROM read_csv('{quoted_csv}', sample_size=-1{options})) "
             f"TO '{quoted_out}' (FORMAT parquet)"
         )
     seconds = time.perf_counter() - started
@@ -134,22 +153,32 @@ def worker_duckdb(csv: Path, out: Path, _: argparse.Namespace) -> dict[str, Any]
     return {"seconds": seconds, "types": types, "rows": rows, "version": duckdb.__version__}
 
 
-def worker_polars(csv: Path, out: Path, _: argparse.Namespace) -> dict[str, Any]:
+def worker_polars(csv: Path, out: Path, args: argparse.Namespace) -> dict[str, Any]:
     import polars as pl
 
     target = out / "polars.parquet"
     started = time.perf_counter()
-    pl.scan_csv(csv, infer_schema_length=None).sink_parquet(target)
+    if args.variant == "semicolon":
+        pl.scan_csv(csv, infer_schema_length=None, separator=";", decimal_comma=True).sink_parquet(
+            target
+        )
+    elif args.variant == "gzip":
+        # scan_csv cannot stream a compressed file; read_csv decompresses it in memory.
+        pl.read_csv(csv, infer_schema_length=None).write_parquet(target)
+    else:
+        pl.scan_csv(csv, infer_schema_length=None).sink_parquet(target)
     seconds = time.perf_counter() - started
     types, rows = _parquet_facts(target)
     return {"seconds": seconds, "types": types, "rows": rows, "version": pl.__version__}
 
 
-def worker_pandas(csv: Path, out: Path, _: argparse.Namespace) -> dict[str, Any]:
+def worker_pandas(csv: Path, out: Path, args: argparse.Namespace) -> dict[str, Any]:
     import pandas as pd
 
     result: dict[str, Any] = {"version": pd.__version__, "notes": []}
-    attempt = _pandas_attempt(pd, csv, out / "pandas.parquet", {})
+    # A .gz is decompressed by read_csv (compression="infer", from the name).
+    dialect = {"sep": ";", "decimal": ","} if args.variant == "semicolon" else {}
+    attempt = _pandas_attempt(pd, csv, out / "pandas.parquet", dialect)
     if attempt.get("error"):
         # As a user would next: read with low_memory=False (whole columns typed at once).
         mixed = {name: kind for name, kind in attempt["types"].items() if "object" in kind}
@@ -157,7 +186,7 @@ def worker_pandas(csv: Path, out: Path, _: argparse.Namespace) -> dict[str, Any]
             f"read_csv() with its defaults: {attempt['error']} (mixed columns: {mixed}); "
             "timed instead: read_csv(low_memory=False) -> to_parquet"
         )
-        attempt = _pandas_attempt(pd, csv, out / "pandas.parquet", {"low_memory": False})
+        attempt = _pandas_attempt(pd, csv, out / "pandas.parquet", {**dialect, "low_memory": False})
     result.update(attempt)
     return result
 
@@ -328,6 +357,7 @@ def worker_ours(csv: Path, _: Path, args: argparse.Namespace) -> dict[str, Any]:
             if last >= uploaded
         }
         result["rows"] = dataset.get("row_count")
+        result["dialect"] = dataset.get("dialect")
         result["content_hash"] = dataset.get("content_hash")
         result["chunk_count"] = dataset.get("chunk_count")
         if dataset["status"] != "ready":
@@ -414,6 +444,8 @@ def measure(tool: str, csv: Path, out_dir: Path, args: argparse.Namespace) -> di
         str(out_dir),
         "--chunk-mib",
         str(args.chunk_mib),
+        "--variant",
+        args.variant,
     ]
     return measure_worker(command)
 
@@ -451,14 +483,19 @@ def report(
     expected_types: dict[str, str],
     results: dict[str, dict[str, Any]],
     args: argparse.Namespace,
+    text: Path | None = None,
 ) -> str:
+    """The tables and notes; ``text``: the CSV that ``csv`` compresses, if it does."""
     size = csv.stat().st_size
     ours = results.get("ours", {}).get("seconds")
     out = [
-        f"ingest benchmark: {csv} ({size:,} bytes), {os.cpu_count()} CPUs, "
+        f"ingest benchmark ({args.variant}): {csv} ({size:,} bytes), {os.cpu_count()} CPUs, "
         f"chunks of at most {args.chunk_mib:g} MiB",
         "",
     ]
+    if text is not None:
+        out[0] += f"; it compresses {text} ({text.stat().st_size:,} bytes)"
+        out[1:1] = ["MB/s: the compressed file's bytes a second"]
     summary = [["tool", "version", "wall", "ours/tool", "MB/s", "peak RSS", "rows", "types"]]
     for tool, result in results.items():
         seconds = result.get("seconds")
@@ -519,10 +556,16 @@ def report(
                 f"(median {'-' if poll_ms is None else f'{poll_ms:.0f}'} ms each)"
             )
             notes.append(f"ours: columns: {', '.join(result.get('types') or {}) or '-'}")
+            if result.get("dialect"):
+                notes.append(f"ours: dialect {json.dumps(result['dialect'])}")
             if result.get("content_hash"):
-                same = result["content_hash"] == _content_hash(csv)
-                verdict_text = "matches" if same else "DIFFERS from"
-                notes.append(f"ours: content hash {verdict_text} the file's")
+                if result["content_hash"] == _content_hash(csv):
+                    verdict_text = "matches the file's"
+                elif text is not None and result["content_hash"] == _content_hash(text):
+                    verdict_text = "matches the decompressed text's"
+                else:
+                    verdict_text = "DIFFERS from the file's"
+                notes.append(f"ours: content hash {verdict_text}")
             spans = [
                 f"{name.removeprefix('ingest_')} x{calls} {first:.1f}..{last:.1f}"
                 for name, (calls, first, last) in sorted(
@@ -547,6 +590,54 @@ def report(
     return "\n".join(out)
 
 
+def input_file(args: argparse.Namespace, work: Path) -> tuple[Path, dict[str, str], Path | None]:
+    """The file the tools read, its expected types, and the CSV it compresses (gzip only).
+
+    ``--keep FILE`` names the messy CSV; the variants lie beside it: the semicolon file
+    at ``<stem>.semicolon<suffix>``, the gzip at ``FILE.gz``. Each is reused if it exists.
+    """
+    messy = Path(args.keep) if args.keep else work / "messy.csv"
+    if args.variant == "semicolon":
+        path = messy.with_name(f"{messy.stem}.semicolon{messy.suffix}")
+        return path, _generated(path, args, "semicolon"), None
+    expected_types = _generated(messy, args, "comma")
+    if args.variant == "messy":
+        return messy, expected_types, None
+    packed = messy.with_name(messy.name + ".gz")
+    if packed.exists():
+        print(f"reusing {packed} ({packed.stat().st_size:,} bytes)", file=sys.stderr)
+    else:
+        started = time.perf_counter()
+        partial = packed.with_name(packed.name + ".partial")
+        with partial.open("wb") as out:
+            subprocess.run(["gzip", "-1", "-c", str(messy)], stdout=out, check=True)
+        partial.rename(packed)
+        print(
+            f"compressed {messy} to {packed} ({packed.stat().st_size:,} bytes, gzip -1) "
+            f"in {time.perf_counter() - started:.1f} s",
+            file=sys.stderr,
+        )
+    return packed, expected_types, messy
+
+
+def _generated(path: Path, args: argparse.Namespace, dialect: str) -> dict[str, str]:
+    """Generate the CSV at ``path`` in ``dialect`` unless it exists; its expected types."""
+    types_file = path.with_name(path.name + ".types.json")
+    if path.exists():
+        print(f"reusing {path} ({path.stat().st_size:,} bytes)", file=sys.stderr)
+        if types_file.exists():
+            expected: dict[str, str] = json.loads(types_file.read_text())
+            return expected
+        print(f"no {types_file}: assuming a file of over 1M rows", file=sys.stderr)
+        return dict(EXPECTED_TYPES)
+    started = time.perf_counter()
+    expected = write_messy_csv(path, int(args.bytes), args.seed, dialect)
+    seconds = time.perf_counter() - started
+    types_file.write_text(json.dumps(expected, indent=1))
+    print(f"generated {path} ({path.stat().st_size:,} bytes) in {seconds:.1f} s", file=sys.stderr)
+    return expected
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--bytes", type=float, default=1e9, help="CSV size to generate (1e9)")
@@ -555,6 +646,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--tools", default=",".join(TOOLS), help="comma-separated subset")
     parser.add_argument("--json", help="also write the raw results here")
+    parser.add_argument(
+        "--variant",
+        choices=VARIANTS,
+        default="messy",
+        help="the file's form: messy CSV (default), ';' with decimal commas, or gzip",
+    )
     parser.add_argument("--worker", choices=TOOLS, help=argparse.SUPPRESS)
     parser.add_argument("--csv", help=argparse.SUPPRESS)
     parser.add_argument("--out-dir", help=argparse.SUPPRESS)
@@ -568,24 +665,7 @@ def main(argv: list[str] | None = None) -> int:
         parser.error(f"unknown tools: {', '.join(sorted(unknown))}")
     work = Path(tempfile.mkdtemp(prefix="sluice-bench-"))
     try:
-        csv = Path(args.keep) if args.keep else work / "messy.csv"
-        types_file = csv.with_name(csv.name + ".types.json")
-        if csv.exists():
-            print(f"reusing {csv} ({csv.stat().st_size:,} bytes)", file=sys.stderr)
-            if types_file.exists():
-                expected_types = json.loads(types_file.read_text())
-            else:
-                print(f"no {types_file}: assuming a file of over 1M rows", file=sys.stderr)
-                expected_types = dict(EXPECTED_TYPES)
-        else:
-            started = time.perf_counter()
-            expected_types = write_messy_csv(csv, int(args.bytes), args.seed)
-            seconds = time.perf_counter() - started
-            types_file.write_text(json.dumps(expected_types, indent=1))
-            print(
-                f"generated {csv} ({csv.stat().st_size:,} bytes) in {seconds:.1f} s",
-                file=sys.stderr,
-            )
+        csv, expected_types, text = input_file(args, work)
         results: dict[str, dict[str, Any]] = {}
         for tool in tools:
             out_dir = work / tool
@@ -594,7 +674,7 @@ def main(argv: list[str] | None = None) -> int:
             results[tool] = measure(tool, csv, out_dir, args)
             shutil.rmtree(out_dir, ignore_errors=True)
             print(f"  {tool}: {_secs(results[tool].get('seconds'))}", file=sys.stderr, flush=True)
-        print(report(csv, expected_types, results, args))
+        print(report(csv, expected_types, results, args, text))
         if args.json:
             Path(args.json).write_text(json.dumps(results, indent=2))
     finally:
