@@ -261,13 +261,19 @@ def test_docs_render_and_openapi_is_served(system: Launched) -> None:
 
 
 def step_workers(pid: int) -> list[int]:
-    """The local system's step workers: the children of its forkserver, which forks them."""
+    """The local system's step workers: the children of its forkserver, which forks them,
+    that run at the steps' lower priority (the API's workers are forked there too)."""
     parent_of: dict[int, int] = {}
+    niceness: dict[int, int] = {}
     for stat in Path("/proc").glob("[0-9]*/stat"):
         with contextlib.suppress(OSError):
-            parent_of[int(stat.parent.name)] = int(stat.read_text().rsplit(")", 1)[1].split()[1])
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+            process = int(stat.parent.name)
+            # Fields 4 (the parent) and 19 (niceness) of proc(5), counted from the state.
+            parent_of[process], niceness[process] = int(fields[1]), int(fields[16])
     children = [child for child, parent in parent_of.items() if parent == pid]
-    return sorted(w for c in children for w, parent in parent_of.items() if parent == c)
+    workers = (w for c in children for w, parent in parent_of.items() if parent == c)
+    return sorted(w for w in workers if niceness[w] > niceness[pid])
 
 
 def test_a_worker_killed_mid_ingest_leaves_the_run_right_and_the_next_upload_ingested(
