@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from aws_cdk import Duration, RemovalPolicy
+from aws_cdk import Duration, IgnoreMode, RemovalPolicy
+from aws_cdk import aws_ecr_assets as ecr_assets
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
@@ -17,6 +18,21 @@ from infra.constructs.naming import pascal
 from infra.constructs.wiring import Resources
 
 LOG_RETENTION = logs.RetentionDays.ONE_MONTH
+
+IMAGE_CONTEXT = [
+    "*",
+    "!pyproject.toml",
+    "!README.md",
+    "!layers/sluice/python/sluice",
+    "!functions/networks",
+    "**/__pycache__",
+    "**/*.pyc",
+    "layers/sluice/python/sluice/local",
+    "layers/sluice/python/sluice/cli",
+]
+"""What of the project root an image's build may see (Docker's ignore rules: all but the
+library, the image functions' folders and what pip needs to install the library). The
+local system and the CLI stay out, as they stay out of the layer."""
 
 
 class Functions(Construct):
@@ -84,6 +100,8 @@ class Functions(Construct):
             description=f"sluice {spec.name}: its log group, traces and catalogue grants",
         )
         log_group.grant_write(role)
+        if spec.image:
+            return self._image_function(spec, construct_id, log_group, role)
         function = lambda_.Function(
             self,
             construct_id,
@@ -108,6 +126,33 @@ class Functions(Construct):
             "the project targets it (requires-python, ruff, mypy); a newer runtime moves "
             "with those layers, in infra/constructs/layers.py",
         )
+        return function
+
+    def _image_function(
+        self, spec: FunctionSpec, construct_id: str, log_group: logs.ILogGroup, role: iam.Role
+    ) -> lambda_.Function:
+        """A function run from its Dockerfile's image (its handler is the image's CMD)."""
+        assert spec.image is not None
+        function = lambda_.DockerImageFunction(
+            self,
+            construct_id,
+            description=f"sluice {spec.name} ({spec.image}: {spec.handler})",
+            code=lambda_.DockerImageCode.from_image_asset(
+                str(PROJECT_ROOT),
+                file=spec.image,
+                cmd=[spec.handler],
+                platform=ecr_assets.Platform.LINUX_AMD64,
+                exclude=IMAGE_CONTEXT,
+                ignore_mode=IgnoreMode.DOCKER,
+            ),
+            architecture=lambda_.Architecture.X86_64,
+            memory_size=spec.memory_mb,
+            timeout=Duration.seconds(spec.timeout_s),
+            tracing=lambda_.Tracing.ACTIVE,
+            log_group=log_group,
+            role=role,
+        )
+        accept_wildcards(role, XRAY, ["Resource::*"])
         return function
 
     def _code_for(self, code_dir: str) -> lambda_.Code:

@@ -84,6 +84,10 @@ def getatt_id(target: Any) -> str:
     return found
 
 
+ZIP_FUNCTIONS = [spec for spec in CATALOG.functions if not spec.image]
+"""The functions that run from the layers (the others are container images)."""
+
+
 def function_role_id(resources: Resources, function_logical_id: str) -> str:
     """The logical id of the execution role of a function."""
     role_id: str = resources[function_logical_id]["Properties"]["Role"]["Fn::GetAtt"][0]
@@ -93,7 +97,7 @@ def function_role_id(resources: Resources, function_logical_id: str) -> str:
 def test_each_catalogue_function_is_one_lambda_with_its_handler_memory_and_timeout(
     stack: SluiceStack, resources: Resources
 ) -> None:
-    for spec in CATALOG.functions:
+    for spec in ZIP_FUNCTIONS:
         props = resources[function_id(stack, spec.name)]["Properties"]
         assert (props["Handler"], props["MemorySize"], props["Timeout"]) == (
             spec.handler,
@@ -108,7 +112,38 @@ def test_each_catalogue_function_is_one_lambda_with_its_handler_memory_and_timeo
         if resource["Type"] == "AWS::Lambda::Function"
         and sluice_layer in resource["Properties"].get("Layers", [])
     }
-    assert sluice_functions == {function_id(stack, spec.name) for spec in CATALOG.functions}
+    assert sluice_functions == {function_id(stack, spec.name) for spec in ZIP_FUNCTIONS}
+
+
+def test_an_image_function_runs_its_dockerfiles_image_with_its_handler(
+    stack: SluiceStack, resources: Resources
+) -> None:
+    images = [spec for spec in CATALOG.functions if spec.image]
+    assert [spec.name for spec in images] == ["networks"]
+    for spec in images:
+        props = resources[function_id(stack, spec.name)]["Properties"]
+        assert props["PackageType"] == "Image" and "Layers" not in props
+        assert props["ImageConfig"]["Command"] == [spec.handler]
+        assert (props["MemorySize"], props["Timeout"]) == (spec.memory_mb, spec.timeout_s)
+        assert props["Architectures"] == ["x86_64"]  # tensorflow-cpu's wheels
+
+
+def test_an_images_build_context_is_the_library_and_its_function_only(
+    stack: SluiceStack,
+) -> None:
+    app = Stage.of(stack)
+    assert app is not None
+    contexts = [
+        path.parent for path in Path(app.outdir).glob("asset.*/functions/networks/Dockerfile")
+    ]
+    assert len(contexts) == 1
+    context = contexts[0].parents[1]
+    top = {path.name for path in context.iterdir()}
+    assert top == {"functions", "layers", "pyproject.toml", "README.md"}
+    assert {path.name for path in (context / "functions").iterdir()} == {"networks"}
+    library = context / "layers/sluice/python/sluice"
+    assert (library / "networks/manifests/layers.json").is_file()
+    assert not {"local", "cli"} & {path.name for path in library.iterdir()}
 
 
 def test_function_environment_resolves_each_catalogue_reference(
@@ -144,7 +179,7 @@ def test_every_function_runs_with_the_regional_managed_layers_then_the_sluice_la
         json.dumps({"Fn::Sub": layer.arn_template}) for layer in MANAGED_LAYERS.values()
     )
     assert all("${AWS::Region}" in layer.arn_template for layer in MANAGED_LAYERS.values())
-    for spec in CATALOG.functions:
+    for spec in ZIP_FUNCTIONS:
         *first, last = resources[function_id(stack, spec.name)]["Properties"]["Layers"]
         assert sorted(json.dumps(layer) for layer in first) == managed
         assert last == {"Ref": logical_id(stack, stack.layers.sluice)}
