@@ -8,10 +8,14 @@ from moto import backends
 from moto.awslambda.models import LambdaFunction
 from moto.core.serialize import BaseJSONSerializer
 from moto.dynamodb.responses import DynamoHandler
+from moto.ecs.models import EC2ContainerServiceBackend
 from moto.moto_server.werkzeug_app import MotoRequestHandler
 from moto.s3.models import FakeKey, FakeMultipart
 from moto.s3.responses import S3Response
 from moto.stepfunctions.parser.asl.component.common.path import result_path
+from moto.stepfunctions.parser.asl.component.state.exec.state_task.service.state_task_service_ecs import (  # noqa: E501
+    StateTaskServiceEcs,
+)
 from moto.stepfunctions.parser.asl.utils import json_path
 from sluice.local import patches
 from sluice.local.patches import replace
@@ -31,6 +35,11 @@ PATCHED = {
     (result_path, "parse"),
     (LambdaFunction, "_invoke_lambda"),
     (MotoRequestHandler, "run_wsgi"),
+    (EC2ContainerServiceBackend, "run_task"),
+    (EC2ContainerServiceBackend, "stop_task"),
+    (StateTaskServiceEcs, "_normalise_parameters"),
+    (StateTaskServiceEcs, "_normalise_response"),
+    (StateTaskServiceEcs, "_build_sync_resolver"),
 }
 
 

@@ -29,7 +29,7 @@ from sluice.auth.jwt_check import CognitoJwtVerifier
 from sluice.catalog import CATALOG, PROJECT_ROOT, Catalog
 from sluice.local import lambda_runtime, patches, state
 from sluice.local.gateway import LocalApiGateway, TokenVerifier
-from sluice.local.patches import lambda_invoke
+from sluice.local.patches import ecs_tasks, lambda_invoke
 from sluice.local.provision import (
     ACCOUNT,
     PREFIX,
@@ -266,6 +266,7 @@ class LocalSystem:
         for pool in (self._pool, self._api_pool):
             if pool is not None:
                 pool.stop(self.options.stop_grace_s)
+        ecs_tasks.stop_all(self.options.stop_grace_s)  # training tasks are local processes
         self._moto.stop()
         if self.state is not None:
             self.state.close()

@@ -12,6 +12,7 @@ from __future__ import annotations
 from sluice.local.patches import (
     dynamodb_atomic,
     dynamodb_wire,
+    ecs_tasks,
     keep_alive,
     lambda_invoke,
     request_body,
@@ -19,6 +20,7 @@ from sluice.local.patches import (
     s3_reads,
     s3_writes,
     service_modules,
+    sfn_ecs_sync,
     sfn_paths,
 )
 
@@ -35,6 +37,8 @@ def install_all() -> None:
     keep_alive.install()  # connections stay open between requests
     sfn_paths.install()  # each JSONPath is parsed once
     lambda_invoke.install()  # functions run the catalogue's handlers, not containers
+    ecs_tasks.install()  # ECS tasks run their container's command as a local process
+    sfn_ecs_sync.install()  # ecs:runTask.sync converts its parameters, fails on an exit code
 
 
 __all__ = ["install_all"]

@@ -1,0 +1,53 @@
+"""sluice.local.patches.ecs_tasks and sfn_ecs_sync: the pure parts (the command, the
+environment, what counts as a failed task); tests/integration/test_local_ecs.py runs them."""
+
+from __future__ import annotations
+
+import sys
+
+import pytest
+from sluice.local.patches import ecs_tasks, sfn_ecs_sync
+
+
+def test_the_command_is_entry_point_then_command_in_this_interpreter() -> None:
+    container = {"entryPoint": ["python", "-m"], "command": ["sluice.training.trainer"]}
+    assert ecs_tasks._command(container, {}) == [sys.executable, "-m", "sluice.training.trainer"]
+
+
+def test_an_override_command_replaces_the_definitions() -> None:
+    container = {"command": ["python", "-c", "1"]}
+    assert ecs_tasks._command(container, {"command": ["echo", "hi"]}) == ["echo", "hi"]
+
+
+def test_a_container_without_a_command_is_refused() -> None:
+    with pytest.raises(ValueError, match="no entryPoint or command"):
+        ecs_tasks._command({"name": "main"}, {})
+
+
+def test_the_override_environment_wins_over_the_definitions(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("AWS_ENDPOINT_URL", "http://127.0.0.1:1")
+    monkeypatch.setenv("AWS_PROFILE", "mine")
+    monkeypatch.setenv("UNRELATED", "x")
+    env = ecs_tasks._environment(
+        {"environment": [{"name": "A", "value": "1"}, {"name": "B", "value": "1"}]},
+        {"environment": [{"name": "B", "value": "2"}]},
+    )
+    assert (env["A"], env["B"], env["AWS_ENDPOINT_URL"]) == ("1", "2", "http://127.0.0.1:1")
+    assert "AWS_PROFILE" not in env and "UNRELATED" not in env
+
+
+@pytest.mark.parametrize(
+    ("containers", "failed"),
+    [
+        ([{"ExitCode": 0}], False),
+        ([{"ExitCode": 0}, {"ExitCode": 2}], True),
+        ([{"LastStatus": "STOPPED"}], True),  # no exit code: it never ran
+        ([], True),
+    ],
+)
+def test_a_task_fails_unless_every_container_exited_zero(
+    containers: list[dict[str, object]], failed: bool
+) -> None:
+    assert sfn_ecs_sync.task_failed({"Containers": containers}) is failed
