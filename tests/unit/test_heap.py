@@ -20,8 +20,9 @@ def test_the_environment_names_glibcs_variables_with_the_settings_values() -> No
 
 
 def test_every_pipeline_step_starts_with_the_heap_settings() -> None:
-    # The API and the upload notification hold no data: they keep glibc's defaults.
-    light = {"api", "on_upload"}
+    # The API, the upload notification and the networks function (graphs and model
+    # files, TensorFlow's own allocator) hold no table data: they keep glibc's defaults.
+    light = {"api", "on_upload", "networks"}
     for spec in CATALOG.functions:
         given = {k: ref.name for k, ref in spec.environment.items() if k.startswith("MALLOC_")}
         assert given == ({} if spec.name in light else heap.environment()), spec.name

@@ -41,7 +41,7 @@ class RangeScan:
         """The Plan the ingest state machine would carry for this file."""
         return Plan(
             object=ObjectRef(bucket="bucket", key="key", size=size),
-            columns=self.header.columns,
+            column_count=len(self.header.columns),
             data_start=self.header.data_start,
             header_newlines=self.header.newlines,
             na_values=[],
