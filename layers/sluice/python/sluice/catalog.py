@@ -170,6 +170,8 @@ INGEST = "ingest_dataset"
 EXPORT = "export_dataset"
 RUN_TASK = "run_task"
 NETWORKS = "networks"
+NETWORKS_IMPORT = "networks_import"
+IMPORT_MODEL = "import_model"
 
 _COMMON_ENV: dict[str, Ref] = {
     "SLUICE_TABLE": table(RECORDS),
@@ -183,6 +185,11 @@ UPLOADS_R = Grant(target=bucket(UPLOADS), access=Access.READ)
 UPLOADS_RW = Grant(target=bucket(UPLOADS), access=Access.READ_WRITE)
 DATA_R = Grant(target=bucket(DATA), access=Access.READ)
 DATA_RW = Grant(target=bucket(DATA), access=Access.READ_WRITE)
+
+
+_IMPORT_ENV: dict[str, Ref] = {
+    "SLUICE_IMPORT_STATE_MACHINE_ARN": state_machine(IMPORT_MODEL),
+}
 
 
 _HEAP_ENV = {name: value(setting) for name, setting in heap.environment().items()}
@@ -245,6 +252,31 @@ CATALOG = Catalog(
             timeout_s=60,
             environment={"POWERTOOLS_SERVICE_NAME": value("sluice")},
             image="functions/networks/Dockerfile",
+        ),
+        # Model import (issue 19): the same image, its import handler, run by the import
+        # state machine; /tmp holds the upload and the model unpacked from a zip.
+        FunctionSpec(
+            name=NETWORKS_IMPORT,
+            code_dir="functions/networks",
+            handler="import_model.handler",
+            memory_mb=3008,
+            timeout_s=300,
+            environment=_COMMON_ENV,
+            grants=(RECORDS_RW, UPLOADS_RW),
+            image="functions/networks/Dockerfile",
+        ),
+        FunctionSpec(
+            name="on_model_upload",
+            code_dir="functions/on_model_upload",
+            handler="handler.handler",
+            memory_mb=256,
+            timeout_s=30,
+            environment={**_COMMON_ENV, **_IMPORT_ENV},
+            grants=(
+                RECORDS_RW,
+                UPLOADS_RW,
+                Grant(target=state_machine(IMPORT_MODEL), access=Access.WRITE),
+            ),
         ),
         FunctionSpec(
             name="on_upload",
@@ -309,6 +341,11 @@ CATALOG = Catalog(
             functions={"ExportFunctionArn": "export_dataset"},
         ),
         StateMachineSpec(
+            name=IMPORT_MODEL,
+            definition="statemachines/import_model.asl.json",
+            functions={"ImportFunctionArn": NETWORKS_IMPORT},
+        ),
+        StateMachineSpec(
             name=RUN_TASK,
             definition="statemachines/run_task.asl.json",
             functions={
@@ -319,6 +356,10 @@ CATALOG = Catalog(
             },
         ),
     ),
-    notifications=(NotificationSpec(bucket=UPLOADS, prefix="uploads/", function="on_upload"),),
+    notifications=(
+        NotificationSpec(bucket=UPLOADS, prefix="uploads/", function="on_upload"),
+        # Model files for import jobs (issue 19) land apart from datasets' files.
+        NotificationSpec(bucket=UPLOADS, prefix="imports/", function="on_model_upload"),
+    ),
     user_pool=UserPoolSpec(),
 )

@@ -18,6 +18,7 @@ class Settings(BaseModel):
     export_state_machine_arn: str = Field("", alias="SLUICE_EXPORT_STATE_MACHINE_ARN")
     task_state_machine_arn: str = Field("", alias="SLUICE_TASK_STATE_MACHINE_ARN")
     networks_function: str = Field("", alias="SLUICE_NETWORKS_FUNCTION")
+    import_state_machine_arn: str = Field("", alias="SLUICE_IMPORT_STATE_MACHINE_ARN")
     user_pool_id: str = Field("", alias="SLUICE_USER_POOL_ID")
     user_pool_client_id: str = Field("", alias="SLUICE_USER_POOL_CLIENT_ID")
     # The largest file a dataset may have. Files over 5 GiB (the most one presigned POST
@@ -29,6 +30,11 @@ class Settings(BaseModel):
     # system's worker processes); 0 where it is not (Lambda scales out). Chunks and
     # buckets then come in multiples of it, so that no worker idles through a last round.
     workers: int = Field(0, alias="SLUICE_WORKERS", ge=0)
+    # Model import jobs (issue 19): the largest file, and what one user may have pending
+    # (queued or processing) at once. The import function unpacks into /tmp (512 MB).
+    max_import_bytes: int = Field(200 * MIB, alias="SLUICE_MAX_IMPORT_BYTES", gt=0)
+    max_pending_imports: int = Field(3, alias="SLUICE_MAX_PENDING_IMPORTS", gt=0)
+    max_pending_import_bytes: int = Field(300 * MIB, alias="SLUICE_MAX_PENDING_IMPORT_BYTES", gt=0)
     upload_url_ttl_s: int = Field(3600, alias="SLUICE_UPLOAD_URL_TTL_S", gt=0)
 
 

@@ -42,6 +42,11 @@ class PayloadTooLarge(SluiceError):
     code = "payload_too_large"
 
 
+class TooManyRequests(SluiceError):
+    status = 429
+    code = "too_many_requests"
+
+
 class Unprocessable(SluiceError):
     status = 422
     code = "unprocessable"

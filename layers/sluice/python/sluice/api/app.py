@@ -17,6 +17,7 @@ from sluice.api import (
     dataset_data,
     dataset_schema,
     datasets,
+    network_imports,
     networks,
     tasks,
 )
@@ -42,6 +43,7 @@ app.include_router(dataset_data.router)
 app.include_router(dataset_content.router)
 app.include_router(tasks.router)
 app.include_router(networks.router)
+app.include_router(network_imports.router)
 app.enable_swagger(
     path="/docs",
     title=TITLE,

@@ -36,7 +36,8 @@ class KerasError(Unprocessable):
     code = "keras_error"
 
 
-def _keras() -> Any:
+def load_keras() -> Any:
+    """Keras on TensorFlow, imported on first use (seconds, once per process)."""
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     os.environ.setdefault("KERAS_BACKEND", "tensorflow")
     import keras
@@ -153,20 +154,27 @@ def _check_size(graph: GraphBody, check: GraphCheck) -> None:
         )
 
 
-def compile_graph(graph: GraphBody) -> CompileResult:
-    """The graph as a Keras functional model: its summary, parameter counts, and the
-    shapes of its input and output tensors. ``GraphInvalid`` for a graph that breaks a
-    rule, ``KerasError`` (422) with Keras's message for one Keras refuses."""
+def build_model(graph: GraphBody) -> tuple[Any, GraphCheck]:
+    """The graph as a Keras functional model (the one builder: compile, import's round
+    trip and training use it), with its validation's reading. ``GraphInvalid`` for a graph
+    that breaks a rule, ``KerasError`` (422) with Keras's message for one Keras refuses."""
     check = validate_graph(graph)
     _check_size(graph, check)
-    keras = _keras()
+    keras = load_keras()
     try:
-        model = _build(keras, graph, check.order)
+        return _build(keras, graph, check.order), check
     except Exception as exc:  # whatever Keras raises, the graph described it
         message = " ".join(str(exc).split())[:_MAX_MESSAGE] or type(exc).__name__
         raise KerasError(
             f"Keras refused the graph: {message}", {"keras": type(exc).__name__}
         ) from exc
+
+
+def compile_graph(graph: GraphBody) -> CompileResult:
+    """The graph as a Keras functional model: its summary, parameter counts, and the
+    shapes of its input and output tensors (errors as :func:`build_model`'s)."""
+    model, check = build_model(graph)
+    keras = load_keras()
     input_nodes = [node_id for node_id in check.order if node_id in set(check.inputs)]
     trainable = sum(int(keras.ops.size(weight)) for weight in model.trainable_weights)
     return CompileResult(

@@ -12,12 +12,15 @@ from typing import Any, TypeVar
 from sluice import aws
 
 
-def presigned_post(bucket: str, key: str, max_bytes: int, expires_in: int) -> dict[str, Any]:
-    """A presigned POST for ``key`` whose policy refuses bodies over ``max_bytes``."""
+def presigned_post(
+    bucket: str, key: str, max_bytes: int, expires_in: int, min_bytes: int = 1
+) -> dict[str, Any]:
+    """A presigned POST for ``key`` whose policy refuses bodies under ``min_bytes`` or
+    over ``max_bytes``."""
     post: dict[str, Any] = aws.client("s3").generate_presigned_post(
         Bucket=bucket,
         Key=key,
-        Conditions=[["content-length-range", 1, max_bytes]],
+        Conditions=[["content-length-range", min_bytes, max_bytes]],
         ExpiresIn=expires_in,
     )
     return post
