@@ -169,6 +169,7 @@ DATA = "data"
 INGEST = "ingest_dataset"
 EXPORT = "export_dataset"
 RUN_TASK = "run_task"
+RUN_OPERATION = "run_operation"
 NETWORKS = "networks"
 NETWORKS_IMPORT = "networks_import"
 IMPORT_MODEL = "import_model"
@@ -228,6 +229,7 @@ CATALOG = Catalog(
                 "SLUICE_INGEST_STATE_MACHINE_ARN": state_machine(INGEST),
                 "SLUICE_EXPORT_STATE_MACHINE_ARN": state_machine(EXPORT),
                 "SLUICE_TASK_STATE_MACHINE_ARN": state_machine(RUN_TASK),
+                "SLUICE_OPERATION_STATE_MACHINE_ARN": state_machine(RUN_OPERATION),
                 # Compile runs where TensorFlow is, never in this function.
                 "SLUICE_NETWORKS_FUNCTION": function(NETWORKS),
             },
@@ -239,6 +241,7 @@ CATALOG = Catalog(
                 Grant(target=state_machine(INGEST), access=Access.READ_WRITE),
                 Grant(target=state_machine(EXPORT), access=Access.READ_WRITE),
                 Grant(target=state_machine(RUN_TASK), access=Access.READ_WRITE),
+                Grant(target=state_machine(RUN_OPERATION), access=Access.READ_WRITE),
                 Grant(target=function(NETWORKS), access=Access.WRITE),
             ),
         ),
@@ -317,6 +320,11 @@ CATALOG = Catalog(
         _step("task_partial", "tasks", "partial", 3008, 900, RECORDS_RW, DATA_RW),
         _step("task_reduce", "tasks", "reduce", 3008, 900, RECORDS_RW, DATA_RW),
         _step("task_finish", "tasks", "finish", 512, 120, RECORDS_RW, DATA_RW),
+        # Operations of data sessions (issue 21): one part, or one bucket, a Lambda.
+        _step("operation_plan", "operations", "plan", 512, 60, RECORDS_RW, DATA_R),
+        _step("operation_part", "operations", "part", 3008, 900, RECORDS_RW, DATA_RW),
+        _step("operation_bucket", "operations", "bucket", 3008, 900, RECORDS_RW, DATA_RW),
+        _step("operation_finish", "operations", "finish", 1024, 300, RECORDS_RW, DATA_RW),
     ),
     tables=(TableSpec(name=RECORDS),),
     buckets=(BucketSpec(name=UPLOADS), BucketSpec(name=DATA)),
@@ -353,6 +361,16 @@ CATALOG = Catalog(
                 "PartialFunctionArn": "task_partial",
                 "ReduceFunctionArn": "task_reduce",
                 "FinishFunctionArn": "task_finish",
+            },
+        ),
+        StateMachineSpec(
+            name=RUN_OPERATION,
+            definition="statemachines/run_operation.asl.json",
+            functions={
+                "PlanFunctionArn": "operation_plan",
+                "PartFunctionArn": "operation_part",
+                "BucketFunctionArn": "operation_bucket",
+                "FinishFunctionArn": "operation_finish",
             },
         ),
     ),

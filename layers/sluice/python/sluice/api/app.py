@@ -19,6 +19,8 @@ from sluice.api import (
     datasets,
     network_imports,
     networks,
+    operations,
+    sessions,
     tasks,
 )
 from sluice.api.errors import describe_validation_errors, error_response
@@ -43,6 +45,8 @@ app.include_router(dataset_data.router)
 app.include_router(dataset_content.router)
 app.include_router(tasks.router)
 app.include_router(networks.router)
+app.include_router(sessions.router)
+app.include_router(operations.router)
 app.include_router(network_imports.router)
 app.enable_swagger(
     path="/docs",

@@ -67,6 +67,7 @@ from sluice.tasks.aggregate_spec import (
     bmat_preset,
     needed_columns,
     parse_iso,
+    validate_filter,
     validate_spec,
 )
 
@@ -77,9 +78,11 @@ __all__ = [
     "Predicate",
     "bmat_preset",
     "bucket_count",
+    "filter_rows",
     "merge_partials",
     "needed_columns",
     "partial_aggregate",
+    "validate_filter",
     "validate_spec",
     "write_outputs",
 ]
@@ -201,6 +204,27 @@ def _decode(column: pa.ChunkedArray) -> pa.ChunkedArray:
     if pa.types.is_dictionary(column.type):
         return pc.cast(column, column.type.value_type)
     return column
+
+
+_ROW = "__row"
+
+
+def filter_rows(table: pa.Table, predicates: list[Predicate]) -> pa.Table:
+    """The rows of ``table`` that pass every predicate (validated: ``validate_filter``),
+    with every column as it is (categories stay dictionaries). The predicates are those of
+    a task's filter, evaluated the same way, on the decoded columns they read."""
+    if not predicates:
+        return table
+    names = list(dict.fromkeys(p.column for p in predicates))
+    data = pa.table({name: _decode(table.column(name)) for name in names})
+    types = {name: data.schema.field(name).type for name in names}
+    expression = _predicate_expression(predicates[0], types[predicates[0].column])
+    for pred in predicates[1:]:
+        expression = expression & _predicate_expression(pred, types[pred.column])
+    # The passing rows' positions, then those rows of every column: one take, no copy of
+    # the columns the predicates do not read.
+    data = data.append_column(_ROW, pa.array(np.arange(table.num_rows, dtype=np.int64)))
+    return table.take(data.filter(expression).column(_ROW))
 
 
 def partial_aggregate(table: pa.Table, spec: AggregateSpec, buckets: int) -> list[pa.Table]:

@@ -153,7 +153,14 @@ def validate_spec(spec: AggregateSpec, schema: dict[str, ColumnType]) -> list[st
             problems.append(f"{where}.name: duplicate output name {name!r} (also {outputs[name]})")
         else:
             outputs[name] = where
-    for i, pred in enumerate(spec.filter):
+    problems.extend(validate_filter(spec.filter, schema))
+    return problems
+
+
+def validate_filter(predicates: list[Predicate], schema: dict[str, ColumnType]) -> list[str]:
+    """Every problem of a filter (``filter[i]...: ...``) against a dataset's column types."""
+    problems: list[str] = []
+    for i, pred in enumerate(predicates):
         where = f"filter[{i}]"
         if pred.column not in schema:
             problems.append(f"{where}.column: no column {pred.column!r}")

@@ -1,0 +1,135 @@
+"""The base class every operation shares, and what its steps are given and give back.
+
+An operation runs as statemachines/run_operation.asl.json runs every operation: one
+``run_part`` per typed Parquet part of its dataset inputs (in parallel, in a Map), then,
+if it asks for buckets, one ``run_bucket`` per bucket (a hash-partitioned shuffle, as
+the tasks' reducers), then ``finish`` with every step's small answer. Rows travel only
+through S3, at the keys ``OperationRun`` names; the answers are a few numbers each, so
+that no Lambda ever holds a whole dataset and no payload nears Step Functions' 256 KB.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from typing import Any, ClassVar, Literal
+
+from pydantic import BaseModel, Field
+
+from sluice.datasets.manifest import Manifest
+from sluice.datasets.workspace import Workspace
+from sluice.inference.types import ColumnType
+from sluice.operations.wizard import Wizard, WizardInput
+
+
+class InputDataset(BaseModel):
+    """A dataset an operation reads: the typed data of one of its ready runs."""
+
+    id: str
+    run: str
+    content_hash: str | None = None
+
+
+class PartRef(BaseModel):
+    """One typed Parquet part of one dataset input (``input``: the wizard's key)."""
+
+    input: str
+    dataset: int = 0  # the position in a ``datasets`` input's list
+    index: int
+    key: str
+    rows: int
+
+
+class WrittenPart(BaseModel):
+    """A Parquet part of an output dataset, as written."""
+
+    index: int
+    key: str
+    rows: int
+    bytes: int
+
+
+class StepResult(BaseModel):
+    """What one part or bucket step answers: the output parts it wrote, or the key of a
+    JSON partial (``partial``) that ``finish`` merges."""
+
+    index: int
+    written: list[WrittenPart] = []
+    partial: str | None = None
+
+
+class Finished(BaseModel):
+    """An operation's output: the parts of a new dataset in row order, or JSON data."""
+
+    parts: list[WrittenPart] | None = None
+    data: Any = None
+
+
+class OperationRun(BaseModel):
+    """Where one run of an operation is: its owner and id, its normalised inputs, the
+    datasets they name, and the output dataset it writes (when its output is one)."""
+
+    owner: str
+    id: str
+    inputs: dict[str, Any]
+    datasets: dict[str, list[InputDataset]]
+    output_dataset: str | None = None
+    work: str = Field(description="The run's scratch folder (partials), removed when it ends.")
+
+    @property
+    def output(self) -> Workspace:
+        """The output dataset's run folder: its parts and manifest go there."""
+        if self.output_dataset is None:
+            raise ValueError("this operation writes no dataset")
+        return Workspace(self.owner, self.output_dataset, self.output_run)
+
+    @property
+    def output_run(self) -> str:
+        return f"op-{self.id}"
+
+    def partial_key(self, name: str) -> str:
+        return f"{self.work}{name}"
+
+
+class Operation(ABC):
+    """An operation on tables. A module of ``sluice.operations`` that defines a concrete
+    subclass adds it to the catalogue (``catalogue.discover``); abstract ones are skipped."""
+
+    name: ClassVar[str]
+    description: ClassVar[str]
+    category: ClassVar[str] = "table"
+    output: ClassVar[Literal["dataset", "data"]]
+    inputs: ClassVar[dict[str, WizardInput]]
+
+    @classmethod
+    def wizard(cls) -> Wizard:
+        """The form a UI renders for it (Datalab's ``wizard_description``)."""
+        return Wizard(
+            name=cls.name,
+            description=cls.description,
+            category=cls.category,
+            output=cls.output,
+            inputs=cls.inputs,
+        )
+
+    def check(self, inputs: dict[str, Any], schemas: dict[str, dict[str, ColumnType]]) -> list[str]:
+        """Problems of complete, well-typed ``inputs`` that need the datasets' column types
+        (``schemas``, by input key), each ``"<field>: <problem>"``; none by default."""
+        return []
+
+    def bucket_count(self, run: OperationRun, manifests: dict[str, list[Manifest]]) -> int:
+        """How many buckets its shuffle has; 0 (the default) for none."""
+        return 0
+
+    @abstractmethod
+    def run_part(self, run: OperationRun, part: PartRef, buckets: int) -> StepResult:
+        """Work on one typed part (its rows are read from S3 here, not before)."""
+
+    def run_bucket(self, run: OperationRun, bucket: int, parts: int) -> StepResult:
+        """Merge one bucket of the shuffle (operations with buckets override it)."""
+        raise NotImplementedError(f"{self.name} has no buckets")
+
+    @abstractmethod
+    def finish(
+        self, run: OperationRun, parts: list[StepResult], buckets: list[StepResult]
+    ) -> Finished:
+        """The output, from the steps' answers (in any order: sort them)."""

@@ -1,0 +1,115 @@
+"""Mergeable column statistics for describe: each part's, then their merge.
+
+Numbers keep count, mean and M2 (the sum of squared deviations from the mean), merged
+pairwise by Chan et al.'s formula, so that a mean and a standard deviation over billions
+of rows come out as exactly as float64 allows, never from a sum of squares that cancels.
+Categories and booleans keep every value's count (a category has at most
+``max_categories`` values), so their top values are exact.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from sluice.inference.types import ColumnType
+
+NUMERIC = frozenset(
+    {
+        ColumnType.INT8,
+        ColumnType.INT16,
+        ColumnType.INT32,
+        ColumnType.INT64,
+        ColumnType.FLOAT32,
+        ColumnType.FLOAT64,
+    }
+)
+COUNTED = frozenset({ColumnType.CATEGORY, ColumnType.BOOL})
+ORDERED = NUMERIC | {ColumnType.DATETIME, ColumnType.TIMEDELTA, ColumnType.STRING}
+
+
+def _json(value: Any) -> Any:
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    if hasattr(value, "total_seconds"):
+        return value.total_seconds()
+    return value
+
+
+def part_stats(column: pa.ChunkedArray, column_type: ColumnType) -> dict[str, Any]:
+    """One part's statistics of one column (JSON-ready)."""
+    nulls = column.null_count
+    stats: dict[str, Any] = {"count": len(column) - nulls, "nulls": nulls}
+    if column_type in ORDERED and stats["count"]:
+        bounds = pc.min_max(column)
+        stats["min"], stats["max"] = _json(bounds["min"].as_py()), _json(bounds["max"].as_py())
+    if column_type in NUMERIC and stats["count"]:
+        values = np.asarray(pc.drop_null(column).to_numpy(), dtype=np.float64)
+        mean = float(values.mean())
+        stats["mean"], stats["m2"] = mean, float(((values - mean) ** 2).sum())
+    if column_type in COUNTED:
+        counted = pc.value_counts(pc.drop_null(column).combine_chunks())
+        stats["values"] = {
+            str(v): c
+            for v, c in zip(
+                counted.field("values").to_pylist(),
+                counted.field("counts").to_pylist(),
+                strict=True,
+            )
+        }
+    return stats
+
+
+def _pick(a: Any, b: Any, better: Any) -> Any:
+    if a is None:
+        return b
+    if b is None:
+        return a
+    return better(a, b)
+
+
+def merge(a: dict[str, Any], b: dict[str, Any]) -> dict[str, Any]:
+    """The statistics of the rows of ``a`` and ``b`` together."""
+    out: dict[str, Any] = {"count": a["count"] + b["count"], "nulls": a["nulls"] + b["nulls"]}
+    if "min" in a or "min" in b:
+        out["min"] = _pick(a.get("min"), b.get("min"), min)
+        out["max"] = _pick(a.get("max"), b.get("max"), max)
+    if "mean" in a and "mean" in b:
+        n_a, n_b = a["count"], b["count"]
+        delta = b["mean"] - a["mean"]
+        out["mean"] = a["mean"] + delta * n_b / (n_a + n_b)
+        out["m2"] = a["m2"] + b["m2"] + delta * delta * n_a * n_b / (n_a + n_b)
+    elif "mean" in a or "mean" in b:
+        side = a if "mean" in a else b
+        out["mean"], out["m2"] = side["mean"], side["m2"]
+    if "values" in a or "values" in b:
+        values = dict(a.get("values", {}))
+        for value, count in b.get("values", {}).items():
+            values[value] = values.get(value, 0) + count
+        out["values"] = values
+    return out
+
+
+def summary(name: str, column_type: ColumnType, stats: dict[str, Any], top: int) -> dict[str, Any]:
+    """The column's line of describe's output: count, nulls, min, max, mean and the sample
+    standard deviation (n - 1, as pandas and DuckDB's stddev), top values with counts."""
+    line: dict[str, Any] = {
+        "name": name,
+        "type": column_type.value,
+        "count": stats["count"],
+        "nulls": stats["nulls"],
+    }
+    if column_type in ORDERED:
+        line["min"], line["max"] = stats.get("min"), stats.get("max")
+    if column_type in NUMERIC:
+        count = stats["count"]
+        line["mean"] = stats.get("mean")
+        line["std"] = math.sqrt(stats["m2"] / (count - 1)) if count > 1 else None
+    if column_type in COUNTED:
+        ranked = sorted(stats.get("values", {}).items(), key=lambda item: (-item[1], item[0]))
+        line["top"] = [{"value": value, "count": count} for value, count in ranked[:top]]
+    return line

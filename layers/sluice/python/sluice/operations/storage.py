@@ -1,0 +1,77 @@
+"""How operation steps read typed parts and write their outputs and partials in S3."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from sluice.config import settings
+from sluice.operations.base import WrittenPart
+from sluice.store import objects
+from sluice.store.arrow_fs import s3_filesystem
+
+ROW_GROUP_ROWS = 64 * 1024
+"""As the ingest's parts: a row read fetches one group of about this many rows."""
+
+
+def read_part(key: str, columns: list[str] | None = None) -> pa.Table:
+    """A typed part's ``columns`` (all when None), fetched by ranged reads of just their
+    column chunks."""
+    with s3_filesystem().open_input_file(f"{settings().data_bucket}/{key}") as source:
+        return pq.read_table(source, columns=columns)
+
+
+def part_columns(key: str) -> list[str]:
+    """The column names of a part, from its footer alone."""
+    with s3_filesystem().open_input_file(f"{settings().data_bucket}/{key}") as source:
+        return list(pq.read_schema(source).names)
+
+
+def write_part(index: int, key: str, table: pa.Table) -> WrittenPart:
+    """``table`` as a typed Parquet part of an output dataset, as the ingest writes them
+    (LZ4, categories dictionary-encoded, statistics whose null counts ``finish`` reads)."""
+    categories = [f.name for f in table.schema if pa.types.is_dictionary(f.type)]
+    sink = pa.BufferOutputStream()
+    pq.write_table(
+        table,
+        sink,
+        row_group_size=ROW_GROUP_ROWS,
+        compression="lz4",
+        use_dictionary=categories,
+    )
+    data = sink.getvalue().to_pybytes()
+    objects.put_bytes(settings().data_bucket, key, data, "application/vnd.apache.parquet")
+    return WrittenPart(index=index, key=key, rows=table.num_rows, bytes=len(data))
+
+
+def write_arrow(key: str, table: pa.Table) -> None:
+    """A shuffle partial: Arrow's file format, LZ4 (as the tasks' partials, for the same
+    reason: written once, read once)."""
+    sink = pa.BufferOutputStream()
+    options = pa.ipc.IpcWriteOptions(compression="lz4")
+    with pa.ipc.new_file(sink, table.schema, options=options) as writer:
+        writer.write_table(table)
+    objects.put_bytes(
+        settings().data_bucket,
+        key,
+        sink.getvalue().to_pybytes(),
+        "application/vnd.apache.arrow.file",
+    )
+
+
+def read_arrows(keys: list[str]) -> list[pa.Table]:
+    """Shuffle partials, each whole in one GET, in parallel."""
+    bodies = objects.get_all(settings().data_bucket, keys, threads=8)
+    return [pa.ipc.open_file(pa.BufferReader(body)).read_all() for body in bodies]
+
+
+def put_json(key: str, data: Any) -> None:
+    objects.put_json(settings().data_bucket, key, data)
+
+
+def get_jsons(keys: list[str]) -> list[Any]:
+    """JSON partials, each in one GET, in parallel."""
+    return [json.loads(body) for body in objects.get_all(settings().data_bucket, keys, threads=8)]

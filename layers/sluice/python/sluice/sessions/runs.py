@@ -1,0 +1,200 @@
+"""What the API does with a session's operations: start (or answer from the cache),
+read, delete one or many."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import uuid
+from typing import Any
+
+from sluice import aws
+from sluice.config import Settings
+from sluice.datasets import service as dataset_service
+from sluice.datasets.models import Dataset, utcnow
+from sluice.datasets.rows import typed_manifest
+from sluice.datasets.workspace import dataset_prefixes
+from sluice.errors import NotFound, Unprocessable
+from sluice.inference.types import ColumnType
+from sluice.operations.base import Operation as OperationClass
+from sluice.operations.catalogue import catalogue
+from sluice.operations.validation import Problem, canonical, check_columns, check_form, refuse
+from sluice.operations.wizard import DATASET_TYPES
+from sluice.sessions import cache
+from sluice.sessions.operation_models import (
+    OperationCreate,
+    OperationStatus,
+    SessionOperation,
+    Timings,
+    run_name,
+)
+from sluice.sessions.references import Stores, input_dataset, resolve_dataset
+from sluice.sessions.repository import SessionRepository
+from sluice.store import objects
+
+OPEN = frozenset({OperationStatus.PENDING, OperationStatus.IN_PROGRESS})
+
+
+def _operation_class(name: str) -> type[OperationClass]:
+    found = catalogue().get(name)
+    if found is None:
+        raise Unprocessable(
+            f"name: no operation {name!r}; GET /operations lists them",
+            [{"field": "name", "problem": f"no operation {name!r}"}],
+        )
+    return found
+
+
+def _resolve(
+    stores: Stores, owner: str, cls: type[OperationClass], inputs: dict[str, Any]
+) -> tuple[dict[str, list[Dataset]], list[Problem]]:
+    """The ready datasets each dataset input names, and a problem for each that names none."""
+    found: dict[str, list[Dataset]] = {}
+    problems: list[Problem] = []
+    for key, spec in cls.inputs.items():
+        if spec.type not in DATASET_TYPES or inputs.get(key) is None:
+            continue
+        refs = inputs[key] if isinstance(inputs[key], list) else [inputs[key]]
+        found[key] = []
+        for index, ref in enumerate(refs):
+            dataset, problem = resolve_dataset(stores, owner, ref)
+            where = f"input_data.{key}" + (f"[{index}]" if isinstance(inputs[key], list) else "")
+            if problem:
+                problems.append(Problem(field=where, problem=problem))
+            elif dataset is not None:
+                found[key].append(dataset)
+    return found, problems
+
+
+def start_operation(
+    cfg: Settings,
+    sessions: SessionRepository,
+    stores: Stores,
+    owner: str,
+    session_id: str,
+    body: OperationCreate,
+) -> tuple[SessionOperation, bool]:
+    """Validate the request against the wizard and the data, then answer it from the
+    cache (COMPLETED, no execution) or record it and start its execution. Returns the
+    operation and whether it was started."""
+    session = sessions.get(owner, session_id)
+    cls = _operation_class(body.name)
+    inputs = check_form(cls, body.input_data)
+    datasets, problems = _resolve(stores, owner, cls, inputs)
+    if problems:
+        raise refuse(problems)
+    schemas: dict[str, dict[str, ColumnType]] = {
+        key: {c.name: c.effective_type for c in typed_manifest(items[0]).columns}
+        for key, items in datasets.items()
+        if items
+    }
+    operation = cls()
+    check_columns(operation, inputs, schemas)
+    inputs = canonical(cls, inputs)
+    read = {key: [input_dataset(d) for d in items] for key, items in datasets.items()}
+    key = cache.cache_key(cls.name, cls.inputs, inputs, read)
+    now = utcnow()
+    record = SessionOperation(
+        id=uuid.uuid4().hex,
+        owner=owner,
+        session_id=session.id,
+        name=cls.name,
+        input_data=body.input_data,
+        created_at=now,
+        updated_at=now,
+        cache_key=key,
+        inputs=inputs,
+        datasets=read,
+    )
+    hit = _cached(stores, owner, key)
+    if hit is not None:
+        record.status, record.progress, record.cached = OperationStatus.COMPLETED, 1.0, True
+        record.output = hit.output.model_copy(update={"data": None})
+        record.data_key, record.finished_at = hit.data_key, now
+        record.message = f"the result of operation {hit.id}, on the same data"
+        record.timings = Timings(total_s=0.0)
+        stores.operations.create(record)
+        return record, False
+    if cls.output == "dataset":
+        record.output_dataset = uuid.uuid4().hex
+    stores.operations.create(record)
+    aws.client("stepfunctions").start_execution(
+        stateMachineArn=cfg.operation_state_machine_arn,
+        name=run_name(record.id),
+        input=json.dumps({"operation": {"owner": owner, "id": record.id}}),
+    )
+    return record, True
+
+
+def _cached(stores: Stores, owner: str, key: str) -> SessionOperation | None:
+    """The completed operation whose result answers ``key``, while its outputs exist."""
+    operation_id = cache.lookup(stores.table, owner, key)
+    if operation_id is None:
+        return None
+    hit = stores.operations.find(owner, operation_id)
+    if hit is None or hit.status is not OperationStatus.COMPLETED:
+        return None
+    if any(stores.datasets.find(owner, d) is None for d in hit.output.datasets):
+        return None  # an output was deleted since: compute it again
+    return hit
+
+
+def get_operation(
+    cfg: Settings, stores: Stores, owner: str, session_id: str, operation_id: str
+) -> SessionOperation:
+    """The session's operation, with its JSON output read in."""
+    operation = _of_session(stores, owner, session_id, operation_id)
+    if operation.data_key and operation.status is OperationStatus.COMPLETED:
+        body = objects.find_bytes(cfg.data_bucket, operation.data_key)
+        data = None if body is None else json.loads(body)
+        operation.output = operation.output.model_copy(update={"data": data})
+    return operation
+
+
+def _of_session(stores: Stores, owner: str, session_id: str, operation_id: str) -> SessionOperation:
+    operation = stores.operations.get(owner, operation_id)
+    if operation.session_id != session_id:
+        raise NotFound(f"operation {operation_id} not found")
+    return operation
+
+
+def work_prefix(owner: str, operation_id: str) -> str:
+    """Where a run of the operation keeps its scratch files and its JSON output."""
+    return f"operations/{owner}/{operation_id}/"
+
+
+def delete_operation(
+    cfg: Settings, stores: Stores, owner: str, session_id: str, operation_id: str
+) -> None:
+    """Delete the operation, stopping it if it runs. A run's own outputs go with it (and
+    its cache entry); a cached answer's record only, the run it came from keeps them."""
+    operation = _of_session(stores, owner, session_id, operation_id)
+    stores.operations.delete(owner, operation_id)
+    if operation.status in OPEN:
+        sfn = aws.client("stepfunctions")
+        arn = aws.execution_arn(cfg.operation_state_machine_arn, run_name(operation_id))
+        with contextlib.suppress(sfn.exceptions.ExecutionDoesNotExist):
+            sfn.stop_execution(executionArn=arn, cause="operation deleted")
+    if operation.cached:
+        return
+    cache.forget(stores.table, owner, operation.cache_key, operation_id)
+    objects.delete_prefix(cfg.data_bucket, work_prefix(owner, operation_id))
+    planned = [operation.output_dataset] if operation.output_dataset else []
+    for dataset_id in dict.fromkeys([*operation.output.datasets, *planned]):
+        with contextlib.suppress(NotFound):
+            dataset_service.delete_dataset(cfg, stores.datasets, owner, dataset_id)
+        # Parts a running step wrote before any dataset record existed.
+        for prefix in dataset_prefixes(owner, dataset_id):
+            objects.delete_prefix(cfg.data_bucket, prefix)
+
+
+def delete_operations(
+    cfg: Settings, stores: Stores, owner: str, session_id: str, ids: list[str]
+) -> list[str]:
+    """Delete several of the session's operations; if any is not found, none is."""
+    for operation_id in ids:
+        _of_session(stores, owner, session_id, operation_id)
+    unique = list(dict.fromkeys(ids))
+    for operation_id in unique:
+        delete_operation(cfg, stores, owner, session_id, operation_id)
+    return unique

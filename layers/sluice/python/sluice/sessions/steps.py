@@ -1,0 +1,277 @@
+"""The steps of statemachines/run_operation.asl.json.
+
+plan (the parts of the datasets read, the buckets of a shuffle) -> Map(part: one worker
+per typed Parquet part) -> Map(bucket: one worker per bucket, if any) -> finish (the
+operation's output: a new dataset from the parts written, or JSON data) | fail.
+Each step works only while its operation is IN_PROGRESS: a deleted one makes them raise
+``OperationGone``, and the failure path then only cleans up.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel
+
+from sluice.config import settings
+from sluice.datasets.derived import WrittenFile, record_derived
+from sluice.datasets.models import Dataset, SourceObject, normalise_path, utcnow
+from sluice.datasets.repository import DatasetRepository
+from sluice.datasets.rows import load_manifest
+from sluice.errors import NotFound
+from sluice.operations.base import OperationRun, PartRef, StepResult
+from sluice.operations.catalogue import operation as catalogued
+from sluice.sessions import cache
+from sluice.sessions.operation_models import (
+    OperationChanges,
+    OperationOutput,
+    OperationStatus,
+    SessionOperation,
+    Timings,
+)
+from sluice.sessions.repository import OperationRepository, SessionRepository
+from sluice.sessions.runs import work_prefix
+from sluice.step_errors import step_failure
+from sluice.store import objects
+
+
+class TransientError(Exception):
+    """A failure worth retrying (the state machine retries it with backoff)."""
+
+
+class OperationGone(Exception):
+    """The operation was deleted while this step was on its way."""
+
+
+class OperationRef(BaseModel):
+    owner: str
+    id: str
+
+
+class PlanInput(BaseModel):
+    operation: OperationRef
+
+
+class Plan(BaseModel):
+    parts: list[PartRef]
+    part_count: int
+    buckets: list[int]
+    bucket_count: int
+
+
+class PartInput(BaseModel):
+    operation: OperationRef
+    bucket_count: int
+    part: PartRef
+
+
+class BucketInput(BaseModel):
+    operation: OperationRef
+    part_count: int
+    bucket: int
+
+
+class FinishInput(BaseModel):
+    operation: OperationRef
+    parts: list[StepResult]
+    buckets: list[StepResult]
+
+
+class StepError(BaseModel):
+    """What a Catch puts at $.error: Step Functions' Error and Cause."""
+
+    Error: str = "the operation failed"
+    Cause: str | None = None
+
+
+class FailInput(BaseModel):
+    operation: OperationRef
+    error: StepError
+
+
+class Outcome(BaseModel):
+    status: Literal["completed", "failed", "gone"]
+    message: str | None = None
+
+
+def _running(repo: OperationRepository, ref: OperationRef) -> SessionOperation:
+    try:
+        record = repo.get(ref.owner, ref.id)
+    except NotFound as gone:
+        raise OperationGone(f"operation {ref.id} was deleted") from gone
+    if record.status is not OperationStatus.IN_PROGRESS:
+        raise OperationGone(f"operation {ref.id} is {record.status.value}")
+    return record
+
+
+def _run(record: SessionOperation) -> OperationRun:
+    return OperationRun(
+        owner=record.owner,
+        id=record.id,
+        inputs=record.inputs,
+        datasets=record.datasets,
+        output_dataset=record.output_dataset,
+        work=f"{work_prefix(record.owner, record.id)}work/",
+    )
+
+
+def plan(repo: OperationRepository, ref: OperationRef) -> Plan:
+    """Mark the operation IN_PROGRESS; list the parts it reads and its buckets."""
+    record = repo.get(ref.owner, ref.id)
+    run = _run(record)
+    manifests = {
+        key: [load_manifest(ref.owner, d.id, d.run) for d in items]
+        for key, items in record.datasets.items()
+    }
+    parts: list[PartRef] = []
+    for key, items in manifests.items():
+        for position, manifest in enumerate(items):
+            for part in manifest.parts:
+                parts.append(
+                    PartRef(
+                        input=key, dataset=position, index=len(parts), key=part.key, rows=part.rows
+                    )
+                )
+    buckets = catalogued(record.name).bucket_count(run, manifests)
+    now = utcnow()
+    started = repo.update(
+        ref.owner,
+        ref.id,
+        OperationChanges(
+            status=OperationStatus.IN_PROGRESS,
+            started_at=now,
+            parts=len(parts),
+            buckets=buckets,
+            timings=Timings(queued_s=round((now - record.created_at).total_seconds(), 3)),
+        ),
+        only_if_status=OperationStatus.PENDING,
+    )
+    if started is None:
+        raise OperationGone(f"operation {ref.id} is no longer pending")
+    return Plan(
+        parts=parts, part_count=len(parts), buckets=list(range(buckets)), bucket_count=buckets
+    )
+
+
+def part(repo: OperationRepository, payload: PartInput) -> StepResult:
+    """Run the operation on one typed part."""
+    record = _running(repo, payload.operation)
+    result = catalogued(record.name).run_part(_run(record), payload.part, payload.bucket_count)
+    ref = payload.operation
+    repo.update(
+        ref.owner,
+        ref.id,
+        OperationChanges(),
+        add_parts_done=1,
+        only_if_status=OperationStatus.IN_PROGRESS,
+    )
+    return result
+
+
+def bucket(repo: OperationRepository, payload: BucketInput) -> StepResult:
+    """Merge one bucket of the operation's shuffle."""
+    record = _running(repo, payload.operation)
+    result = catalogued(record.name).run_bucket(_run(record), payload.bucket, payload.part_count)
+    ref = payload.operation
+    repo.update(
+        ref.owner,
+        ref.id,
+        OperationChanges(),
+        add_buckets_done=1,
+        only_if_status=OperationStatus.IN_PROGRESS,
+    )
+    return result
+
+
+def _output_dataset(
+    datasets: DatasetRepository, sessions: SessionRepository, record: SessionOperation
+) -> Dataset:
+    """The output dataset's record before it is ready: named after the operation and its
+    input, in the session's folder."""
+    session = sessions.find(record.owner, record.session_id)
+    first = next((items[0] for items in record.datasets.values() if items), None)
+    source = datasets.find(record.owner, first.id) if first else None
+    name = f"{record.name} of {source.name}" if source else record.name
+    now = utcnow()
+    assert record.output_dataset is not None
+    return Dataset(
+        id=record.output_dataset,
+        owner=record.owner,
+        name=name[:200],
+        path=normalise_path(f"sessions/{record.session_id}"),
+        description=f"Operation {record.id} of session "
+        f"{session.name if session else record.session_id!r}",
+        created_at=now,
+        updated_at=now,
+        source=SourceObject(bucket=settings().data_bucket, key=""),
+        content_hash=record.cache_key,
+    )
+
+
+def finish(
+    repo: OperationRepository,
+    datasets: DatasetRepository,
+    sessions: SessionRepository,
+    payload: FinishInput,
+) -> Outcome:
+    """Record the output (a ready dataset, or JSON data in S3), mark the operation
+    COMPLETED and remember it in the cache."""
+    ref = payload.operation
+    record = _running(repo, ref)
+    run = _run(record)
+    finished = catalogued(record.name).finish(run, payload.parts, payload.buckets)
+    output = OperationOutput()
+    data_key = None
+    if finished.parts is not None:
+        files = [WrittenFile(key=p.key, rows=p.rows, bytes=p.bytes) for p in finished.parts]
+        template = _output_dataset(datasets, sessions, record)
+        record_derived(datasets, template, run.output_run, files)
+        output.datasets = [template.id]
+    else:
+        data_key = f"{work_prefix(ref.owner, ref.id)}output.json"
+        objects.put_json(settings().data_bucket, data_key, finished.data)
+    now = utcnow()
+    started = record.started_at or record.created_at
+    timings = record.timings.model_copy(
+        update={"total_s": round((now - record.created_at).total_seconds(), 3)}
+    )
+    done = repo.update(
+        ref.owner,
+        ref.id,
+        OperationChanges(
+            status=OperationStatus.COMPLETED,
+            progress=1.0,
+            finished_at=now,
+            timings=timings,
+            output=output,
+            data_key=data_key,
+            message=f"done in {(now - started).total_seconds():.1f} s",
+        ),
+        only_if_status=OperationStatus.IN_PROGRESS,
+    )
+    objects.delete_prefix(settings().data_bucket, run.work)
+    if done is None:
+        raise OperationGone(f"operation {ref.id} ended before it could finish")
+    cache.remember(settings().table, ref.owner, record.cache_key, ref.id)
+    return Outcome(status="completed")
+
+
+def fail(repo: OperationRepository, payload: FailInput) -> Outcome:
+    """Record the worker's message (FAILED: never cached) and remove what the run wrote;
+    a deleted operation is only cleaned up."""
+    ref = payload.operation
+    failure = step_failure(payload.error.Error, payload.error.Cause)
+    record = repo.find(ref.owner, ref.id)
+    bucket_name = settings().data_bucket
+    objects.delete_prefix(bucket_name, work_prefix(ref.owner, ref.id))
+    if record is not None and record.output_dataset:
+        objects.delete_prefix(bucket_name, f"datasets/{ref.owner}/{record.output_dataset}/")
+    if failure.type == OperationGone.__name__ or record is None:
+        return Outcome(status="gone")
+    failed = OperationChanges(
+        status=OperationStatus.FAILED, finished_at=utcnow(), message=failure.message
+    )
+    for open_status in (OperationStatus.IN_PROGRESS, OperationStatus.PENDING):
+        if repo.update(ref.owner, ref.id, failed, only_if_status=open_status):
+            break
+    return Outcome(status="failed", message=failure.message)

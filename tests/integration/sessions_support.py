@@ -1,0 +1,94 @@
+"""What the session and operation tests share: a dataset of several parts, sessions,
+operations run to their end, output datasets read back."""
+
+from __future__ import annotations
+
+import io
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.csv as pcsv
+
+from tests.integration.uploader import Uploader
+from tests.support import call_api, wait_for
+
+REGIONS = ["north", "south", "east", "west"]
+COLUMN_TYPES = {
+    "id": pa.int64(),
+    "region": pa.string(),
+    "amount": pa.float64(),
+    "qty": pa.int64(),
+    "day": pa.timestamp("us"),
+    "note": pa.string(),
+}
+
+
+def sales_csv(rows: int = 400, seed: int = 0) -> bytes:
+    """Rows of id, region (a category), amount, qty (some missing), day and a note; some
+    20 KB, so many 1 KiB chunks, so many typed parts."""
+    lines = ["id,region,amount,qty,day,note"]
+    for i in range(rows):
+        k = i + seed
+        qty = "" if k % 7 == 0 else str((k * 13) % 50 - 10)
+        amount = f"{(k * 37) % 1000 / 8:.3f}"
+        lines.append(f"{i},{REGIONS[k % 4]},{amount},{qty},2024-03-{k % 28 + 1:02d},note {k % 300}")
+    return ("\n".join(lines) + "\n").encode()
+
+
+def reference(body: bytes) -> pa.Table:
+    """The CSV as pyarrow reads it with the types sluice infers."""
+    return pcsv.read_csv(
+        io.BytesIO(body), convert_options=pcsv.ConvertOptions(column_types=COLUMN_TYPES)
+    )
+
+
+def new_session(uploader: Uploader, *dataset_ids: str, name: str = "s") -> dict[str, Any]:
+    items = [{"type": "dataset", "id": d} for d in dataset_ids]
+    status, session = call_api(
+        "POST", "/sessions", {"name": name, "input_data": items}, owner=uploader.owner
+    )
+    assert status == 201, session
+    return session  # type: ignore[no-any-return]
+
+
+def run(
+    uploader: Uploader, session_id: str, name: str, input_data: dict[str, Any]
+) -> tuple[int, dict[str, Any]]:
+    return call_api(  # type: ignore[return-value]
+        "POST",
+        f"/sessions/{session_id}/operations",
+        {"name": name, "input_data": input_data},
+        owner=uploader.owner,
+    )
+
+
+def finished(uploader: Uploader, session_id: str, operation_id: str) -> dict[str, Any]:
+    path = f"/sessions/{session_id}/operations/{operation_id}"
+
+    def ended() -> dict[str, Any] | None:
+        operation = call_api("GET", path, owner=uploader.owner)[1]
+        return operation if operation["status"] in ("COMPLETED", "FAILED") else None
+
+    return wait_for(ended, 90, f"operation {operation_id}")
+
+
+def run_to_end(
+    uploader: Uploader, session_id: str, name: str, input_data: dict[str, Any]
+) -> dict[str, Any]:
+    status, operation = run(uploader, session_id, name, input_data)
+    assert status == 202, operation
+    done = finished(uploader, session_id, operation["id"])
+    assert done["status"] == "COMPLETED", done["message"]
+    return done
+
+
+def rows_of(uploader: Uploader, dataset_id: str) -> list[dict[str, Any]]:
+    status, page = call_api(
+        "GET", f"/datasets/{dataset_id}/rows", owner=uploader.owner, query={"num_rows": "10000"}
+    )
+    assert status == 200, page
+    return [{k: v for k, v in row.items() if k != "_exceptions"} for row in page["rows"]]
+
+
+def ref(dataset_id: str) -> dict[str, str]:
+    return {"type": "dataset", "id": dataset_id}

@@ -1,0 +1,181 @@
+"""Operations on the real state machine, each result checked against pyarrow or DuckDB
+computing the same thing over the same rows, on datasets of many parts."""
+
+from __future__ import annotations
+
+import math
+import statistics
+from typing import Any
+
+import duckdb
+import pyarrow as pa
+import pyarrow.compute as pc
+import pytest
+import requests
+
+from tests.integration.sessions_support import (
+    new_session,
+    ref,
+    reference,
+    rows_of,
+    run_to_end,
+    sales_csv,
+)
+from tests.integration.uploader import Uploader
+from tests.support import call_api, wait_for
+
+
+@pytest.fixture(scope="module")
+def sales(local: Any) -> tuple[Uploader, dict[str, Any], bytes, str]:
+    uploader = Uploader(local)
+    body = sales_csv()
+    dataset = uploader.ingest(body)
+    assert dataset["status"] == "ready", dataset["error"]
+    assert dataset["chunk_count"] > 5  # several typed parts
+    session = new_session(uploader, dataset["id"])
+    return uploader, dataset, body, session["id"]
+
+
+def iso(value: Any) -> str:
+    return value.isoformat()
+
+
+def test_select_columns_writes_a_ready_dataset_of_those_columns(sales: Any) -> None:
+    uploader, dataset, body, session_id = sales
+    done = run_to_end(
+        uploader,
+        session_id,
+        "select_columns",
+        {"dataset": ref(dataset["id"]), "columns": ["qty", "id"]},
+    )
+    (output_id,) = done["output"]["datasets"]
+    output = uploader.dataset(output_id)
+    assert (output["status"], output["path"], output["row_count"]) == (
+        "ready",
+        f"sessions/{session_id}",
+        400,
+    )
+    assert [(c["name"], c["effective_type"]) for c in output["columns"]] == [
+        ("qty", "int8"),
+        ("id", "int16"),
+    ]
+    expected = reference(body).select(["qty", "id"]).to_pylist()
+    assert rows_of(uploader, output_id) == expected
+
+
+def test_filter_rows_keeps_the_rows_passing_every_predicate(sales: Any) -> None:
+    uploader, dataset, body, session_id = sales
+    predicates = [
+        {"column": "amount", "op": ">", "value": 50},
+        {"column": "region", "op": "in", "value": ["north", "east"]},
+        {"column": "qty", "op": "not_null"},
+    ]
+    done = run_to_end(
+        uploader, session_id, "filter_rows", {"dataset": ref(dataset["id"]), "filter": predicates}
+    )
+    table = reference(body)
+    mask = pc.and_(
+        pc.and_(
+            pc.greater(table["amount"], 50), pc.is_in(table["region"], pa.array(["north", "east"]))
+        ),
+        table["qty"].is_valid(),
+    )
+    expected = table.filter(mask).to_pylist()
+    got = rows_of(uploader, done["output"]["datasets"][0])
+    assert [r["id"] for r in got] == [r["id"] for r in expected]
+    assert [r["amount"] for r in got] == [r["amount"] for r in expected]
+    assert [r["region"] for r in got] == [r["region"] for r in expected]
+    assert [r["day"] for r in got] == [iso(r["day"]) for r in expected]
+
+
+def test_describe_matches_pyarrow_statistics(sales: Any) -> None:
+    uploader, dataset, body, session_id = sales
+    done = run_to_end(uploader, session_id, "describe", {"dataset": ref(dataset["id"]), "top": 3})
+    data = done["output"]["data"]
+    table = reference(body)
+    assert data["rows"] == 400
+    columns = {c["name"]: c for c in data["columns"]}
+    assert list(columns) == ["id", "region", "amount", "qty", "day", "note"]
+    for name in ("id", "amount", "qty"):
+        values = [v for v in table[name].to_pylist() if v is not None]
+        line = columns[name]
+        assert (line["count"], line["nulls"]) == (len(values), 400 - len(values))
+        assert (line["min"], line["max"]) == (min(values), max(values))
+        assert line["mean"] == pytest.approx(statistics.fmean(values), rel=1e-12)
+        assert line["std"] == pytest.approx(statistics.stdev(values), rel=1e-9)
+    counts = pc.value_counts(table["region"]).to_pylist()
+    ranked = sorted(counts, key=lambda c: (-c["counts"], c["values"]))[:3]
+    assert columns["region"]["top"] == [
+        {"value": c["values"], "count": c["counts"]} for c in ranked
+    ]
+    assert (columns["day"]["min"], columns["day"]["max"]) == (
+        "2024-03-01T00:00:00",
+        "2024-03-28T00:00:00",
+    )
+    notes = table["note"].to_pylist()
+    assert (columns["note"]["type"], columns["note"]["min"], columns["note"]["max"]) == (
+        "string",
+        min(notes),
+        max(notes),
+    )
+
+
+def test_group_by_aggregate_matches_duckdb(sales: Any) -> None:
+    uploader, dataset, body, session_id = sales
+    done = run_to_end(
+        uploader,
+        session_id,
+        "group_by_aggregate",
+        {
+            "dataset": ref(dataset["id"]),
+            "group_by": ["region"],
+            "aggregations": [
+                {"column": "qty", "op": "sum", "name": "total"},
+                {"column": "amount", "op": "mean"},
+                {"column": "*", "op": "count", "name": "rows"},
+                {"column": "note", "op": "count_distinct"},
+            ],
+            "filter": [{"column": "amount", "op": "<=", "value": 100}],
+        },
+    )
+    sales_table = reference(body)  # noqa: F841 (read by DuckDB by name)
+    expected = duckdb.sql(
+        "SELECT region, sum(qty) AS total, avg(amount) AS m, count(*) AS rows,"
+        " count(DISTINCT note) AS d FROM sales_table WHERE amount <= 100 GROUP BY region"
+        " ORDER BY region"
+    ).fetchall()
+    got = sorted(rows_of(uploader, done["output"]["datasets"][0]), key=lambda r: r["region"])
+    assert [r["region"] for r in got] == [e[0] for e in expected]
+    assert [r["total"] for r in got] == [e[1] for e in expected]
+    assert [r["mean_amount"] for r in got] == pytest.approx([e[2] for e in expected], rel=1e-12)
+    assert [r["rows"] for r in got] == [e[3] for e in expected]
+    assert [r["count_distinct_note"] for r in got] == [e[4] for e in expected]
+
+
+def test_an_output_dataset_downloads_and_feeds_another_operation(sales: Any) -> None:
+    uploader, dataset, body, session_id = sales
+    selected = run_to_end(
+        uploader,
+        session_id,
+        "select_columns",
+        {"dataset": ref(dataset["id"]), "columns": ["amount"]},
+    )
+    chained = run_to_end(
+        uploader,
+        session_id,
+        "describe",
+        {"dataset": {"type": "operation_output", "id": selected["id"]}},
+    )
+    (line,) = chained["output"]["data"]["columns"]
+    assert line["name"] == "amount"
+    assert line["mean"] == pytest.approx(statistics.fmean(reference(body)["amount"].to_pylist()))
+    assert not math.isnan(line["std"])
+    output_id = selected["output"]["datasets"][0]
+
+    def downloaded() -> dict[str, Any] | None:
+        status, answer = call_api("GET", f"/datasets/{output_id}/download", owner=uploader.owner)
+        return answer if status == 200 else None
+
+    url = wait_for(downloaded, 60, "the download")["url"]
+    text = requests.get(url, timeout=30).text
+    assert text.splitlines()[0] == '"amount"' and len(text.splitlines()) == 401
