@@ -87,8 +87,8 @@ def prepare(cfg: Settings, repo: DatasetRepository, payload: IngestInput) -> Obj
         check_text(head, encoding)
         if encoding is None:
             return obj
-        stream = streams.open_stream(obj.bucket, obj.key)
-        source = _Source(_read_blocks(stream, "the file"), stream.tell, "the file")
+        stream, position = streams.counted(streams.open_stream(obj.bucket, obj.key))
+        source = _Source(_read_blocks(stream, "the file"), position, "the file")
     else:
         source = _decompressed(obj, compression)
         text_head, source.blocks = read_head(source.blocks)
@@ -173,9 +173,9 @@ def _decompressed(obj: ObjectRef, compression: Compression) -> _Source:
     what = f"the {COMPRESSION_NAMES[compression]} file"
     if compression == "zip":
         return _zip_member(obj)
-    raw = streams.open_stream(obj.bucket, obj.key)
+    raw, position = streams.counted(streams.open_stream(obj.bucket, obj.key))
     stream = pa.CompressedInputStream(raw, _ARROW_CODECS[compression])
-    return _Source(_read_blocks(stream, what), raw.tell, what)
+    return _Source(_read_blocks(stream, what), position, what)
 
 
 def _zip_member(obj: ObjectRef) -> _Source:

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import io
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
+from typing import Any
 
 import pyarrow as pa
 from boto3.s3.transfer import TransferConfig
@@ -23,6 +24,33 @@ def open_stream(bucket: str, key: str) -> pa.NativeFile:
     """The object as a stream read front to back, ``READ_BYTES`` a GET."""
     raw = s3_filesystem().open_input_stream(f"{bucket}/{key}")
     return pa.BufferedInputStream(raw, READ_BYTES)
+
+
+class _Counted(io.RawIOBase):
+    """A readable over a stream that counts the bytes taken from it."""
+
+    def __init__(self, stream: pa.NativeFile) -> None:
+        self._stream = stream
+        self.taken = 0
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        block = self._stream.read(len(buffer))
+        size = len(block)
+        memoryview(buffer).cast("B")[:size] = block
+        self.taken += size
+        return size
+
+
+def counted(stream: pa.NativeFile) -> tuple[pa.NativeFile, Callable[[], int]]:
+    """``stream`` read through a count, and a function that tells how many of its bytes
+    were read so far: a buffered stream (``open_stream``'s) cannot ``tell()`` ("only
+    valid on seekable files"), and a reader of it, such as a decompressor, may want to
+    say how far into the object it is. One Python call per block the reader asks for."""
+    reader = _Counted(stream)
+    return pa.PythonFile(reader, mode="r"), lambda: reader.taken
 
 
 def open_file(bucket: str, key: str) -> pa.NativeFile:
