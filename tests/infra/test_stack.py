@@ -119,13 +119,17 @@ def test_an_image_function_runs_its_dockerfiles_image_with_its_handler(
     stack: SluiceStack, resources: Resources
 ) -> None:
     images = [spec for spec in CATALOG.functions if spec.image]
-    assert [spec.name for spec in images] == ["networks"]
+    assert [spec.name for spec in images] == ["networks", "networks_import"]
+    codes = []
     for spec in images:
         props = resources[function_id(stack, spec.name)]["Properties"]
         assert props["PackageType"] == "Image" and "Layers" not in props
         assert props["ImageConfig"]["Command"] == [spec.handler]
         assert (props["MemorySize"], props["Timeout"]) == (spec.memory_mb, spec.timeout_s)
         assert props["Architectures"] == ["x86_64"]  # tensorflow-cpu's wheels
+        codes.append(props["Code"])
+    # Compile and import are one image (one build, one push), each its own handler.
+    assert codes[0] == codes[1]
 
 
 def test_an_images_build_context_is_the_library_and_its_function_only(
@@ -353,26 +357,33 @@ def test_state_machine_role_may_invoke_exactly_the_functions_it_substitutes(
 def test_upload_notification_invokes_its_function_for_objects_created_under_the_prefix(
     stack: SluiceStack, template: Template
 ) -> None:
-    for spec in CATALOG.notifications:
+    by_bucket: dict[str, list[Any]] = {}
+    for spec in CATALOG.notifications:  # one configuration per bucket, a rule per prefix
+        by_bucket.setdefault(spec.bucket, []).append(
+            {
+                "Events": ["s3:ObjectCreated:*"],
+                "Filter": {"Key": {"FilterRules": [{"Name": "prefix", "Value": spec.prefix}]}},
+                "LambdaFunctionArn": {"Fn::GetAtt": [function_id(stack, spec.function), "Arn"]},
+            }
+        )
+    for bucket, configurations in by_bucket.items():
         template.has_resource_properties(
             "Custom::S3BucketNotifications",
             {
-                "BucketName": {"Ref": logical_id(stack, stack.storage.buckets[spec.bucket])},
-                "NotificationConfiguration": {
-                    "LambdaFunctionConfigurations": [
-                        {
-                            "Events": ["s3:ObjectCreated:*"],
-                            "Filter": {
-                                "Key": {"FilterRules": [{"Name": "prefix", "Value": spec.prefix}]}
-                            },
-                            "LambdaFunctionArn": {
-                                "Fn::GetAtt": [function_id(stack, spec.function), "Arn"]
-                            },
-                        }
-                    ]
-                },
+                "BucketName": {"Ref": logical_id(stack, stack.storage.buckets[bucket])},
+                "NotificationConfiguration": {"LambdaFunctionConfigurations": configurations},
             },
         )
+
+
+def test_on_model_upload_may_start_only_the_import_state_machine(
+    stack: SluiceStack, resources: Resources
+) -> None:
+    role = function_role_id(resources, function_id(stack, "on_model_upload"))
+    import_id = logical_id(stack, stack.workflows.by_name["import_model"])
+    assert [(a, t) for a, t in role_actions(resources, role) if a.startswith("states:")] == [
+        ("states:StartExecution", {"Ref": import_id})
+    ]
 
 
 def _method(stack: SluiceStack, resources: Resources, http_method: str, path: str) -> Any:
@@ -567,6 +578,7 @@ def test_outputs_name_the_entry_points(template: Template) -> None:
         "IngestDatasetStateMachineArn",
         "ExportDatasetStateMachineArn",
         "RunTaskStateMachineArn",
+        "ImportModelStateMachineArn",
     }
 
 

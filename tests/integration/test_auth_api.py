@@ -95,6 +95,10 @@ def test_openapi_document_lists_every_route() -> None:
         "/networks/graphs/compile",
         "/networks/graphs/{graph_id}",
         "/networks/graphs/{graph_id}/compile",
+        "/networks/import-jobs",
+        "/networks/import-jobs/{job_id}",
+        "/networks/import-jobs/{job_id}/cancel",
+        "/networks/import-jobs/{job_id}/create-graph",
     }
     assert "bearerAuth" in spec["components"]["securitySchemes"]
 
