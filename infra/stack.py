@@ -10,6 +10,7 @@ from sluice.catalog import CATALOG, Catalog
 
 from infra.constructs.api import Api
 from infra.constructs.auth import Auth
+from infra.constructs.container_tasks import ContainerTasks
 from infra.constructs.functions import Functions
 from infra.constructs.layers import SharedLayers
 from infra.constructs.naming import pascal
@@ -37,20 +38,39 @@ class SluiceStack(Stack):
         self.storage = Storage(self, "Storage", tables=catalog.tables, buckets=catalog.buckets)
         self.auth = Auth(self, "Auth", spec=catalog.user_pool)
         self.functions = Functions(self, "Functions", specs=catalog.functions, layers=self.layers)
+        self.container_tasks = (
+            ContainerTasks(self, "ContainerTasks", specs=catalog.container_tasks)
+            if catalog.container_tasks
+            else None
+        )
         self.workflows = Workflows(
-            self, "Workflows", specs=catalog.state_machines, functions=self.functions
+            self,
+            "Workflows",
+            specs=catalog.state_machines,
+            functions=self.functions,
+            container_tasks=self.container_tasks,
         )
-        self.functions.wire(
-            Resources(
-                tables=self.storage.tables,
-                buckets=self.storage.buckets,
-                state_machines=self.workflows.by_name,
-                user_pool_name=catalog.user_pool.name,
-                user_pool=self.auth.user_pool,
-                user_pool_client=self.auth.client,
-                functions=self.functions.by_name,
-            )
+        tasks = self.container_tasks
+        resources = Resources(
+            tables=self.storage.tables,
+            buckets=self.storage.buckets,
+            state_machines=self.workflows.by_name,
+            user_pool_name=catalog.user_pool.name,
+            user_pool=self.auth.user_pool,
+            user_pool_client=self.auth.client,
+            functions=self.functions.by_name,
+            container_tasks={
+                name: task.definition.task_definition_arn for name, task in tasks.by_name.items()
+            }
+            if tasks
+            else {},
+            cluster=tasks.cluster.cluster_arn if tasks else "",
+            subnets=tasks.subnet_ids if tasks else "",
+            security_groups=tasks.security_group.security_group_id if tasks else "",
         )
+        self.functions.wire(resources)
+        if tasks is not None:
+            tasks.wire(resources)
         add_notifications(
             catalog.notifications, buckets=self.storage.buckets, functions=self.functions
         )

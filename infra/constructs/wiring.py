@@ -75,6 +75,11 @@ class Resources:
     user_pool: cognito.IUserPool
     user_pool_client: cognito.IUserPoolClient
     functions: Mapping[str, lambda_.IFunction] = field(default_factory=dict)
+    # The container tasks' task definition ARNs by name, their cluster and network.
+    container_tasks: Mapping[str, str] = field(default_factory=dict)
+    cluster: str = ""
+    subnets: str = ""
+    security_groups: str = ""
 
     def resolve(self, ref: Ref) -> str:
         """The value a function's environment variable gets for ``ref`` (a name, ARN or id)."""
@@ -93,6 +98,12 @@ class Resources:
             case "user_pool_client":
                 self._check_user_pool(ref)
                 return self.user_pool_client.user_pool_client_id
+            case "container_task":
+                return self._lookup(self.container_tasks, ref)
+            case "cluster" | "subnets" | "security_groups" if self.cluster:
+                return {"cluster": self.cluster, "subnets": self.subnets}.get(
+                    ref.kind, self.security_groups
+                )
             case "value":
                 return ref.name
         raise CatalogWiringError(f"unknown reference kind {ref.kind!r} (to {ref.name!r})")
@@ -111,20 +122,22 @@ class Resources:
                 table.grant(grantee, *actions)
             case "bucket":
                 bucket = self._lookup(self.buckets, target)
+                # A prefix narrows the grant to its keys (the trainer's datasets/ and training/).
+                keys = f"{grant.prefix or ''}*"
                 if access is Access.READ_WRITE:
-                    bucket.grant_read_write(grantee)
+                    bucket.grant_read_write(grantee, keys)
                 elif reads:
-                    bucket.grant_read(grantee)
+                    bucket.grant_read(grantee, keys)
                 else:
                     # CDK's "write" is put and delete: the catalogue's WRITE changes objects.
-                    bucket.grant_write(grantee)
+                    bucket.grant_write(grantee, keys)
                 actions = (BUCKET_READ_WILDCARDS if reads else ()) + (
                     BUCKET_WRITE_WILDCARDS if writes else ()
                 )
                 _accept_wildcards(
                     grantee,
                     BUCKET_GRANT_REASON,
-                    [*(f"Action::{a}" for a in actions), arn_wildcard(bucket, "/*")],
+                    [*(f"Action::{a}" for a in actions), arn_wildcard(bucket, f"/{keys}")],
                 )
             case "state_machine":
                 machine = self._lookup(self.state_machines, target)

@@ -8,9 +8,11 @@ from collections.abc import Iterable
 from aws_cdk import RemovalPolicy, Stack
 from aws_cdk import aws_logs as logs
 from aws_cdk import aws_stepfunctions as sfn
+from cdk_nag import RegexAppliesTo
 from constructs import Construct
 from sluice.catalog import StateMachineSpec
 
+from infra.constructs.container_tasks import ContainerTasks
 from infra.constructs.functions import Functions
 from infra.constructs.nag import XRAY_AND_LOG_DELIVERY, accept, accept_wildcards, arn_wildcard
 from infra.constructs.naming import pascal
@@ -35,8 +37,10 @@ class Workflows(Construct):
         *,
         specs: Iterable[StateMachineSpec],
         functions: Functions,
+        container_tasks: ContainerTasks | None = None,
     ) -> None:
         super().__init__(scope, construct_id)
+        self._container_tasks = container_tasks
         self.by_name: dict[str, sfn.StateMachine] = {
             spec.name: self._state_machine(spec, functions) for spec in specs
         }
@@ -85,6 +89,17 @@ class Workflows(Construct):
             "for a run whose Map has thousands of chunks, with owners' ids and S3 keys in "
             "them; ERROR logs each failed state with its cause, and X-Ray traces every run",
         )
+        if spec.container_tasks:
+            if self._container_tasks is None:
+                raise CatalogWiringError(f"{spec.name} runs container tasks; the stack has none")
+            self._container_tasks.grant_run(machine, spec.container_tasks)
+            accept_wildcards(
+                machine.role,
+                "ecs:StopTask and ecs:DescribeTasks on the tasks of the one cluster "
+                "('task/<cluster>/*': task ids are made at run time), as ecs:runTask.sync "
+                "needs them to follow and stop the task it started",
+                [RegexAppliesTo(regex="/^Resource::arn:.*:ecs:.*:task\\/.*\\/\\*$/")],
+            )
         accept_wildcards(machine.role, XRAY_AND_LOG_DELIVERY, ["Resource::*"])
         accept_wildcards(
             machine.role,

@@ -20,8 +20,8 @@ from tests.infra.conftest import Resources
 
 pytestmark = pytest.mark.infra
 
-# Actions for which IAM accepts no resource but "*": X-Ray's, and the log delivery with
-# which Step Functions writes a state machine's log.
+# Actions for which IAM accepts no resource but "*": X-Ray's, the log delivery with
+# which Step Functions writes a state machine's log, and ECR's sign-in.
 RESOURCELESS_ACTIONS = frozenset(
     {
         "xray:PutTraceSegments",
@@ -36,6 +36,7 @@ RESOURCELESS_ACTIONS = frozenset(
         "logs:PutResourcePolicy",
         "logs:DescribeResourcePolicies",
         "logs:DescribeLogGroups",
+        "ecr:GetAuthorizationToken",  # a container task's execution role pulling its image
     }
 )
 

@@ -167,6 +167,21 @@ def test_function_environment_resolves_each_catalogue_reference(
         ("user_pool", "users"): {"Ref": logical_id(stack, stack.auth.user_pool)},
         ("user_pool_client", "users"): {"Ref": logical_id(stack, stack.auth.client)},
     }
+    tasks = stack.container_tasks
+    assert tasks is not None
+    targets.update(
+        {
+            **{
+                ("container_task", n): {"Ref": logical_id(stack, t.definition)}
+                for n, t in tasks.by_name.items()
+            },
+            ("cluster", "tasks"): {"Fn::GetAtt": [logical_id(stack, tasks.cluster), "Arn"]},
+            ("subnets", "tasks"): stack.resolve(tasks.subnet_ids),
+            ("security_groups", "tasks"): {
+                "Fn::GetAtt": [logical_id(stack, tasks.security_group), "GroupId"]
+            },
+        }
+    )
     for spec in CATALOG.functions:
         expected = {
             key: ref.name if ref.kind == "value" else targets[(ref.kind, ref.name)]

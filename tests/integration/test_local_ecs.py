@@ -154,3 +154,19 @@ def test_stop_task_kills_the_process_and_fails_the_state(
     cause = json.loads(described["cause"])
     assert (cause["StopCode"], cause["StoppedReason"]) == ("UserInitiated", "cancelled")
     assert cause["Containers"][0]["ExitCode"] == 143  # SIGTERM, as Docker reports it
+
+
+def test_stopping_the_execution_stops_its_task(local: Any, ecs_setup: dict[str, str]) -> None:
+    execution = _run(local, ecs_setup, "import time; time.sleep(60)", {})
+    task = _submitted_task(local, execution)
+    local.client("stepfunctions").stop_execution(executionArn=execution, cause="cancelled")
+    ecs = local.client("ecs")
+
+    def stopped() -> dict[str, Any] | None:
+        described = ecs.describe_tasks(cluster=task["ClusterArn"], tasks=[task["TaskArn"]])
+        found: dict[str, Any] = described["tasks"][0]
+        return found if found["lastStatus"] == "STOPPED" else None
+
+    ended = wait_for(stopped, 30, "the task to stop")
+    assert ended["stopCode"] == "UserInitiated"
+    assert ended["containers"][0]["exitCode"] == 143

@@ -75,12 +75,18 @@ def test_every_environment_reference_resolves_locally() -> None:
         functions={f.name: f"arn:function:{f.name}" for f in CATALOG.functions},
         user_pool_id="pool",
         user_pool_client_id="client",
+        container_tasks={t.name: f"arn:task-definition:{t.name}" for t in CATALOG.container_tasks},
+        cluster="arn:cluster",
+        subnets="subnet-1,subnet-2",
+        security_groups="sg-1",
     )
     env = deployment.environment(CATALOG)
     assert env["SLUICE_TABLE"] == "t-records"
     assert env["SLUICE_INGEST_STATE_MACHINE_ARN"] == "arn:ingest_dataset"
     assert env["SLUICE_USER_POOL_CLIENT_ID"] == "client"
     assert env["SLUICE_NETWORKS_FUNCTION"] == "arn:function:networks"
+    assert env["SLUICE_TRAINER_TASK_DEFINITION"] == "arn:task-definition:trainer"
+    assert env["SLUICE_TRAINER_SUBNETS"] == "subnet-1,subnet-2"
 
 
 def test_the_api_is_the_only_public_function() -> None:

@@ -40,6 +40,7 @@ PATCHED = {
     (StateTaskServiceEcs, "_normalise_parameters"),
     (StateTaskServiceEcs, "_normalise_response"),
     (StateTaskServiceEcs, "_build_sync_resolver"),
+    (StateTaskServiceEcs, "_eval_sync"),
 }
 
 

@@ -31,7 +31,10 @@ class Access(StrEnum):
 class Ref(Frozen):
     """A reference from one resource to another, resolved differently per deployment."""
 
-    # "table" | "bucket" | "state_machine" | "function" | "user_pool" | "user_pool_client" | "value"
+    # "table" | "bucket" | "state_machine" | "function" | "user_pool" | "user_pool_client" |
+    # "container_task" (its task definition's ARN) | "cluster" (the tasks' ECS cluster's ARN) |
+    # "subnets" | "security_groups" (where a task's network interface goes; comma-separated
+    # ids) | "value"
     kind: str
     name: str
 
@@ -53,6 +56,18 @@ def function(name: str) -> Ref:
     return Ref(kind="function", name=name)
 
 
+def container_task(name: str) -> Ref:
+    """A catalogued container task: its task definition's ARN in an environment; in a
+    WRITE grant, running it (and stopping what runs)."""
+    return Ref(kind="container_task", name=name)
+
+
+def task_network(part: str) -> Ref:
+    """Where container tasks run: the ECS ``cluster``, or the ``subnets`` or
+    ``security_groups`` of their network interfaces (ids, comma-separated)."""
+    return Ref(kind=part, name="tasks")
+
+
 def user_pool() -> Ref:
     return Ref(kind="user_pool", name="users")
 
@@ -70,6 +85,7 @@ class Grant(Frozen):
 
     target: Ref
     access: Access = Access.READ
+    prefix: str | None = None  # a bucket's grant: only keys under this prefix
 
 
 class FunctionSpec(Frozen):
@@ -106,11 +122,33 @@ class BucketSpec(Frozen):
     name: str
 
 
+class ContainerTaskSpec(Frozen):
+    """A Fargate task that a state machine runs (``ecs:runTask.sync``): in AWS its image is
+    built from ``dockerfile``; locally its ``command`` runs as a process on this machine
+    (``sluice.local.patches.ecs_tasks``). Each run passes its own values through the
+    container's environment overrides."""
+
+    name: str
+    dockerfile: str  # relative to the project root; the build context is the root
+    command: tuple[str, ...]
+    cpu: int = 1024  # Fargate CPU units (1024 = 1 vCPU)
+    memory_mb: int = 4096
+    environment: dict[str, Ref] = Field(default_factory=dict)
+    grants: tuple[Grant, ...] = ()  # the task role's: what the container's code may do
+    container_name: str = "main"
+    stop_timeout_s: int = 30  # SIGTERM, then SIGKILL this long after (a cancel)
+
+    @property
+    def dockerfile_path(self) -> Path:
+        return PROJECT_ROOT / self.dockerfile
+
+
 class StateMachineSpec(Frozen):
     name: str
     definition: str  # ASL JSON file relative to the project root
     # ${Key} in the ASL file -> the ARN of the named function
     functions: dict[str, str]
+    container_tasks: tuple[str, ...] = ()  # the catalogued tasks it runs (ecs:runTask.sync)
 
     @property
     def definition_path(self) -> Path:
@@ -154,10 +192,18 @@ class Catalog(Frozen):
     state_machines: tuple[StateMachineSpec, ...]
     notifications: tuple[NotificationSpec, ...]
     user_pool: UserPoolSpec
+    container_tasks: tuple[ContainerTaskSpec, ...] = ()
 
     def function(self, name: str) -> FunctionSpec:
         """The function called ``name``; KeyError if the catalogue has none."""
         for spec in self.functions:
+            if spec.name == name:
+                return spec
+        raise KeyError(name)
+
+    def container_task(self, name: str) -> ContainerTaskSpec:
+        """The container task called ``name``; KeyError if the catalogue has none."""
+        for spec in self.container_tasks:
             if spec.name == name:
                 return spec
         raise KeyError(name)
@@ -173,6 +219,8 @@ RUN_OPERATION = "run_operation"
 NETWORKS = "networks"
 NETWORKS_IMPORT = "networks_import"
 IMPORT_MODEL = "import_model"
+TRAIN = "train_model"
+TRAINER = "trainer"
 
 _COMMON_ENV: dict[str, Ref] = {
     "SLUICE_TABLE": table(RECORDS),
@@ -186,6 +234,9 @@ UPLOADS_R = Grant(target=bucket(UPLOADS), access=Access.READ)
 UPLOADS_RW = Grant(target=bucket(UPLOADS), access=Access.READ_WRITE)
 DATA_R = Grant(target=bucket(DATA), access=Access.READ)
 DATA_RW = Grant(target=bucket(DATA), access=Access.READ_WRITE)
+# The trainer reads datasets' typed parts and writes its job's files, nothing else.
+DATASETS_R = Grant(target=bucket(DATA), access=Access.READ, prefix="datasets/")
+TRAINING_RW = Grant(target=bucket(DATA), access=Access.READ_WRITE, prefix="training/")
 
 
 _IMPORT_ENV: dict[str, Ref] = {
@@ -230,6 +281,7 @@ CATALOG = Catalog(
                 "SLUICE_EXPORT_STATE_MACHINE_ARN": state_machine(EXPORT),
                 "SLUICE_TASK_STATE_MACHINE_ARN": state_machine(RUN_TASK),
                 "SLUICE_OPERATION_STATE_MACHINE_ARN": state_machine(RUN_OPERATION),
+                "SLUICE_TRAIN_STATE_MACHINE_ARN": state_machine(TRAIN),
                 # Compile runs where TensorFlow is, never in this function.
                 "SLUICE_NETWORKS_FUNCTION": function(NETWORKS),
             },
@@ -242,6 +294,7 @@ CATALOG = Catalog(
                 Grant(target=state_machine(EXPORT), access=Access.READ_WRITE),
                 Grant(target=state_machine(RUN_TASK), access=Access.READ_WRITE),
                 Grant(target=state_machine(RUN_OPERATION), access=Access.READ_WRITE),
+                Grant(target=state_machine(TRAIN), access=Access.READ_WRITE),
                 Grant(target=function(NETWORKS), access=Access.WRITE),
             ),
         ),
@@ -325,6 +378,25 @@ CATALOG = Catalog(
         _step("operation_part", "operations", "part", 3008, 900, RECORDS_RW, DATA_RW),
         _step("operation_bucket", "operations", "bucket", 3008, 900, RECORDS_RW, DATA_RW),
         _step("operation_finish", "operations", "finish", 1024, 300, RECORDS_RW, DATA_RW),
+        # Training (issue 20): the steps around the trainer's Fargate task.
+        FunctionSpec(
+            name="train_prepare",
+            code_dir="functions/training",
+            handler="prepare.handler",
+            memory_mb=256,
+            timeout_s=30,
+            environment={
+                **_COMMON_ENV,
+                # Where ecs:runTask.sync runs the trainer (the state reads them from here).
+                "SLUICE_TRAINER_CLUSTER": task_network("cluster"),
+                "SLUICE_TRAINER_TASK_DEFINITION": container_task(TRAINER),
+                "SLUICE_TRAINER_SUBNETS": task_network("subnets"),
+                "SLUICE_TRAINER_SECURITY_GROUPS": task_network("security_groups"),
+            },
+            grants=(RECORDS_RW,),
+        ),
+        _step("train_finish", "training", "finish", 256, 30, RECORDS_RW),
+        _step("train_fail", "training", "fail", 256, 30, RECORDS_RW),
     ),
     tables=(TableSpec(name=RECORDS),),
     buckets=(BucketSpec(name=UPLOADS), BucketSpec(name=DATA)),
@@ -354,6 +426,16 @@ CATALOG = Catalog(
             functions={"ImportFunctionArn": NETWORKS_IMPORT},
         ),
         StateMachineSpec(
+            name=TRAIN,
+            definition="statemachines/train_model.asl.json",
+            functions={
+                "PrepareFunctionArn": "train_prepare",
+                "FinishFunctionArn": "train_finish",
+                "FailFunctionArn": "train_fail",
+            },
+            container_tasks=(TRAINER,),
+        ),
+        StateMachineSpec(
             name=RUN_TASK,
             definition="statemachines/run_task.asl.json",
             functions={
@@ -380,4 +462,15 @@ CATALOG = Catalog(
         NotificationSpec(bucket=UPLOADS, prefix="imports/", function="on_model_upload"),
     ),
     user_pool=UserPoolSpec(),
+    container_tasks=(
+        ContainerTaskSpec(
+            name=TRAINER,
+            dockerfile="functions/training/Dockerfile",
+            command=("python", "-m", "sluice.training.trainer"),
+            cpu=2048,
+            memory_mb=8192,
+            environment={**_COMMON_ENV, **_HEAP_ENV},
+            grants=(RECORDS_RW, DATASETS_R, TRAINING_RW),
+        ),
+    ),
 )

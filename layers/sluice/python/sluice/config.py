@@ -18,6 +18,7 @@ class Settings(BaseModel):
     export_state_machine_arn: str = Field("", alias="SLUICE_EXPORT_STATE_MACHINE_ARN")
     task_state_machine_arn: str = Field("", alias="SLUICE_TASK_STATE_MACHINE_ARN")
     operation_state_machine_arn: str = Field("", alias="SLUICE_OPERATION_STATE_MACHINE_ARN")
+    train_state_machine_arn: str = Field("", alias="SLUICE_TRAIN_STATE_MACHINE_ARN")
     networks_function: str = Field("", alias="SLUICE_NETWORKS_FUNCTION")
     import_state_machine_arn: str = Field("", alias="SLUICE_IMPORT_STATE_MACHINE_ARN")
     user_pool_id: str = Field("", alias="SLUICE_USER_POOL_ID")

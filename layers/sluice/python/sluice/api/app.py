@@ -22,6 +22,7 @@ from sluice.api import (
     operations,
     sessions,
     tasks,
+    training,
 )
 from sluice.api.errors import describe_validation_errors, error_response
 from sluice.api.request_checks import MethodNotAllowed, RequestChecks, allowed_methods
@@ -47,6 +48,7 @@ app.include_router(tasks.router)
 app.include_router(networks.router)
 app.include_router(sessions.router)
 app.include_router(operations.router)
+app.include_router(training.router)
 app.include_router(network_imports.router)
 app.enable_swagger(
     path="/docs",

@@ -10,12 +10,14 @@ from sluice.config import settings
 from sluice.datasets.repository import DatasetRepository
 from sluice.networks.repository import GraphRepository
 from sluice.tasks.repository import TaskRepository
+from sluice.training.repository import TrainingJobRepository
 
 _RECORD_ID = r"^[0-9a-f]{32}$"
 
 DatasetId = Annotated[str, Path(pattern=_RECORD_ID, description="The dataset's id.")]
 TaskId = Annotated[str, Path(pattern=_RECORD_ID, description="The task's id.")]
 GraphId = Annotated[str, Path(pattern=_RECORD_ID, description="The graph's id.")]
+TrainingJobId = Annotated[str, Path(pattern=_RECORD_ID, description="The training job's id.")]
 
 
 def dataset_repository() -> DatasetRepository:
@@ -31,3 +33,8 @@ def task_repository() -> TaskRepository:
 def graph_repository() -> GraphRepository:
     """Network graphs in the configured records table."""
     return GraphRepository(settings().table)
+
+
+def training_repository() -> TrainingJobRepository:
+    """Training jobs in the configured records table."""
+    return TrainingJobRepository(settings().table)

@@ -33,6 +33,10 @@ class Deployment:
     state_machines: dict[str, str] = field(default_factory=dict)  # catalogue name -> ARN
     user_pool_id: str = ""
     user_pool_client_id: str = ""
+    container_tasks: dict[str, str] = field(default_factory=dict)  # name -> task definition
+    cluster: str = ""
+    subnets: str = ""  # comma-separated ids
+    security_groups: str = ""
 
     @property
     def issuer(self) -> str:
@@ -57,6 +61,14 @@ class Deployment:
                 return self.user_pool_id
             case "user_pool_client":
                 return self.user_pool_client_id
+            case "container_task":
+                return self.container_tasks[ref.name]
+            case "cluster":
+                return self.cluster
+            case "subnets":
+                return self.subnets
+            case "security_groups":
+                return self.security_groups
             case "value":
                 return ref.name
         raise ValueError(f"unknown reference kind {ref.kind}")
@@ -181,6 +193,8 @@ def provision(catalog: Catalog, endpoint: str) -> Deployment:
         )["FunctionArn"]
         deployment.functions[spec.name] = arn
 
+    _provision_container_tasks(catalog, deployment)
+
     sfn = _client("stepfunctions", endpoint)
     for machine in catalog.state_machines:
         definition = substitute(
@@ -206,6 +220,46 @@ def provision(catalog: Catalog, endpoint: str) -> Deployment:
             NotificationConfiguration={"LambdaFunctionConfigurations": configs},
         )
     return deployment
+
+
+def _provision_container_tasks(catalog: Catalog, deployment: Deployment) -> None:
+    """The container tasks' network (moto's ECS wants a real subnet and security group
+    for an awsvpc task, and DNS hostnames on their VPC), cluster and task definitions.
+    Locally a task runs its command as a process (``sluice.local.patches.ecs_tasks``)."""
+    if not catalog.container_tasks:
+        return
+    ec2 = _client("ec2", deployment.endpoint)
+    vpc = ec2.create_vpc(CidrBlock="10.20.0.0/16")["Vpc"]["VpcId"]
+    ec2.modify_vpc_attribute(VpcId=vpc, EnableDnsHostnames={"Value": True})
+    subnet = ec2.create_subnet(VpcId=vpc, CidrBlock="10.20.0.0/24")["Subnet"]["SubnetId"]
+    group = ec2.create_security_group(
+        GroupName=f"{PREFIX}-tasks", Description="sluice container tasks", VpcId=vpc
+    )["GroupId"]
+    deployment.subnets, deployment.security_groups = subnet, group
+    ecs = _client("ecs", deployment.endpoint)
+    deployment.cluster = ecs.create_cluster(clusterName=f"{PREFIX}-tasks")["cluster"]["clusterArn"]
+    for spec in catalog.container_tasks:
+        environment = [
+            {"name": key, "value": deployment.resolve(ref)} for key, ref in spec.environment.items()
+        ]
+        deployment.container_tasks[spec.name] = ecs.register_task_definition(
+            family=f"{PREFIX}-{spec.name}",
+            requiresCompatibilities=["FARGATE"],
+            networkMode="awsvpc",
+            cpu=str(spec.cpu),
+            memory=str(spec.memory_mb),
+            containerDefinitions=[
+                {
+                    "name": spec.container_name,
+                    "image": f"{PREFIX}-{spec.name}:local",
+                    "essential": True,
+                    "memory": spec.memory_mb,  # moto sums the containers' (ECS need not)
+                    "command": list(spec.command),
+                    "environment": environment,
+                    "stopTimeout": spec.stop_timeout_s,
+                }
+            ],
+        )["taskDefinition"]["taskDefinitionArn"]
 
 
 def create_user(deployment: Deployment, username: str, password: str) -> None:

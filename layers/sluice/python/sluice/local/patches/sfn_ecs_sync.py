@@ -14,6 +14,9 @@ moto's ASL interpreter (LocalStack's, vendored) falls short in two places for EC
 - Its ``.sync`` resolver returned any STOPPED task as a success. AWS fails the state
   with ``States.TaskFailed`` when an essential container exits non-zero (or never
   started), the cause being the task's description as JSON; so does ``install()``.
+- A stopped execution left its task running. AWS stops the task of a ``.sync`` state
+  whose execution is stopped (hence ``ecs:StopTask`` in that integration's IAM policy);
+  ``install()`` has the waiting loop call StopTask when it ends with the execution.
 
 Only the ECS integration is changed. moto is pinned exactly (``pyproject.toml``).
 """
@@ -43,6 +46,7 @@ from moto.stepfunctions.parser.asl.component.state.exec.state_task.service.state
     StateTaskServiceEcs,
 )
 from moto.stepfunctions.parser.asl.eval.event.event_detail import EventDetails
+from moto.stepfunctions.parser.asl.utils.boto_client import boto_client_for
 from moto.stepfunctions.parser.asl.utils.encoding import to_json_str
 
 from sluice.local.patches.replace import replace_once, replaced
@@ -114,8 +118,14 @@ def task_failed(task: dict[str, Any]) -> bool:
     return any(container.get("ExitCode") != 0 for container in containers)
 
 
+_TASK = "_sluice_ecs_task"
+"""Where the waiting state's environment keeps its task's (cluster, task ARN)."""
+
+
 def _failing_sync(build: Callable[..., Any]) -> Callable[..., Any]:
     def build_resolver(self: StateTaskServiceEcs, env: Any, *args: Any, **kwargs: Any) -> Any:
+        submitted = env.stack[-1]["Tasks"][0]  # RunTask's answer, which build pops
+        setattr(env, _TASK, (submitted["ClusterArn"], submitted["TaskArn"]))
         resolve = build(self, env, *args, **kwargs)
 
         def resolver() -> Any:
@@ -144,18 +154,37 @@ def _failing_sync(build: Callable[..., Any]) -> Callable[..., Any]:
     return build_resolver
 
 
+def _stopping_with_the_execution(eval_sync: Callable[..., Any]) -> Callable[..., Any]:
+    def wait(self: StateTaskServiceEcs, env: Any, *args: Any, **kwargs: Any) -> Any:
+        outcome = eval_sync(self, env, *args, **kwargs)
+        task = getattr(env, _TASK, None)
+        if task is not None and not env.is_running():  # stopped (or timed out) meanwhile
+            cluster, task_arn = task
+            ecs = boto_client_for(region=task_arn.split(":")[3], service="ecs")
+            ecs.stop_task(cluster=cluster, task=task_arn, reason="The execution was stopped")
+        return outcome
+
+    return wait
+
+
 def install() -> None:
     """Fix moto's ``ecs:runTask.sync`` integration. Safe to call more than once."""
     replace_once(StateTaskServiceEcs, "_normalise_parameters", _normalise_parameters)
     replace_once(StateTaskServiceEcs, "_normalise_response", _normalise_response)
     replace_once(StateTaskServiceEcs, "_build_sync_resolver", _failing_sync)
+    replace_once(StateTaskServiceEcs, "_eval_sync", _stopping_with_the_execution)
 
 
 def installed() -> bool:
     """Whether ``install()`` has patched moto in this process."""
     return all(
         replaced(StateTaskServiceEcs, name)
-        for name in ("_normalise_parameters", "_normalise_response", "_build_sync_resolver")
+        for name in (
+            "_normalise_parameters",
+            "_normalise_response",
+            "_build_sync_resolver",
+            "_eval_sync",
+        )
     )
 
 

@@ -1,0 +1,123 @@
+"""/networks/.../train and /networks/training-jobs: train a graph on a dataset (a Fargate
+task with TensorFlow; never this Lambda), follow it, cancel it, download its artifacts."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from aws_lambda_powertools.event_handler import Response
+from aws_lambda_powertools.event_handler.openapi.params import Body, Query
+from aws_lambda_powertools.event_handler.router import APIGatewayRouter
+
+from sluice.api.dependencies import (
+    GraphId,
+    TrainingJobId,
+    dataset_repository,
+    graph_repository,
+    training_repository,
+)
+from sluice.api.errors import ERROR_RESPONSES, documented
+from sluice.api.responses import json_response
+from sluice.auth.identity import current_owner
+from sluice.config import settings
+from sluice.training import service
+from sluice.training.models import (
+    ArtifactLink,
+    ArtifactType,
+    TrainCreate,
+    TrainingJob,
+    TrainingPage,
+    TrainingStatus,
+)
+
+router = APIGatewayRouter()
+
+REFUSED = (
+    "The request disagrees with the dataset's columns or the graph's inputs and outputs "
+    "(invalid_training: one entry in details.problems per column or node), or the graph "
+    "breaks validation rules (invalid_graph)"
+)
+
+
+@router.post(
+    "/networks/graphs/<graph_id>/train",
+    summary="Train a graph on a dataset",
+    responses=documented(
+        {202: "Queued", 409: "The dataset is not ready", 422: REFUSED}, json_body=True
+    ),
+)
+def train_graph(graph_id: GraphId, body: Annotated[TrainCreate, Body()]) -> Response[TrainingJob]:
+    """Check the columns against the dataset's schema and the graph's input and output
+    shapes, then queue a training job (a Fargate task); follow it at
+    ``GET /networks/training-jobs/{id}``."""
+    job = service.start_training(
+        settings(),
+        graph_repository(),
+        dataset_repository(),
+        training_repository(),
+        current_owner(router),
+        graph_id,
+        body,
+    )
+    return json_response(202, job)
+
+
+@router.get("/networks/training-jobs", summary="List training jobs", responses=ERROR_RESPONSES)
+def list_training_jobs(
+    limit: Annotated[int, Query(ge=1, le=100)] = 50,
+    next_token: Annotated[str | None, Query()] = None,
+    graph_id: Annotated[str | None, Query(pattern=r"^[0-9a-f]{32}$")] = None,
+    status: Annotated[TrainingStatus | None, Query()] = None,
+) -> TrainingPage:
+    """The caller's training jobs, a page at a time, optionally of one graph or status."""
+    items, token = training_repository().list(
+        current_owner(router), limit, next_token, graph_id, status
+    )
+    return TrainingPage(items=items, next_token=token)
+
+
+@router.get(
+    "/networks/training-jobs/<job_id>", summary="Get a training job", responses=ERROR_RESPONSES
+)
+def get_training_job(job_id: TrainingJobId) -> TrainingJob:
+    """Status, progress, the last epoch's values, history, evaluation, timings, error."""
+    return training_repository().get(current_owner(router), job_id)
+
+
+@router.post(
+    "/networks/training-jobs/<job_id>/cancel",
+    summary="Cancel a training job",
+    responses=documented({409: "Already ended"}),
+)
+def cancel_training_job(job_id: TrainingJobId) -> TrainingJob:
+    """Stop a queued or running job (its execution and its task); it ends ``cancelled``
+    with the history of the epochs it finished."""
+    return service.cancel_job(settings(), training_repository(), current_owner(router), job_id)
+
+
+@router.delete(
+    "/networks/training-jobs/<job_id>",
+    summary="Delete a training job",
+    responses=documented({204: "Deleted"}),
+)
+def delete_training_job(job_id: TrainingJobId) -> Response[str]:
+    """Delete a job (stopping it if it runs) and its artifacts."""
+    service.delete_job(settings(), training_repository(), current_owner(router), job_id)
+    return json_response(204, "")
+
+
+@router.get(
+    "/networks/training-jobs/<job_id>/artifact",
+    summary="Download a training job's artifact",
+    responses=documented({404: "No such job, or no artifact of that type yet"}),
+)
+def training_artifact(
+    job_id: TrainingJobId,
+    type: Annotated[ArtifactType, Query(description="final or best .keras, or the CSV log")] = (
+        ArtifactType.FINAL
+    ),
+) -> ArtifactLink:
+    """A presigned URL of the final model, the best model (``.keras``), or the CSV log."""
+    return service.artifact_link(
+        settings(), training_repository(), current_owner(router), job_id, type
+    )

@@ -1,0 +1,1 @@
+"""Training jobs (issue 20): a graph trained on a dataset by a Fargate task."""

@@ -1,0 +1,61 @@
+"""Training jobs in the records table, under their owner."""
+
+from __future__ import annotations
+
+import builtins
+from typing import Any
+
+from boto3.dynamodb.conditions import Attr
+
+from sluice.store.owned_records import OwnedRecords
+from sluice.training.models import TrainingChanges, TrainingJob, TrainingStatus
+
+PREFIX = "TRAINING#"
+
+
+class TrainingJobRepository(OwnedRecords[TrainingJob]):
+    """Training jobs, always addressed through their owner."""
+
+    def __init__(self, table_name: str) -> None:
+        super().__init__(table_name, "training job", PREFIX)
+
+    def _load(self, data: dict[str, Any]) -> TrainingJob:
+        return TrainingJob.model_validate(data)
+
+    def create(self, job: TrainingJob) -> None:
+        data = job.model_dump(mode="json")
+        data["data_run"] = job.data_run
+        self._put_new(job.owner, job.id, data)
+
+    def list(
+        self,
+        owner: str,
+        limit: int,
+        next_token: str | None,
+        graph_id: str | None = None,
+        status: TrainingStatus | None = None,
+    ) -> tuple[builtins.list[TrainingJob], str | None]:
+        """A page of the owner's jobs, of one graph or in one status if asked."""
+        condition = None
+        if graph_id:
+            condition = Attr("graph_id").eq(graph_id)
+        if status:
+            by_status = Attr("status").eq(status.value)
+            condition = by_status if condition is None else condition & by_status
+        return self._page(owner, limit, next_token, condition)
+
+    def update(
+        self,
+        owner: str,
+        job_id: str,
+        changes: TrainingChanges,
+        *,
+        only_if_status: TrainingStatus | None = None,
+    ) -> TrainingJob | None:
+        """Apply ``changes``; None when the job is gone or ``only_if_status`` fails."""
+        return self._update(
+            owner,
+            job_id,
+            changes.written(),
+            only_if=("status", only_if_status.value) if only_if_status else None,
+        )

@@ -1,0 +1,218 @@
+"""Training jobs end to end on the local system: the API, the real train_model state
+machine, the trainer as the ECS task's subprocess (sluice.local.patches.ecs_tasks)."""
+
+from __future__ import annotations
+
+import io
+from typing import Any
+
+import numpy as np
+import pytest
+import requests
+
+from tests.integration.uploader import Uploader
+from tests.support import call_api, wait_for
+
+FINAL = ("succeeded", "failed", "cancelled")
+
+
+def node(node_id: str, layer: str, **params: Any) -> dict[str, Any]:
+    return {"id": node_id, "type": layer, "params": params, "position": {"x": 0, "y": 0}}
+
+
+def classifier(inputs: int = 3, units: int = 1, activation: str = "sigmoid") -> dict[str, Any]:
+    return {
+        "name": "tiny",
+        "framework": "keras",
+        "nodes": [
+            node("in", "Input", shape=[inputs]),
+            node("hidden", "Dense", units=8, activation="relu"),
+            node("out", "Dense", units=units, activation=activation),
+        ],
+        "edges": [
+            {"source": "in", "target": "hidden"},
+            {"source": "hidden", "target": "out"},
+        ],
+    }
+
+
+def csv_rows(rows: int = 400, seed: int = 0) -> bytes:
+    """a, b, c numbers on different scales; label 1 when a + b/10 > c/100 + 5 (learnable
+    by a tiny network); kind, a category of three; klass, integers 0..5; name, text."""
+    rng = np.random.default_rng(seed)
+    values = rng.normal(size=(rows, 3)) * [1.0, 10.0, 100.0] + [5.0, 0.0, 3.0]
+    label = (values[:, 0] + values[:, 1] / 10 > values[:, 2] / 100 + 5).astype(int)
+    kinds = np.array(["low", "mid", "high"])[np.digitize(values[:, 0], [4.5, 5.5])]
+    klass = rng.integers(0, 6, rows)
+    out = io.StringIO()
+    out.write("a,b,c,label,kind,klass,name\n")
+    for i, ((a, b, c), y) in enumerate(zip(values, label, strict=True)):
+        out.write(f"{a:.4f},{b:.4f},{c:.4f},{y},{kinds[i]},{klass[i]},row{i}\n")
+    return out.getvalue().encode()
+
+
+@pytest.fixture(scope="module")
+def ready(local: Any) -> dict[str, str]:
+    """One owner's ready dataset and graph, shared by the module's jobs."""
+    uploader = Uploader(local)
+    dataset = uploader.ingest(csv_rows())
+    assert dataset["status"] == "ready", dataset
+    status, graph = call_api("POST", "/networks/graphs", classifier(), owner=uploader.owner)
+    assert status == 201, graph
+    return {"owner": uploader.owner, "dataset": dataset["id"], "graph": graph["id"]}
+
+
+def train(ready: dict[str, str], **params: Any) -> tuple[int, Any]:
+    body = {
+        "dataset_id": ready["dataset"],
+        "x_columns": ["a", "b", "c"],
+        "y_column": "label",
+        "loss": "binary_crossentropy",
+        "metrics": ["accuracy"],
+        "epochs": 3,
+        "batch_size": 32,
+        **params,
+    }
+    return call_api("POST", f"/networks/graphs/{ready['graph']}/train", body, owner=ready["owner"])
+
+
+def job_of(ready: dict[str, str], job_id: str) -> dict[str, Any]:
+    status, job = call_api("GET", f"/networks/training-jobs/{job_id}", owner=ready["owner"])
+    assert status == 200, job
+    return job  # type: ignore[no-any-return]
+
+
+def finished(ready: dict[str, str], job_id: str, timeout_s: float = 120) -> dict[str, Any]:
+    def done() -> dict[str, Any] | None:
+        job = job_of(ready, job_id)
+        return job if job["status"] in FINAL and job["finished_at"] else None
+
+    return wait_for(done, timeout_s, f"training job {job_id} to end")
+
+
+def test_a_tiny_model_trains_through_the_state_machine_and_the_task(
+    ready: dict[str, str],
+) -> None:
+    status, job = train(ready, epochs=4, early_stopping=False)
+    assert status == 202, job
+    assert job["status"] == "queued" and job["progress"] == 0
+    done = finished(ready, job["id"])
+    assert done["status"] == "succeeded", done
+    assert done["progress"] == 1.0
+    assert len(done["history"]["loss"]) == 4 and len(done["history"]["val_loss"]) == 4
+    assert done["epoch"]["epoch"] == 4 and "accuracy" in done["epoch"]
+    assert set(done["evaluation"]) >= {"loss", "accuracy"}
+    assert sum(done["rows"][s] for s in ("train", "validation", "test")) == 400
+    assert done["timings"]["samples_per_s"] > 0
+    for kind in ("final", "best", "log"):
+        status, link = call_api(
+            "GET",
+            f"/networks/training-jobs/{job['id']}/artifact",
+            owner=ready["owner"],
+            query={"type": kind},
+        )
+        assert status == 200, link
+        body = requests.get(link["url"], timeout=30).content
+        assert body.startswith(b"epoch,") if kind == "log" else body[:2] == b"PK"
+    status, page = call_api(
+        "GET", "/networks/training-jobs", owner=ready["owner"], query={"graph_id": ready["graph"]}
+    )
+    assert status == 200 and job["id"] in [j["id"] for j in page["items"]]
+
+
+def test_a_bad_column_is_422_before_anything_runs(ready: dict[str, str]) -> None:
+    status, body = train(ready, x_columns=["a", "b", "nope"])
+    assert status == 422, body
+    error = body["error"]
+    assert error["code"] == "invalid_training" and "'nope'" in error["message"]
+    assert error["details"]["problems"][0]["column"] == "nope"
+    status, body = train(ready, x_columns=["a", "b"])  # the input node takes 3
+    assert status == 422 and body["error"]["details"]["problems"][0]["node"] == "in"
+    status, body = train(ready, x_columns=["a", "b", "name"])  # text
+    assert status == 422 and "text" in body["error"]["message"]
+    status, page = call_api("GET", "/networks/training-jobs", owner=ready["owner"])
+    assert all(j["status"] != "queued" for j in page["items"])
+
+
+def other_graph(ready: dict[str, str], units: int) -> dict[str, str]:
+    body = classifier(units=units, activation="softmax")
+    status, graph = call_api("POST", "/networks/graphs", body, owner=ready["owner"])
+    assert status == 201, graph
+    return {**ready, "graph": graph["id"]}
+
+
+def test_a_category_label_trains_as_class_indices(ready: dict[str, str]) -> None:
+    three = other_graph(ready, 3)
+    status, job = train(
+        three, y_column="kind", loss="sparse_categorical_crossentropy", epochs=2, optimizer="sgd"
+    )
+    assert status == 202, job
+    done = finished(three, job["id"])
+    assert done["status"] == "succeeded", done
+    assert "accuracy" in done["evaluation"]
+
+
+def test_a_one_value_output_cannot_take_a_categorical_loss(ready: dict[str, str]) -> None:
+    status, body = train(ready, loss="categorical_crossentropy", y_one_hot=True)
+    assert status == 422 and body["error"]["details"]["problems"][0]["node"] == "out"
+
+
+def test_a_trainer_crash_fails_the_job_with_its_message(ready: dict[str, str]) -> None:
+    # Labels 0..5 for a two-class output: TensorFlow refuses the first batch.
+    two = other_graph(ready, 2)
+    status, job = train(two, y_column="klass", loss="sparse_categorical_crossentropy", epochs=2)
+    assert status == 202, job
+    done = finished(two, job["id"])
+    assert done["status"] == "failed", done
+    assert done["error"]["code"] == "training_error"
+    assert "label value" in done["error"]["message"], done["error"]
+
+
+def test_cancel_mid_training_keeps_the_history_so_far(local: Any, ready: dict[str, str]) -> None:
+    status, job = train(ready, epochs=500, batch_size=4, early_stopping=False, reduce_lr=False)
+    assert status == 202
+
+    def training() -> dict[str, Any] | None:
+        current = job_of(ready, job["id"])
+        return current if len(current["history"].get("loss", [])) >= 2 else None
+
+    seen = len(wait_for(training, 90, "two epochs")["history"]["loss"])
+    status, cancelled = call_api(
+        "POST", f"/networks/training-jobs/{job['id']}/cancel", owner=ready["owner"]
+    )
+    assert status == 200 and cancelled["status"] == "cancelled"
+    sfn = local.client("stepfunctions")
+    machine = Uploader(local).machine("train_model")
+    arn = machine.replace(":stateMachine:", ":execution:") + f":{job['run']}"
+    wait_for(
+        lambda: sfn.describe_execution(executionArn=arn)["status"] != "RUNNING" or None,
+        30,
+        "the execution to stop",
+    )
+
+    def settled() -> dict[str, Any] | None:  # the trainer, stopped, writes what it finished
+        current = job_of(ready, job["id"])
+        return current if current["timings"].get("train_s") is not None else None
+
+    ended = wait_for(settled, 30, "the stopped trainer's last write")
+    assert ended["status"] == "cancelled"
+    assert seen <= len(ended["history"]["loss"]) < 500
+    assert ended["artifacts"]["final"] is None
+    assert (
+        call_api("POST", f"/networks/training-jobs/{job['id']}/cancel", owner=ready["owner"])[0]
+        == 409
+    )
+
+
+def test_another_users_job_is_404(ready: dict[str, str]) -> None:
+    status, job = train(ready, epochs=1)
+    assert status == 202
+    intruder = "99999999-2222-3333-4444-555555555555"
+    for method, path in (
+        ("GET", f"/networks/training-jobs/{job['id']}"),
+        ("POST", f"/networks/training-jobs/{job['id']}/cancel"),
+        ("DELETE", f"/networks/training-jobs/{job['id']}"),
+        ("GET", f"/networks/training-jobs/{job['id']}/artifact"),
+    ):
+        assert call_api(method, path, owner=intruder)[0] == 404, path
+    finished(ready, job["id"])
