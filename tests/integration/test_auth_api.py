@@ -99,6 +99,11 @@ def test_openapi_document_lists_every_route() -> None:
         "/networks/import-jobs/{job_id}",
         "/networks/import-jobs/{job_id}/cancel",
         "/networks/import-jobs/{job_id}/create-graph",
+        "/networks/graphs/{graph_id}/train",
+        "/networks/training-jobs",
+        "/networks/training-jobs/{job_id}",
+        "/networks/training-jobs/{job_id}/cancel",
+        "/networks/training-jobs/{job_id}/artifact",
     }
     assert "bearerAuth" in spec["components"]["securitySchemes"]
 
