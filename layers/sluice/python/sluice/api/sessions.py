@@ -16,7 +16,6 @@ from sluice.datasets.repository import DatasetRepository
 from sluice.sessions import runs, service
 from sluice.sessions.models import Session, SessionCreate, SessionPage, SessionUpdate
 from sluice.sessions.operation_models import (
-    BulkDelete,
     Deleted,
     OperationCreate,
     OperationPage,
@@ -161,13 +160,20 @@ def delete_operation(session_id: SessionId, operation_id: OperationId) -> Respon
     return json_response(204, "")
 
 
-@router.post(
-    "/sessions/<session_id>/operations/delete",
+_IDS = r"^[0-9a-f]{32}(,[0-9a-f]{32}){0,99}$"
+
+
+@router.delete(
+    "/sessions/<session_id>/operations",
     summary="Delete several operations",
-    responses=documented(json_body=True),
+    responses=ERROR_RESPONSES,
 )
-def delete_operations(session_id: SessionId, body: Annotated[BulkDelete, Body()]) -> Deleted:
-    """Delete the operations ``ids`` of the session; if any is not found, none is."""
+def delete_operations(
+    session_id: SessionId,
+    ids: Annotated[str, Query(pattern=_IDS, description="Operation ids, comma-separated.")],
+) -> Deleted:
+    """Delete the operations ``ids`` of the session (stopping those that run); if any is
+    not found, none is deleted."""
     owner = current_owner(router)
-    deleted = runs.delete_operations(settings(), _stores(), owner, session_id, body.ids)
+    deleted = runs.delete_operations(settings(), _stores(), owner, session_id, ids.split(","))
     return Deleted(deleted=deleted)

@@ -10,7 +10,6 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from sluice.operations.base import InputDataset
-from sluice.sessions.models import RecordId
 from sluice.store.changes import RecordChanges
 
 
@@ -88,12 +87,6 @@ class OperationChanges(RecordChanges):
 class OperationPage(BaseModel):
     items: list[SessionOperation]
     next_token: str | None = None
-
-
-class BulkDelete(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    ids: list[RecordId] = Field(min_length=1, max_length=100)
 
 
 class Deleted(BaseModel):
