@@ -593,6 +593,7 @@ def test_outputs_name_the_entry_points(template: Template) -> None:
         "IngestDatasetStateMachineArn",
         "ExportDatasetStateMachineArn",
         "RunTaskStateMachineArn",
+        "RunOperationStateMachineArn",
         "ImportModelStateMachineArn",
     }
 

@@ -12,7 +12,7 @@ import pytest
 
 from tests.support import project_path
 
-MACHINES = ("ingest_dataset", "run_task", "export_dataset", "import_model")
+MACHINES = ("ingest_dataset", "run_task", "export_dataset", "import_model", "run_operation")
 
 
 def lambda_tasks(states: dict[str, Any]) -> Iterator[tuple[str, dict[str, Any]]]:
