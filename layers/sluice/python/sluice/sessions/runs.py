@@ -121,7 +121,15 @@ def start_operation(
     aws.client("stepfunctions").start_execution(
         stateMachineArn=cfg.operation_state_machine_arn,
         name=run_name(record.id),
-        input=json.dumps({"operation": {"owner": owner, "id": record.id}}),
+        input=json.dumps(
+            {
+                "operation": {
+                    "owner": owner,
+                    "id": record.id,
+                    "output_dataset": record.output_dataset,
+                }
+            }
+        ),
     )
     return record, True
 

@@ -9,6 +9,7 @@ Each step works only while its operation is IN_PROGRESS: a deleted one makes the
 
 from __future__ import annotations
 
+import contextlib
 from typing import Literal
 
 from pydantic import BaseModel
@@ -46,6 +47,7 @@ class OperationGone(Exception):
 class OperationRef(BaseModel):
     owner: str
     id: str
+    output_dataset: str | None = None  # where its parts go: cleaned up even once deleted
 
 
 class PlanInput(BaseModel):
@@ -153,18 +155,35 @@ def plan(repo: OperationRepository, ref: OperationRef) -> Plan:
     )
 
 
+def _remove_written(ref: OperationRef) -> None:
+    """What the run wrote: its work folder and its output dataset's parts."""
+    bucket_name = settings().data_bucket
+    objects.delete_prefix(bucket_name, work_prefix(ref.owner, ref.id))
+    if ref.output_dataset:
+        objects.delete_prefix(bucket_name, f"datasets/{ref.owner}/{ref.output_dataset}/")
+
+
+def _count(repo: OperationRepository, ref: OperationRef, *, parts: int, buckets: int) -> None:
+    """Count a step done; if the operation was deleted while the step wrote, remove what
+    the run wrote (the delete's own clean-up may have run before this step's writes)."""
+    counted = repo.update(
+        ref.owner,
+        ref.id,
+        OperationChanges(),
+        add_parts_done=parts,
+        add_buckets_done=buckets,
+        only_if_status=OperationStatus.IN_PROGRESS,
+    )
+    if counted is None:
+        _remove_written(ref)
+        raise OperationGone(f"operation {ref.id} was deleted or ended while this step ran")
+
+
 def part(repo: OperationRepository, payload: PartInput) -> StepResult:
     """Run the operation on one typed part."""
     record = _running(repo, payload.operation)
     result = catalogued(record.name).run_part(_run(record), payload.part, payload.bucket_count)
-    ref = payload.operation
-    repo.update(
-        ref.owner,
-        ref.id,
-        OperationChanges(),
-        add_parts_done=1,
-        only_if_status=OperationStatus.IN_PROGRESS,
-    )
+    _count(repo, payload.operation, parts=1, buckets=0)
     return result
 
 
@@ -172,14 +191,7 @@ def bucket(repo: OperationRepository, payload: BucketInput) -> StepResult:
     """Merge one bucket of the operation's shuffle."""
     record = _running(repo, payload.operation)
     result = catalogued(record.name).run_bucket(_run(record), payload.bucket, payload.part_count)
-    ref = payload.operation
-    repo.update(
-        ref.owner,
-        ref.id,
-        OperationChanges(),
-        add_buckets_done=1,
-        only_if_status=OperationStatus.IN_PROGRESS,
-    )
+    _count(repo, payload.operation, parts=0, buckets=1)
     return result
 
 
@@ -250,7 +262,11 @@ def finish(
         only_if_status=OperationStatus.IN_PROGRESS,
     )
     objects.delete_prefix(settings().data_bucket, run.work)
-    if done is None:
+    if done is None:  # deleted while it finished: its dataset goes too
+        for dataset_id in output.datasets:
+            with contextlib.suppress(NotFound):
+                datasets.delete(ref.owner, dataset_id)
+        _remove_written(ref)
         raise OperationGone(f"operation {ref.id} ended before it could finish")
     cache.remember(settings().table, ref.owner, record.cache_key, ref.id)
     return Outcome(status="completed")
@@ -262,10 +278,7 @@ def fail(repo: OperationRepository, payload: FailInput) -> Outcome:
     ref = payload.operation
     failure = step_failure(payload.error.Error, payload.error.Cause)
     record = repo.find(ref.owner, ref.id)
-    bucket_name = settings().data_bucket
-    objects.delete_prefix(bucket_name, work_prefix(ref.owner, ref.id))
-    if record is not None and record.output_dataset:
-        objects.delete_prefix(bucket_name, f"datasets/{ref.owner}/{record.output_dataset}/")
+    _remove_written(ref)
     if failure.type == OperationGone.__name__ or record is None:
         return Outcome(status="gone")
     failed = OperationChanges(

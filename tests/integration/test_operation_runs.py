@@ -1,0 +1,88 @@
+"""How an operation's execution ends: a transient error retried, a delete while it runs."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from sluice.operations.library import select_columns
+from sluice.sessions import steps
+
+from tests.integration.sessions_support import finished, new_session, ref, run, sales_csv
+from tests.integration.uploader import Uploader
+from tests.support import call_api, hold, wait_for
+
+DATA = "sluice-data"
+
+
+@pytest.fixture(scope="module")
+def sales(local: Any) -> tuple[Uploader, str]:
+    uploader = Uploader(local)
+    dataset = uploader.ingest(sales_csv(120))
+    assert dataset["status"] == "ready", dataset["error"]
+    return uploader, dataset["id"]
+
+
+def keys(uploader: Uploader, prefix: str) -> list[str]:
+    listed = uploader.s3.list_objects_v2(Bucket=DATA, Prefix=prefix)
+    return [o["Key"] for o in listed.get("Contents", [])]
+
+
+def test_a_transient_error_is_retried(sales: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    uploader, dataset_id = sales
+    original = select_columns.SelectColumns.run_part
+    calls: list[int] = []
+
+    def flaky(self: Any, run_: Any, part: Any, buckets: int) -> Any:
+        calls.append(part.index)
+        if len(calls) == 1:
+            raise steps.TransientError("S3 answered 503 SlowDown")
+        return original(self, run_, part, buckets)
+
+    monkeypatch.setattr(select_columns.SelectColumns, "run_part", flaky)
+    session = new_session(uploader, dataset_id)["id"]
+    status, operation = run(
+        uploader, session, "select_columns", {"dataset": ref(dataset_id), "columns": ["region"]}
+    )
+    assert status == 202
+    done = finished(uploader, session, operation["id"])
+    assert done["status"] == "COMPLETED"
+    assert len(calls) == done["parts"] + 1
+    output = uploader.dataset(done["output"]["datasets"][0])
+    assert output["row_count"] == 120
+
+
+@pytest.fixture
+def held_writes(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
+    gate = hold(monkeypatch, select_columns, "write_part")
+    yield gate
+    gate.set()
+
+
+def test_deleting_a_running_operation_leaves_no_outputs(sales: Any, held_writes: Any) -> None:
+    uploader, dataset_id = sales
+    session = new_session(uploader, dataset_id)["id"]
+    before = set(keys(uploader, f"datasets/{uploader.owner}/"))
+    status, operation = run(
+        uploader, session, "select_columns", {"dataset": ref(dataset_id), "columns": ["id"]}
+    )
+    assert status == 202
+    path = f"/sessions/{session}/operations/{operation['id']}"
+    wait_for(
+        lambda: call_api("GET", path, owner=uploader.owner)[1]["status"] == "IN_PROGRESS" or None,
+        30,
+        "the operation to run",
+    )
+    assert call_api("DELETE", path, owner=uploader.owner)[0] == 204
+    held_writes.set()  # the held steps now write their parts, after the delete
+
+    def ended() -> str | None:
+        listed = uploader.sfn.list_executions(stateMachineArn=uploader.machine("run_operation"))
+        found = [e for e in listed["executions"] if e["name"] == f"op-{operation['id']}"]
+        return found[0]["status"] if found and found[0]["status"] != "RUNNING" else None
+
+    assert wait_for(ended, 60, "the execution to end") == "FAILED"
+    assert set(keys(uploader, f"datasets/{uploader.owner}/")) == before
+    assert keys(uploader, f"operations/{uploader.owner}/{operation['id']}/") == []
+    assert call_api("GET", path, owner=uploader.owner)[0] == 404
