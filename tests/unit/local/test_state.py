@@ -84,6 +84,8 @@ def saved(tmp_path: Path) -> dict[str, Any]:
             record("DATASET#reset", "uploaded"),
             record("TASK#running", "running"),
             record("TASK#done", "succeeded"),
+            record("IMPORT#processing", "processing"),
+            record("IMPORT#queued", "queued"),
         ]
         for item in items:
             dynamodb.put_item(TableName=TABLE, Item=item)
@@ -122,11 +124,15 @@ def test_a_restore_brings_back_users_records_and_objects(saved: dict[str, Any]) 
         items = dynamodb.scan(TableName=TABLE)["Items"]
         by_key = {item["sk"]["S"]: item for item in items}
         assert by_key["DATASET#ready"]["data"] == {"B": b"\x00\x01"}
-        assert marked == 3
-        for interrupted in ("DATASET#busy", "DATASET#claimed", "TASK#running"):
+        assert marked == 4
+        for interrupted in ("DATASET#busy", "DATASET#claimed", "TASK#running", "IMPORT#processing"):
             assert by_key[interrupted]["status"] == {"S": "failed"}
             assert by_key[interrupted]["error"]["M"]["code"] == {"S": state.INTERRUPTED}
-        for kept, status in (("DATASET#reset", "uploaded"), ("TASK#done", "succeeded")):
+        for kept, status in (
+            ("DATASET#reset", "uploaded"),
+            ("TASK#done", "succeeded"),
+            ("IMPORT#queued", "queued"),
+        ):
             assert by_key[kept]["status"] == {"S": status}
         for key, head in saved["heads"].items():
             now = s3.head_object(Bucket=BUCKET, Key=key)

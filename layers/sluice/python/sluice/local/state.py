@@ -23,9 +23,10 @@ removed. A :class:`Snapshotter` saves when something changed, every few seconds,
 more on a clean stop: a crash (kill -9) loses at most the last interval.
 
 What was running is not: moto's Step Functions executions live in its threads, and a
-restart has none. :func:`restore` marks a dataset that was being ingested, and a task
-queued or running, ``failed`` with the error ``interrupted``; the owner uploads again
-(or repeats the change, or starts the task again). A multipart upload not completed
+restart has none. :func:`restore` marks a dataset that was being ingested, a task
+queued or running, and a model import processing ``failed`` with the error
+``interrupted``; the owner uploads again (or repeats the change, or starts the task or
+the import again). A multipart upload not completed
 before the stop is gone too.
 """
 
@@ -60,6 +61,8 @@ from sluice.datasets.models import DatasetStatus
 from sluice.datasets.repository import PREFIX as DATASET_PREFIX
 from sluice.local.patches import dynamodb_atomic
 from sluice.local.patches.s3_reads import BLOCK_BYTES, read_key_range
+from sluice.networks.import_models import ImportStatus
+from sluice.networks.import_repository import PREFIX as IMPORT_PREFIX
 from sluice.tasks.models import TaskStatus
 from sluice.tasks.repository import PREFIX as TASK_PREFIX
 
@@ -78,6 +81,7 @@ DATASET_INTERRUPTED = (
     "(or repeat the change) to run it again"
 )
 TASK_INTERRUPTED = "sluice local stopped while this task ran; start it again"
+IMPORT_INTERRUPTED = "sluice local stopped while this model was imported; import it again"
 
 # Attributes of an S3 key that are not its metadata: its bytes, and what holds them.
 _KEY_RUNTIME = frozenset({"_value_buffer", "lock", "value", "multipart"})
@@ -271,6 +275,10 @@ def _interrupted(item: Item) -> str | None:
         TaskStatus.RUNNING,
     ):
         return TASK_INTERRUPTED
+    # A queued import still takes its upload after a restart; a processing one had its
+    # execution, and would otherwise hold its user's pending quota for ever.
+    if str(sort_key).startswith(IMPORT_PREFIX) and status_value == ImportStatus.PROCESSING:
+        return IMPORT_INTERRUPTED
     return None
 
 
