@@ -179,3 +179,33 @@ def test_an_output_dataset_downloads_and_feeds_another_operation(sales: Any) -> 
     url = wait_for(downloaded, 60, "the download")["url"]
     text = requests.get(url, timeout=30).text
     assert text.splitlines()[0] == '"amount"' and len(text.splitlines()) == 401
+
+
+def test_a_request_that_does_not_fit_the_wizard_is_422_and_starts_nothing(sales: Any) -> None:
+    uploader, dataset, _, session_id = sales
+    path = f"/sessions/{session_id}/operations"
+    before = len(call_api("GET", path, owner=uploader.owner)[1]["items"])
+    request = {"dataset": ref(dataset["id"]), "columns": ["id", "price"], "top": 5000}
+    status, body = call_api(
+        "POST", path, {"name": "describe", "input_data": request}, owner=uploader.owner
+    )
+    assert (status, body["error"]["details"]) == (
+        422,
+        [{"field": "input_data.top", "problem": "must be at most 1000, not 5000"}],
+    )
+    request["top"] = 5
+    status, body = call_api(
+        "POST", path, {"name": "describe", "input_data": request}, owner=uploader.owner
+    )
+    assert (status, body["error"]["message"]) == (
+        422,
+        "input_data.columns[1]: no column 'price' in input_data.dataset",
+    )
+    status, body = call_api(
+        "POST", path, {"name": "median", "input_data": {}}, owner=uploader.owner
+    )
+    assert (status, body["error"]["message"]) == (
+        422,
+        "name: no operation 'median'; GET /operations lists them",
+    )
+    assert len(call_api("GET", path, owner=uploader.owner)[1]["items"]) == before

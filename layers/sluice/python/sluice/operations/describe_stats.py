@@ -49,12 +49,15 @@ def part_stats(column: pa.ChunkedArray, column_type: ColumnType) -> dict[str, An
         stats["min"], stats["max"] = _json(bounds["min"].as_py()), _json(bounds["max"].as_py())
     if column_type in NUMERIC and stats["count"]:
         values = np.asarray(pc.drop_null(column).to_numpy(), dtype=np.float64)
-        mean = float(values.mean())
-        stats["mean"], stats["m2"] = mean, float(((values - mean) ** 2).sum())
+        values = values[np.isfinite(values)]  # NaN and infinities have no mean to add to
+        if len(values):
+            mean = float(values.mean())
+            stats["n"], stats["mean"] = len(values), mean
+            stats["m2"] = float(((values - mean) ** 2).sum())
     if column_type in COUNTED:
         counted = pc.value_counts(pc.drop_null(column).combine_chunks())
         stats["values"] = {
-            str(v): c
+            _label(v): c
             for v, c in zip(
                 counted.field("values").to_pylist(),
                 counted.field("counts").to_pylist(),
@@ -62,6 +65,13 @@ def part_stats(column: pa.ChunkedArray, column_type: ColumnType) -> dict[str, An
             )
         }
     return stats
+
+
+def _label(value: Any) -> str:
+    """A counted value as a JSON object's key: booleans as JSON writes them."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
 
 
 def _pick(a: Any, b: Any, better: Any) -> Any:
@@ -79,13 +89,14 @@ def merge(a: dict[str, Any], b: dict[str, Any]) -> dict[str, Any]:
         out["min"] = _pick(a.get("min"), b.get("min"), min)
         out["max"] = _pick(a.get("max"), b.get("max"), max)
     if "mean" in a and "mean" in b:
-        n_a, n_b = a["count"], b["count"]
+        n_a, n_b = a["n"], b["n"]
         delta = b["mean"] - a["mean"]
+        out["n"] = n_a + n_b
         out["mean"] = a["mean"] + delta * n_b / (n_a + n_b)
         out["m2"] = a["m2"] + b["m2"] + delta * delta * n_a * n_b / (n_a + n_b)
     elif "mean" in a or "mean" in b:
         side = a if "mean" in a else b
-        out["mean"], out["m2"] = side["mean"], side["m2"]
+        out["n"], out["mean"], out["m2"] = side["n"], side["mean"], side["m2"]
     if "values" in a or "values" in b:
         values = dict(a.get("values", {}))
         for value, count in b.get("values", {}).items():
@@ -105,10 +116,10 @@ def summary(name: str, column_type: ColumnType, stats: dict[str, Any], top: int)
     }
     if column_type in ORDERED:
         line["min"], line["max"] = stats.get("min"), stats.get("max")
-    if column_type in NUMERIC:
-        count = stats["count"]
+    if column_type in NUMERIC:  # over the finite values (NaN and infinities left out)
+        n = stats.get("n", 0)
         line["mean"] = stats.get("mean")
-        line["std"] = math.sqrt(stats["m2"] / (count - 1)) if count > 1 else None
+        line["std"] = math.sqrt(stats["m2"] / (n - 1)) if n > 1 else None
     if column_type in COUNTED:
         ranked = sorted(stats.get("values", {}).items(), key=lambda item: (-item[1], item[0]))
         line["top"] = [{"value": value, "count": count} for value, count in ranked[:top]]
