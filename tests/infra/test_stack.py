@@ -518,6 +518,19 @@ def test_scan_chunk_role_cannot_scan_the_table_or_change_uploads(
     assert all(uploads_id not in json.dumps(t) for t in writes)
 
 
+@pytest.mark.parametrize("name", ["networks_import", "on_model_upload"])
+def test_the_import_functions_touch_only_the_model_files_of_the_uploads_bucket(
+    stack: SluiceStack, resources: Resources, name: str
+) -> None:
+    pairs = role_actions(resources, function_role_id(resources, function_id(stack, name)))
+    uploads_id = logical_id(stack, stack.storage.buckets["uploads"])
+    data_id = logical_id(stack, stack.storage.buckets["data"])
+    objects = [t for a, t in pairs if a.startswith("s3:") and "/" in json.dumps(t)]
+    assert objects and all(uploads_id in json.dumps(t) for t in objects)
+    assert all("/imports/*" in json.dumps(t) for t in objects)
+    assert all(data_id not in json.dumps(t) for _, t in pairs)
+
+
 def test_on_upload_may_start_only_the_ingest_state_machine(
     stack: SluiceStack, resources: Resources
 ) -> None:

@@ -234,6 +234,8 @@ UPLOADS_R = Grant(target=bucket(UPLOADS), access=Access.READ)
 UPLOADS_RW = Grant(target=bucket(UPLOADS), access=Access.READ_WRITE)
 DATA_R = Grant(target=bucket(DATA), access=Access.READ)
 DATA_RW = Grant(target=bucket(DATA), access=Access.READ_WRITE)
+# Model imports read and delete only the model files under imports/ (issue 19).
+IMPORTS_RW = Grant(target=bucket(UPLOADS), access=Access.READ_WRITE, prefix="imports/")
 # The trainer reads datasets' typed parts and writes its job's files, nothing else.
 DATASETS_R = Grant(target=bucket(DATA), access=Access.READ, prefix="datasets/")
 TRAINING_RW = Grant(target=bucket(DATA), access=Access.READ_WRITE, prefix="training/")
@@ -318,7 +320,7 @@ CATALOG = Catalog(
             memory_mb=3008,
             timeout_s=300,
             environment=_COMMON_ENV,
-            grants=(RECORDS_RW, UPLOADS_RW),
+            grants=(RECORDS_RW, IMPORTS_RW),
             image="functions/networks/Dockerfile",
         ),
         FunctionSpec(
@@ -330,7 +332,7 @@ CATALOG = Catalog(
             environment={**_COMMON_ENV, **_IMPORT_ENV},
             grants=(
                 RECORDS_RW,
-                UPLOADS_RW,
+                IMPORTS_RW,
                 Grant(target=state_machine(IMPORT_MODEL), access=Access.WRITE),
             ),
         ),
