@@ -5,10 +5,13 @@ function turns the file into a graph; no other call is made."""
 from __future__ import annotations
 
 import uuid
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
 import requests
+from sluice.config import settings
+from sluice.networks.import_repository import ImportJobRepository
 
 from tests.model_files import MLP, TWO_INPUTS, bomb, save, zipped
 from tests.support import call_api, wait_for
@@ -239,3 +242,38 @@ def test_a_post_of_another_size_than_declared_is_refused_by_s3() -> None:
     answer = post(created["upload"], b"x" * 99)
     assert answer.status_code == 400
     assert b"<Code>EntityTooSmall</Code>" in answer.content
+
+
+def test_a_queued_job_whose_upload_expired_fails_and_frees_its_place() -> None:
+    owner = new_owner()
+    ids = [start(owner, "m.keras", 100)[1]["job"]["id"] for _ in range(3)]
+    long_ago = (datetime.now(UTC) - timedelta(hours=1)).isoformat()
+    ImportJobRepository(settings().table).set(owner, ids[0], {"upload_expires_at": long_ago})
+    assert start(owner, "m.keras", 100)[0] == 201
+    assert job(owner, ids[0])["error"] == {
+        "code": "upload_expired",
+        "message": "no file was uploaded in time",
+    }
+    assert job(owner, ids[0])["status"] == "failed"
+
+
+def test_a_file_put_under_imports_at_a_key_never_issued_is_deleted(local: Any) -> None:
+    s3 = local.client("s3")
+    key = f"imports/{new_owner()}/{uuid.uuid4().hex}.keras"
+    s3.put_object(Bucket=UPLOADS, Key=key, Body=b"PK\x03\x04 not issued")
+    wait_for(
+        lambda: True if s3.list_objects_v2(Bucket=UPLOADS, Prefix=key)["KeyCount"] == 0 else None,
+        30,
+        "the stray file to be deleted",
+    )
+
+
+def test_a_put_of_another_size_than_declared_fails_the_job(local: Any) -> None:
+    owner = new_owner()
+    _, created = start(owner, "m.keras", 100)
+    local.client("s3").put_object(Bucket=UPLOADS, Key=created["job"]["upload_key"], Body=b"x" * 50)
+    done = ended(owner, created["job"]["id"])
+    assert (done["status"], done["error"]) == (
+        "failed",
+        {"code": "size_mismatch", "message": "50 bytes landed; 100 declared"},
+    )
