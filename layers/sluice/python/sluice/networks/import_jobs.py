@@ -140,7 +140,7 @@ def create_job(
 
 def cancel_job(repo: ImportJobRepository, owner: str, job_id: str) -> ImportJob:
     """Cancel a queued job (409 once its file has landed); its upload is then refused."""
-    job = repo.get(owner, job_id)
+    repo.get(owner, job_id)  # 404 for an unknown job, or another user's
     cancelled = repo.move(owner, job_id, ImportStatus.QUEUED, ImportStatus.CANCELLED)
     if cancelled is None:
         current = repo.get(owner, job_id)
@@ -148,7 +148,6 @@ def cancel_job(repo: ImportJobRepository, owner: str, job_id: str) -> ImportJob:
             f"the import job is {current.status.value}; only a queued job can be cancelled",
             {"status": current.status.value},
         )
-    del job
     return cancelled
 
 

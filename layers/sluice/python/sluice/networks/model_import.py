@@ -108,10 +108,7 @@ def check_config(config: dict[str, Any]) -> None:
 
 
 def _entry(class_name: str) -> ManifestEntry | None:
-    try:
-        return manifests.entry(ManifestKind.LAYERS, class_name)
-    except Exception:  # NotFound: the manifest has no such layer
-        return None
+    return manifests.find(ManifestKind.LAYERS, class_name)
 
 
 def load(path: Path) -> Any:
