@@ -112,3 +112,10 @@ def test_lists_whose_order_does_not_matter_are_sorted_for_the_cache() -> None:
     select = catalogue()["select_columns"]
     assert canonical(describe, {"columns": ["b", "a"]})["columns"] == ["a", "b"]
     assert canonical(select, {"columns": ["b", "a"]})["columns"] == ["b", "a"]
+
+
+def test_a_number_no_record_can_hold_is_named() -> None:
+    predicates = [{"column": "n", "op": "==", "value": 10**40}]
+    assert problems("filter_rows", {"dataset": DATASET, "filter": predicates}) == [
+        {"field": "input_data.filter", "problem": "numbers hold at most 38 digits"}
+    ]

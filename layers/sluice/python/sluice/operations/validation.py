@@ -10,6 +10,7 @@ as ``input_data.<key>...``; the first is the 422's message, all are its details.
 from __future__ import annotations
 
 import json
+import math
 import re
 from typing import Any
 
@@ -137,6 +138,27 @@ def _checked(spec: WizardInput, value: Any) -> tuple[Any, str | None]:
     return [p.model_dump(mode="json") for p in parsed], count_problem
 
 
+_MAX_DIGITS = 38
+"""DynamoDB's numbers hold 38 significant digits; the request is stored with the run."""
+
+
+def _storable(value: Any) -> str | None:
+    """Why a checked value cannot be stored with the run's record (a number DynamoDB
+    cannot hold), or None."""
+    if isinstance(value, bool) or value is None or isinstance(value, str):
+        return None
+    if isinstance(value, int):
+        fits = abs(value) < 10**_MAX_DIGITS
+        return None if fits else f"numbers hold at most {_MAX_DIGITS} digits"
+    if isinstance(value, float):
+        return None if math.isfinite(value) and abs(value) < 1e125 else "give a finite number"
+    if isinstance(value, dict):
+        value = list(value.values())
+    if isinstance(value, list):
+        return next((p for p in map(_storable, value) if p), None)
+    return None
+
+
 def check_form(operation: type[Operation], raw: dict[str, Any]) -> dict[str, Any]:
     """``raw`` checked against the wizard, every field present (defaults filled); a 422
     naming each field that is unknown, missing or wrong."""
@@ -156,6 +178,7 @@ def check_form(operation: type[Operation], raw: dict[str, Any]) -> dict[str, Any
                 inputs[key] = None
                 continue
         checked, problem = _checked(spec, value)
+        problem = problem or _storable(checked)
         if problem:
             problems.append(Problem(field=field, problem=problem))
         else:
