@@ -12,6 +12,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pytest
 import requests
+from sluice.operations.library import group_by
 
 from tests.integration.sessions_support import (
     new_session,
@@ -209,3 +210,47 @@ def test_a_request_that_does_not_fit_the_wizard_is_422_and_starts_nothing(sales:
         "name: no operation 'median'; GET /operations lists them",
     )
     assert len(call_api("GET", path, owner=uploader.owner)[1]["items"]) == before
+
+
+def test_group_by_over_several_buckets_matches_duckdb(
+    sales: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    uploader, dataset, body, session_id = sales
+    monkeypatch.setattr(group_by, "bucket_count", lambda *args: 5)
+    done = run_to_end(
+        uploader,
+        session_id,
+        "group_by_aggregate",
+        {
+            "dataset": ref(dataset["id"]),
+            "group_by": ["note"],
+            "aggregations": [{"column": "qty", "op": "max", "name": "top"}],
+        },
+    )
+    assert done["buckets"] == 5
+    sales_table = reference(body)  # noqa: F841 (read by DuckDB by name)
+    expected = duckdb.sql(
+        "SELECT note, max(qty) FROM sales_table GROUP BY note ORDER BY note"
+    ).fetchall()
+    got = sorted(rows_of(uploader, done["output"]["datasets"][0]), key=lambda r: r["note"])
+    assert [(r["note"], r["top"]) for r in got] == expected
+
+
+def test_an_aggregate_of_no_rows_is_an_empty_dataset_with_its_columns(sales: Any) -> None:
+    uploader, dataset, _, session_id = sales
+    done = run_to_end(
+        uploader,
+        session_id,
+        "group_by_aggregate",
+        {
+            "dataset": ref(dataset["id"]),
+            "group_by": ["region"],
+            "aggregations": [{"column": "amount", "op": "sum"}],
+            "filter": [{"column": "amount", "op": "<", "value": -1}],
+        },
+    )
+    output = uploader.dataset(done["output"]["datasets"][0])
+    assert (output["row_count"], [c["name"] for c in output["columns"]]) == (
+        0,
+        ["region", "sum_amount"],
+    )
