@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 import requests
 from sluice.config import settings
+from sluice.networks.graph_models import GraphBody
 from sluice.networks.import_repository import ImportJobRepository
 
 from tests.model_files import MLP, TWO_INPUTS, bomb, save, zipped
@@ -276,4 +277,32 @@ def test_a_put_of_another_size_than_declared_fails_the_job(local: Any) -> None:
     assert (done["status"], done["error"]) == (
         "failed",
         {"code": "size_mismatch", "message": "50 bytes landed; 100 declared"},
+    )
+
+
+@pytest.mark.parametrize("graph", [MLP, TWO_INPUTS], ids=["mlp", "two_inputs"])
+def test_round_trip_a_graph_from_the_api_compiled_saved_and_imported_is_the_same(
+    graph: Any, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    owner = new_owner()
+    status, stored = call_api(
+        "POST", "/networks/graphs", graph.model_dump(mode="json"), owner=owner
+    )
+    assert status == 201, stored
+    status, compiled = call_api("POST", f"/networks/graphs/{stored['id']}/compile", owner=owner)
+    assert status == 200, compiled
+    # Saved by compile's own builder (networks.compile.build_model), from the stored graph.
+    path = tmp_path_factory.mktemp("round_trip") / "model.keras"
+    count = save(GraphBody.model_validate({k: stored[k] for k in ("name", "nodes", "edges")}), path)
+    done = upload_and_wait(owner, "model.keras", path.read_bytes(), create_graph=True)
+    assert done["status"] == "succeeded"
+    assert graph_shape(done["graph_payload"]) == graph_shape(stored)
+    assert done["parameter_count"] == count == compiled["parameter_count"]
+    status, recompiled = call_api(
+        "POST", f"/networks/graphs/{done['graph_id']}/compile", owner=owner
+    )
+    assert recompiled["parameter_count"] == compiled["parameter_count"]
+    assert (recompiled["inputs"], recompiled["outputs"]) == (
+        compiled["inputs"],
+        compiled["outputs"],
     )
