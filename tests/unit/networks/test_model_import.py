@@ -163,3 +163,13 @@ def test_the_config_is_judged_before_keras_loads_the_file(
     with pytest.raises(ImportRefused) as caught:
         import_model(path, "custom")
     assert caught.value.message == "the layer 'e' is a 'Evil', which the layers manifest lacks"
+
+
+def test_a_layer_name_a_graph_cannot_hold_fails_naming_it(tmp_path: Path) -> None:
+    keras = load_keras()
+    x = keras.Input((3,), name="x")
+    keras.Model(x, keras.layers.Dense(2, name="my dense")(x)).save(tmp_path / "named.keras")
+    with pytest.raises(ImportRefused) as caught:
+        import_model(tmp_path / "named.keras", "named")
+    assert caught.value.code == "invalid_graph"
+    assert caught.value.message.startswith("the model has no graph form: id: String should match")

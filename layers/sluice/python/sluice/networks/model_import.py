@@ -18,6 +18,9 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from pydantic import ValidationError
+
+from sluice.errors import PayloadTooLarge
 from sluice.networks import manifests
 from sluice.networks.compile import load_keras
 from sluice.networks.graph_models import Edge, GraphBody, Node, Position
@@ -254,11 +257,20 @@ def import_model(path: Path, name: str) -> tuple[GraphBody, int]:
     check_config(config)
     model = load(path)
     saved = {"class_name": config["class_name"], "config": model.get_config()}
-    graph = to_graph(saved, name)
+    try:
+        graph = to_graph(saved, name)
+    except ValidationError as exc:  # a layer name, a value or a size a graph cannot hold
+        error = exc.errors()[0]
+        where = ".".join(str(part) for part in error["loc"])
+        raise ImportRefused(
+            "invalid_graph", f"the model has no graph form: {where}: {error['msg']}"
+        ) from exc
     try:
         validate_graph(graph)
     except GraphInvalid as exc:
         failure = ImportRefused("invalid_graph", f"the imported {exc.message}")
         failure.details = exc.details
         raise failure from exc
+    except PayloadTooLarge as exc:  # over what a graph record holds
+        raise ImportRefused("graph_too_large", f"the imported graph: {exc.message}") from exc
     return graph, int(model.count_params())
