@@ -48,6 +48,14 @@ class Outcome:
     first_epoch_at: float | None = None  # time.time() at epoch 1's end
 
 
+def load_tensorflow() -> Any:
+    """TensorFlow with Keras on it, imported (seconds, once per process)."""
+    import tensorflow as tf
+
+    load_keras()
+    return tf
+
+
 def finite(value: Any) -> float | None:
     """A metric as JSON can store it (NaN and infinities as null)."""
     number = float(value)
@@ -206,9 +214,7 @@ def train(
             "no rows left for training (every row is missing a used value, "
             "or the splits take them all)"
         )
-    import tensorflow as tf
-
-    keras = load_keras()
+    tf, keras = load_tensorflow(), load_keras()
     keras.utils.set_random_seed(params.seed)
     model = standardized_model(keras, graph, inputs, data)
     model.compile(

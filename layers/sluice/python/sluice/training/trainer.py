@@ -63,8 +63,9 @@ def run(job: TrainingJob, reporter: Reporter, stop: threading.Event) -> None:
     """Train the job; the record gets its progress through ``reporter``."""
     cfg = settings()
     began = time.perf_counter()
-    from sluice.training import fit  # TensorFlow: seconds, timed as the import
+    from sluice.training import fit
 
+    fit.load_tensorflow()  # seconds: timed as the import
     imported = time.perf_counter()
     graph = GraphBody.model_validate(
         objects.get_json(cfg.data_bucket, graph_key(job.owner, job.id))
