@@ -216,3 +216,54 @@ def test_another_users_job_is_404(ready: dict[str, str]) -> None:
     ):
         assert call_api(method, path, owner=intruder)[0] == 404, path
     finished(ready, job["id"])
+
+
+def test_early_stopping_and_reduce_lr_take_effect(ready: dict[str, str]) -> None:
+    # A learning rate too small to improve by es_min_delta (or by reduce-LR's 1e-4).
+    status, job = train(
+        ready,
+        epochs=40,
+        learning_rate=1e-6,
+        es_patience=2,
+        es_min_delta=0.01,
+        rl_patience=0,
+        rl_factor=0.5,
+        rl_min_lr=1e-9,
+    )
+    assert status == 202, job
+    done = finished(ready, job["id"])
+    assert done["status"] == "succeeded", done
+    history = done["history"]
+    assert len(history["loss"]) == 3  # no improvement in the 2 epochs after the first
+    rates = history["learning_rate"]
+    assert rates[-1] < rates[0]  # reduced on the plateau
+
+
+def test_a_graph_with_two_inputs_trains_from_a_map_of_columns(ready: dict[str, str]) -> None:
+    body = {
+        "name": "two inputs",
+        "framework": "keras",
+        "nodes": [
+            node("left", "Input", shape=[2]),
+            node("right", "Input", shape=[1]),
+            node("joined", "Concatenate"),
+            node("hidden", "Dense", units=4, activation="relu"),
+            node("out", "Dense", units=1, activation="sigmoid"),
+        ],
+        "edges": [
+            {"source": "left", "target": "joined"},
+            {"source": "right", "target": "joined"},
+            {"source": "joined", "target": "hidden"},
+            {"source": "hidden", "target": "out"},
+        ],
+    }
+    status, graph = call_api("POST", "/networks/graphs", body, owner=ready["owner"])
+    assert status == 201, graph
+    two = {**ready, "graph": graph["id"]}
+    status, refused = train(two)  # a plain list cannot say which input gets which column
+    assert status == 422 and "map of input node id" in refused["error"]["message"]
+    status, job = train(two, x_columns={"left": ["a", "b"], "right": ["c"]}, epochs=2)
+    assert status == 202, job
+    done = finished(two, job["id"])
+    assert done["status"] == "succeeded", done
+    assert len(done["history"]["loss"]) == 2

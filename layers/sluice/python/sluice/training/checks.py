@@ -39,10 +39,21 @@ def _problem(message: str, **where: Any) -> Problem:
     return {"message": message, **where}
 
 
+SHORTHANDS = {
+    "mse": "mean_squared_error",
+    "mae": "mean_absolute_error",
+    "mape": "mean_absolute_percentage_error",
+    "msle": "mean_squared_logarithmic_error",
+}
+"""Keras's short names of losses and metrics (MAID's default loss is "mse")."""
+LOSS_DEPENDENT_METRICS = frozenset({"accuracy", "acc", "crossentropy", "ce"})
+"""Metrics Keras maps to the variant that fits the loss (as MAID relies on)."""
+
+
 def _known(kind: ManifestKind, field: str, name: str) -> list[Problem]:
-    if name == "accuracy" and kind is ManifestKind.METRICS:
-        return []  # mapped to the variant that fits the loss (as Keras and MAID do)
-    if manifests.find(kind, name) is None:
+    if kind is ManifestKind.METRICS and name in LOSS_DEPENDENT_METRICS:
+        return []
+    if manifests.find(kind, SHORTHANDS.get(name, name)) is None:
         return [_problem(f"{field}: no {kind.value} entry named {name!r}", field=field)]
     return []
 
