@@ -37,6 +37,7 @@ TASK_CONTEXT = [
     "**/*.pyc",
     "layers/sluice/python/sluice/local",
     "layers/sluice/python/sluice/cli",
+    "layers/sluice/python/sluice/client",
 ]
 """What of the project root a task image's build sees: the library and what pip needs."""
 SYNC_RULE = "StepFunctionsGetEventsForECSTaskRule"

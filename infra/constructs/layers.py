@@ -18,9 +18,15 @@ SLUICE_LAYER_DIR = "layers/sluice"
 # Build and tool leftovers that must not ship in the layer (nor change its hash).
 ASSET_EXCLUDES = ["**/__pycache__", "**/*.pyc", "**/*.egg-info", "**/.pytest_cache"]
 
-LAYER_EXCLUDES = [*ASSET_EXCLUDES, "python/sluice/local", "python/sluice/cli"]
+LAYER_EXCLUDES = [
+    *ASSET_EXCLUDES,
+    "python/sluice/local",
+    "python/sluice/cli",
+    "python/sluice/client",
+]
 """What of the library only runs on a laptop stays out of the layer too: the local system
-(it imports moto, which no Lambda has) and the CLI that starts it."""
+(it imports moto, which no Lambda has), the CLI that starts it, and the HTTP client the
+CLI is built on (it needs click, rich and platformdirs, which no Lambda has)."""
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,119 @@
+"""``sluice upload FILE``: a dataset from a CSV, with a bar for the bytes and one for the
+ingest."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import click
+
+from sluice.cli.common import Output, client_options, signed_in
+from sluice.cli.datasets import schema_table
+from sluice.client.uploads import UploadOptions, UploadStarted, default_part_bytes
+
+
+def _split(values: tuple[str, ...]) -> list[str] | None:
+    """Repeated or comma-separated values (``--na-values NA,null --na-values -``)."""
+    items = [item for value in values for item in value.split(",")]
+    return items or None
+
+
+@click.command()
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--name", help="The dataset's name (default: the file's name without .csv).")
+@click.option("--path", "folder", help="Its folder, e.g. sales/2024.")
+@click.option("--description")
+@click.option("--na-values", multiple=True, help="Texts read as missing; repeat or use commas.")
+@click.option("--max-categories", type=int, help="Most distinct values of a category column.")
+@click.option("--tolerance", type=float, help="Exceptions a type may have (count or fraction).")
+@click.option(
+    "--type",
+    "column_types",
+    multiple=True,
+    metavar="COLUMN=TYPE",
+    help="A column's type, decided before inference; repeat.",
+)
+@click.option(
+    "--part-bytes",
+    type=int,
+    default=default_part_bytes,
+    show_default="64 MiB, or SLUICE_PART_BYTES",
+    help="A larger file goes in parts of this size (5 MiB or more).",
+)
+@click.option("--parallel", type=int, default=4, show_default=True, help="Parts sent at once.")
+@click.option("--no-resume", is_flag=True, help="Start afresh even if an upload was interrupted.")
+@click.option("--no-wait", is_flag=True, help="Do not wait for the ingest to end.")
+@client_options
+def upload(
+    file: Path,
+    name: str | None,
+    folder: str | None,
+    description: str | None,
+    na_values: tuple[str, ...],
+    max_categories: int | None,
+    tolerance: float | None,
+    column_types: tuple[str, ...],
+    part_bytes: int,
+    parallel: int,
+    no_resume: bool,
+    no_wait: bool,
+    out: Output,
+    api_url: str | None,
+) -> None:
+    """Upload FILE as a new dataset, then follow its ingest until it is ready.
+
+    A file up to --part-bytes goes in one presigned POST; a larger one in parts, sent in
+    parallel straight to S3. An upload in parts that is interrupted (Ctrl-C, a dropped
+    connection) resumes when the same command is run again: only the missing parts are
+    sent. Exit code 1 if the upload or the ingest fails, with the reason."""
+    client = signed_in(api_url)
+    options = UploadOptions(part_bytes=part_bytes, parallel=parallel, resume=not no_resume)
+    settings: dict[str, Any] = {
+        "path": folder,
+        "description": description,
+        "na_values": _split(na_values),
+        "max_categories": max_categories,
+        "tolerance": tolerance,
+        "column_types": dict(pair.split("=", 1) for pair in column_types) or None,
+    }
+    with out.transfer_bar() as bar:
+        task = bar.add_task(f"upload {file.name}", total=None)
+
+        def started(info: UploadStarted) -> None:
+            how = "POST" if info.mode == "post" else f"{info.parts} parts"
+            if info.sent_bytes:
+                how += f", resuming: {info.parts_left} left"
+            bar.update(task, total=info.total_bytes, completed=info.sent_bytes)
+            bar.update(task, description=f"upload {file.name} ({how})")
+
+        dataset = client.uploads.upload(
+            file,
+            name=name,
+            options=options,
+            on_start=started,
+            on_bytes=lambda n: bar.advance(task, n),
+            **settings,
+        )
+    out.note(f"uploaded: dataset {dataset['id']}")
+    if not no_wait:
+        with out.fraction_bar() as bar:
+            task = bar.add_task("ingest", total=1.0, status="")
+
+            def polled(seen: dict[str, Any]) -> None:
+                status = seen["status"]
+                bar.update(task, completed=seen.get("progress") or 0.0, status=status)
+
+            dataset = client.datasets.wait(dataset["id"], on_progress=polled)
+            bar.update(task, completed=1.0)
+    if out.json:
+        out.data(dataset)
+        return
+    rows = dataset.get("row_count")
+    out.out.print(
+        f"dataset {dataset['id']} {dataset['name']!r}: {dataset['status']}"
+        + (f", {rows:,} rows" if rows is not None else ""),
+        highlight=False,
+    )
+    if dataset["status"] == "ready" and dataset.get("columns"):
+        out.out.print(schema_table(dataset["columns"]))
