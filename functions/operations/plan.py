@@ -1,4 +1,5 @@
-"""Operation step: mark the operation in progress, list the parts it reads and its buckets."""
+"""Operation step: mark the operation in progress, list the parts it reads and its buckets;
+or, as Settle, turn the parts' surveys into what each part step reads."""
 
 from typing import Any
 
@@ -15,5 +16,8 @@ EVENT_MODEL = steps.PlanInput
 @step_handler(run_at("operation", "id", prefix=RUN_PREFIX))
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     repo = OperationRepository(settings().table)
-    ref = EVENT_MODEL.model_validate(event).operation
-    return steps.plan(repo, ref).model_dump(mode="json")
+    payload = EVENT_MODEL.model_validate(event)
+    if payload.phase == "settle":
+        steps.settle(repo, payload.operation)
+        return {}
+    return steps.plan(repo, payload.operation).model_dump(mode="json")

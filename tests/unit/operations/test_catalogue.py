@@ -76,6 +76,8 @@ def test_the_catalogue_lists_the_packages_operations(
             "describe",
             "filter_rows",
             "group_by_aggregate",
+            "histogram",
+            "sample",
             "select_columns",
         ]
     finally:

@@ -1,11 +1,14 @@
 """The base class every operation shares, and what its steps are given and give back.
 
-An operation runs as statemachines/run_operation.asl.json runs every operation: one
-``run_part`` per typed Parquet part of its dataset inputs (in parallel, in a Map), then,
-if it asks for buckets, one ``run_bucket`` per bucket (a hash-partitioned shuffle, as
-the tasks' reducers), then ``finish`` with every step's small answer. Rows travel only
-through S3, at the keys ``OperationRun`` names; the answers are a few numbers each, so
-that no Lambda ever holds a whole dataset and no payload nears Step Functions' 256 KB.
+An operation runs as statemachines/run_operation.asl.json runs every operation: first, if
+it ``surveys`` its data, one ``survey_part`` per typed part and one ``settle`` over what
+they wrote (a sort's sampled keys -> its bucket boundaries, a column's range -> a
+histogram's bins); then one ``run_part`` per typed Parquet part of its dataset inputs (in
+parallel, in a Map), then, if it asks for buckets, one ``run_bucket`` per bucket (a hash-
+partitioned shuffle, as the tasks' reducers), then ``finish`` with every step's small
+answer. Rows travel only through S3, at the keys ``OperationRun`` names; the answers are a
+few numbers each, so that no Lambda ever holds a whole dataset and no payload nears Step
+Functions' 256 KB.
 """
 
 from __future__ import annotations
@@ -115,6 +118,18 @@ class Operation(ABC):
         """Problems of complete, well-typed ``inputs`` that need the datasets' column types
         (``schemas``, by input key), each ``"<field>: <problem>"``; none by default."""
         return []
+
+    def surveys(self, run: OperationRun, manifests: dict[str, list[Manifest]]) -> bool:
+        """Whether it reads its parts once before ``run_part`` (False by default)."""
+        return False
+
+    def survey_part(self, run: OperationRun, part: PartRef) -> None:
+        """Survey one typed part, writing what ``settle`` needs under ``run.work``."""
+        raise NotImplementedError(f"{self.name} surveys nothing")
+
+    def settle(self, run: OperationRun) -> None:
+        """From every part's survey, write what each ``run_part`` reads (a few KB)."""
+        raise NotImplementedError(f"{self.name} surveys nothing")
 
     def bucket_count(self, run: OperationRun, manifests: dict[str, list[Manifest]]) -> int:
         """How many buckets its shuffle has; 0 (the default) for none."""

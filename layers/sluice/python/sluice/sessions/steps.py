@@ -1,6 +1,7 @@
 """The steps of statemachines/run_operation.asl.json.
 
-plan (the parts of the datasets read, the buckets of a shuffle) -> Map(part: one worker
+plan (the parts of the datasets read, the buckets of a shuffle) -> [if the operation
+surveys: Map(survey: one worker per part) -> settle] -> Map(part: one worker
 per typed Parquet part) -> Map(bucket: one worker per bucket, if any) -> finish (the
 operation's output: a new dataset from the parts written, or JSON data) | fail.
 Each step works only while its operation is IN_PROGRESS: a deleted one makes them raise
@@ -52,6 +53,7 @@ class OperationRef(BaseModel):
 
 class PlanInput(BaseModel):
     operation: OperationRef
+    phase: Literal["plan", "settle"] = "plan"  # the Plan function runs Settle too
 
 
 class Plan(BaseModel):
@@ -59,12 +61,14 @@ class Plan(BaseModel):
     part_count: int
     buckets: list[int]
     bucket_count: int
+    survey: bool = False
 
 
 class PartInput(BaseModel):
     operation: OperationRef
     bucket_count: int
     part: PartRef
+    phase: Literal["part", "survey"] = "part"  # the Part function runs the Survey's too
 
 
 class BucketInput(BaseModel):
@@ -134,7 +138,8 @@ def plan(repo: OperationRepository, ref: OperationRef) -> Plan:
                         input=key, dataset=position, index=len(parts), key=part.key, rows=part.rows
                     )
                 )
-    buckets = catalogued(record.name).bucket_count(run, manifests)
+    chosen = catalogued(record.name)
+    buckets = chosen.bucket_count(run, manifests)
     now = utcnow()
     started = repo.update(
         ref.owner,
@@ -151,8 +156,19 @@ def plan(repo: OperationRepository, ref: OperationRef) -> Plan:
     if started is None:
         raise OperationGone(f"operation {ref.id} is no longer pending")
     return Plan(
-        parts=parts, part_count=len(parts), buckets=list(range(buckets)), bucket_count=buckets
+        parts=parts,
+        part_count=len(parts),
+        buckets=list(range(buckets)),
+        bucket_count=buckets,
+        survey=chosen.surveys(run, manifests),
     )
+
+
+def settle(repo: OperationRepository, ref: OperationRef) -> None:
+    """From the parts' surveys, what each part step reads (boundaries, bins)."""
+    record = _running(repo, ref)
+    catalogued(record.name).settle(_run(record))
+    _count(repo, ref, parts=0, buckets=0)
 
 
 def _remove_written(ref: OperationRef) -> None:
@@ -180,8 +196,12 @@ def _count(repo: OperationRepository, ref: OperationRef, *, parts: int, buckets:
 
 
 def part(repo: OperationRepository, payload: PartInput) -> StepResult:
-    """Run the operation on one typed part."""
+    """Run the operation on one typed part (or survey it: not counted as progress)."""
     record = _running(repo, payload.operation)
+    if payload.phase == "survey":
+        catalogued(record.name).survey_part(_run(record), payload.part)
+        _count(repo, payload.operation, parts=0, buckets=0)
+        return StepResult(index=payload.part.index)
     result = catalogued(record.name).run_part(_run(record), payload.part, payload.bucket_count)
     _count(repo, payload.operation, parts=1, buckets=0)
     return result

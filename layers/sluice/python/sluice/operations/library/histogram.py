@@ -1,0 +1,225 @@
+"""Histogram: equal-width bins over a number, time or duration column; counts per value of
+a category, boolean or text column. JSON a chart draws directly.
+
+Bins need the column's range before any part can count: the parts are surveyed first
+(each part's finite min and max), Settle writes the edges, then each part counts its
+values per bin and Finish adds the counts. Values are counted as group-by counts them:
+each part's counts hash-partitioned into buckets, each bucket merged and cut to its most
+frequent values, so that the top values are exact however many distinct texts there are.
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from sluice.config import settings
+from sluice.datasets.manifest import Manifest
+from sluice.datasets.rows import load_manifest
+from sluice.inference.types import ColumnType
+from sluice.operations.base import Finished, Operation, OperationRun, PartRef, StepResult
+from sluice.operations.histogram_bins import (
+    BINNED,
+    as_numbers,
+    bin_counts,
+    edge_label,
+    edges,
+    finite_range,
+    unit_of,
+)
+from sluice.operations.storage import get_jsons, put_json, read_arrows, read_part, write_arrow
+from sluice.operations.wizard import InputType, WizardInput
+from sluice.store import objects
+from sluice.tasks.aggregate import AggregateSpec, bucket_count, merge_partials, partial_aggregate
+
+COUNT = "__count"
+
+
+def _column_type(run: OperationRun) -> ColumnType:
+    source = run.datasets["dataset"][0]
+    manifest = load_manifest(run.owner, source.id, source.run)
+    return _type_in(manifest, run.inputs["column"])
+
+
+def _type_in(manifest: Manifest, column: str) -> ColumnType:
+    return next(c.effective_type for c in manifest.columns if c.name == column)
+
+
+def _label(value: Any) -> str:
+    """A counted value as a chart's label: booleans as JSON writes them."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+def _count_spec(column: str) -> AggregateSpec:
+    return AggregateSpec(
+        group_by=[column], aggregations=[{"column": "*", "op": "count", "name": COUNT}]
+    )
+
+
+class Histogram(Operation):
+    name = "histogram"
+    description = (
+        "Numbers, times and durations: counts in equal-width bins between the column's "
+        "least and greatest finite value (as numpy.histogram). Categories, booleans and "
+        "texts: the most frequent values with their counts. Nulls (and NaN, infinities) "
+        "are counted apart."
+    )
+    category = "statistics"
+    output = "data"
+    inputs: ClassVar[dict[str, WizardInput]] = {
+        "dataset": WizardInput(
+            name="Dataset", description="The dataset to draw.", type=InputType.DATASET
+        ),
+        "column": WizardInput(
+            name="Column", description="The column to count.", type=InputType.COLUMN, of="dataset"
+        ),
+        "bins": WizardInput(
+            name="Bins",
+            description="How many equal-width bins (numbers, times, durations).",
+            type=InputType.INT,
+            required=False,
+            default=20,
+            minimum=1,
+            maximum=1000,
+        ),
+        "top": WizardInput(
+            name="Values",
+            description="How many of the most frequent values to list (the rest counted "
+            "as 'other'); categories, booleans, texts.",
+            type=InputType.INT,
+            required=False,
+            default=50,
+            minimum=1,
+            maximum=1000,
+        ),
+    }
+
+    def surveys(self, run: OperationRun, manifests: dict[str, list[Manifest]]) -> bool:
+        return _type_in(manifests["dataset"][0], run.inputs["column"]) in BINNED
+
+    def bucket_count(self, run: OperationRun, manifests: dict[str, list[Manifest]]) -> int:
+        manifest = manifests["dataset"][0]
+        if _type_in(manifest, run.inputs["column"]) in BINNED:
+            return 0
+        typed_bytes = sum(p.bytes for p in manifest.parts)
+        return bucket_count(manifest.row_count, typed_bytes, settings().workers)
+
+    def survey_part(self, run: OperationRun, part: PartRef) -> None:
+        """The part's finite range."""
+        numbers = as_numbers(read_part(part.key, [run.inputs["column"]]).column(0))
+        put_json(run.partial_key(f"survey/p{part.index:06d}.json"), finite_range(numbers))
+
+    def settle(self, run: OperationRun) -> None:
+        """The bins' edges over the whole column's finite range (none when it has none)."""
+        keys = objects.list_keys(settings().data_bucket, run.partial_key("survey/"))
+        ranges = [r for r in get_jsons(keys) if r is not None]
+        found = None
+        if ranges:
+            low, high = min(r[0] for r in ranges), max(r[1] for r in ranges)
+            found = edges(low, high, run.inputs["bins"]).tolist()
+        put_json(run.partial_key("edges.json"), found)
+
+    def run_part(self, run: OperationRun, part: PartRef, buckets: int) -> StepResult:
+        table = read_part(part.key, [run.inputs["column"]])
+        if buckets:
+            return self._count_values(run, part, table, buckets)
+        (bin_edges,) = get_jsons([run.partial_key("edges.json")])
+        numbers = as_numbers(table.column(0))
+        finite = int(np.isfinite(numbers).sum())
+        counts = [] if bin_edges is None else bin_counts(numbers, np.array(bin_edges)).tolist()
+        key = run.partial_key(f"bins/p{part.index:06d}.json")
+        put_json(
+            key,
+            {
+                "counts": counts,
+                "nulls": table.column(0).null_count,
+                "non_finite": len(numbers) - finite,
+                "unit": unit_of(table.schema.field(0).type),
+            },
+        )
+        return StepResult(index=part.index, partial=key)
+
+    def _count_values(
+        self, run: OperationRun, part: PartRef, table: pa.Table, buckets: int
+    ) -> StepResult:
+        """The part's count of each value, hash-partitioned into the buckets (bucket 0
+        always written: it carries the columns of an empty result)."""
+        partials = partial_aggregate(table, _count_spec(run.inputs["column"]), buckets)
+
+        def put(item: tuple[int, pa.Table]) -> None:
+            bucket, rows = item
+            write_arrow(run.partial_key(f"shuffle/b{bucket:04d}/p{part.index:06d}.arrow"), rows)
+
+        written = [(b, rows) for b, rows in enumerate(partials) if rows.num_rows or b == 0]
+        objects.concurrently(put, written, 8)
+        return StepResult(index=part.index)
+
+    def run_bucket(self, run: OperationRun, bucket: int, parts: int) -> StepResult:
+        """The bucket's values merged, cut to its most frequent (a value lives in one
+        bucket only, so the global top is among the buckets' tops)."""
+        column, top = run.inputs["column"], run.inputs["top"]
+        keys = objects.list_keys(settings().data_bucket, run.partial_key(f"shuffle/b{bucket:04d}/"))
+        values: list[list[Any]] = []
+        rest = nulls = 0
+        if keys:
+            merged = merge_partials(read_arrows(keys), _count_spec(column))
+            null_rows = merged.column(column).is_null()
+            nulls = int(pc.sum(merged.filter(null_rows).column(COUNT)).as_py() or 0)
+            # By count, then value: the order finish ranks by, so that the cut is exact.
+            ranked = merged.filter(pc.invert(null_rows)).sort_by(
+                [(COUNT, "descending"), (column, "ascending")]
+            )
+            kept = ranked.slice(0, top)
+            labels = [_label(v) for v in kept.column(column).to_pylist()]
+            values = [[v, c] for v, c in zip(labels, kept.column(COUNT).to_pylist(), strict=True)]
+            rest = int(pc.sum(ranked.column(COUNT)).as_py() or 0) - sum(c for _, c in values)
+        key = run.partial_key(f"counts/b{bucket:04d}.json")
+        put_json(key, {"values": values, "rest": rest, "nulls": nulls})
+        return StepResult(index=bucket, partial=key)
+
+    def finish(
+        self, run: OperationRun, parts: list[StepResult], buckets: list[StepResult]
+    ) -> Finished:
+        column = run.inputs["column"]
+        kind = _column_type(run)
+        if buckets:
+            partials = get_jsons([b.partial for b in buckets if b.partial])
+            values = [v for p in partials for v in p["values"]]
+            values.sort(key=lambda v: (-v[1], v[0]))
+            top = values[: run.inputs["top"]]
+            other = sum(p["rest"] for p in partials) + sum(c for _, c in values[len(top) :])
+            return Finished(
+                data={
+                    "column": column,
+                    "type": kind.value,
+                    "kind": "counts",
+                    "values": [{"value": v, "count": c} for v, c in top],
+                    "other": other,
+                    "nulls": sum(p["nulls"] for p in partials),
+                }
+            )
+        partials = get_jsons([p.partial for p in sorted(parts, key=lambda p: p.index) if p.partial])
+        (bin_edges,) = get_jsons([run.partial_key("edges.json")])
+        counts = np.zeros(len(bin_edges) - 1 if bin_edges else 0, dtype=np.int64)
+        for partial in partials:
+            counts += np.array(partial["counts"], dtype=np.int64)
+        unit = partials[0]["unit"] if partials else "us"
+        labels = [edge_label(e, kind, unit) for e in bin_edges or []]
+        return Finished(
+            data={
+                "column": column,
+                "type": kind.value,
+                "kind": "bins",
+                "bins": [
+                    {"start": labels[i], "end": labels[i + 1], "count": int(c)}
+                    for i, c in enumerate(counts)
+                ],
+                "nulls": sum(p["nulls"] for p in partials),
+                "non_finite": sum(p["non_finite"] for p in partials),
+            }
+        )

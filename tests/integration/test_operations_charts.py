@@ -1,0 +1,80 @@
+"""Histogram on the real state machine, checked against numpy and pyarrow over the same
+rows, on a dataset of several parts."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pyarrow.compute as pc
+import pytest
+
+from tests.integration.sessions_support import new_session, ref, reference, run_to_end, sales_csv
+from tests.integration.uploader import Uploader
+
+
+@pytest.fixture(scope="module")
+def sales(local: Any) -> tuple[Uploader, dict[str, Any], bytes, str]:
+    uploader = Uploader(local)
+    body = sales_csv()
+    dataset = uploader.ingest(body)
+    assert dataset["status"] == "ready", dataset["error"]
+    assert dataset["chunk_count"] > 5  # several typed parts
+    session = new_session(uploader, dataset["id"])
+    return uploader, dataset, body, session["id"]
+
+
+def histogram(sales: Any, **inputs: Any) -> dict[str, Any]:
+    uploader, dataset, _, session_id = sales
+    request = {"dataset": ref(dataset["id"]), **inputs}
+    return run_to_end(uploader, session_id, "histogram", request)["output"]["data"]  # type: ignore[no-any-return]
+
+
+def test_histogram_of_a_number_column_is_numpys(sales: Any) -> None:
+    data = histogram(sales, column="amount", bins=13)
+    # sluice stores amount as float32 (the narrowest type that holds it): bin those values.
+    values = reference(sales[2])["amount"].to_numpy().astype(np.float32).astype(np.float64)
+    counts, bin_edges = np.histogram(values, bins=13)
+    assert (data["kind"], data["type"], data["nulls"], data["non_finite"]) == (
+        "bins",
+        "float32",
+        0,
+        0,
+    )
+    assert [b["count"] for b in data["bins"]] == counts.tolist()
+    assert [b["start"] for b in data["bins"]] + [data["bins"][-1]["end"]] == bin_edges.tolist()
+
+
+def test_histogram_of_an_integer_column_counts_its_nulls_apart(sales: Any) -> None:
+    data = histogram(sales, column="qty", bins=7)
+    column = reference(sales[2])["qty"]
+    counts, _ = np.histogram(pc.drop_null(column).to_numpy(), bins=7)
+    assert [b["count"] for b in data["bins"]] == counts.tolist()
+    assert data["nulls"] == column.null_count > 0
+
+
+def test_histogram_of_a_time_column_bins_its_range(sales: Any) -> None:
+    data = histogram(sales, column="day", bins=4)
+    days = reference(sales[2])["day"].cast("int64").to_numpy()
+    counts, bin_edges = np.histogram(days, bins=4)
+    assert [b["count"] for b in data["bins"]] == counts.tolist()
+    assert data["bins"][0]["start"] == "2024-03-01T00:00:00"
+    assert data["bins"][-1]["end"] == "2024-03-28T00:00:00"
+    assert data["bins"][1]["start"] == "2024-03-07T18:00:00"  # a quarter of 27 days on
+    assert bin_edges[1] - bin_edges[0] == 27 * 86_400e6 / 4
+
+
+def test_histogram_of_a_category_counts_each_value(sales: Any) -> None:
+    data = histogram(sales, column="region")
+    counts = pc.value_counts(reference(sales[2])["region"]).to_pylist()
+    ranked = sorted(counts, key=lambda c: (-c["counts"], c["values"]))
+    assert (data["kind"], data["other"], data["nulls"]) == ("counts", 0, 0)
+    assert data["values"] == [{"value": c["values"], "count": c["counts"]} for c in ranked]
+
+
+def test_histogram_of_a_text_lists_its_top_values_and_counts_the_rest(sales: Any) -> None:
+    data = histogram(sales, column="note", top=5)
+    counts = pc.value_counts(reference(sales[2])["note"]).to_pylist()
+    ranked = sorted(counts, key=lambda c: (-c["counts"], c["values"]))
+    assert data["values"] == [{"value": c["values"], "count": c["counts"]} for c in ranked[:5]]
+    assert data["other"] == 400 - sum(c["counts"] for c in ranked[:5])
