@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from pathlib import PurePosixPath
 
 from aws_cdk import Duration, IgnoreMode, RemovalPolicy
 from aws_cdk import aws_ecr_assets as ecr_assets
@@ -19,20 +20,24 @@ from infra.constructs.wiring import Resources
 
 LOG_RETENTION = logs.RetentionDays.ONE_MONTH
 
-IMAGE_CONTEXT = [
-    "*",
-    "!pyproject.toml",
-    "!README.md",
-    "!layers/sluice/python/sluice",
-    "!functions/networks",
-    "**/__pycache__",
-    "**/*.pyc",
-    "layers/sluice/python/sluice/local",
-    "layers/sluice/python/sluice/cli",
-]
-"""What of the project root an image's build may see (Docker's ignore rules: all but the
-library, the image functions' folders and what pip needs to install the library). The
-local system and the CLI stay out, as they stay out of the layer."""
+
+def image_context(dockerfile: str) -> list[str]:
+    """What of the project root an image's build may see (Docker's ignore rules: all but
+    the library, the folder of the image's Dockerfile and what pip needs to install the
+    library), so that an image changes only with its own code. The local system, the CLI
+    and the client stay out, as they stay out of the layer."""
+    return [
+        "*",
+        "!pyproject.toml",
+        "!README.md",
+        "!layers/sluice/python/sluice",
+        f"!{PurePosixPath(dockerfile).parent}",
+        "**/__pycache__",
+        "**/*.pyc",
+        "layers/sluice/python/sluice/local",
+        "layers/sluice/python/sluice/cli",
+        "layers/sluice/python/sluice/client",
+    ]
 
 
 class Functions(Construct):
@@ -142,7 +147,7 @@ class Functions(Construct):
                 file=spec.image,
                 cmd=[spec.handler],
                 platform=ecr_assets.Platform.LINUX_AMD64,
-                exclude=IMAGE_CONTEXT,
+                exclude=image_context(spec.image),
                 ignore_mode=IgnoreMode.DOCKER,
             ),
             architecture=lambda_.Architecture.X86_64,

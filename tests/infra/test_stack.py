@@ -119,7 +119,7 @@ def test_an_image_function_runs_its_dockerfiles_image_with_its_handler(
     stack: SluiceStack, resources: Resources
 ) -> None:
     images = [spec for spec in CATALOG.functions if spec.image]
-    assert [spec.name for spec in images] == ["networks", "networks_import"]
+    assert [spec.name for spec in images] == ["networks", "networks_import", "training_predict"]
     codes = []
     for spec in images:
         props = resources[function_id(stack, spec.name)]["Properties"]
@@ -129,7 +129,7 @@ def test_an_image_function_runs_its_dockerfiles_image_with_its_handler(
         assert props["Architectures"] == ["x86_64"]  # tensorflow-cpu's wheels
         codes.append(props["Code"])
     # Compile and import are one image (one build, one push), each its own handler.
-    assert codes[0] == codes[1]
+    assert codes[0] == codes[1] != codes[2]
 
 
 def test_an_images_build_context_is_the_library_and_its_function_only(
@@ -608,6 +608,7 @@ def test_outputs_name_the_entry_points(template: Template) -> None:
         "RunTaskStateMachineArn",
         "RunOperationStateMachineArn",
         "ImportModelStateMachineArn",
+        "TrainModelStateMachineArn",
     }
 
 

@@ -3,7 +3,10 @@ machine, the trainer as the ECS task's subprocess (sluice.local.patches.ecs_task
 
 from __future__ import annotations
 
+import contextlib
 import io
+import tempfile
+from collections.abc import Iterator
 from typing import Any
 
 import numpy as np
@@ -267,3 +270,41 @@ def test_a_graph_with_two_inputs_trains_from_a_map_of_columns(ready: dict[str, s
     done = finished(two, job["id"])
     assert done["status"] == "succeeded", done
     assert len(done["history"]["loss"]) == 2
+
+
+def test_predictions_equal_keras_on_the_saved_model(ready: dict[str, str]) -> None:
+    import keras
+
+    status, job = train(ready, epochs=2)
+    assert status == 202
+    path = f"/networks/training-jobs/{job['id']}/predict"
+    rows = [[5.1, -3.0, 40.0], [4.0, 12.5, -80.0]]
+    assert call_api("POST", path, {"instances": rows}, owner=ready["owner"])[0] in (409, 200)
+    done = finished(ready, job["id"])
+    assert done["status"] == "succeeded", done
+    status, by_instances = call_api("POST", path, {"instances": rows}, owner=ready["owner"])
+    assert status == 200, by_instances
+    records = [dict(zip("abc", row, strict=True)) for row in rows]
+    status, by_records = call_api("POST", path, {"records": records}, owner=ready["owner"])
+    assert status == 200 and by_records == by_instances
+    _, link = call_api("GET", f"/networks/training-jobs/{job['id']}/artifact", owner=ready["owner"])
+    saved = io.BytesIO(requests.get(link["url"], timeout=30).content)
+    with open_temp(saved) as model_path:
+        model = keras.models.load_model(model_path)
+    expected = model.predict({"in": np.array(rows, dtype=np.float32)}, verbose=0)
+    assert np.allclose(by_instances["predictions"], expected, atol=1e-6)
+    status, refused = call_api("POST", path, {"instances": [[1.0, 2.0]]}, owner=ready["owner"])
+    assert status == 422 and "instances[0]" in refused["error"]["message"]
+    status, refused = call_api("POST", path, {"records": [{"a": 1, "b": 2}]}, owner=ready["owner"])
+    assert status == 422 and "records[0].c" in refused["error"]["message"]
+    intruder = "99999999-2222-3333-4444-555555555555"
+    assert call_api("POST", path, {"instances": rows}, owner=intruder)[0] == 404
+
+
+@contextlib.contextmanager
+def open_temp(body: io.BytesIO) -> Iterator[str]:
+    with tempfile.TemporaryDirectory() as folder:
+        path = f"{folder}/model.keras"
+        with open(path, "wb") as out:
+            out.write(body.getvalue())
+        yield path

@@ -221,6 +221,7 @@ NETWORKS_IMPORT = "networks_import"
 IMPORT_MODEL = "import_model"
 TRAIN = "train_model"
 TRAINER = "trainer"
+PREDICT = "training_predict"
 
 _COMMON_ENV: dict[str, Ref] = {
     "SLUICE_TABLE": table(RECORDS),
@@ -284,6 +285,7 @@ CATALOG = Catalog(
                 "SLUICE_TASK_STATE_MACHINE_ARN": state_machine(RUN_TASK),
                 "SLUICE_OPERATION_STATE_MACHINE_ARN": state_machine(RUN_OPERATION),
                 "SLUICE_TRAIN_STATE_MACHINE_ARN": state_machine(TRAIN),
+                "SLUICE_PREDICT_FUNCTION": function(PREDICT),
                 # Compile runs where TensorFlow is, never in this function.
                 "SLUICE_NETWORKS_FUNCTION": function(NETWORKS),
             },
@@ -297,6 +299,7 @@ CATALOG = Catalog(
                 Grant(target=state_machine(RUN_TASK), access=Access.READ_WRITE),
                 Grant(target=state_machine(RUN_OPERATION), access=Access.READ_WRITE),
                 Grant(target=state_machine(TRAIN), access=Access.READ_WRITE),
+                Grant(target=function(PREDICT), access=Access.WRITE),
                 Grant(target=function(NETWORKS), access=Access.WRITE),
             ),
         ),
@@ -399,6 +402,20 @@ CATALOG = Catalog(
         ),
         _step("train_finish", "training", "finish", 256, 30, RECORDS_RW),
         _step("train_fail", "training", "fail", 256, 30, RECORDS_RW),
+        # Predictions of a trained job's model (issue 20, item 5): Keras, so an image.
+        FunctionSpec(
+            name=PREDICT,
+            code_dir="functions/training",
+            handler="predict.handler",
+            memory_mb=3008,
+            timeout_s=60,
+            environment=_COMMON_ENV,
+            grants=(
+                Grant(target=table(RECORDS), access=Access.READ),
+                Grant(target=bucket(DATA), access=Access.READ, prefix="training/"),
+            ),
+            image="functions/training/predict.Dockerfile",
+        ),
     ),
     tables=(TableSpec(name=RECORDS),),
     buckets=(BucketSpec(name=UPLOADS), BucketSpec(name=DATA)),

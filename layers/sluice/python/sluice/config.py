@@ -20,6 +20,7 @@ class Settings(BaseModel):
     operation_state_machine_arn: str = Field("", alias="SLUICE_OPERATION_STATE_MACHINE_ARN")
     train_state_machine_arn: str = Field("", alias="SLUICE_TRAIN_STATE_MACHINE_ARN")
     networks_function: str = Field("", alias="SLUICE_NETWORKS_FUNCTION")
+    predict_function: str = Field("", alias="SLUICE_PREDICT_FUNCTION")
     import_state_machine_arn: str = Field("", alias="SLUICE_IMPORT_STATE_MACHINE_ARN")
     user_pool_id: str = Field("", alias="SLUICE_USER_POOL_ID")
     user_pool_client_id: str = Field("", alias="SLUICE_USER_POOL_CLIENT_ID")

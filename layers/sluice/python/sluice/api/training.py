@@ -29,6 +29,7 @@ from sluice.training.models import (
     TrainingPage,
     TrainingStatus,
 )
+from sluice.training.predict_models import PredictBody, PredictResult
 
 router = APIGatewayRouter()
 
@@ -120,4 +121,25 @@ def training_artifact(
     """A presigned URL of the final model, the best model (``.keras``), or the CSV log."""
     return service.artifact_link(
         settings(), training_repository(), current_owner(router), job_id, type
+    )
+
+
+@router.post(
+    "/networks/training-jobs/<job_id>/predict",
+    summary="Predict with a trained job's model",
+    responses=documented(
+        {
+            409: "The job has no trained model (not succeeded)",
+            422: "A row the model cannot take (its place named)",
+            503: "The TensorFlow function failed to answer",
+        },
+        json_body=True,
+    ),
+)
+def predict(job_id: TrainingJobId, body: Annotated[PredictBody, Body()]) -> PredictResult:
+    """The final model's outputs for up to 1,000 rows: ``instances`` (values in x_columns
+    order) or ``records`` (column name to value). The model standardises its inputs as in
+    training; for a category label ``classes`` names each row's most likely class."""
+    return service.predict_rows(
+        settings(), training_repository(), current_owner(router), job_id, body
     )

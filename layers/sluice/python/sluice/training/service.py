@@ -30,6 +30,12 @@ from sluice.training.models import (
     job_prefix,
     run_name,
 )
+from sluice.training.predict_models import (
+    PredictBody,
+    PredictRequest,
+    PredictResult,
+    predict_remote,
+)
 from sluice.training.repository import TrainingJobRepository
 
 ARTIFACT_URL_TTL_S = 3600
@@ -149,3 +155,19 @@ def artifact_link(
         cfg.data_bucket, f"{job_prefix(owner, job_id)}{name}", ARTIFACT_URL_TTL_S, name
     )
     return ArtifactLink(type=kind, url=url, expires_in=ARTIFACT_URL_TTL_S)
+
+
+def predict_rows(
+    cfg: Settings, jobs: TrainingJobRepository, owner: str, job_id: str, body: PredictBody
+) -> PredictResult:
+    """The job's model's outputs for up to 1,000 rows, from the function that has
+    TensorFlow; 409 unless the job succeeded (checked here: a refusal wakes nothing)."""
+    job = jobs.get(owner, job_id)
+    if job.status is not TrainingStatus.SUCCEEDED or not job.artifacts.final:
+        raise Conflict(
+            f"training job {job_id} has no trained model (status {job.status.value})",
+            {"status": job.status.value},
+        )
+    return predict_remote(
+        cfg.predict_function, PredictRequest(owner=owner, job_id=job_id, body=body)
+    )

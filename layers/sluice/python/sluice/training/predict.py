@@ -1,0 +1,84 @@
+"""Predicting with a trained job's final model (the predict function's; it imports Keras).
+
+The saved model standardises its inputs itself (the trainer put the training split's
+statistics in it), so rows go in as the dataset holds them: numbers, booleans as 0/1.
+Models are kept per job in the process, as a warm function keeps them.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from sluice import aws
+from sluice.config import settings
+from sluice.errors import Conflict, Unprocessable
+from sluice.networks.compile import load_keras
+from sluice.store import objects
+from sluice.training.models import TrainingStatus, job_prefix
+from sluice.training.predict_models import PredictBody, PredictRequest, PredictResult
+from sluice.training.repository import TrainingJobRepository
+
+
+@lru_cache(maxsize=8)
+def _model(bucket: str, key: str) -> Any:
+    path = Path(tempfile.mkdtemp(prefix="sluice-predict-")) / "model.keras"
+    aws.client("s3").download_file(bucket, key, str(path))
+    return load_keras().models.load_model(str(path))
+
+
+def _number(value: Any, where: str) -> float:
+    if value is None:
+        raise Unprocessable(f"{where}: a value is missing", {"field": where})
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        raise Unprocessable(f"{where}: {value!r} is not a number", {"field": where}) from None
+
+
+def model_inputs(body: PredictBody, inputs: dict[str, list[str]]) -> dict[str, np.ndarray]:
+    """The rows as the model's inputs (one float32 array per input node)."""
+    width = sum(len(columns) for columns in inputs.values())
+    arrays: dict[str, list[list[float]]] = {node: [] for node in inputs}
+    for row_number, row in enumerate(body.instances or body.records or []):
+        if isinstance(row, dict):
+            for node, columns in inputs.items():
+                arrays[node].append(
+                    [_number(row.get(c), f"records[{row_number}].{c}") for c in columns]
+                )
+            continue
+        cells = list(row)
+        if len(cells) != width:
+            raise Unprocessable(
+                f"instances[{row_number}] has {len(cells)} values; the model takes {width}",
+                {"field": f"instances[{row_number}]"},
+            )
+        at = 0
+        for node, columns in inputs.items():
+            values = cells[at : at + len(columns)]
+            arrays[node].append([_number(v, f"instances[{row_number}]") for v in values])
+            at += len(columns)
+    return {node: np.asarray(rows, dtype=np.float32) for node, rows in arrays.items()}
+
+
+def predict(request: PredictRequest) -> PredictResult:
+    """The job's final model's outputs for the rows (409 unless the job succeeded)."""
+    cfg = settings()
+    job = TrainingJobRepository(cfg.table).get(request.owner, request.job_id)
+    if job.status is not TrainingStatus.SUCCEEDED or not job.artifacts.final:
+        raise Conflict(
+            f"training job {job.id} has no trained model (status {job.status.value})",
+            {"status": job.status.value},
+        )
+    prefix = job_prefix(job.owner, job.id)
+    preprocessing = objects.get_json(cfg.data_bucket, f"{prefix}{job.artifacts.preprocessing}")
+    inputs: dict[str, list[str]] = preprocessing["inputs"]
+    model = _model(cfg.data_bucket, f"{prefix}{job.artifacts.final}")
+    outputs = np.asarray(model.predict(model_inputs(request.body, inputs), verbose=0))
+    classes: list[str] | None = preprocessing.get("classes")
+    named = [classes[i] for i in outputs.argmax(axis=-1)] if classes else None
+    return PredictResult(predictions=outputs.tolist(), classes=named)
