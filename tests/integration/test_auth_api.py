@@ -110,6 +110,7 @@ def test_openapi_document_lists_every_route() -> None:
         "/networks/training-jobs/{job_id}",
         "/networks/training-jobs/{job_id}/cancel",
         "/networks/training-jobs/{job_id}/artifact",
+        "/networks/training-jobs/{job_id}/predict",
     }
     assert "bearerAuth" in spec["components"]["securitySchemes"]
 
