@@ -3,11 +3,15 @@ DuckDB computing the same over the same rows, on datasets of several parts."""
 
 from __future__ import annotations
 
+import io
 from typing import Any
 
+import pyarrow as pa
+import pyarrow.csv as pcsv
 import pytest
 
 from tests.integration.sessions_support import (
+    REGIONS,
     new_session,
     ref,
     reference,
@@ -61,4 +65,66 @@ def test_sample_takes_n_or_a_fraction_not_both(sales: Any) -> None:
     assert (status, body["error"]["message"]) == (
         422,
         "input_data.n: give either n or fraction (the other 0)",
+    )
+
+
+def other_csv(rows: int = 150) -> bytes:
+    """Rows whose columns overlap sales' with wider or other types: id past int16, whole
+    amounts, fractional quantities, no day or note, an extra column."""
+    lines = ["id,region,amount,qty,extra"]
+    for i in range(rows):
+        lines.append(f"{100_000 + i},{REGIONS[i % 3]},{i % 90},{i % 11 / 2},x{i % 5}")
+    return ("\n".join(lines) + "\n").encode()
+
+
+@pytest.fixture(scope="module")
+def other(sales: Any) -> dict[str, Any]:
+    dataset = sales[0].ingest(other_csv())
+    assert dataset["status"] == "ready", dataset["error"]
+    assert dataset["chunk_count"] > 2
+    return dataset  # type: ignore[no-any-return]
+
+
+def test_stack_unifies_types_by_preference_and_fills_missing_columns(
+    sales: Any, other: dict[str, Any]
+) -> None:
+    uploader, dataset, body, session_id = sales
+    done = run_to_end(
+        uploader, session_id, "stack", {"datasets": [ref(dataset["id"]), ref(other["id"])]}
+    )
+    output = uploader.dataset(done["output"]["datasets"][0])
+    assert [(c["name"], c["effective_type"]) for c in output["columns"]] == [
+        ("id", "int32"),
+        ("region", "category"),
+        ("amount", "float32"),
+        ("qty", "float32"),
+        ("day", "datetime"),
+        ("note", "string"),
+        ("extra", "category"),
+    ]
+    first = pa.Table.from_pylist(
+        [{**r, "day": r["day"].isoformat()} for r in reference(body).to_pylist()]
+    )
+    second = pcsv.read_csv(io.BytesIO(other_csv()))
+    expected = pa.concat_tables([first, second], promote_options="permissive").to_pylist()
+    got = rows_of(uploader, output["id"])
+    assert len(got) == 550
+    for name in ("id", "region", "amount", "qty", "day", "note", "extra"):
+        assert [r[name] for r in got] == [e[name] for e in expected], name
+
+
+def test_stack_refuses_a_column_of_another_kind_naming_it(sales: Any) -> None:
+    uploader, dataset, _, session_id = sales
+    numbered = uploader.ingest(b"id,day\n1,5\n2,6\n")
+    status, body = run(
+        uploader, session_id, "stack", {"datasets": [ref(dataset["id"]), ref(numbered["id"])]}
+    )
+    assert (status, body["error"]["details"]) == (
+        422,
+        [
+            {
+                "field": "input_data.datasets[1]",
+                "problem": "column 'day' is int8 there and datetime before: they do not stack",
+            }
+        ],
     )

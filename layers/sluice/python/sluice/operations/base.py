@@ -116,7 +116,8 @@ class Operation(ABC):
 
     def check(self, inputs: dict[str, Any], schemas: dict[str, dict[str, ColumnType]]) -> list[str]:
         """Problems of complete, well-typed ``inputs`` that need the datasets' column types
-        (``schemas``, by input key), each ``"<field>: <problem>"``; none by default."""
+        (``schemas``, by input key, and for a list input each item's as ``"key[i]"``), each
+        ``"<field>: <problem>"``; none by default."""
         return []
 
     def surveys(self, run: OperationRun, manifests: dict[str, list[Manifest]]) -> bool:

@@ -83,11 +83,13 @@ def start_operation(
     datasets, problems = _resolve(stores, owner, cls, inputs)
     if problems:
         raise refuse(problems)
-    schemas: dict[str, dict[str, ColumnType]] = {
-        key: {c.name: c.effective_type for c in typed_manifest(items[0]).columns}
-        for key, items in datasets.items()
-        if items
-    }
+    # By input key (a list input's first dataset), and each item of a list as "key[i]".
+    schemas: dict[str, dict[str, ColumnType]] = {}
+    for key, items in datasets.items():
+        for index, item in enumerate(items):
+            schema = {c.name: c.effective_type for c in typed_manifest(item).columns}
+            schemas[f"{key}[{index}]"] = schema
+            schemas.setdefault(key, schema)
     operation = cls()
     check_columns(operation, inputs, schemas)
     inputs = canonical(cls, inputs)
