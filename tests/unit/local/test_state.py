@@ -86,6 +86,8 @@ def saved(tmp_path: Path) -> dict[str, Any]:
             record("TASK#done", "succeeded"),
             record("IMPORT#processing", "processing"),
             record("IMPORT#queued", "queued"),
+            record("TRAINING#running", "running"),
+            record("TRAINING#done", "succeeded"),
         ]
         for item in items:
             dynamodb.put_item(TableName=TABLE, Item=item)
@@ -124,14 +126,21 @@ def test_a_restore_brings_back_users_records_and_objects(saved: dict[str, Any]) 
         items = dynamodb.scan(TableName=TABLE)["Items"]
         by_key = {item["sk"]["S"]: item for item in items}
         assert by_key["DATASET#ready"]["data"] == {"B": b"\x00\x01"}
-        assert marked == 4
-        for interrupted in ("DATASET#busy", "DATASET#claimed", "TASK#running", "IMPORT#processing"):
+        assert marked == 5
+        for interrupted in (
+            "DATASET#busy",
+            "DATASET#claimed",
+            "TASK#running",
+            "IMPORT#processing",
+            "TRAINING#running",
+        ):
             assert by_key[interrupted]["status"] == {"S": "failed"}
             assert by_key[interrupted]["error"]["M"]["code"] == {"S": state.INTERRUPTED}
         for kept, status in (
             ("DATASET#reset", "uploaded"),
             ("TASK#done", "succeeded"),
             ("IMPORT#queued", "queued"),
+            ("TRAINING#done", "succeeded"),
         ):
             assert by_key[kept]["status"] == {"S": status}
         for key, head in saved["heads"].items():

@@ -23,10 +23,10 @@ removed. A :class:`Snapshotter` saves when something changed, every few seconds,
 more on a clean stop: a crash (kill -9) loses at most the last interval.
 
 What was running is not: moto's Step Functions executions live in its threads, and a
-restart has none. :func:`restore` marks a dataset that was being ingested, a task
-queued or running, and a model import processing ``failed`` with the error
-``interrupted``; the owner uploads again (or repeats the change, or starts the task or
-the import again). A multipart upload not completed
+restart has none. :func:`restore` marks a dataset that was being ingested, a task or a
+training job queued or running, and a model import processing ``failed`` with the error
+``interrupted``; the owner uploads again (or repeats the change, or starts the task, the
+training or the import again). A multipart upload not completed
 before the stop is gone too.
 """
 
@@ -65,6 +65,8 @@ from sluice.networks.import_models import ImportStatus
 from sluice.networks.import_repository import PREFIX as IMPORT_PREFIX
 from sluice.tasks.models import TaskStatus
 from sluice.tasks.repository import PREFIX as TASK_PREFIX
+from sluice.training.models import OPEN_STATUSES as TRAINING_OPEN
+from sluice.training.repository import PREFIX as TRAINING_PREFIX
 
 logger = logging.getLogger(__name__)
 
@@ -82,6 +84,7 @@ DATASET_INTERRUPTED = (
 )
 TASK_INTERRUPTED = "sluice local stopped while this task ran; start it again"
 IMPORT_INTERRUPTED = "sluice local stopped while this model was imported; import it again"
+TRAINING_INTERRUPTED = "sluice local stopped while this network trained; start it again"
 
 # Attributes of an S3 key that are not its metadata: its bytes, and what holds them.
 _KEY_RUNTIME = frozenset({"_value_buffer", "lock", "value", "multipart"})
@@ -275,6 +278,8 @@ def _interrupted(item: Item) -> str | None:
         TaskStatus.RUNNING,
     ):
         return TASK_INTERRUPTED
+    if str(sort_key).startswith(TRAINING_PREFIX) and status_value in TRAINING_OPEN:
+        return TRAINING_INTERRUPTED  # its execution and its trainer's process are gone
     # A queued import still takes its upload after a restart; a processing one had its
     # execution, and would otherwise hold its user's pending quota for ever.
     if str(sort_key).startswith(IMPORT_PREFIX) and status_value == ImportStatus.PROCESSING:
