@@ -6,9 +6,11 @@ from __future__ import annotations
 import io
 from typing import Any
 
+import duckdb
 import pyarrow as pa
 import pyarrow.csv as pcsv
 import pytest
+from sluice.operations.library import sort
 
 from tests.integration.sessions_support import (
     REGIONS,
@@ -128,3 +130,38 @@ def test_stack_refuses_a_column_of_another_kind_naming_it(sales: Any) -> None:
             }
         ],
     )
+
+
+def test_sort_over_several_buckets_matches_duckdb(
+    sales: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    uploader, dataset, body, session_id = sales
+    monkeypatch.setattr(sort, "bucket_count", lambda *args: 4)
+    done = run_to_end(
+        uploader,
+        session_id,
+        "sort",
+        {
+            "dataset": ref(dataset["id"]),
+            "by": ["qty", "region", "amount"],
+            "descending": ["qty", "amount"],
+            "nulls": "first",
+        },
+    )
+    assert done["buckets"] == 4
+    output = uploader.dataset(done["output"]["datasets"][0])
+    sales_table = reference(body)  # noqa: F841 (read by DuckDB by name)
+    expected = duckdb.sql(
+        "SELECT id FROM sales_table ORDER BY qty DESC NULLS FIRST, region NULLS FIRST,"
+        " amount DESC NULLS FIRST, id"  # id: the rows' order, for equal keys (a stable sort)
+    ).fetchall()
+    assert [r["id"] for r in rows_of(uploader, output["id"])] == [e[0] for e in expected]
+
+
+def test_sort_puts_nulls_last_by_default(sales: Any) -> None:
+    uploader, dataset, body, session_id = sales
+    done = run_to_end(uploader, session_id, "sort", {"dataset": ref(dataset["id"]), "by": ["qty"]})
+    sales_table = reference(body)  # noqa: F841 (read by DuckDB by name)
+    expected = duckdb.sql("SELECT id, qty FROM sales_table ORDER BY qty NULLS LAST, id").fetchall()
+    got = rows_of(uploader, done["output"]["datasets"][0])
+    assert [(r["id"], r["qty"]) for r in got] == expected

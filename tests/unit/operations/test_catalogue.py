@@ -79,6 +79,7 @@ def test_the_catalogue_lists_the_packages_operations(
             "histogram",
             "sample",
             "select_columns",
+            "sort",
             "stack",
         ]
     finally:

@@ -124,11 +124,11 @@ class Operation(ABC):
         """Whether it reads its parts once before ``run_part`` (False by default)."""
         return False
 
-    def survey_part(self, run: OperationRun, part: PartRef) -> None:
+    def survey_part(self, run: OperationRun, part: PartRef, buckets: int) -> None:
         """Survey one typed part, writing what ``settle`` needs under ``run.work``."""
         raise NotImplementedError(f"{self.name} surveys nothing")
 
-    def settle(self, run: OperationRun) -> None:
+    def settle(self, run: OperationRun, buckets: int) -> None:
         """From every part's survey, write what each ``run_part`` reads (a few KB)."""
         raise NotImplementedError(f"{self.name} surveys nothing")
 

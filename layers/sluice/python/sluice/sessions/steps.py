@@ -167,7 +167,7 @@ def plan(repo: OperationRepository, ref: OperationRef) -> Plan:
 def settle(repo: OperationRepository, ref: OperationRef) -> None:
     """From the parts' surveys, what each part step reads (boundaries, bins)."""
     record = _running(repo, ref)
-    catalogued(record.name).settle(_run(record))
+    catalogued(record.name).settle(_run(record), record.buckets or 0)
     _count(repo, ref, parts=0, buckets=0)
 
 
@@ -199,7 +199,7 @@ def part(repo: OperationRepository, payload: PartInput) -> StepResult:
     """Run the operation on one typed part (or survey it: not counted as progress)."""
     record = _running(repo, payload.operation)
     if payload.phase == "survey":
-        catalogued(record.name).survey_part(_run(record), payload.part)
+        catalogued(record.name).survey_part(_run(record), payload.part, payload.bucket_count)
         _count(repo, payload.operation, parts=0, buckets=0)
         return StepResult(index=payload.part.index)
     result = catalogued(record.name).run_part(_run(record), payload.part, payload.bucket_count)

@@ -109,12 +109,12 @@ class Histogram(Operation):
         typed_bytes = sum(p.bytes for p in manifest.parts)
         return bucket_count(manifest.row_count, typed_bytes, settings().workers)
 
-    def survey_part(self, run: OperationRun, part: PartRef) -> None:
+    def survey_part(self, run: OperationRun, part: PartRef, buckets: int) -> None:
         """The part's finite range."""
         numbers = as_numbers(read_part(part.key, [run.inputs["column"]]).column(0))
         put_json(run.partial_key(f"survey/p{part.index:06d}.json"), finite_range(numbers))
 
-    def settle(self, run: OperationRun) -> None:
+    def settle(self, run: OperationRun, buckets: int) -> None:
         """The bins' edges over the whole column's finite range (none when it has none)."""
         keys = objects.list_keys(settings().data_bucket, run.partial_key("survey/"))
         ranges = [r for r in get_jsons(keys) if r is not None]
