@@ -10,6 +10,7 @@ from aws_cdk import aws_cognito as cognito
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 from constructs import Construct
+from sluice.catalog import CORS_ORIGINS
 
 from infra.constructs.nag import accept
 from infra.constructs.naming import pascal
@@ -116,8 +117,9 @@ class Api(Construct):
                 logging_level=apigw.MethodLoggingLevel.ERROR,
                 data_trace_enabled=False,
             ),
+            # The same origins as the api Lambda's own answers (the catalogue's setting).
             default_cors_preflight_options=apigw.CorsOptions(
-                allow_origins=apigw.Cors.ALL_ORIGINS,
+                allow_origins=[origin.strip() for origin in CORS_ORIGINS.split(",")],
                 allow_methods=apigw.Cors.ALL_METHODS,
                 allow_headers=["Authorization", "Content-Type"],
             ),

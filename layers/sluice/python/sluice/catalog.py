@@ -7,6 +7,7 @@ list here, as plain data, is what stops the two from drifting apart.
 
 from __future__ import annotations
 
+import os
 from enum import StrEnum
 from pathlib import Path
 
@@ -223,6 +224,12 @@ TRAIN = "train_model"
 TRAINER = "trainer"
 PREDICT = "training_predict"
 
+CORS_ORIGINS = os.environ.get("SLUICE_CORS_ORIGINS", "*")
+"""The origins whose web pages may read the API's answers, comma-separated: a deployment
+setting, read when the stack is synthesised (``SLUICE_CORS_ORIGINS=https://console.example
+npx cdk deploy``) or ``sluice local`` starts. ``*`` by default: no credential rides on a
+cookie (pages send the id token in ``Authorization``), so any origin is no risk."""
+
 _COMMON_ENV: dict[str, Ref] = {
     "SLUICE_TABLE": table(RECORDS),
     "SLUICE_UPLOAD_BUCKET": bucket(UPLOADS),
@@ -279,6 +286,7 @@ CATALOG = Catalog(
                 **_COMMON_ENV,
                 "SLUICE_USER_POOL_ID": user_pool(),
                 "SLUICE_USER_POOL_CLIENT_ID": user_pool_client(),
+                "SLUICE_CORS_ORIGINS": value(CORS_ORIGINS),
                 # Deleting a dataset stops its running ingest; commands start new ones.
                 "SLUICE_INGEST_STATE_MACHINE_ARN": state_machine(INGEST),
                 "SLUICE_EXPORT_STATE_MACHINE_ARN": state_machine(EXPORT),

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
 from aws_lambda_powertools import Logger
-from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
+from aws_lambda_powertools.event_handler import APIGatewayRestResolver, CORSConfig, Response
 from aws_lambda_powertools.event_handler.exceptions import NotFoundError
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
 from aws_lambda_powertools.event_handler.openapi.models import HTTPBearer, SecurityScheme
@@ -35,7 +36,27 @@ TITLE = "sluice"
 VERSION = "0.1.0"
 SECURITY: dict[str, SecurityScheme] = {"bearerAuth": HTTPBearer(bearerFormat="JWT")}
 
-app = APIGatewayRestResolver(enable_validation=True)
+
+def cors_config(origins: str) -> CORSConfig:
+    """The origins whose pages may read the API's answers (``SLUICE_CORS_ORIGINS``, from
+    the catalogue: comma-separated, ``*`` by default). ``*`` is safe here because no
+    credentials ride on cookies: a page sends the id token in ``Authorization`` itself, so
+    ``Access-Control-Allow-Credentials`` is never sent. An answer to a request with no
+    ``Origin``, or one not listed, carries no CORS header (Powertools)."""
+    listed = [origin.strip() for origin in origins.split(",") if origin.strip()] or ["*"]
+    return CORSConfig(
+        allow_origin=listed[0],
+        extra_origins=listed[1:],
+        allow_headers=["Authorization", "Content-Type"],
+        expose_headers=["Allow", "Retry-After"],
+        max_age=600,
+        allow_credentials=False,
+    )
+
+
+app = APIGatewayRestResolver(
+    enable_validation=True, cors=cors_config(os.environ.get("SLUICE_CORS_ORIGINS", "*"))
+)
 # Powertools runs this first on every route (all are validated); ours checks the method and
 # reads the body strictly before validating. Powertools is pinned exactly.
 app._request_validation_middleware = RequestChecks()

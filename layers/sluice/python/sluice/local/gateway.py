@@ -70,6 +70,14 @@ Headers = list[tuple[str, str]]
 Reply = tuple[int, Headers, bytes]
 
 
+class LambdaReply(tuple[int, Headers, bytes]):
+    """A reply the api Lambda made. The gateway adds no CORS header to it: with a proxy
+    integration API Gateway passes the Lambda's headers as they are, so the api answers
+    with its own (Powertools' CORS configuration, ``sluice.api.app``), as it must in AWS.
+    The gateway's own answers (preflights, its 401s, 413s, 503s) carry ``*``, as API
+    Gateway's gateway responses do."""
+
+
 def _error(status: int, code: str, message: str, details: Any = None) -> Reply:
     error: dict[str, Any] = {"code": code, "message": message}
     if details is not None:
@@ -330,7 +338,7 @@ def _proxy_reply(result: Any) -> Reply:
             raise _BadLambdaResponse("isBase64Encoded but the body is not base64") from exc
     if not any(name.lower() == "content-type" for name, _ in out):
         out.append(("Content-Type", "application/json"))  # API Gateway's default
-    return status, out, raw
+    return LambdaReply((status, out, raw))
 
 
 class _Server(ThreadingHTTPServer):
@@ -371,7 +379,9 @@ class _Handler(BaseHTTPRequestHandler):
             ip = self.client_address[0]
             reply = gateway.handle(self.command, self.path, headers, reply, ip, request_id)
         status, headers, body = reply
-        if not any(name.lower() == _CORS_ORIGIN[0].lower() for name, _ in headers):
+        if not isinstance(reply, LambdaReply) and not any(
+            name.lower() == _CORS_ORIGIN[0].lower() for name, _ in headers
+        ):
             headers.append(_CORS_ORIGIN)
         headers.append(("x-amzn-RequestId", request_id))
         self.send_response(status)
