@@ -406,7 +406,8 @@ CATALOG = Catalog(
                 "SLUICE_TRAINER_SUBNETS": task_network("subnets"),
                 "SLUICE_TRAINER_SECURITY_GROUPS": task_network("security_groups"),
             },
-            grants=(RECORDS_RW,),
+            # A job on an upload: its dataset's manifest and the job's graph, checked then.
+            grants=(RECORDS_RW, DATASETS_R, Grant(target=bucket(DATA), prefix="training/")),
         ),
         _step("train_finish", "training", "finish", 256, 30, RECORDS_RW),
         _step("train_fail", "training", "fail", 256, 30, RECORDS_RW),

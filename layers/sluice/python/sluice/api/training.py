@@ -27,6 +27,7 @@ from sluice.training.models import (
     TrainCreate,
     TrainingJob,
     TrainingPage,
+    TrainingStarted,
     TrainingStatus,
 )
 from sluice.training.predict_models import PredictBody, PredictResult
@@ -44,13 +45,24 @@ REFUSED = (
     "/networks/graphs/<graph_id>/train",
     summary="Train a graph on a dataset",
     responses=documented(
-        {202: "Queued", 409: "The dataset is not ready", 422: REFUSED}, json_body=True
+        {
+            202: "Queued (with upload: the presigned POST of the CSV)",
+            409: "The dataset is not ready",
+            413: "upload.bytes is over the upload limit",
+            422: REFUSED,
+        },
+        json_body=True,
     ),
 )
-def train_graph(graph_id: GraphId, body: Annotated[TrainCreate, Body()]) -> Response[TrainingJob]:
+def train_graph(
+    graph_id: GraphId, body: Annotated[TrainCreate, Body()]
+) -> Response[TrainingStarted]:
     """Check the columns against the dataset's schema and the graph's input and output
     shapes, then queue a training job (a Fargate task); follow it at
-    ``GET /networks/training-jobs/{id}``."""
+    ``GET /networks/training-jobs/{id}``. With ``upload`` instead of ``dataset_id``, the
+    answer's ``upload`` is a presigned POST: the CSV becomes a dataset through the normal
+    ingest, and the job starts by itself once it is ready (its columns checked then; a
+    failed ingest fails the job with its reason)."""
     job = service.start_training(
         settings(),
         graph_repository(),

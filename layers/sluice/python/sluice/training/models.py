@@ -9,7 +9,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from sluice.datasets.models import ErrorInfo
+from sluice.datasets.models import ErrorInfo, UploadTicket
 from sluice.store.changes import RecordChanges
 
 _COLUMN = Field(min_length=1, max_length=1024)
@@ -77,10 +77,39 @@ class TrainingParams(BaseModel):
         return {input_nodes[0]: self.x_columns} if input_nodes else {}
 
 
-class TrainCreate(TrainingParams):
-    """Train a stored graph on a ready dataset."""
+class TrainUpload(BaseModel):
+    """A CSV to upload for the job: it becomes a dataset through the normal ingest."""
 
-    dataset_id: str = Field(pattern=r"^[0-9a-f]{32}$")
+    model_config = ConfigDict(extra="forbid")
+
+    filename: str = Field(min_length=1, max_length=255)
+    bytes: int = Field(gt=0, description="The file's size; the presigned POST allows it.")
+
+
+class TrainCreate(TrainingParams):
+    """Train a stored graph on a ready dataset (``dataset_id``), or on a CSV uploaded
+    through the presigned POST the answer holds (``upload``): the job then starts by
+    itself once that dataset is ready."""
+
+    # The schema says what _dataset_or_upload checks: exactly one of them.
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "anyOf": [
+                {"required": ["dataset_id"], "properties": {"upload": {"type": "null"}}},
+                {"required": ["upload"], "properties": {"dataset_id": {"type": "null"}}},
+            ]
+        },
+    )
+
+    dataset_id: str | None = Field(None, pattern=r"^[0-9a-f]{32}$")
+    upload: TrainUpload | None = None
+
+    @model_validator(mode="after")
+    def _dataset_or_upload(self) -> TrainCreate:
+        if (self.dataset_id is None) == (self.upload is None):
+            raise ValueError("give dataset_id or upload (one of them)")
+        return self
 
 
 class Artifacts(BaseModel):
@@ -127,6 +156,12 @@ class TrainingJob(BaseModel):
     data_run: str | None = Field(None, exclude=True)
 
 
+class TrainingStarted(TrainingJob):
+    """A job just queued; with ``upload``, the presigned POST of its CSV."""
+
+    upload: UploadTicket | None = None
+
+
 class TrainingPage(BaseModel):
     items: list[TrainingJob]
     next_token: str | None = None
@@ -146,6 +181,7 @@ class TrainingChanges(RecordChanges):
     timings: Timings | None = None
     error: ErrorInfo | None = None
     artifacts: Artifacts | None = None
+    data_run: str | None = None
 
 
 class ArtifactType(StrEnum):

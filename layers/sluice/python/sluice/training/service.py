@@ -9,10 +9,12 @@ import uuid
 
 from sluice import aws
 from sluice.config import Settings
-from sluice.datasets.models import DatasetStatus, utcnow
+from sluice.datasets.models import Dataset, DatasetCreate, DatasetStatus, utcnow
 from sluice.datasets.repository import DatasetRepository
 from sluice.datasets.rows import typed_manifest
-from sluice.errors import Conflict, NotFound, Unprocessable
+from sluice.datasets.service import create_dataset
+from sluice.errors import Conflict, NotFound, PayloadTooLarge, Unprocessable
+from sluice.inference.types import ColumnType
 from sluice.networks.graph_models import GraphBody
 from sluice.networks.repository import GraphRepository
 from sluice.networks.service import validate_graph
@@ -26,6 +28,7 @@ from sluice.training.models import (
     TrainingChanges,
     TrainingJob,
     TrainingParams,
+    TrainingStarted,
     TrainingStatus,
     job_prefix,
     run_name,
@@ -52,6 +55,22 @@ def graph_key(owner: str, job_id: str) -> str:
     return f"{job_prefix(owner, job_id)}graph.json"
 
 
+def check_training(
+    graph_body: GraphBody, params: TrainingParams, manifest_schema: dict[str, ColumnType]
+) -> None:
+    """Raise ``TrainingInvalid`` (422) with every problem of ``params`` for this graph and
+    this dataset's schema."""
+    problems = training_problems(params, validate_graph(graph_body), manifest_schema)
+    if problems:
+        more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
+        raise TrainingInvalid(problems[0]["message"] + more, {"problems": problems})
+
+
+def schema_of(dataset: Dataset) -> dict[str, ColumnType]:
+    """The types of a ready dataset's typed columns, by name."""
+    return {c.name: c.effective_type for c in typed_manifest(dataset).columns}
+
+
 def start_training(
     cfg: Settings,
     graphs: GraphRepository,
@@ -60,37 +79,50 @@ def start_training(
     owner: str,
     graph_id: str,
     body: TrainCreate,
-) -> TrainingJob:
+) -> TrainingStarted:
     """Check the request against the graph and the dataset's schema (422 naming the
-    column or node), record the job and start its run."""
+    column or node), record the job and start its run. With ``upload``, the dataset is
+    made here and awaits its file; the run waits for it and checks the columns then."""
     graph = graphs.get(owner, graph_id)
-    dataset = datasets.get(owner, body.dataset_id)
-    if dataset.status is not DatasetStatus.READY or not dataset.data_run:
-        raise Conflict(
-            f"dataset {body.dataset_id} is not ready (status {dataset.status.value}); "
-            "start the training once it is",
-            {"status": dataset.status.value},
-        )
     graph_body = GraphBody.model_validate(
         graph.model_dump(include={"name", "framework", "nodes", "edges"})
     )
-    check = validate_graph(graph_body)
-    schema = {c.name: c.effective_type for c in typed_manifest(dataset).columns}
-    params = TrainingParams.model_validate(body.model_dump(exclude={"dataset_id"}))
-    problems = training_problems(params, check, schema)
-    if problems:
-        more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
-        raise TrainingInvalid(problems[0]["message"] + more, {"problems": problems})
+    params = TrainingParams.model_validate(body.model_dump(exclude={"dataset_id", "upload"}))
+    ticket = None
+    data_run = None
+    if body.upload is not None:
+        validate_graph(graph_body)
+        if body.upload.bytes > cfg.max_upload_bytes:
+            raise PayloadTooLarge(
+                f"upload.bytes: {body.upload.bytes} is over the {cfg.max_upload_bytes} allowed",
+                {"field": "upload.bytes", "limit": cfg.max_upload_bytes},
+            )
+        name = body.upload.filename.rsplit("/", 1)[-1]
+        created = create_dataset(
+            cfg, datasets, owner, DatasetCreate(name=name, path="training", allow_duplicate=True)
+        )
+        dataset_id, ticket = created.dataset.id, created.upload
+    else:
+        assert body.dataset_id is not None  # one of the two, by TrainCreate's validator
+        dataset = datasets.get(owner, body.dataset_id)
+        if dataset.status is not DatasetStatus.READY or not dataset.data_run:
+            raise Conflict(
+                f"dataset {body.dataset_id} is not ready (status {dataset.status.value}); "
+                "start the training once it is",
+                {"status": dataset.status.value},
+            )
+        check_training(graph_body, params, schema_of(dataset))
+        dataset_id, data_run = dataset.id, dataset.data_run
     now = utcnow()
     job = TrainingJob(
         id=uuid.uuid4().hex,
         owner=owner,
         graph_id=graph_id,
-        dataset_id=body.dataset_id,
+        dataset_id=dataset_id,
         params=params,
         created_at=now,
         updated_at=now,
-        data_run=dataset.data_run,
+        data_run=data_run,
     )
     job.run = run_name(job.id)
     objects.put_json(cfg.data_bucket, graph_key(owner, job.id), graph_body.model_dump(mode="json"))
@@ -100,7 +132,7 @@ def start_training(
         name=job.run,
         input=json.dumps({"job": {"owner": owner, "id": job.id}}),
     )
-    return job
+    return TrainingStarted(**job.model_dump(), owner=owner, upload=ticket)
 
 
 def _stop(cfg: Settings, job: TrainingJob, cause: str) -> None:

@@ -11,10 +11,16 @@ from typing import Any
 from pydantic import BaseModel
 
 from sluice.catalog import CATALOG, TRAINER
-from sluice.datasets.models import ErrorInfo, utcnow
+from sluice.config import settings
+from sluice.datasets.models import DatasetStatus, ErrorInfo, utcnow
+from sluice.datasets.repository import DatasetRepository
+from sluice.errors import SluiceError
+from sluice.networks.graph_models import GraphBody
 from sluice.step_errors import step_failure
-from sluice.training.models import OPEN_STATUSES, TrainingChanges, TrainingStatus
+from sluice.store import objects
+from sluice.training.models import OPEN_STATUSES, TrainingChanges, TrainingJob, TrainingStatus
 from sluice.training.repository import TrainingJobRepository
+from sluice.training.service import check_training, graph_key, schema_of
 
 
 class JobRef(BaseModel):
@@ -36,9 +42,11 @@ class FailureInput(StepInput):
 
 
 class Prepared(BaseModel):
-    """Whether to run the trainer, and where (``ecs:runTask.sync``'s parameters)."""
+    """Whether to run the trainer (or to wait for the job's uploaded dataset), and where
+    (``ecs:runTask.sync``'s parameters)."""
 
     go: bool
+    wait: bool = False
     cluster: str = ""
     task_definition: str = ""
     subnets: list[str] = []
@@ -50,11 +58,64 @@ def _ids(name: str) -> list[str]:
     return [part for part in os.environ.get(name, "").split(",") if part]
 
 
-def prepare(repo: TrainingJobRepository, ref: JobRef) -> Prepared:
-    """Run the trainer only for a job still queued (a cancel or delete may come first)."""
+def _dataset_ready(
+    repo: TrainingJobRepository, datasets: DatasetRepository, job: TrainingJob
+) -> bool | None:
+    """For a job waiting for its uploaded dataset: True once the dataset is ready and the
+    columns fit (its data run recorded on the job), None while it is ingested, False when
+    it failed (the job failed with the ingest's reason, or the columns' problems)."""
+    dataset = datasets.find(job.owner, job.dataset_id)
+    if dataset is None:
+        _fail(repo, job, "dataset_gone", f"dataset {job.dataset_id} was deleted")
+        return False
+    if dataset.status is DatasetStatus.READY and dataset.data_run:
+        graph = GraphBody.model_validate(
+            objects.get_json(settings().data_bucket, graph_key(job.owner, job.id))
+        )
+        try:
+            check_training(graph, job.params, schema_of(dataset))
+        except SluiceError as exc:
+            _fail(repo, job, exc.code, exc.message)
+            return False
+        repo.update(
+            job.owner,
+            job.id,
+            TrainingChanges(data_run=dataset.data_run),
+            only_if_status=TrainingStatus.QUEUED,
+        )
+        return True
+    if dataset.status in (DatasetStatus.FAILED, DatasetStatus.STOPPED, DatasetStatus.DUPLICATE):
+        reason = dataset.error.message if dataset.error else f"it is {dataset.status.value}"
+        _fail(repo, job, "ingest_failed", f"the uploaded file could not be ingested: {reason}")
+        return False
+    return None
+
+
+def _fail(repo: TrainingJobRepository, job: TrainingJob, code: str, message: str) -> None:
+    repo.update(
+        job.owner,
+        job.id,
+        TrainingChanges(
+            status=TrainingStatus.FAILED,
+            finished_at=utcnow(),
+            error=ErrorInfo(code=code, message=message),
+        ),
+        only_if_status=TrainingStatus.QUEUED,
+    )
+
+
+def prepare(repo: TrainingJobRepository, datasets: DatasetRepository, ref: JobRef) -> Prepared:
+    """Run the trainer only for a job still queued (a cancel or delete may come first)
+    whose dataset is ready: a job on an upload waits for the ingest."""
     job = repo.find(ref.owner, ref.id)
     if job is None or job.status is not TrainingStatus.QUEUED:
         return Prepared(go=False)
+    if job.data_run is None:
+        ready = _dataset_ready(repo, datasets, job)
+        if ready is None:
+            return Prepared(go=False, wait=True)
+        if not ready:
+            return Prepared(go=False)
     return Prepared(
         go=True,
         cluster=os.environ["SLUICE_TRAINER_CLUSTER"],
