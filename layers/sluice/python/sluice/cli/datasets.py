@@ -31,11 +31,15 @@ def schema_table(columns: list[dict[str, Any]]) -> Table:
     return table
 
 
+def _datasets(count: int) -> str:
+    return f"{count} dataset" if count == 1 else f"{count} datasets"
+
+
 def _branch(tree: Tree, entry: dict[str, Any]) -> None:
     for child in entry.get("children") or []:
         if child["kind"] == "folder":
-            count = child.get("dataset_count")
-            _branch(tree.add(f"[bold]{child['name']}/[/]  [dim]{count} datasets[/]"), child)
+            count = _datasets(child.get("dataset_count") or 0)
+            _branch(tree.add(f"[bold]{child['name']}/[/]  [dim]{count}[/]"), child)
         else:
             rows = child.get("row_count")
             size = f"  {rows:,} rows" if rows is not None else ""
@@ -52,9 +56,8 @@ def ls(path: str, depth: int, out: Output, api_url: str | None) -> None:
     if out.json:
         out.data(root)
         return
-    tree = Tree(
-        f"[bold]{root.get('path') or '/'}[/]  [dim]{root.get('dataset_count', 0)} datasets[/]"
-    )
+    count = _datasets(root.get("dataset_count") or 0)
+    tree = Tree(f"[bold]{root.get('path') or '/'}[/]  [dim]{count}[/]")
     _branch(tree, root)
     out.out.print(tree)
 
