@@ -10,7 +10,7 @@ import duckdb
 import pyarrow as pa
 import pyarrow.csv as pcsv
 import pytest
-from sluice.operations.library import sort
+from sluice.operations.library import join, sort
 
 from tests.integration.sessions_support import (
     REGIONS,
@@ -75,7 +75,8 @@ def other_csv(rows: int = 150) -> bytes:
     amounts, fractional quantities, no day or note, an extra column."""
     lines = ["id,region,amount,qty,extra"]
     for i in range(rows):
-        lines.append(f"{100_000 + i},{REGIONS[i % 3]},{i % 90},{i % 11 / 2},x{i % 5}")
+        amount = i % 90 if i % 10 else 1000 + i  # int16
+        lines.append(f"{100_000 + i},{REGIONS[i % 3]},{amount},{i % 11 / 2},x{i % 5}")
     return ("\n".join(lines) + "\n").encode()
 
 
@@ -165,3 +166,74 @@ def test_sort_puts_nulls_last_by_default(sales: Any) -> None:
     expected = duckdb.sql("SELECT id, qty FROM sales_table ORDER BY qty NULLS LAST, id").fetchall()
     got = rows_of(uploader, done["output"]["datasets"][0])
     assert [(r["id"], r["qty"]) for r in got] == expected
+
+
+@pytest.mark.parametrize(
+    ("how", "sql"),
+    [("inner", "JOIN"), ("left", "LEFT JOIN"), ("right", "RIGHT JOIN"), ("outer", "FULL JOIN")],
+)
+def test_join_over_several_buckets_matches_duckdb(
+    sales: Any, other: dict[str, Any], monkeypatch: pytest.MonkeyPatch, how: str, sql: str
+) -> None:
+    uploader, dataset, body, session_id = sales
+    monkeypatch.setattr(join, "bucket_count", lambda *args: 3)
+    request = {
+        "left": ref(dataset["id"]),
+        "right": ref(other["id"]),
+        "on": ["qty"],  # int8 with nulls, against int16
+        "right_on": ["amount"],
+        "how": how,
+    }
+    done = run_to_end(uploader, session_id, "join", request)
+    assert done["buckets"] == 3
+    output = uploader.dataset(done["output"]["datasets"][0])
+    assert [(c["name"], c["effective_type"]) for c in output["columns"]] == [
+        ("id", "int16"),
+        ("region", "category"),
+        ("amount", "float32"),
+        ("qty", "int16"),
+        ("day", "datetime"),
+        ("note", "string"),
+        ("id_right", "int32"),
+        ("region_right", "category"),
+        ("qty_right", "float32"),
+        ("extra", "category"),
+    ]
+    sales_table = reference(body)  # noqa: F841 (read by DuckDB by name)
+    other_table = pcsv.read_csv(io.BytesIO(other_csv()))  # noqa: F841
+    expected = duckdb.sql(
+        f"SELECT s.id, coalesce(s.qty, o.amount), o.id, o.extra FROM sales_table s {sql}"
+        " other_table o ON s.qty = o.amount"
+    ).fetchall()
+    got = [(r["id"], r["qty"], r["id_right"], r["extra"]) for r in rows_of(uploader, output["id"])]
+
+    def key(row: tuple[Any, ...]) -> tuple[Any, ...]:
+        return tuple((v is None, v) for v in row)
+
+    assert sorted(got, key=key) == sorted(expected, key=key)
+    assert len(got) > 100
+
+
+def test_join_refuses_keys_that_do_not_join_and_a_suffix_that_names_two_columns(
+    sales: Any, other: dict[str, Any]
+) -> None:
+    uploader, dataset, _, session_id = sales
+    request = {
+        "left": ref(dataset["id"]),
+        "right": ref(other["id"]),
+        "on": ["day", "id"],
+        "right_on": ["amount", "id"],
+        "suffix": "",
+    }
+    status, body = run(uploader, session_id, "join", request)
+    assert (status, body["error"]["details"]) == (
+        422,
+        [
+            {
+                "field": "input_data.on[0]",
+                "problem": "'day' is datetime and 'amount' on the right is int16: they do not join",
+            },
+            {"field": "input_data.suffix", "problem": "'qty' would name two columns"},
+            {"field": "input_data.suffix", "problem": "'region' would name two columns"},
+        ],
+    )

@@ -77,6 +77,7 @@ def test_the_catalogue_lists_the_packages_operations(
             "filter_rows",
             "group_by_aggregate",
             "histogram",
+            "join",
             "sample",
             "select_columns",
             "sort",

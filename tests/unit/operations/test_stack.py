@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pyarrow as pa
 from sluice.inference.types import ColumnType as T
-from sluice.operations.library.stack import conform, unified, unify
+from sluice.operations.column_types import unified
+from sluice.operations.library.stack import conform, unify
 
 
 def test_a_column_takes_the_narrowest_type_holding_all_of_its_types() -> None:

@@ -16,28 +16,11 @@ from typing import Any, ClassVar
 import pyarrow as pa
 
 from sluice.datasets.rows import load_manifest
-from sluice.inference.types import PREFERENCE, ColumnType, arrow_type
+from sluice.inference.types import ColumnType, arrow_type
 from sluice.operations.base import Finished, Operation, OperationRun, PartRef, StepResult
+from sluice.operations.column_types import unified
 from sluice.operations.storage import read_part, write_part
 from sluice.operations.wizard import InputType, WizardInput
-
-_INTS = (ColumnType.INT8, ColumnType.INT16, ColumnType.INT32, ColumnType.INT64)
-_HOLDS: dict[ColumnType, frozenset[ColumnType]] = {
-    ColumnType.BOOL: frozenset({ColumnType.BOOL}),
-    **{t: frozenset(_INTS[: i + 1]) for i, t in enumerate(_INTS)},
-    ColumnType.FLOAT32: frozenset({ColumnType.INT8, ColumnType.INT16, ColumnType.FLOAT32}),
-    ColumnType.FLOAT64: frozenset({*_INTS, ColumnType.FLOAT32, ColumnType.FLOAT64}),
-    ColumnType.DATETIME: frozenset({ColumnType.DATETIME}),
-    ColumnType.TIMEDELTA: frozenset({ColumnType.TIMEDELTA}),
-    ColumnType.CATEGORY: frozenset({ColumnType.CATEGORY}),
-    ColumnType.STRING: frozenset({ColumnType.CATEGORY, ColumnType.STRING}),
-}
-"""The types each type holds without loss (int64 in float64: as pandas and DuckDB do)."""
-
-
-def unified(types: list[ColumnType]) -> ColumnType | None:
-    """The first type in preference order that holds all of ``types``; None if none does."""
-    return next((t for t in PREFERENCE if all(s in _HOLDS[t] for s in types)), None)
 
 
 def unify(schemas: list[dict[str, ColumnType]]) -> tuple[dict[str, ColumnType], list[str]]:

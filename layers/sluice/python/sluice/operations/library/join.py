@@ -1,0 +1,176 @@
+"""Join: the rows of two datasets matched on key columns (inner, left, right or outer),
+by hash-partitioning both sides into buckets as group-by's shuffle does.
+
+Parts: each part of either side sends each row to the bucket its key hashes to (keys in
+one type per key, so that equal keys meet). Buckets: each bucket joins its left rows with
+its right rows and becomes an output part. See ``joining`` for types, nulls and names.
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+import pyarrow as pa
+
+from sluice.config import settings
+from sluice.datasets.manifest import Manifest
+from sluice.datasets.rows import load_manifest
+from sluice.inference.types import ColumnType
+from sluice.operations.base import Finished, Operation, OperationRun, PartRef, StepResult
+from sluice.operations.joining import (
+    JOIN_TYPES,
+    empty_side,
+    join_bucket,
+    key_types,
+    output_names,
+    with_keys,
+)
+from sluice.operations.sorting import split
+from sluice.operations.storage import read_arrows, read_part, write_arrow, write_part
+from sluice.operations.wizard import InputType, WizardInput
+from sluice.store import objects
+from sluice.tasks.aggregate import bucket_count
+from sluice.tasks.aggregate_output import key_buckets
+
+SIDES = ("left", "right")
+
+
+def _right_on(inputs: dict[str, Any]) -> list[str]:
+    return list(inputs["right_on"] or inputs["on"])
+
+
+class Join(Operation):
+    name = "join"
+    description = (
+        "A new dataset of the rows of two datasets matched on key columns: inner (matches "
+        "only), left or right (every row of that side, matched or not), outer (every row of "
+        "both). Null keys match nothing. The left's columns, then the right's others; a "
+        "right column whose name the left has takes the suffix. Rows in no set order."
+    )
+    category = "table"
+    output = "dataset"
+    inputs: ClassVar[dict[str, WizardInput]] = {
+        "left": WizardInput(name="Left", description="The left dataset.", type=InputType.DATASET),
+        "right": WizardInput(
+            name="Right", description="The right dataset.", type=InputType.DATASET
+        ),
+        "on": WizardInput(
+            name="Keys",
+            description="The left's key columns.",
+            type=InputType.COLUMNS,
+            of="left",
+            minimum=1,
+        ),
+        "right_on": WizardInput(
+            name="Right keys",
+            description="The right's key columns, in the same order (none: the same names).",
+            type=InputType.COLUMNS,
+            of="right",
+            required=False,
+            default=[],
+        ),
+        "how": WizardInput(
+            name="Join type",
+            description="Which rows without a match are kept.",
+            type=InputType.SELECT,
+            options=list(JOIN_TYPES),
+            required=False,
+            default="inner",
+        ),
+        "suffix": WizardInput(
+            name="Suffix",
+            description="Added to a right column's name that the left has too.",
+            type=InputType.STRING,
+            required=False,
+            default="_right",
+        ),
+    }
+
+    def check(self, inputs: dict[str, Any], schemas: dict[str, dict[str, ColumnType]]) -> list[str]:
+        left, right = schemas["left"], schemas["right"]
+        on, right_on = inputs["on"], _right_on(inputs)
+        if len(right_on) != len(on):
+            return [f"right_on: give as many keys as on ({len(on)}), not {len(right_on)}"]
+        missing = [f"on[{i}]: no column {n!r} in the right" for i, n in enumerate(right_on)]
+        missing = [m for m, n in zip(missing, right_on, strict=True) if n not in right]
+        if missing:
+            return missing
+        problems = key_types(left, right, on, right_on)[1]
+        names = [*left, *output_names(list(left), list(right), right_on, inputs["suffix"]).values()]
+        clashes = sorted({n for n in names if names.count(n) > 1})
+        problems += [f"suffix: {n!r} would name two columns" for n in clashes]
+        return problems
+
+    def bucket_count(self, run: OperationRun, manifests: dict[str, list[Manifest]]) -> int:
+        """As group-by's, over both sides' rows and bytes."""
+        sides = [manifests[side][0] for side in SIDES]
+        rows = sum(m.row_count for m in sides)
+        typed_bytes = sum(p.bytes for m in sides for p in m.parts)
+        return bucket_count(rows, typed_bytes, settings().workers)
+
+    def _schemas(self, run: OperationRun) -> dict[str, dict[str, ColumnType]]:
+        schemas = {}
+        for side in SIDES:
+            source = run.datasets[side][0]
+            manifest = load_manifest(run.owner, source.id, source.run)
+            schemas[side] = {c.name: c.effective_type for c in manifest.columns}
+        return schemas
+
+    def _kinds(self, run: OperationRun, schemas: dict[str, dict[str, ColumnType]]) -> list[Any]:
+        kinds, problems = key_types(
+            schemas["left"], schemas["right"], run.inputs["on"], _right_on(run.inputs)
+        )
+        if problems:  # checked when asked; a replaced dataset may have changed since
+            raise ValueError("; ".join(problems))
+        return kinds
+
+    def _prefix(self, run: OperationRun, bucket: int, side: str) -> str:
+        return run.partial_key(f"shuffle/b{bucket:04d}/{side}/")
+
+    def run_part(self, run: OperationRun, part: PartRef, buckets: int) -> StepResult:
+        """The part's rows sent to the buckets their keys hash to."""
+        schemas = self._schemas(run)
+        kinds = self._kinds(run, schemas)
+        keys = run.inputs["on"] if part.input == "left" else _right_on(run.inputs)
+        # Its typed columns (failed values' raw texts are not carried).
+        keyed = with_keys(read_part(part.key, list(schemas[part.input])), keys, kinds)
+        pieces = split(keyed, key_buckets([keyed.column(k) for k in keys], buckets), buckets)
+
+        def put(item: tuple[int, pa.Table]) -> None:
+            bucket, rows = item
+            write_arrow(f"{self._prefix(run, bucket, part.input)}p{part.index:06d}.arrow", rows)
+
+        objects.concurrently(put, [(b, t) for b, t in enumerate(pieces) if t.num_rows], 8)
+        return StepResult(index=part.index)
+
+    def run_bucket(self, run: OperationRun, bucket: int, parts: int) -> StepResult:
+        """The bucket's rows joined, as one output part (none when it has no rows, but for
+        bucket 0: it carries the columns of an empty result)."""
+        schemas = self._schemas(run)
+        kinds = self._kinds(run, schemas)
+        sides = {}
+        for side in SIDES:
+            keys = objects.list_keys(settings().data_bucket, self._prefix(run, bucket, side))
+            tables = read_arrows(keys) if keys else []
+            sides[side] = pa.concat_tables(tables) if tables else empty_side(schemas[side])
+        joined = join_bucket(
+            sides["left"],
+            sides["right"],
+            run.inputs["on"],
+            _right_on(run.inputs),
+            run.inputs["how"],
+            kinds,
+            run.inputs["suffix"],
+        )
+        if joined.num_rows == 0 and bucket != 0:
+            return StepResult(index=bucket)
+        return StepResult(
+            index=bucket, written=[write_part(bucket, run.output.part(bucket), joined)]
+        )
+
+    def finish(
+        self, run: OperationRun, parts: list[StepResult], buckets: list[StepResult]
+    ) -> Finished:
+        return Finished(
+            parts=[w for b in sorted(buckets, key=lambda b: b.index) for w in b.written]
+        )

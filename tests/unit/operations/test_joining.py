@@ -1,0 +1,29 @@
+"""A bucket's join: keys in one type, the output's columns and names."""
+
+from __future__ import annotations
+
+import pyarrow as pa
+from sluice.inference.types import ColumnType as T
+from sluice.operations.joining import join_bucket, key_types
+
+
+def test_keys_of_two_widths_join_in_the_wider_and_other_kinds_do_not() -> None:
+    left, right = {"k": T.INT8, "t": T.DATETIME}, {"k": T.INT32, "t": T.STRING}
+    assert key_types(left, right, ["k"], ["k"]) == ([T.INT32], [])
+    assert key_types(left, right, ["t"], ["t"])[1] == [
+        "on[0]: 't' is datetime and 't' on the right is string: they do not join"
+    ]
+
+
+def test_a_right_join_names_its_keys_as_the_left_does_and_suffixes_clashes() -> None:
+    left = pa.table({"k": pa.array([1, 2, None], pa.int8()), "v": ["a", "b", "c"]})
+    right = pa.table(
+        {"v": ["p", "q", "r"], "key": pa.array([2, 3, None], pa.int32()), "w": [1.0, 2.0, 3.0]}
+    )
+    out = join_bucket(left, right, ["k"], ["key"], "right", [T.INT32], "_r")
+    assert out.column_names == ["k", "v", "v_r", "w"]
+    assert sorted(out.to_pylist(), key=lambda r: r["w"]) == [
+        {"k": 2, "v": "b", "v_r": "p", "w": 1.0},
+        {"k": 3, "v": None, "v_r": "q", "w": 2.0},
+        {"k": None, "v": None, "v_r": "r", "w": 3.0},  # a null key matches nothing
+    ]
