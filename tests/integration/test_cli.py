@@ -197,3 +197,25 @@ def test_progress_shows_bytes_rate_and_the_parts(
     assert "(2 parts)" in uploaded.stderr
     assert "MB/s" in uploaded.stderr and "MB" in uploaded.stderr  # bytes and rate
     assert "100%" in uploaded.stderr and "ready" in uploaded.stderr  # the ingest's bar
+
+
+def test_a_session_runs_an_operation_and_shows_its_output(
+    sluice: Callable[..., Result], tmp_path: Path
+) -> None:
+    source = tmp_path / "ops.csv"
+    source.write_text(sales_csv(120))
+    dataset = json.loads(sluice("upload", str(source), "--json").stdout)
+    created = json.loads(
+        sluice("session", "create", "March", "--dataset", dataset["id"], "--json").stdout
+    )
+    catalogue = json.loads(sluice("op", "ls", "--json").stdout)
+    assert "describe" in {item["name"] for item in catalogue}
+    ran = sluice(
+        "op", "run", created["id"], "describe", f"dataset=dataset:{dataset['id']}", "top=2"
+    )
+    assert ran.exit_code == 0, ran.output
+    assert "describe: COMPLETED" in ran.stdout and '"rows": 120' in ran.stdout
+    shown = json.loads(sluice("session", "show", created["id"], "--json").stdout)
+    assert [op["name"] for op in shown["operations"]] == ["describe"]
+    refused = sluice("op", "run", created["id"], "describe", "dataset=dataset:" + "0" * 32)
+    assert refused.exit_code == 1 and "HTTP 422" in refused.stderr

@@ -1,13 +1,13 @@
 """The sluice command: the client of a running system (login, upload, ls, show, rows,
-download, types, task, result) and the local system with its helpers (local, demo-data,
-manifests). `sluice COMMAND --help` says more; every client command takes --json and
---api-url (or SLUICE_API_URL)."""
+download, types, task, result, session, op, train) and the local system with its helpers
+(local, demo-data, manifests). `sluice COMMAND --help` says more; every client command
+takes --json and --api-url (or SLUICE_API_URL)."""
 
 from __future__ import annotations
 
 import click
 
-from sluice.cli import auth, datasets, system, tasks, upload
+from sluice.cli import auth, datasets, sessions, system, tasks, train, upload
 
 
 @click.group(
@@ -30,6 +30,9 @@ for command in (
     datasets.types,
     tasks.task,
     tasks.result,
+    sessions.session,
+    sessions.op,
+    train.train,
     system.local,
     system.demo_data,
     system.manifests,

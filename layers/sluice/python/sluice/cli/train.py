@@ -1,0 +1,85 @@
+"""``sluice train GRAPH``: train a stored graph on a dataset, a live line per epoch."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import click
+
+from sluice.cli.common import Output, client_options, signed_in
+from sluice.client.sessions import parse_inputs
+
+
+def _epoch_line(epoch: dict[str, Any]) -> str:
+    values = "  ".join(
+        f"{key} {value:.4g}" if isinstance(value, int | float) else f"{key} {value}"
+        for key, value in epoch.items()
+        if key != "epoch"
+    )
+    return f"epoch {epoch.get('epoch')}: {values}"
+
+
+@click.command()
+@click.argument("graph_id", metavar="GRAPH")
+@click.option("--dataset", "dataset_id", required=True, metavar="ID", help="A ready dataset.")
+@click.option("--x", "x_columns", required=True, help="Input columns, comma-separated.")
+@click.option("--y", "y_column", required=True, help="The label column.")
+@click.option(
+    "--param",
+    "params",
+    multiple=True,
+    metavar="KEY=VALUE",
+    help="Any training parameter: epochs=30 loss=mse metrics='[\"accuracy\"]'. Repeat.",
+)
+@click.option("--no-wait", is_flag=True, help="Print the queued job and return.")
+@client_options
+def train(
+    graph_id: str,
+    dataset_id: str,
+    x_columns: str,
+    y_column: str,
+    params: tuple[str, ...],
+    no_wait: bool,
+    out: Output,
+    api_url: str | None,
+) -> None:
+    """Train GRAPH on a dataset; prints each epoch's loss and metrics as it ends."""
+    client = signed_in(api_url)
+    body = {
+        "dataset_id": dataset_id,
+        "x_columns": [column for column in x_columns.split(",") if column],
+        "y_column": y_column,
+        **parse_inputs(list(params)),
+    }
+    job = client.training.start(graph_id, body)
+    out.note(f"training job {job['id']} queued")
+    if not no_wait:
+        printed = 0
+
+        def polled(now: dict[str, Any]) -> None:
+            # The record is written at most once a second, so an epoch or more may end
+            # between two polls: those are read back from the history.
+            nonlocal printed
+            number = (now.get("epoch") or {}).get("epoch")
+            if not isinstance(number, int):
+                return
+            history = now.get("history") or {}
+            for n in range(printed + 1, number + 1):
+                values = {k: v[n - 1] for k, v in history.items() if len(v) >= n}
+                out.note(_epoch_line({"epoch": n, **values}))
+            printed = max(printed, number)
+
+        job = client.training.wait(job["id"], on_progress=polled)
+    if out.json:
+        out.data(job)
+        return
+    line = f"training job {job['id']}: {job['status']}"
+    if job.get("evaluation"):
+        line += "; test " + ", ".join(
+            f"{k} {v:.4g}" for k, v in job["evaluation"].items() if v is not None
+        )
+    if job.get("error"):
+        line += f": {job['error'].get('message')}"
+    out.out.print(line, highlight=False)
+    if job["status"] != "succeeded" and not no_wait:
+        raise SystemExit(1)
