@@ -203,11 +203,11 @@ def test_a_request_that_does_not_fit_the_wizard_is_422_and_starts_nothing(sales:
         "input_data.columns[1]: no column 'price' in input_data.dataset",
     )
     status, body = call_api(
-        "POST", path, {"name": "median", "input_data": {}}, owner=uploader.owner
+        "POST", path, {"name": "pivot", "input_data": {}}, owner=uploader.owner
     )
     assert (status, body["error"]["message"]) == (
         422,
-        "name: no operation 'median'; GET /operations lists them",
+        "name: no operation 'pivot'; GET /operations lists them",
     )
     assert len(call_api("GET", path, owner=uploader.owner)[1]["items"]) == before
 

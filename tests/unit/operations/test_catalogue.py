@@ -78,6 +78,8 @@ def test_the_catalogue_lists_the_packages_operations(
             "group_by_aggregate",
             "histogram",
             "join",
+            "mean",
+            "median",
             "sample",
             "select_columns",
             "sort",

@@ -120,6 +120,11 @@ class Operation(ABC):
         ``"<field>: <problem>"``; none by default."""
         return []
 
+    def check_rows(self, inputs: dict[str, Any], rows: dict[str, int]) -> list[str]:
+        """Problems of ``inputs`` that need the datasets' row counts (``rows``, by each
+        dataset's ``"key[i]"``), as ``check``'s; none by default."""
+        return []
+
     def surveys(self, run: OperationRun, manifests: dict[str, list[Manifest]]) -> bool:
         """Whether it reads its parts once before ``run_part`` (False by default)."""
         return False

@@ -199,7 +199,10 @@ def _column_problem(spec: WizardInput, name: str, schema: dict[str, ColumnType])
 
 
 def check_columns(
-    operation: Operation, inputs: dict[str, Any], schemas: dict[str, dict[str, ColumnType]]
+    operation: Operation,
+    inputs: dict[str, Any],
+    schemas: dict[str, dict[str, ColumnType]],
+    rows: dict[str, int] | None = None,
 ) -> None:
     """The columns ``inputs`` name, against the column types of the datasets they are
     ``of`` (``schemas`` by dataset input key), and the operation's own checks; a 422
@@ -223,7 +226,7 @@ def check_columns(
                 problems.append(
                     Problem(field=f"{field}{where.removeprefix('filter')}", problem=problem)
                 )
-    for text in operation.check(inputs, schemas):
+    for text in [*operation.check(inputs, schemas), *operation.check_rows(inputs, rows or {})]:
         where, problem = text.split(": ", 1)
         problems.append(Problem(field=f"input_data.{where}", problem=problem))
     if problems:

@@ -85,13 +85,15 @@ def start_operation(
         raise refuse(problems)
     # By input key (a list input's first dataset), and each item of a list as "key[i]".
     schemas: dict[str, dict[str, ColumnType]] = {}
+    rows: dict[str, int] = {}
     for key, items in datasets.items():
         for index, item in enumerate(items):
-            schema = {c.name: c.effective_type for c in typed_manifest(item).columns}
-            schemas[f"{key}[{index}]"] = schema
+            manifest = typed_manifest(item)
+            schema = {c.name: c.effective_type for c in manifest.columns}
+            schemas[f"{key}[{index}]"], rows[f"{key}[{index}]"] = schema, manifest.row_count
             schemas.setdefault(key, schema)
     operation = cls()
-    check_columns(operation, inputs, schemas)
+    check_columns(operation, inputs, schemas, rows)
     inputs = canonical(cls, inputs)
     read = {key: [input_dataset(d) for d in items] for key, items in datasets.items()}
     key = cache.cache_key(cls.name, cls.inputs, inputs, read)
