@@ -8,6 +8,7 @@ from pathlib import Path
 from aws_cdk import Stage
 
 from infra.constructs.container_tasks import TASK_CONTEXT
+from infra.constructs.functions import image_context
 from infra.stack import SluiceStack
 from tests.infra.conftest import Resources
 
@@ -27,6 +28,7 @@ def test_the_sluice_layer_ships_neither_the_client_nor_the_cli(
     assert not shipped & LAPTOP_ONLY
 
 
-def test_a_task_images_build_context_leaves_out_the_client() -> None:
-    left_out = {rule.rsplit("/", 1)[-1] for rule in TASK_CONTEXT if not rule.startswith("!")}
-    assert left_out >= LAPTOP_ONLY
+def test_the_images_build_contexts_leave_out_the_client() -> None:
+    for context in (TASK_CONTEXT, image_context("functions/networks/Dockerfile")):
+        left_out = {rule.rsplit("/", 1)[-1] for rule in context if not rule.startswith("!")}
+        assert left_out >= LAPTOP_ONLY

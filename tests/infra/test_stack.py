@@ -147,7 +147,7 @@ def test_an_images_build_context_is_the_library_and_its_function_only(
     assert {path.name for path in (context / "functions").iterdir()} == {"networks"}
     library = context / "layers/sluice/python/sluice"
     assert (library / "networks/manifests/layers.json").is_file()
-    assert not {"local", "cli"} & {path.name for path in library.iterdir()}
+    assert not {"local", "cli", "client"} & {path.name for path in library.iterdir()}
 
 
 def test_function_environment_resolves_each_catalogue_reference(
@@ -226,7 +226,7 @@ def test_the_sluice_layer_ships_the_library_but_not_the_local_system_or_the_cli(
     shipped = {path.relative_to(library).parts[0] for path in library.rglob("*")}
     assert {"api", "auth", "csv", "datasets", "inference", "ingest", "store", "tasks"} <= shipped
     assert {"catalog.py", "aws.py", "config.py", "errors.py"} <= shipped
-    assert not shipped & {"local", "cli"}
+    assert not shipped & {"local", "cli", "client"}
     # moto (and werkzeug, which serves it) are in no Lambda: nothing shipped may import them.
     importers = {
         str(path.relative_to(library)): roots & {"moto", "werkzeug"}
