@@ -145,10 +145,13 @@ class Uploads:
         started = on_start or (lambda _: None)
         counted = on_bytes or (lambda _: None)
         if size > options.part_bytes:
-            state = self._resumable(path) if options.resume else None
+            state, dataset_id = self._resumable(path) if options.resume else (None, None)
             if state is None:
-                created = self.datasets.create(name or path.stem, **settings)
-                state = self._begin_parts(path, created["dataset"]["id"], options)
+                if dataset_id is None:
+                    dataset_id = self.datasets.create(name or path.stem, **settings)["dataset"][
+                        "id"
+                    ]
+                state = self._begin_parts(path, dataset_id, options)
             return self._send_parts(path, state, options, started, counted)
         created = self.datasets.create(name or path.stem, **settings)
         return self._post(path, created, options, started, counted)
@@ -195,22 +198,27 @@ class Uploads:
 
     # -- parts --------------------------------------------------------------------------
 
-    def _resumable(self, path: Path) -> PartsUpload | None:
-        """The interrupted upload of ``path`` to resume, if it still can be."""
+    def _resumable(self, path: Path) -> tuple[PartsUpload | None, str | None]:
+        """The interrupted upload of ``path`` to resume, if it still can be; else, when its
+        part URLs expired but the file and the dataset are as they were, the dataset to
+        send it to again (it has no file yet), so that a retry makes no second dataset."""
         state = self.store.load(self.http.api_url, path)
         if state is None:
-            return None
-        if state.matches(path) and state.fresh:
-            try:
-                self.datasets.get(state.dataset_id)
-                return state
-            except ApiError as error:
-                if error.status != 404:
-                    raise
-        else:  # changed or expired: its parts can never be completed
-            self._abort(state)
-        self.store.forget(state)
-        return None
+            return None, None
+        usable = state.matches(path) and state.fresh
+        if not usable:
+            self._abort(state)  # its parts can never be completed now
+            self.store.forget(state)
+        try:
+            self.datasets.get(state.dataset_id)
+        except ApiError as error:
+            if error.status != 404:
+                raise
+            self.store.forget(state)
+            return None, None
+        if usable:
+            return state, state.dataset_id
+        return None, (state.dataset_id if state.matches(path) else None)
 
     def _abort(self, state: PartsUpload) -> None:
         # Already ended, or the dataset is gone: then there is nothing left to drop.
