@@ -1,10 +1,11 @@
-"""Histogram on the real state machine, checked against numpy and pyarrow over the same
-rows, on a dataset of several parts."""
+"""Histogram and describe's quartiles on the real state machine, checked against numpy,
+pyarrow and DuckDB over the same rows, on a dataset of several parts."""
 
 from __future__ import annotations
 
 from typing import Any
 
+import duckdb
 import numpy as np
 import pyarrow.compute as pc
 import pytest
@@ -78,3 +79,23 @@ def test_histogram_of_a_text_lists_its_top_values_and_counts_the_rest(sales: Any
     ranked = sorted(counts, key=lambda c: (-c["counts"], c["values"]))
     assert data["values"] == [{"value": c["values"], "count": c["counts"]} for c in ranked[:5]]
     assert data["other"] == 400 - sum(c["counts"] for c in ranked[:5])
+
+
+def test_describe_gives_exact_quartiles_as_duckdb(sales: Any) -> None:
+    uploader, dataset, body, session_id = sales
+    done = run_to_end(
+        uploader,
+        session_id,
+        "describe",
+        {"dataset": ref(dataset["id"]), "columns": ["amount", "qty", "region"]},
+    )
+    assert done["buckets"] == 12  # the ranks around each quartile, of each number column
+    columns = {c["name"]: c for c in done["output"]["data"]["columns"]}
+    sales_table = reference(body)  # noqa: F841 (read by DuckDB by name)
+    for name, cast in (("amount", "::FLOAT::DOUBLE"), ("qty", "")):
+        expected = duckdb.sql(
+            f"SELECT quantile_cont({name}{cast}, [0.25, 0.5, 0.75]) FROM sales_table"
+        ).fetchall()[0][0]
+        line = columns[name]
+        assert [line["q1"], line["median"], line["q3"]] == expected, name
+    assert "median" not in columns["region"]

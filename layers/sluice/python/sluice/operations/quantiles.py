@@ -1,0 +1,83 @@
+"""Exact quantiles of a number column at any size, in describe's passes.
+
+Survey: each part samples its finite values. Settle: the sorted sample gives ``CUTS``
+values at equal shares (duplicates dropped); the cuts split the number line into slots,
+alternately an open interval between two cuts and a cut's own value:
+``(-inf, c0), {c0}, (c0, c1), {c1}, ..., {c_m-1}, (c_m-1, inf)``. Parts: each part counts
+its finite values per slot (a few numbers). Buckets: one per (column, rank) a quantile
+needs; from the counts added up it knows the slot holding its rank: a cut's slot is that
+value, no read needed (so a value repeated a billion times costs nothing); an interval's
+values are read from every part, only those inside kept (about rows / ``CUTS``, since a
+value frequent enough to fill an interval would have been sampled as a cut), sorted, and
+the rank picked. Quantiles interpolate linearly between the two ranks around (n - 1) q,
+as numpy's default, pandas' and DuckDB's ``quantile_cont`` do.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+CUTS = 256
+SAMPLES_PER_CUT = 64
+QUANTILES = (("q1", 0.25), ("median", 0.5), ("q3", 0.75))
+SLOTS_PER_COLUMN = 2 * len(QUANTILES)
+"""Bucket steps per column: the rank below and above each quantile's position."""
+
+
+def finite(values: np.ndarray) -> np.ndarray:
+    return values[np.isfinite(values)]
+
+
+def sample(values: np.ndarray, fraction: float, seed: int) -> np.ndarray:
+    """Each value kept with probability ``fraction``."""
+    rng = np.random.default_rng(seed)
+    return values[rng.random(len(values)) < fraction]
+
+
+def cuts(samples: np.ndarray, count: int = CUTS) -> np.ndarray:
+    """Up to ``count`` distinct sampled values at equal shares of the sorted sample."""
+    if len(samples) == 0:
+        return np.array([], dtype=np.float64)
+    ranked = np.sort(samples)
+    positions = (np.arange(1, count + 1) * len(ranked)) // (count + 1)
+    return np.unique(ranked[positions])
+
+
+def slot_counts(values: np.ndarray, at: np.ndarray) -> dict[int, int]:
+    """How many of ``values`` fall in each slot the cuts ``at`` make (nonzero ones)."""
+    below = np.searchsorted(at, values, side="left")
+    equal = np.searchsorted(at, values, side="right") > below
+    slots = 2 * below + equal
+    counted = np.bincount(slots, minlength=2 * len(at) + 1)
+    return {int(s): int(counted[s]) for s in np.flatnonzero(counted)}
+
+
+def ranks(n: int, q: float) -> tuple[int, int]:
+    """The ranks (from 0) below and above the position (n - 1) q."""
+    position = (n - 1) * q
+    return math.floor(position), math.ceil(position)
+
+
+def locate(counts: dict[int, int], rank: int) -> tuple[int, int]:
+    """The slot holding the ``rank``-th value and its rank within the slot."""
+    seen = 0
+    for slot in sorted(counts):
+        if rank < seen + counts[slot]:
+            return slot, rank - seen
+        seen += counts[slot]
+    raise ValueError(f"rank {rank} is past the {seen} values counted")
+
+
+def interval(at: np.ndarray, slot: int) -> tuple[float, float]:
+    """The open interval an even slot stands for."""
+    j = slot // 2
+    low = at[j - 1] if j > 0 else -np.inf
+    high = at[j] if j < len(at) else np.inf
+    return float(low), float(high)
+
+
+def interpolate(n: int, q: float, below: float, above: float) -> float:
+    position = (n - 1) * q
+    return below + (above - below) * (position - math.floor(position))

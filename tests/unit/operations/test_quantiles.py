@@ -1,0 +1,41 @@
+"""Exact quantiles from sampled cuts, counts per slot and one interval's values."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from sluice.operations import quantiles as qs
+
+
+def exact(parts: list[np.ndarray], q: float) -> float:
+    """The quantile as describe's steps find it, part by part."""
+    sampled = np.concatenate([qs.sample(p, 0.05, i) for i, p in enumerate(parts)])
+    at = qs.cuts(sampled, 16)
+    counts: dict[int, int] = {}
+    for part in parts:
+        for slot, count in qs.slot_counts(part, at).items():
+            counts[slot] = counts.get(slot, 0) + count
+    n = sum(counts.values())
+    found = []
+    for rank in qs.ranks(n, q):
+        slot, within = qs.locate(counts, rank)
+        if slot % 2:
+            found.append(float(at[slot // 2]))
+        else:
+            low, high = qs.interval(at, slot)
+            inside = np.concatenate([p[(p > low) & (p < high)] for p in parts])
+            found.append(float(np.sort(inside)[within]))
+    return qs.interpolate(n, q, *found)
+
+
+@pytest.mark.parametrize("q", [0.25, 0.5, 0.75])
+def test_quantiles_are_numpys_over_the_whole(q: float) -> None:
+    rng = np.random.default_rng(4)
+    parts = [rng.normal(0, 1, 3000), rng.exponential(2, 1001), np.arange(50.0), np.array([])]
+    assert exact(parts, q) == np.quantile(np.concatenate(parts), q)
+
+
+def test_a_repeated_value_is_found_at_its_cut() -> None:
+    parts = [np.full(5000, 7.0), np.concatenate([np.full(10, 1.0), np.full(10, 9.0)])]
+    assert exact(parts, 0.5) == 7.0
+    assert exact([np.array([1.0, 2.0])], 0.5) == 1.5
