@@ -41,7 +41,8 @@ class Output:
 
     @functools.cached_property
     def err(self) -> Console:
-        return Console(stderr=True, soft_wrap=True)
+        # Piped (a CI log, a capture), bars get a line of 120 columns rather than 80.
+        return Console(stderr=True, soft_wrap=True, width=None if sys.stderr.isatty() else 120)
 
     def data(self, value: Any) -> None:
         """A result for scripts: JSON on stdout, one document."""

@@ -83,18 +83,28 @@ def upload(
         def started(info: UploadStarted) -> None:
             how = "POST" if info.mode == "post" else f"{info.parts} parts"
             if info.sent_bytes:
-                how += f", resuming: {info.parts_left} left"
-            bar.update(task, total=info.total_bytes, completed=info.sent_bytes)
-            bar.update(task, description=f"upload {file.name} ({how})")
+                how += f", {info.parts_left} left"
+            # reset, not update: the bytes sent before are not counted in the rate.
+            bar.reset(
+                task,
+                total=info.total_bytes,
+                completed=info.sent_bytes,
+                description=f"upload {file.name} ({how})",
+            )
 
-        dataset = client.uploads.upload(
-            file,
-            name=name,
-            options=options,
-            on_start=started,
-            on_bytes=lambda n: bar.advance(task, n),
-            **settings,
-        )
+        try:
+            dataset = client.uploads.upload(
+                file,
+                name=name,
+                options=options,
+                on_start=started,
+                on_bytes=lambda n: bar.advance(task, n),
+                **settings,
+            )
+        except KeyboardInterrupt:
+            bar.stop()
+            out.err.print("interrupted; the same upload again resumes an upload in parts")
+            raise SystemExit(130) from None
     out.note(f"uploaded: dataset {dataset['id']}")
     if not no_wait:
         with out.fraction_bar() as bar:

@@ -278,13 +278,19 @@ class Uploads:
             self.store.save(state)  # each part kept as soon as S3 took it
 
         failures: list[BaseException] = []
-        with ThreadPoolExecutor(max(1, options.parallel), thread_name_prefix="sluice-part") as pool:
+        pool = ThreadPoolExecutor(max(1, options.parallel), thread_name_prefix="sluice-part")
+        try:
             futures = [pool.submit(send, part) for part in missing]
             for future in futures:
                 if (error := future.exception()) is not None:
                     failures.append(error)
                     for other in futures:  # no new parts once one has failed
                         other.cancel()
+        except BaseException:
+            # Ctrl-C: no part starts after it (the ones in flight end, and are kept).
+            pool.shutdown(wait=False, cancel_futures=True)
+            raise
+        pool.shutdown()
         if failures:
             raise UploadInterrupted(
                 f"upload interrupted after {len(state.done)} of {len(state.parts)} parts"
