@@ -6,6 +6,7 @@ from __future__ import annotations
 import contextlib
 import io
 import tempfile
+import threading
 from collections.abc import Iterator
 from typing import Any
 
@@ -362,3 +363,55 @@ def test_an_upload_whose_columns_do_not_fit_fails_once_ingested(
     done = finished(ready, job["id"])
     assert done["status"] == "failed" and done["error"]["code"] == "invalid_training"
     assert "'missing'" in done["error"]["message"]
+
+
+class _Reporter:
+    """What fit.train needs of the trainer's reporter, kept in memory."""
+
+    def __init__(self) -> None:
+        self.stopped = threading.Event()
+        self.fields: dict[str, Any] = {}
+
+    def set(self, **fields: Any) -> None:
+        self.fields.update(fields)
+
+
+def test_a_dataset_past_the_memory_limit_streams_its_row_groups(
+    ready: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from sluice.config import settings
+    from sluice.datasets.repository import DatasetRepository
+    from sluice.datasets.rows import typed_manifest
+    from sluice.networks.graph_models import GraphBody
+    from sluice.training import data as feed
+    from sluice.training import fit
+    from sluice.training.models import TrainingParams
+
+    monkeypatch.setattr(feed, "IN_MEMORY_BYTES", 0)
+    cfg = settings()
+    dataset = DatasetRepository(cfg.table).get(ready["owner"], ready["dataset"])
+    inputs = {"in": ["a", "b", "c"]}
+    params = TrainingParams(
+        x_columns=inputs["in"],
+        y_column="label",
+        loss="binary_crossentropy",
+        epochs=2,
+        batch_size=32,
+        metrics=["accuracy"],
+    )
+    plan = feed.plan(cfg.data_bucket, typed_manifest(dataset), inputs, params, False)
+    assert plan.cached is None  # read again, group by group, every epoch
+    reporter = _Reporter()
+    outcome = fit.train(
+        cfg.data_bucket,
+        ready["owner"],
+        "streamed",
+        GraphBody.model_validate(classifier()),
+        params,
+        inputs,
+        plan,
+        reporter,
+        threading.Event(),  # type: ignore[arg-type]
+    )
+    assert len(outcome.history["loss"]) == 2 and outcome.evaluation is not None
+    assert reporter.fields["progress"] == pytest.approx(0.95)

@@ -27,6 +27,7 @@ from sluice.training.data import DataPlan
 from sluice.training.models import Artifacts, TrainingParams, job_prefix
 from sluice.training.reporter import Reporter
 
+STEPS_PER_EXECUTION = 32
 FINAL, BEST, LOG, PREPROCESSING = (
     "final.keras",
     "best.keras",
@@ -134,6 +135,37 @@ def _batches(
         yield x, feed.encode_labels(np.concatenate(held_y), data)
 
 
+def _arrays(
+    data: DataPlan, inputs: dict[str, list[str]], split: int
+) -> tuple[dict[str, np.ndarray], np.ndarray]:
+    """One split of data held in memory, as arrays (Keras then batches and shuffles them
+    itself, as fast as ``fit`` on NumPy can be)."""
+    assert data.cached is not None
+    masks = [piece.split == split for piece in data.cached]
+    pieces = list(zip(data.cached, masks, strict=True))
+    x = {node: np.concatenate([p.x[node][m] for p, m in pieces]) for node in inputs}
+    y = np.concatenate([p.y[m] for p, m in pieces])
+    return x, feed.encode_labels(y, data)
+
+
+def _feed(
+    tf: Any,
+    bucket: str,
+    data: DataPlan,
+    inputs: dict[str, list[str]],
+    params: TrainingParams,
+    split: int,
+    batch_size: int,
+    shuffle: bool,
+) -> dict[str, Any]:
+    """``fit``'s data for one split: arrays when the data is in memory, else a
+    ``tf.data`` stream that reads the row groups again each epoch."""
+    if data.cached is not None:
+        x, y = _arrays(data, inputs, split)
+        return {"x": x, "y": y}
+    return {"x": _dataset(tf, bucket, data, inputs, params, split, batch_size, shuffle)}
+
+
 def _dataset(
     tf: Any,
     bucket: str,
@@ -217,12 +249,17 @@ def train(
     tf, keras = load_tensorflow(), load_keras()
     keras.utils.set_random_seed(params.seed)
     model = standardized_model(keras, graph, inputs, data)
+    steps = math.ceil(data.rows["train"] / params.batch_size)
     model.compile(
-        optimizer=optimizer(keras, params), loss=params.loss, metrics=list(params.metrics)
+        optimizer=optimizer(keras, params),
+        loss=params.loss,
+        metrics=list(params.metrics),
+        # Several batches per call into TensorFlow: the progress callback then runs (and
+        # syncs) once per STEPS_PER_EXECUTION batches, not after every small one.
+        steps_per_execution=max(1, min(STEPS_PER_EXECUTION, steps)),
     )
     outcome = Outcome()
     workdir = Path(tempfile.mkdtemp(prefix="sluice-trainer-"))
-    steps = math.ceil(data.rows["train"] / params.batch_size)
     callbacks: list[Any] = []
     if params.early_stopping:
         callbacks.append(
@@ -252,24 +289,25 @@ def train(
     if params.save_training_logs:
         callbacks.append(keras.callbacks.CSVLogger(str(workdir / LOG)))
     callbacks.append(_progress_callback(keras, reporter, params.epochs, steps, outcome, stop))
-    train_data = _dataset(
+    validation_batch = params.validation_batch_size or params.batch_size
+    train_feed = _feed(
         tf, bucket, data, inputs, params, feed.TRAIN, params.batch_size, params.shuffle
     )
     validation = None
     if data.rows["validation"]:
-        validation = _dataset(
-            tf,
-            bucket,
-            data,
-            inputs,
-            params,
-            feed.VALIDATION,
-            params.validation_batch_size or params.batch_size,
-            False,
-        )
+        held = _feed(tf, bucket, data, inputs, params, feed.VALIDATION, validation_batch, False)
+        validation = held["x"] if "y" not in held else (held["x"], held["y"])
+    in_memory = "y" in train_feed
     began = time.perf_counter()
     model.fit(
-        train_data, epochs=params.epochs, validation_data=validation, callbacks=callbacks, verbose=0
+        **train_feed,
+        epochs=params.epochs,
+        validation_data=validation,
+        callbacks=callbacks,
+        verbose=0,
+        # In memory, Keras batches (and shuffles, as asked) the arrays itself.
+        **({"batch_size": params.batch_size, "shuffle": params.shuffle} if in_memory else {}),
+        **({"validation_batch_size": validation_batch} if in_memory else {}),
     )
     outcome.train_s = time.perf_counter() - began
     epochs_run = len(next(iter(outcome.history.values()), []))
@@ -279,8 +317,13 @@ def train(
         outcome.stopped = True
         return outcome
     if data.rows["test"]:
-        test = _dataset(tf, bucket, data, inputs, params, feed.TEST, params.batch_size, False)
-        scores = model.evaluate(test, return_dict=True, verbose=0)
+        test = _feed(tf, bucket, data, inputs, params, feed.TEST, params.batch_size, False)
+        scores = model.evaluate(
+            **test,
+            return_dict=True,
+            verbose=0,
+            **({"batch_size": params.batch_size} if "y" in test else {}),
+        )
         outcome.evaluation = {key: finite(value) for key, value in scores.items()}
     model.save(str(workdir / FINAL))
     outcome.artifacts = _upload(bucket, job_prefix(owner, job_id), workdir)

@@ -131,6 +131,7 @@ class Timings(BaseModel):
     train_s: float | None = None
     total_s: float | None = None
     samples_per_s: float | None = Field(None, description="Training throughput over the epochs.")
+    peak_rss_mb: float | None = Field(None, description="The trainer's peak resident memory.")
 
 
 class TrainingJob(BaseModel):
