@@ -219,3 +219,22 @@ def test_a_session_runs_an_operation_and_shows_its_output(
     assert [op["name"] for op in shown["operations"]] == ["describe"]
     refused = sluice("op", "run", created["id"], "describe", "dataset=dataset:" + "0" * 32)
     assert refused.exit_code == 1 and "HTTP 422" in refused.stderr
+
+
+def test_types_then_a_download_of_the_typed_file(
+    sluice: Callable[..., Result], tmp_path: Path
+) -> None:
+    source = tmp_path / "typed.csv"
+    source.write_text(sales_csv(150))
+    dataset = json.loads(sluice("upload", str(source), "--json").stdout)
+    typed = sluice("types", dataset["id"], "amount=float64", "region=string", "--json")
+    assert typed.exit_code == 0, typed.output
+    effective = {c["name"]: c["effective_type"] for c in json.loads(typed.stdout)["columns"]}
+    assert (effective["amount"], effective["region"]) == ("float64", "string")
+    target = tmp_path / "typed-out.csv"
+    fetched = sluice("download", dataset["id"], "--format", "csv", "--out", str(target), "--json")
+    assert fetched.exit_code == 0, fetched.output
+    assert json.loads(fetched.stdout)["bytes"] == target.stat().st_size
+    assert len(target.read_text().splitlines()) == 151
+    wrong = sluice("types", dataset["id"], "amount=nonsense")
+    assert wrong.exit_code == 1 and "HTTP 422" in wrong.stderr
