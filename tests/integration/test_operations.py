@@ -202,9 +202,7 @@ def test_a_request_that_does_not_fit_the_wizard_is_422_and_starts_nothing(sales:
         422,
         "input_data.columns[1]: no column 'price' in input_data.dataset",
     )
-    status, body = call_api(
-        "POST", path, {"name": "pivot", "input_data": {}}, owner=uploader.owner
-    )
+    status, body = call_api("POST", path, {"name": "pivot", "input_data": {}}, owner=uploader.owner)
     assert (status, body["error"]["message"]) == (
         422,
         "name: no operation 'pivot'; GET /operations lists them",
