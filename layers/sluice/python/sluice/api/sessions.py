@@ -16,7 +16,6 @@ from sluice.datasets.repository import DatasetRepository
 from sluice.sessions import runs, service
 from sluice.sessions.models import Session, SessionCreate, SessionPage, SessionUpdate
 from sluice.sessions.operation_models import (
-    Deleted,
     OperationCreate,
     OperationPage,
     SessionOperation,
@@ -166,14 +165,14 @@ _IDS = r"^[0-9a-f]{32}(,[0-9a-f]{32}){0,99}$"
 @router.delete(
     "/sessions/<session_id>/operations",
     summary="Delete several operations",
-    responses=ERROR_RESPONSES,
+    responses=documented({204: "Deleted"}),
 )
 def delete_operations(
     session_id: SessionId,
     ids: Annotated[str, Query(pattern=_IDS, description="Operation ids, comma-separated.")],
-) -> Deleted:
+) -> Response[str]:
     """Delete the operations ``ids`` of the session (stopping those that run); if any is
-    not found, none is deleted."""
+    not found, none is deleted. No body, as every DELETE of the API answers."""
     owner = current_owner(router)
-    deleted = runs.delete_operations(settings(), _stores(), owner, session_id, ids.split(","))
-    return Deleted(deleted=deleted)
+    runs.delete_operations(settings(), _stores(), owner, session_id, ids.split(","))
+    return json_response(204, "")

@@ -89,10 +89,6 @@ class OperationPage(BaseModel):
     next_token: str | None = None
 
 
-class Deleted(BaseModel):
-    deleted: list[str]
-
-
 RUN_PREFIX = "op-"
 
 
