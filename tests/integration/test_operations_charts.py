@@ -9,9 +9,21 @@ import duckdb
 import numpy as np
 import pyarrow.compute as pc
 import pytest
+from sluice.operations.library import describe
 
-from tests.integration.sessions_support import new_session, ref, reference, run_to_end, sales_csv
+from tests.integration.sessions_support import (
+    finished,
+    new_session,
+    ref,
+    reference,
+    run,
+    run_to_end,
+    sales_csv,
+)
 from tests.integration.uploader import Uploader
+from tests.support import call_api, hold, wait_for
+
+FIRST_TWO = ("part-000000.parquet", "part-000001.parquet")
 
 
 @pytest.fixture(scope="module")
@@ -99,3 +111,29 @@ def test_describe_gives_exact_quartiles_as_duckdb(sales: Any) -> None:
         line = columns[name]
         assert [line["q1"], line["median"], line["q3"]] == expected, name
     assert "median" not in columns["region"]
+
+
+def test_describe_shows_the_parts_done_while_it_runs(
+    sales: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    uploader, dataset, _, session_id = sales
+    # Parts 0 and 1 run through; the others wait until the test has read the output.
+    gate = hold(monkeypatch, describe, "read_part", lambda key, *rest: key.endswith(FIRST_TWO))
+    try:
+        request = {"dataset": ref(dataset["id"]), "columns": ["region"], "top": 4}
+        status, operation = run(uploader, session_id, "describe", request)
+        assert status == 202
+        path = f"/sessions/{session_id}/operations/{operation['id']}"
+
+        def two_done() -> dict[str, Any] | None:
+            data = call_api("GET", path, owner=uploader.owner)[1]["output"]["data"]
+            return data if data and data["parts_done"] == 2 else None
+
+        so_far = wait_for(two_done, 30, "two parts described")
+    finally:
+        gate.set()
+    (line,) = so_far["columns"]
+    assert line["name"] == "region" and 0 < so_far["rows"] < 400
+    assert sum(v["count"] for v in line["top"]) == so_far["rows"]
+    done = finished(uploader, session_id, operation["id"])
+    assert done["output"]["data"]["rows"] == 400 and "parts_done" not in done["output"]["data"]

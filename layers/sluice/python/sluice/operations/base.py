@@ -149,6 +149,11 @@ class Operation(ABC):
         """Merge one bucket of the shuffle (operations with buckets override it)."""
         raise NotImplementedError(f"{self.name} has no buckets")
 
+    def partial(self, run: OperationRun) -> Any:
+        """A JSON result so far, from the partials its finished steps wrote, shown while it
+        runs (Datalab's output written as parts finish); None (the default) for none."""
+        return None
+
     @abstractmethod
     def finish(
         self, run: OperationRun, parts: list[StepResult], buckets: list[StepResult]

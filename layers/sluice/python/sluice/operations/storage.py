@@ -75,3 +75,13 @@ def put_json(key: str, data: Any) -> None:
 def get_jsons(keys: list[str]) -> list[Any]:
     """JSON partials, each in one GET, in parallel."""
     return [json.loads(body) for body in objects.get_all(settings().data_bucket, keys, threads=8)]
+
+
+def find_jsons(keys: list[str]) -> list[Any] | None:
+    """JSON partials, or None if any is gone (a run that ended removes its work folder
+    while a reader of its output so far may be between listing and reading)."""
+    bucket = settings().data_bucket
+    bodies = objects.concurrently(lambda key: objects.find_bytes(bucket, key), keys, 8)
+    if any(body is None for body in bodies):
+        return None
+    return [json.loads(body) for body in bodies if body is not None]

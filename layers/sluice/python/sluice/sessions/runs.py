@@ -17,6 +17,7 @@ from sluice.datasets.workspace import dataset_prefixes
 from sluice.errors import NotFound, Unprocessable
 from sluice.inference.types import ColumnType
 from sluice.operations.base import Operation as OperationClass
+from sluice.operations.base import OperationRun
 from sluice.operations.catalogue import catalogue
 from sluice.operations.validation import Problem, canonical, check_columns, check_form, refuse
 from sluice.operations.wizard import DATASET_TYPES
@@ -160,6 +161,11 @@ def get_operation(
         body = objects.find_bytes(cfg.data_bucket, operation.data_key)
         data = None if body is None else json.loads(body)
         operation.output = operation.output.model_copy(update={"data": data})
+    cls = catalogue().get(operation.name)
+    if operation.status is OperationStatus.IN_PROGRESS and cls is not None and cls.output == "data":
+        # The output so far, from what the finished steps wrote (None until there is some).
+        so_far = cls().partial(operation_run(operation))
+        operation.output = operation.output.model_copy(update={"data": so_far})
     return operation
 
 
@@ -173,6 +179,18 @@ def _of_session(stores: Stores, owner: str, session_id: str, operation_id: str) 
 def work_prefix(owner: str, operation_id: str) -> str:
     """Where a run of the operation keeps its scratch files and its JSON output."""
     return f"operations/{owner}/{operation_id}/"
+
+
+def operation_run(record: SessionOperation) -> OperationRun:
+    """Where the record's run is, as its steps see it."""
+    return OperationRun(
+        owner=record.owner,
+        id=record.id,
+        inputs=record.inputs,
+        datasets=record.datasets,
+        output_dataset=record.output_dataset,
+        work=f"{work_prefix(record.owner, record.id)}work/",
+    )
 
 
 def delete_operation(

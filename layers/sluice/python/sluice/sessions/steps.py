@@ -21,7 +21,7 @@ from sluice.datasets.models import Dataset, SourceObject, normalise_path, utcnow
 from sluice.datasets.repository import DatasetRepository
 from sluice.datasets.rows import load_manifest
 from sluice.errors import NotFound
-from sluice.operations.base import OperationRun, PartRef, StepResult
+from sluice.operations.base import PartRef, StepResult
 from sluice.operations.catalogue import operation as catalogued
 from sluice.sessions import cache
 from sluice.sessions.operation_models import (
@@ -32,7 +32,7 @@ from sluice.sessions.operation_models import (
     Timings,
 )
 from sluice.sessions.repository import OperationRepository, SessionRepository
-from sluice.sessions.runs import work_prefix
+from sluice.sessions.runs import operation_run, work_prefix
 from sluice.step_errors import step_failure
 from sluice.store import objects
 
@@ -110,15 +110,7 @@ def _running(repo: OperationRepository, ref: OperationRef) -> SessionOperation:
     return record
 
 
-def _run(record: SessionOperation) -> OperationRun:
-    return OperationRun(
-        owner=record.owner,
-        id=record.id,
-        inputs=record.inputs,
-        datasets=record.datasets,
-        output_dataset=record.output_dataset,
-        work=f"{work_prefix(record.owner, record.id)}work/",
-    )
+_run = operation_run
 
 
 def plan(repo: OperationRepository, ref: OperationRef) -> Plan:

@@ -22,6 +22,7 @@ from sluice.operations import quantiles as qs
 from sluice.operations.base import Finished, Operation, OperationRun, PartRef, StepResult
 from sluice.operations.describe_stats import NUMERIC, merge, part_stats, summary
 from sluice.operations.storage import (
+    find_jsons,
     get_jsons,
     put_json,
     read_arrows,
@@ -172,17 +173,31 @@ class Describe(Operation):
         self, run: OperationRun, parts: list[StepResult], buckets: list[StepResult]
     ) -> Finished:
         ordered = sorted(parts, key=lambda p: p.index)
-        partials = get_jsons([p.partial for p in ordered if p.partial])
-        rows = sum(p["rows"] for p in partials)
-        names = list(partials[0]["columns"]) if partials else []
-        columns = []
-        for name in names:
-            kind = partials[0]["columns"][name]["type"]
-            merged = reduce(merge, (p["columns"][name] for p in partials))
-            columns.append(summary(name, ColumnType(kind), merged, run.inputs["top"]))
+        rows, columns = _merged(get_jsons([p.partial for p in ordered if p.partial]), run)
         ranked = sorted(buckets, key=lambda b: b.index)  # each rank below before its above
         _add_quantiles(columns, get_jsons([b.partial for b in ranked if b.partial]))
         return Finished(data={"rows": rows, "columns": columns})
+
+    def partial(self, run: OperationRun) -> Any:
+        """The statistics of the parts done so far (no quartiles yet)."""
+        keys = objects.list_keys(settings().data_bucket, run.partial_key("describe/"))
+        partials = find_jsons(keys) if keys else None
+        if not partials:
+            return None
+        rows, columns = _merged(partials, run)
+        return {"rows": rows, "columns": columns, "parts_done": len(keys)}
+
+
+def _merged(partials: list[dict[str, Any]], run: OperationRun) -> tuple[int, list[dict[str, Any]]]:
+    """The rows counted and each column's line, from parts' statistics."""
+    rows = sum(p["rows"] for p in partials)
+    names = list(partials[0]["columns"]) if partials else []
+    columns = []
+    for name in names:
+        kind = partials[0]["columns"][name]["type"]
+        merged = reduce(merge, (p["columns"][name] for p in partials))
+        columns.append(summary(name, ColumnType(kind), merged, run.inputs["top"]))
+    return rows, columns
 
 
 def _add_quantiles(columns: list[dict[str, Any]], ranked: list[dict[str, Any]]) -> None:

@@ -30,7 +30,14 @@ from sluice.operations.histogram_bins import (
     finite_range,
     unit_of,
 )
-from sluice.operations.storage import get_jsons, put_json, read_arrows, read_part, write_arrow
+from sluice.operations.storage import (
+    find_jsons,
+    get_jsons,
+    put_json,
+    read_arrows,
+    read_part,
+    write_arrow,
+)
 from sluice.operations.wizard import InputType, WizardInput
 from sluice.store import objects
 from sluice.tasks.aggregate import AggregateSpec, bucket_count, merge_partials, partial_aggregate
@@ -203,23 +210,37 @@ class Histogram(Operation):
                     "nulls": sum(p["nulls"] for p in partials),
                 }
             )
-        partials = get_jsons([p.partial for p in sorted(parts, key=lambda p: p.index) if p.partial])
+        ordered = sorted(parts, key=lambda p: p.index)
+        partials = get_jsons([p.partial for p in ordered if p.partial])
         (bin_edges,) = get_jsons([run.partial_key("edges.json")])
+        return Finished(data=self._bins(run, partials, bin_edges))
+
+    def partial(self, run: OperationRun) -> Any:
+        """The bins' counts of the parts done so far (values are counted only at the end)."""
+        keys = objects.list_keys(settings().data_bucket, run.partial_key("bins/"))
+        found = find_jsons([run.partial_key("edges.json"), *keys]) if keys else None
+        if not found:
+            return None
+        return {**self._bins(run, found[1:], found[0]), "parts_done": len(keys)}
+
+    def _bins(
+        self, run: OperationRun, partials: list[dict[str, Any]], bin_edges: list[float] | None
+    ) -> dict[str, Any]:
+        """The chart's bins, from parts' counts."""
+        kind = _column_type(run)
         counts = np.zeros(len(bin_edges) - 1 if bin_edges else 0, dtype=np.int64)
         for partial in partials:
             counts += np.array(partial["counts"], dtype=np.int64)
         unit = partials[0]["unit"] if partials else "us"
         labels = [edge_label(e, kind, unit) for e in bin_edges or []]
-        return Finished(
-            data={
-                "column": column,
-                "type": kind.value,
-                "kind": "bins",
-                "bins": [
-                    {"start": labels[i], "end": labels[i + 1], "count": int(c)}
-                    for i, c in enumerate(counts)
-                ],
-                "nulls": sum(p["nulls"] for p in partials),
-                "non_finite": sum(p["non_finite"] for p in partials),
-            }
-        )
+        return {
+            "column": run.inputs["column"],
+            "type": kind.value,
+            "kind": "bins",
+            "bins": [
+                {"start": labels[i], "end": labels[i + 1], "count": int(c)}
+                for i, c in enumerate(counts)
+            ],
+            "nulls": sum(p["nulls"] for p in partials),
+            "non_finite": sum(p["non_finite"] for p in partials),
+        }
