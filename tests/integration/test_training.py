@@ -415,3 +415,26 @@ def test_a_dataset_past_the_memory_limit_streams_its_row_groups(
     )
     assert len(outcome.history["loss"]) == 2 and outcome.evaluation is not None
     assert reporter.fields["progress"] == pytest.approx(0.95)
+
+
+def test_a_category_input_trains_one_hot_and_predicts_from_its_values(
+    ready: dict[str, str],
+) -> None:
+    status, graph = call_api("POST", "/networks/graphs", classifier(5), owner=ready["owner"])
+    assert status == 201, graph
+    five = {**ready, "graph": graph["id"]}
+    status, refused = train(ready, x_columns=["a", "b", "kind"])  # the 3-wide input
+    assert status == 422 and "5 value(s)" in refused["error"]["message"], refused
+    status, job = train(five, x_columns=["a", "b", "kind"], epochs=2)
+    assert status == 202, job
+    done = finished(five, job["id"])
+    assert done["status"] == "succeeded", done
+    path = f"/networks/training-jobs/{job['id']}/predict"
+    rows = {"records": [{"a": 5.0, "b": 1.0, "kind": "mid"}]}
+    status, answer = call_api("POST", path, rows, owner=ready["owner"])
+    assert status == 200 and len(answer["predictions"]) == 1, answer
+    status, same = call_api("POST", path, {"instances": [[5.0, 1.0, "mid"]]}, owner=ready["owner"])
+    assert status == 200 and same == answer
+    rows = {"records": [{"a": 5.0, "b": 1.0, "kind": "huge"}]}
+    status, refused = call_api("POST", path, rows, owner=ready["owner"])
+    assert status == 422 and "'huge'" in refused["error"]["message"]

@@ -45,7 +45,7 @@ def test_an_unknown_column_and_a_text_column_are_named() -> None:
 
 def test_the_input_nodes_width_must_match_the_columns() -> None:
     found = problems(check({"in": [4]}, [1]))
-    assert found[0]["node"] == "in" and "3 column(s)" in found[0]["message"]
+    assert found[0]["node"] == "in" and "3 value(s)" in found[0]["message"]
 
 
 def test_several_inputs_need_a_map_naming_each() -> None:
@@ -73,3 +73,13 @@ def test_unknown_optimizer_loss_and_metric_are_named() -> None:
     found = problems(check({"in": [3]}, [1]), optimizer="adamm", loss="msee", metrics=["auc2"])
     assert [p["field"] for p in found] == ["optimizer", "loss", "metrics"]
     assert problems(check({"in": [3]}, [1]), metrics=["accuracy", "AUC"]) == []
+
+
+def test_a_category_input_is_one_hot_over_its_values() -> None:
+    body = TrainingParams(x_columns=["a", "kind"], y_column="label")
+    categories: dict[str, list[str] | None] = {"kind": ["high", "low", "mid"]}
+    assert training_problems(body, check({"in": [4]}, [1]), SCHEMA, categories) == []
+    wrong = training_problems(body, check({"in": [2]}, [1]), SCHEMA, categories)
+    assert wrong[0]["node"] == "in" and "4 value(s)" in wrong[0]["message"]
+    unknown = training_problems(body, check({"in": [2]}, [1]), SCHEMA, {"kind": None})
+    assert unknown[0]["column"] == "kind" and "not known" in unknown[0]["message"]

@@ -59,18 +59,26 @@ def _known(kind: ManifestKind, field: str, name: str) -> list[Problem]:
 
 
 def _column_problems(
-    field: str, column: str, schema: dict[str, ColumnType], allowed: frozenset[ColumnType]
+    field: str,
+    column: str,
+    schema: dict[str, ColumnType],
+    allowed: frozenset[ColumnType],
+    categories: dict[str, list[str] | None] | None = None,
 ) -> list[Problem]:
     kind = schema.get(column)
     if kind is None:
         return [
             _problem(f"{field}: the dataset has no column {column!r}", field=field, column=column)
         ]
+    if kind is ColumnType.CATEGORY and categories is not None and kind not in allowed:
+        if categories.get(column):
+            return []  # one-hot over its values
+        allowed = allowed - {ColumnType.CATEGORY}
     if kind not in allowed:
         why = (
             "text cannot be fed to a network (no tokenizer is applied)"
             if kind is ColumnType.STRING
-            else "category inputs are not supported yet (give its numeric code as a column)"
+            else "its values are not known (more than the dataset's max_categories)"
             if kind is ColumnType.CATEGORY
             else "its type cannot be used here"
         )
@@ -86,7 +94,10 @@ def _column_problems(
 
 
 def _input_problems(
-    params: TrainingParams, check: GraphCheck, schema: dict[str, ColumnType]
+    params: TrainingParams,
+    check: GraphCheck,
+    schema: dict[str, ColumnType],
+    categories: dict[str, list[str] | None],
 ) -> list[Problem]:
     if not isinstance(params.x_columns, dict) and len(check.inputs) != 1:
         return [
@@ -110,13 +121,16 @@ def _input_problems(
         if not names:
             problems.append(_problem(f"x_columns: input node {node!r} has no columns", node=node))
         for column in names:
-            problems.extend(_column_problems("x_columns", column, schema, NUMERIC_INPUTS))
+            problems.extend(
+                _column_problems("x_columns", column, schema, NUMERIC_INPUTS, categories)
+            )
+        width = input_width(names, categories)
         shape = check.shapes.get(node)
-        if shape is not None and (len(shape) != 1 or shape[0] not in (None, len(names))):
+        if shape is not None and (len(shape) != 1 or shape[0] not in (None, width)):
             problems.append(
                 _problem(
                     f"input node {node!r} takes rows of shape {shape}; x_columns gives it "
-                    f"{len(names)} column(s)",
+                    f"{width} value(s) a row (a category column one per value)",
                     node=node,
                     field="x_columns",
                 )
@@ -160,11 +174,20 @@ def _output_problems(params: TrainingParams, check: GraphCheck) -> list[Problem]
     return []
 
 
+def input_width(names: list[str], categories: dict[str, list[str] | None]) -> int:
+    """Values a row gives an input: one per column, a category's one per value (one-hot)."""
+    return sum(len(categories.get(name) or ()) or 1 for name in names)
+
+
 def training_problems(
-    params: TrainingParams, check: GraphCheck, schema: dict[str, ColumnType]
+    params: TrainingParams,
+    check: GraphCheck,
+    schema: dict[str, ColumnType],
+    categories: dict[str, list[str] | None] | None = None,
 ) -> list[Problem]:
-    """Every problem of ``params`` for this graph and this dataset's schema."""
-    problems = _input_problems(params, check, schema)
+    """Every problem of ``params`` for this graph and this dataset's schema (with the
+    values of its category columns, which inputs take one-hot)."""
+    problems = _input_problems(params, check, schema, categories or {})
     problems.extend(_column_problems("y_column", params.y_column, schema, LABELS))
     used = [c for names in params.inputs(check.inputs).values() for c in names]
     if params.y_column in used:

@@ -67,6 +67,7 @@ class DataPlan:
     num_classes: int | None  # when labels are one-hot or sparse class indices
     one_hot: bool
     cached: list[Block] | None = field(default=None, repr=False)
+    vocab: dict[str, list[str]] = field(default_factory=dict)  # category inputs' values
 
 
 def row_groups(bucket: str, manifest: Manifest) -> list[GroupRef]:
@@ -126,18 +127,42 @@ def _labels(table: pa.Table, params: TrainingParams, classes: list[str] | None) 
     return as_float(column)
 
 
+def one_hot(column: pa.ChunkedArray | pa.Array, values: list[str]) -> np.ndarray:
+    """A category column one-hot over ``values`` (float32); a null or unknown value is a
+    row of NaN, left out as a missing value is."""
+    index = pc.index_in(pc.cast(column, pa.string()), value_set=pa.array(values, pa.string()))
+    positions = index.to_numpy(zero_copy_only=False)
+    known = ~np.isnan(positions.astype(np.float64))
+    out = np.full((len(positions), len(values)), np.nan, dtype=np.float32)
+    rows = np.flatnonzero(known)
+    out[rows] = 0.0
+    out[rows, positions[known].astype(np.int64)] = 1.0
+    return out
+
+
+def features(
+    table: pa.Table, columns: list[str], vocab: dict[str, list[str]] | None = None
+) -> np.ndarray:
+    """An input's values: each column as float32, a category one-hot over its values."""
+    parts = [
+        one_hot(table.column(c), vocab[c])
+        if vocab and c in vocab
+        else as_float(table.column(c)).reshape(-1, 1)
+        for c in columns
+    ]
+    return np.concatenate(parts, axis=1).astype(np.float32, copy=False)
+
+
 def block(
     table: pa.Table,
     inputs: dict[str, list[str]],
     params: TrainingParams,
     ordinal: int,
     classes: list[str] | None,
+    vocab: dict[str, list[str]] | None = None,
 ) -> tuple[Block, int]:
     """A row group's usable rows (none missing a used value), and how many were dropped."""
-    x = {
-        node: np.column_stack([as_float(table.column(c)) for c in cols]).astype(np.float32)
-        for node, cols in inputs.items()
-    }
+    x = {node: features(table, cols, vocab) for node, cols in inputs.items()}
     y = _labels(table, params, classes)
     keep = ~np.isnan(y)
     for values in x.values():
@@ -158,12 +183,15 @@ def plan(
     inputs: dict[str, list[str]],
     params: TrainingParams,
     category_label: bool,
+    vocab: dict[str, list[str]] | None = None,
 ) -> DataPlan:
     """One pass over the data: splits' sizes, the training split's means and variances
     (float64 sums), the label's classes; the blocks are kept when they fit in memory."""
+    vocab = vocab or {}
     groups = row_groups(bucket, manifest)
     columns = [c for cols in inputs.values() for c in cols] + [params.y_column]
-    width = len(columns) * 4
+    widths = {node: sum(len(vocab.get(c, ())) or 1 for c in cols) for node, cols in inputs.items()}
+    width = (sum(widths.values()) + 1) * 4
     keep_blocks = sum(g.rows for g in groups) * width < IN_MEMORY_BYTES
     classes: list[str] | None = None
     if category_label:  # classes first: a label's index must not depend on read order
@@ -171,12 +199,13 @@ def plan(
         for ref in groups:
             found |= _class_values(read_group(bucket, ref, [params.y_column]), params.y_column)
         classes = sorted(found)
-    sums = {node: np.zeros(len(cols)) for node, cols in inputs.items()}
-    squares = {node: np.zeros(len(cols)) for node, cols in inputs.items()}
+    sums = {node: np.zeros(widths[node]) for node in inputs}
+    squares = {node: np.zeros(widths[node]) for node in inputs}
     counts, dropped, largest = [0, 0, 0], 0, -math.inf
     blocks: list[Block] = []
     for ordinal, ref in enumerate(groups):
-        piece, lost = block(read_group(bucket, ref, columns), inputs, params, ordinal, classes)
+        table = read_group(bucket, ref, columns)
+        piece, lost = block(table, inputs, params, ordinal, classes, vocab)
         dropped += lost
         for split in (TRAIN, VALIDATION, TEST):
             counts[split] += int((piece.split == split).sum())
@@ -210,6 +239,7 @@ def plan(
         num_classes=num_classes,
         one_hot=one_hot,
         cached=blocks if keep_blocks else None,
+        vocab=vocab,
     )
 
 
@@ -233,7 +263,7 @@ def blocks(
             piece = data.cached[ordinal]
         else:
             table = read_group(bucket, data.groups[ordinal], columns)
-            piece, _ = block(table, inputs, params, ordinal, data.classes)
+            piece, _ = block(table, inputs, params, ordinal, data.classes, data.vocab)
         if shuffle and piece.y.size:
             permutation = rng.permutation(piece.y.size)
             piece = Block(

@@ -73,7 +73,7 @@ def standardized_model(
     nodes = [node for node in check.order if node in set(check.inputs)]
     fed, standardized = [], []
     for node in nodes:
-        tensor = keras.Input(shape=(len(inputs[node]),), name=node)
+        tensor = keras.Input(shape=(len(data.standardization.mean[node]),), name=node)
         layer = keras.layers.Normalization(
             mean=data.standardization.mean[node],
             variance=data.standardization.variance[node],
@@ -181,7 +181,10 @@ def _dataset(
     def generate() -> Iterator[tuple[dict[str, np.ndarray], np.ndarray]]:
         yield from _batches(bucket, data, inputs, params, split, batch_size, shuffle, next(epochs))
 
-    x_spec = {node: tf.TensorSpec((None, len(cols)), tf.float32) for node, cols in inputs.items()}
+    x_spec = {
+        node: tf.TensorSpec((None, len(data.standardization.mean[node])), tf.float32)
+        for node in inputs
+    }
     if data.one_hot and data.num_classes:
         y_spec = tf.TensorSpec((None, data.num_classes), tf.float32)
     elif data.num_classes:

@@ -40,15 +40,32 @@ def _number(value: Any, where: str) -> float:
         raise Unprocessable(f"{where}: {value!r} is not a number", {"field": where}) from None
 
 
-def model_inputs(body: PredictBody, inputs: dict[str, list[str]]) -> dict[str, np.ndarray]:
+def _values(value: Any, column: str, where: str, vocab: dict[str, list[str]]) -> list[float]:
+    """One column's values of a row: a number, or a category one-hot over its values."""
+    if column not in vocab:
+        return [_number(value, where)]
+    values = vocab[column]
+    if value is None or str(value) not in values:
+        raise Unprocessable(
+            f"{where}: {value!r} is not one of column {column!r}'s values {values}",
+            {"field": where},
+        )
+    return [1.0 if str(value) == known else 0.0 for known in values]
+
+
+def model_inputs(
+    body: PredictBody, inputs: dict[str, list[str]], vocab: dict[str, list[str]] | None = None
+) -> dict[str, np.ndarray]:
     """The rows as the model's inputs (one float32 array per input node)."""
+    vocab = vocab or {}
     width = sum(len(columns) for columns in inputs.values())
     arrays: dict[str, list[list[float]]] = {node: [] for node in inputs}
     for row_number, row in enumerate(body.instances or body.records or []):
         if isinstance(row, dict):
             for node, columns in inputs.items():
+                where = f"records[{row_number}]"
                 arrays[node].append(
-                    [_number(row.get(c), f"records[{row_number}].{c}") for c in columns]
+                    [v for c in columns for v in _values(row.get(c), c, f"{where}.{c}", vocab)]
                 )
             continue
         cells = list(row)
@@ -60,7 +77,14 @@ def model_inputs(body: PredictBody, inputs: dict[str, list[str]]) -> dict[str, n
         at = 0
         for node, columns in inputs.items():
             values = cells[at : at + len(columns)]
-            arrays[node].append([_number(v, f"instances[{row_number}]") for v in values])
+            where = f"instances[{row_number}]"
+            arrays[node].append(
+                [
+                    v
+                    for c, cell in zip(columns, values, strict=True)
+                    for v in _values(cell, c, where, vocab)
+                ]
+            )
             at += len(columns)
     return {node: np.asarray(rows, dtype=np.float32) for node, rows in arrays.items()}
 
@@ -78,7 +102,8 @@ def predict(request: PredictRequest) -> PredictResult:
     preprocessing = objects.get_json(cfg.data_bucket, f"{prefix}{job.artifacts.preprocessing}")
     inputs: dict[str, list[str]] = preprocessing["inputs"]
     model = _model(cfg.data_bucket, f"{prefix}{job.artifacts.final}")
-    outputs = np.asarray(model.predict(model_inputs(request.body, inputs), verbose=0))
+    vocab: dict[str, list[str]] = preprocessing.get("categories") or {}
+    outputs = np.asarray(model.predict(model_inputs(request.body, inputs, vocab), verbose=0))
     classes: list[str] | None = preprocessing.get("classes")
     named = [classes[i] for i in outputs.argmax(axis=-1)] if classes else None
     return PredictResult(predictions=outputs.tolist(), classes=named)

@@ -14,11 +14,11 @@ from sluice.datasets.repository import DatasetRepository
 from sluice.datasets.rows import typed_manifest
 from sluice.datasets.service import create_dataset
 from sluice.errors import Conflict, NotFound, PayloadTooLarge, Unprocessable
-from sluice.inference.types import ColumnType
 from sluice.networks.graph_models import GraphBody
 from sluice.networks.repository import GraphRepository
 from sluice.networks.service import validate_graph
 from sluice.store import objects
+from sluice.training.categories import category_values
 from sluice.training.checks import training_problems
 from sluice.training.models import (
     OPEN_STATUSES,
@@ -55,20 +55,17 @@ def graph_key(owner: str, job_id: str) -> str:
     return f"{job_prefix(owner, job_id)}graph.json"
 
 
-def check_training(
-    graph_body: GraphBody, params: TrainingParams, manifest_schema: dict[str, ColumnType]
-) -> None:
+def check_training(graph_body: GraphBody, params: TrainingParams, dataset: Dataset) -> None:
     """Raise ``TrainingInvalid`` (422) with every problem of ``params`` for this graph and
-    this dataset's schema."""
-    problems = training_problems(params, validate_graph(graph_body), manifest_schema)
+    this ready dataset's columns (a category input's width is its values' count)."""
+    schema = {c.name: c.effective_type for c in typed_manifest(dataset).columns}
+    x = params.x_columns
+    wanted = [c for cols in x.values() for c in cols] if isinstance(x, dict) else list(x)
+    categories = category_values(dataset.owner, dataset.id, dataset.data_run or "", wanted)
+    problems = training_problems(params, validate_graph(graph_body), schema, categories)
     if problems:
         more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
         raise TrainingInvalid(problems[0]["message"] + more, {"problems": problems})
-
-
-def schema_of(dataset: Dataset) -> dict[str, ColumnType]:
-    """The types of a ready dataset's typed columns, by name."""
-    return {c.name: c.effective_type for c in typed_manifest(dataset).columns}
 
 
 def start_training(
@@ -111,7 +108,7 @@ def start_training(
                 "start the training once it is",
                 {"status": dataset.status.value},
             )
-        check_training(graph_body, params, schema_of(dataset))
+        check_training(graph_body, params, dataset)
         dataset_id, data_run = dataset.id, dataset.data_run
     now = utcnow()
     job = TrainingJob(

@@ -20,7 +20,7 @@ from sluice.step_errors import step_failure
 from sluice.store import objects
 from sluice.training.models import OPEN_STATUSES, TrainingChanges, TrainingJob, TrainingStatus
 from sluice.training.repository import TrainingJobRepository
-from sluice.training.service import check_training, graph_key, schema_of
+from sluice.training.service import check_training, graph_key
 
 
 class JobRef(BaseModel):
@@ -73,7 +73,7 @@ def _dataset_ready(
             objects.get_json(settings().data_bucket, graph_key(job.owner, job.id))
         )
         try:
-            check_training(graph, job.params, schema_of(dataset))
+            check_training(graph, job.params, dataset)
         except SluiceError as exc:
             _fail(repo, job, exc.code, exc.message)
             return False

@@ -29,6 +29,7 @@ from sluice.networks.graph_models import GraphBody
 from sluice.networks.service import validate_graph
 from sluice.store import objects
 from sluice.training import data as feed
+from sluice.training.categories import category_values
 from sluice.training.models import (
     Timings,
     TrainingChanges,
@@ -76,7 +77,10 @@ def run(job: TrainingJob, reporter: Reporter, stop: threading.Event) -> None:
     check = validate_graph(graph)
     inputs = job.params.inputs([node for node in check.order if node in set(check.inputs)])
     category = types.get(job.params.y_column) is ColumnType.CATEGORY
-    data = feed.plan(cfg.data_bucket, manifest, inputs, job.params, category)
+    used = [column for columns in inputs.values() for column in columns]
+    found = category_values(job.owner, job.dataset_id, job.data_run or "", used)
+    vocab = {name: values for name, values in found.items() if values}  # one-hot inputs
+    data = feed.plan(cfg.data_bucket, manifest, inputs, job.params, category, vocab)
     planned = time.perf_counter()
     timings = job.timings.model_copy(
         update={"import_s": round(imported - began, 3), "data_s": round(planned - imported, 3)}
@@ -110,6 +114,7 @@ def run(job: TrainingJob, reporter: Reporter, stop: threading.Event) -> None:
             "variance": data.standardization.variance,
         },
         "classes": data.classes,
+        "categories": vocab,
         "num_classes": data.num_classes,
         "one_hot": data.one_hot,
         "note": "the saved models standardise their inputs themselves",
