@@ -15,7 +15,7 @@ import pytest
 import requests
 
 from tests.integration.uploader import Uploader
-from tests.support import call_api, wait_for
+from tests.support import call_api, invoke, load_event, wait_for
 
 FINAL = ("succeeded", "failed", "cancelled")
 
@@ -438,3 +438,24 @@ def test_a_category_input_trains_one_hot_and_predicts_from_its_values(
     rows = {"records": [{"a": 5.0, "b": 1.0, "kind": "huge"}]}
     status, refused = call_api("POST", path, rows, owner=ready["owner"])
     assert status == 422 and "'huge'" in refused["error"]["message"]
+
+
+@pytest.mark.parametrize(
+    ("function", "event", "expected"),
+    [
+        ("train_prepare", "training/prepare", {"go": False, "wait": False}),
+        ("train_finish", "training/finish", {}),
+        ("train_fail", "training/fail", {}),
+    ],
+)
+def test_the_training_sample_events_replay(
+    local: Any, function: str, event: str, expected: dict[str, Any]
+) -> None:
+    # The sample job does not exist: each step leaves it alone.
+    answer = invoke(function, load_event(event))
+    assert {key: answer[key] for key in expected} == expected
+
+
+def test_the_predict_sample_event_answers_not_found(local: Any) -> None:
+    answer = invoke("training_predict", load_event("training/predict"))
+    assert answer["error"]["status"] == 404
