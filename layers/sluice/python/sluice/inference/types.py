@@ -31,6 +31,13 @@ INTEGER_RANGES: dict[ColumnType, tuple[int, int]] = {
     ColumnType.INT64: (-(2**63), 2**63 - 1),
 }
 
+NUMBER_TYPES: frozenset[ColumnType] = frozenset(
+    {*INTEGER_RANGES, ColumnType.FLOAT32, ColumnType.FLOAT64}
+)
+"""The integer and float types."""
+TIME_TYPES: frozenset[ColumnType] = frozenset({ColumnType.DATETIME, ColumnType.TIMEDELTA})
+"""The types whose values are points or spans of time."""
+
 TRUE_TEXTS = ("yes", "y", "true", "1")
 FALSE_TEXTS = ("no", "n", "false", "0")
 """bool accepts these, case-insensitive, surrounding spaces ignored."""

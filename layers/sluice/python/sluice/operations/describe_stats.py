@@ -16,20 +16,11 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from sluice.inference.types import ColumnType
+from sluice.inference.types import NUMBER_TYPES, TIME_TYPES, ColumnType
 
-NUMERIC = frozenset(
-    {
-        ColumnType.INT8,
-        ColumnType.INT16,
-        ColumnType.INT32,
-        ColumnType.INT64,
-        ColumnType.FLOAT32,
-        ColumnType.FLOAT64,
-    }
-)
+NUMERIC = NUMBER_TYPES
 COUNTED = frozenset({ColumnType.CATEGORY, ColumnType.BOOL})
-ORDERED = NUMERIC | {ColumnType.DATETIME, ColumnType.TIMEDELTA, ColumnType.STRING}
+ORDERED = NUMERIC | TIME_TYPES | {ColumnType.STRING}
 
 
 def _json(value: Any) -> Any:

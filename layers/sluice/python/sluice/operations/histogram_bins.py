@@ -16,20 +16,9 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from sluice.inference.types import ColumnType
+from sluice.inference.types import NUMBER_TYPES, TIME_TYPES, ColumnType
 
-BINNED = frozenset(
-    {
-        ColumnType.INT8,
-        ColumnType.INT16,
-        ColumnType.INT32,
-        ColumnType.INT64,
-        ColumnType.FLOAT32,
-        ColumnType.FLOAT64,
-        ColumnType.DATETIME,
-        ColumnType.TIMEDELTA,
-    }
-)
+BINNED = NUMBER_TYPES | TIME_TYPES
 """Column types binned by value; the others' values are counted."""
 
 
