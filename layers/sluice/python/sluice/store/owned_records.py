@@ -7,6 +7,8 @@ import builtins
 from datetime import UTC, datetime
 from typing import Any, Generic, TypeVar
 
+from boto3.dynamodb.conditions import Attr
+
 from sluice.errors import NotFound
 from sluice.store.records import PathChanges, RecordTable
 
@@ -49,6 +51,18 @@ class OwnedRecords(Generic[Record]):
     ) -> tuple[builtins.list[Record], str | None]:
         items, token = self._records.query(owner, self._prefix, limit, next_token, condition)
         return [self._load(item) for item in items], token
+
+    def _page_where(
+        self, owner: str, limit: int, next_token: str | None, **equal: str | None
+    ) -> tuple[builtins.list[Record], str | None]:
+        """A page of the owner's records whose attributes equal those given (a None
+        value: any)."""
+        condition = None
+        for name, wanted in equal.items():
+            if wanted is not None:
+                term = Attr(name).eq(wanted)
+                condition = term if condition is None else condition & term
+        return self._page(owner, limit, next_token, condition)
 
     def _update(
         self,

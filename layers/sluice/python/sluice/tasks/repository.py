@@ -5,8 +5,6 @@ from __future__ import annotations
 import builtins
 from typing import Any
 
-from boto3.dynamodb.conditions import Attr
-
 from sluice.store.owned_records import OwnedRecords
 from sluice.tasks.models import Task, TaskChanges, TaskStatus
 
@@ -46,13 +44,10 @@ class TaskRepository(OwnedRecords[Task]):
         status: TaskStatus | None = None,
     ) -> tuple[builtins.list[Task], str | None]:
         """A page of the owner's tasks, of one dataset or in one status if asked."""
-        condition = None
-        if dataset_id:
-            condition = Attr("dataset_id").eq(dataset_id)
-        if status:
-            by_status = Attr("status").eq(status.value)
-            condition = by_status if condition is None else condition & by_status
-        return self._page(owner, limit, next_token, condition)
+        wanted = status.value if status else None
+        return self._page_where(
+            owner, limit, next_token, dataset_id=dataset_id or None, status=wanted
+        )
 
     def update(
         self,

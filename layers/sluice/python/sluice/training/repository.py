@@ -5,8 +5,6 @@ from __future__ import annotations
 import builtins
 from typing import Any
 
-from boto3.dynamodb.conditions import Attr
-
 from sluice.store.owned_records import OwnedRecords
 from sluice.training.models import TrainingChanges, TrainingJob, TrainingStatus
 
@@ -36,13 +34,8 @@ class TrainingJobRepository(OwnedRecords[TrainingJob]):
         status: TrainingStatus | None = None,
     ) -> tuple[builtins.list[TrainingJob], str | None]:
         """A page of the owner's jobs, of one graph or in one status if asked."""
-        condition = None
-        if graph_id:
-            condition = Attr("graph_id").eq(graph_id)
-        if status:
-            by_status = Attr("status").eq(status.value)
-            condition = by_status if condition is None else condition & by_status
-        return self._page(owner, limit, next_token, condition)
+        wanted = status.value if status else None
+        return self._page_where(owner, limit, next_token, graph_id=graph_id or None, status=wanted)
 
     def update(
         self,
