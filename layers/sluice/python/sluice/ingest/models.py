@@ -15,25 +15,7 @@ from sluice.csv.dialect import Dialect
 from sluice.datasets.models import ErrorInfo
 from sluice.inference.schema import ColumnSchema
 from sluice.inference.types import ColumnType, DateOrder
-
-
-class S3Bucket(BaseModel):
-    name: str
-
-
-class S3Object(BaseModel):
-    key: str = Field(description="URL-encoded, as S3 notifications give it.")
-    size: int = 0
-    eTag: str = ""
-
-
-class S3Entity(BaseModel):
-    bucket: S3Bucket
-    object: S3Object
-
-
-class S3Record(BaseModel):
-    s3: S3Entity
+from sluice.store.s3_events import S3Record
 
 
 class UploadNotification(BaseModel):

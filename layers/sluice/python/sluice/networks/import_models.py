@@ -10,6 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from sluice.datasets.models import ErrorInfo, UploadTicket
 from sluice.networks.graph_models import GraphBody
+from sluice.store.s3_events import S3Record
 
 EXTENSIONS = (".keras", ".h5", ".zip")
 """What an import takes: a Keras v3 file, a legacy HDF5 file, or a zip holding one."""
@@ -84,25 +85,6 @@ class ImportJobCreated(BaseModel):
 class ImportJobPage(BaseModel):
     items: list[ImportJob]
     next_token: str | None = None
-
-
-class S3Bucket(BaseModel):
-    name: str
-
-
-class S3Object(BaseModel):
-    key: str = Field(description="URL-encoded, as S3 notifications give it.")
-    size: int = 0
-    eTag: str = ""
-
-
-class S3Entity(BaseModel):
-    bucket: S3Bucket
-    object: S3Object
-
-
-class S3Record(BaseModel):
-    s3: S3Entity
 
 
 class ModelUploadNotification(BaseModel):
