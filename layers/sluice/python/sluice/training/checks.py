@@ -7,25 +7,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from sluice.inference.types import ColumnType
+from sluice.inference.types import NUMBER_TYPES, TIME_TYPES, ColumnType
 from sluice.networks import manifests
 from sluice.networks.graph_models import GraphCheck
 from sluice.networks.manifest_models import ManifestKind
 from sluice.training.models import TrainingParams
 
-NUMERIC_INPUTS = frozenset(
-    {
-        ColumnType.BOOL,
-        ColumnType.INT8,
-        ColumnType.INT16,
-        ColumnType.INT32,
-        ColumnType.INT64,
-        ColumnType.FLOAT32,
-        ColumnType.FLOAT64,
-        ColumnType.DATETIME,
-        ColumnType.TIMEDELTA,
-    }
-)
+NUMERIC_INPUTS = NUMBER_TYPES | TIME_TYPES | {ColumnType.BOOL}
 """Fed to the network as float32 (a time as seconds since the epoch, a duration as seconds)."""
 LABELS = NUMERIC_INPUTS | {ColumnType.CATEGORY}
 """A category label becomes its class index (or one-hot)."""
