@@ -12,6 +12,7 @@ from sluice.config import settings
 from sluice.operations.base import WrittenPart
 from sluice.store import objects
 from sluice.store.arrow_fs import s3_filesystem
+from sluice.tasks.partials import read_partial, write_partial
 
 ROW_GROUP_ROWS = 64 * 1024
 """As the ingest's parts: a row read fetches one group of about this many rows."""
@@ -48,24 +49,14 @@ def write_part(index: int, key: str, table: pa.Table) -> WrittenPart:
 
 
 def write_arrow(key: str, table: pa.Table) -> None:
-    """A shuffle partial: Arrow's file format, LZ4 (as the tasks' partials, for the same
-    reason: written once, read once)."""
-    sink = pa.BufferOutputStream()
-    options = pa.ipc.IpcWriteOptions(compression="lz4")
-    with pa.ipc.new_file(sink, table.schema, options=options) as writer:
-        writer.write_table(table)
-    objects.put_bytes(
-        settings().data_bucket,
-        key,
-        sink.getvalue().to_pybytes(),
-        "application/vnd.apache.arrow.file",
-    )
+    """A shuffle partial, as the tasks write theirs (written once, read once)."""
+    write_partial(key, table)
 
 
 def read_arrows(keys: list[str]) -> list[pa.Table]:
     """Shuffle partials, each whole in one GET, in parallel."""
     bodies = objects.get_all(settings().data_bucket, keys, threads=8)
-    return [pa.ipc.open_file(pa.BufferReader(body)).read_all() for body in bodies]
+    return [read_partial(body) for body in bodies]
 
 
 def put_json(key: str, data: Any) -> None:

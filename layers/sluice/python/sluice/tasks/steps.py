@@ -36,6 +36,7 @@ from sluice.tasks.models import (
     TaskStatus,
     Timings,
 )
+from sluice.tasks.partials import read_partial, write_partial
 from sluice.tasks.repository import TaskRepository
 from sluice.tasks.workspace import output_key, partial_key, partials_prefix, task_prefix
 
@@ -173,28 +174,6 @@ def _read_parquet(key: str, columns: list[str] | None = None) -> pa.Table:
         return pq.read_table(source, columns=columns)
 
 
-def _write_partial(key: str, table: pa.Table) -> None:
-    # Arrow's file format, LZ4-compressed (as Spark compresses its shuffle): a partial file
-    # is written once and read once, by the reducer. Parquet's encoding cost twice as much
-    # to write. zstd made a part's 19 files 30% smaller than LZ4 but cost twice the CPU to
-    # write and three times to read (0.22 + 0.10 against 0.12 + 0.04 s), more than the
-    # bytes it saved cost to carry, locally or from S3.
-    sink = pa.BufferOutputStream()
-    options = pa.ipc.IpcWriteOptions(compression="lz4")
-    with pa.ipc.new_file(sink, table.schema, options=options) as writer:
-        writer.write_table(table)
-    objects.put_bytes(
-        settings().data_bucket,
-        key,
-        sink.getvalue().to_pybytes(),
-        "application/vnd.apache.arrow.file",
-    )
-
-
-def _read_partial(data: bytes) -> pa.Table:
-    return pa.ipc.open_file(pa.BufferReader(data)).read_all()
-
-
 def partial(repo: TaskRepository, payload: PartialInput) -> Partial:
     """Aggregate one part's rows and write its groups into their buckets."""
     ref = payload.task
@@ -205,7 +184,7 @@ def partial(repo: TaskRepository, payload: PartialInput) -> Partial:
 
     def put(item: tuple[int, pa.Table]) -> None:
         bucket, rows = item
-        _write_partial(partial_key(ref.owner, ref.id, bucket, payload.part.index), rows)
+        write_partial(partial_key(ref.owner, ref.id, bucket, payload.part.index), rows)
 
     # One small PUT per bucket: in parallel, or the part waits out every round trip.
     objects.concurrently(put, written, S3_THREADS)
@@ -245,7 +224,7 @@ def reduce(repo: TaskRepository, payload: ReduceInput) -> Reduced:
     keys = objects.list_keys(bucket, partials_prefix(ref.owner, ref.id, payload.bucket))
     # Each small partial file whole, in one GET (a file system's size, footer and column
     # reads would be three or four requests for it).
-    partials = [_read_partial(data) for data in objects.get_all(bucket, keys, threads=S3_THREADS)]
+    partials = [read_partial(data) for data in objects.get_all(bucket, keys, threads=S3_THREADS)]
     files: list[ReducedFile] = []
     if partials:
         merged = merge_partials(partials, payload.spec)
