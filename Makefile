@@ -1,6 +1,6 @@
 # sluice: `make run` starts the whole system locally; `make test` lints and runs every
-# test, with line coverage. `make unit`, `make integration`, `make e2e` and `make infra`
-# run one level each. All create their own environment (.venv for Python, node_modules
+# test (`make coverage`: every test with line coverage). `make unit`, `make integration`,
+# `make e2e` and `make infra` run one level each. All create their own environment (.venv for Python, node_modules
 # for the CDK CLI).
 
 PYTHON ?= python3
@@ -11,15 +11,17 @@ SLUICE_PORT ?= 3000
 STATE ?= --state-dir .sluice
 export PATH := $(CURDIR)/$(BIN):$(CURDIR)/node_modules/.bin:$(PATH)
 
-# Coverage of the library and the handlers (sources in pyproject's [tool.coverage.run]);
-# the report names each module with lines missed, and which lines. Python 3.11 traces
-# every call, which makes the in-process integration tests about 1.5x slower: `make
-# integration COVERAGE=` runs without it. (A bare --cov takes the next word as its
-# source, so the report option must follow it.)
-COVERAGE ?= --cov --cov-report=term-missing:skip-covered
+# Coverage of the library and the handlers (sources in pyproject's [tool.coverage.run]),
+# with `make coverage` or `COVERAGE=--cov...` on any target: the report names each module
+# with lines missed, and which lines. Python 3.11 traces every call, which makes the
+# in-process integration tests about 1.5x slower, and took `make test` past its 15
+# minutes once the networks, training and operations tests came (17.5 minutes with it).
+# (A bare --cov takes the next word as its source, so the report option must follow it.)
+COVERAGE ?=
+COVERAGE_REPORT := --cov --cov-report=term-missing:skip-covered
 PYTEST := $(BIN)/pytest $(COVERAGE)
 
-.PHONY: install run test unit integration e2e infra lint format hooks synth bench clean fuzz load
+.PHONY: install run test coverage unit integration e2e infra lint format hooks synth bench clean fuzz load
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -38,6 +40,9 @@ run: $(BIN)/.installed
 
 test: install lint
 	$(PYTEST)
+
+coverage: install
+	$(BIN)/pytest $(COVERAGE_REPORT)
 
 unit: $(BIN)/.installed
 	$(PYTEST) tests/unit

@@ -77,14 +77,20 @@ def call_api(method: str, path: str, body: Any = None, **kwargs: Any) -> tuple[i
     return response["statusCode"], parsed
 
 
-def wait_for(probe: Callable[[], T | None], timeout_s: float = 60.0, what: str = "condition") -> T:
-    """Poll ``probe`` until it returns something other than None; fail after ``timeout_s``."""
+def wait_for(
+    probe: Callable[[], T | None],
+    timeout_s: float = 60.0,
+    what: str = "condition",
+    every_s: float = 0.05,
+) -> T:
+    """Poll ``probe`` every ``every_s`` until it returns something other than None; fail
+    after ``timeout_s``."""
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
         result = probe()
         if result is not None:
             return result
-        time.sleep(0.05)
+        time.sleep(every_s)
     raise AssertionError(f"timed out after {timeout_s}s waiting for {what}")
 
 

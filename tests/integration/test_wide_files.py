@@ -4,6 +4,7 @@ stays small, GET /datasets/{id} shows the first columns and /columns pages throu
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -30,18 +31,29 @@ def expected_type(index: int) -> str:
     return ("int8", "float32", "category")[index % 3]
 
 
+WIDE_CHUNK_BYTES = 1024 * 1024
+"""One chunk: the suite's 1 KiB chunks cut the file's 80 KB into a few whose scans each
+cost ~10 s for 10,000 columns' statistics (tests/integration/test_dialects.py and
+others cover files of many chunks)."""
+
+
 @pytest.fixture(scope="module")
-def wide(local: Any) -> tuple[Uploader, dict[str, Any]]:
+def wide(local: Any) -> Iterator[tuple[Uploader, dict[str, Any]]]:
     """A 10,000-column dataset, ingested once for the module's tests."""
     uploader = Uploader(local)
-    dataset_id, upload = uploader.create()
-    uploader.put(upload["fields"]["key"], wide_csv(WIDTH))
+    with pytest.MonkeyPatch.context() as env:
+        env.setenv("SLUICE_CHUNK_BYTES", str(WIDE_CHUNK_BYTES))
+        dataset_id, upload = uploader.create()
+        uploader.put(upload["fields"]["key"], wide_csv(WIDTH))
 
-    def settled() -> dict[str, Any] | None:
-        dataset = uploader.dataset(dataset_id)
-        return dataset if dataset["status"] in ("ready", "failed") else None
+        def settled() -> dict[str, Any] | None:
+            dataset = uploader.dataset(dataset_id)
+            return dataset if dataset["status"] in ("ready", "failed") else None
 
-    return uploader, wait_for(settled, 240, "the wide dataset to settle")
+        # Each GET of an inferring 10,000-column dataset computes its provisional columns:
+        # polled every 50 ms, the polls took the ingest's interpreter.
+        dataset = wait_for(settled, 240, "the wide dataset to settle", every_s=1.0)
+    yield uploader, dataset
 
 
 def test_a_file_of_10000_columns_is_ingested_ready(wide: tuple[Uploader, dict[str, Any]]) -> None:

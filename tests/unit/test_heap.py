@@ -20,9 +20,18 @@ def test_the_environment_names_glibcs_variables_with_the_settings_values() -> No
 
 
 def test_every_pipeline_step_starts_with_the_heap_settings() -> None:
-    # The API, the upload notification and the networks function (graphs and model
-    # files, TensorFlow's own allocator) hold no table data: they keep glibc's defaults.
-    light = {"api", "on_upload", "networks"}
+    # The API, the upload notifications, the training's Prepare (checks) and the
+    # TensorFlow functions (graphs, model files and rows to predict, in TensorFlow's own
+    # allocator) hold no table data: they keep glibc's defaults.
+    light = {
+        "api",
+        "on_upload",
+        "on_model_upload",
+        "networks",
+        "networks_import",
+        "train_prepare",
+        "training_predict",
+    }
     for spec in CATALOG.functions:
         given = {k: ref.name for k, ref in spec.environment.items() if k.startswith("MALLOC_")}
         assert given == ({} if spec.name in light else heap.environment()), spec.name
