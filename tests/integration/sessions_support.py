@@ -93,3 +93,15 @@ def rows_of(uploader: Uploader, dataset_id: str) -> list[dict[str, Any]]:
 
 def ref(dataset_id: str) -> dict[str, str]:
     return {"type": "dataset", "id": dataset_id}
+
+
+def sales_session(local: Any) -> tuple[Uploader, dict[str, Any], bytes, str]:
+    """A user with the sales file ingested in several typed parts and a session holding
+    it: (uploader, dataset, the file's bytes, session id)."""
+    uploader = Uploader(local)
+    body = sales_csv()
+    dataset = uploader.ingest(body)
+    assert dataset["status"] == "ready", dataset["error"]
+    assert dataset["chunk_count"] > 5  # several typed parts
+    session = new_session(uploader, dataset["id"])
+    return uploader, dataset, body, session["id"]

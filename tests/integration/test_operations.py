@@ -15,12 +15,11 @@ import requests
 from sluice.operations.library import group_by
 
 from tests.integration.sessions_support import (
-    new_session,
     ref,
     reference,
     rows_of,
     run_to_end,
-    sales_csv,
+    sales_session,
 )
 from tests.integration.uploader import Uploader
 from tests.support import call_api, wait_for
@@ -28,13 +27,7 @@ from tests.support import call_api, wait_for
 
 @pytest.fixture(scope="module")
 def sales(local: Any) -> tuple[Uploader, dict[str, Any], bytes, str]:
-    uploader = Uploader(local)
-    body = sales_csv()
-    dataset = uploader.ingest(body)
-    assert dataset["status"] == "ready", dataset["error"]
-    assert dataset["chunk_count"] > 5  # several typed parts
-    session = new_session(uploader, dataset["id"])
-    return uploader, dataset, body, session["id"]
+    return sales_session(local)
 
 
 def iso(value: Any) -> str:

@@ -13,12 +13,11 @@ from sluice.operations.library import describe
 
 from tests.integration.sessions_support import (
     finished,
-    new_session,
     ref,
     reference,
     run,
     run_to_end,
-    sales_csv,
+    sales_session,
 )
 from tests.integration.uploader import Uploader
 from tests.support import call_api, hold, wait_for
@@ -28,13 +27,7 @@ FIRST_TWO = ("part-000000.parquet", "part-000001.parquet")
 
 @pytest.fixture(scope="module")
 def sales(local: Any) -> tuple[Uploader, dict[str, Any], bytes, str]:
-    uploader = Uploader(local)
-    body = sales_csv()
-    dataset = uploader.ingest(body)
-    assert dataset["status"] == "ready", dataset["error"]
-    assert dataset["chunk_count"] > 5  # several typed parts
-    session = new_session(uploader, dataset["id"])
-    return uploader, dataset, body, session["id"]
+    return sales_session(local)
 
 
 def histogram(sales: Any, **inputs: Any) -> dict[str, Any]:

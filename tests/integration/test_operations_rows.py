@@ -14,26 +14,19 @@ from sluice.operations.library import join, sort
 
 from tests.integration.sessions_support import (
     REGIONS,
-    new_session,
     ref,
     reference,
     rows_of,
     run,
     run_to_end,
-    sales_csv,
+    sales_session,
 )
 from tests.integration.uploader import Uploader
 
 
 @pytest.fixture(scope="module")
 def sales(local: Any) -> tuple[Uploader, dict[str, Any], bytes, str]:
-    uploader = Uploader(local)
-    body = sales_csv()
-    dataset = uploader.ingest(body)
-    assert dataset["status"] == "ready", dataset["error"]
-    assert dataset["chunk_count"] > 5  # several typed parts
-    session = new_session(uploader, dataset["id"])
-    return uploader, dataset, body, session["id"]
+    return sales_session(local)
 
 
 def test_sample_of_n_rows_draws_n_distinct_rows_in_their_order(sales: Any) -> None:
