@@ -73,6 +73,7 @@ def test_openapi_document_lists_every_route() -> None:
         "/datasets",
         "/datasets/{dataset_id}",
         "/datasets/{dataset_id}/columns",
+        "/datasets/{dataset_id}/columns/{column}/profile",
         "/datasets/{dataset_id}/upload",
         "/datasets/{dataset_id}/multipart-upload",
         "/datasets/{dataset_id}/multipart-upload/complete",

@@ -14,8 +14,10 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from sluice.api import (
     auth,
+    console,
     dataset_content,
     dataset_data,
+    dataset_profile,
     dataset_schema,
     datasets,
     network_imports,
@@ -65,12 +67,14 @@ app.include_router(datasets.router)
 app.include_router(dataset_schema.router)
 app.include_router(dataset_data.router)
 app.include_router(dataset_content.router)
+app.include_router(dataset_profile.router)
 app.include_router(tasks.router)
 app.include_router(networks.router)
 app.include_router(sessions.router)
 app.include_router(operations.router)
 app.include_router(training.router)
 app.include_router(network_imports.router)
+app.include_router(console.router)
 app.enable_swagger(
     path="/docs",
     title=TITLE,
