@@ -1,7 +1,8 @@
 # sluice: `make run` starts the whole system locally; `make test` lints and runs every
 # test (`make coverage`: every test with line coverage). `make unit`, `make integration`,
-# `make e2e` and `make infra` run one level each. All create their own environment (.venv for Python, node_modules
-# for the CDK CLI).
+# `make e2e`, `make browser` and `make infra` run one level each. All create their own
+# environment (.venv for Python, node_modules for the CDK CLI and the console's chart
+# library; `make test` installs Debian's chromium for the browser tests).
 
 PYTHON ?= python3
 VENV := .venv
@@ -21,7 +22,7 @@ COVERAGE ?=
 COVERAGE_REPORT := --cov --cov-report=term-missing:skip-covered
 PYTEST := $(BIN)/pytest $(COVERAGE)
 
-.PHONY: install run test coverage unit integration e2e infra lint format hooks synth bench clean fuzz load
+.PHONY: install run test coverage unit integration e2e browser infra lint format hooks synth bench clean fuzz load chromium
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -33,15 +34,34 @@ node_modules/.installed: package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
 	touch $@
 
-install: $(BIN)/.installed node_modules/.installed
+# The web console's chart library, from npm (package-lock.json pins it), copied beside the
+# console's own files: the api serves it and the Lambda layer ships it (no CDN). Git
+# ignores the copy; the CDK stack refuses to synthesise without it.
+CONSOLE_VENDOR := layers/sluice/python/sluice/console/static/vendor
+CHART_JS := $(CONSOLE_VENDOR)/chart.umd.min.js
+$(CHART_JS): node_modules/.installed
+	mkdir -p $(CONSOLE_VENDOR)
+	cp node_modules/chart.js/dist/chart.umd.min.js $@
+	cp node_modules/chart.js/LICENSE.md $(CONSOLE_VENDOR)/chart.js.LICENSE.md
 
-run: $(BIN)/.installed
+# The browser tests (tests/browser) drive Debian's Chromium with Playwright; CI runs as
+# root, a developer's machine asks sudo.
+CHROMIUM ?= /usr/bin/chromium
+$(CHROMIUM):
+	if [ "$$(id -u)" = 0 ]; then sudo=; else sudo=sudo; fi; \
+	$$sudo apt-get update && $$sudo apt-get install -y --no-install-recommends chromium
+
+chromium: $(CHROMIUM)
+
+install: $(BIN)/.installed node_modules/.installed $(CHART_JS)
+
+run: $(BIN)/.installed $(CHART_JS)
 	$(BIN)/sluice local --port $(SLUICE_PORT) $(STATE)
 
-test: install lint
+test: install lint $(CHROMIUM)
 	$(PYTEST)
 
-coverage: install
+coverage: install $(CHROMIUM)
 	$(BIN)/pytest $(COVERAGE_REPORT)
 
 unit: $(BIN)/.installed
@@ -52,6 +72,10 @@ integration: $(BIN)/.installed
 
 e2e: $(BIN)/.installed
 	$(PYTEST) -m e2e tests/e2e
+
+# The web console in a real headless Chromium (Playwright), against the local system.
+browser: install $(CHROMIUM)
+	$(PYTEST) -m browser tests/browser
 
 # Schemathesis against the local system for longer than `make test`'s run, the stateful
 # phase included (tests/integration/test_api_fuzz.py; FUZZ_SEED picks another seed).
@@ -100,4 +124,4 @@ synth: install
 	cdk synth --quiet
 
 clean:
-	rm -rf $(VENV) node_modules cdk.out .pytest_cache .mypy_cache .ruff_cache .coverage .coverage.*
+	rm -rf $(VENV) node_modules $(CONSOLE_VENDOR) cdk.out .pytest_cache .mypy_cache .ruff_cache .coverage .coverage.*

@@ -26,11 +26,16 @@ def local() -> Iterator[Any]:
 
 # A level's marker comes from its folder, so that `-m e2e` or `-m "not infra"` selects
 # the level whatever its modules declare.
-_LEVEL_MARKERS = {"e2e": pytest.mark.e2e, "infra": pytest.mark.infra}
+_LEVEL_MARKERS = {
+    "e2e": pytest.mark.e2e,
+    "infra": pytest.mark.infra,
+    "browser": pytest.mark.browser,
+}
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Mark each test under tests/e2e/ ``e2e`` and each under tests/infra/ ``infra``."""
+    """Mark each test under tests/e2e/ ``e2e``, tests/infra/ ``infra`` and tests/browser/
+    ``browser``."""
     tests = Path(__file__).parent
     for item in items:
         level = item.path.relative_to(tests).parts[0] if item.path.is_relative_to(tests) else ""

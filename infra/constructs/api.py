@@ -1,4 +1,5 @@
-"""The REST API in front of the api function: public auth and docs, Cognito for the rest."""
+"""The REST API in front of the api function: public auth, docs and console, Cognito for the
+rest."""
 
 from __future__ import annotations
 
@@ -23,6 +24,9 @@ PUBLIC_ROUTES: tuple[tuple[str, str], ...] = (
     ("GET", "/docs"),
     ("GET", "/docs/{proxy+}"),
     ("GET", "/openapi.json"),
+    # The web console's page and static files (sluice.api.console): no data in them.
+    ("GET", "/"),
+    ("GET", "/console/{proxy+}"),
 )
 """(method, path) pairs anyone may call; every other request needs a Cognito token.
 
@@ -149,7 +153,9 @@ class Api(Construct):
             )
             reason = (
                 f"{method} {path} is public on purpose (PUBLIC_ROUTES): it hands out tokens "
-                "for a user's password or refresh token, or serves the API's description"
+                "for a user's password or refresh token, or serves the API's description "
+                "or the web console's static files (which hold no data; the console's "
+                "API calls carry the user's token)"
             )
             accept(public, "APIG4", reason)
             accept(public, "COG4", reason)
@@ -163,9 +169,10 @@ class Api(Construct):
         accept(
             self.rest_api.deployment_stage,
             "APIG3",
-            "no WAF web ACL: it is billed per ACL, rule and request; every route but sign-in "
-            "and the docs needs a Cognito token, and Cognito locks a user out after repeated "
-            "failed sign-ins itself; an operator can associate a web ACL with the stage",
+            "no WAF web ACL: it is billed per ACL, rule and request; every route but sign-in, "
+            "the docs and the console's static files needs a Cognito token, and Cognito locks "
+            "a user out after repeated failed sign-ins itself; an operator can associate a "
+            "web ACL with the stage",
         )
         for response_type, status, code in GATEWAY_ERRORS:
             self.rest_api.add_gateway_response(
@@ -183,6 +190,8 @@ class Api(Construct):
 
     def _resource(self, path: str) -> apigw.IResource:
         resource: apigw.IResource = self.rest_api.root
+        if path == "/":
+            return resource
         for part in path.strip("/").split("/"):
             resource = resource.get_resource(part) or resource.add_resource(part)
         return resource

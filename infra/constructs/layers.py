@@ -8,6 +8,7 @@ from aws_cdk import Fn
 from aws_cdk import aws_lambda as lambda_
 from constructs import Construct
 from sluice.catalog import PROJECT_ROOT
+from sluice.console.files import missing_vendor_files
 
 RUNTIME = lambda_.Runtime.PYTHON_3_11
 ARCHITECTURE = lambda_.Architecture.ARM_64
@@ -61,11 +62,29 @@ MANAGED_LAYERS: dict[str, ManagedLayer] = {
 }
 
 
+class ConsoleNotBuilt(Exception):
+    """The web console's vendored files are missing: the layer would serve a console
+    without its chart library."""
+
+
+def check_console_vendored() -> None:
+    """Raise ``ConsoleNotBuilt`` unless the console's vendored files are in the layer's
+    folder (``make install`` copies them from node_modules; they are git-ignored)."""
+    missing = missing_vendor_files()
+    if missing:
+        raise ConsoleNotBuilt(
+            f"the web console's vendored files are missing ({', '.join(missing)} under "
+            "layers/sluice/python/sluice/console/static): run `make install` before synth"
+        )
+
+
 class SharedLayers(Construct):
     """The ``sluice`` library as a layer, plus the AWS-managed layers it depends on."""
 
     def __init__(self, scope: Construct, construct_id: str) -> None:
         super().__init__(scope, construct_id)
+        # The api function serves the console from this layer (sluice.api.console).
+        check_console_vendored()
         self.sluice = lambda_.LayerVersion(
             self,
             "Sluice",

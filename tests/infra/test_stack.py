@@ -402,8 +402,11 @@ def test_on_model_upload_may_start_only_the_import_state_machine(
 
 
 def _method(stack: SluiceStack, resources: Resources, http_method: str, path: str) -> Any:
-    resource = stack.api.rest_api.root.resource_for_path(path)
-    resource_id = {"Ref": logical_id(stack, resource)}
+    if path == "/":  # the API's root resource is the RestApi's attribute, not a resource
+        resource_id: Any = {"Fn::GetAtt": [logical_id(stack, stack.api.rest_api), "RootResourceId"]}
+    else:
+        resource = stack.api.rest_api.root.resource_for_path(path)
+        resource_id = {"Ref": logical_id(stack, resource)}
     found = [
         r["Properties"]
         for r in resources.values()

@@ -214,6 +214,9 @@ def test_failing_verifier_answers_500_without_invoking(gateway, fn) -> None:
         ("GET", "/docs"),
         ("GET", "/docs/swagger-ui.css"),
         ("GET", "/openapi.json"),
+        ("GET", "/"),
+        ("GET", "/console/app.js"),
+        ("GET", "/console/pages/dataset.js"),
     ],
 )
 def test_public_route_needs_no_token_and_has_no_authorizer(gateway, fn, method, path) -> None:
@@ -225,9 +228,15 @@ def test_public_path_with_another_method_needs_a_token(gateway, fn) -> None:
     assert requests.get(f"{gateway.url}/auth/token").status_code == 401
 
 
-def test_dot_segments_do_not_escape_a_public_prefix(gateway, fn) -> None:
-    status, _ = raw_request(gateway, "GET", "/docs/../datasets", [])
+@pytest.mark.parametrize("path", ["/docs/../datasets", "/console/../datasets"])
+def test_dot_segments_do_not_escape_a_public_prefix(gateway, fn, path) -> None:
+    status, _ = raw_request(gateway, "GET", path, [])
     assert (status, fn.events) == (401, [])
+
+
+def test_only_the_root_itself_is_public_not_what_is_under_it(gateway, fn) -> None:
+    assert requests.post(f"{gateway.url}/").status_code == 401
+    assert requests.get(f"{gateway.url}/datasets").status_code == 401
 
 
 def test_custom_public_routes_replace_the_defaults(fn) -> None:

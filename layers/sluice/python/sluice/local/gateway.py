@@ -34,6 +34,9 @@ DEFAULT_PUBLIC_ROUTES: frozenset[PublicRoute] = frozenset(
         "/docs/",
         ("GET", "/openapi.json"),
         ("GET", HEALTH_PATH),
+        # The web console's page and files (sluice.api.console): they hold no data.
+        ("GET", "/"),
+        "/console/",
     }
 )
 # Lambda's synchronous payload limit; API Gateway's own (10 MB) is never the binding one.
