@@ -112,6 +112,9 @@ def test_openapi_document_lists_every_route() -> None:
         "/networks/training-jobs/{job_id}/cancel",
         "/networks/training-jobs/{job_id}/artifact",
         "/networks/training-jobs/{job_id}/predict",
+        "/networks/training-jobs/{job_id}/predictions",
+        "/networks/prediction-jobs/{prediction_id}",
+        "/networks/prediction-jobs/{prediction_id}/cancel",
     }
     assert "bearerAuth" in spec["components"]["securitySchemes"]
 

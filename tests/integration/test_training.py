@@ -459,3 +459,153 @@ def test_the_training_sample_events_replay(
 def test_the_predict_sample_event_answers_not_found(local: Any) -> None:
     answer = invoke("training_predict", load_event("training/predict"))
     assert answer["error"]["status"] == 404
+
+
+@pytest.fixture(scope="module")
+def trained(ready: dict[str, str]) -> dict[str, Any]:
+    """A succeeded job of the module's graph (a, b, c -> label), shared by the
+    prediction jobs' tests."""
+    status, job = train(ready, epochs=2)
+    assert status == 202, job
+    done = finished(ready, job["id"])
+    assert done["status"] == "succeeded", done
+    return done
+
+
+def final_model(ready: dict[str, str], job_id: str) -> Any:
+    import keras
+
+    path = f"/networks/training-jobs/{job_id}/artifact"
+    _, link = call_api("GET", path, owner=ready["owner"])
+    with open_temp(io.BytesIO(requests.get(link["url"], timeout=30).content)) as model_path:
+        return keras.models.load_model(model_path)
+
+
+def predicted(ready: dict[str, str], prediction_id: str) -> dict[str, Any]:
+    def done() -> dict[str, Any] | None:
+        path = f"/networks/prediction-jobs/{prediction_id}"
+        status, job = call_api("GET", path, owner=ready["owner"])
+        assert status == 200, job
+        return job if job["status"] in FINAL and job["finished_at"] else None
+
+    return wait_for(done, 120, f"prediction job {prediction_id} to end")
+
+
+def test_a_whole_dataset_is_predicted_into_a_new_dataset_equal_to_keras(
+    ready: dict[str, str], trained: dict[str, Any]
+) -> None:
+    job = trained
+    path = f"/networks/training-jobs/{job['id']}/predictions"
+    body = {"dataset_id": ready["dataset"], "keep_columns": ["name"]}
+    status, prediction = call_api("POST", path, body, owner=ready["owner"])
+    assert status == 202, prediction
+    assert prediction["status"] == "queued" and prediction["training_job_id"] == job["id"]
+    done = predicted(ready, prediction["id"])
+    assert done["status"] == "succeeded", done
+    assert done["rows"] == 400 and done["progress"] == 1.0
+    output = done["output_dataset_id"]
+    status, dataset = call_api("GET", f"/datasets/{output}", owner=ready["owner"])
+    assert status == 200 and dataset["status"] == "ready" and dataset["row_count"] == 400
+    status, page = call_api(
+        "GET", f"/datasets/{output}/rows", owner=ready["owner"], query={"num_rows": "400"}
+    )
+    assert status == 200, page
+    assert page["columns"] == ["name", "prediction", "_exceptions"]
+    assert [row["name"] for row in page["rows"]] == [f"row{i}" for i in range(400)]
+    lines = csv_rows().decode().splitlines()[1:]
+    x = np.array([[float(v) for v in line.split(",")[:3]] for line in lines], dtype=np.float32)
+    expected = final_model(ready, job["id"]).predict({"in": x}, verbose=0)[:, 0]
+    assert np.allclose([row["prediction"] for row in page["rows"]], expected, atol=1e-6)
+    status, listed = call_api("GET", path, owner=ready["owner"])
+    assert status == 200 and prediction["id"] in [p["id"] for p in listed["items"]]
+
+
+def test_a_dataset_without_an_input_column_is_422_before_anything_runs(
+    local: Any, ready: dict[str, str], trained: dict[str, Any]
+) -> None:
+    job = trained
+    uploader = Uploader(local)
+    uploader.owner = ready["owner"]
+    lacking = uploader.ingest(b"a,b,label\n1.5,2.5,1\n0.5,1.0,0\n")
+    path = f"/networks/training-jobs/{job['id']}/predictions"
+    status, refused = call_api("POST", path, {"dataset_id": lacking["id"]}, owner=ready["owner"])
+    assert status == 422, refused
+    assert refused["error"]["code"] == "invalid_prediction"
+    assert refused["error"]["details"]["problems"][0]["column"] == "c"
+    body = {"dataset_id": ready["dataset"], "keep_columns": ["nope"]}
+    status, refused = call_api("POST", path, body, owner=ready["owner"])
+    assert status == 422 and refused["error"]["details"]["problems"][0]["column"] == "nope"
+    status, listed = call_api("GET", path, owner=ready["owner"])  # nothing queued
+    assert status == 200 and lacking["id"] not in [p["dataset_id"] for p in listed["items"]]
+
+
+def test_another_users_prediction_job_is_404(
+    ready: dict[str, str], trained: dict[str, Any]
+) -> None:
+    job = trained
+    path = f"/networks/training-jobs/{job['id']}/predictions"
+    intruder = "99999999-2222-3333-4444-555555555555"
+    body = {"dataset_id": ready["dataset"]}
+    assert call_api("POST", path, body, owner=intruder)[0] == 404
+    assert call_api("GET", path, owner=intruder)[0] == 404
+    status, prediction = call_api("POST", path, body, owner=ready["owner"])
+    assert status == 202, prediction
+    for method, where in (
+        ("GET", f"/networks/prediction-jobs/{prediction['id']}"),
+        ("POST", f"/networks/prediction-jobs/{prediction['id']}/cancel"),
+    ):
+        assert call_api(method, where, owner=intruder)[0] == 404, where
+    predicted(ready, prediction["id"])
+
+
+def embedding_graph(input_dim: int) -> dict[str, Any]:
+    """Numbers standardised into a Dense; a category's index into an Embedding."""
+    return {
+        "name": "embedding",
+        "framework": "keras",
+        "nodes": [
+            node("nums", "Input", shape=[3]),
+            node("cat", "Input", shape=[1]),
+            node("embed", "Embedding", input_dim=input_dim, output_dim=2),
+            node("flat", "Flatten"),
+            node("dense", "Dense", units=4, activation="relu"),
+            node("joined", "Concatenate"),
+            node("out", "Dense", units=1, activation="sigmoid"),
+        ],
+        "edges": [
+            {"source": "nums", "target": "dense"},
+            {"source": "cat", "target": "embed"},
+            {"source": "embed", "target": "flat"},
+            {"source": "dense", "target": "joined"},
+            {"source": "flat", "target": "joined"},
+            {"source": "joined", "target": "out"},
+        ],
+    }
+
+
+def test_a_category_feeding_an_embedding_trains_as_indices(ready: dict[str, str]) -> None:
+    columns = {"nums": ["a", "b", "c"], "cat": ["kind"]}
+    status, small = call_api("POST", "/networks/graphs", embedding_graph(3), owner=ready["owner"])
+    assert status == 201, small
+    status, refused = train({**ready, "graph": small["id"]}, x_columns=columns)
+    assert status == 422, refused  # 3 values and the unknown index take 4
+    assert refused["error"]["details"]["problems"][0]["node"] == "cat"
+    status, graph = call_api("POST", "/networks/graphs", embedding_graph(4), owner=ready["owner"])
+    assert status == 201, graph
+    embedded = {**ready, "graph": graph["id"]}
+    status, job = train(embedded, x_columns=columns, epochs=2)
+    assert status == 202, job
+    done = finished(embedded, job["id"])
+    assert done["status"] == "succeeded", done
+    rows = [{"a": 5.0, "b": 1.0, "c": 3.0, "kind": "mid"}, {"a": 5.0, "b": 1.0, "c": 3.0}]
+    rows.append({"a": 4.0, "b": -2.0, "c": 50.0, "kind": "huge"})  # never seen: index 0
+    path = f"/networks/training-jobs/{job['id']}/predict"
+    status, answer = call_api("POST", path, {"records": rows}, owner=ready["owner"])
+    assert status == 200, answer
+    model = final_model(embedded, job["id"])
+    nums = np.array([[5.0, 1.0, 3.0], [5.0, 1.0, 3.0], [4.0, -2.0, 50.0]], dtype=np.float32)
+    # The ingest's categories are sorted: high, low, mid -> 1, 2, 3; missing or unknown 0.
+    cat = np.array([[3.0], [0.0], [0.0]], dtype=np.float32)
+    expected = model.predict({"nums": nums, "cat": cat}, verbose=0)
+    assert np.allclose(answer["predictions"], expected, atol=1e-6)
+    assert not any(layer.name == "standardize_cat" for layer in model.layers)

@@ -5,8 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from sluice.inference.types import ColumnType
-from sluice.networks.graph_models import GraphCheck
-from sluice.training.checks import training_problems
+from sluice.networks.graph_models import GraphBody, GraphCheck
+from sluice.training.checks import embedding_inputs, prediction_problems, training_problems
 from sluice.training.models import TrainingParams
 
 SCHEMA = {
@@ -83,3 +83,75 @@ def test_a_category_input_is_one_hot_over_its_values() -> None:
     assert wrong[0]["node"] == "in" and "4 value(s)" in wrong[0]["message"]
     unknown = training_problems(body, check({"in": [2]}, [1]), SCHEMA, {"kind": None})
     assert unknown[0]["column"] == "kind" and "not known" in unknown[0]["message"]
+
+
+def graph_body(target: str, **params: Any) -> GraphBody:
+    def node(node_id: str, layer: str, **values: Any) -> dict[str, Any]:
+        return {"id": node_id, "type": layer, "params": values, "position": {"x": 0, "y": 0}}
+
+    return GraphBody.model_validate(
+        {
+            "name": "g",
+            "nodes": [node("in", "Input", shape=[1]), node("next", target, **params)],
+            "edges": [{"source": "in", "target": "next"}],
+        }
+    )
+
+
+def test_an_input_feeding_an_embedding_is_found_with_its_input_dim() -> None:
+    assert embedding_inputs(graph_body("Embedding", input_dim=7, output_dim=2)) == {"in": 7}
+    assert embedding_inputs(graph_body("Dense", units=2)) == {}
+
+
+def test_an_embedding_input_takes_one_index_per_category_column() -> None:
+    body = TrainingParams(x_columns=["kind"], y_column="label")
+    categories: dict[str, list[str] | None] = {"kind": ["high", "low", "mid"]}
+    graph = check({"in": [1]}, [1])
+    assert training_problems(body, graph, SCHEMA, categories, {"in": 4}) == []
+
+
+def test_an_embedding_too_small_for_the_values_and_the_unknown_index_is_named() -> None:
+    body = TrainingParams(x_columns=["kind"], y_column="label")
+    found = training_problems(
+        body, check({"in": [1]}, [1]), SCHEMA, {"kind": ["a", "b", "c"]}, {"in": 3}
+    )
+    assert found == [
+        {
+            "message": "input node 'in' feeds an Embedding of input_dim 3; its columns' values "
+            "take indices 1..3 (0 for an unknown value): input_dim must be at least 4",
+            "field": "x_columns",
+            "node": "in",
+        }
+    ]
+
+
+def test_an_embedding_input_refuses_a_number_column() -> None:
+    body = TrainingParams(x_columns=["a"], y_column="label")
+    found = training_problems(body, check({"in": [1]}, [1]), SCHEMA, {}, {"in": 10})
+    assert [(p["column"], p["node"]) for p in found] == [("a", "in")]
+    assert "category indices" in found[0]["message"]
+
+
+INPUTS = {"in": ["a", "kind"]}
+VOCAB = {"kind": ["high", "low"]}
+
+
+def test_a_dataset_to_predict_with_the_models_columns_has_no_problem() -> None:
+    text_kind = {**SCHEMA, "kind": ColumnType.STRING}  # matched by value
+    assert prediction_problems(INPUTS, VOCAB, text_kind, ["note"]) == []
+
+
+def test_a_dataset_to_predict_lacking_an_input_or_of_another_type_is_named() -> None:
+    found = prediction_problems(INPUTS, VOCAB, {"a": ColumnType.STRING}, [])
+    assert [(p["column"], p.get("type")) for p in found] == [("a", "string"), ("kind", None)]
+    numbers = prediction_problems(INPUTS, VOCAB, {**SCHEMA, "kind": ColumnType.INT8}, [])
+    assert numbers[0]["message"] == "column 'kind' is int8; the model took it as a category"
+
+
+def test_a_kept_column_must_exist_and_not_take_an_output_name() -> None:
+    schema = {**SCHEMA, "prediction_0": ColumnType.FLOAT64}
+    found = prediction_problems(INPUTS, VOCAB, schema, ["nope", "prediction_0"])
+    assert [(p["field"], p["column"]) for p in found] == [
+        ("keep_columns", "nope"),
+        ("keep_columns", "prediction_0"),
+    ]

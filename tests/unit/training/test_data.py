@@ -54,3 +54,20 @@ def test_labels_are_one_hot_indices_or_values_as_the_loss_wants() -> None:
 def test_splits_must_leave_training_rows() -> None:
     with pytest.raises(ValidationError, match="below 1"):
         TrainingParams(x_columns=["a"], y_column="y", validation_split=0.5, test_split=0.5)
+
+
+def test_a_category_for_an_embedding_is_its_values_place_plus_one_unknown_zero() -> None:
+    column = pa.array(["mid", "low", None, "huge"]).dictionary_encode()
+    assert data.category_index(column, ["high", "low", "mid"]).tolist() == [3.0, 2.0, 0.0, 0.0]
+
+
+def test_an_index_input_keeps_rows_a_one_hot_input_would_drop() -> None:
+    table = pa.table({"kind": ["low", None], "y": [0, 1]})
+    vocab = {"kind": ["low", "mid"]}
+    params = TrainingParams(x_columns=["kind"], y_column="y")
+    indexed, dropped = data.block(
+        table, {"in": ["kind"]}, params, 0, None, vocab, frozenset({"in"})
+    )
+    assert dropped == 0 and indexed.x["in"].tolist() == [[1.0], [0.0]]
+    one_hot, dropped = data.block(table, {"in": ["kind"]}, params, 0, None, vocab)
+    assert dropped == 1 and one_hot.x["in"].tolist() == [[1.0, 0.0]]

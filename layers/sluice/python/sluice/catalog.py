@@ -223,6 +223,8 @@ IMPORT_MODEL = "import_model"
 TRAIN = "train_model"
 TRAINER = "trainer"
 PREDICT = "training_predict"
+PREDICT_DATASET = "predict_dataset"
+PREDICTOR = "predictor"
 
 CORS_ORIGINS = os.environ.get("SLUICE_CORS_ORIGINS", "*")
 """The origins whose web pages may read the API's answers, comma-separated: a deployment
@@ -293,6 +295,7 @@ CATALOG = Catalog(
                 "SLUICE_TASK_STATE_MACHINE_ARN": state_machine(RUN_TASK),
                 "SLUICE_OPERATION_STATE_MACHINE_ARN": state_machine(RUN_OPERATION),
                 "SLUICE_TRAIN_STATE_MACHINE_ARN": state_machine(TRAIN),
+                "SLUICE_PREDICT_STATE_MACHINE_ARN": state_machine(PREDICT_DATASET),
                 "SLUICE_PREDICT_FUNCTION": function(PREDICT),
                 # Compile runs where TensorFlow is, never in this function.
                 "SLUICE_NETWORKS_FUNCTION": function(NETWORKS),
@@ -307,6 +310,7 @@ CATALOG = Catalog(
                 Grant(target=state_machine(RUN_TASK), access=Access.READ_WRITE),
                 Grant(target=state_machine(RUN_OPERATION), access=Access.READ_WRITE),
                 Grant(target=state_machine(TRAIN), access=Access.READ_WRITE),
+                Grant(target=state_machine(PREDICT_DATASET), access=Access.READ_WRITE),
                 Grant(target=function(PREDICT), access=Access.WRITE),
                 Grant(target=function(NETWORKS), access=Access.WRITE),
             ),
@@ -403,6 +407,8 @@ CATALOG = Catalog(
                 # Where ecs:runTask.sync runs the trainer (the state reads them from here).
                 "SLUICE_TRAINER_CLUSTER": task_network("cluster"),
                 "SLUICE_TRAINER_TASK_DEFINITION": container_task(TRAINER),
+                # predict_dataset runs these steps too, for its predictor's task.
+                "SLUICE_PREDICTOR_TASK_DEFINITION": container_task(PREDICTOR),
                 "SLUICE_TRAINER_SUBNETS": task_network("subnets"),
                 "SLUICE_TRAINER_SECURITY_GROUPS": task_network("security_groups"),
             },
@@ -463,6 +469,18 @@ CATALOG = Catalog(
             },
             container_tasks=(TRAINER,),
         ),
+        # A trained model over a whole dataset (issue 20, item 5): the training steps on a
+        # prediction job, around the predictor's task.
+        StateMachineSpec(
+            name=PREDICT_DATASET,
+            definition="statemachines/predict_dataset.asl.json",
+            functions={
+                "PrepareFunctionArn": "train_prepare",
+                "FinishFunctionArn": "train_finish",
+                "FailFunctionArn": "train_fail",
+            },
+            container_tasks=(PREDICTOR,),
+        ),
         StateMachineSpec(
             name=RUN_TASK,
             definition="statemachines/run_task.asl.json",
@@ -499,6 +517,21 @@ CATALOG = Catalog(
             memory_mb=8192,
             environment={**_COMMON_ENV, **_HEAP_ENV},
             grants=(RECORDS_RW, DATASETS_R, TRAINING_RW),
+        ),
+        # The trainer's image, another command: reads the job's model and its input's
+        # parts, writes the output dataset's parts (under datasets/) and records it.
+        ContainerTaskSpec(
+            name=PREDICTOR,
+            dockerfile="functions/training/Dockerfile",
+            command=("python", "-m", "sluice.training.batch_predict"),
+            cpu=1024,
+            memory_mb=4096,
+            environment={**_COMMON_ENV, **_HEAP_ENV},
+            grants=(
+                RECORDS_RW,
+                Grant(target=bucket(DATA), access=Access.READ_WRITE, prefix="datasets/"),
+                Grant(target=bucket(DATA), access=Access.READ, prefix="training/"),
+            ),
         ),
     ),
 )

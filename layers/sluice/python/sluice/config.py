@@ -19,6 +19,7 @@ class Settings(BaseModel):
     task_state_machine_arn: str = Field("", alias="SLUICE_TASK_STATE_MACHINE_ARN")
     operation_state_machine_arn: str = Field("", alias="SLUICE_OPERATION_STATE_MACHINE_ARN")
     train_state_machine_arn: str = Field("", alias="SLUICE_TRAIN_STATE_MACHINE_ARN")
+    predict_state_machine_arn: str = Field("", alias="SLUICE_PREDICT_STATE_MACHINE_ARN")
     networks_function: str = Field("", alias="SLUICE_NETWORKS_FUNCTION")
     predict_function: str = Field("", alias="SLUICE_PREDICT_FUNCTION")
     import_state_machine_arn: str = Field("", alias="SLUICE_IMPORT_STATE_MACHINE_ARN")

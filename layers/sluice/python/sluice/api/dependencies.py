@@ -10,7 +10,7 @@ from sluice.config import settings
 from sluice.datasets.repository import DatasetRepository
 from sluice.networks.repository import GraphRepository
 from sluice.tasks.repository import TaskRepository
-from sluice.training.repository import TrainingJobRepository
+from sluice.training.repository import PredictionJobRepository, TrainingJobRepository
 
 _RECORD_ID = r"^[0-9a-f]{32}$"
 
@@ -18,6 +18,7 @@ DatasetId = Annotated[str, Path(pattern=_RECORD_ID, description="The dataset's i
 TaskId = Annotated[str, Path(pattern=_RECORD_ID, description="The task's id.")]
 GraphId = Annotated[str, Path(pattern=_RECORD_ID, description="The graph's id.")]
 TrainingJobId = Annotated[str, Path(pattern=_RECORD_ID, description="The training job's id.")]
+PredictionJobId = Annotated[str, Path(pattern=_RECORD_ID, description="The prediction job's id.")]
 
 
 def dataset_repository() -> DatasetRepository:
@@ -38,3 +39,8 @@ def graph_repository() -> GraphRepository:
 def training_repository() -> TrainingJobRepository:
     """Training jobs in the configured records table."""
     return TrainingJobRepository(settings().table)
+
+
+def prediction_repository() -> PredictionJobRepository:
+    """Prediction jobs (a trained model over a dataset) in the configured records table."""
+    return PredictionJobRepository(settings().table)

@@ -1,5 +1,7 @@
 """/networks/.../train and /networks/training-jobs: train a graph on a dataset (a Fargate
-task with TensorFlow; never this Lambda), follow it, cancel it, download its artifacts."""
+task with TensorFlow; never this Lambda), follow it, cancel it, download its artifacts,
+predict with it: rows at once, or a whole dataset as a prediction job
+(/networks/prediction-jobs) whose output is a new dataset."""
 
 from __future__ import annotations
 
@@ -11,9 +13,11 @@ from aws_lambda_powertools.event_handler.router import APIGatewayRouter
 
 from sluice.api.dependencies import (
     GraphId,
+    PredictionJobId,
     TrainingJobId,
     dataset_repository,
     graph_repository,
+    prediction_repository,
     training_repository,
 )
 from sluice.api.errors import ERROR_RESPONSES, documented
@@ -31,6 +35,7 @@ from sluice.training.models import (
     TrainingStatus,
 )
 from sluice.training.predict_models import PredictBody, PredictResult
+from sluice.training.prediction_models import PredictDataset, PredictionJob, PredictionPage
 
 router = APIGatewayRouter()
 
@@ -154,4 +159,77 @@ def predict(job_id: TrainingJobId, body: Annotated[PredictBody, Body()]) -> Pred
     training; for a category label ``classes`` names each row's most likely class."""
     return service.predict_rows(
         settings(), training_repository(), current_owner(router), job_id, body
+    )
+
+
+@router.post(
+    "/networks/training-jobs/<job_id>/predictions",
+    summary="Predict a whole dataset with a trained job's model",
+    responses=documented(
+        {
+            202: "Queued: the prediction job",
+            409: "The job has no trained model, or the dataset is not ready",
+            422: "The dataset lacks an input column, or has it of a type the model cannot "
+            "take (invalid_prediction: one entry in details.problems per column)",
+        },
+        json_body=True,
+    ),
+)
+def predict_dataset(
+    job_id: TrainingJobId, body: Annotated[PredictDataset, Body()]
+) -> Response[PredictionJob]:
+    """Check the dataset's columns against the model's inputs, then queue a prediction
+    job (a Fargate task reading the dataset row group by row group); follow it at
+    ``GET /networks/prediction-jobs/{id}``. Once it succeeded, ``output_dataset_id`` is a
+    ready dataset: the input's rows in its order, ``keep_columns`` first, then
+    ``prediction`` (or ``prediction_0``... for several outputs) and, for a category
+    label, ``predicted_class``; a row missing an input value has null predictions."""
+    job = service.start_prediction(
+        settings(),
+        training_repository(),
+        dataset_repository(),
+        prediction_repository(),
+        current_owner(router),
+        job_id,
+        body,
+    )
+    return json_response(202, job)
+
+
+@router.get(
+    "/networks/training-jobs/<job_id>/predictions",
+    summary="List a training job's prediction jobs",
+    responses=documented({404: "No such training job"}),
+)
+def list_prediction_jobs(
+    job_id: TrainingJobId,
+    limit: Annotated[int, Query(ge=1, le=100)] = 50,
+    next_token: Annotated[str | None, Query()] = None,
+) -> PredictionPage:
+    """The prediction jobs of one of the caller's training jobs, a page at a time."""
+    owner = current_owner(router)
+    training_repository().get(owner, job_id)
+    items, token = prediction_repository().list(owner, limit, next_token, job_id)
+    return PredictionPage(items=items, next_token=token)
+
+
+@router.get(
+    "/networks/prediction-jobs/<prediction_id>",
+    summary="Get a prediction job",
+    responses=ERROR_RESPONSES,
+)
+def get_prediction_job(prediction_id: PredictionJobId) -> PredictionJob:
+    """Status, progress, rows done, timings, error, and ``output_dataset_id`` once done."""
+    return prediction_repository().get(current_owner(router), prediction_id)
+
+
+@router.post(
+    "/networks/prediction-jobs/<prediction_id>/cancel",
+    summary="Cancel a prediction job",
+    responses=documented({409: "Already ended"}),
+)
+def cancel_prediction_job(prediction_id: PredictionJobId) -> PredictionJob:
+    """Stop a queued or running prediction job; it ends ``cancelled`` and leaves no dataset."""
+    return service.cancel_prediction(
+        settings(), prediction_repository(), current_owner(router), prediction_id
     )

@@ -9,18 +9,41 @@ from typing import Any
 
 from sluice.inference.types import NUMBER_TYPES, TIME_TYPES, ColumnType
 from sluice.networks import manifests
-from sluice.networks.graph_models import GraphCheck
+from sluice.networks.graph_models import GraphBody, GraphCheck
 from sluice.networks.manifest_models import ManifestKind
 from sluice.training.models import TrainingParams
+from sluice.training.prediction_models import PREDICTED_CLASS, PREDICTION
 
 NUMERIC_INPUTS = NUMBER_TYPES | TIME_TYPES | {ColumnType.BOOL}
 """Fed to the network as float32 (a time as seconds since the epoch, a duration as seconds)."""
 LABELS = NUMERIC_INPUTS | {ColumnType.CATEGORY}
 """A category label becomes its class index (or one-hot)."""
+CATEGORY_VALUES = frozenset({ColumnType.CATEGORY, ColumnType.STRING})
+"""What a dataset to predict may hold where the model took a category: values as text."""
 CATEGORICAL_LOSSES = frozenset({"categorical_crossentropy", "CategoricalCrossentropy"})
 SPARSE_LOSSES = frozenset({"sparse_categorical_crossentropy", "SparseCategoricalCrossentropy"})
 
 Problem = dict[str, Any]
+
+UNKNOWN_INDEX = 0
+"""A category column fed to an Embedding: its values are indices 1..n in the order the
+ingest found them; 0 stands for a missing value or one the training data did not have."""
+
+
+def embedding_inputs(graph: GraphBody) -> dict[str, int | None]:
+    """The input nodes an edge leads from straight into an ``Embedding`` layer, each with
+    the smallest ``input_dim`` of those layers (None where none sets one): their category
+    columns are fed as indices, not one-hot, and not standardised."""
+    layers = {node.id: node for node in graph.nodes}
+    dims: dict[str, list[int]] = {}
+    for edge in graph.edges:
+        source, target = layers.get(edge.source), layers.get(edge.target)
+        if source is None or target is None or source.type != "Input":
+            continue
+        if target.type == "Embedding":
+            dim = target.params.get("input_dim")
+            dims.setdefault(source.id, []).extend([dim] if isinstance(dim, int) else [])
+    return {node: min(found) if found else None for node, found in dims.items()}
 
 
 def _problem(message: str, **where: Any) -> Problem:
@@ -81,11 +104,48 @@ def _column_problems(
     return []
 
 
+def _embedding_problems(
+    node: str,
+    names: list[str],
+    input_dim: int | None,
+    schema: dict[str, ColumnType],
+    categories: dict[str, list[str] | None],
+) -> list[Problem]:
+    """An input feeding an Embedding takes category columns only (as indices), and the
+    Embedding's ``input_dim`` must hold every value's index and the unknown one."""
+    problems: list[Problem] = []
+    for column in names:
+        kind = schema.get(column)  # an unknown column is named once, by _column_problems
+        if kind is not None and kind is not ColumnType.CATEGORY:
+            problems.append(
+                _problem(
+                    f"x_columns: input node {node!r} feeds an Embedding, which takes category "
+                    f"indices; column {column!r} is {kind.value}",
+                    field="x_columns",
+                    column=column,
+                    node=node,
+                )
+            )
+    needed = 1 + max((len(categories.get(c) or ()) for c in names), default=0)
+    if input_dim is not None and input_dim < needed:
+        problems.append(
+            _problem(
+                f"input node {node!r} feeds an Embedding of input_dim {input_dim}; its "
+                f"columns' values take indices 1..{needed - 1} (0 for an unknown value): "
+                f"input_dim must be at least {needed}",
+                field="x_columns",
+                node=node,
+            )
+        )
+    return problems
+
+
 def _input_problems(
     params: TrainingParams,
     check: GraphCheck,
     schema: dict[str, ColumnType],
     categories: dict[str, list[str] | None],
+    embedded: dict[str, int | None],
 ) -> list[Problem]:
     if not isinstance(params.x_columns, dict) and len(check.inputs) != 1:
         return [
@@ -112,13 +172,16 @@ def _input_problems(
             problems.extend(
                 _column_problems("x_columns", column, schema, NUMERIC_INPUTS, categories)
             )
-        width = input_width(names, categories)
+        if node in embedded:
+            problems.extend(_embedding_problems(node, names, embedded[node], schema, categories))
+        width = input_width(names, categories, index=node in embedded)
         shape = check.shapes.get(node)
         if shape is not None and (len(shape) != 1 or shape[0] not in (None, width)):
             problems.append(
                 _problem(
                     f"input node {node!r} takes rows of shape {shape}; x_columns gives it "
-                    f"{width} value(s) a row (a category column one per value)",
+                    f"{width} value(s) a row (a category column one per value, or one "
+                    "index where the input feeds an Embedding)",
                     node=node,
                     field="x_columns",
                 )
@@ -162,8 +225,13 @@ def _output_problems(params: TrainingParams, check: GraphCheck) -> list[Problem]
     return []
 
 
-def input_width(names: list[str], categories: dict[str, list[str] | None]) -> int:
-    """Values a row gives an input: one per column, a category's one per value (one-hot)."""
+def input_width(
+    names: list[str], categories: dict[str, list[str] | None], index: bool = False
+) -> int:
+    """Values a row gives an input: one per column, a category's one per value (one-hot),
+    or one per column where they are indices (the input feeds an Embedding)."""
+    if index:
+        return len(names)
     return sum(len(categories.get(name) or ()) or 1 for name in names)
 
 
@@ -172,10 +240,12 @@ def training_problems(
     check: GraphCheck,
     schema: dict[str, ColumnType],
     categories: dict[str, list[str] | None] | None = None,
+    embedded: dict[str, int | None] | None = None,
 ) -> list[Problem]:
     """Every problem of ``params`` for this graph and this dataset's schema (with the
-    values of its category columns, which inputs take one-hot)."""
-    problems = _input_problems(params, check, schema, categories or {})
+    values of its category columns, which inputs take one-hot, or as indices where the
+    input node feeds an Embedding: ``embedded``, from :func:`embedding_inputs`)."""
+    problems = _input_problems(params, check, schema, categories or {}, embedded or {})
     problems.extend(_column_problems("y_column", params.y_column, schema, LABELS))
     used = [c for names in params.inputs(check.inputs).values() for c in names]
     if params.y_column in used:
@@ -191,4 +261,63 @@ def training_problems(
     problems.extend(_known(ManifestKind.LOSSES, "loss", params.loss))
     for metric in params.metrics:
         problems.extend(_known(ManifestKind.METRICS, "metrics", metric))
+    return problems
+
+
+RESERVED_OUTPUTS = (PREDICTION, PREDICTED_CLASS)
+"""The names a prediction job's output columns take (``prediction_<i>`` too)."""
+
+
+def prediction_problems(
+    inputs: dict[str, list[str]],
+    vocab: dict[str, list[str]],
+    schema: dict[str, ColumnType],
+    keep_columns: list[str],
+) -> list[Problem]:
+    """What a dataset to predict must agree with (pure): each of the model's x_columns,
+    with a type it can take (a column it took as numbers: numbers, booleans or times; a
+    category it took by its values: a category or text, matched by value), and each
+    ``keep_columns`` present and not named as an output column."""
+    problems: list[Problem] = []
+    for column in dict.fromkeys(c for columns in inputs.values() for c in columns):
+        kind = schema.get(column)
+        if kind is None:
+            problems.append(
+                _problem(
+                    f"the dataset has no column {column!r}, an input of the model",
+                    field="dataset_id",
+                    column=column,
+                )
+            )
+            continue
+        takes = CATEGORY_VALUES if column in vocab else NUMERIC_INPUTS
+        if kind not in takes:
+            problems.append(
+                _problem(
+                    f"column {column!r} is {kind.value}; the model took it as "
+                    + ("a category" if column in vocab else "numbers"),
+                    field="dataset_id",
+                    column=column,
+                    type=kind.value,
+                )
+            )
+    for column in keep_columns:
+        if column not in schema:
+            problems.append(
+                _problem(
+                    f"keep_columns: the dataset has no column {column!r}",
+                    field="keep_columns",
+                    column=column,
+                )
+            )
+        elif column in RESERVED_OUTPUTS or column.startswith(f"{PREDICTION}_"):
+            problems.append(
+                _problem(
+                    f"keep_columns: {column!r} is the name of an output column",
+                    field="keep_columns",
+                    column=column,
+                )
+            )
+    if len(set(keep_columns)) != len(keep_columns):
+        problems.append(_problem("keep_columns: a column is named twice", field="keep_columns"))
     return problems

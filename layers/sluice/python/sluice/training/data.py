@@ -21,7 +21,7 @@ import pyarrow.parquet as pq
 
 from sluice.datasets.manifest import Manifest
 from sluice.store.arrow_fs import s3_filesystem
-from sluice.training.checks import CATEGORICAL_LOSSES
+from sluice.training.checks import CATEGORICAL_LOSSES, UNKNOWN_INDEX
 from sluice.training.models import TrainingParams
 
 TRAIN, VALIDATION, TEST = 0, 1, 2
@@ -68,6 +68,7 @@ class DataPlan:
     one_hot: bool
     cached: list[Block] | None = field(default=None, repr=False)
     vocab: dict[str, list[str]] = field(default_factory=dict)  # category inputs' values
+    indexed: frozenset[str] = frozenset()  # input nodes fed category indices (Embeddings)
 
 
 def row_groups(bucket: str, manifest: Manifest) -> list[GroupRef]:
@@ -140,12 +141,26 @@ def one_hot(column: pa.ChunkedArray | pa.Array, values: list[str]) -> np.ndarray
     return out
 
 
+def category_index(column: pa.ChunkedArray | pa.Array, values: list[str]) -> np.ndarray:
+    """A category column as indices for an Embedding (float32, as every input is fed;
+    exact below 2**24): ``values[i]`` is i + 1, a null or unknown value UNKNOWN_INDEX."""
+    index = pc.index_in(pc.cast(column, pa.string()), value_set=pa.array(values, pa.string()))
+    shifted = pc.fill_null(pc.add(index, 1), UNKNOWN_INDEX)
+    return np.asarray(shifted.to_numpy(zero_copy_only=False), dtype=np.float32)
+
+
 def features(
-    table: pa.Table, columns: list[str], vocab: dict[str, list[str]] | None = None
+    table: pa.Table,
+    columns: list[str],
+    vocab: dict[str, list[str]] | None = None,
+    index: bool = False,
 ) -> np.ndarray:
-    """An input's values: each column as float32, a category one-hot over its values."""
+    """An input's values: each column as float32, a category one-hot over its values, or
+    as its index (``index``: the input feeds an Embedding)."""
     parts = [
-        one_hot(table.column(c), vocab[c])
+        (category_index if index else one_hot)(table.column(c), vocab[c]).reshape(
+            table.num_rows, -1
+        )
         if vocab and c in vocab
         else as_float(table.column(c)).reshape(-1, 1)
         for c in columns
@@ -160,9 +175,11 @@ def block(
     ordinal: int,
     classes: list[str] | None,
     vocab: dict[str, list[str]] | None = None,
+    indexed: frozenset[str] = frozenset(),
 ) -> tuple[Block, int]:
-    """A row group's usable rows (none missing a used value), and how many were dropped."""
-    x = {node: features(table, cols, vocab) for node, cols in inputs.items()}
+    """A row group's usable rows (none missing a used value), and how many were dropped.
+    An index input never misses one: a null is the unknown index."""
+    x = {node: features(table, cols, vocab, node in indexed) for node, cols in inputs.items()}
     y = _labels(table, params, classes)
     keep = ~np.isnan(y)
     for values in x.values():
@@ -184,13 +201,18 @@ def plan(
     params: TrainingParams,
     category_label: bool,
     vocab: dict[str, list[str]] | None = None,
+    indexed: frozenset[str] = frozenset(),
 ) -> DataPlan:
     """One pass over the data: splits' sizes, the training split's means and variances
-    (float64 sums), the label's classes; the blocks are kept when they fit in memory."""
+    (float64 sums), the label's classes; the blocks are kept when they fit in memory.
+    ``indexed``: the input nodes whose category columns are fed as indices."""
     vocab = vocab or {}
     groups = row_groups(bucket, manifest)
     columns = [c for cols in inputs.values() for c in cols] + [params.y_column]
-    widths = {node: sum(len(vocab.get(c, ())) or 1 for c in cols) for node, cols in inputs.items()}
+    widths = {
+        node: len(cols) if node in indexed else sum(len(vocab.get(c, ())) or 1 for c in cols)
+        for node, cols in inputs.items()
+    }
     width = (sum(widths.values()) + 1) * 4
     keep_blocks = sum(g.rows for g in groups) * width < IN_MEMORY_BYTES
     classes: list[str] | None = None
@@ -205,7 +227,7 @@ def plan(
     blocks: list[Block] = []
     for ordinal, ref in enumerate(groups):
         table = read_group(bucket, ref, columns)
-        piece, lost = block(table, inputs, params, ordinal, classes, vocab)
+        piece, lost = block(table, inputs, params, ordinal, classes, vocab, indexed)
         dropped += lost
         for split in (TRAIN, VALIDATION, TEST):
             counts[split] += int((piece.split == split).sum())
@@ -240,6 +262,7 @@ def plan(
         one_hot=one_hot,
         cached=blocks if keep_blocks else None,
         vocab=vocab,
+        indexed=indexed,
     )
 
 
@@ -263,7 +286,7 @@ def blocks(
             piece = data.cached[ordinal]
         else:
             table = read_group(bucket, data.groups[ordinal], columns)
-            piece, _ = block(table, inputs, params, ordinal, data.classes, data.vocab)
+            piece, _ = block(table, inputs, params, ordinal, data.classes, data.vocab, data.indexed)
         if shuffle and piece.y.size:
             permutation = rng.permutation(piece.y.size)
             piece = Block(

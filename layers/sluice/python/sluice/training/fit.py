@@ -68,18 +68,22 @@ def standardized_model(
 ) -> Any:
     """The graph's model behind one Normalization per input, holding the training split's
     means and variances: the saved model standardises what it is given, so predictions
-    need no other preprocessing."""
+    need no other preprocessing. An input of category indices (it feeds an Embedding)
+    goes to the graph as it is: an index is a name, not a quantity."""
     base, check = build_model(graph)
     nodes = [node for node in check.order if node in set(check.inputs)]
     fed, standardized = [], []
     for node in nodes:
         tensor = keras.Input(shape=(len(data.standardization.mean[node]),), name=node)
+        fed.append(tensor)
+        if node in data.indexed:
+            standardized.append(tensor)
+            continue
         layer = keras.layers.Normalization(
             mean=data.standardization.mean[node],
             variance=data.standardization.variance[node],
             name=f"standardize_{node}",
         )
-        fed.append(tensor)
         standardized.append(layer(tensor))
     outputs = base(standardized if len(standardized) > 1 else standardized[0])
     return keras.Model(fed, outputs, name="sluice_training")

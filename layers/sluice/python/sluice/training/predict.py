@@ -19,6 +19,7 @@ from sluice.config import settings
 from sluice.errors import Conflict, Unprocessable
 from sluice.networks.compile import load_keras
 from sluice.store import objects
+from sluice.training.checks import UNKNOWN_INDEX
 from sluice.training.models import TrainingStatus, job_prefix
 from sluice.training.predict_models import PredictBody, PredictRequest, PredictResult
 from sluice.training.repository import TrainingJobRepository
@@ -40,11 +41,18 @@ def _number(value: Any, where: str) -> float:
         raise Unprocessable(f"{where}: {value!r} is not a number", {"field": where}) from None
 
 
-def _values(value: Any, column: str, where: str, vocab: dict[str, list[str]]) -> list[float]:
-    """One column's values of a row: a number, or a category one-hot over its values."""
+def _values(
+    value: Any, column: str, where: str, vocab: dict[str, list[str]], index: bool
+) -> list[float]:
+    """One column's values of a row: a number; a category one-hot over its values, or its
+    index where the input feeds an Embedding (a value training never saw: the unknown
+    index, as the model learnt it for missing values)."""
     if column not in vocab:
         return [_number(value, where)]
     values = vocab[column]
+    if index:
+        text = None if value is None else str(value)
+        return [float(values.index(text) + 1) if text in values else float(UNKNOWN_INDEX)]
     if value is None or str(value) not in values:
         raise Unprocessable(
             f"{where}: {value!r} is not one of column {column!r}'s values {values}",
@@ -54,7 +62,10 @@ def _values(value: Any, column: str, where: str, vocab: dict[str, list[str]]) ->
 
 
 def model_inputs(
-    body: PredictBody, inputs: dict[str, list[str]], vocab: dict[str, list[str]] | None = None
+    body: PredictBody,
+    inputs: dict[str, list[str]],
+    vocab: dict[str, list[str]] | None = None,
+    indexed: frozenset[str] = frozenset(),
 ) -> dict[str, np.ndarray]:
     """The rows as the model's inputs (one float32 array per input node)."""
     vocab = vocab or {}
@@ -65,7 +76,11 @@ def model_inputs(
             for node, columns in inputs.items():
                 where = f"records[{row_number}]"
                 arrays[node].append(
-                    [v for c in columns for v in _values(row.get(c), c, f"{where}.{c}", vocab)]
+                    [
+                        v
+                        for c in columns
+                        for v in _values(row.get(c), c, f"{where}.{c}", vocab, node in indexed)
+                    ]
                 )
             continue
         cells = list(row)
@@ -82,7 +97,7 @@ def model_inputs(
                 [
                     v
                     for c, cell in zip(columns, values, strict=True)
-                    for v in _values(cell, c, where, vocab)
+                    for v in _values(cell, c, where, vocab, node in indexed)
                 ]
             )
             at += len(columns)
@@ -103,7 +118,9 @@ def predict(request: PredictRequest) -> PredictResult:
     inputs: dict[str, list[str]] = preprocessing["inputs"]
     model = _model(cfg.data_bucket, f"{prefix}{job.artifacts.final}")
     vocab: dict[str, list[str]] = preprocessing.get("categories") or {}
-    outputs = np.asarray(model.predict(model_inputs(request.body, inputs, vocab), verbose=0))
+    indexed = frozenset(preprocessing.get("indexed") or ())
+    rows = model_inputs(request.body, inputs, vocab, indexed)
+    outputs = np.asarray(model.predict(rows, verbose=0))
     classes: list[str] | None = preprocessing.get("classes")
     named = [classes[i] for i in outputs.argmax(axis=-1)] if classes else None
     return PredictResult(predictions=outputs.tolist(), classes=named)

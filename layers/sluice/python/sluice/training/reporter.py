@@ -7,12 +7,25 @@ from __future__ import annotations
 
 import threading
 import time
-from typing import Any
+from typing import Any, Protocol
 
+from sluice.store.changes import RecordChanges
 from sluice.training.models import TrainingChanges, TrainingStatus
-from sluice.training.repository import TrainingJobRepository
 
 MIN_INTERVAL_S = 1.0
+
+
+class JobRecords(Protocol):
+    """A repository of jobs with a status (training or prediction jobs)."""
+
+    def update(
+        self,
+        owner: str,
+        job_id: str,
+        changes: Any,
+        *,
+        only_if_status: TrainingStatus | None = None,
+    ) -> object | None: ...
 
 
 class Reporter:
@@ -20,12 +33,14 @@ class Reporter:
 
     def __init__(
         self,
-        repo: TrainingJobRepository,
+        repo: JobRecords,
         owner: str,
         job_id: str,
         min_interval_s: float = MIN_INTERVAL_S,
+        changes: type[RecordChanges] = TrainingChanges,
     ) -> None:
         self._repo, self._owner, self._job_id = repo, owner, job_id
+        self._changes = changes
         self._interval = min_interval_s
         self._pending: dict[str, Any] = {}
         self._wake = threading.Condition()
@@ -62,7 +77,7 @@ class Reporter:
 
     def _write(self, fields: dict[str, Any], status: TrainingStatus) -> bool:
         written = self._repo.update(
-            self._owner, self._job_id, TrainingChanges(**fields), only_if_status=status
+            self._owner, self._job_id, self._changes(**fields), only_if_status=status
         )
         self.writes += 1
         if written is None:

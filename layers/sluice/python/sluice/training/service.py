@@ -1,5 +1,5 @@
 """What the API does with training jobs: start (every check first), cancel, delete, and
-links to the artifacts."""
+links to the artifacts; predictions, of rows or of a whole dataset (a prediction job)."""
 
 from __future__ import annotations
 
@@ -19,7 +19,7 @@ from sluice.networks.repository import GraphRepository
 from sluice.networks.service import validate_graph
 from sluice.store import objects
 from sluice.training.categories import category_values
-from sluice.training.checks import training_problems
+from sluice.training.checks import embedding_inputs, prediction_problems, training_problems
 from sluice.training.models import (
     OPEN_STATUSES,
     ArtifactLink,
@@ -39,7 +39,13 @@ from sluice.training.predict_models import (
     PredictResult,
     predict_remote,
 )
-from sluice.training.repository import TrainingJobRepository
+from sluice.training.prediction_models import (
+    PredictDataset,
+    PredictionChanges,
+    PredictionJob,
+)
+from sluice.training.prediction_models import run_name as prediction_run_name
+from sluice.training.repository import PredictionJobRepository, TrainingJobRepository
 
 ARTIFACT_URL_TTL_S = 3600
 
@@ -57,12 +63,15 @@ def graph_key(owner: str, job_id: str) -> str:
 
 def check_training(graph_body: GraphBody, params: TrainingParams, dataset: Dataset) -> None:
     """Raise ``TrainingInvalid`` (422) with every problem of ``params`` for this graph and
-    this ready dataset's columns (a category input's width is its values' count)."""
+    this ready dataset's columns (a category input's width is its values' count, or one
+    index where its input node feeds an Embedding)."""
     schema = {c.name: c.effective_type for c in typed_manifest(dataset).columns}
     x = params.x_columns
     wanted = [c for cols in x.values() for c in cols] if isinstance(x, dict) else list(x)
     categories = category_values(dataset.owner, dataset.id, dataset.data_run or "", wanted)
-    problems = training_problems(params, validate_graph(graph_body), schema, categories)
+    check = validate_graph(graph_body)
+    embedded = embedding_inputs(graph_body)
+    problems = training_problems(params, check, schema, categories, embedded)
     if problems:
         more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
         raise TrainingInvalid(problems[0]["message"] + more, {"problems": problems})
@@ -132,14 +141,17 @@ def start_training(
     return TrainingStarted(**job.model_dump(), owner=owner, upload=ticket)
 
 
+def _stop_execution(machine: str, run: str, cause: str) -> None:
+    """Stop a job's execution; Step Functions stops its task with it (StopTask)."""
+    sfn = aws.client("stepfunctions")
+    with contextlib.suppress(sfn.exceptions.ExecutionDoesNotExist):
+        sfn.stop_execution(executionArn=aws.execution_arn(machine, run), cause=cause)
+
+
 def _stop(cfg: Settings, job: TrainingJob, cause: str) -> None:
-    """Stop the job's execution; Step Functions stops its task with it (StopTask)."""
+    """Stop the training job's execution, and so its task."""
     if job.run:
-        sfn = aws.client("stepfunctions")
-        with contextlib.suppress(sfn.exceptions.ExecutionDoesNotExist):
-            sfn.stop_execution(
-                executionArn=aws.execution_arn(cfg.train_state_machine_arn, job.run), cause=cause
-            )
+        _stop_execution(cfg.train_state_machine_arn, job.run, cause)
 
 
 def cancel_job(cfg: Settings, jobs: TrainingJobRepository, owner: str, job_id: str) -> TrainingJob:
@@ -191,12 +203,95 @@ def predict_rows(
 ) -> PredictResult:
     """The job's model's outputs for up to 1,000 rows, from the function that has
     TensorFlow; 409 unless the job succeeded (checked here: a refusal wakes nothing)."""
+    _trained(jobs, owner, job_id)
+    return predict_remote(
+        cfg.predict_function, PredictRequest(owner=owner, job_id=job_id, body=body)
+    )
+
+
+class PredictionInvalid(Unprocessable):
+    """The dataset does not fit the model's inputs; ``details`` lists each problem."""
+
+    code = "invalid_prediction"
+
+
+def _trained(jobs: TrainingJobRepository, owner: str, job_id: str) -> TrainingJob:
+    """The owner's training job with a model (404 for another's, 409 before success)."""
     job = jobs.get(owner, job_id)
     if job.status is not TrainingStatus.SUCCEEDED or not job.artifacts.final:
         raise Conflict(
             f"training job {job_id} has no trained model (status {job.status.value})",
             {"status": job.status.value},
         )
-    return predict_remote(
-        cfg.predict_function, PredictRequest(owner=owner, job_id=job_id, body=body)
+    return job
+
+
+def start_prediction(
+    cfg: Settings,
+    jobs: TrainingJobRepository,
+    datasets: DatasetRepository,
+    predictions: PredictionJobRepository,
+    owner: str,
+    job_id: str,
+    body: PredictDataset,
+) -> PredictionJob:
+    """Check the dataset against the model's inputs (422 naming the column), record the
+    prediction job and start its run (statemachines/predict_dataset.asl.json)."""
+    trained = _trained(jobs, owner, job_id)
+    dataset = datasets.get(owner, body.dataset_id)
+    if dataset.status is not DatasetStatus.READY or not dataset.data_run:
+        raise Conflict(
+            f"dataset {body.dataset_id} is not ready (status {dataset.status.value})",
+            {"status": dataset.status.value},
+        )
+    saved = objects.get_json(
+        cfg.data_bucket, f"{job_prefix(owner, job_id)}{trained.artifacts.preprocessing}"
     )
+    schema = {c.name: c.effective_type for c in typed_manifest(dataset).columns}
+    problems = prediction_problems(
+        saved["inputs"], saved.get("categories") or {}, schema, body.keep_columns
+    )
+    if problems:
+        more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
+        raise PredictionInvalid(problems[0]["message"] + more, {"problems": problems})
+    now = utcnow()
+    job = PredictionJob(
+        id=uuid.uuid4().hex,
+        owner=owner,
+        training_job_id=job_id,
+        dataset_id=dataset.id,
+        keep_columns=body.keep_columns,
+        name=body.name or f"{dataset.name} predicted"[:200],
+        created_at=now,
+        updated_at=now,
+        data_run=dataset.data_run,
+    )
+    job.run = prediction_run_name(job.id)
+    predictions.create(job)
+    aws.client("stepfunctions").start_execution(
+        stateMachineArn=cfg.predict_state_machine_arn,
+        name=job.run,
+        input=json.dumps({"job": {"owner": owner, "id": job.id}, "kind": "prediction"}),
+    )
+    return job
+
+
+def cancel_prediction(
+    cfg: Settings, predictions: PredictionJobRepository, owner: str, job_id: str
+) -> PredictionJob:
+    """Stop a queued or running prediction job (its execution and its task): it ends
+    ``cancelled`` and the parts written so far are removed."""
+    job = predictions.get(owner, job_id)
+    if job.status not in OPEN_STATUSES:
+        raise Conflict(f"prediction job {job_id} has already ended ({job.status.value})")
+    cancelled = predictions.update(
+        owner,
+        job_id,
+        PredictionChanges(status=TrainingStatus.CANCELLED, finished_at=utcnow()),
+        only_if_status=job.status,
+    )
+    if cancelled is None:  # it ended meanwhile
+        return predictions.get(owner, job_id)
+    if job.run:
+        _stop_execution(cfg.predict_state_machine_arn, job.run, "cancelled")
+    return cancelled

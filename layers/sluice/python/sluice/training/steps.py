@@ -1,25 +1,35 @@
 """The train_model state machine's Lambda steps around the trainer's task: Prepare (is
 the job still queued, where does the task run), Record (it succeeded) and RecordFailure
-(it failed: the trainer's own message, or the task's exit code and stop reason)."""
+(it failed: the trainer's own message, or the task's exit code and stop reason).
+predict_dataset's run the same functions on a prediction job (``kind`` "prediction")."""
 
 from __future__ import annotations
 
 import json
 import os
-from typing import Any
+from typing import Any, Literal
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
-from sluice.catalog import CATALOG, TRAINER
+from sluice.catalog import CATALOG, PREDICTOR, TRAINER
 from sluice.config import settings
 from sluice.datasets.models import DatasetStatus, ErrorInfo, utcnow
 from sluice.datasets.repository import DatasetRepository
 from sluice.errors import SluiceError
 from sluice.networks.graph_models import GraphBody
 from sluice.step_errors import step_failure
+from sluice.step_logging import run_at
 from sluice.store import objects
-from sluice.training.models import OPEN_STATUSES, TrainingChanges, TrainingJob, TrainingStatus
-from sluice.training.repository import TrainingJobRepository
+from sluice.training.models import (
+    OPEN_STATUSES,
+    RUN_PREFIX,
+    TrainingChanges,
+    TrainingJob,
+    TrainingStatus,
+)
+from sluice.training.prediction_models import RUN_PREFIX as PREDICT_PREFIX
+from sluice.training.prediction_models import PredictionChanges
+from sluice.training.repository import PredictionJobRepository, TrainingJobRepository
 from sluice.training.service import check_training, graph_key
 
 
@@ -30,6 +40,9 @@ class JobRef(BaseModel):
 
 class StepInput(BaseModel):
     job: JobRef
+    kind: Literal["training", "prediction"] = Field(
+        "training", description="Which state machine: train_model's or predict_dataset's."
+    )
 
 
 class CaughtError(BaseModel):
@@ -52,6 +65,13 @@ class Prepared(BaseModel):
     subnets: list[str] = []
     security_groups: list[str] = []
     container: str = ""
+
+
+def step_run(event: dict[str, Any]) -> str | None:
+    """The execution's name of a step's event, for its log lines: ``train-<id>``, or
+    ``predict-<id>`` for a prediction job (as ``step_logging.run_at`` reads it)."""
+    prefix = PREDICT_PREFIX if event.get("kind") == "prediction" else RUN_PREFIX
+    return run_at("job", "id", prefix=prefix)(event)
 
 
 def _ids(name: str) -> list[str]:
@@ -175,5 +195,54 @@ def record_failure(repo: TrainingJobRepository, ref: JobRef, error: CaughtError)
         ref.owner,
         ref.id,
         TrainingChanges(status=TrainingStatus.FAILED, finished_at=utcnow(), error=info),
+        only_if_status=job.status,
+    )
+
+
+def prepare_prediction(predictions: PredictionJobRepository, ref: JobRef) -> Prepared:
+    """Run the predictor only for a prediction job still queued (a cancel may come first)."""
+    job = predictions.find(ref.owner, ref.id)
+    if job is None or job.status is not TrainingStatus.QUEUED:
+        return Prepared(go=False)
+    return Prepared(
+        go=True,
+        cluster=os.environ["SLUICE_TRAINER_CLUSTER"],
+        task_definition=os.environ["SLUICE_PREDICTOR_TASK_DEFINITION"],
+        subnets=_ids("SLUICE_TRAINER_SUBNETS"),
+        security_groups=_ids("SLUICE_TRAINER_SECURITY_GROUPS"),
+        container=CATALOG.container_task(PREDICTOR).container_name,
+    )
+
+
+def record_prediction(predictions: PredictionJobRepository, ref: JobRef) -> None:
+    """The predictor exited 0: the running job succeeded (its dataset is recorded)."""
+    job = predictions.find(ref.owner, ref.id)
+    if job is None or job.status is not TrainingStatus.RUNNING:
+        return
+    now = utcnow()
+    timings = job.timings.model_copy(update={"total_s": (now - job.created_at).total_seconds()})
+    predictions.update(
+        ref.owner,
+        ref.id,
+        PredictionChanges(
+            status=TrainingStatus.SUCCEEDED, progress=1.0, finished_at=now, timings=timings
+        ),
+        only_if_status=TrainingStatus.RUNNING,
+    )
+
+
+def record_prediction_failure(
+    predictions: PredictionJobRepository, ref: JobRef, error: CaughtError
+) -> None:
+    """Mark an open prediction job failed, with the predictor's message if it wrote one."""
+    job = predictions.find(ref.owner, ref.id)
+    if job is None or job.status not in OPEN_STATUSES:
+        return
+    message = task_failure(error).replace("the trainer exited", "the predictor exited")
+    info = job.error or ErrorInfo(code="prediction_failed", message=message)
+    predictions.update(
+        ref.owner,
+        ref.id,
+        PredictionChanges(status=TrainingStatus.FAILED, finished_at=utcnow(), error=info),
         only_if_status=job.status,
     )

@@ -30,6 +30,7 @@ from sluice.networks.service import validate_graph
 from sluice.store import objects
 from sluice.training import data as feed
 from sluice.training.categories import category_values
+from sluice.training.checks import embedding_inputs
 from sluice.training.models import (
     Timings,
     TrainingChanges,
@@ -47,7 +48,7 @@ _MESSAGE_CHARS = 2000
 _TRACE_LINES = ("Graph execution error", "Detected at node", "defined at (most recent")
 
 
-def _message(exc: BaseException) -> str:
+def error_message(exc: BaseException) -> str:
     """The error in a line: TensorFlow's op errors lose their graph traceback (indented
     lines) and keep what they say (``Received a label value of 5 which is outside ...``)."""
     if isinstance(exc, SluiceError):
@@ -79,8 +80,9 @@ def run(job: TrainingJob, reporter: Reporter, stop: threading.Event) -> None:
     category = types.get(job.params.y_column) is ColumnType.CATEGORY
     used = [column for columns in inputs.values() for column in columns]
     found = category_values(job.owner, job.dataset_id, job.data_run or "", used)
-    vocab = {name: values for name, values in found.items() if values}  # one-hot inputs
-    data = feed.plan(cfg.data_bucket, manifest, inputs, job.params, category, vocab)
+    vocab = {name: values for name, values in found.items() if values}  # one-hot or index
+    indexed = frozenset(embedding_inputs(graph)) & set(inputs)
+    data = feed.plan(cfg.data_bucket, manifest, inputs, job.params, category, vocab, indexed)
     planned = time.perf_counter()
     timings = job.timings.model_copy(
         update={"import_s": round(imported - began, 3), "data_s": round(planned - imported, 3)}
@@ -115,6 +117,9 @@ def run(job: TrainingJob, reporter: Reporter, stop: threading.Event) -> None:
         },
         "classes": data.classes,
         "categories": vocab,
+        # Input nodes whose category columns are indices (1 + the value's place in
+        # categories; 0 for a value training never saw), not one-hot.
+        "indexed": sorted(data.indexed),
         "num_classes": data.num_classes,
         "one_hot": data.one_hot,
         "note": "the saved models standardise their inputs themselves",
@@ -155,7 +160,7 @@ def main() -> int:
     try:
         run(running, reporter, stop)
     except Exception as exc:  # the job's error, whatever failed
-        message = _message(exc)
+        message = error_message(exc)
         reporter.close(error=ErrorInfo(code="training_error", message=message))
         print(message, file=sys.stderr)
         return 1
