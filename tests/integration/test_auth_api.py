@@ -78,6 +78,7 @@ def test_openapi_document_lists_every_route() -> None:
         "/datasets/{dataset_id}/multipart-upload",
         "/datasets/{dataset_id}/multipart-upload/complete",
         "/datasets/{dataset_id}/multipart-upload/abort",
+        "/datasets/{dataset_id}/multipart-upload/parts",
         "/datasets/tree",
         "/datasets/{dataset_id}/preferred-types",
         "/datasets/{dataset_id}/inference",

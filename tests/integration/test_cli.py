@@ -238,3 +238,40 @@ def test_types_then_a_download_of_the_typed_file(
     assert len(target.read_text().splitlines()) == 151
     wrong = sluice("types", dataset["id"], "amount=nonsense")
     assert wrong.exit_code == 1 and "HTTP 422" in wrong.stderr
+
+
+@pytest.mark.usefixtures("big_files")
+def test_an_interrupted_upload_whose_urls_expired_resumes_with_fresh_ones(
+    sluice: Callable[..., Result], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    source = tmp_path / "late.csv"
+    source.write_text(sales_csv(260_000))
+    assert PART_BYTES < source.stat().st_size < 2 * PART_BYTES
+    real_put = client_uploads._put_part
+    urls: list[str] = []
+
+    def put_then_fail(url: str, data: bytes, *args: Any) -> str:
+        if urls:
+            raise ClientError("connection reset by peer")
+        urls.append(url)
+        return real_put(url, data, *args)
+
+    monkeypatch.setattr(client_uploads, "_put_part", put_then_fail)
+    args = ("upload", str(source), "--part-bytes", str(PART_BYTES), "--parallel", "1")
+    assert sluice(*args).exit_code == 1
+    (kept,) = (tmp_path / "config" / "uploads").glob("*.json")
+    state = json.loads(kept.read_text())
+    # An hour later: the kept URLs are past their expiry (here: lead nowhere).
+    expired = [{**part, "url": "http://127.0.0.1:9/expired"} for part in state["parts"]]
+    kept.write_text(json.dumps({**state, "expires_at": 0, "parts": expired}))
+
+    def put(url: str, data: bytes, *args: Any) -> str:
+        urls.append(url)
+        return real_put(url, data, *args)
+
+    monkeypatch.setattr(client_uploads, "_put_part", put)
+    resumed = sluice(*args, "--json")
+    assert resumed.exit_code == 0, resumed.output
+    assert len(urls) == 2  # part 1 once, then part 2 alone
+    assert "/sluice-uploads/" in urls[1]  # presigned again
+    assert json.loads(resumed.stdout)["row_count"] == 260_000

@@ -175,3 +175,67 @@ def test_a_malformed_upload_id_is_422(uploader: Uploader) -> None:
     body = {"upload_id": "../etc", "parts": [{"number": 1, "etag": "a"}]}
     status, answer = complete(uploader, dataset_id, body)
     assert (status, answer["error"]["code"]) == (422, "validation_error")
+
+
+def renew(uploader: Uploader, dataset_id: str, body: dict[str, Any]) -> tuple[int, Any]:
+    return call_api(
+        "POST", f"/datasets/{dataset_id}/multipart-upload/parts", body, owner=uploader.owner
+    )
+
+
+@pytest.mark.usefixtures("big_files")
+def test_parts_presigned_again_land_and_the_landed_ones_are_listed(uploader: Uploader) -> None:
+    data = csv_of(ROWS)
+    dataset_id, _ = uploader.create()
+    _, ticket = start(uploader, dataset_id, len(data), part_bytes=MIN_PART_BYTES)
+    first, second = ticket["parts"]
+    (sent,) = put_parts({"parts": [first]}, data)
+    status, renewal = renew(
+        uploader, dataset_id, {"upload_id": ticket["upload_id"], "numbers": [2]}
+    )
+    assert status == 200, renewal
+    assert [p["number"] for p in renewal["parts"]] == [2]
+    assert renewal["landed"] == [
+        {"number": 1, "bytes": MIN_PART_BYTES, "etag": sent["etag"].strip('"')}
+    ]
+    (resent,) = put_parts({"parts": [{**second, "url": renewal["parts"][0]["url"]}]}, data)
+    status, body = complete(
+        uploader, dataset_id, {"upload_id": ticket["upload_id"], "parts": [sent, resent]}
+    )
+    assert status == 200, body
+    assert uploader.settled(dataset_id)["row_count"] == ROWS
+
+
+@pytest.mark.usefixtures("big_files")
+def test_an_aborted_upload_is_not_presigned_again(uploader: Uploader) -> None:
+    data = csv_of(100)
+    dataset_id, _ = uploader.create()
+    _, ticket = start(uploader, dataset_id, len(data))
+    call_api(
+        "POST",
+        f"/datasets/{dataset_id}/multipart-upload/abort",
+        {"upload_id": ticket["upload_id"]},
+        owner=uploader.owner,
+    )
+    status, body = renew(uploader, dataset_id, {"upload_id": ticket["upload_id"], "numbers": [1]})
+    assert (status, body["error"]["message"]) == (
+        404,
+        f"no upload {ticket['upload_id']} in progress for this dataset",
+    )
+
+
+@pytest.mark.usefixtures("big_files")
+def test_another_users_upload_is_not_presigned_again(uploader: Uploader, local: Any) -> None:
+    data = csv_of(100)
+    dataset_id, _ = uploader.create()
+    _, ticket = start(uploader, dataset_id, len(data))
+    other = Uploader(local)
+    status, _ = renew(other, dataset_id, {"upload_id": ticket["upload_id"], "numbers": [1]})
+    assert status == 404
+
+
+def test_a_part_number_twice_is_422_naming_the_field(uploader: Uploader) -> None:
+    dataset_id, _ = uploader.create()
+    status, body = renew(uploader, dataset_id, {"upload_id": "0123456789ab.x", "numbers": [1, 1]})
+    assert status == 422
+    assert "numbers" in body["error"]["message"]

@@ -113,13 +113,24 @@ def test_a_parts_upload_knows_what_is_missing_and_survives_a_reload(tmp_path: Pa
 
 
 class FakeHttp:
+    """The API, with the upload still open (its parts presigned again) or not."""
+
     api_url = API
 
-    def __init__(self) -> None:
+    def __init__(self, upload_open: bool = False) -> None:
         self.calls: list[tuple[str, str]] = []
+        self.upload_open = upload_open
 
     def request(self, method: str, path: str, body: Any = None, params: Any = None) -> Any:
         self.calls.append((method, path))
+        if path.endswith("/multipart-upload/parts"):
+            if not self.upload_open:
+                raise ApiError(404, "not_found", "no upload")
+            return {
+                "parts": [{"number": n, "url": f"fresh-{n}"} for n in body["numbers"]],
+                "landed": [{"number": 1, "bytes": 10, "etag": "e1"}],
+                "expires_in": 3600,
+            }
         return {}
 
 
@@ -134,19 +145,20 @@ class FakeDatasets:
 
 
 @pytest.mark.parametrize(
-    ("expires_in", "exists", "expected"),
+    ("expires_in", "exists", "upload_open", "expected"),
     [
-        (3600, True, "resume"),  # fresh: only the missing parts
-        (60, True, "same dataset"),  # URLs about to expire: abort, new upload, same record
-        (3600, False, "afresh"),  # the dataset was deleted
+        (3600, True, True, "resume"),  # fresh: only the missing parts
+        (60, True, True, "resume"),  # URLs about to expire: presigned again
+        (60, True, False, "same dataset"),  # and the upload gone: a new one, same record
+        (3600, False, True, "afresh"),  # the dataset was deleted
     ],
 )
 def test_an_interrupted_upload_resumes_or_starts_again_on_its_dataset(
-    tmp_path: Path, expires_in: float, exists: bool, expected: str
+    tmp_path: Path, expires_in: float, exists: bool, upload_open: bool, expected: str
 ) -> None:
     file = tmp_path / "f.csv"
     file.write_bytes(b"x" * 30)
-    http = FakeHttp()
+    http = FakeHttp(upload_open)
     uploads = Uploads(http, FakeDatasets(exists), ResumeStore(tmp_path / "uploads"))  # type: ignore[arg-type]
     uploads.store.save(parts_upload(file, time.time() + expires_in, {"1": "e1"}))
     state, dataset_id = uploads._resumable(file)
@@ -163,3 +175,16 @@ def test_parts_smaller_than_s3s_smallest_are_refused(tmp_path: Path) -> None:
     uploads = Uploads(FakeHttp(), FakeDatasets(True), ResumeStore(tmp_path))  # type: ignore[arg-type]
     with pytest.raises(ClientError, match="5242880 bytes or more"):
         uploads.upload(file, options=UploadOptions(part_bytes=1024))
+
+
+def test_expired_urls_are_presigned_again_for_the_missing_parts_only(tmp_path: Path) -> None:
+    file = tmp_path / "f.csv"
+    file.write_bytes(b"x" * 30)
+    http = FakeHttp(upload_open=True)
+    uploads = Uploads(http, FakeDatasets(True), ResumeStore(tmp_path / "uploads"))  # type: ignore[arg-type]
+    uploads.store.save(parts_upload(file, time.time() - 1, {"1": "e1"}))
+    state, _ = uploads._resumable(file)
+    assert state is not None
+    assert [p["url"] for p in state.parts] == ["u1", "fresh-2", "fresh-3"]  # 1 had landed
+    assert state.done == {"1": "e1"}
+    assert state.fresh

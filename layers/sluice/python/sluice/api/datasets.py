@@ -140,3 +140,18 @@ def abort_multipart_upload(
     """End an upload in parts without a file."""
     multipart.abort(settings(), dataset_repository(), current_owner(router), dataset_id, body)
     return json_response(204, "")
+
+
+@router.post(
+    "/datasets/<dataset_id>/multipart-upload/parts",
+    summary="Presign parts of an open upload again",
+    responses=documented({200: "Fresh part URLs, and the parts that landed"}, json_body=True),
+)
+def renew_multipart_upload(
+    dataset_id: DatasetId, body: Annotated[multipart.MultipartRenew, Body()]
+) -> multipart.MultipartRenewal:
+    """Fresh URLs for the named parts of an upload in parts still open (the first ones
+    last an hour), and the parts S3 already holds with their ETags."""
+    return multipart.renew(
+        settings(), dataset_repository(), current_owner(router), dataset_id, body
+    )

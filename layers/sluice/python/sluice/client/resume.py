@@ -4,8 +4,9 @@
 One JSON file per file being uploaded, in ``uploads/`` of the config folder, named by a
 hash of the API and the file's absolute path; it holds the dataset, the upload id and
 its presigned part URLs, when they expire, and the ETag of every part S3 took. The file
-must have the same size and modification time to resume, and the URLs must not have
-expired (the API presigns them for an hour); otherwise the upload starts afresh.
+must have the same size and modification time to resume; otherwise the upload starts
+afresh. URLs that expired (the API presigns them for an hour) are presigned again for
+the parts still missing, as long as the upload is open.
 """
 
 from __future__ import annotations

@@ -205,7 +205,10 @@ class Uploads:
         state = self.store.load(self.http.api_url, path)
         if state is None:
             return None, None
-        usable = state.matches(path) and state.fresh
+        if state.matches(path) and not state.fresh and state.missing():
+            state = self._presigned_again(state) or state
+        # Completing needs no URL: an upload whose parts all landed completes at any time.
+        usable = state.matches(path) and (state.fresh or not state.missing())
         if not usable:
             self._abort(state)  # its parts can never be completed now
             self.store.forget(state)
@@ -219,6 +222,29 @@ class Uploads:
         if usable:
             return state, state.dataset_id
         return None, (state.dataset_id if state.matches(path) else None)
+
+    def _presigned_again(self, state: PartsUpload) -> PartsUpload | None:
+        """``state`` with fresh URLs for its missing parts and every part S3 holds counted
+        as sent; None when the upload is no longer open (aborted, or the dataset gone)."""
+        try:
+            renewal = self.http.request(
+                "POST",
+                f"/datasets/{state.dataset_id}/multipart-upload/parts",
+                {"upload_id": state.upload_id, "numbers": [p["number"] for p in state.missing()]},
+            )
+        except ApiError as error:
+            if error.status == 404:
+                return None
+            raise
+        urls = {part["number"]: part["url"] for part in renewal["parts"]}
+        state.parts = [
+            {**part, "url": urls.get(part["number"], part["url"])} for part in state.parts
+        ]
+        # A part whose answer was lost (the connection dropped after S3 took it) is kept.
+        state.done.update({str(part["number"]): part["etag"] for part in renewal["landed"]})
+        state.expires_at = time.time() + renewal["expires_in"]
+        self.store.save(state)
+        return state
 
     def _abort(self, state: PartsUpload) -> None:
         # Already ended, or the dataset is gone: then there is nothing left to drop.

@@ -60,6 +60,11 @@ class PartTicket(BaseModel):
     url: str
 
 
+class PartUrl(BaseModel):
+    number: int
+    url: str
+
+
 class MultipartTicket(BaseModel):
     upload_id: str
     part_bytes: int
@@ -85,6 +90,37 @@ class MultipartComplete(BaseModel):
 
 class MultipartAbort(BaseModel):
     upload_id: str = Field(pattern=UPLOAD_ID)
+
+
+class MultipartRenew(BaseModel):
+    """Fresh URLs for parts of an upload still open, once its first ones have expired."""
+
+    upload_id: str = Field(pattern=UPLOAD_ID)
+    numbers: list[int] = Field(
+        min_length=1, max_length=MAX_PARTS, description="The parts to presign again."
+    )
+
+    @field_validator("numbers")
+    @classmethod
+    def _valid_numbers(cls, numbers: list[int]) -> list[int]:
+        if any(not 1 <= n <= MAX_PARTS for n in numbers) or len(set(numbers)) != len(numbers):
+            raise ValueError(f"each part number once, from 1 to {MAX_PARTS}")
+        return numbers
+
+
+class LandedPart(BaseModel):
+    """A part S3 already holds: the client may skip it, naming this ETag to complete."""
+
+    number: int
+    bytes: int
+    etag: str
+
+
+class MultipartRenewal(BaseModel):
+    upload_id: str
+    parts: list[PartUrl]
+    landed: list[LandedPart]
+    expires_in: int
 
 
 def part_bytes_for(total: int, requested: int | None) -> int:
@@ -217,3 +253,38 @@ def abort(
         multipart.abort(cfg.upload_bucket, key, s3_id)
     except multipart.NoSuchUpload as gone:
         raise _no_upload(body.upload_id) from gone
+
+
+def renew(
+    cfg: Settings, repo: DatasetRepository, owner: str, dataset_id: str, body: MultipartRenew
+) -> MultipartRenewal:
+    """Presign parts of an open upload again and say which parts landed, so that an
+    upload interrupted for longer than its URLs last resumes instead of starting over.
+    The upload's ticket is extended with the new URLs."""
+    dataset = repo.get(owner, dataset_id)
+    key, s3_id = _located(owner, dataset_id, body.upload_id)
+    name = body.upload_id.split(".", 1)[0]
+    if name not in dataset.upload_tickets:
+        raise _no_upload(body.upload_id)
+    try:
+        landed = multipart.landed_parts(cfg.upload_bucket, key, s3_id)
+    except multipart.NoSuchUpload as gone:
+        raise _no_upload(body.upload_id) from gone
+    tickets.extend(repo, dataset, name, cfg.upload_url_ttl_s)
+    return MultipartRenewal(
+        upload_id=body.upload_id,
+        parts=[
+            PartUrl(
+                number=number,
+                url=multipart.presigned_part_url(
+                    cfg.upload_bucket, key, s3_id, number, cfg.upload_url_ttl_s
+                ),
+            )
+            for number in body.numbers
+        ],
+        landed=[
+            LandedPart(number=number, bytes=size, etag=etag)
+            for number, (size, etag) in sorted(landed.items())
+        ],
+        expires_in=cfg.upload_url_ttl_s,
+    )

@@ -67,3 +67,16 @@ def issue(repo: DatasetRepository, dataset: Dataset, kind: UploadKind, ttl_s: in
     ):
         raise NotFound(f"dataset {dataset.id} not found")
     return name
+
+
+def extend(repo: DatasetRepository, dataset: Dataset, name: str, ttl_s: int) -> None:
+    """Give the open upload ``name`` of ``dataset`` the expiry of URLs presigned now
+    (NotFound if the dataset was deleted meanwhile)."""
+    now = utcnow()
+    kind = dataset.upload_tickets[name].kind
+    drop = [other for other in stale(dataset.upload_tickets, now) if other != name]
+    if (
+        repo.open_ticket(dataset.owner, dataset.id, name, ticket_for(kind, ttl_s, now), drop)
+        is None
+    ):
+        raise NotFound(f"dataset {dataset.id} not found")
