@@ -385,7 +385,7 @@ def project(m: Measured, size: float, a: Assumptions, concurrency: int) -> Proje
     """Wall time and cost of ingest + task for a CSV of ``size`` bytes on AWS."""
     from sluice.store.objects import PARALLEL_GETS
     from sluice.tasks.aggregate_output import ROWS_PER_BUCKET, bucket_count
-    from sluice.tasks.steps import S3_THREADS
+    from sluice.tasks.partials import READ_THREADS
 
     s3 = a.s3_mb_s * MB
     c = float(m.chunk_bytes)
@@ -401,17 +401,14 @@ def project(m: Measured, size: float, a: Assumptions, concurrency: int) -> Proje
     v = m.converted_share
     scan = c / rate("ingest.ScanChunk") + (c + c * k) / s3  # reads its range, writes its part
     convert = c / rate("ingest.ConvertChunk") + (c + c * k) / s3 if v else 0.0
-    # R partial files, S3_THREADS PUTs at a time
-    partial = (
-        c / rate("task.Partial")
-        + (c * k + c * k * g) / s3
-        + math.ceil(r / S3_THREADS) * a.request_s
-    )
+    # One buckets file of all R buckets: one PUT (sluice.tasks.partials).
+    partial = c / rate("task.Partial") + (c * k + c * k * g) / s3 + a.request_s
     bucket_csv = size / r
     reduce = (
         bucket_csv / rate("task.Reduce")
         + (bucket_csv * k * g + bucket_csv * o) / s3
-        + math.ceil(n / S3_THREADS) * a.request_s  # GETs of the bucket's n partial files
+        # per part, a ranged GET of the bucket's offsets, then one of its slice
+        + 2 * math.ceil(n / READ_THREADS) * a.request_s
     )
     w = _waves(n, concurrency)
     stages = {
@@ -467,9 +464,10 @@ def project(m: Measured, size: float, a: Assumptions, concurrency: int) -> Proje
         if seconds > 300:
             warnings.append(f"one {name} task takes {seconds:.0f} s: over its 300 s timeout")
 
-    # chunk stats, block digests, parts (+ again), partial files, outputs
-    puts = 3 * n + n * v + n * r + r
-    gets = 4 * n + n * v + n * r  # scan, decide (2), partial (+ convert); partials
+    # chunk stats, block digests, parts (+ again), one buckets file a part, outputs
+    puts = 3 * n + n * v + n + r
+    # scan, decide (2), partial (+ convert); per reducer and part, offsets + slice (at most)
+    gets = 4 * n + n * v + 2 * n * r
     return Projection(
         file_bytes=size,
         concurrency=concurrency,
@@ -519,6 +517,8 @@ def render_phases(m: Measured) -> list[str]:
 
 def render(m: Measured, a: Assumptions, sizes: Sequence[float], target_s: float) -> str:
     """The per-phase rates, the formula, the assumptions and the projected wall and cost."""
+    from sluice.tasks.partials import READ_THREADS
+
     out = [
         "AWS projection from our measured per-chunk throughput",
         "",
@@ -540,9 +540,10 @@ def render(m: Measured, a: Assumptions, sizes: Sequence[float], target_s: float)
         "  t_scan    = C / r_scan    + (C + C k) / s3   (reads its range, hashes its blocks,"
         " writes its part)",
         "  t_convert = C / r_convert + (C + C k) / s3   (only the share v is converted again)",
-        "  t_partial = C / r_partial + (C k + C k g) / s3 + ceil(R / 8) lat"
-        "   (R partial files, 8 PUTs at a time)",
-        "  t_reduce  = (S/R) / r_reduce + (S/R)(k g + o) / s3 + ceil(n / 8) lat",
+        "  t_partial = C / r_partial + (C k + C k g) / s3 + lat"
+        "   (one PUT: all R buckets in one file)",
+        f"  t_reduce  = (S/R) / r_reduce + (S/R)(k g + o) / s3 + 2 ceil(n / {READ_THREADS}) lat"
+        "   (per part: a ranged GET of the bucket's offsets, then one of its slice)",
         "  wall = plan + ceil(n/N) t_scan + cold + reconcile + decide + 2 ceil(n/16) lat",
         "       + [v > 0] (ceil(n v/N) t_convert + cold) + finish",
         "       + plan' + ceil(n/N) t_partial + cold + ceil(R/N) t_reduce + cold + finish'",
@@ -551,6 +552,8 @@ def render(m: Measured, a: Assumptions, sizes: Sequence[float], target_s: float)
         "         GB-s = n (t_scan + v t_convert + t_partial) M + R t_reduce M + serial steps",
         "         transitions = (measured fixed states) + n (1 + v) (ingest Map items)"
         " + n + R (task)",
+        "         S3 PUTs = 3n + n v + n + R (stats, digests, parts, one buckets file a part,"
+        " outputs); GETs = 4n + n v + 2 n R",
         "",
         "Assumptions:",
         f"  - N = {a.lambdas} concurrent Lambdas of M = {a.memory_mb} MB (~1.8 vCPU; the rates are "
@@ -614,6 +617,17 @@ def render(m: Measured, a: Assumptions, sizes: Sequence[float], target_s: float)
         + ", ".join(f"{name} {seconds:.1f} s" for name, seconds in target.task_s.items())
         + f"; {target.transitions:,.0f} transitions; S3 {target.s3_requests['PUT']:,.0f} PUT, "
         f"{target.s3_requests['GET']:,.0f} GET"
+    )
+    puts, gets = target.s3_requests["PUT"] * a.s3_put, target.s3_requests["GET"] * a.s3_get
+    shares = {
+        "Lambda": target.lambda_cost,
+        "Step Functions": target.transition_cost,
+        "S3 PUTs": puts,
+        "S3 GETs": gets,
+    }
+    out.append(
+        f"  cost ${target.cost:.2f} (${target.cost / (target.file_bytes / 1e9):.4f} per GB): "
+        + ", ".join(f"{name} ${v:.3f} ({v / target.cost:.0%})" for name, v in shares.items())
     )
     verdict = "meets" if target.wall_s <= target_s else "misses"
     out.append(

@@ -251,6 +251,38 @@ def test_delete_removes_the_task_and_its_files(plays: tuple[Uploader, str, bytes
     assert listed["KeyCount"] == 0
 
 
+def test_each_part_writes_one_partial_file_for_all_its_buckets(
+    plays: tuple[Uploader, str, bytes], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The shuffle's PUTs grow as parts, not parts x buckets; finish removes them."""
+    uploader, dataset_id, body = plays
+    reducing, gate = threading.Event(), threading.Event()
+    reduce = task_steps.reduce
+
+    def held(*args: Any, **kwargs: Any) -> Any:
+        reducing.set()  # every partial has ended: the Map waits for all of them
+        gate.wait(30)
+        return reduce(*args, **kwargs)
+
+    monkeypatch.setattr(task_steps, "reduce", held)
+    monkeypatch.setattr(task_steps, "bucket_count", lambda *args: 3)
+    task = start(uploader, dataset_id, {"preset": "bmat_plays_per_song_per_day"})[1]
+    prefix = f"tasks/{uploader.owner}/{task['id']}/partials/"
+    try:
+        assert reducing.wait(30)
+        listed = uploader.s3.list_objects_v2(Bucket="sluice-data", Prefix=prefix)
+    finally:
+        gate.set()
+    done = finished(uploader, task["id"])
+    assert done["status"] == "succeeded"
+    assert done["buckets"] == 3
+    assert [o["Key"] for o in listed["Contents"]] == [
+        f"{prefix}p{part:06d}.buckets" for part in range(done["parts"])
+    ]
+    assert plays_of(read_outputs(result(uploader, task["id"])[1])) == expected_plays(body)
+    assert uploader.s3.list_objects_v2(Bucket="sluice-data", Prefix=prefix)["KeyCount"] == 0
+
+
 @pytest.fixture
 def held_partials(monkeypatch: pytest.MonkeyPatch) -> Iterator[threading.Event]:
     gate = hold(monkeypatch, task_steps, "partial")

@@ -67,13 +67,29 @@ def test_the_scan_stage_is_its_waves_of_cpu_and_s3_time_plus_a_cold_start() -> N
     assert projected.stages["ingest: scan (and hash)"] == pytest.approx(expected)
 
 
-def test_a_partial_waits_one_round_trip_per_eight_bucket_files() -> None:
+def test_a_partial_waits_one_round_trip_for_its_one_buckets_file() -> None:
     a = Assumptions()
     projected = project(MEASURED, 100e9, a, concurrency=1000)
     s3 = a.s3_mb_s * MB
     cpu_and_bytes = CHUNK / (80.0 * MB) + (CHUNK * 0.25 + CHUNK * 0.25) / s3
-    latency = math.ceil(projected.buckets / 8) * a.request_s
-    assert projected.task_s["partial"] == pytest.approx(cpu_and_bytes + latency)
+    assert projected.task_s["partial"] == pytest.approx(cpu_and_bytes + a.request_s)
+
+
+def test_a_reducer_waits_two_round_trips_per_64_parts() -> None:
+    a = Assumptions()
+    projected = project(MEASURED, 100e9, a, concurrency=1000)
+    s3 = a.s3_mb_s * MB
+    bucket_csv = 100e9 / projected.buckets
+    cpu_and_bytes = bucket_csv / (40.0 * MB) + (bucket_csv * 0.25 + bucket_csv) / s3
+    latency = 2 * math.ceil(projected.chunks / 64) * a.request_s
+    assert projected.task_s["reduce"] == pytest.approx(cpu_and_bytes + latency)
+
+
+def test_the_shuffle_puts_one_file_a_part_and_gets_two_ranges_a_part_and_bucket() -> None:
+    projected = project(MEASURED, 100e9, Assumptions(), concurrency=1000)
+    n, r = projected.chunks, projected.buckets
+    assert (n, r) == (1491, 256)
+    assert projected.s3_requests == {"PUT": 3 * n + n + r, "GET": 4 * n + 2 * n * r}
 
 
 def test_an_inline_map_of_forty_at_once_scans_in_more_waves() -> None:

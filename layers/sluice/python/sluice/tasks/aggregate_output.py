@@ -26,11 +26,12 @@ def bucket_count(total_rows: int, total_bytes: int, workers: int = 0) -> int:
     than the rows, rounded up to a multiple of ``workers`` when that is known (> 1).
 
     Compressed Parquet says little about how many groups there are, so rows count as much
-    as bytes. Every part writes a file per bucket and every reducer reads one per part:
-    parts x R requests each way, ~5 ms of CPU apiece between S3 and its client, so
-    buckets of 2M rows rather than 1M halve them (the 1 GB BMAT task: 16 x 10, not
-    16 x 19), for a reducer of twice the rows. The bytes are the parts' (LZ4 Parquet,
-    about 1.5x what zstd made of them, when the rule was 32 MiB).
+    as bytes. Every part writes one file of all R buckets, and every reducer reads its
+    slice of each with two ranged GETs (``sluice.tasks.partials``): 2 x parts x R small
+    GETs, ~5 ms of CPU apiece between S3 and its client, so buckets of 2M rows rather
+    than 1M halve them (the 1 GB BMAT task: 16 x 10, not 16 x 19), for a reducer of twice
+    the rows. The bytes are the parts' (LZ4 Parquet, about 1.5x what zstd made of them,
+    when the rule was 32 MiB).
     """
     by_size = math.ceil(max(total_bytes, 0) / BYTES_PER_BUCKET)
     by_rows = math.ceil(max(total_rows, 0) / ROWS_PER_BUCKET)

@@ -1,8 +1,9 @@
 """The steps of statemachines/run_task.asl.json: a hash-partitioned map/reduce.
 
-plan -> Map(partial: one worker per typed Parquet part, writing its groups into R
-bucket files) -> Map(reduce: one worker per bucket, merging and writing output files
-no larger than max_file_bytes) -> finish (the result's files, in order).
+plan -> Map(partial: one worker per typed Parquet part, writing its groups for all R
+buckets into one buckets file) -> Map(reduce: one worker per bucket, reading its slice of
+every part's file by ranged GETs, merging and writing output files no larger than
+max_file_bytes) -> finish (the result's files, in order).
 """
 
 from __future__ import annotations
@@ -36,7 +37,7 @@ from sluice.tasks.models import (
     TaskStatus,
     Timings,
 )
-from sluice.tasks.partials import read_partial, write_partial
+from sluice.tasks.partials import read_bucket, write_buckets
 from sluice.tasks.repository import TaskRepository
 from sluice.tasks.workspace import output_key, partial_key, partials_prefix, task_prefix
 
@@ -64,6 +65,7 @@ class TaskPlan(BaseModel):
     spec: AggregateSpec
     output: OutputSpec
     parts: list[PartRef]
+    part_count: int
     buckets: list[int]
     bucket_count: int
 
@@ -80,6 +82,7 @@ class ReduceInput(BaseModel):
     spec: AggregateSpec
     output: OutputSpec
     bucket: int
+    part_count: int
 
 
 class ReducedFile(BaseModel):
@@ -159,13 +162,10 @@ def plan(repo: TaskRepository, ref: TaskRef) -> TaskPlan:
         spec=task.spec,
         output=task.output,
         parts=[PartRef(index=i, key=p.key) for i, p in enumerate(manifest.parts)],
+        part_count=len(manifest.parts),
         buckets=list(range(buckets)),
         bucket_count=buckets,
     )
-
-
-S3_THREADS = 8
-"""Concurrent requests for a step's many small objects (partials written and read)."""
 
 
 def _read_parquet(key: str, columns: list[str] | None = None) -> pa.Table:
@@ -175,20 +175,17 @@ def _read_parquet(key: str, columns: list[str] | None = None) -> pa.Table:
 
 
 def partial(repo: TaskRepository, payload: PartialInput) -> Partial:
-    """Aggregate one part's rows and write its groups into their buckets."""
+    """Aggregate one part's rows and write its groups for every bucket in one PUT (a
+    buckets file, even when every bucket is empty: each reducer reads every part's)."""
     ref = payload.task
     _ensure_running(repo, ref)
     table = _read_parquet(payload.part.key, needed_columns(payload.spec))
     buckets = partial_aggregate(table, payload.spec, payload.bucket_count)
-    written = [(bucket, rows) for bucket, rows in enumerate(buckets) if rows.num_rows]
-
-    def put(item: tuple[int, pa.Table]) -> None:
-        bucket, rows = item
-        write_partial(partial_key(ref.owner, ref.id, bucket, payload.part.index), rows)
-
-    # One small PUT per bucket: in parallel, or the part waits out every round trip.
-    objects.concurrently(put, written, S3_THREADS)
-    groups = sum(rows.num_rows for _, rows in written)
+    write_buckets(
+        partial_key(ref.owner, ref.id, payload.part.index),
+        [rows if rows.num_rows else None for rows in buckets],
+    )
+    groups = sum(rows.num_rows for rows in buckets)
     counted = repo.update(
         ref.owner, ref.id, TaskChanges(), add_parts_done=1, only_if_status=TaskStatus.RUNNING
     )
@@ -221,10 +218,10 @@ def reduce(repo: TaskRepository, payload: ReduceInput) -> Reduced:
     ref = payload.task
     _ensure_running(repo, ref)
     bucket = settings().data_bucket
-    keys = objects.list_keys(bucket, partials_prefix(ref.owner, ref.id, payload.bucket))
-    # Each small partial file whole, in one GET (a file system's size, footer and column
-    # reads would be three or four requests for it).
-    partials = [read_partial(data) for data in objects.get_all(bucket, keys, threads=S3_THREADS)]
+    # Every part wrote its file, so the keys are known: no LIST. Per part, a ranged GET of
+    # the bucket's two offsets, and one of its slice if it is not empty.
+    keys = [partial_key(ref.owner, ref.id, part) for part in range(payload.part_count)]
+    partials = read_bucket(keys, payload.bucket)
     files: list[ReducedFile] = []
     if partials:
         merged = merge_partials(partials, payload.spec)
@@ -277,7 +274,7 @@ def finish(repo: TaskRepository, payload: FinishInput) -> Outcome:
         ),
         only_if_status=TaskStatus.RUNNING,
     )
-    objects.delete_prefix(settings().data_bucket, f"{task_prefix(ref.owner, ref.id)}partials/")
+    objects.delete_prefix(settings().data_bucket, partials_prefix(ref.owner, ref.id))
     if done is None:
         raise TaskGone(f"task {ref.id} ended before it could finish")
     return Outcome(status="succeeded", files=len(files), rows=result.rows)
