@@ -55,7 +55,13 @@ def test_notifications_and_grants_name_catalogued_resources() -> None:
     buckets = {b.name for b in CATALOG.buckets}
     tables = {t.name for t in CATALOG.tables}
     machines = {m.name for m in CATALOG.state_machines}
-    known = {"bucket": buckets, "table": tables, "state_machine": machines}
+    databases = {d.name for d in CATALOG.glue_databases}
+    known = {
+        "bucket": buckets,
+        "table": tables,
+        "state_machine": machines,
+        "glue_database": databases,
+    }
     for note in CATALOG.notifications:
         assert note.bucket in buckets
         CATALOG.function(note.function)
@@ -79,6 +85,7 @@ def test_every_environment_reference_resolves_locally() -> None:
         cluster="arn:cluster",
         subnets="subnet-1,subnet-2",
         security_groups="sg-1",
+        glue_databases={d.name: f"db_{d.name}" for d in CATALOG.glue_databases},
     )
     env = deployment.environment(CATALOG)
     assert env["SLUICE_TABLE"] == "t-records"
@@ -87,6 +94,17 @@ def test_every_environment_reference_resolves_locally() -> None:
     assert env["SLUICE_NETWORKS_FUNCTION"] == "arn:function:networks"
     assert env["SLUICE_TRAINER_TASK_DEFINITION"] == "arn:task-definition:trainer"
     assert env["SLUICE_TRAINER_SUBNETS"] == "subnet-1,subnet-2"
+    assert env["SLUICE_GLUE_DATABASE"] == "db_datasets"
+
+
+def test_only_finish_and_the_api_touch_the_glue_catalogue() -> None:
+    # Finish registers a ready dataset's table; deleting the dataset (the api) removes it.
+    touching = [
+        spec.name
+        for spec in CATALOG.functions
+        if any(grant.target.kind == "glue_database" for grant in spec.grants)
+    ]
+    assert touching == ["api", "ingest_finish"]
 
 
 def test_the_api_is_the_only_public_function() -> None:

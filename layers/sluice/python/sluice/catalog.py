@@ -35,7 +35,7 @@ class Ref(Frozen):
     # "table" | "bucket" | "state_machine" | "function" | "user_pool" | "user_pool_client" |
     # "container_task" (its task definition's ARN) | "cluster" (the tasks' ECS cluster's ARN) |
     # "subnets" | "security_groups" (where a task's network interface goes; comma-separated
-    # ids) | "value"
+    # ids) | "glue_database" (its name; in a grant, its tables) | "value"
     kind: str
     name: str
 
@@ -75,6 +75,12 @@ def user_pool() -> Ref:
 
 def user_pool_client() -> Ref:
     return Ref(kind="user_pool_client", name="users")
+
+
+def glue_database(name: str) -> Ref:
+    """A catalogued Glue database: its name in an environment; in a READ_WRITE grant,
+    reading, creating, updating and deleting its tables (nothing else of Glue)."""
+    return Ref(kind="glue_database", name=name)
 
 
 def value(text: str) -> Ref:
@@ -156,6 +162,15 @@ class StateMachineSpec(Frozen):
         return PROJECT_ROOT / self.definition
 
 
+class GlueDatabaseSpec(Frozen):
+    """A Glue Data Catalog database: every ready dataset's typed parts as one of its tables
+    (``sluice.datasets.query_tables``), for Athena, Spark or Redshift Spectrum. Glue names
+    are account-wide, so each deployment names it after itself: the stack's name in AWS,
+    ``sluice`` locally (``<deployment>_<name>``, lower case)."""
+
+    name: str
+
+
 class NotificationSpec(Frozen):
     """An S3 ObjectCreated notification that invokes a function."""
 
@@ -194,6 +209,7 @@ class Catalog(Frozen):
     notifications: tuple[NotificationSpec, ...]
     user_pool: UserPoolSpec
     container_tasks: tuple[ContainerTaskSpec, ...] = ()
+    glue_databases: tuple[GlueDatabaseSpec, ...] = ()
 
     def function(self, name: str) -> FunctionSpec:
         """The function called ``name``; KeyError if the catalogue has none."""
@@ -225,6 +241,7 @@ TRAINER = "trainer"
 PREDICT = "training_predict"
 PREDICT_DATASET = "predict_dataset"
 PREDICTOR = "predictor"
+QUERY_DATABASE = "datasets"
 
 CORS_ORIGINS = os.environ.get("SLUICE_CORS_ORIGINS", "*")
 """The origins whose web pages may read the API's answers, comma-separated: a deployment
@@ -249,6 +266,12 @@ IMPORTS_RW = Grant(target=bucket(UPLOADS), access=Access.READ_WRITE, prefix="imp
 # The trainer reads datasets' typed parts and writes its job's files, nothing else.
 DATASETS_R = Grant(target=bucket(DATA), access=Access.READ, prefix="datasets/")
 TRAINING_RW = Grant(target=bucket(DATA), access=Access.READ_WRITE, prefix="training/")
+
+
+# Finish registers a ready dataset's parts as a table of the deployment's Glue database;
+# deleting the dataset (the api) removes it. Nothing else touches Glue.
+_GLUE_ENV: dict[str, Ref] = {"SLUICE_GLUE_DATABASE": glue_database(QUERY_DATABASE)}
+QUERY_TABLES_RW = Grant(target=glue_database(QUERY_DATABASE), access=Access.READ_WRITE)
 
 
 _IMPORT_ENV: dict[str, Ref] = {
@@ -289,6 +312,7 @@ CATALOG = Catalog(
                 "SLUICE_USER_POOL_ID": user_pool(),
                 "SLUICE_USER_POOL_CLIENT_ID": user_pool_client(),
                 "SLUICE_CORS_ORIGINS": value(CORS_ORIGINS),
+                **_GLUE_ENV,
                 # Deleting a dataset stops its running ingest; commands start new ones.
                 "SLUICE_INGEST_STATE_MACHINE_ARN": state_machine(INGEST),
                 "SLUICE_EXPORT_STATE_MACHINE_ARN": state_machine(EXPORT),
@@ -313,6 +337,7 @@ CATALOG = Catalog(
                 Grant(target=state_machine(PREDICT_DATASET), access=Access.READ_WRITE),
                 Grant(target=function(PREDICT), access=Access.WRITE),
                 Grant(target=function(NETWORKS), access=Access.WRITE),
+                QUERY_TABLES_RW,
             ),
         ),
         # The TensorFlow function (issue 19): compile now; model import next. TensorFlow
@@ -384,7 +409,15 @@ CATALOG = Catalog(
             UPLOADS_R,
             DATA_RW,
         ),
-        _step("ingest_finish", "ingest", "finish", 512, 120, RECORDS_RW, UPLOADS_RW, DATA_RW),
+        FunctionSpec(
+            name="ingest_finish",
+            code_dir="functions/ingest",
+            handler="finish.handler",
+            memory_mb=512,
+            timeout_s=120,
+            environment={**_COMMON_ENV, **_HEAP_ENV, **_GLUE_ENV},
+            grants=(RECORDS_RW, UPLOADS_RW, DATA_RW, QUERY_TABLES_RW),
+        ),
         _step("export_dataset", "export_dataset", "handler", 3008, 900, DATA_RW),
         _step("task_plan", "tasks", "plan", 512, 60, RECORDS_RW, DATA_RW),
         _step("task_partial", "tasks", "partial", 3008, 900, RECORDS_RW, DATA_RW),
@@ -508,6 +541,7 @@ CATALOG = Catalog(
         NotificationSpec(bucket=UPLOADS, prefix="imports/", function="on_model_upload"),
     ),
     user_pool=UserPoolSpec(),
+    glue_databases=(GlueDatabaseSpec(name=QUERY_DATABASE),),
     container_tasks=(
         ContainerTaskSpec(
             name=TRAINER,
@@ -515,7 +549,7 @@ CATALOG = Catalog(
             command=("python", "-m", "sluice.training.trainer"),
             cpu=2048,
             memory_mb=8192,
-            environment={**_COMMON_ENV, **_HEAP_ENV},
+            environment=_COMMON_ENV,
             grants=(RECORDS_RW, DATASETS_R, TRAINING_RW),
         ),
         # The trainer's image, another command: reads the job's model and its input's

@@ -40,6 +40,9 @@ class Settings(BaseModel):
     max_pending_imports: int = Field(3, alias="SLUICE_MAX_PENDING_IMPORTS", gt=0)
     max_pending_import_bytes: int = Field(300 * MIB, alias="SLUICE_MAX_PENDING_IMPORT_BYTES", gt=0)
     upload_url_ttl_s: int = Field(3600, alias="SLUICE_UPLOAD_URL_TTL_S", gt=0)
+    # The deployment's Glue database, where each ready dataset is a table (issue 23, item 8);
+    # empty where no function registers tables (then none is registered).
+    glue_database: str = Field("", alias="SLUICE_GLUE_DATABASE")
 
 
 def settings() -> Settings:

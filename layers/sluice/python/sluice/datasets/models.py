@@ -66,6 +66,14 @@ class SourceObject(BaseModel):
     etag: str | None = None
 
 
+class QueryTable(BaseModel):
+    """Where a ready dataset's typed parts are queried in place (Athena, Spark, Redshift
+    Spectrum): a table of the deployment's Glue database."""
+
+    database: str
+    table: str
+
+
 UploadKind = Literal["post", "parts", "inline"]
 """How an upload ticket's file goes up: a presigned POST, presigned PUTs of parts, or the
 API's own put of inline content."""
@@ -129,6 +137,16 @@ class Dataset(BaseModel):
     ingest_run: str | None = Field(None, description="The Step Functions execution working on it.")
     ingest_started_at: datetime | None = None
     ingest_finished_at: datetime | None = None
+    query_table: QueryTable | None = Field(
+        None,
+        description="The Glue table of its typed data: SELECT ... FROM "
+        '"<database>"."<table>" in Athena. Kept in step with each re-conversion.',
+    )
+    catalog_error: ErrorInfo | None = Field(
+        None,
+        description="Why its typed data could not be registered in the Glue Data Catalog "
+        "(the dataset itself is ready); the next re-conversion tries again.",
+    )
     # Internal bookkeeping, not served.
     chunks_done: int = Field(0, exclude=True)
     parts_done: int = Field(0, exclude=True)
@@ -199,6 +217,8 @@ class DatasetChanges(RecordChanges):
     ingest_run: str | None = None
     ingest_started_at: datetime | None = None
     ingest_finished_at: datetime | None = None
+    query_table: QueryTable | None = None
+    catalog_error: ErrorInfo | None = None
     chunks_done: int | None = None
     parts_done: int | None = None
     pending_column_count: int | None = None
@@ -208,6 +228,7 @@ class DatasetChanges(RecordChanges):
 
 
 RemovableField = Literal[
+    "catalog_error",
     "column_count",
     "column_preview",
     "data_run",
@@ -217,6 +238,7 @@ RemovableField = Literal[
     "ingest_finished_at",
     "ingest_run",
     "pending_column_count",
+    "query_table",
     "row_count",
     "stats_run",
 ]

@@ -7,7 +7,7 @@ import uuid
 
 from sluice import aws
 from sluice.config import GIB, Settings
-from sluice.datasets import duplicates, tickets
+from sluice.datasets import duplicates, query_tables, tickets
 from sluice.datasets.models import (
     Dataset,
     DatasetChanges,
@@ -100,10 +100,13 @@ def update_dataset(
 
 
 def delete_dataset(cfg: Settings, repo: DatasetRepository, owner: str, dataset_id: str) -> None:
-    """Delete the record, stop its ingest if one runs, and remove its objects."""
+    """Delete the record, stop its ingest if one runs, and remove its Glue table and its
+    objects."""
     dataset = repo.get(owner, dataset_id)
     repo.delete(owner, dataset_id)
     duplicates.release(cfg.table, owner, dataset_id, dataset.content_hash)
+    # After the record: a Finish registering now finds it gone and removes its own table.
+    query_tables.remove(dataset)
     if dataset.busy and dataset.ingest_run:
         sfn = aws.client("stepfunctions")
         arn = execution_arn(cfg, dataset.ingest_run)

@@ -3,8 +3,10 @@
 work/<owner>/<id>/<run>/       what one ingest learned: the header's names, chunk stats and block
                                digests, the scans' running counts, the plan, merged stats; the
                                upload decompressed or transcoded (source.csv)
-datasets/<owner>/<id>/<run>/   the typed Parquet parts of one run, their manifest, and the
-                               columns they were typed by, with their statistics (columns.jsonl)
+datasets/<owner>/<id>/<run>/   the typed Parquet parts of one run (in parts/, a folder of
+                               Parquet alone: its Glue table's location), their manifest, and
+                               the columns they were typed by, with their statistics
+                               (columns.jsonl)
 Keys are deterministic, so a retried step overwrites instead of duplicating.
 """
 
@@ -59,8 +61,15 @@ class Workspace:
         """The plan and the final chunk spans, for re-converting without re-scanning."""
         return f"{self.work}layout.json"
 
+    @property
+    def parts(self) -> str:
+        """The folder of the run's typed parts, and nothing else: Athena, Spark and Spectrum
+        read every file under a table's location, so the manifest, the columns, exports and
+        profiles stay beside it, not in it."""
+        return f"{self.data}parts/"
+
     def part(self, index: int) -> str:
-        return f"{self.data}part-{index:06d}.parquet"
+        return f"{self.parts}part-{index:06d}.parquet"
 
     @property
     def columns(self) -> str:

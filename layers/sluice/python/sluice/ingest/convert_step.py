@@ -12,6 +12,7 @@ from sluice.csv.dialect import Dialect
 from sluice.csv.ranges import CsvError
 from sluice.csv.scan import parse_native, parse_text
 from sluice.datasets import columns as column_store
+from sluice.datasets import query_tables
 from sluice.datasets.duplicates import DuplicateContent
 from sluice.datasets.manifest import Manifest, ManifestColumn, Part
 from sluice.datasets.models import DatasetChanges, DatasetStatus, ErrorInfo, utcnow
@@ -162,6 +163,10 @@ def finish(repo: DatasetRepository, payload: FinishInput) -> Outcome:
     manifest = Manifest(run=ref.run, row_count=first_row, columns=typed, parts=parts)
     objects.put_json(bucket, workspace.manifest, manifest)
     source = payload.ingest.plan.object
+    # The table is written before the record says ready, in the same write as the run:
+    # whoever sees the dataset ready sees its table (or why it has none).
+    registered = query_tables.register(dataset, manifest)
+    registration, removed = registered.changes()
     done = repo.update(
         ref.owner,
         ref.id,
@@ -176,8 +181,9 @@ def finish(repo: DatasetRepository, payload: FinishInput) -> Outcome:
             exception_count=sum(c.exceptions for c in written),
             data_run=ref.run,
             ingest_finished_at=utcnow(),
+            **registration,
         ),
-        remove=("error", "pending_column_count"),
+        remove=("error", "pending_column_count", *removed),
         only_if_run=ref.run,
     )
     if done is not None:
@@ -186,6 +192,8 @@ def finish(repo: DatasetRepository, payload: FinishInput) -> Outcome:
         remove_superseded(
             ref, keep_runs={ref.run, done.stats_run or ref.run}, keep_upload=dataset.source.key
         )
+    elif registered.query_table is not None:
+        query_tables.follow_record(repo, ref.owner, ref.id, registered.query_table)
     return Outcome(status="ready", row_count=first_row)
 
 

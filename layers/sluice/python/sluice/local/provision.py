@@ -37,6 +37,7 @@ class Deployment:
     cluster: str = ""
     subnets: str = ""  # comma-separated ids
     security_groups: str = ""
+    glue_databases: dict[str, str] = field(default_factory=dict)  # catalogue name -> name
 
     @property
     def issuer(self) -> str:
@@ -69,6 +70,8 @@ class Deployment:
                 return self.subnets
             case "security_groups":
                 return self.security_groups
+            case "glue_database":
+                return self.glue_databases[ref.name]
             case "value":
                 return ref.name
         raise ValueError(f"unknown reference kind {ref.kind}")
@@ -164,6 +167,15 @@ def provision(catalog: Catalog, endpoint: str) -> Deployment:
             },
         )
         deployment.buckets[bucket.name] = name
+
+    glue = _client("glue", endpoint)
+    for database in catalog.glue_databases:
+        # Glue names are lower case, with underscores (Athena's rule for a database too).
+        name = f"{PREFIX}_{database.name}"
+        glue.create_database(
+            DatabaseInput={"Name": name, "Description": "sluice: every ready dataset, a table"}
+        )
+        deployment.glue_databases[database.name] = name
 
     cognito = _client("cognito-idp", endpoint)
     pool = catalog.user_pool
