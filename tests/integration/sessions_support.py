@@ -20,18 +20,42 @@ COLUMN_TYPES = {
     "qty": pa.int64(),
     "day": pa.timestamp("us"),
     "note": pa.string(),
+    "big": pa.int64(),
+    "label": pa.string(),
+    "price": pa.float64(),
 }
+INT64_MAX = 2**63 - 1
+WORDS = ["Zürich", "東京", "🎵 song", "naïve café", "Ωmega", "zebra", "Äpfel", "e\u0301tude"]
+"""Texts whose code points sort otherwise than their letters would: accents, CJK, an emoji
+(4 UTF-8 bytes), a combining accent, capitals before small letters."""
+
+
+def big_value(k: int) -> str:
+    """int64's edges and values near them (a group's sum runs past int64 both ways), a
+    few small, some missing."""
+    if k % 10 == 0:
+        return str(INT64_MAX - k)
+    if k % 10 == 5:
+        return str(-INT64_MAX - 1 + k)
+    return "" if k % 9 == 4 else str(k * k)
 
 
 def sales_csv(rows: int = 400, seed: int = 0) -> bytes:
-    """Rows of id, region (a category), amount, qty (some missing), day and a note; some
-    20 KB, so many 1 KiB chunks, so many typed parts."""
-    lines = ["id,region,amount,qty,day,note"]
+    """Rows of id, region (a category), amount, qty (some missing), day, a note, big
+    (int64 near its edges), label (120 unicode texts, each 3 or 4 times: too many for a
+    category) and price (decimals no binary float holds exactly: float64); some 26 KB,
+    so many 1 KiB chunks, so many typed parts."""
+    lines = ["id,region,amount,qty,day,note,big,label,price"]
     for i in range(rows):
         k = i + seed
         qty = "" if k % 7 == 0 else str((k * 13) % 50 - 10)
         amount = f"{(k * 37) % 1000 / 8:.3f}"
-        lines.append(f"{i},{REGIONS[k % 4]},{amount},{qty},2024-03-{k % 28 + 1:02d},note {k % 300}")
+        label = f"{WORDS[k % len(WORDS)]} {k % 15}"
+        price = f"{(k * 7919) % 100_000 / 100 - 300:.2f}" if k % 11 else "0.10"
+        lines.append(
+            f"{i},{REGIONS[k % 4]},{amount},{qty},2024-03-{k % 28 + 1:02d},note {k % 300},"
+            f"{big_value(k)},{label},{price}"
+        )
     return ("\n".join(lines) + "\n").encode()
 
 

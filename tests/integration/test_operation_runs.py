@@ -9,7 +9,14 @@ import pytest
 from sluice.operations.library import select_columns
 from sluice.sessions import steps
 
-from tests.integration.sessions_support import finished, new_session, ref, run, sales_csv
+from tests.integration.sessions_support import (
+    finished,
+    new_session,
+    ref,
+    rows_of,
+    run,
+    sales_csv,
+)
 from tests.integration.uploader import Uploader
 from tests.support import call_api, hold, wait_for
 
@@ -51,6 +58,38 @@ def test_a_transient_error_is_retried(sales: Any, monkeypatch: pytest.MonkeyPatc
     assert len(calls) == done["parts"] + 1
     output = uploader.dataset(done["output"]["datasets"][0])
     assert output["row_count"] == 120
+
+
+def test_a_running_table_result_lists_the_parts_written_so_far(
+    sales: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    uploader, dataset_id = sales
+    # Parts 0 and 1 are written; the others wait until the test has read the output.
+    gate = hold(monkeypatch, select_columns, "write_part", lambda index, *rest: index < 2)
+    try:
+        session = new_session(uploader, dataset_id)["id"]
+        request = {"dataset": ref(dataset_id), "columns": ["id", "label"]}
+        status, operation = run(uploader, session, "select_columns", request)
+        assert status == 202
+        path = f"/sessions/{session}/operations/{operation['id']}"
+
+        def two_written() -> dict[str, Any] | None:
+            answer = call_api("GET", path, owner=uploader.owner)[1]
+            parts = answer["output"]["parts"]
+            return answer if parts and len(parts) == 2 else None
+
+        so_far = wait_for(two_written, 30, "two parts written")
+    finally:
+        gate.set()
+    assert so_far["status"] == "IN_PROGRESS" and so_far["output"]["datasets"] == []
+    parts = so_far["output"]["parts"]
+    assert [p["index"] for p in parts] == [0, 1]
+    assert all(p["rows"] > 0 and p["bytes"] > 0 for p in parts)
+    done = finished(uploader, session, operation["id"])
+    output = uploader.dataset(done["output"]["datasets"][0])
+    assert (done["output"]["parts"], output["row_count"]) == (None, 120)
+    first_rows = rows_of(uploader, output["id"])[: parts[0]["rows"] + parts[1]["rows"]]
+    assert [r["id"] for r in first_rows] == list(range(parts[0]["rows"] + parts[1]["rows"]))
 
 
 @pytest.fixture

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import math
 import statistics
+from fractions import Fraction
 from typing import Any
 
 import duckdb
@@ -40,7 +41,7 @@ def test_select_columns_writes_a_ready_dataset_of_those_columns(sales: Any) -> N
         uploader,
         session_id,
         "select_columns",
-        {"dataset": ref(dataset["id"]), "columns": ["qty", "id"]},
+        {"dataset": ref(dataset["id"]), "columns": ["qty", "id", "big", "label", "price"]},
     )
     (output_id,) = done["output"]["datasets"]
     output = uploader.dataset(output_id)
@@ -52,8 +53,11 @@ def test_select_columns_writes_a_ready_dataset_of_those_columns(sales: Any) -> N
     assert [(c["name"], c["effective_type"]) for c in output["columns"]] == [
         ("qty", "int8"),
         ("id", "int16"),
+        ("big", "int64"),
+        ("label", "string"),
+        ("price", "float64"),
     ]
-    expected = reference(body).select(["qty", "id"]).to_pylist()
+    expected = reference(body).select(["qty", "id", "big", "label", "price"]).to_pylist()
     assert rows_of(uploader, output_id) == expected
 
 
@@ -63,6 +67,7 @@ def test_filter_rows_keeps_the_rows_passing_every_predicate(sales: Any) -> None:
         {"column": "amount", "op": ">", "value": 50},
         {"column": "region", "op": "in", "value": ["north", "east"]},
         {"column": "qty", "op": "not_null"},
+        {"column": "big", "op": ">", "value": -(2**62)},
     ]
     done = run_to_end(
         uploader, session_id, "filter_rows", {"dataset": ref(dataset["id"]), "filter": predicates}
@@ -72,14 +77,35 @@ def test_filter_rows_keeps_the_rows_passing_every_predicate(sales: Any) -> None:
         pc.and_(
             pc.greater(table["amount"], 50), pc.is_in(table["region"], pa.array(["north", "east"]))
         ),
-        table["qty"].is_valid(),
+        pc.and_(table["qty"].is_valid(), pc.greater(table["big"], -(2**62))),
     )
     expected = table.filter(mask).to_pylist()
     got = rows_of(uploader, done["output"]["datasets"][0])
+    assert [(r["big"], r["label"], r["price"]) for r in got] == [
+        (r["big"], r["label"], r["price"]) for r in expected
+    ]
     assert [r["id"] for r in got] == [r["id"] for r in expected]
     assert [r["amount"] for r in got] == [r["amount"] for r in expected]
     assert [r["region"] for r in got] == [r["region"] for r in expected]
     assert [r["day"] for r in got] == [iso(r["day"]) for r in expected]
+
+
+def test_filter_rows_keeps_only_the_columns_chosen_in_their_order(sales: Any) -> None:
+    uploader, dataset, body, session_id = sales
+    request = {
+        "dataset": ref(dataset["id"]),
+        "filter": [{"column": "label", "op": "in", "value": ["東京 1", "🎵 song 2", "Zürich 0"]}],
+        "columns": ["price", "big", "id"],
+    }
+    done = run_to_end(uploader, session_id, "filter_rows", request)
+    output = uploader.dataset(done["output"]["datasets"][0])
+    assert [c["name"] for c in output["columns"]] == ["price", "big", "id"]
+    table = reference(body)
+    expected = table.filter(
+        pc.is_in(table["label"], pa.array(["東京 1", "🎵 song 2", "Zürich 0"]))
+    ).select(["price", "big", "id"])
+    assert rows_of(uploader, output["id"]) == expected.to_pylist()
+    assert expected.num_rows > 3
 
 
 def test_describe_matches_pyarrow_statistics(sales: Any) -> None:
@@ -89,8 +115,18 @@ def test_describe_matches_pyarrow_statistics(sales: Any) -> None:
     table = reference(body)
     assert data["rows"] == 400
     columns = {c["name"]: c for c in data["columns"]}
-    assert list(columns) == ["id", "region", "amount", "qty", "day", "note"]
-    for name in ("id", "amount", "qty"):
+    assert list(columns) == [
+        "id",
+        "region",
+        "amount",
+        "qty",
+        "day",
+        "note",
+        "big",
+        "label",
+        "price",
+    ]
+    for name in ("id", "amount", "qty", "price"):
         values = [v for v in table[name].to_pylist() if v is not None]
         line = columns[name]
         assert (line["count"], line["nulls"]) == (len(values), 400 - len(values))
@@ -112,6 +148,40 @@ def test_describe_matches_pyarrow_statistics(sales: Any) -> None:
         min(notes),
         max(notes),
     )
+
+
+def test_describe_gives_an_integer_columns_exact_mean_near_int64s_edges(sales: Any) -> None:
+    uploader, dataset, body, session_id = sales
+    done = run_to_end(
+        uploader, session_id, "describe", {"dataset": ref(dataset["id"]), "columns": ["big"]}
+    )
+    (line,) = done["output"]["data"]["columns"]
+    values = [v for v in reference(body)["big"].to_pylist() if v is not None]
+    # Summed in float64 the values' roundings (up to 1024 each) leave 41682.77...
+    assert (line["min"], line["max"]) == (-(2**63) + 5, 2**63 - 1)
+    assert line["mean"] == float(Fraction(sum(values), len(values))) == 41683.21428571428
+    sales_table = reference(body)  # noqa: F841 (read by DuckDB by name)
+    ((mean, std),) = duckdb.sql("SELECT avg(big), stddev(big) FROM sales_table").fetchall()
+    assert line["mean"] == mean
+    assert line["std"] == pytest.approx(std, rel=1e-12)
+
+
+def test_describe_lists_a_text_columns_top_values_as_duckdb_counts_them(sales: Any) -> None:
+    uploader, dataset, body, session_id = sales
+    request = {"dataset": ref(dataset["id"]), "columns": ["label", "note"], "top": 6}
+    done = run_to_end(uploader, session_id, "describe", request)
+    assert done["buckets"] > 0  # the texts' counts, shuffled
+    columns = {c["name"]: c for c in done["output"]["data"]["columns"]}
+    sales_table = reference(body)  # noqa: F841 (read by DuckDB by name)
+    for name in ("label", "note"):
+        # Ties by value, in code point order ('Zürich 9' before 'e\u0301tude 0', whose
+        # accent is a code point of its own): DuckDB's order.
+        expected = duckdb.sql(
+            f"SELECT {name}, count(*) AS n FROM sales_table WHERE {name} IS NOT NULL"
+            f" GROUP BY {name} ORDER BY n DESC, {name} LIMIT 6"
+        ).fetchall()
+        assert columns[name]["top"] == [{"value": v, "count": n} for v, n in expected], name
+    assert columns["label"]["top"][-1] == {"value": "e\u0301tude 0", "count": 4}
 
 
 def test_group_by_aggregate_matches_duckdb(sales: Any) -> None:
@@ -144,6 +214,37 @@ def test_group_by_aggregate_matches_duckdb(sales: Any) -> None:
     assert [r["mean_amount"] for r in got] == pytest.approx([e[2] for e in expected], rel=1e-12)
     assert [r["rows"] for r in got] == [e[3] for e in expected]
     assert [r["count_distinct_note"] for r in got] == [e[4] for e in expected]
+
+
+def test_a_sum_past_int64_is_an_exact_decimal_as_pythons_integers(sales: Any) -> None:
+    uploader, dataset, body, session_id = sales
+    done = run_to_end(
+        uploader,
+        session_id,
+        "group_by_aggregate",
+        {
+            "dataset": ref(dataset["id"]),
+            "group_by": ["region"],
+            "aggregations": [
+                {"column": "big", "op": "sum", "name": "total"},
+                {"column": "big", "op": "mean", "name": "average"},
+            ],
+        },
+    )
+    output = uploader.dataset(done["output"]["datasets"][0])
+    assert [(c["name"], c["effective_type"]) for c in output["columns"]][1:] == [
+        ("total", "decimal"),
+        ("average", "float64"),
+    ]
+    values: dict[str, list[int]] = {}
+    for row in reference(body).to_pylist():
+        if row["big"] is not None:
+            values.setdefault(row["region"], []).append(row["big"])
+    got = {r["region"]: (r["total"], r["average"]) for r in rows_of(uploader, output["id"])}
+    assert got == {
+        region: (sum(vs), float(Fraction(sum(vs), len(vs)))) for region, vs in values.items()
+    }
+    assert all(abs(total) > 2**63 for total, _ in got.values())  # past int64 both ways
 
 
 def test_an_output_dataset_downloads_and_feeds_another_operation(sales: Any) -> None:
@@ -179,7 +280,7 @@ def test_a_request_that_does_not_fit_the_wizard_is_422_and_starts_nothing(sales:
     uploader, dataset, _, session_id = sales
     path = f"/sessions/{session_id}/operations"
     before = len(call_api("GET", path, owner=uploader.owner)[1]["items"])
-    request = {"dataset": ref(dataset["id"]), "columns": ["id", "price"], "top": 5000}
+    request = {"dataset": ref(dataset["id"]), "columns": ["id", "cost"], "top": 5000}
     status, body = call_api(
         "POST", path, {"name": "describe", "input_data": request}, owner=uploader.owner
     )
@@ -193,7 +294,7 @@ def test_a_request_that_does_not_fit_the_wizard_is_422_and_starts_nothing(sales:
     )
     assert (status, body["error"]["message"]) == (
         422,
-        "input_data.columns[1]: no column 'price' in input_data.dataset",
+        "input_data.columns[1]: no column 'cost' in input_data.dataset",
     )
     status, body = call_api("POST", path, {"name": "pivot", "input_data": {}}, owner=uploader.owner)
     assert (status, body["error"]["message"]) == (

@@ -57,14 +57,21 @@ def test_median_is_duckdbs_per_row_and_column(shapes: Any) -> None:
         ("qty", "float64"),
         ("day", "datetime"),
         ("note", "string"),
+        ("big", "float64"),
+        ("label", "string"),
+        ("price", "float64"),
     ]
     rows = stacked()  # noqa: F841 (read by DuckDB by name)
     expected = duckdb.sql(
         "SELECT median(qty), median(amount::FLOAT::DOUBLE),"
-        " arg_min(region, source), arg_min(note, source)"
+        " arg_min(region, source), arg_min(note, source), median(big), median(price),"
+        " arg_min(label, source)"
         " FROM rows GROUP BY row ORDER BY row"
     ).fetchall()
     got = rows_of(uploader, output["id"])
+    assert [r["big"] for r in got] == [e[4] for e in expected]
+    assert [r["price"] for r in got] == [e[5] for e in expected]
+    assert [r["label"] for r in got] == [e[6] for e in expected]
     assert [r["qty"] for r in got] == [e[0] for e in expected]
     assert [r["amount"] for r in got] == [e[1] for e in expected]
     assert [(r["region"], r["note"]) for r in got] == [(e[2], e[3]) for e in expected]
@@ -76,9 +83,15 @@ def test_mean_is_duckdbs_per_row_and_column(shapes: Any) -> None:
     done = run_to_end(uploader, session_id, "mean", {"datasets": [ref(d["id"]) for d in datasets]})
     rows = stacked()  # noqa: F841 (read by DuckDB by name)
     expected = duckdb.sql(
-        "SELECT avg(qty), avg(amount::FLOAT::DOUBLE) FROM rows GROUP BY row ORDER BY row"
+        "SELECT avg(qty), avg(amount::FLOAT::DOUBLE), avg(big), list(big) FROM rows"
+        " GROUP BY row ORDER BY row"
     ).fetchall()
     got = rows_of(uploader, done["output"]["datasets"][0])
+    # int64s near its edges: the exact sum rounded once, then divided, as DuckDB's avg
+    # (a float64 sum would be off by thousands where +9.2e18 and -9.2e18 meet).
+    exact = [float(sum(vs := [v for v in e[3] if v is not None])) / len(vs) for e in expected]
+    assert [r["big"] for r in got] == exact
+    assert [r["big"] for r in got] == pytest.approx([e[2] for e in expected], rel=1e-15)
     assert [r["qty"] for r in got] == pytest.approx([e[0] for e in expected], rel=1e-12)
     assert [r["amount"] for r in got] == pytest.approx([e[1] for e in expected], rel=1e-12)
 

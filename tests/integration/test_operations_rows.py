@@ -96,6 +96,9 @@ def test_stack_unifies_types_by_preference_and_fills_missing_columns(
         ("qty", "float32"),
         ("day", "datetime"),
         ("note", "string"),
+        ("big", "int64"),
+        ("label", "string"),
+        ("price", "float64"),
         ("extra", "category"),
     ]
     first = pa.Table.from_pylist(
@@ -105,7 +108,7 @@ def test_stack_unifies_types_by_preference_and_fills_missing_columns(
     expected = pa.concat_tables([first, second], promote_options="permissive").to_pylist()
     got = rows_of(uploader, output["id"])
     assert len(got) == 550
-    for name in ("id", "region", "amount", "qty", "day", "note", "extra"):
+    for name in ("id", "region", "amount", "qty", "day", "note", "big", "label", "price", "extra"):
         assert [r[name] for r in got] == [e[name] for e in expected], name
 
 
@@ -152,6 +155,40 @@ def test_sort_over_several_buckets_matches_duckdb(
     assert [r["id"] for r in rows_of(uploader, output["id"])] == [e[0] for e in expected]
 
 
+def test_sort_by_unicode_texts_and_int64s_near_its_edges_matches_duckdb(
+    sales: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    uploader, dataset, body, session_id = sales
+    monkeypatch.setattr(sort, "bucket_count", lambda *args: 3)
+    request = {"dataset": ref(dataset["id"]), "by": ["label", "big"], "descending": ["big"]}
+    done = run_to_end(uploader, session_id, "sort", request)
+    sales_table = reference(body)  # noqa: F841 (read by DuckDB by name)
+    expected = duckdb.sql(
+        "SELECT id, label, big FROM sales_table ORDER BY label, big DESC NULLS LAST, id"
+    ).fetchall()
+    got = rows_of(uploader, done["output"]["datasets"][0])
+    assert [(r["id"], r["label"], r["big"]) for r in got] == expected
+
+
+@pytest.mark.parametrize("key", ["big", "label"])
+def test_a_join_on_int64s_near_its_edges_or_unicode_texts_matches_duckdb(
+    sales: Any, monkeypatch: pytest.MonkeyPatch, key: str
+) -> None:
+    uploader, dataset, body, session_id = sales
+    monkeypatch.setattr(join, "bucket_count", lambda *args: 3)
+    request = {"left": ref(dataset["id"]), "right": ref(dataset["id"]), "on": [key]}
+    done = run_to_end(uploader, session_id, "join", request)
+    sales_table = reference(body)  # noqa: F841 (read by DuckDB by name)
+    expected = duckdb.sql(
+        f"SELECT s.id, o.id FROM sales_table s JOIN sales_table o ON s.{key} = o.{key}"
+        " ORDER BY 1, 2"
+    ).fetchall()
+    got = sorted((r["id"], r["id_right"]) for r in rows_of(uploader, done["output"]["datasets"][0]))
+    assert got == expected
+    # big: each non-null row meets itself only (nulls match nothing); label: 3 or 4 each.
+    assert len(got) == {"big": 364, "label": 1360}[key]
+
+
 def test_sort_puts_nulls_last_by_default(sales: Any) -> None:
     uploader, dataset, body, session_id = sales
     done = run_to_end(uploader, session_id, "sort", {"dataset": ref(dataset["id"]), "by": ["qty"]})
@@ -187,6 +224,9 @@ def test_join_over_several_buckets_matches_duckdb(
         ("qty", "int16"),
         ("day", "datetime"),
         ("note", "string"),
+        ("big", "int64"),
+        ("label", "string"),
+        ("price", "float64"),
         ("id_right", "int32"),
         ("region_right", "category"),
         ("qty_right", "float32"),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import statistics
+from fractions import Fraction
 from functools import reduce
 
 import pyarrow as pa
@@ -20,6 +21,26 @@ def test_parts_merge_to_the_whole_columns_statistics() -> None:
     assert (line["count"], line["nulls"]) == (7, 2)
     assert line["mean"] == pytest.approx(statistics.fmean(finite), rel=1e-15)
     assert line["std"] == pytest.approx(statistics.stdev(finite), rel=1e-12)
+
+
+def test_an_integer_columns_mean_is_its_exact_sum_divided_near_int64s_edges() -> None:
+    top, bottom = 2**63 - 1, -(2**63)
+    parts = [[top, top - 6, None], [bottom, 3], [bottom + 10, 7]]
+    stats = [part_stats(pa.chunked_array([p], pa.int64()), ColumnType.INT64) for p in parts]
+    line = summary("big", ColumnType.INT64, reduce(merge, stats), 5)
+    values = [v for p in parts for v in p if v is not None]
+    assert (line["min"], line["max"]) == (bottom, top)
+    # float64 sums of these values come out thousands off: the exact sum, rounded once.
+    assert line["mean"] == float(Fraction(sum(values), len(values))) == 2.0
+    assert statistics.fmean(values) == 10 / 6
+
+
+def test_a_decimal_columns_statistics_are_exact_integers() -> None:
+    values = [10**30, -(10**29), None, 7]
+    column = pa.chunked_array([pa.array(values, pa.decimal128(38, 0))])
+    line = summary("sum", ColumnType.DECIMAL, part_stats(column, ColumnType.DECIMAL), 5)
+    assert (line["count"], line["min"], line["max"]) == (3, -(10**29), 10**30)
+    assert line["mean"] == float(Fraction(10**30 - 10**29 + 7, 3))
 
 
 def test_top_values_of_booleans_are_counted_exactly_across_parts() -> None:

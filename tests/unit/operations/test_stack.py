@@ -18,6 +18,12 @@ def test_a_column_takes_the_narrowest_type_holding_all_of_its_types() -> None:
     assert unified([T.DATETIME, T.STRING]) is None
 
 
+def test_an_exact_sum_stacks_with_integers_as_a_decimal() -> None:
+    assert unified([T.INT64, T.DECIMAL]) is T.DECIMAL
+    assert unified([T.DECIMAL, T.DECIMAL]) is T.DECIMAL
+    assert unified([T.FLOAT64, T.DECIMAL]) is None  # a float would round it
+
+
 def test_each_column_that_does_not_stack_is_named_with_the_first_dataset_it_fails_in() -> None:
     columns, problems = unify(
         [{"a": T.INT8, "b": T.DATETIME}, {"b": T.DATETIME, "c": T.BOOL}, {"a": T.TIMEDELTA}]

@@ -58,6 +58,8 @@ def column_type(arrow: pa.DataType) -> ColumnType:
         return ColumnType.TIMEDELTA
     if pa.types.is_string(arrow) or pa.types.is_large_string(arrow):
         return ColumnType.STRING
+    if pa.types.is_decimal(arrow) and arrow.scale == 0:
+        return ColumnType.DECIMAL
     raise ValueError(f"a dataset has no column type for Arrow's {arrow}")
 
 

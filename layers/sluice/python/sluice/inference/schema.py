@@ -11,6 +11,7 @@ import codecs
 from typing import Annotated, Any, Literal
 
 from pydantic import (
+    AfterValidator,
     BaseModel,
     ConfigDict,
     Field,
@@ -22,7 +23,10 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
-from sluice.inference.types import DEFAULT_MAX_CATEGORIES, ColumnType, DateOrder
+from sluice.inference.types import DEFAULT_MAX_CATEGORIES, ColumnType, DateOrder, declarable
+
+DeclaredType = Annotated[ColumnType, AfterValidator(declarable)]
+"""A type a file's column may be declared or preferred as (not one only outputs have)."""
 
 FailureKey = str
 """A key of ``ColumnStats.failures``: a ColumnType value, except that datetime is counted
@@ -145,7 +149,7 @@ class InferenceSettings(BaseModel):
     tolerance: Tolerance = Field(
         0, description="Failures a type may have and still win: a count, a fraction, or per type."
     )
-    column_types: dict[str, ColumnType] = Field(
+    column_types: dict[str, DeclaredType] = Field(
         default_factory=dict, description="Type hints per column: preferred types from the start."
     )
     delimiter: str | None = Field(

@@ -19,10 +19,25 @@ class ColumnType(StrEnum):
     TIMEDELTA = "timedelta"
     CATEGORY = "category"
     STRING = "string"
+    DECIMAL = "decimal"
+    """An exact integer of up to 38 digits (decimal128(38, 0), DuckDB's HUGEINT): the sum of
+    an int64 column an operation writes, exact past int64. Never inferred or declared."""
 
 
-PREFERENCE: tuple[ColumnType, ...] = tuple(ColumnType)
+WRITTEN_ONLY: frozenset[ColumnType] = frozenset({ColumnType.DECIMAL})
+"""Types only sluice's own outputs have: no text is inferred or declared as one."""
+
+PREFERENCE: tuple[ColumnType, ...] = tuple(t for t in ColumnType if t not in WRITTEN_ONLY)
 """The fixed preference order, narrowest first: the first candidate type wins."""
+
+
+def declarable(column_type: ColumnType) -> ColumnType:
+    """``column_type`` if a file's column may be declared or preferred as it (a pydantic
+    validator); a ValueError for a type only sluice's outputs have."""
+    if column_type in WRITTEN_ONLY:
+        raise ValueError(f"{column_type.value} is written by operations, not inferred from text")
+    return column_type
+
 
 INTEGER_RANGES: dict[ColumnType, tuple[int, int]] = {
     ColumnType.INT8: (-(2**7), 2**7 - 1),
@@ -119,4 +134,5 @@ def arrow_type(column_type: ColumnType) -> pa.DataType:
         ColumnType.TIMEDELTA: pa.duration("us"),
         ColumnType.CATEGORY: pa.dictionary(pa.int32(), pa.string()),
         ColumnType.STRING: pa.string(),
+        ColumnType.DECIMAL: pa.decimal128(38, 0),
     }[column_type]

@@ -17,8 +17,7 @@ from sluice.datasets.rows import typed_manifest
 from sluice.datasets.service import execution_arn
 from sluice.datasets.workspace import dataset_prefixes
 from sluice.errors import Conflict, Unprocessable
-from sluice.inference.schema import InferenceSettings, Tolerance, check_dialect
-from sluice.inference.types import ColumnType
+from sluice.inference.schema import DeclaredType, InferenceSettings, Tolerance, check_dialect
 from sluice.ingest.runs import start_run
 from sluice.store import objects
 
@@ -84,7 +83,7 @@ class InferenceStatus(BaseModel):
 class PreferredTypes(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    types: dict[str, ColumnType | None] = Field(
+    types: dict[str, DeclaredType | None] = Field(
         description="Column -> preferred type; null removes a preference."
     )
     tolerance: Tolerance | None = None

@@ -6,7 +6,7 @@ turning one into texts is almost never what stacking or joining them meant."""
 
 from __future__ import annotations
 
-from sluice.inference.types import PREFERENCE, ColumnType
+from sluice.inference.types import ColumnType
 
 _INTS = (ColumnType.INT8, ColumnType.INT16, ColumnType.INT32, ColumnType.INT64)
 _HOLDS: dict[ColumnType, frozenset[ColumnType]] = {
@@ -18,10 +18,13 @@ _HOLDS: dict[ColumnType, frozenset[ColumnType]] = {
     ColumnType.TIMEDELTA: frozenset({ColumnType.TIMEDELTA}),
     ColumnType.CATEGORY: frozenset({ColumnType.CATEGORY}),
     ColumnType.STRING: frozenset({ColumnType.CATEGORY, ColumnType.STRING}),
+    ColumnType.DECIMAL: frozenset({*_INTS, ColumnType.DECIMAL}),
 }
-"""The types each type holds without loss (int64 in float64: as pandas and DuckDB do)."""
+"""The types each type holds without loss (int64 in float64: as pandas and DuckDB do;
+an operation's exact sums with integers: decimal, as DuckDB's HUGEINT with BIGINT)."""
 
 
 def unified(types: list[ColumnType]) -> ColumnType | None:
-    """The first type in preference order that holds all of ``types``; None if none does."""
-    return next((t for t in PREFERENCE if all(s in _HOLDS[t] for s in types)), None)
+    """The first type in preference order (then decimal, which only outputs have) that
+    holds all of ``types``; None if none does."""
+    return next((t for t in ColumnType if all(s in _HOLDS[t] for s in types)), None)

@@ -4,13 +4,14 @@ Survey: each part samples its finite values. Settle: the sorted sample gives ``C
 values at equal shares (duplicates dropped); the cuts split the number line into slots,
 alternately an open interval between two cuts and a cut's own value:
 ``(-inf, c0), {c0}, (c0, c1), {c1}, ..., {c_m-1}, (c_m-1, inf)``. Parts: each part counts
-its finite values per slot (a few numbers). Buckets: one per (column, rank) a quantile
-needs; from the counts added up it knows the slot holding its rank: a cut's slot is that
-value, no read needed (so a value repeated a billion times costs nothing); an interval's
-values are read from every part, only those inside kept (about rows / ``CUTS``, since a
-value frequent enough to fill an interval would have been sampled as a cut), sorted, and
-the rank picked. Quantiles interpolate linearly between the two ranks around (n - 1) q,
-as numpy's default, pandas' and DuckDB's ``quantile_cont`` do.
+its finite values per slot (a few numbers). Buckets: one per column; from the counts
+added up it knows the slot holding each rank its quantiles need: a cut's slot is that
+value, no read needed (so a value repeated a billion times costs nothing); the column is
+read once from every part, only the values inside the intervals holding a rank kept
+(about rows / ``CUTS`` each, since a value frequent enough to fill an interval would have
+been sampled as a cut), sorted, and the ranks picked. Quantiles interpolate linearly
+between the two ranks around (n - 1) q, as numpy's default, pandas' and DuckDB's
+``quantile_cont`` do.
 """
 
 from __future__ import annotations
@@ -22,8 +23,6 @@ import numpy as np
 CUTS = 256
 SAMPLES_PER_CUT = 64
 QUANTILES = (("q1", 0.25), ("median", 0.5), ("q3", 0.75))
-SLOTS_PER_COLUMN = 2 * len(QUANTILES)
-"""Bucket steps per column: the rank below and above each quantile's position."""
 
 
 def finite(values: np.ndarray) -> np.ndarray:

@@ -55,6 +55,15 @@ def remember(table: str, owner: str, key: str, operation_id: str) -> None:
     RecordTable(table).put(owner, f"{PREFIX}{key}", {"operation_id": operation_id})
 
 
+def replace(table: str, owner: str, key: str, operation_id: str, successor: str) -> None:
+    """Have the entry of ``key`` name ``successor`` if it names ``operation_id`` (deleted,
+    while ``successor`` answers with the same outputs)."""
+    records = RecordTable(table)
+    found = records.get(owner, f"{PREFIX}{key}")
+    if found is not None and found.get("operation_id") == operation_id:
+        records.put(owner, f"{PREFIX}{key}", {"operation_id": successor})
+
+
 def forget(table: str, owner: str, key: str, operation_id: str) -> None:
     """Drop the entry of ``key`` if it names ``operation_id`` (its result is going)."""
     records = RecordTable(table)

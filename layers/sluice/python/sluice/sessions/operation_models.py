@@ -29,12 +29,27 @@ class OperationCreate(BaseModel):
     )
 
 
+class PartWritten(BaseModel):
+    """A part of a table result's dataset, written while the operation runs."""
+
+    index: int = Field(description="Its place in the dataset's row order.")
+    rows: int
+    bytes: int
+
+
 class OperationOutput(BaseModel):
     datasets: list[str] = Field(
         default_factory=list, description="The datasets it wrote (read them under /datasets)."
     )
     data: Any = Field(
-        None, description="Its JSON output (describe), in GET of the one operation only."
+        None,
+        description="Its JSON output (describe, histogram), in GET of the one operation "
+        "only; while it runs, the output over the parts done so far (with parts_done).",
+    )
+    parts: list[PartWritten] | None = Field(
+        None,
+        description="While a table result runs (GET of the one operation): the parts of "
+        "its dataset written so far, in row order. The dataset is readable once COMPLETED.",
     )
 
 
@@ -67,8 +82,19 @@ class SessionOperation(BaseModel):
     datasets: dict[str, list[InputDataset]] = Field(default_factory=dict, exclude=True)
     output_dataset: str | None = Field(None, exclude=True)
     data_key: str | None = Field(None, exclude=True)
+    result_of: str | None = Field(
+        None,
+        exclude=True,
+        description="The run whose outputs this record answers with: its own id, or for a "
+        "cached answer the run it came from (None on records from before: its own id).",
+    )
     parts_done: int = Field(0, exclude=True)
     buckets_done: int = Field(0, exclude=True)
+    written: dict[str, PartWritten] = Field(
+        default_factory=dict,
+        exclude=True,
+        description="The output parts its steps wrote so far, by file name.",
+    )
 
 
 class OperationChanges(RecordChanges):

@@ -11,13 +11,16 @@ from sluice.sessions.models import Session, SessionChanges
 from sluice.sessions.operation_models import (
     OperationChanges,
     OperationStatus,
+    PartWritten,
     SessionOperation,
 )
 from sluice.store.owned_records import OwnedRecords
+from sluice.store.records import PathChanges
 
 SESSION_PREFIX = "SESSION#"
 OPERATION_PREFIX = "SESSIONOP#"
 _PARTS_SHARE, _BUCKETS_SHARE = 0.6, 0.35
+WRITTEN = "written"
 
 
 class SessionRepository(OwnedRecords[Session]):
@@ -75,8 +78,10 @@ class OperationRepository(OwnedRecords[SessionOperation]):
             },
             output_dataset=operation.output_dataset,
             data_key=operation.data_key,
+            result_of=operation.result_of,
             parts_done=0,
             buckets_done=0,
+            written={},  # each step adds its parts as entries, beside the others'
         )
         self._put_new(operation.owner, operation.id, data)
 
@@ -85,6 +90,17 @@ class OperationRepository(OwnedRecords[SessionOperation]):
     ) -> tuple[builtins.list[SessionOperation], str | None]:
         """A page of the session's operations."""
         return self._page(owner, limit, next_token, Attr("session_id").eq(session_id))
+
+    def sharing(self, owner: str, result_of: str) -> builtins.list[SessionOperation]:
+        """Every operation of the owner's that answers with the outputs of run
+        ``result_of`` (the run itself, and the cached answers it gave), in any session."""
+        found: builtins.list[SessionOperation] = []
+        token: str | None = None
+        while True:
+            page, token = self._page_where(owner, 100, token, result_of=result_of)
+            found.extend(page)
+            if not token:
+                return found
 
     def update(
         self,
@@ -95,12 +111,19 @@ class OperationRepository(OwnedRecords[SessionOperation]):
         only_if_status: OperationStatus | None = None,
         add_parts_done: int = 0,
         add_buckets_done: int = 0,
+        add_written: dict[str, PartWritten] | None = None,
     ) -> SessionOperation | None:
-        """Apply ``changes``; None when the operation is gone or ``only_if_status`` fails."""
+        """Apply ``changes`` (and record output parts ``add_written``, by file name, each an
+        entry of its own so that steps finishing at once keep each other's); None when the
+        operation is gone or ``only_if_status`` fails."""
+        paths = PathChanges(
+            set={(WRITTEN, name): part.model_dump() for name, part in (add_written or {}).items()}
+        )
         return self._update(
             owner,
             operation_id,
             changes.written(),
             add={"parts_done": add_parts_done, "buckets_done": add_buckets_done},
             only_if=("status", only_if_status.value) if only_if_status else None,
+            paths=paths,
         )

@@ -116,12 +116,14 @@ def start_operation(
         record.status, record.progress, record.cached = OperationStatus.COMPLETED, 1.0, True
         record.output = hit.output.model_copy(update={"data": None})
         record.data_key, record.finished_at = hit.data_key, now
+        record.result_of = hit.result_of or hit.id
         record.message = f"the result of operation {hit.id}, on the same data"
         record.timings = Timings(total_s=0.0)
         stores.operations.create(record)
         return record, False
     if cls.output == "dataset":
         record.output_dataset = uuid.uuid4().hex
+    record.result_of = record.id
     stores.operations.create(record)
     aws.client("stepfunctions").start_execution(
         stateMachineArn=cfg.operation_state_machine_arn,
@@ -166,6 +168,10 @@ def get_operation(
         # The output so far, from what the finished steps wrote (None until there is some).
         so_far = cls().partial(operation_run(operation))
         operation.output = operation.output.model_copy(update={"data": so_far})
+    if operation.status is OperationStatus.IN_PROGRESS and operation.output_dataset:
+        # A table result's parts written so far, as its steps recorded them.
+        parts = sorted(operation.written.values(), key=lambda p: p.index)
+        operation.output = operation.output.model_copy(update={"parts": parts})
     return operation
 
 
@@ -196,8 +202,10 @@ def operation_run(record: SessionOperation) -> OperationRun:
 def delete_operation(
     cfg: Settings, stores: Stores, owner: str, session_id: str, operation_id: str
 ) -> None:
-    """Delete the operation, stopping it if it runs. A run's own outputs go with it (and
-    its cache entry); a cached answer's record only, the run it came from keeps them."""
+    """Delete the operation, stopping it if it runs. Its outputs (datasets, JSON data) go
+    with the last record that answers with them: while a cached answer to the same
+    request remains, in any session, they stay, and the cache names that answer instead;
+    so a cache entry never names a deleted record or outputs that are gone."""
     operation = _of_session(stores, owner, session_id, operation_id)
     stores.operations.delete(owner, operation_id)
     if operation.status in OPEN:
@@ -205,10 +213,20 @@ def delete_operation(
         arn = aws.execution_arn(cfg.operation_state_machine_arn, run_name(operation_id))
         with contextlib.suppress(sfn.exceptions.ExecutionDoesNotExist):
             sfn.stop_execution(executionArn=arn, cause="operation deleted")
-    if operation.cached:
+    result_of = operation.result_of or operation_id
+    sharing = [
+        o
+        for o in stores.operations.sharing(owner, result_of)
+        if o.id != operation_id and o.status is OperationStatus.COMPLETED
+    ]
+    if sharing and operation.status is OperationStatus.COMPLETED:
+        cache.replace(stores.table, owner, operation.cache_key, operation_id, sharing[0].id)
         return
     cache.forget(stores.table, owner, operation.cache_key, operation_id)
-    objects.delete_prefix(cfg.data_bucket, work_prefix(owner, operation_id))
+    if operation.cached and not sharing and operation.result_of is None:
+        return  # a cached answer from before result_of: its run keeps the outputs
+    # The run's folder holds its JSON output (a cached answer's data_key is there too).
+    objects.delete_prefix(cfg.data_bucket, work_prefix(owner, result_of))
     planned = [operation.output_dataset] if operation.output_dataset else []
     for dataset_id in dict.fromkeys([*operation.output.datasets, *planned]):
         with contextlib.suppress(NotFound):

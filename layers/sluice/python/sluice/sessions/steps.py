@@ -28,6 +28,7 @@ from sluice.sessions.operation_models import (
     OperationChanges,
     OperationOutput,
     OperationStatus,
+    PartWritten,
     SessionOperation,
     Timings,
 )
@@ -171,9 +172,21 @@ def _remove_written(ref: OperationRef) -> None:
         objects.delete_prefix(bucket_name, f"datasets/{ref.owner}/{ref.output_dataset}/")
 
 
-def _count(repo: OperationRepository, ref: OperationRef, *, parts: int, buckets: int) -> None:
-    """Count a step done; if the operation was deleted while the step wrote, remove what
-    the run wrote (the delete's own clean-up may have run before this step's writes)."""
+def _count(
+    repo: OperationRepository,
+    ref: OperationRef,
+    *,
+    parts: int,
+    buckets: int,
+    result: StepResult | None = None,
+) -> None:
+    """Count a step done, with the output parts it wrote (shown while the run goes on);
+    if the operation was deleted while the step wrote, remove what the run wrote (the
+    delete's own clean-up may have run before this step's writes)."""
+    written = {
+        w.key.rsplit("/", 1)[-1]: PartWritten(index=w.index, rows=w.rows, bytes=w.bytes)
+        for w in (result.written if result else [])
+    }
     counted = repo.update(
         ref.owner,
         ref.id,
@@ -181,6 +194,7 @@ def _count(repo: OperationRepository, ref: OperationRef, *, parts: int, buckets:
         add_parts_done=parts,
         add_buckets_done=buckets,
         only_if_status=OperationStatus.IN_PROGRESS,
+        add_written=written,
     )
     if counted is None:
         _remove_written(ref)
@@ -195,7 +209,7 @@ def part(repo: OperationRepository, payload: PartInput) -> StepResult:
         _count(repo, payload.operation, parts=0, buckets=0)
         return StepResult(index=payload.part.index)
     result = catalogued(record.name).run_part(_run(record), payload.part, payload.bucket_count)
-    _count(repo, payload.operation, parts=1, buckets=0)
+    _count(repo, payload.operation, parts=1, buckets=0, result=result)
     return result
 
 
@@ -203,7 +217,7 @@ def bucket(repo: OperationRepository, payload: BucketInput) -> StepResult:
     """Merge one bucket of the operation's shuffle."""
     record = _running(repo, payload.operation)
     result = catalogued(record.name).run_bucket(_run(record), payload.bucket, payload.part_count)
-    _count(repo, payload.operation, parts=0, buckets=1)
+    _count(repo, payload.operation, parts=0, buckets=1, result=result)
     return result
 
 

@@ -105,6 +105,8 @@ def _column_type(arrow: pa.DataType) -> ColumnType | None:
         return ColumnType.TIMEDELTA
     if pa.types.is_string(arrow) or pa.types.is_large_string(arrow):
         return ColumnType.STRING
+    if pa.types.is_decimal(arrow) and arrow.scale == 0:
+        return ColumnType.DECIMAL
     return None
 
 

@@ -81,7 +81,7 @@ _INTS = {ColumnType.INT8, ColumnType.INT16, ColumnType.INT32, ColumnType.INT64}
 _FLOATS = {ColumnType.FLOAT32, ColumnType.FLOAT64}
 _TEXT = {ColumnType.STRING, ColumnType.CATEGORY}
 _SUMMABLE = _BOOL | _INTS | _FLOATS
-_ORDERED = _SUMMABLE | _TEXT | {ColumnType.DATETIME, ColumnType.TIMEDELTA}
+_ORDERED = _SUMMABLE | _TEXT | {ColumnType.DATETIME, ColumnType.TIMEDELTA, ColumnType.DECIMAL}
 
 
 def _value_problem(value: Any, column_type: ColumnType) -> str | None:
@@ -91,7 +91,7 @@ def _value_problem(value: Any, column_type: ColumnType) -> str | None:
     is_number = isinstance(value, int | float) and not isinstance(value, bool)
     if column_type in _BOOL:
         ok = isinstance(value, bool)
-    elif column_type in _INTS | _FLOATS:
+    elif column_type in _INTS | _FLOATS | {ColumnType.DECIMAL}:
         ok = is_number and not (isinstance(value, float) and math.isnan(value))
     elif column_type in _TEXT:
         ok = isinstance(value, str)

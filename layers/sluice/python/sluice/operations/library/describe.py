@@ -3,7 +3,11 @@
 Count, nulls, min, max, mean and std merge from each part's statistics; the exact median
 and quartiles of number columns take describe's other passes (``quantiles``): a survey
 of sampled values, each part's counts per slot between the sampled cuts, and one bucket
-step per rank a quartile needs."""
+step per number column for the values at the ranks its quartiles need. Text columns' top
+values are counted as histogram counts values: each part's counts of (column, value)
+hash-partitioned into value buckets (after the rank buckets), each bucket merged and cut
+to each column's most frequent, so that the top values are exact however many distinct
+texts there are."""
 
 from __future__ import annotations
 
@@ -20,7 +24,7 @@ from sluice.datasets.rows import EXCEPTIONS, load_manifest
 from sluice.inference.types import ColumnType
 from sluice.operations import quantiles as qs
 from sluice.operations.base import Finished, Operation, OperationRun, PartRef, StepResult
-from sluice.operations.describe_stats import NUMERIC, merge, part_stats, summary
+from sluice.operations.describe_stats import NUMERIC, as_floats, merge, part_stats, summary
 from sluice.operations.storage import (
     find_jsons,
     get_jsons,
@@ -31,7 +35,21 @@ from sluice.operations.storage import (
 )
 from sluice.operations.wizard import InputType, WizardInput
 from sluice.store import objects
-from sluice.tasks.aggregate import schema_types
+from sluice.tasks.aggregate import (
+    AggregateSpec,
+    bucket_count,
+    merge_partials,
+    partial_aggregate,
+    schema_types,
+)
+
+TEXT_COLUMN, TEXT_VALUE, COUNT = "__column", "__value", "__count"
+_TEXT_COUNTS = AggregateSpec(
+    group_by=[TEXT_COLUMN, TEXT_VALUE],
+    aggregations=[{"column": "*", "op": "count", "name": COUNT}],
+)
+"""A text value's count is a group-by count of (column position, value): one shuffle for
+every text column at once."""
 
 
 def _numbers(manifest: Manifest, columns: list[str]) -> list[str]:
@@ -40,9 +58,60 @@ def _numbers(manifest: Manifest, columns: list[str]) -> list[str]:
     return [n for n in (columns or list(types)) if types.get(n) in NUMERIC]
 
 
+def _texts(manifest: Manifest, columns: list[str]) -> list[str]:
+    """The text columns described, in the output's order."""
+    types = {c.name: c.effective_type for c in manifest.columns}
+    return [n for n in (columns or list(types)) if types.get(n) is ColumnType.STRING]
+
+
+def _rank_buckets(manifest: Manifest, columns: list[str]) -> int:
+    """One bucket step per number column: the values at the ranks around its quartiles."""
+    return len(_numbers(manifest, columns))
+
+
+def _text_long(table: pa.Table, texts: list[str]) -> pa.Table:
+    """The part's non-null texts as (column position, value) rows."""
+    pieces = []
+    for position, name in enumerate(texts):
+        values = pc.drop_null(table.column(name)).combine_chunks().cast(pa.string())
+        pieces.append(
+            pa.table(
+                {
+                    TEXT_COLUMN: pa.array(np.full(len(values), position, np.int32)),
+                    TEXT_VALUE: values,
+                }
+            )
+        )
+    return pa.concat_tables(pieces)
+
+
+def _top_per_column(merged: pa.Table, top: int) -> dict[int, list[list[Any]]]:
+    """Each column position's ``top`` most frequent values, by count then value (the order
+    finish ranks by, so that each bucket's cut keeps every value the global top needs)."""
+    ranked = merged.sort_by(
+        [(TEXT_COLUMN, "ascending"), (COUNT, "descending"), (TEXT_VALUE, "ascending")]
+    )
+    positions = ranked.column(TEXT_COLUMN).to_numpy()
+    if len(positions) == 0:
+        return {}
+    starts = np.flatnonzero(np.diff(positions, prepend=positions[0] - 1))
+    within = np.arange(len(positions)) - np.repeat(
+        starts, np.diff(np.append(starts, len(positions)))
+    )
+    kept = ranked.filter(pa.array(within < top))
+    found: dict[int, list[list[Any]]] = {}
+    for position, value, count in zip(
+        kept.column(TEXT_COLUMN).to_pylist(),
+        kept.column(TEXT_VALUE).to_pylist(),
+        kept.column(COUNT).to_pylist(),
+        strict=True,
+    ):
+        found.setdefault(position, []).append([value, count])
+    return found
+
+
 def _finite(column: pa.ChunkedArray) -> np.ndarray:
-    values = np.asarray(pc.drop_null(column).to_numpy(), dtype=np.float64)
-    return qs.finite(values)
+    return qs.finite(as_floats(pc.drop_null(column)))
 
 
 class Describe(Operation):
@@ -50,7 +119,7 @@ class Describe(Operation):
     description = (
         "Per column: count, nulls; min and max (numbers, dates, durations, texts); mean and "
         "standard deviation (numbers); the most frequent values with their counts "
-        "(categories, booleans)."
+        "(categories, booleans, texts); exact quartiles (numbers)."
     )
     category = "statistics"
     output = "data"
@@ -86,8 +155,14 @@ class Describe(Operation):
         return bool(_numbers(manifests["dataset"][0], run.inputs["columns"]))
 
     def bucket_count(self, run: OperationRun, manifests: dict[str, list[Manifest]]) -> int:
-        """One per rank a quartile needs, per number column."""
-        return qs.SLOTS_PER_COLUMN * len(_numbers(manifests["dataset"][0], run.inputs["columns"]))
+        """One per number column (its quartiles' ranks); then, if it describes texts, the
+        value buckets of their counts (as many as a group-by's)."""
+        manifest = manifests["dataset"][0]
+        ranks = _rank_buckets(manifest, run.inputs["columns"])
+        if not _texts(manifest, run.inputs["columns"]):
+            return ranks
+        typed_bytes = sum(p.bytes for p in manifest.parts)
+        return ranks + bucket_count(manifest.row_count, typed_bytes, settings().workers)
 
     def survey_part(self, run: OperationRun, part: PartRef, buckets: int) -> None:
         """A sample of each number column's finite values (long: column index, value)."""
@@ -130,43 +205,98 @@ class Describe(Operation):
             for name in table.column_names
             if name != EXCEPTIONS and name in types
         }
-        if buckets:
+        manifest = self._manifest(run)
+        ranks = _rank_buckets(manifest, run.inputs["columns"])
+        if ranks:
             (cuts,) = get_jsons([run.partial_key("cuts.json")])
             for name, at in cuts.items():
                 counted = qs.slot_counts(_finite(table.column(name)), np.array(at))
                 stats[name]["slots"] = {str(s): c for s, c in counted.items()}
+        texts = _texts(manifest, run.inputs["columns"])
+        if texts:
+            self._count_texts(run, part, _text_long(table, texts), buckets - ranks, ranks)
         key = run.partial_key(f"describe/p{part.index:06d}.json")
         put_json(key, {"rows": table.num_rows, "columns": stats})
         return StepResult(index=part.index, partial=key)
 
+    def _count_texts(
+        self, run: OperationRun, part: PartRef, long: pa.Table, buckets: int, first: int
+    ) -> None:
+        """The part's count of each (text column, value), hash-partitioned into the value
+        buckets (numbered from ``first``)."""
+        partials = partial_aggregate(long, _TEXT_COUNTS, buckets)
+
+        def put(item: tuple[int, pa.Table]) -> None:
+            bucket, rows = item
+            key = f"texts/b{first + bucket:04d}/p{part.index:06d}.arrow"
+            write_arrow(run.partial_key(key), rows)
+
+        objects.concurrently(put, [(b, r) for b, r in enumerate(partials) if r.num_rows], 8)
+
     def run_bucket(self, run: OperationRun, bucket: int, parts: int) -> StepResult:
-        """The value at one rank a quartile needs, of one number column."""
+        """The values at the ranks around one number column's quartiles; or, past those,
+        one value bucket's most frequent texts of each text column."""
         manifest = self._manifest(run)
-        name = _numbers(manifest, run.inputs["columns"])[bucket // qs.SLOTS_PER_COLUMN]
-        label, q = qs.QUANTILES[bucket % qs.SLOTS_PER_COLUMN // 2]
+        if bucket >= _rank_buckets(manifest, run.inputs["columns"]):
+            return self._top_texts(run, manifest, bucket)
+        name = _numbers(manifest, run.inputs["columns"])[bucket]
         keys = objects.list_keys(settings().data_bucket, run.partial_key("describe/"))
         counts: dict[int, int] = {}
         for partial in get_jsons(keys):
             for slot, count in partial["columns"][name].get("slots", {}).items():
                 counts[int(slot)] = counts.get(int(slot), 0) + count
         n = sum(counts.values())
-        value = None
-        if n:
-            rank = qs.ranks(n, q)[bucket % 2]
-            slot, within = qs.locate(counts, rank)
-            (cuts,) = get_jsons([run.partial_key("cuts.json")])
-            at = np.array(cuts[name])
-            if slot % 2:  # a cut's own value
+        # The slot of each rank around each quartile (below, then above), and its place there.
+        wanted = (
+            [
+                (label, qs.locate(counts, rank))
+                for label, q in qs.QUANTILES
+                for rank in qs.ranks(n, q)
+            ]
+            if n
+            else []
+        )
+        (cuts,) = get_jsons([run.partial_key("cuts.json")]) if n else ({},)
+        at = np.array(cuts.get(name, []))
+        intervals = sorted({slot for _, (slot, _) in wanted if slot % 2 == 0})
+        inside = self._inside(manifest, name, [qs.interval(at, slot) for slot in intervals])
+        ranked = []
+        for label, (slot, within) in wanted:
+            if slot % 2:  # a cut's own value: read from nothing
                 value = float(at[slot // 2])
-            else:  # read the values inside the interval, part by part
-                low, high = qs.interval(at, slot)
-                inside = []
-                for stored in manifest.parts:
-                    values = _finite(read_part(stored.key, [name]).column(0))
-                    inside.append(values[(values > low) & (values < high)])
-                value = float(np.sort(np.concatenate(inside))[within])
+            else:
+                value = float(inside[intervals.index(slot)][within])
+            ranked.append({"column": name, "quantile": label, "n": n, "value": value})
         key = run.partial_key(f"ranks/b{bucket:04d}.json")
-        put_json(key, {"column": name, "quantile": label, "n": n, "value": value})
+        put_json(key, {"ranks": ranked})
+        return StepResult(index=bucket, partial=key)
+
+    def _inside(
+        self, manifest: Manifest, name: str, intervals: list[tuple[float, float]]
+    ) -> list[np.ndarray]:
+        """Each open interval's values of column ``name``, sorted: the column read once,
+        part by part, keeping only the values inside one of them (about rows / 256 each)."""
+        if not intervals:
+            return []
+        kept: list[list[np.ndarray]] = [[] for _ in intervals]
+        for stored in manifest.parts:
+            values = _finite(read_part(stored.key, [name]).column(0))
+            for found, (low, high) in zip(kept, intervals, strict=True):
+                found.append(values[(values > low) & (values < high)])
+        return [np.sort(np.concatenate(found)) for found in kept]
+
+    def _top_texts(self, run: OperationRun, manifest: Manifest, bucket: int) -> StepResult:
+        """A value bucket's counts merged, cut to each text column's most frequent (a value
+        lives in one bucket only, so each column's top is among the buckets' tops)."""
+        keys = objects.list_keys(settings().data_bucket, run.partial_key(f"texts/b{bucket:04d}/"))
+        found: dict[int, list[list[Any]]] = {}
+        if keys:
+            found = _top_per_column(
+                merge_partials(read_arrows(keys), _TEXT_COUNTS), run.inputs["top"]
+            )
+        texts = _texts(manifest, run.inputs["columns"])
+        key = run.partial_key(f"tops/b{bucket:04d}.json")
+        put_json(key, {"tops": {texts[position]: values for position, values in found.items()}})
         return StepResult(index=bucket, partial=key)
 
     def finish(
@@ -175,7 +305,9 @@ class Describe(Operation):
         ordered = sorted(parts, key=lambda p: p.index)
         rows, columns = _merged(get_jsons([p.partial for p in ordered if p.partial]), run)
         ranked = sorted(buckets, key=lambda b: b.index)  # each rank below before its above
-        _add_quantiles(columns, get_jsons([b.partial for b in ranked if b.partial]))
+        answers = get_jsons([b.partial for b in ranked if b.partial])
+        _add_quantiles(columns, [item for a in answers for item in a.get("ranks", [])])
+        _add_top_texts(columns, [a["tops"] for a in answers if "tops" in a], run.inputs["top"])
         return Finished(data={"rows": rows, "columns": columns})
 
     def partial(self, run: OperationRun) -> Any:
@@ -198,6 +330,19 @@ def _merged(partials: list[dict[str, Any]], run: OperationRun) -> tuple[int, lis
         merged = reduce(merge, (p["columns"][name] for p in partials))
         columns.append(summary(name, ColumnType(kind), merged, run.inputs["top"]))
     return rows, columns
+
+
+def _add_top_texts(
+    columns: list[dict[str, Any]], tops: list[dict[str, list[list[Any]]]], top: int
+) -> None:
+    """Each text column's ``top`` most frequent values over the value buckets' tops: by
+    count, ties by value in code point order (as DuckDB's ORDER BY and Arrow's sort)."""
+    for line in columns:
+        if line["type"] != ColumnType.STRING.value:
+            continue
+        values = [v for bucket in tops for v in bucket.get(line["name"], [])]
+        values.sort(key=lambda v: (-v[1], v[0]))
+        line["top"] = [{"value": v, "count": c} for v, c in values[:top]]
 
 
 def _add_quantiles(columns: list[dict[str, Any]], ranked: list[dict[str, Any]]) -> None:

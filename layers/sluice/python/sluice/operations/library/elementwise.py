@@ -23,7 +23,7 @@ from sluice.datasets.manifest import Manifest
 from sluice.datasets.rows import load_manifest
 from sluice.inference.types import ColumnType
 from sluice.operations.base import Finished, Operation, OperationRun, PartRef, StepResult
-from sluice.operations.describe_stats import NUMERIC
+from sluice.operations.describe_stats import NUMERIC, as_floats, int_words
 from sluice.operations.storage import read_part, write_part
 from sluice.operations.wizard import InputType, WizardInput
 
@@ -57,9 +57,24 @@ def rows_of(manifest: Manifest, start: int, stop: int, columns: list[str]) -> pa
     return pa.concat_tables(pieces) if pieces else pa.table({c: [] for c in columns})
 
 
-def as_floats(column: pa.ChunkedArray) -> np.ndarray:
-    """A number column as float64, nulls as NaN."""
-    return np.asarray(column.cast(pa.float64()).to_numpy(zero_copy_only=False), dtype=np.float64)
+def exact_int_means(columns: list[pa.ChunkedArray]) -> np.ndarray:
+    """The mean of each row over integer ``columns`` (nulls left out, NaN where all are),
+    from the exact sum rounded to float64 once and then divided, as DuckDB's avg of
+    integers: each int64 is split into its high and low 32 bits, whose sums over at most
+    a few hundred columns fit int64; ``high * 2**32`` is exact in float64, so adding the
+    low sum rounds the exact total once. (Summing float64s would round every value near
+    2**63 by up to 1024 first: a mean of 9.2e18 and -9.2e18 off by thousands.)"""
+    high = np.zeros(len(columns[0]), dtype=np.int64)
+    low = np.zeros(len(columns[0]), dtype=np.int64)
+    count = np.zeros(len(columns[0]), dtype=np.int64)
+    for column in columns:
+        column_high, column_low, present = int_words(column)
+        high += column_high
+        low += column_low
+        count += present
+    total = high.astype(np.float64) * 2.0**32 + low.astype(np.float64)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(count > 0, total / np.maximum(count, 1), np.nan)
 
 
 class ElementWise(Operation):
@@ -81,6 +96,10 @@ class ElementWise(Operation):
     @abstractmethod
     def combine(self, stacked: np.ndarray) -> np.ndarray:
         """The statistic over axis 0 of (datasets x rows), NaN where none has a value."""
+
+    def combine_integers(self, columns: list[pa.ChunkedArray]) -> np.ndarray:
+        """The statistic of integer columns (by default over their float64 values)."""
+        return self.combine(np.vstack([as_floats(c) for c in columns]))
 
     def check(self, inputs: dict[str, Any], schemas: dict[str, dict[str, ColumnType]]) -> list[str]:
         return shape_problems([schemas[f"datasets[{i}]"] for i in range(len(inputs["datasets"]))])
@@ -105,10 +124,13 @@ class ElementWise(Operation):
         start = next(p.first_row for p in manifests[0].parts if p.key == part.key)
         others = [rows_of(m, start, start + first.num_rows, numbers) for m in manifests[1:]]
         for name in numbers:
-            stacked = np.vstack([as_floats(t.column(name)) for t in [first, *others]])
+            columns = [t.column(name) for t in [first, *others]]
             with warnings.catch_warnings():  # a row every dataset misses is null, not a warning
                 warnings.simplefilter("ignore", RuntimeWarning)
-                combined = self.combine(stacked)
+                if all(pa.types.is_integer(c.type) for c in columns):
+                    combined = self.combine_integers(columns)
+                else:
+                    combined = self.combine(np.vstack([as_floats(c) for c in columns]))
             values = pa.array(combined, pa.float64(), mask=np.isnan(combined))
             first = first.set_column(first.schema.get_field_index(name), name, values)
         return StepResult(
@@ -143,3 +165,6 @@ class Mean(ElementWise):
 
     def combine(self, stacked: np.ndarray) -> np.ndarray:
         return np.asarray(np.nanmean(stacked, axis=0))
+
+    def combine_integers(self, columns: list[pa.ChunkedArray]) -> np.ndarray:
+        return exact_int_means(columns)

@@ -1,4 +1,5 @@
-"""Filter rows: a new dataset of the rows that pass every predicate (the tasks' grammar)."""
+"""Filter rows: a new dataset of the rows that pass every predicate (the tasks' grammar),
+of every column or of the columns chosen (a filter and a select in one pass)."""
 
 from __future__ import annotations
 
@@ -14,7 +15,8 @@ class FilterRows(Operation):
     name = "filter_rows"
     description = (
         "A new dataset of the rows that pass every predicate ({column, op, value}; op one of "
-        "==, !=, <, <=, >, >=, in, not_in, is_null, not_null), in their order, every column kept."
+        "==, !=, <, <=, >, >=, in, not_in, is_null, not_null), in their order; every column, or "
+        "the columns chosen in the order given."
     )
     category = "table"
     output = "dataset"
@@ -30,12 +32,27 @@ class FilterRows(Operation):
             minimum=1,
             ordered=False,
         ),
+        "columns": WizardInput(
+            name="Columns",
+            description="The columns to keep, in the output's order (none: every column).",
+            type=InputType.COLUMNS,
+            of="dataset",
+            required=False,
+            default=[],
+        ),
     }
 
     def run_part(self, run: OperationRun, part: PartRef, buckets: int) -> StepResult:
-        """The part's passing rows, every column (and the raw texts of failed values) kept."""
+        """The part's passing rows: every column (and the raw texts of failed values), or
+        only the chosen ones (then only they and the filter's are read, as select_columns
+        reads, and no raw texts are carried)."""
         predicates = [Predicate.model_validate(p) for p in run.inputs["filter"]]
-        table = filter_rows(read_part(part.key), predicates)
+        chosen: list[str] = run.inputs["columns"]
+        if not chosen:
+            table = filter_rows(read_part(part.key), predicates)
+        else:
+            needed = list(dict.fromkeys([*chosen, *(p.column for p in predicates)]))
+            table = filter_rows(read_part(part.key, needed), predicates).select(chosen)
         return StepResult(
             index=part.index, written=[write_part(part.index, run.output.part(part.index), table)]
         )

@@ -5,15 +5,12 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
-import pyarrow as pa
-
 from sluice.config import settings
 from sluice.datasets.manifest import Manifest
 from sluice.inference.types import ColumnType
 from sluice.operations.base import Finished, Operation, OperationRun, PartRef, StepResult
-from sluice.operations.storage import read_arrows, read_part, write_arrow, write_part
+from sluice.operations.storage import read_part, read_shuffle, write_part, write_shuffle
 from sluice.operations.wizard import InputType, WizardInput
-from sluice.store import objects
 from sluice.tasks.aggregate import (
     AggregateSpec,
     bucket_count,
@@ -32,26 +29,13 @@ def _spec(inputs: dict[str, Any]) -> AggregateSpec:
     )
 
 
-def _as_dataset_types(table: pa.Table) -> pa.Table:
-    """The merged columns in types a dataset has: an int64 column's exact sum (a
-    decimal128(38, 0), as DuckDB's HUGEINT) as int64, refused past int64's range rather
-    than wrapped or rounded."""
-    for index, field in enumerate(table.schema):
-        if pa.types.is_decimal(field.type):
-            try:
-                column = table.column(index).cast(pa.int64())
-            except pa.ArrowInvalid as exc:
-                raise ValueError(f"the sum {field.name!r} is past int64's range") from exc
-            table = table.set_column(index, field.name, column)
-    return table
-
-
 class GroupByAggregate(Operation):
     name = "group_by_aggregate"
     description = (
         "Group rows by columns and aggregate others (sum, count, mean, min, max, "
         "count_distinct; count of '*' counts rows), optionally filtered first: a new dataset "
-        "of one row per group, in no set order."
+        "of one row per group, in no set order. The sum of an int64 column is exact, a "
+        "decimal (38 digits)."
     )
     category = "table"
     output = "dataset"
@@ -96,31 +80,32 @@ class GroupByAggregate(Operation):
         typed_bytes = sum(p.bytes for p in manifest.parts)
         return bucket_count(manifest.row_count, typed_bytes, settings().workers)
 
-    def _bucket_prefix(self, run: OperationRun, bucket: int) -> str:
-        return run.partial_key(f"shuffle/b{bucket:04d}/")
+    def _shuffle_key(self, run: OperationRun, part: int) -> str:
+        return run.partial_key(f"shuffle/p{part:06d}.buckets")
 
     def run_part(self, run: OperationRun, part: PartRef, buckets: int) -> StepResult:
-        """The part's partial aggregates, one Arrow file per bucket it has groups in (and
-        always bucket 0's, which carries the schema of an empty result)."""
+        """The part's partial aggregates of every bucket in one shuffle object (bucket 0's
+        always, even empty: it carries the schema of an empty result)."""
         spec = _spec(run.inputs)
         table = read_part(part.key, needed_columns(spec))
         partials = partial_aggregate(table, spec, buckets)
-        written = [(b, rows) for b, rows in enumerate(partials) if rows.num_rows or b == 0]
-
-        def put(item: tuple[int, pa.Table]) -> None:
-            bucket, rows = item
-            write_arrow(f"{self._bucket_prefix(run, bucket)}p{part.index:06d}.arrow", rows)
-
-        objects.concurrently(put, written, 8)
+        write_shuffle(
+            self._shuffle_key(run, part.index),
+            [rows if rows.num_rows or b == 0 else None for b, rows in enumerate(partials)],
+        )
         return StepResult(index=part.index)
 
     def run_bucket(self, run: OperationRun, bucket: int, parts: int) -> StepResult:
         """The bucket's groups merged and finalised, as one output part (none when the
         bucket is empty, but for bucket 0)."""
-        keys = objects.list_keys(settings().data_bucket, self._bucket_prefix(run, bucket))
-        if not keys:
+        keys = [self._shuffle_key(run, index) for index in range(parts)]
+        tables = read_shuffle(keys, bucket)
+        if not tables:
             return StepResult(index=bucket)
-        merged = _as_dataset_types(merge_partials(read_arrows(keys), _spec(run.inputs)))
+        # An int64 column's sum is exact, as the tasks': a decimal column (decimal128(38,
+        # 0), as DuckDB's HUGEINT), whatever its values, so that every bucket's part has
+        # the same type; never wrapped, never rounded.
+        merged = merge_partials(tables, _spec(run.inputs))
         if merged.num_rows == 0 and bucket != 0:
             return StepResult(index=bucket)
         return StepResult(
