@@ -113,6 +113,7 @@ BENCH_BYTES ?= 1e9
 bench: $(BIN)/.bench-installed
 	$(BIN)/python -m bench.ingest.run --bytes $(BENCH_BYTES)
 	$(BIN)/python -m bench.aggregate.run --bytes $(BENCH_BYTES)
+	$(BIN)/python -m bench.operations.run --bytes $(BENCH_BYTES)
 
 # Load on the local system (bench/load): 20 readers, 5 uploaders, 2 taskers for
 # LOAD_SECONDS; prints per-route requests, req/s, p50/p99 and errors. Not a test.

@@ -184,7 +184,11 @@ def _copy_parts(system: Any, dataset: dict[str, Any], folder: Path) -> tuple[int
         (item["Key"], item["Size"])
         for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix="datasets/")
         for item in page.get("Contents", [])
-        if f"/{dataset['id']}/{run}/part-" in item["Key"] and item["Key"].endswith(".parquet")
+        # A run's parts: datasets/<owner>/<id>/<run>/parts/part-<n>.parquet (or, before the
+        # Glue tables, beside its manifest).
+        if f"/{dataset['id']}/{run}/" in item["Key"]
+        and "/part-" in item["Key"]
+        and item["Key"].endswith(".parquet")
     ]
     for key, _ in keys:
         s3.download_file(bucket, key, str(folder / key.rsplit("/", 1)[1]))

@@ -1,0 +1,1 @@
+"""The operations benchmark: sluice's operations against DuckDB and pandas (bench/README.md)."""
