@@ -18,7 +18,7 @@ from moto.stepfunctions.parser.asl.component.state.exec.state_task.service.state
 )
 from moto.stepfunctions.parser.asl.utils import json_path
 from sluice.local import patches
-from sluice.local.patches import replace
+from sluice.local.patches import replace, sfn_distributed_map
 from werkzeug.wsgi import LimitedStream
 
 PATCHED = {
@@ -41,6 +41,7 @@ PATCHED = {
     (StateTaskServiceEcs, "_normalise_response"),
     (StateTaskServiceEcs, "_build_sync_resolver"),
     (StateTaskServiceEcs, "_eval_sync"),
+    *sfn_distributed_map.PATCHED,
 }
 
 

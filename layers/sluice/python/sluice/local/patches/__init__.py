@@ -20,6 +20,7 @@ from sluice.local.patches import (
     s3_reads,
     s3_writes,
     service_modules,
+    sfn_distributed_map,
     sfn_ecs_sync,
     sfn_paths,
 )
@@ -39,6 +40,7 @@ def install_all() -> None:
     lambda_invoke.install()  # functions run the catalogue's handlers, not containers
     ecs_tasks.install()  # ECS tasks run their container's command as a local process
     sfn_ecs_sync.install()  # ecs:runTask.sync converts its parameters, fails on an exit code
+    sfn_distributed_map.install()  # batches, results in S3, a failed child fails the Map
 
 
 __all__ = ["install_all"]
