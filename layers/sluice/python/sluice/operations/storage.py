@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from typing import Any
 
 import pyarrow as pa
@@ -12,7 +13,7 @@ from sluice.config import settings
 from sluice.operations.base import WrittenPart
 from sluice.store import objects
 from sluice.store.arrow_fs import s3_filesystem
-from sluice.tasks.partials import read_partial, write_partial
+from sluice.tasks.partials import read_bucket, read_partial, write_buckets, write_partial
 
 ROW_GROUP_ROWS = 64 * 1024
 """As the ingest's parts: a row read fetches one group of about this many rows."""
@@ -49,8 +50,22 @@ def write_part(index: int, key: str, table: pa.Table) -> WrittenPart:
 
 
 def write_arrow(key: str, table: pa.Table) -> None:
-    """A shuffle partial, as the tasks write theirs (written once, read once)."""
+    """One table as one Arrow file (written once, read once: samples, bounds)."""
     write_partial(key, table)
+
+
+def write_shuffle(key: str, tables: Sequence[pa.Table | None]) -> None:
+    """A part's shuffle output, as the tasks write theirs: every bucket's rows in ONE
+    object (``tables[b]`` is bucket b's; None an empty bucket, while a table of no rows
+    keeps its columns), so that a part costs one PUT however many buckets there are."""
+    write_buckets(key, tables)
+
+
+def read_shuffle(keys: list[str], bucket: int) -> list[pa.Table]:
+    """Bucket ``bucket``'s tables from the parts' shuffle objects at ``keys``, in their
+    order, leaving out the parts where it is empty: per part, a ranged GET of its two
+    offsets and one of its slice (``sluice.tasks.partials``)."""
+    return read_bucket(keys, bucket)
 
 
 def read_arrows(keys: list[str]) -> list[pa.Table]:

@@ -34,9 +34,9 @@ from sluice.operations.storage import (
     find_jsons,
     get_jsons,
     put_json,
-    read_arrows,
     read_part,
-    write_arrow,
+    read_shuffle,
+    write_shuffle,
 )
 from sluice.operations.wizard import InputType, WizardInput
 from sluice.store import objects
@@ -158,23 +158,22 @@ class Histogram(Operation):
         always written: it carries the columns of an empty result)."""
         partials = partial_aggregate(table, _count_spec(run.inputs["column"]), buckets)
 
-        def put(item: tuple[int, pa.Table]) -> None:
-            bucket, rows = item
-            write_arrow(run.partial_key(f"shuffle/b{bucket:04d}/p{part.index:06d}.arrow"), rows)
-
-        written = [(b, rows) for b, rows in enumerate(partials) if rows.num_rows or b == 0]
-        objects.concurrently(put, written, 8)
+        write_shuffle(
+            run.partial_key(f"shuffle/p{part.index:06d}.buckets"),
+            [rows if rows.num_rows or b == 0 else None for b, rows in enumerate(partials)],
+        )
         return StepResult(index=part.index)
 
     def run_bucket(self, run: OperationRun, bucket: int, parts: int) -> StepResult:
         """The bucket's values merged, cut to its most frequent (a value lives in one
         bucket only, so the global top is among the buckets' tops)."""
         column, top = run.inputs["column"], run.inputs["top"]
-        keys = objects.list_keys(settings().data_bucket, run.partial_key(f"shuffle/b{bucket:04d}/"))
+        keys = objects.list_keys(settings().data_bucket, run.partial_key("shuffle/"))
+        tables = read_shuffle(keys, bucket)
         values: list[list[Any]] = []
         rest = nulls = 0
-        if keys:
-            merged = merge_partials(read_arrows(keys), _count_spec(column))
+        if tables:
+            merged = merge_partials(tables, _count_spec(column))
             null_rows = merged.column(column).is_null()
             nulls = int(pc.sum(merged.filter(null_rows).column(COUNT)).as_py() or 0)
             # By count, then value: the order finish ranks by, so that the cut is exact.

@@ -26,7 +26,7 @@ from sluice.operations.joining import (
     with_keys,
 )
 from sluice.operations.sorting import split
-from sluice.operations.storage import read_arrows, read_part, write_arrow, write_part
+from sluice.operations.storage import read_part, read_shuffle, write_part, write_shuffle
 from sluice.operations.wizard import InputType, WizardInput
 from sluice.store import objects
 from sluice.tasks.aggregate import bucket_count
@@ -124,8 +124,8 @@ class Join(Operation):
             raise ValueError("; ".join(problems))
         return kinds
 
-    def _prefix(self, run: OperationRun, bucket: int, side: str) -> str:
-        return run.partial_key(f"shuffle/b{bucket:04d}/{side}/")
+    def _prefix(self, run: OperationRun, side: str) -> str:
+        return run.partial_key(f"shuffle/{side}/")
 
     def run_part(self, run: OperationRun, part: PartRef, buckets: int) -> StepResult:
         """The part's rows sent to the buckets their keys hash to."""
@@ -136,11 +136,10 @@ class Join(Operation):
         keyed = with_keys(read_part(part.key, list(schemas[part.input])), keys, kinds)
         pieces = split(keyed, key_buckets([keyed.column(k) for k in keys], buckets), buckets)
 
-        def put(item: tuple[int, pa.Table]) -> None:
-            bucket, rows = item
-            write_arrow(f"{self._prefix(run, bucket, part.input)}p{part.index:06d}.arrow", rows)
-
-        objects.concurrently(put, [(b, t) for b, t in enumerate(pieces) if t.num_rows], 8)
+        write_shuffle(
+            f"{self._prefix(run, part.input)}p{part.index:06d}.buckets",
+            [rows if rows.num_rows else None for rows in pieces],
+        )
         return StepResult(index=part.index)
 
     def run_bucket(self, run: OperationRun, bucket: int, parts: int) -> StepResult:
@@ -150,8 +149,8 @@ class Join(Operation):
         kinds = self._kinds(run, schemas)
         sides = {}
         for side in SIDES:
-            keys = objects.list_keys(settings().data_bucket, self._prefix(run, bucket, side))
-            tables = read_arrows(keys) if keys else []
+            keys = objects.list_keys(settings().data_bucket, self._prefix(run, side))
+            tables = read_shuffle(keys, bucket)
             sides[side] = pa.concat_tables(tables) if tables else empty_side(schemas[side])
         joined = join_bucket(
             sides["left"],

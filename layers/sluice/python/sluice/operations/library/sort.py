@@ -29,7 +29,14 @@ from sluice.operations.sorting import (
     split,
     with_ties,
 )
-from sluice.operations.storage import read_arrows, read_part, write_arrow, write_part
+from sluice.operations.storage import (
+    read_arrows,
+    read_part,
+    read_shuffle,
+    write_arrow,
+    write_part,
+    write_shuffle,
+)
 from sluice.operations.wizard import InputType, WizardInput
 from sluice.store import objects
 from sluice.tasks.aggregate import bucket_count
@@ -129,21 +136,20 @@ class Sort(Operation):
             table, bucket_of(sort_keys(table, by), bounds, by, descending, nulls), buckets
         )
 
-        def put(item: tuple[int, pa.Table]) -> None:
-            bucket, rows = item
-            write_arrow(run.partial_key(f"shuffle/b{bucket:04d}/p{part.index:06d}.arrow"), rows)
-
-        written = [(b, rows) for b, rows in enumerate(pieces) if rows.num_rows or b == 0]
-        objects.concurrently(put, written, 8)
+        write_shuffle(
+            run.partial_key(f"shuffle/p{part.index:06d}.buckets"),
+            [rows if rows.num_rows or b == 0 else None for b, rows in enumerate(pieces)],
+        )
         return StepResult(index=part.index)
 
     def run_bucket(self, run: OperationRun, bucket: int, parts: int) -> StepResult:
         """The bucket's rows sorted, as the output part of its index."""
-        keys = objects.list_keys(settings().data_bucket, run.partial_key(f"shuffle/b{bucket:04d}/"))
-        if not keys:
+        keys = objects.list_keys(settings().data_bucket, run.partial_key("shuffle/"))
+        tables = read_shuffle(keys, bucket)
+        if not tables:
             return StepResult(index=bucket)
         by, descending, nulls = self._options(run)
-        rows = pa.concat_tables(read_arrows(keys))
+        rows = pa.concat_tables(tables)
         ranked = rows.take(order(sort_keys(rows, by), by, descending, nulls)).drop_columns(
             list(TIES)
         )
