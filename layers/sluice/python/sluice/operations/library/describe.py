@@ -31,7 +31,9 @@ from sluice.operations.storage import (
     put_json,
     read_arrows,
     read_part,
+    read_shuffle,
     write_arrow,
+    write_shuffle,
 )
 from sluice.operations.wizard import InputType, WizardInput
 from sluice.store import objects
@@ -223,15 +225,13 @@ class Describe(Operation):
         self, run: OperationRun, part: PartRef, long: pa.Table, buckets: int, first: int
     ) -> None:
         """The part's count of each (text column, value), hash-partitioned into the value
-        buckets (numbered from ``first``)."""
+        buckets (numbered from ``first``), all in one shuffle object (its bucket b is the
+        step's bucket ``first + b``)."""
         partials = partial_aggregate(long, _TEXT_COUNTS, buckets)
-
-        def put(item: tuple[int, pa.Table]) -> None:
-            bucket, rows = item
-            key = f"texts/b{first + bucket:04d}/p{part.index:06d}.arrow"
-            write_arrow(run.partial_key(key), rows)
-
-        objects.concurrently(put, [(b, r) for b, r in enumerate(partials) if r.num_rows], 8)
+        write_shuffle(
+            run.partial_key(f"texts/p{part.index:06d}.buckets"),
+            [rows if rows.num_rows else None for rows in partials],
+        )
 
     def run_bucket(self, run: OperationRun, bucket: int, parts: int) -> StepResult:
         """The values at the ranks around one number column's quartiles; or, past those,
@@ -288,12 +288,12 @@ class Describe(Operation):
     def _top_texts(self, run: OperationRun, manifest: Manifest, bucket: int) -> StepResult:
         """A value bucket's counts merged, cut to each text column's most frequent (a value
         lives in one bucket only, so each column's top is among the buckets' tops)."""
-        keys = objects.list_keys(settings().data_bucket, run.partial_key(f"texts/b{bucket:04d}/"))
+        keys = objects.list_keys(settings().data_bucket, run.partial_key("texts/"))
+        first = _rank_buckets(manifest, run.inputs["columns"])
+        tables = read_shuffle(keys, bucket - first)
         found: dict[int, list[list[Any]]] = {}
-        if keys:
-            found = _top_per_column(
-                merge_partials(read_arrows(keys), _TEXT_COUNTS), run.inputs["top"]
-            )
+        if tables:
+            found = _top_per_column(merge_partials(tables, _TEXT_COUNTS), run.inputs["top"])
         texts = _texts(manifest, run.inputs["columns"])
         key = run.partial_key(f"tops/b{bucket:04d}.json")
         put_json(key, {"tops": {texts[position]: values for position, values in found.items()}})
