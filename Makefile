@@ -22,7 +22,7 @@ COVERAGE ?=
 COVERAGE_REPORT := --cov --cov-report=term-missing:skip-covered
 PYTEST := $(BIN)/pytest $(COVERAGE)
 
-.PHONY: install run test coverage unit integration e2e browser infra lint format hooks synth bench clean fuzz load chromium
+.PHONY: install run test coverage unit integration e2e browser infra lint format hooks synth bench clean fuzz load chromium screenshots
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -120,6 +120,11 @@ bench: $(BIN)/.bench-installed
 LOAD_SECONDS ?= 60
 load: $(BIN)/.bench-installed
 	$(BIN)/python -m bench.load.run --seconds $(LOAD_SECONDS)
+
+# The README's screenshots of the web console (docs/screenshots/*.png), shot in the same
+# headless Chromium as the browser tests against an in-process local system (a minute).
+screenshots: install $(CHROMIUM)
+	$(BIN)/python -m tests.browser.screenshots --out docs/screenshots
 
 synth: install
 	cdk synth --quiet

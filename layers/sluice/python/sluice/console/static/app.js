@@ -54,12 +54,15 @@ async function show() {
     return;
   }
   const [match, page] = found;
-  fill(main, h("p", { class: "muted" }, "Loading..."));
+  // Each page draws into a view of its own: one the user has left while it was still
+  // loading goes on drawing into a view no longer in the document, never over the next.
+  const view = h("div", { class: "view" }, h("p", { class: "muted" }, "Loading..."));
+  fill(main, view);
   try {
-    await page(main, ...match.slice(1));
+    await page(view, ...match.slice(1));
   } catch (error) {
     // An API refusal or a bug: the page says what went wrong, it never stays blank.
-    fill(main, h("h1", {}, "Something went wrong"), errorBox(error));
+    fill(view, h("h1", {}, "Something went wrong"), errorBox(error));
   }
 }
 
@@ -68,5 +71,5 @@ document.getElementById("sign-out").addEventListener("click", () => {
   location.hash = "#/signin";
 });
 window.addEventListener("hashchange", show);
-window.addEventListener("unhandledrejection", (event) => main.prepend(errorBox(event.reason)));
+window.addEventListener("unhandledrejection", (event) => (main.firstElementChild || main).prepend(errorBox(event.reason)));
 show();

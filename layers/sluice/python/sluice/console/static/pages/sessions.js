@@ -85,7 +85,8 @@ async function operationsList(sessionId, holder) {
       const old = holder.querySelector(`[data-operation="${operation.id}"]`);
       if (old) old.replaceWith(card);
       else holder.append(card);
-      if (operation.status === "COMPLETED") output(card, operation);
+      // The list leaves the outputs' data out; the operation itself has it.
+      if (operation.status === "COMPLETED") output(card, await get(`/sessions/${sessionId}/operations/${operation.id}`));
     }
     return !page.items.some((operation) => OPEN.includes(operation.status));
   }, holder);

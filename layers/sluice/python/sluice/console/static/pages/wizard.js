@@ -54,8 +54,10 @@ function plainField(name, input, datasets, sessionDatasets) {
   }
 }
 
-/** The fields of ``wizard`` in ``form``; resolves with a reader of its input_data. */
-export async function wizardFields(form, wizard, datasets, sessionDatasets) {
+/** The fields of ``wizard`` in ``holder`` (inside a form); resolves with a function that
+ * reads the operation's input_data from the form's FormData. */
+export async function wizardFields(holder, wizard, datasets, sessionDatasets) {
+  const form = holder;
   const entries = Object.entries(wizard.inputs);
   const holders = {};
   for (const [name, input] of entries) {
@@ -69,7 +71,7 @@ export async function wizardFields(form, wizard, datasets, sessionDatasets) {
   // Refill a column field whenever the dataset it is of changes.
   for (const [name, input] of entries) {
     if (!holders[name]) continue;
-    const source = form.elements[input.of];
+    const source = form.querySelector(`[name="${input.of}"]`);
     const refresh = async () => fill(holders[name], columnField(name, input, await columnsOf(source?.value, input)));
     source?.addEventListener("change", refresh);
     await refresh();

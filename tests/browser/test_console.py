@@ -1,0 +1,178 @@
+"""The web console as a user meets it, in a real headless Chromium: sign in, upload by
+drag and drop and watch the ingest, read a dataset's types, charts and rows, prefer a
+type, run a task and download its result, run a session operation from its wizard."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from playwright.sync_api import Page, expect
+
+from tests.browser.conftest import PASSWORD, USERNAME, Api, folder, sign_in
+
+SALES = (
+    b"region,qty,price\neast,1,2.5\nwest,2,3.5\neast,3,1.25\nnorth,4,8.0\n"
+    b"east,5,4.75\nwest,6,6.5\nwest,7,3.0\neast,8,5.25\n"
+)
+
+
+def drop_file(page: Page, selector: str, name: str, content: bytes) -> None:
+    """Drop a file on an element as a user dragging it from their desktop would."""
+    transfer = page.evaluate_handle(
+        """([name, text]) => {
+            const transfer = new DataTransfer();
+            transfer.items.add(new File([text], name, { type: "text/csv" }));
+            return transfer;
+        }""",
+        [name, content.decode()],
+    )
+    page.dispatch_event(selector, "drop", {"dataTransfer": transfer})
+
+
+def chart_data(page: Page, selector: str) -> Any:
+    """What Chart.js draws on a canvas: its labels and each data set's values."""
+    return page.eval_on_selector(
+        selector,
+        """canvas => {
+            const chart = Chart.getChart(canvas);
+            return { labels: chart.data.labels, data: chart.data.datasets.map(d => d.data) };
+        }""",
+    )
+
+
+def test_signing_in_opens_the_folder_tree(page: Page, console: str) -> None:
+    sign_in(page, console)
+    expect(page.get_by_role("heading", name="Datasets")).to_be_visible()
+    expect(page.get_by_text(f"signed in as {USERNAME}")).to_be_visible()
+    assert page.url.endswith("#/datasets")
+    assert json.loads(page.evaluate("sessionStorage.getItem('sluice.tokens')"))["id_token"]
+
+
+def test_a_wrong_password_shows_the_apis_message(page: Page, console: str) -> None:
+    sign_in(page, console, password=PASSWORD + "x")
+    expect(page.get_by_role("alert")).to_have_text("wrong username or password (HTTP 401)")
+    expect(page.get_by_role("heading", name="Sign in")).to_be_visible()
+
+
+def test_a_dropped_csv_is_uploaded_and_ingested_with_its_types_and_a_histogram(
+    signed_in: Page,
+) -> None:
+    page, path = signed_in, folder()
+    page.get_by_role("link", name="Upload", exact=True).click()
+    drop_file(page, "#dropzone", "sales.csv", SALES)
+    expect(page.locator(".picked")).to_have_text(f"sales.csv ({len(SALES)} B)")
+    expect(page.get_by_label("Name")).to_have_value("sales")
+    page.get_by_label("Folder").fill(path)
+    page.get_by_role("button", name="Upload").click()
+
+    expect(page.locator(".sent .progress-text")).to_have_text(f"uploaded {len(SALES)} B")
+    expect(page.get_by_label("upload progress")).to_have_js_property("value", 1)
+    ready = page.get_by_role("link", name="sales: 8 rows, 3 columns")
+    expect(ready).to_be_visible()
+    ready.click()
+
+    columns = page.locator("#columns tbody tr")
+    expect(columns).to_have_count(3)
+    for name, inferred in (("region", "category"), ("qty", "int8"), ("price", "float32")):
+        row = page.locator(f'#columns tr[data-column="{name}"]')
+        expect(row.locator(".inferred")).to_have_text(inferred)
+        expect(row.locator(".effective")).to_have_text(inferred)
+    histogram = page.locator('[data-column="price"] canvas[data-chart="histogram"]')
+    expect(histogram).to_have_attribute("aria-label", "histogram of price: 20 bins, 8 values")
+    drawn = chart_data(page, '[data-column="price"] canvas')
+    assert sum(drawn["data"][0]) == 8 and drawn["labels"][0] == "1.25"
+    top = page.locator('[data-column="region"] canvas[data-chart="top-values"]')
+    expect(top).to_have_attribute("aria-label", "top values of region: east 4, west 3, north 1")
+    expect(page.locator("#rows tbody tr")).to_have_count(8)
+
+    page.get_by_role("link", name="Datasets").click()
+    tree = page.locator("#tree")
+    expect(tree.get_by_text(f"{path.split('/')[1]}/")).to_be_visible()
+    expect(tree.locator("li.dataset", has_text="sales")).to_contain_text("ready 8 rows")
+
+
+def test_a_file_that_is_not_csv_fails_with_the_reason_shown(signed_in: Page) -> None:
+    page = signed_in
+    page.goto(page.url.split("#")[0] + "#/upload")
+    page.locator("input[type=file]").set_input_files(
+        {"name": "logo.png", "mimeType": "image/png", "buffer": b"\x89PNG\r\n\x1a\n" + bytes(64)}
+    )
+    page.get_by_label("Folder").fill(folder())
+    page.get_by_role("button", name="Upload").click()
+    expect(page.locator("#ingest .badge")).to_have_text("failed")
+    expect(page.locator("#ingest").get_by_role("alert")).to_have_text(
+        "the file is not CSV text: it looks like a PNG image"
+    )
+
+
+def test_a_preferred_type_turns_failing_values_into_highlighted_exceptions(
+    signed_in: Page, api: Api
+) -> None:
+    page = signed_in
+    codes = api.ready_dataset("codes", folder(), b"code,label\n1,a\n2,b\nx3,c\n4,d\n")
+    page.goto(page.url.split("#")[0] + f"#/datasets/{codes['id']}")
+    row = page.locator('#columns tr[data-column="code"]')
+    expect(row.locator(".inferred")).to_have_text("string")
+    row.get_by_label("preferred type of code").select_option("int8")
+    page.get_by_role("button", name="Save preferred types").click()
+
+    expect(row.locator(".effective")).to_have_text("int8")
+    expect(row.get_by_label("preferred type of code")).to_have_value("int8")
+    exception = page.locator("#rows td.exception")
+    expect(exception).to_have_count(1)
+    expect(exception).to_have_text("x3")
+    expect(page.locator("#rows tbody tr").nth(2).locator("td").nth(1)).to_have_text("c")
+
+
+def test_a_task_started_from_its_form_is_followed_and_its_result_downloaded(
+    signed_in: Page, api: Api
+) -> None:
+    page = signed_in
+    sales = api.ready_dataset("sales", folder(), SALES)
+    page.goto(page.url.split("#")[0] + f"#/datasets/{sales['id']}")
+    page.get_by_role("link", name="Start a task").click()
+    expect(page.get_by_label("dataset", exact=True)).to_have_value(sales["id"])
+    page.get_by_label("region").check()
+    page.get_by_label("aggregation 1 column").select_option("qty")
+    page.get_by_label("aggregation 1 operation").select_option("sum")
+    page.get_by_label("aggregation 1 name").fill("total")
+    page.get_by_role("button", name="Start").click()
+
+    expect(page.locator("#task-status .badge")).to_have_text("succeeded")
+    expect(page.get_by_role("heading", name="Result: 3 rows in 1 files")).to_be_visible()
+    with page.expect_download() as download:
+        page.get_by_role("link", name="part-00000.csv").click()
+    saved = download.value
+    assert saved.suggested_filename == "part-00000.csv"
+    content = open(saved.path(), encoding="utf-8").read()  # noqa: SIM115 - read at once
+    lines = content.splitlines()
+    assert lines[0] == '"region","total"'
+    assert sorted(lines[1:]) == ['"east",17', '"north",4', '"west",15']
+
+
+def test_a_session_operation_runs_from_its_wizard_form_and_draws_its_output(
+    signed_in: Page, api: Api
+) -> None:
+    page = signed_in
+    sales = api.ready_dataset("sales", folder(), SALES)
+    page.get_by_role("link", name="Sessions").click()
+    page.get_by_label("Name").fill("prices")
+    page.get_by_label("Datasets").select_option(sales["id"])
+    page.get_by_role("button", name="Create").click()
+    expect(page.get_by_role("heading", name="Session: prices")).to_be_visible()
+
+    page.get_by_label("operation", exact=True).select_option("histogram")
+    wizard = page.locator(".wizard")
+    expect(wizard.locator('[data-input="dataset"] select')).to_have_value(sales["id"])
+    wizard.locator('[data-input="column"] select').select_option("price")
+    wizard.locator('[data-input="bins"] input').fill("4")
+    page.get_by_role("button", name="Run").click()
+
+    card = page.locator("article.operation", has_text="histogram")
+    expect(card.locator(".badge")).to_have_text("COMPLETED")
+    expect(card.locator('canvas[data-chart="histogram"]')).to_have_attribute(
+        "aria-label", "histogram of price: 4 bins, 8 values"
+    )
+    drawn = chart_data(page, 'article.operation canvas[data-chart="histogram"]')
+    assert drawn["data"] == [[2, 2, 2, 2]]
