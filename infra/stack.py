@@ -15,6 +15,7 @@ from infra.constructs.functions import Functions
 from infra.constructs.layers import SharedLayers
 from infra.constructs.naming import pascal
 from infra.constructs.notifications import add_notifications
+from infra.constructs.query_catalog import QueryCatalog
 from infra.constructs.storage import Storage
 from infra.constructs.wiring import CatalogWiringError, Resources
 from infra.constructs.workflows import Workflows
@@ -36,6 +37,7 @@ class SluiceStack(Stack):
         self.catalog = catalog
         self.layers = SharedLayers(self, "Layers")
         self.storage = Storage(self, "Storage", tables=catalog.tables, buckets=catalog.buckets)
+        self.query_catalog = QueryCatalog(self, "QueryCatalog", specs=catalog.glue_databases)
         self.auth = Auth(self, "Auth", spec=catalog.user_pool)
         self.functions = Functions(self, "Functions", specs=catalog.functions, layers=self.layers)
         self.container_tasks = (
@@ -67,6 +69,7 @@ class SluiceStack(Stack):
             cluster=tasks.cluster.cluster_arn if tasks else "",
             subnets=tasks.subnet_ids if tasks else "",
             security_groups=tasks.security_group.security_group_id if tasks else "",
+            glue_databases=self.query_catalog.by_name,
         )
         self.functions.wire(resources)
         if tasks is not None:
@@ -96,3 +99,10 @@ class SluiceStack(Stack):
             CfnOutput(self, f"{pascal(name)}Bucket", value=bucket.bucket_name)
         for name, machine in self.workflows.by_name.items():
             CfnOutput(self, f"{pascal(name)}StateMachineArn", value=machine.state_machine_arn)
+        for name, database in self.query_catalog.by_name.items():
+            CfnOutput(
+                self,
+                f"{pascal(name)}GlueDatabase",
+                value=database.ref,
+                description='Athena: SELECT ... FROM "<this>"."<dataset\'s query_table>"',
+            )

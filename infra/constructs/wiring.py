@@ -17,6 +17,7 @@ from constructs import Construct
 from sluice.catalog import Access, Grant, Ref
 
 from infra.constructs.nag import accept_wildcards, arn_wildcard, executions_wildcard
+from infra.constructs.query_catalog import GlueDatabase
 
 # Item-level actions only. CDK's grant_read_data would add Scan, and a Scan of the one
 # owner-keyed table reads every user's records: sluice reads by key and Query only.
@@ -33,6 +34,11 @@ TABLE_WRITE_ACTIONS = (
     "dynamodb:DeleteItem",
     "dynamodb:BatchWriteItem",
 )
+
+# A Glue database's tables: the one read and the three writes that registering, updating
+# and removing a dataset's table take; nothing of its partitions, the database or others.
+GLUE_READ_ACTIONS = ("glue:GetTable",)
+GLUE_WRITE_ACTIONS = ("glue:CreateTable", "glue:UpdateTable", "glue:DeleteTable")
 
 STATES_READ_ACTIONS = ("states:DescribeExecution",)
 STATES_STOP_ACTIONS = ("states:StopExecution",)
@@ -51,6 +57,11 @@ EXECUTION_REASON = (
     "states:DescribeExecution (and StopExecution) on the executions of one catalogued state "
     "machine ('execution:<machine>:*'): execution names are made at run time "
     "(dataset-upload-etag); no other state machine's executions are named"
+)
+GLUE_TABLES_REASON = (
+    "glue table actions on the tables of one catalogued Glue database "
+    "('table/<database>/*'): a table is named after its dataset when it becomes ready; "
+    "no other database's tables are named"
 )
 INVOKE_REASON = (
     "lambda:InvokeFunction on one catalogued function and its versions and aliases "
@@ -80,6 +91,7 @@ class Resources:
     cluster: str = ""
     subnets: str = ""
     security_groups: str = ""
+    glue_databases: Mapping[str, GlueDatabase] = field(default_factory=dict)
 
     def resolve(self, ref: Ref) -> str:
         """The value a function's environment variable gets for ``ref`` (a name, ARN or id)."""
@@ -104,6 +116,8 @@ class Resources:
                 return {"cluster": self.cluster, "subnets": self.subnets}.get(
                     ref.kind, self.security_groups
                 )
+            case "glue_database":
+                return self._lookup(self.glue_databases, ref).ref
             case "value":
                 return ref.name
         raise CatalogWiringError(f"unknown reference kind {ref.kind!r} (to {ref.name!r})")
@@ -153,6 +167,27 @@ class Resources:
                 if execution_actions:
                     machine.grant_execution(grantee, *execution_actions)
                     _accept_wildcards(grantee, EXECUTION_REASON, [executions_wildcard(machine)])
+            case "glue_database":
+                # IAM checks a table action against the catalog, the database and the
+                # table alike, so the grant names all three.
+                database = self._lookup(self.glue_databases, target)
+                iam.Grant.add_to_principal(
+                    grantee=grantee,
+                    actions=[
+                        *(GLUE_READ_ACTIONS if reads else ()),
+                        *(GLUE_WRITE_ACTIONS if writes else ()),
+                    ],
+                    resource_arns=[
+                        database.catalog_arn,
+                        database.database_arn,
+                        database.tables_arn,
+                    ],
+                )
+                _accept_wildcards(
+                    grantee,
+                    GLUE_TABLES_REASON,
+                    [RegexAppliesTo(regex=f"/^Resource::arn:.*:table\\/{database.name}\\/\\*$/")],
+                )
             case "function" if access is Access.WRITE:
                 # lambda:InvokeFunction on the function and its versions (ARN:*).
                 function = self._lookup(self.functions, target)

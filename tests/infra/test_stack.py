@@ -166,6 +166,10 @@ def test_function_environment_resolves_each_catalogue_reference(
         },
         ("user_pool", "users"): {"Ref": logical_id(stack, stack.auth.user_pool)},
         ("user_pool_client", "users"): {"Ref": logical_id(stack, stack.auth.client)},
+        **{
+            ("glue_database", n): {"Ref": logical_id(stack, d)}
+            for n, d in stack.query_catalog.resources.items()
+        },
     }
     tasks = stack.container_tasks
     assert tasks is not None
@@ -544,6 +548,52 @@ def test_on_upload_may_start_only_the_ingest_state_machine(
     ]
 
 
+def glue_arn(resource: str) -> dict[str, Any]:
+    """A Glue ARN of the stack's account and region, as the template writes it."""
+    return {
+        "Fn::Join": [
+            "",
+            [
+                "arn:",
+                {"Ref": "AWS::Partition"},
+                ":glue:",
+                {"Ref": "AWS::Region"},
+                ":",
+                {"Ref": "AWS::AccountId"},
+                f":{resource}",
+            ],
+        ]
+    }
+
+
+def test_the_glue_database_is_named_after_the_stack_and_goes_with_it(
+    stack: SluiceStack, resources: Resources
+) -> None:
+    database = resources[logical_id(stack, stack.query_catalog.resources["datasets"])]
+    assert database["Properties"]["DatabaseInput"]["Name"] == "sluice_datasets"
+    assert database["Properties"]["CatalogId"] == {"Ref": "AWS::AccountId"}
+    assert database["DeletionPolicy"] == "Delete"
+
+
+@pytest.mark.parametrize("name", [spec.name for spec in CATALOG.functions])
+def test_only_finish_and_the_api_may_change_the_datasets_tables_and_nothing_else_of_glue(
+    stack: SluiceStack, resources: Resources, name: str
+) -> None:
+    pairs = role_actions(resources, function_role_id(resources, function_id(stack, name)))
+    granted = sorted(
+        (action, json.dumps(target, sort_keys=True))
+        for action, target in pairs
+        if action.startswith("glue:")
+    )
+    targets = [glue_arn("catalog"), glue_arn("database/sluice_datasets")]
+    targets.append(glue_arn("table/sluice_datasets/*"))
+    actions = ["glue:CreateTable", "glue:DeleteTable", "glue:GetTable", "glue:UpdateTable"]
+    expected = sorted(
+        (action, json.dumps(target, sort_keys=True)) for action in actions for target in targets
+    )
+    assert granted == (expected if name in ("api", "ingest_finish") else [])
+
+
 def test_api_function_gets_no_cognito_permissions(stack: SluiceStack, resources: Resources) -> None:
     pairs = role_actions(resources, function_role_id(resources, function_id(stack, "api")))
     assert not [a for a, _ in pairs if a.startswith("cognito-idp:")]
@@ -612,6 +662,8 @@ def test_outputs_name_the_entry_points(template: Template) -> None:
         "RunOperationStateMachineArn",
         "ImportModelStateMachineArn",
         "TrainModelStateMachineArn",
+        "PredictDatasetStateMachineArn",
+        "DatasetsGlueDatabase",
     }
 
 

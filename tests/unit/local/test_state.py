@@ -12,7 +12,16 @@ from moto import mock_aws
 from sluice.local import state
 
 TABLE, BUCKET, POOL, CLIENT = "sluice-records", "sluice-data", "sluice-users", "sluice-api"
-SCOPE = state.Scope(tables=(TABLE,), buckets=(BUCKET,))
+DATABASE = "sluice_datasets"
+SCOPE = state.Scope(tables=(TABLE,), buckets=(BUCKET,), glue_databases=(DATABASE,))
+GLUE_TABLE = {
+    "Name": "sales_0123",
+    "Parameters": {"sluice_owner": "owner"},
+    "StorageDescriptor": {
+        "Columns": [{"Name": "n", "Type": "bigint"}],
+        "Location": "s3://sluice-data/datasets/owner/0123/run/parts/",
+    },
+}
 LARGE = bytes(range(256)) * 40_000  # ~10 MB: past moto's in-memory buffer, on disk
 
 
@@ -41,6 +50,7 @@ def provision() -> tuple[str, str]:
         BillingMode="PAY_PER_REQUEST",
     )
     s3.create_bucket(Bucket=BUCKET)
+    boto3.client("glue", region_name="us-east-1").create_database(DatabaseInput={"Name": DATABASE})
     pool = cognito.create_user_pool(PoolName=POOL)["UserPool"]["Id"]
     client = cognito.create_user_pool_client(
         UserPoolId=pool,
@@ -96,6 +106,9 @@ def saved(tmp_path: Path) -> dict[str, Any]:
         heads = {
             key: s3.head_object(Bucket=BUCKET, Key=key) for key in ("small.csv", "dir/large.bin")
         }
+        boto3.client("glue", region_name="us-east-1").create_table(
+            DatabaseName=DATABASE, TableInput=GLUE_TABLE
+        )
         folder = state.StateDir(tmp_path / "state")
         snapshotter = state.Snapshotter(folder, SCOPE, aws_port=4567)
         assert snapshotter.save()
@@ -149,6 +162,20 @@ def test_a_restore_brings_back_users_records_and_objects(saved: dict[str, Any]) 
                 assert now[field] == head[field], field
         assert s3.get_object(Bucket=BUCKET, Key="dir/large.bin")["Body"].read() == LARGE
         assert s3.get_object(Bucket=BUCKET, Key="small.csv")["Body"].read() == b"a,b\n1,2\n"
+    folder.close()
+
+
+def test_a_restore_brings_back_the_datasets_glue_tables(saved: dict[str, Any]) -> None:
+    folder = state.StateDir(saved["dir"] / "state")
+    snapshot = folder.load()
+    assert snapshot is not None
+    with mock_aws():
+        provision()
+        state.restore(folder, snapshot, SCOPE)
+        glue = boto3.client("glue", region_name="us-east-1")
+        table = glue.get_table(DatabaseName=DATABASE, Name="sales_0123")["Table"]
+        assert table["StorageDescriptor"] == GLUE_TABLE["StorageDescriptor"]
+        assert table["Parameters"] == GLUE_TABLE["Parameters"]
     folder.close()
 
 

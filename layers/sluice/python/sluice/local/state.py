@@ -12,6 +12,8 @@ functions, state machines, the buckets' CORS and notifications) as on any start:
   (``cognitoidp/resources/jwks-private.json``), which is not pickled but loaded again.
 - **DynamoDB**: each catalogued table's items, pickled under the lock that has moto
   answer one DynamoDB request at a time (``patches.dynamodb_atomic``): a consistent copy.
+- **Glue**: the tables of each catalogued database (every ready dataset's), pickled; the
+  databases themselves provisioning makes again.
 - **S3**: each object of the catalogued buckets in a file of its own under
   ``objects/``, written once (its name derives from the bucket, key, ETag, time and
   size), beside the key's metadata; a restore rebuilds the keys without an S3 event,
@@ -53,6 +55,7 @@ from joserfc.jwk import RSAKey
 from moto.cognitoidp.models import cognitoidp_backends
 from moto.dynamodb.models import dynamodb_backends
 from moto.dynamodb.models.dynamo_type import DynamoType, Item
+from moto.glue.models import glue_backends
 from moto.s3.models import FakeKey, s3_backends
 from moto.settings import get_s3_default_key_buffer_size
 from moto.utilities.utils import load_resource
@@ -100,6 +103,7 @@ class Scope:
 
     tables: tuple[str, ...]
     buckets: tuple[str, ...]
+    glue_databases: tuple[str, ...] = ()
     account: str = "123456789012"
     region: str = "us-east-1"
 
@@ -113,6 +117,7 @@ class Snapshot:
     # bucket -> key -> (object file name, the key's pickled attributes)
     objects: dict[str, dict[str, tuple[str, bytes]]]
     aws_port: int = 0
+    glue: dict[str, bytes] = field(default_factory=dict)  # database -> its tables, pickled
     saved_at: float = field(default_factory=time.time)
     moto_version: str = moto.__version__
     format: int = FORMAT
@@ -124,6 +129,7 @@ class Snapshot:
             and self.tables == other.tables
             and self.objects == other.objects
             and self.aws_port == other.aws_port
+            and self.glue == other.glue
         )
 
 
@@ -253,6 +259,15 @@ def user_pool_ids(scope: Scope, pool_name: str, client_name: str) -> tuple[str, 
     raise StateError(f"the saved state has no user pool {pool_name} with client {client_name}")
 
 
+# --- Glue --------------------------------------------------------------------------------
+
+
+def _save_glue(scope: Scope, name: str) -> bytes:
+    database = glue_backends[scope.account][scope.region].databases.get(name)
+    tables = {} if database is None else database.tables
+    return _dumps_retrying(lambda: pickle.dumps(dict(tables), protocol=pickle.HIGHEST_PROTOCOL))
+
+
 # --- DynamoDB ----------------------------------------------------------------------------
 
 
@@ -364,6 +379,7 @@ class Snapshotter:
                 tables={name: _save_table(self.scope, name) for name in self.scope.tables},
                 objects=self._save_objects(),
                 aws_port=self.aws_port,
+                glue={name: _save_glue(self.scope, name) for name in self.scope.glue_databases},
             )
             if snapshot.same_content(self._last):
                 return False
@@ -460,6 +476,12 @@ def restore(state: StateDir, snapshot: Snapshot, scope: Scope) -> int:
             with dynamodb_atomic.request_lock():
                 table.items = _unpickle(snapshot.tables[name])
                 marked += mark_interrupted(table.all_items())
+
+    glue = glue_backends[scope.account][scope.region]
+    # A snapshot from before Glue was saved has no such field.
+    for name, tables in getattr(snapshot, "glue", {}).items():
+        if name in scope.glue_databases and name in glue.databases:
+            glue.databases[name].tables.update(_unpickle(tables))
 
     s3 = s3_backends[scope.account]["aws"]
     for bucket_name in scope.buckets:

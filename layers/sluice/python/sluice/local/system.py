@@ -170,6 +170,7 @@ class LocalSystem:
         return state.Scope(
             tables=tuple(self.deployment.tables.values()),
             buckets=tuple(self.deployment.buckets.values()),
+            glue_databases=tuple(self.deployment.glue_databases.values()),
             account=ACCOUNT,
             region=REGION,
         )
