@@ -138,6 +138,8 @@ def take(out: Path) -> None:
             page.goto(f"{base}#/sessions/{ids['session']}")
             expect(page.locator("article.operation canvas")).to_have_count(2)
             page.get_by_label("operation", exact=True).select_option("describe")
+            columns = page.locator('.wizard [data-input="columns"] input[type=checkbox]')
+            expect(columns).to_have_count(7)
             page.set_viewport_size({"width": 1280, "height": 1400})
             shoot(page, out, "session")
             page.set_viewport_size(VIEWPORT)

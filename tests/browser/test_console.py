@@ -140,7 +140,7 @@ def test_a_task_started_from_its_form_is_followed_and_its_result_downloaded(
     page.get_by_role("button", name="Start").click()
 
     expect(page.locator("#task-status .badge")).to_have_text("succeeded")
-    expect(page.get_by_role("heading", name="Result: 3 rows in 1 files")).to_be_visible()
+    expect(page.get_by_role("heading", name="Result: 3 rows in 1 file")).to_be_visible()
     with page.expect_download() as download:
         page.get_by_role("link", name="part-00000.csv").click()
     saved = download.value
@@ -176,3 +176,52 @@ def test_a_session_operation_runs_from_its_wizard_form_and_draws_its_output(
     )
     drawn = chart_data(page, 'article.operation canvas[data-chart="histogram"]')
     assert drawn["data"] == [[2, 2, 2, 2]]
+
+
+def test_a_training_jobs_curves_grow_epoch_by_epoch_while_it_trains(signed_in: Page) -> None:
+    # The job's record as GET /networks/training-jobs/{id} answers it, epoch after epoch,
+    # served to the page in place of a real TensorFlow run (the training tests run those):
+    # what is checked here is that the page follows the record live.
+    page = signed_in
+    job_id = "0123456789abcdef0123456789abcdef"
+    states: list[dict[str, Any]] = []
+    for epoch in range(1, 4):
+        history = {
+            "loss": [1.0, 0.6, 0.4][:epoch],
+            "val_loss": [1.1, 0.7, 0.5][:epoch],
+            "learning_rate": [0.001] * epoch,
+        }
+        states.append(
+            {
+                "id": job_id,
+                "graph_id": "f" * 32,
+                "dataset_id": "e" * 32,
+                "params": {"epochs": 3},
+                "status": "running" if epoch < 3 else "succeeded",
+                "progress": epoch / 3,
+                "epoch": {"epoch": epoch, "loss": history["loss"][-1]},
+                "history": history,
+                "evaluation": {"loss": 0.45} if epoch == 3 else None,
+                "rows": None,
+                "error": None,
+            }
+        )
+    served = iter(states)
+    last = states[-1]
+
+    def answer(route: Any) -> None:
+        route.fulfill(json=next(served, last))
+
+    page.route(f"**/networks/training-jobs/{job_id}", answer)
+    page.goto(page.url.split("#")[0] + f"#/training/{job_id}")
+    curves = page.locator('#curves canvas[data-chart="curves"]')
+    expect(curves).to_have_attribute("aria-label", "training curves: loss, val_loss over 1 epochs")
+    expect(curves).to_have_attribute("aria-label", "training curves: loss, val_loss over 3 epochs")
+    expect(page.locator("#job-status")).to_have_text(
+        "succeeded 3 of 3 epochs · learning rate 0.001"
+    )
+    assert chart_data(page, "#curves canvas") == {
+        "labels": [1, 2, 3],
+        "data": [[1.0, 0.6, 0.4], [1.1, 0.7, 0.5]],
+    }
+    expect(page.locator("#evaluation td.num")).to_have_text("0.45")

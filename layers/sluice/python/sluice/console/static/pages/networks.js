@@ -64,13 +64,17 @@ export async function networksPage(main) {
     graphs.items.length ? trainForm(graphs.items, datasets.items.filter((d) => d.status === "ready")) : null);
 }
 
+// The learning rate is a schedule, not a measure of fit: on the loss's axis it is a flat
+// line at zero, so it is said in words instead.
+const NOT_DRAWN = ["learning_rate", "lr"];
+
 /** The history so far, with the live epoch's values added while it is not in it yet. */
 function series(job) {
-  const history = { ...job.history };
+  const history = Object.fromEntries(Object.entries(job.history).filter(([name]) => !NOT_DRAWN.includes(name)));
   const done = Math.max(0, ...Object.values(history).map((values) => values.length));
   if (job.epoch && typeof job.epoch.epoch === "number" && job.epoch.epoch > done) {
     for (const [name, value] of Object.entries(job.epoch)) {
-      if (name !== "epoch" && typeof value === "number") history[name] = [...(history[name] || []), value];
+      if (name !== "epoch" && !NOT_DRAWN.includes(name) && typeof value === "number") history[name] = [...(history[name] || []), value];
     }
   }
   return history;
@@ -88,7 +92,9 @@ export async function trainingJobPage(main, id) {
     bar.set(job.progress, `${Math.round(job.progress * 100)}% ${job.status}`);
     const history = series(job);
     const epochs = Math.max(0, ...Object.values(history).map((values) => values.length));
+    const rate = job.history.learning_rate?.at(-1) ?? job.epoch?.learning_rate;
     fill(state, badge(job.status), ` ${epochs} of ${job.params.epochs} epochs`,
+      typeof rate === "number" ? ` · learning rate ${Number(rate.toPrecision(3))}` : "",
       job.rows ? ` · rows: ${Object.entries(job.rows).map(([k, v]) => `${k} ${number(v)}`).join(", ")}` : "");
     if (epochs !== drawnEpochs && epochs > 0) {
       drawnEpochs = epochs;

@@ -60,18 +60,28 @@ function output(parent, operation) {
   }
 }
 
-function operationCard(operation) {
+/** An operation's inputs in words: datasets by name, lists joined, the rest as JSON. */
+function describeInputs(inputData, names) {
+  const word = (value) => {
+    if (value && value.type === "dataset") return names[value.id] || value.id.slice(0, 8);
+    if (Array.isArray(value)) return value.map(word).join(", ");
+    return typeof value === "object" ? JSON.stringify(value) : String(value);
+  };
+  return Object.entries(inputData).map(([name, value]) => `${name}: ${word(value)}`).join(" · ");
+}
+
+function operationCard(operation, names) {
   const bar = progressBar(`${operation.name} progress`);
   bar.set(operation.progress, `${Math.round(operation.progress * 100)}% ${operation.status}`);
   const card = h("article", { class: "card operation", "data-operation": operation.id },
     h("h3", {}, operation.name, " ", badge(operation.status), operation.cached ? h("span", { class: "muted" }, " (cached)") : null),
-    h("p", { class: "muted small" }, `${when(operation.created_at)} · ${JSON.stringify(operation.input_data)}`),
+    h("p", { class: "muted small" }, `${when(operation.created_at)} · ${describeInputs(operation.input_data, names)}`),
     OPEN.includes(operation.status) ? bar : null,
     operation.message ? h("p", { class: operation.status === "FAILED" ? "error" : "muted", role: operation.status === "FAILED" ? "alert" : null }, operation.message) : null);
   return card;
 }
 
-async function operationsList(sessionId, holder) {
+async function operationsList(sessionId, holder, names) {
   const drawn = new Map(); // an operation's card is drawn again only when it changed
   poll(async () => {
     const page = await get(`/sessions/${sessionId}/operations?limit=50`);
@@ -81,7 +91,7 @@ async function operationsList(sessionId, holder) {
       const key = `${operation.status}:${operation.progress}`;
       if (drawn.get(operation.id) === key) continue;
       drawn.set(operation.id, key);
-      const card = operationCard(operation);
+      const card = operationCard(operation, names);
       const old = holder.querySelector(`[data-operation="${operation.id}"]`);
       if (old) old.replaceWith(card);
       else holder.append(card);
@@ -114,13 +124,14 @@ export async function sessionPage(main, id) {
   onSubmit(form, async (data) => {
     if (!read) throw new Error("choose an operation first");
     await post(`/sessions/${id}/operations`, { name: chooser.value, input_data: read(data) });
-    operationsList(id, operations);
+    operationsList(id, operations, names);
   });
   const inputs = sessionDatasets.map((datasetId) => {
     const known = datasets.find((d) => d.id === datasetId);
     return h("li", {}, h("a", { href: `#/datasets/${datasetId}` }, known ? known.name : datasetId));
   });
+  const names = Object.fromEntries(datasets.map((d) => [d.id, d.name]));
   fill(main, h("h1", {}, `Session: ${session.name}`),
-    h("p", {}, `${number(session.input_data.length)} inputs`), h("ul", {}, inputs), form, h("h2", {}, "Operations"), operations);
-  operationsList(id, operations);
+    h("p", {}, `${number(session.input_data.length)} input${session.input_data.length === 1 ? "" : "s"}`), h("ul", {}, inputs), form, h("h2", {}, "Operations"), operations);
+  operationsList(id, operations, names);
 }

@@ -110,7 +110,8 @@ export async function taskPage(main, id) {
     const answer = await get(`/tasks/${id}/result`);
     const files = answer.output_files.map((file) =>
       h("tr", {}, h("td", {}, h("a", { href: file.url, download: file.name }, file.name)), h("td", { class: "num" }, number(file.rows)), h("td", { class: "num" }, bytes(file.bytes))));
-    fill(result, h("h2", {}, `Result: ${number(answer.rows)} rows in ${answer.output_files.length} files`),
+    const count = answer.output_files.length;
+    fill(result, h("h2", {}, `Result: ${number(answer.rows)} rows in ${count} file${count === 1 ? "" : "s"}`),
       table(["File", "Rows", "Size"], files, { id: "files" }));
     return true;
   }, main);

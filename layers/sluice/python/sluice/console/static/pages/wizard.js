@@ -6,7 +6,7 @@ import { fill, h } from "../ui.js";
 
 function label(name, input, field) {
   const required = input.required ? h("span", { class: "required", title: "required" }, " *") : null;
-  return h("label", { class: "wizard-field", "data-input": name }, input.name, required, field, h("small", { class: "muted" }, input.description));
+  return h("label", { class: "wizard-field", "data-input": name }, h("span", {}, input.name), required, field, h("small", { class: "muted" }, input.description));
 }
 
 function datasetOptions(datasets, selected) {
@@ -62,7 +62,7 @@ export async function wizardFields(holder, wizard, datasets, sessionDatasets) {
   const holders = {};
   for (const [name, input] of entries) {
     if (["column", "columns"].includes(input.type)) {
-      holders[name] = h("span", { class: "columns-holder" }, h("span", { class: "muted" }, "choose the dataset first"));
+      holders[name] = h("div", { class: "columns-holder" }, h("span", { class: "muted" }, "choose the dataset first"));
       form.append(label(name, input, holders[name]));
     } else {
       form.append(label(name, input, plainField(name, input, datasets, sessionDatasets)));
