@@ -260,6 +260,15 @@ def test_docs_render_and_openapi_is_served(system: Launched) -> None:
     assert "/datasets" in spec["paths"]
 
 
+def test_the_web_console_is_served_without_a_token(system: Launched) -> None:
+    page = requests.get(f"{system.api}/", timeout=30)
+    assert (page.status_code, page.headers["Content-Type"]) == (200, "text/html; charset=utf-8")
+    assert '<base href="/">' in page.text
+    chart = requests.get(f"{system.api}/console/vendor/chart.umd.min.js", timeout=30)
+    assert chart.status_code == 200 and "Chart" in chart.text
+    assert requests.get(f"{system.api}/console/../datasets", timeout=30).status_code == 401
+
+
 def step_workers(pid: int) -> list[int]:
     """The local system's step workers: the children of its forkserver, which forks them,
     that run at the steps' lower priority (the API's workers are forked there too)."""
