@@ -129,7 +129,7 @@ def take(out: Path) -> None:
             page.goto(f"{base}#/datasets/{sample_id}")
             expect(page.locator("canvas[data-chart]")).to_have_count(7)
             expect(page.locator("#rows")).to_be_visible()
-            page.set_viewport_size({"width": 1280, "height": 1500})
+            page.set_viewport_size({"width": 1280, "height": 1900})
             shoot(page, out, "dataset")
             page.set_viewport_size(VIEWPORT)
             page.goto(f"{base}#/tasks/{ids['task']}")
