@@ -575,23 +575,40 @@ def test_the_glue_database_is_named_after_the_stack_and_goes_with_it(
     assert database["DeletionPolicy"] == "Delete"
 
 
-@pytest.mark.parametrize("name", [spec.name for spec in CATALOG.functions])
-def test_only_finish_and_the_api_may_change_the_datasets_tables_and_nothing_else_of_glue(
-    stack: SluiceStack, resources: Resources, name: str
-) -> None:
-    pairs = role_actions(resources, function_role_id(resources, function_id(stack, name)))
-    granted = sorted(
+def glue_grants(resources: Resources, role_id: str) -> list[tuple[str, str]]:
+    """The Glue (action, resource) pairs the role may use, sorted."""
+    return sorted(
         (action, json.dumps(target, sort_keys=True))
-        for action, target in pairs
+        for action, target in role_actions(resources, role_id)
         if action.startswith("glue:")
     )
-    targets = [glue_arn("catalog"), glue_arn("database/sluice_datasets")]
-    targets.append(glue_arn("table/sluice_datasets/*"))
-    actions = ["glue:CreateTable", "glue:DeleteTable", "glue:GetTable", "glue:UpdateTable"]
-    expected = sorted(
-        (action, json.dumps(target, sort_keys=True)) for action in actions for target in targets
-    )
-    assert granted == (expected if name in ("api", "ingest_finish") else [])
+
+
+DATASET_TABLE_GRANTS = sorted(
+    (action, json.dumps(glue_arn(target), sort_keys=True))
+    for action in ("glue:CreateTable", "glue:DeleteTable", "glue:GetTable", "glue:UpdateTable")
+    for target in ("catalog", "database/sluice_datasets", "table/sluice_datasets/*")
+)
+"""Exactly what registering, updating and removing a dataset's table takes."""
+
+
+@pytest.mark.parametrize("name", [spec.name for spec in CATALOG.functions])
+def test_only_the_finishes_and_the_api_may_change_the_datasets_tables_and_nothing_else_of_glue(
+    stack: SluiceStack, resources: Resources, name: str
+) -> None:
+    granted = glue_grants(resources, function_role_id(resources, function_id(stack, name)))
+    touching = ("api", "ingest_finish", "operation_finish")
+    assert granted == (DATASET_TABLE_GRANTS if name in touching else [])
+
+
+@pytest.mark.parametrize("name", [spec.name for spec in CATALOG.container_tasks])
+def test_of_the_container_tasks_only_the_predictor_registers_its_datasets_table(
+    stack: SluiceStack, resources: Resources, name: str
+) -> None:
+    assert stack.container_tasks is not None
+    role = stack.container_tasks.by_name[name].definition.task_role
+    granted = glue_grants(resources, logical_id(stack, role))
+    assert granted == (DATASET_TABLE_GRANTS if name == "predictor" else [])
 
 
 def test_api_function_gets_no_cognito_permissions(stack: SluiceStack, resources: Resources) -> None:

@@ -13,6 +13,7 @@ import pyarrow.dataset as pads
 import pyarrow.fs as pafs
 import pytest
 
+from tests.integration.sessions_support import new_session, ref, run_to_end
 from tests.integration.uploader import Uploader
 from tests.support import call_api, wait_for
 
@@ -250,3 +251,42 @@ def test_the_next_reconversion_registers_a_dataset_glue_refused(
         "bigint",
         "map<string,string>",
     ]
+
+
+def parquet_names(local: Any, location: str) -> list[str]:
+    s3 = pafs.S3FileSystem(
+        endpoint_override=local.endpoint, access_key="test", secret_key="test", region="us-east-1"
+    )
+    found = pads.dataset(location.removeprefix("s3://"), format="parquet", filesystem=s3)
+    return list(found.schema.names)
+
+
+def test_an_operations_output_dataset_is_a_table_and_goes_with_the_operation(
+    local: Any, glue: Any
+) -> None:
+    uploader = Uploader(local)
+    dataset = uploader.ingest(b"region,amount,qty\neu,1.5,2\nus,2.5,3\n", name="small sales")
+    session = new_session(uploader, dataset["id"])
+    done = run_to_end(
+        uploader,
+        session["id"],
+        "select_columns",
+        {"dataset": ref(dataset["id"]), "columns": ["qty", "amount"]},
+    )
+    (output_id,) = done["output"]["datasets"]
+    output = uploader.dataset(output_id)
+    assert output["query_table"]["table"] == (
+        f"sessions_{session['id']}_select_columns_of_small_sales_{output_id}"
+    )
+    table = table_of(glue, output)
+    columns = table["StorageDescriptor"]["Columns"]
+    assert columns[:2] == [{"Name": "qty", "Type": "tinyint"}, {"Name": "amount", "Type": "float"}]
+    location = table["StorageDescriptor"]["Location"]
+    assert [c["Name"] for c in columns] == parquet_names(local, location)
+    assert table["Parameters"]["sluice_owner"] == uploader.owner
+    status, _ = call_api(
+        "DELETE", f"/sessions/{session['id']}/operations/{done['id']}", owner=uploader.owner
+    )
+    assert status == 204
+    with pytest.raises(glue.exceptions.EntityNotFoundException):
+        glue.get_table(DatabaseName=DATABASE, Name=output["query_table"]["table"])

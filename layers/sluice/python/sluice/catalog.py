@@ -268,8 +268,9 @@ DATASETS_R = Grant(target=bucket(DATA), access=Access.READ, prefix="datasets/")
 TRAINING_RW = Grant(target=bucket(DATA), access=Access.READ_WRITE, prefix="training/")
 
 
-# Finish registers a ready dataset's parts as a table of the deployment's Glue database;
-# deleting the dataset (the api) removes it. Nothing else touches Glue.
+# Finish registers a ready dataset's parts as a table of the deployment's Glue database,
+# and so do the operations' Finish and the predictor for the datasets they write; deleting
+# the dataset (the api) removes it. Nothing else touches Glue.
 _GLUE_ENV: dict[str, Ref] = {"SLUICE_GLUE_DATABASE": glue_database(QUERY_DATABASE)}
 QUERY_TABLES_RW = Grant(target=glue_database(QUERY_DATABASE), access=Access.READ_WRITE)
 
@@ -427,7 +428,15 @@ CATALOG = Catalog(
         _step("operation_plan", "operations", "plan", 512, 60, RECORDS_RW, DATA_R),
         _step("operation_part", "operations", "part", 3008, 900, RECORDS_RW, DATA_RW),
         _step("operation_bucket", "operations", "bucket", 3008, 900, RECORDS_RW, DATA_RW),
-        _step("operation_finish", "operations", "finish", 1024, 300, RECORDS_RW, DATA_RW),
+        FunctionSpec(
+            name="operation_finish",
+            code_dir="functions/operations",
+            handler="finish.handler",
+            memory_mb=1024,
+            timeout_s=300,
+            environment={**_COMMON_ENV, **_HEAP_ENV, **_GLUE_ENV},
+            grants=(RECORDS_RW, DATA_RW, QUERY_TABLES_RW),
+        ),
         # Training (issue 20): the steps around the trainer's Fargate task.
         FunctionSpec(
             name="train_prepare",
@@ -560,9 +569,10 @@ CATALOG = Catalog(
             command=("python", "-m", "sluice.training.batch_predict"),
             cpu=1024,
             memory_mb=4096,
-            environment={**_COMMON_ENV, **_HEAP_ENV},
+            environment={**_COMMON_ENV, **_HEAP_ENV, **_GLUE_ENV},
             grants=(
                 RECORDS_RW,
+                QUERY_TABLES_RW,
                 Grant(target=bucket(DATA), access=Access.READ_WRITE, prefix="datasets/"),
                 Grant(target=bucket(DATA), access=Access.READ, prefix="training/"),
             ),

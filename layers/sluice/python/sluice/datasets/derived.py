@@ -2,8 +2,9 @@
 
 The parts are typed Parquet already, written where a run's parts go
 (``Workspace(owner, id, run).part(i)``); this writes what the ingest's Finish writes
-beside them (the manifest, the columns with their null counts) and records the dataset
-ready, so that row reads, downloads, tasks and operations take it like any other.
+beside them (the manifest, the columns with their null counts), registers its Glue table
+and records the dataset ready, so that row reads, downloads, tasks, operations and Athena
+take it like any other.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from pydantic import BaseModel
 
 from sluice.config import settings
 from sluice.datasets import columns as column_store
+from sluice.datasets import query_tables
 from sluice.datasets.manifest import Manifest, ManifestColumn, Part
 from sluice.datasets.models import (
     Dataset,
@@ -119,6 +121,8 @@ def record_derived(
     )
     column_store.store(bucket, workspace.columns, columns)
     objects.put_json(bucket, workspace.manifest, manifest)
+    # Before the record exists: whoever sees the dataset sees its table (or why it has none).
+    registered = query_tables.register(template, manifest, exceptions=EXCEPTIONS in schema.names)
     now = utcnow()
     dataset = template.model_copy(
         update={
@@ -130,6 +134,8 @@ def record_derived(
             "size_bytes": sum(f.bytes for f in files),
             "row_count": first_row,
             "column_count": len(columns),
+            "query_table": registered.query_table,
+            "catalog_error": registered.catalog_error,
         }
     )
     repo.create(dataset)

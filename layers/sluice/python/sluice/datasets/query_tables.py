@@ -2,7 +2,9 @@
 or Redshift Spectrum query its typed parts in place.
 
 The ingest's Finish registers the run it made ready (a re-conversion replaces the
-table's columns and location with its own run's); deleting the dataset removes the table.
+table's columns and location with its own run's), and so does the recording of a
+dataset sluice wrote itself (an operation's or a prediction job's output,
+``derived.record_derived``); deleting the dataset removes the table.
 A dataset keeps its table's name from its first registration (``Dataset.query_table``):
 renaming or moving it does not rename the table under a query that names it.
 
@@ -99,10 +101,12 @@ def table_name(path: str, name: str, dataset_id: str) -> str:
     return f"{readable}_{suffix}"[:MAX_NAME]
 
 
-def table_for(dataset: Dataset, manifest: Manifest, database: str, bucket: str) -> GlueTable:
+def table_for(
+    dataset: Dataset, manifest: Manifest, database: str, bucket: str, exceptions: bool = True
+) -> GlueTable:
     """The Glue table of ``manifest``'s typed parts: its columns with their Glue types, then
-    ``_exceptions`` (each row's values that failed their column's type, by column), and the
-    folder that holds the run's parts and nothing else."""
+    ``_exceptions`` where the parts have it (each row's values that failed their column's
+    type, by column), and the folder that holds the run's parts and nothing else."""
     folder = Workspace(dataset.owner, dataset.id, manifest.run).parts
     outside = [part.key for part in manifest.parts if not part.key.startswith(folder)]
     if outside:
@@ -111,7 +115,8 @@ def table_for(dataset: Dataset, manifest: Manifest, database: str, bucket: str) 
     columns = [
         GlueColumn(name=c.name, type=column_glue_type(c.effective_type)) for c in manifest.columns
     ]
-    columns.append(GlueColumn(name=EXCEPTIONS, type=glue_type(EXCEPTIONS_TYPE)))
+    if exceptions:
+        columns.append(GlueColumn(name=EXCEPTIONS, type=glue_type(EXCEPTIONS_TYPE)))
     name = (
         dataset.query_table.table
         if dataset.query_table is not None and dataset.query_table.database == database
@@ -139,16 +144,16 @@ class Registration(BaseModel):
         return {"catalog_error": self.catalog_error}, ("query_table",)
 
 
-def register(dataset: Dataset, manifest: Manifest) -> Registration:
-    """Make the table of ``dataset`` describe ``manifest``'s run (Finish, just before it
-    records the run ready): its name, or why Glue refused it, for the same write. A dataset
-    whose table cannot follow its new run loses the old one too, whose parts go with the
-    superseded run."""
+def register(dataset: Dataset, manifest: Manifest, exceptions: bool = True) -> Registration:
+    """Make the table of ``dataset`` describe ``manifest``'s run (just before the run is
+    recorded ready): its name, or why Glue refused it, for the same write. A dataset whose
+    table cannot follow its new run loses the old one too, whose parts go with the
+    superseded run. ``exceptions``: whether the parts have an ``_exceptions`` column."""
     cfg = settings()
     if not cfg.glue_database:
         return Registration(query_table=dataset.query_table)
     try:
-        table = table_for(dataset, manifest, cfg.glue_database, cfg.data_bucket)
+        table = table_for(dataset, manifest, cfg.glue_database, cfg.data_bucket, exceptions)
         glue_tables.put_table(table)
     except (ClientError, BotoCoreError, ValueError) as exc:
         logger.warning("dataset %s: no Glue table: %s", dataset.id, exc)

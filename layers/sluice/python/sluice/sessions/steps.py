@@ -16,6 +16,7 @@ from typing import Literal
 from pydantic import BaseModel
 
 from sluice.config import settings
+from sluice.datasets import query_tables
 from sluice.datasets.derived import WrittenFile, record_derived
 from sluice.datasets.models import Dataset, SourceObject, normalise_path, utcnow
 from sluice.datasets.repository import DatasetRepository
@@ -288,10 +289,13 @@ def finish(
         only_if_status=OperationStatus.IN_PROGRESS,
     )
     objects.delete_prefix(settings().data_bucket, run.work)
-    if done is None:  # deleted while it finished: its dataset goes too
+    if done is None:  # deleted while it finished: its dataset goes too, and its table
         for dataset_id in output.datasets:
+            written = datasets.find(ref.owner, dataset_id)
             with contextlib.suppress(NotFound):
                 datasets.delete(ref.owner, dataset_id)
+            if written is not None:
+                query_tables.remove(written)
         _remove_written(ref)
         raise OperationGone(f"operation {ref.id} ended before it could finish")
     cache.remember(settings().table, ref.owner, record.cache_key, ref.id)
