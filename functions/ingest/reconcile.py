@@ -12,4 +12,7 @@ EVENT_MODEL = ReconcileInput
 
 @step_handler(run_at("dataset", "run"))
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    return scan_steps.reconcile(EVENT_MODEL.model_validate(event).chunks).model_dump()
+    payload = EVENT_MODEL.model_validate(event)
+    if payload.scanned is not None:
+        return scan_steps.reconcile(scan_steps.scanned_chunks(payload.scanned)).model_dump()
+    return scan_steps.reconcile(payload.chunks).model_dump()

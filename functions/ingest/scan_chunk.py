@@ -1,18 +1,26 @@
-"""Ingest step (one per chunk, in a Map): count the records of one byte range."""
+"""Ingest step: count the records of byte ranges. In ScanChunks (a Distributed Map) one
+invocation scans a batch of ranges (the ItemBatcher's ``{"Items", "BatchInput"}``);
+in RescanChunks (inline) one range."""
 
 from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
+from pydantic import TypeAdapter
 from sluice.config import settings
 from sluice.datasets.repository import DatasetRepository
 from sluice.ingest import scan_steps
-from sluice.ingest.models import ScanInput
+from sluice.ingest.models import ScanBatch, ScanInput
 from sluice.step_logging import run_at, step_handler
 
-EVENT_MODEL = ScanInput
+EVENT_MODEL = ScanBatch | ScanInput
+_event: TypeAdapter[ScanBatch | ScanInput] = TypeAdapter(EVENT_MODEL)
+_batch_run, _chunk_run = run_at("BatchInput", "dataset", "run"), run_at("dataset", "run")
 
 
-@step_handler(run_at("dataset", "run"))
-def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+@step_handler(lambda event: _batch_run(event) or _chunk_run(event))
+def handler(event: dict[str, Any], context: LambdaContext) -> Any:
     repo = DatasetRepository(settings().table)
-    return scan_steps.scan_chunk(repo, EVENT_MODEL.model_validate(event)).model_dump()
+    payload = _event.validate_python(event)
+    if isinstance(payload, ScanBatch):
+        return [result.model_dump() for result in scan_steps.scan_batch(repo, payload)]
+    return scan_steps.scan_chunk(repo, payload).model_dump()

@@ -34,6 +34,9 @@ class Settings(BaseModel):
     # system's worker processes); 0 where it is not (Lambda scales out). Chunks and
     # buckets then come in multiples of it, so that no worker idles through a last round.
     workers: int = Field(0, alias="SLUICE_WORKERS", ge=0)
+    # How many children a Distributed Map runs at once where Lambda scales out (the
+    # catalogue's MAP_CONCURRENCY); where ``workers`` is set, that many instead.
+    map_concurrency: int = Field(1000, alias="SLUICE_MAP_CONCURRENCY", gt=0)
     # Model import jobs (issue 19): the largest file, and what one user may have pending
     # (queued or processing) at once. The import function unpacks into /tmp (512 MB).
     max_import_bytes: int = Field(200 * MIB, alias="SLUICE_MAX_IMPORT_BYTES", gt=0)

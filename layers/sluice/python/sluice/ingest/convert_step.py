@@ -35,12 +35,14 @@ from sluice.ingest.models import (
     FailInput,
     FinishInput,
     Outcome,
+    StepError,
     column_plans,
 )
 from sluice.ingest.parts import PartOrigin, load_part, store_part
 from sluice.ingest.runs import Superseded
+from sluice.ingest.scan_steps import results_prefix
 from sluice.step_errors import step_failure
-from sluice.store import objects
+from sluice.store import map_results, objects
 
 
 def convert_chunk(repo: DatasetRepository, payload: ConvertInput) -> Converted:
@@ -237,9 +239,34 @@ def _record_duplicate(repo: DatasetRepository, ref: DatasetRef, message: str) ->
     return Outcome(status="duplicate", duplicate_of=holder)
 
 
+THRESHOLD_EXCEEDED = "States.ExceedToleratedFailureThreshold"
+"""A Distributed Map's error when a child failed: the child's own is in its results."""
+
+
+def _failed_chunk(ref: DatasetRef) -> StepError | None:
+    """The error of the first chunk (by position in the file) whose child execution
+    failed in one of the run's Distributed Maps, from what their ResultWriters wrote."""
+    workspace = Workspace(ref.owner, ref.id, ref.run)
+    failed = map_results.failures(settings().data_bucket, results_prefix(workspace))
+
+    def position(failure: map_results.ChildFailure) -> int:
+        items = failure.input.get("Items") if isinstance(failure.input, dict) else None
+        indices = [item["index"] for item in items or [] if isinstance(item, dict)]
+        return min(indices, default=0)
+
+    if not failed:
+        return None
+    first = min(failed, key=position)
+    return StepError(Error=first.Error, Cause=first.Cause)
+
+
 def fail(repo: DatasetRepository, payload: FailInput) -> Outcome:
-    """Record why the execution failed, in words a user can act on."""
-    failure = step_failure(payload.error.Error, payload.error.Cause)
+    """Record why the execution failed, in words a user can act on: a chunk's own error
+    where a Map failed because one of its chunks did."""
+    caught = payload.error
+    if caught.Error == THRESHOLD_EXCEEDED:
+        caught = _failed_chunk(payload.dataset) or caught
+    failure = step_failure(caught.Error, caught.Cause)
     message = failure.message
     if failure.type == Superseded.__name__:
         return Outcome(status="superseded")

@@ -24,7 +24,7 @@ from sluice.ingest.models import (
 )
 from sluice.ingest.parts import plan_digest
 from sluice.ingest.runs import Superseded
-from sluice.ingest.scan_steps import load_header
+from sluice.ingest.scan_steps import load_header, scanned_chunks
 from sluice.store import objects
 
 
@@ -77,10 +77,10 @@ def _merged_stats(
 def _content_hash(ref: DatasetRef, ingest: Gathered) -> str:
     """The object's content hash from the digests its chunk scans stored, in order."""
     obj, bucket = ingest.plan.object, settings().data_bucket
-    if not ingest.plan.chunks:  # a header and no records: nothing was scanned
+    if not ingest.chunks:  # a header and no records: nothing was scanned
         return content_hash.content_hash(objects.read_range(obj.bucket, obj.key, 0, obj.size))
     workspace = Workspace(ref.owner, ref.id, ref.run)
-    keys = [workspace.block_digests(i) for i in sorted(c.index for c in ingest.plan.chunks)]
+    keys = [workspace.block_digests(i) for i in sorted(c.index for c in ingest.chunks)]
     return content_hash.joined_hash(b"".join(objects.get_all(bucket, keys)))
 
 
@@ -90,6 +90,12 @@ def decide(repo: DatasetRepository, payload: DecideInput) -> Decided:
     bucket = settings().data_bucket
     stats_space = Workspace(ref.owner, ref.id, payload.stats_run)
     dataset = repo.get(ref.owner, ref.id)
+    if ingest.scanned is not None:
+        # The scans' results are in S3 (ScanChunks' ResultWriter), not in the state; the
+        # stored layout holds them, for a re-convert.
+        ingest = ingest.model_copy(
+            update={"chunks": scanned_chunks(ingest.scanned), "scanned": None}
+        )
     chunks = ingest.final_chunks()
     header = load_header(bucket, stats_space.header)
     if payload.mode == "full":

@@ -15,6 +15,7 @@ from sluice.csv.dialect import Dialect
 from sluice.datasets.models import ErrorInfo
 from sluice.inference.schema import ColumnSchema
 from sluice.inference.types import ColumnType, DateOrder
+from sluice.store.map_results import ResultWriterDetails
 from sluice.store.s3_events import S3Record
 
 
@@ -61,6 +62,13 @@ class HeaderNames(BaseModel):
     )
 
 
+class ItemsRef(BaseModel):
+    """A JSON list in S3 that a Distributed Map reads its items from (ItemReader)."""
+
+    bucket: str
+    key: str
+
+
 class Plan(BaseModel):
     object: ObjectRef
     column_count: int = Field(description="How many columns the header names (HeaderNames).")
@@ -68,8 +76,17 @@ class Plan(BaseModel):
     max_categories: int
     data_start: int
     header_newlines: int
-    chunks: list[ChunkItem]
+    chunks: list[ChunkItem] = Field(
+        default_factory=list,
+        description="Empty in the state (the chunks are in S3 at ``items``); "
+        "listed in a stored layout.",
+    )
     dialect: Dialect = Field(default_factory=Dialect, description="How the records split.")
+    chunk_count: int = 0
+    items: ItemsRef | None = Field(None, description="The chunks to scan, in scanning order.")
+    batch: int = Field(1, ge=1, description="Chunks per scan invocation (ItemBatcher).")
+    concurrency: int = Field(1, ge=1, description="Invocations at once (MaxConcurrency).")
+    results: str = Field("", description="Where the Maps' ResultWriters write (a key prefix).")
 
 
 class ScanInput(BaseModel):
@@ -79,6 +96,27 @@ class ScanInput(BaseModel):
     max_categories: int
     chunk: ChunkItem
     dialect: Dialect = Field(default_factory=Dialect)
+
+
+class ScanBatchInput(BaseModel):
+    """What every chunk of a scan batch shares (the ItemBatcher's BatchInput)."""
+
+    dataset: DatasetRef
+    object: ObjectRef
+    na_values: list[str]
+    max_categories: int
+    dialect: Dialect = Field(default_factory=Dialect)
+
+
+class ScanBatch(BaseModel):
+    """Chunks scanned by one invocation, as a Distributed Map's ItemBatcher hands them."""
+
+    Items: list[ChunkItem]
+    BatchInput: ScanBatchInput
+
+    def scans(self) -> list[ScanInput]:
+        shared = self.BatchInput.model_dump()
+        return [ScanInput.model_validate({**shared, "chunk": item}) for item in self.Items]
 
 
 class RaggedRowOut(BaseModel):
@@ -123,7 +161,12 @@ class ChunkResult(BaseModel):
 
 
 class ReconcileInput(BaseModel):
-    chunks: list[ChunkResult]
+    scanned: ResultWriterDetails | None = Field(
+        None, description="Where ScanChunks' ResultWriter wrote the scans' results."
+    )
+    chunks: list[ChunkResult] = Field(
+        default_factory=list, description="The scans' results, where given inline instead."
+    )
     dataset: DatasetRef | None = Field(
         None, description="Not read: it names the run, for the step's log lines."
     )
@@ -137,7 +180,13 @@ class Gathered(BaseModel):
     """What the scans learned, gathered in one place (or loaded back for a re-convert)."""
 
     plan: Plan
-    chunks: list[ChunkResult]
+    chunks: list[ChunkResult] = Field(
+        default_factory=list,
+        description="Each chunk's first scan: in S3 at ``scanned`` while the run goes on.",
+    )
+    scanned: ResultWriterDetails | None = Field(
+        None, description="Where ScanChunks wrote the scans' results (Decide reads them)."
+    )
     rescanned: list[ChunkResult] = Field(default_factory=list)
     content_hash: str | None = Field(
         None, description="datasets.content_hash of the object: Decide joins the scans' digests."

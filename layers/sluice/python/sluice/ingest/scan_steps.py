@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import functools
 import json
+import math
 
 import pyarrow as pa
 
@@ -31,14 +32,17 @@ from sluice.ingest.models import (
     ChunkResult,
     HeaderNames,
     IngestInput,
+    ItemsRef,
     Plan,
     Reconciled,
+    ScanBatch,
     ScanInput,
     column_plans,
 )
 from sluice.ingest.parts import PartOrigin, plan_digest, store_part
 from sluice.ingest.runs import Superseded
-from sluice.store import objects
+from sluice.store import map_results, objects
+from sluice.store.map_results import ResultWriterDetails
 
 
 def plan(cfg: Settings, repo: DatasetRepository, payload: IngestInput) -> Plan:
@@ -69,7 +73,19 @@ def plan(cfg: Settings, repo: DatasetRepository, payload: IngestInput) -> Plan:
     if dataset is None:
         raise Superseded(f"run {ref.run} is no longer the dataset's current run")
     names = HeaderNames(columns=header.columns, notes=header.notes)
-    objects.put_json(cfg.data_bucket, Workspace(ref.owner, ref.id, ref.run).header, names)
+    workspace = Workspace(ref.owner, ref.id, ref.run)
+    objects.put_json(cfg.data_bucket, workspace.header, names)
+    # The first range starts right after the header, outside quotes by construction.
+    chunks = [
+        ChunkItem(index=r.index, start=r.start, end=r.end, parity=0 if r.index == 0 else None)
+        for r in ranges
+    ]
+    concurrency = max(1, cfg.workers or cfg.map_concurrency)
+    batch = max(1, math.ceil(len(chunks) / concurrency))
+    # The chunks go to S3 for the Distributed Map's ItemReader, not into the state (256 KB).
+    items = ItemsRef(bucket=cfg.data_bucket, key=f"{workspace.work}chunks.json")
+    body = json.dumps([c.model_dump(mode="json") for c in scan_order(chunks, batch)])
+    objects.put_bytes(items.bucket, items.key, body.encode(), "application/json")
     return Plan(
         object=obj,
         column_count=len(header.columns),
@@ -78,15 +94,29 @@ def plan(cfg: Settings, repo: DatasetRepository, payload: IngestInput) -> Plan:
         data_start=header.data_start,
         header_newlines=header.newlines,
         dialect=dialect,
-        # The first range starts right after the header, outside quotes by construction.
-        # The last range is listed first: where scans queue for workers, the first ranges
-        # are scanned last, with what the others found (late decimals, words, dates) in
-        # hand (sluice.inference.scan_evidence).
-        chunks=[
-            ChunkItem(index=r.index, start=r.start, end=r.end, parity=0 if r.index == 0 else None)
-            for r in reversed(ranges)
-        ],
+        chunk_count=len(chunks),
+        items=items,
+        batch=batch,
+        concurrency=concurrency,
+        results=results_prefix(workspace),
     )
+
+
+def results_prefix(workspace: Workspace) -> str:
+    """Where the run's Distributed Maps write their results (one folder per Map Run)."""
+    return f"{workspace.work}maps/"
+
+
+def scan_order(chunks: list[ChunkItem], batch: int) -> list[ChunkItem]:
+    """The chunks as the scans take them: the last range first, so that where scans
+    queue for workers the first ranges are scanned last, with what the others found
+    (late decimals, words, dates) in hand (sluice.inference.scan_evidence). The
+    ItemBatcher cuts the list into consecutive runs of ``batch``, each scanned in order
+    by one invocation, all at once: so each run takes every n-th chunk from the end
+    (n the number of runs), and every invocation scans its first ranges last."""
+    backwards = list(reversed(chunks))
+    runs = max(1, math.ceil(len(backwards) / batch))
+    return [chunk for first in range(runs) for chunk in backwards[first::runs]]
 
 
 def load_header(bucket: str, key: str) -> HeaderNames:
@@ -153,6 +183,22 @@ def scan_chunk(repo: DatasetRepository, payload: ScanInput) -> ChunkResult:
         objects.put_bytes(bucket, workspace.evidence, body.encode(), "application/json")
     repo.update(ref.owner, ref.id, DatasetChanges(), add_chunks_done=1, only_if_run=ref.run)
     return result
+
+
+def scan_batch(repo: DatasetRepository, batch: ScanBatch) -> list[ChunkResult]:
+    """Scan the chunks of one ItemBatcher batch, one after the other, in their order."""
+    return [scan_chunk(repo, payload) for payload in batch.scans()]
+
+
+def scanned_chunks(details: ResultWriterDetails) -> list[ChunkResult]:
+    """Every chunk's scan, in order, from the results ScanChunks' ResultWriter wrote
+    (each child's output is its batch's list of results)."""
+    found = [
+        ChunkResult.model_validate(result)
+        for output in map_results.outputs(details)
+        for result in output
+    ]
+    return sorted(found, key=lambda chunk: chunk.index)
 
 
 def _load_evidence(bucket: str, key: str) -> Evidence:
