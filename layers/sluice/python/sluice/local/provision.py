@@ -162,6 +162,9 @@ def provision(catalog: Catalog, endpoint: str) -> Deployment:
                         "AllowedMethods": ["GET", "POST", "PUT"],
                         "AllowedOrigins": ["*"],
                         "AllowedHeaders": ["*"],
+                        # As in AWS (infra's upload CORS): a page sending parts must read
+                        # each part's ETag to complete the upload.
+                        "ExposeHeaders": ["ETag"],
                     }
                 ]
             },
