@@ -225,3 +225,31 @@ def test_a_training_jobs_curves_grow_epoch_by_epoch_while_it_trains(signed_in: P
         "data": [[1.0, 0.6, 0.4], [1.1, 0.7, 0.5]],
     }
     expect(page.locator("#evaluation td.num")).to_have_text("0.45")
+
+
+def test_a_file_sent_in_parts_from_the_page_lands_whole_and_is_ingested(
+    signed_in: Page, api: Api
+) -> None:
+    # The console's own upload module, in the page, told to send even this small file in
+    # parts (the in-process system's upload limit is below S3's 5 MiB part): each part is
+    # PUT by XHR to its presigned URL, its ETag read through the bucket's CORS, and the
+    # upload completed through the API.
+    page, path = signed_in, folder()
+    sent = page.evaluate(
+        """async ([text, path]) => {
+            const { uploadFile } = await import("./console/upload.js");
+            const file = new File([text], "parts.csv", { type: "text/csv" });
+            const progress = [];
+            const id = await uploadFile(file, { name: "parts", path }, (done, total) =>
+                progress.push([done, total]), { partsAbove: 1 });
+            return { id, last: progress.at(-1) };
+        }""",
+        [SALES.decode(), path],
+    )
+    assert sent["last"] == [len(SALES), len(SALES)]
+    dataset = api.settled(sent["id"])
+    assert (dataset["status"], dataset["row_count"], dataset["size_bytes"]) == (
+        "ready",
+        8,
+        len(SALES),
+    )

@@ -73,11 +73,12 @@ async function putParts(datasetId, file, onProgress) {
 }
 
 /** Create a dataset from ``settings`` ({name, path, ...}) and send ``file`` to it;
- * ``onProgress(sent, total)`` follows the bytes. Resolves with the dataset's id. */
-export async function uploadFile(file, settings, onProgress) {
+ * ``onProgress(sent, total)`` follows the bytes. A file over ``partsAbove`` bytes goes in
+ * parts (of PART_BYTES; a smaller file is one part). Resolves with the dataset's id. */
+export async function uploadFile(file, settings, onProgress, { partsAbove = PART_BYTES } = {}) {
   const created = await post("/datasets", settings);
   const id = created.dataset.id;
-  if (file.size > PART_BYTES) await putParts(id, file, onProgress);
+  if (file.size > partsAbove) await putParts(id, file, onProgress);
   else await postForm(id, created.upload, file, onProgress);
   return id;
 }
