@@ -6,6 +6,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from sluice.config import settings
 from sluice.operations.library import select_columns
 from sluice.sessions import steps
 
@@ -90,6 +91,32 @@ def test_a_running_table_result_lists_the_parts_written_so_far(
     assert (done["output"]["parts"], output["row_count"]) == (None, 120)
     first_rows = rows_of(uploader, output["id"])[: parts[0]["rows"] + parts[1]["rows"]]
     assert [r["id"] for r in first_rows] == list(range(parts[0]["rows"] + parts[1]["rows"]))
+
+
+def test_an_operation_recorded_before_its_parts_were_listed_still_completes(
+    sales: Any, local: Any, held_writes: Any
+) -> None:
+    uploader, dataset_id = sales
+    session = new_session(uploader, dataset_id)["id"]
+    request = {"dataset": ref(dataset_id), "columns": ["qty", "id"]}  # asked by no other test
+    status, operation = run(uploader, session, "select_columns", request)
+    assert status == 202
+    path = f"/sessions/{session}/operations/{operation['id']}"
+    wait_for(
+        lambda: call_api("GET", path, owner=uploader.owner)[1]["status"] == "IN_PROGRESS" or None,
+        30,
+        "the operation to run",
+    )
+    # As a record written before the map of parts existed: the steps start it.
+    local.client("dynamodb").update_item(
+        TableName=settings().table,
+        Key={"pk": {"S": f"OWNER#{uploader.owner}"}, "sk": {"S": f"SESSIONOP#{operation['id']}"}},
+        UpdateExpression="REMOVE written",
+    )
+    held_writes.set()
+    done = finished(uploader, session, operation["id"])
+    assert done["status"] == "COMPLETED", done["message"]
+    assert uploader.dataset(done["output"]["datasets"][0])["row_count"] == 120
 
 
 @pytest.fixture

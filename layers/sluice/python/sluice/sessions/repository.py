@@ -6,6 +6,7 @@ import builtins
 from typing import Any
 
 from boto3.dynamodb.conditions import Attr
+from botocore.exceptions import ClientError
 
 from sluice.sessions.models import Session, SessionChanges
 from sluice.sessions.operation_models import (
@@ -116,14 +117,29 @@ class OperationRepository(OwnedRecords[SessionOperation]):
         """Apply ``changes`` (and record output parts ``add_written``, by file name, each an
         entry of its own so that steps finishing at once keep each other's); None when the
         operation is gone or ``only_if_status`` fails."""
-        paths = PathChanges(
-            set={(WRITTEN, name): part.model_dump() for name, part in (add_written or {}).items()}
-        )
-        return self._update(
+        entries = {name: part.model_dump() for name, part in (add_written or {}).items()}
+        common: dict[str, Any] = {
+            "add": {"parts_done": add_parts_done, "buckets_done": add_buckets_done},
+            "only_if": ("status", only_if_status.value) if only_if_status else None,
+        }
+        paths = PathChanges(set={(WRITTEN, name): entry for name, entry in entries.items()})
+        try:
+            return self._update(owner, operation_id, changes.written(), paths=paths, **common)
+        except ClientError as exc:
+            if exc.response["Error"]["Code"] != "ValidationException" or not entries:
+                raise
+        # A record from before the map existed (nothing was written: the update failed
+        # whole): start it, unless another step did meanwhile (then add to that one).
+        started = self._update(
             owner,
             operation_id,
-            changes.written(),
-            add={"parts_done": add_parts_done, "buckets_done": add_buckets_done},
-            only_if=("status", only_if_status.value) if only_if_status else None,
-            paths=paths,
+            {**changes.written(), WRITTEN: entries},
+            paths=PathChanges(absent=((WRITTEN,),)),
+            **common,
         )
+        if started is not None:
+            return started
+        try:
+            return self._update(owner, operation_id, changes.written(), paths=paths, **common)
+        except ClientError:  # still no map: the start failed on the status, not the map
+            return None
