@@ -789,6 +789,37 @@ def test_a_bucket_of_repeated_keys_is_merged_by_the_hash_group_by(monkeypatch):
     assert merged.column("sum_x").to_pylist() == [3 * i for i in range(2000)]
 
 
+def repeated_keys_bucket(keys: int, copies: int) -> tuple[list[pa.Table], AggregateSpec]:
+    spec = AggregateSpec(group_by=["k"], aggregations=[Aggregation(column="x", op=AggOp.SUM)])
+    part = pa.table({"k": [f"k{i:06d}" for i in range(keys)], "x": list(range(keys))})
+    return partial_aggregate(part, spec, 1) * copies, spec
+
+
+def test_a_bucket_whose_keys_repeat_is_judged_without_sorting_all_its_hashes(monkeypatch):
+    sorted_lengths = []
+    sort = aggregate._sorted_by_hash
+    monkeypatch.setattr(
+        aggregate, "_sorted_by_hash", lambda h: sorted_lengths.append(len(h)) or sort(h)
+    )
+    # 200,000 keys twice each: a sixteenth of the hash space holds ~12,500 keys, 25,000 rows.
+    partials, spec = repeated_keys_bucket(200_000, 2)
+    merged = merge_partials(partials, spec)
+    assert sorted_lengths == []
+    assert merged.num_rows == 200_000
+    assert pc.sum(merged.column("sum_x")).as_py() == 2 * sum(range(200_000))
+
+
+def test_a_bucket_of_distinct_keys_passes_the_sampled_judgement_and_sorts_them_all(monkeypatch):
+    sorted_lengths = []
+    sort = aggregate._sorted_by_hash
+    monkeypatch.setattr(
+        aggregate, "_sorted_by_hash", lambda h: sorted_lengths.append(len(h)) or sort(h)
+    )
+    partials, spec = repeated_keys_bucket(200_000, 1)
+    assert merge_partials(partials, spec).num_rows == 200_000
+    assert sorted_lengths == [200_000]
+
+
 def test_hash_buckets_scale_the_low_32_bits_into_the_buckets():
     hashed = np.array([0, 2**32 - 1, 2**31, (7 << 32) | 2**31, 2**64 - 1], dtype=np.uint64)
     assert hash_buckets(hashed, 10).tolist() == [0, 9, 5, 5, 9]
