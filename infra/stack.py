@@ -51,6 +51,7 @@ class SluiceStack(Stack):
             specs=catalog.state_machines,
             functions=self.functions,
             container_tasks=self.container_tasks,
+            buckets=self.storage.buckets,
         )
         tasks = self.container_tasks
         resources = Resources(

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import json
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
+from typing import Any
 
-from aws_cdk import RemovalPolicy, Stack
+from aws_cdk import ArnFormat, RemovalPolicy, Stack
+from aws_cdk import aws_iam as iam
 from aws_cdk import aws_logs as logs
+from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_stepfunctions as sfn
 from cdk_nag import RegexAppliesTo
 from constructs import Construct
@@ -27,6 +31,46 @@ def placeholders(definition: str) -> set[str]:
     return set(PLACEHOLDER.findall(definition))
 
 
+def distributed_maps(definition: str) -> list[str]:
+    """The names of the Distributed Map states of an ASL definition (nested ones too)."""
+    found: list[str] = []
+
+    def visit(states: dict[str, Any]) -> None:
+        for name, state in states.items():
+            processor = state.get("ItemProcessor") or state.get("Iterator") or {}
+            if processor.get("ProcessorConfig", {}).get("Mode") == "DISTRIBUTED":
+                found.append(name)
+            visit(processor.get("States", {}))
+            for branch in state.get("Branches", []):
+                visit(branch.get("States", {}))
+
+    visit(json.loads(definition).get("States", {}))
+    return found
+
+
+# What a Distributed Map needs of S3 (AWS's documented policies for ItemReader and
+# ResultWriter): the item list's GET, and the result files' PUT (in parts when large).
+ITEM_READER_ACTIONS = ("s3:GetObject",)
+RESULT_WRITER_ACTIONS = (
+    "s3:PutObject",
+    "s3:GetObject",
+    "s3:ListMultipartUploadParts",
+    "s3:AbortMultipartUpload",
+)
+MAP_ITEMS_KEYS = "work/*"
+"""Where the item lists are (a run's work folder: work/<owner>/<id>/<run>/...)."""
+MAP_RESULTS_KEYS = "work/*/maps/*"
+"""Where the ResultWriters write (work/<owner>/<id>/<run>/maps/<map run>/...)."""
+DISTRIBUTED_MAP_REASON = (
+    "A Distributed Map starts its children as executions of its own state machine and "
+    "follows and stops them (states:StartExecution on the machine; DescribeExecution and "
+    "StopExecution on its executions, 'execution:<machine>:*' and its children's "
+    "'execution:<machine>/*': their names are made at run time), reads its item list "
+    "(s3:GetObject on the work folder, 'work/*': owner, dataset and run are made at run "
+    "time) and writes its results (ResultWriter's actions on 'work/*/maps/*' only)"
+)
+
+
 class Workflows(Construct):
     """One standard state machine per ``StateMachineSpec``, by catalogue name."""
 
@@ -38,9 +82,11 @@ class Workflows(Construct):
         specs: Iterable[StateMachineSpec],
         functions: Functions,
         container_tasks: ContainerTasks | None = None,
+        buckets: Mapping[str, s3.IBucket] | None = None,
     ) -> None:
         super().__init__(scope, construct_id)
         self._container_tasks = container_tasks
+        self._buckets = buckets or {}
         self.by_name: dict[str, sfn.StateMachine] = {
             spec.name: self._state_machine(spec, functions) for spec in specs
         }
@@ -65,9 +111,15 @@ class Workflows(Construct):
             # A named log group that outlived its stack would block the next deployment.
             removal_policy=RemovalPolicy.DESTROY,
         )
+        distributed = distributed_maps(definition)
+        # A Distributed Map's role names its own state machine: a name fixed here (not one
+        # CloudFormation makes) lets the policy name it without a reference back to the
+        # machine, which would make a cycle (the machine waits for its role's policy).
+        machine_name = f"{Stack.of(self).stack_name}-{spec.name}" if distributed else None
         machine = sfn.StateMachine(
             self,
             construct_id,
+            state_machine_name=machine_name,
             state_machine_type=sfn.StateMachineType.STANDARD,
             # from_string keeps the ASL inline in the template (DefinitionString), where
             # linters and reviewers can read it, instead of uploading it as an S3 asset.
@@ -100,6 +152,9 @@ class Workflows(Construct):
                 "needs them to follow and stop the task it started",
                 [RegexAppliesTo(regex="/^Resource::arn:.*:ecs:.*:task\\/.*\\/\\*$/")],
             )
+        if distributed:
+            assert machine_name is not None
+            self._grant_distributed_maps(machine, spec, machine_name)
         accept_wildcards(machine.role, XRAY_AND_LOG_DELIVERY, ["Resource::*"])
         accept_wildcards(
             machine.role,
@@ -108,3 +163,57 @@ class Workflows(Construct):
             [arn_wildcard(function, ":*") for function in invoked],
         )
         return machine
+
+    def _grant_distributed_maps(
+        self, machine: sfn.StateMachine, spec: StateMachineSpec, name: str
+    ) -> None:
+        """What the machine's Distributed Maps need: their children (executions of the
+        machine itself) and their item lists and result files in the catalogue's bucket."""
+        if spec.map_bucket is None or spec.map_bucket not in self._buckets:
+            raise CatalogWiringError(
+                f"{spec.name} has Distributed Maps; the catalogue names no bucket for them"
+            )
+        stack = Stack.of(self)
+        machine_arn = stack.format_arn(
+            service="states",
+            resource="stateMachine",
+            resource_name=name,
+            arn_format=ArnFormat.COLON_RESOURCE_NAME,
+        )
+        executions = [
+            stack.format_arn(
+                service="states",
+                resource="execution",
+                resource_name=f"{name}{separator}*",
+                arn_format=ArnFormat.COLON_RESOURCE_NAME,
+            )
+            for separator in (":", "/")
+        ]
+        bucket = self._buckets[spec.map_bucket]
+        statements = [
+            iam.PolicyStatement(actions=["states:StartExecution"], resources=[machine_arn]),
+            iam.PolicyStatement(
+                actions=["states:DescribeExecution", "states:StopExecution"],
+                resources=executions,
+            ),
+            iam.PolicyStatement(
+                actions=list(ITEM_READER_ACTIONS),
+                resources=[bucket.arn_for_objects(MAP_ITEMS_KEYS)],
+            ),
+            iam.PolicyStatement(
+                actions=list(RESULT_WRITER_ACTIONS),
+                resources=[bucket.arn_for_objects(MAP_RESULTS_KEYS)],
+            ),
+        ]
+        for statement in statements:
+            machine.add_to_role_policy(statement)
+        bucket_id = Stack.of(bucket).resolve(bucket.node.default_child.logical_id)  # type: ignore[union-attr]
+        accept_wildcards(
+            machine.role,
+            DISTRIBUTED_MAP_REASON,
+            [
+                RegexAppliesTo(regex=f"/^Resource::arn:.*:execution:{re.escape(name)}[:/]\\*$/"),
+                f"Resource::<{bucket_id}.Arn>/{MAP_ITEMS_KEYS}",
+                f"Resource::<{bucket_id}.Arn>/{MAP_RESULTS_KEYS}",
+            ],
+        )

@@ -156,6 +156,10 @@ class StateMachineSpec(Frozen):
     # ${Key} in the ASL file -> the ARN of the named function
     functions: dict[str, str]
     container_tasks: tuple[str, ...] = ()  # the catalogued tasks it runs (ecs:runTask.sync)
+    map_bucket: str | None = None
+    """The bucket its Distributed Maps read their item lists from (``work/...``, written
+    by a step before them) and write their results to (``work/.../maps/``, ResultWriter):
+    the state machine's own S3 rights, and no others."""
 
     @property
     def definition_path(self) -> Path:
@@ -249,10 +253,15 @@ setting, read when the stack is synthesised (``SLUICE_CORS_ORIGINS=https://conso
 npx cdk deploy``) or ``sluice local`` starts. ``*`` by default: no credential rides on a
 cookie (pages send the id token in ``Authorization``), so any origin is no risk."""
 
+MAP_CONCURRENCY = 1000
+"""How many children a Distributed Map runs at once in AWS (the steps that plan a Map put
+it in the state as its MaxConcurrencyPath); locally, the worker count instead."""
+
 _COMMON_ENV: dict[str, Ref] = {
     "SLUICE_TABLE": table(RECORDS),
     "SLUICE_UPLOAD_BUCKET": bucket(UPLOADS),
     "SLUICE_DATA_BUCKET": bucket(DATA),
+    "SLUICE_MAP_CONCURRENCY": value(str(MAP_CONCURRENCY)),
     "POWERTOOLS_SERVICE_NAME": value("sluice"),
 }
 
@@ -261,6 +270,8 @@ UPLOADS_R = Grant(target=bucket(UPLOADS), access=Access.READ)
 UPLOADS_RW = Grant(target=bucket(UPLOADS), access=Access.READ_WRITE)
 DATA_R = Grant(target=bucket(DATA), access=Access.READ)
 DATA_RW = Grant(target=bucket(DATA), access=Access.READ_WRITE)
+# A run's work folder: the header's names and the chunk list a Distributed Map reads.
+WORK_W = Grant(target=bucket(DATA), access=Access.WRITE, prefix="work/")
 # Model imports read and delete only the model files under imports/ (issue 19).
 IMPORTS_RW = Grant(target=bucket(UPLOADS), access=Access.READ_WRITE, prefix="imports/")
 # The trainer reads datasets' typed parts and writes its job's files, nothing else.
@@ -393,7 +404,7 @@ CATALOG = Catalog(
         # Decompressing or transcoding streams the upload once, on one core (1769 MB is
         # one vCPU): about 200 GB of gzip or zstd text, 35 GB of bzip2, in 15 minutes.
         _step("ingest_prepare", "ingest", "prepare", 1769, 900, RECORDS_RW, UPLOADS_R, DATA_RW),
-        _step("ingest_plan", "ingest", "plan", 512, 60, RECORDS_RW, UPLOADS_R, DATA_R),
+        _step("ingest_plan", "ingest", "plan", 512, 60, RECORDS_RW, UPLOADS_R, DATA_R, WORK_W),
         _step(
             "ingest_scan_chunk", "ingest", "scan_chunk", 3008, 300, RECORDS_RW, UPLOADS_R, DATA_RW
         ),
@@ -490,6 +501,7 @@ CATALOG = Catalog(
                 "ConvertChunkFunctionArn": "ingest_convert_chunk",
                 "FinishFunctionArn": "ingest_finish",
             },
+            map_bucket=DATA,
         ),
         StateMachineSpec(
             name=EXPORT,
@@ -558,7 +570,7 @@ CATALOG = Catalog(
             command=("python", "-m", "sluice.training.trainer"),
             cpu=2048,
             memory_mb=8192,
-            environment=_COMMON_ENV,
+            environment={**_COMMON_ENV, **_HEAP_ENV},
             grants=(RECORDS_RW, DATASETS_R, TRAINING_RW),
         ),
         # The trainer's image, another command: reads the job's model and its input's

@@ -1,0 +1,101 @@
+"""The ingest state machine's Distributed Maps in the synthesised stack: their items and
+results in the catalogue's data bucket, and exactly the rights that takes."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from sluice.catalog import CATALOG, DATA
+
+from infra.app import STACK_NAME
+from infra.constructs.nag import logical_id
+from infra.constructs.workflows import distributed_maps
+from infra.stack import SluiceStack
+from tests.infra.conftest import Resources
+
+INGEST = "ingest_dataset"
+
+
+def role_statements(resources: Resources, role_id: str) -> list[dict[str, Any]]:
+    """Every statement of the policies attached to ``role_id``."""
+    return [
+        statement
+        for resource in resources.values()
+        if resource["Type"] == "AWS::IAM::Policy"
+        and {"Ref": role_id} in resource["Properties"]["Roles"]
+        for statement in resource["Properties"]["PolicyDocument"]["Statement"]
+    ]
+
+
+def arn(resource: str) -> dict[str, Any]:
+    """A Step Functions ARN of the stack's account and region, as the template writes it."""
+    return {
+        "Fn::Join": [
+            "",
+            [
+                "arn:",
+                {"Ref": "AWS::Partition"},
+                ":states:",
+                {"Ref": "AWS::Region"},
+                ":",
+                {"Ref": "AWS::AccountId"},
+                f":{resource}",
+            ],
+        ]
+    }
+
+
+def objects_under(bucket_id: str, keys: str) -> dict[str, Any]:
+    return {"Fn::Join": ["", [{"Fn::GetAtt": [bucket_id, "Arn"]}, f"/{keys}"]]}
+
+
+def test_the_ingests_scans_are_a_distributed_map() -> None:
+    spec = next(s for s in CATALOG.state_machines if s.name == INGEST)
+    definition = spec.definition_path.read_text()
+    assert distributed_maps(definition) == ["ScanChunks"]
+    scan = json.loads(definition)["States"]["ScanChunks"]
+    assert scan["ItemReader"]["Resource"] == "arn:aws:states:::s3:getObject"
+    assert scan["ResultWriter"]["Resource"] == "arn:aws:states:::s3:putObject"
+    assert scan["ToleratedFailurePercentage"] == 0
+    assert spec.map_bucket == DATA
+
+
+def test_the_ingest_may_run_its_children_and_read_items_and_write_results_only_in_work(
+    stack: SluiceStack, resources: Resources
+) -> None:
+    machine = stack.workflows.by_name[INGEST]
+    machine_id = logical_id(machine)
+    name = f"{STACK_NAME}-{INGEST}"
+    assert resources[machine_id]["Properties"]["StateMachineName"] == name
+    role_id = resources[machine_id]["Properties"]["RoleArn"]["Fn::GetAtt"][0]
+    data_id = logical_id(stack.storage.buckets[DATA])
+    granted = [
+        (statement["Action"], statement["Resource"])
+        for statement in role_statements(resources, role_id)
+        if any(
+            action.startswith(("s3:", "states:"))
+            for action in (
+                [statement["Action"]]
+                if isinstance(statement["Action"], str)
+                else statement["Action"]
+            )
+        )
+    ]
+    assert granted == [
+        ("states:StartExecution", arn(f"stateMachine:{name}")),
+        (
+            ["states:DescribeExecution", "states:StopExecution"],
+            [arn(f"execution:{name}/*"), arn(f"execution:{name}:*")],
+        ),
+        ("s3:GetObject", objects_under(data_id, "work/*")),
+        (
+            [
+                "s3:AbortMultipartUpload",
+                "s3:GetObject",
+                "s3:ListMultipartUploadParts",
+                "s3:PutObject",
+            ],
+            objects_under(data_id, "work/*/maps/*"),
+        ),
+    ]
