@@ -44,8 +44,10 @@ def launch(playwright: Any) -> Browser:
     return playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
+    # Per module, not per session: Playwright's sync API holds an asyncio loop as running in
+    # this thread until it stops, and the tests of other folders must not run inside it.
     with sync_playwright() as playwright:
         chromium = launch(playwright)
         yield chromium
