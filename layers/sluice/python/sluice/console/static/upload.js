@@ -8,6 +8,7 @@ const MIB = 1024 * 1024;
 /** Above this a file goes in parts of this size (S3's smallest part is 5 MiB). */
 export const PART_BYTES = 16 * MIB;
 const PARALLEL = 4;
+const MAX_PARTS = 10000;
 
 function s3Error(xhr) {
   const text = xhr.responseText || "";
@@ -43,7 +44,9 @@ async function postForm(datasetId, ticket, file, onProgress) {
 }
 
 async function putParts(datasetId, file, onProgress) {
-  const ticket = await post(`/datasets/${datasetId}/multipart-upload`, { bytes: file.size, part_bytes: PART_BYTES });
+  // S3 takes at most 10,000 parts: a file past 160 GB goes in larger ones (whole MiB).
+  const partBytes = Math.max(PART_BYTES, Math.ceil(file.size / MAX_PARTS / MIB) * MIB);
+  const ticket = await post(`/datasets/${datasetId}/multipart-upload`, { bytes: file.size, part_bytes: partBytes });
   const sent = new Map();
   const report = () => onProgress([...sent.values()].reduce((a, b) => a + b, 0), file.size);
   const etags = new Map();
