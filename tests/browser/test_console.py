@@ -240,7 +240,8 @@ def test_a_file_sent_in_parts_from_the_page_lands_whole_and_is_ingested(
             const { uploadFile } = await import("./console/upload.js");
             const file = new File([text], "parts.csv", { type: "text/csv" });
             const progress = [];
-            const id = await uploadFile(file, { name: "parts", path, allow_duplicate: true }, (done, total) =>
+            const settings = { name: "parts", path, allow_duplicate: true };
+            const id = await uploadFile(file, settings, (done, total) =>
                 progress.push([done, total]), { partsAbove: 1 });
             return { id, last: progress.at(-1) };
         }""",
