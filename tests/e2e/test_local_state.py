@@ -168,6 +168,16 @@ def test_state_survives_ctrl_c_and_kill_9(tmp_path: Path, stopped_on_exit: list[
     kept = s3.get_object(Bucket=source["bucket"], Key=source["key"])
     assert kept["Body"].read() == ("id,name,score\n" + rows).encode()
     assert kept["ETag"].strip('"') == source["etag"].strip('"')
+    # Its Glue table too (Athena's view of it), as it was.
+    glue = boto3.client(
+        "glue",
+        endpoint_url=second.aws,
+        region_name="us-east-1",
+        aws_access_key_id="test",
+        aws_secret_access_key="test",
+    )
+    table = glue.get_table(DatabaseName="sluice_datasets", Name=ready["query_table"]["table"])
+    assert table["Table"]["Parameters"]["sluice_dataset_id"] == ready_id
     busy = get(second.api, f"/datasets/{busy_id}", token)
     assert busy["status"] in ("ready", "failed", "awaiting_upload"), busy
     if busy["status"] == "failed":
