@@ -14,7 +14,8 @@ For each size, on sluice local started in this process:
    machine would take most of the run and measure the ingest, not the trainer.
 2. Trains a real job through the API (the train_model state machine, the trainer as the
    ECS task's process) for one epoch, and reads the trainer's own peak RSS
-   (``timings.peak_rss_mb``: ``getrusage``'s ``ru_maxrss``) and throughput from the job.
+   (``timings.peak_rss_mb``: its ``VmHWM``, ``sluice.heap.peak_rss_mb``) and throughput
+   from the job.
 3. The peer in a subprocess: the same rows generated straight into NumPy arrays, then
    ``model.fit`` on them for one epoch (the way MAID trains), its peak RSS likewise.
 
@@ -36,6 +37,7 @@ from typing import Any
 
 import numpy as np
 import requests
+from sluice import heap
 
 PART_ROWS = 1_000_000
 VALIDATION, TEST = 0.1, 0.1
@@ -149,7 +151,6 @@ def train(api: str, headers: dict[str, str], dataset: str, columns: int, batch: 
 def peer(rows: int, columns: int, batch: int) -> None:
     """Keras on the whole table in NumPy arrays, one epoch; prints one JSON line."""
     import os
-    import resource
 
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     import keras
@@ -174,7 +175,7 @@ def peer(rows: int, columns: int, batch: int) -> None:
         json.dumps(
             {
                 "samples_per_s": round(train_rows / took, 1),
-                "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+                "peak_rss_mb": round(heap.peak_rss_mb(), 1),
             }
         )
     )

@@ -5,9 +5,10 @@ from __future__ import annotations
 
 import json
 import os
-import resource
 import sys
 import time
+
+from sluice import heap
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
@@ -47,7 +48,7 @@ def main(csv_path: str, epochs: int, batch_size: int, validation: float, test: f
             {
                 "samples_per_s": round(train_rows * epochs / took, 1),
                 "train_s": round(took, 3),
-                "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+                "peak_rss_mb": round(heap.peak_rss_mb(), 1),
             }
         )
     )

@@ -62,3 +62,18 @@ def test_prefaulted_memory_stays_resident_once_freed_for_the_next_step_to_reuse(
         [sys.executable, "-c", _RESIDENT_AFTER_PREFAULT], capture_output=True, text=True, check=True
     )
     assert int(grown.stdout) >= 256
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="VmHWM is Linux's")
+def test_a_started_processs_peak_rss_is_its_own_not_its_parents() -> None:
+    import numpy as np
+
+    held = np.ones(64 * heap.MIB)  # 512 MiB touched here, in the parent
+    child = subprocess.run(
+        [sys.executable, "-c", "from sluice import heap; print(heap.peak_rss_mb())"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert float(child.stdout) < 200 < heap.peak_rss_mb()
+    del held

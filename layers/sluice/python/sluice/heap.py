@@ -67,3 +67,23 @@ def prefault(mib: int) -> None:
         pass  # a head start, not a need: the steps fault in what they use
     finally:
         held.clear()
+
+
+def peak_rss_mb() -> float:
+    """This process's peak resident memory in MiB: Linux's ``VmHWM``, the high-water
+    mark of its own address space. Not ``getrusage``'s ``ru_maxrss``: across ``execve``
+    Linux carries the parent's peak into it, so a trainer that ``sluice local`` started
+    reported the local system's 1.5 GB as its own. ``ru_maxrss`` only where there is no
+    /proc (macOS: bytes)."""
+    try:
+        with open("/proc/self/status") as status:
+            for line in status:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    import resource
+    import sys
+
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return peak / 1024**2 if sys.platform == "darwin" else peak / 1024

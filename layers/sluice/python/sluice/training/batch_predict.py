@@ -17,7 +17,6 @@ and exits 1 on a failure, and stops between row groups on SIGTERM (a cancel).
 from __future__ import annotations
 
 import os
-import resource
 import signal
 import sys
 import tempfile
@@ -29,7 +28,7 @@ from typing import Any
 import numpy as np
 import pyarrow as pa
 
-from sluice import aws
+from sluice import aws, heap
 from sluice.config import settings
 from sluice.datasets.derived import WrittenFile, record_derived
 from sluice.datasets.models import Dataset, ErrorInfo, SourceObject, utcnow
@@ -196,7 +195,7 @@ def run(
             "import_s": round(loaded - began, 3),
             "predict_s": round(took, 3),
             "rows_per_s": round(done / took, 1) if took > 0 else None,
-            "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+            "peak_rss_mb": round(heap.peak_rss_mb(), 1),
         }
     )
     reporter.close(progress=1.0, rows=done, output_dataset_id=output_id, timings=timings)

@@ -14,12 +14,12 @@ the history it has.
 from __future__ import annotations
 
 import os
-import resource
 import signal
 import sys
 import threading
 import time
 
+from sluice import heap
 from sluice.config import settings
 from sluice.datasets.models import ErrorInfo, utcnow
 from sluice.datasets.rows import load_manifest
@@ -101,7 +101,7 @@ def run(job: TrainingJob, reporter: Reporter, stop: threading.Event) -> None:
             "train_s": round(outcome.train_s, 3),
             "samples_per_s": outcome.samples_per_s,
             "first_epoch_s": first_epoch,
-            "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+            "peak_rss_mb": round(heap.peak_rss_mb(), 1),
         }
     )
     history = {key: list(values) for key, values in outcome.history.items()}
