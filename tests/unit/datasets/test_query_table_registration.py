@@ -13,7 +13,13 @@ from moto import mock_aws
 from sluice import aws
 from sluice.datasets import query_tables
 from sluice.datasets.manifest import Manifest, ManifestColumn, Part
-from sluice.datasets.models import Dataset, DatasetChanges, QueryTable, SourceObject
+from sluice.datasets.models import (
+    Dataset,
+    DatasetChanges,
+    ErrorInfo,
+    QueryTable,
+    SourceObject,
+)
 from sluice.datasets.repository import DatasetRepository
 from sluice.datasets.workspace import Workspace
 from sluice.inference.types import ColumnType
@@ -104,8 +110,9 @@ def test_a_refused_registration_removes_the_earlier_runs_table(
     known = dataset(query_table=QueryTable(database=DATABASE, table=NAME))
     registered = query_tables.register(known, manifest("run-2"))
     assert registered.query_table is None
-    assert registered.catalog_error is not None
-    assert registered.catalog_error.code == "catalog_failed"
+    assert registered.catalog_error == ErrorInfo(
+        code="catalog_failed", message="Glue Data Catalog: EntityNotFoundException"
+    )
     assert registered.changes()[1] == ("query_table",)
     assert glue_tables.find_table(DATABASE, NAME) is None
 

@@ -159,9 +159,19 @@ def register(dataset: Dataset, manifest: Manifest, exceptions: bool = True) -> R
         logger.warning("dataset %s: no Glue table: %s", dataset.id, exc)
         if dataset.query_table is not None:
             _delete_quietly(dataset.id, dataset.query_table.database, dataset.query_table.table)
-        error = ErrorInfo(code="catalog_failed", message=f"Glue Data Catalog: {exc}")
+        error = ErrorInfo(code="catalog_failed", message=f"Glue Data Catalog: {_reason(exc)}")
         return Registration(catalog_error=error)
     return Registration(query_table=QueryTable(database=table.database, table=table.name))
+
+
+def _reason(exc: Exception) -> str:
+    """What the dataset's owner is told: Glue's error code, not its message, which may name
+    the account and the function's role (the log has it whole); sluice's own reasons whole."""
+    if isinstance(exc, ClientError):
+        return str(exc.response.get("Error", {}).get("Code", "ClientError"))
+    if isinstance(exc, BotoCoreError):
+        return type(exc).__name__
+    return str(exc)
 
 
 def follow_record(repo: DatasetRepository, owner: str, dataset_id: str, table: QueryTable) -> None:
@@ -199,9 +209,4 @@ def remove(dataset: Dataset) -> None:
     known = dataset.query_table
     database = known.database if known is not None else cfg.glue_database
     name = known.table if known is not None else table_name(dataset.path, dataset.name, dataset.id)
-    try:
-        glue_tables.delete_table(database, name)
-    except (ClientError, BotoCoreError) as exc:
-        logger.warning(
-            "dataset %s: Glue table %s.%s not deleted: %s", dataset.id, database, name, exc
-        )
+    _delete_quietly(dataset.id, database, name)
