@@ -50,10 +50,10 @@ def objects_under(bucket_id: str, keys: str) -> dict[str, Any]:
     return {"Fn::Join": ["", [{"Fn::GetAtt": [bucket_id, "Arn"]}, f"/{keys}"]]}
 
 
-def test_the_ingests_scans_are_a_distributed_map() -> None:
+def test_the_ingests_scans_and_conversions_are_distributed_maps() -> None:
     spec = next(s for s in CATALOG.state_machines if s.name == INGEST)
     definition = spec.definition_path.read_text()
-    assert distributed_maps(definition) == ["ScanChunks"]
+    assert distributed_maps(definition) == ["ScanChunks", "ConvertChunks"]
     scan = json.loads(definition)["States"]["ScanChunks"]
     assert scan["ItemReader"]["Resource"] == "arn:aws:states:::s3:getObject"
     assert scan["ResultWriter"]["Resource"] == "arn:aws:states:::s3:putObject"

@@ -14,19 +14,24 @@ import pytest
 from sluice.ingest import scan_steps
 
 from tests.conftest import CHUNK_BYTES
-from tests.integration.map_runs import scan_results
+from tests.integration.map_runs import convert_results, scan_results
 from tests.integration.uploader import Uploader
 from tests.support import call_api
 
 DATA_BUCKET = os.environ.get("SLUICE_DATA_BUCKET", "sluice-data")
 
 
-def _entered(uploader: Uploader, dataset: dict[str, Any]) -> list[str]:
+def _history(uploader: Uploader, dataset: dict[str, Any]) -> list[dict[str, Any]]:
     arn = uploader.executions(dataset["id"])[0]["executionArn"]
-    history = uploader.sfn.get_execution_history(executionArn=arn, maxResults=1000)["events"]
-    return [
-        e["stateEnteredEventDetails"]["name"] for e in history if "stateEnteredEventDetails" in e
-    ]
+    events: list[dict[str, Any]] = uploader.sfn.get_execution_history(
+        executionArn=arn, maxResults=1000
+    )["events"]
+    return events
+
+
+def _converted(uploader: Uploader, dataset: dict[str, Any]) -> int:
+    """How many parts ConvertChunks converted again (its ResultWriter's results)."""
+    return len(convert_results(_history(uploader, dataset)))
 
 
 def _manifest(uploader: Uploader, dataset: dict[str, Any]) -> dict[str, Any]:
@@ -54,13 +59,10 @@ def test_parts_whose_own_types_are_the_files_are_kept_and_none_is_converted_agai
     body = _csv([f"{i},{i % 97}.123456789,2024-01-{1 + i % 28:02d}" for i in range(1000, 1400)])
     dataset = uploader.ingest(body)
     assert dataset["status"] == "ready", dataset["error"]
-    entered = _entered(uploader, dataset)
     assert dataset["chunk_count"] > 3
-    history = uploader.sfn.get_execution_history(
-        executionArn=uploader.executions(dataset["id"])[0]["executionArn"], maxResults=1000
-    )["events"]
+    history = _history(uploader, dataset)
     assert len(scan_results(history)) == dataset["chunk_count"]  # each chunk scanned once
-    assert entered.count("ConvertChunk") == 0
+    assert convert_results(history) == []
     parts = _manifest(uploader, dataset)["parts"]
     assert sum(p["rows"] for p in parts) == 400
     assert {
@@ -87,8 +89,7 @@ def test_a_chunk_whose_own_types_differ_from_the_files_is_converted_again(
     assert {c["name"]: c["effective_type"] for c in dataset["columns"]}["amount"] == "float64"
     parts = _manifest(uploader, dataset)["parts"]
     assert [_part_types(uploader, p["key"])["amount"] for p in parts] == ["double"] * len(parts)
-    entered = _entered(uploader, dataset)
-    assert 1 <= entered.count("ConvertChunk") < len(parts)
+    assert 1 <= _converted(uploader, dataset) < len(parts)
 
 
 def test_chunks_scanned_after_the_others_take_their_types_and_are_not_converted_again(
@@ -120,7 +121,7 @@ def test_chunks_scanned_after_the_others_take_their_types_and_are_not_converted_
     assert dataset["chunk_count"] > 2
     parts = _manifest(uploader, dataset)["parts"]
     assert [_part_types(uploader, p["key"])["amount"] for p in parts] == ["double"] * len(parts)
-    assert _entered(uploader, dataset).count("ConvertChunk") == 0
+    assert _converted(uploader, dataset) == 0
 
 
 def test_a_failed_run_leaves_no_typed_parts_behind(uploader: Uploader) -> None:
@@ -160,7 +161,7 @@ def test_a_chunk_converted_again_keeps_the_exceptions_of_the_columns_it_kept(
         "amount": "float64",
         "day": "datetime",
     }
-    assert _entered(uploader, dataset).count("ConvertChunk") >= 1
+    assert _converted(uploader, dataset) >= 1
     assert dataset["exception_count"] == 1
     assert _rows(dataset, uploader, 2, 2) == [
         {"id": 2, "amount": 2.0, "day": "2024-01-01T00:00:00", "_exceptions": {}},

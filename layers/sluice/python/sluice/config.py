@@ -26,8 +26,8 @@ class Settings(BaseModel):
     user_pool_id: str = Field("", alias="SLUICE_USER_POOL_ID")
     user_pool_client_id: str = Field("", alias="SLUICE_USER_POOL_CLIENT_ID")
     # The largest file a dataset may have. Files over 5 GiB (the most one presigned POST
-    # carries) go up as multipart uploads. The ingest's inline Maps carry the results of
-    # about 2,000 chunks (128 GiB at 64 MiB) before the 256 KB state limit.
+    # carries) go up as multipart uploads. The ingest's Distributed Maps keep their chunk
+    # lists and results in S3, so the chunk count is not held to the 256 KB state limit.
     max_upload_bytes: int = Field(100 * GIB, alias="SLUICE_MAX_UPLOAD_BYTES", gt=0)
     chunk_bytes: int = Field(64 * MIB, alias="SLUICE_CHUNK_BYTES", ge=1)
     # How many steps of a Map run at once, where that is a small fixed number (the local

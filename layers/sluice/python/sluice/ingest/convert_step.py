@@ -29,6 +29,7 @@ from sluice.inference.conversion import (
 from sluice.inference.schema import ColumnSchema
 from sluice.ingest.models import (
     ColumnPlan,
+    ConvertBatch,
     Converted,
     ConvertInput,
     DatasetRef,
@@ -43,6 +44,11 @@ from sluice.ingest.runs import Superseded
 from sluice.ingest.scan_steps import results_prefix
 from sluice.step_errors import step_failure
 from sluice.store import map_results, objects
+
+
+def convert_batch(repo: DatasetRepository, batch: ConvertBatch) -> list[Converted]:
+    """Convert the spans of one ItemBatcher batch, one after the other."""
+    return [convert_chunk(repo, payload) for payload in batch.conversions()]
 
 
 def convert_chunk(repo: DatasetRepository, payload: ConvertInput) -> Converted:
@@ -155,12 +161,19 @@ def finish(repo: DatasetRepository, payload: FinishInput) -> Outcome:
     workspace = Workspace(ref.owner, ref.id, ref.run)
     columns = _decided(bucket, workspace.columns)
     parts, first_row = [], 0
-    written = payload.converted + payload.adopted
-    for converted in sorted(written, key=lambda c: c.index):
-        parts.append(
-            Part(key=converted.key, first_row=first_row, rows=converted.rows, bytes=converted.bytes)
-        )
-        first_row += converted.rows
+    # The parts converted (ConvertChunks' results, in S3) and those kept as the scans
+    # wrote them (Decide's list, in S3): neither travels in the state.
+    written = [
+        Converted.model_validate(part)
+        for output in map_results.outputs(payload.converted)
+        for part in output
+    ] + [
+        Converted.model_validate(part)
+        for part in objects.get_json(payload.adopted.bucket, payload.adopted.key)
+    ]
+    for part in sorted(written, key=lambda c: c.index):
+        parts.append(Part(key=part.key, first_row=first_row, rows=part.rows, bytes=part.bytes))
+        first_row += part.rows
     typed = [ManifestColumn(name=c.name, effective_type=c.effective_type) for c in columns]
     manifest = Manifest(run=ref.run, row_count=first_row, columns=typed, parts=parts)
     objects.put_json(bucket, workspace.manifest, manifest)

@@ -2,6 +2,12 @@
 
 from __future__ import annotations
 
+import json
+import math
+from collections.abc import Sequence
+
+from pydantic import BaseModel
+
 from sluice.config import settings
 from sluice.csv.ranges import CsvError
 from sluice.datasets import columns as column_store
@@ -19,12 +25,13 @@ from sluice.ingest.models import (
     Decided,
     DecideInput,
     Gathered,
+    ItemsRef,
     Span,
     column_plans,
 )
 from sluice.ingest.parts import plan_digest
 from sluice.ingest.runs import Superseded
-from sluice.ingest.scan_steps import load_header, scanned_chunks
+from sluice.ingest.scan_steps import load_header, results_prefix, scanned_chunks
 from sluice.store import objects
 
 
@@ -90,6 +97,8 @@ def decide(repo: DatasetRepository, payload: DecideInput) -> Decided:
     bucket = settings().data_bucket
     stats_space = Workspace(ref.owner, ref.id, payload.stats_run)
     dataset = repo.get(ref.owner, ref.id)
+    if payload.mode == "reconvert" and not ingest.chunks:
+        ingest = load_layout(ref, payload.stats_run, keep_chunks=True)
     if ingest.scanned is not None:
         # The scans' results are in S3 (ScanChunks' ResultWriter), not in the state; the
         # stored layout holds them, for a re-convert.
@@ -149,15 +158,38 @@ def decide(repo: DatasetRepository, payload: DecideInput) -> Decided:
     )
     if updated is None:
         raise Superseded(f"run {ref.run} is no longer the dataset's current run")
+    # The spans and the adopted parts go to S3, not into the state (one a chunk: 256 KB
+    # would hold about a thousand): ConvertChunks reads the spans, Finish both.
+    run_space = Workspace(ref.owner, ref.id, ref.run)
+    cfg = settings()
+    items = ItemsRef(bucket=bucket, key=f"{run_space.work}spans.json")
+    _put_list(items, spans)
+    adopted_items = ItemsRef(bucket=bucket, key=f"{run_space.work}adopted.json")
+    _put_list(adopted_items, adopted)
+    concurrency = max(1, cfg.workers or cfg.map_concurrency)
     return Decided(
         na_values=ingest.plan.na_values,
-        spans=spans,
-        adopted=adopted,
+        items=items,
+        span_count=len(spans),
+        batch=max(1, math.ceil(len(spans) / concurrency)),
+        concurrency=concurrency,
+        results=results_prefix(run_space),
+        adopted=adopted_items,
         content_hash=ingest.content_hash,
     )
 
 
-def load_layout(ref: DatasetRef, stats_run: str) -> Gathered:
-    """What an earlier run's scans learned, to re-convert without scanning again."""
+def _put_list(where: ItemsRef, models: Sequence[BaseModel]) -> None:
+    body = json.dumps([model.model_dump(mode="json") for model in models])
+    objects.put_bytes(where.bucket, where.key, body.encode(), "application/json")
+
+
+def load_layout(ref: DatasetRef, stats_run: str, keep_chunks: bool = False) -> Gathered:
+    """What an earlier run's scans learned, to re-convert without scanning again: for the
+    state, all but the chunks (Decide reads them from the layout itself)."""
     key = Workspace(ref.owner, ref.id, stats_run).layout
-    return Gathered.model_validate(objects.get_json(settings().data_bucket, key))
+    layout = Gathered.model_validate(objects.get_json(settings().data_bucket, key))
+    if keep_chunks:
+        return layout
+    plan = layout.plan.model_copy(update={"chunks": []})
+    return layout.model_copy(update={"plan": plan, "chunks": [], "rescanned": []})

@@ -236,13 +236,18 @@ class Span(BaseModel):
 
 
 class Decided(BaseModel):
-    """How to convert: the columns' types are stored at the run's ``Workspace.columns``."""
+    """How to convert: the columns' types are stored at the run's ``Workspace.columns``; the
+    spans to convert and the parts kept as they are in S3, not in the state."""
 
     na_values: list[str]
-    spans: list[Span] = Field(description="The chunks to convert.")
-    adopted: list[Converted] = Field(
-        default_factory=list,
-        description="Parts the scans wrote with the decided types already: kept as they are.",
+    items: ItemsRef = Field(description="The spans to convert (ConvertChunks' ItemReader).")
+    span_count: int
+    batch: int = Field(1, ge=1, description="Spans per conversion invocation (ItemBatcher).")
+    concurrency: int = Field(1, ge=1, description="Invocations at once (MaxConcurrency).")
+    results: str = Field(description="Where ConvertChunks' ResultWriter writes (a key prefix).")
+    adopted: ItemsRef = Field(
+        description="The parts the scans wrote with the decided types already (a JSON list "
+        "of Converted): kept as they are."
     )
     content_hash: str
 
@@ -257,11 +262,31 @@ class ConvertInput(BaseModel):
     dialect: Dialect = Field(default_factory=Dialect)
 
 
+class ConvertBatchInput(BaseModel):
+    """What every span of a conversion batch shares (the ItemBatcher's BatchInput)."""
+
+    dataset: DatasetRef
+    object: ObjectRef
+    na_values: list[str]
+    dialect: Dialect = Field(default_factory=Dialect)
+
+
+class ConvertBatch(BaseModel):
+    """Spans converted by one invocation, as a Distributed Map's ItemBatcher hands them."""
+
+    Items: list[Span]
+    BatchInput: ConvertBatchInput
+
+    def conversions(self) -> list[ConvertInput]:
+        shared = self.BatchInput.model_dump()
+        return [ConvertInput.model_validate({**shared, "span": item}) for item in self.Items]
+
+
 class FinishInput(BaseModel):
     dataset: DatasetRef
     ingest: Gathered
-    converted: list[Converted]
-    adopted: list[Converted] = Field(default_factory=list)
+    converted: ResultWriterDetails = Field(description="Where ConvertChunks wrote its parts.")
+    adopted: ItemsRef = Field(description="The parts kept as the scans wrote them.")
     content_hash: str
 
 
