@@ -506,6 +506,10 @@ def test_a_whole_dataset_is_predicted_into_a_new_dataset_equal_to_keras(
     output = done["output_dataset_id"]
     status, dataset = call_api("GET", f"/datasets/{output}", owner=ready["owner"])
     assert status == 200 and dataset["status"] == "ready" and dataset["row_count"] == 400
+    # Registered in the Glue Data Catalog by the predictor, as any ready dataset is.
+    assert dataset["catalog_error"] is None
+    assert dataset["query_table"]["table"].startswith("predictions_")
+    assert dataset["query_table"]["table"].endswith(f"_{output}")
     status, page = call_api(
         "GET", f"/datasets/{output}/rows", owner=ready["owner"], query={"num_rows": "400"}
     )
