@@ -3,15 +3,17 @@
 Run: .venv/bin/python -m events.regenerate [--out DIR] [--only GROUP ...]
 It starts the embedded AWS, ingests the sample file in 32-byte chunks as the sample
 owner and dataset, runs one aggregation task on it, and writes each step's first real
-input (from the execution history) as that step's sample event. The groups are
+input (from the execution history; a Distributed Map's child's, a batch, from the
+results its ResultWriter wrote) as that step's sample event. The groups are
 ``ingest`` (events/ingest/*.json but load_layout and finish_failure, which no
 successful run produces), ``tasks`` (events/tasks/*.json) and ``on_upload``
 (events/on_upload/object_created.json, updated to the sample object).
 
-Every id, key and timestamp is fixed, the file's ETag is its MD5, and each Map runs
-its items one at a time in their listed order (a scan types its part by the counts
-of the scans that finished before it), so two runs write byte-identical files: a
-diff after regenerating is a real change of a handler's input, never noise.
+Every id, key and timestamp is fixed (Map Runs are numbered), the file's ETag is its
+MD5, and each Map runs its items one at a time in their listed order (a Distributed
+Map runs one child, whose batch is every item; a scan types its part by the counts of
+the scans that finished before it), so two runs write byte-identical files: a diff
+after regenerating is a real change of a handler's input, never noise.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import hashlib
+import itertools
 import json
 import os
 from collections.abc import Iterator, Sequence
@@ -32,6 +35,7 @@ from sluice.datasets.models import Dataset, SourceObject
 from sluice.datasets.repository import DatasetRepository
 from sluice.datasets.tickets import ticket_for
 from sluice.local.system import LocalOptions, LocalSystem
+from sluice.store import objects
 from sluice.tasks.models import Task, TaskCreate
 from sluice.tasks.repository import TaskRepository
 
@@ -98,23 +102,66 @@ def one_map_item_at_a_time() -> Iterator[None]:
         setattr(declared, "_eval_max_concurrency", original)  # noqa: B010
 
 
+DISTRIBUTED_STEPS = {"ScanChunks": "ingest_scan_chunk", "ConvertChunks": "ingest_convert_chunk"}
+"""The step each Distributed Map's children run: their inputs are in its ResultWriter's
+files, not in the execution's history (a child has a history of its own)."""
+
+
+@contextlib.contextmanager
+def numbered_map_runs() -> Iterator[None]:
+    """Map Runs numbered 1, 2 ... (moto draws random ids), so that the keys their
+    ResultWriters write, which the sample events name, are the same on every run."""
+    from moto.stepfunctions.parser.asl.component.state.exec.state_map.iteration.itemprocessor import (  # noqa: E501
+        map_run_record,
+    )
+
+    counter = itertools.count(1)
+    drawn = map_run_record.long_uid
+    setattr(map_run_record, "long_uid", lambda: f"00000000-0000-0000-0000-{next(counter):012d}")  # noqa: B010
+    try:
+        yield
+    finally:
+        setattr(map_run_record, "long_uid", drawn)  # noqa: B010
+
+
+def _children_inputs(history: list[dict[str, Any]]) -> list[tuple[str, Any]]:
+    """(step, input) of every child of the execution's Distributed Maps, in their order."""
+    bucket = os.environ["SLUICE_DATA_BUCKET"]
+    found: list[tuple[str, Any]] = []
+    entered = ""
+    for event in history:
+        if "stateEnteredEventDetails" in event:
+            entered = event["stateEnteredEventDetails"]["name"]
+        started = event.get("mapRunStartedEventDetails")
+        if not started or entered not in DISTRIBUTED_STEPS:
+            continue
+        run_id = started["mapRunArn"].split(":")[-1]
+        (manifest,) = [
+            key for key in objects.list_keys(bucket, "work/") if f"/{run_id}/manifest" in key
+        ]
+        listed = objects.get_json(bucket, manifest)["ResultFiles"]["SUCCEEDED"]
+        for result_file in listed:
+            for entry in objects.get_json(bucket, result_file["Key"]):
+                found.append((DISTRIBUTED_STEPS[entered], json.loads(entry["Input"])))
+    return found
+
+
 def _record_inputs(
     sfn: Any, arn: str, names: dict[str, str], files: dict[str, str], folder: Path | None
 ) -> None:
-    """Write each step's first real input (from the execution history) as its sample;
-    ``folder`` None checks that every step ran but writes nothing."""
+    """Write each step's first real input (from the execution history, or for a
+    Distributed Map's children from its results) as its sample; ``folder`` None checks
+    that every step ran but writes nothing."""
     history = sfn.get_execution_history(executionArn=arn, maxResults=1000)["events"]
-    seen: set[str] = set()
+    inputs: list[tuple[str, Any]] = []
     for event in history:
         details = event.get("taskScheduledEventDetails")
-        if not details:
-            continue
-        parameters = json.loads(details["parameters"])
-        step = names[parameters["FunctionName"]]
-        payload = parameters["Payload"]
-        # Chunk 1 is the one whose range starts and ends inside a line on the sample.
-        if step == "ingest_scan_chunk" and payload["chunk"]["index"] != 1:
-            continue
+        if details:
+            parameters = json.loads(details["parameters"])
+            inputs.append((names[parameters["FunctionName"]], parameters["Payload"]))
+    inputs += _children_inputs(history)
+    seen: set[str] = set()
+    for step, payload in inputs:
         if step in files and step not in seen:
             seen.add(step)
             if folder is not None:
@@ -143,7 +190,7 @@ def regenerate(out: Path = HERE, groups: Sequence[str] = GROUPS) -> None:
     body = (HERE / "ingest" / "object.csv").read_bytes()
     # The S3 notification sample needs only the file, not a run.
     if {"ingest", "tasks"} & set(groups):
-        with one_map_item_at_a_time():
+        with one_map_item_at_a_time(), numbered_map_runs():
             _run(body, out, groups)
     if "on_upload" in groups:
         template = json.loads((HERE / UPLOAD_EVENT).read_text())
@@ -154,6 +201,8 @@ def regenerate(out: Path = HERE, groups: Sequence[str] = GROUPS) -> None:
 def _run(body: bytes, out: Path, groups: Sequence[str]) -> None:
     """Ingest ``body`` as the sample dataset, then run the sample task, recording both."""
     system = LocalSystem(LocalOptions(port=0, chunk_bytes=CHUNK_BYTES, demo=False)).start()
+    # One child per Distributed Map, its batch in list order, as the inline Maps' items.
+    os.environ["SLUICE_MAP_CONCURRENCY"] = "1"
     try:
         DatasetRepository(os.environ["SLUICE_TABLE"]).create(
             Dataset(
