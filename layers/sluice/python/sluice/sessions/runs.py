@@ -223,7 +223,7 @@ def delete_operation(
         cache.replace(stores.table, owner, operation.cache_key, operation_id, sharing[0].id)
         return
     cache.forget(stores.table, owner, operation.cache_key, operation_id)
-    if operation.cached and not sharing and operation.result_of is None:
+    if operation.cached and operation.result_of is None:
         return  # a cached answer from before result_of: its run keeps the outputs
     # The run's folder holds its JSON output (a cached answer's data_key is there too).
     objects.delete_prefix(cfg.data_bucket, work_prefix(owner, result_of))
