@@ -30,8 +30,18 @@ def test_the_warm_up_imports_every_step_handler_but_the_api(
     assert set(lambda_runtime._modules) == steps
 
 
+def _chunk(index: int, parity: int, quotes: int) -> dict[str, int]:
+    span = {"start": 32 * index, "end": 32 * (index + 1), "first": 32 * index, "last": 32}
+    return {"index": index, "parity": parity, "quotes": quotes, "newlines": 1, "rows": 1, **span}
+
+
+# Reconcile with its scans' results inline: a step that needs no AWS. Chunk 1 guessed it
+# began outside quotes; chunk 0's one quote says it began inside.
+RECONCILE = {"chunks": [_chunk(0, 0, 1), _chunk(1, 0, 0)]}
+
+
 def test_a_pool_worker_answers_a_step_as_this_process_does() -> None:
-    event = load_event("ingest/reconcile")
+    event = RECONCILE
     pool = lambda_runtime.worker_pool(1)
     try:
         payload, errored, _ = pool.submit(
@@ -41,6 +51,7 @@ def test_a_pool_worker_answers_a_step_as_this_process_does() -> None:
         pool.shutdown()
     assert not errored
     assert json.loads(payload) == invoke("ingest_reconcile", event)
+    assert [chunk["index"] for chunk in json.loads(payload)["redo"]] == [1]
 
 
 def test_a_pool_worker_gives_arrow_one_core() -> None:
