@@ -66,9 +66,13 @@ def put_table(table: GlueTable) -> None:
     try:
         glue.get_table(DatabaseName=table.database, Name=table.name)
     except glue.exceptions.EntityNotFoundException:
-        glue.create_table(DatabaseName=table.database, TableInput=table.table_input())
-        return
-    # UpdateTable keeps the older definitions as versions; sluice never reads them back.
+        try:
+            glue.create_table(DatabaseName=table.database, TableInput=table.table_input())
+            return
+        except glue.exceptions.AlreadyExistsException:
+            pass  # another run of the dataset created it meanwhile: replace its definition
+    # SkipArchive: the old definition is not kept as a version of the table; nothing reads
+    # it back, and Glue limits how many versions a table may have.
     glue.update_table(DatabaseName=table.database, TableInput=table.table_input(), SkipArchive=True)
 
 
