@@ -26,9 +26,13 @@ from sluice.training.models import TrainingParams
 
 TRAIN, VALIDATION, TEST = 0, 1, 2
 SPLIT_NAMES = ("train", "validation", "test")
-IN_MEMORY_BYTES = 512 * 1024**2
+IN_MEMORY_BYTES = 192 * 1024**2
 """A dataset whose used columns take less as float32 is kept in memory after the first
-read (a small job then reads S3 once, not once per epoch)."""
+read (a small job then reads S3 once, not once per epoch). Held so, a table costs the
+trainer some 4.3 times its size at its peak (the blocks, each split's arrays, Keras's
+tensors of them: 1.2 GB for 136 MB, 2.0 GB for 340 MB, bench/training/memory.py), on
+top of TensorFlow's 0.6 GB; streamed, any size peaks near 0.8 GB. At 192 MB the peak
+stays under the issue's 1.5 GB whatever the dataset's size."""
 
 
 @dataclass(frozen=True)
