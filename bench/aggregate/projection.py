@@ -515,8 +515,15 @@ def render_phases(m: Measured) -> list[str]:
     return table(rows)
 
 
-def render(m: Measured, a: Assumptions, sizes: Sequence[float], target_s: float) -> str:
-    """The per-phase rates, the formula, the assumptions and the projected wall and cost."""
+def render(
+    m: Measured,
+    a: Assumptions,
+    sizes: Sequence[float],
+    target_s: float,
+    target_per_gb: float | None = None,
+) -> str:
+    """The per-phase rates, the formula, the assumptions and the projected wall and cost
+    (against ``target_s`` seconds and, when given, ``target_per_gb`` dollars a GB)."""
     from sluice.tasks.partials import READ_THREADS
 
     out = [
@@ -634,6 +641,10 @@ def render(m: Measured, a: Assumptions, sizes: Sequence[float], target_s: float)
         f"  => {target.wall_s:,.1f} s: {verdict} the {target_s:g} s target "
         f"for {target.file_bytes / 1e9:g} GB"
     )
+    if target_per_gb is not None:
+        per_gb = target.cost / (target.file_bytes / 1e9)
+        verdict = "meets" if per_gb <= target_per_gb else "misses"
+        out.append(f"  => ${per_gb:.4f} per GB: {verdict} the ${target_per_gb:g} per GB target")
     if not target.warnings:
         target.warnings.append("none of the checked limits is reached")
     out += ["", "Limits at that size:"] + [f"  - {w}" for w in target.warnings]

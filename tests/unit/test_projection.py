@@ -12,6 +12,7 @@ from bench.aggregate.projection import (
     Measured,
     Phase,
     project,
+    render,
     running_at_once,
 )
 
@@ -99,3 +100,13 @@ def test_an_inline_map_of_forty_at_once_scans_in_more_waves() -> None:
     inline = project(MEASURED, 100e9, a, concurrency=40).stages["ingest: scan (and hash)"]
     waves = math.ceil(chunks / 40) / math.ceil(chunks / 1000)
     assert (inline - a.cold_start_s) / (wide - a.cold_start_s) == pytest.approx(waves)
+
+
+def test_the_rendering_states_the_cost_per_gb_against_its_target() -> None:
+    a = Assumptions()
+    projected = project(MEASURED, 100e9, a, concurrency=1000)
+    per_gb = projected.cost / 100
+    text = render(MEASURED, a, [1e9, 100e9], 30.0, 0.005)
+    verdict = "meets" if per_gb <= 0.005 else "misses"
+    assert f"  => ${per_gb:.4f} per GB: {verdict} the $0.005 per GB target" in text.splitlines()
+    assert f"S3 {projected.s3_requests['PUT']:,.0f} PUT" in text
