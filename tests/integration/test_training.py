@@ -444,6 +444,7 @@ def test_a_category_input_trains_one_hot_and_predicts_from_its_values(
     ("function", "event", "expected"),
     [
         ("train_prepare", "training/prepare", {"go": False, "wait": False}),
+        ("train_prepare", "training/prepare_prediction", {"go": False, "wait": False}),
         ("train_finish", "training/finish", {}),
         ("train_fail", "training/fail", {}),
     ],
