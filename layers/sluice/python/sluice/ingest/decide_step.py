@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import math
 from collections.abc import Sequence
 
 from pydantic import BaseModel
@@ -31,7 +30,13 @@ from sluice.ingest.models import (
 )
 from sluice.ingest.parts import plan_digest
 from sluice.ingest.runs import Superseded
-from sluice.ingest.scan_steps import load_header, results_prefix, scanned_chunks
+from sluice.ingest.scan_steps import (
+    batch_size,
+    load_header,
+    map_concurrency,
+    results_prefix,
+    scanned_chunks,
+)
 from sluice.store import objects
 
 
@@ -166,12 +171,12 @@ def decide(repo: DatasetRepository, payload: DecideInput) -> Decided:
     _put_list(items, spans)
     adopted_items = ItemsRef(bucket=bucket, key=f"{run_space.work}adopted.json")
     _put_list(adopted_items, adopted)
-    concurrency = max(1, cfg.workers or cfg.map_concurrency)
+    concurrency = map_concurrency(cfg)
     return Decided(
         na_values=ingest.plan.na_values,
         items=items,
         span_count=len(spans),
-        batch=max(1, math.ceil(len(spans) / concurrency)),
+        batch=batch_size(len(spans), concurrency),
         concurrency=concurrency,
         results=results_prefix(run_space),
         adopted=adopted_items,

@@ -80,8 +80,8 @@ def plan(cfg: Settings, repo: DatasetRepository, payload: IngestInput) -> Plan:
         ChunkItem(index=r.index, start=r.start, end=r.end, parity=0 if r.index == 0 else None)
         for r in ranges
     ]
-    concurrency = max(1, cfg.workers or cfg.map_concurrency)
-    batch = max(1, math.ceil(len(chunks) / concurrency))
+    concurrency = map_concurrency(cfg)
+    batch = batch_size(len(chunks), concurrency)
     # The chunks go to S3 for the Distributed Map's ItemReader, not into the state (256 KB).
     items = ItemsRef(bucket=cfg.data_bucket, key=f"{workspace.work}chunks.json")
     body = json.dumps([c.model_dump(mode="json") for c in scan_order(chunks, batch)])
@@ -102,6 +102,23 @@ def plan(cfg: Settings, repo: DatasetRepository, payload: IngestInput) -> Plan:
     )
 
 
+MAX_BATCH = 8
+"""The most chunks one invocation scans or converts: 8 of 64 MiB take well under a
+minute, far inside the steps' 300 s (a retry runs the whole batch again)."""
+
+
+def map_concurrency(cfg: Settings) -> int:
+    """A Distributed Map's MaxConcurrency: the local system's workers, else the catalogue's."""
+    return max(1, cfg.workers or cfg.map_concurrency)
+
+
+def batch_size(count: int, concurrency: int) -> int:
+    """Items per child (ItemBatcher): as many as make one round of ``concurrency``
+    invocations (1,600 chunks at 1,000: 800 of two, not 1,000 and then 600 of one),
+    at most :data:`MAX_BATCH`."""
+    return max(1, min(MAX_BATCH, math.ceil(count / concurrency)))
+
+
 def results_prefix(workspace: Workspace) -> str:
     """Where the run's Distributed Maps write their results (one folder per Map Run)."""
     return f"{workspace.work}maps/"
@@ -111,12 +128,21 @@ def scan_order(chunks: list[ChunkItem], batch: int) -> list[ChunkItem]:
     """The chunks as the scans take them: the last range first, so that where scans
     queue for workers the first ranges are scanned last, with what the others found
     (late decimals, words, dates) in hand (sluice.inference.scan_evidence). The
-    ItemBatcher cuts the list into consecutive runs of ``batch``, each scanned in order
-    by one invocation, all at once: so each run takes every n-th chunk from the end
-    (n the number of runs), and every invocation scans its first ranges last."""
-    backwards = list(reversed(chunks))
-    runs = max(1, math.ceil(len(backwards) / batch))
-    return [chunk for first in range(runs) for chunk in backwards[first::runs]]
+    ItemBatcher cuts the list into consecutive batches of ``batch`` (the last may be
+    shorter), each scanned in order by one invocation, all at once: so the ranges are
+    dealt from the end to the batches in turn (a full one skipped), and every invocation
+    scans its first ranges last."""
+    count = len(chunks)
+    runs = max(1, math.ceil(count / batch))
+    sizes = [batch] * (runs - 1) + [count - batch * (runs - 1)]
+    dealt: list[list[ChunkItem]] = [[] for _ in range(runs)]
+    turn = 0
+    for chunk in reversed(chunks):
+        while len(dealt[turn]) == sizes[turn]:
+            turn = (turn + 1) % runs
+        dealt[turn].append(chunk)
+        turn = (turn + 1) % runs
+    return [chunk for run in dealt for chunk in run]
 
 
 def load_header(bucket: str, key: str) -> HeaderNames:

@@ -1,0 +1,28 @@
+"""How the ingest's Distributed Maps batch their chunks: one round of invocations, each
+batch scanning its first ranges last."""
+
+from __future__ import annotations
+
+from sluice.ingest.models import ChunkItem
+from sluice.ingest.scan_steps import MAX_BATCH, batch_size, scan_order
+
+
+def chunks(count: int) -> list[ChunkItem]:
+    return [ChunkItem(index=i, start=10 * i, end=10 * (i + 1)) for i in range(count)]
+
+
+def test_a_batch_holds_what_makes_one_round_of_invocations_at_most_eight() -> None:
+    assert batch_size(1_600, 1_000) == 2  # 800 invocations of two
+    assert batch_size(1_000, 1_000) == 1
+    assert batch_size(16, 2) == MAX_BATCH == 8
+    assert batch_size(80, 2) == 8  # 10 invocations queue for the two workers
+    assert batch_size(0, 1_000) == 1
+
+
+def test_each_batch_takes_every_nth_chunk_from_the_end() -> None:
+    ordered = [c.index for c in scan_order(chunks(7), 3)]
+    # The ItemBatcher's batches are the list cut in threes: each descends.
+    assert [ordered[0:3], ordered[3:6], ordered[6:]] == [[6, 3, 1], [5, 2, 0], [4]]
+    assert [c.index for c in scan_order(chunks(4), 2)] == [3, 1, 2, 0]
+    assert [c.index for c in scan_order(chunks(3), 1)] == [2, 1, 0]
+    assert scan_order([], 1) == []
