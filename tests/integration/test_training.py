@@ -614,3 +614,29 @@ def test_a_category_feeding_an_embedding_trains_as_indices(ready: dict[str, str]
     expected = model.predict({"nums": nums, "cat": cat}, verbose=0)
     assert np.allclose(answer["predictions"], expected, atol=1e-6)
     assert not any(layer.name == "standardize_cat" for layer in model.layers)
+
+
+def test_a_cancelled_prediction_job_ends_cancelled_without_a_dataset(
+    local: Any, ready: dict[str, str], trained: dict[str, Any]
+) -> None:
+    path = f"/networks/training-jobs/{trained['id']}/predictions"
+    status, prediction = call_api(
+        "POST", path, {"dataset_id": ready["dataset"]}, owner=ready["owner"]
+    )
+    assert status == 202, prediction
+    cancel = f"/networks/prediction-jobs/{prediction['id']}/cancel"
+    status, cancelled = call_api("POST", cancel, owner=ready["owner"])
+    assert status == 200 and cancelled["status"] == "cancelled", cancelled
+    sfn = local.client("stepfunctions")
+    machine = Uploader(local).machine("predict_dataset")
+    arn = machine.replace(":stateMachine:", ":execution:") + f":{prediction['run']}"
+    wait_for(
+        lambda: sfn.describe_execution(executionArn=arn)["status"] != "RUNNING" or None,
+        60,
+        "the execution to stop",
+    )
+    ended = call_api("GET", f"/networks/prediction-jobs/{prediction['id']}", owner=ready["owner"])[
+        1
+    ]
+    assert ended["status"] == "cancelled" and ended["output_dataset_id"] is None
+    assert call_api("POST", cancel, owner=ready["owner"])[0] == 409
