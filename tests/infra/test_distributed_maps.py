@@ -99,3 +99,32 @@ def test_the_ingest_may_run_its_children_and_read_items_and_write_results_only_i
             objects_under(data_id, "work/*/maps/*"),
         ),
     ]
+
+
+def s3_grants(resources: Resources, role_id: str) -> set[tuple[str, str]]:
+    """The role's (S3 action, resource) pairs, the resources as JSON."""
+    return {
+        (action, json.dumps(target, sort_keys=True))
+        for statement in role_statements(resources, role_id)
+        for action in (
+            [statement["Action"]] if isinstance(statement["Action"], str) else statement["Action"]
+        )
+        if action.startswith("s3:")
+        for target in (
+            statement["Resource"]
+            if isinstance(statement["Resource"], list)
+            else [statement["Resource"]]
+        )
+    }
+
+
+def test_reconcile_reads_only_the_work_folder_where_the_scans_results_are(
+    stack: SluiceStack, resources: Resources
+) -> None:
+    function = resources[logical_id(stack.functions["ingest_reconcile"])]
+    role_id = function["Properties"]["Role"]["Fn::GetAtt"][0]
+    data_id = logical_id(stack.storage.buckets[DATA])
+    granted = s3_grants(resources, role_id)
+    assert granted and all(action.startswith(("s3:Get", "s3:List")) for action, _ in granted)
+    objects = {target for _, target in granted if "/" in target}
+    assert objects == {json.dumps(objects_under(data_id, "work/*"), sort_keys=True)}
