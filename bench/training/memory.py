@@ -2,7 +2,7 @@
 trainer's peak RSS against plain Keras on NumPy arrays holding the whole table.
 
     python -m bench.training.memory [--rows 2000000 5000000 20000000] [--columns 16]
-                                    [--batch-size 1024] [--peer-up-to 20000000]
+                                    [--batch-size 1024] [--peer-up-to 20000000] [--predict]
 
 For each size, on sluice local started in this process:
 
@@ -21,6 +21,8 @@ For each size, on sluice local started in this process:
 
 Prints a line per size: rows, the table's size as float32 (what any trainer must feed),
 whether our trainer kept it in memory or streamed it (``IN_MEMORY_BYTES``), both peaks.
+With ``--predict``, a prediction job of the trained model over the same dataset too (the
+predictor's peak RSS and rows per second: it reads row group by row group as well).
 A benchmark, not a test: nothing is asserted.
 """
 
@@ -148,6 +150,24 @@ def train(api: str, headers: dict[str, str], dataset: str, columns: int, batch: 
         time.sleep(2)
 
 
+def predict(api: str, headers: dict[str, str], job: str, dataset: str) -> Any:
+    """A prediction job of ``job``'s model over ``dataset``; the ended prediction job."""
+    made = requests.post(
+        f"{api}/networks/training-jobs/{job}/predictions",
+        headers=headers,
+        json={"dataset_id": dataset},
+        timeout=30,
+    )
+    made.raise_for_status()
+    while True:
+        state = requests.get(
+            f"{api}/networks/prediction-jobs/{made.json()['id']}", headers=headers, timeout=30
+        ).json()
+        if state["status"] in ("succeeded", "failed", "cancelled"):
+            return state
+        time.sleep(2)
+
+
 def peer(rows: int, columns: int, batch: int) -> None:
     """Keras on the whole table in NumPy arrays, one epoch; prints one JSON line."""
     import os
@@ -194,6 +214,9 @@ def main() -> None:
     parser.add_argument("--columns", type=int, default=16)
     parser.add_argument("--batch-size", type=int, default=1024)
     parser.add_argument("--peer-up-to", type=int, default=20_000_000)
+    parser.add_argument(
+        "--predict", action="store_true", help="also predict each dataset with its model"
+    )
     parser.add_argument("--peer", type=int, help=argparse.SUPPRESS)  # the peer's process
     args = parser.parse_args()
     if args.peer:
@@ -237,6 +260,16 @@ def main() -> None:
                 other = run_peer(rows, args.columns, args.batch_size)
                 line += f"{other['peak_rss_mb']:>15,.0f}{other['samples_per_s']:>11,.0f}"
             print(f"{line}   (written in {written:.0f} s, job {t['total_s']:.0f} s)", flush=True)
+            if args.predict:
+                done = predict(api, headers, job["id"], dataset)
+                if done["status"] != "succeeded":
+                    sys.exit(f"{rows} rows: the prediction job {done['status']}: {done['error']}")
+                p = done["timings"]
+                print(
+                    f"{'':>12}{'':>12}{'predicts':>10}{p['peak_rss_mb']:>10,.0f}"
+                    f"{p['rows_per_s']:>11,.0f} rows/s   (job {p['total_s']:.0f} s)",
+                    flush=True,
+                )
     finally:
         system.stop()
 
