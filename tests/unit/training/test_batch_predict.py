@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import numpy as np
 import pyarrow as pa
-from sluice.training.batch_predict import Preprocessing, model_rows, prediction_columns
+from sluice.training.batch_predict import model_rows, prediction_columns
+from sluice.training.prediction_models import SavedPreprocessing
 
 
 def test_one_output_value_is_the_prediction_column_null_where_a_row_was_incomplete() -> None:
@@ -25,7 +26,7 @@ def test_several_output_values_are_numbered_and_a_category_label_names_its_class
 
 
 def test_a_group_is_encoded_as_in_training_and_incomplete_rows_are_marked() -> None:
-    saved = Preprocessing(
+    saved = SavedPreprocessing.model_validate(
         {
             "inputs": {"nums": ["a"], "cat": ["kind"], "hot": ["kind"]},
             "categories": {"kind": ["low", "mid"]},

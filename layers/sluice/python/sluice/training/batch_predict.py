@@ -45,6 +45,8 @@ from sluice.training.prediction_models import (
     PredictionChanges,
     PredictionJob,
     PredictionTimings,
+    SavedPreprocessing,
+    load_preprocessing,
 )
 from sluice.training.reporter import Reporter
 from sluice.training.repository import PredictionJobRepository, TrainingJobRepository
@@ -55,25 +57,13 @@ BATCH_ROWS = 8192
 OUTPUT_FOLDER = "predictions"
 
 
-class Preprocessing:
-    """What the trainer saved beside the model (``preprocessing.json``), as read here."""
-
-    def __init__(self, saved: dict[str, Any]) -> None:
-        self.inputs: dict[str, list[str]] = saved["inputs"]
-        self.vocab: dict[str, list[str]] = saved.get("categories") or {}
-        self.indexed = frozenset(saved.get("indexed") or ())
-        self.classes: list[str] | None = saved.get("classes")
-
-    @property
-    def columns(self) -> list[str]:
-        return [column for columns in self.inputs.values() for column in columns]
-
-
-def model_rows(table: pa.Table, saved: Preprocessing) -> tuple[dict[str, np.ndarray], np.ndarray]:
+def model_rows(
+    table: pa.Table, saved: SavedPreprocessing
+) -> tuple[dict[str, np.ndarray], np.ndarray]:
     """A row group as the model's inputs, and which rows have every value it needs (a
     null number, or a category value a one-hot input never saw, is NaN)."""
     x = {
-        node: feed.features(table, columns, saved.vocab, node in saved.indexed)
+        node: feed.features(table, columns, saved.categories, node in saved.indexed)
         for node, columns in saved.inputs.items()
     }
     complete = np.ones(table.num_rows, dtype=bool)
@@ -138,9 +128,7 @@ def run(
     cfg = settings()
     began = time.perf_counter()
     prefix = job_prefix(trained.owner, trained.id)
-    saved = Preprocessing(
-        objects.get_json(cfg.data_bucket, f"{prefix}{trained.artifacts.preprocessing}")
-    )
+    saved = load_preprocessing(cfg.data_bucket, f"{prefix}{trained.artifacts.preprocessing}")
     model = _load_model(cfg.data_bucket, f"{prefix}{trained.artifacts.final}")
     width = output_width(model)
     loaded = time.perf_counter()

@@ -18,10 +18,10 @@ from sluice import aws
 from sluice.config import settings
 from sluice.errors import Conflict, Unprocessable
 from sluice.networks.compile import load_keras
-from sluice.store import objects
 from sluice.training.checks import UNKNOWN_INDEX
 from sluice.training.models import TrainingStatus, job_prefix
 from sluice.training.predict_models import PredictBody, PredictRequest, PredictResult
+from sluice.training.prediction_models import load_preprocessing
 from sluice.training.repository import TrainingJobRepository
 
 
@@ -114,13 +114,10 @@ def predict(request: PredictRequest) -> PredictResult:
             {"status": job.status.value},
         )
     prefix = job_prefix(job.owner, job.id)
-    preprocessing = objects.get_json(cfg.data_bucket, f"{prefix}{job.artifacts.preprocessing}")
-    inputs: dict[str, list[str]] = preprocessing["inputs"]
+    saved = load_preprocessing(cfg.data_bucket, f"{prefix}{job.artifacts.preprocessing}")
     model = _model(cfg.data_bucket, f"{prefix}{job.artifacts.final}")
-    vocab: dict[str, list[str]] = preprocessing.get("categories") or {}
-    indexed = frozenset(preprocessing.get("indexed") or ())
-    rows = model_inputs(request.body, inputs, vocab, indexed)
+    rows = model_inputs(request.body, saved.inputs, saved.categories, saved.indexed)
     outputs = np.asarray(model.predict(rows, verbose=0))
-    classes: list[str] | None = preprocessing.get("classes")
+    classes = saved.classes
     named = [classes[i] for i in outputs.argmax(axis=-1)] if classes else None
     return PredictResult(predictions=outputs.tolist(), classes=named)

@@ -8,6 +8,7 @@ from datetime import datetime
 from pydantic import BaseModel, ConfigDict, Field
 
 from sluice.datasets.models import ErrorInfo
+from sluice.store import objects
 from sluice.store.changes import RecordChanges
 from sluice.training.models import TrainingStatus
 
@@ -15,6 +16,29 @@ PREDICTION = "prediction"
 """The output's column of a model with one output value; with several, ``prediction_<i>``."""
 PREDICTED_CLASS = "predicted_class"
 """For a category label: each row's most likely class, by name."""
+
+
+class SavedPreprocessing(BaseModel):
+    """What the trainer saved beside the model (``preprocessing.json``), as predictions
+    read it: each input node's columns, the category values (one-hot, or indices for the
+    ``indexed`` inputs, which feed an Embedding), a category label's classes."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    inputs: dict[str, list[str]]
+    categories: dict[str, list[str]] = Field(default_factory=dict)
+    indexed: frozenset[str] = frozenset()
+    classes: list[str] | None = None
+
+    @property
+    def columns(self) -> list[str]:
+        """Every input column, once, in order."""
+        return list(dict.fromkeys(c for columns in self.inputs.values() for c in columns))
+
+
+def load_preprocessing(bucket: str, key: str) -> SavedPreprocessing:
+    """A trained job's ``preprocessing.json``."""
+    return SavedPreprocessing.model_validate(objects.get_json(bucket, key))
 
 
 class PredictDataset(BaseModel):

@@ -43,6 +43,7 @@ from sluice.training.prediction_models import (
     PredictDataset,
     PredictionChanges,
     PredictionJob,
+    load_preprocessing,
 )
 from sluice.training.prediction_models import run_name as prediction_run_name
 from sluice.training.repository import PredictionJobRepository, TrainingJobRepository
@@ -244,13 +245,11 @@ def start_prediction(
             f"dataset {body.dataset_id} is not ready (status {dataset.status.value})",
             {"status": dataset.status.value},
         )
-    saved = objects.get_json(
+    saved = load_preprocessing(
         cfg.data_bucket, f"{job_prefix(owner, job_id)}{trained.artifacts.preprocessing}"
     )
     schema = {c.name: c.effective_type for c in typed_manifest(dataset).columns}
-    problems = prediction_problems(
-        saved["inputs"], saved.get("categories") or {}, schema, body.keep_columns
-    )
+    problems = prediction_problems(saved.inputs, saved.categories, schema, body.keep_columns)
     if problems:
         more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
         raise PredictionInvalid(problems[0]["message"] + more, {"problems": problems})
