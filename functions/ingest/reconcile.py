@@ -1,4 +1,5 @@
-"""Ingest step: settle each chunk's quote parity; list the chunks to scan again."""
+"""Ingest step: settle each chunk's quote parity; list the chunks to scan again (in S3,
+for RescanChunks, where the scans' results are in S3; in the answer, where given inline)."""
 
 from typing import Any
 
@@ -13,6 +14,9 @@ EVENT_MODEL = ReconcileInput
 @step_handler(run_at("dataset", "run"))
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     payload = EVENT_MODEL.model_validate(event)
-    if payload.scanned is not None:
-        return scan_steps.reconcile(scan_steps.scanned_chunks(payload.scanned)).model_dump()
-    return scan_steps.reconcile(payload.chunks).model_dump()
+    if payload.scanned is None:
+        return scan_steps.reconcile(payload.chunks).model_dump()
+    if payload.dataset is None:
+        raise ValueError("the scans' results in S3 come with the dataset they belong to")
+    reconciled = scan_steps.reconcile(scan_steps.scanned_chunks(payload.scanned))
+    return scan_steps.rescans(payload.dataset, reconciled).model_dump(mode="json")

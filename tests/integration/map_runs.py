@@ -25,6 +25,11 @@ def scan_results(history: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return map_run_results(history, 0)
 
 
+def rescan_results(history: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Every chunk scanned again, as RescanChunks (the ingest's second Map Run) wrote it."""
+    return map_run_results(history, 1)
+
+
 def convert_results(history: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """Every part ConvertChunks (the ingest's last Map Run) converted."""
     return map_run_results(history, -1)

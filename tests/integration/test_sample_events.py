@@ -20,7 +20,7 @@ from sluice.datasets.models import Dataset, SourceObject, utcnow
 from sluice.datasets.repository import DatasetRepository
 from sluice.datasets.tickets import ticket_for
 from sluice.datasets.workspace import Workspace
-from sluice.store import map_results
+from sluice.store import map_results, objects
 from sluice.tasks.models import Task, TaskChanges, TaskStatus
 from sluice.tasks.repository import TaskRepository
 
@@ -162,8 +162,11 @@ def test_decide_event_joins_the_scans_block_digests_into_the_content_hash(
 
 
 def test_reconcile_event_lists_the_recorded_rescans(recorded: dict[str, Any]) -> None:
-    redo = invoke("ingest_reconcile", load_event("ingest/reconcile"))["redo"]
-    assert [c["index"] for c in redo] == [c["index"] for c in recorded["ingest"]["rescanned"]]
+    rescans = invoke("ingest_reconcile", load_event("ingest/reconcile"))
+    redo = objects.get_json(rescans["items"]["bucket"], rescans["items"]["key"])
+    assert [c["index"] for c in redo] == [
+        c["index"] for c in _results(recorded["ingest"]["rescanned_at"])
+    ]
 
 
 def test_load_layout_event_loads_what_the_scans_learned(recorded: dict[str, Any]) -> None:
@@ -174,6 +177,7 @@ def test_load_layout_event_loads_what_the_scans_learned(recorded: dict[str, Any]
         "scanned": None,
         "chunks": [],
         "rescanned": [],
+        "rescanned_at": None,
         "content_hash": reference_content_hash(OBJECT.read_bytes()),
     }
 

@@ -271,7 +271,8 @@ UPLOADS_RW = Grant(target=bucket(UPLOADS), access=Access.READ_WRITE)
 DATA_R = Grant(target=bucket(DATA), access=Access.READ)
 DATA_RW = Grant(target=bucket(DATA), access=Access.READ_WRITE)
 # A run's work folder: the header's names and the chunk list a Distributed Map reads
-# (Plan writes them), the scans' results its ResultWriter wrote (Reconcile reads them).
+# (Plan writes them), the scans' results its ResultWriter wrote (Reconcile reads them and
+# writes the list of ranges to scan again).
 WORK_W = Grant(target=bucket(DATA), access=Access.WRITE, prefix="work/")
 WORK_R = Grant(target=bucket(DATA), access=Access.READ, prefix="work/")
 # Model imports read and delete only the model files under imports/ (issue 19).
@@ -410,7 +411,7 @@ CATALOG = Catalog(
         _step(
             "ingest_scan_chunk", "ingest", "scan_chunk", 3008, 300, RECORDS_RW, UPLOADS_R, DATA_RW
         ),
-        _step("ingest_reconcile", "ingest", "reconcile", 256, 30, WORK_R),
+        _step("ingest_reconcile", "ingest", "reconcile", 256, 30, WORK_R, WORK_W),
         _step("ingest_load_layout", "ingest", "load_layout", 256, 30, DATA_R),
         _step("ingest_decide", "ingest", "decide", 1024, 300, RECORDS_RW, DATA_RW),
         _step(

@@ -105,10 +105,18 @@ def decide(repo: DatasetRepository, payload: DecideInput) -> Decided:
     if payload.mode == "reconvert" and not ingest.chunks:
         ingest = load_layout(ref, payload.stats_run, keep_chunks=True)
     if ingest.scanned is not None:
-        # The scans' results are in S3 (ScanChunks' ResultWriter), not in the state; the
-        # stored layout holds them, for a re-convert.
+        # The scans' results are in S3 (the ResultWriters of ScanChunks and RescanChunks),
+        # not in the state; the stored layout holds them, for a re-convert.
+        rescanned = ingest.rescanned
+        if ingest.rescanned_at is not None:
+            rescanned = scanned_chunks(ingest.rescanned_at)
         ingest = ingest.model_copy(
-            update={"chunks": scanned_chunks(ingest.scanned), "scanned": None}
+            update={
+                "chunks": scanned_chunks(ingest.scanned),
+                "scanned": None,
+                "rescanned": rescanned,
+                "rescanned_at": None,
+            }
         )
     chunks = ingest.final_chunks()
     header = load_header(bucket, stats_space.header)

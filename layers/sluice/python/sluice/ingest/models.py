@@ -168,12 +168,21 @@ class ReconcileInput(BaseModel):
         default_factory=list, description="The scans' results, where given inline instead."
     )
     dataset: DatasetRef | None = Field(
-        None, description="Not read: it names the run, for the step's log lines."
+        None, description="The run: where the rescans' list goes (and its log lines' id)."
     )
 
 
 class Reconciled(BaseModel):
     redo: list[ChunkItem] = Field(description="Chunks whose parity guess was wrong, to rescan.")
+
+
+class Rescans(BaseModel):
+    """The chunks to scan again, in S3 for RescanChunks' ItemReader (Reconcile's answer)."""
+
+    items: ItemsRef
+    count: int
+    batch: int = Field(1, ge=1)
+    concurrency: int = Field(1, ge=1)
 
 
 class Gathered(BaseModel):
@@ -188,6 +197,9 @@ class Gathered(BaseModel):
         None, description="Where ScanChunks wrote the scans' results (Decide reads them)."
     )
     rescanned: list[ChunkResult] = Field(default_factory=list)
+    rescanned_at: ResultWriterDetails | None = Field(
+        None, description="Where RescanChunks wrote the rescans' results (Decide reads them)."
+    )
     content_hash: str | None = Field(
         None, description="datasets.content_hash of the object: Decide joins the scans' digests."
     )

@@ -30,11 +30,13 @@ from sluice.inference.statistics import decide as decide_schema
 from sluice.ingest.models import (
     ChunkItem,
     ChunkResult,
+    DatasetRef,
     HeaderNames,
     IngestInput,
     ItemsRef,
     Plan,
     Reconciled,
+    Rescans,
     ScanBatch,
     ScanInput,
     column_plans,
@@ -214,6 +216,23 @@ def scan_chunk(repo: DatasetRepository, payload: ScanInput) -> ChunkResult:
 def scan_batch(repo: DatasetRepository, batch: ScanBatch) -> list[ChunkResult]:
     """Scan the chunks of one ItemBatcher batch, one after the other, in their order."""
     return [scan_chunk(repo, payload) for payload in batch.scans()]
+
+
+def rescans(ref: DatasetRef, reconciled: Reconciled) -> Rescans:
+    """The chunks to scan again, written to S3 for RescanChunks (usually none)."""
+    cfg = settings()
+    items = ItemsRef(
+        bucket=cfg.data_bucket, key=f"{Workspace(ref.owner, ref.id, ref.run).work}rescans.json"
+    )
+    body = json.dumps([chunk.model_dump(mode="json") for chunk in reconciled.redo])
+    objects.put_bytes(items.bucket, items.key, body.encode(), "application/json")
+    concurrency = map_concurrency(cfg)
+    return Rescans(
+        items=items,
+        count=len(reconciled.redo),
+        batch=batch_size(len(reconciled.redo), concurrency),
+        concurrency=concurrency,
+    )
 
 
 def scanned_chunks(details: ResultWriterDetails) -> list[ChunkResult]:
