@@ -511,6 +511,9 @@ def test_a_whole_dataset_is_predicted_into_a_new_dataset_equal_to_keras(
     assert dataset["catalog_error"] is None
     assert dataset["query_table"]["table"].startswith("predictions_")
     assert dataset["query_table"]["table"].endswith(f"_{output}")
+    assert {column["name"]: column["notes"] for column in dataset["columns"]}["prediction"] == [
+        "written by a model's predictions: its type is its writer's, not inferred"
+    ]
     status, page = call_api(
         "GET", f"/datasets/{output}/rows", owner=ready["owner"], query={"num_rows": "400"}
     )

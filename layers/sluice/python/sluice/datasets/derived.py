@@ -86,9 +86,11 @@ def record_derived(
     template: Dataset,
     run: str,
     files: Sequence[WrittenFile],
+    written_by: str = "an operation",
 ) -> Dataset:
     """Write the manifest and columns of ``files`` (the parts of ``run``, in row order)
-    and record ``template`` (its id, owner, name, path, description, content hash) ready."""
+    and record ``template`` (its id, owner, name, path, description, content hash) ready.
+    Each column notes that ``written_by`` typed it, not inference."""
     bucket = settings().data_bucket
     workspace = Workspace(template.owner, template.id, run)
     footers = objects.concurrently(_footer, [f.key for f in files], 8)
@@ -105,7 +107,7 @@ def record_derived(
             effective_type=kind,
             null_count=nulls.get(name, 0),
             failures={},
-            notes=["written by an operation: its type is its input's, not inferred"],
+            notes=[f"written by {written_by}: its type is its writer's, not inferred"],
         )
         for name, kind in typed
     ]

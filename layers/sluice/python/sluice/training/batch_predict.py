@@ -176,7 +176,13 @@ def run(
         updated_at=now,
         source=SourceObject(bucket=cfg.data_bucket, key=""),
     )
-    record_derived(DatasetRepository(cfg.table), template, output_run, files)
+    record_derived(
+        DatasetRepository(cfg.table),
+        template,
+        output_run,
+        files,
+        written_by="a model's predictions",
+    )
     took = time.perf_counter() - loaded
     timings = job.timings.model_copy(
         update={
