@@ -6,6 +6,7 @@ local system's gateway, as from a terminal."""
 from __future__ import annotations
 
 import json
+import re
 import stat
 from collections.abc import Callable
 from pathlib import Path
@@ -14,9 +15,12 @@ from typing import Any
 import pytest
 from click.testing import CliRunner, Result
 from sluice.cli.main import app
-from sluice.client import ClientError
+from sluice.client import Client, ClientError
 from sluice.client import uploads as client_uploads
 from sluice.local.system import DEMO_PASSWORD, DEMO_USER
+
+from tests.integration.test_training import classifier
+from tests.integration.test_training import csv_rows as training_csv
 
 PART_BYTES = 5 * 1024 * 1024  # S3's smallest part
 
@@ -275,3 +279,34 @@ def test_an_interrupted_upload_whose_urls_expired_resumes_with_fresh_ones(
     assert len(urls) == 2  # part 1 once, then part 2 alone
     assert "/sluice-uploads/" in urls[1]  # presigned again
     assert json.loads(resumed.stdout)["row_count"] == 260_000
+
+
+def test_train_prints_a_line_per_epoch_and_predict_makes_a_dataset_of_the_predictions(
+    sluice: Callable[..., Result], local: Any, tmp_path: Path
+) -> None:
+    source = tmp_path / "learn.csv"
+    source.write_bytes(training_csv(200))
+    dataset = json.loads(sluice("upload", str(source), "--json").stdout)
+    client = Client.sign_in(local.api_url, DEMO_USER, DEMO_PASSWORD)
+    graph = client.http.request("POST", "/networks/graphs", classifier())
+    params = ("--param", "epochs=2", "--param", "loss=binary_crossentropy")
+    trained = sluice(
+        "train", graph["id"], "--dataset", dataset["id"], "--x", "a,b,c", "--y", "label", *params
+    )
+    assert trained.exit_code == 0, trained.output
+    assert [
+        line.split(":")[0] for line in trained.stderr.splitlines() if line.startswith("epoch")
+    ] == [
+        "epoch 1",
+        "epoch 2",
+    ]
+    (job_id,) = re.findall(r"training job ([0-9a-f]{32}): succeeded", trained.stdout)
+    predicted = sluice("predict", job_id, "--dataset", dataset["id"], "--keep", "name", "--json")
+    assert predicted.exit_code == 0, predicted.output
+    job = json.loads(predicted.stdout)
+    assert (job["status"], job["rows"]) == ("succeeded", 200)
+    rows = client.http.request(
+        "GET", f"/datasets/{job['output_dataset_id']}/rows", params={"num_rows": 200}
+    )
+    assert rows["columns"][:2] == ["name", "prediction"]
+    assert [row["name"] for row in rows["rows"]] == [f"row{i}" for i in range(200)]

@@ -33,6 +33,7 @@ for command in (
     sessions.session,
     sessions.op,
     train.train,
+    train.predict,
     system.local,
     system.demo_data,
     system.manifests,

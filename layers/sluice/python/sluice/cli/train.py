@@ -1,4 +1,5 @@
-"""``sluice train GRAPH``: train a stored graph on a dataset, a live line per epoch."""
+"""``sluice train GRAPH``: train a stored graph on a dataset, a live line per epoch;
+``sluice predict JOB``: its model over a whole dataset, into a new one."""
 
 from __future__ import annotations
 
@@ -78,6 +79,56 @@ def train(
         line += "; test " + ", ".join(
             f"{k} {v:.4g}" for k, v in job["evaluation"].items() if v is not None
         )
+    if job.get("error"):
+        line += f": {job['error'].get('message')}"
+    out.out.print(line, highlight=False)
+    if job["status"] != "succeeded" and not no_wait:
+        raise SystemExit(1)
+
+
+@click.command()
+@click.argument("job_id", metavar="TRAINING_JOB")
+@click.option("--dataset", "dataset_id", required=True, metavar="ID", help="A ready dataset.")
+@click.option(
+    "--keep",
+    "keep_columns",
+    multiple=True,
+    metavar="COL",
+    help="A column of the dataset to copy beside the predictions (an id). Repeat.",
+)
+@click.option("--name", default=None, help="The predictions dataset's name.")
+@click.option("--no-wait", is_flag=True, help="Print the queued job and return.")
+@client_options
+def predict(
+    job_id: str,
+    dataset_id: str,
+    keep_columns: tuple[str, ...],
+    name: str | None,
+    no_wait: bool,
+    out: Output,
+    api_url: str | None,
+) -> None:
+    """Predict every row of a dataset with TRAINING_JOB's model, into a new dataset."""
+    client = signed_in(api_url)
+    body: dict[str, Any] = {"dataset_id": dataset_id, "keep_columns": list(keep_columns)}
+    if name:
+        body["name"] = name
+    job = client.training.predict(job_id, body)
+    out.note(f"prediction job {job['id']} queued")
+    if not no_wait:
+        with out.fraction_bar() as bar:
+            shown = bar.add_task(f"predict {job['id'][:8]}", total=1.0, status="")
+
+            def polled(now: dict[str, Any]) -> None:
+                bar.update(shown, completed=now.get("progress") or 0.0, status=now["status"])
+
+            job = client.training.wait_prediction(job["id"], on_progress=polled)
+    if out.json:
+        out.data(job)
+        return
+    line = f"prediction job {job['id']}: {job['status']}"
+    if job.get("output_dataset_id"):
+        line += f", {job.get('rows') or 0:,} rows in dataset {job['output_dataset_id']}"
     if job.get("error"):
         line += f": {job['error'].get('message')}"
     out.out.print(line, highlight=False)

@@ -123,10 +123,35 @@ class Training:
 
     def wait(self, job_id: str, on_progress: OnProgress | None = None) -> dict[str, Any]:
         """The job once it ended (succeeded, failed or cancelled)."""
-        while True:
-            job = self.get(job_id)
-            if on_progress is not None:
-                on_progress(job)
-            if job["status"] in ("succeeded", "failed", "cancelled"):
-                return job
-            time.sleep(POLL_S)
+        return _ended(lambda: self.get(job_id), on_progress)
+
+    def predict(self, job_id: str, params: dict[str, Any]) -> dict[str, Any]:
+        """Predict a whole ready dataset with a trained model (``{dataset_id,
+        keep_columns?, name?}``): the queued prediction job (202)."""
+        answer: dict[str, Any] = self.http.request(
+            "POST", f"/networks/training-jobs/{job_id}/predictions", params
+        )
+        return answer
+
+    def prediction(self, prediction_id: str) -> dict[str, Any]:
+        answer: dict[str, Any] = self.http.request(
+            "GET", f"/networks/prediction-jobs/{prediction_id}"
+        )
+        return answer
+
+    def wait_prediction(
+        self, prediction_id: str, on_progress: OnProgress | None = None
+    ) -> dict[str, Any]:
+        """The prediction job once it ended (succeeded, failed or cancelled)."""
+        return _ended(lambda: self.prediction(prediction_id), on_progress)
+
+
+def _ended(read: Callable[[], dict[str, Any]], on_progress: OnProgress | None) -> dict[str, Any]:
+    """A job's record, read until its status is final."""
+    while True:
+        job = read()
+        if on_progress is not None:
+            on_progress(job)
+        if job["status"] in ("succeeded", "failed", "cancelled"):
+            return job
+        time.sleep(POLL_S)
