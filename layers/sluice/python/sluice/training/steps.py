@@ -136,13 +136,19 @@ def prepare(repo: TrainingJobRepository, datasets: DatasetRepository, ref: JobRe
             return Prepared(go=False, wait=True)
         if not ready:
             return Prepared(go=False)
+    return _run_task("SLUICE_TRAINER_TASK_DEFINITION", TRAINER)
+
+
+def _run_task(definition_variable: str, container_task: str) -> Prepared:
+    """Go: run the task definition named in ``definition_variable`` (the trainer's or the
+    predictor's), in the trainer's cluster and network."""
     return Prepared(
         go=True,
         cluster=os.environ["SLUICE_TRAINER_CLUSTER"],
-        task_definition=os.environ["SLUICE_TRAINER_TASK_DEFINITION"],
+        task_definition=os.environ[definition_variable],
         subnets=_ids("SLUICE_TRAINER_SUBNETS"),
         security_groups=_ids("SLUICE_TRAINER_SECURITY_GROUPS"),
-        container=CATALOG.container_task(TRAINER).container_name,
+        container=CATALOG.container_task(container_task).container_name,
     )
 
 
@@ -204,14 +210,7 @@ def prepare_prediction(predictions: PredictionJobRepository, ref: JobRef) -> Pre
     job = predictions.find(ref.owner, ref.id)
     if job is None or job.status is not TrainingStatus.QUEUED:
         return Prepared(go=False)
-    return Prepared(
-        go=True,
-        cluster=os.environ["SLUICE_TRAINER_CLUSTER"],
-        task_definition=os.environ["SLUICE_PREDICTOR_TASK_DEFINITION"],
-        subnets=_ids("SLUICE_TRAINER_SUBNETS"),
-        security_groups=_ids("SLUICE_TRAINER_SECURITY_GROUPS"),
-        container=CATALOG.container_task(PREDICTOR).container_name,
-    )
+    return _run_task("SLUICE_PREDICTOR_TASK_DEFINITION", PREDICTOR)
 
 
 def record_prediction(predictions: PredictionJobRepository, ref: JobRef) -> None:
