@@ -296,3 +296,13 @@ def test_a_failed_entry_has_error_and_cause_instead_of_output() -> None:
     assert entry["ExecutionArn"] == "arn:aws:states:us-east-1:1:execution:m/Map:c1"
     assert (entry["Input"], entry["Error"], entry["Cause"]) == ('{"k":1}', "E", "C")
     assert "Output" not in entry and "OutputDetails" not in entry
+
+
+def test_the_item_readers_s3_reads_are_retried_as_the_services_own_are() -> None:
+    sfn_distributed_map.install()
+    from moto.stepfunctions.parser.asl.component.state.exec.state_map.item_reader.eval import (
+        resource_eval_s3,
+    )
+
+    client = resource_eval_s3.boto_client_for(region="us-east-1", service="s3")
+    assert client.meta.config.retries == sfn_distributed_map.SERVICE_RETRIES

@@ -37,8 +37,9 @@ result files split at AWS's 5 GB, ``Label``-named child state machine ARNs, intr
 functions inside ``BatchInput``. Children's events still go to a history of their own
 that nobody reads (as in AWS, they are not in the parent's). moto is pinned exactly
 (``pyproject.toml``): this replaces ``AmazonStateLanguageParser.parse``,
-``DistributedIterationComponent._map_run`` and ``_eval_body``, ``StateMap._eval_execution``
-and ``ResultWriter._eval_body``.
+``DistributedIterationComponent._map_run`` and ``_eval_body``, ``StateMap._eval_execution``,
+``ResultWriter._eval_body``, and the ItemReader's S3 client (retried, as the service's
+own reads are: :data:`SERVICE_RETRIES`).
 """
 
 from __future__ import annotations
@@ -52,6 +53,10 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+import boto3
+from botocore.config import Config
+from moto.core.models import botocore_stubber
+from moto.settings import moto_server_port
 from moto.stepfunctions.parser.api import HistoryEventType, MapRunFailedEventDetails
 from moto.stepfunctions.parser.asl.component.common.error_name.failure_event import (
     FailureEvent,
@@ -62,6 +67,9 @@ from moto.stepfunctions.parser.asl.component.common.error_name.states_error_name
 )
 from moto.stepfunctions.parser.asl.component.common.error_name.states_error_name_type import (
     StatesErrorNameType,
+)
+from moto.stepfunctions.parser.asl.component.state.exec.state_map.item_reader.eval import (
+    resource_eval_s3 as item_reader_s3,
 )
 from moto.stepfunctions.parser.asl.component.state.exec.state_map.iteration.distributed_iteration_component import (  # noqa: E501
     DistributedIterationComponent,
@@ -79,7 +87,6 @@ from moto.stepfunctions.parser.asl.eval.program_state import (
 from moto.stepfunctions.parser.asl.eval.states import ItemData, MapData
 from moto.stepfunctions.parser.asl.parse.asl_parser import AmazonStateLanguageParser
 from moto.stepfunctions.parser.asl.utils import json_path
-from moto.stepfunctions.parser.asl.utils.boto_client import boto_client_for
 
 from sluice.local.patches.replace import replace_once, replaced
 
@@ -454,7 +461,7 @@ def _write_results(
     runtime = env.stack.pop()
     bucket = parameters["Bucket"]
     folder = _folder(parameters.get("Prefix", ""), record.map_run_arn)
-    s3 = boto_client_for(region=runtime.region, service="s3")
+    s3 = service_client(region=runtime.region, service="s3")
     files: dict[str, list[dict[str, Any]]] = {"FAILED": [], "PENDING": [], "SUCCEEDED": []}
     by_status: dict[str, list[Child]] = {}
     for child in children:
@@ -500,6 +507,30 @@ def _recording(eval_body: Callable[..., None]) -> Callable[..., None]:
     return recording
 
 
+SERVICE_RETRIES = {"mode": "standard", "max_attempts": 5}
+"""The S3 reads and writes Step Functions makes itself (ItemReader, ResultWriter) are
+retried by the service when S3 throttles, as an SDK's are; moto's client for them has
+no retries, so one 503 SlowDown failed the whole Map."""
+
+
+def service_client(region: str, service: str, state_credentials: Any = None) -> Any:
+    """A client for a call the service makes itself: moto's (``boto_client_for``: its
+    endpoint and test credentials) with :data:`SERVICE_RETRIES`."""
+    endpoint = (
+        {}
+        if botocore_stubber.enabled
+        else {"endpoint_url": f"http://localhost:{moto_server_port()}"}
+    )
+    return boto3.client(
+        service_name=service,
+        region_name=region,
+        aws_access_key_id="ak",
+        aws_secret_access_key="sk",
+        config=Config(parameter_validation=False, retries=SERVICE_RETRIES),
+        **endpoint,
+    )
+
+
 def install() -> None:
     """Run Distributed Maps as AWS does (batches, results in S3, failure thresholds).
     Safe to call more than once."""
@@ -508,6 +539,7 @@ def install() -> None:
     replace_once(DistributedIterationComponent, "_eval_body", _recording)
     replace_once(DistributedIterationComponent, "_map_run", _map_run)
     replace_once(ResultWriter, "_eval_body", _details_only)
+    replace_once(item_reader_s3, "boto_client_for", lambda _: service_client)
 
 
 PATCHED: tuple[tuple[object, str], ...] = (
@@ -516,6 +548,7 @@ PATCHED: tuple[tuple[object, str], ...] = (
     (DistributedIterationComponent, "_eval_body"),
     (DistributedIterationComponent, "_map_run"),
     (ResultWriter, "_eval_body"),
+    (item_reader_s3, "boto_client_for"),
 )
 
 
