@@ -49,7 +49,7 @@ $(CHART_JS): node_modules/.installed
 CHROMIUM ?= /usr/bin/chromium
 $(CHROMIUM):
 	if [ "$$(id -u)" = 0 ]; then sudo=; else sudo=sudo; fi; \
-	$$sudo apt-get update && $$sudo apt-get install -y --no-install-recommends chromium
+	$$sudo apt-get update && $$sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends chromium
 
 chromium: $(CHROMIUM)
 
