@@ -200,17 +200,7 @@ def main() -> int:
     owner, job_id = os.environ["SLUICE_JOB_OWNER"], os.environ["SLUICE_JOB_ID"]
     table = settings().table
     repo = PredictionJobRepository(table)
-    job = repo.get(owner, job_id)
-    started = utcnow()
-    queued = PredictionTimings(queued_s=round((started - job.created_at).total_seconds(), 3))
-    running = repo.update(
-        owner,
-        job_id,
-        PredictionChanges(
-            status=TrainingStatus.RUNNING, started_at=started, progress=0.01, timings=queued
-        ),
-        only_if_status=TrainingStatus.QUEUED,
-    )
+    running = repo.start(owner, job_id, PredictionChanges, PredictionTimings)
     if running is None:
         return 0  # cancelled before the task started
     stop = threading.Event()

@@ -3,17 +3,67 @@
 from __future__ import annotations
 
 import builtins
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
+from pydantic import BaseModel
+
+from sluice.datasets.models import utcnow
+from sluice.store.changes import RecordChanges
 from sluice.store.owned_records import OwnedRecords
-from sluice.training.models import TrainingChanges, TrainingJob, TrainingStatus
-from sluice.training.prediction_models import PredictionChanges, PredictionJob
+from sluice.training.models import TrainingJob, TrainingStatus
+from sluice.training.prediction_models import PredictionJob
 
 PREFIX = "TRAINING#"
 PREDICTION_PREFIX = "PREDICTION#"
 
 
-class TrainingJobRepository(OwnedRecords[TrainingJob]):
+Job = TypeVar("Job")
+
+
+class JobRepository(OwnedRecords[Job]):
+    """Jobs with a status (training or prediction): their changes hold only while the
+    job is in the status the writer expects."""
+
+    def update(
+        self,
+        owner: str,
+        job_id: str,
+        changes: RecordChanges,
+        *,
+        only_if_status: TrainingStatus | None = None,
+    ) -> Job | None:
+        """Apply ``changes``; None when the job is gone or ``only_if_status`` fails."""
+        return self._update(
+            owner,
+            job_id,
+            changes.written(),
+            only_if=("status", only_if_status.value) if only_if_status else None,
+        )
+
+    def start(
+        self,
+        owner: str,
+        job_id: str,
+        changes: Callable[..., RecordChanges],
+        timings: Callable[..., BaseModel],
+    ) -> Job | None:
+        """Mark the queued job running, with how long it waited; None when it was
+        cancelled or deleted before its task started."""
+        job: Any = self.get(owner, job_id)
+        started = utcnow()
+        queued = timings(queued_s=round((started - job.created_at).total_seconds(), 3))
+        return self.update(
+            owner,
+            job_id,
+            changes(
+                status=TrainingStatus.RUNNING, started_at=started, progress=0.01, timings=queued
+            ),
+            only_if_status=TrainingStatus.QUEUED,
+        )
+
+
+class TrainingJobRepository(JobRepository[TrainingJob]):
     """Training jobs, always addressed through their owner."""
 
     def __init__(self, table_name: str) -> None:
@@ -39,24 +89,8 @@ class TrainingJobRepository(OwnedRecords[TrainingJob]):
         wanted = status.value if status else None
         return self._page_where(owner, limit, next_token, graph_id=graph_id or None, status=wanted)
 
-    def update(
-        self,
-        owner: str,
-        job_id: str,
-        changes: TrainingChanges,
-        *,
-        only_if_status: TrainingStatus | None = None,
-    ) -> TrainingJob | None:
-        """Apply ``changes``; None when the job is gone or ``only_if_status`` fails."""
-        return self._update(
-            owner,
-            job_id,
-            changes.written(),
-            only_if=("status", only_if_status.value) if only_if_status else None,
-        )
 
-
-class PredictionJobRepository(OwnedRecords[PredictionJob]):
+class PredictionJobRepository(JobRepository[PredictionJob]):
     """Prediction jobs (a trained model over a dataset), under their owner."""
 
     def __init__(self, table_name: str) -> None:
@@ -75,19 +109,3 @@ class PredictionJobRepository(OwnedRecords[PredictionJob]):
     ) -> tuple[builtins.list[PredictionJob], str | None]:
         """A page of the owner's prediction jobs, of one training job if asked."""
         return self._page_where(owner, limit, next_token, training_job_id=training_job_id)
-
-    def update(
-        self,
-        owner: str,
-        job_id: str,
-        changes: PredictionChanges,
-        *,
-        only_if_status: TrainingStatus | None = None,
-    ) -> PredictionJob | None:
-        """Apply ``changes``; None when the job is gone or ``only_if_status`` fails."""
-        return self._update(
-            owner,
-            job_id,
-            changes.written(),
-            only_if=("status", only_if_status.value) if only_if_status else None,
-        )

@@ -152,7 +152,11 @@ def _run_task(definition_variable: str, container_task: str) -> Prepared:
     )
 
 
-def record(repo: TrainingJobRepository, ref: JobRef) -> None:
+def _succeeded(
+    repo: TrainingJobRepository | PredictionJobRepository,
+    ref: JobRef,
+    changes: type[TrainingChanges] | type[PredictionChanges],
+) -> None:
     """The task exited 0: the running job succeeded (a cancelled one stays cancelled)."""
     job = repo.find(ref.owner, ref.id)
     if job is None or job.status is not TrainingStatus.RUNNING:
@@ -162,11 +166,33 @@ def record(repo: TrainingJobRepository, ref: JobRef) -> None:
     repo.update(
         ref.owner,
         ref.id,
-        TrainingChanges(
-            status=TrainingStatus.SUCCEEDED, progress=1.0, finished_at=now, timings=timings
-        ),
+        changes(status=TrainingStatus.SUCCEEDED, progress=1.0, finished_at=now, timings=timings),
         only_if_status=TrainingStatus.RUNNING,
     )
+
+
+def _failed(
+    repo: TrainingJobRepository | PredictionJobRepository,
+    ref: JobRef,
+    changes: type[TrainingChanges] | type[PredictionChanges],
+    fallback: ErrorInfo,
+) -> None:
+    """Mark an open job failed: with the error its task wrote before it exited, else
+    with ``fallback`` (what the task's end says)."""
+    job = repo.find(ref.owner, ref.id)
+    if job is None or job.status not in OPEN_STATUSES:
+        return  # cancelled or deleted: nothing to record
+    repo.update(
+        ref.owner,
+        ref.id,
+        changes(status=TrainingStatus.FAILED, finished_at=utcnow(), error=job.error or fallback),
+        only_if_status=job.status,
+    )
+
+
+def record(repo: TrainingJobRepository, ref: JobRef) -> None:
+    """The trainer exited 0: the running job succeeded (a cancelled one stays cancelled)."""
+    _succeeded(repo, ref, TrainingChanges)
 
 
 def task_failure(error: CaughtError) -> str:
@@ -193,16 +219,8 @@ def task_failure(error: CaughtError) -> str:
 def record_failure(repo: TrainingJobRepository, ref: JobRef, error: CaughtError) -> None:
     """Mark an open job failed: with the error the trainer wrote before it exited, else
     with what the task's end says."""
-    job = repo.find(ref.owner, ref.id)
-    if job is None or job.status not in OPEN_STATUSES:
-        return  # cancelled or deleted: nothing to record
-    info = job.error or ErrorInfo(code="training_failed", message=task_failure(error))
-    repo.update(
-        ref.owner,
-        ref.id,
-        TrainingChanges(status=TrainingStatus.FAILED, finished_at=utcnow(), error=info),
-        only_if_status=job.status,
-    )
+    fallback = ErrorInfo(code="training_failed", message=task_failure(error))
+    _failed(repo, ref, TrainingChanges, fallback)
 
 
 def prepare_prediction(predictions: PredictionJobRepository, ref: JobRef) -> Prepared:
@@ -215,33 +233,14 @@ def prepare_prediction(predictions: PredictionJobRepository, ref: JobRef) -> Pre
 
 def record_prediction(predictions: PredictionJobRepository, ref: JobRef) -> None:
     """The predictor exited 0: the running job succeeded (its dataset is recorded)."""
-    job = predictions.find(ref.owner, ref.id)
-    if job is None or job.status is not TrainingStatus.RUNNING:
-        return
-    now = utcnow()
-    timings = job.timings.model_copy(update={"total_s": (now - job.created_at).total_seconds()})
-    predictions.update(
-        ref.owner,
-        ref.id,
-        PredictionChanges(
-            status=TrainingStatus.SUCCEEDED, progress=1.0, finished_at=now, timings=timings
-        ),
-        only_if_status=TrainingStatus.RUNNING,
-    )
+    _succeeded(predictions, ref, PredictionChanges)
 
 
 def record_prediction_failure(
     predictions: PredictionJobRepository, ref: JobRef, error: CaughtError
 ) -> None:
     """Mark an open prediction job failed, with the predictor's message if it wrote one."""
-    job = predictions.find(ref.owner, ref.id)
-    if job is None or job.status not in OPEN_STATUSES:
-        return
     message = task_failure(error).replace("the trainer exited", "the predictor exited")
-    info = job.error or ErrorInfo(code="prediction_failed", message=message)
-    predictions.update(
-        ref.owner,
-        ref.id,
-        PredictionChanges(status=TrainingStatus.FAILED, finished_at=utcnow(), error=info),
-        only_if_status=job.status,
+    _failed(
+        predictions, ref, PredictionChanges, ErrorInfo(code="prediction_failed", message=message)
     )

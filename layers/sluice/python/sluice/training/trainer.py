@@ -21,7 +21,7 @@ import time
 
 from sluice import heap
 from sluice.config import settings
-from sluice.datasets.models import ErrorInfo, utcnow
+from sluice.datasets.models import ErrorInfo
 from sluice.datasets.rows import load_manifest
 from sluice.errors import SluiceError
 from sluice.inference.types import ColumnType
@@ -141,17 +141,7 @@ def main() -> int:
     """Run the job named by the environment; the process's exit code."""
     owner, job_id = os.environ["SLUICE_JOB_OWNER"], os.environ["SLUICE_JOB_ID"]
     repo = TrainingJobRepository(settings().table)
-    job = repo.get(owner, job_id)
-    started = utcnow()
-    queued = Timings(queued_s=round((started - job.created_at).total_seconds(), 3))
-    running = repo.update(
-        owner,
-        job_id,
-        TrainingChanges(
-            status=TrainingStatus.RUNNING, started_at=started, progress=0.01, timings=queued
-        ),
-        only_if_status=TrainingStatus.QUEUED,
-    )
+    running = repo.start(owner, job_id, TrainingChanges, Timings)
     if running is None:
         return 0  # cancelled or deleted before the task started
     stop = threading.Event()
