@@ -41,6 +41,8 @@ import numpy as np
 import requests
 from sluice import heap
 
+from bench.training.run import graph
+
 PART_ROWS = 1_000_000
 VALIDATION, TEST = 0.1, 0.1
 
@@ -93,29 +95,6 @@ def write_dataset(owner: str, rows: int, columns: int) -> str:
     )
     record_derived(DatasetRepository(cfg.table), template, run, files)
     return dataset_id
-
-
-def graph(columns: int) -> dict[str, Any]:
-    """run.py's model: Input -> Dense 64 -> Dense 64 -> Dense 1."""
-
-    def node(node_id: str, layer: str, **params: Any) -> dict[str, Any]:
-        return {"id": node_id, "type": layer, "params": params, "position": {"x": 0, "y": 0}}
-
-    return {
-        "name": "bench memory",
-        "framework": "keras",
-        "nodes": [
-            node("in", "Input", shape=[columns]),
-            node("h1", "Dense", units=64, activation="relu"),
-            node("h2", "Dense", units=64, activation="relu"),
-            node("out", "Dense", units=1, activation="sigmoid"),
-        ],
-        "edges": [
-            {"source": "in", "target": "h1"},
-            {"source": "h1", "target": "h2"},
-            {"source": "h2", "target": "out"},
-        ],
-    }
 
 
 def train(api: str, headers: dict[str, str], dataset: str, columns: int, batch: int) -> Any:

@@ -44,6 +44,29 @@ def write_csv(path: Path, rows: int, columns: int) -> None:
             np.savetxt(out, block, delimiter=",", fmt=["%.4f"] * columns + ["%d"])
 
 
+def graph(columns: int) -> dict[str, Any]:
+    """The benchmark's model: Input -> Dense 64 -> Dense 64 -> Dense 1."""
+
+    def node(node_id: str, layer: str, **params: Any) -> dict[str, Any]:
+        return {"id": node_id, "type": layer, "params": params, "position": {"x": 0, "y": 0}}
+
+    return {
+        "name": "bench",
+        "framework": "keras",
+        "nodes": [
+            node("in", "Input", shape=[columns]),
+            node("h1", "Dense", units=64, activation="relu"),
+            node("h2", "Dense", units=64, activation="relu"),
+            node("out", "Dense", units=1, activation="sigmoid"),
+        ],
+        "edges": [
+            {"source": "in", "target": "h1"},
+            {"source": "h1", "target": "h2"},
+            {"source": "h2", "target": "out"},
+        ],
+    }
+
+
 def ours(csv_path: Path, columns: int, epochs: int, batch_size: int) -> dict[str, Any]:
     from sluice.local.system import DEMO_PASSWORD, DEMO_USER, LocalOptions, LocalSystem
 
@@ -72,29 +95,11 @@ def ours(csv_path: Path, columns: int, epochs: int, batch_size: int) -> dict[str
             "status"
         ] not in ("ready", "failed"):
             time.sleep(0.5)
-        node = lambda i, t, **p: {"id": i, "type": t, "params": p, "position": {"x": 0, "y": 0}}  # noqa: E731
-        graph = requests.post(
-            f"{api}/networks/graphs",
-            headers=headers,
-            timeout=30,
-            json={
-                "name": "bench",
-                "framework": "keras",
-                "nodes": [
-                    node("in", "Input", shape=[columns]),
-                    node("h1", "Dense", units=64, activation="relu"),
-                    node("h2", "Dense", units=64, activation="relu"),
-                    node("out", "Dense", units=1, activation="sigmoid"),
-                ],
-                "edges": [
-                    {"source": "in", "target": "h1"},
-                    {"source": "h1", "target": "h2"},
-                    {"source": "h2", "target": "out"},
-                ],
-            },
+        graph_made = requests.post(
+            f"{api}/networks/graphs", headers=headers, timeout=30, json=graph(columns)
         ).json()
         job = requests.post(
-            f"{api}/networks/graphs/{graph['id']}/train",
+            f"{api}/networks/graphs/{graph_made['id']}/train",
             headers=headers,
             timeout=30,
             json={
