@@ -21,6 +21,7 @@ the file's are converted again (their share ``v`` is measured).
 
 from __future__ import annotations
 
+import argparse
 import itertools
 import json
 import math
@@ -49,6 +50,16 @@ EVENTS_PER_MAP_ITEM = 7  # MapIterationStarted, Task{StateEntered,Scheduled,Star
 
 
 # --- 1. the history --------------------------------------------------------------------
+
+
+def add_projection_arguments(parser: argparse.ArgumentParser) -> None:
+    """The AWS projection's options, the same in every benchmark that prints one."""
+    group = parser.add_argument_group("AWS projection")
+    group.add_argument("--lambdas", type=int, default=1000, help="N concurrent (1000)")
+    group.add_argument("--memory-mb", type=int, default=3008, help="M per Lambda (3008)")
+    group.add_argument("--s3-mb-s", type=float, default=90.0, help="S3 MB/s per Lambda (90)")
+    group.add_argument("--cold-start-s", type=float, default=2.0, help="per fan-out stage (2)")
+    group.add_argument("--project-gb", type=float, default=100.0, help="file to project (100)")
 
 
 def _epoch(value: Any) -> float:

@@ -35,7 +35,13 @@ from typing import Any
 from bench.aggregate import peers
 from bench.aggregate.check import Fingerprint, fingerprint, verdicts
 from bench.aggregate.ours import POLL_SECONDS
-from bench.aggregate.projection import Assumptions, measured_from, render, table
+from bench.aggregate.projection import (
+    Assumptions,
+    add_projection_arguments,
+    measured_from,
+    render,
+    table,
+)
 from bench.workers import measure_worker
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -352,12 +358,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--skip-dask", action="store_true", help="do not run Dask")
     parser.add_argument("--seed", type=int, default=0, help="the generator's seed (0)")
     parser.add_argument("--json", help="also write every raw measurement here")
-    projection = parser.add_argument_group("AWS projection")
-    projection.add_argument("--lambdas", type=int, default=1000, help="N concurrent (1000)")
-    projection.add_argument("--memory-mb", type=int, default=3008, help="M per Lambda (3008)")
-    projection.add_argument("--s3-mb-s", type=float, default=90.0, help="S3 MB/s per Lambda")
-    projection.add_argument("--cold-start-s", type=float, default=2.0, help="per fan-out stage")
-    projection.add_argument("--project-gb", type=float, default=100.0, help="file to project")
+    add_projection_arguments(parser)
     parser.add_argument("--worker", help=argparse.SUPPRESS)
     parser.add_argument("--csv", help=argparse.SUPPRESS)
     parser.add_argument("--out-dir", help=argparse.SUPPRESS)

@@ -31,7 +31,7 @@ import traceback
 from pathlib import Path
 from typing import Any
 
-from bench.aggregate.projection import running_at_once, table
+from bench.aggregate.projection import add_projection_arguments, running_at_once, table
 from bench.operations.work import INPUTS, OPERATIONS, WHAT, write_join_table
 from bench.workers import measure_worker
 
@@ -318,12 +318,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--ops", default=",".join(OPERATIONS), help="operations to run")
     parser.add_argument("--peers", default=",".join(PEERS), help="peers to run besides ours")
     parser.add_argument("--json", help="also write every raw measurement here")
-    aws = parser.add_argument_group("AWS projection")
-    aws.add_argument("--lambdas", type=int, default=1000, help="N concurrent (1000)")
-    aws.add_argument("--memory-mb", type=int, default=3008, help="M per Lambda (3008)")
-    aws.add_argument("--s3-mb-s", type=float, default=90.0, help="S3 MB/s per Lambda (90)")
-    aws.add_argument("--cold-start-s", type=float, default=2.0, help="per fan-out stage (2)")
-    aws.add_argument("--project-gb", type=float, default=100.0, help="file to project (100)")
+    add_projection_arguments(parser)
     parser.add_argument("--worker", help=argparse.SUPPRESS)
     parser.add_argument("--op", help=argparse.SUPPRESS)
     parser.add_argument("--parts", help=argparse.SUPPRESS)
