@@ -4,7 +4,8 @@ batch scanning its first ranges last."""
 from __future__ import annotations
 
 from sluice.ingest.models import ChunkItem
-from sluice.ingest.scan_steps import MAX_BATCH, batch_size, scan_order
+from sluice.ingest.scan_steps import scan_order
+from sluice.store.map_results import MAX_BATCH, batch_size
 
 
 def chunks(count: int) -> list[ChunkItem]:

@@ -44,6 +44,7 @@ from sluice.ingest.runs import Superseded
 from sluice.ingest.scan_steps import results_prefix
 from sluice.step_errors import step_failure
 from sluice.store import map_results, objects
+from sluice.store.map_results import THRESHOLD_EXCEEDED
 
 
 def convert_batch(repo: DatasetRepository, batch: ConvertBatch) -> list[Converted]:
@@ -250,10 +251,6 @@ def _record_duplicate(repo: DatasetRepository, ref: DatasetRef, message: str) ->
         only_if_run=ref.run,
     )
     return Outcome(status="duplicate", duplicate_of=holder)
-
-
-THRESHOLD_EXCEEDED = "States.ExceedToleratedFailureThreshold"
-"""A Distributed Map's error when a child failed: the child's own is in its results."""
 
 
 def _failed_chunk(ref: DatasetRef) -> StepError | None:

@@ -2,11 +2,6 @@
 
 from __future__ import annotations
 
-import json
-from collections.abc import Sequence
-
-from pydantic import BaseModel
-
 from sluice.config import settings
 from sluice.csv.ranges import CsvError
 from sluice.datasets import columns as column_store
@@ -24,20 +19,14 @@ from sluice.ingest.models import (
     Decided,
     DecideInput,
     Gathered,
-    ItemsRef,
     Span,
     column_plans,
 )
 from sluice.ingest.parts import plan_digest
 from sluice.ingest.runs import Superseded
-from sluice.ingest.scan_steps import (
-    batch_size,
-    load_header,
-    map_concurrency,
-    results_prefix,
-    scanned_chunks,
-)
+from sluice.ingest.scan_steps import load_header, results_prefix, scanned_chunks
 from sluice.store import objects
+from sluice.store.map_results import ItemsRef, batch_size, map_concurrency, put_items
 
 
 def first_problem(header_newlines: int, chunks: list[ChunkResult]) -> str | None:
@@ -176,9 +165,9 @@ def decide(repo: DatasetRepository, payload: DecideInput) -> Decided:
     run_space = Workspace(ref.owner, ref.id, ref.run)
     cfg = settings()
     items = ItemsRef(bucket=bucket, key=f"{run_space.work}spans.json")
-    _put_list(items, spans)
+    put_items(items, spans)
     adopted_items = ItemsRef(bucket=bucket, key=f"{run_space.work}adopted.json")
-    _put_list(adopted_items, adopted)
+    put_items(adopted_items, adopted)
     concurrency = map_concurrency(cfg)
     return Decided(
         na_values=ingest.plan.na_values,
@@ -190,11 +179,6 @@ def decide(repo: DatasetRepository, payload: DecideInput) -> Decided:
         adopted=adopted_items,
         content_hash=ingest.content_hash,
     )
-
-
-def _put_list(where: ItemsRef, models: Sequence[BaseModel]) -> None:
-    body = json.dumps([model.model_dump(mode="json") for model in models])
-    objects.put_bytes(where.bucket, where.key, body.encode(), "application/json")
 
 
 def load_layout(ref: DatasetRef, stats_run: str, keep_chunks: bool = False) -> Gathered:

@@ -15,7 +15,7 @@ from sluice.csv.dialect import Dialect
 from sluice.datasets.models import ErrorInfo
 from sluice.inference.schema import ColumnSchema
 from sluice.inference.types import ColumnType, DateOrder
-from sluice.store.map_results import ResultWriterDetails
+from sluice.store.map_results import ItemsRef, ResultWriterDetails
 from sluice.store.s3_events import S3Record
 
 
@@ -60,13 +60,6 @@ class HeaderNames(BaseModel):
     notes: dict[str, list[str]] = Field(
         default_factory=dict, description="Notes on columns the header gave no name."
     )
-
-
-class ItemsRef(BaseModel):
-    """A JSON list in S3 that a Distributed Map reads its items from (ItemReader)."""
-
-    bucket: str
-    key: str
 
 
 class Plan(BaseModel):

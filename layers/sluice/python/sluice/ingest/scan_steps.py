@@ -33,7 +33,6 @@ from sluice.ingest.models import (
     DatasetRef,
     HeaderNames,
     IngestInput,
-    ItemsRef,
     Plan,
     Reconciled,
     Rescans,
@@ -44,7 +43,13 @@ from sluice.ingest.models import (
 from sluice.ingest.parts import PartOrigin, plan_digest, store_part
 from sluice.ingest.runs import Superseded
 from sluice.store import map_results, objects
-from sluice.store.map_results import ResultWriterDetails
+from sluice.store.map_results import (
+    ItemsRef,
+    ResultWriterDetails,
+    batch_size,
+    map_concurrency,
+    put_items,
+)
 
 
 def plan(cfg: Settings, repo: DatasetRepository, payload: IngestInput) -> Plan:
@@ -86,8 +91,7 @@ def plan(cfg: Settings, repo: DatasetRepository, payload: IngestInput) -> Plan:
     batch = batch_size(len(chunks), concurrency)
     # The chunks go to S3 for the Distributed Map's ItemReader, not into the state (256 KB).
     items = ItemsRef(bucket=cfg.data_bucket, key=f"{workspace.work}chunks.json")
-    body = json.dumps([c.model_dump(mode="json") for c in scan_order(chunks, batch)])
-    objects.put_bytes(items.bucket, items.key, body.encode(), "application/json")
+    put_items(items, scan_order(chunks, batch))
     return Plan(
         object=obj,
         column_count=len(header.columns),
@@ -102,23 +106,6 @@ def plan(cfg: Settings, repo: DatasetRepository, payload: IngestInput) -> Plan:
         concurrency=concurrency,
         results=results_prefix(workspace),
     )
-
-
-MAX_BATCH = 8
-"""The most chunks one invocation scans or converts: 8 of 64 MiB take well under a
-minute, far inside the steps' 300 s (a retry runs the whole batch again)."""
-
-
-def map_concurrency(cfg: Settings) -> int:
-    """A Distributed Map's MaxConcurrency: the local system's workers, else the catalogue's."""
-    return max(1, cfg.workers or cfg.map_concurrency)
-
-
-def batch_size(count: int, concurrency: int) -> int:
-    """Items per child (ItemBatcher): as many as make one round of ``concurrency``
-    invocations (1,600 chunks at 1,000: 800 of two, not 1,000 and then 600 of one),
-    at most :data:`MAX_BATCH`."""
-    return max(1, min(MAX_BATCH, math.ceil(count / concurrency)))
 
 
 def results_prefix(workspace: Workspace) -> str:
@@ -224,8 +211,7 @@ def rescans(ref: DatasetRef, reconciled: Reconciled) -> Rescans:
     items = ItemsRef(
         bucket=cfg.data_bucket, key=f"{Workspace(ref.owner, ref.id, ref.run).work}rescans.json"
     )
-    body = json.dumps([chunk.model_dump(mode="json") for chunk in reconciled.redo])
-    objects.put_bytes(items.bucket, items.key, body.encode(), "application/json")
+    put_items(items, reconciled.redo)
     concurrency = map_concurrency(cfg)
     return Rescans(
         items=items,

@@ -1,4 +1,6 @@
-"""Reading back what a Distributed Map's ResultWriter wrote to S3.
+"""What a Distributed Map reads from and writes to S3: the item list a plan step writes
+for its ItemReader, the batch size and MaxConcurrency it puts in the state, and the
+results its ResultWriter wrote, read back by the next step.
 
 A Distributed Map with a ``ResultWriter`` leaves its children's results in S3, not in
 the state: ``<prefix>/<map run id>/manifest.json`` names the result files by status,
@@ -11,14 +13,51 @@ The state carries only ``{"MapRunArn", "ResultWriterDetails": {"Bucket", "Key"}}
 from __future__ import annotations
 
 import json
-from typing import Any
+import math
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel
 
 from sluice.store import objects
 
+if TYPE_CHECKING:
+    from sluice.config import Settings
+
 SUCCEEDED = "SUCCEEDED"
 MANIFEST = "manifest.json"
+THRESHOLD_EXCEEDED = "States.ExceedToleratedFailureThreshold"
+"""A Distributed Map's error when a child failed: the child's own is in its results."""
+
+MAX_BATCH = 8
+"""The most items one child takes (ItemBatcher): 8 chunks of 64 MiB take well under a
+minute, far inside the steps' 300 s (a retry runs the whole batch again)."""
+
+
+class ItemsRef(BaseModel):
+    """A JSON list in S3 that a Distributed Map reads its items from (ItemReader)."""
+
+    bucket: str
+    key: str
+
+
+def put_items(where: ItemsRef, items: Sequence[BaseModel]) -> None:
+    """Write ``items`` as the JSON list a Distributed Map's ItemReader reads: in S3, not
+    in the state (256 KB would hold about a thousand)."""
+    body = json.dumps([item.model_dump(mode="json") for item in items])
+    objects.put_bytes(where.bucket, where.key, body.encode(), "application/json")
+
+
+def map_concurrency(cfg: Settings) -> int:
+    """A Distributed Map's MaxConcurrency: the local system's workers, else the catalogue's."""
+    return max(1, cfg.workers or cfg.map_concurrency)
+
+
+def batch_size(count: int, concurrency: int, most: int = MAX_BATCH) -> int:
+    """Items per child (ItemBatcher): as many as make one round of ``concurrency``
+    invocations (1,600 chunks at 1,000: 800 of two, not 1,000 and then 600 of one),
+    at most ``most``."""
+    return max(1, min(most, math.ceil(count / concurrency)))
 
 
 class ResultWriterDetails(BaseModel):
@@ -69,4 +108,15 @@ def failures(bucket: str, prefix: str) -> list[ChildFailure]:
     return found
 
 
-__all__ = ["ChildFailure", "ResultWriterDetails", "failures", "outputs"]
+__all__ = [
+    "MAX_BATCH",
+    "THRESHOLD_EXCEEDED",
+    "ChildFailure",
+    "ItemsRef",
+    "ResultWriterDetails",
+    "batch_size",
+    "failures",
+    "map_concurrency",
+    "outputs",
+    "put_items",
+]
