@@ -57,17 +57,16 @@ RESULT_WRITER_ACTIONS = (
     "s3:ListMultipartUploadParts",
     "s3:AbortMultipartUpload",
 )
-MAP_ITEMS_KEYS = "work/*"
-"""Where the item lists are (a run's work folder: work/<owner>/<id>/<run>/...)."""
-MAP_RESULTS_KEYS = "work/*/maps/*"
-"""Where the ResultWriters write (work/<owner>/<id>/<run>/maps/<map run>/...)."""
+# Where the item lists are and where the ResultWriters write: the catalogue's map_items
+# and map_results (the ingest's work/<owner>/<id>/<run>/ and its maps/<map run>/...).
 DISTRIBUTED_MAP_REASON = (
     "A Distributed Map starts its children as executions of its own state machine and "
     "follows and stops them (states:StartExecution on the machine; DescribeExecution and "
     "StopExecution on its executions, 'execution:<machine>:*' and its children's "
     "'execution:<machine>/*': their names are made at run time), reads its item list "
-    "(s3:GetObject on the work folder, 'work/*': owner, dataset and run are made at run "
-    "time) and writes its results (ResultWriter's actions on 'work/*/maps/*' only)"
+    "(s3:GetObject on the run's work folder, e.g. 'work/*': owner, dataset and run are "
+    "made at run time) and writes its results (ResultWriter's actions on its maps/ "
+    "folder only, e.g. 'work/*/maps/*')"
 )
 
 
@@ -198,11 +197,11 @@ class Workflows(Construct):
             ),
             iam.PolicyStatement(
                 actions=list(ITEM_READER_ACTIONS),
-                resources=[bucket.arn_for_objects(MAP_ITEMS_KEYS)],
+                resources=[bucket.arn_for_objects(spec.map_items)],
             ),
             iam.PolicyStatement(
                 actions=list(RESULT_WRITER_ACTIONS),
-                resources=[bucket.arn_for_objects(MAP_RESULTS_KEYS)],
+                resources=[bucket.arn_for_objects(spec.map_results)],
             ),
         ]
         for statement in statements:
@@ -213,7 +212,7 @@ class Workflows(Construct):
             DISTRIBUTED_MAP_REASON,
             [
                 RegexAppliesTo(regex=f"/^Resource::arn:.*:execution:{re.escape(name)}[:/]\\*$/"),
-                f"Resource::<{bucket_id}.Arn>/{MAP_ITEMS_KEYS}",
-                f"Resource::<{bucket_id}.Arn>/{MAP_RESULTS_KEYS}",
+                f"Resource::<{bucket_id}.Arn>/{spec.map_items}",
+                f"Resource::<{bucket_id}.Arn>/{spec.map_results}",
             ],
         )

@@ -160,6 +160,10 @@ class StateMachineSpec(Frozen):
     """The bucket its Distributed Maps read their item lists from (``work/...``, written
     by a step before them) and write their results to (``work/.../maps/``, ResultWriter):
     the state machine's own S3 rights, and no others."""
+    map_items: str = "work/*"
+    """The keys (an IAM pattern) its Distributed Maps' ItemReaders may read."""
+    map_results: str = "work/*/maps/*"
+    """The keys (an IAM pattern) their ResultWriters may write."""
 
     @property
     def definition_path(self) -> Path:
@@ -547,6 +551,10 @@ CATALOG = Catalog(
                 "ReduceFunctionArn": "task_reduce",
                 "FinishFunctionArn": "task_finish",
             },
+            # A task's work folder (sluice.tasks.workspace): tasks/<owner>/<id>/work/.
+            map_bucket=DATA,
+            map_items="tasks/*/work/*",
+            map_results="tasks/*/work/maps/*",
         ),
         StateMachineSpec(
             name=RUN_OPERATION,
