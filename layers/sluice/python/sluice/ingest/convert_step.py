@@ -257,17 +257,8 @@ def _failed_chunk(ref: DatasetRef) -> StepError | None:
     """The error of the first chunk (by position in the file) whose child execution
     failed in one of the run's Distributed Maps, from what their ResultWriters wrote."""
     workspace = Workspace(ref.owner, ref.id, ref.run)
-    failed = map_results.failures(settings().data_bucket, results_prefix(workspace))
-
-    def position(failure: map_results.ChildFailure) -> int:
-        items = failure.input.get("Items") if isinstance(failure.input, dict) else None
-        indices = [item["index"] for item in items or [] if isinstance(item, dict)]
-        return min(indices, default=0)
-
-    if not failed:
-        return None
-    first = min(failed, key=position)
-    return StepError(Error=first.Error, Cause=first.Cause)
+    first = map_results.first_failure(settings().data_bucket, results_prefix(workspace), "index")
+    return None if first is None else StepError(Error=first.Error, Cause=first.Cause)
 
 
 def fail(repo: DatasetRepository, payload: FailInput) -> Outcome:

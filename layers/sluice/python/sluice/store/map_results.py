@@ -108,6 +108,19 @@ def failures(bucket: str, prefix: str) -> list[ChildFailure]:
     return found
 
 
+def first_failure(bucket: str, prefix: str, field: str) -> ChildFailure | None:
+    """Of the failed children under ``prefix`` (see :func:`failures`), the one whose
+    batch holds the item with the least ``field`` (a chunk's or part's index, a bucket):
+    the first failure in the data's own order, not in the order the children ended."""
+
+    def position(failure: ChildFailure) -> int:
+        items = failure.input.get("Items") if isinstance(failure.input, dict) else None
+        found = [item[field] for item in items or [] if isinstance(item, dict) and field in item]
+        return min(found, default=0)
+
+    return min(failures(bucket, prefix), key=position, default=None)
+
+
 __all__ = [
     "MAX_BATCH",
     "THRESHOLD_EXCEEDED",
@@ -116,6 +129,7 @@ __all__ = [
     "ResultWriterDetails",
     "batch_size",
     "failures",
+    "first_failure",
     "map_concurrency",
     "outputs",
     "put_items",
