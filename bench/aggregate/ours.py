@@ -12,13 +12,14 @@ the typed Parquet parts for "the task alone" in DuckDB.
 
 from __future__ import annotations
 
+import json
 import os
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
-from bench.aggregate.projection import count_transitions, extract_spans
+from bench.aggregate.projection import children_spans, count_transitions, extract_spans
 from bench.workers import recorded_moment
 
 POLL_SECONDS = float(os.environ.get("BENCH_POLL_S", 0.5))
@@ -235,6 +236,10 @@ def worker_ours(csv: Path, out: Path, chunk_mib: float) -> dict[str, Any]:
         # Off the clock from here.
         task = http.get(f"{api}/tasks/{task_id}", timeout=60).json()
         histories = _histories(system)
+        s3 = system.client("s3")
+        children = children_spans(
+            histories, lambda b, k: json.loads(s3.get_object(Bucket=b, Key=k)["Body"].read())
+        )
         parts, typed_bytes = _copy_parts(system, dataset, out / "parts")
         return {
             "startup_seconds": clock.marks["started"] - clock.start,
@@ -257,7 +262,8 @@ def worker_ours(csv: Path, out: Path, chunk_mib: float) -> dict[str, Any]:
             "parts_folder": str(out / "parts"),
             "parts_copied": parts,
             "typed_bytes": typed_bytes,
-            "spans": [span for kind, ev in histories.items() for span in extract_spans(kind, ev)],
+            "spans": [span for kind, ev in histories.items() for span in extract_spans(kind, ev)]
+            + children,  # the Distributed Maps' children: not in their parents' histories
             "executions": {kind: count_transitions(ev) for kind, ev in histories.items()},
         }
     finally:

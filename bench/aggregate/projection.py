@@ -4,9 +4,14 @@
    few facts of its input and output that say how many bytes it handled.
 2. ``phase_stats``: per phase (ScanChunk, ConvertChunk, Partial, Reduce, ...), how many
    CSV bytes one worker gets through per second on this machine.
-3. ``project``: wall time and cost on AWS for a file of any size, N concurrent Lambdas
-   of M MB, from those rates and the stated assumptions; ``render`` prints it all, with
-   the formula.
+3. ``bench.aggregate.forecast.project``: wall time and cost on AWS for a file of any
+   size, from those rates, the Map stages as the ASL defines them, AWS's documented limits
+   and prices (``bench.aggregate.aws``) and the stated assumptions;
+   ``bench.aggregate.projection_report.render`` prints it all, with the formula.
+
+A Distributed Map's children run in executions of their own, whose states are not in the
+parent's history (in AWS as locally): ``map_run_spans`` reads their start and stop, input
+and output from the results its ResultWriter wrote to S3, as AWS writes them.
 
 Locally the "Lambdas" share the machine's cores (a pool of one worker process per core,
 the rest waiting their turn), so tasks slow each other down. A task that ran while ``c``
@@ -27,10 +32,13 @@ import json
 import math
 import re
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from pathlib import Path
 from typing import Any
+
+from bench.aggregate.aws import MapStage, map_stages, step_between
 
 MB = 1e6
 MIB = 1024 * 1024
@@ -55,10 +63,20 @@ EVENTS_PER_MAP_ITEM = 7  # MapIterationStarted, Task{StateEntered,Scheduled,Star
 def add_projection_arguments(parser: argparse.ArgumentParser) -> None:
     """The AWS projection's options, the same in every benchmark that prints one."""
     group = parser.add_argument_group("AWS projection")
-    group.add_argument("--lambdas", type=int, default=1000, help="N concurrent (1000)")
-    group.add_argument("--memory-mb", type=int, default=3008, help="M per Lambda (3008)")
+    group.add_argument(
+        "--lambdas", type=int, default=1000, help="the account's Lambda concurrency (1000)"
+    )
+    group.add_argument(
+        "--max-concurrency", type=int, help="a Distributed Map's MaxConcurrency (the catalogue's)"
+    )
+    group.add_argument(
+        "--memory-mb", type=int, help="the fan-out Lambdas' memory (the catalogue's)"
+    )
     group.add_argument("--s3-mb-s", type=float, default=90.0, help="S3 MB/s per Lambda (90)")
     group.add_argument("--cold-start-s", type=float, default=2.0, help="per fan-out stage (2)")
+    group.add_argument(
+        "--child-overhead-s", type=float, default=0.1, help="per Map child execution (0.1)"
+    )
     group.add_argument("--project-gb", type=float, default=100.0, help="file to project (100)")
 
 
@@ -143,6 +161,89 @@ def count_transitions(events: Iterable[dict[str, Any]]) -> dict[str, int]:
     return {"transitions": entered, "events": sum(types.values())}
 
 
+def _map_runs(events: Sequence[dict[str, Any]]) -> list[tuple[str, dict[str, Any]]]:
+    """(Map state name, its result: MapRunArn and ResultWriterDetails) of every Map Run."""
+    by_id = {event["id"]: event for event in events}
+    found = []
+    for event in events:
+        details = event.get("mapRunStartedEventDetails")
+        if not details:
+            continue
+        entered = event
+        while "stateEnteredEventDetails" not in entered:
+            entered = by_id[entered["previousEventId"]]
+        name = entered["stateEnteredEventDetails"]["name"]
+        for later in events:
+            exited = later.get("stateExitedEventDetails") or {}
+            if later["id"] > event["id"] and exited.get("name") == name:
+                result = _find_map_run(json.loads(exited.get("output") or "{}"), details)
+                if result:
+                    found.append((name, result))
+                break
+    return found
+
+
+def _find_map_run(value: Any, details: dict[str, Any]) -> dict[str, Any] | None:
+    """The object in a state's output that names this Map Run and its results."""
+    if isinstance(value, dict):
+        if value.get("MapRunArn") == details["mapRunArn"] and "ResultWriterDetails" in value:
+            return value
+        value = list(value.values())
+    if isinstance(value, list):
+        for inner in value:
+            found = _find_map_run(inner, details)
+            if found:
+                return found
+    return None
+
+
+ITEM_FIELD = {"ConvertChunk": "span", "Partial": "part", "Reduce": "bucket"}
+"""Where an item sits in the input of a Task state that takes one (ScanChunk's facts come
+from its output)."""
+
+
+def map_run_spans(
+    kind: str,
+    events: Sequence[dict[str, Any]],
+    tasks: dict[str, str],
+    read_json: Callable[[str, str], Any],
+) -> list[dict[str, Any]]:
+    """The Distributed Maps' children as spans, one per item, from the results their
+    ResultWriter wrote (``read_json(bucket, key)``): a child's items run one after the
+    other, so each gets an equal share of the child's start -> stop. ``tasks`` maps each
+    Map state to the Task state its children run."""
+    spans = []
+    for name, result in _map_runs(events):
+        details = result["ResultWriterDetails"]
+        manifest = read_json(details["Bucket"], details["Key"])
+        bucket = manifest.get("DestinationBucket", details["Bucket"])
+        for listed in manifest["ResultFiles"].get("SUCCEEDED", []):
+            for child in read_json(bucket, listed["Key"]):
+                given = json.loads(child.get("Input") or "{}")
+                output = json.loads(child.get("Output") or "null")
+                batched = isinstance(given, dict) and "Items" in given
+                items = given["Items"] if batched else [given]
+                outputs = output if batched and isinstance(output, list) else [output]
+                start, stop = _epoch(child["StartDate"]), _epoch(child["StopDate"])
+                share = (stop - start) / max(1, len(items))
+                task = tasks.get(name, name)
+                for index, (item, out) in enumerate(zip(items, outputs, strict=False)):
+                    field_name = ITEM_FIELD.get(task)
+                    shared = given.get("BatchInput", {}) if batched else {}
+                    keep = isinstance(item, dict) and (not field_name or field_name in item)
+                    wrapped = item if keep else {field_name or "item": item}
+                    payload = out if isinstance(out, dict) else {}
+                    spans.append(
+                        {
+                            "phase": f"{kind}.{task}",
+                            "scheduled": start + index * share,
+                            "succeeded": start + (index + 1) * share,
+                            **_facts(task, {**shared, **wrapped}, payload),
+                        }
+                    )
+    return spans
+
+
 # --- 2. per-phase rates ----------------------------------------------------------------
 
 
@@ -212,6 +313,15 @@ class Measured:
     converted_share: float = 0.0  # chunks converted again / chunks
     memory_mb: dict[str, int] = field(default_factory=dict)  # phase -> configured MB
     timeout_s: dict[str, int] = field(default_factory=dict)
+    # "ingest"/"task" -> the Task state its children run -> its Map stage, from the ASL
+    stages: dict[str, dict[str, MapStage]] = field(default_factory=dict)
+    gather: str = ""  # the task's step between its two Maps ("task.<State>"), if any
+    architecture: str = "x86_64"  # the Lambdas', as the CDK deploys them
+
+    @property
+    def gathered(self) -> bool:
+        """Whether a step gathers the parts' indexes for the reducers."""
+        return bool(self.gather)
 
     def serial_s(self, phase: str) -> float:
         found = self.phases.get(phase)
@@ -278,6 +388,49 @@ def phase_stats(spans: list[dict[str, Any]], file_bytes: int, cores: int) -> dic
     return phases
 
 
+KINDS = {"ingest_dataset": "ingest", "run_task": "task"}
+
+
+def children_spans(
+    histories: dict[str, list[dict[str, Any]]], read_json: Callable[[str, str], Any]
+) -> list[dict[str, Any]]:
+    """Every Distributed Map child's items as spans ("ingest"/"task" -> parent events),
+    read from the results the Maps' ResultWriters wrote (``map_run_spans``)."""
+    machines = definitions()
+    return [
+        span
+        for kind, events in histories.items()
+        for span in map_run_spans(kind, events, map_tasks(machines[kind]), read_json)
+    ]
+
+
+def definition(name: str) -> dict[str, Any]:
+    """A state machine's ASL definition, as the catalogue deploys it."""
+    from sluice.catalog import CATALOG
+
+    (machine,) = [m for m in CATALOG.state_machines if m.name == name]
+    return dict(json.loads(machine.definition_path.read_text()))
+
+
+def definitions() -> dict[str, dict[str, Any]]:
+    """The ingest's and the task's ASL definitions ("ingest"/"task" -> definition)."""
+    return {kind: definition(name) for name, kind in KINDS.items()}
+
+
+def map_tasks(definition: dict[str, Any]) -> dict[str, str]:
+    """Each Map state's name -> the Task state its children run."""
+    return {stage.name: task for task, stage in map_stages(definition).items()}
+
+
+def deployed_architecture() -> str:
+    """The Lambdas' architecture as the CDK deploys them (infra/constructs/layers.py)."""
+    from sluice.catalog import PROJECT_ROOT
+
+    text = (Path(PROJECT_ROOT) / "infra" / "constructs" / "layers.py").read_text()
+    match = re.search(r"^ARCHITECTURE = lambda_\.Architecture\.(\w+)", text, re.MULTILINE)
+    return "arm64" if match and match.group(1) == "ARM_64" else "x86_64"
+
+
 def function_settings() -> tuple[dict[str, int], dict[str, int]]:
     """Each phase's configured Lambda memory and timeout, from the catalogue and the ASL."""
     from sluice.catalog import CATALOG
@@ -327,6 +480,8 @@ def measured_from(ours: dict[str, Any], file_bytes: int, chunk_bytes: int, cores
     partials = [s for s in spans if s["phase"] == "task.Partial"]
     rows = sum(s.get("rows", 0) for s in partials) or 1
     memory, timeout = function_settings()
+    machines = definitions()
+    gather = step_between(machines["task"], "Partials", "Reduces")
     return Measured(
         file_bytes=file_bytes,
         chunk_bytes=chunk_bytes,
@@ -343,323 +498,13 @@ def measured_from(ours: dict[str, Any], file_bytes: int, chunk_bytes: int, cores
         converted_share=_converted_share(phases),
         memory_mb=memory,
         timeout_s=timeout,
+        stages={kind: map_stages(found) for kind, found in machines.items()},
+        gather=f"task.{gather}" if gather else "",
+        architecture=deployed_architecture(),
     )
 
 
-# --- 3. the projection -----------------------------------------------------------------
-
-
-@dataclass
-class Assumptions:
-    lambdas: int = 1000  # N: concurrent Lambdas
-    memory_mb: int = 3008  # M: memory of the fan-out Lambdas
-    s3_mb_s: float = 90.0  # S3 throughput one Lambda gets, each way
-    request_s: float = 0.03  # one small S3 GET/PUT's latency
-    cold_start_s: float = 2.0  # per fan-out stage: cold starts and Map launch
-    inline_map_limit: int = 40  # Step Functions' inline Map runs at most 40 iterations at once
-    lambda_gb_s: float = 0.0000166667  # $ per GB-s (x86)
-    lambda_request: float = 0.20 / 1e6  # $ per invocation
-    transition: float = 0.000025  # $ per state transition (Standard workflows)
-    s3_put: float = 0.005 / 1000  # $ per PUT
-    s3_get: float = 0.0004 / 1000  # $ per GET
-
-
-@dataclass
-class Projection:
-    file_bytes: float
-    concurrency: int
-    chunks: int
-    buckets: int
-    stages: dict[str, float]  # stage -> wall seconds
-    task_s: dict[str, float]  # fan-out phase -> seconds of one task
-    lambda_cost: float
-    transitions: float
-    transition_cost: float
-    s3_requests: dict[str, float]
-    s3_cost: float
-    warnings: list[str]
-
-    @property
-    def wall_s(self) -> float:
-        return sum(self.stages.values())
-
-    @property
-    def cost(self) -> float:
-        return self.lambda_cost + self.transition_cost + self.s3_cost
-
-
-def _waves(items: int, concurrency: int) -> int:
-    return math.ceil(items / concurrency)
-
-
-def project(m: Measured, size: float, a: Assumptions, concurrency: int) -> Projection:
-    """Wall time and cost of ingest + task for a CSV of ``size`` bytes on AWS."""
-    from sluice.store.objects import PARALLEL_GETS
-    from sluice.tasks.aggregate_output import ROWS_PER_BUCKET, bucket_count
-    from sluice.tasks.partials import READ_THREADS
-
-    s3 = a.s3_mb_s * MB
-    c = float(m.chunk_bytes)
-    n = max(1, math.ceil(size / c))
-    r = bucket_count(int(size * m.rows_per_byte), int(size * m.typed_ratio))  # sluice's rule
-    k, g, o = m.typed_ratio, m.group_ratio, m.output_ratio
-
-    def rate(phase: str) -> float:
-        found = m.phases.get(phase)
-        return found.one_worker_rate if found and found.one_worker_rate > 0 else math.inf
-
-    # One task's seconds: CPU at the measured rate + its S3 bytes at s3 + request latency.
-    v = m.converted_share
-    scan = c / rate("ingest.ScanChunk") + (c + c * k) / s3  # reads its range, writes its part
-    convert = c / rate("ingest.ConvertChunk") + (c + c * k) / s3 if v else 0.0
-    # One buckets file of all R buckets: one PUT (sluice.tasks.partials).
-    partial = c / rate("task.Partial") + (c * k + c * k * g) / s3 + a.request_s
-    bucket_csv = size / r
-    reduce = (
-        bucket_csv / rate("task.Reduce")
-        + (bucket_csv * k * g + bucket_csv * o) / s3
-        # per part, a ranged GET of the bucket's offsets, then one of its slice
-        + 2 * math.ceil(n / READ_THREADS) * a.request_s
-    )
-    w = _waves(n, concurrency)
-    stages = {
-        "ingest: plan": m.serial_s("ingest.Plan"),
-        "ingest: scan (and hash)": w * scan + a.cold_start_s,
-        "ingest: reconcile + decide": m.serial_s("ingest.Reconcile")
-        + m.serial_s("ingest.Decide")
-        # decide GETs n chunk statistics and n block digests, 16 at a time
-        + 2 * math.ceil(n / PARALLEL_GETS) * a.request_s,
-        "ingest: convert": _waves(math.ceil(n * v), concurrency) * convert
-        + (a.cold_start_s if v else 0.0),
-        "ingest: finish": m.serial_s("ingest.Finish"),
-        "task: plan": m.serial_s("task.Plan"),
-        "task: partial": w * partial + a.cold_start_s,
-        "task: reduce": _waves(r, concurrency) * reduce + a.cold_start_s,
-        "task: finish": m.serial_s("task.Finish"),
-    }
-
-    fan_gb = a.memory_mb / 1024
-    serial_gb_s = sum(
-        m.serial_s(p) * m.memory_mb.get(p, 1024) / 1024 for p in SERIAL if p in m.phases
-    )
-    gb_s = n * (scan + v * convert + partial) * fan_gb + r * reduce * fan_gb + serial_gb_s
-    invocations = math.ceil(n * (2 + v)) + r + 1 + len(SERIAL)
-    lambda_cost = gb_s * a.lambda_gb_s + invocations * a.lambda_request
-
-    # Map iterations: scan (+ the converted share); partial + reduce.
-    items = {"ingest": n * (1 + v), "task": n + r}
-    local_items = {"ingest": m.chunks * (1 + v), "task": m.chunks + m.buckets}
-    transitions = 0.0
-    warnings = []
-    for kind in ("ingest", "task"):
-        fixed = m.transitions.get(kind, 0) - local_items[kind]
-        transitions += fixed + items[kind]
-        events = m.events.get(kind, 0) - EVENTS_PER_MAP_ITEM * local_items[kind]
-        events += EVENTS_PER_MAP_ITEM * items[kind]
-        if events > 25_000:
-            warnings.append(
-                f"the {kind} execution would log ~{events:,.0f} history events: over Step "
-                "Functions' 25,000 limit (a Distributed Map keeps iterations out of it)"
-            )
-    if n > 2000:
-        warnings.append(
-            f"{n:,} chunks: the Map results travel in the state (~2,000 chunks fit in 256 KB)"
-        )
-    rows_per_reducer = size * m.rows_per_byte * g / r
-    if rows_per_reducer > 2 * ROWS_PER_BUCKET:
-        warnings.append(
-            f"{r} buckets (the most there may be): each reducer merges ~{rows_per_reducer:,.0f} "
-            f"groups' partial rows, where the bucket rule aims at {ROWS_PER_BUCKET:,}"
-        )
-    for name, seconds in (("scan", scan), ("convert", convert), ("partial", partial)):
-        if seconds > 300:
-            warnings.append(f"one {name} task takes {seconds:.0f} s: over its 300 s timeout")
-
-    # chunk stats, block digests, parts (+ again), one buckets file a part, outputs
-    puts = 3 * n + n * v + n + r
-    # scan, decide (2), partial (+ convert); per reducer and part, offsets + slice (at most)
-    gets = 4 * n + n * v + 2 * n * r
-    return Projection(
-        file_bytes=size,
-        concurrency=concurrency,
-        chunks=n,
-        buckets=r,
-        stages=stages,
-        task_s={"scan": scan, "convert": convert, "partial": partial, "reduce": reduce},
-        lambda_cost=lambda_cost,
-        transitions=transitions,
-        transition_cost=transitions * a.transition,
-        s3_requests={"PUT": puts, "GET": gets},
-        s3_cost=puts * a.s3_put + gets * a.s3_get,
-        warnings=warnings,
-    )
-
-
-# --- rendering -------------------------------------------------------------------------
-
-
-def _rate(value: float) -> str:
-    return "-" if math.isinf(value) else f"{value / MB:.1f}"
-
-
-def render_phases(m: Measured) -> list[str]:
-    order = ["ingest.Plan", "ingest.ScanChunk", "ingest.Reconcile"]
-    order += ["ingest.RescanChunk", "ingest.Decide", "ingest.ConvertChunk", "ingest.Finish"]
-    order += ["task.Plan", "task.Partial", "task.Reduce", "task.Finish"]
-    rows = [["phase", "tasks", "mean task s", "span s", "running at once", "MB/s/task", "1 worker"]]
-    for name in order:
-        p = m.phases.get(name)
-        if p is None:
-            continue
-        fan = name in FAN_OUT or name in PER_BUCKET
-        rows.append(
-            [
-                name,
-                str(p.tasks),
-                f"{p.mean_s:.2f}",
-                f"{p.span_s:.2f}",
-                f"{p.running:.1f}",
-                _rate(p.raw_rate) if fan else "-",
-                _rate(p.one_worker_rate) if fan else "-",
-            ]
-        )
-    return table(rows)
-
-
-def render(
-    m: Measured,
-    a: Assumptions,
-    sizes: Sequence[float],
-    target_s: float,
-    target_per_gb: float | None = None,
-) -> str:
-    """The per-phase rates, the formula, the assumptions and the projected wall and cost
-    (against ``target_s`` seconds and, when given, ``target_per_gb`` dollars a GB)."""
-    from sluice.tasks.partials import READ_THREADS
-
-    out = [
-        "AWS projection from our measured per-chunk throughput",
-        "",
-        f"Step Functions history of this run (cores here: {m.cores}; chunk "
-        f"{m.chunk_bytes / MIB:g} MiB; MB = 1e6 bytes of the input CSV):",
-        *render_phases(m),
-        "  MB/s/task: CSV MB a task handled / its duration (scheduled -> succeeded), sharing",
-        "  the cores with every task running at once (any phase). 1 worker: with a core of its",
-        f"  own: MB / sum of its tasks' duration x min(1, {m.cores} cores / running at once).",
-        f"  measured: v = chunks converted again / chunks = {m.converted_share:.2f}, "
-        f"k = typed Parquet / CSV bytes = {m.typed_ratio:.3f}, g = groups Partial "
-        f"writes per row read = {m.group_ratio:.3f}, o = output / CSV bytes = "
-        f"{m.output_ratio:.3f}, {m.rows_per_byte * 1e6:,.0f} rows per MB;",
-        f"  states entered: ingest {m.transitions.get('ingest', 0)}, task "
-        f"{m.transitions.get('task', 0)} ({m.chunks} chunks, {m.buckets} buckets).",
-        "",
-        "Formula (S = CSV bytes, C = chunk bytes, N = concurrent Lambdas, r_x = 1-worker rate):",
-        "  n = ceil(S / C) chunks = parts;  R = sluice's bucket_count(rows, S k) buckets",
-        "  t_scan    = C / r_scan    + (C + C k) / s3   (reads its range, hashes its blocks,"
-        " writes its part)",
-        "  t_convert = C / r_convert + (C + C k) / s3   (only the share v is converted again)",
-        "  t_partial = C / r_partial + (C k + C k g) / s3 + lat"
-        "   (one PUT: all R buckets in one file)",
-        f"  t_reduce  = (S/R) / r_reduce + (S/R)(k g + o) / s3 + 2 ceil(n / {READ_THREADS}) lat"
-        "   (per part: a ranged GET of the bucket's offsets, then one of its slice)",
-        "  wall = plan + ceil(n/N) t_scan + cold + reconcile + decide + 2 ceil(n/16) lat",
-        "       + [v > 0] (ceil(n v/N) t_convert + cold) + finish",
-        "       + plan' + ceil(n/N) t_partial + cold + ceil(R/N) t_reduce + cold + finish'",
-        "  cost = GB-s x $/GB-s + invocations x $0.20/1M + transitions x $/transition"
-        " + S3 requests",
-        "         GB-s = n (t_scan + v t_convert + t_partial) M + R t_reduce M + serial steps",
-        "         transitions = (measured fixed states) + n (1 + v) (ingest Map items)"
-        " + n + R (task)",
-        "         S3 PUTs = 3n + n v + n + R (stats, digests, parts, one buckets file a part,"
-        " outputs); GETs = 4n + n v + 2 n R",
-        "",
-        "Assumptions:",
-        f"  - N = {a.lambdas} concurrent Lambdas of M = {a.memory_mb} MB (~1.8 vCPU; the rates are "
-        "one core's, so CPU time is not divided further); serial steps at their catalogue memory",
-        f"  - S3: s3 = {a.s3_mb_s:g} MB/s per Lambda each way, lat = {a.request_s * 1000:g} ms per "
-        "small request; the local rates already include moto's S3, so this is counted twice "
-        "(conservative)",
-        f"  - cold = {a.cold_start_s:g} s per fan-out stage for cold starts and the Map launch; "
-        "Step Functions' own latency between states is in the serial steps as measured",
-        "  - serial steps (plan, reconcile, decide, finish) take their measured local time "
-        "(they touch one small object per chunk; only decide's GETs are scaled)",
-        f"  - prices: Lambda ${a.lambda_gb_s}/GB-s, ${a.lambda_request * 1e6:.2f}/1M requests; "
-        f"Step Functions ${a.transition}/transition; S3 ${a.s3_put * 1000:g}/1k PUT, "
-        f"${a.s3_get * 1000:g}/1k GET; DynamoDB and data transfer left out",
-        "  - the upload is not included (a file over 5 GiB goes up in presigned parts, "
-        "from the client straight to S3)",
-        f"  - the ASL uses inline Maps, which run at most {a.inline_map_limit} iterations at "
-        "once: N only applies with a Distributed Map (shown for both)",
-        "",
-    ]
-    rows = [
-        [
-            "CSV size",
-            "chunks",
-            "buckets",
-            f"wall N={a.lambdas}",
-            f"wall N={a.inline_map_limit} (inline Map)",
-            "Lambda $",
-            "transitions",
-            "SFN $",
-            "S3 req $",
-            "$ / GB",
-        ]
-    ]
-    details: list[Projection] = []
-    for size in sizes:
-        wide = project(m, size, a, a.lambdas)
-        inline = project(m, size, a, min(a.lambdas, a.inline_map_limit))
-        details.append(wide)
-        gb = size / 1e9
-        rows.append(
-            [
-                f"{gb:g} GB",
-                f"{wide.chunks:,}",
-                str(wide.buckets),
-                f"{wide.wall_s:,.1f} s",
-                f"{inline.wall_s:,.1f} s",
-                f"{wide.lambda_cost:.4f}",
-                f"{wide.transitions:,.0f}",
-                f"{wide.transition_cost:.4f}",
-                f"{wide.s3_cost:.4f}",
-                f"{wide.cost / gb:.4f}",
-            ]
-        )
-    out += table(rows)
-    target = details[-1]
-    out += ["", f"{target.file_bytes / 1e9:g} GB with N={a.lambdas}, stage by stage:"]
-    out += [f"  {stage:<28}{seconds:9.1f} s" for stage, seconds in target.stages.items()]
-    out.append(
-        "  one task: "
-        + ", ".join(f"{name} {seconds:.1f} s" for name, seconds in target.task_s.items())
-        + f"; {target.transitions:,.0f} transitions; S3 {target.s3_requests['PUT']:,.0f} PUT, "
-        f"{target.s3_requests['GET']:,.0f} GET"
-    )
-    puts, gets = target.s3_requests["PUT"] * a.s3_put, target.s3_requests["GET"] * a.s3_get
-    shares = {
-        "Lambda": target.lambda_cost,
-        "Step Functions": target.transition_cost,
-        "S3 PUTs": puts,
-        "S3 GETs": gets,
-    }
-    out.append(
-        f"  cost ${target.cost:.2f} (${target.cost / (target.file_bytes / 1e9):.4f} per GB): "
-        + ", ".join(f"{name} ${v:.3f} ({v / target.cost:.0%})" for name, v in shares.items())
-    )
-    verdict = "meets" if target.wall_s <= target_s else "misses"
-    out.append(
-        f"  => {target.wall_s:,.1f} s: {verdict} the {target_s:g} s target "
-        f"for {target.file_bytes / 1e9:g} GB"
-    )
-    if target_per_gb is not None:
-        per_gb = target.cost / (target.file_bytes / 1e9)
-        verdict = "meets" if per_gb <= target_per_gb else "misses"
-        out.append(f"  => ${per_gb:.4f} per GB: {verdict} the ${target_per_gb:g} per GB target")
-    if not target.warnings:
-        target.warnings.append("none of the checked limits is reached")
-    out += ["", "Limits at that size:"] + [f"  - {w}" for w in target.warnings]
-    return "\n".join(out)
+# --- rendering helpers -----------------------------------------------------------------
 
 
 def table(rows: list[list[str]]) -> list[str]:

@@ -34,14 +34,10 @@ from typing import Any
 
 from bench.aggregate import peers
 from bench.aggregate.check import Fingerprint, fingerprint, verdicts
-from bench.aggregate.ours import POLL_SECONDS
-from bench.aggregate.projection import (
-    Assumptions,
-    add_projection_arguments,
-    measured_from,
-    render,
-    table,
-)
+from bench.aggregate.forecast import Assumptions
+from bench.aggregate.ours import MAX_FILE_BYTES, POLL_SECONDS
+from bench.aggregate.projection import add_projection_arguments, measured_from, table
+from bench.aggregate.projection_report import render
 from bench.workers import measure_worker
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -336,9 +332,12 @@ def projection_text(results: dict[str, dict[str, Any]], size: int, args: argpars
     measured = measured_from(ours, size, int(args.chunk_mib * MIB), cores)
     assumptions = Assumptions(
         lambdas=args.lambdas,
+        max_concurrency=args.max_concurrency,
         memory_mb=args.memory_mb,
         s3_mb_s=args.s3_mb_s,
         cold_start_s=args.cold_start_s,
+        child_overhead_s=args.child_overhead_s,
+        output_file_bytes=MAX_FILE_BYTES,
     )
     sizes = [1e9, 10e9, args.project_gb * 1e9]
     return render(measured, assumptions, sizes, TARGET_SECONDS, TARGET_DOLLARS_PER_GB)

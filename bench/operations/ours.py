@@ -15,13 +15,20 @@ inputs' typed Parquet parts (the peers read those) and ours' outputs' facts.
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import time
 from pathlib import Path
 from typing import Any
 
 from bench.aggregate.ours import _copy_parts, _session, _upload, _wait_ready
-from bench.aggregate.projection import count_transitions, extract_spans
+from bench.aggregate.projection import (
+    count_transitions,
+    definition,
+    extract_spans,
+    map_run_spans,
+    map_tasks,
+)
 from bench.operations.work import SORT_BY, request
 from bench.workers import recorded_moment
 
@@ -169,6 +176,12 @@ def worker_ours(inputs: dict[str, Path], out: Path, operations: list[str]) -> di
         )
         session = created.json()["id"]
         results: dict[str, Any] = {}
+        s3 = system.client("s3")
+        tasks = map_tasks(definition("run_operation"))
+
+        def read_json(bucket: str, key: str) -> Any:
+            return json.loads(s3.get_object(Bucket=bucket, Key=key)["Body"].read())
+
         for op in operations:
             name, inputs_data = request(op, ids)
             reset_peaks()
@@ -186,7 +199,10 @@ def worker_ours(inputs: dict[str, Path], out: Path, operations: list[str]) -> di
                 **(_facts(http, api, operation, op) if operation["status"] == "COMPLETED" else {}),
             }
             events = _history(system, operation["id"])
-            results[op]["spans"] = extract_spans("operation", events)
+            # A Distributed Map's children are not in the parent's history: their spans
+            # come from the results its ResultWriter wrote.
+            children = map_run_spans("operation", events, tasks, read_json)
+            results[op]["spans"] = extract_spans("operation", events) + children
             results[op]["executions"] = count_transitions(events)
         folders = {}
         for name, dataset in datasets.items():

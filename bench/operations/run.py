@@ -31,7 +31,13 @@ import traceback
 from pathlib import Path
 from typing import Any
 
-from bench.aggregate.projection import add_projection_arguments, running_at_once, table
+from bench.aggregate import aws
+from bench.aggregate.projection import (
+    add_projection_arguments,
+    deployed_architecture,
+    running_at_once,
+    table,
+)
 from bench.operations.work import INPUTS, OPERATIONS, WHAT, write_join_table
 from bench.workers import measure_worker
 
@@ -222,20 +228,29 @@ def projection(results: dict[str, Any], args: argparse.Namespace) -> str:
     would make them, at most 256): each fan-out phase takes ``waves x (T / items x
     cpu_per_byte + 2 x T / items / s3)`` (it reads its share and writes as much) plus a
     cold start; Plan, Settle and Finish as measured, plus a request per part they read
-    (8 at a time, 30 ms each).
+    (8 at a time, 30 ms each). A stage whose Map the ASL makes Distributed starts its
+    children at AWS's dispatch rate, batched by sluice's rule (``bench.aggregate.aws``);
+    Lambda is priced as deployed (arm64).
     """
     ours = results["ours"]
     if ours.get("error"):
         return "AWS projection: skipped (ours did not finish)"
+    from sluice.catalog import CATALOG, MAP_CONCURRENCY
+    from sluice.store.map_results import batch_size
     from sluice.tasks.aggregate_output import bucket_count
 
+    (machine,) = [m for m in CATALOG.state_machines if m.name == "run_operation"]
+    stages = aws.load_map_stages(machine.definition_path)
+    max_concurrency = args.max_concurrency or MAP_CONCURRENCY
+    memory_mb = args.memory_mb or 3008
+    price = aws.LAMBDA_GB_S[deployed_architecture()]
     cores = os.cpu_count() or 1
     s3 = args.s3_mb_s * 1e6
     request_s, threads = 0.03, 8
     out = [
-        f"AWS projection: each operation over a {args.project_gb:g} GB CSV, {args.lambdas} "
-        f"concurrent {args.memory_mb} MB Lambdas (a Distributed Map), S3 {args.s3_mb_s:g} "
-        f"MB/s each way per Lambda, {args.cold_start_s:g} s cold start per fan-out stage",
+        f"AWS projection: each operation over a {args.project_gb:g} GB CSV, at most "
+        f"{args.lambdas} concurrent {memory_mb} MB Lambdas, S3 {args.s3_mb_s:g} MB/s each "
+        f"way per Lambda, {args.cold_start_s:g} s cold start per fan-out stage",
     ]
     rows = [["operation", "parts", "buckets", "fan-out s", "serial s", "wall s", "$ Lambda"]]
     for op, mine in ours["operations"].items():
@@ -270,7 +285,7 @@ def projection(results: dict[str, Any], args: argparse.Namespace) -> str:
         surveyed = any(s["phase"].endswith(".Settle") for s in spans)
         # Finish (and Settle) read a file per part, ``threads`` at a time.
         serial += (1 + surveyed) * math.ceil(parts / threads) * request_s
-        fan_out, gb_s = 0.0, 0.0
+        fan_out, gb_s, invocations = 0.0, 0.0, 0
         for state, seconds in cpu.items():
             items = buckets if state == "Bucket" else parts
             if not items:
@@ -279,9 +294,23 @@ def projection(results: dict[str, Any], args: argparse.Namespace) -> str:
             task = share * seconds / typed_local + 2 * share / s3
             if state == "Bucket":
                 task += math.ceil(parts / threads) * request_s  # a file from every part
-            fan_out += math.ceil(items / args.lambdas) * task + args.cold_start_s
-            gb_s += items * task * args.memory_mb / 1024
-        cost = gb_s * 0.0000166667 + (parts * 2 + buckets) * 0.20 / 1e6
+            stage = stages.get(state)
+            if stage is None:  # not a Map of the ASL: as many at once as Lambda allows
+                fan_out += math.ceil(items / args.lambdas) * task + args.cold_start_s
+                invocations += items
+            else:
+                batch = (
+                    batch_size(items, stage.concurrency(max_concurrency, args.lambdas))
+                    if stage.batched
+                    else 1
+                )
+                run = aws.run_stage(
+                    stage, items, task, batch, max_concurrency, args.lambdas, args.child_overhead_s
+                )
+                fan_out += run.wall_s + args.cold_start_s
+                invocations += run.children
+            gb_s += items * task * memory_mb / 1024
+        cost = gb_s * price + invocations * aws.LAMBDA_REQUEST
         rows.append(
             [
                 op,
@@ -295,9 +324,11 @@ def projection(results: dict[str, Any], args: argparse.Namespace) -> str:
         )
     out += table(rows)
     out.append(
-        "(fan-out: waves x (share / measured rate + reading and writing the share at the S3 "
-        "rate) + cold starts; serial: Plan, Settle, Finish as measured here plus a request "
-        "per part; inline Maps run at most 40 at once: divide --lambdas accordingly)"
+        "(fan-out: each Map stage as its ASL runs it (bench/aggregate/aws.py: an inline Map "
+        "40 at once, a Distributed Map's children started at 100 a second if STANDARD, "
+        "1,000 if EXPRESS, batched by sluice's rule) of share / measured rate + reading and "
+        "writing the share at the S3 rate, + cold starts; serial: Plan, Settle, Finish as "
+        "measured here plus a request per part; Lambda at the deployed architecture's price)"
     )
     return "\n".join(out)
 

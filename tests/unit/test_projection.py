@@ -1,22 +1,23 @@
-"""bench/aggregate/projection.py: the AWS projection follows the formula it prints."""
+"""bench/aggregate: the AWS projection follows the formula it prints, with AWS's documented
+Distributed Map and Lambda limits, and counts the S3 requests the steps make."""
 
 from __future__ import annotations
 
+import dataclasses
+import json
 import math
 
 import pytest
 
-from bench.aggregate.projection import (
-    MB,
-    Assumptions,
-    Measured,
-    Phase,
-    project,
-    render,
-    running_at_once,
-)
+from bench.aggregate import aws
+from bench.aggregate.aws import MapStage, map_stages, run_stage, step_between
+from bench.aggregate.forecast import Assumptions, project
+from bench.aggregate.projection import MB, Measured, Phase, map_run_spans, running_at_once
+from bench.aggregate.projection_report import render
 
 CHUNK = 64 * 1024 * 1024
+N_100GB = math.ceil(100e9 / CHUNK)  # 1,491 parts
+R_100GB = 256  # sluice's bucket_count at 100 GB of this file: the most there may be
 
 
 def phase(name: str, rate_mb_s: float, tasks: int = 1) -> Phase:
@@ -32,14 +33,34 @@ def phase(name: str, rate_mb_s: float, tasks: int = 1) -> Phase:
     )
 
 
+def distributed(task: str, kind: str = "STANDARD") -> MapStage:
+    return MapStage(
+        name=f"{task}s",
+        task=task,
+        distributed=True,
+        execution_type=kind,
+        batched=True,
+        child_states=1,
+        reads_items=True,
+        writes_results=True,
+    )
+
+
+def inline(task: str) -> MapStage:
+    return MapStage(
+        name=f"{task}s", task=task, distributed=False, execution_type="", batched=False,
+        child_states=1,
+    )  # fmt: skip
+
+
 MEASURED = Measured(
     file_bytes=10**9,
     chunk_bytes=CHUNK,
     cores=2,
     phases={
-        "ingest.ScanChunk": phase("ingest.ScanChunk", 50.0),
-        "task.Partial": phase("task.Partial", 80.0),
-        "task.Reduce": phase("task.Reduce", 40.0),
+        "ingest.ScanChunk": phase("ingest.ScanChunk", 50.0, tasks=15),
+        "task.Partial": phase("task.Partial", 80.0, tasks=15),
+        "task.Reduce": phase("task.Reduce", 40.0, tasks=19),
     },
     typed_ratio=0.25,
     group_ratio=1.0,
@@ -49,7 +70,20 @@ MEASURED = Measured(
     events={"ingest": 200, "task": 300},
     chunks=15,
     buckets=19,
+    memory_mb={"ingest.ScanChunk": 3008, "task.Partial": 3008, "task.Reduce": 3008},
+    stages={
+        "ingest": {
+            "ScanChunk": distributed("ScanChunk"),
+            "ConvertChunk": distributed("ConvertChunk"),
+        },
+        "task": {"Partial": inline("Partial"), "Reduce": inline("Reduce")},
+    },
+    architecture="arm64",
 )
+A = Assumptions()
+S3 = A.s3_mb_s * MB
+T_SCAN = CHUNK / (50.0 * MB) + (CHUNK + CHUNK * 0.25) / S3 + 5 * A.request_s
+T_PARTIAL = CHUNK / (80.0 * MB) + (CHUNK * 0.25 + CHUNK * 0.25) / S3 + 2 * A.request_s
 
 
 def test_tasks_that_overlap_count_each_other_as_running_at_once() -> None:
@@ -57,56 +91,190 @@ def test_tasks_that_overlap_count_each_other_as_running_at_once() -> None:
     assert running_at_once(spans) == [1.5, 1.5]
 
 
-def test_the_scan_stage_is_its_waves_of_cpu_and_s3_time_plus_a_cold_start() -> None:
-    a = Assumptions()
-    projected = project(MEASURED, 100e9, a, concurrency=1000)
-    chunks = math.ceil(100e9 / CHUNK)
-    s3 = a.s3_mb_s * MB
-    one_scan = CHUNK / (50.0 * MB) + (CHUNK + CHUNK * 0.25) / s3
-    expected = math.ceil(chunks / 1000) * one_scan + a.cold_start_s
-    assert projected.chunks == chunks
-    assert projected.stages["ingest: scan (and hash)"] == pytest.approx(expected)
+def test_standard_children_start_at_a_hundred_a_second_two_chunks_each() -> None:
+    projected = project(MEASURED, 100e9, A)
+    run = projected.runs["ingest.ScanChunk"]
+    children = math.ceil(N_100GB / 2)  # sluice's batch_size(1,491, 1,000) = 2
+    child = 2 * T_SCAN + A.child_overhead_s
+    assert (run.batch, run.children, run.concurrency) == (2, children, 1000)
+    assert run.start_s == pytest.approx(children / 100)
+    assert projected.stages["ingest: scan (and hash)"] == pytest.approx(
+        children / 100 + child + A.cold_start_s
+    )
 
 
-def test_a_partial_waits_one_round_trip_for_its_one_buckets_file() -> None:
-    a = Assumptions()
-    projected = project(MEASURED, 100e9, a, concurrency=1000)
-    s3 = a.s3_mb_s * MB
-    cpu_and_bytes = CHUNK / (80.0 * MB) + (CHUNK * 0.25 + CHUNK * 0.25) / s3
-    assert projected.task_s["partial"] == pytest.approx(cpu_and_bytes + a.request_s)
+def test_express_children_start_at_a_thousand_a_second() -> None:
+    stage = distributed("ScanChunk", "EXPRESS")
+    run = run_stage(stage, 1491, 2.0, 2, 1000, 1000, 0.1)
+    assert run.start_s == pytest.approx(746 / 1000)
+    assert run.wall_s == pytest.approx(746 / 1000 + 2 * 2.0 + 0.1)
 
 
-def test_a_reducer_waits_two_round_trips_per_64_parts() -> None:
-    a = Assumptions()
-    projected = project(MEASURED, 100e9, a, concurrency=1000)
-    s3 = a.s3_mb_s * MB
-    bucket_csv = 100e9 / projected.buckets
-    cpu_and_bytes = bucket_csv / (40.0 * MB) + (bucket_csv * 0.25 + bucket_csv) / s3
-    latency = 2 * math.ceil(projected.chunks / 64) * a.request_s
-    assert projected.task_s["reduce"] == pytest.approx(cpu_and_bytes + latency)
+def test_an_inline_map_runs_forty_at_once_in_waves() -> None:
+    projected = project(MEASURED, 100e9, A)
+    run = projected.runs["task.Partial"]
+    assert (run.children, run.concurrency, run.start_s) == (N_100GB, 40, 0.0)
+    assert run.wall_s == pytest.approx(math.ceil(N_100GB / 40) * T_PARTIAL)
 
 
-def test_the_shuffle_puts_one_file_a_part_and_gets_two_ranges_a_part_and_bucket() -> None:
-    projected = project(MEASURED, 100e9, Assumptions(), concurrency=1000)
+def test_lambda_adds_a_thousand_environments_at_once_then_a_hundred_a_second() -> None:
+    run = run_stage(distributed("Partial", "EXPRESS"), 5000, 1.0, 1, 5000, 5000, 0.0)
+    assert run.concurrency == 5000
+    assert run.start_s == pytest.approx((5000 - 1000) / 100)
+    assert run.wall_s == pytest.approx(40.0 + 1.0)
+
+
+def test_max_concurrency_is_held_to_the_account_and_to_ten_thousand() -> None:
+    stage = distributed("ScanChunk")
+    assert stage.concurrency(1000, 1000) == 1000
+    assert stage.concurrency(20_000, 50_000) == 10_000
+    assert stage.concurrency(5000, 1000) == 1000
+    assert inline("Partial").concurrency(1000, 1000) == 40
+
+
+def test_without_a_gather_step_each_reducer_gets_two_ranges_a_part() -> None:
+    projected = project(MEASURED, 100e9, A)
     n, r = projected.chunks, projected.buckets
-    assert (n, r) == (1491, 256)
-    assert projected.s3_requests == {"PUT": 3 * n + n + r, "GET": 4 * n + 2 * n * r}
+    assert (n, r) == (N_100GB, R_100GB)
+    files = math.ceil(100e9 / r / (64 * 1024 * 1024))  # output files a bucket
+    assert projected.requests["task: reduce"] == {"PUT": files * r, "GET": 2 * n * r}
+    assert "task: gather" not in projected.requests
 
 
-def test_an_inline_map_of_forty_at_once_scans_in_more_waves() -> None:
-    a = Assumptions()
-    chunks = math.ceil(100e9 / CHUNK)
-    wide = project(MEASURED, 100e9, a, concurrency=1000).stages["ingest: scan (and hash)"]
-    inline = project(MEASURED, 100e9, a, concurrency=40).stages["ingest: scan (and hash)"]
-    waves = math.ceil(chunks / 40) / math.ceil(chunks / 1000)
-    assert (inline - a.cold_start_s) / (wide - a.cold_start_s) == pytest.approx(waves)
+def test_with_a_gather_step_the_shuffle_gets_parts_times_buckets_plus_parts() -> None:
+    gathered = dataclasses.replace(MEASURED, gather="task.Gather")
+    projected = project(gathered, 100e9, A)
+    n, r = projected.chunks, projected.buckets
+    shuffle = projected.requests["task: reduce"]["GET"] + projected.requests["task: gather"]["GET"]
+    # the shuffle's GETs, and the gather's 2 of the partials' results (manifest and file)
+    assert shuffle == n * r + n + 2
+    assert projected.requests["task: gather"]["PUT"] == 1
 
 
-def test_the_rendering_states_the_cost_per_gb_against_its_target() -> None:
-    a = Assumptions()
-    projected = project(MEASURED, 100e9, a, concurrency=1000)
-    per_gb = projected.cost / 100
-    text = render(MEASURED, a, [1e9, 100e9], 30.0, 0.005)
+def test_the_scan_step_counts_its_requests_per_chunk_and_its_map_runs() -> None:
+    projected = project(MEASURED, 100e9, A)
+    children = math.ceil(N_100GB / 2)
+    # 4 PUTs a chunk + the ResultWriter's 2; 2 GETs a chunk + the header once a child
+    # + the ItemReader's list
+    assert projected.requests["ingest: scan"] == {
+        "PUT": 4 * N_100GB + 2,
+        "GET": 2 * N_100GB + children + 1,
+    }
+
+
+def test_a_standard_child_costs_its_start_and_its_state_an_express_child_its_start() -> None:
+    run = run_stage(distributed("ScanChunk"), 10, 1.0, 1, 1000, 1000, 0.0)
+    assert aws.stage_transitions(distributed("ScanChunk"), run) == 10 * 2
+    assert aws.stage_transitions(distributed("ScanChunk", "EXPRESS"), run) == 10
+    assert aws.stage_transitions(inline("Partial"), run) == 10
+
+
+def test_an_express_child_pays_a_request_and_64_mb_for_its_duration_in_100_ms_steps() -> None:
+    stage = distributed("ScanChunk", "EXPRESS")
+    run = run_stage(stage, 3, 1.23, 1, 1000, 1000, 0.0)
+    assert aws.express_cost(stage, run) == pytest.approx(
+        3 * (1e-6 + 1.3 * (64 / 1024) * 0.00001667)
+    )
+
+
+def test_lambda_is_priced_as_arm64_because_the_cdk_deploys_arm64() -> None:
+    arm = project(MEASURED, 100e9, A)
+    x86 = project(dataclasses.replace(MEASURED, architecture="x86_64"), 100e9, A)
+    requests = arm.invocations * aws.LAMBDA_REQUEST
+    assert (arm.lambda_cost - requests) / (x86.lambda_cost - requests) == pytest.approx(
+        0.0000133334 / 0.0000166667
+    )
+
+
+def test_the_cost_is_its_four_components() -> None:
+    projected = project(MEASURED, 100e9, A)
+    costs = projected.costs
+    assert set(costs) == {"Lambda", "S3 GET", "S3 PUT", "Step Functions"}
+    assert costs["S3 GET"] == pytest.approx(projected.request_total("GET") * 0.0004 / 1000)
+    assert costs["S3 PUT"] == pytest.approx(projected.request_total("PUT") * 0.005 / 1000)
+    assert projected.cost == pytest.approx(sum(costs.values()))
+
+
+def test_map_stages_read_mode_children_and_batching_from_the_asl() -> None:
+    definition = {
+        "States": {
+            "Scans": {
+                "Type": "Map",
+                "ItemReader": {},
+                "ItemBatcher": {},
+                "ResultWriter": {},
+                "ItemProcessor": {
+                    "ProcessorConfig": {"Mode": "DISTRIBUTED", "ExecutionType": "EXPRESS"},
+                    "StartAt": "Scan",
+                    "States": {"Scan": {"Type": "Task"}},
+                },
+                "Next": "Gather",
+            },
+            "Gather": {"Type": "Task", "Next": "Reduces"},
+            "Reduces": {
+                "Type": "Map",
+                "ItemProcessor": {"StartAt": "Reduce", "States": {"Reduce": {"Type": "Task"}}},
+                "End": True,
+            },
+        }
+    }
+    stages = map_stages(definition)
+    assert stages["Scan"] == MapStage("Scans", "Scan", True, "EXPRESS", True, 1, True, True)
+    assert stages["Reduce"] == MapStage("Reduces", "Reduce", False, "", False, 1, False, False)
+    assert step_between(definition, "Scans", "Reduces") == "Gather"
+    assert step_between(definition, "Gather", "Reduces") is None
+
+
+def test_a_distributed_maps_children_are_read_back_from_its_results_one_span_an_item() -> None:
+    arn = "arn:aws:states:us-east-1:1:mapRun:ingest/ScanChunks:run1"
+    events = [
+        {"id": 1, "type": "MapStateEntered", "stateEnteredEventDetails": {"name": "ScanChunks"}},
+        {"id": 2, "type": "MapStateStarted", "previousEventId": 1},
+        {"id": 3, "type": "MapRunStarted", "previousEventId": 2,
+         "mapRunStartedEventDetails": {"mapRunArn": arn}},
+        {"id": 4, "type": "MapStateExited", "previousEventId": 3,
+         "stateExitedEventDetails": {"name": "ScanChunks", "output": json.dumps(
+             {"scanned": {"MapRunArn": arn,
+                          "ResultWriterDetails": {"Bucket": "b", "Key": "m.json"}}})}},
+    ]  # fmt: skip
+    child = {
+        "Input": json.dumps({"Items": [{"index": 0}, {"index": 1}], "BatchInput": {}}),
+        "Output": json.dumps(
+            [
+                {"start": 0, "end": 100, "part": {"key": "p0"}},
+                {"start": 100, "end": 300, "part": {"key": "p1"}},
+            ]
+        ),
+        "StartDate": "2026-12-06T10:00:00+00:00",
+        "StopDate": "2026-12-06T10:00:04+00:00",
+    }
+    stored = {
+        ("b", "m.json"): {"ResultFiles": {"SUCCEEDED": [{"Key": "SUCCEEDED_0.json"}]}},
+        ("b", "SUCCEEDED_0.json"): [child],
+    }
+    spans = map_run_spans(
+        "ingest", events, {"ScanChunks": "ScanChunk"}, lambda b, k: stored[(b, k)]
+    )
+    start = 1796551200.0  # 2026-12-06T10:00:00Z
+    assert spans == [
+        {"phase": "ingest.ScanChunk", "scheduled": start, "succeeded": start + 2,
+         "csv_bytes": 100, "key": "p0"},
+        {"phase": "ingest.ScanChunk", "scheduled": start + 2, "succeeded": start + 4,
+         "csv_bytes": 200, "key": "p1"},
+    ]  # fmt: skip
+
+
+def test_the_rendering_prints_each_component_at_100_gb_and_1_tb_against_the_target() -> None:
+    projected = {size: project(MEASURED, size, A) for size in (100e9, 1e12)}
+    text = render(MEASURED, A, [1e9, 100e9], 30.0, 0.005).splitlines()
+    per_gb = projected[100e9].cost / 100
     verdict = "meets" if per_gb <= 0.005 else "misses"
-    assert f"  => ${per_gb:.4f} per GB: {verdict} the $0.005 per GB target" in text.splitlines()
-    assert f"S3 {projected.s3_requests['PUT']:,.0f} PUT" in text
+    assert f"  => ${per_gb:.4f} per GB: {verdict} the $0.005 per GB target" in text
+    for size, p in projected.items():
+        c = p.costs
+        line = next(t for t in text if t.startswith("  cost: ") and f"${p.cost:,.2f} =" in t)
+        assert f"Lambda ${c['Lambda']:,.3f}" in line
+        assert f"S3 GET ${c['S3 GET']:,.3f}" in line
+        assert f"S3 PUT ${c['S3 PUT']:,.3f}" in line
+        assert f"Step Functions ${c['Step Functions']:,.3f}" in line
+        assert f"{size / 1e9:g} GB, stage by stage ({p.chunks:,} parts" in "\n".join(text)
