@@ -1,4 +1,5 @@
-"""Operation step (one per bucket, in a Map): merge one bucket of the shuffle."""
+"""Operation step (in the Buckets Distributed Map): merge a batch of the shuffle's buckets
+(the ItemBatcher's ``{"Items", "BatchInput"}``)."""
 
 from typing import Any
 
@@ -7,12 +8,14 @@ from sluice.config import settings
 from sluice.sessions import steps
 from sluice.sessions.operation_models import RUN_PREFIX
 from sluice.sessions.repository import OperationRepository
+from sluice.sessions.step_models import BucketBatch
 from sluice.step_logging import run_at, step_handler
 
-EVENT_MODEL = steps.BucketInput
+EVENT_MODEL = BucketBatch
 
 
-@step_handler(run_at("operation", "id", prefix=RUN_PREFIX))
-def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+@step_handler(run_at("BatchInput", "operation", "id", prefix=RUN_PREFIX))
+def handler(event: dict[str, Any], context: LambdaContext) -> list[dict[str, Any]]:
     repo = OperationRepository(settings().table)
-    return steps.bucket(repo, EVENT_MODEL.model_validate(event)).model_dump(mode="json")
+    results = steps.bucket_batch(repo, EVENT_MODEL.model_validate(event))
+    return [result.model_dump(mode="json") for result in results]

@@ -9,12 +9,13 @@ from sluice.datasets.repository import DatasetRepository
 from sluice.sessions import steps
 from sluice.sessions.operation_models import RUN_PREFIX
 from sluice.sessions.repository import OperationRepository, SessionRepository
+from sluice.sessions.step_models import FailInput, FinishInput
 from sluice.step_logging import run_at, step_handler
 
 # Finish's payload after the Maps, RecordFailure's (with the Catch's error) after any
 # step failed.
-EVENT_MODEL = steps.FinishInput | steps.FailInput
-_event: TypeAdapter[steps.FinishInput | steps.FailInput] = TypeAdapter(EVENT_MODEL)
+EVENT_MODEL = FinishInput | FailInput
+_event: TypeAdapter[FinishInput | FailInput] = TypeAdapter(EVENT_MODEL)
 
 
 @step_handler(run_at("operation", "id", prefix=RUN_PREFIX))
@@ -22,7 +23,7 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     table = settings().table
     repo = OperationRepository(table)
     payload = _event.validate_python(event)
-    if isinstance(payload, steps.FailInput):
+    if isinstance(payload, FailInput):
         outcome = steps.fail(repo, payload)
     else:
         outcome = steps.finish(repo, DatasetRepository(table), SessionRepository(table), payload)

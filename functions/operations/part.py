@@ -1,4 +1,5 @@
-"""Operation step (one per typed part, in a Map): run the operation on one part."""
+"""Operation step (in the Survey and Parts Distributed Maps): run the operation on, or
+survey, a batch of typed parts (the ItemBatcher's ``{"Items", "BatchInput"}``)."""
 
 from typing import Any
 
@@ -7,12 +8,14 @@ from sluice.config import settings
 from sluice.sessions import steps
 from sluice.sessions.operation_models import RUN_PREFIX
 from sluice.sessions.repository import OperationRepository
+from sluice.sessions.step_models import PartBatch
 from sluice.step_logging import run_at, step_handler
 
-EVENT_MODEL = steps.PartInput
+EVENT_MODEL = PartBatch
 
 
-@step_handler(run_at("operation", "id", prefix=RUN_PREFIX))
-def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+@step_handler(run_at("BatchInput", "operation", "id", prefix=RUN_PREFIX))
+def handler(event: dict[str, Any], context: LambdaContext) -> list[dict[str, Any]]:
     repo = OperationRepository(settings().table)
-    return steps.part(repo, EVENT_MODEL.model_validate(event)).model_dump(mode="json")
+    results = steps.part_batch(repo, EVENT_MODEL.model_validate(event))
+    return [result.model_dump(mode="json") for result in results]

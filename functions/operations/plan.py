@@ -8,9 +8,10 @@ from sluice.config import settings
 from sluice.sessions import steps
 from sluice.sessions.operation_models import RUN_PREFIX
 from sluice.sessions.repository import OperationRepository
+from sluice.sessions.step_models import PlanInput
 from sluice.step_logging import run_at, step_handler
 
-EVENT_MODEL = steps.PlanInput
+EVENT_MODEL = PlanInput
 
 
 @step_handler(run_at("operation", "id", prefix=RUN_PREFIX))

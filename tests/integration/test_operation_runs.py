@@ -1,11 +1,14 @@
-"""How an operation's execution ends: a transient error retried, a delete while it runs."""
+"""How an operation's execution runs and ends: its parts as a Distributed Map over a list
+in S3, a transient error retried, a failed part, a delete while it runs."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from sluice.aws import execution_arn
 from sluice.config import settings
 from sluice.operations.library import select_columns
 from sluice.sessions import steps
@@ -35,6 +38,65 @@ def sales(local: Any) -> tuple[Uploader, str]:
 def keys(uploader: Uploader, prefix: str) -> list[str]:
     listed = uploader.s3.list_objects_v2(Bucket=DATA, Prefix=prefix)
     return [o["Key"] for o in listed.get("Contents", [])]
+
+
+def test_the_parts_are_read_from_s3_and_finish_reads_their_answers_from_s3(sales: Any) -> None:
+    uploader, dataset_id = sales
+    session = new_session(uploader, dataset_id)["id"]
+    request = {"dataset": ref(dataset_id), "columns": ["label", "qty"]}  # asked by no other test
+    status, operation = run(uploader, session, "select_columns", request)
+    assert status == 202
+    done = finished(uploader, session, operation["id"])
+    assert done["status"] == "COMPLETED", done["message"]
+    arn = execution_arn(uploader.machine("run_operation"), f"op-{operation['id']}")
+    history = uploader.sfn.get_execution_history(executionArn=arn, maxResults=1000)["events"]
+    # Two Map Runs (Parts, then Buckets over no buckets), and no part in the state.
+    assert len([e for e in history if "mapRunStartedEventDetails" in e]) == 2
+    assert "/parts/part-" not in json.dumps(history, default=str)
+    finish = [
+        json.loads(e["taskScheduledEventDetails"]["parameters"])["Payload"]
+        for e in history
+        if "taskScheduledEventDetails" in e
+    ][-1]
+    work = f"operations/{uploader.owner}/{operation['id']}/work/maps/"
+    for answers in (finish["parts"], finish["buckets"]):
+        assert answers["Bucket"] == DATA
+        assert answers["Key"].startswith(work) and answers["Key"].endswith("/manifest.json")
+    output = uploader.dataset(done["output"]["datasets"][0])
+    assert output["row_count"] == 120
+
+
+def test_a_failed_part_fails_the_operation_with_its_message_and_leaves_no_outputs(
+    sales: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    uploader, dataset_id = sales
+    original = select_columns.SelectColumns.run_part
+
+    def failing_on_part_1(self: Any, run_: Any, part: Any, buckets: int) -> Any:
+        if part.index == 1:
+            raise ValueError("part 1 could not be read: the disk said no")
+        return original(self, run_, part, buckets)
+
+    monkeypatch.setattr(select_columns.SelectColumns, "run_part", failing_on_part_1)
+    session = new_session(uploader, dataset_id)["id"]
+    before = set(keys(uploader, f"datasets/{uploader.owner}/"))
+    request = {"dataset": ref(dataset_id), "columns": ["region", "label"]}
+    status, operation = run(uploader, session, "select_columns", request)
+    assert status == 202
+    done = finished(uploader, session, operation["id"])
+    assert (done["status"], done["message"]) == (
+        "FAILED",
+        "part 1 could not be read: the disk said no",
+    )
+
+    # The other parts' steps may still be writing as it fails: each then finds its
+    # operation ended and removes what it wrote.
+    def cleaned_up() -> bool | None:
+        datasets = set(keys(uploader, f"datasets/{uploader.owner}/"))
+        work = keys(uploader, f"operations/{uploader.owner}/{operation['id']}/")
+        return (datasets == before and not work) or None
+
+    wait_for(cleaned_up, 30, "no output left")
 
 
 def test_a_transient_error_is_retried(sales: Any, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -279,6 +279,8 @@ DATA_RW = Grant(target=bucket(DATA), access=Access.READ_WRITE)
 # writes the list of ranges to scan again).
 WORK_W = Grant(target=bucket(DATA), access=Access.WRITE, prefix="work/")
 WORK_R = Grant(target=bucket(DATA), access=Access.READ, prefix="work/")
+# An operation's Plan writes its Distributed Maps' item lists under its own folder.
+OPERATIONS_W = Grant(target=bucket(DATA), access=Access.WRITE, prefix="operations/")
 # Model imports read and delete only the model files under imports/ (issue 19).
 IMPORTS_RW = Grant(target=bucket(UPLOADS), access=Access.READ_WRITE, prefix="imports/")
 # The trainer reads datasets' typed parts and writes its job's files, nothing else.
@@ -443,7 +445,9 @@ CATALOG = Catalog(
         _step("task_reduce", "tasks", "reduce", 3008, 900, RECORDS_RW, DATA_RW),
         _step("task_finish", "tasks", "finish", 512, 120, RECORDS_RW, DATA_RW),
         # Operations of data sessions (issue 21): one part, or one bucket, a Lambda.
-        _step("operation_plan", "operations", "plan", 512, 60, RECORDS_RW, DATA_R),
+        # Plan reads the datasets' manifests and writes the Maps' item lists to the run's
+        # work folder (operations/<owner>/<id>/work/items/).
+        _step("operation_plan", "operations", "plan", 512, 60, RECORDS_RW, DATA_R, OPERATIONS_W),
         _step("operation_part", "operations", "part", 3008, 900, RECORDS_RW, DATA_RW),
         _step("operation_bucket", "operations", "bucket", 3008, 900, RECORDS_RW, DATA_RW),
         FunctionSpec(
@@ -565,6 +569,10 @@ CATALOG = Catalog(
                 "BucketFunctionArn": "operation_bucket",
                 "FinishFunctionArn": "operation_finish",
             },
+            # An operation's work folder (sluice.sessions.runs.work_folder).
+            map_bucket=DATA,
+            map_items="operations/*/work/items/*",
+            map_results="operations/*/work/maps/*",
         ),
     ),
     notifications=(

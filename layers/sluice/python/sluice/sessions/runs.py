@@ -187,6 +187,12 @@ def work_prefix(owner: str, operation_id: str) -> str:
     return f"operations/{owner}/{operation_id}/"
 
 
+def work_folder(owner: str, operation_id: str) -> str:
+    """A run's scratch folder (``OperationRun.work``): partials, its Distributed Maps'
+    item lists (``items/``) and results (``maps/``); removed when the run ends."""
+    return f"{work_prefix(owner, operation_id)}work/"
+
+
 def operation_run(record: SessionOperation) -> OperationRun:
     """Where the record's run is, as its steps see it."""
     return OperationRun(
@@ -195,7 +201,7 @@ def operation_run(record: SessionOperation) -> OperationRun:
         inputs=record.inputs,
         datasets=record.datasets,
         output_dataset=record.output_dataset,
-        work=f"{work_prefix(record.owner, record.id)}work/",
+        work=work_folder(record.owner, record.id),
     )
 
 

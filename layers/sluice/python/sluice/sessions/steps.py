@@ -1,19 +1,18 @@
 """The steps of statemachines/run_operation.asl.json.
 
-plan (the parts of the datasets read, the buckets of a shuffle) -> [if the operation
-surveys: Map(survey: one worker per part) -> settle] -> Map(part: one worker
-per typed Parquet part) -> Map(bucket: one worker per bucket, if any) -> finish (the
-operation's output: a new dataset from the parts written, or JSON data) | fail.
-Each step works only while its operation is IN_PROGRESS: a deleted one makes them raise
-``OperationGone``, and the failure path then only cleans up.
+plan (the parts of the datasets read and the buckets of a shuffle, as JSON lists in S3)
+-> [if the operation surveys: Map(survey: the parts) -> settle] -> Map(part: the typed
+Parquet parts) -> Map(bucket: the buckets, if any) -> finish (the operation's output: a
+new dataset from the parts written, or JSON data) | fail. The Maps are Distributed Maps
+(payloads: sluice.sessions.step_models): a child runs a batch of parts or buckets, and
+their answers are in S3, where finish reads them. Each step works only while its
+operation is IN_PROGRESS: a deleted one makes them raise ``OperationGone``, and the
+failure path then only cleans up.
 """
 
 from __future__ import annotations
 
 import contextlib
-from typing import Literal
-
-from pydantic import BaseModel
 
 from sluice.config import settings
 from sluice.datasets import query_tables
@@ -34,9 +33,30 @@ from sluice.sessions.operation_models import (
     Timings,
 )
 from sluice.sessions.repository import OperationRepository, SessionRepository
-from sluice.sessions.runs import operation_run, work_prefix
+from sluice.sessions.runs import operation_run, work_folder, work_prefix
+from sluice.sessions.step_models import (
+    BucketBatch,
+    BucketInput,
+    BucketItem,
+    FailInput,
+    FinishInput,
+    OperationRef,
+    Outcome,
+    PartBatch,
+    PartInput,
+    Plan,
+    StepError,
+)
 from sluice.step_errors import step_failure
-from sluice.store import objects
+from sluice.store import map_results, objects
+from sluice.store.map_results import (
+    THRESHOLD_EXCEEDED,
+    ItemsRef,
+    ResultWriterDetails,
+    batch_size,
+    map_concurrency,
+    put_items,
+)
 
 
 class TransientError(Exception):
@@ -45,61 +65,6 @@ class TransientError(Exception):
 
 class OperationGone(Exception):
     """The operation was deleted while this step was on its way."""
-
-
-class OperationRef(BaseModel):
-    owner: str
-    id: str
-    output_dataset: str | None = None  # where its parts go: cleaned up even once deleted
-
-
-class PlanInput(BaseModel):
-    operation: OperationRef
-    phase: Literal["plan", "settle"] = "plan"  # the Plan function runs Settle too
-
-
-class Plan(BaseModel):
-    parts: list[PartRef]
-    part_count: int
-    buckets: list[int]
-    bucket_count: int
-    survey: bool = False
-
-
-class PartInput(BaseModel):
-    operation: OperationRef
-    bucket_count: int
-    part: PartRef
-    phase: Literal["part", "survey"] = "part"  # the Part function runs the Survey's too
-
-
-class BucketInput(BaseModel):
-    operation: OperationRef
-    part_count: int
-    bucket: int
-
-
-class FinishInput(BaseModel):
-    operation: OperationRef
-    parts: list[StepResult]
-    buckets: list[StepResult]
-
-
-class StepError(BaseModel):
-    """What a Catch puts at $.error: Step Functions' Error and Cause."""
-
-    Error: str = "the operation failed"
-    Cause: str | None = None
-
-
-class FailInput(BaseModel):
-    operation: OperationRef
-    error: StepError
-
-
-class Outcome(BaseModel):
-    status: Literal["completed", "failed", "gone"]
-    message: str | None = None
 
 
 def _running(repo: OperationRepository, ref: OperationRef) -> SessionOperation:
@@ -149,13 +114,30 @@ def plan(repo: OperationRepository, ref: OperationRef) -> Plan:
     )
     if started is None:
         raise OperationGone(f"operation {ref.id} is no longer pending")
+    # The parts and buckets go to S3 for the Distributed Maps' ItemReaders, not into the
+    # state (256 KB): a dataset of thousands of parts is no larger a payload than one.
+    cfg = settings()
+    part_items = ItemsRef(bucket=cfg.data_bucket, key=f"{run.work}items/parts.json")
+    bucket_items = ItemsRef(bucket=cfg.data_bucket, key=f"{run.work}items/buckets.json")
+    put_items(part_items, parts)
+    put_items(bucket_items, [BucketItem(bucket=b) for b in range(buckets)])
+    concurrency = map_concurrency(cfg)
     return Plan(
-        parts=parts,
+        parts=part_items,
         part_count=len(parts),
-        buckets=list(range(buckets)),
+        buckets=bucket_items,
         bucket_count=buckets,
         survey=chosen.surveys(run, manifests),
+        batch=batch_size(len(parts), concurrency),
+        bucket_batch=batch_size(buckets, concurrency),
+        concurrency=concurrency,
+        results=results_prefix(ref),
     )
+
+
+def results_prefix(ref: OperationRef) -> str:
+    """Where the run's Distributed Maps write their results (one folder per Map Run)."""
+    return f"{work_folder(ref.owner, ref.id)}maps/"
 
 
 def settle(repo: OperationRepository, ref: OperationRef) -> None:
@@ -222,6 +204,26 @@ def bucket(repo: OperationRepository, payload: BucketInput) -> StepResult:
     return result
 
 
+def part_batch(repo: OperationRepository, batch: PartBatch) -> list[StepResult]:
+    """Run (or survey) the parts of one ItemBatcher batch, one after the other."""
+    return [part(repo, payload) for payload in batch.inputs()]
+
+
+def bucket_batch(repo: OperationRepository, batch: BucketBatch) -> list[StepResult]:
+    """Merge the buckets of one ItemBatcher batch, one after the other."""
+    return [bucket(repo, payload) for payload in batch.inputs()]
+
+
+def _answers(details: ResultWriterDetails) -> list[StepResult]:
+    """Every step's answer from what a Map's ResultWriter wrote (each child's output is
+    its batch's list), in no particular order."""
+    return [
+        StepResult.model_validate(answer)
+        for output in map_results.outputs(details)
+        for answer in output
+    ]
+
+
 def _output_dataset(
     datasets: DatasetRepository, sessions: SessionRepository, record: SessionOperation
 ) -> Dataset:
@@ -258,7 +260,8 @@ def finish(
     ref = payload.operation
     record = _running(repo, ref)
     run = _run(record)
-    finished = catalogued(record.name).finish(run, payload.parts, payload.buckets)
+    parts, buckets = _answers(payload.parts), _answers(payload.buckets)
+    finished = catalogued(record.name).finish(run, parts, buckets)
     output = OperationOutput()
     data_key = None
     if finished.parts is not None:
@@ -306,7 +309,11 @@ def fail(repo: OperationRepository, payload: FailInput) -> Outcome:
     """Record the worker's message (FAILED: never cached) and remove what the run wrote;
     a deleted operation is only cleaned up."""
     ref = payload.operation
-    failure = step_failure(payload.error.Error, payload.error.Cause)
+    caught = payload.error
+    if caught.Error == THRESHOLD_EXCEEDED:  # a Map's child failed: its own error is in S3
+        child = map_results.first_failure(settings().data_bucket, results_prefix(ref), "index")
+        caught = caught if child is None else StepError(Error=child.Error, Cause=child.Cause)
+    failure = step_failure(caught.Error, caught.Cause)
     record = repo.find(ref.owner, ref.id)
     _remove_written(ref)
     if failure.type == OperationGone.__name__ or record is None:
