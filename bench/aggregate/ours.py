@@ -19,7 +19,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
-from bench.aggregate.projection import children_spans, count_transitions, extract_spans
+from bench.aggregate.history import children_spans, count_transitions, extract_spans
 from bench.workers import recorded_moment
 
 POLL_SECONDS = float(os.environ.get("BENCH_POLL_S", 0.5))

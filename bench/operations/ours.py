@@ -21,14 +21,14 @@ import time
 from pathlib import Path
 from typing import Any
 
-from bench.aggregate.ours import _copy_parts, _session, _upload, _wait_ready
-from bench.aggregate.projection import (
+from bench.aggregate.history import (
     count_transitions,
     definition,
     extract_spans,
     map_run_spans,
     map_tasks,
 )
+from bench.aggregate.ours import _copy_parts, _session, _upload, _wait_ready
 from bench.operations.work import SORT_BY, request
 from bench.workers import recorded_moment
 

@@ -12,7 +12,8 @@ import pytest
 from bench.aggregate import aws
 from bench.aggregate.aws import MapStage, map_stages, run_stage, step_between
 from bench.aggregate.forecast import Assumptions, project
-from bench.aggregate.projection import MB, Measured, Phase, map_run_spans, running_at_once
+from bench.aggregate.history import map_run_spans
+from bench.aggregate.projection import MB, Measured, Phase, running_at_once
 from bench.aggregate.projection_report import render
 
 CHUNK = 64 * 1024 * 1024

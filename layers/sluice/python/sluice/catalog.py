@@ -442,6 +442,8 @@ CATALOG = Catalog(
         _step("export_dataset", "export_dataset", "handler", 3008, 900, DATA_RW),
         _step("task_plan", "tasks", "plan", 512, 60, RECORDS_RW, DATA_RW),
         _step("task_partial", "tasks", "partial", 3008, 900, RECORDS_RW, DATA_RW),
+        # Between the Maps: every part's buckets index read once, the reducers' list written.
+        _step("task_gather", "tasks", "gather", 1024, 120, RECORDS_RW, DATA_RW),
         _step("task_reduce", "tasks", "reduce", 3008, 900, RECORDS_RW, DATA_RW),
         _step("task_finish", "tasks", "finish", 512, 120, RECORDS_RW, DATA_RW),
         # Operations of data sessions (issue 21): one part, or one bucket, a Lambda.
@@ -552,6 +554,7 @@ CATALOG = Catalog(
             functions={
                 "PlanFunctionArn": "task_plan",
                 "PartialFunctionArn": "task_partial",
+                "GatherFunctionArn": "task_gather",
                 "ReduceFunctionArn": "task_reduce",
                 "FinishFunctionArn": "task_finish",
             },
