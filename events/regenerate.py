@@ -61,6 +61,7 @@ STEP_FILES = {
 TASK_STEP_FILES = {
     "task_plan": "plan",
     "task_partial": "partial",
+    "task_gather": "gather",
     "task_reduce": "reduce",
     "task_finish": "finish",
 }
@@ -102,7 +103,12 @@ def one_map_item_at_a_time() -> Iterator[None]:
         setattr(declared, "_eval_max_concurrency", original)  # noqa: B010
 
 
-DISTRIBUTED_STEPS = {"ScanChunks": "ingest_scan_chunk", "ConvertChunks": "ingest_convert_chunk"}
+DISTRIBUTED_STEPS = {
+    "ScanChunks": "ingest_scan_chunk",
+    "ConvertChunks": "ingest_convert_chunk",
+    "Partials": "task_partial",
+    "Reduces": "task_reduce",
+}
 """The step each Distributed Map's children run: their inputs are in its ResultWriter's
 files, not in the execution's history (a child has a history of its own)."""
 
@@ -124,8 +130,9 @@ def numbered_map_runs() -> Iterator[None]:
         setattr(map_run_record, "long_uid", drawn)  # noqa: B010
 
 
-def _children_inputs(history: list[dict[str, Any]]) -> list[tuple[str, Any]]:
-    """(step, input) of every child of the execution's Distributed Maps, in their order."""
+def _children_inputs(history: list[dict[str, Any]], results: str) -> list[tuple[str, Any]]:
+    """(step, input) of every child of the execution's Distributed Maps, in their order;
+    their ResultWriters wrote under ``results`` (the ingest's work/, the tasks' tasks/)."""
     bucket = os.environ["SLUICE_DATA_BUCKET"]
     found: list[tuple[str, Any]] = []
     entered = ""
@@ -137,7 +144,7 @@ def _children_inputs(history: list[dict[str, Any]]) -> list[tuple[str, Any]]:
             continue
         run_id = started["mapRunArn"].split(":")[-1]
         (manifest,) = [
-            key for key in objects.list_keys(bucket, "work/") if f"/{run_id}/manifest" in key
+            key for key in objects.list_keys(bucket, results) if f"/{run_id}/manifest" in key
         ]
         listed = objects.get_json(bucket, manifest)["ResultFiles"]["SUCCEEDED"]
         for result_file in listed:
@@ -147,7 +154,12 @@ def _children_inputs(history: list[dict[str, Any]]) -> list[tuple[str, Any]]:
 
 
 def _record_inputs(
-    sfn: Any, arn: str, names: dict[str, str], files: dict[str, str], folder: Path | None
+    sfn: Any,
+    arn: str,
+    names: dict[str, str],
+    files: dict[str, str],
+    folder: Path | None,
+    results: str = "work/",
 ) -> None:
     """Write each step's first real input (from the execution history, or for a
     Distributed Map's children from its results) as its sample; ``folder`` None checks
@@ -159,7 +171,7 @@ def _record_inputs(
         if details:
             parameters = json.loads(details["parameters"])
             inputs.append((names[parameters["FunctionName"]], parameters["Payload"]))
-    inputs += _children_inputs(history)
+    inputs += _children_inputs(history, results)
     seen: set[str] = set()
     for step, payload in inputs:
         if step in files and step not in seen:
@@ -228,7 +240,9 @@ def _run(body: bytes, out: Path, groups: Sequence[str]) -> None:
         folder = out / "ingest" if "ingest" in groups else None
         _record_inputs(sfn, arn, names, STEP_FILES, folder)
         if "tasks" in groups:
-            _record_task(system, sfn, names, out / "tasks")
+            # The task's Map Runs numbered from 1 again, as test_sample_events runs it.
+            with numbered_map_runs():
+                _record_task(system, sfn, names, out / "tasks")
     finally:
         system.stop()
 
@@ -259,7 +273,7 @@ def _record_task(system: LocalSystem, sfn: Any, names: dict[str, str], folder: P
     )
     arn = execution_arn(machine, task.run)
     _wait(sfn, arn)
-    _record_inputs(sfn, arn, names, TASK_STEP_FILES, folder)
+    _record_inputs(sfn, arn, names, TASK_STEP_FILES, folder, "tasks/")
 
 
 def main(argv: Sequence[str] | None = None) -> None:

@@ -9,18 +9,19 @@ from sluice.step_logging import run_at, step_handler
 from sluice.tasks import steps
 from sluice.tasks.models import RUN_PREFIX
 from sluice.tasks.repository import TaskRepository
+from sluice.tasks.step_models import FailInput, FinishInput
 
-# Finish's payload after the reducers, RecordFailure's (with the Catch's error) after any
-# step failed.
-EVENT_MODEL = steps.FinishInput | steps.FailInput
-_event: TypeAdapter[steps.FinishInput | steps.FailInput] = TypeAdapter(EVENT_MODEL)
+# Finish's payload after the reducers (where their results are), RecordFailure's (with
+# the Catch's error) after any step failed.
+EVENT_MODEL = FinishInput | FailInput
+_event: TypeAdapter[FinishInput | FailInput] = TypeAdapter(EVENT_MODEL)
 
 
 @step_handler(run_at("task", "id", prefix=RUN_PREFIX))
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     repo = TaskRepository(settings().table)
     payload = _event.validate_python(event)
-    if isinstance(payload, steps.FailInput):
+    if isinstance(payload, FailInput):
         outcome = steps.fail(repo, payload)
     else:
         outcome = steps.finish(repo, payload)

@@ -1,4 +1,5 @@
-"""Task step (one per part, in a Map): aggregate a part into hash-partitioned buckets."""
+"""Task step (in the Partials Distributed Map): aggregate a batch of parts (the
+ItemBatcher's ``{"Items", "BatchInput"}``), each into hash-partitioned buckets."""
 
 from typing import Any
 
@@ -8,11 +9,13 @@ from sluice.step_logging import run_at, step_handler
 from sluice.tasks import steps
 from sluice.tasks.models import RUN_PREFIX
 from sluice.tasks.repository import TaskRepository
+from sluice.tasks.step_models import PartialBatch
 
-EVENT_MODEL = steps.PartialInput
+EVENT_MODEL = PartialBatch
 
 
-@step_handler(run_at("task", "id", prefix=RUN_PREFIX))
-def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+@step_handler(run_at("BatchInput", "task", "id", prefix=RUN_PREFIX))
+def handler(event: dict[str, Any], context: LambdaContext) -> list[dict[str, Any]]:
     repo = TaskRepository(settings().table)
-    return steps.partial(repo, EVENT_MODEL.model_validate(event)).model_dump()
+    batch = EVENT_MODEL.model_validate(event)
+    return [result.model_dump() for result in steps.partial_batch(repo, batch)]

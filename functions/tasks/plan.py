@@ -8,8 +8,9 @@ from sluice.step_logging import run_at, step_handler
 from sluice.tasks import steps
 from sluice.tasks.models import RUN_PREFIX
 from sluice.tasks.repository import TaskRepository
+from sluice.tasks.step_models import PlanInput
 
-EVENT_MODEL = steps.PlanInput
+EVENT_MODEL = PlanInput
 
 
 @step_handler(run_at("task", "id", prefix=RUN_PREFIX))

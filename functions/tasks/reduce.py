@@ -1,4 +1,5 @@
-"""Task step (one per bucket, in a Map): merge a bucket's partials, write its files."""
+"""Task step (in the Reduces Distributed Map): merge a batch of buckets' partials (the
+ItemBatcher's ``{"Items", "BatchInput"}``), writing each bucket's output files."""
 
 from typing import Any
 
@@ -8,11 +9,13 @@ from sluice.step_logging import run_at, step_handler
 from sluice.tasks import steps
 from sluice.tasks.models import RUN_PREFIX
 from sluice.tasks.repository import TaskRepository
+from sluice.tasks.step_models import ReduceBatch
 
-EVENT_MODEL = steps.ReduceInput
+EVENT_MODEL = ReduceBatch
 
 
-@step_handler(run_at("task", "id", prefix=RUN_PREFIX))
-def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+@step_handler(run_at("BatchInput", "task", "id", prefix=RUN_PREFIX))
+def handler(event: dict[str, Any], context: LambdaContext) -> list[dict[str, Any]]:
     repo = TaskRepository(settings().table)
-    return steps.reduce(repo, EVENT_MODEL.model_validate(event)).model_dump()
+    batch = EVENT_MODEL.model_validate(event)
+    return [result.model_dump() for result in steps.reduce_batch(repo, batch)]

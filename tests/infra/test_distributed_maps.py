@@ -1,5 +1,5 @@
-"""The ingest state machine's Distributed Maps in the synthesised stack: their items and
-results in the catalogue's data bucket, and exactly the rights that takes."""
+"""The ingest's and the tasks' Distributed Maps in the synthesised stack: their items and
+results in the catalogue's data bucket, under its keys, and exactly the rights that takes."""
 
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ from infra.stack import SluiceStack
 from tests.infra.conftest import Resources
 
 INGEST = "ingest_dataset"
+RUN_TASK = "run_task"
 
 
 def role_statements(resources: Resources, role_id: str) -> list[dict[str, Any]]:
@@ -59,6 +60,77 @@ def test_the_ingests_scans_rescans_and_conversions_are_distributed_maps() -> Non
     assert scan["ResultWriter"]["Resource"] == "arn:aws:states:::s3:putObject"
     assert scan["ToleratedFailurePercentage"] == 0
     assert spec.map_bucket == DATA
+
+
+def test_the_tasks_partials_and_reduces_are_distributed_maps_in_the_task_work_folder() -> None:
+    spec = next(s for s in CATALOG.state_machines if s.name == RUN_TASK)
+    definition = spec.definition_path.read_text()
+    assert distributed_maps(definition) == ["Partials", "Reduces"]
+    states = json.loads(definition)["States"]
+    for name, items in (("Partials", "$.plan.value.parts"), ("Reduces", "$.gathered.value.items")):
+        state = states[name]
+        assert state["ItemReader"] == {
+            "Resource": "arn:aws:states:::s3:getObject",
+            "ReaderConfig": {"InputType": "JSON"},
+            "Parameters": {"Bucket.$": f"{items}.bucket", "Key.$": f"{items}.key"},
+        }
+        assert state["ResultWriter"] == {
+            "Resource": "arn:aws:states:::s3:putObject",
+            "Parameters": {
+                "Bucket.$": "$.plan.value.parts.bucket",
+                "Prefix.$": "$.plan.value.results",
+            },
+        }
+        assert state["ToleratedFailurePercentage"] == 0
+        assert state["MaxConcurrencyPath"] == "$.plan.value.concurrency"
+    assert (spec.map_bucket, spec.map_items, spec.map_results) == (
+        DATA,
+        "tasks/*/work/*",
+        "tasks/*/work/maps/*",
+    )
+
+
+def map_grants(resources: Resources, role_id: str) -> list[tuple[Any, Any]]:
+    """The role's statements on S3 or Step Functions, as (actions, resources)."""
+    return [
+        (statement["Action"], statement["Resource"])
+        for statement in role_statements(resources, role_id)
+        if any(
+            action.startswith(("s3:", "states:"))
+            for action in (
+                [statement["Action"]]
+                if isinstance(statement["Action"], str)
+                else statement["Action"]
+            )
+        )
+    ]
+
+
+def test_the_task_machine_may_read_items_and_write_results_only_in_its_work_folder(
+    stack: SluiceStack, resources: Resources
+) -> None:
+    machine_id = logical_id(stack.workflows.by_name[RUN_TASK])
+    name = f"{STACK_NAME}-{RUN_TASK}"
+    assert resources[machine_id]["Properties"]["StateMachineName"] == name
+    role_id = resources[machine_id]["Properties"]["RoleArn"]["Fn::GetAtt"][0]
+    data_id = logical_id(stack.storage.buckets[DATA])
+    assert map_grants(resources, role_id) == [
+        ("states:StartExecution", arn(f"stateMachine:{name}")),
+        (
+            ["states:DescribeExecution", "states:StopExecution"],
+            [arn(f"execution:{name}/*"), arn(f"execution:{name}:*")],
+        ),
+        ("s3:GetObject", objects_under(data_id, "tasks/*/work/*")),
+        (
+            [
+                "s3:AbortMultipartUpload",
+                "s3:GetObject",
+                "s3:ListMultipartUploadParts",
+                "s3:PutObject",
+            ],
+            objects_under(data_id, "tasks/*/work/maps/*"),
+        ),
+    ]
 
 
 def test_the_ingest_may_run_its_children_and_read_items_and_write_results_only_in_work(

@@ -77,18 +77,19 @@ def recorded(local: Any) -> dict[str, Any]:
 # them, and the scan replay below rewrites its chunk's part with that chunk's own types.
 @pytest.fixture(scope="module")
 def recorded_task(recorded: dict[str, Any], local: Any) -> TaskRepository:
-    """The samples' task, run for real once on the samples' dataset."""
+    """The samples' task, run for real once on the samples' dataset (its Map Runs
+    numbered as when the samples were recorded: the events name their results)."""
     plan = load_event("tasks/plan")
     owner, task_id = plan["task"]["owner"], plan["task"]["id"]
     dataset = DatasetRepository(settings().table).get(owner, recorded["dataset"]["id"])
-    partial = load_event("tasks/partial")
+    shared = load_event("tasks/partial")["BatchInput"]
     now = utcnow()
     task = Task(
         id=task_id,
         owner=owner,
         dataset_id=dataset.id,
-        spec=partial["spec"],
-        output=load_event("tasks/reduce")["output"],
+        spec=shared["spec"],
+        output=load_event("tasks/reduce")["BatchInput"]["output"],
         created_at=now,
         updated_at=now,
         data_run=dataset.data_run,
@@ -98,12 +99,14 @@ def recorded_task(recorded: dict[str, Any], local: Any) -> TaskRepository:
     tasks.create(task)
     sfn = local.client("stepfunctions")
     machine = local.deployment.state_machines["run_task"]
-    sfn.start_execution(stateMachineArn=machine, name=task.run, input=json.dumps(plan))
-    wait_for(
-        lambda: tasks.get(owner, task_id).status.value not in ("queued", "running") or None,
-        60,
-        "the sample task",
-    )
+    with pytest.MonkeyPatch.context() as patch, numbered_map_runs():
+        patch.setenv("SLUICE_MAP_CONCURRENCY", "1")
+        sfn.start_execution(stateMachineArn=machine, name=task.run, input=json.dumps(plan))
+        wait_for(
+            lambda: tasks.get(owner, task_id).status.value not in ("queued", "running") or None,
+            60,
+            "the sample task",
+        )
     assert tasks.get(owner, task_id).status.value == "succeeded"
     return tasks
 
@@ -112,14 +115,19 @@ def test_task_sample_events_replay_the_recorded_task(recorded_task: TaskReposito
     ref = load_event("tasks/plan")["task"]
     recorded_task.update(ref["owner"], ref["id"], TaskChanges(status=TaskStatus.QUEUED))
     planned = invoke("task_plan", load_event("tasks/plan"))
+    assert planned == load_event("tasks/gather")["plan"]
     partial = load_event("tasks/partial")
-    assert (planned["spec"], planned["bucket_count"]) == (partial["spec"], partial["bucket_count"])
-    assert partial["part"] in planned["parts"]
-    assert invoke("task_partial", partial)["part"] == partial["part"]["index"]
-    for part in planned["parts"]:  # the recorded run removed its partials when it finished
-        invoke("task_partial", {**partial, "part": part})
+    parts = objects.get_json(planned["parts"]["bucket"], planned["parts"]["key"])
+    assert partial["Items"] == parts[: planned["batch"]]
+    replayed = invoke("task_partial", partial)
+    assert [result["part"] for result in replayed] == [part["index"] for part in parts]
+    # Gather reads the parts' indexes (the recorded run removed its partials: the replay
+    # above wrote them again, byte for byte) and lists each bucket's ranges in them.
+    gathered = invoke("task_gather", load_event("tasks/gather"))
+    reduces = objects.get_json(gathered["items"]["bucket"], gathered["items"]["key"])
+    assert load_event("tasks/reduce")["Items"] == reduces
     reduced = invoke("task_reduce", load_event("tasks/reduce"))
-    assert reduced in load_event("tasks/finish")["reduced"]
+    assert reduced == _results(load_event("tasks/finish")["reduced"], "bucket")
     assert invoke("task_finish", load_event("tasks/finish")) == {
         "status": "succeeded",
         "files": 1,
@@ -138,10 +146,10 @@ def _untyped(chunk: dict[str, Any]) -> dict[str, Any]:
     return {**{k: v for k, v in chunk.items() if k != "part_plan"}, "part": part}
 
 
-def _results(details: dict[str, str]) -> list[dict[str, Any]]:
-    """What a Distributed Map's children returned (each its batch's list), by index."""
+def _results(details: dict[str, str], field: str = "index") -> list[dict[str, Any]]:
+    """What a Distributed Map's children returned (each its batch's list), by ``field``."""
     outputs = map_results.outputs(map_results.ResultWriterDetails.model_validate(details))
-    return sorted((result for batch in outputs for result in batch), key=lambda r: r["index"])
+    return sorted((result for batch in outputs for result in batch), key=lambda r: r[field])
 
 
 def test_scan_chunk_event_scans_its_chunks_again(recorded: dict[str, Any]) -> None:

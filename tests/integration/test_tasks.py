@@ -12,7 +12,9 @@ import pyarrow as pa
 import pyarrow.csv as pcsv
 import pytest
 import requests
+from sluice import aws
 from sluice.tasks import steps as task_steps
+from sluice.tasks.partials import index_size
 
 from tests.integration.uploader import Uploader
 from tests.support import call_api, hold, wait_for
@@ -336,23 +338,68 @@ def test_cancel_stops_the_task_and_leaves_no_output(
     assert call_api("POST", f"/tasks/{task['id']}/cancel", owner=uploader.owner)[0] == 409
 
 
-def test_a_permanent_worker_error_fails_the_task_with_its_message(
+def test_a_failed_partial_fails_the_task_with_its_message_and_leaves_no_files(
     plays: tuple[Uploader, str, bytes], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    def broken(*args: Any, **kwargs: Any) -> Any:
-        raise ValueError("part 0 is unreadable")
+    # One part of several fails for good: the Partials Map fails (no tolerated failures),
+    # and RecordFailure finds that part's own message in the Map's FAILED results.
+    partial = task_steps.partial
 
-    monkeypatch.setattr(task_steps, "partial", broken)
+    def broken_part_1(repo: Any, payload: Any) -> Any:
+        if payload.part.index == 1:
+            raise ValueError("part 1 is unreadable")
+        return partial(repo, payload)
+
+    monkeypatch.setattr(task_steps, "partial", broken_part_1)
     uploader, dataset_id, _ = plays
     task = start(uploader, dataset_id, {"preset": "bmat_plays_per_song_per_day"})[1]
-    assert finished(uploader, task["id"])["status"] == "failed"
+    done = finished(uploader, task["id"])
+    assert (done["status"], done["parts"] > 1) == ("failed", True)
     status, body = result(uploader, task["id"])
     assert status == 406
     assert body["error"] == {
         "code": "task_failed",
-        "message": "part 0 is unreadable",
+        "message": "part 1 is unreadable",
         "details": {"status": "failed"},
     }
+    # The other parts' partials, the Maps' lists and results: none left to see.
+    listed = uploader.s3.list_objects_v2(
+        Bucket="sluice-data", Prefix=f"tasks/{uploader.owner}/{task['id']}/"
+    )
+    assert listed["KeyCount"] == 0
+
+
+def test_the_reducers_make_one_get_per_part_and_bucket_after_gathers_one_per_part(
+    plays: tuple[Uploader, str, bytes], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The shuffle's GETs: Gather reads each part's index once (P), and each reducer one
+    slice of each part (P x B), not an index and a slice (2 x P x B)."""
+    uploader, dataset_id, body = plays
+    monkeypatch.setattr(task_steps, "bucket_count", lambda *args: 3)
+    gets: list[tuple[str, str]] = []
+
+    def count(request: Any, **kwargs: Any) -> None:
+        if request.method == "GET" and "/partials/" in request.url:
+            gets.append((request.url.rsplit("/", 1)[1], request.headers["Range"].decode()))
+
+    s3 = aws.client("s3")  # the client every step of the local system shares
+    s3.meta.events.register("before-send.s3.GetObject", count)
+    try:
+        task = start(uploader, dataset_id, {"preset": "bmat_plays_per_song_per_day"})[1]
+        done = finished(uploader, task["id"])
+    finally:
+        s3.meta.events.unregister("before-send.s3.GetObject", count)
+    assert done["status"] == "succeeded"
+    parts, buckets = done["parts"], 3
+    files = [f"p{part:06d}.buckets" for part in range(parts)]
+    index = f"bytes=0-{index_size(buckets) - 1}"
+    gathered = [get for get in gets if get[1] == index]
+    assert sorted(gathered) == [(name, index) for name in files]
+    # In this data every bucket has groups in every part: P x B slices, each read once.
+    slices = [get for get in gets if get[1] != index]
+    assert len(slices) == len(set(slices)) == parts * buckets
+    assert len(gets) == parts + parts * buckets
+    assert plays_of(read_outputs(result(uploader, task["id"])[1])) == expected_plays(body)
 
 
 def test_a_transient_worker_error_is_retried(

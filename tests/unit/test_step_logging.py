@@ -54,7 +54,7 @@ def test_a_failing_ingest_step_logs_its_error_with_the_dataset_run_as_correlatio
 def test_a_failing_task_step_logs_with_the_task_execution_name_as_correlation_id(
     logged: io.StringIO,
 ) -> None:
-    event = {"task": {"owner": "someone", "id": "0123"}, "bucket": "not a bucket"}
+    event = {"BatchInput": {"task": {"owner": "someone", "id": "0123"}}, "Items": "no items"}
     with pytest.raises(ValidationError):
         invoke("task_reduce", event)
     [line] = [line for line in log_lines(logged) if line["message"] == "step failed"]

@@ -17,6 +17,8 @@ from sluice.tasks.partials import (
     encode_buckets,
     index_size,
     read_bucket,
+    read_indexes,
+    read_slices,
     write_buckets,
 )
 
@@ -130,3 +132,34 @@ def test_a_buckets_tables_come_in_the_order_of_the_keys(store: FakeStore) -> Non
     for part, song in enumerate(["x", "y", "z"]):
         write_buckets(f"p{part}", [None, table([song])])
     assert read_bucket(["p2", "p0", "p1"], 1) == [table(["z"]), table(["x"]), table(["y"])]
+
+
+def test_a_parts_whole_index_is_one_get_of_its_first_bytes(store: FakeStore) -> None:
+    write_buckets("p0", [table(["a"]), None, table(["b", "c"])])
+    write_buckets("p1", [None, None, table(["d"])])
+    offsets = read_indexes(["p0", "p1"], 3)
+    assert store.ranges == [("p0", 0, index_size(3)), ("p1", 0, index_size(3))]
+    for row, key in enumerate(["p0", "p1"]):
+        data = store.objects[key]
+        assert offsets[row].tolist() == np.frombuffer(data, "<u8", 4, HEADER.size).tolist()
+        assert offsets[row, -1] == len(data)
+
+
+def test_an_index_of_another_bucket_count_is_refused(store: FakeStore) -> None:
+    write_buckets("p0", [table(["a"]), None])
+    with pytest.raises(ValueError, match="not a buckets file of 3 buckets"):
+        read_indexes(["p0"], 3)
+
+
+def test_each_slice_is_one_get_and_an_empty_one_none(store: FakeStore) -> None:
+    tables = [table(["a", "b"]), None, table(["c"])]
+    write_buckets("p0", tables)
+    write_buckets("p1", [None, None, table(["d"])])
+    offsets = read_indexes(["p0", "p1"], 3)
+    store.ranges.clear()
+    spans = [
+        (key, int(offsets[row, 2]), int(offsets[row, 3])) for row, key in enumerate(["p0", "p1"])
+    ]
+    spans.insert(1, ("p0", int(offsets[0, 1]), int(offsets[0, 2])))  # bucket 1: empty
+    assert read_slices(spans) == [table(["c"]), table(["d"])]
+    assert store.ranges == [spans[0], spans[2]]

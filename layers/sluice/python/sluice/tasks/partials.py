@@ -24,10 +24,13 @@ Why this layout, counting S3 requests (n parts, R buckets):
   reducer waits about 2 ceil(n / threads) round trips.
 - A footer would need the size first (or a suffix range that returns the whole index);
   an index object per part would be n more PUTs and the same reducer GETs.
-- What would halve the GETs: one step between the two Maps reading every part's index (n
-  GETs) into one bucket-major index object (1 PUT), each reducer then reading its row of
-  it (R GETs) and its n slices: n R + n + R GETs, at the price of one more serial state.
-  With a Distributed Map that object is the reducers' ItemReader list (issue 23, item 1).
+- Halving the GETs (the tasks: :func:`read_indexes`, :func:`read_slices`): one step
+  between the two Maps reads every part's whole index once (n GETs of ``index_size(R)``
+  bytes) and writes each bucket's byte range in every part into the reducers' item list
+  (the Distributed Map's ItemReader reads it: no state, 1 PUT), so a reducer makes one
+  ranged GET per part, only its slice: n R + n GETs in all (~382,000 at 100 GB), at the
+  price of one more serial state. :func:`read_bucket` is the two-GET path, for a caller
+  with no such list.
 """
 
 from __future__ import annotations
@@ -143,6 +146,36 @@ def read_bucket(keys: Sequence[str], bucket: int) -> list[pa.Table]:
 
     found = objects.concurrently(fetch, keys, READ_THREADS)
     return [table for table in found if table is not None]
+
+
+def read_indexes(keys: Sequence[str], buckets: int) -> np.ndarray:
+    """Every bucket's byte offsets in each buckets file at ``keys``: one ranged GET of each
+    file's whole index. Row i is file i's ``buckets + 1`` offsets (bucket b is
+    ``[row[b], row[b + 1])``)."""
+    data_bucket = settings().data_bucket
+    size = index_size(buckets)
+
+    def fetch(key: str) -> np.ndarray:
+        head = objects.read_range(data_bucket, key, 0, size)
+        if len(head) != size or bucket_count_of(head) != buckets:
+            raise ValueError(f"{key} is not a buckets file of {buckets} buckets")
+        return np.frombuffer(head, dtype=OFFSET, offset=HEADER.size)
+
+    rows = objects.concurrently(fetch, keys, READ_THREADS)
+    return np.stack(rows) if rows else np.zeros((0, buckets + 1), dtype=OFFSET)
+
+
+def read_slices(spans: Sequence[tuple[str, int, int]]) -> list[pa.Table]:
+    """The tables of the buckets files' slices ``(key, start, end)``, in their order: one
+    ranged GET each, none for an empty one (left out)."""
+    data_bucket = settings().data_bucket
+    wanted = [(key, start, end) for key, start, end in spans if end > start]
+
+    def fetch(span: tuple[str, int, int]) -> pa.Table:
+        key, start, end = span
+        return read_stream(objects.read_range(data_bucket, key, start, end))
+
+    return objects.concurrently(fetch, wanted, READ_THREADS)
 
 
 # --- single tables (not a shuffle: a sort's samples and bounds, written once) ----------

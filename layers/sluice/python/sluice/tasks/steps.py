@@ -1,45 +1,65 @@
 """The steps of statemachines/run_task.asl.json: a hash-partitioned map/reduce.
 
-plan -> Map(partial: one worker per typed Parquet part, writing its groups for all R
-buckets into one buckets file) -> Map(reduce: one worker per bucket, reading its slice of
-every part's file by ranged GETs, merging and writing output files no larger than
-max_file_bytes) -> finish (the result's files, in order).
+plan (the parts' list to S3) -> Partials (a Distributed Map: a batch of parts per
+worker, each part's groups for all R buckets written into one buckets file) -> gather
+(every part's index read once: the reducers' list, each bucket's byte range in every
+part, to S3) -> Reduces (a Distributed Map: a batch of buckets per worker, one ranged GET
+per part and bucket, merged, written as output files no larger than max_file_bytes) ->
+finish (the result's files, in order, from the reducers' results in S3). The payloads
+are in ``sluice.tasks.step_models``.
 """
 
 from __future__ import annotations
 
-from typing import Literal
-
+import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
-from pydantic import BaseModel
 
 from sluice.config import settings
 from sluice.datasets.models import ErrorInfo, utcnow
 from sluice.datasets.rows import load_manifest
 from sluice.errors import NotFound
 from sluice.step_errors import step_failure
-from sluice.store import objects
+from sluice.store import map_results, objects
 from sluice.store.arrow_fs import s3_filesystem
+from sluice.store.map_results import ItemsRef, batch_size, map_concurrency, put_items
 from sluice.tasks.aggregate import (
-    AggregateSpec,
     bucket_count,
     merge_partials,
     needed_columns,
     partial_aggregate,
     write_outputs,
 )
-from sluice.tasks.models import (
-    OutputFile,
-    OutputSpec,
-    TaskChanges,
-    TaskResult,
-    TaskStatus,
-    Timings,
-)
-from sluice.tasks.partials import read_bucket, write_buckets
+from sluice.tasks.models import OutputFile, TaskChanges, TaskResult, TaskStatus, Timings
+from sluice.tasks.partials import read_indexes, read_slices, write_buckets
 from sluice.tasks.repository import TaskRepository
-from sluice.tasks.workspace import output_key, partial_key, partials_prefix, task_prefix
+from sluice.tasks.step_models import (
+    FailInput,
+    FinishInput,
+    Gathered,
+    GatherInput,
+    Outcome,
+    Partial,
+    PartialBatch,
+    PartialInput,
+    PartRef,
+    ReduceBatch,
+    Reduced,
+    ReducedFile,
+    ReduceInput,
+    ReduceItem,
+    StepError,
+    TaskPlan,
+    TaskRef,
+)
+from sluice.tasks.workspace import (
+    output_key,
+    partial_key,
+    partials_prefix,
+    results_prefix,
+    task_prefix,
+    work_prefix,
+)
 
 
 class TransientError(Exception):
@@ -48,90 +68,6 @@ class TransientError(Exception):
 
 class TaskGone(Exception):
     """The task was cancelled or deleted while this step was on its way."""
-
-
-class TaskRef(BaseModel):
-    owner: str
-    id: str
-
-
-class PartRef(BaseModel):
-    index: int
-    key: str
-
-
-class TaskPlan(BaseModel):
-    task: TaskRef
-    spec: AggregateSpec
-    output: OutputSpec
-    parts: list[PartRef]
-    part_count: int
-    buckets: list[int]
-    bucket_count: int
-
-
-class PartialInput(BaseModel):
-    task: TaskRef
-    spec: AggregateSpec
-    bucket_count: int
-    part: PartRef
-
-
-class ReduceInput(BaseModel):
-    task: TaskRef
-    spec: AggregateSpec
-    output: OutputSpec
-    bucket: int
-    part_count: int
-
-
-class ReducedFile(BaseModel):
-    key: str
-    bytes: int
-    rows: int
-
-
-class Reduced(BaseModel):
-    bucket: int
-    files: list[ReducedFile]
-
-
-class PlanInput(BaseModel):
-    task: TaskRef
-
-
-class Partial(BaseModel):
-    """What one part's partial aggregation wrote."""
-
-    part: int
-    rows: int
-    groups: int
-
-
-class FinishInput(BaseModel):
-    task: TaskRef
-    reduced: list[Reduced]
-
-
-class StepError(BaseModel):
-    """What a Catch puts at $.error: Step Functions' Error and Cause."""
-
-    Error: str = "the task failed"
-    Cause: str | None = None
-
-
-class FailInput(BaseModel):
-    task: TaskRef
-    error: StepError
-
-
-class Outcome(BaseModel):
-    """How the execution ended, as its last step recorded it; dumped without the Nones."""
-
-    status: Literal["succeeded", "failed", "gone"]
-    files: int | None = None
-    rows: int | None = None
-    message: str | None = None
 
 
 def plan(repo: TaskRepository, ref: TaskRef) -> TaskPlan:
@@ -157,14 +93,22 @@ def plan(repo: TaskRepository, ref: TaskRef) -> TaskPlan:
     )
     if started is None:
         raise TaskGone(f"task {ref.id} is no longer queued")
+    cfg = settings()
+    parts = [PartRef(index=i, key=p.key) for i, p in enumerate(manifest.parts)]
+    # The parts go to S3 for the Partials Map's ItemReader, not into the state (256 KB).
+    items = ItemsRef(bucket=cfg.data_bucket, key=f"{work_prefix(ref.owner, ref.id)}parts.json")
+    put_items(items, parts)
+    concurrency = map_concurrency(cfg)
     return TaskPlan(
         task=ref,
         spec=task.spec,
         output=task.output,
-        parts=[PartRef(index=i, key=p.key) for i, p in enumerate(manifest.parts)],
-        part_count=len(manifest.parts),
-        buckets=list(range(buckets)),
+        part_count=len(parts),
         bucket_count=buckets,
+        parts=items,
+        batch=batch_size(len(parts), concurrency),
+        concurrency=concurrency,
+        results=results_prefix(ref.owner, ref.id),
     )
 
 
@@ -203,6 +147,54 @@ def partial(repo: TaskRepository, payload: PartialInput) -> Partial:
     return Partial(part=payload.part.index, rows=table.num_rows, groups=groups)
 
 
+def partial_batch(repo: TaskRepository, batch: PartialBatch) -> list[Partial]:
+    """Aggregate the parts of one ItemBatcher batch, one after the other."""
+    return [partial(repo, payload) for payload in batch.partials()]
+
+
+CHILD_ITEMS_BYTES = 200_000
+"""The most bytes of items one Reduces child takes: AWS caps a child's input at 256 KiB,
+and the batch's shared input (the spec) needs the rest."""
+
+
+def gather(payload: GatherInput) -> Gathered:
+    """Read every part's buckets index once (one ranged GET a part that has groups) and
+    write the reducers' item list: each bucket's byte range in every part, so that a
+    reducer makes one ranged GET per part (P x R in all, not 2 x P x R)."""
+    plan = payload.plan
+    ref, buckets = plan.task, plan.bucket_count
+    done = {
+        Partial.model_validate(result).part: Partial.model_validate(result)
+        for output in map_results.outputs(payload.partials)
+        for result in output
+    }
+    if sorted(done) != list(range(plan.part_count)):
+        missing = sorted(set(range(plan.part_count)) - set(done))
+        raise ValueError(f"the partials of parts {missing[:5]} were not written")
+    # A part without groups wrote only an index (every bucket empty): nothing to read.
+    having = [part for part in range(plan.part_count) if done[part].groups]
+    offsets = read_indexes([partial_key(ref.owner, ref.id, part) for part in having], buckets)
+    # Bucket-major: row b holds bucket b's start and size in every part (0, 0: empty).
+    starts = np.zeros((buckets, plan.part_count), dtype=np.int64)
+    sizes = np.zeros((buckets, plan.part_count), dtype=np.int64)
+    starts[:, having] = offsets[:, :-1].T
+    sizes[:, having] = np.diff(offsets.astype(np.int64), axis=1).T
+    items = [
+        ReduceItem(bucket=b, starts=starts[b].tolist(), sizes=sizes[b].tolist())
+        for b in range(buckets)
+    ]
+    largest = max((len(item.model_dump_json()) for item in items), default=1)
+    if largest > CHILD_ITEMS_BYTES:
+        raise ValueError(
+            f"a bucket's byte ranges in {plan.part_count} parts take {largest:,} bytes, more "
+            f"than a Distributed Map child's input holds: the dataset has too many parts"
+        )
+    where = ItemsRef(bucket=plan.parts.bucket, key=f"{work_prefix(ref.owner, ref.id)}reduces.json")
+    put_items(where, items)
+    batch = min(batch_size(buckets, plan.concurrency), max(1, CHILD_ITEMS_BYTES // largest))
+    return Gathered(items=where, count=buckets, batch=batch)
+
+
 def _ensure_running(repo: TaskRepository, ref: TaskRef) -> None:
     """Stop early when the task was cancelled or deleted: its execution is ending."""
     try:
@@ -215,19 +207,22 @@ def _ensure_running(repo: TaskRepository, ref: TaskRef) -> None:
 
 def reduce(repo: TaskRepository, payload: ReduceInput) -> Reduced:
     """Merge one bucket's partials from every part and write its output files."""
-    ref = payload.task
+    ref, item = payload.task, payload.item
     _ensure_running(repo, ref)
     bucket = settings().data_bucket
-    # Every part wrote its file, so the keys are known: no LIST. Per part, a ranged GET of
-    # the bucket's two offsets, and one of its slice if it is not empty.
-    keys = [partial_key(ref.owner, ref.id, part) for part in range(payload.part_count)]
-    partials = read_bucket(keys, payload.bucket)
+    # Gather read every part's index: one ranged GET a part, of just this bucket's slice
+    # (none where it is empty).
+    spans = [
+        (partial_key(ref.owner, ref.id, part), start, start + size)
+        for part, (start, size) in enumerate(zip(item.starts, item.sizes, strict=True))
+    ]
+    partials = read_slices(spans)
     files: list[ReducedFile] = []
     if partials:
         merged = merge_partials(partials, payload.spec)
         written = write_outputs(merged, payload.output.format, payload.output.max_file_bytes)
         for index, (data, rows) in enumerate(written):
-            key = output_key(ref.owner, ref.id, payload.bucket, index, payload.output.format)
+            key = output_key(ref.owner, ref.id, item.bucket, index, payload.output.format)
             content = (
                 "text/csv" if payload.output.format == "csv" else "application/vnd.apache.parquet"
             )
@@ -236,14 +231,24 @@ def reduce(repo: TaskRepository, payload: ReduceInput) -> Reduced:
     repo.update(
         ref.owner, ref.id, TaskChanges(), add_buckets_done=1, only_if_status=TaskStatus.RUNNING
     )
-    return Reduced(bucket=payload.bucket, files=files)
+    return Reduced(bucket=item.bucket, files=files)
+
+
+def reduce_batch(repo: TaskRepository, batch: ReduceBatch) -> list[Reduced]:
+    """Reduce the buckets of one ItemBatcher batch, one after the other."""
+    return [reduce(repo, payload) for payload in batch.reduces()]
 
 
 def finish(repo: TaskRepository, payload: FinishInput) -> Outcome:
     """Record the output files, named in bucket order, and the totals."""
     ref = payload.task
     task = repo.get(ref.owner, ref.id)
-    ordered = [f for r in sorted(payload.reduced, key=lambda r: r.bucket) for f in r.files]
+    reduced = [
+        Reduced.model_validate(result)
+        for output in map_results.outputs(payload.reduced)
+        for result in output
+    ]
+    ordered = [f for r in sorted(reduced, key=lambda r: r.bucket) for f in r.files]
     fmt = task.output.format
     files = [
         OutputFile(name=f"part-{i:05d}.{fmt}", bytes=f.bytes, rows=f.rows, key=f.key)
@@ -274,6 +279,8 @@ def finish(repo: TaskRepository, payload: FinishInput) -> Outcome:
         ),
         only_if_status=TaskStatus.RUNNING,
     )
+    # The partials go; the work folder's few lists and results stay with the task (as an
+    # ingest's do with its run), a record of its Map Runs, removed when the task is.
     objects.delete_prefix(settings().data_bucket, partials_prefix(ref.owner, ref.id))
     if done is None:
         raise TaskGone(f"task {ref.id} ended before it could finish")
@@ -283,7 +290,11 @@ def finish(repo: TaskRepository, payload: FinishInput) -> Outcome:
 def fail(repo: TaskRepository, payload: FailInput) -> Outcome:
     """Record the worker's message; a cancelled or deleted task stays as it is."""
     ref = payload.task
-    failure = step_failure(payload.error.Error, payload.error.Cause)
+    caught = payload.error
+    if caught.Error == map_results.THRESHOLD_EXCEEDED:
+        # A Map failed because a child did: that child's own error, from its results.
+        caught = _failed_child(ref) or caught
+    failure = step_failure(caught.Error, caught.Cause)
     if failure.type == TaskGone.__name__:
         objects.delete_prefix(settings().data_bucket, task_prefix(ref.owner, ref.id))
         return Outcome(status="gone")
@@ -298,3 +309,14 @@ def fail(repo: TaskRepository, payload: FailInput) -> Outcome:
             break
     objects.delete_prefix(settings().data_bucket, task_prefix(ref.owner, ref.id))
     return Outcome(status="failed", message=message)
+
+
+def _failed_child(ref: TaskRef) -> StepError | None:
+    """The error of the first part's (or bucket's) failed child in the task's
+    Distributed Maps, from what their ResultWriters wrote."""
+    prefix = results_prefix(ref.owner, ref.id)
+    bucket = settings().data_bucket
+    first = map_results.first_failure(bucket, prefix, "index") or map_results.first_failure(
+        bucket, prefix, "bucket"
+    )
+    return None if first is None else StepError(Error=first.Error, Cause=first.Cause)
