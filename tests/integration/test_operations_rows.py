@@ -176,6 +176,7 @@ def test_a_join_on_int64s_near_its_edges_or_unicode_texts_matches_duckdb(
 ) -> None:
     uploader, dataset, body, session_id = sales
     monkeypatch.setattr(join, "bucket_count", lambda *args: 3)
+    monkeypatch.setattr(join, "BROADCAST_MAX_BYTES", 0)
     request = {"left": ref(dataset["id"]), "right": ref(dataset["id"]), "on": [key]}
     done = run_to_end(uploader, session_id, "join", request)
     sales_table = reference(body)  # noqa: F841 (read by DuckDB by name)
@@ -198,24 +199,24 @@ def test_sort_puts_nulls_last_by_default(sales: Any) -> None:
     assert [(r["id"], r["qty"]) for r in got] == expected
 
 
-@pytest.mark.parametrize(
-    ("how", "sql"),
-    [("inner", "JOIN"), ("left", "LEFT JOIN"), ("right", "RIGHT JOIN"), ("outer", "FULL JOIN")],
-)
-def test_join_over_several_buckets_matches_duckdb(
-    sales: Any, other: dict[str, Any], monkeypatch: pytest.MonkeyPatch, how: str, sql: str
-) -> None:
+JOINS = [("inner", "JOIN"), ("left", "LEFT JOIN"), ("right", "RIGHT JOIN"), ("outer", "FULL JOIN")]
+
+
+def _join_matches_duckdb(
+    sales: Any, other: dict[str, Any], how: str, sql: str, suffix: str = "_right"
+) -> dict[str, Any]:
+    """Join sales with other on qty = amount (int8 with nulls, against int16), check the
+    output's columns and rows against DuckDB's; the finished operation."""
     uploader, dataset, body, session_id = sales
-    monkeypatch.setattr(join, "bucket_count", lambda *args: 3)
     request = {
         "left": ref(dataset["id"]),
         "right": ref(other["id"]),
-        "on": ["qty"],  # int8 with nulls, against int16
+        "on": ["qty"],
         "right_on": ["amount"],
         "how": how,
+        "suffix": suffix,
     }
     done = run_to_end(uploader, session_id, "join", request)
-    assert done["buckets"] == 3
     output = uploader.dataset(done["output"]["datasets"][0])
     assert [(c["name"], c["effective_type"]) for c in output["columns"]] == [
         ("id", "int16"),
@@ -227,9 +228,9 @@ def test_join_over_several_buckets_matches_duckdb(
         ("big", "int64"),
         ("label", "string"),
         ("price", "float64"),
-        ("id_right", "int32"),
-        ("region_right", "category"),
-        ("qty_right", "float32"),
+        (f"id{suffix}", "int32"),
+        (f"region{suffix}", "category"),
+        (f"qty{suffix}", "float32"),
         ("extra", "category"),
     ]
     sales_table = reference(body)  # noqa: F841 (read by DuckDB by name)
@@ -238,13 +239,35 @@ def test_join_over_several_buckets_matches_duckdb(
         f"SELECT s.id, coalesce(s.qty, o.amount), o.id, o.extra FROM sales_table s {sql}"
         " other_table o ON s.qty = o.amount"
     ).fetchall()
-    got = [(r["id"], r["qty"], r["id_right"], r["extra"]) for r in rows_of(uploader, output["id"])]
+    rows = rows_of(uploader, output["id"])
+    got = [(r["id"], r["qty"], r[f"id{suffix}"], r["extra"]) for r in rows]
 
     def key(row: tuple[Any, ...]) -> tuple[Any, ...]:
         return tuple((v is None, v) for v in row)
 
     assert sorted(got, key=key) == sorted(expected, key=key)
     assert len(got) > 100
+    return done
+
+
+@pytest.mark.parametrize(("how", "sql"), JOINS)
+def test_join_over_several_buckets_matches_duckdb(
+    sales: Any, other: dict[str, Any], monkeypatch: pytest.MonkeyPatch, how: str, sql: str
+) -> None:
+    monkeypatch.setattr(join, "bucket_count", lambda *args: 3)
+    monkeypatch.setattr(join, "BROADCAST_MAX_BYTES", 0)
+    done = _join_matches_duckdb(sales, other, how, sql)
+    assert done["buckets"] == 3
+
+
+@pytest.mark.parametrize(("how", "sql"), JOINS[:3])
+def test_join_with_a_small_side_broadcasts_it_and_matches_duckdb(
+    sales: Any, other: dict[str, Any], how: str, sql: str
+) -> None:
+    # inner and left broadcast the right side (the smaller), right the left: no shuffle.
+    # (Another suffix than the shuffled joins': not their cached answers.)
+    done = _join_matches_duckdb(sales, other, how, sql, suffix="_other")
+    assert (done["buckets"], done["parts"]) == (0, sales[1]["chunk_count"] + other["chunk_count"])
 
 
 def test_join_refuses_keys_that_do_not_join_and_a_suffix_that_names_two_columns(

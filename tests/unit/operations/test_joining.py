@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pyarrow as pa
 from sluice.inference.types import ColumnType as T
-from sluice.operations.joining import join_bucket, key_types
+from sluice.operations.joining import broadcast_side, join_bucket, key_types
 
 
 def test_keys_of_two_widths_join_in_the_wider_and_other_kinds_do_not() -> None:
@@ -27,3 +27,21 @@ def test_a_right_join_names_its_keys_as_the_left_does_and_suffixes_clashes() -> 
         {"k": 3, "v": None, "v_r": "q", "w": 2.0},
         {"k": None, "v": None, "v_r": "r", "w": 3.0},  # a null key matches nothing
     ]
+
+
+def test_an_inner_join_broadcasts_its_smaller_side_within_the_limit() -> None:
+    assert broadcast_side("inner", 500, 90, most_bytes=100) == "right"
+    assert broadcast_side("inner", 90, 500, most_bytes=100) == "left"
+    assert broadcast_side("inner", 90, 90, most_bytes=100) == "right"
+    assert broadcast_side("inner", 101, 500, most_bytes=100) is None
+
+
+def test_a_left_or_right_join_broadcasts_only_the_side_whose_unmatched_rows_it_drops() -> None:
+    assert broadcast_side("left", 10, 90, most_bytes=100) == "right"
+    assert broadcast_side("left", 10, 101, most_bytes=100) is None
+    assert broadcast_side("right", 90, 10, most_bytes=100) == "left"
+    assert broadcast_side("right", 101, 10, most_bytes=100) is None
+
+
+def test_an_outer_join_never_broadcasts() -> None:
+    assert broadcast_side("outer", 1, 1, most_bytes=100) is None

@@ -44,6 +44,19 @@ def key_types(
     return types, problems
 
 
+_BROADCASTABLE = {"inner": ("right", "left"), "left": ("right",), "right": ("left",), "outer": ()}
+"""Which sides a join may broadcast: one whose unmatched rows it drops (an outer join keeps
+each side's, and a broadcast side's unmatched rows would come once per part of the other)."""
+
+
+def broadcast_side(how: str, left_bytes: int, right_bytes: int, most_bytes: int) -> str | None:
+    """The side to broadcast (``"left"`` or ``"right"``): the smaller of those ``how``
+    allows, if it has at most ``most_bytes``; None to shuffle both."""
+    sizes = {"left": left_bytes, "right": right_bytes}
+    allowed = [s for s in _BROADCASTABLE[how] if sizes[s] <= most_bytes]
+    return min(allowed, key=lambda s: sizes[s], default=None)
+
+
 def compare_type(kind: ColumnType) -> pa.DataType:
     """The Arrow type a key is compared and hashed as (a category as its text)."""
     return pa.string() if kind is ColumnType.CATEGORY else arrow_type(kind)

@@ -1,13 +1,18 @@
-"""Join: the rows of two datasets matched on key columns (inner, left, right or outer),
-by hash-partitioning both sides into buckets as group-by's shuffle does.
+"""Join: the rows of two datasets matched on key columns (inner, left, right or outer).
 
-Parts: each part of either side sends each row to the bucket its key hashes to (keys in
-one type per key, so that equal keys meet). Buckets: each bucket joins its left rows with
-its right rows and becomes an output part. See ``joining`` for types, nulls and names.
+Where one side is small (``joining.broadcast_side``: at most ``BROADCAST_MAX_BYTES`` of
+typed Parquet, and a join that keeps none of its unmatched rows alone), it is broadcast:
+each part of the other side reads the whole small side and joins with it, and becomes an
+output part; no shuffle, no buckets. Otherwise both sides are hash-partitioned into
+buckets as group-by's shuffle does: each part of either side sends each row to the
+bucket its key hashes to (keys in one type per key, so that equal keys meet), and each
+bucket joins its left rows with its right rows and becomes an output part. See
+``joining`` for types, nulls and names.
 """
 
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import Any, ClassVar
 
 import pyarrow as pa
@@ -19,6 +24,7 @@ from sluice.inference.types import ColumnType
 from sluice.operations.base import Finished, Operation, OperationRun, PartRef, StepResult
 from sluice.operations.joining import (
     JOIN_TYPES,
+    broadcast_side,
     empty_side,
     join_bucket,
     key_types,
@@ -33,6 +39,10 @@ from sluice.tasks.aggregate import bucket_count
 from sluice.tasks.aggregate_output import key_buckets
 
 SIDES = ("left", "right")
+
+BROADCAST_MAX_BYTES = 64 * 1024 * 1024
+"""The most typed Parquet a side may have to be broadcast: every part step of the other
+side holds it whole (a few times this in Arrow), well inside a 3,008 MB part Lambda."""
 
 
 def _right_on(inputs: dict[str, Any]) -> list[str]:
@@ -102,19 +112,34 @@ class Join(Operation):
         return problems
 
     def bucket_count(self, run: OperationRun, manifests: dict[str, list[Manifest]]) -> int:
-        """As group-by's, over both sides' rows and bytes."""
+        """None where a side is broadcast; else as group-by's, over both sides' rows and
+        bytes."""
+        if self._broadcast(run.inputs, manifests) is not None:
+            return 0
         sides = [manifests[side][0] for side in SIDES]
         rows = sum(m.row_count for m in sides)
         typed_bytes = sum(p.bytes for m in sides for p in m.parts)
         return bucket_count(rows, typed_bytes, settings().workers)
 
+    def _broadcast(
+        self, inputs: dict[str, Any], manifests: dict[str, list[Manifest]]
+    ) -> str | None:
+        sizes = {side: sum(p.bytes for p in manifests[side][0].parts) for side in SIDES}
+        return broadcast_side(inputs["how"], sizes["left"], sizes["right"], BROADCAST_MAX_BYTES)
+
+    def _manifests(self, run: OperationRun) -> dict[str, list[Manifest]]:
+        return {
+            side: [load_manifest(run.owner, d.id, d.run) for d in run.datasets[side][:1]]
+            for side in SIDES
+        }
+
     def _schemas(self, run: OperationRun) -> dict[str, dict[str, ColumnType]]:
-        schemas = {}
-        for side in SIDES:
-            source = run.datasets[side][0]
-            manifest = load_manifest(run.owner, source.id, source.run)
-            schemas[side] = {c.name: c.effective_type for c in manifest.columns}
-        return schemas
+        return self._schemas_of(self._manifests(run))
+
+    def _schemas_of(self, manifests: dict[str, list[Manifest]]) -> dict[str, dict[str, ColumnType]]:
+        return {
+            side: {c.name: c.effective_type for c in manifests[side][0].columns} for side in SIDES
+        }
 
     def _kinds(self, run: OperationRun, schemas: dict[str, dict[str, ColumnType]]) -> list[Any]:
         kinds, problems = key_types(
@@ -128,9 +153,13 @@ class Join(Operation):
         return run.partial_key(f"shuffle/{side}/")
 
     def run_part(self, run: OperationRun, part: PartRef, buckets: int) -> StepResult:
-        """The part's rows sent to the buckets their keys hash to."""
-        schemas = self._schemas(run)
+        """Broadcast: the part joined with the whole small side (the small side's own parts
+        do nothing). Shuffled: the part's rows sent to the buckets their keys hash to."""
+        manifests = self._manifests(run)
+        schemas = self._schemas_of(manifests)
         kinds = self._kinds(run, schemas)
+        if not buckets:
+            return self._join_broadcast(run, part, manifests, schemas, kinds)
         keys = run.inputs["on"] if part.input == "left" else _right_on(run.inputs)
         # Its typed columns (failed values' raw texts are not carried).
         keyed = with_keys(read_part(part.key, list(schemas[part.input])), keys, kinds)
@@ -141,6 +170,35 @@ class Join(Operation):
             [rows if rows.num_rows else None for rows in pieces],
         )
         return StepResult(index=part.index)
+
+    def _join_broadcast(
+        self,
+        run: OperationRun,
+        part: PartRef,
+        manifests: dict[str, list[Manifest]],
+        schemas: dict[str, dict[str, ColumnType]],
+        kinds: list[Any],
+    ) -> StepResult:
+        small = self._broadcast(run.inputs, manifests)
+        if small is None:  # a replaced dataset grew since the plan: refuse, never guess
+            raise ValueError("the join's small side is no longer small enough to broadcast")
+        if part.input == small:
+            return StepResult(index=part.index)
+        whole = _whole_side(tuple(p.key for p in manifests[small][0].parts), tuple(schemas[small]))
+        rows = read_part(part.key, list(schemas[part.input]))
+        sides = {part.input: rows, small: whole if whole.num_rows else empty_side(schemas[small])}
+        joined = join_bucket(
+            sides["left"],
+            sides["right"],
+            run.inputs["on"],
+            _right_on(run.inputs),
+            run.inputs["how"],
+            kinds,
+            run.inputs["suffix"],
+        )
+        return StepResult(
+            index=part.index, written=[write_part(part.index, run.output.part(part.index), joined)]
+        )
 
     def run_bucket(self, run: OperationRun, bucket: int, parts: int) -> StepResult:
         """The bucket's rows joined, as one output part (none when it has no rows, but for
@@ -170,6 +228,14 @@ class Join(Operation):
     def finish(
         self, run: OperationRun, parts: list[StepResult], buckets: list[StepResult]
     ) -> Finished:
-        return Finished(
-            parts=[w for b in sorted(buckets, key=lambda b: b.index) for w in b.written]
-        )
+        """The output parts: the broadcast parts' or the buckets', in their order."""
+        steps = [*sorted(parts, key=lambda p: p.index), *sorted(buckets, key=lambda b: b.index)]
+        return Finished(parts=[w for step in steps for w in step.written])
+
+
+@lru_cache(maxsize=1)
+def _whole_side(keys: tuple[str, ...], columns: tuple[str, ...]) -> pa.Table:
+    """The broadcast side's rows (its typed columns), read once per warm sandbox: the part
+    steps of one join that a Lambda sandbox serves one after another share it."""
+    tables = [read_part(key, list(columns)) for key in keys]
+    return pa.concat_tables(tables, promote_options="permissive") if tables else pa.table({})
