@@ -1,5 +1,5 @@
 """The operation state machine's Distributed Maps in the synthesised stack: their item
-lists and results in the catalogue's data bucket, under an operation's work folder, and
+lists and results in the catalogue's data bucket, under an operation's folder, and
 exactly the rights that takes."""
 
 from __future__ import annotations
@@ -36,8 +36,8 @@ def test_the_operations_survey_parts_and_buckets_are_distributed_maps() -> None:
         assert state["MaxConcurrencyPath"] == "$.plan.value.concurrency"
     assert (spec.map_bucket, spec.map_items, spec.map_results) == (
         DATA,
-        "operations/*/work/items/*",
-        "operations/*/work/maps/*",
+        "operations/*/items/*",
+        "operations/*/maps/*",
     )
 
 
@@ -66,7 +66,7 @@ def test_the_operation_machine_may_read_items_and_write_results_only_in_its_work
             ["states:DescribeExecution", "states:StopExecution"],
             [arn(f"execution:{name}/*"), arn(f"execution:{name}:*")],
         ),
-        ("s3:GetObject", objects_under(data_id, "operations/*/work/items/*")),
+        ("s3:GetObject", objects_under(data_id, "operations/*/items/*")),
         (
             [
                 "s3:AbortMultipartUpload",
@@ -74,7 +74,7 @@ def test_the_operation_machine_may_read_items_and_write_results_only_in_its_work
                 "s3:ListMultipartUploadParts",
                 "s3:PutObject",
             ],
-            objects_under(data_id, "operations/*/work/maps/*"),
+            objects_under(data_id, "operations/*/maps/*"),
         ),
     ]
 

@@ -58,10 +58,11 @@ def test_the_parts_are_read_from_s3_and_finish_reads_their_answers_from_s3(sales
         for e in history
         if "taskScheduledEventDetails" in e
     ][-1]
-    work = f"operations/{uploader.owner}/{operation['id']}/work/maps/"
+    maps = f"operations/{uploader.owner}/{operation['id']}/maps/"
     for answers in (finish["parts"], finish["buckets"]):
         assert answers["Bucket"] == DATA
-        assert answers["Key"].startswith(work) and answers["Key"].endswith("/manifest.json")
+        assert answers["Key"].startswith(maps) and answers["Key"].endswith("/manifest.json")
+        assert answers["Key"] in keys(uploader, maps)  # kept, a record of the Map Run
     output = uploader.dataset(done["output"]["datasets"][0])
     assert output["row_count"] == 120
 

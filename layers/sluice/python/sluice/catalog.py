@@ -447,8 +447,8 @@ CATALOG = Catalog(
         _step("task_reduce", "tasks", "reduce", 3008, 900, RECORDS_RW, DATA_RW),
         _step("task_finish", "tasks", "finish", 512, 120, RECORDS_RW, DATA_RW),
         # Operations of data sessions (issue 21): one part, or one bucket, a Lambda.
-        # Plan reads the datasets' manifests and writes the Maps' item lists to the run's
-        # work folder (operations/<owner>/<id>/work/items/).
+        # Plan reads the datasets' manifests and writes the Maps' item lists to the
+        # operation's folder (operations/<owner>/<id>/items/).
         _step("operation_plan", "operations", "plan", 512, 60, RECORDS_RW, DATA_R, OPERATIONS_W),
         _step("operation_part", "operations", "part", 3008, 900, RECORDS_RW, DATA_RW),
         _step("operation_bucket", "operations", "bucket", 3008, 900, RECORDS_RW, DATA_RW),
@@ -572,10 +572,10 @@ CATALOG = Catalog(
                 "BucketFunctionArn": "operation_bucket",
                 "FinishFunctionArn": "operation_finish",
             },
-            # An operation's work folder (sluice.sessions.runs.work_folder).
+            # An operation's folder (sluice.sessions.runs.work_prefix): items/ and maps/.
             map_bucket=DATA,
-            map_items="operations/*/work/items/*",
-            map_results="operations/*/work/maps/*",
+            map_items="operations/*/items/*",
+            map_results="operations/*/maps/*",
         ),
     ),
     notifications=(

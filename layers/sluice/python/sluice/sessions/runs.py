@@ -188,8 +188,9 @@ def work_prefix(owner: str, operation_id: str) -> str:
 
 
 def work_folder(owner: str, operation_id: str) -> str:
-    """A run's scratch folder (``OperationRun.work``): partials, its Distributed Maps'
-    item lists (``items/``) and results (``maps/``); removed when the run ends."""
+    """A run's scratch folder (``OperationRun.work``): the partials, removed when the run
+    ends. Its Distributed Maps' item lists (``items/``) and results (``maps/``) sit beside
+    it, a record of its Map Runs kept with the operation (as an ingest's with its run)."""
     return f"{work_prefix(owner, operation_id)}work/"
 
 

@@ -33,7 +33,7 @@ from sluice.sessions.operation_models import (
     Timings,
 )
 from sluice.sessions.repository import OperationRepository, SessionRepository
-from sluice.sessions.runs import operation_run, work_folder, work_prefix
+from sluice.sessions.runs import operation_run, work_prefix
 from sluice.sessions.step_models import (
     BucketBatch,
     BucketInput,
@@ -117,8 +117,9 @@ def plan(repo: OperationRepository, ref: OperationRef) -> Plan:
     # The parts and buckets go to S3 for the Distributed Maps' ItemReaders, not into the
     # state (256 KB): a dataset of thousands of parts is no larger a payload than one.
     cfg = settings()
-    part_items = ItemsRef(bucket=cfg.data_bucket, key=f"{run.work}items/parts.json")
-    bucket_items = ItemsRef(bucket=cfg.data_bucket, key=f"{run.work}items/buckets.json")
+    folder = work_prefix(ref.owner, ref.id)
+    part_items = ItemsRef(bucket=cfg.data_bucket, key=f"{folder}items/parts.json")
+    bucket_items = ItemsRef(bucket=cfg.data_bucket, key=f"{folder}items/buckets.json")
     put_items(part_items, parts)
     put_items(bucket_items, [BucketItem(bucket=b) for b in range(buckets)])
     concurrency = map_concurrency(cfg)
@@ -136,8 +137,9 @@ def plan(repo: OperationRepository, ref: OperationRef) -> Plan:
 
 
 def results_prefix(ref: OperationRef) -> str:
-    """Where the run's Distributed Maps write their results (one folder per Map Run)."""
-    return f"{work_folder(ref.owner, ref.id)}maps/"
+    """Where the run's Distributed Maps write their results (one folder per Map Run):
+    beside its work folder, so they stay, with the item lists, once it is removed."""
+    return f"{work_prefix(ref.owner, ref.id)}maps/"
 
 
 def settle(repo: OperationRepository, ref: OperationRef) -> None:
