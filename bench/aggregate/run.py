@@ -357,6 +357,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--skip-dask", action="store_true", help="do not run Dask")
     parser.add_argument("--seed", type=int, default=0, help="the generator's seed (0)")
     parser.add_argument("--json", help="also write every raw measurement here")
+    parser.add_argument(
+        "--keep-parts", help="copy ours' typed Parquet parts into this folder (for profiling)"
+    )
     add_projection_arguments(parser)
     parser.add_argument("--worker", help=argparse.SUPPRESS)
     parser.add_argument("--csv", help=argparse.SUPPRESS)
@@ -378,6 +381,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         csv, facts = prepare_csv(args, work)
         results = run_all(args, csv, work)
+        if args.keep_parts and results["ours"].get("parts_folder"):
+            shutil.copytree(results["ours"]["parts_folder"], args.keep_parts, dirs_exist_ok=True)
         print("checking outputs ...", file=sys.stderr, flush=True)
         _, checks = check_outputs(results)
         print(report(csv, facts, results, checks, args))

@@ -104,7 +104,17 @@ def _column_words(column: pa.Array | pa.ChunkedArray) -> np.ndarray:
     """One 64-bit word per value, equal for equal values (null its own word)."""
     array = column.combine_chunks() if isinstance(column, pa.ChunkedArray) else column
     if pa.types.is_dictionary(array.type):
-        array = array.dictionary_decode()
+        # The words of the dictionary's values, gathered by index: the same words as
+        # the decoded values', for a fraction of the work when values repeat.
+        if not len(array.dictionary):
+            return np.full(len(array), _NULL_HASH, dtype=np.uint64)
+        indices = array.indices.fill_null(0).to_numpy(zero_copy_only=False)
+        words = _column_words(array.dictionary)[indices]
+        if array.null_count:
+            words[np.asarray(array.is_null().to_numpy(zero_copy_only=False), dtype=bool)] = (
+                _NULL_HASH
+            )
+        return words
     kind = array.type
     if kind in (pa.string(), pa.large_string(), pa.binary(), pa.large_binary()):
         words = _text_digest(array)
