@@ -1,6 +1,7 @@
 """The ingest's ScanChunks as a Distributed Map (issue 23): chunks read from S3, scanned
 in batches, results written to S3 and read back by the next steps; one failed chunk
-fails the run with that chunk's own message."""
+fails the run with that chunk's own message. A file of hundreds of chunks also
+aggregates exactly (the task's Maps are Distributed too)."""
 
 from __future__ import annotations
 
@@ -10,12 +11,14 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
+import requests
 from sluice.config import settings
 from sluice.csv.ranges import CsvError
 from sluice.ingest import scan_steps
 from sluice.store import objects
 
 from tests.integration.uploader import Uploader
+from tests.support import call_api, wait_for
 
 MANY_CHUNK_BYTES = 64
 """A chunk size that makes a small file hundreds of chunks."""
@@ -48,6 +51,42 @@ def test_a_file_of_hundreds_of_chunks_ingests_exactly_in_batches(
     assert typed.column("amount").to_pylist() == [i * 3 % 1000 + 0.25 for i in range(rows)]
     assert typed.column("label").to_pylist() == [f"w{i % 7}" for i in range(rows)]
     print(f"{dataset['chunk_count']} chunks ingested in {took:.1f} s")
+    # ... and aggregates exactly: a task over its parts (Distributed Maps too) against
+    # Python's own sums of the same rows.
+    request = {
+        "group_by": ["label"],
+        "aggregations": [
+            {"column": "id", "op": "sum", "name": "ids"},
+            {"column": "amount", "op": "count", "name": "n"},
+        ],
+        "output": {"format": "parquet"},
+    }
+    status, task = call_api(
+        "POST", f"/datasets/{dataset['id']}/tasks", request, owner=uploader.owner
+    )
+    assert status == 202, task
+    done = wait_for(
+        lambda: (lambda t: t if t["status"] not in ("queued", "running") else None)(
+            call_api("GET", f"/tasks/{task['id']}", owner=uploader.owner)[1]
+        ),
+        120,
+        "the aggregation",
+    )
+    assert (done["status"], done["parts"] > 1) == ("succeeded", True)
+    print(f"{done['parts']} parts, {done['buckets']} buckets aggregated: {done['timings']}")
+    answer = call_api("GET", f"/tasks/{task['id']}/result", owner=uploader.owner)[1]
+    out = pa.concat_tables(
+        pq.read_table(pa.BufferReader(requests.get(f["url"], timeout=30).content))
+        for f in answer["output_files"]
+    )
+    got = {
+        (label, ids, n)
+        for label, ids, n in zip(*(out[c].to_pylist() for c in ("label", "ids", "n")), strict=True)
+    }
+    assert got == {
+        (f"w{k}", sum(i for i in range(rows) if i % 7 == k), len(range(k, rows, 7)))
+        for k in range(7)
+    }
 
 
 def typed_rows(owner: str, dataset_id: str) -> pa.Table:
