@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from fractions import Fraction
 from typing import Any
 
+import duckdb
 import pyarrow as pa
 import pyarrow.csv as pcsv
 import pytest
@@ -105,6 +106,13 @@ def test_the_bmat_preset_sums_plays_per_song_per_day(plays: tuple[Uploader, str,
     got = plays_of(table)
     assert got == expected_plays(body)
     assert answer["rows"] == len(got) == sum(f["rows"] for f in answer["output_files"])
+    # And DuckDB's sums of the same rows.
+    plays = pcsv.read_csv(
+        io.BytesIO(body), convert_options=pcsv.ConvertOptions(column_types={"Date": pa.string()})
+    )
+    summed = duckdb.sql('SELECT "Song", "Date", SUM("Number of Plays") FROM plays GROUP BY ALL')
+    assert summed is not None
+    assert got == {(song, date): total for song, date, total in summed.fetchall()}
 
 
 def test_every_operation_with_a_filter(plays: tuple[Uploader, str, bytes]) -> None:
