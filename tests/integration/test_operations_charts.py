@@ -10,9 +10,11 @@ import numpy as np
 import pyarrow.compute as pc
 import pytest
 from sluice.operations.library import describe
+from sluice.operations.library import histogram as histogram_operation
 
 from tests.integration.sessions_support import (
     finished,
+    new_session,
     ref,
     reference,
     run,
@@ -68,6 +70,37 @@ def test_histogram_of_a_time_column_bins_its_range(sales: Any) -> None:
     assert data["bins"][-1]["end"] == "2024-03-28T00:00:00"
     assert data["bins"][1]["start"] == "2024-03-07T18:00:00"  # a quarter of 27 days on
     assert bin_edges[1] - bin_edges[0] == 27 * 86_400e6 / 4
+
+
+def test_histogram_surveys_its_parts_where_they_are_too_many_for_their_footers(
+    sales: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(histogram_operation, "FOOTER_SURVEY_PARTS", 0)
+    data = histogram(sales, column="price", bins=9)
+    counts, bin_edges = np.histogram(reference(sales[2])["price"].to_numpy(), bins=9)
+    assert [b["count"] for b in data["bins"]] == counts.tolist()
+    assert [b["start"] for b in data["bins"]] + [data["bins"][-1]["end"]] == bin_edges.tolist()
+
+
+def test_histogram_bins_only_finite_values_whatever_the_footers_say(sales: Any) -> None:
+    uploader = sales[0]
+    values = [f"{i / 4 - 30:.2f}" for i in range(300)]
+    values[17], values[150], values[280] = "inf", "-inf", "NaN"
+    dataset = uploader.ingest(("x\n" + "\n".join(values) + "\n").encode())
+    assert dataset["status"] == "ready" and dataset["chunk_count"] > 1, dataset["error"]
+    session = new_session(uploader, dataset["id"])
+    done = run_to_end(
+        uploader,
+        session["id"],
+        "histogram",
+        {"dataset": ref(dataset["id"]), "bins": 6, "column": "x"},
+    )
+    numbers = np.array([float(v) for v in values])
+    counts, bin_edges = np.histogram(numbers[np.isfinite(numbers)], bins=6)
+    data = done["output"]["data"]
+    assert [b["count"] for b in data["bins"]] == counts.tolist()
+    assert data["bins"][0]["start"] == bin_edges[0] == -30.0
+    assert (data["nulls"], data["non_finite"]) == (1, 2)  # NaN is a missing value's text
 
 
 def test_histogram_of_a_category_counts_each_value(sales: Any) -> None:

@@ -10,16 +10,29 @@ parts is numpy's over the whole column.
 
 from __future__ import annotations
 
+from enum import Enum
 from typing import Any
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
+import pyarrow.parquet as pq
 
 from sluice.inference.types import NUMBER_TYPES, TIME_TYPES, ColumnType
 
 BINNED = NUMBER_TYPES | TIME_TYPES
 """Column types binned by value; the others' values are counted."""
+
+_NUMERIC_PHYSICAL = {"INT32", "INT64", "FLOAT", "DOUBLE"}
+
+
+class Unknown(Enum):
+    """What the statistics cannot tell."""
+
+    UNKNOWN = "unknown"
+
+
+UNKNOWN = Unknown.UNKNOWN
 
 
 def as_numbers(column: pa.ChunkedArray) -> np.ndarray:
@@ -34,6 +47,35 @@ def finite_range(numbers: np.ndarray) -> tuple[float, float] | None:
     """The least and greatest finite value; None when there is none."""
     finite = numbers[np.isfinite(numbers)]
     return (float(finite.min()), float(finite.max())) if len(finite) else None
+
+
+def statistics_range(
+    files: list[pq.FileMetaData], column: str
+) -> tuple[float, float] | Unknown | None:
+    """The column's finite range from the parts' Parquet statistics (each row group's min
+    and max, which Arrow's writer takes over non-NaN values): None when every value is
+    null, ``UNKNOWN`` when a row group has no statistics or an infinite bound (only the
+    values themselves then tell the finite range)."""
+    low = high = None
+    for metadata in files:
+        index = metadata.schema.to_arrow_schema().get_field_index(column)
+        for group in range(metadata.num_row_groups):
+            chunk = metadata.row_group(group).column(index)
+            stats = chunk.statistics
+            if stats is None or stats.physical_type not in _NUMERIC_PHYSICAL:
+                return UNKNOWN
+            if not stats.has_min_max:
+                if stats.has_null_count and stats.null_count == chunk.num_values:
+                    continue  # all null
+                return UNKNOWN
+            # The raw values: a timestamp's or a duration's ticks, as as_numbers reads them;
+            # + 0.0, as the values' own min and max: Parquet writes a zero bound as -0.0.
+            found = float(stats.min_raw) + 0.0, float(stats.max_raw) + 0.0
+            if not all(np.isfinite(found)):
+                return UNKNOWN
+            low = found[0] if low is None else min(low, found[0])
+            high = found[1] if high is None else max(high, found[1])
+    return None if low is None or high is None else (low, high)
 
 
 def edges(low: float, high: float, bins: int) -> np.ndarray:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import pyarrow as pa
@@ -15,6 +16,9 @@ from sluice.store import objects
 from sluice.store.arrow_fs import s3_filesystem
 from sluice.tasks.partials import read_bucket, read_partial, write_buckets, write_partial
 
+FOOTER_THREADS = 16
+"""Footers read at once: each is a round trip or two to S3, not work for a core."""
+
 ROW_GROUP_ROWS = 64 * 1024
 """As the ingest's parts: a row read fetches one group of about this many rows."""
 
@@ -24,6 +28,17 @@ def read_part(key: str, columns: list[str] | None = None) -> pa.Table:
     column chunks."""
     with s3_filesystem().open_input_file(f"{settings().data_bucket}/{key}") as source:
         return pq.read_table(source, columns=columns)
+
+
+def part_footers(keys: list[str]) -> list[pq.FileMetaData]:
+    """The parts' Parquet footers (one ranged read or two each, in threads)."""
+
+    def footer(key: str) -> pq.FileMetaData:
+        with s3_filesystem().open_input_file(f"{settings().data_bucket}/{key}") as source:
+            return pq.read_metadata(source)
+
+    with ThreadPoolExecutor(max_workers=FOOTER_THREADS) as pool:
+        return list(pool.map(footer, keys))
 
 
 def part_columns(key: str) -> list[str]:

@@ -1,9 +1,11 @@
 """Histogram: equal-width bins over a number, time or duration column; counts per value of
 a category, boolean or text column. JSON a chart draws directly.
 
-Bins need the column's range before any part can count: the parts are surveyed first
-(each part's finite min and max), Settle writes the edges, then each part counts its
-values per bin and Finish adds the counts. Values are counted as group-by counts them:
+Bins need the column's range before any part can count. Up to ``FOOTER_SURVEY_PARTS``
+parts, Plan reads it from the parts' Parquet statistics and writes the edges itself,
+where those tell it (every row group's bounds finite); otherwise the parts are surveyed
+first (each part's finite min and max) and Settle writes the edges. Then each part counts
+its values per bin and Finish adds the counts. Values are counted as group-by counts them:
 each part's counts hash-partitioned into buckets, each bucket merged and cut to its most
 frequent values, so that the top values are exact however many distinct texts there are.
 """
@@ -23,16 +25,19 @@ from sluice.inference.types import ColumnType
 from sluice.operations.base import Finished, Operation, OperationRun, PartRef, StepResult
 from sluice.operations.histogram_bins import (
     BINNED,
+    UNKNOWN,
     as_numbers,
     bin_counts,
     edge_label,
     edges,
     finite_range,
+    statistics_range,
     unit_of,
 )
 from sluice.operations.storage import (
     find_jsons,
     get_jsons,
+    part_footers,
     put_json,
     read_part,
     read_shuffle,
@@ -43,6 +48,11 @@ from sluice.store import objects
 from sluice.tasks.aggregate import AggregateSpec, bucket_count, merge_partials, partial_aggregate
 
 COUNT = "__count"
+
+FOOTER_SURVEY_PARTS = 64
+"""Up to this many parts, Plan reads the bins' range from the parts' footers (in threads,
+a round trip or two each) rather than run a survey Map: a fan-out stage fewer, which is
+most of a small histogram's time."""
 
 
 def _column_type(run: OperationRun) -> ColumnType:
@@ -107,7 +117,18 @@ class Histogram(Operation):
     }
 
     def surveys(self, run: OperationRun, manifests: dict[str, list[Manifest]]) -> bool:
-        return _type_in(manifests["dataset"][0], run.inputs["column"]) in BINNED
+        """Bins need a survey, unless the parts' footers tell their range: then the edges
+        are written here, and the parts read them as they would Settle's."""
+        manifest, column = manifests["dataset"][0], run.inputs["column"]
+        if _type_in(manifest, column) not in BINNED:
+            return False
+        if len(manifest.parts) > FOOTER_SURVEY_PARTS:
+            return True
+        found = statistics_range(part_footers([p.key for p in manifest.parts]), column)
+        if found is UNKNOWN:
+            return True
+        self._write_edges(run, [found] if found is not None else [])
+        return False
 
     def bucket_count(self, run: OperationRun, manifests: dict[str, list[Manifest]]) -> int:
         manifest = manifests["dataset"][0]
@@ -124,7 +145,10 @@ class Histogram(Operation):
     def settle(self, run: OperationRun, buckets: int) -> None:
         """The bins' edges over the whole column's finite range (none when it has none)."""
         keys = objects.list_keys(settings().data_bucket, run.partial_key("survey/"))
-        ranges = [r for r in get_jsons(keys) if r is not None]
+        self._write_edges(run, [r for r in get_jsons(keys) if r is not None])
+
+    def _write_edges(self, run: OperationRun, ranges: list[Any]) -> None:
+        """The bins' edges over the parts' finite ranges (none when no part has one)."""
         found = None
         if ranges:
             low, high = min(r[0] for r in ranges), max(r[1] for r in ranges)
