@@ -62,7 +62,13 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from sluice.inference.types import ColumnType
-from sluice.tasks.aggregate_output import bucket_count, hash_buckets, key_hash, write_outputs
+from sluice.tasks.aggregate_output import (
+    bucket_count,
+    hash_buckets,
+    key_hash,
+    numbers,
+    write_outputs,
+)
 from sluice.tasks.aggregate_spec import (
     AggOp,
     AggregateSpec,
@@ -328,21 +334,20 @@ def _row_sum_sources(
     if limbs != WIDE_LIMBS:
         return {f"{p}_whole": values}
     mask = np.asarray(values.is_null().to_numpy(zero_copy_only=False), dtype=bool)
-    numbers = np.asarray(values.fill_null(0).to_numpy(zero_copy_only=False), dtype=np.int64)
     return {
         f"{p}_{limb}": pa.array(part, mask=mask)
-        for limb, part in zip(limbs, _split_limbs(numbers, len(limbs)), strict=True)
+        for limb, part in zip(limbs, _split_limbs(numbers(values), len(limbs)), strict=True)
     }
 
 
-def _split_limbs(numbers: np.ndarray, count: int) -> list[np.ndarray]:
-    """int64 ``numbers`` as ``count`` limbs, top first: every limb but the top in
+def _split_limbs(values: np.ndarray, count: int) -> list[np.ndarray]:
+    """int64 ``values`` as ``count`` limbs, top first: every limb but the top in
     ``[0, 2**21)``, the top signed (shifts are arithmetic)."""
     limbs = []
     for _ in range(count - 1):
-        limbs.append(numbers & _LIMB_MASK)
-        numbers = numbers >> LIMB_BITS
-    limbs.append(numbers)
+        limbs.append(values & _LIMB_MASK)
+        values = values >> LIMB_BITS
+    limbs.append(values)
     return limbs[::-1]
 
 
@@ -358,19 +363,16 @@ def _carried(limbs: list[np.ndarray]) -> list[np.ndarray]:
 def _limb_arrays(columns: list[Any]) -> tuple[list[np.ndarray], np.ndarray]:
     """int64 columns as numpy arrays (null -> 0), and where the first is null."""
     mask = np.asarray(columns[0].is_null().to_numpy(zero_copy_only=False), dtype=bool)
-    arrays = [
-        np.asarray(c.fill_null(0).to_numpy(zero_copy_only=False), dtype=np.int64) for c in columns
-    ]
-    return arrays, mask
+    return [numbers(c).astype(np.int64, copy=False) for c in columns], mask
 
 
 def _group_limbs(columns: list[Any], count: int) -> list[pa.Array]:
     """A part's per-group sums (of limbs, or of whole values) as ``count`` carried limbs;
     null where the group had no value to sum."""
     arrays, mask = _limb_arrays(columns)
-    if len(arrays) == 1:
-        arrays = _split_limbs(arrays[0], count)
-    return [pa.array(limb, mask=mask) for limb in _carried(arrays)]
+    # Whole values split into limbs are in range already; sums of limbs need carrying.
+    limbs = _split_limbs(arrays[0], count) if len(arrays) == 1 else _carried(arrays)
+    return [pa.array(limb, mask=mask) for limb in limbs]
 
 
 DISTINCT_SAMPLE_ROWS = 65_536
@@ -635,13 +637,13 @@ def _sums_in_hash_order(
         return None
     if any(pa.types.is_floating(combined.schema.field(k).type) for k in keys):
         return None
-    combined = combined.combine_chunks()  # one gather per column, not one per partial
     carried = combined.column(KEY_HASH) if KEY_HASH in combined.column_names else None
-    hashed = None if carried is None or carried.null_count else carried.chunk(0).to_numpy()
-    key_columns = combined.select(keys)
-    hashes = _hashes32(key_columns, hashed)
+    hashed = None if carried is None or carried.null_count else numbers(carried)
+    hashes = _hashes32(combined.select(keys), hashed)
     if _repeats_many(hashes):
         return None  # before the sort, which would only have told the same
+    combined = combined.combine_chunks()  # one gather per column, not one per partial
+    key_columns = combined.select(keys)
     order, in_order, same_hash = _sorted_by_hash(hashes)
     if len(same_hash) > (1 - MOSTLY_DISTINCT) * combined.num_rows:
         # Many neighbours sharing a hash mean repeated keys (32-bit collisions are
@@ -668,10 +670,10 @@ def _sums_in_hash_order(
     for source, op in aggs:
         values = combined.column(source).combine_chunks()
         present = np.asarray(values.is_valid().to_numpy(zero_copy_only=False), dtype=np.int64)
-        numbers = np.asarray(values.fill_null(0).to_numpy(zero_copy_only=False))
-        sums, counted = numbers[:0], present[:0]
+        found = numbers(values)
+        sums, counted = found[:0], present[:0]
         if members.size:
-            sums = np.add.reduceat(numbers[members], member_starts)
+            sums = np.add.reduceat(found[members], member_starts)
             counted = np.add.reduceat(present[members], member_starts)
         # A group of nulls alone sums to null, as Arrow's sum does.
         columns[f"{source}_{op}"] = pa.chunked_array(

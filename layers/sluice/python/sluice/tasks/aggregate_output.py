@@ -100,6 +100,16 @@ def _text_digest(array: pa.Array) -> np.ndarray:
     return digest
 
 
+def numbers(values: pa.Array | pa.ChunkedArray, fill: float = 0) -> np.ndarray:
+    """``values`` (of a fixed-width type) as numpy, nulls as ``fill``: without a copy when
+    there are no nulls (Arrow's fill_null always writes a new array), so read-only then."""
+    if values.null_count:
+        values = values.fill_null(fill)
+    if isinstance(values, pa.ChunkedArray):
+        values = values.combine_chunks()
+    return np.asarray(values.to_numpy(zero_copy_only=False))
+
+
 def _column_words(column: pa.Array | pa.ChunkedArray) -> np.ndarray:
     """One 64-bit word per value, equal for equal values (null its own word)."""
     array = column.combine_chunks() if isinstance(column, pa.ChunkedArray) else column
@@ -108,18 +118,16 @@ def _column_words(column: pa.Array | pa.ChunkedArray) -> np.ndarray:
         # the decoded values', for a fraction of the work when values repeat.
         if not len(array.dictionary):
             return np.full(len(array), _NULL_HASH, dtype=np.uint64)
-        indices = array.indices.fill_null(0).to_numpy(zero_copy_only=False)
-        words = _column_words(array.dictionary)[indices]
+        words = _column_words(array.dictionary)[numbers(array.indices)]
         if array.null_count:
-            words[np.asarray(array.is_null().to_numpy(zero_copy_only=False), dtype=bool)] = (
-                _NULL_HASH
-            )
+            nulls = np.asarray(array.is_null().to_numpy(zero_copy_only=False), dtype=bool)
+            words[nulls] = _NULL_HASH
         return words
     kind = array.type
     if kind in (pa.string(), pa.large_string(), pa.binary(), pa.large_binary()):
         words = _text_digest(array)
     elif pa.types.is_floating(kind):
-        values = array.cast(pa.float64()).fill_null(0.0).to_numpy(zero_copy_only=False) + 0.0
+        values = numbers(array.cast(pa.float64()), 0.0) + 0.0
         values[np.isnan(values)] = np.nan  # one NaN; +0.0 made -0.0 into 0.0
         words = values.view(np.uint64)
     else:
@@ -127,8 +135,7 @@ def _column_words(column: pa.Array | pa.ChunkedArray) -> np.ndarray:
             array = array.view(pa.int32() if kind.bit_width == 32 else pa.int64())
         elif pa.types.is_timestamp(kind) or pa.types.is_duration(kind):
             array = array.view(pa.int64())
-        values = array.cast(pa.int64(), safe=False).fill_null(0)
-        words = values.to_numpy(zero_copy_only=False).view(np.uint64)
+        words = numbers(array.cast(pa.int64(), safe=False)).view(np.uint64)
     if array.null_count:
         valid = array.is_valid().to_numpy(zero_copy_only=False)
         words = np.where(valid, words, _NULL_HASH)
