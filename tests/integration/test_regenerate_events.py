@@ -57,6 +57,7 @@ def test_regenerating_writes_every_recorded_group(
         "ingest/scan_chunk.json",
         "on_upload/object_created.json",
         "tasks/finish.json",
+        "tasks/gather.json",
         "tasks/partial.json",
         "tasks/plan.json",
         "tasks/reduce.json",
