@@ -6,8 +6,9 @@ owner and dataset, runs one aggregation task on it, and writes each step's first
 input (from the execution history; a Distributed Map's child's, a batch, from the
 results its ResultWriter wrote) as that step's sample event. The groups are
 ``ingest`` (events/ingest/*.json but load_layout and finish_failure, which no
-successful run produces), ``tasks`` (events/tasks/*.json) and ``on_upload``
-(events/on_upload/object_created.json, updated to the sample object).
+successful run produces), ``tasks`` (events/tasks/*.json), ``operations`` (a session's
+group-by aggregate of the sample: events/operations/*.json but finish_failure) and
+``on_upload`` (events/on_upload/object_created.json, updated to the sample object).
 
 Every id, key and timestamp is fixed (Map Runs are numbered), the file's ETag is its
 MD5, and each Map runs its items one at a time in their listed order (a Distributed
@@ -35,6 +36,13 @@ from sluice.datasets.models import Dataset, SourceObject
 from sluice.datasets.repository import DatasetRepository
 from sluice.datasets.tickets import ticket_for
 from sluice.local.system import LocalOptions, LocalSystem
+from sluice.operations.catalogue import catalogue
+from sluice.operations.validation import canonical, check_form
+from sluice.sessions import cache
+from sluice.sessions.models import DatasetInput, Session
+from sluice.sessions.operation_models import SessionOperation, run_name
+from sluice.sessions.references import input_dataset
+from sluice.sessions.repository import OperationRepository, SessionRepository
 from sluice.store import objects
 from sluice.tasks.models import Task, TaskCreate
 from sluice.tasks.repository import TaskRepository
@@ -65,7 +73,16 @@ TASK_STEP_FILES = {
     "task_reduce": "reduce",
     "task_finish": "finish",
 }
-GROUPS = ("ingest", "tasks", "on_upload")
+OPERATION_STEP_FILES = {
+    "operation_plan": "plan",
+    "operation_part": "part",
+    "operation_bucket": "bucket",
+    "operation_finish": "finish",
+}
+SESSION = "0123456789abcdef0123456789abcd20"
+OPERATION = "0123456789abcdef0123456789abcd21"
+OPERATION_OUTPUT = "0123456789abcdef0123456789abcd22"
+GROUPS = ("ingest", "tasks", "operations", "on_upload")
 UPLOAD_EVENT = Path("on_upload") / "object_created.json"
 
 
@@ -108,6 +125,8 @@ DISTRIBUTED_STEPS = {
     "ConvertChunks": "ingest_convert_chunk",
     "Partials": "task_partial",
     "Reduces": "task_reduce",
+    "Parts": "operation_part",
+    "Buckets": "operation_bucket",
 }
 """The step each Distributed Map's children run: their inputs are in its ResultWriter's
 files, not in the execution's history (a child has a history of its own)."""
@@ -197,11 +216,12 @@ def regenerate(out: Path = HERE, groups: Sequence[str] = GROUPS) -> None:
     unknown = set(groups) - set(GROUPS)
     if unknown:
         raise ValueError(f"unknown groups {sorted(unknown)}; known: {', '.join(GROUPS)}")
-    if not {f.name for f in CATALOG.functions} >= set(STEP_FILES) | set(TASK_STEP_FILES):
+    recorded = set(STEP_FILES) | set(TASK_STEP_FILES) | set(OPERATION_STEP_FILES)
+    if not {f.name for f in CATALOG.functions} >= recorded:
         raise RuntimeError("a recorded step is no longer in the catalogue")
     body = (HERE / "ingest" / "object.csv").read_bytes()
     # The S3 notification sample needs only the file, not a run.
-    if {"ingest", "tasks"} & set(groups):
+    if {"ingest", "tasks", "operations"} & set(groups):
         with one_map_item_at_a_time(), numbered_map_runs():
             _run(body, out, groups)
     if "on_upload" in groups:
@@ -243,6 +263,9 @@ def _run(body: bytes, out: Path, groups: Sequence[str]) -> None:
             # The task's Map Runs numbered from 1 again, as test_sample_events runs it.
             with numbered_map_runs():
                 _record_task(system, sfn, names, out / "tasks")
+        if "operations" in groups:
+            with numbered_map_runs():
+                _record_operation(system, sfn, names, out / "operations")
     finally:
         system.stop()
 
@@ -274,6 +297,56 @@ def _record_task(system: LocalSystem, sfn: Any, names: dict[str, str], folder: P
     arn = execution_arn(machine, task.run)
     _wait(sfn, arn)
     _record_inputs(sfn, arn, names, TASK_STEP_FILES, folder, "tasks/")
+
+
+def _record_operation(system: LocalSystem, sfn: Any, names: dict[str, str], folder: Path) -> None:
+    """Run a group-by aggregate of the sample in a session (its Parts and Buckets Maps)
+    and record its steps' inputs; the record made as the API makes it."""
+    table = os.environ["SLUICE_TABLE"]
+    dataset = DatasetRepository(table).get(OWNER, DATASET)
+    chosen = catalogue()["group_by_aggregate"]
+    item = {"type": "dataset", "id": DATASET}
+    request = {
+        "dataset": item,
+        "group_by": ["name"],
+        "aggregations": [{"column": "score", "op": "sum", "name": "score"}],
+    }
+    inputs = canonical(chosen, check_form(chosen, request))
+    read = {"dataset": [input_dataset(dataset)]}
+    SessionRepository(table).create(
+        Session(
+            id=SESSION,
+            owner=OWNER,
+            name="sample",
+            input_data=[DatasetInput.model_validate(item)],
+            created_at=RECORDED_AT,
+            updated_at=RECORDED_AT,
+        )
+    )
+    OperationRepository(table).create(
+        SessionOperation(
+            id=OPERATION,
+            owner=OWNER,
+            session_id=SESSION,
+            name=chosen.name,
+            input_data=request,
+            created_at=RECORDED_AT,
+            updated_at=RECORDED_AT,
+            cache_key=cache.cache_key(chosen.name, chosen.inputs, inputs, read),
+            inputs=inputs,
+            datasets=read,
+            output_dataset=OPERATION_OUTPUT,
+            result_of=OPERATION,
+        )
+    )
+    machine = system.deployment.state_machines["run_operation"]  # type: ignore[union-attr]
+    ref = {"owner": OWNER, "id": OPERATION, "output_dataset": OPERATION_OUTPUT}
+    sfn.start_execution(
+        stateMachineArn=machine, name=run_name(OPERATION), input=json.dumps({"operation": ref})
+    )
+    arn = execution_arn(machine, run_name(OPERATION))
+    _wait(sfn, arn)
+    _record_inputs(sfn, arn, names, OPERATION_STEP_FILES, folder, "operations/")
 
 
 def main(argv: Sequence[str] | None = None) -> None:
