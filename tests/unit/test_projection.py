@@ -49,9 +49,13 @@ def distributed(task: str, kind: str = "STANDARD") -> MapStage:
 
 def inline(task: str) -> MapStage:
     return MapStage(
-        name=f"{task}s", task=task, distributed=False, execution_type="", batched=False,
+        name=f"{task}s",
+        task=task,
+        distributed=False,
+        execution_type="",
+        batched=False,
         child_states=1,
-    )  # fmt: skip
+    )
 
 
 MEASURED = Measured(
@@ -231,13 +235,29 @@ def test_a_distributed_maps_children_are_read_back_from_its_results_one_span_an_
     events = [
         {"id": 1, "type": "MapStateEntered", "stateEnteredEventDetails": {"name": "ScanChunks"}},
         {"id": 2, "type": "MapStateStarted", "previousEventId": 1},
-        {"id": 3, "type": "MapRunStarted", "previousEventId": 2,
-         "mapRunStartedEventDetails": {"mapRunArn": arn}},
-        {"id": 4, "type": "MapStateExited", "previousEventId": 3,
-         "stateExitedEventDetails": {"name": "ScanChunks", "output": json.dumps(
-             {"scanned": {"MapRunArn": arn,
-                          "ResultWriterDetails": {"Bucket": "b", "Key": "m.json"}}})}},
-    ]  # fmt: skip
+        {
+            "id": 3,
+            "type": "MapRunStarted",
+            "previousEventId": 2,
+            "mapRunStartedEventDetails": {"mapRunArn": arn},
+        },
+        {
+            "id": 4,
+            "type": "MapStateExited",
+            "previousEventId": 3,
+            "stateExitedEventDetails": {
+                "name": "ScanChunks",
+                "output": json.dumps(
+                    {
+                        "scanned": {
+                            "MapRunArn": arn,
+                            "ResultWriterDetails": {"Bucket": "b", "Key": "m.json"},
+                        }
+                    }
+                ),
+            },
+        },
+    ]
     child = {
         "Input": json.dumps({"Items": [{"index": 0}, {"index": 1}], "BatchInput": {}}),
         "Output": json.dumps(
@@ -258,11 +278,21 @@ def test_a_distributed_maps_children_are_read_back_from_its_results_one_span_an_
     )
     start = 1796551200.0  # 2026-12-06T10:00:00Z
     assert spans == [
-        {"phase": "ingest.ScanChunk", "scheduled": start, "succeeded": start + 2,
-         "csv_bytes": 100, "key": "p0"},
-        {"phase": "ingest.ScanChunk", "scheduled": start + 2, "succeeded": start + 4,
-         "csv_bytes": 200, "key": "p1"},
-    ]  # fmt: skip
+        {
+            "phase": "ingest.ScanChunk",
+            "scheduled": start,
+            "succeeded": start + 2,
+            "csv_bytes": 100,
+            "key": "p0",
+        },
+        {
+            "phase": "ingest.ScanChunk",
+            "scheduled": start + 2,
+            "succeeded": start + 4,
+            "csv_bytes": 200,
+            "key": "p1",
+        },
+    ]
 
 
 def test_the_rendering_prints_each_component_at_100_gb_and_1_tb_against_the_target() -> None:
@@ -279,3 +309,22 @@ def test_the_rendering_prints_each_component_at_100_gb_and_1_tb_against_the_targ
         assert f"S3 PUT ${c['S3 PUT']:,.3f}" in line
         assert f"Step Functions ${c['Step Functions']:,.3f}" in line
         assert f"{size / 1e9:g} GB, stage by stage ({p.chunks:,} parts" in "\n".join(text)
+
+
+def test_an_express_child_longer_than_five_minutes_is_a_stated_limit() -> None:
+    express = dataclasses.replace(
+        MEASURED,
+        stages={
+            **MEASURED.stages,
+            "task": {
+                "Partial": distributed("Partial", "EXPRESS"),
+                "Reduce": distributed("Reduce", "EXPRESS"),
+            },
+        },
+    )
+    projected = project(express, 3e12, A)  # 256 buckets of ~12 GB of CSV each
+    reduce = projected.runs["task.Reduce"]
+    assert reduce.child_s > 300
+    assert f"a Reduce child takes {reduce.child_s:.0f} s: over an EXPRESS execution's 5 min" in (
+        projected.warnings
+    )
