@@ -4,10 +4,11 @@ Count, nulls, min, max, mean and std merge from each part's statistics; the exac
 and quartiles of number columns take describe's other passes (``quantiles``): a survey
 of sampled values, each part's counts per slot between the sampled cuts, and one bucket
 step per number column for the values at the ranks its quartiles need. Text columns' top
-values are counted as histogram counts values: each part's counts of (column, value)
-hash-partitioned into value buckets (after the rank buckets), each bucket merged and cut
-to each column's most frequent, so that the top values are exact however many distinct
-texts there are."""
+values are counted by value: each part counts each text column's values (Arrow's
+value_counts, a column at a time) and hash-partitions the (column, value, count) rows by
+value into the value buckets (after the rank buckets); each bucket adds up its counts and
+cuts them to each column's most frequent, so that the top values are exact however many
+distinct texts there are."""
 
 from __future__ import annotations
 
@@ -25,6 +26,7 @@ from sluice.inference.types import ColumnType
 from sluice.operations import quantiles as qs
 from sluice.operations.base import Finished, Operation, OperationRun, PartRef, StepResult
 from sluice.operations.describe_stats import NUMERIC, as_floats, merge, part_stats, summary
+from sluice.operations.sorting import split
 from sluice.operations.storage import (
     find_jsons,
     get_jsons,
@@ -37,21 +39,12 @@ from sluice.operations.storage import (
 )
 from sluice.operations.wizard import InputType, WizardInput
 from sluice.store import objects
-from sluice.tasks.aggregate import (
-    AggregateSpec,
-    bucket_count,
-    merge_partials,
-    partial_aggregate,
-    schema_types,
-)
+from sluice.tasks.aggregate import bucket_count, schema_types
+from sluice.tasks.aggregate_output import key_buckets
 
 TEXT_COLUMN, TEXT_VALUE, COUNT = "__column", "__value", "__count"
-_TEXT_COUNTS = AggregateSpec(
-    group_by=[TEXT_COLUMN, TEXT_VALUE],
-    aggregations=[{"column": "*", "op": "count", "name": COUNT}],
-)
-"""A text value's count is a group-by count of (column position, value): one shuffle for
-every text column at once."""
+"""A text value's count is a row (column position, value, count): one shuffle for every
+text column at once."""
 
 
 def _numbers(manifest: Manifest, columns: list[str]) -> list[str]:
@@ -71,20 +64,33 @@ def _rank_buckets(manifest: Manifest, columns: list[str]) -> int:
     return len(_numbers(manifest, columns))
 
 
-def _text_long(table: pa.Table, texts: list[str]) -> pa.Table:
-    """The part's non-null texts as (column position, value) rows."""
+def _text_counts(table: pa.Table, texts: list[str]) -> pa.Table:
+    """Each text column's count of each of its non-null values in the part, as (column
+    position, value, count) rows. A value at a time per column: Arrow's one-key hash count
+    took half the time of a group-by over (column, value) pairs of every row."""
     pieces = []
     for position, name in enumerate(texts):
         values = pc.drop_null(table.column(name)).combine_chunks().cast(pa.string())
+        counted = pc.value_counts(values)
         pieces.append(
             pa.table(
                 {
-                    TEXT_COLUMN: pa.array(np.full(len(values), position, np.int32)),
-                    TEXT_VALUE: values,
+                    TEXT_COLUMN: pa.array(np.full(len(counted), position, np.int32)),
+                    TEXT_VALUE: counted.field("values"),
+                    COUNT: counted.field("counts"),
                 }
             )
         )
     return pa.concat_tables(pieces)
+
+
+def _summed(tables: list[pa.Table]) -> pa.Table:
+    """The parts' counts of a value bucket added up per (column position, value)."""
+    counts = pa.concat_tables(tables)
+    summed = counts.group_by([TEXT_COLUMN, TEXT_VALUE], use_threads=False).aggregate(
+        [(COUNT, "sum")]
+    )
+    return summed.rename_columns([f.removesuffix("_sum") for f in summed.column_names])
 
 
 def _top_per_column(merged: pa.Table, top: int) -> dict[int, list[list[Any]]]:
@@ -210,21 +216,20 @@ class Describe(Operation):
                 stats[name]["slots"] = {str(s): c for s, c in counted.items()}
         texts = _texts(manifest, run.inputs["columns"])
         if texts:
-            self._count_texts(run, part, _text_long(table, texts), buckets - ranks, ranks)
+            self._count_texts(run, part, _text_counts(table, texts), buckets - ranks)
         key = run.partial_key(f"describe/p{part.index:06d}.json")
         put_json(key, {"rows": table.num_rows, "columns": stats})
         return StepResult(index=part.index, partial=key)
 
     def _count_texts(
-        self, run: OperationRun, part: PartRef, long: pa.Table, buckets: int, first: int
+        self, run: OperationRun, part: PartRef, counts: pa.Table, buckets: int
     ) -> None:
-        """The part's count of each (text column, value), hash-partitioned into the value
-        buckets (numbered from ``first``), all in one shuffle object (its bucket b is the
-        step's bucket ``first + b``)."""
-        partials = partial_aggregate(long, _TEXT_COUNTS, buckets)
+        """The part's counts hash-partitioned by value into the value buckets, all in one
+        shuffle object (its bucket b is the step's bucket ``ranks + b``)."""
+        pieces = split(counts, key_buckets([counts.column(TEXT_VALUE)], buckets), buckets)
         write_shuffle(
             run.partial_key(f"texts/p{part.index:06d}.buckets"),
-            [rows if rows.num_rows else None for rows in partials],
+            [rows if rows.num_rows else None for rows in pieces],
         )
 
     def run_bucket(self, run: OperationRun, bucket: int, parts: int) -> StepResult:
@@ -287,7 +292,7 @@ class Describe(Operation):
         tables = read_shuffle(keys, bucket - first)
         found: dict[int, list[list[Any]]] = {}
         if tables:
-            found = _top_per_column(merge_partials(tables, _TEXT_COUNTS), run.inputs["top"])
+            found = _top_per_column(_summed(tables), run.inputs["top"])
         texts = _texts(manifest, run.inputs["columns"])
         key = run.partial_key(f"tops/b{bucket:04d}.json")
         put_json(key, {"tops": {texts[position]: values for position, values in found.items()}})
