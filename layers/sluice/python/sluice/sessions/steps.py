@@ -99,6 +99,15 @@ def plan(repo: OperationRepository, ref: OperationRef) -> Plan:
                 )
     chosen = catalogued(record.name)
     buckets = chosen.bucket_count(run, manifests)
+    # The parts and buckets go to S3 for the Distributed Maps' ItemReaders, not into the
+    # state (256 KB): a dataset of thousands of parts is no larger a payload than one.
+    # Written before the record says IN_PROGRESS, so that a delete from then on finds them.
+    cfg = settings()
+    folder = work_prefix(ref.owner, ref.id)
+    part_items = ItemsRef(bucket=cfg.data_bucket, key=f"{folder}items/parts.json")
+    bucket_items = ItemsRef(bucket=cfg.data_bucket, key=f"{folder}items/buckets.json")
+    put_items(part_items, parts)
+    put_items(bucket_items, [BucketItem(bucket=b) for b in range(buckets)])
     now = utcnow()
     started = repo.update(
         ref.owner,
@@ -113,15 +122,8 @@ def plan(repo: OperationRepository, ref: OperationRef) -> Plan:
         only_if_status=OperationStatus.PENDING,
     )
     if started is None:
+        _remove_written(ref)
         raise OperationGone(f"operation {ref.id} is no longer pending")
-    # The parts and buckets go to S3 for the Distributed Maps' ItemReaders, not into the
-    # state (256 KB): a dataset of thousands of parts is no larger a payload than one.
-    cfg = settings()
-    folder = work_prefix(ref.owner, ref.id)
-    part_items = ItemsRef(bucket=cfg.data_bucket, key=f"{folder}items/parts.json")
-    bucket_items = ItemsRef(bucket=cfg.data_bucket, key=f"{folder}items/buckets.json")
-    put_items(part_items, parts)
-    put_items(bucket_items, [BucketItem(bucket=b) for b in range(buckets)])
     concurrency = map_concurrency(cfg)
     return Plan(
         parts=part_items,
