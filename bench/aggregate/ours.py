@@ -200,6 +200,8 @@ def worker_ours(csv: Path, out: Path, chunk_mib: float) -> dict[str, Any]:
     """The whole path through sluice, timed; see the module's docstring."""
     from sluice.local.system import LocalOptions, LocalSystem
 
+    from bench.ingest.run import _tree_cpu_seconds
+
     size = csv.stat().st_size
     clock = Clock()
     system = LocalSystem(
@@ -222,7 +224,9 @@ def worker_ours(csv: Path, out: Path, chunk_mib: float) -> dict[str, Any]:
         clock.mark_recorded("ready", dataset.get("ingest_finished_at"))
         if dataset["status"] != "ready":
             return {"error": f"dataset {dataset['status']}: {dataset.get('error')}"}
+        cpu = _tree_cpu_seconds()
         task_id, result, too_early = _run_task(http, api, dataset_id)
+        task_cpu = _tree_cpu_seconds() - cpu
         record = http.get(f"{api}/tasks/{task_id}", timeout=60).json()
         # The task alone starts when the POST created it, not when the poll that saw the
         # dataset ready came back (up to POLL_SECONDS later, which only the whole path
@@ -246,6 +250,7 @@ def worker_ours(csv: Path, out: Path, chunk_mib: float) -> dict[str, Any]:
             "upload_seconds": clock.between("upload", "uploaded"),
             "ingest_seconds": clock.between("uploaded", "ready"),
             "task_seconds": clock.between("task created", "task done"),
+            "task_cpu_seconds": task_cpu,
             "download_seconds": clock.between("download", "downloaded"),
             "seconds": clock.between("uploaded", "task done")
             + clock.between("download", "downloaded"),

@@ -240,7 +240,7 @@ def report(
         "plays and the same order-free digest of (Song, Date, plays) as ours.",
         "",
     ]
-    out += _ours_notes(ours)
+    out += _ours_notes(ours, results.get(TASK_ALONE) or {})
     out += _peer_notes(results)
     return "\n".join(out)
 
@@ -275,7 +275,7 @@ def _row(
     ]
 
 
-def _ours_notes(ours: dict[str, Any]) -> list[str]:
+def _ours_notes(ours: dict[str, Any], task_alone: dict[str, Any]) -> list[str]:
     if ours.get("error"):
         return [f"ours: ERROR {ours['error']}", ours.get("stderr_tail", "")]
     timings = ours.get("timings") or {}
@@ -293,7 +293,21 @@ def _ours_notes(ours: dict[str, Any]) -> list[str]:
         f"ours: download {_s(ours.get('download_seconds'))} s: {len(ours.get('outputs', []))} "
         f"files, {ours.get('output_rows', 0):,} rows, {ours.get('output_bytes', 0):,} bytes",
         f"ours: whole path {_s(ours.get('seconds'))} s (ingest + task + download)",
+        _cpu_note(ours, task_alone),
     ]
+
+
+def _cpu_note(ours: dict[str, Any], duckdb: dict[str, Any]) -> str:
+    """The task's CPU seconds against DuckDB's over our Parquet: on a machine shared with
+    other work, a steadier comparison than their walls (each waits its turn for a core)."""
+    mine, theirs = ours.get("task_cpu_seconds"), duckdb.get("cpu_seconds")
+    line = (
+        f"ours: task CPU {_s(mine)} s (user + system of every process of the local system, "
+        f"POST to result 200)"
+    )
+    if theirs:
+        line += f"; DuckDB on our Parquet {_s(theirs)} s; ours/DuckDB {_ratio(mine, theirs)}"
+    return line
 
 
 def _peer_notes(results: dict[str, dict[str, Any]]) -> list[str]:
