@@ -6,12 +6,15 @@ from __future__ import annotations
 import dataclasses
 import json
 import math
+from types import SimpleNamespace
+from typing import Any
 
+import pyarrow as pa
 import pytest
 
 from bench.aggregate import aws
 from bench.aggregate.aws import MapStage, map_stages, run_stage, step_between
-from bench.aggregate.forecast import Assumptions, project
+from bench.aggregate.forecast import Assumptions, project, requests
 from bench.aggregate.history import map_run_spans
 from bench.aggregate.projection import MB, Measured, Phase, running_at_once
 from bench.aggregate.projection_report import render
@@ -328,3 +331,72 @@ def test_an_express_child_longer_than_five_minutes_is_a_stated_limit() -> None:
     assert f"a Reduce child takes {reduce.child_s:.0f} s: over an EXPRESS execution's 5 min" in (
         projected.warnings
     )
+
+
+class CountingStore:
+    """The data bucket in memory, counting the shuffle code's GETs and PUTs."""
+
+    def __init__(self) -> None:
+        self.objects: dict[str, bytes] = {}
+        self.gets = 0
+        self.puts = 0
+
+    def put_bytes(self, bucket: str, key: str, body: bytes, content_type: str) -> None:
+        self.puts += 1
+        self.objects[key] = bytes(body)
+
+    def read_range(self, bucket: str, key: str, start: int, end: int) -> bytes:
+        self.gets += 1
+        return self.objects[key][start:end]
+
+    def concurrently(self, work: Any, items: Any, threads: int) -> list[Any]:
+        return [work(item) for item in items]
+
+
+def shuffle_store(monkeypatch: pytest.MonkeyPatch, parts: int, buckets: int) -> CountingStore:
+    """``parts`` buckets files of ``buckets`` non-empty buckets, written by the code."""
+    from sluice.tasks import partials
+
+    store = CountingStore()
+    monkeypatch.setattr(partials, "objects", store)
+    monkeypatch.setattr(partials, "settings", lambda: SimpleNamespace(data_bucket="data"))
+    for part in range(parts):
+        tables = [pa.table({"k": [part * buckets + b]}) for b in range(buckets)]
+        partials.write_buckets(f"p{part}", tables)
+    return store
+
+
+def model_requests(m: Measured, parts: int, buckets: int) -> dict[str, dict[str, float]]:
+    scans = run_stage(m.stages["ingest"]["ScanChunk"], parts, 1.0, 1, 1000, 1000, 0.0)
+    return requests(m, parts, buckets, 0, {"ingest.ScanChunk": scans}, buckets)
+
+
+def test_the_modelled_shuffle_requests_are_what_the_gathered_code_makes(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from sluice.tasks.partials import read_indexes, read_slices
+
+    store = shuffle_store(monkeypatch, parts=3, buckets=4)
+    keys = ["p0", "p1", "p2"]
+    index = read_indexes(keys, 4)  # Gather
+    for bucket in range(4):  # each reducer, its slice of each part
+        read_slices(
+            [(k, int(index[i][bucket]), int(index[i][bucket + 1])) for i, k in enumerate(keys)]
+        )
+    # MEASURED's task Maps are inline: no ItemReader or ResultWriter requests in these steps
+    model = model_requests(dataclasses.replace(MEASURED, gather="task.Gather"), 3, 4)
+    results = 2  # Gather also reads the partials' results (manifest and file)
+    assert store.puts == model["task: partial"]["PUT"] == 3
+    assert store.gets == model["task: reduce"]["GET"] + model["task: gather"]["GET"] - results
+    assert store.gets == 3 * 4 + 3
+
+
+def test_the_modelled_shuffle_requests_are_what_the_two_get_code_makes(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from sluice.tasks.partials import read_bucket
+
+    store = shuffle_store(monkeypatch, parts=3, buckets=4)
+    for bucket in range(4):
+        read_bucket(["p0", "p1", "p2"], bucket)
+    assert store.gets == model_requests(MEASURED, 3, 4)["task: reduce"]["GET"] == 2 * 3 * 4
