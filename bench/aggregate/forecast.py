@@ -36,6 +36,7 @@ class Assumptions:
     child_overhead_s: float = 0.1  # a child execution's own start and end (not documented)
     output_file_bytes: int = 64 * MIB  # the largest output file the task asks for
     architecture: str | None = None  # the Lambdas' (None: what the CDK deploys)
+    max_buckets: int | None = None  # the bucket rule's cap (None: sluice's MAX_BUCKETS)
 
 
 @dataclass
@@ -161,13 +162,17 @@ def project(m: Measured, size: float, a: Assumptions) -> Projection:
     from sluice.catalog import MAP_CONCURRENCY
     from sluice.store.map_results import batch_size
     from sluice.store.objects import PARALLEL_GETS
-    from sluice.tasks.aggregate_output import ROWS_PER_BUCKET, bucket_count
+    from sluice.tasks.aggregate_output import BYTES_PER_BUCKET, ROWS_PER_BUCKET, bucket_count
     from sluice.tasks.partials import READ_THREADS
 
     s3, lat = a.s3_mb_s * MB, a.request_s
     c = float(m.chunk_bytes)
     n = max(1, math.ceil(size / c))
-    r = bucket_count(int(size * m.rows_per_byte), int(size * m.typed_ratio))  # sluice's rule
+    rows, typed = int(size * m.rows_per_byte), int(size * m.typed_ratio)
+    r = bucket_count(rows, typed)  # sluice's rule
+    if a.max_buckets:  # the same rule with another cap (a lever, not what the code does)
+        wanted = max(math.ceil(typed / BYTES_PER_BUCKET), math.ceil(rows / ROWS_PER_BUCKET))
+        r = max(1, min(wanted, a.max_buckets, max(rows, 1)))
     k, g, o, v = m.typed_ratio, m.group_ratio, m.output_ratio, m.converted_share
     converted = math.ceil(n * v)
     max_concurrency = a.max_concurrency or MAP_CONCURRENCY
