@@ -400,3 +400,12 @@ def test_the_modelled_shuffle_requests_are_what_the_two_get_code_makes(
     for bucket in range(4):
         read_bucket(["p0", "p1", "p2"], bucket)
     assert store.gets == model_requests(MEASURED, 3, 4)["task: reduce"]["GET"] == 2 * 3 * 4
+
+
+def test_a_higher_bucket_cap_is_the_same_rule_with_more_buckets_and_more_gets() -> None:
+    capped = project(MEASURED, 1e12, A)
+    wider = project(MEASURED, 1e12, dataclasses.replace(A, max_buckets=1024))
+    rows, typed = 1e12 * 0.019, 1e12 * 0.25
+    wanted = max(math.ceil(typed / (48 * 1024 * 1024)), math.ceil(rows / 2_000_000))
+    assert (capped.buckets, wider.buckets) == (256, min(wanted, 1024)) == (256, 1024)
+    assert wider.requests["task: reduce"]["GET"] == 2 * wider.chunks * 1024
