@@ -306,3 +306,21 @@ def test_the_item_readers_s3_reads_are_retried_as_the_services_own_are() -> None
 
     client = resource_eval_s3.boto_client_for(region="us-east-1", service="s3")
     assert client.meta.config.retries == sfn_distributed_map.SERVICE_RETRIES
+
+
+def test_a_definition_is_parsed_once_and_its_executions_run_apart(aws: Any) -> None:
+    from moto.stepfunctions.parser.asl.parse.asl_parser import AmazonStateLanguageParser
+
+    definition = distributed_map(ECHO, "Echo", ItemBatcher={"MaxItemsPerBatch": 2})
+    text = json.dumps(definition)
+    assert AmazonStateLanguageParser.parse(text) is AmazonStateLanguageParser.parse(text)
+    put_items(aws, "one.json", [1, 2, 3])
+    put_items(aws, "two.json", [4, 5])
+    outputs = []
+    for items, prefix in (("one.json", "out-one"), ("two.json", "out-two")):
+        ended = run(definition, {"items": items, "prefix": prefix})
+        assert ended["status"] == "SUCCEEDED"
+        manifest = json.loads(ended["output"])["written"]["ResultWriterDetails"]["Key"]
+        entries = read_json(aws, manifest.replace("manifest.json", "SUCCEEDED_0.json"))
+        outputs.append([json.loads(e["Output"]) for e in entries])
+    assert outputs == [[{"Items": [1, 2]}, {"Items": [3]}], [{"Items": [4, 5]}]]
