@@ -187,15 +187,7 @@ class Join(Operation):
         whole = _whole_side(tuple(p.key for p in manifests[small][0].parts), tuple(schemas[small]))
         rows = read_part(part.key, list(schemas[part.input]))
         sides = {part.input: rows, small: whole if whole.num_rows else empty_side(schemas[small])}
-        joined = join_bucket(
-            sides["left"],
-            sides["right"],
-            run.inputs["on"],
-            _right_on(run.inputs),
-            run.inputs["how"],
-            kinds,
-            run.inputs["suffix"],
-        )
+        joined = _joined(run, sides, kinds)
         return StepResult(
             index=part.index, written=[write_part(part.index, run.output.part(part.index), joined)]
         )
@@ -210,15 +202,7 @@ class Join(Operation):
             keys = objects.list_keys(settings().data_bucket, self._prefix(run, side))
             tables = read_shuffle(keys, bucket)
             sides[side] = pa.concat_tables(tables) if tables else empty_side(schemas[side])
-        joined = join_bucket(
-            sides["left"],
-            sides["right"],
-            run.inputs["on"],
-            _right_on(run.inputs),
-            run.inputs["how"],
-            kinds,
-            run.inputs["suffix"],
-        )
+        joined = _joined(run, sides, kinds)
         if joined.num_rows == 0 and bucket != 0:
             return StepResult(index=bucket)
         return StepResult(
@@ -231,6 +215,19 @@ class Join(Operation):
         """The output parts: the broadcast parts' or the buckets', in their order."""
         steps = [*sorted(parts, key=lambda p: p.index), *sorted(buckets, key=lambda b: b.index)]
         return Finished(parts=[w for step in steps for w in step.written])
+
+
+def _joined(run: OperationRun, sides: dict[str, pa.Table], kinds: list[Any]) -> pa.Table:
+    """The run's join of ``sides`` (each side's rows, by ``SIDES``)."""
+    return join_bucket(
+        sides["left"],
+        sides["right"],
+        run.inputs["on"],
+        _right_on(run.inputs),
+        run.inputs["how"],
+        kinds,
+        run.inputs["suffix"],
+    )
 
 
 @lru_cache(maxsize=1)
