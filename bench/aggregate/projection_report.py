@@ -105,7 +105,12 @@ def assumptions(m: Measured, a: Assumptions) -> list[str]:
     from sluice.catalog import MAP_CONCURRENCY
 
     arch = a.architecture or m.architecture
-    memory = f"{a.memory_mb} MB" if a.memory_mb else "the catalogue's (ScanChunk ... 3008 MB)"
+    catalogue = ", ".join(
+        f"{phase.split('.')[1]} {m.memory_mb[phase]}"
+        for phase in ("ingest.ScanChunk", "ingest.ConvertChunk", "task.Partial", "task.Reduce")
+        if phase in m.memory_mb
+    )
+    memory = f"{a.memory_mb} MB" if a.memory_mb else f"the catalogue's ({catalogue} MB)"
     return [
         "Assumptions (each AWS figure's page is cited in bench/aggregate/aws.py):",
         f"  - AWS: account Lambda concurrency {a.lambdas:,} (default); a function adds 1,000 "
