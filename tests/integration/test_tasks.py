@@ -293,6 +293,23 @@ def test_each_part_writes_one_partial_file_for_all_its_buckets(
     assert uploader.s3.list_objects_v2(Bucket="sluice-data", Prefix=prefix)["KeyCount"] == 0
 
 
+def test_ranges_too_large_for_a_childs_input_go_to_s3_for_their_reducer(
+    plays: tuple[Uploader, str, bytes], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # As past ~12,000 parts: here any item is too large, so every bucket's ranges are apart.
+    monkeypatch.setattr(task_steps, "CHILD_ITEMS_BYTES", 10)
+    monkeypatch.setattr(task_steps, "bucket_count", lambda *args: 3)
+    uploader, dataset_id, body = plays
+    task = start(uploader, dataset_id, {"preset": "bmat_plays_per_song_per_day"})[1]
+    assert finished(uploader, task["id"])["status"] == "succeeded"
+    work = f"tasks/{uploader.owner}/{task['id']}/work/"
+    listed = uploader.s3.list_objects_v2(Bucket="sluice-data", Prefix=f"{work}ranges/")
+    assert [o["Key"] for o in listed["Contents"]] == [
+        f"{work}ranges/b{b:04d}.json" for b in range(3)
+    ]
+    assert plays_of(read_outputs(result(uploader, task["id"])[1])) == expected_plays(body)
+
+
 @pytest.fixture
 def held_partials(monkeypatch: pytest.MonkeyPatch) -> Iterator[threading.Event]:
     gate = hold(monkeypatch, task_steps, "partial")

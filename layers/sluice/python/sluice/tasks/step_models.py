@@ -85,11 +85,13 @@ class GatherInput(BaseModel):
 
 class ReduceItem(BaseModel):
     """One bucket: an item of the Reduces Map, with its slice of every part's buckets
-    file (part p's is bytes ``[starts[p], starts[p] + sizes[p])``; 0 bytes: empty)."""
+    file (part p's is bytes ``[starts[p], starts[p] + sizes[p])``; 0 bytes: empty), or,
+    where those would not fit a child's input, the key of a JSON object holding them."""
 
     bucket: int
-    starts: list[int]
-    sizes: list[int]
+    starts: list[int] = Field(default_factory=list)
+    sizes: list[int] = Field(default_factory=list)
+    ranges: str | None = None
 
 
 class Gathered(BaseModel):

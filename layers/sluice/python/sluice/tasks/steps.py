@@ -31,7 +31,7 @@ from sluice.tasks.aggregate import (
     write_outputs,
 )
 from sluice.tasks.models import OutputFile, TaskChanges, TaskResult, TaskStatus, Timings
-from sluice.tasks.partials import read_indexes, read_slices, write_buckets
+from sluice.tasks.partials import READ_THREADS, read_indexes, read_slices, write_buckets
 from sluice.tasks.repository import TaskRepository
 from sluice.tasks.step_models import (
     FailInput,
@@ -185,14 +185,27 @@ def gather(payload: GatherInput) -> Gathered:
     ]
     largest = max((len(item.model_dump_json()) for item in items), default=1)
     if largest > CHILD_ITEMS_BYTES:
-        raise ValueError(
-            f"a bucket's byte ranges in {plan.part_count} parts take {largest:,} bytes, more "
-            f"than a Distributed Map child's input holds: the dataset has too many parts"
-        )
+        # Past ~12,000 parts a bucket's ranges outgrow a child's input: each goes to an
+        # object of its own, which its reducer reads first (R more PUTs and GETs).
+        items = _ranges_apart(ref, items)
+        largest = max(len(item.model_dump_json()) for item in items)
     where = ItemsRef(bucket=plan.parts.bucket, key=f"{work_prefix(ref.owner, ref.id)}reduces.json")
     put_items(where, items)
     batch = min(batch_size(buckets, plan.concurrency), max(1, CHILD_ITEMS_BYTES // largest))
     return Gathered(items=where, count=buckets, batch=batch)
+
+
+def _ranges_apart(ref: TaskRef, items: list[ReduceItem]) -> list[ReduceItem]:
+    """``items`` with each bucket's ranges written to the task's work folder, named in
+    the item instead."""
+    data_bucket = settings().data_bucket
+
+    def put(item: ReduceItem) -> ReduceItem:
+        key = f"{work_prefix(ref.owner, ref.id)}ranges/b{item.bucket:04d}.json"
+        objects.put_json(data_bucket, key, {"starts": item.starts, "sizes": item.sizes})
+        return ReduceItem(bucket=item.bucket, ranges=key)
+
+    return objects.concurrently(put, items, READ_THREADS)
 
 
 def _ensure_running(repo: TaskRepository, ref: TaskRef) -> None:
@@ -210,6 +223,10 @@ def reduce(repo: TaskRepository, payload: ReduceInput) -> Reduced:
     ref, item = payload.task, payload.item
     _ensure_running(repo, ref)
     bucket = settings().data_bucket
+    if item.ranges is not None:  # too many parts for the item: its ranges are apart
+        item = ReduceItem.model_validate(
+            {**objects.get_json(bucket, item.ranges), "bucket": item.bucket}
+        )
     # Gather read every part's index: one ranged GET a part, of just this bucket's slice
     # (none where it is empty).
     spans = [
