@@ -281,6 +281,9 @@ def project(m: Measured, size: float, a: Assumptions) -> Projection:
                 f"the {kind} execution would log ~{count:,.0f} history events: over Step "
                 "Functions' 25,000 (its inline Maps' iterations are in its history)"
             )
+    for phase, run in runs.items():
+        if run.items and math.isinf(rate(phase)):
+            warnings.append(f"no measured rate for {phase}: its CPU is counted as none")
     rows_per_reducer = size * m.rows_per_byte * g / r
     if rows_per_reducer > 2 * ROWS_PER_BUCKET:
         warnings.append(

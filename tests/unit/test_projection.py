@@ -409,3 +409,12 @@ def test_a_higher_bucket_cap_is_the_same_rule_with_more_buckets_and_more_gets() 
     wanted = max(math.ceil(typed / (48 * 1024 * 1024)), math.ceil(rows / 2_000_000))
     assert (capped.buckets, wider.buckets) == (256, min(wanted, 1024)) == (256, 1024)
     assert wider.requests["task: reduce"]["GET"] == 2 * wider.chunks * 1024
+
+
+def test_a_fan_out_phase_without_a_measured_rate_is_a_stated_limit() -> None:
+    unmeasured = dataclasses.replace(
+        MEASURED, phases={k: v for k, v in MEASURED.phases.items() if k != "ingest.ScanChunk"}
+    )
+    warnings = project(unmeasured, 100e9, A).warnings
+    assert "no measured rate for ingest.ScanChunk: its CPU is counted as none" in warnings
+    assert not any("no measured rate" in w for w in project(MEASURED, 100e9, A).warnings)
