@@ -181,6 +181,10 @@ def test_cancel_mid_training_keeps_the_history_so_far(local: Any, ready: dict[st
         return current if len(current["history"].get("loss", [])) >= 2 else None
 
     seen = len(wait_for(training, 90, "two epochs")["history"]["loss"])
+    # A job still training has no model to predict with yet.
+    rows = {"instances": [[5.1, -3.0, 40.0]]}
+    predict = f"/networks/training-jobs/{job['id']}/predict"
+    assert call_api("POST", predict, rows, owner=ready["owner"])[0] == 409
     status, cancelled = call_api(
         "POST", f"/networks/training-jobs/{job['id']}/cancel", owner=ready["owner"]
     )
@@ -208,9 +212,8 @@ def test_cancel_mid_training_keeps_the_history_so_far(local: Any, ready: dict[st
     )
 
 
-def test_another_users_job_is_404(ready: dict[str, str]) -> None:
-    status, job = train(ready, epochs=1)
-    assert status == 202
+def test_another_users_job_is_404(ready: dict[str, str], trained: dict[str, Any]) -> None:
+    job = trained
     intruder = "99999999-2222-3333-4444-555555555555"
     for method, path in (
         ("GET", f"/networks/training-jobs/{job['id']}"),
@@ -219,7 +222,8 @@ def test_another_users_job_is_404(ready: dict[str, str]) -> None:
         ("GET", f"/networks/training-jobs/{job['id']}/artifact"),
     ):
         assert call_api(method, path, owner=intruder)[0] == 404, path
-    finished(ready, job["id"])
+    kept = job_of(ready, job["id"])  # the owner's job is as it was
+    assert (kept["status"], kept["artifacts"]) == ("succeeded", job["artifacts"])
 
 
 def test_early_stopping_and_reduce_lr_take_effect(ready: dict[str, str]) -> None:
@@ -273,16 +277,14 @@ def test_a_graph_with_two_inputs_trains_from_a_map_of_columns(ready: dict[str, s
     assert len(done["history"]["loss"]) == 2
 
 
-def test_predictions_equal_keras_on_the_saved_model(ready: dict[str, str]) -> None:
+def test_predictions_equal_keras_on_the_saved_model(
+    ready: dict[str, str], trained: dict[str, Any]
+) -> None:
     import keras
 
-    status, job = train(ready, epochs=2)
-    assert status == 202
+    job = trained
     path = f"/networks/training-jobs/{job['id']}/predict"
     rows = [[5.1, -3.0, 40.0], [4.0, 12.5, -80.0]]
-    assert call_api("POST", path, {"instances": rows}, owner=ready["owner"])[0] in (409, 200)
-    done = finished(ready, job["id"])
-    assert done["status"] == "succeeded", done
     status, by_instances = call_api("POST", path, {"instances": rows}, owner=ready["owner"])
     assert status == 200, by_instances
     records = [dict(zip("abc", row, strict=True)) for row in rows]
@@ -464,8 +466,8 @@ def test_the_predict_sample_event_answers_not_found(local: Any) -> None:
 
 @pytest.fixture(scope="module")
 def trained(ready: dict[str, str]) -> dict[str, Any]:
-    """A succeeded job of the module's graph (a, b, c -> label), shared by the
-    prediction jobs' tests."""
+    """A succeeded job of the module's graph (a, b, c -> label), shared by the tests that
+    need a finished model (a training run costs seconds: TensorFlow's start in its task)."""
     status, job = train(ready, epochs=2)
     assert status == 202, job
     done = finished(ready, job["id"])
@@ -492,16 +494,24 @@ def predicted(ready: dict[str, str], prediction_id: str) -> dict[str, Any]:
     return wait_for(done, 120, f"prediction job {prediction_id} to end")
 
 
+@pytest.fixture(scope="module")
+def prediction(ready: dict[str, str], trained: dict[str, Any]) -> dict[str, Any]:
+    """A prediction job of the whole dataset by ``trained``, keeping ``name``: the answer
+    that queued it, and the job once it ended (shared: a prediction run costs seconds)."""
+    path = f"/networks/training-jobs/{trained['id']}/predictions"
+    body = {"dataset_id": ready["dataset"], "keep_columns": ["name"]}
+    status, queued = call_api("POST", path, body, owner=ready["owner"])
+    assert status == 202, queued
+    return {"queued": queued, "done": predicted(ready, queued["id"])}
+
+
 def test_a_whole_dataset_is_predicted_into_a_new_dataset_equal_to_keras(
-    ready: dict[str, str], trained: dict[str, Any]
+    ready: dict[str, str], trained: dict[str, Any], prediction: dict[str, Any]
 ) -> None:
     job = trained
     path = f"/networks/training-jobs/{job['id']}/predictions"
-    body = {"dataset_id": ready["dataset"], "keep_columns": ["name"]}
-    status, prediction = call_api("POST", path, body, owner=ready["owner"])
-    assert status == 202, prediction
-    assert prediction["status"] == "queued" and prediction["training_job_id"] == job["id"]
-    done = predicted(ready, prediction["id"])
+    queued, done = prediction["queued"], prediction["done"]
+    assert queued["status"] == "queued" and queued["training_job_id"] == job["id"]
     assert done["status"] == "succeeded", done
     assert done["rows"] == 400 and done["progress"] == 1.0
     output = done["output_dataset_id"]
@@ -525,7 +535,7 @@ def test_a_whole_dataset_is_predicted_into_a_new_dataset_equal_to_keras(
     expected = final_model(ready, job["id"]).predict({"in": x}, verbose=0)[:, 0]
     assert np.allclose([row["prediction"] for row in page["rows"]], expected, atol=1e-6)
     status, listed = call_api("GET", path, owner=ready["owner"])
-    assert status == 200 and prediction["id"] in [p["id"] for p in listed["items"]]
+    assert status == 200 and queued["id"] in [p["id"] for p in listed["items"]]
 
 
 def test_a_dataset_without_an_input_column_is_422_before_anything_runs(
@@ -548,7 +558,7 @@ def test_a_dataset_without_an_input_column_is_422_before_anything_runs(
 
 
 def test_another_users_prediction_job_is_404(
-    ready: dict[str, str], trained: dict[str, Any]
+    ready: dict[str, str], trained: dict[str, Any], prediction: dict[str, Any]
 ) -> None:
     job = trained
     path = f"/networks/training-jobs/{job['id']}/predictions"
@@ -556,14 +566,16 @@ def test_another_users_prediction_job_is_404(
     body = {"dataset_id": ready["dataset"]}
     assert call_api("POST", path, body, owner=intruder)[0] == 404
     assert call_api("GET", path, owner=intruder)[0] == 404
-    status, prediction = call_api("POST", path, body, owner=ready["owner"])
-    assert status == 202, prediction
+    prediction_id = prediction["queued"]["id"]
     for method, where in (
-        ("GET", f"/networks/prediction-jobs/{prediction['id']}"),
-        ("POST", f"/networks/prediction-jobs/{prediction['id']}/cancel"),
+        ("GET", f"/networks/prediction-jobs/{prediction_id}"),
+        ("POST", f"/networks/prediction-jobs/{prediction_id}/cancel"),
     ):
         assert call_api(method, where, owner=intruder)[0] == 404, where
-    predicted(ready, prediction["id"])
+    status, kept = call_api(
+        "GET", f"/networks/prediction-jobs/{prediction_id}", owner=ready["owner"]
+    )
+    assert (status, kept["status"]) == (200, "succeeded")
 
 
 def embedding_graph(input_dim: int) -> dict[str, Any]:
