@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import duckdb
+import numpy as np
 import pyarrow as pa
+import pytest
 from sluice.inference.types import ColumnType as T
 from sluice.operations.joining import broadcast_side, join_bucket, key_types
 
@@ -45,3 +48,43 @@ def test_a_left_or_right_join_broadcasts_only_the_side_whose_unmatched_rows_it_d
 
 def test_an_outer_join_never_broadcasts() -> None:
     assert broadcast_side("outer", 1, 1, most_bytes=100) is None
+
+
+@pytest.mark.parametrize(
+    ("how", "sql"),
+    [("inner", "JOIN"), ("left", "LEFT JOIN"), ("right", "RIGHT JOIN"), ("outer", "FULL JOIN")],
+)
+def test_a_join_on_two_keys_with_nulls_and_repeats_is_duckdbs(how: str, sql: str) -> None:
+    rng = np.random.default_rng(7)
+    n = 3000
+
+    def keys(count: int) -> tuple[pa.Array, pa.Array]:
+        k = rng.integers(0, 40, count)
+        region = np.array(["North", "South", "Zürich"])[rng.integers(0, 3, count)]
+        return (
+            pa.array(k, mask=rng.random(count) < 0.05, type=pa.int16()),
+            pa.array(region, mask=rng.random(count) < 0.05).dictionary_encode(),
+        )
+
+    k, region = keys(n)
+    left = pa.table({"k": k, "region": region, "v": pa.array(rng.normal(size=n))})
+    k, region = keys(n // 2)
+    right = pa.table(
+        {"kk": pa.array(k, pa.int32()), "r": region, "v": [f"é{i}" for i in range(n // 2)]}
+    )
+    kinds = [T.INT32, T.CATEGORY]
+    out = join_bucket(left, right, ["k", "region"], ["kk", "r"], how, kinds, "_r")
+    assert out.column_names == ["k", "region", "v", "v_r"]
+    assert out.schema.field("region").type == pa.dictionary(pa.int32(), pa.string())
+    left_table, right_table = left, right  # noqa: F841 (read by DuckDB by name)
+    expected = duckdb.sql(
+        "SELECT coalesce(l.k, o.kk), coalesce(l.region::VARCHAR, o.r::VARCHAR), l.v, o.v"
+        f" FROM left_table l {sql} right_table o ON l.k = o.kk AND l.region = o.r"
+    ).fetchall()
+    got = [tuple(r.values()) for r in out.to_pylist()]
+
+    def order(row: tuple[object, ...]) -> tuple[object, ...]:
+        return tuple((v is None, v) for v in row)
+
+    assert sorted(got, key=order) == sorted(expected, key=order)
+    assert len(got) > n

@@ -14,6 +14,7 @@ whose name a left column has takes the suffix.
 
 from __future__ import annotations
 
+import numpy as np
 import pyarrow as pa
 
 from sluice.inference.types import ColumnType, arrow_type
@@ -93,31 +94,53 @@ def join_bucket(
     kinds: list[ColumnType],
     suffix: str,
 ) -> pa.Table:
-    """One bucket's rows joined, in the output's columns and types."""
-    # A category's parts each have their own dictionary: Arrow's join takes one per column.
+    """One bucket's rows joined, in the output's columns and types.
+
+    Arrow's hash join matches the keys alone, with each side's row numbers: the pairs of
+    rows that meet (a null number where a row met none). Every other column is then
+    taken by those numbers. Joined whole, Arrow encoded every column of the side it
+    hashes into its table: 0.9 s of a part's 1.3 s against a 1M-row table of two columns,
+    where the keys took 0.1."""
+    # A category's parts each have their own dictionary: one per column, for the takes.
     left = with_keys(left, on, kinds).unify_dictionaries()
     right = with_keys(right, right_on, kinds).unify_dictionaries()
     renames = output_names(left.column_names, right.column_names, right_on, suffix)
     hidden = [_RIGHT_KEY.format(i) for i in range(len(on))]
-    right = right.rename_columns(
-        [hidden[right_on.index(n)] if n in right_on else renames[n] for n in right.column_names]
-    )
-    joined = left.join(
-        right,
-        keys=on,
-        right_keys=hidden,
-        join_type=JOIN_TYPES[how],
-        coalesce_keys=True,
-        use_threads=False,
-    )
+    pairs = _row_pairs(left.select(on), right.select(right_on).rename_columns(hidden), how)
     if how == "right":  # Arrow keeps the right side's keys there: give them the left's names
-        joined = joined.rename_columns(
-            [on[hidden.index(n)] if n in hidden else n for n in joined.column_names]
+        pairs = pairs.rename_columns(
+            [on[hidden.index(n)] if n in hidden else n for n in pairs.column_names]
         )
-    columns = [*left.column_names, *renames.values()]
-    out = joined.select(columns)
+    left_rows, right_rows = pairs.column(_LEFT_ROW), pairs.column(_RIGHT_ROW)
+    columns: dict[str, pa.ChunkedArray] = {}
+    for name in left.column_names:
+        # The keys as the join gives them: coalesced with the right's where it keeps both.
+        columns[name] = pairs.column(name) if name in on else left.column(name).take(left_rows)
+    for name, output in renames.items():
+        columns[output] = right.column(name).take(right_rows)
+    out = pa.table(columns)
     for name, kind in zip(on, kinds, strict=True):
         if kind is ColumnType.CATEGORY:
             index = out.schema.get_field_index(name)
             out = out.set_column(index, name, out.column(name).dictionary_encode())
     return out
+
+
+_LEFT_ROW, _RIGHT_ROW = "__left_row", "__right_row"
+
+
+def _row_pairs(left_keys: pa.Table, right_keys: pa.Table, how: str) -> pa.Table:
+    """The join of two sides' keys (the right's under their hidden names): the output's
+    key columns and each side's row number, null where that side had no row."""
+    numbered = [
+        keys.append_column(name, pa.array(np.arange(keys.num_rows, dtype=np.int64)))
+        for keys, name in ((left_keys, _LEFT_ROW), (right_keys, _RIGHT_ROW))
+    ]
+    return numbered[0].join(
+        numbered[1],
+        keys=left_keys.column_names,
+        right_keys=right_keys.column_names,
+        join_type=JOIN_TYPES[how],
+        coalesce_keys=True,
+        use_threads=False,
+    )
