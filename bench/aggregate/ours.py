@@ -19,6 +19,8 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from bench.aggregate.history import children_spans, count_transitions, extract_spans
 from bench.workers import recorded_moment
 
@@ -196,11 +198,19 @@ def _copy_parts(system: Any, dataset: dict[str, Any], folder: Path) -> tuple[int
     return len(keys), sum(size for _, size in keys)
 
 
+def _cpu() -> np.ndarray:
+    """CPU seconds (user + system) so far: [this process (the embedded AWS, the API, the
+    uploader and pollers), its descendants (the workers that run the steps)]."""
+    from bench.ingest.run import _tree_cpu_seconds
+
+    times = os.times()
+    own = times.user + times.system
+    return np.array([own, _tree_cpu_seconds() - own])
+
+
 def worker_ours(csv: Path, out: Path, chunk_mib: float) -> dict[str, Any]:
     """The whole path through sluice, timed; see the module's docstring."""
     from sluice.local.system import LocalOptions, LocalSystem
-
-    from bench.ingest.run import _tree_cpu_seconds
 
     size = csv.stat().st_size
     clock = Clock()
@@ -220,13 +230,15 @@ def worker_ours(csv: Path, out: Path, chunk_mib: float) -> dict[str, Any]:
         clock.mark("upload")
         dataset_id = _upload(http, api, csv)
         clock.mark("uploaded")
+        cpu_uploaded = _cpu()
         dataset = _wait_ready(http, api, dataset_id)
+        ingest_cpu = _cpu() - cpu_uploaded
         clock.mark_recorded("ready", dataset.get("ingest_finished_at"))
         if dataset["status"] != "ready":
             return {"error": f"dataset {dataset['status']}: {dataset.get('error')}"}
-        cpu = _tree_cpu_seconds()
+        cpu_posted = _cpu()
         task_id, result, too_early = _run_task(http, api, dataset_id)
-        task_cpu = _tree_cpu_seconds() - cpu
+        task_cpu = _cpu() - cpu_posted
         record = http.get(f"{api}/tasks/{task_id}", timeout=60).json()
         # The task alone starts when the POST created it, not when the poll that saw the
         # dataset ready came back (up to POLL_SECONDS later, which only the whole path
@@ -250,7 +262,10 @@ def worker_ours(csv: Path, out: Path, chunk_mib: float) -> dict[str, Any]:
             "upload_seconds": clock.between("upload", "uploaded"),
             "ingest_seconds": clock.between("uploaded", "ready"),
             "task_seconds": clock.between("task created", "task done"),
-            "task_cpu_seconds": task_cpu,
+            "task_cpu_seconds": task_cpu.sum(),
+            "task_cpu_aws_seconds": task_cpu[0],
+            "ingest_cpu_seconds": ingest_cpu.sum(),
+            "ingest_cpu_aws_seconds": ingest_cpu[0],
             "download_seconds": clock.between("download", "downloaded"),
             "seconds": clock.between("uploaded", "task done")
             + clock.between("download", "downloaded"),

@@ -302,11 +302,14 @@ def _cpu_note(ours: dict[str, Any], duckdb: dict[str, Any]) -> str:
     other work, a steadier comparison than their walls (each waits its turn for a core)."""
     mine, theirs = ours.get("task_cpu_seconds"), duckdb.get("cpu_seconds")
     line = (
-        f"ours: task CPU {_s(mine)} s (user + system of every process of the local system, "
-        f"POST to result 200)"
+        f"ours: CPU (user + system of every process of the local system): ingest "
+        f"{_s(ours.get('ingest_cpu_seconds'))} s ({_s(ours.get('ingest_cpu_aws_seconds'))} in "
+        f"the embedded AWS's process), task {_s(mine)} s "
+        f"({_s(ours.get('task_cpu_aws_seconds'))} in the embedded AWS's process)"
     )
     if theirs:
-        line += f"; DuckDB on our Parquet {_s(theirs)} s; ours/DuckDB {_ratio(mine, theirs)}"
+        ratio = _ratio(mine, theirs)
+        line += f"; DuckDB on our Parquet {_s(theirs)} s: the task's CPU / DuckDB's {ratio}"
     return line
 
 
