@@ -16,7 +16,7 @@ import boto3
 import pytest
 import requests
 from sluice.local.launch import DidNotStart, launch
-from sluice.local.state import INTERRUPTED, INTERVAL_S
+from sluice.local.state import INTERRUPTED, INTERVAL_S, SNAPSHOT
 from sluice.local.system import DEMO_PASSWORD, DEMO_USER, free_port
 
 from tests.support import wait_for
@@ -187,7 +187,14 @@ def test_state_survives_ctrl_c_and_kill_9(tmp_path: Path, stopped_on_exit: list[
     later = requests.post(
         f"{second.api}/datasets", json={"name": "after restart"}, headers=bearer(token), timeout=30
     ).json()["dataset"]["id"]
-    time.sleep(INTERVAL_S * 2)
+    # The periodic save (every INTERVAL_S while the state changes) that holds it; the file
+    # is replaced whole (a rename), and pickle keeps the id's text as it is.
+    snapshot = state_dir / SNAPSHOT
+    wait_for(
+        lambda: later.encode() in snapshot.read_bytes() or None,
+        INTERVAL_S * 10,
+        "a save that holds the new dataset",
+    )
     os.killpg(second.process.pid, signal.SIGKILL)
     second.process.wait(timeout=30)
 
