@@ -120,7 +120,8 @@ def _read_parquet(key: str, columns: list[str] | None = None) -> pa.Table:
 
 def partial(repo: TaskRepository, payload: PartialInput) -> Partial:
     """Aggregate one part's rows and write its groups for every bucket in one PUT (a
-    buckets file, even when every bucket is empty: each reducer reads every part's)."""
+    buckets file, even when every bucket is empty; Gather reads the index of a part with
+    groups)."""
     ref = payload.task
     _ensure_running(repo, ref)
     table = _read_parquet(payload.part.key, needed_columns(payload.spec))
@@ -163,11 +164,12 @@ def gather(payload: GatherInput) -> Gathered:
     reducer makes one ranged GET per part (P x R in all, not 2 x P x R)."""
     plan = payload.plan
     ref, buckets = plan.task, plan.bucket_count
-    done = {
-        Partial.model_validate(result).part: Partial.model_validate(result)
+    results = [
+        Partial.model_validate(result)
         for output in map_results.outputs(payload.partials)
         for result in output
-    }
+    ]
+    done = {result.part: result for result in results}
     if sorted(done) != list(range(plan.part_count)):
         missing = sorted(set(range(plan.part_count)) - set(done))
         raise ValueError(f"the partials of parts {missing[:5]} were not written")
