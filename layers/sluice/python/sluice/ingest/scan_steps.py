@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import functools
 import json
-import math
 
 import pyarrow as pa
 
@@ -47,6 +46,7 @@ from sluice.store.map_results import (
     ItemsRef,
     ResultWriterDetails,
     batch_size,
+    dealt,
     map_concurrency,
     put_items,
 )
@@ -117,21 +117,10 @@ def scan_order(chunks: list[ChunkItem], batch: int) -> list[ChunkItem]:
     """The chunks as the scans take them: the last range first, so that where scans
     queue for workers the first ranges are scanned last, with what the others found
     (late decimals, words, dates) in hand (sluice.inference.scan_evidence). The
-    ItemBatcher cuts the list into consecutive batches of ``batch`` (the last may be
-    shorter), each scanned in order by one invocation, all at once: so the ranges are
-    dealt from the end to the batches in turn (a full one skipped), and every invocation
-    scans its first ranges last."""
-    count = len(chunks)
-    runs = max(1, math.ceil(count / batch))
-    sizes = [batch] * (runs - 1) + [count - batch * (runs - 1)]
-    dealt: list[list[ChunkItem]] = [[] for _ in range(runs)]
-    turn = 0
-    for chunk in reversed(chunks):
-        while len(dealt[turn]) == sizes[turn]:
-            turn = (turn + 1) % runs
-        dealt[turn].append(chunk)
-        turn = (turn + 1) % runs
-    return [chunk for run in dealt for chunk in run]
+    ItemBatcher cuts the list into consecutive batches of ``batch``, each scanned in order
+    by one invocation, all at once: so the ranges are dealt from the end to the batches
+    in turn (``map_results.dealt``), and every invocation scans its first ranges last."""
+    return dealt(list(reversed(chunks)), batch)
 
 
 def load_header(bucket: str, key: str) -> HeaderNames:

@@ -54,6 +54,7 @@ from sluice.store.map_results import (
     ItemsRef,
     ResultWriterDetails,
     batch_size,
+    dealt,
     map_concurrency,
     put_items,
 )
@@ -106,8 +107,12 @@ def plan(repo: OperationRepository, ref: OperationRef) -> Plan:
     folder = work_prefix(ref.owner, ref.id)
     part_items = ItemsRef(bucket=cfg.data_bucket, key=f"{folder}items/parts.json")
     bucket_items = ItemsRef(bucket=cfg.data_bucket, key=f"{folder}items/buckets.json")
-    put_items(part_items, parts)
-    put_items(bucket_items, [BucketItem(bucket=b) for b in range(buckets)])
+    # Each batch takes every n-th part: one dataset's parts, or a join's large side's,
+    # are not all one invocation's while another runs the small ones.
+    concurrency = map_concurrency(cfg)
+    batch, bucket_batch = batch_size(len(parts), concurrency), batch_size(buckets, concurrency)
+    put_items(part_items, dealt(parts, batch))
+    put_items(bucket_items, dealt([BucketItem(bucket=b) for b in range(buckets)], bucket_batch))
     now = utcnow()
     started = repo.update(
         ref.owner,
@@ -124,15 +129,14 @@ def plan(repo: OperationRepository, ref: OperationRef) -> Plan:
     if started is None:
         _remove_written(ref)
         raise OperationGone(f"operation {ref.id} is no longer pending")
-    concurrency = map_concurrency(cfg)
     return Plan(
         parts=part_items,
         part_count=len(parts),
         buckets=bucket_items,
         bucket_count=buckets,
         survey=chosen.surveys(run, manifests),
-        batch=batch_size(len(parts), concurrency),
-        bucket_batch=batch_size(buckets, concurrency),
+        batch=batch,
+        bucket_batch=bucket_batch,
         concurrency=concurrency,
         results=results_prefix(ref),
     )

@@ -15,7 +15,7 @@ from __future__ import annotations
 import json
 import math
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from pydantic import BaseModel
 
@@ -34,6 +34,9 @@ MAX_BATCH = 8
 minute, far inside the steps' 300 s (a retry runs the whole batch again)."""
 
 
+Item = TypeVar("Item")
+
+
 class ItemsRef(BaseModel):
     """A JSON list in S3 that a Distributed Map reads its items from (ItemReader)."""
 
@@ -46,6 +49,25 @@ def put_items(where: ItemsRef, items: Sequence[BaseModel]) -> None:
     in the state (256 KB would hold about a thousand)."""
     body = json.dumps([item.model_dump(mode="json") for item in items])
     objects.put_bytes(where.bucket, where.key, body.encode(), "application/json")
+
+
+def dealt(items: Sequence[Item], batch: int) -> list[Item]:
+    """``items`` reordered so that the ItemBatcher, which cuts the list into consecutive
+    batches of ``batch`` (the last may be shorter), gives each batch every n-th item: they
+    are dealt to the batches in turn (a full one skipped). Items next to each other, often
+    alike in size (one dataset's parts, then another's), then run side by side in
+    different invocations, not one after the other in one."""
+    count = len(items)
+    runs = max(1, math.ceil(count / batch))
+    sizes = [batch] * (runs - 1) + [count - batch * (runs - 1)]
+    hands: list[list[Item]] = [[] for _ in range(runs)]
+    turn = 0
+    for item in items:
+        while len(hands[turn]) == sizes[turn]:
+            turn = (turn + 1) % runs
+        hands[turn].append(item)
+        turn = (turn + 1) % runs
+    return [item for hand in hands for item in hand]
 
 
 def map_concurrency(cfg: Settings) -> int:
@@ -128,6 +150,7 @@ __all__ = [
     "ItemsRef",
     "ResultWriterDetails",
     "batch_size",
+    "dealt",
     "failures",
     "first_failure",
     "map_concurrency",
