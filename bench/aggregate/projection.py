@@ -149,6 +149,8 @@ class Measured:
     stages: dict[str, dict[str, MapStage]] = field(default_factory=dict)
     gather: str = ""  # the task's step between its two Maps ("task.<State>"), if any
     architecture: str = "x86_64"  # the Lambdas', as the CDK deploys them
+    cpu_s: dict[str, float] = field(default_factory=dict)  # kind -> the workers' CPU seconds
+    cpu_scale: dict[str, float] = field(default_factory=dict)  # kind -> factor on alone_s
 
     @property
     def gathered(self) -> bool:
@@ -271,10 +273,37 @@ def _converted_share(phases: dict[str, Phase]) -> float:
     return min(1.0, converts.tasks / scans.tasks)
 
 
+def cpu_scaled(phases: dict[str, Phase], kind: str, cpu_s: float) -> float:
+    """Scale the ``kind`` execution's fan-out phases to the workers' CPU seconds.
+
+    A task's duration here counts the time it waited for a core that other processes on
+    the machine held, not only its own work; the CPU seconds of the processes that ran
+    the steps do not. So each fan-out phase's one-worker time (``alone_s``) is multiplied
+    by ``cpu_s`` over the execution's phases' summed one-worker times (serial steps'
+    durations included): its share of the CPU, apportioned by its measured time. Never
+    above 1 (a phase is not made slower than measured). The factor applied."""
+    mine = [p for name, p in phases.items() if name.startswith(f"{kind}.")]
+    busy = sum(p.alone_s for p in mine)
+    if cpu_s <= 0 or busy <= 0:
+        return 1.0
+    factor = min(1.0, cpu_s / busy)
+    for phase in mine:
+        if phase.name in FAN_OUT or phase.name in PER_BUCKET:
+            phase.alone_s *= factor
+    return factor
+
+
 def measured_from(ours: dict[str, Any], file_bytes: int, chunk_bytes: int, cores: int) -> Measured:
-    """The projection's inputs from the ours worker's result."""
+    """The projection's inputs from the ours worker's result (its rates scaled to the
+    workers' CPU seconds where the run measured them: ``cpu_scaled``)."""
     spans = ours["spans"]
     phases = phase_stats(spans, file_bytes, cores)
+    cpu = {
+        kind: float(ours.get(f"{kind}_cpu_seconds") or 0)
+        - float(ours.get(f"{kind}_cpu_aws_seconds") or 0)
+        for kind in ("ingest", "task")
+    }
+    scaled = {kind: cpu_scaled(phases, kind, seconds) for kind, seconds in cpu.items()}
     partials = [s for s in spans if s["phase"] == "task.Partial"]
     rows = sum(s.get("rows", 0) for s in partials) or 1
     memory, timeout = function_settings()
@@ -299,6 +328,8 @@ def measured_from(ours: dict[str, Any], file_bytes: int, chunk_bytes: int, cores
         stages={kind: map_stages(found) for kind, found in machines.items()},
         gather=f"task.{gather}" if gather else "",
         architecture=deployed_architecture(),
+        cpu_s=cpu,
+        cpu_scale=scaled,
     )
 
 

@@ -122,10 +122,10 @@ def assumptions(m: Measured, a: Assumptions) -> list[str]:
         f"(${aws.LAMBDA_GB_S[arch]}/GB-s)",
         *_stages_text(m),
         "  - rates: one core's, measured here (x86_64; Graviton's speed per core is taken as "
-        "equal), not divided further by a Lambda's ~1.7 vCPU at 3008 MB",
+        "equal), not divided further by a Lambda's ~1.7 vCPU at 3008 MB; scaled to the "
+        "workers' CPU seconds, so a task's S3 waits are the model's, not moto's",
         f"  - S3: {a.s3_mb_s:g} MB/s per Lambda each way, {a.request_s * 1000:g} ms a small "
-        "request; the local rates already include moto's S3, so bytes are counted twice "
-        "(conservative)",
+        "request (where the run measured no CPU seconds, its rates include moto's S3 too)",
         f"  - a child execution's own overhead {a.child_overhead_s:g} s (AWS does not "
         f"document one); {a.cold_start_s:g} s per fan-out stage for the Map Run's start and "
         "cold starts",
@@ -253,7 +253,13 @@ def render(
         *render_phases(m),
         "  MB/s/task: CSV MB a task handled / its duration, sharing the cores with every task",
         f"  running at once. 1 worker: with a core of its own (x min(1, {m.cores} cores / "
-        "running at once)).",
+        "running at once)), then scaled to the CPU the workers used (other processes on the",
+        "  machine slow the durations, not the CPU seconds): "
+        + "; ".join(
+            f"{kind} {m.cpu_s.get(kind, 0):.1f} CPU s, x {m.cpu_scale.get(kind, 1.0):.2f}"
+            for kind in ("ingest", "task")
+        )
+        + " (each fan-out phase's share apportioned by its measured time).",
         f"  measured: v = chunks converted again / chunks = {m.converted_share:.2f}, "
         f"k = typed Parquet / CSV bytes = {m.typed_ratio:.3f}, g = groups Partial "
         f"writes per row read = {m.group_ratio:.3f}, o = output / CSV bytes = "

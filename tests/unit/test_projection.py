@@ -16,7 +16,7 @@ from bench.aggregate import aws
 from bench.aggregate.aws import MapStage, map_stages, run_stage, step_between
 from bench.aggregate.forecast import Assumptions, project, requests
 from bench.aggregate.history import map_run_spans
-from bench.aggregate.projection import MB, Measured, Phase, running_at_once
+from bench.aggregate.projection import MB, Measured, Phase, cpu_scaled, running_at_once
 from bench.aggregate.projection_report import render
 
 CHUNK = 64 * 1024 * 1024
@@ -418,3 +418,23 @@ def test_a_fan_out_phase_without_a_measured_rate_is_a_stated_limit() -> None:
     warnings = project(unmeasured, 100e9, A).warnings
     assert "no measured rate for ingest.ScanChunk: its CPU is counted as none" in warnings
     assert not any("no measured rate" in w for w in project(MEASURED, 100e9, A).warnings)
+
+
+def test_the_fan_out_phases_are_scaled_to_the_cpu_the_workers_used() -> None:
+    phases = {
+        "ingest.Plan": phase("ingest.Plan", 1.0),  # alone 1 s: serial, kept as measured
+        "ingest.ScanChunk": dataclasses.replace(phase("ingest.ScanChunk", 10.0), alone_s=9.0),
+        "task.Partial": phase("task.Partial", 80.0),
+    }
+    factor = cpu_scaled(phases, "ingest", cpu_s=2.5)
+    assert factor == 2.5 / (1.0 + 9.0)
+    assert phases["ingest.ScanChunk"].alone_s == pytest.approx(9.0 * 0.25)
+    assert phases["ingest.ScanChunk"].one_worker_rate == pytest.approx(10.0 * MB / 2.25)
+    assert (phases["ingest.Plan"].alone_s, phases["task.Partial"].alone_s) == (1.0, 1.0)
+
+
+def test_cpu_seconds_never_make_a_phase_slower_than_measured() -> None:
+    phases = {"task.Reduce": phase("task.Reduce", 40.0)}
+    assert cpu_scaled(phases, "task", cpu_s=5.0) == 1.0
+    assert cpu_scaled(phases, "task", cpu_s=0.0) == 1.0
+    assert phases["task.Reduce"].alone_s == 1.0
