@@ -2,9 +2,12 @@
 
 Runs in a subprocess of its own (``run.py --worker ours``): ``sluice local`` in-process
 with a pool of one Lambda worker process per core, as the other benchmarks run it.
-Off the clock: sign in, upload and ingest the three inputs, a session holding them.
-Then, for each operation, **from the POST of the request to the moment the Finish step
-recorded it COMPLETED** (its ``finished_at``; GET is polled every 0.2 s until it says so).
+Off the clock: sign in, upload and ingest the three inputs and their first 1,000 rows
+each, a session holding them.
+Then, for each operation, first on the 1,000-row inputs (its floor: what its states,
+requests and records cost whatever the data), then **from the POST of the request to
+the moment the Finish step recorded it COMPLETED** (its ``finished_at``; GET is polled
+every 0.2 s until it says so).
 Before each operation every process's peak RSS is reset (``/proc/PID/clear_refs``), and
 read after it, so each operation's peak is its own: the largest of any one process (a
 Lambda worker, or the main process, which holds moto's S3, DynamoDB and Step Functions).
@@ -141,6 +144,22 @@ def _facts(http: Any, api: str, operation: dict[str, Any], op: str) -> dict[str,
     return {"counts": {c["name"]: c["count"] for c in data.get("columns", [])}}
 
 
+FLOOR_ROWS = 1000
+"""Each operation runs first on the first this many rows of its inputs: what it costs
+whatever the data (its states, requests and records), the floor under its time."""
+
+
+def _first_rows(source: Path, target: Path) -> Path:
+    """The header and the first ``FLOOR_ROWS`` rows of ``source``, written to ``target``."""
+    with source.open("rb") as full, target.open("wb") as head:
+        for _ in range(FLOOR_ROWS + 1):
+            line = full.readline()
+            if not line:
+                break
+            head.write(line)
+    return target
+
+
 def worker_ours(inputs: dict[str, Path], out: Path, operations: list[str]) -> dict[str, Any]:
     """Ingest the inputs, then time each operation; see the module's docstring."""
     from sluice.local.system import LocalOptions, LocalSystem
@@ -159,6 +178,7 @@ def worker_ours(inputs: dict[str, Path], out: Path, operations: list[str]) -> di
         api = system.api_url
         http = _session(api)
         ids, datasets, ingest_s = {}, {}, {}
+        small_ids = {}
         for name, path in inputs.items():
             began = time.perf_counter()
             ids[name] = _upload(http, api, path)
@@ -166,11 +186,17 @@ def worker_ours(inputs: dict[str, Path], out: Path, operations: list[str]) -> di
             ingest_s[name] = time.perf_counter() - began
             if datasets[name]["status"] != "ready":
                 return {"error": f"{name}: {datasets[name]['status']}: {datasets[name]['error']}"}
+            small = _first_rows(path, out / f"{name}-{FLOOR_ROWS}.csv")
+            small_ids[name] = _upload(http, api, small)
+            if _wait_ready(http, api, small_ids[name])["status"] != "ready":
+                return {"error": f"{name}'s first {FLOOR_ROWS} rows did not ingest"}
         created = http.post(
             f"{api}/sessions",
             json={
                 "name": "bench",
-                "input_data": [{"type": "dataset", "id": i} for i in ids.values()],
+                "input_data": [
+                    {"type": "dataset", "id": i} for i in [*ids.values(), *small_ids.values()]
+                ],
             },
             timeout=60,
         )
@@ -183,12 +209,14 @@ def worker_ours(inputs: dict[str, Path], out: Path, operations: list[str]) -> di
             return json.loads(s3.get_object(Bucket=bucket, Key=key)["Body"].read())
 
         for op in operations:
+            floor = _run(http, api, session, *request(op, small_ids))
             name, inputs_data = request(op, ids)
             reset_peaks()
             operation = _run(http, api, session, name, inputs_data)
             found = peaks()
             results[op] = {
                 "seconds": operation["seconds"],
+                "floor_seconds": floor["seconds"] if floor["status"] == "COMPLETED" else None,
                 "status": operation["status"],
                 "message": operation["message"],
                 "parts": operation.get("parts"),
