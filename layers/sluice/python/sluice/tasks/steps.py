@@ -22,7 +22,7 @@ from sluice.errors import NotFound
 from sluice.step_errors import step_failure
 from sluice.store import map_results, objects
 from sluice.store.arrow_fs import s3_filesystem
-from sluice.store.map_results import ItemsRef, batch_size, map_concurrency, put_items
+from sluice.store.map_results import ItemsRef, batch_size, dealt, map_concurrency, put_items
 from sluice.tasks.aggregate import (
     bucket_count,
     merge_partials,
@@ -96,9 +96,12 @@ def plan(repo: TaskRepository, ref: TaskRef) -> TaskPlan:
     cfg = settings()
     parts = [PartRef(index=i, key=p.key) for i, p in enumerate(manifest.parts)]
     # The parts go to S3 for the Partials Map's ItemReader, not into the state (256 KB).
+    # Dealt, so that where a batch is several parts (locally, half of them) the last,
+    # short part runs beside the others, as the ingest's chunks and the operations' parts.
     items = ItemsRef(bucket=cfg.data_bucket, key=f"{work_prefix(ref.owner, ref.id)}parts.json")
-    put_items(items, parts)
     concurrency = map_concurrency(cfg)
+    batch = batch_size(len(parts), concurrency)
+    put_items(items, dealt(parts, batch))
     return TaskPlan(
         task=ref,
         spec=task.spec,
@@ -106,7 +109,7 @@ def plan(repo: TaskRepository, ref: TaskRef) -> TaskPlan:
         part_count=len(parts),
         bucket_count=buckets,
         parts=items,
-        batch=batch_size(len(parts), concurrency),
+        batch=batch,
         concurrency=concurrency,
         results=results_prefix(ref.owner, ref.id),
     )
