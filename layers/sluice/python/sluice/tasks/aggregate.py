@@ -9,7 +9,8 @@ The pipeline runs one "partial" worker per part and one "reduce" worker per buck
 * ``merge_partials(bucket_partials, spec)`` combines one bucket's partials from every part
   and finalises the aggregations.
 
-Partial representation (one table per bucket, fixed schema even when empty, Parquet-safe):
+Partial representation (one table per bucket, one schema for all of a part's buckets,
+even empty ones; Parquet-safe):
 
 * the group_by columns under their own names (a text or category key of few distinct
   values as a dictionary of them, which each part makes its own; see
@@ -361,7 +362,8 @@ def _carried(limbs: list[np.ndarray]) -> list[np.ndarray]:
 
 
 def _limb_arrays(columns: list[Any]) -> tuple[list[np.ndarray], np.ndarray]:
-    """int64 columns as numpy arrays (null -> 0), and where the first is null."""
+    """int64 columns as numpy arrays (null -> 0; read-only where a column had no nulls:
+    Arrow's own memory), and where the first is null."""
     mask = np.asarray(columns[0].is_null().to_numpy(zero_copy_only=False), dtype=bool)
     return [numbers(c).astype(np.int64, copy=False) for c in columns], mask
 
