@@ -50,6 +50,7 @@ from sluice.sessions.step_models import (
 from sluice.step_errors import step_failure
 from sluice.store import map_results, objects
 from sluice.store.map_results import (
+    SHUFFLE_BATCH,
     THRESHOLD_EXCEEDED,
     ItemsRef,
     ResultWriterDetails,
@@ -110,7 +111,7 @@ def plan(repo: OperationRepository, ref: OperationRef) -> Plan:
     # Each batch takes every n-th part: one dataset's parts, or a join's large side's,
     # are not all one invocation's while another runs the small ones.
     concurrency = map_concurrency(cfg)
-    batch, bucket_batch = batch_size(len(parts), concurrency), batch_size(buckets, concurrency)
+    batch, bucket_batch = batch_size(len(parts), concurrency), SHUFFLE_BATCH
     put_items(part_items, dealt(parts, batch))
     put_items(bucket_items, dealt([BucketItem(bucket=b) for b in range(buckets)], bucket_batch))
     now = utcnow()

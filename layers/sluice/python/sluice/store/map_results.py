@@ -82,6 +82,14 @@ def batch_size(count: int, concurrency: int, most: int = MAX_BATCH) -> int:
     return max(1, min(most, math.ceil(count / concurrency)))
 
 
+SHUFFLE_BATCH = 1
+"""A shuffle's buckets go one to a child: each is a share of the data whose size the
+partitioning only estimates (a sort's sampled ranges, a hash's skew), so children that
+each take the next bucket when done balance them, where fixed batches left one worker
+idle while the other ran its larger half. In AWS a shuffle's at most 256 buckets are one
+round of MaxConcurrency: one each there anyway."""
+
+
 class ResultWriterDetails(BaseModel):
     """Where a Map Run's manifest is: the state's ``ResultWriterDetails``."""
 
