@@ -11,6 +11,8 @@ are in ``sluice.tasks.step_models``.
 
 from __future__ import annotations
 
+from typing import NoReturn
+
 import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -22,7 +24,14 @@ from sluice.errors import NotFound
 from sluice.step_errors import step_failure
 from sluice.store import map_results, objects
 from sluice.store.arrow_fs import s3_filesystem
-from sluice.store.map_results import ItemsRef, batch_size, dealt, map_concurrency, put_items
+from sluice.store.map_results import (
+    SHUFFLE_BATCH,
+    ItemsRef,
+    batch_size,
+    dealt,
+    map_concurrency,
+    put_items,
+)
 from sluice.tasks.aggregate import (
     bucket_count,
     merge_partials,
@@ -129,16 +138,14 @@ def partial(repo: TaskRepository, payload: PartialInput) -> Partial:
     _ensure_running(repo, ref)
     table = _read_parquet(payload.part.key, needed_columns(payload.spec))
     buckets = partial_aggregate(table, payload.spec, payload.bucket_count)
-    write_buckets(
-        partial_key(ref.owner, ref.id, payload.part.index),
-        [rows if rows.num_rows else None for rows in buckets],
-    )
+    written = partial_key(ref.owner, ref.id, payload.part.index)
+    write_buckets(written, [rows if rows.num_rows else None for rows in buckets])
     groups = sum(rows.num_rows for rows in buckets)
     counted = repo.update(
         ref.owner, ref.id, TaskChanges(), add_parts_done=1, only_if_status=TaskStatus.RUNNING
     )
     if counted is None:
-        raise TaskGone(f"task {ref.id} was cancelled or deleted")
+        _take_back(ref, [written])
     if counted.parts is not None and counted.parts_done >= counted.parts:
         # The last part's partials are written: the partial phase ends now (reducers may
         # still wait for a worker, locally, so their start would say later).
@@ -196,7 +203,7 @@ def gather(payload: GatherInput) -> Gathered:
         largest = max(len(item.model_dump_json()) for item in items)
     where = ItemsRef(bucket=plan.parts.bucket, key=f"{work_prefix(ref.owner, ref.id)}reduces.json")
     put_items(where, items)
-    batch = min(batch_size(buckets, plan.concurrency), max(1, CHILD_ITEMS_BYTES // largest))
+    batch = min(SHUFFLE_BATCH, max(1, CHILD_ITEMS_BYTES // largest))
     return Gathered(items=where, count=buckets, batch=batch)
 
 
@@ -250,10 +257,22 @@ def reduce(repo: TaskRepository, payload: ReduceInput) -> Reduced:
             )
             objects.put_bytes(bucket, key, data, content)
             files.append(ReducedFile(key=key, bytes=len(data), rows=rows))
-    repo.update(
+    counted = repo.update(
         ref.owner, ref.id, TaskChanges(), add_buckets_done=1, only_if_status=TaskStatus.RUNNING
     )
+    if counted is None:
+        _take_back(ref, [f.key for f in files])
     return Reduced(bucket=item.bucket, files=files)
+
+
+def _take_back(ref: TaskRef, keys: list[str]) -> NoReturn:
+    """Remove what a step wrote for a task that ended (failed, cancelled or deleted)
+    while it ran: the end's clean-up may have listed the task's folder before these
+    writes. The end is recorded before its clean-up, and a step checks it after its
+    writes, so one of the two always removes them."""
+    for key in keys:
+        objects.delete_object(settings().data_bucket, key)
+    raise TaskGone(f"task {ref.id} was cancelled, failed or deleted while this step ran")
 
 
 def reduce_batch(repo: TaskRepository, batch: ReduceBatch) -> list[Reduced]:
