@@ -330,6 +330,24 @@ def test_result_is_425_while_the_task_runs(
     assert result(uploader, task["id"])[0] == 200
 
 
+def execution_ended(uploader: Uploader, task_id: str) -> dict[str, Any]:
+    """The task's execution, once it has ended (its last step's clean-up done)."""
+    return wait_for(
+        lambda: next(
+            (
+                e
+                for e in uploader.sfn.list_executions(stateMachineArn=uploader.machine("run_task"))[
+                    "executions"
+                ]
+                if e["name"] == f"task-{task_id}" and e["status"] != "RUNNING"
+            ),
+            None,
+        ),
+        30,
+        "the task's execution to end",
+    )
+
+
 def test_cancel_stops_the_task_and_leaves_no_output(
     plays: tuple[Uploader, str, bytes], held_partials: threading.Event
 ) -> None:
@@ -338,20 +356,7 @@ def test_cancel_stops_the_task_and_leaves_no_output(
     status, cancelled = call_api("POST", f"/tasks/{task['id']}/cancel", owner=uploader.owner)
     assert (status, cancelled["status"]) == (200, "cancelled")
     held_partials.set()
-    execution = wait_for(
-        lambda: next(
-            (
-                e
-                for e in uploader.sfn.list_executions(stateMachineArn=uploader.machine("run_task"))[
-                    "executions"
-                ]
-                if e["name"] == f"task-{task['id']}" and e["status"] != "RUNNING"
-            ),
-            None,
-        ),
-        30,
-        "the cancelled execution to end",
-    )
+    execution = execution_ended(uploader, task["id"])
     assert execution["status"] in ("ABORTED", "FAILED")  # moto may finish the run it stopped
     assert call_api("GET", f"/tasks/{task['id']}", owner=uploader.owner)[1]["status"] == "cancelled"
     status, body = result(uploader, task["id"])
@@ -387,7 +392,9 @@ def test_a_failed_partial_fails_the_task_with_its_message_and_leaves_no_files(
         "message": "part 1 is unreadable",
         "details": {"status": "failed"},
     }
-    # The other parts' partials, the Maps' lists and results: none left to see.
+    # The other parts' partials, the Maps' lists and results: none left to see once the
+    # run has ended (the record says failed before RecordFailure's clean-up is done).
+    assert execution_ended(uploader, task["id"])["status"] == "FAILED"
     listed = uploader.s3.list_objects_v2(
         Bucket="sluice-data", Prefix=f"tasks/{uploader.owner}/{task['id']}/"
     )
