@@ -90,6 +90,29 @@ def test_the_tasks_partials_and_reduces_are_distributed_maps_in_the_task_work_fo
     )
 
 
+def expected_map_grants(name: str, data_id: str, items: str, results: str) -> list[tuple[Any, Any]]:
+    """What a state machine ``name`` with Distributed Maps may do: run and stop its own
+    children, read its item lists under ``items`` and write its results under
+    ``results`` in the data bucket, and nothing else on S3 or Step Functions."""
+    return [
+        ("states:StartExecution", arn(f"stateMachine:{name}")),
+        (
+            ["states:DescribeExecution", "states:StopExecution"],
+            [arn(f"execution:{name}/*"), arn(f"execution:{name}:*")],
+        ),
+        ("s3:GetObject", objects_under(data_id, items)),
+        (
+            [
+                "s3:AbortMultipartUpload",
+                "s3:GetObject",
+                "s3:ListMultipartUploadParts",
+                "s3:PutObject",
+            ],
+            objects_under(data_id, results),
+        ),
+    ]
+
+
 def map_grants(resources: Resources, role_id: str) -> list[tuple[Any, Any]]:
     """The role's statements on S3 or Step Functions, as (actions, resources)."""
     return [
@@ -114,23 +137,9 @@ def test_the_task_machine_may_read_items_and_write_results_only_in_its_work_fold
     assert resources[machine_id]["Properties"]["StateMachineName"] == name
     role_id = resources[machine_id]["Properties"]["RoleArn"]["Fn::GetAtt"][0]
     data_id = logical_id(stack.storage.buckets[DATA])
-    assert map_grants(resources, role_id) == [
-        ("states:StartExecution", arn(f"stateMachine:{name}")),
-        (
-            ["states:DescribeExecution", "states:StopExecution"],
-            [arn(f"execution:{name}/*"), arn(f"execution:{name}:*")],
-        ),
-        ("s3:GetObject", objects_under(data_id, "tasks/*/work/*")),
-        (
-            [
-                "s3:AbortMultipartUpload",
-                "s3:GetObject",
-                "s3:ListMultipartUploadParts",
-                "s3:PutObject",
-            ],
-            objects_under(data_id, "tasks/*/work/maps/*"),
-        ),
-    ]
+    assert map_grants(resources, role_id) == expected_map_grants(
+        name, data_id, "tasks/*/work/*", "tasks/*/work/maps/*"
+    )
 
 
 def test_the_ingest_may_run_its_children_and_read_items_and_write_results_only_in_work(
@@ -142,35 +151,9 @@ def test_the_ingest_may_run_its_children_and_read_items_and_write_results_only_i
     assert resources[machine_id]["Properties"]["StateMachineName"] == name
     role_id = resources[machine_id]["Properties"]["RoleArn"]["Fn::GetAtt"][0]
     data_id = logical_id(stack.storage.buckets[DATA])
-    granted = [
-        (statement["Action"], statement["Resource"])
-        for statement in role_statements(resources, role_id)
-        if any(
-            action.startswith(("s3:", "states:"))
-            for action in (
-                [statement["Action"]]
-                if isinstance(statement["Action"], str)
-                else statement["Action"]
-            )
-        )
-    ]
-    assert granted == [
-        ("states:StartExecution", arn(f"stateMachine:{name}")),
-        (
-            ["states:DescribeExecution", "states:StopExecution"],
-            [arn(f"execution:{name}/*"), arn(f"execution:{name}:*")],
-        ),
-        ("s3:GetObject", objects_under(data_id, "work/*")),
-        (
-            [
-                "s3:AbortMultipartUpload",
-                "s3:GetObject",
-                "s3:ListMultipartUploadParts",
-                "s3:PutObject",
-            ],
-            objects_under(data_id, "work/*/maps/*"),
-        ),
-    ]
+    assert map_grants(resources, role_id) == expected_map_grants(
+        name, data_id, "work/*", "work/*/maps/*"
+    )
 
 
 def s3_grants(resources: Resources, role_id: str) -> set[tuple[str, str]]:

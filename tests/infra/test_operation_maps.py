@@ -13,7 +13,12 @@ from infra.constructs.nag import logical_id
 from infra.constructs.workflows import distributed_maps
 from infra.stack import SluiceStack
 from tests.infra.conftest import Resources
-from tests.infra.test_distributed_maps import arn, objects_under, role_statements, s3_grants
+from tests.infra.test_distributed_maps import (
+    expected_map_grants,
+    map_grants,
+    objects_under,
+    s3_grants,
+)
 
 OPERATION = "run_operation"
 
@@ -48,35 +53,9 @@ def test_the_operation_machine_may_read_items_and_write_results_only_in_its_work
     name = f"{STACK_NAME}-{OPERATION}"
     role_id = resources[machine_id]["Properties"]["RoleArn"]["Fn::GetAtt"][0]
     data_id = logical_id(stack.storage.buckets[DATA])
-    granted = [
-        (statement["Action"], statement["Resource"])
-        for statement in role_statements(resources, role_id)
-        if any(
-            action.startswith(("s3:", "states:"))
-            for action in (
-                [statement["Action"]]
-                if isinstance(statement["Action"], str)
-                else statement["Action"]
-            )
-        )
-    ]
-    assert granted == [
-        ("states:StartExecution", arn(f"stateMachine:{name}")),
-        (
-            ["states:DescribeExecution", "states:StopExecution"],
-            [arn(f"execution:{name}/*"), arn(f"execution:{name}:*")],
-        ),
-        ("s3:GetObject", objects_under(data_id, "operations/*/items/*")),
-        (
-            [
-                "s3:AbortMultipartUpload",
-                "s3:GetObject",
-                "s3:ListMultipartUploadParts",
-                "s3:PutObject",
-            ],
-            objects_under(data_id, "operations/*/maps/*"),
-        ),
-    ]
+    assert map_grants(resources, role_id) == expected_map_grants(
+        name, data_id, "operations/*/items/*", "operations/*/maps/*"
+    )
 
 
 def test_the_operations_plan_writes_only_under_operations(
