@@ -113,6 +113,19 @@ def expected_map_grants(name: str, data_id: str, items: str, results: str) -> li
     ]
 
 
+def machine_map_grants(
+    stack: SluiceStack, resources: Resources, workflow: str, items: str, results: str
+) -> tuple[list[tuple[Any, Any]], list[tuple[Any, Any]]]:
+    """The rights on S3 and Step Functions that the state machine ``workflow``'s role has,
+    and those it should have (:func:`expected_map_grants`); its name is the stack's."""
+    machine = resources[logical_id(stack.workflows.by_name[workflow])]["Properties"]
+    name = f"{STACK_NAME}-{workflow}"
+    assert machine["StateMachineName"] == name
+    role_id = machine["RoleArn"]["Fn::GetAtt"][0]
+    data_id = logical_id(stack.storage.buckets[DATA])
+    return map_grants(resources, role_id), expected_map_grants(name, data_id, items, results)
+
+
 def map_grants(resources: Resources, role_id: str) -> list[tuple[Any, Any]]:
     """The role's statements on S3 or Step Functions, as (actions, resources)."""
     return [
@@ -132,28 +145,17 @@ def map_grants(resources: Resources, role_id: str) -> list[tuple[Any, Any]]:
 def test_the_task_machine_may_read_items_and_write_results_only_in_its_work_folder(
     stack: SluiceStack, resources: Resources
 ) -> None:
-    machine_id = logical_id(stack.workflows.by_name[RUN_TASK])
-    name = f"{STACK_NAME}-{RUN_TASK}"
-    assert resources[machine_id]["Properties"]["StateMachineName"] == name
-    role_id = resources[machine_id]["Properties"]["RoleArn"]["Fn::GetAtt"][0]
-    data_id = logical_id(stack.storage.buckets[DATA])
-    assert map_grants(resources, role_id) == expected_map_grants(
-        name, data_id, "tasks/*/work/*", "tasks/*/work/maps/*"
+    granted, expected = machine_map_grants(
+        stack, resources, RUN_TASK, "tasks/*/work/*", "tasks/*/work/maps/*"
     )
+    assert granted == expected
 
 
 def test_the_ingest_may_run_its_children_and_read_items_and_write_results_only_in_work(
     stack: SluiceStack, resources: Resources
 ) -> None:
-    machine = stack.workflows.by_name[INGEST]
-    machine_id = logical_id(machine)
-    name = f"{STACK_NAME}-{INGEST}"
-    assert resources[machine_id]["Properties"]["StateMachineName"] == name
-    role_id = resources[machine_id]["Properties"]["RoleArn"]["Fn::GetAtt"][0]
-    data_id = logical_id(stack.storage.buckets[DATA])
-    assert map_grants(resources, role_id) == expected_map_grants(
-        name, data_id, "work/*", "work/*/maps/*"
-    )
+    granted, expected = machine_map_grants(stack, resources, INGEST, "work/*", "work/*/maps/*")
+    assert granted == expected
 
 
 def s3_grants(resources: Resources, role_id: str) -> set[tuple[str, str]]:

@@ -8,14 +8,12 @@ import json
 
 from sluice.catalog import CATALOG, DATA
 
-from infra.app import STACK_NAME
 from infra.constructs.nag import logical_id
 from infra.constructs.workflows import distributed_maps
 from infra.stack import SluiceStack
 from tests.infra.conftest import Resources
 from tests.infra.test_distributed_maps import (
-    expected_map_grants,
-    map_grants,
+    machine_map_grants,
     objects_under,
     s3_grants,
 )
@@ -49,13 +47,10 @@ def test_the_operations_survey_parts_and_buckets_are_distributed_maps() -> None:
 def test_the_operation_machine_may_read_items_and_write_results_only_in_its_work_folders(
     stack: SluiceStack, resources: Resources
 ) -> None:
-    machine_id = logical_id(stack.workflows.by_name[OPERATION])
-    name = f"{STACK_NAME}-{OPERATION}"
-    role_id = resources[machine_id]["Properties"]["RoleArn"]["Fn::GetAtt"][0]
-    data_id = logical_id(stack.storage.buckets[DATA])
-    assert map_grants(resources, role_id) == expected_map_grants(
-        name, data_id, "operations/*/items/*", "operations/*/maps/*"
+    granted, expected = machine_map_grants(
+        stack, resources, OPERATION, "operations/*/items/*", "operations/*/maps/*"
     )
+    assert granted == expected
 
 
 def test_the_operations_plan_writes_only_under_operations(
