@@ -310,20 +310,6 @@ def project(m: Measured, size: float, a: Assumptions) -> Projection:
     )
 
 
-def with_express_children(m: Measured) -> Measured:
-    """The same run with every Distributed Map's children EXPRESS (an ASL change)."""
-    stages = {
-        kind: {
-            task: dataclasses.replace(stage, execution_type="EXPRESS")
-            if stage.distributed
-            else stage
-            for task, stage in found.items()
-        }
-        for kind, found in m.stages.items()
-    }
-    return dataclasses.replace(m, stages=stages)
-
-
 def with_distributed_maps(m: Measured) -> Measured:
     """The same run with the inline Maps as batched Distributed Maps, like the ingest's."""
     stages = {

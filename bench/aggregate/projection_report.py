@@ -13,7 +13,6 @@ from bench.aggregate.forecast import (
     Projection,
     project,
     with_distributed_maps,
-    with_express_children,
 )
 from bench.aggregate.projection import FAN_OUT, MB, MIB, PER_BUCKET, Measured, table
 
@@ -181,13 +180,6 @@ def levers(m: Measured, size: float, a: Assumptions, base: Projection) -> list[s
         )
         m = with_distributed_maps(m)
         note = "; the rows after the first keep the first's Distributed Maps"
-    options.append(
-        (
-            "EXPRESS children (ASL; Partial and Reduce's 900 s timeouts exceed their 5 min)",
-            with_express_children(m),
-            a,
-        )
-    )
     options.append(
         (
             "fan-out Lambdas at 1769 MB, one vCPU (catalogue; to measure on AWS)",

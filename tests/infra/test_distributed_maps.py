@@ -62,6 +62,63 @@ def test_the_ingests_scans_rescans_and_conversions_are_distributed_maps() -> Non
     assert spec.map_bucket == DATA
 
 
+EXPRESS_MAX_S = 300
+"""An EXPRESS execution's longest run (Step Functions' quotas): an EXPRESS child's Task,
+all its attempts and their backoff, must end within it."""
+
+
+def children_by_map(workflow: str) -> dict[str, tuple[str, dict[str, Any]]]:
+    """Each Distributed Map of ``workflow``'s ASL: its children's execution type and the
+    Task state they run."""
+    spec = next(s for s in CATALOG.state_machines if s.name == workflow)
+    states = json.loads(spec.definition_path.read_text())["States"]
+    found = {}
+    for name in distributed_maps(spec.definition_path.read_text()):
+        processor = states[name]["ItemProcessor"]
+        task = processor["States"][processor["StartAt"]]
+        found[name] = (processor["ProcessorConfig"]["ExecutionType"], task)
+    return found
+
+
+def longest_run_s(task: dict[str, Any]) -> float:
+    """A Task's longest run: every attempt its retriers allow (their MaxAttempts add up,
+    each counted apart) taking its whole TimeoutSeconds, plus every backoff between."""
+    retriers = task.get("Retry", [])
+    attempts = 1 + sum(r.get("MaxAttempts", 3) for r in retriers)
+    backoff = sum(
+        r.get("IntervalSeconds", 1) * r.get("BackoffRate", 2.0) ** k
+        for r in retriers
+        for k in range(r.get("MaxAttempts", 3))
+    )
+    return float(attempts * task["TimeoutSeconds"] + backoff)
+
+
+def test_only_the_ingests_children_are_express_the_tasks_and_operations_standard() -> None:
+    kinds = {
+        workflow: {name: kind for name, (kind, _) in children_by_map(workflow).items()}
+        for workflow in (INGEST, RUN_TASK, "run_operation")
+    }
+    assert kinds == {
+        INGEST: {"ScanChunks": "EXPRESS", "RescanChunks": "EXPRESS", "ConvertChunks": "EXPRESS"},
+        RUN_TASK: {"Partials": "STANDARD", "Reduces": "STANDARD"},
+        "run_operation": {"Survey": "STANDARD", "Parts": "STANDARD", "Buckets": "STANDARD"},
+    }
+
+
+def test_an_express_childs_attempts_fit_in_five_minutes_and_its_lambda_times_out_first(
+    stack: SluiceStack, resources: Resources
+) -> None:
+    spec = next(s for s in CATALOG.state_machines if s.name == INGEST)
+    for name, (kind, task) in children_by_map(INGEST).items():
+        assert kind == "EXPRESS", name
+        assert task["TimeoutSeconds"] == 95
+        assert longest_run_s(task) == 3 * 95 + 1 + 2 <= EXPRESS_MAX_S
+        placeholder = task["Parameters"]["FunctionName"].removeprefix("${").removesuffix("}")
+        function = stack.functions[spec.functions[placeholder]]
+        timeout = resources[logical_id(function)]["Properties"]["Timeout"]
+        assert timeout == 90 < task["TimeoutSeconds"], name
+
+
 def test_the_tasks_partials_and_reduces_are_distributed_maps_in_the_task_work_folder() -> None:
     spec = next(s for s in CATALOG.state_machines if s.name == RUN_TASK)
     definition = spec.definition_path.read_text()

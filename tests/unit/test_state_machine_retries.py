@@ -1,6 +1,7 @@
 """Every Lambda step of every state machine retries what AWS reports for a lost sandbox
 (an out-of-memory kill, a timeout: Lambda.Unknown) a bounded number of times after
-Lambda's own service errors, and then its Catch records the failure."""
+Lambda's own service errors, and then its Catch records the failure; in an EXPRESS child
+(at most 5 minutes) one retrier takes both, so that its attempts stay three."""
 
 from __future__ import annotations
 
@@ -15,13 +16,27 @@ from tests.support import project_path
 MACHINES = ("ingest_dataset", "run_task", "export_dataset", "import_model", "run_operation")
 
 
-def lambda_tasks(states: dict[str, Any]) -> Iterator[tuple[str, dict[str, Any]]]:
+SERVICE_ERRORS = [
+    "Lambda.ServiceException",
+    "Lambda.AWSLambdaException",
+    "Lambda.SdkClientException",
+    "Lambda.TooManyRequestsException",
+]
+
+
+def lambda_tasks(
+    states: dict[str, Any], express: bool = False
+) -> Iterator[tuple[str, dict[str, Any], bool]]:
+    """Every Lambda Task state, and whether it runs in an EXPRESS child."""
     for name, state in states.items():
         for key in ("ItemProcessor", "Iterator"):
             if key in state:
-                yield from lambda_tasks(state[key]["States"])
+                config = state[key].get("ProcessorConfig", {})
+                yield from lambda_tasks(
+                    state[key]["States"], config.get("ExecutionType") == "EXPRESS"
+                )
         if state["Type"] == "Task" and "lambda:invoke" in state["Resource"]:
-            yield name, state
+            yield name, state, express
 
 
 @pytest.mark.parametrize("machine", MACHINES)
@@ -29,12 +44,35 @@ def test_each_lambda_step_retries_a_lost_sandbox_twice_after_service_errors(mach
     definition = json.loads(project_path("statemachines", f"{machine}.asl.json").read_text())
     retried = {
         name: [retrier["ErrorEquals"] for retrier in state["Retry"]]
-        for name, state in lambda_tasks(definition["States"])
+        for name, state, express in lambda_tasks(definition["States"])
+        if not express
     }
     assert retried
     for name, errors in retried.items():
         unknown = errors.index(["Lambda.Unknown"])
         assert "Lambda.ServiceException" in errors[unknown - 1], name
-    for name, state in lambda_tasks(definition["States"]):
-        (retrier,) = [r for r in state["Retry"] if r["ErrorEquals"] == ["Lambda.Unknown"]]
-        assert retrier["MaxAttempts"] == 2, name
+    for name, state, express in lambda_tasks(definition["States"]):
+        if not express:
+            (retrier,) = [r for r in state["Retry"] if r["ErrorEquals"] == ["Lambda.Unknown"]]
+            assert retrier["MaxAttempts"] == 2, name
+
+
+def test_an_express_childs_lambda_step_retries_service_errors_and_a_lost_sandbox_twice_in_all() -> (
+    None
+):
+    definition = json.loads(project_path("statemachines", "ingest_dataset.asl.json").read_text())
+    express = {
+        name: state["Retry"]
+        for name, state, in_express in lambda_tasks(definition["States"])
+        if in_express
+    }
+    assert sorted(express) == ["ConvertChunk", "RescanChunk", "ScanChunk"]
+    for name, retry in express.items():
+        assert retry == [
+            {
+                "ErrorEquals": [*SERVICE_ERRORS, "Lambda.Unknown"],
+                "IntervalSeconds": 1,
+                "MaxAttempts": 2,
+                "BackoffRate": 2.0,
+            }
+        ], name

@@ -261,6 +261,29 @@ def test_the_stored_definition_keeps_its_item_batcher(aws: Any) -> None:
     assert described["States"]["Chunks"]["ItemBatcher"] == {"MaxItemsPerBatch": 3}
 
 
+def test_express_children_run_as_standard_ones_and_the_definition_stays_express(
+    aws: Any,
+) -> None:
+    # moto's grammar knows only STANDARD children; the ingest's Maps declare EXPRESS.
+    put_items(aws, "in/items.json", ["a", "b", "c"])
+    outputs, kept = {}, {}
+    sfn = boto3.client("stepfunctions", region_name=REGION)
+    for kind in ("EXPRESS", "STANDARD"):
+        definition = distributed_map(ECHO, "Echo")
+        definition["States"]["Chunks"]["ItemProcessor"]["ProcessorConfig"]["ExecutionType"] = kind
+        ended = run(definition, {"items": "in/items.json", "prefix": kind})
+        written = json.loads(ended["output"])["written"]["ResultWriterDetails"]
+        (succeeded,) = read_json(aws, written["Key"])["ResultFiles"]["SUCCEEDED"]
+        outputs[kind] = [json.loads(e["Output"]) for e in read_json(aws, succeeded["Key"])]
+        arn = sfn.create_state_machine(
+            name=f"kept-{kind}", definition=json.dumps(definition), roleArn=ROLE
+        )["stateMachineArn"]
+        stored = json.loads(sfn.describe_state_machine(stateMachineArn=arn)["definition"])
+        kept[kind] = stored["States"]["Chunks"]["ItemProcessor"]["ProcessorConfig"]
+    assert outputs == {"EXPRESS": ["a", "b", "c"], "STANDARD": ["a", "b", "c"]}
+    assert kept["EXPRESS"] == {"Mode": "DISTRIBUTED", "ExecutionType": "EXPRESS"}
+
+
 def test_batches_cut_by_count_and_by_bytes() -> None:
     assert batches([1, 2, 3, 4, 5], 2, None) == [[1, 2], [3, 4], [5]]
     # JSON texts: "aaaa" is 6 bytes, "bb" and "cc" 4, "dddddddd" 10

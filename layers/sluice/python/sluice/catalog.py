@@ -261,6 +261,12 @@ MAP_CONCURRENCY = 1000
 """How many children a Distributed Map runs at once in AWS (the steps that plan a Map put
 it in the state as its MaxConcurrencyPath); locally, the worker count instead."""
 
+EXPRESS_STEP_TIMEOUT_S = 90
+"""The timeout of a function that runs in an EXPRESS child of a Distributed Map (the
+ingest's scans and conversions): an EXPRESS execution lasts at most 5 minutes, and its Task
+(95 s) runs at most three times (3 x 95 s + 3 s of backoff). A child's batch is at most
+``MAX_BATCH`` chunks of the chunk size."""
+
 _COMMON_ENV: dict[str, Ref] = {
     "SLUICE_TABLE": table(RECORDS),
     "SLUICE_UPLOAD_BUCKET": bucket(UPLOADS),
@@ -414,8 +420,17 @@ CATALOG = Catalog(
         # one vCPU): about 200 GB of gzip or zstd text, 35 GB of bzip2, in 15 minutes.
         _step("ingest_prepare", "ingest", "prepare", 1769, 900, RECORDS_RW, UPLOADS_R, DATA_RW),
         _step("ingest_plan", "ingest", "plan", 512, 60, RECORDS_RW, UPLOADS_R, DATA_R, WORK_W),
+        # Scans and conversions run in EXPRESS children (at most 5 minutes each): 90 s,
+        # under the child Task's 95 s, three attempts of which fit (ingest_dataset.asl.json).
         _step(
-            "ingest_scan_chunk", "ingest", "scan_chunk", 3008, 300, RECORDS_RW, UPLOADS_R, DATA_RW
+            "ingest_scan_chunk",
+            "ingest",
+            "scan_chunk",
+            3008,
+            EXPRESS_STEP_TIMEOUT_S,
+            RECORDS_RW,
+            UPLOADS_R,
+            DATA_RW,
         ),
         _step("ingest_reconcile", "ingest", "reconcile", 256, 30, WORK_R, WORK_W),
         _step("ingest_load_layout", "ingest", "load_layout", 256, 30, DATA_R),
@@ -425,7 +440,7 @@ CATALOG = Catalog(
             "ingest",
             "convert_chunk",
             3008,
-            300,
+            EXPRESS_STEP_TIMEOUT_S,
             RECORDS_RW,
             UPLOADS_R,
             DATA_RW,
