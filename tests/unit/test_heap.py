@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import platform
 import subprocess
 import sys
@@ -16,6 +17,7 @@ def test_the_environment_names_glibcs_variables_with_the_settings_values() -> No
         "MALLOC_MMAP_THRESHOLD_": str(32 * 1024 * 1024),
         "MALLOC_TRIM_THRESHOLD_": str(1024 * 1024 * 1024),
         "MALLOC_TOP_PAD_": str(64 * 1024 * 1024),
+        "MIMALLOC_PURGE_DELAY": "-1",
     }
 
 
@@ -33,7 +35,7 @@ def test_every_pipeline_step_starts_with_the_heap_settings() -> None:
         "training_predict",
     }
     for spec in CATALOG.functions:
-        given = {k: ref.name for k, ref in spec.environment.items() if k.startswith("MALLOC_")}
+        given = {k: ref.name for k, ref in spec.environment.items() if k in heap.environment()}
         assert given == ({} if spec.name in light else heap.environment()), spec.name
 
 
@@ -77,3 +79,38 @@ def test_a_started_processs_peak_rss_is_its_own_not_its_parents() -> None:
     )
     assert float(child.stdout) < 200 < heap.peak_rss_mb()
     del held
+
+
+_RESIDENT_AFTER_ARROW_RELEASES = """
+import os
+import pyarrow as pa
+
+def resident_mib():
+    return int(open("/proc/self/statm").read().split()[1]) * os.sysconf("SC_PAGE_SIZE") >> 20
+
+before = resident_mib()
+buffer = pa.allocate_buffer(256 << 20)
+memoryview(buffer).cast("B")[:] = bytes(256 << 20)
+del buffer
+pa.default_memory_pool().release_unused()  # purge now what mimalloc would purge 10 ms on
+print(pa.default_memory_pool().backend_name, resident_mib() - before)
+"""
+
+
+def _resident_after_arrow_releases(environment: dict[str, str]) -> int:
+    kept = subprocess.run(
+        [sys.executable, "-c", _RESIDENT_AFTER_ARROW_RELEASES],
+        capture_output=True,
+        text=True,
+        check=True,
+        env={**os.environ, **environment},
+    )
+    backend, grown = kept.stdout.split()
+    if backend != "mimalloc":
+        pytest.skip(f"Arrow's pool here is {backend}, not mimalloc")
+    return int(grown)
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="statm is Linux's")
+def test_arrows_freed_memory_stays_resident_with_the_environment_for_the_next_step() -> None:
+    assert _resident_after_arrow_releases(heap.environment()) >= 256

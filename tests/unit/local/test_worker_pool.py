@@ -13,6 +13,7 @@ from typing import Any
 import pyarrow as pa
 import pytest
 from sluice.catalog import CATALOG
+from sluice.heap import ARROW_ENVIRONMENT as ARROW_ENV
 from sluice.local import lambda_runtime
 
 from tests.support import invoke, load_event, wait_for
@@ -61,6 +62,17 @@ def test_a_pool_worker_gives_arrow_one_core() -> None:
     finally:
         pool.shutdown()
     assert cores == 1
+
+
+def test_pools_put_arrows_allocator_settings_in_the_environment_workers_inherit(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from sluice.local.worker_pool import give_workers_arrows_settings
+
+    for name in ARROW_ENV:
+        monkeypatch.delenv(name, raising=False)
+    give_workers_arrows_settings()
+    assert {name: os.environ.get(name) for name in ARROW_ENV} == ARROW_ENV
 
 
 def test_a_worker_killed_mid_call_loses_that_call_and_the_pool_runs_the_next() -> None:

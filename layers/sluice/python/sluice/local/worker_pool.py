@@ -60,7 +60,17 @@ def _run_start(start: WorkerStart) -> None:
     start.prepare(*start.args)
 
 
+def give_workers_arrows_settings() -> None:
+    """Put Arrow's allocator settings (``sluice.heap``) into this process's environment,
+    which the fork server (started at the first pool's first call) and through it every
+    worker inherit: mimalloc reads them when a process starts, as a Lambda's does from
+    the catalogue's environment. A value already set is left as it is."""
+    for name, value in heap.ARROW_ENVIRONMENT.items():
+        os.environ.setdefault(name, value)
+
+
 def _process_pool(processes: int, start: WorkerStart) -> ProcessPoolExecutor:
+    give_workers_arrows_settings()
     context = multiprocessing.get_context("forkserver")
     context.set_forkserver_preload(_PRELOAD)
     pool = ProcessPoolExecutor(
