@@ -644,7 +644,8 @@ def _sums_in_hash_order(
     hashes = _hashes32(combined.select(keys), hashed)
     if _repeats_many(hashes):
         return None  # before the sort, which would only have told the same
-    combined = combined.combine_chunks()  # one gather per column, not one per partial
+    # The partials stay chunks (one per part): combining them would copy every column,
+    # texts and all, once more than the filter below, which reads them chunk by chunk.
     key_columns = combined.select(keys)
     order, in_order, same_hash = _sorted_by_hash(hashes)
     if len(same_hash) > (1 - MOSTLY_DISTINCT) * combined.num_rows:
@@ -663,12 +664,11 @@ def _sums_in_hash_order(
     members = order[np.repeat(shared, sizes)]
     member_starts = np.cumsum(sizes[shared]) - sizes[shared]
     firsts = pa.array(members[member_starts])
-    columns: dict[str, Any] = {
-        key: pa.chunked_array(
-            [combined.column(key).filter(lone).combine_chunks(), combined.column(key).take(firsts)]
-        )
-        for key in keys
-    }
+    columns: dict[str, Any] = {}
+    for key in keys:
+        column = combined.column(key)
+        kept, firsts_of = column.filter(lone), column.take(firsts)
+        columns[key] = pa.chunked_array([*kept.chunks, *firsts_of.chunks], type=column.type)
     for source, op in aggs:
         values = combined.column(source).combine_chunks()
         present = np.asarray(values.is_valid().to_numpy(zero_copy_only=False), dtype=np.int64)
