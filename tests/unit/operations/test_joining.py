@@ -88,3 +88,42 @@ def test_a_join_on_two_keys_with_nulls_and_repeats_is_duckdbs(how: str, sql: str
 
     assert sorted(got, key=order) == sorted(expected, key=order)
     assert len(got) > n
+
+
+@pytest.mark.parametrize(
+    ("kind", "right_sorted"), [(T.INT32, False), (T.DATETIME, False), (T.INT64, True)]
+)
+@pytest.mark.parametrize(
+    ("how", "sql"),
+    [("inner", "JOIN"), ("left", "LEFT JOIN"), ("right", "RIGHT JOIN"), ("outer", "FULL JOIN")],
+)
+def test_a_join_on_one_integer_key_with_nulls_and_repeats_is_duckdbs(
+    how: str, sql: str, kind: T, right_sorted: bool
+) -> None:
+    """One integer-like key takes the sorted search, not Arrow's hash join (a right side
+    sorted already and without nulls is not sorted again)."""
+    rng = np.random.default_rng(11)
+    n = 2000
+    arrow = {T.INT32: pa.int32(), T.INT64: pa.int64(), T.DATETIME: pa.timestamp("us")}[kind]
+
+    def keys(count: int, ordered: bool = False) -> pa.Array:
+        drawn = rng.integers(-30, 30, count)
+        if ordered:
+            return pa.array(np.sort(drawn)).cast(arrow)
+        return pa.array(drawn, mask=rng.random(count) < 0.05).cast(arrow)
+
+    left = pa.table({"k": keys(n), "v": pa.array(rng.normal(size=n))})
+    right = pa.table({"kk": keys(n // 3, right_sorted), "v": [f"é{i}" for i in range(n // 3)]})
+    out = join_bucket(left, right, ["k"], ["kk"], how, [kind], "_r")
+    assert out.column_names == ["k", "v", "v_r"]
+    left_table, right_table = left, right  # noqa: F841 (read by DuckDB by name)
+    expected = duckdb.sql(
+        f"SELECT coalesce(l.k, o.kk), l.v, o.v FROM left_table l {sql} right_table o ON l.k = o.kk"
+    ).fetchall()
+    got = [tuple(r.values()) for r in out.to_pylist()]
+
+    def order(row: tuple[object, ...]) -> tuple[object, ...]:
+        return tuple((v is None, v) for v in row)
+
+    assert sorted(got, key=order) == sorted(expected, key=order)
+    assert len(got) > n

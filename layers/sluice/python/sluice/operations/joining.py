@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from sluice.inference.types import ColumnType, arrow_type
 from sluice.operations.column_types import unified
@@ -132,6 +133,8 @@ _LEFT_ROW, _RIGHT_ROW = "__left_row", "__right_row"
 def _row_pairs(left_keys: pa.Table, right_keys: pa.Table, how: str) -> pa.Table:
     """The join of two sides' keys (the right's under their hidden names): the output's
     key columns and each side's row number, null where that side had no row."""
+    if left_keys.num_columns == 1 and _sortable(left_keys.schema.field(0).type):
+        return _sorted_row_pairs(left_keys, right_keys.column(0), how)
     numbered = [
         keys.append_column(name, pa.array(np.arange(keys.num_rows, dtype=np.int64)))
         for keys, name in ((left_keys, _LEFT_ROW), (right_keys, _RIGHT_ROW))
@@ -144,3 +147,75 @@ def _row_pairs(left_keys: pa.Table, right_keys: pa.Table, how: str) -> pa.Table:
         coalesce_keys=True,
         use_threads=False,
     )
+
+
+def _sortable(kind: pa.DataType) -> bool:
+    """Whether a key's values are integers underneath (ints, datetimes, durations): equal
+    exactly when their int64s are, so that a binary search finds their matches."""
+    return pa.types.is_integer(kind) or pa.types.is_timestamp(kind) or pa.types.is_duration(kind)
+
+
+def _int64s(key: pa.ChunkedArray) -> tuple[np.ndarray, np.ndarray | None]:
+    """A key column's values as int64s (0 where null), and where they are not null (None
+    when none is)."""
+    values = key.cast(pa.int64())
+    if key.null_count == 0:
+        return values.combine_chunks().to_numpy(), None
+    valid = pc.is_valid(key).to_numpy(zero_copy_only=False)
+    return pc.fill_null(values, 0).combine_chunks().to_numpy(), valid
+
+
+def _search_order(keys: np.ndarray, valid: np.ndarray | None) -> np.ndarray | None:
+    """The rows of the non-null ``keys`` in ascending order of key (None: all of them, in
+    their order, when they are sorted already: no sort to pay for)."""
+    if valid is None and bool(np.all(keys[1:] >= keys[:-1])):
+        return None
+    rows = np.arange(len(keys), dtype=np.int64) if valid is None else np.flatnonzero(valid)
+    return rows[np.argsort(keys[rows], kind="stable")]
+
+
+def _sorted_row_pairs(left_keys: pa.Table, right_key: pa.ChunkedArray, how: str) -> pa.Table:
+    """``_row_pairs`` for one integer key, by sorting the right side's keys and searching
+    each left key among them. Arrow's hash join built its hash table of the right side
+    anew for each part: 0.2-0.6 s of CPU a part against a broadcast 1M-row table, where the
+    searches take some 0.04 (the pairs are the same, in another order)."""
+    (name,) = left_keys.column_names
+    left_key = left_keys.column(0)
+    lefts, left_valid = _int64s(left_key)
+    rights, right_valid = _int64s(right_key)
+    order = _search_order(rights, right_valid)  # a null key matches nothing
+    ranked = rights if order is None else rights[order]
+    low = np.searchsorted(ranked, lefts, side="left")
+    counts = np.searchsorted(ranked, lefts, side="right") - low
+    if left_valid is not None:
+        counts[~left_valid] = 0
+    left_rows = np.repeat(np.arange(len(lefts), dtype=np.int64), counts)
+    # The k-th pair of left row i is its (k - start_i)-th match from ``low[i]`` on.
+    starts = np.cumsum(counts) - counts
+    right_rows = np.repeat(low - starts, counts) + np.arange(len(left_rows), dtype=np.int64)
+    if order is not None:
+        right_rows = order[right_rows]
+    pairs = len(left_rows)
+    left_missing: np.ndarray | None = None
+    right_missing: np.ndarray | None = None
+    if how in ("left", "outer"):  # every left row, once with no match where it had none
+        alone = np.flatnonzero(counts == 0)
+        left_rows = np.concatenate([left_rows, alone])
+        right_rows = np.concatenate([right_rows, np.zeros(len(alone), dtype=np.int64)])
+        right_missing = np.arange(len(left_rows)) >= pairs
+    if how in ("right", "outer"):  # every right row, null keys too
+        met = np.zeros(len(rights), dtype=bool)
+        met[right_rows[:pairs]] = True
+        alone = np.flatnonzero(~met)
+        kept = len(left_rows)
+        left_rows = np.concatenate([left_rows, np.zeros(len(alone), dtype=np.int64)])
+        right_rows = np.concatenate([right_rows, alone])
+        left_missing = np.arange(len(left_rows)) >= kept
+        if right_missing is not None:
+            right_missing = np.concatenate([right_missing, np.zeros(len(alone), dtype=bool)])
+    left_numbers = pa.array(left_rows, mask=left_missing)
+    right_numbers = pa.array(right_rows, mask=right_missing)
+    key = left_key.take(left_numbers)
+    if how in ("right", "outer"):  # the keys coalesced, as Arrow's coalesce_keys gives them
+        key = pc.coalesce(key, right_key.take(right_numbers))
+    return pa.table({name: key, _LEFT_ROW: left_numbers, _RIGHT_ROW: right_numbers})
