@@ -119,6 +119,23 @@ def test_an_express_childs_attempts_fit_in_five_minutes_and_its_lambda_times_out
         assert timeout == 90 < task["TimeoutSeconds"], name
 
 
+def test_scans_conversions_and_partials_get_one_vcpu_and_reducers_3008_mb(
+    stack: SluiceStack, resources: Resources
+) -> None:
+    # A reducer's bucket grows with the data (1/256 of it): 1,769 MB would not hold one
+    # at 100 GB; a scan's, a conversion's and a partial's work is a batch of chunks.
+    memory = {
+        name: resources[logical_id(stack.functions[name])]["Properties"]["MemorySize"]
+        for name in ("ingest_scan_chunk", "ingest_convert_chunk", "task_partial", "task_reduce")
+    }
+    assert memory == {
+        "ingest_scan_chunk": 1769,
+        "ingest_convert_chunk": 1769,
+        "task_partial": 1769,
+        "task_reduce": 3008,
+    }
+
+
 def test_the_tasks_partials_and_reduces_are_distributed_maps_in_the_task_work_folder() -> None:
     spec = next(s for s in CATALOG.state_machines if s.name == RUN_TASK)
     definition = spec.definition_path.read_text()

@@ -16,7 +16,14 @@ from bench.aggregate import aws
 from bench.aggregate.aws import MapStage, map_stages, run_stage, step_between
 from bench.aggregate.forecast import Assumptions, project, requests
 from bench.aggregate.history import map_run_spans
-from bench.aggregate.projection import MB, Measured, Phase, cpu_scaled, running_at_once
+from bench.aggregate.projection import (
+    MB,
+    Measured,
+    Phase,
+    cpu_scaled,
+    function_settings,
+    running_at_once,
+)
 from bench.aggregate.projection_report import render
 
 CHUNK = 64 * 1024 * 1024
@@ -438,3 +445,20 @@ def test_cpu_seconds_never_make_a_phase_slower_than_measured() -> None:
     assert cpu_scaled(phases, "task", cpu_s=5.0) == 1.0
     assert cpu_scaled(phases, "task", cpu_s=0.0) == 1.0
     assert phases["task.Reduce"].alone_s == 1.0
+
+
+def test_each_phase_is_priced_at_the_catalogues_memory_and_held_to_its_timeout() -> None:
+    memory, timeout = function_settings()
+    phases = ("ingest.ScanChunk", "ingest.ConvertChunk", "task.Partial", "task.Reduce")
+    assert {p: memory[p] for p in phases} == {
+        "ingest.ScanChunk": 1769,
+        "ingest.ConvertChunk": 1769,
+        "task.Partial": 1769,
+        "task.Reduce": 3008,
+    }
+    assert {p: timeout[p] for p in phases} == {
+        "ingest.ScanChunk": 90,
+        "ingest.ConvertChunk": 90,
+        "task.Partial": 900,
+        "task.Reduce": 900,
+    }

@@ -267,6 +267,17 @@ ingest's scans and conversions): an EXPRESS execution lasts at most 5 minutes, a
 (95 s) runs at most three times (3 x 95 s + 3 s of backoff). A child's batch is at most
 ``MAX_BATCH`` chunks of the chunk size."""
 
+FAN_OUT_MEMORY_MB = 1769
+"""The memory of the scans', the conversions' and the partials' functions: 1,769 MB (1.73
+GiB) is one vCPU, as each local worker has one core (the projection's rates are one
+core's). Peak resident memory, measured locally (each step's peak reset at its call, the
+Lambdas' heap settings): a scan of a batch of 4 or 8 chunks of 64 MiB 0.75-0.97 GiB, a
+conversion of 4 at most 0.93 GiB, a partial into 256 buckets 0.58 GiB for one part and
+0.96 GiB for a batch of 8: 1.8x under. Chunks of 128 MiB would leave 1.2x (a scan of two
+1.40 GiB, a conversion 1.44, a partial of four parts 1.61): they stay 64 MiB
+(``Settings.chunk_bytes``). The reducers keep 3,008 MB: a bucket is 1/256 of the data,
+~7.4M groups at 100 GB, and a reducer of 5M groups peaked at 1.23 GiB, of 10M at 2.27."""
+
 _COMMON_ENV: dict[str, Ref] = {
     "SLUICE_TABLE": table(RECORDS),
     "SLUICE_UPLOAD_BUCKET": bucket(UPLOADS),
@@ -426,7 +437,7 @@ CATALOG = Catalog(
             "ingest_scan_chunk",
             "ingest",
             "scan_chunk",
-            3008,
+            FAN_OUT_MEMORY_MB,
             EXPRESS_STEP_TIMEOUT_S,
             RECORDS_RW,
             UPLOADS_R,
@@ -439,7 +450,7 @@ CATALOG = Catalog(
             "ingest_convert_chunk",
             "ingest",
             "convert_chunk",
-            3008,
+            FAN_OUT_MEMORY_MB,
             EXPRESS_STEP_TIMEOUT_S,
             RECORDS_RW,
             UPLOADS_R,
@@ -456,7 +467,7 @@ CATALOG = Catalog(
         ),
         _step("export_dataset", "export_dataset", "handler", 3008, 900, DATA_RW),
         _step("task_plan", "tasks", "plan", 512, 60, RECORDS_RW, DATA_RW),
-        _step("task_partial", "tasks", "partial", 3008, 900, RECORDS_RW, DATA_RW),
+        _step("task_partial", "tasks", "partial", FAN_OUT_MEMORY_MB, 900, RECORDS_RW, DATA_RW),
         # Between the Maps: every part's buckets index read once, the reducers' list written.
         _step("task_gather", "tasks", "gather", 1024, 120, RECORDS_RW, DATA_RW),
         _step("task_reduce", "tasks", "reduce", 3008, 900, RECORDS_RW, DATA_RW),
