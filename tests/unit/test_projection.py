@@ -12,7 +12,7 @@ from typing import Any
 import pyarrow as pa
 import pytest
 
-from bench.aggregate import aws
+from bench.aggregate import aws, forecast
 from bench.aggregate.aws import MapStage, map_stages, run_stage, step_between
 from bench.aggregate.forecast import Assumptions, project, requests
 from bench.aggregate.history import map_run_spans
@@ -462,3 +462,17 @@ def test_each_phase_is_priced_at_the_catalogues_memory_and_held_to_its_timeout()
         "task.Partial": 900,
         "task.Reduce": 900,
     }
+
+
+def test_a_reducer_needing_more_memory_than_its_lambda_is_a_stated_limit() -> None:
+    def needs(size: float) -> float:
+        groups = size * MEASURED.rows_per_byte * MEASURED.group_ratio / R_100GB
+        return forecast.REDUCER_GIB + forecast.REDUCER_GIB_A_MILLION_GROUPS * groups / 1e6
+
+    at_100gb, at_1tb = project(MEASURED, 100e9, A), project(MEASURED, 1e12, A)
+    assert needs(100e9) * 1024 < 3008 < needs(1e12) * 1024
+    assert not any("needs ~" in w for w in at_100gb.warnings)
+    assert (
+        f"a reducer of ~{1e12 * MEASURED.rows_per_byte / R_100GB / 1e6:,.1f}M groups needs "
+        f"~{needs(1e12):,.1f} GiB by the peaks measured here: over its Lambda's 3,008 MB"
+    ) in at_1tb.warnings

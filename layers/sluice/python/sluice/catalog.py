@@ -276,7 +276,8 @@ conversion of 4 at most 0.93 GiB, a partial into 256 buckets 0.58 GiB for one pa
 0.96 GiB for a batch of 8: 1.8x under. Chunks of 128 MiB would leave 1.2x (a scan of two
 1.40 GiB, a conversion 1.44, a partial of four parts 1.61): they stay 64 MiB
 (``Settings.chunk_bytes``). The reducers keep 3,008 MB: a bucket is 1/256 of the data,
-~7.4M groups at 100 GB, and a reducer of 5M groups peaked at 1.23 GiB, of 10M at 2.27."""
+~7.4M groups at 100 GB, and a reducer of 5M groups peaked at 1.46 GiB, of 10M at 2.60
+(``bench.aggregate.forecast.REDUCER_GIB``): ~2.0 GiB at 100 GB."""
 
 _COMMON_ENV: dict[str, Ref] = {
     "SLUICE_TABLE": table(RECORDS),
