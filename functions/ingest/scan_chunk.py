@@ -1,6 +1,6 @@
 """Ingest step: count the records of byte ranges. In ScanChunks (a Distributed Map) one
-invocation scans a batch of ranges (the ItemBatcher's ``{"Items", "BatchInput"}``);
-in RescanChunks (inline) one range."""
+invocation scans a batch of ranges (the ItemBatcher's ``{"Items", "BatchInput"}``), as
+in RescanChunks; one range given alone is scanned as a batch of one."""
 
 from typing import Any
 
@@ -23,4 +23,5 @@ def handler(event: dict[str, Any], context: LambdaContext) -> Any:
     payload = _event.validate_python(event)
     if isinstance(payload, ScanBatch):
         return [result.model_dump() for result in scan_steps.scan_batch(repo, payload)]
-    return scan_steps.scan_chunk(repo, payload).model_dump()
+    (result,) = scan_steps.scan_batch(repo, ScanBatch.of(payload))
+    return result.model_dump()

@@ -108,10 +108,10 @@ def test_one_failed_chunk_fails_the_run_with_its_message_and_leaves_no_parts(
 ) -> None:
     scan = scan_steps.scan_chunk
 
-    def failing_on_chunk_2(repo: Any, payload: Any) -> Any:
+    def failing_on_chunk_2(context: Any, payload: Any) -> Any:
         if payload.chunk.index == 2:
             raise CsvError("chunk 2 could not be read: the disk said no")
-        return scan(repo, payload)
+        return scan(context, payload)
 
     monkeypatch.setattr(scan_steps, "scan_chunk", failing_on_chunk_2)
     dataset = uploader.ingest(numbers_csv(300))

@@ -15,6 +15,7 @@ from sluice.datasets.models import Dataset, DatasetStatus, SourceObject, utcnow
 from sluice.datasets.workspace import Workspace
 from sluice.inference.statistics import chunk_stats
 from sluice.ingest import provisional, scan_steps
+from sluice.ingest.scan_groups import StatsGroup, group_key
 from sluice.store import objects
 
 from tests.integration.uploader import Uploader
@@ -320,7 +321,7 @@ def test_stop_cancels_the_run_and_keeps_the_previous_schema(
 def test_the_schema_shows_while_chunks_are_still_being_scanned(
     uploader: Uploader, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    gate = hold(monkeypatch, scan_steps, "scan_chunk", lambda repo, scan: scan.chunk.index == 0)
+    gate = hold(monkeypatch, scan_steps, "scan_chunk", lambda _, scan: scan.chunk.index == 0)
     dataset_id, upload = uploader.create()
     uploader.put(upload["fields"]["key"], typed_csv())
 
@@ -350,10 +351,11 @@ def test_the_provisional_schema_follows_a_chunks_statistics_when_a_rescan_rewrit
         status=DatasetStatus.INFERRING,
         ingest_run="run-1",
     )
-    key = Workspace(dataset.owner, dataset.id, "run-1").chunk_stats(0)
+    key = group_key(Workspace(dataset.owner, dataset.id, "run-1"), [0])
 
     def schema_after_writing(values: list[str]) -> list[str]:
-        objects.put_json(settings().data_bucket, key, chunk_stats(pa.table({"x": values}), 100))
+        stats = chunk_stats(pa.table({"x": values}), 100)
+        objects.put_json(settings().data_bucket, key, StatsGroup(chunks={0: stats}))
         columns = provisional.columns_of(dataset)
         assert columns is not None
         return [c.effective_type.value for c in columns.all()]

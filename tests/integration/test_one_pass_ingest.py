@@ -102,12 +102,11 @@ def test_chunks_scanned_after_the_others_take_their_types_and_are_not_converted_
     turn = threading.Condition()
     scan = scan_steps.scan_chunk
 
-    def last_chunks_first(repo: Any, payload: Any) -> Any:
-        count = repo.get(payload.dataset.owner, payload.dataset.id).chunk_count
-        later = set(range(payload.chunk.index + 1, count))
+    def last_chunks_first(context: Any, payload: Any) -> Any:
+        later = set(range(payload.chunk.index + 1, context.dataset.chunk_count))
         with turn:
             assert turn.wait_for(lambda: later <= done, timeout=60)
-        result = scan(repo, payload)
+        result = scan(context, payload)
         with turn:
             done.add(payload.chunk.index)
             turn.notify_all()

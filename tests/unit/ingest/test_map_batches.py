@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from sluice.ingest.models import ChunkItem
 from sluice.ingest.scan_steps import scan_order
-from sluice.store.map_results import MAX_BATCH, batch_size
+from sluice.store.map_results import MAX_BATCH, MAX_BATCH_ITEMS, batch_size, most_per_batch
 
 
 def chunks(count: int) -> list[ChunkItem]:
@@ -18,6 +18,15 @@ def test_a_batch_holds_what_makes_one_round_of_invocations_at_most_eight() -> No
     assert batch_size(16, 2) == MAX_BATCH == 8
     assert batch_size(80, 2) == 8  # 10 invocations queue for the two workers
     assert batch_size(0, 1_000) == 1
+
+
+def test_smaller_chunks_go_more_to_a_batch_as_many_as_make_eight_of_64_mib() -> None:
+    mib = 1024 * 1024
+    assert most_per_batch(64 * mib) == MAX_BATCH == 8
+    assert most_per_batch(128 * mib) == 8  # larger chunks: eight, as before
+    assert most_per_batch(16 * mib) == 32
+    assert most_per_batch(64) == MAX_BATCH_ITEMS == 64  # however small
+    assert batch_size(2_077, 2, most_per_batch(64)) == 64  # 33 invocations, not 260
 
 
 def test_each_batch_takes_every_nth_chunk_from_the_end() -> None:

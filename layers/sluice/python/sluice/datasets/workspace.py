@@ -1,8 +1,9 @@
 """Where a dataset's derived objects live in the data bucket.
 
-work/<owner>/<id>/<run>/       what one ingest learned: the header's names, chunk stats and block
-                               digests, the scans' running counts, the plan, merged stats; the
-                               upload decompressed or transcoded (source.csv)
+work/<owner>/<id>/<run>/       what one ingest learned: the header's names, the chunks' stats
+                               (one object a group of a batch's chunks), the scans' running
+                               counts, the plan, merged stats; the upload decompressed or
+                               transcoded (source.csv)
 datasets/<owner>/<id>/<run>/   the typed Parquet parts of one run (in parts/, a folder of
                                Parquet alone: its Glue table's location), their manifest, and
                                the columns they were typed by, with their statistics
@@ -29,12 +30,11 @@ class Workspace:
     def data(self) -> str:
         return f"datasets/{self.owner}/{self.dataset_id}/{self.run}/"
 
-    def chunk_stats(self, index: int) -> str:
-        return f"{self.work}stats/{index:06d}.json"
-
-    def block_digests(self, index: int) -> str:
-        """The SHA-256 digests of the 4 MiB blocks chunk ``index`` hashed (content_hash)."""
-        return f"{self.work}blocks/{index:06d}.sha256"
+    @property
+    def stats(self) -> str:
+        """The folder of the chunks' type statistics: one object a group of a scan batch's
+        chunks (``sluice.ingest.scan_groups``), and the merged ones."""
+        return f"{self.work}stats/"
 
     @property
     def source(self) -> str:
@@ -54,7 +54,7 @@ class Workspace:
 
     @property
     def merged_stats(self) -> str:
-        return f"{self.work}stats/merged.json"
+        return f"{self.stats}merged.json"
 
     @property
     def layout(self) -> str:

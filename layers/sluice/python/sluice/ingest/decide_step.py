@@ -24,9 +24,16 @@ from sluice.ingest.models import (
 )
 from sluice.ingest.parts import plan_digest
 from sluice.ingest.runs import Superseded
+from sluice.ingest.scan_groups import load_stats
 from sluice.ingest.scan_steps import load_header, results_prefix, scanned_chunks
 from sluice.store import objects
-from sluice.store.map_results import ItemsRef, batch_size, map_concurrency, put_items
+from sluice.store.map_results import (
+    ItemsRef,
+    batch_size,
+    map_concurrency,
+    most_per_batch,
+    put_items,
+)
 
 
 def first_problem(header_newlines: int, chunks: list[ChunkResult]) -> str | None:
@@ -63,26 +70,26 @@ def first_problem(header_newlines: int, chunks: list[ChunkResult]) -> str | None
     return None
 
 
-def _merged_stats(
-    ref: DatasetRef, names: list[str], chunks: list[ChunkResult], max_categories: int
-) -> ChunkStats:
-    bucket = settings().data_bucket
-    workspace = Workspace(ref.owner, ref.id, ref.run)
-    keys = [workspace.chunk_stats(c.index) for c in chunks if c.last > c.first]
-    parts = [ChunkStats.model_validate_json(body) for body in objects.get_all(bucket, keys)]
+def _merged_stats(names: list[str], chunks: list[ChunkResult], max_categories: int) -> ChunkStats:
+    """Every chunk's statistics, merged: one GET a group of a batch's chunks (scan_groups)."""
+    stored = [(c.index, c.stats) for c in chunks if c.last > c.first and c.stats is not None]
+    parts = load_stats(settings().data_bucket, stored)
     if not parts:  # a header and no rows
         return ChunkStats(rows=0, columns=[ColumnStats(name=name) for name in names])
     return merge_stats(parts, max_categories)
 
 
-def _content_hash(ref: DatasetRef, ingest: Gathered) -> str:
-    """The object's content hash from the digests its chunk scans stored, in order."""
-    obj, bucket = ingest.plan.object, settings().data_bucket
+def _content_hash(ingest: Gathered) -> str:
+    """The object's content hash from the digests its chunk scans returned, in order."""
+    obj = ingest.plan.object
     if not ingest.chunks:  # a header and no records: nothing was scanned
         return content_hash.content_hash(objects.read_range(obj.bucket, obj.key, 0, obj.size))
-    workspace = Workspace(ref.owner, ref.id, ref.run)
-    keys = [workspace.block_digests(i) for i in sorted(c.index for c in ingest.chunks)]
-    return content_hash.joined_hash(b"".join(objects.get_all(bucket, keys)))
+    digests = b"".join(bytes.fromhex(c.digests) for c in sorted(ingest.chunks, key=_index))
+    return content_hash.joined_hash(digests)
+
+
+def _index(chunk: ChunkResult) -> int:
+    return chunk.index
 
 
 def decide(repo: DatasetRepository, payload: DecideInput) -> Decided:
@@ -113,10 +120,10 @@ def decide(repo: DatasetRepository, payload: DecideInput) -> Decided:
         problem = first_problem(ingest.plan.header_newlines, chunks)
         if problem:
             raise CsvError(problem)
-        digest = _content_hash(ref, ingest)
+        digest = _content_hash(ingest)
         ingest = ingest.model_copy(update={"content_hash": digest})
         duplicates.claim(settings().table, ref.owner, ref.id, digest, dataset.allow_duplicate)
-        merged = _merged_stats(ref, header.columns, chunks, ingest.plan.max_categories)
+        merged = _merged_stats(header.columns, chunks, ingest.plan.max_categories)
         objects.put_json(bucket, stats_space.merged_stats, merged)
         objects.put_json(bucket, stats_space.layout, ingest)
     else:
@@ -169,11 +176,12 @@ def decide(repo: DatasetRepository, payload: DecideInput) -> Decided:
     adopted_items = ItemsRef(bucket=bucket, key=f"{run_space.work}adopted.json")
     put_items(adopted_items, adopted)
     concurrency = map_concurrency(cfg)
+    longest = max((span.last - span.first for span in spans), default=0)
     return Decided(
         na_values=ingest.plan.na_values,
         items=items,
         span_count=len(spans),
-        batch=batch_size(len(spans), concurrency),
+        batch=batch_size(len(spans), concurrency, most_per_batch(longest)),
         concurrency=concurrency,
         results=results_prefix(run_space),
         adopted=adopted_items,

@@ -111,6 +111,12 @@ class ScanBatch(BaseModel):
         shared = self.BatchInput.model_dump()
         return [ScanInput.model_validate({**shared, "chunk": item}) for item in self.Items]
 
+    @classmethod
+    def of(cls, scan: ScanInput) -> ScanBatch:
+        """A batch of the one chunk ``scan`` names."""
+        shared = ScanBatchInput.model_validate(scan.model_dump(exclude={"chunk"}))
+        return cls(Items=[scan.chunk], BatchInput=shared)
+
 
 class RaggedRowOut(BaseModel):
     newlines_before: int
@@ -151,6 +157,12 @@ class ChunkResult(BaseModel):
         None, description="The chunk typed with the types its own rows point to."
     )
     part_plan: str | None = Field(None, description="parts.plan_digest of those types.")
+    stats: str | None = Field(
+        None, description="The key of the object that holds its type statistics (scan_groups)."
+    )
+    digests: str = Field(
+        "", description="The SHA-256 digests (hex) of the blocks it hashed (content_hash)."
+    )
 
 
 class ReconcileInput(BaseModel):

@@ -15,6 +15,7 @@ from sluice.errors import Conflict
 from sluice.inference.schema import ChunkStats, ColumnSchema, InferenceSettings
 from sluice.inference.statistics import decide, merge_stats
 from sluice.inference.types import ColumnType
+from sluice.ingest.scan_groups import StatsGroup
 from sluice.store import objects
 
 
@@ -38,7 +39,7 @@ def column_page(dataset: Dataset, limit: int, next_token: str | None) -> ColumnP
     return columns.page(column_store.decode_token(next_token, len(columns)), limit)
 
 
-def columns_of(dataset: Dataset, max_chunks: int = 200) -> Columns | None:
+def columns_of(dataset: Dataset, max_groups: int = 200) -> Columns | None:
     """The columns to show: while inference runs, those its run decided or else those
     its scanned chunks point to; otherwise (or before any chunk is scanned) those of the
     typed data; None when there are none."""
@@ -49,7 +50,7 @@ def columns_of(dataset: Dataset, max_chunks: int = 200) -> Columns | None:
             pending = column_store.load(bucket, decided)
             if pending is not None:
                 return pending
-        scanned = _scanned(dataset, dataset.ingest_run, bucket, max_chunks)
+        scanned = _scanned(dataset, dataset.ingest_run, bucket, max_groups)
         if scanned is not None:
             return Columns(scanned)
     if dataset.data_run is None:
@@ -57,14 +58,14 @@ def columns_of(dataset: Dataset, max_chunks: int = 200) -> Columns | None:
     return column_store.load(bucket, Workspace(dataset.owner, dataset.id, dataset.data_run).columns)
 
 
-def _scanned(dataset: Dataset, run: str, bucket: str, max_chunks: int) -> list[ColumnSchema] | None:
+def _scanned(dataset: Dataset, run: str, bucket: str, max_groups: int) -> list[ColumnSchema] | None:
     """The schema the chunks ``run`` scanned so far point to; None before the first."""
-    prefix = f"{Workspace(dataset.owner, dataset.id, run).work}stats/"
+    workspace = Workspace(dataset.owner, dataset.id, run)
     listing = tuple(
         (key, etag)
-        for key, etag in objects.list_etags(bucket, prefix).items()
-        if not key.endswith("merged.json")
-    )[:max_chunks]
+        for key, etag in objects.list_etags(bucket, workspace.stats).items()
+        if key != workspace.merged_stats
+    )[:max_groups]
     if not listing:
         return None
     preferred = json.dumps(dataset.preferred_types, sort_keys=True)
@@ -87,10 +88,15 @@ def _decided(
 
 @functools.lru_cache(maxsize=64)
 def _merged(bucket: str, listing: tuple[tuple[str, str], ...], max_categories: int) -> ChunkStats:
-    parts = [_chunk_stats(bucket, key, etag) for key, etag in listing]
-    return merge_stats(parts, max_categories)
+    # Each group's chunks merged once (kept with its ETag), then the groups: a poll while
+    # a group is added merges the groups, not every chunk again. A chunk in two groups
+    # (rescanned, or scanned again by a retried batch) counts twice: the schema shown
+    # is only a hint, Decide merges each chunk's last scan once.
+    groups = [_group_merged(bucket, key, etag, max_categories) for key, etag in listing]
+    return merge_stats(groups, max_categories)
 
 
 @functools.lru_cache(maxsize=4096)
-def _chunk_stats(bucket: str, key: str, etag: str) -> ChunkStats:
-    return ChunkStats.model_validate(objects.get_json(bucket, key))
+def _group_merged(bucket: str, key: str, etag: str, max_categories: int) -> ChunkStats:
+    group = StatsGroup.model_validate_json(objects.get_bytes(bucket, key))
+    return merge_stats(list(group.chunks.values()), max_categories)

@@ -8,7 +8,6 @@ function takes and returns the payload models; handlers only parse and dump.
 from __future__ import annotations
 
 import functools
-import json
 
 import pyarrow as pa
 
@@ -22,7 +21,7 @@ from sluice.datasets.repository import DatasetRepository
 from sluice.datasets.workspace import Workspace
 from sluice.inference.column_parse import ColumnParse
 from sluice.inference.conversion import convert_table
-from sluice.inference.scan_evidence import Evidence, added, evidence_of, with_evidence
+from sluice.inference.scan_evidence import Evidence, with_evidence
 from sluice.inference.schema import ChunkStats
 from sluice.inference.statistics import chunk_stats_and_parses, na_values_for
 from sluice.inference.statistics import decide as decide_schema
@@ -41,6 +40,7 @@ from sluice.ingest.models import (
 )
 from sluice.ingest.parts import PartOrigin, plan_digest, store_part
 from sluice.ingest.runs import Superseded
+from sluice.ingest.scan_groups import ScanContext
 from sluice.store import map_results, objects
 from sluice.store.map_results import (
     ItemsRef,
@@ -48,6 +48,7 @@ from sluice.store.map_results import (
     batch_size,
     dealt,
     map_concurrency,
+    most_per_batch,
     put_items,
 )
 
@@ -88,7 +89,7 @@ def plan(cfg: Settings, repo: DatasetRepository, payload: IngestInput) -> Plan:
         for r in ranges
     ]
     concurrency = map_concurrency(cfg)
-    batch = batch_size(len(chunks), concurrency)
+    batch = batch_size(len(chunks), concurrency, most_per_batch(chunk_bytes))
     # The chunks go to S3 for the Distributed Map's ItemReader, not into the state (256 KB).
     items = ItemsRef(bucket=cfg.data_bucket, key=f"{workspace.work}chunks.json")
     put_items(items, scan_order(chunks, batch))
@@ -134,64 +135,62 @@ def _header(bucket: str, key: str) -> HeaderNames:
     return HeaderNames.model_validate_json(objects.get_bytes(bucket, key))
 
 
-def scan_chunk(repo: DatasetRepository, payload: ScanInput) -> ChunkResult:
-    """Count the records of one range (guessing its quote parity if not given), store its
-    type statistics, its typed part and its blocks' digests, and add its counts to the
-    run's running sum."""
-    obj, chunk, ref = payload.object, payload.chunk, payload.dataset
-    workspace = Workspace(ref.owner, ref.id, ref.run)
-    bucket = settings().data_bucket
+def scan_chunk(context: ScanContext, payload: ScanInput) -> ChunkResult:
+    """Count the records of one range (guessing its quote parity if not given), hash its
+    blocks and write its typed part; its type statistics go to ``context``, which stores
+    them with its group's, with the group's evidence and progress, once the group's last
+    chunk is scanned."""
+    obj, chunk = payload.object, payload.chunk
     hashed_from, hashed_to = content_hash.owned_blocks(
         chunk.index, chunk.start, chunk.end, obj.size
     )
     # One GET for the range, the bytes past it that end its last record or block, and
-    # (for the first chunk) the header's block.
+    # (for the first chunk) the header's block; none where the batch read its bytes.
     fetched_from = min(max(chunk.start - 1, 0), hashed_from)
     fetched_to = max(min(obj.size, chunk.end + SCAN_OVERFLOW), hashed_to)
-    fetched = objects.read_range(obj.bucket, obj.key, fetched_from, fetched_to)
+    fetched = context.read(obj, fetched_from, fetched_to)
 
     def read(start: int, end: int) -> bytes:
         if (start, end) == (fetched_from, fetched_to):
             return fetched
         if fetched_from <= start and end <= fetched_to:
             return fetched[start - fetched_from : end - fetched_from]
-        return objects.read_range(obj.bucket, obj.key, start, end)
+        return context.read(obj, start, end)
 
+    # The digests travel in the result (32 bytes a 4 MiB block): Decide joins them.
     digests = content_hash.block_digests(
         memoryview(fetched)[hashed_from - fetched_from : hashed_to - fetched_from]
-    )
-    objects.put_bytes(
-        bucket, workspace.block_digests(chunk.index), digests, "application/octet-stream"
     )
     rng = ByteRange(chunk.index, chunk.start, chunk.end)
     scan = scan_range(
         read,
         rng,
         obj.size,
-        load_header(bucket, workspace.header).columns,
+        load_header(context.bucket, context.workspace.header).columns,
         chunk.parity,
         SCAN_OVERFLOW,
         payload.na_values,
         payload.dialect,
     )
     result = ChunkResult.model_validate(scan, from_attributes=True)
+    result.digests = digests.hex()
     if scan.table is not None:
         stats, parses = chunk_stats_and_parses(
             scan.table, payload.max_categories, payload.dialect.decimal
         )
-        objects.put_json(bucket, workspace.chunk_stats(chunk.index), stats)
-        evidence = _load_evidence(bucket, workspace.evidence)
-        dataset = repo.get(ref.owner, ref.id)
-        _store_typed_part(dataset, evidence, payload, scan.table, stats, parses, result)
-        body = json.dumps(added(evidence, evidence_of(stats)), separators=(",", ":"))
-        objects.put_bytes(bucket, workspace.evidence, body.encode(), "application/json")
-    repo.update(ref.owner, ref.id, DatasetChanges(), add_chunks_done=1, only_if_run=ref.run)
+        evidence = context.evidence()
+        _store_typed_part(context.dataset, evidence, payload, scan.table, stats, parses, result)
+        result.stats = context.scanned(chunk.index, stats)
+    context.done(chunk.index)
     return result
 
 
 def scan_batch(repo: DatasetRepository, batch: ScanBatch) -> list[ChunkResult]:
-    """Scan the chunks of one ItemBatcher batch, one after the other, in their order."""
-    return [scan_chunk(repo, payload) for payload in batch.scans()]
+    """Scan the chunks of one ItemBatcher batch, one after the other, in their order,
+    storing what they learned once a group of them (``scan_groups``)."""
+    scans = batch.scans()
+    context = ScanContext.start(repo, batch.BatchInput.dataset, settings().data_bucket, scans)
+    return [scan_chunk(context, payload) for payload in scans]
 
 
 def rescans(ref: DatasetRef, reconciled: Reconciled) -> Rescans:
@@ -202,10 +201,11 @@ def rescans(ref: DatasetRef, reconciled: Reconciled) -> Rescans:
     )
     put_items(items, reconciled.redo)
     concurrency = map_concurrency(cfg)
+    longest = max((c.end - c.start for c in reconciled.redo), default=0)
     return Rescans(
         items=items,
         count=len(reconciled.redo),
-        batch=batch_size(len(reconciled.redo), concurrency),
+        batch=batch_size(len(reconciled.redo), concurrency, most_per_batch(longest)),
         concurrency=concurrency,
     )
 
@@ -219,13 +219,6 @@ def scanned_chunks(details: ResultWriterDetails) -> list[ChunkResult]:
         for result in output
     ]
     return sorted(found, key=lambda chunk: chunk.index)
-
-
-def _load_evidence(bucket: str, key: str) -> Evidence:
-    """The counts the run's scans stored so far (none before the first): in S3, not in
-    the record, since they are a dozen numbers a column."""
-    body = objects.find_bytes(bucket, key)
-    return {} if body is None else dict(json.loads(body))
 
 
 def _store_typed_part(

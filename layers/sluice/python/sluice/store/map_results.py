@@ -33,6 +33,16 @@ MAX_BATCH = 8
 """The most items one child takes (ItemBatcher): 8 chunks of 64 MiB take well under a
 minute, far inside the steps' 300 s (a retry runs the whole batch again)."""
 
+BATCH_BYTES = MAX_BATCH * 64 * 1024 * 1024
+"""The most bytes of ranges one child takes: ``MAX_BATCH`` chunks of the catalogue's
+64 MiB. Smaller chunks go more to a child (``most_per_batch``), whose time is then
+mostly each item's requests, not its bytes."""
+
+MAX_BATCH_ITEMS = 64
+"""The most items one child takes however small they are: its results (a chunk's scan is
+under 2 KB, its ragged rows' samples included) stay well inside the 256 KiB of a
+child's output."""
+
 
 Item = TypeVar("Item")
 
@@ -73,6 +83,13 @@ def dealt(items: Sequence[Item], batch: int) -> list[Item]:
 def map_concurrency(cfg: Settings) -> int:
     """A Distributed Map's MaxConcurrency: the local system's workers, else the catalogue's."""
     return max(1, cfg.workers or cfg.map_concurrency)
+
+
+def most_per_batch(item_bytes: int) -> int:
+    """How many items of up to ``item_bytes`` bytes one child takes at most: ``MAX_BATCH``
+    of the catalogue's chunks, as many more as make ``BATCH_BYTES`` of smaller ones (at
+    most ``MAX_BATCH_ITEMS``), and ``MAX_BATCH`` of larger ones."""
+    return max(MAX_BATCH, min(MAX_BATCH_ITEMS, BATCH_BYTES // max(item_bytes, 1)))
 
 
 def batch_size(count: int, concurrency: int, most: int = MAX_BATCH) -> int:
@@ -152,7 +169,9 @@ def first_failure(bucket: str, prefix: str, field: str) -> ChildFailure | None:
 
 
 __all__ = [
+    "BATCH_BYTES",
     "MAX_BATCH",
+    "MAX_BATCH_ITEMS",
     "THRESHOLD_EXCEEDED",
     "ChildFailure",
     "ItemsRef",
@@ -162,6 +181,7 @@ __all__ = [
     "failures",
     "first_failure",
     "map_concurrency",
+    "most_per_batch",
     "outputs",
     "put_items",
 ]
