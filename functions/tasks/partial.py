@@ -1,5 +1,6 @@
 """Task step (in the Partials Distributed Map): aggregate a batch of parts (the
-ItemBatcher's ``{"Items", "BatchInput"}``), each into hash-partitioned buckets."""
+ItemBatcher's ``{"Items", "BatchInput"}``), each part, or a few small ones together,
+into hash-partitioned buckets."""
 
 from typing import Any
 

@@ -31,6 +31,7 @@ class PartRef(BaseModel):
 
     index: int
     key: str
+    bytes: int = Field(0, description="Its size (0: unknown).")
 
 
 class TaskPlan(BaseModel):
@@ -69,11 +70,18 @@ class PartialBatch(BaseModel):
 
 
 class Partial(BaseModel):
-    """What one part's partial aggregation wrote."""
+    """What the partial aggregation of a group of a batch's parts wrote: one buckets file,
+    named by its first part (``part``)."""
 
     part: int
+    parts: list[int] = Field(
+        default_factory=list, description="Every part it aggregated (none listed: ``part``)."
+    )
     rows: int
     groups: int
+
+    def aggregated(self) -> list[int]:
+        return self.parts or [self.part]
 
 
 class GatherInput(BaseModel):
@@ -85,7 +93,8 @@ class GatherInput(BaseModel):
 
 class ReduceItem(BaseModel):
     """One bucket: an item of the Reduces Map, with its slice of every part's buckets
-    file (part p's is bytes ``[starts[p], starts[p] + sizes[p])``; 0 bytes: empty), or,
+    file (part p's is bytes ``[starts[p], starts[p] + sizes[p])``; 0 bytes: empty, or the
+    part's groups are in the file of the first part of its group), or,
     where those would not fit a child's input, the key of a JSON object holding them."""
 
     bucket: int

@@ -1,10 +1,11 @@
 """The steps of statemachines/run_task.asl.json: a hash-partitioned map/reduce.
 
 plan (the parts' list to S3) -> Partials (a Distributed Map: a batch of parts per
-worker, each part's groups for all R buckets written into one buckets file) -> gather
-(every part's index read once: the reducers' list, each bucket's byte range in every
-part, to S3) -> Reduces (a Distributed Map: a batch of buckets per worker, one ranged GET
-per part and bucket, merged, written as output files no larger than max_file_bytes) ->
+worker, the groups of each part, or of a few small parts together, for all R buckets
+written into one buckets file) -> gather (every such file's index read once: the
+reducers' list, each bucket's byte range in every file, to S3) -> Reduces (a Distributed
+Map: a batch of buckets per worker, one ranged GET per file and bucket, merged, written
+as output files no larger than max_file_bytes) ->
 finish (the result's files, in order, from the reducers' results in S3). The payloads
 are in ``sluice.tasks.step_models``.
 """
@@ -30,6 +31,7 @@ from sluice.store.map_results import (
     batch_size,
     dealt,
     map_concurrency,
+    most_per_batch,
     put_items,
 )
 from sluice.tasks.aggregate import (
@@ -51,6 +53,7 @@ from sluice.tasks.step_models import (
     Partial,
     PartialBatch,
     PartialInput,
+    PartialShared,
     PartRef,
     ReduceBatch,
     Reduced,
@@ -103,13 +106,15 @@ def plan(repo: TaskRepository, ref: TaskRef) -> TaskPlan:
     if started is None:
         raise TaskGone(f"task {ref.id} is no longer queued")
     cfg = settings()
-    parts = [PartRef(index=i, key=p.key) for i, p in enumerate(manifest.parts)]
+    parts = [PartRef(index=i, key=p.key, bytes=p.bytes) for i, p in enumerate(manifest.parts)]
     # The parts go to S3 for the Partials Map's ItemReader, not into the state (256 KB).
     # Dealt, so that where a batch is several parts (locally, half of them) the last,
     # short part runs beside the others, as the ingest's chunks and the operations' parts.
     items = ItemsRef(bucket=cfg.data_bucket, key=f"{work_prefix(ref.owner, ref.id)}parts.json")
     concurrency = map_concurrency(cfg)
-    batch = batch_size(len(parts), concurrency)
+    batch = batch_size(
+        len(parts), concurrency, most_per_batch(max((p.bytes for p in parts), default=0))
+    )
     put_items(items, dealt(parts, batch))
     return TaskPlan(
         task=ref,
@@ -124,25 +129,71 @@ def plan(repo: TaskRepository, ref: TaskRef) -> TaskPlan:
     )
 
 
-def _read_parquet(key: str, columns: list[str] | None = None) -> pa.Table:
-    """A part's ``columns``, fetched by ranged reads of just their column chunks."""
-    with s3_filesystem().open_input_file(f"{settings().data_bucket}/{key}") as source:
+WHOLE_PART_BYTES = 4 * 1024 * 1024
+"""A part of at most this many bytes is read in one GET: reading its column chunks by
+ranges is a request for its size, one for its footer and one or more for its columns."""
+
+GROUP_PART_BYTES = 8 * 1024 * 1024
+"""A partial batch aggregates its parts together, and writes one buckets file, while they
+are at most this many bytes: a small part's file and its GETs by Gather and each reducer
+cost more than its groups. A part of a 64 MiB chunk is more than this alone, so the
+partials of large files, and their memory, are one part's as before."""
+
+
+def _read_parquet(part: PartRef, columns: list[str] | None = None) -> pa.Table:
+    """A part's ``columns``: a small part in one GET, a larger one by ranged reads of
+    just their column chunks."""
+    if 0 < part.bytes <= WHOLE_PART_BYTES:
+        data = objects.get_bytes(settings().data_bucket, part.key)
+        return pq.read_table(pa.BufferReader(data), columns=columns)
+    with s3_filesystem().open_input_file(f"{settings().data_bucket}/{part.key}") as source:
         return pq.read_table(source, columns=columns)
 
 
-def partial(repo: TaskRepository, payload: PartialInput) -> Partial:
-    """Aggregate one part's rows and write its groups for every bucket in one PUT (a
-    buckets file, even when every bucket is empty; Gather reads the index of a part with
-    groups)."""
-    ref = payload.task
+def partial(repo: TaskRepository, payload: PartialInput) -> pa.Table:
+    """One part's rows, as its group's partial aggregation needs them (``partial_batch``)."""
+    return _read_parquet(payload.part, needed_columns(payload.spec))
+
+
+def partial_batch(repo: TaskRepository, batch: PartialBatch) -> list[Partial]:
+    """Aggregate the parts of one ItemBatcher batch, a group of them at a time (up to
+    ``GROUP_PART_BYTES``, of one schema), and write each group's groups for every
+    bucket in one PUT (a buckets file, even when every bucket is empty)."""
+    ref = batch.BatchInput.task
     _ensure_running(repo, ref)
-    table = _read_parquet(payload.part.key, needed_columns(payload.spec))
-    buckets = partial_aggregate(table, payload.spec, payload.bucket_count)
-    written = partial_key(ref.owner, ref.id, payload.part.index)
+    written: list[Partial] = []
+    group: list[tuple[int, pa.Table]] = []
+    size = 0
+    for payload in batch.partials():
+        table = partial(repo, payload)
+        alike = not group or table.schema.equals(group[0][1].schema)
+        if group and (size + payload.part.bytes > GROUP_PART_BYTES or not alike):
+            written.append(_partial_group(repo, batch.BatchInput, group))
+            group, size = [], 0
+        group.append((payload.part.index, table))
+        size += payload.part.bytes
+    if group:
+        written.append(_partial_group(repo, batch.BatchInput, group))
+    return written
+
+
+def _partial_group(
+    repo: TaskRepository, shared: PartialShared, group: list[tuple[int, pa.Table]]
+) -> Partial:
+    """Aggregate a group of parts' rows together, write their buckets file (named by the
+    first part), and count the parts done."""
+    ref = shared.task
+    table = pa.concat_tables([table for _, table in group])
+    buckets = partial_aggregate(table, shared.spec, shared.bucket_count)
+    first = group[0][0]
+    written = partial_key(ref.owner, ref.id, first)
     write_buckets(written, [rows if rows.num_rows else None for rows in buckets])
-    groups = sum(rows.num_rows for rows in buckets)
     counted = repo.update(
-        ref.owner, ref.id, TaskChanges(), add_parts_done=1, only_if_status=TaskStatus.RUNNING
+        ref.owner,
+        ref.id,
+        TaskChanges(),
+        add_parts_done=len(group),
+        only_if_status=TaskStatus.RUNNING,
     )
     if counted is None:
         _take_back(ref, [written])
@@ -155,12 +206,9 @@ def partial(repo: TaskRepository, payload: PartialInput) -> Partial:
             TaskChanges(partials_done_at=utcnow()),
             only_if_status=TaskStatus.RUNNING,
         )
-    return Partial(part=payload.part.index, rows=table.num_rows, groups=groups)
-
-
-def partial_batch(repo: TaskRepository, batch: PartialBatch) -> list[Partial]:
-    """Aggregate the parts of one ItemBatcher batch, one after the other."""
-    return [partial(repo, payload) for payload in batch.partials()]
+    groups = sum(rows.num_rows for rows in buckets)
+    parts = [index for index, _ in group]
+    return Partial(part=first, parts=parts, rows=table.num_rows, groups=groups)
 
 
 CHILD_ITEMS_BYTES = 200_000
@@ -179,12 +227,13 @@ def gather(payload: GatherInput) -> Gathered:
         for output in map_results.outputs(payload.partials)
         for result in output
     ]
-    done = {result.part: result for result in results}
+    done = {part for result in results for part in result.aggregated()}
     if sorted(done) != list(range(plan.part_count)):
-        missing = sorted(set(range(plan.part_count)) - set(done))
+        missing = sorted(set(range(plan.part_count)) - done)
         raise ValueError(f"the partials of parts {missing[:5]} were not written")
-    # A part without groups wrote only an index (every bucket empty): nothing to read.
-    having = [part for part in range(plan.part_count) if done[part].groups]
+    # A group's groups are in the file of its first part, the others' slices empty; a
+    # group without groups wrote only an index (every bucket empty): nothing to read.
+    having = sorted(result.part for result in results if result.groups)
     offsets = read_indexes([partial_key(ref.owner, ref.id, part) for part in having], buckets)
     # Bucket-major: row b holds bucket b's start and size in every part (0, 0: empty).
     starts = np.zeros((buckets, plan.part_count), dtype=np.int64)
