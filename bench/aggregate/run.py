@@ -4,7 +4,7 @@ pandas and Dask, on one CSV, in one run.
     python -m bench.aggregate.run [--bytes 1e9] [--songs N] [--chunk-mib 64] [--keep FILE]
                                   [--peers duckdb,polars,pandas,dask] [--skip-dask]
                                   [--seed 0] [--json FILE]
-                                  [--lambdas 1000] [--memory-mb 3008] [--s3-mb-s 90]
+                                  [--lambdas 1000] [--memory-mb M] [--s3-mb-s 90]
                                   [--cold-start-s 2] [--project-gb 100]
 
 1. Writes BMAT demo data (``Song,Date,Number of Plays``; ~rows/10 songs, or ``--songs``),

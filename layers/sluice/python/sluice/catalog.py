@@ -271,9 +271,9 @@ FAN_OUT_MEMORY_MB = 1769
 """The memory of the scans', the conversions' and the partials' functions: 1,769 MB (1.73
 GiB) is one vCPU, as each local worker has one core (the projection's rates are one
 core's). Peak resident memory, measured locally (each step's peak reset at its call, the
-Lambdas' heap settings): a scan of a batch of 4 or 8 chunks of 64 MiB 0.75-0.97 GiB, a
+Lambdas' heap settings): a scan of a batch of 4 or 8 chunks of 64 MiB 0.66-0.97 GiB, a
 conversion of 4 at most 0.93 GiB, a partial into 256 buckets 0.58 GiB for one part and
-0.96 GiB for a batch of 8: 1.8x under. Chunks of 128 MiB would leave 1.2x (a scan of two
+0.96 GiB for a batch of 8: 1.8x under. Chunks of 128 MiB would leave 1.1-1.2x (a scan of two
 1.40 GiB, a conversion 1.44, a partial of four parts 1.61): they stay 64 MiB
 (``Settings.chunk_bytes``). The reducers keep 3,008 MB: a bucket is 1/256 of the data,
 ~7.4M groups at 100 GB, and a reducer of 5M groups peaked at 1.46 GiB, of 10M at 2.60
