@@ -21,6 +21,13 @@ export PATH := $(CURDIR)/$(BIN):$(CURDIR)/node_modules/.bin:$(PATH)
 COVERAGE ?=
 COVERAGE_REPORT := --cov --cov-report=term-missing:skip-covered
 PYTEST := $(BIN)/pytest $(COVERAGE)
+# `make test` runs the suite on TEST_WORKERS processes (pytest-xdist), a test file to a
+# worker, each worker with a local system of its own: many tests wait on Step Functions
+# executions more than they compute, and one process ran the suite on ~1 of the 2 cores.
+# The modules marked own_moto (moto's mock_aws resets the backends a worker's local
+# system serves from) run after, in one process.
+TEST_WORKERS ?= 2
+PARALLEL := -n $(TEST_WORKERS) --dist loadfile
 
 .PHONY: install run test coverage unit integration e2e browser infra lint format hooks synth bench clean fuzz load chromium screenshots
 
@@ -59,7 +66,8 @@ run: $(BIN)/.installed $(CHART_JS)
 	$(BIN)/sluice local --port $(SLUICE_PORT) $(STATE)
 
 test: install lint $(CHROMIUM)
-	$(PYTEST)
+	$(PYTEST) $(PARALLEL) -m "not own_moto"
+	$(PYTEST) -m own_moto
 
 coverage: install $(CHROMIUM)
 	$(BIN)/pytest $(COVERAGE_REPORT)

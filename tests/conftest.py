@@ -35,9 +35,23 @@ _LEVEL_MARKERS = {
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """Mark each test under tests/e2e/ ``e2e``, tests/infra/ ``infra`` and tests/browser/
-    ``browser``."""
+    ``browser``, and each test of a module that uses moto's ``mock_aws`` ``own_moto``."""
     tests = Path(__file__).parent
     for item in items:
         level = item.path.relative_to(tests).parts[0] if item.path.is_relative_to(tests) else ""
         if level in _LEVEL_MARKERS:
             item.add_marker(_LEVEL_MARKERS[level])
+        if _uses_mock_aws(item):
+            item.add_marker(pytest.mark.own_moto)
+
+
+def _uses_mock_aws(item: pytest.Item) -> bool:
+    # mock_aws resets moto's in-process backends, which the session's local system serves
+    # from: `make test` runs such modules on their own, after the parallel run
+    # (under xdist they would empty a worker's local system under its other tests).
+    module = getattr(item, "module", None)
+    if module is None:
+        return False
+    from moto import mock_aws
+
+    return any(value is mock_aws for value in vars(module).values())
