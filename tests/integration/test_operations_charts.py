@@ -9,6 +9,7 @@ import duckdb
 import numpy as np
 import pyarrow.compute as pc
 import pytest
+from sluice.operations import quantiles
 from sluice.operations.library import describe
 from sluice.operations.library import histogram as histogram_operation
 
@@ -119,14 +120,29 @@ def test_histogram_of_a_text_lists_its_top_values_and_counts_the_rest(sales: Any
     assert data["other"] == 400 - sum(c["counts"] for c in ranked[:5])
 
 
-def test_describe_gives_exact_quartiles_as_duckdb(sales: Any) -> None:
+@pytest.mark.parametrize("windows", [True, False], ids=["sent", "read again"])
+def test_describe_gives_exact_quartiles_as_duckdb(
+    sales: Any, monkeypatch: pytest.MonkeyPatch, windows: bool
+) -> None:
+    """From the values the parts send near the sampled quartiles, or, where a rank lies
+    outside those windows (none here), from the column read again."""
     uploader, dataset, body, session_id = sales
-    done = run_to_end(
-        uploader,
-        session_id,
-        "describe",
-        {"dataset": ref(dataset["id"]), "columns": ["amount", "qty", "region"]},
-    )
+    if not windows:
+        monkeypatch.setattr(quantiles, "windows", lambda *args: [])
+    reads: list[str] = []
+    inside = describe.Describe._inside
+
+    def read_again(self: describe.Describe, *args: Any) -> Any:
+        reads.append(args[1])
+        return inside(self, *args)
+
+    monkeypatch.setattr(describe.Describe, "_inside", read_again)
+    request: dict[str, Any] = {
+        "dataset": ref(dataset["id"]),
+        "columns": ["amount", "qty", "region"],
+    }
+    request["top"] = 10 if windows else 9  # not the other's cached answer
+    done = run_to_end(uploader, session_id, "describe", request)
     assert done["buckets"] == 2  # one a number column: the ranks around its quartiles
     columns = {c["name"]: c for c in done["output"]["data"]["columns"]}
     sales_table = reference(body)  # noqa: F841 (read by DuckDB by name)
@@ -137,6 +153,8 @@ def test_describe_gives_exact_quartiles_as_duckdb(sales: Any) -> None:
         line = columns[name]
         assert [line["q1"], line["median"], line["q3"]] == expected, name
     assert "median" not in columns["region"]
+    # qty's quartiles are values of its cuts (it has few): no interval of it is read.
+    assert reads == ([] if windows else ["amount"])
 
 
 def test_describe_shows_the_parts_done_while_it_runs(

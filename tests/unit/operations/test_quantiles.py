@@ -39,3 +39,29 @@ def test_a_repeated_value_is_found_at_its_cut() -> None:
     parts = [np.full(5000, 7.0), np.concatenate([np.full(10, 1.0), np.full(10, 9.0)])]
     assert exact(parts, 0.5) == 7.0
     assert exact([np.array([1.0, 2.0])], 0.5) == 1.5
+
+
+def test_the_windows_around_the_sampled_quartiles_hold_the_intervals_of_their_ranks() -> None:
+    rng = np.random.default_rng(5)
+    values = rng.lognormal(size=200_000)
+    sampled = np.sort(qs.sample(values, qs.SAMPLES_PER_CUT * qs.CUTS / len(values), 1))
+    at = qs.cuts(sampled)
+    windows = qs.windows(sampled, at)
+    assert len(windows) == len(qs.QUANTILES)
+    ranked = np.sort(values)
+    for (_, q), (first, last) in zip(qs.QUANTILES, windows, strict=True):
+        assert last - first == 2 * qs.WINDOW_INTERVALS + 1
+        for rank in qs.ranks(len(values), q):
+            slot = 2 * int(np.searchsorted(at, ranked[rank]))  # its interval (no ties here)
+            assert qs.covered(windows, slot)
+            low, high = qs.window_bounds(at, [first, last])
+            assert low < ranked[rank] < high
+
+
+def test_a_window_at_either_end_is_unbounded_there() -> None:
+    at = np.array([1.0, 2.0, 3.0])
+    assert qs.windows(np.array([0.5, 0.6, 0.7, 3.5]), at, width=1) == [[0, 2], [0, 2], [0, 2]]
+    assert qs.window_bounds(at, [0, 2]) == (-np.inf, 3.0)
+    assert qs.window_bounds(at, [2, 3]) == (2.0, np.inf)
+    assert qs.covered([[2, 3]], 6) and not qs.covered([[2, 3]], 2)
+    assert qs.windows(np.array([]), at) == []

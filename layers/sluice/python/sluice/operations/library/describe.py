@@ -2,8 +2,9 @@
 
 Count, nulls, min, max, mean and std merge from each part's statistics; the exact median
 and quartiles of number columns take describe's other passes (``quantiles``): a survey
-of sampled values, each part's counts per slot between the sampled cuts, and one bucket
-step per number column for the values at the ranks its quartiles need. Text columns' top
+of sampled values, each part's counts per slot between the sampled cuts (and its values
+near the sample's quartiles, sent to the column's bucket), and one bucket step per number
+column for the values at the ranks its quartiles need. Text columns' top
 values are counted by value: each part counts each text column's values (Arrow's
 value_counts, a column at a time, or each value with a count of 1 where they look all but
 distinct) and hash-partitions the (column, value, count) rows by value into the value
@@ -134,6 +135,16 @@ def _finite(column: pa.ChunkedArray) -> np.ndarray:
     return qs.finite(as_floats(pc.drop_null(column)))
 
 
+def _near_quantiles(values: np.ndarray, at: np.ndarray, windows: list[list[int]]) -> pa.Table:
+    """A part's values of a number column inside its windows (some 3% of them), which
+    its rank bucket reads instead of the whole column from every part."""
+    near = np.zeros(len(values), dtype=bool)
+    for window in windows:
+        low, high = qs.window_bounds(at, window)
+        near |= (values > low) & (values < high)
+    return pa.table({"v": values[near]})
+
+
 class Describe(Operation):
     name = "describe"
     description = (
@@ -204,16 +215,19 @@ class Describe(Operation):
         )
 
     def settle(self, run: OperationRun, buckets: int) -> None:
-        """Each number column's cuts, from every part's sample."""
+        """Each number column's cuts, and the windows of intervals around its quantiles'
+        estimates, from every part's sample."""
         numbers = _numbers(self._manifest(run), run.inputs["columns"])
         keys = objects.list_keys(settings().data_bucket, run.partial_key("samples/"))
         samples = pa.concat_tables(read_arrows(keys))
         which = samples.column("c").to_numpy()
         values = samples.column("v").to_numpy()
-        put_json(
-            run.partial_key("cuts.json"),
-            {n: qs.cuts(values[which == i]).tolist() for i, n in enumerate(numbers)},
-        )
+        cuts, windows = {}, {}
+        for i, name in enumerate(numbers):
+            ranked = np.sort(values[which == i])
+            at = qs.cuts(ranked)
+            cuts[name], windows[name] = at.tolist(), qs.windows(ranked, at)
+        put_json(run.partial_key("cuts.json"), {"cuts": cuts, "windows": windows})
 
     def run_part(self, run: OperationRun, part: PartRef, buckets: int) -> StepResult:
         """The part's statistics of each column, as a JSON partial (with each number
@@ -228,10 +242,15 @@ class Describe(Operation):
         manifest = self._manifest(run)
         ranks = _rank_buckets(manifest, run.inputs["columns"])
         if ranks:
-            (cuts,) = get_jsons([run.partial_key("cuts.json")])
-            for name, at in cuts.items():
-                counted = qs.slot_counts(_finite(table.column(name)), np.array(at))
+            (settled,) = get_jsons([run.partial_key("cuts.json")])
+            near = []
+            for name in _numbers(manifest, run.inputs["columns"]):
+                values, at = _finite(table.column(name)), np.array(settled["cuts"][name])
+                counted = qs.slot_counts(values, at)
                 stats[name]["slots"] = {str(s): c for s, c in counted.items()}
+                near.append(_near_quantiles(values, at, settled["windows"][name]))
+            # Column i's values near its quantiles go to its rank bucket, i.
+            write_shuffle(run.partial_key(f"near/p{part.index:06d}.buckets"), near)
         texts = _texts(manifest, run.inputs["columns"])
         if texts:
             self._count_texts(run, part, _text_counts(table, texts), buckets - ranks)
@@ -273,10 +292,14 @@ class Describe(Operation):
             if n
             else []
         )
-        (cuts,) = get_jsons([run.partial_key("cuts.json")]) if n else ({},)
-        at = np.array(cuts.get(name, []))
+        (settled,) = get_jsons([run.partial_key("cuts.json")]) if n else ({},)
+        at = np.array(settled.get("cuts", {}).get(name, []))
         intervals = sorted({slot for _, (slot, _) in wanted if slot % 2 == 0})
-        inside = self._inside(manifest, name, [qs.interval(at, slot) for slot in intervals])
+        windows = settled.get("windows", {}).get(name, [])
+        if all(qs.covered(windows, slot) for slot in intervals):
+            inside = self._sent(run, bucket, [qs.interval(at, slot) for slot in intervals])
+        else:  # a rank the sample missed by more than a window: the column read again
+            inside = self._inside(manifest, name, [qs.interval(at, slot) for slot in intervals])
         ranked = []
         for label, (slot, within) in wanted:
             if slot % 2:  # a cut's own value: read from nothing
@@ -287,6 +310,18 @@ class Describe(Operation):
         key = run.partial_key(f"ranks/b{bucket:04d}.json")
         put_json(key, {"ranks": ranked})
         return StepResult(index=bucket, partial=key)
+
+    def _sent(
+        self, run: OperationRun, bucket: int, intervals: list[tuple[float, float]]
+    ) -> list[np.ndarray]:
+        """Each open interval's values, sorted, from what the parts sent this rank bucket
+        (every value of theirs inside its column's windows, which hold the intervals)."""
+        if not intervals:
+            return []
+        keys = objects.list_keys(settings().data_bucket, run.partial_key("near/"))
+        sent = [t.column(0).to_numpy() for t in read_shuffle(keys, bucket)]
+        values = np.concatenate(sent) if sent else np.array([], dtype=np.float64)
+        return [np.sort(values[(values > low) & (values < high)]) for low, high in intervals]
 
     def _inside(
         self, manifest: Manifest, name: str, intervals: list[tuple[float, float]]
