@@ -31,7 +31,9 @@ THRESHOLD_EXCEEDED = "States.ExceedToleratedFailureThreshold"
 
 MAX_BATCH = 8
 """The most items one child takes (ItemBatcher): 8 chunks of 64 MiB take well under a
-minute, far inside the steps' 300 s (a retry runs the whole batch again)."""
+minute (16-22 s for a scan's by the AWS projection), inside the scan and convert
+functions' 90 s that an EXPRESS child's 5 minutes allow (a retry runs the whole batch
+again; ``catalog.EXPRESS_STEP_TIMEOUT_S``)."""
 
 BATCH_BYTES = MAX_BATCH * 64 * 1024 * 1024
 """The most bytes of ranges one child takes: ``MAX_BATCH`` chunks of the catalogue's
