@@ -33,14 +33,16 @@ class Uploader:
         assert status == 200
         return body  # type: ignore[no-any-return]
 
-    def settled(self, dataset_id: str) -> dict[str, Any]:
+    def settled(
+        self, dataset_id: str, timeout_s: float = 60, every_s: float = 0.05
+    ) -> dict[str, Any]:
         """The dataset once its ingest has ended (ready or failed)."""
 
         def done() -> dict[str, Any] | None:
             dataset = self.dataset(dataset_id)
             return dataset if dataset["status"] in ("ready", "failed", "duplicate") else None
 
-        return wait_for(done, 60, f"dataset {dataset_id} to settle")
+        return wait_for(done, timeout_s, f"dataset {dataset_id} to settle", every_s)
 
     def ingest(self, body: bytes, **settings: Any) -> dict[str, Any]:
         dataset_id, upload = self.create(**settings)
