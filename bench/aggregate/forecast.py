@@ -119,40 +119,61 @@ def _inline_local_items(m: Measured) -> dict[str, float]:
     return local
 
 
+def per_group(limit: int, item_bytes: float) -> int:
+    """Items a child's group holds: as many as make ``limit`` bytes, one at least."""
+    return max(1, int(limit // max(item_bytes, 1.0)))
+
+
+def groups(run: StageRun, items_a_group: int) -> int:
+    """The groups a Map's children cut their batches into (``items_a_group`` each, never
+    across children): where a scan child stores statistics and evidence, and a partial
+    child writes a buckets file."""
+    full, last = divmod(run.items, run.batch) if run.batch else (0, 0)
+    return full * math.ceil(run.batch / items_a_group) + math.ceil(last / items_a_group)
+
+
 def requests(
     m: Measured, n: int, r: int, converted: int, runs: dict[str, StageRun], outputs: int
 ) -> dict[str, dict[str, float]]:
     """S3 requests per step, as the steps make them (n parts, r buckets):
 
     - plan: a GET of the file's head; PUTs of the header's names and the chunk list;
-    - scan, a chunk: a ranged GET of its bytes and one of the run's evidence; PUTs of its
-      block digests, type statistics, typed part and the evidence (a child also reads the
-      header's names once);
+    - scan, a chunk: a ranged GET of its bytes and a PUT of its typed part; a group of a
+      child's chunks (sluice.ingest.scan_groups: one chunk at 64 MiB): a PUT of their type
+      statistics, a GET and a PUT of the run's evidence; a child: the header's names and
+      the evidence (its blocks' digests travel in its results);
     - reconcile: the scans' results (manifest, results file), a PUT of the rescans' list;
-    - decide: every chunk's statistics and digests (2n GETs), 3 PUTs (merged statistics,
-      layout, the spans' list);
+    - decide: the statistics of every group (g GETs), 3 PUTs (merged statistics, layout,
+      the spans' list);
     - convert, a chunk converted again: a ranged GET and a PUT of its part;
     - finish: the conversions' results (2 GETs), a PUT of the manifest;
-    - task plan: the dataset's manifest; partial: a GET of its part, one PUT of all its
-      buckets; gather (when the step list has one): the partials' results (2 GETs), a GET
-      of each part's index, a PUT of the reducers' list; reduce: per part, one ranged GET
-      of its slice (gathered) or two (its offsets, then its slice); a PUT per output file;
-      finish: the reducers' results (2 GETs) when their Map writes them;
+    - task plan: the dataset's manifest; partial: a GET of each part, one PUT of all the
+      buckets of a group of parts (one part at 64 MiB chunks: f files); gather (when the
+      step list has one): the partials' results (2 GETs), a GET of each file's index, a
+      PUT of the reducers' list; reduce: per file, one ranged GET of its slice (gathered)
+      or two (its offsets, then its slice); a PUT per output file; finish: the reducers'
+      results (2 GETs) when their Map writes them;
     - every Distributed Map: its ItemReader's GET, its ResultWriter's 2 PUTs.
     """
-    shuffle_gets = n * r if m.gathered else 2 * n * r
+    from sluice.ingest.scan_groups import GROUP_BYTES
+    from sluice.tasks.steps import GROUP_PART_BYTES
+
+    scans = runs["ingest.ScanChunk"]
+    g = groups(scans, per_group(GROUP_BYTES, m.chunk_bytes))
+    f = groups(runs["task.Partial"], per_group(GROUP_PART_BYTES, m.chunk_bytes * m.typed_ratio))
+    shuffle_gets = f * r if m.gathered else 2 * f * r
     steps: dict[str, dict[str, float]] = {
         "ingest: plan": {"PUT": 2, "GET": 1},
-        "ingest: scan": {"PUT": 4 * n, "GET": 2 * n + runs["ingest.ScanChunk"].children},
-        "ingest: reconcile + decide": {"PUT": 1 + 3, "GET": 2 + 2 * n},
+        "ingest: scan": {"PUT": n + 2 * g, "GET": n + g + 2 * scans.children},
+        "ingest: reconcile + decide": {"PUT": 1 + 3, "GET": 2 + g},
         "ingest: convert": {"PUT": converted, "GET": converted},
         "ingest: finish": {"PUT": 1, "GET": 2},
         "task: plan": {"PUT": 0, "GET": 1},
-        "task: partial": {"PUT": n, "GET": n},
+        "task: partial": {"PUT": f, "GET": n},
         "task: reduce": {"PUT": outputs, "GET": shuffle_gets},
     }
-    if m.gathered:  # the partials' results (manifest, file), then every part's index
-        steps["task: gather"] = {"PUT": 1, "GET": 2 + n}
+    if m.gathered:  # the partials' results (manifest, file), then every file's index
+        steps["task: gather"] = {"PUT": 1, "GET": 2 + f}
     reduces = m.stages.get("task", {}).get("Reduce")
     if reduces and reduces.writes_results:  # finish reads the reducers' results
         steps["task: finish"] = {"PUT": 0, "GET": 2}
@@ -167,10 +188,12 @@ def requests(
 def project(m: Measured, size: float, a: Assumptions) -> Projection:
     """Wall time and cost of ingest + task for a CSV of ``size`` bytes on AWS."""
     from sluice.catalog import MAP_CONCURRENCY
-    from sluice.store.map_results import batch_size
+    from sluice.ingest.scan_groups import GROUP_BYTES
+    from sluice.store.map_results import MAX_BATCH, batch_size, most_per_batch
     from sluice.store.objects import PARALLEL_GETS
     from sluice.tasks.aggregate_output import BYTES_PER_BUCKET, ROWS_PER_BUCKET, bucket_count
     from sluice.tasks.partials import READ_THREADS
+    from sluice.tasks.steps import GROUP_PART_BYTES
 
     s3, lat = a.s3_mb_s * MB, a.request_s
     c = float(m.chunk_bytes)
@@ -191,16 +214,25 @@ def project(m: Measured, size: float, a: Assumptions) -> Projection:
     # One item's seconds: CPU at the measured rate + its S3 bytes at s3 + request latency.
     bucket_csv = size / r
     files = max(1, math.ceil(bucket_csv * o / a.output_file_bytes))  # output files a bucket
+    # Chunks a scan child's group holds (it stores their statistics and evidence once),
+    # and parts a partial child aggregates together (one buckets file): one each at 64 MiB.
+    scan_group, part_group = per_group(GROUP_BYTES, c), per_group(GROUP_PART_BYTES, c * k)
+    partial_files = math.ceil(n / part_group)  # about: a group never spans two children
     item_s = {
-        # its range, then 5 small requests: evidence, digests, statistics, part, evidence
-        "ingest.ScanChunk": c / rate("ingest.ScanChunk") + (c + c * k) / s3 + 5 * lat,
+        # its range, its part's PUT, and a share of its group's 3 small requests
+        # (statistics, the evidence's GET and PUT)
+        "ingest.ScanChunk": c / rate("ingest.ScanChunk")
+        + (c + c * k) / s3
+        + (1 + 3 / scan_group) * lat,
         "ingest.ConvertChunk": c / rate("ingest.ConvertChunk") + (c + c * k) / s3 + lat,
-        # a GET of its part, one PUT of all R buckets (sluice.tasks.partials)
-        "task.Partial": c / rate("task.Partial") + (c * k + c * k * g) / s3 + 2 * lat,
+        # a GET of its part, a share of its group's one PUT of all R buckets
+        "task.Partial": c / rate("task.Partial")
+        + (c * k + c * k * g) / s3
+        + (1 + 1 / part_group) * lat,
         "task.Reduce": bucket_csv / rate("task.Reduce")
         + (bucket_csv * k * g + bucket_csv * o) / s3
-        # per part its slice (gathered) or its offsets then its slice, READ_THREADS at once
-        + (1 if m.gathered else 2) * math.ceil(n / READ_THREADS) * lat
+        # per file its slice (gathered) or its offsets then its slice, READ_THREADS at once
+        + (1 if m.gathered else 2) * math.ceil(partial_files / READ_THREADS) * lat
         + files * lat,
     }
     counts = {
@@ -209,11 +241,18 @@ def project(m: Measured, size: float, a: Assumptions) -> Projection:
         "task.Partial": n,
         "task.Reduce": r,
     }
+    # Items a child takes at most (sluice's rule: more of smaller chunks and parts).
+    most = {
+        "ingest.ScanChunk": most_per_batch(int(c)),
+        "ingest.ConvertChunk": most_per_batch(int(c)),
+        "task.Partial": most_per_batch(int(c * k)),
+        "task.Reduce": MAX_BATCH,
+    }
     runs: dict[str, StageRun] = {}
     for phase, (kind, task) in FAN_OUT_PHASES.items():
         stage = m.stages[kind][task]
         concurrency = stage.concurrency(max_concurrency, a.lambdas)
-        batch = batch_size(counts[phase], concurrency) if stage.batched else 1
+        batch = batch_size(counts[phase], concurrency, most[phase]) if stage.batched else 1
         runs[phase] = aws.run_stage(
             stage,
             counts[phase],
@@ -228,15 +267,16 @@ def project(m: Measured, size: float, a: Assumptions) -> Projection:
         return runs[phase].wall_s + (a.cold_start_s if runs[phase].items else 0.0)
 
     gather_s = 0.0
-    if m.gathered:  # the gather step: every part's index, READ_THREADS at once
-        gather_s = m.serial_s(m.gather) + math.ceil(n / READ_THREADS) * lat
+    if m.gathered:  # the gather step: every partial file's index, READ_THREADS at once
+        gather_s = m.serial_s(m.gather) + math.ceil(partial_files / READ_THREADS) * lat
     stages = {
         "ingest: plan": m.serial_s("ingest.Plan"),
         "ingest: scan (and hash)": fan("ingest.ScanChunk"),
         "ingest: reconcile + decide": m.serial_s("ingest.Reconcile")
         + m.serial_s("ingest.Decide")
-        # decide GETs n chunk statistics and n block digests, PARALLEL_GETS at a time
-        + 2 * math.ceil(n / PARALLEL_GETS) * lat,
+        # decide GETs every group's statistics, PARALLEL_GETS at a time (the blocks'
+        # digests are in the scans' results)
+        + math.ceil(groups(runs["ingest.ScanChunk"], scan_group) / PARALLEL_GETS) * lat,
         "ingest: convert": fan("ingest.ConvertChunk"),
         "ingest: finish": m.serial_s("ingest.Finish"),
         "task: plan": m.serial_s("task.Plan"),

@@ -97,7 +97,10 @@ MEASURED = Measured(
 )
 A = Assumptions()
 S3 = A.s3_mb_s * MB
-T_SCAN = CHUNK / (50.0 * MB) + (CHUNK + CHUNK * 0.25) / S3 + 5 * A.request_s
+# A scan: its range's GET, then its part's PUT and its group's statistics and evidence
+# (GET, PUT): a group is one 64 MiB chunk.
+T_SCAN = CHUNK / (50.0 * MB) + (CHUNK + CHUNK * 0.25) / S3 + 4 * A.request_s
+# A partial: its part's GET and its buckets' PUT (a 16 MiB part is a group alone).
 T_PARTIAL = CHUNK / (80.0 * MB) + (CHUNK * 0.25 + CHUNK * 0.25) / S3 + 2 * A.request_s
 
 
@@ -169,11 +172,31 @@ def test_with_a_gather_step_the_shuffle_gets_parts_times_buckets_plus_parts() ->
 def test_the_scan_step_counts_its_requests_per_chunk_and_its_map_runs() -> None:
     projected = project(MEASURED, 100e9, A)
     children = math.ceil(N_100GB / 2)
-    # 4 PUTs a chunk + the ResultWriter's 2; 2 GETs a chunk + the header once a child
-    # + the ItemReader's list
+    # A group of 64 MiB chunks is one chunk: 3 PUTs a chunk (part, statistics, evidence)
+    # + the ResultWriter's 2; 2 GETs a chunk (range, evidence) + the header and the
+    # evidence once a child + the ItemReader's list
     assert projected.requests["ingest: scan"] == {
-        "PUT": 4 * N_100GB + 2,
-        "GET": 2 * N_100GB + children + 1,
+        "PUT": 3 * N_100GB + 2,
+        "GET": 2 * N_100GB + 2 * children + 1,
+    }
+    # Decide reads each group's statistics: here a chunk's
+    assert projected.requests["ingest: reconcile + decide"]["GET"] == 2 + N_100GB
+
+
+def test_small_chunks_store_their_statistics_and_evidence_once_a_group() -> None:
+    small = dataclasses.replace(MEASURED, chunk_bytes=1024 * 1024)
+    projected = project(small, 1e9, A)
+    n, run = projected.chunks, projected.runs["ingest.ScanChunk"]
+    assert (run.batch, run.children) == (1, n)  # 954 chunks, 1,000 at once: one a child
+    many = project(small, 100e9, A)
+    run = many.runs["ingest.ScanChunk"]
+    # 95,368 chunks of 1 MiB: 64 a child (most_per_batch), 16 a group (16 MiB)
+    assert (run.batch, run.children) == (64, math.ceil(many.chunks / 64))
+    full, last = divmod(many.chunks, 64)  # the last child's 8 chunks are one group
+    groups = full * 4 + math.ceil(last / 16)
+    assert many.requests["ingest: scan"] == {
+        "PUT": many.chunks + 2 * groups + 2,
+        "GET": many.chunks + groups + 2 * run.children + 1,
     }
 
 
@@ -375,7 +398,9 @@ def shuffle_store(monkeypatch: pytest.MonkeyPatch, parts: int, buckets: int) -> 
 
 def model_requests(m: Measured, parts: int, buckets: int) -> dict[str, dict[str, float]]:
     scans = run_stage(m.stages["ingest"]["ScanChunk"], parts, 1.0, 1, 1000, 1000, 0.0)
-    return requests(m, parts, buckets, 0, {"ingest.ScanChunk": scans}, buckets)
+    partials = run_stage(m.stages["task"]["Partial"], parts, 1.0, 1, 1000, 1000, 0.0)
+    runs = {"ingest.ScanChunk": scans, "task.Partial": partials}
+    return requests(m, parts, buckets, 0, runs, buckets)
 
 
 def test_the_modelled_shuffle_requests_are_what_the_gathered_code_makes(
