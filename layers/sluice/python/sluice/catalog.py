@@ -265,7 +265,8 @@ EXPRESS_STEP_TIMEOUT_S = 90
 """The timeout of a function that runs in an EXPRESS child of a Distributed Map (the
 ingest's scans and conversions): an EXPRESS execution lasts at most 5 minutes, and its Task
 (95 s) runs at most three times (3 x 95 s + 3 s of backoff). A child's batch is at most
-``MAX_BATCH`` chunks of the chunk size."""
+``MAX_BATCH`` chunks of 64 MiB (``map_results.BATCH_BYTES``), or up to
+``MAX_BATCH_ITEMS`` smaller ones."""
 
 FAN_OUT_MEMORY_MB = 1769
 """The memory of the scans', the conversions' and the partials' functions: 1,769 MB (1.73
