@@ -15,7 +15,9 @@ import pytest
 import requests
 from sluice import aws
 from sluice.tasks import steps as task_steps
+from sluice.tasks.models import Task, TaskStatus
 from sluice.tasks.partials import index_size
+from sluice.tasks.repository import TaskRepository
 
 from tests.integration.uploader import Uploader
 from tests.support import call_api, hold, wait_for
@@ -366,6 +368,43 @@ def test_cancel_stops_the_task_and_leaves_no_output(
     )
     assert listed["KeyCount"] == 0
     assert call_api("POST", f"/tasks/{task['id']}/cancel", owner=uploader.owner)[0] == 409
+
+
+def test_cancel_read_as_queued_while_plan_starts_it_still_cancels(
+    plays: tuple[Uploader, str, bytes],
+    held_partials: threading.Event,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # The record read by cancel says queued, and Plan has made it running since: the
+    # conditional update misses, and cancel tries again on the running task (under load,
+    # CI once got "running" back from a cancel).
+    uploader, dataset_id, _ = plays
+    task = start(uploader, dataset_id, {"preset": "bmat_plays_per_song_per_day"})[1]
+    wait_for(
+        lambda: (
+            call_api("GET", f"/tasks/{task['id']}", owner=uploader.owner)[1]["status"] == "running"
+            or None
+        ),
+        what="the task to run",
+    )
+    read, api_thread = TaskRepository.get, threading.get_ident()
+    reads: list[str] = []
+
+    def stale_first(self: TaskRepository, owner: str, task_id: str) -> Task:
+        current = read(self, owner, task_id)
+        if threading.get_ident() != api_thread:  # the execution's own steps
+            return current
+        reads.append(current.status.value)
+        return (
+            current.model_copy(update={"status": TaskStatus.QUEUED}) if len(reads) == 1 else current
+        )
+
+    with monkeypatch.context() as patched:
+        patched.setattr(TaskRepository, "get", stale_first)
+        status, cancelled = call_api("POST", f"/tasks/{task['id']}/cancel", owner=uploader.owner)
+    held_partials.set()
+    assert (status, cancelled["status"], reads) == (200, "cancelled", ["running", "running"])
+    execution_ended(uploader, task["id"])
 
 
 def test_a_failed_partial_fails_the_task_with_its_message_and_leaves_no_files(
