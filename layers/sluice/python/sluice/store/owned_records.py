@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import builtins
 from datetime import UTC, datetime
+from enum import Enum
 from typing import Any, Generic, TypeVar
 
 from boto3.dynamodb.conditions import Attr
@@ -89,6 +90,16 @@ class OwnedRecords(Generic[Record]):
             paths=paths,
         )
         return None if data is None else self._load(data)
+
+    @staticmethod
+    def _status_is(status: Enum | frozenset[Enum] | None) -> tuple[str, Any] | None:
+        """The ``only_if`` condition that the record's status is ``status``, or one of a
+        set of them (None: no condition)."""
+        if status is None:
+            return None
+        if isinstance(status, frozenset):
+            return ("status", frozenset(each.value for each in status))
+        return ("status", status.value)
 
     def delete(self, owner: str, record_id: str) -> None:
         """Delete the owner's record; NotFound if there is none."""

@@ -136,8 +136,8 @@ class RecordTable:
         """Set, remove and add attributes of an existing item, and entries of its maps.
 
         Returns the new item, or None if it does not exist, if ``only_if`` (attribute,
-        value) does not hold, if ``unless`` (attribute, value) does, or if a condition of
-        ``paths`` fails.
+        value, or a frozenset of values it may have) does not hold, if ``unless``
+        (attribute, value) does, or if a condition of ``paths`` fails.
         """
         names: dict[str, str] = {}
         values: dict[str, Any] = {}
@@ -178,8 +178,16 @@ class RecordTable:
         for i, path in enumerate(paths.absent):
             condition_expression += f" AND attribute_not_exists({placed(f'pa{i}', path)})"
         if only_if:
-            names["#c"], values[":c"] = only_if
-            condition_expression += " AND #c = :c"
+            name, wanted = only_if
+            names["#c"] = name
+            if isinstance(wanted, frozenset):
+                values.update({f":c{i}": value for i, value in enumerate(sorted(wanted))})
+                condition_expression += (
+                    f" AND #c IN ({', '.join(f':c{i}' for i in range(len(wanted)))})"
+                )
+            else:
+                values[":c"] = wanted
+                condition_expression += " AND #c = :c"
         if unless:
             names["#u"], values[":u"] = unless
             condition_expression += " AND (attribute_not_exists(#u) OR #u <> :u)"

@@ -55,15 +55,16 @@ class TaskRepository(OwnedRecords[Task]):
         task_id: str,
         changes: TaskChanges,
         *,
-        only_if_status: TaskStatus | None = None,
+        only_if_status: TaskStatus | frozenset[TaskStatus] | None = None,
         add_parts_done: int = 0,
         add_buckets_done: int = 0,
     ) -> Task | None:
-        """Apply ``changes``; None when the task is gone or ``only_if_status`` fails."""
+        """Apply ``changes``; None when the task is gone or its status is not ``only_if_status`` (or
+        one of them)."""
         return self._update(
             owner,
             task_id,
             changes.written(),
             add={"parts_done": add_parts_done, "buckets_done": add_buckets_done},
-            only_if=("status", only_if_status.value) if only_if_status else None,
+            only_if=self._status_is(only_if_status),
         )

@@ -92,21 +92,16 @@ def cancel_task(cfg: Settings, tasks: TaskRepository, owner: str, task_id: str) 
     task = tasks.get(owner, task_id)
     if task.status not in OPEN_STATUSES:
         raise Conflict(f"task {task_id} has already ended ({task.status.value})")
-    cancelled = None
-    while cancelled is None:
-        cancelled = tasks.update(
-            owner,
-            task_id,
-            TaskChanges(status=TaskStatus.CANCELLED, finished_at=utcnow()),
-            only_if_status=task.status,
-        )
-        if cancelled is None:
-            # Its status moved meanwhile: queued to running is still open, so cancel
-            # that; an end is the answer.
-            task = tasks.get(owner, task_id)
-            if task.status not in OPEN_STATUSES:
-                return task
-    _stop(cfg, task)
+    # Open, not the status just read: Plan may have made a queued task running since.
+    cancelled = tasks.update(
+        owner,
+        task_id,
+        TaskChanges(status=TaskStatus.CANCELLED, finished_at=utcnow()),
+        only_if_status=OPEN_STATUSES,
+    )
+    if cancelled is None:  # it ended meanwhile
+        return tasks.get(owner, task_id)
+    _stop(cfg, cancelled)
     objects.delete_prefix(cfg.data_bucket, task_prefix(owner, task_id))
     return cancelled
 

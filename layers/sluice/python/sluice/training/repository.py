@@ -31,14 +31,15 @@ class JobRepository(OwnedRecords[Job]):
         job_id: str,
         changes: RecordChanges,
         *,
-        only_if_status: TrainingStatus | None = None,
+        only_if_status: TrainingStatus | frozenset[TrainingStatus] | None = None,
     ) -> Job | None:
-        """Apply ``changes``; None when the job is gone or ``only_if_status`` fails."""
+        """Apply ``changes``; None when the job is gone or its status is not ``only_if_status`` (or
+        one of them)."""
         return self._update(
             owner,
             job_id,
             changes.written(),
-            only_if=("status", only_if_status.value) if only_if_status else None,
+            only_if=self._status_is(only_if_status),
         )
 
     def start(

@@ -161,15 +161,16 @@ def cancel_job(cfg: Settings, jobs: TrainingJobRepository, owner: str, job_id: s
     job = jobs.get(owner, job_id)
     if job.status not in OPEN_STATUSES:
         raise Conflict(f"training job {job_id} has already ended ({job.status.value})")
+    # Open, not the status just read: the task may have made a queued job running since.
     cancelled = jobs.update(
         owner,
         job_id,
         TrainingChanges(status=TrainingStatus.CANCELLED, finished_at=utcnow()),
-        only_if_status=job.status,
+        only_if_status=OPEN_STATUSES,
     )
     if cancelled is None:  # it ended meanwhile
         return jobs.get(owner, job_id)
-    _stop(cfg, job, "cancelled")
+    _stop(cfg, cancelled, "cancelled")
     return cancelled
 
 
@@ -287,10 +288,10 @@ def cancel_prediction(
         owner,
         job_id,
         PredictionChanges(status=TrainingStatus.CANCELLED, finished_at=utcnow()),
-        only_if_status=job.status,
+        only_if_status=OPEN_STATUSES,
     )
     if cancelled is None:  # it ended meanwhile
         return predictions.get(owner, job_id)
-    if job.run:
-        _stop_execution(cfg.predict_state_machine_arn, job.run, "cancelled")
+    if cancelled.run:
+        _stop_execution(cfg.predict_state_machine_arn, cancelled.run, "cancelled")
     return cancelled
