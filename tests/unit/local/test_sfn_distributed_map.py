@@ -23,6 +23,8 @@ from sluice.local.patches.sfn_distributed_map import (
     template_value,
 )
 
+from tests.support import wait_for
+
 REGION = "us-east-1"
 BUCKET = "work"
 ROLE = "arn:aws:iam::123456789012:role/sfn"
@@ -347,3 +349,33 @@ def test_a_definition_is_parsed_once_and_its_executions_run_apart(aws: Any) -> N
         entries = read_json(aws, manifest.replace("manifest.json", "SUCCEEDED_0.json"))
         outputs.append([json.loads(e["Output"]) for e in entries])
     assert outputs == [[{"Items": [1, 2]}, {"Items": [3]}], [{"Items": [4, 5]}]]
+
+
+def test_a_stopped_executions_map_run_writes_no_results(aws: Any) -> None:
+    put_items(aws, "in/slow.json", [1, 2])
+    sfn = boto3.client("stepfunctions", region_name=REGION)
+    slow = {"Nap": {"Type": "Wait", "Seconds": 1, "End": True}}
+    machine = sfn.create_state_machine(
+        name=f"m{time.monotonic_ns()}",
+        definition=json.dumps(distributed_map(slow, "Nap")),
+        roleArn=ROLE,
+    )["stateMachineArn"]
+    execution = sfn.start_execution(
+        stateMachineArn=machine, input=json.dumps({"items": "in/slow.json", "prefix": "stopped"})
+    )["executionArn"]
+    map_run = wait_for(
+        lambda: next(iter(sfn.list_map_runs(executionArn=execution)["mapRuns"]), None),
+        10,
+        "the Map Run to start",
+        every_s=0.01,
+    )["mapRunArn"]
+    sfn.stop_execution(executionArn=execution, cause="cancelled")
+
+    def counted() -> dict[str, int] | None:
+        counts = sfn.describe_map_run(mapRunArn=map_run)["executionCounts"]
+        return counts if counts["succeeded"] + counts["failed"] == 2 else None
+
+    # The Map Run counts its children once it has decided what to write.
+    wait_for(counted, 30, "the Map Run to count its children", every_s=0.02)
+    assert sfn.describe_execution(executionArn=execution)["status"] == "ABORTED"
+    assert aws.list_objects_v2(Bucket=BUCKET, Prefix="stopped")["KeyCount"] == 0

@@ -379,10 +379,17 @@ def _map_run(_: Callable[..., None]) -> Callable[..., None]:
             with ThreadPoolExecutor(max_workers=min(workers, len(children))) as pool:
                 list(pool.map(lambda child: _run_child(env, program, child), children))
         failed = [child for child in children if child.status != "SUCCEEDED"]
+        # A stopped execution's Map Run is aborted: it neither exports its results (a
+        # cancel that removed the run's folder finds nothing written after) nor fails.
+        # The results go before the counts, which say the Map Run is over.
+        aborted = not env.is_running()
+        if state.result_writer is not None and not aborted:
+            _write_results(state, env, map_input, record, children)
         record.execution_counter.failed.count(len(failed))
         record.execution_counter.succeeded.count(len(children) - len(failed))
-        if state.result_writer is not None:
-            _write_results(state, env, map_input, record, children)
+        if aborted:
+            env.stack.append([child.output for child in children])
+            return
         decl: _MapDecl | None = getattr(state, _DECL, None)
         count_declared = decl is not None and decl.count_declared
         percentage_declared = decl is not None and decl.percentage_declared
@@ -498,10 +505,11 @@ def _details_only(_: Callable[..., None]) -> Callable[..., None]:
         env.stack.pop()  # the children's outputs, already written
         record = getattr(env, _RECORD)
         with _lock:
-            bucket, key = _written.pop(record.map_run_arn)
-        env.stack.append(
-            {"MapRunArn": record.map_run_arn, "ResultWriterDetails": {"Bucket": bucket, "Key": key}}
-        )
+            written = _written.pop(record.map_run_arn, None)
+        details: dict[str, Any] = {"MapRunArn": record.map_run_arn}
+        if written is not None:  # none when the execution was stopped
+            details["ResultWriterDetails"] = {"Bucket": written[0], "Key": written[1]}
+        env.stack.append(details)
 
     return details
 
