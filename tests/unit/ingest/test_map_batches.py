@@ -3,9 +3,16 @@ batch scanning its first ranges last."""
 
 from __future__ import annotations
 
-from sluice.ingest.models import ChunkItem
+from sluice.ingest.decide_step import conversion_batch
+from sluice.ingest.models import ChunkItem, ChunkResult, Span
 from sluice.ingest.scan_steps import scan_order
-from sluice.store.map_results import MAX_BATCH, MAX_BATCH_ITEMS, batch_size, most_per_batch
+from sluice.store.map_results import (
+    MAX_BATCH,
+    MAX_BATCH_ITEMS,
+    batch_for,
+    batch_size,
+    most_per_batch,
+)
 
 
 def chunks(count: int) -> list[ChunkItem]:
@@ -36,3 +43,31 @@ def test_each_batch_takes_every_nth_chunk_from_the_end() -> None:
     assert [c.index for c in scan_order(chunks(4), 2)] == [3, 1, 2, 0]
     assert [c.index for c in scan_order(chunks(3), 1)] == [2, 1, 0]
     assert scan_order([], 1) == []
+
+
+def test_a_batch_for_items_of_given_sizes_takes_as_many_as_the_largest_allows() -> None:
+    mib = 1024 * 1024
+    assert batch_for([64] * 2_077, 2) == 64
+    assert batch_for([64 * mib] * 79 + [3 * mib], 2) == MAX_BATCH
+    assert batch_for([], 1_000) == 1
+
+
+def test_conversion_batches_count_the_bytes_of_the_chunks_not_their_records() -> None:
+    # 80 chunks of 64 MiB of a million records each: eight a child, as their scans.
+    mib = 1024 * 1024
+    chunks = [
+        ChunkResult(
+            index=i,
+            start=i * 64 * mib,
+            end=(i + 1) * 64 * mib,
+            parity=0,
+            quotes=0,
+            newlines=1_000_000,
+            first=i * 1_000_000,
+            last=(i + 1) * 1_000_000,
+            rows=1_000_000,
+        )
+        for i in range(80)
+    ]
+    spans = [Span(index=c.index, first=c.first, last=c.last) for c in chunks]
+    assert conversion_batch(chunks, spans, 2) == MAX_BATCH

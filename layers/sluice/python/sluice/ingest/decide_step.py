@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from operator import attrgetter
+
 from sluice.config import settings
 from sluice.csv.ranges import CsvError
 from sluice.datasets import columns as column_store
@@ -27,13 +29,7 @@ from sluice.ingest.runs import Superseded
 from sluice.ingest.scan_groups import load_stats
 from sluice.ingest.scan_steps import load_header, results_prefix, scanned_chunks
 from sluice.store import objects
-from sluice.store.map_results import (
-    ItemsRef,
-    batch_size,
-    map_concurrency,
-    most_per_batch,
-    put_items,
-)
+from sluice.store.map_results import ItemsRef, batch_for, map_concurrency, put_items
 
 
 def first_problem(header_newlines: int, chunks: list[ChunkResult]) -> str | None:
@@ -70,6 +66,13 @@ def first_problem(header_newlines: int, chunks: list[ChunkResult]) -> str | None
     return None
 
 
+def conversion_batch(chunks: list[ChunkResult], spans: list[Span], concurrency: int) -> int:
+    """Spans per ConvertChunks child, by the bytes of the chunks they convert (a span's
+    ``first`` and ``last`` count records, not bytes)."""
+    size = {chunk.index: chunk.end - chunk.start for chunk in chunks}
+    return batch_for([size[span.index] for span in spans], concurrency)
+
+
 def _merged_stats(names: list[str], chunks: list[ChunkResult], max_categories: int) -> ChunkStats:
     """Every chunk's statistics, merged: one GET a group of a batch's chunks (scan_groups)."""
     stored = [(c.index, c.stats) for c in chunks if c.last > c.first and c.stats is not None]
@@ -84,12 +87,8 @@ def _content_hash(ingest: Gathered) -> str:
     obj = ingest.plan.object
     if not ingest.chunks:  # a header and no records: nothing was scanned
         return content_hash.content_hash(objects.read_range(obj.bucket, obj.key, 0, obj.size))
-    digests = b"".join(bytes.fromhex(c.digests) for c in sorted(ingest.chunks, key=_index))
-    return content_hash.joined_hash(digests)
-
-
-def _index(chunk: ChunkResult) -> int:
-    return chunk.index
+    in_order = sorted(ingest.chunks, key=attrgetter("index"))
+    return content_hash.joined_hash(b"".join(bytes.fromhex(c.digests) for c in in_order))
 
 
 def decide(repo: DatasetRepository, payload: DecideInput) -> Decided:
@@ -176,12 +175,11 @@ def decide(repo: DatasetRepository, payload: DecideInput) -> Decided:
     adopted_items = ItemsRef(bucket=bucket, key=f"{run_space.work}adopted.json")
     put_items(adopted_items, adopted)
     concurrency = map_concurrency(cfg)
-    longest = max((span.last - span.first for span in spans), default=0)
     return Decided(
         na_values=ingest.plan.na_values,
         items=items,
         span_count=len(spans),
-        batch=batch_size(len(spans), concurrency, most_per_batch(longest)),
+        batch=conversion_batch(chunks, spans, concurrency),
         concurrency=concurrency,
         results=results_prefix(run_space),
         adopted=adopted_items,

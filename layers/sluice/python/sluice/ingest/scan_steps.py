@@ -45,10 +45,9 @@ from sluice.store import map_results, objects
 from sluice.store.map_results import (
     ItemsRef,
     ResultWriterDetails,
-    batch_size,
+    batch_for,
     dealt,
     map_concurrency,
-    most_per_batch,
     put_items,
 )
 
@@ -89,7 +88,7 @@ def plan(cfg: Settings, repo: DatasetRepository, payload: IngestInput) -> Plan:
         for r in ranges
     ]
     concurrency = map_concurrency(cfg)
-    batch = batch_size(len(chunks), concurrency, most_per_batch(chunk_bytes))
+    batch = batch_for([c.end - c.start for c in chunks], concurrency)
     # The chunks go to S3 for the Distributed Map's ItemReader, not into the state (256 KB).
     items = ItemsRef(bucket=cfg.data_bucket, key=f"{workspace.work}chunks.json")
     put_items(items, scan_order(chunks, batch))
@@ -201,11 +200,10 @@ def rescans(ref: DatasetRef, reconciled: Reconciled) -> Rescans:
     )
     put_items(items, reconciled.redo)
     concurrency = map_concurrency(cfg)
-    longest = max((c.end - c.start for c in reconciled.redo), default=0)
     return Rescans(
         items=items,
         count=len(reconciled.redo),
-        batch=batch_size(len(reconciled.redo), concurrency, most_per_batch(longest)),
+        batch=batch_for([c.end - c.start for c in reconciled.redo], concurrency),
         concurrency=concurrency,
     )
 

@@ -101,6 +101,12 @@ def batch_size(count: int, concurrency: int, most: int = MAX_BATCH) -> int:
     return max(1, min(most, math.ceil(count / concurrency)))
 
 
+def batch_for(item_bytes: Sequence[int], concurrency: int) -> int:
+    """Items per child for items of these sizes in bytes: ``batch_size`` with at most
+    ``most_per_batch`` of the largest."""
+    return batch_size(len(item_bytes), concurrency, most_per_batch(max(item_bytes, default=0)))
+
+
 SHUFFLE_BATCH = 1
 """A shuffle's buckets go one to a child: each is a share of the data whose size the
 partitioning only estimates (a sort's sampled ranges, a hash's skew), so children that
@@ -178,6 +184,7 @@ __all__ = [
     "ChildFailure",
     "ItemsRef",
     "ResultWriterDetails",
+    "batch_for",
     "batch_size",
     "dealt",
     "failures",

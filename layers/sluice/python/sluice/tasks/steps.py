@@ -28,10 +28,9 @@ from sluice.store.arrow_fs import s3_filesystem
 from sluice.store.map_results import (
     SHUFFLE_BATCH,
     ItemsRef,
-    batch_size,
+    batch_for,
     dealt,
     map_concurrency,
-    most_per_batch,
     put_items,
 )
 from sluice.tasks.aggregate import (
@@ -112,9 +111,7 @@ def plan(repo: TaskRepository, ref: TaskRef) -> TaskPlan:
     # short part runs beside the others, as the ingest's chunks and the operations' parts.
     items = ItemsRef(bucket=cfg.data_bucket, key=f"{work_prefix(ref.owner, ref.id)}parts.json")
     concurrency = map_concurrency(cfg)
-    batch = batch_size(
-        len(parts), concurrency, most_per_batch(max((p.bytes for p in parts), default=0))
-    )
+    batch = batch_for([p.bytes for p in parts], concurrency)
     put_items(items, dealt(parts, batch))
     return TaskPlan(
         task=ref,
@@ -249,11 +246,10 @@ def gather(payload: GatherInput) -> Gathered:
         # Past ~12,000 parts a bucket's ranges outgrow a child's input: each goes to an
         # object of its own, which its reducer reads first (R more PUTs and GETs).
         items = _ranges_apart(ref, items)
-        largest = max(len(item.model_dump_json()) for item in items)
     where = ItemsRef(bucket=plan.parts.bucket, key=f"{work_prefix(ref.owner, ref.id)}reduces.json")
     put_items(where, items)
-    batch = min(SHUFFLE_BATCH, max(1, CHILD_ITEMS_BYTES // largest))
-    return Gathered(items=where, count=buckets, batch=batch)
+    # One bucket a child (SHUFFLE_BATCH), whose item fits a child's input by now.
+    return Gathered(items=where, count=buckets, batch=SHUFFLE_BATCH)
 
 
 def _ranges_apart(ref: TaskRef, items: list[ReduceItem]) -> list[ReduceItem]:
