@@ -21,7 +21,7 @@ import pytest
 from pydantic import ValidationError
 from sluice.cli.demo_data import write_demo_data
 from sluice.inference.types import ColumnType
-from sluice.tasks import aggregate
+from sluice.tasks import aggregate, aggregate_distinct
 from sluice.tasks.aggregate import (
     AggOp,
     AggregateSpec,
@@ -293,26 +293,26 @@ def test_partials_carry_the_high_bits_of_the_key_hash_that_chose_their_bucket():
 def test_argsort_hashes_sorts_hashes_keeping_ties_in_row_order(dtype: type) -> None:
     hashed = np.random.default_rng(5).integers(0, np.iinfo(dtype).max, 100_000, dtype=dtype)
     hashed[::7] = hashed[3]  # ties
-    order = aggregate.argsort_hashes(hashed)
+    order = aggregate_distinct.argsort_hashes(hashed)
     assert np.array_equal(order, np.argsort(hashed, kind="stable"))
 
 
 def test_argsort_hashes_refuses_hashes_wider_than_32_bits() -> None:
     with pytest.raises(ValueError, match="at most 32 bits"):
-        aggregate.argsort_hashes(np.arange(3, dtype=np.uint64))
+        aggregate_distinct.argsort_hashes(np.arange(3, dtype=np.uint64))
 
 
 def test_hash_order_by_a_hash_shared_by_different_keys_still_groups_equal_keys():
     keys = pa.table({"k": ["b", "a", "c", "a", "b", "d", "a"]})
     everyone_alike = np.zeros(7, dtype=np.uint32)
-    order, starts = aggregate.hash_order(keys, everyone_alike)
+    order, starts = aggregate_distinct.hash_order(keys, everyone_alike)
     groups = np.split(keys.column("k").take(pa.array(order)).to_pylist(), starts[1:])
     assert sorted(map(list, groups)) == [["a", "a", "a"], ["b", "b"], ["c"], ["d"]]
 
 
 def test_hash_order_puts_equal_keys_together_and_null_keys_in_one_group():
     keys = pa.table({"k": pa.array([3, None, 1, 3, 1, None, 2], pa.int64())})
-    order, starts = aggregate.hash_order(keys)
+    order, starts = aggregate_distinct.hash_order(keys)
     groups = np.split(keys.column("k").take(pa.array(order)).to_pylist(), starts[1:])
     assert sorted((g[0] is None, g[0], len(g)) for g in groups) == [
         (False, 1, 2),
@@ -329,7 +329,7 @@ def test_hash_order_tells_apart_texts_that_share_a_hash():
     b = a[:8] + "X" + a[9:]
     keys = pa.table({"k": [a, b, a, b, a]})
     assert len(set(key_hash(keys.columns).tolist())) == 1
-    order, starts = aggregate.hash_order(keys)
+    order, starts = aggregate_distinct.hash_order(keys)
     groups = np.split(keys.column("k").take(pa.array(order)).to_pylist(), starts[1:])
     assert sorted(map(list, groups)) == [[a, a, a], [b, b]]
 
@@ -738,7 +738,7 @@ def test_bmat_preset_on_demo_data_sums_plays_per_song_and_date(tmp_path):
 def test_parts_passed_through_ungrouped_or_grouped_first_match_one_group_by(share, monkeypatch):
     # share 0.0: every part counts as mostly distinct, its rows go to the buckets as they
     # are; 2.0: no part does, each is grouped first.
-    monkeypatch.setattr(aggregate, "MOSTLY_DISTINCT", share)
+    monkeypatch.setattr(aggregate_distinct, "MOSTLY_DISTINCT", share)
     for seed in range(2):
         table = random_table(seed)
         spec = AggregateSpec(group_by=["k_str", "k_ts"], aggregations=ALL_OPS)
@@ -751,7 +751,9 @@ SUMS_ONLY = [a for a in ALL_OPS if a.op in (AggOp.SUM, AggOp.COUNT, AggOp.MEAN)]
 
 @pytest.mark.parametrize("group_by", [["k_int"], ["k_str", "k_ts"], ["k_cat", "k_int", "k_str"]])
 def test_buckets_of_sums_alone_merged_in_hash_order_match_one_group_by(group_by, monkeypatch):
-    monkeypatch.setattr(aggregate, "MOSTLY_DISTINCT", 0.0)  # every bucket merged in hash order
+    monkeypatch.setattr(
+        aggregate_distinct, "MOSTLY_DISTINCT", 0.0
+    )  # every bucket merged in hash order
     for seed in range(3):
         table = random_table(seed)
         spec = AggregateSpec(group_by=group_by, aggregations=SUMS_ONLY)
@@ -762,7 +764,7 @@ def test_buckets_of_sums_alone_merged_in_hash_order_match_one_group_by(group_by,
 def test_a_group_whose_values_are_all_null_sums_to_null_when_merged_in_hash_order(
     monkeypatch,
 ):
-    monkeypatch.setattr(aggregate, "MOSTLY_DISTINCT", 0.0)
+    monkeypatch.setattr(aggregate_distinct, "MOSTLY_DISTINCT", 0.0)
     spec = AggregateSpec(group_by=["k"], aggregations=[Aggregation(column="x", op=AggOp.SUM)])
     table = pa.table({"k": ["b", "a", "b", None, None], "x": pa.array([None, 1, None, 2, 3])})
     (merged,) = [merge_partials([p], spec) for p in partial_aggregate(table, spec, 1)]
@@ -775,9 +777,9 @@ def test_a_group_whose_values_are_all_null_sums_to_null_when_merged_in_hash_orde
 
 def test_a_bucket_of_repeated_keys_is_merged_by_the_hash_group_by(monkeypatch):
     calls = []
-    in_hash_order = aggregate._sums_in_hash_order
+    in_hash_order = aggregate.sums_in_hash_order
     monkeypatch.setattr(
-        aggregate, "_sums_in_hash_order", lambda *a: calls.append(in_hash_order(*a)) or calls[-1]
+        aggregate, "sums_in_hash_order", lambda *a: calls.append(in_hash_order(*a)) or calls[-1]
     )
     spec = AggregateSpec(group_by=["k"], aggregations=[Aggregation(column="x", op=AggOp.SUM)])
     # Each part holds every key once; the bucket holds each key three times, one per part.
@@ -797,9 +799,9 @@ def repeated_keys_bucket(keys: int, copies: int) -> tuple[list[pa.Table], Aggreg
 
 def test_a_bucket_whose_keys_repeat_is_judged_without_sorting_all_its_hashes(monkeypatch):
     sorted_lengths = []
-    sort = aggregate._sorted_by_hash
+    sort = aggregate_distinct._sorted_by_hash
     monkeypatch.setattr(
-        aggregate, "_sorted_by_hash", lambda h: sorted_lengths.append(len(h)) or sort(h)
+        aggregate_distinct, "_sorted_by_hash", lambda h: sorted_lengths.append(len(h)) or sort(h)
     )
     # 200,000 keys twice each: a sixteenth of the hash space holds ~12,500 keys, 25,000 rows.
     partials, spec = repeated_keys_bucket(200_000, 2)
@@ -811,9 +813,9 @@ def test_a_bucket_whose_keys_repeat_is_judged_without_sorting_all_its_hashes(mon
 
 def test_a_bucket_of_distinct_keys_passes_the_sampled_judgement_and_sorts_them_all(monkeypatch):
     sorted_lengths = []
-    sort = aggregate._sorted_by_hash
+    sort = aggregate_distinct._sorted_by_hash
     monkeypatch.setattr(
-        aggregate, "_sorted_by_hash", lambda h: sorted_lengths.append(len(h)) or sort(h)
+        aggregate_distinct, "_sorted_by_hash", lambda h: sorted_lengths.append(len(h)) or sort(h)
     )
     partials, spec = repeated_keys_bucket(200_000, 1)
     assert merge_partials(partials, spec).num_rows == 200_000

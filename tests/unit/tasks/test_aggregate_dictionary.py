@@ -7,7 +7,7 @@ from __future__ import annotations
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
-from sluice.tasks import aggregate
+from sluice.tasks import aggregate_distinct
 from sluice.tasks.aggregate import AggOp, AggregateSpec, Aggregation, merge_partials
 from sluice.tasks.aggregate import partial_aggregate as partial
 from sluice.tasks.aggregate_output import key_hash
@@ -96,8 +96,10 @@ def test_a_bucket_of_dictionary_and_text_partials_sums_every_group_exactly():
 
 
 def test_dictionary_keys_that_share_a_hash_are_still_told_apart_in_hash_order(monkeypatch):
-    monkeypatch.setattr(aggregate, "MOSTLY_DISTINCT", 0.0)  # merged in hash order
-    monkeypatch.setattr(aggregate, "_hashes32", lambda keys, hashed: np.zeros(len(keys), "u4"))
+    monkeypatch.setattr(aggregate_distinct, "MOSTLY_DISTINCT", 0.0)  # merged in hash order
+    monkeypatch.setattr(
+        aggregate_distinct, "_hashes32", lambda keys, hashed: np.zeros(len(keys), "u4")
+    )
     spec = AggregateSpec(group_by=["k"], aggregations=[Aggregation(column="x", op=AggOp.SUM)])
     part = pa.table({"k": pa.array(["b", "a", "c", "a", "b", None] * 5)})
     part = part.append_column("x", pa.array([1, 2, 3, 4, 5, 6] * 5, pa.int64()))
