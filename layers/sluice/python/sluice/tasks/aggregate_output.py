@@ -19,26 +19,41 @@ from sluice.inference.string_bytes import StringBytes
 BYTES_PER_BUCKET = 48 * 1024 * 1024
 ROWS_PER_BUCKET = 2_000_000
 MAX_BUCKETS = 256
+MOST_BUCKET_ROWS = 8_000_000
+"""The most rows a bucket holds at any size (``bucket_count``): past 256 buckets of it
+(2.05 billion rows, ~108 GB of the BMAT CSV) the buckets grow in number, not in size. A
+reducer merges at most its bucket's rows (a part's groups are at most its rows), and one of
+the BMAT file's 5M groups peaked at 1.46 GiB, of 10M at 2.60 GiB
+(``bench.aggregate.forecast.REDUCER_GIB``): ~2.1 GiB at 8M, 1.4x under the reducers'
+3,008 MB (``sluice.catalog``). Rows, not bytes: a task reads only its columns of the
+typed bytes, and a reducer's memory follows its groups."""
 
 
 def bucket_count(total_rows: int, total_bytes: int, workers: int = 0) -> int:
-    """R = max(ceil(typed bytes / 48 MiB), ceil(rows / 2M)), within [1, 256] and never more
-    than the rows, rounded up to a multiple of ``workers`` when that is known (> 1).
+    """R = max(ceil(typed bytes / 48 MiB), ceil(rows / 2M)), at most 256, but never fewer
+    than ceil(rows / 8M) (``MOST_BUCKET_ROWS``: a reducer's memory is bounded at any
+    size), at least 1 and never more than the rows, rounded up to a multiple of ``workers``
+    when that is known (> 1).
 
     Compressed Parquet says little about how many groups there are, so rows count as much
     as bytes. Every part writes one file of all R buckets, and every reducer reads its
-    slice of each with two ranged GETs (``sluice.tasks.partials``): 2 x parts x R small
-    GETs, ~5 ms of CPU apiece between S3 and its client, so buckets of 2M rows rather
-    than 1M halve them (the 1 GB BMAT task: 16 x 10, not 16 x 19), for a reducer of twice
-    the rows. The bytes are the parts' (LZ4 Parquet, about 1.5x what zstd made of them,
-    when the rule was 32 MiB).
+    slice of each with a ranged GET (``sluice.tasks.partials``): parts x R small GETs, so
+    buckets of 2M rows rather than 1M halve them (the 1 GB BMAT task: 16 x 10, not 16 x
+    19), for a reducer of twice the rows, and the cap of 256 keeps them down up to ~100 GB
+    (a bucket of up to 8M rows), past which the bound on a bucket's rows sets R. The bytes
+    are the parts' (LZ4 Parquet, about 1.5x what zstd made of them, when the rule was 32
+    MiB).
     """
+    rows = max(total_rows, 0)
     by_size = math.ceil(max(total_bytes, 0) / BYTES_PER_BUCKET)
-    by_rows = math.ceil(max(total_rows, 0) / ROWS_PER_BUCKET)
-    buckets = max(1, min(max(by_size, by_rows), MAX_BUCKETS, max(total_rows, 1)))
+    by_rows = math.ceil(rows / ROWS_PER_BUCKET)
+    needed = math.ceil(rows / MOST_BUCKET_ROWS)
+    most = max(MAX_BUCKETS, needed)
+    buckets = max(1, min(max(by_size, by_rows, needed), most, max(rows, 1)))
     if workers > 1 and buckets > 1:
+        # Past 256 the count is a floor, not a cap: rounding it up only shrinks the buckets.
         balanced = -(-buckets // workers) * workers
-        if balanced <= min(MAX_BUCKETS, max(total_rows, 1)):
+        if balanced <= min(MAX_BUCKETS if buckets <= MAX_BUCKETS else balanced, max(rows, 1)):
             buckets = balanced
     return buckets
 
