@@ -655,3 +655,20 @@ def test_a_cancelled_prediction_job_ends_cancelled_without_a_dataset(
     ]
     assert ended["status"] == "cancelled" and ended["output_dataset_id"] is None
     assert call_api("POST", cancel, owner=ready["owner"])[0] == 409
+
+
+def test_deleting_a_training_job_cancels_its_running_predictions(
+    local: Any, ready: dict[str, str]
+) -> None:
+    status, job = train(ready, epochs=1)
+    assert status == 202, job
+    assert finished(ready, job["id"])["status"] == "succeeded"
+    path = f"/networks/training-jobs/{job['id']}/predictions"
+    status, prediction = call_api(
+        "POST", path, {"dataset_id": ready["dataset"]}, owner=ready["owner"]
+    )
+    assert status == 202, prediction
+    deleted = call_api("DELETE", f"/networks/training-jobs/{job['id']}", owner=ready["owner"])
+    assert deleted[0] == 204
+    ended = predicted(ready, prediction["id"])
+    assert ended["status"] == "cancelled" and ended["output_dataset_id"] is None, ended

@@ -119,8 +119,15 @@ def cancel_training_job(job_id: TrainingJobId) -> TrainingJob:
     responses=documented({204: "Deleted"}),
 )
 def delete_training_job(job_id: TrainingJobId) -> Response[str]:
-    """Delete a job (stopping it if it runs) and its artifacts."""
-    service.delete_job(settings(), training_repository(), current_owner(router), job_id)
+    """Delete a job (stopping it if it runs) and its artifacts; its queued or running
+    prediction jobs are cancelled."""
+    service.delete_job(
+        settings(),
+        training_repository(),
+        prediction_repository(),
+        current_owner(router),
+        job_id,
+    )
     return json_response(204, "")
 
 

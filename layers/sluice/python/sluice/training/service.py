@@ -174,13 +174,36 @@ def cancel_job(cfg: Settings, jobs: TrainingJobRepository, owner: str, job_id: s
     return cancelled
 
 
-def delete_job(cfg: Settings, jobs: TrainingJobRepository, owner: str, job_id: str) -> None:
-    """Delete the job (stopping it first if it runs) and its files."""
+def delete_job(
+    cfg: Settings,
+    jobs: TrainingJobRepository,
+    predictions: PredictionJobRepository,
+    owner: str,
+    job_id: str,
+) -> None:
+    """Delete the job (stopping it first if it runs) and its files. Its queued or running
+    prediction jobs are cancelled first: they read the model the delete removes."""
     job = jobs.get(owner, job_id)
+    for prediction in _open_predictions(predictions, owner, job_id):
+        with contextlib.suppress(Conflict, NotFound):  # it ended or went meanwhile
+            cancel_prediction(cfg, predictions, owner, prediction.id)
     jobs.delete(owner, job_id)
     if job.status in OPEN_STATUSES:
         _stop(cfg, job, "deleted")
     objects.delete_prefix(cfg.data_bucket, job_prefix(owner, job_id))
+
+
+def _open_predictions(
+    predictions: PredictionJobRepository, owner: str, job_id: str
+) -> list[PredictionJob]:
+    """The training job's queued and running prediction jobs, every page of them."""
+    found: list[PredictionJob] = []
+    token: str | None = None
+    while True:
+        page, token = predictions.list(owner, 100, token, training_job_id=job_id)
+        found += [p for p in page if p.status in OPEN_STATUSES]
+        if token is None:
+            return found
 
 
 def artifact_link(
