@@ -173,3 +173,21 @@ def test_an_unknown_route_is_404_in_the_error_shape() -> None:
     status, body = call_api("GET", "/nowhere", owner=new_owner())
     assert status == 404
     assert body == {"error": {"code": "not_found", "message": "no route GET /nowhere"}}
+
+
+def test_create_with_more_than_1000_missing_value_texts_is_422_naming_the_field() -> None:
+    body = {"name": "x", "na_values": [f"missing {i}" for i in range(1001)]}
+    status, answer = call_api("POST", "/datasets", body, owner=new_owner())
+    assert status == 422
+    assert answer["error"]["message"].startswith("na_values:")
+
+
+def test_a_record_past_dynamodbs_item_limit_is_413_and_not_stored() -> None:
+    owner = new_owner()
+    hints = {f"column {i:05d} " + "x" * 40: "string" for i in range(9000)}
+    status, answer = call_api(
+        "POST", "/datasets", {"name": "x", "column_types": hints}, owner=owner
+    )
+    assert (status, answer["error"]["code"]) == (413, "payload_too_large")
+    assert "400 KB item limit" in answer["error"]["message"]
+    assert call_api("GET", "/datasets", owner=owner)[1]["items"] == []

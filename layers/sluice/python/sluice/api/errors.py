@@ -49,7 +49,8 @@ def describe_validation_errors(errors: list[dict[str, Any]]) -> tuple[str, list[
 
 ERROR_STATUSES = (400, 401, 404, 413, 422)
 """What any route may answer: a bad request, no or a bad token (the authorizer's), an id
-not found, a body over the gateway's limit, a value out of range."""
+not found, a body over the gateway's limit or a record over DynamoDB's 400 KB item, a value out
+of range."""
 
 
 def documented(

@@ -139,10 +139,19 @@ def text_encoding(name: str) -> str:
     return info.name
 
 
+NaValues = Annotated[
+    list[Annotated[str, Field(max_length=100)]],
+    Field(
+        max_length=1000, description="Texts that mean missing (at most 1,000 of 100 characters)."
+    ),
+]
+"""Bounded so a dataset's record keeps within DynamoDB's 400 KB item."""
+
+
 class InferenceSettings(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    na_values: list[str] | None = Field(
+    na_values: NaValues | None = Field(
         None, description="Texts that mean missing; None: the defaults (empty, NA, N/A, null ...)."
     )
     max_categories: int = Field(DEFAULT_MAX_CATEGORIES, ge=1, le=10_000)

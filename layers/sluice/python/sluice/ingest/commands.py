@@ -17,7 +17,13 @@ from sluice.datasets.rows import typed_manifest
 from sluice.datasets.service import execution_arn
 from sluice.datasets.workspace import dataset_prefixes
 from sluice.errors import Conflict, Unprocessable
-from sluice.inference.schema import DeclaredType, InferenceSettings, Tolerance, check_dialect
+from sluice.inference.schema import (
+    DeclaredType,
+    InferenceSettings,
+    NaValues,
+    Tolerance,
+    check_dialect,
+)
 from sluice.ingest.runs import start_run
 from sluice.store import objects
 
@@ -34,7 +40,7 @@ class SettingsChange(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    na_values: list[str] | None = None
+    na_values: NaValues | None = None
     max_categories: int | None = Field(None, ge=1, le=10_000)
     tolerance: Tolerance | None = None
     delimiter: str | None = Field(

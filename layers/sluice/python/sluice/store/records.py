@@ -7,7 +7,9 @@ simply finds nothing: isolation comes from the key, not from a check.
 from __future__ import annotations
 
 import base64
+import contextlib
 import json
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
@@ -16,7 +18,28 @@ from boto3.dynamodb.conditions import Key
 from botocore.exceptions import ClientError
 
 from sluice import aws
-from sluice.errors import BadRequest
+from sluice.errors import BadRequest, PayloadTooLarge
+
+ITEM_LIMIT_BYTES = 400 * 1024
+"""DynamoDB's largest item."""
+
+
+@contextlib.contextmanager
+def _item_size_checked() -> Iterator[None]:
+    """DynamoDB refuses an item past 400 KB with a ValidationException: the request
+    asked for more than a record holds, so it is the caller's 413, not a server error."""
+    try:
+        yield
+    except ClientError as exc:
+        error = exc.response["Error"]
+        if error["Code"] == "ValidationException" and "maximum allowed size" in error.get(
+            "Message", ""
+        ):
+            raise PayloadTooLarge(
+                f"the record would pass DynamoDB's {ITEM_LIMIT_BYTES // 1024} KB item limit",
+                {"limit_bytes": ITEM_LIMIT_BYTES},
+            ) from exc
+        raise
 
 
 def owner_key(owner: str) -> str:
@@ -91,7 +114,8 @@ class RecordTable:
         extra: dict[str, Any] = {}
         if must_be_new:
             extra["ConditionExpression"] = "attribute_not_exists(pk)"
-        self._table.put_item(Item={"pk": owner_key(owner), "sk": sk, **to_item(data)}, **extra)
+        with _item_size_checked():
+            self._table.put_item(Item={"pk": owner_key(owner), "sk": sk, **to_item(data)}, **extra)
 
     def get(self, owner: str, sk: str) -> dict[str, Any] | None:
         found = self._table.get_item(Key={"pk": owner_key(owner), "sk": sk}, ConsistentRead=True)
@@ -192,14 +216,15 @@ class RecordTable:
             names["#u"], values[":u"] = unless
             condition_expression += " AND (attribute_not_exists(#u) OR #u <> :u)"
         try:
-            result = self._table.update_item(
-                Key={"pk": owner_key(owner), "sk": sk},
-                UpdateExpression=expression.strip(),
-                ExpressionAttributeNames=names,
-                ConditionExpression=condition_expression,
-                ReturnValues="ALL_NEW",
-                **({"ExpressionAttributeValues": values} if values else {}),
-            )
+            with _item_size_checked():
+                result = self._table.update_item(
+                    Key={"pk": owner_key(owner), "sk": sk},
+                    UpdateExpression=expression.strip(),
+                    ExpressionAttributeNames=names,
+                    ConditionExpression=condition_expression,
+                    ReturnValues="ALL_NEW",
+                    **({"ExpressionAttributeValues": values} if values else {}),
+                )
         except ClientError as exc:
             if exc.response["Error"]["Code"] == "ConditionalCheckFailedException":
                 return None
