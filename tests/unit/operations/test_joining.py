@@ -2,12 +2,21 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import duckdb
 import numpy as np
 import pyarrow as pa
+import pyarrow.parquet as pq
 import pytest
 from sluice.inference.types import ColumnType as T
-from sluice.operations.joining import broadcast_side, join_bucket, key_types
+from sluice.operations.joining import (
+    broadcast_side,
+    groups_to_read,
+    join_bucket,
+    key_types,
+    sorted_keys,
+)
 
 
 def test_keys_of_two_widths_join_in_the_wider_and_other_kinds_do_not() -> None:
@@ -127,3 +136,40 @@ def assert_same_rows(out: pa.Table, expected: list[tuple[object, ...]]) -> None:
 
     got = [tuple(r.values()) for r in out.to_pylist()]
     assert sorted(got, key=order) == sorted(expected, key=order)
+
+
+def _parquet(tmp_path: Path, keys: pa.Array, group_rows: int) -> pq.ParquetFile:
+    path = tmp_path / "part.parquet"
+    pq.write_table(
+        pa.table({"k": keys, "v": np.arange(len(keys))}), path, row_group_size=group_rows
+    )
+    return pq.ParquetFile(path)
+
+
+def test_an_inner_joins_part_reads_only_the_row_groups_whose_key_range_holds_a_key(
+    tmp_path: Path,
+) -> None:
+    """Groups [0, 9], [10, 19], [20, 29] and one of null keys only: against keys 15 and 40
+    only the second can match; its rows joined are the whole part's inner join."""
+    keys = pa.array([*range(30), *([None] * 10)], pa.int16())
+    part = _parquet(tmp_path, keys, group_rows=10)
+    small = pa.table({"kk": pa.array([40, 15, None], pa.int64()), "w": ["a", "b", "c"]})
+    wanted = sorted_keys(small.column("kk"))
+    groups = groups_to_read(part.metadata, "k", pa.int64(), wanted)
+    assert groups == [1]
+    out = join_bucket(part.read_row_groups(groups), small, ["k"], ["kk"], "inner", [T.INT64], "_r")
+    whole = part.read()  # noqa: F841 (read by DuckDB by name)
+    expected = duckdb.sql("SELECT l.k, l.v, o.w FROM whole l JOIN small o ON l.k = o.kk").fetchall()
+    assert_same_rows(out, expected)
+    assert expected == [(15, 15, "b")]
+
+
+def test_a_key_of_another_unit_than_its_comparison_has_its_bounds_cast_as_its_values(
+    tmp_path: Path,
+) -> None:
+    """Milliseconds compared as microseconds: a group's bounds are scaled as the values
+    themselves are (25 ms is 25,000 us, in the third group only)."""
+    millis = pa.array(np.arange(30), pa.int64()).cast(pa.timestamp("ms"))
+    part = _parquet(tmp_path, millis, group_rows=10)
+    micros = pa.chunked_array([pa.array([25_000], pa.int64()).cast(pa.timestamp("us"))])
+    assert groups_to_read(part.metadata, "k", pa.timestamp("us"), sorted_keys(micros)) == [2]

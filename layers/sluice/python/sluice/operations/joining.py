@@ -14,9 +14,12 @@ whose name a left column has takes the suffix.
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
+import pyarrow.parquet as pq
 
 from sluice.inference.types import ColumnType, arrow_type
 from sluice.operations.column_types import unified
@@ -133,7 +136,7 @@ _LEFT_ROW, _RIGHT_ROW = "__left_row", "__right_row"
 def _row_pairs(left_keys: pa.Table, right_keys: pa.Table, how: str) -> pa.Table:
     """The join of two sides' keys (the right's under their hidden names): the output's
     key columns and each side's row number, null where that side had no row."""
-    if left_keys.num_columns == 1 and _sortable(left_keys.schema.field(0).type):
+    if left_keys.num_columns == 1 and sortable(left_keys.schema.field(0).type):
         return _sorted_row_pairs(left_keys, right_keys.column(0), how)
     numbered = [
         keys.append_column(name, pa.array(np.arange(keys.num_rows, dtype=np.int64)))
@@ -149,7 +152,7 @@ def _row_pairs(left_keys: pa.Table, right_keys: pa.Table, how: str) -> pa.Table:
     )
 
 
-def _sortable(kind: pa.DataType) -> bool:
+def sortable(kind: pa.DataType) -> bool:
     """Whether a key's values are integers underneath (ints, datetimes, durations): equal
     exactly when their int64s are, so that a binary search finds their matches."""
     return pa.types.is_integer(kind) or pa.types.is_timestamp(kind) or pa.types.is_duration(kind)
@@ -219,3 +222,75 @@ def _sorted_row_pairs(left_keys: pa.Table, right_key: pa.ChunkedArray, how: str)
     if how in ("right", "outer"):  # the keys coalesced, as Arrow's coalesce_keys gives them
         key = pc.coalesce(key, right_key.take(right_numbers))
     return pa.table({name: key, _LEFT_ROW: left_numbers, _RIGHT_ROW: right_numbers})
+
+
+_PARQUET_UNITS = {"ms": "milliseconds", "us": "microseconds", "ns": "nanoseconds"}
+
+
+def sorted_keys(key: pa.ChunkedArray) -> np.ndarray:
+    """A key column's non-null values as sorted int64s (an integer-like key)."""
+    values, valid = _int64s(key)
+    return np.sort(values if valid is None else values[valid])
+
+
+def _raw_ticks(stored: pa.DataType, stats: pq.Statistics) -> bool:
+    """Whether a row group's raw Parquet bounds are the Arrow column's own values: any
+    integer (but uint64, whose raw bounds are signed), a duration (written as its
+    int64s), a timestamp written in its own unit (Parquet has no seconds: those come
+    back in milliseconds)."""
+    if pa.types.is_integer(stored):
+        return stored != pa.uint64()
+    if pa.types.is_duration(stored):
+        return True
+    if pa.types.is_timestamp(stored) and stats.logical_type is not None:
+        written = json.loads(stats.logical_type.to_json()).get("timeUnit")
+        return written == _PARQUET_UNITS.get(stored.unit)
+    return False
+
+
+def _group_bounds(
+    stats: pq.Statistics, stored: pa.DataType, compared: pa.DataType
+) -> tuple[int, int] | None:
+    """A row group's key bounds as int64s of the compared type (as ``with_keys`` casts
+    the values themselves: casts that keep order), or None where they do not say."""
+    if not stats.has_min_max or not _raw_ticks(stored, stats):
+        return None
+    try:
+        raw = pa.array([stats.min_raw, stats.max_raw], pa.int64())
+        low, high = raw.cast(stored).cast(compared).cast(pa.int64()).to_pylist()
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError, OverflowError):
+        return None
+    return int(low), int(high)
+
+
+def groups_to_read(
+    metadata: pq.FileMetaData, column: str, compared: pa.DataType, keys: np.ndarray
+) -> list[int]:
+    """The row groups of a Parquet part that may hold a row an inner join keeps: those
+    whose statistics' [min, max] of the key ``column`` (in the type it is ``compared``
+    as) hold one of ``keys`` (the other side's, from ``sorted_keys``). A group of null
+    keys only matches nothing; one whose statistics do not say is read."""
+    schema = metadata.schema
+    leaf = next((i for i in range(metadata.num_columns) if schema.column(i).path == column), None)
+    stored = schema.to_arrow_schema().field(column).type
+    kept = []
+    for group in range(metadata.num_row_groups):
+        if leaf is None:
+            kept.append(group)
+            continue
+        chunk = metadata.row_group(group).column(leaf)
+        stats = chunk.statistics
+        if stats is None:
+            kept.append(group)
+            continue
+        if not stats.has_min_max and stats.has_null_count and stats.null_count == chunk.num_values:
+            continue  # every key null
+        bounds = _group_bounds(stats, stored, compared)
+        if bounds is None or _holds_one(keys, *bounds):
+            kept.append(group)
+    return kept
+
+
+def _holds_one(keys: np.ndarray, low: int, high: int) -> bool:
+    """Whether the sorted ``keys`` hold a value in [low, high]."""
+    return bool(np.searchsorted(keys, low, "left") < np.searchsorted(keys, high, "right"))

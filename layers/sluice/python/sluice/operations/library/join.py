@@ -8,6 +8,12 @@ buckets as group-by's shuffle does: each part of either side sends each row to t
 bucket its key hashes to (keys in one type per key, so that equal keys meet), and each
 bucket joins its left rows with its right rows and becomes an output part. See
 ``joining`` for types, nulls and names.
+
+An inner join that broadcasts on one integer-like key (ints, datetimes, durations) reads
+only the row groups of a part whose key statistics' [min, max] hold one of the small
+side's keys (``joining.groups_to_read``): the others' rows would all go unmatched, and
+a part with none of them reads its footer only, as a database skips a scan's blocks by
+their min and max.
 """
 
 from __future__ import annotations
@@ -15,7 +21,9 @@ from __future__ import annotations
 from functools import lru_cache
 from typing import Any, ClassVar
 
+import numpy as np
 import pyarrow as pa
+import pyarrow.parquet as pq
 
 from sluice.config import settings
 from sluice.datasets.manifest import Manifest
@@ -25,16 +33,21 @@ from sluice.operations.base import Finished, Operation, OperationRun, PartRef, S
 from sluice.operations.joining import (
     JOIN_TYPES,
     broadcast_side,
+    compare_type,
     empty_side,
+    groups_to_read,
     join_bucket,
     key_types,
     output_names,
+    sortable,
+    sorted_keys,
     with_keys,
 )
 from sluice.operations.sorting import split
 from sluice.operations.storage import read_part, read_shuffle, write_part, write_shuffle
 from sluice.operations.wizard import InputType, WizardInput
 from sluice.store import objects
+from sluice.store.arrow_fs import s3_filesystem
 from sluice.tasks.aggregate import bucket_count
 from sluice.tasks.aggregate_output import key_buckets
 
@@ -184,13 +197,37 @@ class Join(Operation):
             raise ValueError("the join's small side is no longer small enough to broadcast")
         if part.input == small:
             return StepResult(index=part.index)
-        whole = _whole_side(tuple(p.key for p in manifests[small][0].parts), tuple(schemas[small]))
-        rows = read_part(part.key, list(schemas[part.input]))
+        small_parts = tuple(p.key for p in manifests[small][0].parts)
+        whole = _whole_side(small_parts, tuple(schemas[small]))
+        rows = self._part_rows(run, part, schemas, small_parts, kinds)
         sides = {part.input: rows, small: whole if whole.num_rows else empty_side(schemas[small])}
         joined = _joined(run, sides, kinds)
         return StepResult(
             index=part.index, written=[write_part(part.index, run.output.part(part.index), joined)]
         )
+
+    def _part_rows(
+        self,
+        run: OperationRun,
+        part: PartRef,
+        schemas: dict[str, dict[str, ColumnType]],
+        small_parts: tuple[str, ...],
+        kinds: list[Any],
+    ) -> pa.Table:
+        """The part's typed columns: in an inner join on one integer-like key, only its row
+        groups whose key range holds one of the small side's keys (see the module's
+        docstring); else all of them."""
+        sides = {"left": list(run.inputs["on"]), "right": _right_on(run.inputs)}
+        small = "right" if part.input == "left" else "left"
+        own, other, columns = sides[part.input], sides[small], list(schemas[part.input])
+        compared = compare_type(kinds[0]) if len(kinds) == 1 and kinds[0] is not None else None
+        if run.inputs["how"] != "inner" or compared is None or not sortable(compared):
+            return read_part(part.key, columns)
+        wanted = _small_keys(small_parts, tuple(schemas[small]), other[0], kinds[0])
+        with s3_filesystem().open_input_file(f"{settings().data_bucket}/{part.key}") as source:
+            parquet = pq.ParquetFile(source, pre_buffer=True)
+            groups = groups_to_read(parquet.metadata, own[0], compared, wanted)
+            return parquet.read_row_groups(groups, columns=columns)
 
     def run_bucket(self, run: OperationRun, bucket: int, parts: int) -> StepResult:
         """The bucket's rows joined, as one output part (none when it has no rows, but for
@@ -236,3 +273,15 @@ def _whole_side(keys: tuple[str, ...], columns: tuple[str, ...]) -> pa.Table:
     steps of one join that a Lambda sandbox serves one after another share it."""
     tables = [read_part(key, list(columns)) for key in keys]
     return pa.concat_tables(tables, promote_options="permissive") if tables else pa.table({})
+
+
+@lru_cache(maxsize=1)
+def _small_keys(
+    keys: tuple[str, ...], columns: tuple[str, ...], column: str, kind: ColumnType
+) -> np.ndarray:
+    """The broadcast side's non-null keys of ``column`` as compared, as sorted int64s
+    (once per warm sandbox, as the side itself)."""
+    whole = _whole_side(keys, columns)
+    if not whole.num_rows:
+        return np.array([], dtype=np.int64)
+    return sorted_keys(whole.column(column).cast(compare_type(kind)))
