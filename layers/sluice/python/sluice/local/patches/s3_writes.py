@@ -8,7 +8,8 @@ memory three times over before storing it: a 5 GiB upload held 15 GiB at once.
 ``install()`` changes two things and keeps every answer byte-identical (ETags and
 checksums are moto's):
 
-- storing a value larger than the in-memory limit writes it straight to the file;
+- storing a value larger than the in-memory limit writes it straight to the file (in
+  tmpfs while the machine's memory allows: ``s3_spool``);
 - completing a multipart upload copies the parts into the new object's file block by
   block and computes a full-object checksum incrementally, instead of joining them
   in memory three times (moto's own code still runs for a CRC32C or CRC64NVME
@@ -23,7 +24,6 @@ import binascii
 import codecs
 import hashlib
 import importlib.util
-import tempfile
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -36,6 +36,7 @@ from moto.utilities.utils import md5_hash
 
 from sluice.local.patches.replace import replace_once, replaced, restore
 from sluice.local.patches.s3_reads import BLOCK_BYTES, read_key_range
+from sluice.local.patches.s3_spool import spooled_file
 
 _Completed = tuple[Any, str, tuple[str, str, int] | None]
 """What ``FakeMultipart.complete`` answers: the value, the ETag and the checksum."""
@@ -71,10 +72,10 @@ def _large_values_to_disk(value: property) -> property:
             and len(new_value) > self._max_buffer_size
         ):
             # SpooledTemporaryFile.write would copy it all into memory first and
-            # then roll the copy over to disk; go to disk at once.
-            self._value_buffer.seek(0)
-            self._value_buffer.truncate()
-            self._value_buffer.rollover()
+            # then roll the copy over to disk; go to file at once (tmpfs if memory
+            # allows: s3_spool).
+            self._value_buffer.close()
+            self._value_buffer = spooled_file(self._max_buffer_size, len(new_value))
             self._value_buffer.write(new_value)
             self.contentsize = len(new_value)
             if self._etag is None:
@@ -119,11 +120,8 @@ class PartsValue:
 
     def __init__(self, parts: list[FakeKey], checksum: _IncrementalChecksum | None) -> None:
         self._size = sum(int(part.size) for part in parts)
-        limit = get_s3_default_key_buffer_size()
         # The file outlives this call: it becomes the stored object's buffer.
-        self.file: Any = tempfile.SpooledTemporaryFile(limit)  # noqa: SIM115
-        if self._size > limit:
-            self.file.rollover()
+        self.file: Any = spooled_file(get_s3_default_key_buffer_size(), self._size)
         for part in parts:
             for block in _key_blocks(part):
                 self.file.write(block)
