@@ -40,9 +40,40 @@ def test_an_object_goes_to_tmpfs_while_the_memory_after_it_stays_above_the_reser
 ) -> None:
     monkeypatch.setenv(s3_spool.SPOOL_DIR_ENV, str(tmp_path))
     total = 16 * GIB  # reserve: a quarter, 4 GiB
-    assert s3_spool.spool_folder(GIB, (total, 5 * GIB)) == str(tmp_path)
-    assert s3_spool.spool_folder(GIB + 1, (total, 5 * GIB)) is None
-    assert s3_spool.spool_folder(1, None) in (str(tmp_path), None)  # read from the machine
+    room = 64 * GIB
+    assert s3_spool.spool_folder(GIB, (total, 5 * GIB), room) == str(tmp_path)
+    assert s3_spool.spool_folder(GIB + 1, (total, 5 * GIB), room) is None
+    assert s3_spool.spool_folder(1) in (str(tmp_path), None)  # read from the machine
+
+
+def test_an_object_goes_to_disk_when_the_tmpfs_folder_lacks_room_for_it_and_a_margin(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setenv(s3_spool.SPOOL_DIR_ENV, str(tmp_path))
+    plenty = (64 * GIB, 64 * GIB)
+    room = 64 * 1024**2 + s3_spool.FREE_MARGIN_BYTES  # a container's /dev/shm, say
+    assert s3_spool.spool_folder(64 * 1024**2, plenty, room) == str(tmp_path)
+    assert s3_spool.spool_folder(64 * 1024**2 + 1, plenty, room) is None
+
+
+def test_a_copy_that_fills_the_tmpfs_goes_to_disk_whole(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setenv(s3_spool.SPOOL_DIR_ENV, str(tmp_path))
+    monkeypatch.setattr(s3_spool, "memory", lambda: (16 * GIB, 16 * GIB))
+    real = s3_spool.spooled_file
+
+    def full(max_size: int, size: int) -> Any:
+        spooled = real(max_size, size)
+        spooled._file.write = lambda data: (_ for _ in ()).throw(OSError(28, "No space left"))
+        return spooled
+
+    monkeypatch.setattr(s3_spool, "spooled_file", full)
+    copy = s3_spool.spooled_copy(1024, LARGE)
+    path = os.readlink(f"/proc/self/fd/{copy.fileno()}")
+    assert not path.startswith(str(tmp_path))
+    copy.seek(0)
+    assert copy.read() == LARGE
 
 
 def test_the_reserve_is_a_quarter_of_the_memory_and_at_least_2_gib() -> None:

@@ -21,6 +21,7 @@ ends. ``SLUICE_S3_SPOOL_DIR`` names another folder, or, empty, turns this off.
 from __future__ import annotations
 
 import os
+import shutil
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -31,6 +32,8 @@ DEFAULT_TMPFS = "/dev/shm"
 RESERVE_SHARE = 0.25
 """The share of the machine's memory that stays available: past it, objects go to disk."""
 RESERVE_MIN_BYTES = 2 * GIB
+FREE_MARGIN_BYTES = 256 * 1024**2
+"""Room the tmpfs folder keeps besides an object: for the objects stored at the same time."""
 
 
 def tmpfs_folder() -> str | None:
@@ -64,10 +67,14 @@ def reserve_bytes(total: int) -> int:
     return max(RESERVE_MIN_BYTES, int(total * RESERVE_SHARE))
 
 
-def spool_folder(size: int, found: tuple[int, int] | None = None) -> str | None:
+def spool_folder(
+    size: int, found: tuple[int, int] | None = None, free: int | None = None
+) -> str | None:
     """Where an object of ``size`` bytes is kept: the tmpfs folder while the memory
-    available after it stays above the reserve, else None (the temporary folder on
-    disk). ``found``: (total, available) bytes, read from the machine when not given."""
+    available after it stays above the reserve and the folder has room for it and
+    FREE_MARGIN_BYTES more (a container's /dev/shm may hold only 64 MB), else None (the
+    temporary folder on disk). ``found``: (total, available) bytes, and ``free``: the
+    folder's free bytes, read from the machine when not given."""
     folder = tmpfs_folder()
     if folder is None:
         return None
@@ -75,6 +82,10 @@ def spool_folder(size: int, found: tuple[int, int] | None = None) -> str | None:
     if found is None:
         return None
     total, available = found
+    if free is None:
+        free = shutil.disk_usage(folder).free
+    if free - size < FREE_MARGIN_BYTES:
+        return None
     return folder if available - size >= reserve_bytes(total) else None
 
 
@@ -90,4 +101,25 @@ def spooled_file(max_size: int, size: int) -> Any:
     return spooled
 
 
-__all__ = ["memory", "reserve_bytes", "spool_folder", "spooled_file", "tmpfs_folder"]
+def spooled_copy(max_size: int, data: bytes | bytearray | memoryview) -> Any:
+    """:func:`spooled_file` holding ``data``; on disk when the tmpfs filled up between
+    the check and the write (another object stored at the same time)."""
+    spooled = spooled_file(max_size, len(data))
+    try:
+        spooled.write(data)
+    except OSError:  # ENOSPC on the tmpfs: the disk, as moto would
+        spooled.close()
+        spooled = tempfile.SpooledTemporaryFile(max_size)  # noqa: SIM115
+        spooled.rollover()
+        spooled.write(data)
+    return spooled
+
+
+__all__ = [
+    "memory",
+    "reserve_bytes",
+    "spool_folder",
+    "spooled_copy",
+    "spooled_file",
+    "tmpfs_folder",
+]

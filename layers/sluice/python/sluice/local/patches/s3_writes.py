@@ -36,7 +36,7 @@ from moto.utilities.utils import md5_hash
 
 from sluice.local.patches.replace import replace_once, replaced, restore
 from sluice.local.patches.s3_reads import BLOCK_BYTES, read_key_range
-from sluice.local.patches.s3_spool import spooled_file
+from sluice.local.patches.s3_spool import spooled_copy, spooled_file
 
 _Completed = tuple[Any, str, tuple[str, str, int] | None]
 """What ``FakeMultipart.complete`` answers: the value, the ETag and the checksum."""
@@ -75,8 +75,7 @@ def _large_values_to_disk(value: property) -> property:
             # then roll the copy over to disk; go to file at once (tmpfs if memory
             # allows: s3_spool).
             self._value_buffer.close()
-            self._value_buffer = spooled_file(self._max_buffer_size, len(new_value))
-            self._value_buffer.write(new_value)
+            self._value_buffer = spooled_copy(self._max_buffer_size, new_value)
             self.contentsize = len(new_value)
             if self._etag is None:
                 # moto would read the file back from disk for it; the bytes are here.
