@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+import pytest
 from sluice.catalog import CATALOG, DATA
 
 from infra.app import STACK_NAME
@@ -93,23 +94,24 @@ def longest_run_s(task: dict[str, Any]) -> float:
     return float(attempts * task["TimeoutSeconds"] + backoff)
 
 
-def test_only_the_ingests_children_are_express_the_tasks_and_operations_standard() -> None:
+def test_the_ingests_and_the_tasks_children_are_express_the_operations_standard() -> None:
     kinds = {
         workflow: {name: kind for name, (kind, _) in children_by_map(workflow).items()}
         for workflow in (INGEST, RUN_TASK, "run_operation")
     }
     assert kinds == {
         INGEST: {"ScanChunks": "EXPRESS", "RescanChunks": "EXPRESS", "ConvertChunks": "EXPRESS"},
-        RUN_TASK: {"Partials": "STANDARD", "Reduces": "STANDARD"},
+        RUN_TASK: {"Partials": "EXPRESS", "Reduces": "EXPRESS"},
         "run_operation": {"Survey": "STANDARD", "Parts": "STANDARD", "Buckets": "STANDARD"},
     }
 
 
+@pytest.mark.parametrize("workflow", [INGEST, RUN_TASK])
 def test_an_express_childs_attempts_fit_in_five_minutes_and_its_lambda_times_out_first(
-    stack: SluiceStack, resources: Resources
+    stack: SluiceStack, resources: Resources, workflow: str
 ) -> None:
-    spec = next(s for s in CATALOG.state_machines if s.name == INGEST)
-    for name, (kind, task) in children_by_map(INGEST).items():
+    spec = next(s for s in CATALOG.state_machines if s.name == workflow)
+    for name, (kind, task) in children_by_map(workflow).items():
         assert kind == "EXPRESS", name
         assert task["TimeoutSeconds"] == 95
         assert longest_run_s(task) == 3 * 95 + 1 + 2 <= EXPRESS_MAX_S
@@ -122,8 +124,8 @@ def test_an_express_childs_attempts_fit_in_five_minutes_and_its_lambda_times_out
 def test_scans_conversions_and_partials_get_one_vcpu_and_reducers_3008_mb(
     stack: SluiceStack, resources: Resources
 ) -> None:
-    # A reducer's bucket grows with the data (1/256 of it): 1,769 MB would not hold one
-    # at 100 GB; a scan's, a conversion's and a partial's work is a batch of chunks.
+    # A reducer's bucket holds up to 8M rows (~2.1 GiB): 1,769 MB would not hold one; a
+    # scan's, a conversion's and a partial's work is a batch of chunks or pieces.
     memory = {
         name: resources[logical_id(stack.functions[name])]["Properties"]["MemorySize"]
         for name in ("ingest_scan_chunk", "ingest_convert_chunk", "task_partial", "task_reduce")

@@ -11,9 +11,12 @@ from typing import Any
 import duckdb
 import pyarrow as pa
 import pyarrow.csv as pcsv
+import pyarrow.parquet as pq
 import pytest
 import requests
 from sluice import aws
+from sluice.ingest import parts as ingest_parts
+from sluice.tasks import pieces as task_pieces
 from sluice.tasks import steps as task_steps
 from sluice.tasks.models import Task, TaskStatus
 from sluice.tasks.partials import index_size
@@ -309,6 +312,32 @@ def test_ranges_too_large_for_a_childs_input_go_to_s3_for_their_reducer(
     assert [o["Key"] for o in listed["Contents"]] == [
         f"{work}ranges/b{b:04d}.json" for b in range(3)
     ]
+    assert plays_of(read_outputs(result(uploader, task["id"])[1])) == expected_plays(body)
+
+
+def test_a_part_larger_than_a_piece_is_aggregated_in_runs_of_its_row_groups(
+    local: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # As an operation's bucket past PIECE_BYTES: a part of several row groups, cut.
+    monkeypatch.setattr(ingest_parts, "ROW_GROUP_ROWS", 10)
+    uploader = Uploader(local)
+    body = plays_csv(600)
+    dataset = uploader.ingest(body)
+    assert dataset["status"] == "ready", dataset["error"]
+    monkeypatch.setattr(task_pieces, "PIECE_BYTES", 1)
+    task = start(uploader, dataset["id"], {"preset": "bmat_plays_per_song_per_day"})[1]
+    done = finished(uploader, task["id"])
+    prefix = f"datasets/{uploader.owner}/{dataset['id']}/"
+    listed = uploader.s3.list_objects_v2(Bucket="sluice-data", Prefix=prefix)["Contents"]
+    parts = [o["Key"] for o in listed if o["Key"].endswith(".parquet")]
+    groups = [
+        pq.ParquetFile(
+            io.BytesIO(uploader.s3.get_object(Bucket="sluice-data", Key=key)["Body"].read())
+        ).num_row_groups
+        for key in parts
+    ]
+    assert sum(groups) > len(parts)  # parts are cut, a row group a piece
+    assert (done["status"], done["parts"]) == ("succeeded", sum(groups))
     assert plays_of(read_outputs(result(uploader, task["id"])[1])) == expected_plays(body)
 
 

@@ -57,20 +57,25 @@ def test_each_lambda_step_retries_a_lost_sandbox_twice_after_service_errors(mach
             assert retrier["MaxAttempts"] == 2, name
 
 
-def test_an_express_childs_lambda_step_retries_service_errors_and_a_lost_sandbox_twice_in_all() -> (
-    None
-):
-    definition = json.loads(project_path("statemachines", "ingest_dataset.asl.json").read_text())
+@pytest.mark.parametrize(
+    ("machine", "steps", "own"),
+    [("ingest_dataset", ["ConvertChunk", "RescanChunk", "ScanChunk"], []),
+     ("run_task", ["Partial", "Reduce"], ["TransientError"])],
+)  # fmt: skip
+def test_an_express_childs_lambda_step_retries_service_errors_and_a_lost_sandbox_twice_in_all(
+    machine: str, steps: list[str], own: list[str]
+) -> None:
+    definition = json.loads(project_path("statemachines", f"{machine}.asl.json").read_text())
     express = {
         name: state["Retry"]
         for name, state, in_express in lambda_tasks(definition["States"])
         if in_express
     }
-    assert sorted(express) == ["ConvertChunk", "RescanChunk", "ScanChunk"]
+    assert sorted(express) == steps
     for name, retry in express.items():
         assert retry == [
             {
-                "ErrorEquals": [*SERVICE_ERRORS, "Lambda.Unknown"],
+                "ErrorEquals": [*SERVICE_ERRORS, "Lambda.Unknown", *own],
                 "IntervalSeconds": 1,
                 "MaxAttempts": 2,
                 "BackoffRate": 2.0,

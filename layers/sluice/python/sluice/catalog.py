@@ -263,10 +263,12 @@ it in the state as its MaxConcurrencyPath); locally, the worker count instead.""
 
 EXPRESS_STEP_TIMEOUT_S = 90
 """The timeout of a function that runs in an EXPRESS child of a Distributed Map (the
-ingest's scans and conversions): an EXPRESS execution lasts at most 5 minutes, and its Task
-(95 s) runs at most three times (3 x 95 s + 3 s of backoff). A child's batch is at most
-``MAX_BATCH`` chunks of 64 MiB (``map_results.BATCH_BYTES``), or up to
-``MAX_BATCH_ITEMS`` smaller ones."""
+ingest's scans and conversions, the tasks' partials and reduces): an EXPRESS execution
+lasts at most 5 minutes, and its Task (95 s) runs at most three times (3 x 95 s + 3 s of
+backoff). A scan's or conversion's batch is at most ``MAX_BATCH`` chunks of 64 MiB
+(``map_results.BATCH_BYTES``), or up to ``MAX_BATCH_ITEMS`` smaller ones; a partial's at
+most ``BATCH_BYTES`` of Parquet pieces (``sluice.tasks.pieces``); a reducer's one bucket
+of at most 8M rows (``sluice.tasks.aggregate_output.MOST_BUCKET_ROWS``)."""
 
 FAN_OUT_MEMORY_MB = 1769
 """The memory of the scans', the conversions' and the partials' functions: 1,769 MB (1.73
@@ -276,9 +278,10 @@ Lambdas' heap settings): a scan of a batch of 4 or 8 chunks of 64 MiB 0.66-0.97 
 conversion of 4 at most 0.93 GiB, a partial into 256 buckets 0.58 GiB for one part and
 0.96 GiB for a batch of 8: 1.8x under. Chunks of 128 MiB would leave 1.1-1.2x (a scan of two
 1.40 GiB, a conversion 1.44, a partial of four parts 1.61): they stay 64 MiB
-(``Settings.chunk_bytes``). The reducers keep 3,008 MB: a bucket is 1/256 of the data,
-~7.4M groups at 100 GB, and a reducer of 5M groups peaked at 1.46 GiB, of 10M at 2.60
-(``bench.aggregate.forecast.REDUCER_GIB``): ~2.0 GiB at 100 GB."""
+(``Settings.chunk_bytes``). The reducers keep 3,008 MB: a bucket holds at most 8M rows
+(``sluice.tasks.aggregate_output.MOST_BUCKET_ROWS``; ~7.4M groups at 100 GB, 256 buckets),
+and a reducer of 5M groups peaked at 1.46 GiB, of 10M at 2.60
+(``bench.aggregate.forecast.REDUCER_GIB``): ~2.1 GiB at 8M, at any size."""
 
 _COMMON_ENV: dict[str, Ref] = {
     "SLUICE_TABLE": table(RECORDS),
@@ -469,10 +472,18 @@ CATALOG = Catalog(
         ),
         _step("export_dataset", "export_dataset", "handler", 3008, 900, DATA_RW),
         _step("task_plan", "tasks", "plan", 512, 60, RECORDS_RW, DATA_RW),
-        _step("task_partial", "tasks", "partial", FAN_OUT_MEMORY_MB, 900, RECORDS_RW, DATA_RW),
+        _step(
+            "task_partial",
+            "tasks",
+            "partial",
+            FAN_OUT_MEMORY_MB,
+            EXPRESS_STEP_TIMEOUT_S,
+            RECORDS_RW,
+            DATA_RW,
+        ),
         # Between the Maps: every part's buckets index read once, the reducers' list written.
         _step("task_gather", "tasks", "gather", 1024, 120, RECORDS_RW, DATA_RW),
-        _step("task_reduce", "tasks", "reduce", 3008, 900, RECORDS_RW, DATA_RW),
+        _step("task_reduce", "tasks", "reduce", 3008, EXPRESS_STEP_TIMEOUT_S, RECORDS_RW, DATA_RW),
         _step("task_finish", "tasks", "finish", 512, 120, RECORDS_RW, DATA_RW),
         # Operations of data sessions (issue 21): one part, or one bucket, a Lambda.
         # Plan reads the datasets' manifests and writes the Maps' item lists to the

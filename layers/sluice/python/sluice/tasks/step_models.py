@@ -27,11 +27,15 @@ class PlanInput(BaseModel):
 
 
 class PartRef(BaseModel):
-    """One typed Parquet part: an item of the Partials Map."""
+    """One typed Parquet part, or a run of a large part's row groups: an item of the
+    Partials Map (``sluice.tasks.pieces``)."""
 
     index: int
     key: str
     bytes: int = Field(0, description="Its size (0: unknown).")
+    row_groups: tuple[int, int] | None = Field(
+        None, description="Only row groups [first, stop) of a large part (``tasks.pieces``)."
+    )
 
 
 class TaskPlan(BaseModel):

@@ -12,6 +12,7 @@ are in ``sluice.tasks.step_models``.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import NoReturn
 
 import numpy as np
@@ -28,7 +29,6 @@ from sluice.store.arrow_fs import s3_filesystem
 from sluice.store.map_results import (
     SHUFFLE_BATCH,
     ItemsRef,
-    batch_for,
     dealt,
     map_concurrency,
     put_items,
@@ -42,6 +42,7 @@ from sluice.tasks.aggregate import (
 )
 from sluice.tasks.models import OutputFile, TaskChanges, TaskResult, TaskStatus, Timings
 from sluice.tasks.partials import READ_THREADS, read_indexes, read_slices, write_buckets
+from sluice.tasks.pieces import partial_batch_size, plan_pieces
 from sluice.tasks.repository import TaskRepository
 from sluice.tasks.step_models import (
     FailInput,
@@ -89,6 +90,9 @@ def plan(repo: TaskRepository, ref: TaskRef) -> TaskPlan:
     manifest = load_manifest(ref.owner, task.dataset_id, task.data_run)
     typed_bytes = sum(p.bytes for p in manifest.parts)
     buckets = bucket_count(manifest.row_count, typed_bytes, settings().workers)
+    # A part larger than PIECE_BYTES is cut into runs of its row groups: a child's work is
+    # bounded, whatever size the dataset's writer gave its parts (EXPRESS children).
+    parts = plan_pieces([(p.key, p.bytes) for p in manifest.parts])
     now = utcnow()
     started = repo.update(
         ref.owner,
@@ -96,7 +100,7 @@ def plan(repo: TaskRepository, ref: TaskRef) -> TaskPlan:
         TaskChanges(
             status=TaskStatus.RUNNING,
             started_at=now,
-            parts=len(manifest.parts),
+            parts=len(parts),
             buckets=buckets,
             timings=Timings(queued_s=(now - task.created_at).total_seconds()),
         ),
@@ -105,13 +109,12 @@ def plan(repo: TaskRepository, ref: TaskRef) -> TaskPlan:
     if started is None:
         raise TaskGone(f"task {ref.id} is no longer queued")
     cfg = settings()
-    parts = [PartRef(index=i, key=p.key, bytes=p.bytes) for i, p in enumerate(manifest.parts)]
     # The parts go to S3 for the Partials Map's ItemReader, not into the state (256 KB).
     # Dealt, so that where a batch is several parts (locally, half of them) the last,
     # short part runs beside the others, as the ingest's chunks and the operations' parts.
     items = ItemsRef(bucket=cfg.data_bucket, key=f"{work_prefix(ref.owner, ref.id)}parts.json")
     concurrency = map_concurrency(cfg)
-    batch = batch_for([p.bytes for p in parts], concurrency)
+    batch = partial_batch_size([p.bytes for p in parts], concurrency)
     put_items(items, dealt(parts, batch))
     return TaskPlan(
         task=ref,
@@ -140,10 +143,13 @@ partials of large files, and their memory, are one part's as before."""
 def _read_parquet(part: PartRef, columns: list[str] | None = None) -> pa.Table:
     """A part's ``columns``: a small part in one GET, a larger one by ranged reads of
     just their column chunks."""
-    if 0 < part.bytes <= WHOLE_PART_BYTES:
+    if part.row_groups is None and 0 < part.bytes <= WHOLE_PART_BYTES:
         data = objects.get_bytes(settings().data_bucket, part.key)
         return pq.read_table(pa.BufferReader(data), columns=columns)
     with s3_filesystem().open_input_file(f"{settings().data_bucket}/{part.key}") as source:
+        if part.row_groups is not None:  # a piece of a large part: its row groups only
+            first, stop = part.row_groups
+            return pq.ParquetFile(source).read_row_groups(range(first, stop), columns=columns)
         return pq.read_table(source, columns=columns)
 
 
@@ -232,37 +238,44 @@ def gather(payload: GatherInput) -> Gathered:
     # group without groups wrote only an index (every bucket empty): nothing to read.
     having = sorted(result.part for result in results if result.groups)
     offsets = read_indexes([partial_key(ref.owner, ref.id, part) for part in having], buckets)
-    # Bucket-major: row b holds bucket b's start and size in every part (0, 0: empty).
-    starts = np.zeros((buckets, plan.part_count), dtype=np.int64)
-    sizes = np.zeros((buckets, plan.part_count), dtype=np.int64)
-    starts[:, having] = offsets[:, :-1].T
-    sizes[:, having] = np.diff(offsets.astype(np.int64), axis=1).T
-    items = [
-        ReduceItem(bucket=b, starts=starts[b].tolist(), sizes=sizes[b].tolist())
-        for b in range(buckets)
-    ]
-    largest = max((len(item.model_dump_json()) for item in items), default=1)
-    if largest > CHILD_ITEMS_BYTES:
-        # Past ~12,000 parts a bucket's ranges outgrow a child's input: each goes to an
+
+    def item(b: int) -> ReduceItem:
+        """Bucket b's start and size in every part (0, 0: empty), built one bucket at a
+        time: at 1 TB every bucket's would be 2 x 35M numbers (~2.5 GB as Python lists)."""
+        starts = np.zeros(plan.part_count, dtype=np.int64)
+        sizes = np.zeros(plan.part_count, dtype=np.int64)
+        starts[having] = offsets[:, b]
+        sizes[having] = offsets[:, b + 1].astype(np.int64) - offsets[:, b].astype(np.int64)
+        return ReduceItem(bucket=b, starts=starts.tolist(), sizes=sizes.tolist())
+
+    # An item's JSON is at most its two lists of numbers of the largest offset's digits.
+    digits = len(str(int(offsets.max()))) if offsets.size else 1
+    if 64 + 2 * plan.part_count * (digits + 1) > CHILD_ITEMS_BYTES:
+        # Past ~9,000 parts a bucket's ranges outgrow a child's input: each goes to an
         # object of its own, which its reducer reads first (R more PUTs and GETs).
-        items = _ranges_apart(ref, items)
+        items = _ranges_apart(ref, item, buckets)
+    else:
+        items = [item(b) for b in range(buckets)]
     where = ItemsRef(bucket=plan.parts.bucket, key=f"{work_prefix(ref.owner, ref.id)}reduces.json")
     put_items(where, items)
     # One bucket a child (SHUFFLE_BATCH), whose item fits a child's input by now.
     return Gathered(items=where, count=buckets, batch=SHUFFLE_BATCH)
 
 
-def _ranges_apart(ref: TaskRef, items: list[ReduceItem]) -> list[ReduceItem]:
-    """``items`` with each bucket's ranges written to the task's work folder, named in
-    the item instead."""
+def _ranges_apart(
+    ref: TaskRef, item: Callable[[int], ReduceItem], buckets: int
+) -> list[ReduceItem]:
+    """Each bucket's item (``item(b)``) written to the task's work folder, named in the
+    item instead; one bucket's ranges in memory at a time a thread."""
     data_bucket = settings().data_bucket
 
-    def put(item: ReduceItem) -> ReduceItem:
-        key = f"{work_prefix(ref.owner, ref.id)}ranges/b{item.bucket:04d}.json"
-        objects.put_json(data_bucket, key, {"starts": item.starts, "sizes": item.sizes})
-        return ReduceItem(bucket=item.bucket, ranges=key)
+    def put(bucket: int) -> ReduceItem:
+        ranges = item(bucket)
+        key = f"{work_prefix(ref.owner, ref.id)}ranges/b{bucket:04d}.json"
+        objects.put_json(data_bucket, key, {"starts": ranges.starts, "sizes": ranges.sizes})
+        return ReduceItem(bucket=bucket, ranges=key)
 
-    return objects.concurrently(put, items, READ_THREADS)
+    return objects.concurrently(put, range(buckets), READ_THREADS)
 
 
 def _ensure_running(repo: TaskRepository, ref: TaskRef) -> None:
