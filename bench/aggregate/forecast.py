@@ -44,6 +44,7 @@ class Assumptions:
     output_file_bytes: int = 64 * MIB  # the largest output file the task asks for
     architecture: str | None = None  # the Lambdas' (None: what the CDK deploys)
     max_buckets: int | None = None  # the bucket rule's cap (None: sluice's MAX_BUCKETS)
+    # (the rule's floor, a bucket of at most MOST_BUCKET_ROWS rows, holds either way)
 
 
 @dataclass
@@ -132,8 +133,23 @@ def groups(run: StageRun, items_a_group: int) -> int:
     return full * math.ceil(run.batch / items_a_group) + math.ceil(last / items_a_group)
 
 
+def ranges_apart(files: int) -> bool:
+    """Whether Gather writes each bucket's ranges to an object of its own: a bucket's
+    start and size in each of ``files`` files (~10 digits each, as at 100 GB and beyond)
+    would not fit a child's input (``sluice.tasks.steps.CHILD_ITEMS_BYTES``)."""
+    from sluice.tasks.steps import CHILD_ITEMS_BYTES
+
+    return files * 2 * 11 > CHILD_ITEMS_BYTES
+
+
 def requests(
-    m: Measured, n: int, r: int, converted: int, runs: dict[str, StageRun], outputs: int
+    m: Measured,
+    n: int,
+    r: int,
+    converted: int,
+    runs: dict[str, StageRun],
+    outputs: int,
+    apart: bool = False,
 ) -> dict[str, dict[str, float]]:
     """S3 requests per step, as the steps make them (n parts, r buckets):
 
@@ -152,7 +168,8 @@ def requests(
       step list has one): the partials' results (2 GETs), a GET of each file's index, a
       PUT of the reducers' list; reduce: per file, one ranged GET of its slice (gathered)
       or two (its offsets, then its slice); a PUT per output file; finish: the reducers'
-      results (2 GETs) when their Map writes them;
+      results (2 GETs) when their Map writes them; where a bucket's ranges would not
+      fit a child's input (``apart``), gather PUTs them apart and each reducer GETs them;
     - every Distributed Map: its ItemReader's GET, its ResultWriter's 2 PUTs.
     """
     from sluice.ingest.scan_groups import GROUP_BYTES
@@ -173,7 +190,8 @@ def requests(
         "task: reduce": {"PUT": outputs, "GET": shuffle_gets},
     }
     if m.gathered:  # the partials' results (manifest, file), then every file's index
-        steps["task: gather"] = {"PUT": 1, "GET": 2 + f}
+        steps["task: gather"] = {"PUT": 1 + (r if apart else 0), "GET": 2 + f}
+        steps["task: reduce"]["GET"] += r if apart else 0
     reduces = m.stages.get("task", {}).get("Reduce")
     if reduces and reduces.writes_results:  # finish reads the reducers' results
         steps["task: finish"] = {"PUT": 0, "GET": 2}
@@ -188,11 +206,16 @@ def requests(
 def project(m: Measured, size: float, a: Assumptions) -> Projection:
     """Wall time and cost of ingest + task for a CSV of ``size`` bytes on AWS."""
     from sluice.catalog import MAP_CONCURRENCY
-    from sluice.ingest.scan_groups import GROUP_BYTES
-    from sluice.store.map_results import MAX_BATCH, batch_size, most_per_batch
-    from sluice.store.objects import PARALLEL_GETS
-    from sluice.tasks.aggregate_output import BYTES_PER_BUCKET, ROWS_PER_BUCKET, bucket_count
-    from sluice.tasks.partials import READ_THREADS
+    from sluice.ingest.scan_groups import GROUP_BYTES, STATS_GETS
+    from sluice.store.map_results import SHUFFLE_BATCH, batch_size, most_per_batch
+    from sluice.tasks.aggregate_output import (
+        BYTES_PER_BUCKET,
+        MOST_BUCKET_ROWS,
+        ROWS_PER_BUCKET,
+        bucket_count,
+    )
+    from sluice.tasks.partials import READ_THREADS, index_size
+    from sluice.tasks.pieces import most_pieces
     from sluice.tasks.steps import GROUP_PART_BYTES
 
     s3, lat = a.s3_mb_s * MB, a.request_s
@@ -202,7 +225,8 @@ def project(m: Measured, size: float, a: Assumptions) -> Projection:
     r = bucket_count(rows, typed)  # sluice's rule
     if a.max_buckets:  # the same rule with another cap (a lever, not what the code does)
         wanted = max(math.ceil(typed / BYTES_PER_BUCKET), math.ceil(rows / ROWS_PER_BUCKET))
-        r = max(1, min(wanted, a.max_buckets, max(rows, 1)))
+        needed = math.ceil(rows / MOST_BUCKET_ROWS)
+        r = max(1, min(max(wanted, needed), max(a.max_buckets, needed), max(rows, 1)))
     k, g, o, v = m.typed_ratio, m.group_ratio, m.output_ratio, m.converted_share
     converted = math.ceil(n * v)
     max_concurrency = a.max_concurrency or MAP_CONCURRENCY
@@ -218,6 +242,7 @@ def project(m: Measured, size: float, a: Assumptions) -> Projection:
     # and parts a partial child aggregates together (one buckets file): one each at 64 MiB.
     scan_group, part_group = per_group(GROUP_BYTES, c), per_group(GROUP_PART_BYTES, c * k)
     partial_files = math.ceil(n / part_group)  # about: a group never spans two children
+    apart = ranges_apart(partial_files) if m.gathered else False
     item_s = {
         # its range, its part's PUT, and a share of its group's 3 small requests
         # (statistics, the evidence's GET and PUT)
@@ -233,6 +258,7 @@ def project(m: Measured, size: float, a: Assumptions) -> Projection:
         + (bucket_csv * k * g + bucket_csv * o) / s3
         # per file its slice (gathered) or its offsets then its slice, READ_THREADS at once
         + (1 if m.gathered else 2) * math.ceil(partial_files / READ_THREADS) * lat
+        + (lat if apart else 0.0)  # its ranges first, where they are apart
         + files * lat,
     }
     counts = {
@@ -245,8 +271,8 @@ def project(m: Measured, size: float, a: Assumptions) -> Projection:
     most = {
         "ingest.ScanChunk": most_per_batch(int(c)),
         "ingest.ConvertChunk": most_per_batch(int(c)),
-        "task.Partial": most_per_batch(int(c * k)),
-        "task.Reduce": MAX_BATCH,
+        "task.Partial": most_pieces(int(c * k)),
+        "task.Reduce": SHUFFLE_BATCH,
     }
     runs: dict[str, StageRun] = {}
     for phase, (kind, task) in FAN_OUT_PHASES.items():
@@ -268,15 +294,21 @@ def project(m: Measured, size: float, a: Assumptions) -> Projection:
 
     gather_s = 0.0
     if m.gathered:  # the gather step: every partial file's index, READ_THREADS at once
-        gather_s = m.serial_s(m.gather) + math.ceil(partial_files / READ_THREADS) * lat
+        gather_s = (
+            m.serial_s(m.gather)
+            + math.ceil(partial_files / READ_THREADS) * lat
+            + partial_files * index_size(r) / s3
+            # past ~10,000 files each bucket's ranges go to an object of its own
+            + (math.ceil(r / READ_THREADS) * lat if apart else 0.0)
+        )
     stages = {
         "ingest: plan": m.serial_s("ingest.Plan"),
         "ingest: scan (and hash)": fan("ingest.ScanChunk"),
         "ingest: reconcile + decide": m.serial_s("ingest.Reconcile")
         + m.serial_s("ingest.Decide")
-        # decide GETs every group's statistics, PARALLEL_GETS at a time (the blocks'
+        # decide GETs every group's statistics, STATS_GETS at a time (the blocks'
         # digests are in the scans' results)
-        + math.ceil(groups(runs["ingest.ScanChunk"], scan_group) / PARALLEL_GETS) * lat,
+        + math.ceil(groups(runs["ingest.ScanChunk"], scan_group) / STATS_GETS) * lat,
         "ingest: convert": fan("ingest.ConvertChunk"),
         "ingest: finish": m.serial_s("ingest.Finish"),
         "task: plan": m.serial_s("task.Plan"),
@@ -332,10 +364,10 @@ def project(m: Measured, size: float, a: Assumptions) -> Projection:
         if run.items and math.isinf(rate(phase)):
             warnings.append(f"no measured rate for {phase}: its CPU is counted as none")
     rows_per_reducer = size * m.rows_per_byte * g / r
-    if rows_per_reducer > 2 * ROWS_PER_BUCKET:
+    if rows_per_reducer > MOST_BUCKET_ROWS:
         warnings.append(
-            f"{r} buckets (the most there may be): each reducer merges ~{rows_per_reducer:,.0f} "
-            f"groups' partial rows, where the bucket rule aims at {ROWS_PER_BUCKET:,}"
+            f"{r} buckets: each reducer merges ~{rows_per_reducer:,.0f} groups' partial rows, "
+            f"over the bucket rule's bound of {MOST_BUCKET_ROWS:,} rows a bucket"
         )
     reducer_gib = REDUCER_GIB + REDUCER_GIB_A_MILLION_GROUPS * rows_per_reducer / 1e6
     reduce_mb = memory_gb("task.Reduce") * 1024
@@ -356,7 +388,7 @@ def project(m: Measured, size: float, a: Assumptions) -> Projection:
         lambda_cost=lambda_cost,
         transitions=transitions,
         step_functions_cost=transitions * aws.TRANSITION + express,
-        requests=requests(m, n, r, converted, runs, files * r),
+        requests=requests(m, n, r, converted, runs, files * r, apart),
         s3_put=aws.S3_PUT,
         s3_get=aws.S3_GET,
         gathered=m.gathered,

@@ -67,10 +67,11 @@ def formula(m: Measured, a: Assumptions) -> list[str]:
     from sluice.tasks.partials import READ_THREADS
 
     shuffle = "1" if m.gathered else "2"
-    per_part = "F R + 2 + F (gather)" if m.gathered else "2 F R"
+    per_part = "F R + 2 + F (gather; + R where the ranges are apart)" if m.gathered else "2 F R"
     return [
         "Formula (S = CSV bytes, C = chunk bytes, r_x = one worker's measured rate, s3, lat):",
-        "  n = ceil(S / C) parts;  R = sluice's bucket_count(rows, S k) buckets (at most 256)",
+        "  n = ceil(S / C) parts;  R = sluice's bucket_count(rows, S k) buckets (at most 256"
+        " while a bucket holds at most 8M rows; past that ceil(rows / 8M))",
         "  q = max(1, 16 MiB // C) chunks a scan group (statistics, evidence, progress once);"
         " p = max(1, 8 MiB // C k) parts a partial group (one buckets file)",
         "  one item: t_scan = C / r_scan + (C + C k) / s3 + (1 + 3 / q) lat;"
@@ -78,19 +79,26 @@ def formula(m: Measured, a: Assumptions) -> list[str]:
         "            t_partial = C / r_partial + (C k + C k g) / s3 + (1 + 1 / p) lat"
         " (its GET, a share of its group's PUT of all R buckets)",
         f"            t_reduce = (S/R) / r_reduce + (S/R)(k g + o) / s3 + {shuffle} ceil(F / "
-        f"{READ_THREADS}) lat + f lat  (F = partial files, f = output files a bucket)",
+        f"{READ_THREADS}) lat + f lat  (F = partial files, f = output files a bucket;"
+        " + lat for its ranges where F > 9,090: they are apart)",
         "  a Map stage of I items, b a child (ItemBatcher: sluice's batch_size(I, c, most),"
-        " most = 8 of 64 MiB, up to 64 smaller; else 1):",
+        " most = 8 of 64 MiB, up to 64 smaller; partials: 512 MiB of parts, at most 64;"
+        " reduces: 1):",
         "    K = ceil(I / b) children, c = min(MaxConcurrency, 10,000, account concurrency);"
         " inline Map: c = 40",
         "    child = b t_item + overhead;  start = max(K / dispatch,"
         " max(0, min(K, c) - 1,000) / 100 per s)",
         "    stage = max(start + child, ceil(K / c) child) + cold",
-        "  wall = plan + scan stage + reconcile + decide (ceil(G / 16) lat, G = scan groups)"
+        "  wall = plan + scan stage + reconcile + decide (ceil(G / 64) lat, G = scan groups)"
         " + convert stage"
         " (n v items) + finish",
         "       + plan' + partial stage"
-        + (" + gather (ceil(F / 64) lat)" if m.gathered else "")
+        + (
+            " + gather (ceil(F / 64) lat + F (8 R + 24) / s3, + ceil(R / 64) lat where the"
+            " ranges are apart)"
+            if m.gathered
+            else ""
+        )
         + " + reduce stage (R items) + finish'",
         "  cost = Lambda (GB-s x $/GB-s + invocations x $0.20/1M) + S3 GETs + S3 PUTs"
         " + Step Functions",
@@ -98,7 +106,8 @@ def formula(m: Measured, a: Assumptions) -> list[str]:
         "    Step Functions = transitions x $0.025/1k (the parents' states as measured; a"
         " Distributed Map's children: 1 each + a STANDARD child's states; an inline Map's"
         " iterations: their states) + EXPRESS children's $1/1M and 64 MB x duration",
-        "    S3 PUTs = 2 + (n + 2G) + 4 + n v + 1 + F + f R (+ 1 gather) + 2 a Distributed Map",
+        "    S3 PUTs = 2 + (n + 2G) + 4 + n v + 1 + F + f R (+ 1 gather, + R where the ranges"
+        " are apart) + 2 a Distributed Map",
         f"    S3 GETs = 1 + (n + G + 2 K_scan) + (2 + G) + n v + 2 + 1 + n + {per_part}"
         " (+ 2 finish) + 1 a Distributed Map",
     ]
@@ -193,7 +202,8 @@ def levers(m: Measured, size: float, a: Assumptions, base: Projection) -> list[s
     )
     options.append(
         (
-            "buckets up to 1,024, not 256 (MAX_BUCKETS): shorter reducers, more GETs",
+            "buckets up to 1,024, not 256 (MAX_BUCKETS): shorter reducers, more GETs"
+            " (past 8.2 billion rows the same as now)",
             m,
             dataclasses.replace(a, max_buckets=1024),
         )

@@ -355,7 +355,9 @@ def test_an_express_child_longer_than_five_minutes_is_a_stated_limit() -> None:
             },
         },
     )
-    projected = project(express, 3e12, A)  # 256 buckets of ~12 GB of CSV each
+    # A reducer at 1 MB/s: 256 buckets of ~390 MB of CSV each.
+    slow = {**MEASURED.phases, "task.Reduce": phase("task.Reduce", 1.0, tasks=19)}
+    projected = project(dataclasses.replace(express, phases=slow), 100e9, A)
     reduce = projected.runs["task.Reduce"]
     assert reduce.child_s > 300
     assert f"a Reduce child takes {reduce.child_s:.0f} s: over an EXPRESS execution's 5 min" in (
@@ -435,12 +437,19 @@ def test_the_modelled_shuffle_requests_are_what_the_two_get_code_makes(
 
 
 def test_a_higher_bucket_cap_is_the_same_rule_with_more_buckets_and_more_gets() -> None:
-    capped = project(MEASURED, 1e12, A)
-    wider = project(MEASURED, 1e12, dataclasses.replace(A, max_buckets=1024))
-    rows, typed = 1e12 * 0.019, 1e12 * 0.25
+    capped = project(MEASURED, 100e9, A)
+    wider = project(MEASURED, 100e9, dataclasses.replace(A, max_buckets=1024))
+    rows, typed = 100e9 * 0.019, 100e9 * 0.25
     wanted = max(math.ceil(typed / (48 * 1024 * 1024)), math.ceil(rows / 2_000_000))
-    assert (capped.buckets, wider.buckets) == (256, min(wanted, 1024)) == (256, 1024)
-    assert wider.requests["task: reduce"]["GET"] == 2 * wider.chunks * 1024
+    assert (capped.buckets, wider.buckets) == (256, min(wanted, 1024)) == (256, 950)
+    assert wider.requests["task: reduce"]["GET"] == 2 * wider.chunks * 950
+
+
+def test_past_256_buckets_of_8m_rows_the_buckets_grow_so_a_reducer_fits_its_lambda() -> None:
+    at_1tb = project(MEASURED, 1e12, A)
+    rows = 1e12 * MEASURED.rows_per_byte
+    assert at_1tb.buckets == math.ceil(rows / 8_000_000) == 2_375
+    assert not any("needs ~" in w or "buckets:" in w for w in at_1tb.warnings)
 
 
 def test_a_fan_out_phase_without_a_measured_rate_is_a_stated_limit() -> None:
@@ -484,20 +493,26 @@ def test_each_phase_is_priced_at_the_catalogues_memory_and_held_to_its_timeout()
     assert {p: timeout[p] for p in phases} == {
         "ingest.ScanChunk": 90,
         "ingest.ConvertChunk": 90,
-        "task.Partial": 900,
-        "task.Reduce": 900,
+        "task.Partial": 90,
+        "task.Reduce": 90,
     }
 
 
 def test_a_reducer_needing_more_memory_than_its_lambda_is_a_stated_limit() -> None:
-    def needs(size: float) -> float:
-        groups = size * MEASURED.rows_per_byte * MEASURED.group_ratio / R_100GB
-        return forecast.REDUCER_GIB + forecast.REDUCER_GIB_A_MILLION_GROUPS * groups / 1e6
-
-    at_100gb, at_1tb = project(MEASURED, 100e9, A), project(MEASURED, 1e12, A)
-    assert needs(100e9) * 1024 < 3008 < needs(1e12) * 1024
-    assert not any("needs ~" in w for w in at_100gb.warnings)
+    groups = 100e9 * MEASURED.rows_per_byte * MEASURED.group_ratio / R_100GB
+    needs = forecast.REDUCER_GIB + forecast.REDUCER_GIB_A_MILLION_GROUPS * groups / 1e6
+    small = dataclasses.replace(MEASURED, memory_mb={**MEASURED.memory_mb, "task.Reduce": 1024})
+    assert 1024 < needs * 1024 < 3008
+    assert not any("needs ~" in w for w in project(MEASURED, 100e9, A).warnings)
     assert (
-        f"a reducer of ~{1e12 * MEASURED.rows_per_byte / R_100GB / 1e6:,.1f}M groups needs "
-        f"~{needs(1e12):,.1f} GiB by the peaks measured here: over its Lambda's 3,008 MB"
-    ) in at_1tb.warnings
+        f"a reducer of ~{groups / 1e6:,.1f}M groups needs ~{needs:,.1f} GiB by the peaks "
+        "measured here: over its Lambda's 1,024 MB"
+    ) in project(small, 100e9, A).warnings
+
+
+def test_past_10000_partial_files_gather_puts_each_buckets_ranges_apart_for_its_reducer() -> None:
+    gathered = dataclasses.replace(MEASURED, gather="task.Gather")
+    at_100gb, at_1tb = project(gathered, 100e9, A), project(gathered, 1e12, A)
+    assert at_100gb.requests["task: gather"]["PUT"] == 1
+    assert at_1tb.requests["task: gather"]["PUT"] == 1 + at_1tb.buckets
+    assert at_1tb.requests["task: reduce"]["GET"] == (at_1tb.chunks + 1) * at_1tb.buckets

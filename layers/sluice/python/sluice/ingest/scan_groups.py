@@ -169,11 +169,17 @@ def load_evidence(bucket: str, workspace: Workspace) -> Evidence:
     return {} if body is None else dict(json.loads(body))
 
 
+STATS_GETS = 64
+"""Decide's GETs of the groups' statistics in flight at once: each object is a few KB and
+its GET waits on its round trip, so 1,491 groups at 100 GB take 24 round trips, not 94
+at ``objects.PARALLEL_GETS`` (~2 s less by the AWS projection's 30 ms a request)."""
+
+
 def load_stats(bucket: str, chunks: Sequence[tuple[int, str]]) -> list[ChunkStats]:
     """The statistics of each chunk (index, key of its group's object), in the order
-    given: one GET a group."""
+    given: one GET a group, ``STATS_GETS`` at once."""
     keys = list(dict.fromkeys(key for _, key in chunks))
-    bodies = objects.get_all(bucket, keys)
+    bodies = objects.get_all(bucket, keys, threads=STATS_GETS)
     groups = {
         key: StatsGroup.model_validate_json(body) for key, body in zip(keys, bodies, strict=True)
     }
