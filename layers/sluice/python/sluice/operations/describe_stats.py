@@ -65,16 +65,22 @@ def exact_sum(column: pa.ChunkedArray) -> int:
     return (int(high.sum()) << 32) + int(low.sum())
 
 
-def part_stats(column: pa.ChunkedArray, column_type: ColumnType) -> dict[str, Any]:
-    """One part's statistics of one column (JSON-ready)."""
+def part_stats(
+    column: pa.ChunkedArray, column_type: ColumnType, floats: np.ndarray | None = None
+) -> dict[str, Any]:
+    """One part's statistics of one column (JSON-ready); ``floats``: a number column's
+    finite values as float64, in the column's order, where the caller has them already."""
     nulls = column.null_count
     stats: dict[str, Any] = {"count": len(column) - nulls, "nulls": nulls}
     if column_type in ORDERED and stats["count"]:
         bounds = pc.min_max(column)
         stats["min"], stats["max"] = _json(bounds["min"].as_py()), _json(bounds["max"].as_py())
     if column_type in NUMERIC and stats["count"]:
-        values = as_floats(pc.drop_null(column))
-        values = values[np.isfinite(values)]  # NaN and infinities have no mean to add to
+        if floats is None:
+            values = as_floats(pc.drop_null(column))
+            values = values[np.isfinite(values)]  # NaN and infinities have no mean to add to
+        else:
+            values = floats
         if len(values):
             mean = float(values.mean())
             stats["n"], stats["mean"] = len(values), mean

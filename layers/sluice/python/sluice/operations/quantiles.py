@@ -1,15 +1,18 @@
 """Exact quantiles of a number column at any size, in describe's passes.
 
 Survey: each part samples its finite values. Settle: the sorted sample gives ``CUTS``
-values at equal shares (duplicates dropped); the cuts split the number line into slots,
-alternately an open interval between two cuts and a cut's own value:
-``(-inf, c0), {c0}, (c0, c1), {c1}, ..., {c_m-1}, (c_m-1, inf)``. Parts: each part counts
-its finite values per slot (a few numbers). Buckets: one per column; from the counts
-added up it knows the slot holding each rank its quantiles need: a cut's slot is that
-value, no read needed (so a value repeated a billion times costs nothing); the column is
-read once from every part, only the values inside the intervals holding a rank kept
-(about rows / ``CUTS`` each, since a value frequent enough to fill an interval would have
-been sampled as a cut), sorted, and the ranks picked. Quantiles interpolate linearly
+values at equal shares (duplicates dropped), and around each quantile's estimate from
+the sample a window: ``WINDOW_INTERVALS`` intervals between cuts either side, an open
+range of values. Parts: for each window, each part counts its finite values at or below
+the range (``below_and_near``, a comparison a value, no sort) and sends the values
+inside any window's range to the column's bucket (some 3% of them). Buckets: one per
+column; the counts added up place each window's sorted values among the ranks, so a
+rank inside a window is read from them (``rank_in_windows``). A rank outside every
+window (the sample missed it by more than a window: very rarely) takes the column read
+again: each part's counts per slot between the cuts (alternately an open interval and a
+cut's own value: ``(-inf, c0), {c0}, (c0, c1), ..., {c_m-1}, (c_m-1, inf)``) give the
+slot holding the rank, a cut's slot is that value, else the interval's values are read
+(about rows / ``CUTS``), sorted, and the rank picked. Quantiles interpolate linearly
 between the two ranks around (n - 1) q, as numpy's default, pandas' and DuckDB's
 ``quantile_cont`` do.
 """
@@ -97,7 +100,7 @@ def windows(ranked: np.ndarray, at: np.ndarray, width: int = WINDOW_INTERVALS) -
     ``(at[j - 1], at[j])``, unbounded past either end) within ``width`` of the one its
     estimate from the sorted sample ``ranked`` lies in or next to. Each part sends every
     value inside them to the column's bucket, which then reads the column again only if
-    a rank falls outside them all (``covered``)."""
+    a rank falls outside them all (``rank_in_windows``)."""
     if len(ranked) == 0:
         return []
     found = []
@@ -114,6 +117,25 @@ def window_bounds(at: np.ndarray, window: list[int]) -> tuple[float, float]:
     return interval(at, 2 * first)[0], interval(at, 2 * last)[1]
 
 
-def covered(windows: list[list[int]], slot: int) -> bool:
-    """Whether an interval's slot (even) lies within one of the windows."""
-    return any(first <= slot // 2 <= last for first, last in windows)
+def below_and_near(
+    values: np.ndarray, at: np.ndarray, windows: list[list[int]]
+) -> tuple[list[int], np.ndarray]:
+    """For each window, how many of a part's finite ``values`` lie at or below its range;
+    and the values inside any window's range, in their order (each once)."""
+    below = []
+    near = np.zeros(len(values), dtype=bool)
+    for window in windows:
+        low, high = window_bounds(at, window)
+        below.append(int(np.count_nonzero(values <= low)))
+        near |= (values > low) & (values < high)
+    return below, values[near]
+
+
+def rank_in_windows(rank: int, below: list[int], inside: list[np.ndarray]) -> float | None:
+    """The value at ``rank`` (from 0) where a window holds it: ``below[w]`` values lie at
+    or below window w's range and ``inside[w]`` are the values inside it, sorted. None
+    when no window holds the rank."""
+    for start, values in zip(below, inside, strict=True):
+        if start <= rank < start + len(values):
+            return float(values[rank - start])
+    return None

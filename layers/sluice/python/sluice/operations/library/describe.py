@@ -2,9 +2,9 @@
 
 Count, nulls, min, max, mean and std merge from each part's statistics; the exact median
 and quartiles of number columns take describe's other passes (``quantiles``): a survey
-of sampled values, each part's counts per slot between the sampled cuts (and its values
-near the sample's quartiles, sent to the column's bucket), and one bucket step per number
-column for the values at the ranks its quartiles need. Text columns' top
+of sampled values, each part's counts of its values below the windows around the
+sample's quartiles (and its values inside them, sent to the column's bucket), and one
+bucket step per number column for the values at the ranks its quartiles need. Text columns' top
 values are counted by value: each part counts each text column's values (Arrow's
 value_counts, a column at a time, or each value with a count of 1 where they look all but
 distinct) and hash-partitions the (column, value, count) rows by value into the value
@@ -15,6 +15,7 @@ there are."""
 from __future__ import annotations
 
 from functools import reduce
+from itertools import zip_longest
 from typing import Any, ClassVar
 
 import numpy as np
@@ -135,16 +136,6 @@ def _finite(column: pa.ChunkedArray) -> np.ndarray:
     return qs.finite(as_floats(pc.drop_null(column)))
 
 
-def _near_quantiles(values: np.ndarray, at: np.ndarray, windows: list[list[int]]) -> pa.Table:
-    """A part's values of a number column inside its windows (some 3% of them), which
-    its rank bucket reads instead of the whole column from every part."""
-    near = np.zeros(len(values), dtype=bool)
-    for window in windows:
-        low, high = qs.window_bounds(at, window)
-        near |= (values > low) & (values < high)
-    return pa.table({"v": values[near]})
-
-
 class Describe(Operation):
     name = "describe"
     description = (
@@ -234,21 +225,28 @@ class Describe(Operation):
         column's counts per slot between its cuts)."""
         table = read_part(part.key, run.inputs["columns"] or None)
         types = schema_types(table.schema)
+        manifest = self._manifest(run)
+        numbers = _numbers(manifest, run.inputs["columns"])
+        finite = {name: _finite(table.column(name)) for name in numbers}
         stats = {
-            name: {"type": types[name].value, **part_stats(table.column(name), types[name])}
+            name: {
+                "type": types[name].value,
+                **part_stats(table.column(name), types[name], finite.get(name)),
+            }
             for name in table.column_names
             if name != EXCEPTIONS and name in types
         }
-        manifest = self._manifest(run)
         ranks = _rank_buckets(manifest, run.inputs["columns"])
         if ranks:
             (settled,) = get_jsons([run.partial_key("cuts.json")])
             near = []
-            for name in _numbers(manifest, run.inputs["columns"]):
-                values, at = _finite(table.column(name)), np.array(settled["cuts"][name])
-                counted = qs.slot_counts(values, at)
-                stats[name]["slots"] = {str(s): c for s, c in counted.items()}
-                near.append(_near_quantiles(values, at, settled["windows"][name]))
+            for name in numbers:
+                # How many lie below each window, and the values inside them, which its
+                # rank bucket reads instead of the column: no sort of the part's values.
+                at, windows = np.array(settled["cuts"][name]), settled["windows"][name]
+                below, inside = qs.below_and_near(finite[name], at, windows)
+                stats[name]["ranks"] = {"n": len(finite[name]), "below": below}
+                near.append(pa.table({"v": inside}))
             # Column i's values near its quantiles go to its rank bucket, i.
             write_shuffle(run.partial_key(f"near/p{part.index:06d}.buckets"), near)
         texts = _texts(manifest, run.inputs["columns"])
@@ -263,6 +261,9 @@ class Describe(Operation):
     ) -> None:
         """The part's counts hash-partitioned by value into the value buckets, all in one
         shuffle object (its bucket b is the step's bucket ``ranks + b``)."""
+        # One copy of the texts now, not one per bucket's take (a take from a table of
+        # several chunks joins them first) nor one more for the hash.
+        counts = counts.combine_chunks()
         pieces = split(counts, key_buckets([counts.column(TEXT_VALUE)], buckets), buckets)
         write_shuffle(
             run.partial_key(f"texts/p{part.index:06d}.buckets"),
@@ -277,65 +278,73 @@ class Describe(Operation):
             return self._top_texts(run, manifest, bucket)
         name = _numbers(manifest, run.inputs["columns"])[bucket]
         keys = objects.list_keys(settings().data_bucket, run.partial_key("describe/"))
-        counts: dict[int, int] = {}
+        n, below = 0, list[int]()  # below: each window's count of values under its range
         for partial in get_jsons(keys):
-            for slot, count in partial["columns"][name].get("slots", {}).items():
-                counts[int(slot)] = counts.get(int(slot), 0) + count
-        n = sum(counts.values())
-        # The slot of each rank around each quartile (below, then above), and its place there.
+            counted = partial["columns"][name]["ranks"]
+            n += counted["n"]
+            below = [a + b for a, b in zip_longest(below, counted["below"], fillvalue=0)]
+        # The ranks around each quartile (below, then above).
         wanted = (
-            [
-                (label, qs.locate(counts, rank))
-                for label, q in qs.QUANTILES
-                for rank in qs.ranks(n, q)
-            ]
-            if n
-            else []
+            [(label, rank) for label, q in qs.QUANTILES for rank in qs.ranks(n, q)] if n else []
         )
         (settled,) = get_jsons([run.partial_key("cuts.json")]) if n else ({},)
         at = np.array(settled.get("cuts", {}).get(name, []))
-        intervals = sorted({slot for _, (slot, _) in wanted if slot % 2 == 0})
         windows = settled.get("windows", {}).get(name, [])
-        if all(qs.covered(windows, slot) for slot in intervals):
-            inside = self._sent(run, bucket, [qs.interval(at, slot) for slot in intervals])
-        else:  # a rank the sample missed by more than a window: the column read again
-            inside = self._inside(manifest, name, [qs.interval(at, slot) for slot in intervals])
-        ranked = []
-        for label, (slot, within) in wanted:
-            if slot % 2:  # a cut's own value: read from nothing
-                value = float(at[slot // 2])
-            else:
-                value = float(inside[intervals.index(slot)][within])
-            ranked.append({"column": name, "quantile": label, "n": n, "value": value})
+        inside = self._sent(run, bucket, [qs.window_bounds(at, w) for w in windows]) if n else []
+        found = {rank: qs.rank_in_windows(rank, below, inside) for _, rank in wanted}
+        missed = sorted(rank for rank, value in found.items() if value is None)
+        if missed:  # a rank the sample missed by more than a window: the column read again
+            found.update(self._inside(manifest, name, at, missed))
+        ranked = [
+            {"column": name, "quantile": label, "n": n, "value": found[rank]}
+            for label, rank in wanted
+        ]
         key = run.partial_key(f"ranks/b{bucket:04d}.json")
         put_json(key, {"ranks": ranked})
         return StepResult(index=bucket, partial=key)
 
     def _sent(
-        self, run: OperationRun, bucket: int, intervals: list[tuple[float, float]]
+        self, run: OperationRun, bucket: int, ranges: list[tuple[float, float]]
     ) -> list[np.ndarray]:
-        """Each open interval's values, sorted, from what the parts sent this rank bucket
-        (every value of theirs inside its column's windows, which hold the intervals)."""
-        if not intervals:
+        """Each window's open range's values, sorted, from what the parts sent this rank
+        bucket (every value of theirs inside one of its column's windows)."""
+        if not ranges:
             return []
         keys = objects.list_keys(settings().data_bucket, run.partial_key("near/"))
         sent = [t.column(0).to_numpy() for t in read_shuffle(keys, bucket)]
         values = np.concatenate(sent) if sent else np.array([], dtype=np.float64)
-        return [np.sort(values[(values > low) & (values < high)]) for low, high in intervals]
+        return [np.sort(values[(values > low) & (values < high)]) for low, high in ranges]
 
     def _inside(
-        self, manifest: Manifest, name: str, intervals: list[tuple[float, float]]
-    ) -> list[np.ndarray]:
-        """Each open interval's values of column ``name``, sorted: the column read once,
-        part by part, keeping only the values inside one of them (about rows / 256 each)."""
-        if not intervals:
-            return []
-        kept: list[list[np.ndarray]] = [[] for _ in intervals]
+        self, manifest: Manifest, name: str, at: np.ndarray, ranks: list[int]
+    ) -> dict[int, float]:
+        """The values of column ``name`` at ``ranks``, from the column read again, part by
+        part: first the counts per slot between the cuts ``at``, which give each rank's
+        slot (a cut's slot is that value), then only the values inside the intervals
+        holding a rank (about rows / ``CUTS`` each), sorted."""
+        counts: dict[int, int] = {}
         for stored in manifest.parts:
-            values = _finite(read_part(stored.key, [name]).column(0))
-            for found, (low, high) in zip(kept, intervals, strict=True):
-                found.append(values[(values > low) & (values < high)])
-        return [np.sort(np.concatenate(found)) for found in kept]
+            for slot, count in qs.slot_counts(self._column(stored.key, name), at).items():
+                counts[slot] = counts.get(slot, 0) + count
+        located = {rank: qs.locate(counts, rank) for rank in ranks}
+        intervals = sorted({slot for slot, _ in located.values() if slot % 2 == 0})
+        kept: list[list[np.ndarray]] = [[] for _ in intervals]
+        if intervals:
+            for stored in manifest.parts:
+                values = self._column(stored.key, name)
+                for found, slot in zip(kept, intervals, strict=True):
+                    low, high = qs.interval(at, slot)
+                    found.append(values[(values > low) & (values < high)])
+        inside = [np.sort(np.concatenate(found)) for found in kept]
+        return {
+            rank: float(at[slot // 2]) if slot % 2 else float(inside[intervals.index(slot)][within])
+            for rank, (slot, within) in located.items()
+        }
+
+    @staticmethod
+    def _column(key: str, name: str) -> np.ndarray:
+        """A part's finite values of column ``name``."""
+        return _finite(read_part(key, [name]).column(0))
 
     def _top_texts(self, run: OperationRun, manifest: Manifest, bucket: int) -> StepResult:
         """A value bucket's counts merged, cut to each text column's most frequent (a value
