@@ -129,8 +129,13 @@ def groups(run: StageRun, items_a_group: int) -> int:
     """The groups a Map's children cut their batches into (``items_a_group`` each, never
     across children): where a scan child stores statistics and evidence, and a partial
     child writes a buckets file."""
-    full, last = divmod(run.items, run.batch) if run.batch else (0, 0)
-    return full * math.ceil(run.batch / items_a_group) + math.ceil(last / items_a_group)
+    return cut(run.items, run.batch, items_a_group)
+
+
+def cut(items: int, batch: int, items_a_group: int) -> int:
+    """Groups of ``items_a_group`` that children of ``batch`` items cut ``items`` into."""
+    full, last = divmod(items, batch) if batch else (0, 0)
+    return full * math.ceil(batch / items_a_group) + math.ceil(last / items_a_group)
 
 
 def ranges_apart(files: int) -> bool:
@@ -173,11 +178,11 @@ def requests(
     - every Distributed Map: its ItemReader's GET, its ResultWriter's 2 PUTs.
     """
     from sluice.ingest.scan_groups import GROUP_BYTES
-    from sluice.tasks.steps import GROUP_PART_BYTES
+    from sluice.tasks.parts_file import FILE_PART_BYTES
 
     scans = runs["ingest.ScanChunk"]
     g = groups(scans, per_group(GROUP_BYTES, m.chunk_bytes))
-    f = groups(runs["task.Partial"], per_group(GROUP_PART_BYTES, m.chunk_bytes * m.typed_ratio))
+    f = groups(runs["task.Partial"], per_group(FILE_PART_BYTES, m.chunk_bytes * m.typed_ratio))
     shuffle_gets = f * r if m.gathered else 2 * f * r
     steps: dict[str, dict[str, float]] = {
         "ingest: plan": {"PUT": 2, "GET": 1},
@@ -215,8 +220,8 @@ def project(m: Measured, size: float, a: Assumptions) -> Projection:
         bucket_count,
     )
     from sluice.tasks.partials import READ_THREADS, index_size
+    from sluice.tasks.parts_file import FILE_PART_BYTES
     from sluice.tasks.pieces import most_pieces
-    from sluice.tasks.steps import GROUP_PART_BYTES
 
     s3, lat = a.s3_mb_s * MB, a.request_s
     c = float(m.chunk_bytes)
@@ -240,8 +245,23 @@ def project(m: Measured, size: float, a: Assumptions) -> Projection:
     files = max(1, math.ceil(bucket_csv * o / a.output_file_bytes))  # output files a bucket
     # Chunks a scan child's group holds (it stores their statistics and evidence once),
     # and parts a partial child aggregates together (one buckets file): one each at 64 MiB.
-    scan_group, part_group = per_group(GROUP_BYTES, c), per_group(GROUP_PART_BYTES, c * k)
-    partial_files = math.ceil(n / part_group)  # about: a group never spans two children
+    scan_group, part_group = per_group(GROUP_BYTES, c), per_group(FILE_PART_BYTES, c * k)
+    # Items a child takes at most (sluice's rule: more of smaller chunks and parts).
+    most = {
+        "ingest.ScanChunk": most_per_batch(int(c)),
+        "ingest.ConvertChunk": most_per_batch(int(c)),
+        "task.Partial": most_pieces(int(c * k)),
+        "task.Reduce": SHUFFLE_BATCH,
+    }
+
+    def batch_of(phase: str, items: int) -> int:
+        kind, task = FAN_OUT_PHASES[phase]
+        stage = m.stages[kind][task]
+        concurrency = stage.concurrency(max_concurrency, a.lambdas)
+        return batch_size(items, concurrency, most[phase]) if stage.batched else 1
+
+    # A partial child's buckets files: a run of its parts up to FILE_PART_BYTES each.
+    partial_files = cut(n, batch_of("task.Partial", n), part_group)
     apart = ranges_apart(partial_files) if m.gathered else False
     item_s = {
         # its range, its part's PUT, and a share of its group's 3 small requests
@@ -250,10 +270,10 @@ def project(m: Measured, size: float, a: Assumptions) -> Projection:
         + (c + c * k) / s3
         + (1 + 3 / scan_group) * lat,
         "ingest.ConvertChunk": c / rate("ingest.ConvertChunk") + (c + c * k) / s3 + lat,
-        # a GET of its part, a share of its group's one PUT of all R buckets
+        # a GET of its part, a share of its file's one PUT of all R buckets
         "task.Partial": c / rate("task.Partial")
         + (c * k + c * k * g) / s3
-        + (1 + 1 / part_group) * lat,
+        + (1 + partial_files / n) * lat,
         "task.Reduce": bucket_csv / rate("task.Reduce")
         + (bucket_csv * k * g + bucket_csv * o) / s3
         # per file its slice (gathered) or its offsets then its slice, READ_THREADS at once
@@ -267,23 +287,14 @@ def project(m: Measured, size: float, a: Assumptions) -> Projection:
         "task.Partial": n,
         "task.Reduce": r,
     }
-    # Items a child takes at most (sluice's rule: more of smaller chunks and parts).
-    most = {
-        "ingest.ScanChunk": most_per_batch(int(c)),
-        "ingest.ConvertChunk": most_per_batch(int(c)),
-        "task.Partial": most_pieces(int(c * k)),
-        "task.Reduce": SHUFFLE_BATCH,
-    }
     runs: dict[str, StageRun] = {}
     for phase, (kind, task) in FAN_OUT_PHASES.items():
         stage = m.stages[kind][task]
-        concurrency = stage.concurrency(max_concurrency, a.lambdas)
-        batch = batch_size(counts[phase], concurrency, most[phase]) if stage.batched else 1
         runs[phase] = aws.run_stage(
             stage,
             counts[phase],
             item_s[phase],
-            batch,
+            batch_of(phase, counts[phase]),
             max_concurrency,
             a.lambdas,
             a.child_overhead_s,

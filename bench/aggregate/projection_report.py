@@ -73,11 +73,11 @@ def formula(m: Measured, a: Assumptions) -> list[str]:
         "  n = ceil(S / C) parts;  R = sluice's bucket_count(rows, S k) buckets (at most 256"
         " while a bucket holds at most 8M rows; past that ceil(rows / 8M))",
         "  q = max(1, 16 MiB // C) chunks a scan group (statistics, evidence, progress once);"
-        " p = max(1, 8 MiB // C k) parts a partial group (one buckets file)",
+        " p = max(1, 128 MiB // C k) parts a partial file (F = files of p of a child's b)",
         "  one item: t_scan = C / r_scan + (C + C k) / s3 + (1 + 3 / q) lat;"
         " t_convert = C / r_convert + (C + C k) / s3 + lat",
-        "            t_partial = C / r_partial + (C k + C k g) / s3 + (1 + 1 / p) lat"
-        " (its GET, a share of its group's PUT of all R buckets)",
+        "            t_partial = C / r_partial + (C k + C k g) / s3 + (1 + F / n) lat"
+        " (its GET, a share F / n of its file's PUT of all R buckets)",
         f"            t_reduce = (S/R) / r_reduce + (S/R)(k g + o) / s3 + {shuffle} ceil(F / "
         f"{READ_THREADS}) lat + f lat  (F = partial files, f = output files a bucket;"
         " + lat for its ranges where F > 9,090: they are apart)",

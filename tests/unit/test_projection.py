@@ -516,3 +516,15 @@ def test_past_10000_partial_files_gather_puts_each_buckets_ranges_apart_for_its_
     assert at_100gb.requests["task: gather"]["PUT"] == 1
     assert at_1tb.requests["task: gather"]["PUT"] == 1 + at_1tb.buckets
     assert at_1tb.requests["task: reduce"]["GET"] == (at_1tb.chunks + 1) * at_1tb.buckets
+
+
+def test_a_partial_childs_parts_share_a_buckets_file_so_the_reducers_gets_are_files_x_r() -> None:
+    tasks = {"Partial": distributed("Partial", "EXPRESS"), "Reduce": distributed("Reduce")}
+    shared = dataclasses.replace(
+        MEASURED, gather="task.Gather", stages={**MEASURED.stages, "task": tasks}
+    )
+    projected = project(shared, 100e9, A)
+    files = math.ceil(N_100GB / 2)  # children of 2 parts of 16 MiB: one file each
+    assert projected.runs["task.Partial"].batch == 2
+    assert projected.requests["task: partial"]["PUT"] == files + 2
+    assert projected.requests["task: reduce"]["GET"] == files * R_100GB + 1

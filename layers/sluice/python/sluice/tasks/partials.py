@@ -74,13 +74,52 @@ def _stream(table: pa.Table) -> pa.Buffer:
 def encode_buckets(tables: Sequence[pa.Table | None]) -> bytes:
     """One buckets file of ``tables`` (bucket b is ``tables[b]``; None takes no bytes,
     while a table of no rows keeps its schema for the reader)."""
-    streams = [_stream(t) if t is not None else None for t in tables]
+    return _assemble([_stream(t) if t is not None else None for t in tables])
+
+
+def _assemble(streams: Sequence[pa.Buffer | None]) -> bytes:
+    """A buckets file of each bucket's stream (None: empty): its header, index and body."""
     sizes = np.array([s.size if s is not None else 0 for s in streams], dtype=np.int64)
-    offsets = np.zeros(len(tables) + 1, dtype=OFFSET)
+    offsets = np.zeros(len(streams) + 1, dtype=OFFSET)
     offsets[1:] = np.cumsum(sizes)
-    offsets += index_size(len(tables))
-    header = HEADER.pack(MAGIC, len(tables), 0) + offsets.tobytes()
+    offsets += index_size(len(streams))
+    header = HEADER.pack(MAGIC, len(streams), 0) + offsets.tobytes()
     return b"".join([header, *(memoryview(s) for s in streams if s is not None)])
+
+
+class BucketsBuilder:
+    """One buckets file of several parts' partials, added a part at a time: each bucket's
+    tables go into its own stream (LZ4) as they come, so the file holds their compressed
+    bytes, not their tables, until it is written. A bucket's stream is then several record
+    batches, read back as one table; every table added to a bucket has one schema (a
+    dictionary's values may differ: a stream replaces it)."""
+
+    def __init__(self, buckets: int) -> None:
+        self._sinks: list[pa.BufferOutputStream | None] = [None] * buckets
+        self._writers: list[pa.ipc.RecordBatchStreamWriter | None] = [None] * buckets
+
+    def add(self, tables: Sequence[pa.Table | None]) -> None:
+        """Append one part's ``tables`` (bucket b is ``tables[b]``; None: nothing)."""
+        for bucket, table in enumerate(tables):
+            if table is None:
+                continue
+            writer = self._writers[bucket]
+            if writer is None:
+                sink = pa.BufferOutputStream()
+                writer = pa.ipc.new_stream(sink, table.schema, options=_IPC)
+                self._sinks[bucket], self._writers[bucket] = sink, writer
+            writer.write_table(table)
+
+    def finish(self) -> bytes:
+        """The buckets file of every part added."""
+        streams: list[pa.Buffer | None] = []
+        for writer, sink in zip(self._writers, self._sinks, strict=True):
+            if writer is None or sink is None:
+                streams.append(None)
+                continue
+            writer.close()
+            streams.append(sink.getvalue())
+        return _assemble(streams)
 
 
 def bucket_span(offsets: bytes) -> tuple[int, int]:
@@ -120,10 +159,10 @@ def read_stream(data: bytes) -> pa.Table:
     return pa.ipc.open_stream(pa.py_buffer(data)).read_all()
 
 
-def write_buckets(key: str, tables: Sequence[pa.Table | None]) -> int:
-    """Write one part's ``tables`` (one per bucket) at ``key`` in the data bucket as one
-    buckets file, in one PUT; its size in bytes."""
-    body = encode_buckets(tables)
+def write_buckets(key: str, tables: Sequence[pa.Table | None] | BucketsBuilder) -> int:
+    """Write one part's ``tables`` (one per bucket), or the parts a builder holds, at
+    ``key`` in the data bucket as one buckets file, in one PUT; its size in bytes."""
+    body = tables.finish() if isinstance(tables, BucketsBuilder) else encode_buckets(tables)
     objects.put_bytes(settings().data_bucket, key, body, CONTENT_TYPE)
     return len(body)
 

@@ -42,6 +42,7 @@ from sluice.tasks.aggregate import (
 )
 from sluice.tasks.models import OutputFile, TaskChanges, TaskResult, TaskStatus, Timings
 from sluice.tasks.partials import READ_THREADS, read_indexes, read_slices, write_buckets
+from sluice.tasks.parts_file import PartsFile, schema_of
 from sluice.tasks.pieces import partial_batch_size, plan_pieces
 from sluice.tasks.repository import TaskRepository
 from sluice.tasks.step_models import (
@@ -160,42 +161,51 @@ def partial(repo: TaskRepository, payload: PartialInput) -> pa.Table:
 
 def partial_batch(repo: TaskRepository, batch: PartialBatch) -> list[Partial]:
     """Aggregate the parts of one ItemBatcher batch, a group of them at a time (up to
-    ``GROUP_PART_BYTES``, of one schema), and write each group's groups for every
-    bucket in one PUT (a buckets file, even when every bucket is empty)."""
-    ref = batch.BatchInput.task
-    _ensure_running(repo, ref)
+    ``GROUP_PART_BYTES``, of one schema), and write the groups of a run of groups (up to
+    ``FILE_PART_BYTES`` of parts) for every bucket in one PUT (a buckets file, even when
+    every bucket is empty)."""
+    shared = batch.BatchInput
+    _ensure_running(repo, shared.task)
     written: list[Partial] = []
+    current = PartsFile.empty(shared.bucket_count)
     group: list[tuple[int, pa.Table]] = []
     size = 0
+
+    def aggregate() -> None:
+        nonlocal current
+        table = pa.concat_tables([table for _, table in group])
+        buckets = partial_aggregate(table, shared.spec, shared.bucket_count)
+        if not current.takes(size, schema_of(buckets)):
+            written.append(_write_parts_file(repo, shared, current))
+            current = PartsFile.empty(shared.bucket_count)
+        current.add([index for index, _ in group], size, table.num_rows, buckets)
+
     for payload in batch.partials():
         table = partial(repo, payload)
         alike = not group or table.schema.equals(group[0][1].schema)
         if group and (size + payload.part.bytes > GROUP_PART_BYTES or not alike):
-            written.append(_partial_group(repo, batch.BatchInput, group))
+            aggregate()
             group, size = [], 0
         group.append((payload.part.index, table))
         size += payload.part.bytes
     if group:
-        written.append(_partial_group(repo, batch.BatchInput, group))
+        aggregate()
+    if current.parts:
+        written.append(_write_parts_file(repo, shared, current))
     return written
 
 
-def _partial_group(
-    repo: TaskRepository, shared: PartialShared, group: list[tuple[int, pa.Table]]
-) -> Partial:
-    """Aggregate a group of parts' rows together, write their buckets file (named by the
-    first part), and count the parts done."""
+def _write_parts_file(repo: TaskRepository, shared: PartialShared, parts: PartsFile) -> Partial:
+    """Write a run of parts' buckets file (named by its first part) and count them done."""
     ref = shared.task
-    table = pa.concat_tables([table for _, table in group])
-    buckets = partial_aggregate(table, shared.spec, shared.bucket_count)
-    first = group[0][0]
+    first = parts.parts[0]
     written = partial_key(ref.owner, ref.id, first)
-    write_buckets(written, [rows if rows.num_rows else None for rows in buckets])
+    write_buckets(written, parts.builder)
     counted = repo.update(
         ref.owner,
         ref.id,
         TaskChanges(),
-        add_parts_done=len(group),
+        add_parts_done=len(parts.parts),
         only_if_status=TaskStatus.RUNNING,
     )
     if counted is None:
@@ -209,9 +219,7 @@ def _partial_group(
             TaskChanges(partials_done_at=utcnow()),
             only_if_status=TaskStatus.RUNNING,
         )
-    groups = sum(rows.num_rows for rows in buckets)
-    parts = [index for index, _ in group]
-    return Partial(part=first, parts=parts, rows=table.num_rows, groups=groups)
+    return Partial(part=first, parts=parts.parts, rows=parts.rows, groups=parts.groups)
 
 
 CHILD_ITEMS_BYTES = 200_000
