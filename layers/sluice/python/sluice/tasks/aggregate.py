@@ -81,8 +81,11 @@ from sluice.tasks.aggregate_sums import (
     final_mean,
     final_sum,
     group_limbs,
+    one_column_form,
     row_sum_sources,
+    same_sum_forms,
     sum_columns,
+    sum_family,
     sum_limbs,
 )
 
@@ -105,12 +108,17 @@ __all__ = [
 
 
 def _partial_fields(
-    spec: AggregateSpec, types: dict[str, pa.DataType], key_types: dict[str, pa.DataType]
+    spec: AggregateSpec,
+    types: dict[str, pa.DataType],
+    key_types: dict[str, pa.DataType],
+    one_column: dict[str, pa.Field],
 ) -> list[pa.Field]:
     fields = [pa.field(key, key_types[key]) for key in spec.group_by]
     for i, agg in enumerate(spec.aggregations):
         p = f"__agg{i}"
-        if agg.op in (AggOp.SUM, AggOp.MEAN):
+        if p in one_column:
+            fields.append(one_column[p])
+        elif agg.op in (AggOp.SUM, AggOp.MEAN):
             limbs = sum_limbs(types[agg.column])
             if not limbs:
                 fields.append(pa.field(f"{p}_sum", pa.float64()))
@@ -144,7 +152,10 @@ def partial_aggregate(table: pa.Table, spec: AggregateSpec, buckets: int) -> lis
 
     keys = list(spec.group_by)
     work = shuffled_keys(raw.select(keys), buckets)
-    schema = pa.schema(_partial_fields(spec, types, {k: work.schema.field(k).type for k in keys}))
+    ungrouped = bool(keys) and mostly_distinct(work.slice(0, DISTINCT_SAMPLE_ROWS), keys)
+    one_column = _one_column_sums(spec, data, ungrouped)
+    key_types = {k: work.schema.field(k).type for k in keys}
+    schema = pa.schema(_partial_fields(spec, types, key_types, one_column))
     aggs: list[tuple[Any, str]] = []
     sources: dict[str, str] = {}  # partial column -> group_by output column
     exact: dict[str, list[str]] = {}  # partial prefix -> its sums of limbs, or of values
@@ -163,7 +174,9 @@ def partial_aggregate(table: pa.Table, spec: AggregateSpec, buckets: int) -> lis
             AggOp.MAX: ["max"],
             AggOp.COUNT_DISTINCT: [],
         }[agg.op]
-        if agg.op in (AggOp.SUM, AggOp.MEAN):
+        if p in one_column:  # summed exactly in one column (aggregate_sums)
+            sources[one_column[p].name] = f"{p}_sum"
+        elif agg.op in (AggOp.SUM, AggOp.MEAN):
             limbs = sum_limbs(column.type)
             if not limbs:
                 column = pc.cast(column, pa.float64())  # float sums add in float64
@@ -180,7 +193,7 @@ def partial_aggregate(table: pa.Table, spec: AggregateSpec, buckets: int) -> lis
         for op in ops:
             aggs.append((p, op))
             sources[f"{p}_{op}"] = f"{p}_{op}"
-    if keys and mostly_distinct(work.select(keys).slice(0, DISTINCT_SAMPLE_ROWS), keys):
+    if ungrouped:
         grouped = rows_as_groups(work, keys, aggs)
     else:
         grouped = work.group_by(keys, use_threads=True).aggregate(aggs)
@@ -209,6 +222,25 @@ def partial_aggregate(table: pa.Table, spec: AggregateSpec, buckets: int) -> lis
     return split(partial, hashed, buckets)
 
 
+def _one_column_sums(spec: AggregateSpec, data: pa.Table, ungrouped: bool) -> dict[str, pa.Field]:
+    """The integer sums a part carries in one exact column (aggregate_sums), by partial
+    prefix: as the values themselves, in their own type, where its rows pass ungrouped
+    (a boolean as int8), else as int64 sums."""
+    fields = {}
+    for i, agg in enumerate(spec.aggregations):
+        if agg.op not in (AggOp.SUM, AggOp.MEAN) or agg.column == "*":
+            continue
+        column = data.column(agg.column)
+        if not sum_limbs(column.type):
+            continue  # a float sum: one float64 already
+        form = one_column_form(column, data.num_rows)
+        if form is None:
+            continue
+        kind = column.type if pa.types.is_integer(column.type) else pa.int8()
+        fields[f"__agg{i}"] = pa.field(f"__agg{i}_sum_{form}", kind if ungrouped else pa.int64())
+    return fields
+
+
 def _conform(table: pa.Table, schema: pa.Schema, sources: dict[str, str]) -> pa.Table:
     """``table`` in the partial schema: keys kept, aggregate columns taken from ``sources``
     and cast to their partial type, the others (and the key hash, for now) all null."""
@@ -232,6 +264,9 @@ def merge_partials(partials: list[pa.Table], spec: AggregateSpec) -> pa.Table:
     if not partials:
         raise ValueError("merge_partials needs at least one partial table")
     _same_sum_kinds(partials, spec)
+    for i, agg in enumerate(spec.aggregations):
+        if agg.op in (AggOp.SUM, AggOp.MEAN):
+            partials = same_sum_forms(partials, f"__agg{i}")
     keys = list(spec.group_by)
     combined = pa.concat_tables(_same_key_types(partials, keys), promote_options="permissive")
     for key in keys:
@@ -297,13 +332,15 @@ def _same_key_types(partials: list[pa.Table], keys: list[str]) -> list[pa.Table]
 
 
 def _same_sum_kinds(partials: list[pa.Table], spec: AggregateSpec) -> None:
-    """Refuse partials that carry one sum in different forms (a float64 from one part,
-    integer limbs from another): their columns would merge as nulls, a wrong answer. The
-    parts of one typed dataset share its types, so this is a part left of another type."""
+    """Refuse partials that carry sums of different kinds of one column (a float64 from
+    one part, integer limbs from another; an int64's from one, an int16's from another):
+    their columns would merge as nulls or as the wrong type, a wrong answer. The parts of
+    one typed dataset share its types, so this is a part left of another type. (One
+    integer sum sent as one column by a part and as limbs by another is one kind.)"""
     for i, agg in enumerate(spec.aggregations):
         if agg.op not in (AggOp.SUM, AggOp.MEAN):
             continue
-        kinds = {tuple(sum_columns(t.column_names, f"__agg{i}")) for t in partials}
+        kinds = {sum_family(t.column_names, f"__agg{i}") for t in partials}
         if len(kinds) > 1:
             raise ValueError(
                 f"the parts disagree on the type of column {agg.column!r}: "
