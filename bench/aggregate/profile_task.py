@@ -6,7 +6,10 @@ load in the way (CPU time moves far less with the load than wall time does).
     python -m bench.aggregate.profile_task /tmp/parts            # every part, every bucket
     python -m bench.aggregate.profile_task /tmp/parts --profile  # and cProfile's top lines
 
-Arrow gets one core, as each worker of the local system does. Each part is read as the
+Arrow gets one core, as each worker of the local system does, and the process keeps its
+freed memory as the workers do (``sluice.heap``: it starts itself again with the
+allocators' settings when they are missing; without them a part's arrays fault their
+pages in again and the system CPU doubled). Each part is read as the
 partial step reads it (its needed columns of the Parquet file), aggregated into R buckets
 (R by the task's own rule, two workers) and written as a buckets file; each bucket is
 then read back from those files and merged, and its output CSV rendered, as a reducer
@@ -18,7 +21,9 @@ from __future__ import annotations
 import argparse
 import cProfile
 import io
+import os
 import pstats
+import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -26,6 +31,7 @@ from typing import TypeVar
 
 import pyarrow as pa
 import pyarrow.parquet as pq
+from sluice import heap
 from sluice.tasks.aggregate import (
     AggregateSpec,
     bmat_preset,
@@ -53,6 +59,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--profile", action="store_true", help="print cProfile's top lines")
     parser.add_argument("--limit", type=int, default=25, help="cProfile lines (25)")
     args = parser.parse_args(argv)
+    settings = heap.environment()
+    if any(os.environ.get(name) != value for name, value in settings.items()):
+        # The allocators read these when the process starts: start again with them.
+        os.execve(sys.executable, [sys.executable, *sys.orig_argv[1:]], os.environ | settings)
     pa.set_cpu_count(1)  # as in the local system's workers (sluice.local.worker_pool)
 
     files = sorted(Path(args.parts).rglob("*.parquet"))
