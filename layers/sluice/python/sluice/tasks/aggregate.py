@@ -15,8 +15,10 @@ even empty ones; Parquet-safe):
 * the group_by columns under their own names (a text or category key of few distinct
   values as a dictionary of them, which each part makes its own; see
   :func:`~sluice.tasks.aggregate_shuffle.shuffled_keys`), then for aggregation ``i``:
-  ``__agg{i}_sum`` (sum, mean of floats: float64), or its exact limbs for integers and
-  booleans (``__agg{i}_sum_hi``, ``_mid``, ``_lo``; see :mod:`sluice.tasks.aggregate_sums`),
+  ``__agg{i}_sum`` (sum, mean of floats: float64), or for integers and booleans one
+  exact column where no sum of the part can leave int64 (``__agg{i}_sum_int``, or
+  ``_bigint`` for int64), else exact limbs (``__agg{i}_sum_hi``, ``_mid``, ``_lo``; see
+  :mod:`sluice.tasks.aggregate_sums`),
   ``__agg{i}_count`` (count, mean), ``__agg{i}_min``, ``__agg{i}_max``,
   ``__agg{i}_distinct`` (count_distinct);
 * "group rows": one per group of the part, carrying the sums, counts, mins and maxes
