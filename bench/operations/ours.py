@@ -8,6 +8,9 @@ Then, for each operation, first on the 1,000-row inputs (its floor: what its sta
 requests and records cost whatever the data), then **from the POST of the request to
 the moment the Finish step recorded it COMPLETED** (its ``finished_at``; GET is polled
 every 0.2 s until it says so).
+Its CPU time is every process's of the tree (moto's AWS, the API's and the steps' workers,
+the polls), from the POST to the moment the poll saw COMPLETED: under load it swings far
+less than a wall time does.
 Before each operation every process's peak RSS is reset (``/proc/PID/clear_refs``), and
 read after it, so each operation's peak is its own: the largest of any one process (a
 Lambda worker, or the main process, which holds moto's S3, DynamoDB and Step Functions).
@@ -57,6 +60,18 @@ def _process_tree(root: int) -> list[int]:
         found.append(pid)
         todo.extend(children.get(pid, []))
     return found
+
+
+def tree_cpu_seconds() -> float:
+    """The CPU time (user and system, every thread) this process and every process below
+    it have used so far: moto's AWS, the API's and the steps' workers."""
+    tick = os.sysconf("SC_CLK_TCK")
+    used = 0
+    for pid in _process_tree(os.getpid()):
+        with contextlib.suppress(OSError):
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            used += int(fields[11]) + int(fields[12])  # utime, stime (stat's 14th, 15th)
+    return used / tick
 
 
 def reset_peaks() -> None:
@@ -212,10 +227,13 @@ def worker_ours(inputs: dict[str, Path], out: Path, operations: list[str]) -> di
             floor = _run(http, api, session, *request(op, small_ids))
             name, inputs_data = request(op, ids)
             reset_peaks()
+            cpu = tree_cpu_seconds()
             operation = _run(http, api, session, name, inputs_data)
+            cpu = tree_cpu_seconds() - cpu
             found = peaks()
             results[op] = {
                 "seconds": operation["seconds"],
+                "cpu_seconds": cpu,
                 "floor_seconds": floor["seconds"] if floor["status"] == "COMPLETED" else None,
                 "status": operation["status"],
                 "message": operation["message"],

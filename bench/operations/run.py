@@ -128,6 +128,11 @@ def run_all(args: argparse.Namespace, work: Path) -> dict[str, Any]:
     return results
 
 
+def _cpu(found: dict[str, Any]) -> str:
+    seconds = found.get("cpu_seconds")
+    return "-" if seconds is None else f"{seconds:.2f}"
+
+
 def verdict(ours: dict[str, Any], peer: dict[str, Any]) -> str:
     """Whether the peer's answer is ours: rows, a sort's first keys, bins or counts."""
     if peer.get("error"):
@@ -167,6 +172,7 @@ def report(results: dict[str, Any], args: argparse.Namespace, sizes: dict[str, i
     header = ["operation", "ours s", "floor s"]
     for tool in args.peers:
         header += [f"{tool} s", f"ours/{tool}", f"above floor/{tool}", f"{tool} same?"]
+    header += ["ours CPU s"] + [f"{tool} CPU s" for tool in args.peers]
     header += ["ours peak MiB (worker / main)"] + [f"{tool} peak MiB" for tool in args.peers]
     rows = [header]
     for op in args.ops:
@@ -188,6 +194,8 @@ def report(results: dict[str, Any], args: argparse.Namespace, sizes: dict[str, i
                 else f"{(mine['seconds'] - floor) / seconds:.2f}",
                 verdict(mine, peer),
             ]
+        row.append(_cpu(mine))
+        row += [_cpu(results[tool][op]) for tool in args.peers]
         row.append(f"{_mib(mine['peak_worker_bytes'])} / {_mib(mine['peak_main_bytes'])}")
         row += [_mib(results[tool][op].get("peak_rss_bytes")) for tool in args.peers]
         rows.append(row)
@@ -202,8 +210,10 @@ def report(results: dict[str, Any], args: argparse.Namespace, sizes: dict[str, i
         "over the peer's time; "
         "peers: read the Parquet parts, do the same, write a Parquet file (tables) or hold "
         "the figures, each operation in a subprocess of its own. ours/peer < 1: ours is "
-        "faster. Peak: each process's own peak RSS during the operation (ours: the largest "
-        "Lambda worker / the main process; a peer: its one process).",
+        "faster. CPU: user and system time of every thread during the operation (ours: "
+        "every process of the local system, moto's AWS and the polls included; a peer: "
+        "its process). Peak: each process's own peak RSS during the operation (ours: the "
+        "largest Lambda worker / the main process; a peer: its one process).",
     ]
     for op in args.ops:
         mine = ours["operations"][op]
