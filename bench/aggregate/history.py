@@ -49,8 +49,8 @@ def _facts(state: str, given: dict[str, Any], payload: dict[str, Any]) -> dict[s
     if state == "Partial":
         return {
             "key": (given.get("part") or {}).get("key"),
-            "rows": int(payload.get("rows") or 0),
-            "groups": int(payload.get("groups") or 0),
+            "rows": payload.get("rows") or 0,
+            "groups": payload.get("groups") or 0,
         }
     if state == "Reduce":
         files = payload.get("files") or []
@@ -165,6 +165,8 @@ def map_run_spans(
                 start, stop = _epoch(child["StartDate"]), _epoch(child["StopDate"])
                 share = (stop - start) / max(1, len(items))
                 task = tasks.get(name, name)
+                if task == "Partial" and batched:
+                    outputs = per_part(items, outputs)
                 for index, (item, out) in enumerate(zip(items, outputs, strict=False)):
                     field_name = ITEM_FIELD.get(task)
                     shared = given.get("BatchInput", {}) if batched else {}
@@ -180,6 +182,24 @@ def map_run_spans(
                         }
                     )
     return spans
+
+
+def per_part(items: Sequence[Any], outputs: Sequence[Any]) -> list[Any]:
+    """A partial child's outputs, one per item: a buckets file holds a run of its parts
+    (``parts``; ``part`` alone where it is one), whose rows and groups it shares among
+    them, so each part's span counts its share."""
+    shares: dict[Any, dict[str, Any]] = {}
+    for out in outputs:
+        if not isinstance(out, dict):
+            continue
+        parts = out.get("parts") or [out.get("part")]
+        for part in parts:
+            shares[part] = {
+                **out,
+                "rows": int(out.get("rows") or 0) / len(parts),
+                "groups": int(out.get("groups") or 0) / len(parts),
+            }
+    return [shares.get(item.get("index") if isinstance(item, dict) else None) for item in items]
 
 
 KINDS = {"ingest_dataset": "ingest", "run_task": "task"}

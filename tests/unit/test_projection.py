@@ -15,7 +15,7 @@ import pytest
 from bench.aggregate import aws, forecast
 from bench.aggregate.aws import MapStage, map_stages, run_stage, step_between
 from bench.aggregate.forecast import Assumptions, project, requests
-from bench.aggregate.history import map_run_spans
+from bench.aggregate.history import map_run_spans, per_part
 from bench.aggregate.projection import (
     MB,
     Measured,
@@ -528,3 +528,16 @@ def test_a_partial_childs_parts_share_a_buckets_file_so_the_reducers_gets_are_fi
     assert projected.runs["task.Partial"].batch == 2
     assert projected.requests["task: partial"]["PUT"] == files + 2
     assert projected.requests["task: reduce"]["GET"] == files * R_100GB + 1
+
+
+def test_a_partial_file_of_several_parts_shares_its_rows_and_groups_among_their_spans() -> None:
+    items = [{"index": 3}, {"index": 5}, {"index": 4}]
+    outputs = [
+        {"part": 3, "parts": [3, 4], "rows": 10, "groups": 6},
+        {"part": 5, "parts": [5], "rows": 7, "groups": 7},
+    ]
+    assert [(o["rows"], o["groups"]) for o in per_part(items, outputs)] == [
+        (5.0, 3.0),
+        (7.0, 7.0),
+        (5.0, 3.0),
+    ]
