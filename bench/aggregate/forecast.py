@@ -138,13 +138,14 @@ def cut(items: int, batch: int, items_a_group: int) -> int:
     return full * math.ceil(batch / items_a_group) + math.ceil(last / items_a_group)
 
 
-def ranges_apart(files: int) -> bool:
+def ranges_apart(parts: int) -> bool:
     """Whether Gather writes each bucket's ranges to an object of its own: a bucket's
-    start and size in each of ``files`` files (~10 digits each, as at 100 GB and beyond)
-    would not fit a child's input (``sluice.tasks.steps.CHILD_ITEMS_BYTES``)."""
+    start and size in each of ``parts`` parts (a part after the first of its buckets file
+    has 0, 0; Gather bounds them all by the largest offset's digits, ~10 at 100 GB and
+    beyond) would not fit a child's input (``sluice.tasks.steps.CHILD_ITEMS_BYTES``)."""
     from sluice.tasks.steps import CHILD_ITEMS_BYTES
 
-    return files * 2 * 11 > CHILD_ITEMS_BYTES
+    return parts * 2 * 11 > CHILD_ITEMS_BYTES
 
 
 def requests(
@@ -262,7 +263,7 @@ def project(m: Measured, size: float, a: Assumptions) -> Projection:
 
     # A partial child's buckets files: a run of its parts up to FILE_PART_BYTES each.
     partial_files = cut(n, batch_of("task.Partial", n), part_group)
-    apart = ranges_apart(partial_files) if m.gathered else False
+    apart = ranges_apart(n) if m.gathered else False
     item_s = {
         # its range, its part's PUT, and a share of its group's 3 small requests
         # (statistics, the evidence's GET and PUT)

@@ -80,7 +80,7 @@ def formula(m: Measured, a: Assumptions) -> list[str]:
         " (its GET, a share F / n of its file's PUT of all R buckets)",
         f"            t_reduce = (S/R) / r_reduce + (S/R)(k g + o) / s3 + {shuffle} ceil(F / "
         f"{READ_THREADS}) lat + f lat  (F = partial files, f = output files a bucket;"
-        " + lat for its ranges where F > 9,090: they are apart)",
+        " + lat for its ranges where n > 9,090: they are apart)",
         "  a Map stage of I items, b a child (ItemBatcher: sluice's batch_size(I, c, most),"
         " most = 8 of 64 MiB, up to 64 smaller; partials: 512 MiB of parts, at most 64;"
         " reduces: 1):",

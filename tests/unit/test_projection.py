@@ -510,7 +510,7 @@ def test_a_reducer_needing_more_memory_than_its_lambda_is_a_stated_limit() -> No
     ) in project(small, 100e9, A).warnings
 
 
-def test_past_10000_partial_files_gather_puts_each_buckets_ranges_apart_for_its_reducer() -> None:
+def test_past_9090_parts_gather_puts_each_buckets_ranges_apart_for_its_reducer() -> None:
     gathered = dataclasses.replace(MEASURED, gather="task.Gather")
     at_100gb, at_1tb = project(gathered, 100e9, A), project(gathered, 1e12, A)
     assert at_100gb.requests["task: gather"]["PUT"] == 1
