@@ -145,6 +145,11 @@ class Operation(ABC):
     def run_part(self, run: OperationRun, part: PartRef, buckets: int) -> StepResult:
         """Work on one typed part (its rows are read from S3 here, not before)."""
 
+    def run_parts(self, run: OperationRun, parts: list[PartRef], buckets: int) -> list[StepResult]:
+        """Work on one Map child's batch of parts of a JSON result ("data"): each by
+        ``run_part`` by default; an operation may share a batch's reads and partials."""
+        return [self.run_part(run, part, buckets) for part in parts]
+
     def run_bucket(self, run: OperationRun, bucket: int, parts: int) -> StepResult:
         """Merge one bucket of the shuffle (operations with buckets override it)."""
         raise NotImplementedError(f"{self.name} has no buckets")

@@ -13,6 +13,9 @@ failure path then only cleans up.
 from __future__ import annotations
 
 import contextlib
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor, as_completed, wait
+from typing import TypeVar
 
 from sluice.config import settings
 from sluice.datasets import query_tables
@@ -36,14 +39,12 @@ from sluice.sessions.repository import OperationRepository, SessionRepository
 from sluice.sessions.runs import operation_run, work_prefix
 from sluice.sessions.step_models import (
     BucketBatch,
-    BucketInput,
     BucketItem,
     FailInput,
     FinishInput,
     OperationRef,
     Outcome,
     PartBatch,
-    PartInput,
     Plan,
     StepError,
 )
@@ -193,34 +194,90 @@ def _count(
         raise OperationGone(f"operation {ref.id} was deleted or ended while this step ran")
 
 
-def part(repo: OperationRepository, payload: PartInput) -> StepResult:
-    """Run the operation on one typed part (or survey it: not counted as progress)."""
-    record = _running(repo, payload.operation)
-    if payload.phase == "survey":
-        catalogued(record.name).survey_part(_run(record), payload.part, payload.bucket_count)
-        _count(repo, payload.operation, parts=0, buckets=0)
-        return StepResult(index=payload.part.index)
-    result = catalogued(record.name).run_part(_run(record), payload.part, payload.bucket_count)
-    _count(repo, payload.operation, parts=1, buckets=0, result=result)
-    return result
-
-
-def bucket(repo: OperationRepository, payload: BucketInput) -> StepResult:
-    """Merge one bucket of the operation's shuffle."""
-    record = _running(repo, payload.operation)
-    result = catalogued(record.name).run_bucket(_run(record), payload.bucket, payload.part_count)
-    _count(repo, payload.operation, parts=0, buckets=1, result=result)
-    return result
+PART_THREADS = 2
+"""Parts of a table result run at once in one invocation: a part's time is mostly its
+requests (the footer, its column chunks, the output's PUT), which the other's work
+overlaps; two keep a Lambda's memory at two parts' columns."""
 
 
 def part_batch(repo: OperationRepository, batch: PartBatch) -> list[StepResult]:
-    """Run (or survey) the parts of one ItemBatcher batch, one after the other."""
-    return [part(repo, payload) for payload in batch.inputs()]
+    """Run (or survey) the parts of one ItemBatcher batch. The record is read once for the
+    batch (the operation still IN_PROGRESS); a table result's parts are counted one by one
+    as they are written (shown while the run goes on), a survey's or a figure's once for
+    the batch (their partials are in S3, where ``partial`` reads them). Each count is
+    conditional on the operation still running: after a delete it removes what the run
+    wrote and raises ``OperationGone``."""
+    payloads = batch.inputs()
+    ref, shared = batch.BatchInput.operation, batch.BatchInput
+    record = _running(repo, ref)
+    chosen, run = catalogued(record.name), _run(record)
+    if shared.phase == "survey":
+        for payload in payloads:
+            chosen.survey_part(run, payload.part, shared.bucket_count)
+        _count(repo, ref, parts=0, buckets=0)
+        return [StepResult(index=payload.part.index) for payload in payloads]
+    parts = [payload.part for payload in payloads]
+    if chosen.output == "data":
+        results = chosen.run_parts(run, parts, shared.bucket_count)
+        _count(repo, ref, parts=len(parts), buckets=0)
+        return results
+    return _each_counted(
+        repo,
+        ref,
+        lambda part: chosen.run_part(run, part, shared.bucket_count),
+        parts,
+        threads=PART_THREADS,
+        buckets=False,
+    )
 
 
 def bucket_batch(repo: OperationRepository, batch: BucketBatch) -> list[StepResult]:
-    """Merge the buckets of one ItemBatcher batch, one after the other."""
-    return [bucket(repo, payload) for payload in batch.inputs()]
+    """Merge the buckets of one ItemBatcher batch, one after the other, each counted (with
+    the output parts it wrote) as it is done; the record is read once for the batch."""
+    ref, part_count = batch.BatchInput.operation, batch.BatchInput.part_count
+    record = _running(repo, ref)
+    chosen, run = catalogued(record.name), _run(record)
+    return _each_counted(
+        repo,
+        ref,
+        lambda item: chosen.run_bucket(run, item.bucket, part_count),
+        batch.Items,
+        threads=1,
+        buckets=True,
+    )
+
+
+Item = TypeVar("Item")
+
+
+def _each_counted(
+    repo: OperationRepository,
+    ref: OperationRef,
+    work: Callable[[Item], StepResult],
+    items: Sequence[Item],
+    *,
+    threads: int,
+    buckets: bool,
+) -> list[StepResult]:
+    """``work`` on each item, ``threads`` at a time, each counted as it ends. On an error
+    none is left running (a retry runs the batch again; after a delete a write still in
+    flight would outlive the clean-up), and after a delete what they wrote is removed."""
+    results: list[StepResult] = []
+    with ThreadPoolExecutor(max_workers=max(1, min(threads, len(items)))) as pool:
+        futures = [pool.submit(work, item) for item in items]
+        try:
+            for future in as_completed(futures):
+                result = future.result()
+                _count(repo, ref, parts=int(not buckets), buckets=int(buckets), result=result)
+                results.append(result)
+        except BaseException as error:
+            for future in futures:
+                future.cancel()
+            wait(futures)
+            if isinstance(error, OperationGone):
+                _remove_written(ref)
+            raise
+    return sorted(results, key=lambda r: r.index)
 
 
 def _answers(details: ResultWriterDetails) -> list[StepResult]:

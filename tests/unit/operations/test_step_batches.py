@@ -1,0 +1,128 @@
+"""How a Map child's batch of parts runs: its operation's record read once, a figure's
+parts counted once for the batch, a table result's each as it is written, and a deleted
+operation's batch removing what it wrote."""
+
+from __future__ import annotations
+
+import threading
+from types import SimpleNamespace
+from typing import Any
+
+import pytest
+from sluice.operations.base import OperationRun, PartRef, StepResult, WrittenPart
+from sluice.sessions import steps
+from sluice.sessions.operation_models import OperationStatus
+from sluice.sessions.step_models import OperationRef, PartBatch
+
+RUN = OperationRun(owner="o", id="op", inputs={}, datasets={}, work="work/op/")
+
+
+class Records:
+    """An operation's record as the steps see it: reads counted, updates kept; ``open``
+    False once the operation is deleted (every conditional update then misses)."""
+
+    def __init__(self) -> None:
+        self.reads = 0
+        self.updates: list[dict[str, Any]] = []
+        self.open = True
+
+    def get(self, owner: str, operation_id: str) -> Any:
+        self.reads += 1
+        return SimpleNamespace(name="fake", status=OperationStatus.IN_PROGRESS)
+
+    def update(self, owner: str, operation_id: str, changes: Any, **counts: Any) -> Any:
+        self.updates.append(counts)
+        return object() if self.open else None
+
+
+class Fake:
+    """An operation whose part steps write one output part each (a table result), or
+    none (a figure)."""
+
+    def __init__(self, output: str) -> None:
+        self.output = output
+        self.batches: list[list[int]] = []
+        self.written: list[int] = []
+
+    def run_part(self, run: OperationRun, part: PartRef, buckets: int) -> StepResult:
+        self.written.append(part.index)
+        key = f"out/p{part.index}.parquet"
+        return StepResult(
+            index=part.index, written=[WrittenPart(index=0, key=key, rows=1, bytes=1)]
+        )
+
+    def run_parts(self, run: OperationRun, parts: list[PartRef], buckets: int) -> list[StepResult]:
+        self.batches.append([p.index for p in parts])
+        return [StepResult(index=p.index) for p in parts]
+
+
+def batch(*indexes: int) -> PartBatch:
+    items = [PartRef(input="dataset", index=i, key=f"parts/{i}", rows=1) for i in indexes]
+    shared = {"operation": OperationRef(owner="o", id="op"), "bucket_count": 0}
+    return PartBatch.model_validate({"Items": items, "BatchInput": shared})
+
+
+@pytest.fixture
+def removed(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    cleaned: list[str] = []
+    monkeypatch.setattr(steps, "_run", lambda record: RUN)
+    monkeypatch.setattr(steps, "_remove_written", lambda ref: cleaned.append(ref.id))
+    return cleaned
+
+
+def test_a_figures_batch_reads_its_record_once_and_counts_its_parts_once(
+    monkeypatch: pytest.MonkeyPatch, removed: list[str]
+) -> None:
+    records, fake = Records(), Fake("data")
+    monkeypatch.setattr(steps, "catalogued", lambda name: fake)
+    results = steps.part_batch(records, batch(4, 0, 2))  # type: ignore[arg-type]
+    assert [r.index for r in results] == [4, 0, 2]
+    assert fake.batches == [[4, 0, 2]]
+    assert records.reads == 1
+    assert [(u["add_parts_done"], u["only_if_status"]) for u in records.updates] == [
+        (3, OperationStatus.IN_PROGRESS)
+    ]
+
+
+def test_a_table_results_parts_are_counted_each_as_it_is_written(
+    monkeypatch: pytest.MonkeyPatch, removed: list[str]
+) -> None:
+    records, fake = Records(), Fake("dataset")
+    monkeypatch.setattr(steps, "catalogued", lambda name: fake)
+    results = steps.part_batch(records, batch(1, 3, 5))  # type: ignore[arg-type]
+    assert [r.index for r in results] == [1, 3, 5]
+    assert records.reads == 1
+    assert sorted(sorted(u["add_written"]) for u in records.updates) == [
+        ["p1.parquet"],
+        ["p3.parquet"],
+        ["p5.parquet"],
+    ]
+    assert all(u["add_parts_done"] == 1 for u in records.updates)
+    assert removed == []
+
+
+def test_a_deleted_operations_batch_removes_what_it_wrote_once_none_is_writing(
+    monkeypatch: pytest.MonkeyPatch, removed: list[str]
+) -> None:
+    records, fake = Records(), Fake("dataset")
+    records.open = False  # deleted while the batch ran
+    monkeypatch.setattr(steps, "catalogued", lambda name: fake)
+    cleaned = threading.Event()
+    original = fake.run_part
+
+    def late_write(run: OperationRun, part: PartRef, buckets: int) -> StepResult:
+        if part.index == 1:  # still writing when the other's count has found the delete
+            cleaned.wait(5)
+        return original(run, part, buckets)
+
+    def remove(ref: OperationRef) -> None:
+        fake.written.append(-1)
+        cleaned.set()
+
+    monkeypatch.setattr(fake, "run_part", late_write)
+    monkeypatch.setattr(steps, "_remove_written", remove)
+    with pytest.raises(steps.OperationGone):
+        steps.part_batch(records, batch(0, 1, 2))  # type: ignore[arg-type]
+    # Part 1 wrote after the first clean-up; the batch cleaned up again once it had.
+    assert fake.written[0] == 0 and fake.written[-1] == -1
+    assert fake.written.index(-1) < fake.written.index(1)
