@@ -40,6 +40,7 @@ class PartRef(BaseModel):
     index: int
     key: str
     rows: int
+    bytes: int | None = None  # its size, so that a read needs no HEAD first
 
 
 class WrittenPart(BaseModel):

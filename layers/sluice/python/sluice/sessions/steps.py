@@ -97,7 +97,12 @@ def plan(repo: OperationRepository, ref: OperationRef) -> Plan:
             for part in manifest.parts:
                 parts.append(
                     PartRef(
-                        input=key, dataset=position, index=len(parts), key=part.key, rows=part.rows
+                        input=key,
+                        dataset=position,
+                        index=len(parts),
+                        key=part.key,
+                        rows=part.rows,
+                        bytes=part.bytes,
                     )
                 )
     chosen = catalogued(record.name)

@@ -49,10 +49,10 @@ class FilterRows(Operation):
         predicates = [Predicate.model_validate(p) for p in run.inputs["filter"]]
         chosen: list[str] = run.inputs["columns"]
         if not chosen:
-            table = filter_rows(read_part(part.key), predicates)
+            table = filter_rows(read_part(part.key, size=part.bytes), predicates)
         else:
             needed = list(dict.fromkeys([*chosen, *(p.column for p in predicates)]))
-            table = filter_rows(read_part(part.key, needed), predicates).select(chosen)
+            table = filter_rows(read_part(part.key, needed, part.bytes), predicates).select(chosen)
         return StepResult(
             index=part.index, written=[write_part(part.index, run.output.part(part.index), table)]
         )

@@ -4,14 +4,16 @@ a category, boolean or text column. JSON a chart draws directly.
 Bins need the column's range before any part can count. Up to ``FOOTER_SURVEY_PARTS``
 parts, Plan reads it from the parts' Parquet statistics and writes the edges itself,
 where those tell it (every row group's bounds finite); otherwise the parts are surveyed
-first (each part's finite min and max) and Settle writes the edges. Then each part counts
-its values per bin and Finish adds the counts. Values are counted as group-by counts them:
+first (each part's finite min and max) and Settle writes the edges. Then each Map child
+counts its batch of parts' values per bin into one partial (the parts read at once, the
+edges once) and Finish adds the counts. Values are counted as group-by counts them:
 each part's counts hash-partitioned into buckets, each bucket merged and cut to its most
 frequent values, so that the top values are exact however many distinct texts there are.
 """
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any, ClassVar
 
 import numpy as np
@@ -53,6 +55,11 @@ FOOTER_SURVEY_PARTS = 64
 """Up to this many parts, Plan reads the bins' range from the parts' footers (in threads,
 a round trip or two each) rather than run a survey Map: a fan-out stage fewer, which is
 most of a small histogram's time."""
+
+
+READ_THREADS = 4
+"""A batch's parts whose column is read and binned at once: one column of a part is a few
+MB, and most of a part's time is its requests."""
 
 
 def _column_type(run: OperationRun) -> ColumnType:
@@ -124,7 +131,7 @@ class Histogram(Operation):
             return False
         if len(manifest.parts) > FOOTER_SURVEY_PARTS:
             return True
-        found = statistics_range(part_footers([p.key for p in manifest.parts]), column)
+        found = statistics_range(part_footers([(p.key, p.bytes) for p in manifest.parts]), column)
         if found is UNKNOWN:
             return True
         self._write_edges(run, [found] if found is not None else [])
@@ -156,24 +163,46 @@ class Histogram(Operation):
         put_json(run.partial_key("edges.json"), found)
 
     def run_part(self, run: OperationRun, part: PartRef, buckets: int) -> StepResult:
-        table = read_part(part.key, [run.inputs["column"]])
+        return self.run_parts(run, [part], buckets)[0]
+
+    def run_parts(self, run: OperationRun, parts: list[PartRef], buckets: int) -> list[StepResult]:
+        """A batch's parts: values counted part by part into the shuffle; bins counted
+        over the batch's parts together (their columns read at once, the edges read
+        once) into one partial, which the batch's first answer names."""
+        column = run.inputs["column"]
         if buckets:
-            return self._count_values(run, part, table, buckets)
+            return [
+                self._count_values(run, part, read_part(part.key, [column], part.bytes), buckets)
+                for part in parts
+            ]
         (bin_edges,) = get_jsons([run.partial_key("edges.json")])
-        numbers = as_numbers(table.column(0))
-        finite = int(np.isfinite(numbers).sum())
-        counts = [] if bin_edges is None else bin_counts(numbers, np.array(bin_edges)).tolist()
-        key = run.partial_key(f"bins/p{part.index:06d}.json")
+        found = np.array(bin_edges) if bin_edges is not None else None
+
+        def counted(part: PartRef) -> tuple[np.ndarray, int, int, str]:
+            values = read_part(part.key, [column], part.bytes).column(0)
+            numbers = as_numbers(values)
+            counts = np.zeros(0, np.int64) if found is None else bin_counts(numbers, found)
+            finite = int(np.isfinite(numbers).sum())
+            return counts, values.null_count, len(numbers) - finite, unit_of(values.type)
+
+        with ThreadPoolExecutor(max_workers=min(READ_THREADS, len(parts))) as pool:
+            each = list(pool.map(counted, parts))
+        first = min(part.index for part in parts)
+        key = run.partial_key(f"bins/p{first:06d}.json")
         put_json(
             key,
             {
-                "counts": counts,
-                "nulls": table.column(0).null_count,
-                "non_finite": len(numbers) - finite,
-                "unit": unit_of(table.schema.field(0).type),
+                "counts": np.sum([c for c, *_ in each], axis=0, dtype=np.int64).tolist(),
+                "nulls": sum(n for _, n, _, _ in each),
+                "non_finite": sum(x for _, _, x, _ in each),
+                "unit": each[0][3],
+                "parts": len(parts),
             },
         )
-        return StepResult(index=part.index, partial=key)
+        return [
+            StepResult(index=part.index, partial=key if part.index == first else None)
+            for part in parts
+        ]
 
     def _count_values(
         self, run: OperationRun, part: PartRef, table: pa.Table, buckets: int
@@ -234,8 +263,8 @@ class Histogram(Operation):
                 }
             )
         ordered = sorted(parts, key=lambda p: p.index)
-        partials = get_jsons([p.partial for p in ordered if p.partial])
-        (bin_edges,) = get_jsons([run.partial_key("edges.json")])
+        keys = [p.partial for p in ordered if p.partial]
+        bin_edges, *partials = get_jsons([run.partial_key("edges.json"), *keys])  # at once
         return Finished(data=self._bins(run, partials, bin_edges))
 
     def partial(self, run: OperationRun) -> Any:
@@ -244,7 +273,8 @@ class Histogram(Operation):
         found = find_jsons([run.partial_key("edges.json"), *keys]) if keys else None
         if not found:
             return None
-        return {**self._bins(run, found[1:], found[0]), "parts_done": len(keys)}
+        done = sum(p.get("parts", 1) for p in found[1:])
+        return {**self._bins(run, found[1:], found[0]), "parts_done": done}
 
     def _bins(
         self, run: OperationRun, partials: list[dict[str, Any]], bin_edges: list[float] | None

@@ -30,7 +30,7 @@ class SelectColumns(Operation):
     def run_part(self, run: OperationRun, part: PartRef, buckets: int) -> StepResult:
         """The part's chosen columns (only their column chunks are read), as an output part.
         Values that failed their type stay null; their raw texts are not carried."""
-        table = read_part(part.key, run.inputs["columns"])
+        table = read_part(part.key, run.inputs["columns"], part.bytes)
         return StepResult(
             index=part.index, written=[write_part(part.index, run.output.part(part.index), table)]
         )
