@@ -50,8 +50,8 @@ def test_the_parts_are_read_from_s3_and_finish_reads_their_answers_from_s3(sales
     assert done["status"] == "COMPLETED", done["message"]
     arn = execution_arn(uploader.machine("run_operation"), f"op-{operation['id']}")
     history = uploader.sfn.get_execution_history(executionArn=arn, maxResults=1000)["events"]
-    # Two Map Runs (Parts, then Buckets over no buckets), and no part in the state.
-    assert len([e for e in history if "mapRunStartedEventDetails" in e]) == 2
+    # One Map Run (Parts: no shuffle, so no Buckets), and no part in the state.
+    assert len([e for e in history if "mapRunStartedEventDetails" in e]) == 1
     assert "/parts/part-" not in json.dumps(history, default=str)
     finish = [
         json.loads(e["taskScheduledEventDetails"]["parameters"])["Payload"]
@@ -59,10 +59,11 @@ def test_the_parts_are_read_from_s3_and_finish_reads_their_answers_from_s3(sales
         if "taskScheduledEventDetails" in e
     ][-1]
     maps = f"operations/{uploader.owner}/{operation['id']}/maps/"
-    for answers in (finish["parts"], finish["buckets"]):
-        assert answers["Bucket"] == DATA
-        assert answers["Key"].startswith(maps) and answers["Key"].endswith("/manifest.json")
-        assert answers["Key"] in keys(uploader, maps)  # kept, a record of the Map Run
+    answers = finish["parts"]
+    assert finish["buckets"] is None
+    assert answers["Bucket"] == DATA
+    assert answers["Key"].startswith(maps) and answers["Key"].endswith("/manifest.json")
+    assert answers["Key"] in keys(uploader, maps)  # kept, a record of the Map Run
     output = uploader.dataset(done["output"]["datasets"][0])
     assert output["row_count"] == 120
 

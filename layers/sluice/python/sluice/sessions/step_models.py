@@ -100,7 +100,9 @@ class BucketBatch(BaseModel):
 class FinishInput(BaseModel):
     operation: OperationRef
     parts: ResultWriterDetails = Field(description="Where Parts wrote its answers (StepResult).")
-    buckets: ResultWriterDetails = Field(description="Where Buckets wrote its answers.")
+    buckets: ResultWriterDetails | None = Field(
+        description="Where Buckets wrote its answers; None when it did not run (no shuffle)."
+    )
 
 
 class StepError(BaseModel):

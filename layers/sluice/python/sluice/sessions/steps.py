@@ -2,12 +2,12 @@
 
 plan (the parts of the datasets read and the buckets of a shuffle, as JSON lists in S3)
 -> [if the operation surveys: Map(survey: the parts) -> settle] -> Map(part: the typed
-Parquet parts) -> Map(bucket: the buckets, if any) -> finish (the operation's output: a
-new dataset from the parts written, or JSON data) | fail. The Maps are Distributed Maps
-(payloads: sluice.sessions.step_models): a child runs a batch of parts or buckets, and
-their answers are in S3, where finish reads them. Each step works only while its
-operation is IN_PROGRESS: a deleted one makes them raise ``OperationGone``, and the
-failure path then only cleans up.
+Parquet parts) -> [if it has a shuffle: Map(bucket: the buckets)] -> finish (the
+operation's output: a new dataset from the parts written, or JSON data) | fail. The
+Maps are Distributed Maps (payloads: sluice.sessions.step_models): a child runs a batch
+of parts or buckets, and their answers are in S3, where finish reads them. Each step
+works only while its operation is IN_PROGRESS: a deleted one makes them raise
+``OperationGone``, and the failure path then only cleans up.
 """
 
 from __future__ import annotations
@@ -331,7 +331,8 @@ def finish(
     ref = payload.operation
     record = _running(repo, ref)
     run = _run(record)
-    parts, buckets = _answers(payload.parts), _answers(payload.buckets)
+    parts = _answers(payload.parts)
+    buckets = _answers(payload.buckets) if payload.buckets else []
     finished = catalogued(record.name).finish(run, parts, buckets)
     output = OperationOutput()
     data_key = None
