@@ -6,9 +6,13 @@ Every reducer makes one ranged GET per buckets file: files x R in all. At 1 TB (
 pieces of a 64 MiB chunk, 2,368 buckets of at most 8M rows) one file a piece made 35M
 GETs ($14, four fifths of the projected cost); a file of up to ``FILE_PART_BYTES`` of a
 child's pieces (4 such parts) makes a quarter of them. The file is written once its
-pieces are aggregated: until then it holds their partials' compressed streams (~34 MB
-for a 64 MiB chunk's part of the high-cardinality BMAT file, its groups nearly its rows),
-~140 MB for 4, which the partial's 1,769 MB holds beside one part's work (peak 0.58 GiB).
+pieces are aggregated: until then it holds their partials' compressed streams (~33 MB
+for a 64 MiB chunk's part of the high-cardinality BMAT file, its groups nearly its
+rows). Peak resident memory, measured locally (a fresh process, the Lambdas' heap
+settings, one Arrow thread, the BMAT file's parts of 24.4 MiB): 4 parts into one file
+0.96 GiB at 256 buckets and 1.01 GiB at 2,368 (into a file each, 0.82 and 0.84 GiB), 5
+parts (the most that fit 128 MiB) 1.16 GiB, 8 parts 1.34 GiB: 1.5-1.8x under the
+partial's 1,769 MB at 128 MiB, not at 256.
 """
 
 from __future__ import annotations
