@@ -119,7 +119,8 @@ def plan(repo: OperationRepository, ref: OperationRef) -> Plan:
     concurrency = map_concurrency(cfg)
     batch, bucket_batch = batch_size(len(parts), concurrency), SHUFFLE_BATCH
     put_items(part_items, dealt(parts, batch))
-    put_items(bucket_items, dealt([BucketItem(bucket=b) for b in range(buckets)], bucket_batch))
+    if buckets:  # else the Buckets Map does not run (Choice Shuffled): no list to read
+        put_items(bucket_items, dealt([BucketItem(bucket=b) for b in range(buckets)], bucket_batch))
     now = utcnow()
     started = repo.update(
         ref.owner,
