@@ -154,8 +154,9 @@ def test_describe_gives_exact_quartiles_as_duckdb(
         assert [line["q1"], line["median"], line["q3"]] == expected, name
     assert "median" not in columns["region"]
     # Without windows every column is read again (qty's quartiles, values of its cuts,
-    # from its counts per slot alone; amount's from its intervals too).
-    assert reads == ([] if windows else ["amount", "qty"])
+    # from its counts per slot alone; amount's from its intervals too), by rank buckets
+    # that may run at once.
+    assert sorted(reads) == ([] if windows else ["amount", "qty"])
 
 
 def test_describe_shows_the_parts_done_while_it_runs(
