@@ -28,7 +28,9 @@ from typing import Any
 
 GIB = 1024**3
 SPOOL_DIR_ENV = "SLUICE_S3_SPOOL_DIR"
-DEFAULT_TMPFS = "/dev/shm"
+# Only a folder for tempfile's own files (created exclusively, unlinked at once), never
+# a fixed name in it: what B108 warns of cannot happen here.
+DEFAULT_TMPFS = "/dev/shm"  # nosec B108
 RESERVE_SHARE = 0.25
 """The share of the machine's memory that stays available: past it, objects go to disk."""
 RESERVE_MIN_BYTES = 2 * GIB
