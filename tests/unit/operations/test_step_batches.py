@@ -39,6 +39,8 @@ class Fake:
     """An operation whose part steps write one output part each (a table result), or
     none (a figure)."""
 
+    parts_at_once = 2
+
     def __init__(self, output: str) -> None:
         self.output = output
         self.batches: list[list[int]] = []

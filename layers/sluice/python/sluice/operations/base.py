@@ -103,6 +103,9 @@ class Operation(ABC):
     category: ClassVar[str] = "table"
     output: ClassVar[Literal["dataset", "data"]]
     inputs: ClassVar[dict[str, WizardInput]]
+    parts_at_once: ClassVar[int] = 1
+    """A table result's parts one invocation runs at once (each holds its part's columns):
+    more than one where a part is mostly requests that another's work may overlap."""
 
     @classmethod
     def wizard(cls) -> Wizard:

@@ -200,19 +200,13 @@ def _count(
         raise OperationGone(f"operation {ref.id} was deleted or ended while this step ran")
 
 
-PART_THREADS = 2
-"""Parts of a table result run at once in one invocation: a part's time is mostly its
-requests (the footer, its column chunks, the output's PUT), which the other's work
-overlaps; two keep a Lambda's memory at two parts' columns."""
-
-
 def part_batch(repo: OperationRepository, batch: PartBatch) -> list[StepResult]:
     """Run (or survey) the parts of one ItemBatcher batch. The record is read once for the
-    batch (the operation still IN_PROGRESS); a table result's parts are counted one by one
-    as they are written (shown while the run goes on), a survey's or a figure's once for
-    the batch (their partials are in S3, where ``partial`` reads them). Each count is
-    conditional on the operation still running: after a delete it removes what the run
-    wrote and raises ``OperationGone``."""
+    batch (the operation still IN_PROGRESS); a table result's parts (``parts_at_once`` at a
+    time) are counted one by one as they are written (shown while the run goes on), a
+    survey's or a figure's once for the batch (their partials are in S3, where ``partial``
+    reads them). Each count is conditional on the operation still running: after a delete
+    it removes what the run wrote and raises ``OperationGone``."""
     payloads = batch.inputs()
     ref, shared = batch.BatchInput.operation, batch.BatchInput
     record = _running(repo, ref)
@@ -232,7 +226,7 @@ def part_batch(repo: OperationRepository, batch: PartBatch) -> list[StepResult]:
         ref,
         lambda part: chosen.run_part(run, part, shared.bucket_count),
         parts,
-        threads=PART_THREADS,
+        threads=chosen.parts_at_once,
         buckets=False,
     )
 

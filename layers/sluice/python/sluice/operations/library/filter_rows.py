@@ -20,6 +20,7 @@ class FilterRows(Operation):
     )
     category = "table"
     output = "dataset"
+    parts_at_once = 2  # a part's few columns: its requests overlap the other's work
     inputs: ClassVar[dict[str, WizardInput]] = {
         "dataset": WizardInput(
             name="Dataset", description="The dataset to filter.", type=InputType.DATASET

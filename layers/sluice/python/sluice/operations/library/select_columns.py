@@ -14,6 +14,7 @@ class SelectColumns(Operation):
     description = "A new dataset holding the chosen columns of a dataset, in the order given."
     category = "table"
     output = "dataset"
+    parts_at_once = 2  # a part's few columns: its requests overlap the other's work
     inputs: ClassVar[dict[str, WizardInput]] = {
         "dataset": WizardInput(
             name="Dataset", description="The dataset to take columns from.", type=InputType.DATASET
