@@ -30,7 +30,7 @@ from sluice.datasets.repository import DatasetRepository
 from sluice.datasets.rows import EXCEPTIONS
 from sluice.datasets.workspace import Workspace
 from sluice.inference.schema import ColumnSchema
-from sluice.inference.types import ColumnType
+from sluice.inference.types import ColumnType, arrow_column_type
 from sluice.store import objects
 from sluice.store.arrow_fs import s3_filesystem
 
@@ -45,24 +45,10 @@ class WrittenFile(BaseModel):
 
 def column_type(arrow: pa.DataType) -> ColumnType:
     """The sluice type of a typed part's Arrow column."""
-    if pa.types.is_dictionary(arrow):
-        return ColumnType.CATEGORY
-    if pa.types.is_boolean(arrow):
-        return ColumnType.BOOL
-    if pa.types.is_integer(arrow):
-        bits = {8: ColumnType.INT8, 16: ColumnType.INT16, 32: ColumnType.INT32}
-        return bits.get(arrow.bit_width, ColumnType.INT64)
-    if pa.types.is_floating(arrow):
-        return ColumnType.FLOAT32 if arrow.bit_width == 32 else ColumnType.FLOAT64
-    if pa.types.is_timestamp(arrow) or pa.types.is_date(arrow):
-        return ColumnType.DATETIME
-    if pa.types.is_duration(arrow):
-        return ColumnType.TIMEDELTA
-    if pa.types.is_string(arrow) or pa.types.is_large_string(arrow):
-        return ColumnType.STRING
-    if pa.types.is_decimal(arrow) and arrow.scale == 0:
-        return ColumnType.DECIMAL
-    raise ValueError(f"a dataset has no column type for Arrow's {arrow}")
+    found = arrow_column_type(arrow)
+    if found is None:
+        raise ValueError(f"a dataset has no column type for Arrow's {arrow}")
+    return found
 
 
 def _footer(key: str) -> tuple[pa.Schema, dict[str, int]]:

@@ -136,3 +136,26 @@ def arrow_type(column_type: ColumnType) -> pa.DataType:
         ColumnType.STRING: pa.string(),
         ColumnType.DECIMAL: pa.decimal128(38, 0),
     }[column_type]
+
+
+def arrow_column_type(arrow: pa.DataType) -> ColumnType | None:
+    """The sluice type a typed part's Arrow column holds, or None for a type no dataset
+    column has (a task's own inputs may carry such, e.g. a decimal with a scale)."""
+    if pa.types.is_dictionary(arrow):
+        return ColumnType.CATEGORY
+    if pa.types.is_boolean(arrow):
+        return ColumnType.BOOL
+    if pa.types.is_integer(arrow):
+        bits = {8: ColumnType.INT8, 16: ColumnType.INT16, 32: ColumnType.INT32}
+        return bits.get(arrow.bit_width, ColumnType.INT64)
+    if pa.types.is_floating(arrow):
+        return ColumnType.FLOAT32 if arrow.bit_width == 32 else ColumnType.FLOAT64
+    if pa.types.is_timestamp(arrow) or pa.types.is_date(arrow):
+        return ColumnType.DATETIME
+    if pa.types.is_duration(arrow):
+        return ColumnType.TIMEDELTA
+    if pa.types.is_string(arrow) or pa.types.is_large_string(arrow):
+        return ColumnType.STRING
+    if pa.types.is_decimal(arrow) and arrow.scale == 0:
+        return ColumnType.DECIMAL
+    return None

@@ -10,7 +10,7 @@ from typing import Any, Literal
 import pyarrow as pa
 from pydantic import BaseModel, ConfigDict, Field
 
-from sluice.inference.types import ColumnType
+from sluice.inference.types import ColumnType, arrow_column_type
 
 
 class AggOp(StrEnum):
@@ -195,29 +195,7 @@ def needed_columns(spec: AggregateSpec) -> list[str]:
     return list(dict.fromkeys(names))
 
 
-def _column_type(arrow: pa.DataType) -> ColumnType | None:
-    if pa.types.is_dictionary(arrow):
-        return ColumnType.CATEGORY
-    if pa.types.is_boolean(arrow):
-        return ColumnType.BOOL
-    if pa.types.is_integer(arrow):
-        return {8: ColumnType.INT8, 16: ColumnType.INT16, 32: ColumnType.INT32}.get(
-            arrow.bit_width, ColumnType.INT64
-        )
-    if pa.types.is_floating(arrow):
-        return ColumnType.FLOAT64 if arrow.bit_width == 64 else ColumnType.FLOAT32
-    if pa.types.is_timestamp(arrow) or pa.types.is_date(arrow):
-        return ColumnType.DATETIME
-    if pa.types.is_duration(arrow):
-        return ColumnType.TIMEDELTA
-    if pa.types.is_string(arrow) or pa.types.is_large_string(arrow):
-        return ColumnType.STRING
-    if pa.types.is_decimal(arrow) and arrow.scale == 0:
-        return ColumnType.DECIMAL
-    return None
-
-
 def schema_types(schema: pa.Schema) -> dict[str, ColumnType]:
     """The sluice column types of an Arrow schema (columns of other types left out)."""
-    types = {f.name: _column_type(f.type) for f in schema}
+    types = {f.name: arrow_column_type(f.type) for f in schema}
     return {name: t for name, t in types.items() if t is not None}
