@@ -8,13 +8,14 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import pyarrow as pa
-import pyarrow.dataset as ds
 import pyarrow.parquet as pq
 
 from sluice.config import settings
 from sluice.operations.base import WrittenPart
 from sluice.store import objects
 from sluice.store.arrow_fs import s3_filesystem
+from sluice.store.parquet_parts import read_footer
+from sluice.store.parquet_parts import read_part as read_part  # the steps' reader of parts
 from sluice.tasks.partials import read_bucket, read_partial, write_buckets, write_partial
 
 FOOTER_THREADS = 16
@@ -24,48 +25,11 @@ ROW_GROUP_ROWS = 64 * 1024
 """As the ingest's parts: a row read fetches one group of about this many rows."""
 
 
-HOLE_BYTES = 1024 * 1024
-"""Column chunks of a part this close are fetched by one ranged GET, the bytes between
-them read and dropped: a request costs about what a MiB does here (the embedded S3's
-~2.5 ms a request, ~2.5 ms a MiB, both sides' CPU) and less than S3's own (a first byte
-in tens of ms, at ~90 MB/s: several MiB). A part's row groups are 64K rows, so its
-columns' chunks are many small ranges: filter_select's 5 columns of 11 were 32 GETs a
-part with Arrow's default 8 KiB."""
-
-RANGE_BYTES = 32 * 1024 * 1024
-"""The most one coalesced GET fetches (Arrow's default)."""
-
-_PARTS = ds.ParquetFileFormat(
-    default_fragment_scan_options=ds.ParquetFragmentScanOptions(
-        pre_buffer=True,
-        cache_options=pa.CacheOptions(hole_size_limit=HOLE_BYTES, range_size_limit=RANGE_BYTES),
-    )
-)
-
-
-def read_part(key: str, columns: list[str] | None = None, size: int | None = None) -> pa.Table:
-    """A typed part's ``columns`` (all when None), fetched by ranged reads of their column
-    chunks, those within ``HOLE_BYTES`` of each other in one, all at once; its ``size``,
-    when known, spares the HEAD that asks it."""
-    path = f"{settings().data_bucket}/{key}"
-    part = _PARTS.make_fragment(path, filesystem=s3_filesystem(), file_size=size)
-    return part.to_table(columns=columns)
-
-
 def part_footers(parts: list[tuple[str, int | None]]) -> list[pq.FileMetaData]:
     """The Parquet footers of the parts at these (key, size) (one ranged read or two each,
     in threads; a HEAD first for a size not known)."""
-
-    def footer(part: tuple[str, int | None]) -> pq.FileMetaData:
-        key, size = part
-        path = f"{settings().data_bucket}/{key}"
-        fragment = _PARTS.make_fragment(path, filesystem=s3_filesystem(), file_size=size)
-        fragment.ensure_complete_metadata()
-        metadata: pq.FileMetaData = fragment.metadata
-        return metadata
-
     with ThreadPoolExecutor(max_workers=FOOTER_THREADS) as pool:
-        return list(pool.map(footer, parts))
+        return list(pool.map(lambda part: read_footer(*part), parts))
 
 
 def part_columns(key: str) -> list[str]:

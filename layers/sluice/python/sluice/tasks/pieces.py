@@ -13,12 +13,9 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
-import pyarrow.parquet as pq
-
-from sluice.config import settings
 from sluice.store import objects
-from sluice.store.arrow_fs import s3_filesystem
 from sluice.store.map_results import BATCH_BYTES, MAX_BATCH_ITEMS, batch_size
+from sluice.store.parquet_parts import read_footer
 from sluice.tasks.partials import READ_THREADS
 from sluice.tasks.step_models import PartRef
 
@@ -57,11 +54,10 @@ def _piece(index: int, key: str, size: int, first: int, stop: int) -> PartRef:
     return PartRef(index=index, key=key, bytes=size, row_groups=(first, stop))
 
 
-def row_group_bytes(key: str) -> list[int]:
-    """The compressed bytes of each row group of the Parquet part at ``key`` in the data
-    bucket (its footer: one or two ranged GETs)."""
-    with s3_filesystem().open_input_file(f"{settings().data_bucket}/{key}") as source:
-        meta = pq.ParquetFile(source).metadata
+def row_group_bytes(part: tuple[str, int]) -> list[int]:
+    """The compressed bytes of each row group of the Parquet part at (key, size) in the
+    data bucket (its footer: one or two ranged GETs)."""
+    meta = read_footer(*part)
     return [
         sum(meta.row_group(g).column(c).total_compressed_size for c in range(meta.num_columns))
         for g in range(meta.num_row_groups)
@@ -71,9 +67,9 @@ def row_group_bytes(key: str) -> list[int]:
 def plan_pieces(parts: Sequence[tuple[str, int]]) -> list[PartRef]:
     """``pieces`` of ``parts``, the row groups read from the footers of the parts larger
     than ``PIECE_BYTES`` (none for an ingested dataset at 64 MiB chunks)."""
-    large = [key for key, size in parts if size > PIECE_BYTES]
+    large = [(key, size) for key, size in parts if size > PIECE_BYTES]
     sizes = objects.concurrently(row_group_bytes, large, READ_THREADS)
-    return pieces(parts, dict(zip(large, sizes, strict=True)))
+    return pieces(parts, {key: found for (key, _), found in zip(large, sizes, strict=True)})
 
 
 def partial_batch_size(sizes: Sequence[int], concurrency: int) -> int:

@@ -25,7 +25,6 @@ from sluice.datasets.rows import load_manifest
 from sluice.errors import NotFound
 from sluice.step_errors import step_failure
 from sluice.store import map_results, objects
-from sluice.store.arrow_fs import s3_filesystem
 from sluice.store.map_results import (
     SHUFFLE_BATCH,
     ItemsRef,
@@ -33,6 +32,7 @@ from sluice.store.map_results import (
     map_concurrency,
     put_items,
 )
+from sluice.store.parquet_parts import read_part
 from sluice.tasks.aggregate import (
     bucket_count,
     merge_partials,
@@ -147,11 +147,10 @@ def _read_parquet(part: PartRef, columns: list[str] | None = None) -> pa.Table:
     if part.row_groups is None and 0 < part.bytes <= WHOLE_PART_BYTES:
         data = objects.get_bytes(settings().data_bucket, part.key)
         return pq.read_table(pa.BufferReader(data), columns=columns)
-    with s3_filesystem().open_input_file(f"{settings().data_bucket}/{part.key}") as source:
-        if part.row_groups is not None:  # a piece of a large part: its row groups only
-            first, stop = part.row_groups
-            return pq.ParquetFile(source).read_row_groups(range(first, stop), columns=columns)
-        return pq.read_table(source, columns=columns)
+    if part.row_groups is not None:  # a piece of a large part: its row groups only
+        first, stop = part.row_groups
+        return read_part(part.key, columns, row_groups=range(first, stop))
+    return read_part(part.key, columns, part.bytes or None)
 
 
 def partial(repo: TaskRepository, payload: PartialInput) -> pa.Table:

@@ -23,7 +23,6 @@ from typing import Any, ClassVar
 
 import numpy as np
 import pyarrow as pa
-import pyarrow.parquet as pq
 
 from sluice.config import settings
 from sluice.datasets.manifest import Manifest
@@ -47,7 +46,7 @@ from sluice.operations.sorting import split
 from sluice.operations.storage import read_part, read_shuffle, write_part, write_shuffle
 from sluice.operations.wizard import InputType, WizardInput
 from sluice.store import objects
-from sluice.store.arrow_fs import s3_filesystem
+from sluice.store.parquet_parts import part_file
 from sluice.tasks.aggregate import bucket_count
 from sluice.tasks.aggregate_output import key_buckets
 
@@ -222,12 +221,12 @@ class Join(Operation):
         own, other, columns = sides[part.input], sides[small], list(schemas[part.input])
         compared = compare_type(kinds[0]) if len(kinds) == 1 and kinds[0] is not None else None
         if run.inputs["how"] != "inner" or compared is None or not sortable(compared):
-            return read_part(part.key, columns)
+            return read_part(part.key, columns, part.bytes)
         wanted = _small_keys(small_parts, tuple(schemas[small]), other[0], kinds[0])
-        with s3_filesystem().open_input_file(f"{settings().data_bucket}/{part.key}") as source:
-            parquet = pq.ParquetFile(source, pre_buffer=True)
-            groups = groups_to_read(parquet.metadata, own[0], compared, wanted)
-            return parquet.read_row_groups(groups, columns=columns)
+        parquet = part_file(part.key, part.bytes)
+        parquet.ensure_complete_metadata()
+        groups = groups_to_read(parquet.metadata, own[0], compared, wanted)
+        return parquet.subset(row_group_ids=groups).to_table(columns=columns)
 
     def run_bucket(self, run: OperationRun, bucket: int, parts: int) -> StepResult:
         """The bucket's rows joined, as one output part (none when it has no rows, but for
