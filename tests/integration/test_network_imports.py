@@ -12,6 +12,9 @@ import pytest
 import requests
 from sluice.config import settings
 from sluice.networks.graph_models import GraphBody
+from sluice.networks import import_jobs
+from sluice.networks.import_jobs import TooManyPendingImports
+from sluice.networks.import_models import ImportJob, ImportJobCreate
 from sluice.networks.import_repository import ImportJobRepository
 
 from tests.model_files import MLP, TWO_INPUTS, bomb, save, zipped
@@ -178,6 +181,36 @@ def test_a_fourth_pending_job_is_429() -> None:
     status, body = start(owner, "m.keras", 100)
     assert (status, body["error"]["code"]) == (429, "too_many_pending_imports")
     assert body["error"]["details"] == {"pending": 3, "limit": 3}
+
+
+class RacedOnce(ImportJobRepository):
+    """Lands another create of the same owner, through the API, right after the first
+    count of the owner's jobs: the moment two creates racing for one place collide."""
+
+    raced = False
+
+    def all(self, owner: str) -> list[ImportJob]:
+        jobs = super().all(owner)
+        if not self.raced:
+            self.raced = True
+            assert start(owner, "rival.keras", 100)[0] == 201
+        return jobs
+
+
+def test_two_creates_racing_for_the_last_place_land_one() -> None:
+    owner = new_owner()
+    for _ in range(2):
+        assert start(owner, "m.keras", 100)[0] == 201
+    with pytest.raises(TooManyPendingImports) as refused:
+        import_jobs.create_job(
+            settings(),
+            RacedOnce(settings().table),
+            owner,
+            ImportJobCreate(filename="late.keras", bytes=100),
+        )
+    assert refused.value.details == {"pending": 3, "limit": 3}
+    _, listed = call_api("GET", "/networks/import-jobs", owner=owner)
+    assert sorted(j["filename"] for j in listed["items"]) == ["m.keras", "m.keras", "rival.keras"]
 
 
 def test_pending_bytes_over_the_users_limit_are_429() -> None:

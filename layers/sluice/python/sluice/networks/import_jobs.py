@@ -7,7 +7,9 @@ so S3 refuses anything else. When the file lands, the S3 notification of ``impor
 calls ``on_model_upload``, which claims the job (``queued`` -> ``processing`` in one
 conditional write, so a cancel and an upload cannot both win) and starts the import
 state machine; anything landing under no queued job is deleted. Limits per user are
-counted over the pending (queued or processing) jobs, before the job is recorded.
+counted over the pending (queued or processing) jobs, before the job is recorded; the
+record lands only if no other job of the user was created since the count began
+(``ImportJobRepository.create_unless_raced``), else the count is made again.
 """
 
 from __future__ import annotations
@@ -46,6 +48,9 @@ logger = Logger(service="sluice")
 PREFIX = "imports/"
 UPLOAD_GRACE = timedelta(minutes=15)
 """How long past its URL's expiry a queued job waits for a file still on its way."""
+CREATE_TRIES = 5
+"""How often a create counts the pending jobs again after another create of the same
+user landed between its count and its write."""
 _KEY = re.compile(r"^imports/(?P<owner>[^/]+)/(?P<id>[0-9a-f]{32})\.(?:keras|h5|zip)$")
 
 
@@ -110,22 +115,31 @@ def create_job(
     """Check the file's extension (422), size (413) and the user's pending limits (429),
     record the job queued, and presign its upload: that exact size, at its key."""
     suffix = extension(body.filename)
-    _check_limits(cfg, repo, owner, body.bytes)
-    now = datetime.now(UTC)
-    job_id = uuid.uuid4().hex
-    job = ImportJob(
-        id=job_id,
-        filename=body.filename,
-        bytes=body.bytes,
-        graph_name=body.graph_name or PurePosixPath(body.filename).stem or "imported",
-        create_graph=body.create_graph,
-        status=ImportStatus.QUEUED,
-        upload_key=upload_key(owner, job_id, suffix),
-        upload_expires_at=now + timedelta(seconds=cfg.upload_url_ttl_s),
-        created_at=now,
-        updated_at=now,
-    )
-    repo.create(owner, job)
+    for _ in range(CREATE_TRIES):
+        seen = repo.creates_seen(owner)
+        _check_limits(cfg, repo, owner, body.bytes)
+        now = datetime.now(UTC)
+        job_id = uuid.uuid4().hex
+        job = ImportJob(
+            id=job_id,
+            filename=body.filename,
+            bytes=body.bytes,
+            graph_name=body.graph_name or PurePosixPath(body.filename).stem or "imported",
+            create_graph=body.create_graph,
+            status=ImportStatus.QUEUED,
+            upload_key=upload_key(owner, job_id, suffix),
+            upload_expires_at=now + timedelta(seconds=cfg.upload_url_ttl_s),
+            created_at=now,
+            updated_at=now,
+        )
+        if repo.create_unless_raced(owner, job, seen):
+            break
+    else:
+        raise TooManyRequests(
+            f"other imports of this user were started at the same time {CREATE_TRIES} "
+            "times over; try again",
+            {"tries": CREATE_TRIES},
+        )
     post = objects.presigned_post(
         cfg.upload_bucket, job.upload_key, body.bytes, cfg.upload_url_ttl_s, min_bytes=body.bytes
     )

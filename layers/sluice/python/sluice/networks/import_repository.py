@@ -9,6 +9,9 @@ from sluice.networks.import_models import ImportJob, ImportStatus
 from sluice.store.owned_records import OwnedRecords
 
 PREFIX = "IMPORT#"
+GUARD = "GUARD#IMPORTS"
+"""The owner's count of import jobs created: moved by each create, in the same
+transaction, so that two creates checking the pending limits at once cannot both land."""
 
 
 class ImportJobRepository(OwnedRecords[ImportJob]):
@@ -23,6 +26,17 @@ class ImportJobRepository(OwnedRecords[ImportJob]):
     def create(self, owner: str, job: ImportJob) -> None:
         self._put_new(owner, job.id, job.model_dump(mode="json", exclude_none=True))
 
+    def creates_seen(self, owner: str) -> int:
+        """How many jobs the owner has created: read before counting their pending jobs,
+        so that ``create_unless_raced`` can tell whether another create landed since."""
+        return self._guard_version(owner, GUARD)
+
+    def create_unless_raced(self, owner: str, job: ImportJob, seen: int) -> bool:
+        """Record the job only if no other job of the owner was created since ``seen``
+        was read; False (nothing written) if one was."""
+        data = job.model_dump(mode="json", exclude_none=True)
+        return self._put_new_unless_moved(owner, job.id, data, GUARD, seen)
+
     def list(
         self, owner: str, limit: int, next_token: str | None
     ) -> tuple[builtins.list[ImportJob], str | None]:
@@ -34,7 +48,7 @@ class ImportJobRepository(OwnedRecords[ImportJob]):
         jobs: builtins.list[ImportJob] = []
         token: str | None = None
         while True:
-            page, token = self._page(owner, 100, token)
+            page, token = self._page(owner, 100, token, consistent=True)
             jobs.extend(page)
             if token is None:
                 return jobs

@@ -48,10 +48,32 @@ class OwnedRecords(Generic[Record]):
         return None if data is None else self._load(data)
 
     def _page(
-        self, owner: str, limit: int, next_token: str | None, condition: Any = None
+        self,
+        owner: str,
+        limit: int,
+        next_token: str | None,
+        condition: Any = None,
+        *,
+        consistent: bool = False,
     ) -> tuple[builtins.list[Record], str | None]:
-        items, token = self._records.query(owner, self._prefix, limit, next_token, condition)
+        items, token = self._records.query(
+            owner, self._prefix, limit, next_token, condition, consistent=consistent
+        )
         return [self._load(item) for item in items], token
+
+    def _guard_version(self, owner: str, guard: str) -> int:
+        """The owner's counter ``guard`` of creates, read before the records a limit is
+        counted over (see ``_put_new_unless_moved``)."""
+        return self._records.version(owner, guard)
+
+    def _put_new_unless_moved(
+        self, owner: str, record_id: str, data: dict[str, Any], guard: str, version: int
+    ) -> bool:
+        """Create the record only if no other create moved the owner's ``guard`` past
+        ``version`` since it was read; False (nothing written) if one did."""
+        return self._records.put_if_unchanged(
+            owner, self._sk(record_id), {**data, "owner": owner}, guard=guard, version=version
+        )
 
     def _page_where(
         self, owner: str, limit: int, next_token: str | None, **equal: str | None

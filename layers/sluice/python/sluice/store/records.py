@@ -117,6 +117,60 @@ class RecordTable:
         with _item_size_checked():
             self._table.put_item(Item={"pk": owner_key(owner), "sk": sk, **to_item(data)}, **extra)
 
+    def version(self, owner: str, sk: str) -> int:
+        """The owner's counter at ``sk`` (0 before its first write), for
+        ``put_if_unchanged``."""
+        item = self.get(owner, sk)
+        return int(item["version"]) if item else 0
+
+    def put_if_unchanged(
+        self, owner: str, sk: str, data: dict[str, Any], *, guard: str, version: int
+    ) -> bool:
+        """Put a new item and move the owner's counter at ``guard`` on from ``version``, in
+        one transaction. False when another writer moved it first: a decision the caller
+        made from what it read since ``version`` may be stale, so it reads again.
+
+        A check-then-create (a user's limit counted over their records) is then atomic
+        without a count to keep in step: each create moves the counter, so two creates
+        that read the same records cannot both land."""
+        key = {"pk": owner_key(owner)}
+        # The Table resource's client takes and gives plain values, as the resource does.
+        client = self._table.meta.client
+        try:
+            with _item_size_checked():
+                client.transact_write_items(
+                    TransactItems=[
+                        {
+                            "Put": {
+                                "TableName": self._table.name,
+                                "Item": {**key, "sk": sk, **to_item(data)},
+                                "ConditionExpression": "attribute_not_exists(pk)",
+                            }
+                        },
+                        {
+                            "Update": {
+                                "TableName": self._table.name,
+                                "Key": {**key, "sk": guard},
+                                "UpdateExpression": "SET version = :next",
+                                "ConditionExpression": (
+                                    "attribute_not_exists(version) OR version = :seen"
+                                    if version == 0
+                                    else "version = :seen"
+                                ),
+                                "ExpressionAttributeValues": {
+                                    ":seen": version,
+                                    ":next": version + 1,
+                                },
+                            }
+                        },
+                    ]
+                )
+        except ClientError as exc:
+            if exc.response["Error"]["Code"] == "TransactionCanceledException":
+                return False
+            raise
+        return True
+
     def get(self, owner: str, sk: str) -> dict[str, Any] | None:
         found = self._table.get_item(Key={"pk": owner_key(owner), "sk": sk}, ConsistentRead=True)
         item = found.get("Item")
@@ -129,13 +183,17 @@ class RecordTable:
         limit: int,
         next_token: str | None,
         condition: Any = None,
+        *,
+        consistent: bool = False,
     ) -> tuple[list[dict[str, Any]], str | None]:
         """A page of the owner's items whose sort key starts with ``prefix``; with a filter
-        ``condition`` a page may hold fewer than ``limit`` (DynamoDB filters after reading)."""
+        ``condition`` a page may hold fewer than ``limit`` (DynamoDB filters after reading).
+        ``consistent``: every write acknowledged before the read is in the page."""
         args: dict[str, Any] = {
             "KeyConditionExpression": Key("pk").eq(owner_key(owner))
             & Key("sk").begins_with(prefix),
             "Limit": limit,
+            "ConsistentRead": consistent,
         }
         start = decode_token(next_token, owner)
         if start:
