@@ -5,7 +5,7 @@ from __future__ import annotations
 import pyarrow as pa
 import pyarrow.compute as pc
 import pytest
-from sluice.csv.scan import parse_native, parse_text
+from sluice.csv.scan import is_ascii, parse_native, parse_text
 from sluice.inference import conversion
 from sluice.inference.column_parse import few_distinct
 from sluice.inference.conversion import (
@@ -80,3 +80,12 @@ def test_a_column_of_few_distinct_texts_converts_as_when_each_row_is_parsed(
     passed = pc.fill_null(passes, False).to_pylist()
     rows = texts * 400
     assert failed.tolist() == [i for i, t in enumerate(rows) if t is not None and not passed[i]]
+
+
+def test_texts_past_ascii_are_read_as_written_and_invalid_utf8_is_refused() -> None:
+    # An ASCII body skips pyarrow's UTF-8 check (it cannot fail); any other byte keeps it.
+    assert is_ascii(b"a,1\n") and not is_ascii("é,1\n".encode())
+    table = parse_text("café,1\nnaïve,2\n".encode(), ["word", "n"], NA)
+    assert table.column("word").to_pylist() == ["café", "naïve"]
+    with pytest.raises(pa.ArrowInvalid, match="UTF8"):
+        parse_text(b"caf\xe9,1\n", ["word", "n"], NA)
