@@ -1,0 +1,54 @@
+"""How a typed part is written: columns of few distinct values in dictionary pages, the
+rest plain, every column read back with the type it was written with."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+from sluice.ingest.parts import parquet_bytes
+
+ROWS = 8192
+
+
+def _encoded(data: bytes) -> dict[str, bool]:
+    """Per column: whether its first row group's chunk has a dictionary page."""
+    group = pq.ParquetFile(pa.BufferReader(data)).metadata.row_group(0)
+    return {
+        group.column(i).path_in_schema: group.column(i).has_dictionary_page
+        for i in range(group.num_columns)
+    }
+
+
+def test_columns_of_few_distinct_values_get_dictionaries_and_keep_their_types() -> None:
+    table = pa.table(
+        {
+            "song": [f"song {i % 100}" for i in range(ROWS)],
+            "title": [f"title {i}" for i in range(ROWS)],
+            "day": pa.array([dt.datetime(2023, 1, 1 + i % 28) for i in range(ROWS)]),
+            "plays": pa.array([i % 50 for i in range(ROWS)], pa.int16()),
+            "id": pa.array(range(ROWS), pa.int64()),
+            "label": pa.array(["a", "b"] * (ROWS // 2)).dictionary_encode(),
+        }
+    )
+    data = parquet_bytes(table)
+    assert _encoded(data) == {
+        "song": True,
+        "title": False,
+        "day": True,
+        "plays": True,
+        "id": False,
+        "label": True,
+    }
+    assert pq.read_table(pa.BufferReader(data)).equals(table)
+
+
+def test_a_part_of_few_rows_is_written_plain_all_but_its_categories() -> None:
+    table = pa.table(
+        {
+            "song": ["x", "y"] * 100,
+            "label": pa.array(["a", "b"] * 100).dictionary_encode(),
+        }
+    )
+    assert _encoded(parquet_bytes(table)) == {"song": False, "label": True}
