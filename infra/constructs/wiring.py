@@ -130,8 +130,10 @@ class Resources:
         match target.kind:
             case "table":
                 table = self._lookup(self.tables, target)
-                actions = (TABLE_READ_ACTIONS if reads else ()) + (
-                    TABLE_WRITE_ACTIONS if writes else ()
+                actions = (
+                    (TABLE_READ_ACTIONS if reads else ())
+                    + (TABLE_WRITE_ACTIONS if writes else ())
+                    + (("dynamodb:Scan",) if grant.scan else ())
                 )
                 table.grant(grantee, *actions)
             case "bucket":

@@ -525,6 +525,14 @@ def test_scan_chunk_role_cannot_scan_the_table_or_change_uploads(
     assert all(uploads_id not in json.dumps(t) for t in writes)
 
 
+@pytest.mark.parametrize("name", [spec.name for spec in CATALOG.functions])
+def test_only_the_catalog_backfill_may_scan_the_records_table(
+    stack: SluiceStack, resources: Resources, name: str
+) -> None:
+    pairs = role_actions(resources, function_role_id(resources, function_id(stack, name)))
+    assert ("dynamodb:Scan" in {action for action, _ in pairs}) == (name == "catalog_backfill")
+
+
 @pytest.mark.parametrize("name", ["networks_import", "on_model_upload"])
 def test_the_import_functions_touch_only_the_model_files_of_the_uploads_bucket(
     stack: SluiceStack, resources: Resources, name: str
@@ -597,7 +605,7 @@ def test_only_the_finishes_and_the_api_may_change_the_datasets_tables_and_nothin
     stack: SluiceStack, resources: Resources, name: str
 ) -> None:
     granted = glue_grants(resources, function_role_id(resources, function_id(stack, name)))
-    touching = ("api", "ingest_finish", "operation_finish")
+    touching = ("api", "ingest_finish", "operation_finish", "catalog_backfill")
     assert granted == (DATASET_TABLE_GRANTS if name in touching else [])
 
 

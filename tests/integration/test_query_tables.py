@@ -12,6 +12,8 @@ from typing import Any
 import pyarrow.dataset as pads
 import pyarrow.fs as pafs
 import pytest
+from sluice.config import settings
+from sluice.store.records import RecordTable
 
 from tests.integration.sessions_support import new_session, ref, run_to_end
 from tests.integration.uploader import Uploader
@@ -254,6 +256,50 @@ def test_the_next_reconversion_registers_a_dataset_glue_refused(
         "bigint",
         "map<string,string>",
     ]
+
+
+def backfilled(local: Any) -> dict[str, Any]:
+    """What the catalog_backfill function answers, invoked as an operator would."""
+    answer = local.client("lambda").invoke(FunctionName="sluice-catalog_backfill", Payload=b"{}")
+    assert "FunctionError" not in answer, answer["Payload"].read()
+    return json.loads(answer["Payload"].read())  # type: ignore[no-any-return]
+
+
+def test_the_backfill_registers_a_dataset_recorded_before_the_catalogue(
+    local: Any, glue: Any
+) -> None:
+    uploader = Uploader(local)
+    dataset = uploader.ingest(b"code,v\n1,2\n2,3\n", name="from before")
+    table = dataset["query_table"]
+    # As a record saved before issue 23 left it: no table, and no field naming one.
+    glue.delete_table(DatabaseName=DATABASE, Name=table["table"])
+    RecordTable(settings().table).update(
+        uploader.owner, f"DATASET#{dataset['id']}", {}, remove=("query_table",)
+    )
+    assert uploader.dataset(dataset["id"])["query_table"] is None
+    assert dataset["id"] in backfilled(local)["registered"]
+    assert uploader.dataset(dataset["id"])["query_table"] == table
+    registered = table_of(glue, dataset)
+    assert [c["Type"] for c in registered["StorageDescriptor"]["Columns"]] == [
+        "tinyint",
+        "tinyint",
+        "map<string,string>",
+    ]
+    run = registered["Parameters"]["sluice_run"]
+    assert registered["StorageDescriptor"]["Location"] == (
+        f"s3://{DATA}/datasets/{uploader.owner}/{dataset['id']}/{run}/parts/"
+    )
+
+
+def test_the_backfill_registers_a_dataset_glue_refused(
+    local: Any, glue: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    uploader = Uploader(local)
+    dataset = uncatalogued(uploader, monkeypatch)
+    assert dataset["id"] in backfilled(local)["registered"]
+    done = uploader.dataset(dataset["id"])
+    assert (done["catalog_error"], done["query_table"]["database"]) == (None, DATABASE)
+    assert table_of(glue, done)["Parameters"]["sluice_dataset_id"] == dataset["id"]
 
 
 def parquet_names(local: Any, location: str) -> list[str]:

@@ -93,6 +93,9 @@ class Grant(Frozen):
     target: Ref
     access: Access = Access.READ
     prefix: str | None = None  # a bucket's grant: only keys under this prefix
+    scan: bool = False
+    """A table's grant: also a Scan of every owner's records (maintenance functions only,
+    never one that serves a user's request)."""
 
 
 class FunctionSpec(Frozen):
@@ -239,6 +242,7 @@ UPLOADS = "uploads"
 DATA = "data"
 INGEST = "ingest_dataset"
 EXPORT = "export_dataset"
+CATALOG_BACKFILL = "catalog_backfill"
 RUN_TASK = "run_task"
 RUN_OPERATION = "run_operation"
 NETWORKS = "networks"
@@ -471,6 +475,22 @@ CATALOG = Catalog(
             grants=(RECORDS_RW, UPLOADS_RW, DATA_RW, QUERY_TABLES_RW),
         ),
         _step("export_dataset", "export_dataset", "handler", 3008, 900, DATA_RW),
+        # Maintenance (issue 23, item 8): a Glue table for every ready dataset without one
+        # (recorded before the catalogue existed, or refused by Glue); the operator invokes
+        # it after an upgrade, and ``sluice local`` when it restores a state folder.
+        FunctionSpec(
+            name=CATALOG_BACKFILL,
+            code_dir="functions/catalog_backfill",
+            handler="handler.handler",
+            memory_mb=512,
+            timeout_s=900,
+            environment={**_COMMON_ENV, **_GLUE_ENV},
+            grants=(
+                Grant(target=table(RECORDS), access=Access.READ_WRITE, scan=True),
+                DATA_R,
+                QUERY_TABLES_RW,
+            ),
+        ),
         _step("task_plan", "tasks", "plan", 512, 60, RECORDS_RW, DATA_RW),
         _step(
             "task_partial",

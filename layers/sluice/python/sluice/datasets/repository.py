@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import builtins
+from collections.abc import Iterator
 from typing import Any
 
+from boto3.dynamodb.conditions import Attr
 from botocore.exceptions import ClientError
 
 from sluice.datasets.models import (
@@ -106,6 +108,14 @@ class DatasetRepository(OwnedRecords[Dataset]):
             found.extend(page)
             if not token:
                 return found
+
+    def ready_without_table(self) -> Iterator[Dataset]:
+        """Every owner's ready datasets that name no Glue table (recorded before the
+        catalogue existed, or refused by Glue), for ``query_tables.backfill``."""
+        return self._scan_all(
+            Attr("status").eq(DatasetStatus.READY.value)
+            & (Attr("query_table").not_exists() | Attr("query_table").attribute_type("NULL"))
+        )
 
     def update(
         self,

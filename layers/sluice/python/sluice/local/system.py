@@ -26,7 +26,7 @@ from moto.server import ThreadedMotoServer
 
 from sluice import aws
 from sluice.auth.jwt_check import CognitoJwtVerifier
-from sluice.catalog import CATALOG, PROJECT_ROOT, Catalog
+from sluice.catalog import CATALOG, CATALOG_BACKFILL, PROJECT_ROOT, Catalog
 from sluice.local import lambda_runtime, patches, state
 from sluice.local.gateway import LocalApiGateway, TokenVerifier
 from sluice.local.patches import ecs_tasks, lambda_invoke
@@ -156,6 +156,8 @@ class LocalSystem:
         )
         if self.options.demo:
             self._create_demo_user()
+        if not self.fresh:
+            self._backfill_query_tables()
         if self.state is not None:
             self._snapshotter = state.Snapshotter(
                 self.state, self._state_scope(), self.aws_port, self.options.snapshot_seconds
@@ -186,6 +188,23 @@ class LocalSystem:
         )
         if interrupted:
             logger.warning("%d interrupted dataset(s) or task(s) marked failed", interrupted)
+
+    def _backfill_query_tables(self) -> None:
+        """What an upgraded deployment's operator does once: a Glue table for every ready
+        dataset the restored state holds without one (saved before the catalogue, or
+        refused by Glue), by the catalogued function itself."""
+        answer = aws.client("lambda").invoke(
+            FunctionName=f"{PREFIX}-{CATALOG_BACKFILL}", Payload=b"{}"
+        )
+        done = json.loads(answer["Payload"].read())
+        if answer.get("FunctionError"):
+            logger.warning("Glue tables not backfilled: %s", done.get("errorMessage"))
+        elif done["registered"] or done["refused"]:
+            logger.warning(
+                "Glue tables backfilled: %d registered, %d refused by Glue",
+                len(done["registered"]),
+                len(done["refused"]),
+            )
 
     def _create_demo_user(self) -> None:
         assert self.deployment is not None

@@ -4,6 +4,7 @@ NotFound answers every repository shares, so that each states only what is its o
 from __future__ import annotations
 
 import builtins
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from enum import Enum
 from typing import Any, Generic, TypeVar
@@ -60,6 +61,11 @@ class OwnedRecords(Generic[Record]):
             owner, self._prefix, limit, next_token, condition, consistent=consistent
         )
         return [self._load(item) for item in items], token
+
+    def _scan_all(self, condition: Any = None) -> Iterator[Record]:
+        """Every owner's records (matching ``condition``): maintenance only."""
+        for item in self._records.scan(self._prefix, condition):
+            yield self._load(item)
 
     def _guard_version(self, owner: str, guard: str) -> int:
         """The owner's counter ``guard`` of creates, read before the records a limit is

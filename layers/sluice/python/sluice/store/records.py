@@ -203,6 +203,21 @@ class RecordTable:
         page = self._table.query(**args)
         return [from_item(i) for i in page["Items"]], encode_token(page.get("LastEvaluatedKey"))
 
+    def scan(self, prefix: str, condition: Any = None) -> Iterator[dict[str, Any]]:
+        """Every owner's items whose sort key starts with ``prefix`` (and that match
+        ``condition``): a read of the whole table, for maintenance
+        (``query_tables.backfill``), never for a user's request."""
+        args: dict[str, Any] = {"FilterExpression": Key("sk").begins_with(prefix)}
+        if condition is not None:
+            args["FilterExpression"] = args["FilterExpression"] & condition
+        while True:
+            page = self._table.scan(**args)
+            for item in page["Items"]:
+                yield from_item(item)
+            if "LastEvaluatedKey" not in page:
+                return
+            args["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
     def update(
         self,
         owner: str,
