@@ -150,8 +150,9 @@ def ranges_apart(parts: int) -> bool:
     """Whether Gather writes each bucket's ranges to an object of its own: a bucket's
     start and size in each of ``parts`` parts (a part after the first of its buckets file
     has 0, 0; Gather bounds them all by the largest offset's digits, ~10 at 100 GB and
-    beyond) would not fit a child's input (``sluice.tasks.steps.CHILD_ITEMS_BYTES``)."""
-    from sluice.tasks.steps import CHILD_ITEMS_BYTES
+    beyond) would not fit a child's input
+    (``sluice.tasks.steps_reduce.CHILD_ITEMS_BYTES``)."""
+    from sluice.tasks.steps_reduce import CHILD_ITEMS_BYTES
 
     return parts * 2 * 11 > CHILD_ITEMS_BYTES
 

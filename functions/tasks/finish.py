@@ -6,7 +6,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import TypeAdapter
 from sluice.config import settings
 from sluice.step_logging import run_at, step_handler
-from sluice.tasks import steps
+from sluice.tasks import steps_end
 from sluice.tasks.models import RUN_PREFIX
 from sluice.tasks.repository import TaskRepository
 from sluice.tasks.step_models import FailInput, FinishInput
@@ -22,7 +22,7 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     repo = TaskRepository(settings().table)
     payload = _event.validate_python(event)
     if isinstance(payload, FailInput):
-        outcome = steps.fail(repo, payload)
+        outcome = steps_end.fail(repo, payload)
     else:
-        outcome = steps.finish(repo, payload)
+        outcome = steps_end.finish(repo, payload)
     return outcome.model_dump(mode="json", exclude_none=True)

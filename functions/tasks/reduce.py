@@ -6,7 +6,7 @@ from typing import Any
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from sluice.config import settings
 from sluice.step_logging import run_at, step_handler
-from sluice.tasks import steps
+from sluice.tasks import steps_reduce
 from sluice.tasks.models import RUN_PREFIX
 from sluice.tasks.repository import TaskRepository
 from sluice.tasks.step_models import ReduceBatch
@@ -18,4 +18,4 @@ EVENT_MODEL = ReduceBatch
 def handler(event: dict[str, Any], context: LambdaContext) -> list[dict[str, Any]]:
     repo = TaskRepository(settings().table)
     batch = EVENT_MODEL.model_validate(event)
-    return [result.model_dump() for result in steps.reduce_batch(repo, batch)]
+    return [result.model_dump() for result in steps_reduce.reduce_batch(repo, batch)]

@@ -18,6 +18,7 @@ from sluice import aws
 from sluice.ingest import parts as ingest_parts
 from sluice.tasks import pieces as task_pieces
 from sluice.tasks import steps as task_steps
+from sluice.tasks import steps_partial, steps_reduce
 from sluice.tasks.models import Task, TaskStatus
 from sluice.tasks.partials import index_size
 from sluice.tasks.repository import TaskRepository
@@ -272,14 +273,14 @@ def test_each_part_writes_one_partial_file_for_all_its_buckets(
     """The shuffle's PUTs grow as parts, not parts x buckets; finish removes them."""
     uploader, dataset_id, body = plays
     reducing, gate = threading.Event(), threading.Event()
-    reduce = task_steps.reduce
+    reduce = steps_reduce.reduce
 
     def held(*args: Any, **kwargs: Any) -> Any:
         reducing.set()  # every partial has ended: the Map waits for all of them
         gate.wait(30)
         return reduce(*args, **kwargs)
 
-    monkeypatch.setattr(task_steps, "reduce", held)
+    monkeypatch.setattr(steps_reduce, "reduce", held)
     monkeypatch.setattr(task_steps, "bucket_count", lambda *args: 3)
     task = start(uploader, dataset_id, {"preset": "bmat_plays_per_song_per_day"})[1]
     prefix = f"tasks/{uploader.owner}/{task['id']}/partials/"
@@ -302,7 +303,7 @@ def test_ranges_too_large_for_a_childs_input_go_to_s3_for_their_reducer(
     plays: tuple[Uploader, str, bytes], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # As past ~12,000 parts: here any item is too large, so every bucket's ranges are apart.
-    monkeypatch.setattr(task_steps, "CHILD_ITEMS_BYTES", 10)
+    monkeypatch.setattr(steps_reduce, "CHILD_ITEMS_BYTES", 10)
     monkeypatch.setattr(task_steps, "bucket_count", lambda *args: 3)
     uploader, dataset_id, body = plays
     task = start(uploader, dataset_id, {"preset": "bmat_plays_per_song_per_day"})[1]
@@ -343,7 +344,7 @@ def test_a_part_larger_than_a_piece_is_aggregated_in_runs_of_its_row_groups(
 
 @pytest.fixture
 def held_partials(monkeypatch: pytest.MonkeyPatch) -> Iterator[threading.Event]:
-    gate = hold(monkeypatch, task_steps, "partial")
+    gate = hold(monkeypatch, steps_partial, "partial")
     yield gate
     gate.set()
 
@@ -441,14 +442,14 @@ def test_a_failed_partial_fails_the_task_with_its_message_and_leaves_no_files(
 ) -> None:
     # One part of several fails for good: the Partials Map fails (no tolerated failures),
     # and RecordFailure finds that part's own message in the Map's FAILED results.
-    partial = task_steps.partial
+    partial = steps_partial.partial
 
     def broken_part_1(repo: Any, payload: Any) -> Any:
         if payload.part.index == 1:
             raise ValueError("part 1 is unreadable")
         return partial(repo, payload)
 
-    monkeypatch.setattr(task_steps, "partial", broken_part_1)
+    monkeypatch.setattr(steps_partial, "partial", broken_part_1)
     uploader, dataset_id, _ = plays
     task = start(uploader, dataset_id, {"preset": "bmat_plays_per_song_per_day"})[1]
     done = finished(uploader, task["id"])
@@ -506,7 +507,7 @@ def test_a_transient_worker_error_is_retried(
     plays: tuple[Uploader, str, bytes], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     attempts: list[int] = []
-    partial = task_steps.partial
+    partial = steps_partial.partial
     lock = threading.Lock()
 
     def flaky(repo: Any, payload: Any) -> Any:
@@ -518,7 +519,7 @@ def test_a_transient_worker_error_is_retried(
                 raise task_steps.TransientError("S3 was slow")
         return partial(repo, payload)
 
-    monkeypatch.setattr(task_steps, "partial", flaky)
+    monkeypatch.setattr(steps_partial, "partial", flaky)
     uploader, dataset_id, body = plays
     task = start(uploader, dataset_id, {"preset": "bmat_plays_per_song_per_day"})[1]
     assert finished(uploader, task["id"])["status"] == "succeeded"

@@ -26,8 +26,8 @@ from sluice.tasks.partials import BucketsBuilder
 
 FILE_PART_BYTES = 128 * 1024 * 1024
 """The most Parquet bytes of pieces whose partials one buckets file holds (a group of
-pieces aggregated together, ``steps.GROUP_PART_BYTES``, is never split, so a file holds at
-least one group)."""
+pieces aggregated together, ``steps_partial.GROUP_PART_BYTES``, is never split, so a file
+holds at least one group)."""
 
 
 def schema_of(buckets: Sequence[pa.Table]) -> pa.Schema | None:

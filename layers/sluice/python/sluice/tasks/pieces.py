@@ -23,8 +23,8 @@ PIECE_BYTES = 32 * 1024 * 1024
 """The most Parquet bytes one Partials item holds, unless it is one row group: a 64 MiB
 chunk's part (~26 MiB) is one piece; a partial of one such part peaked at 0.58 GiB, of a
 batch of 8 at 0.96 GiB (``sluice.catalog.FAN_OUT_MEMORY_MB``), and a piece is aggregated
-alone (or with other small ones, ``steps.GROUP_PART_BYTES``), so its memory is about a
-part's."""
+alone (or with other small ones, ``steps_partial.GROUP_PART_BYTES``), so its memory is
+about a part's."""
 
 
 def pieces(

@@ -1,4 +1,5 @@
-"""The payloads of statemachines/run_task.asl.json's steps (``sluice.tasks.steps``).
+"""The payloads of statemachines/run_task.asl.json's steps (``sluice.tasks.steps`` and
+its ``steps_partial``, ``steps_reduce`` and ``steps_end``).
 
 The two Maps are Distributed Maps: their items are JSON lists in the task's work folder
 (written by Plan and Gather), each child gets a batch (the ItemBatcher's ``{"Items",
