@@ -301,3 +301,32 @@ def test_numbers_among_words_are_read_by_one_native_cast_of_the_numbers(
 def test_numbers_among_words_that_arrow_refuses_are_read_by_the_grammar() -> None:
     texts = ["+7", "B-8077", "12", "1-2", "99999999999999999999", None]
     assert _read(tp.int_values, texts) == [7, None, 12, None, None, None]
+
+
+def test_a_column_of_few_distinct_padded_numbers_gets_the_stats_of_reading_every_row(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    rng = random.Random(6)
+    cells = [" 7", "12 ", "-3", None, "40"]
+    table = pa.table({"c": pa.array([rng.choice(cells) for _ in range(5000)], pa.string())})
+    by_distinct = chunk_stats(table, 100)
+    monkeypatch.setattr(column_parse, "_DISTINCT_SHARE", 0.0)
+    assert chunk_stats(table, 100) == by_distinct
+    assert by_distinct.columns[0].failures["int8"] == 0
+
+
+@pytest.mark.parametrize(
+    ("texts", "expected"),
+    [
+        (["2024-01-31"] * 3000, None),  # digits and signs, yet no int: the first values say so
+        (["12"] * 2000 + ["2024-01-31"], None),  # past the first values: the whole cast says
+        (["12"] * 2000 + ["x"], None),  # a byte not of the alphabet past the first values
+        (["12", None] * 1500, [12, None] * 1500),
+    ],
+    ids=["dates", "a-late-date", "a-late-word", "ints"],
+)
+def test_a_native_cast_reads_every_value_or_none(
+    texts: list[str | None], expected: list[int | None] | None
+) -> None:
+    cast = tp.native_ints(pa.array(texts, pa.string()))
+    assert (None if cast is None else cast.to_pylist()) == expected

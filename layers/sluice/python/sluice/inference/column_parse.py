@@ -102,13 +102,20 @@ def parse_column(raw: pa.Array, decimal: str = ".") -> ColumnParse:
     numbers = _numbers(numeric)
     if numbers is not None:
         return _of_numbers(numeric, numbers)
+    encoded = few_distinct(raw)
+    if encoded is not None:
+        # Trimmed, no distinct text is a number, so neither is any row's: the rows need
+        # no trim of their own (two passes over a 60 MiB chunk's dates, 7 ms each).
+        distinct = tp.prepare(encoded.dictionary)
+        if _numbers(tp.with_decimal_point(distinct, decimal)) is None:
+            parse = _of_texts(distinct, decimal)
+            return replace(parse, rows=encoded.indices, texts=encoded.dictionary)
     text = tp.prepare(raw)
     if text is not raw:  # trimmed: " 12" is a number too
         numeric = tp.with_decimal_point(text, decimal)
         numbers = _numbers(numeric)
         if numbers is not None:
             return _of_numbers(numeric, numbers)
-    encoded = few_distinct(raw)
     if encoded is not None:
         parse = _of_texts(tp.prepare(encoded.dictionary), decimal)
         return replace(parse, rows=encoded.indices, texts=encoded.dictionary)

@@ -199,19 +199,35 @@ def _native(text: pa.Array, to: pa.DataType, alphabet: bytes) -> pa.Array | None
 def _native_cast(
     text: pa.Array, view: StringBytes, to: pa.DataType, alphabet: bytes
 ) -> pa.Array | None:
-    present = view.lengths > 0
-    # A failing cast is dear (it formats its error), so look at the bytes first.
-    if not present.any() or not byte_set(alphabet)[view.first[present]].all():
-        return None
-    if not view.only_bytes(alphabet):
-        return None
+    # A failing cast costs as much as the whole column whatever fails (it formats its
+    # error), and most columns that fail, fail in their first values: a word's letters,
+    # a date's second '-' ("2024-01-31" has only digits and signs). So the first values
+    # are looked at and cast before any pass over all of them (for a column of dates, a
+    # copy and a look at every byte that cost 20 ms a 60 MiB chunk).
+    probe = text.slice(0, _NATIVE_PROBE)
     try:
-        # A failing cast costs as much as the whole column whatever fails: try a prefix
-        # first, which dates ("2024-01-31" has only digits and signs) fail at once.
-        pc.cast(text.slice(0, _NATIVE_PROBE), to)
+        if len(probe) < len(text):
+            if not _in_alphabet(view, len(probe), alphabet):
+                return None
+            pc.cast(probe, to)
+        present = view.lengths > 0
+        if not present.any() or not byte_set(alphabet)[view.first[present]].all():
+            return None
+        if not view.only_bytes(alphabet):
+            return None
         return pc.cast(text, to)
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
         return None
+
+
+def _in_alphabet(view: StringBytes, count: int, alphabet: bytes) -> bool:
+    """Whether the first ``count`` values' bytes are all of ``alphabet``."""
+    lengths = view.lengths[:count]
+    if not lengths.any():
+        return True
+    start = int(view.starts[0])
+    end = int(view.starts[count - 1] + lengths[-1])
+    return not view.data[start:end].tobytes().translate(None, alphabet)
 
 
 def native_ints(text: pa.Array) -> pa.Array | None:
