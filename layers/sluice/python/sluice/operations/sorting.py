@@ -101,7 +101,12 @@ def bucket_of(
 
 
 def split(table: pa.Table, buckets: np.ndarray, count: int) -> list[pa.Table]:
-    """``table``'s rows by bucket (each bucket's rows in their order)."""
-    grouped = np.argsort(buckets, kind="stable")
+    """``table``'s rows by bucket (each bucket's rows in their order): one take of every
+    row in bucket order, then a slice per bucket (a take per bucket cost 2.5x as much:
+    each walks the table's columns again), the order from numpy's stable sort of 16-bit
+    buckets where they fit (a radix sort, not a merge sort of int64s)."""
+    narrow = buckets.astype(np.uint16) if count <= 1 << 16 else buckets
+    grouped = np.argsort(narrow, kind="stable")
     starts = np.searchsorted(buckets[grouped], np.arange(count + 1))
-    return [table.take(pa.array(grouped[starts[b] : starts[b + 1]])) for b in range(count)]
+    ordered = table.take(pa.array(grouped))
+    return [ordered.slice(starts[b], starts[b + 1] - starts[b]) for b in range(count)]
