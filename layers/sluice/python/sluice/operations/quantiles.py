@@ -20,6 +20,7 @@ between the two ranks around (n - 1) q, as numpy's default, pandas' and DuckDB's
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import numpy as np
 
@@ -139,3 +140,22 @@ def rank_in_windows(rank: int, below: list[int], inside: list[np.ndarray]) -> fl
         if start <= rank < start + len(values):
             return float(values[rank - start])
     return None
+
+
+def add_quantiles(columns: list[dict[str, Any]], ranked: list[dict[str, Any]]) -> None:
+    """Each number column's q1, median and q3 (in describe's output ``columns``) from the
+    values at the ranks around them (the rank buckets' ``ranked``: each rank below before
+    its above)."""
+    found: dict[tuple[str, str], list[float]] = {}
+    counts: dict[str, int] = {}
+    for item in ranked:
+        found.setdefault((item["column"], item["quantile"]), []).append(item["value"])
+        counts[item["column"]] = item["n"]
+    for line in columns:
+        for label, q in QUANTILES:
+            values = found.get((line["name"], label))
+            if values is None:
+                continue
+            n = counts[line["name"]]
+            below, above = values if len(values) == 2 else (values[0], values[0])
+            line[label] = None if not n else interpolate(n, q, below, above)

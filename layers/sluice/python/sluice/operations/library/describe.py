@@ -1,16 +1,15 @@
 """Describe: statistics per column, as JSON a chart or a table draws directly.
 
-Count, nulls, min, max, mean and std merge from each part's statistics; the exact median
-and quartiles of number columns take describe's other passes (``quantiles``): a survey
-of sampled values, each part's counts of its values below the windows around the
-sample's quartiles (and its values inside them, sent to the column's bucket), and one
-bucket step per number column for the values at the ranks its quartiles need. Text columns' top
-values are counted by value: each part counts each text column's values (Arrow's
-value_counts, a column at a time, or each value with a count of 1 where they look all but
-distinct) and hash-partitions the (column, value, count) rows by value into the value
-buckets (after the rank buckets); each bucket adds up its counts and cuts them to each
-column's most frequent, so that the top values are exact however many distinct texts
-there are."""
+Count, nulls, min, max, mean and std merge from each part's statistics
+(``describe_stats``); the exact median and quartiles of number columns take describe's
+other passes (``quantiles``): a survey of sampled values, each part's counts of its
+values below the windows around the sample's quartiles (and its values inside them, sent
+to the column's bucket), and one bucket step per number column for the values at the
+ranks its quartiles need. Text columns' top values are counted by value
+(``describe_texts``): each part counts each text column's values and hash-partitions
+them into the value buckets (after the rank buckets); each bucket adds up its counts and
+cuts them to each column's most frequent, so that the top values are exact however many
+distinct texts there are."""
 
 from __future__ import annotations
 
@@ -29,7 +28,7 @@ from sluice.inference.types import ColumnType
 from sluice.operations import quantiles as qs
 from sluice.operations.base import Finished, Operation, OperationRun, PartRef, StepResult
 from sluice.operations.describe_stats import NUMERIC, as_floats, merge, part_stats, summary
-from sluice.operations.sorting import split
+from sluice.operations.describe_texts import add_top_texts, partition, text_counts, top_per_column
 from sluice.operations.storage import (
     find_jsons,
     get_jsons,
@@ -43,11 +42,6 @@ from sluice.operations.storage import (
 from sluice.operations.wizard import InputType, WizardInput
 from sluice.store import objects
 from sluice.tasks.aggregate import bucket_count, schema_types
-from sluice.tasks.aggregate_output import key_buckets
-
-TEXT_COLUMN, TEXT_VALUE, COUNT = "__column", "__value", "__count"
-"""A text value's count is a row (column position, value, count): one shuffle for every
-text column at once."""
 
 
 def _numbers(manifest: Manifest, columns: list[str]) -> list[str]:
@@ -65,71 +59,6 @@ def _texts(manifest: Manifest, columns: list[str]) -> list[str]:
 def _rank_buckets(manifest: Manifest, columns: list[str]) -> int:
     """One bucket step per number column: the values at the ranks around its quartiles."""
     return len(_numbers(manifest, columns))
-
-
-DISTINCT_PROBE = 4096
-"""How many of a part's first values of a text column are looked at to judge whether
-they are all but distinct."""
-
-
-def _all_but_distinct(values: pa.Array) -> bool:
-    """Whether at most one in 256 of the first ``DISTINCT_PROBE`` values repeats an
-    earlier one: then the part holds about as many distinct values as rows (by the
-    birthday bound, 4,096 draws from 180,000 values repeat some 45 times), and counting
-    them before the shuffle would hash them all for next to nothing (0.16 s of CPU a part
-    for the messy file's comments, every one distinct)."""
-    probe = values.slice(0, DISTINCT_PROBE)
-    repeats = len(probe) - pc.count_distinct(probe).as_py()
-    return len(probe) > 0 and repeats * 256 <= len(probe)
-
-
-def _text_counts(table: pa.Table, texts: list[str]) -> pa.Table:
-    """Each text column's count of each of its non-null values in the part, as (column
-    position, value, count) rows: a value at a time per column (Arrow's one-key hash
-    count), or, where they look all but distinct, each value as it is with a count of
-    1 (the bucket adds up either kind alike)."""
-    pieces = []
-    for position, name in enumerate(texts):
-        values = pc.drop_null(table.column(name)).combine_chunks().cast(pa.string())
-        if _all_but_distinct(values):
-            found, counts = values, pa.array(np.ones(len(values), np.int64))
-        else:
-            counted = pc.value_counts(values)
-            found, counts = counted.field("values"), counted.field("counts")
-        pieces.append(
-            pa.table(
-                {
-                    TEXT_COLUMN: pa.array(np.full(len(found), position, np.int32)),
-                    TEXT_VALUE: found,
-                    COUNT: counts,
-                }
-            )
-        )
-    return pa.concat_tables(pieces)
-
-
-def _top_per_column(counts: pa.Table, top: int) -> dict[int, list[list[Any]]]:
-    """Each column position's ``top`` most frequent values in a value bucket's counts (from
-    every part), by count then value (the order finish ranks by, so that each bucket's cut
-    keeps every value the global top needs). A column at a time: a one-key hash sum took
-    two thirds of the time of one over (column, value) pairs. Arrow's select_k keeps
-    ``top`` rows with a heap (n log top), where sorting a bucket of mostly distinct texts
-    to keep ten of them took 3.6x as long."""
-    order = [(COUNT, "descending"), (TEXT_VALUE, "ascending")]
-    found: dict[int, list[list[Any]]] = {}
-    positions = counts.column(TEXT_COLUMN)
-    for position in pc.unique(positions).to_pylist():
-        rows = counts.filter(pc.equal(positions, position)).select([TEXT_VALUE, COUNT])
-        summed = rows.group_by([TEXT_VALUE], use_threads=False).aggregate([(COUNT, "sum")])
-        summed = summed.rename_columns([f.removesuffix("_sum") for f in summed.column_names])
-        kept = summed.take(pc.select_k_unstable(summed, top, order)).sort_by(order)
-        found[position] = [
-            [value, count]
-            for value, count in zip(
-                kept.column(TEXT_VALUE).to_pylist(), kept.column(COUNT).to_pylist(), strict=True
-            )
-        ]
-    return found
 
 
 def _finite(column: pa.ChunkedArray) -> np.ndarray:
@@ -251,7 +180,7 @@ class Describe(Operation):
             write_shuffle(run.partial_key(f"near/p{part.index:06d}.buckets"), near)
         texts = _texts(manifest, run.inputs["columns"])
         if texts:
-            self._count_texts(run, part, _text_counts(table, texts), buckets - ranks)
+            self._count_texts(run, part, text_counts(table, texts), buckets - ranks)
         key = run.partial_key(f"describe/p{part.index:06d}.json")
         put_json(key, {"rows": table.num_rows, "columns": stats})
         return StepResult(index=part.index, partial=key)
@@ -261,10 +190,7 @@ class Describe(Operation):
     ) -> None:
         """The part's counts hash-partitioned by value into the value buckets, all in one
         shuffle object (its bucket b is the step's bucket ``ranks + b``)."""
-        # One copy of the texts now, not one per bucket's take (a take from a table of
-        # several chunks joins them first) nor one more for the hash.
-        counts = counts.combine_chunks()
-        pieces = split(counts, key_buckets([counts.column(TEXT_VALUE)], buckets), buckets)
+        pieces = partition(counts, buckets)
         write_shuffle(
             run.partial_key(f"texts/p{part.index:06d}.buckets"),
             [rows if rows.num_rows else None for rows in pieces],
@@ -354,7 +280,7 @@ class Describe(Operation):
         tables = read_shuffle(keys, bucket - first)
         found: dict[int, list[list[Any]]] = {}
         if tables:
-            found = _top_per_column(pa.concat_tables(tables), run.inputs["top"])
+            found = top_per_column(pa.concat_tables(tables), run.inputs["top"])
         texts = _texts(manifest, run.inputs["columns"])
         key = run.partial_key(f"tops/b{bucket:04d}.json")
         put_json(key, {"tops": {texts[position]: values for position, values in found.items()}})
@@ -367,8 +293,8 @@ class Describe(Operation):
         rows, columns = _merged(get_jsons([p.partial for p in ordered if p.partial]), run)
         ranked = sorted(buckets, key=lambda b: b.index)  # each rank below before its above
         answers = get_jsons([b.partial for b in ranked if b.partial])
-        _add_quantiles(columns, [item for a in answers for item in a.get("ranks", [])])
-        _add_top_texts(columns, [a["tops"] for a in answers if "tops" in a], run.inputs["top"])
+        qs.add_quantiles(columns, [item for a in answers for item in a.get("ranks", [])])
+        add_top_texts(columns, [a["tops"] for a in answers if "tops" in a], run.inputs["top"])
         return Finished(data={"rows": rows, "columns": columns})
 
     def partial(self, run: OperationRun) -> Any:
@@ -415,34 +341,3 @@ def _merged(partials: list[dict[str, Any]], run: OperationRun) -> tuple[int, lis
         merged = reduce(merge, (p["columns"][name] for p in partials))
         columns.append(summary(name, ColumnType(kind), merged, run.inputs["top"]))
     return rows, columns
-
-
-def _add_top_texts(
-    columns: list[dict[str, Any]], tops: list[dict[str, list[list[Any]]]], top: int
-) -> None:
-    """Each text column's ``top`` most frequent values over the value buckets' tops: by
-    count, ties by value in code point order (as DuckDB's ORDER BY and Arrow's sort)."""
-    for line in columns:
-        if line["type"] != ColumnType.STRING.value:
-            continue
-        values = [v for bucket in tops for v in bucket.get(line["name"], [])]
-        values.sort(key=lambda v: (-v[1], v[0]))
-        line["top"] = [{"value": v, "count": c} for v, c in values[:top]]
-
-
-def _add_quantiles(columns: list[dict[str, Any]], ranked: list[dict[str, Any]]) -> None:
-    """Each number column's q1, median and q3 from the values at the ranks around them."""
-    found: dict[tuple[str, str], list[float]] = {}
-    counts: dict[str, int] = {}
-    for item in ranked:
-        found.setdefault((item["column"], item["quantile"]), []).append(item["value"])
-        counts[item["column"]] = item["n"]
-    quantiles = dict(qs.QUANTILES)
-    for line in columns:
-        for label, q in quantiles.items():
-            values = found.get((line["name"], label))
-            if values is None:
-                continue
-            n = counts[line["name"]]
-            below, above = values if len(values) == 2 else (values[0], values[0])
-            line[label] = None if not n else qs.interpolate(n, q, below, above)
