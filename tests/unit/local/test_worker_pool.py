@@ -118,6 +118,23 @@ def test_a_call_past_its_timeout_is_stopped_and_the_pool_runs_the_next() -> None
     assert (cores, pool.replacements) == (1, 1)
 
 
+def test_a_call_past_its_timeout_stops_its_own_worker_and_the_call_beside_it_answers() -> None:
+    pool = lambda_runtime.worker_pool(2)
+    try:
+        beside: list[Any] = []
+        running = threading.Thread(
+            target=lambda: beside.append(pool.call(_answer_after, 3.0, 42, timeout_s=120))
+        )
+        running.start()
+        wait_for(lambda: len(pool._idle) == 1 or None, 30, "the first call to take a worker")
+        with pytest.raises(lambda_runtime.TimedOut):
+            pool.call(time.sleep, 60, timeout_s=0.5)
+        running.join(timeout=60)
+    finally:
+        pool.shutdown()
+    assert (beside, pool.replacements) == ([42], 1)
+
+
 def test_a_timed_out_step_answers_as_lambda_answers_a_timeout(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
@@ -134,7 +151,7 @@ def test_a_call_to_a_pool_whose_worker_died_idle_runs_on_new_workers() -> None:
     try:
         [pid] = pool.worker_pids()
         os.kill(pid, signal.SIGKILL)
-        wait_for(lambda: pool._pool._broken or None, 30, "the pool to see its worker gone")
+        wait_for(lambda: pool._workers[0]._broken or None, 30, "the pool to see its worker gone")
         cores = pool.call(pa.cpu_count)
     finally:
         pool.shutdown()
@@ -146,6 +163,11 @@ def _reconcile_answer(monkeypatch: pytest.MonkeyPatch, call: Any) -> tuple[str, 
     monkeypatch.setattr(lambda_runtime, "_pool", SimpleNamespace(call=call))
     payload, errored, _ = lambda_runtime.invoke(CATALOG, "ingest_reconcile", "arn:s", {})
     return payload, errored
+
+
+def _answer_after(seconds: float, answer: int) -> int:
+    time.sleep(seconds)
+    return answer
 
 
 def _time_out(fn: Any, *args: Any, timeout_s: float | None = None) -> Any:

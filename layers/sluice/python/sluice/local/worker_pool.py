@@ -10,6 +10,7 @@ says what runs where).
 from __future__ import annotations
 
 import contextlib
+import itertools
 import multiprocessing
 import os
 import signal
@@ -128,89 +129,99 @@ class TimedOut(Exception):
 
 
 class WorkerPool(Executor):
-    """A process pool that survives the death of a worker.
+    """A pool of worker processes that survives the death of a worker.
 
-    A ProcessPoolExecutor whose worker dies is broken for good: every call then fails,
-    and the local system would run no step again. Here a broken pool is replaced by a
-    fresh one (once, however many calls saw it break), and the calls it broke raise
-    :class:`SandboxLost`, which :func:`invoke` answers as Lambda does a lost sandbox,
-    so that the state machine retries the step as it would in AWS. A call is sent only
+    Each worker is a process pool of its own (one process): a ProcessPoolExecutor whose
+    worker dies is broken for good, and one of many workers would take every worker's
+    calls down with it. Here a broken worker is replaced by a fresh one (once, however
+    many calls saw it break), and the call it broke raises :class:`SandboxLost`, which
+    :func:`invoke` answers as Lambda does a lost sandbox, so that the state machine
+    retries the step as it would in AWS. A call past its timeout stops its own worker
+    only, as Lambda stops one sandbox: the calls beside it run on. A call is sent only
     when a worker is free, so that its timeout counts its own run, not its wait; calls
     waiting for one are sent in the order they came (:class:`FairSlots`).
     """
 
     def __init__(self, processes: int, start: WorkerStart) -> None:
-        self._processes = processes
         self._start = start
         self._lock = threading.Lock()
-        self._pool = _process_pool(processes, start)
+        self._workers = [_process_pool(1, start) for _ in range(processes)]
+        self._idle: deque[int] = deque(range(processes))
+        self._turns = itertools.count()
         self.replacements = 0
         self._free_workers = FairSlots(processes)
         self._closed = False  # shut down: calls answer SandboxLost, nothing is replaced
 
     def submit(self, fn: Any, /, *args: Any, **kwargs: Any) -> Future[Any]:
+        """``fn`` on the workers in turn, free or not (no timeout, nothing replaced)."""
         with self._lock:
-            pool = self._pool
-        return pool.submit(fn, *args, **kwargs)
+            worker = self._workers[next(self._turns) % len(self._workers)]
+        return worker.submit(fn, *args, **kwargs)
 
     def call(self, fn: Any, *args: Any, timeout_s: float | None = None) -> Any:
-        """``fn(*args)`` in a worker; SandboxLost if its worker dies before answering,
-        TimedOut if it has not answered in ``timeout_s``.
+        """``fn(*args)`` in a free worker; SandboxLost if its worker dies before
+        answering, TimedOut if it has not answered in ``timeout_s``.
 
-        A pool found broken before the call is sent (a worker died while idle) is
-        replaced and the call sent to the new one: it never started, and an S3
-        notification's on_upload, which nothing retries here, must not be lost to it.
+        A worker found broken before the call is sent (it died while idle) is replaced
+        and the call sent to the new one: it never started, and an S3 notification's
+        on_upload, which nothing retries here, must not be lost to it.
         """
         with self._free_workers:
-            return self._run(fn, args, timeout_s)
+            with self._lock:
+                slot = self._idle.popleft()  # FairSlots leaves one free to each holder
+            try:
+                return self._run(slot, fn, args, timeout_s)
+            finally:
+                with self._lock:
+                    self._idle.append(slot)
 
-    def _run(self, fn: Any, args: tuple[Any, ...], timeout_s: float | None) -> Any:
+    def _run(self, slot: int, fn: Any, args: tuple[Any, ...], timeout_s: float | None) -> Any:
         with self._lock:
-            pool, closed = self._pool, self._closed
+            worker, closed = self._workers[slot], self._closed
         if closed:
             raise SandboxLost("the local system is stopping")
         try:
-            future = pool.submit(fn, *args)
+            future = worker.submit(fn, *args)
         except BrokenProcessPool:
-            pool = self._replace(pool)
-            future = pool.submit(fn, *args)
+            worker = self._replace(slot, worker)
+            future = worker.submit(fn, *args)
         try:
             return future.result(timeout=timeout_s)
         except BrokenProcessPool as exc:
-            self._replace(pool)
+            self._replace(slot, worker)
             raise SandboxLost(str(exc)) from exc
         except TimeoutError as exc:
-            # Which worker runs the call is not known: stop them all. Calls they were
-            # running are lost as to a killed worker, and retried the same way.
-            for process in list((pool._processes or {}).values()):
+            for process in list((worker._processes or {}).values()):
                 process.kill()
-            self._replace(pool)
+            self._replace(slot, worker)
             raise TimedOut(f"Task timed out after {timeout_s:.2f} seconds") from exc
 
     def worker_pids(self) -> list[int]:
         """The workers' process ids (for tests that kill one)."""
         with self._lock:
-            processes = self._pool._processes or {}
-            return sorted(processes)
+            return sorted(pid for worker in self._workers for pid in worker._processes or {})
 
-    def _replace(self, broken: ProcessPoolExecutor) -> ProcessPoolExecutor:
-        """The pool to use instead of ``broken``: a new one, made once."""
+    def _replace(self, slot: int, broken: ProcessPoolExecutor) -> ProcessPoolExecutor:
+        """The worker to use instead of ``broken`` at ``slot``: a new one, made once."""
         with self._lock:
             if self._closed:
                 raise SandboxLost("the local system is stopping")
-            if self._pool is not broken:  # another call replaced it already
-                return self._pool
-            self._pool = _process_pool(self._processes, self._start)
+            if self._workers[slot] is not broken:  # another call replaced it already
+                return self._workers[slot]
+            fresh = self._workers[slot] = _process_pool(1, self._start)
             self.replacements += 1
-            fresh = self._pool
         broken.shutdown(wait=False, cancel_futures=True)
         return fresh
 
     def shutdown(self, wait: bool = True, *, cancel_futures: bool = False) -> None:
         with self._lock:
-            pool = self._pool
+            workers = list(self._workers)
             self._closed = True
-        pool.shutdown(wait=wait, cancel_futures=cancel_futures)
+        for worker in workers:
+            worker.shutdown(wait=False, cancel_futures=cancel_futures)
+        if wait:
+            for worker in workers:
+                worker.shutdown(wait=True)
 
     def stop(self, grace_s: float) -> None:
         """Shut down within about ``grace_s``: workers still busy (a step, or their start's
