@@ -83,8 +83,12 @@ def dealt(items: Sequence[Item], batch: int) -> list[Item]:
 
 
 def map_concurrency(cfg: Settings) -> int:
-    """A Distributed Map's MaxConcurrency: the local system's workers, else the catalogue's."""
-    return max(1, cfg.workers or cfg.map_concurrency)
+    """A Distributed Map's MaxConcurrency: the catalogue's (``SLUICE_MAP_CONCURRENCY``),
+    held to the local system's workers where it has them (no more children at once than
+    can run)."""
+    if cfg.workers:
+        return max(1, min(cfg.workers, cfg.map_concurrency))
+    return max(1, cfg.map_concurrency)
 
 
 def most_per_batch(item_bytes: int) -> int:
