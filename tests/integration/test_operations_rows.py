@@ -270,6 +270,23 @@ def test_join_with_a_small_side_broadcasts_it_and_matches_duckdb(
     assert (done["buckets"], done["parts"]) == (0, sales[1]["chunk_count"] + other["chunk_count"])
 
 
+def test_a_broadcast_join_matching_nothing_is_an_empty_dataset_with_every_column(
+    sales: Any, other: dict[str, Any]
+) -> None:
+    # sales' ids are int16s, other's past 100,000: no part of either side matches, so
+    # only the large side's first part is written, carrying the columns.
+    uploader, dataset, _, session_id = sales
+    request = {"left": ref(dataset["id"]), "right": ref(other["id"]), "on": ["id"]}
+    done = run_to_end(uploader, session_id, "join", request)
+    output = uploader.dataset(done["output"]["datasets"][0])
+    assert (done["status"], done["buckets"], output["row_count"]) == ("COMPLETED", 0, 0)
+    assert [c["name"] for c in output["columns"]] == [
+        *(c["name"] for c in dataset["columns"]),
+        *("region_right", "amount_right", "qty_right", "extra"),
+    ]
+    assert rows_of(uploader, output["id"]) == []
+
+
 def test_join_refuses_keys_that_do_not_join_and_a_suffix_that_names_two_columns(
     sales: Any, other: dict[str, Any]
 ) -> None:

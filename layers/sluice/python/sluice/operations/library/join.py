@@ -3,7 +3,8 @@
 Where one side is small (``joining.broadcast_side``: at most ``BROADCAST_MAX_BYTES`` of
 typed Parquet, and a join that keeps none of its unmatched rows alone), it is broadcast:
 each part of the other side reads the whole small side and joins with it, and becomes an
-output part; no shuffle, no buckets. Otherwise both sides are hash-partitioned into
+output part (if it has rows, or is that side's first: an empty result keeps its
+columns); no shuffle, no buckets. Otherwise both sides are hash-partitioned into
 buckets as group-by's shuffle does: each part of either side sends each row to the
 bucket its key hashes to (keys in one type per key, so that equal keys meet), and each
 bucket joins its left rows with its right rows and becomes an output part. See
@@ -201,6 +202,10 @@ class Join(Operation):
         rows = self._part_rows(run, part, schemas, small_parts, kinds)
         sides = {part.input: rows, small: whole if whole.num_rows else empty_side(schemas[small])}
         joined = _joined(run, sides, kinds)
+        if not joined.num_rows and part.key != manifests[part.input][0].parts[0].key:
+            # No rows, no part (its write, PUT and Finish's read of its footer): the large
+            # side's first part carries the columns of an empty result.
+            return StepResult(index=part.index)
         return StepResult(
             index=part.index, written=[write_part(part.index, run.output.part(part.index), joined)]
         )
