@@ -9,7 +9,8 @@ take it like any other.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from typing import Any
 
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -34,13 +35,44 @@ from sluice.inference.types import ColumnType, arrow_column_type
 from sluice.store import objects
 from sluice.store.arrow_fs import s3_filesystem
 
+FACT_COLUMNS = 256
+"""Up to this many columns, a part's writer says each one's type and nulls (``column_facts``),
+so that ``record_derived`` reads no footer; a wider part's facts would swell the step's
+answer (a Map child's output is at most 256 KB), so its footer is read as before."""
+
+
+class WrittenColumn(BaseModel):
+    """A column of a typed part as written: its sluice type (None for the raw texts of
+    failed values, ``EXCEPTIONS``, or an Arrow type sluice has none for) and its nulls."""
+
+    name: str
+    type: ColumnType | None
+    nulls: int
+
 
 class WrittenFile(BaseModel):
-    """A typed part as written: its key, rows and bytes."""
+    """A typed part as written: its key, rows and bytes, and its columns when its writer
+    told them (else its footer is read for them)."""
 
     key: str
     rows: int
     bytes: int
+    columns: list[WrittenColumn] | None = None
+
+
+def column_facts(table: pa.Table) -> list[WrittenColumn] | None:
+    """Each column's type and null count (as the part's Parquet statistics count them), for
+    ``WrittenFile.columns``; None for a table wider than ``FACT_COLUMNS``."""
+    if table.num_columns > FACT_COLUMNS:
+        return None
+    return [
+        WrittenColumn(
+            name=field.name,
+            type=None if field.name == EXCEPTIONS else arrow_column_type(field.type),
+            nulls=table.column(index).null_count,
+        )
+        for index, field in enumerate(table.schema)
+    ]
 
 
 def column_type(arrow: pa.DataType) -> ColumnType:
@@ -51,8 +83,8 @@ def column_type(arrow: pa.DataType) -> ColumnType:
     return found
 
 
-def _footer(key: str) -> tuple[pa.Schema, dict[str, int]]:
-    """A part's schema and each top-level column's null count, from its footer alone."""
+def _footer(key: str) -> list[WrittenColumn]:
+    """A part's columns and each top-level column's null count, from its footer alone."""
     with s3_filesystem().open_input_file(f"{settings().data_bucket}/{key}") as source:
         metadata = pq.ParquetFile(source).metadata
     schema = metadata.schema.to_arrow_schema()
@@ -64,7 +96,25 @@ def _footer(key: str) -> tuple[pa.Schema, dict[str, int]]:
             stats = chunk.statistics
             if chunk.path_in_schema in nulls and stats is not None and stats.has_null_count:
                 nulls[chunk.path_in_schema] += stats.null_count
-    return schema, nulls
+    return [
+        WrittenColumn(
+            name=field.name,
+            type=None if field.name == EXCEPTIONS else column_type(field.type),
+            nulls=nulls[field.name],
+        )
+        for field in schema
+    ]
+
+
+def _columns(file: WrittenFile) -> list[WrittenColumn]:
+    """The part's columns: as its writer told them, else from its footer."""
+    return file.columns if file.columns is not None else _footer(file.key)
+
+
+def _typed(column: WrittenColumn) -> ColumnType:
+    if column.type is None:
+        raise ValueError(f"a dataset has no column type for column {column.name!r}")
+    return column.type
 
 
 def record_derived(
@@ -79,13 +129,13 @@ def record_derived(
     Each column notes that ``written_by`` typed it, not inference."""
     bucket = settings().data_bucket
     workspace = Workspace(template.owner, template.id, run)
-    footers = objects.concurrently(_footer, [f.key for f in files], 8)
+    each = objects.concurrently(_columns, files, 8)
     nulls: dict[str, int] = {}
-    for _, counts in footers:
-        for name, count in counts.items():
-            nulls[name] = nulls.get(name, 0) + count
-    schema = footers[0][0] if footers else pa.schema([])
-    typed = [(f.name, column_type(f.type)) for f in schema if f.name != EXCEPTIONS]
+    for found in each:
+        for column in found:
+            nulls[column.name] = nulls.get(column.name, 0) + column.nulls
+    first = each[0] if each else []
+    typed = [(c.name, _typed(c)) for c in first if c.name != EXCEPTIONS]
     columns = [
         ColumnSchema(
             name=name,
@@ -107,10 +157,15 @@ def record_derived(
         columns=[ManifestColumn(name=n, effective_type=t) for n, t in typed],
         parts=parts,
     )
-    column_store.store(bucket, workspace.columns, columns)
-    objects.put_json(bucket, workspace.manifest, manifest)
-    # Before the record exists: whoever sees the dataset sees its table (or why it has none).
-    registered = query_tables.register(template, manifest, exceptions=EXCEPTIONS in schema.names)
+    exceptions = any(c.name == EXCEPTIONS for c in first)
+    # Before the record exists, and at once (each a round trip): the columns, the manifest
+    # and the table, so that whoever sees the dataset sees its table (or why it has none).
+    writes: list[Callable[[], Any]] = [
+        lambda: column_store.store(bucket, workspace.columns, columns),
+        lambda: objects.put_json(bucket, workspace.manifest, manifest),
+        lambda: query_tables.register(template, manifest, exceptions=exceptions),
+    ]
+    registered = objects.concurrently(lambda write: write(), writes, len(writes))[-1]
     now = utcnow()
     dataset = template.model_copy(
         update={

@@ -18,6 +18,7 @@ from typing import Any, ClassVar, Literal
 
 from pydantic import BaseModel, Field
 
+from sluice.datasets.derived import WrittenColumn
 from sluice.datasets.manifest import Manifest
 from sluice.datasets.workspace import Workspace
 from sluice.inference.types import ColumnType
@@ -44,12 +45,14 @@ class PartRef(BaseModel):
 
 
 class WrittenPart(BaseModel):
-    """A Parquet part of an output dataset, as written."""
+    """A Parquet part of an output dataset, as written: with its columns' types and nulls
+    (``derived.column_facts``; None for a wide part), so that Finish reads no footer."""
 
     index: int
     key: str
     rows: int
     bytes: int
+    columns: list[WrittenColumn] | None = None
 
 
 class StepResult(BaseModel):

@@ -11,6 +11,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from sluice.config import settings
+from sluice.datasets.derived import column_facts
 from sluice.operations.base import WrittenPart
 from sluice.store import objects
 from sluice.store.arrow_fs import s3_filesystem
@@ -52,7 +53,9 @@ def write_part(index: int, key: str, table: pa.Table) -> WrittenPart:
     )
     data = sink.getvalue().to_pybytes()
     objects.put_bytes(settings().data_bucket, key, data, "application/vnd.apache.parquet")
-    return WrittenPart(index=index, key=key, rows=table.num_rows, bytes=len(data))
+    return WrittenPart(
+        index=index, key=key, rows=table.num_rows, bytes=len(data), columns=column_facts(table)
+    )
 
 
 def write_arrow(key: str, table: pa.Table) -> None:
