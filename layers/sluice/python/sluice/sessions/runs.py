@@ -31,6 +31,7 @@ from sluice.sessions.operation_models import (
 )
 from sluice.sessions.references import Stores, input_dataset, resolve_dataset
 from sluice.sessions.repository import SessionRepository
+from sluice.sessions.together import at_once
 from sluice.store import objects
 
 OPEN = frozenset({OperationStatus.PENDING, OperationStatus.IN_PROGRESS})
@@ -78,26 +79,35 @@ def start_operation(
     """Validate the request against the wizard and the data, then answer it from the
     cache (COMPLETED, no execution) or record it and start its execution. Returns the
     operation and whether it was started."""
-    session = sessions.get(owner, session_id)
-    cls = _operation_class(body.name)
-    inputs = check_form(cls, body.input_data)
-    datasets, problems = _resolve(stores, owner, cls, inputs)
-    if problems:
-        raise refuse(problems)
+
+    def checked() -> tuple[type[OperationClass], dict[str, Any], dict[str, list[Dataset]]]:
+        cls = _operation_class(body.name)
+        inputs = check_form(cls, body.input_data)
+        datasets, problems = _resolve(stores, owner, cls, inputs)
+        if problems:
+            raise refuse(problems)
+        return cls, inputs, datasets
+
+    # The session and the datasets at once; a missing session is 404 before a bad form.
+    session, (cls, inputs, datasets) = at_once(lambda: sessions.get(owner, session_id), checked)
+    read = {key: [input_dataset(d) for d in items] for key, items in datasets.items()}
+    key = cache.cache_key(cls.name, cls.inputs, canonical(cls, inputs), read)
+    # Each dataset's manifest (its columns, for the form's checks) and the cache's answer
+    # at once: the answer is used only once the checks pass.
+    listed = [(name, i, item) for name, items in datasets.items() for i, item in enumerate(items)]
+    hit, *manifests = at_once(
+        lambda: _cached(stores, owner, key),
+        *[lambda item=item: typed_manifest(item) for _, _, item in listed],
+    )
     # By input key (a list input's first dataset), and each item of a list as "key[i]".
     schemas: dict[str, dict[str, ColumnType]] = {}
     rows: dict[str, int] = {}
-    for key, items in datasets.items():
-        for index, item in enumerate(items):
-            manifest = typed_manifest(item)
-            schema = {c.name: c.effective_type for c in manifest.columns}
-            schemas[f"{key}[{index}]"], rows[f"{key}[{index}]"] = schema, manifest.row_count
-            schemas.setdefault(key, schema)
-    operation = cls()
-    check_columns(operation, inputs, schemas, rows)
+    for (name, index, _), manifest in zip(listed, manifests, strict=True):
+        schema = {c.name: c.effective_type for c in manifest.columns}
+        schemas[f"{name}[{index}]"], rows[f"{name}[{index}]"] = schema, manifest.row_count
+        schemas.setdefault(name, schema)
+    check_columns(cls(), inputs, schemas, rows)
     inputs = canonical(cls, inputs)
-    read = {key: [input_dataset(d) for d in items] for key, items in datasets.items()}
-    key = cache.cache_key(cls.name, cls.inputs, inputs, read)
     now = utcnow()
     record = SessionOperation(
         id=uuid.uuid4().hex,
@@ -111,7 +121,6 @@ def start_operation(
         inputs=inputs,
         datasets=read,
     )
-    hit = _cached(stores, owner, key)
     if hit is not None:
         record.status, record.progress, record.cached = OperationStatus.COMPLETED, 1.0, True
         record.output = hit.output.model_copy(update={"data": None})

@@ -15,11 +15,12 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor, as_completed, wait
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from sluice.config import settings
 from sluice.datasets import query_tables
 from sluice.datasets.derived import WrittenFile, record_derived
+from sluice.datasets.manifest import Manifest
 from sluice.datasets.models import Dataset, SourceObject, normalise_path, utcnow
 from sluice.datasets.repository import DatasetRepository
 from sluice.datasets.rows import load_manifest
@@ -48,6 +49,7 @@ from sluice.sessions.step_models import (
     Plan,
     StepError,
 )
+from sluice.sessions.together import at_once
 from sluice.step_errors import step_failure
 from sluice.store import map_results, objects
 from sluice.store.map_results import (
@@ -87,10 +89,12 @@ def plan(repo: OperationRepository, ref: OperationRef) -> Plan:
     """Mark the operation IN_PROGRESS; list the parts it reads and its buckets."""
     record = repo.get(ref.owner, ref.id)
     run = _run(record)
-    manifests = {
-        key: [load_manifest(ref.owner, d.id, d.run) for d in items]
-        for key, items in record.datasets.items()
-    }
+    # Every input's manifest at once (a join's two, median's several).
+    read = [(key, d) for key, items in record.datasets.items() for d in items]
+    loaded = at_once(*[lambda d=d: load_manifest(ref.owner, d.id, d.run) for _, d in read])
+    manifests: dict[str, list[Manifest]] = {key: [] for key in record.datasets}
+    for (key, _), manifest in zip(read, loaded, strict=True):
+        manifests[key].append(manifest)
     parts: list[PartRef] = []
     for key, items in manifests.items():
         for position, manifest in enumerate(items):
@@ -118,9 +122,12 @@ def plan(repo: OperationRepository, ref: OperationRef) -> Plan:
     # are not all one invocation's while another runs the small ones.
     concurrency = map_concurrency(cfg)
     batch, bucket_batch = batch_size(len(parts), concurrency), SHUFFLE_BATCH
-    put_items(part_items, dealt(parts, batch))
+    writes: list[Callable[[], Any]] = [lambda: put_items(part_items, dealt(parts, batch))]
     if buckets:  # else the Buckets Map does not run (Choice Shuffled): no list to read
-        put_items(bucket_items, dealt([BucketItem(bucket=b) for b in range(buckets)], bucket_batch))
+        listed = dealt([BucketItem(bucket=b) for b in range(buckets)], bucket_batch)
+        writes.append(lambda: put_items(bucket_items, listed))
+    # The operation's survey (histogram: its parts' footers, its bins) while they are written.
+    survey, *_ = at_once(lambda: chosen.surveys(run, manifests), *writes)
     now = utcnow()
     started = repo.update(
         ref.owner,
@@ -142,7 +149,7 @@ def plan(repo: OperationRepository, ref: OperationRef) -> Plan:
         part_count=len(parts),
         buckets=bucket_items,
         bucket_count=buckets,
-        survey=chosen.surveys(run, manifests),
+        survey=survey,
         batch=batch,
         bucket_batch=bucket_batch,
         concurrency=concurrency,
@@ -295,9 +302,11 @@ def _output_dataset(
 ) -> Dataset:
     """The output dataset's record before it is ready: named after the operation and its
     input, in the session's folder."""
-    session = sessions.find(record.owner, record.session_id)
     first = next((items[0] for items in record.datasets.values() if items), None)
-    source = datasets.find(record.owner, first.id) if first else None
+    session, source = at_once(
+        lambda: sessions.find(record.owner, record.session_id),
+        lambda: datasets.find(record.owner, first.id) if first else None,
+    )
     name = f"{record.name} of {source.name}" if source else record.name
     now = utcnow()
     assert record.output_dataset is not None
@@ -324,15 +333,21 @@ def finish(
     """Record the output (a ready dataset, or JSON data in S3), mark the operation
     COMPLETED and remember it in the cache."""
     ref = payload.operation
-    record = _running(repo, ref)
+    bucket_details = payload.buckets
+    record, parts, buckets = at_once(
+        lambda: _running(repo, ref),
+        lambda: _answers(payload.parts),
+        lambda: _answers(bucket_details) if bucket_details else [],
+    )
     run = _run(record)
-    parts = _answers(payload.parts)
-    buckets = _answers(payload.buckets) if payload.buckets else []
     finished = catalogued(record.name).finish(run, parts, buckets)
     output = OperationOutput()
     data_key = None
     if finished.parts is not None:
-        files = [WrittenFile(key=p.key, rows=p.rows, bytes=p.bytes) for p in finished.parts]
+        files = [
+            WrittenFile(key=p.key, rows=p.rows, bytes=p.bytes, columns=p.columns)
+            for p in finished.parts
+        ]
         template = _output_dataset(datasets, sessions, record)
         record_derived(datasets, template, run.output_run, files)
         output.datasets = [template.id]
@@ -358,18 +373,22 @@ def finish(
         ),
         only_if_status=OperationStatus.IN_PROGRESS,
     )
+    if done is not None:  # the work folder and the cache's entry, each a round trip or two
+        at_once(
+            lambda: objects.delete_prefix(settings().data_bucket, run.work),
+            lambda: cache.remember(settings().table, ref.owner, record.cache_key, ref.id),
+        )
+        return Outcome(status="completed")
+    # Deleted while it finished: its dataset goes too, and its table.
     objects.delete_prefix(settings().data_bucket, run.work)
-    if done is None:  # deleted while it finished: its dataset goes too, and its table
-        for dataset_id in output.datasets:
-            written = datasets.find(ref.owner, dataset_id)
-            with contextlib.suppress(NotFound):
-                datasets.delete(ref.owner, dataset_id)
-            if written is not None:
-                query_tables.remove(written)
-        _remove_written(ref)
-        raise OperationGone(f"operation {ref.id} ended before it could finish")
-    cache.remember(settings().table, ref.owner, record.cache_key, ref.id)
-    return Outcome(status="completed")
+    for dataset_id in output.datasets:
+        written = datasets.find(ref.owner, dataset_id)
+        with contextlib.suppress(NotFound):
+            datasets.delete(ref.owner, dataset_id)
+        if written is not None:
+            query_tables.remove(written)
+    _remove_written(ref)
+    raise OperationGone(f"operation {ref.id} ended before it could finish")
 
 
 def fail(repo: OperationRepository, payload: FailInput) -> Outcome:

@@ -13,6 +13,7 @@ frequent values, so that the top values are exact however many distinct texts th
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, ClassVar
 
@@ -245,8 +246,8 @@ class Histogram(Operation):
         self, run: OperationRun, parts: list[StepResult], buckets: list[StepResult]
     ) -> Finished:
         column = run.inputs["column"]
-        kind = _column_type(run)
         if buckets:
+            kind = _column_type(run)
             partials = get_jsons([b.partial for b in buckets if b.partial])
             values = [v for p in partials for v in p["values"]]
             values.sort(key=lambda v: (-v[1], v[0]))
@@ -264,8 +265,13 @@ class Histogram(Operation):
             )
         ordered = sorted(parts, key=lambda p: p.index)
         keys = [p.partial for p in ordered if p.partial]
-        bin_edges, *partials = get_jsons([run.partial_key("edges.json"), *keys])  # at once
-        return Finished(data=self._bins(run, partials, bin_edges))
+        # The edges, the partials and the column's type (its dataset's manifest) at once.
+        reads: list[Callable[[], Any]] = [
+            lambda: get_jsons([run.partial_key("edges.json"), *keys]),
+            lambda: _column_type(run),
+        ]
+        (bin_edges, *partials), kind = objects.concurrently(lambda read: read(), reads, 2)
+        return Finished(data=self._bins(run, partials, bin_edges, kind))
 
     def partial(self, run: OperationRun) -> Any:
         """The bins' counts of the parts done so far (values are counted only at the end)."""
@@ -274,13 +280,16 @@ class Histogram(Operation):
         if not found:
             return None
         done = sum(p.get("parts", 1) for p in found[1:])
-        return {**self._bins(run, found[1:], found[0]), "parts_done": done}
+        return {**self._bins(run, found[1:], found[0], _column_type(run)), "parts_done": done}
 
     def _bins(
-        self, run: OperationRun, partials: list[dict[str, Any]], bin_edges: list[float] | None
+        self,
+        run: OperationRun,
+        partials: list[dict[str, Any]],
+        bin_edges: list[float] | None,
+        kind: ColumnType,
     ) -> dict[str, Any]:
         """The chart's bins, from parts' counts."""
-        kind = _column_type(run)
         counts = np.zeros(len(bin_edges) - 1 if bin_edges else 0, dtype=np.int64)
         for partial in partials:
             counts += np.array(partial["counts"], dtype=np.int64)
