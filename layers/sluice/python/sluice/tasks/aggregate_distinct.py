@@ -72,18 +72,19 @@ def sums_in_hash_order(
     shared = sizes > 1
     # Most keys are alone in their group: such a row is its group, read where it is
     # (a filter, in row order, where a gather in hash order would jump about every
-    # text). Only the rows of groups of several are gathered and summed.
-    alone = np.zeros(combined.num_rows, dtype=bool)
-    alone[order[starts[~shared]]] = True
-    lone = pa.array(alone)
+    # text). Only the rows of groups of several are gathered and summed; marking those
+    # few (2-3% of a bucket's rows) is all that finds the others.
     members = order[np.repeat(shared, sizes)]
+    alone = np.ones(combined.num_rows, dtype=bool)
+    alone[members] = False
+    lone = pa.array(alone)
     member_starts = np.cumsum(sizes[shared]) - sizes[shared]
-    firsts = pa.array(members[member_starts])
+    firsts = members[member_starts]
     columns: dict[str, Any] = {}
     for key in keys:
         column = combined.column(key)
-        kept, firsts_of = column.filter(lone), column.take(firsts)
-        columns[key] = pa.chunked_array([*kept.chunks, *firsts_of.chunks], type=column.type)
+        kept, firsts_of = column.filter(lone), take_rows(column, firsts)
+        columns[key] = pa.chunked_array([*kept.chunks, firsts_of], type=column.type)
     for source, op in aggs:
         values = combined.column(source).combine_chunks()
         present = np.asarray(values.is_valid().to_numpy(zero_copy_only=False), dtype=np.int64)
@@ -169,14 +170,23 @@ def _group_starts(
     collided = same_hash[keys_differ]
     if collided.size:
         run = np.cumsum(np.concatenate([[True], in_order[1:] != in_order[:-1]]))
-        positions = np.flatnonzero(np.isin(run, run[collided + 1]))
-        tied = keys.take(order[positions])
+        collided_runs = run[collided + 1]
+        positions = np.flatnonzero(np.isin(run, collided_runs))
+        tied = pa.table(
+            [take_rows(column, order[positions]) for column in keys.columns],
+            names=keys.column_names,
+        )
         for index, name in enumerate(tied.column_names):  # Arrow sorts no dictionaries
             tied = tied.set_column(index, name, decode(tied.column(index)))
         tied = tied.append_column("__run", pa.array(run[positions]))
         by = [("__run", "ascending")] + [(name, "ascending") for name in keys.column_names]
         order[positions] = order[positions][np.asarray(pc.sort_indices(tied, sort_keys=by))]
-        keys_differ = _differ(keys, order[same_hash], order[same_hash + 1])
+        # Only the runs just sorted changed: their neighbours are compared again, not
+        # every pair that shares a hash (most of them repeats of one key, ~26,000 a bucket
+        # of BMAT's file, against ~400 chance collisions).
+        again = np.flatnonzero(np.isin(run[same_hash + 1], collided_runs))
+        moved = same_hash[again]
+        keys_differ[again] = _differ(keys, order[moved], order[moved + 1])
     differs = np.ones(max(keys.num_rows - 1, 0), dtype=bool)
     differs[same_hash] = keys_differ
     starts = np.concatenate([[0], np.flatnonzero(differs) + 1]).astype(np.int64)
@@ -208,10 +218,35 @@ def _differ(keys: pa.Table, rows: np.ndarray, others: np.ndarray) -> np.ndarray:
     if not len(rows):
         return differs
     for column in keys.columns:
-        one, other = column.take(pa.array(rows)), column.take(pa.array(others))
+        one, other = take_rows(column, rows), take_rows(column, others)
         unequal = pc.or_(
             pc.fill_null(pc.not_equal(one, other), False),
             pc.xor(one.is_null(), other.is_null()),
         )
         differs |= np.asarray(unequal.to_numpy(zero_copy_only=False), dtype=bool)
     return differs
+
+
+def take_rows(column: pa.ChunkedArray | pa.Array, rows: np.ndarray) -> pa.Array:
+    """``column.take(rows)`` for a few rows of a column of many chunks (a bucket's, one a
+    part), taken chunk by chunk: Arrow's take of a chunked array of texts joins its
+    chunks first, a copy of the whole column (6-80 ms for a bucket's 1.9M titles, by the
+    memory's state) for each of a merge's few thousand rows."""
+    if isinstance(column, pa.Array):
+        return column.take(pa.array(rows, type=pa.int64()))
+    if column.num_chunks == 1 or pa.types.is_dictionary(column.type):
+        # One chunk: nothing to join. Dictionaries (each chunk's its own): Arrow's take.
+        return column.take(pa.array(rows, type=pa.int64())).combine_chunks()
+    bounds = np.cumsum([0] + [len(chunk) for chunk in column.chunks])
+    which = np.searchsorted(bounds, rows, side="right") - 1
+    by_chunk = np.argsort(which, kind="stable")
+    cuts = np.searchsorted(which[by_chunk], np.arange(column.num_chunks + 1))
+    pieces = [
+        column.chunk(k).take(pa.array(rows[by_chunk[cuts[k] : cuts[k + 1]]] - bounds[k]))
+        for k in range(column.num_chunks)
+        if cuts[k + 1] > cuts[k]
+    ]
+    taken = pa.concat_arrays(pieces) if pieces else pa.array([], type=column.type)
+    back = np.empty(len(rows), dtype=np.int64)
+    back[by_chunk] = np.arange(len(rows))
+    return taken.take(pa.array(back))

@@ -1,0 +1,34 @@
+"""A bucket's rows merged in hash order: the rows taken chunk by chunk, and the runs of a
+shared hash told apart by their keys."""
+
+from __future__ import annotations
+
+import numpy as np
+import pyarrow as pa
+from sluice.tasks import aggregate_distinct
+from sluice.tasks.aggregate_distinct import take_rows
+
+
+def test_take_rows_of_a_column_of_many_chunks_is_arrows_take_in_any_order() -> None:
+    column = pa.chunked_array([["a", "b"], [], ["c", None, "e"], ["f"]])
+    rows = np.array([5, 0, 3, 3, 2, 1], dtype=np.int64)
+    assert take_rows(column, rows).to_pylist() == ["f", "a", None, None, "c", "b"]
+    assert take_rows(column, np.array([], dtype=np.int64)).to_pylist() == []
+
+
+def test_take_rows_of_dictionaries_with_a_dictionary_a_chunk_gives_their_values() -> None:
+    column = pa.chunked_array(
+        [pa.array(["x", "y", "x"]).dictionary_encode(), pa.array(["z"]).dictionary_encode()]
+    )
+    taken = take_rows(column, np.array([3, 1, 0], dtype=np.int64))
+    assert taken.cast(pa.string()).to_pylist() == ["z", "y", "x"]
+
+
+def test_hash_order_sorts_the_runs_whose_keys_collide_and_keeps_the_others_repeats() -> None:
+    # Hash 1 is shared by a, b, a (a collision, sorted by key); hash 2 by c, c (one key
+    # repeated, never sorted again); d alone.
+    keys = pa.table({"k": ["a", "c", "b", "d", "c", "a"]})
+    hashed = np.array([1, 2, 1, 3, 2, 1], dtype=np.uint32)
+    order, starts = aggregate_distinct.hash_order(keys, hashed)
+    groups = np.split(keys.column("k").take(pa.array(order)).to_pylist(), starts[1:])
+    assert [list(group) for group in groups] == [["a", "a"], ["b"], ["c", "c"], ["d"]]
