@@ -82,9 +82,16 @@ class Storage(Construct):
             # Who read or wrote which object, presigned requests included.
             server_access_logs_bucket=self.access_logs,
             server_access_logs_prefix=f"{spec.name}/",
-            # Parts of abandoned multipart uploads are invisible but billed.
+            versioned=spec.versioned,
+            # Parts of abandoned multipart uploads are invisible but billed; so are the
+            # versions a versioned bucket keeps of what is overwritten or deleted (sluice
+            # deletes every version itself, this is the backstop).
             lifecycle_rules=[
-                s3.LifecycleRule(abort_incomplete_multipart_upload_after=Duration.days(1))
+                s3.LifecycleRule(
+                    abort_incomplete_multipart_upload_after=Duration.days(1),
+                    noncurrent_version_expiration=(Duration.days(1) if spec.versioned else None),
+                    expired_object_delete_marker=True if spec.versioned else None,
+                )
             ],
             removal_policy=RemovalPolicy.RETAIN,
         )

@@ -329,6 +329,20 @@ def test_only_the_uploads_bucket_accepts_browser_post_and_put_from_any_origin(
     assert set(cors.values()) == {None}
 
 
+def test_only_the_uploads_bucket_keeps_versions_and_forgets_them_after_a_day(
+    stack: SluiceStack, resources: Resources
+) -> None:
+    props = {
+        name: resources[logical_id(stack, bucket)]["Properties"]
+        for name, bucket in stack.storage.buckets.items()
+    }
+    versioning = {name: p.get("VersioningConfiguration") for name, p in props.items()}
+    assert versioning == {UPLOADS: {"Status": "Enabled"}, "data": None}
+    [rule] = props[UPLOADS]["LifecycleConfiguration"]["Rules"]
+    assert rule["NoncurrentVersionExpiration"] == {"NoncurrentDays": 1}
+    assert rule["ExpiredObjectDeleteMarker"] is True
+
+
 def test_state_machine_substitutes_every_asl_placeholder_with_its_function_arn(
     stack: SluiceStack, resources: Resources
 ) -> None:

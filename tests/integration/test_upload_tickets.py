@@ -58,17 +58,37 @@ def test_a_file_put_at_a_key_never_issued_is_deleted_and_the_dataset_unchanged(
     assert len(uploader.executions(dataset["id"])) == 1
 
 
-def test_a_ticket_lets_in_one_file_a_second_post_with_it_is_deleted(uploader: Uploader) -> None:
+def _body(uploader: Uploader, key: str) -> bytes:
+    return uploader.s3.get_object(Bucket=UPLOADS, Key=key)["Body"].read()  # type: ignore[no-any-return]
+
+
+def test_a_ticket_lets_in_one_file_a_second_post_with_it_is_deleted_and_the_source_kept(
+    uploader: Uploader,
+) -> None:
     dataset_id, upload = uploader.create()
+    key = upload["fields"]["key"]
     assert _post(upload, CSV).status_code == 204
     ready = uploader.settled(dataset_id)
     assert ready["row_count"] == 2
-    # S3 takes the same policy again until it expires; the ticket is used, so on_upload
-    # deletes what it let in and starts nothing.
+    # S3 takes the same policy again until it expires, and writes the file over the
+    # dataset's source; the ticket is used, so on_upload deletes that version alone and
+    # starts nothing: the source is the first file again.
     assert _post(upload, b"a,b\n9,9\n").status_code == 204
-    _deleted(uploader, upload["fields"]["key"])
+    wait_for(lambda: _body(uploader, key) == CSV or None, 30, "the second file to be deleted")
+    versions = uploader.s3.list_object_versions(Bucket=UPLOADS, Prefix=key)["Versions"]
+    assert [v["ETag"].strip('"') for v in versions] == [ready["source"]["etag"].strip('"')]
     assert uploader.dataset(dataset_id) == ready
     assert len(uploader.executions(dataset_id)) == 1
+
+
+def test_deleting_a_dataset_leaves_no_version_of_its_upload(uploader: Uploader) -> None:
+    dataset_id, upload = uploader.create()
+    key = upload["fields"]["key"]
+    assert _post(upload, CSV).status_code == 204
+    uploader.settled(dataset_id)
+    assert call_api("DELETE", f"/datasets/{dataset_id}", owner=uploader.owner)[0] == 204
+    found = uploader.s3.list_object_versions(Bucket=UPLOADS, Prefix=key)
+    assert (found.get("Versions", []), found.get("DeleteMarkers", [])) == ([], [])
 
 
 def test_a_post_over_the_size_limit_is_refused_by_s3_before_the_dataset_sees_it(

@@ -130,6 +130,9 @@ class TableSpec(Frozen):
 
 class BucketSpec(Frozen):
     name: str
+    versioned: bool = False
+    """Keep the versions an object had: a file written over another (an upload form sent
+    again) can then be deleted alone, leaving what it was written over."""
 
 
 class ContainerTaskSpec(Frozen):
@@ -558,7 +561,7 @@ CATALOG = Catalog(
         ),
     ),
     tables=(TableSpec(name=RECORDS),),
-    buckets=(BucketSpec(name=UPLOADS), BucketSpec(name=DATA)),
+    buckets=(BucketSpec(name=UPLOADS, versioned=True), BucketSpec(name=DATA)),
     state_machines=(
         StateMachineSpec(
             name=INGEST,

@@ -112,7 +112,7 @@ def delete_dataset(cfg: Settings, repo: DatasetRepository, owner: str, dataset_i
         arn = execution_arn(cfg, dataset.ingest_run)
         with contextlib.suppress(sfn.exceptions.ExecutionDoesNotExist):
             sfn.stop_execution(executionArn=arn, cause="dataset deleted")
-    objects.delete_prefix(cfg.upload_bucket, upload_prefix(owner, dataset_id))
+    objects.delete_prefix(cfg.upload_bucket, upload_prefix(owner, dataset_id), versions=True)
     for prefix in dataset_prefixes(owner, dataset_id):
         objects.delete_prefix(cfg.data_bucket, prefix)
 

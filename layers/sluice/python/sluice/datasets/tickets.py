@@ -7,7 +7,9 @@ notification of the file, which comes after, always finds it. ``on_upload`` inge
 file only if its key's name is a ticket of that dataset not used yet, and marks it used
 in the same conditional write that claims the run; anything else landing under
 ``uploads/`` (a key changed in a POST's form, a put with other credentials, a second
-file sent with one ticket) is deleted and logged, and the dataset is left as it was.
+file sent with one ticket) is deleted and logged, and the dataset is left as it was: the
+uploads bucket keeps versions, and only the version that landed is deleted, so a second
+file S3 wrote over the dataset's stored one leaves that as it was.
 
 S3 checks each presigned POST's policy (its key, size range and expiry) and signature,
 and each part URL's signature; the ticket is the second check, the one S3 cannot make:

@@ -219,7 +219,7 @@ def remove_superseded(ref: DatasetRef, keep_runs: set[str], keep_upload: str) ->
     upload_prefix = f"uploads/{ref.owner}/{ref.id}/"
     for key in objects.list_keys(cfg.upload_bucket, upload_prefix):
         if key != keep_upload:
-            objects.delete_object(cfg.upload_bucket, key)
+            objects.delete_every_version(cfg.upload_bucket, key)
     for prefix in dataset_prefixes(ref.owner, ref.id):
         for folder in objects.list_folders(cfg.data_bucket, prefix):
             if folder[len(prefix) :].rstrip("/") not in keep_runs:

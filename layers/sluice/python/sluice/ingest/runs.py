@@ -42,7 +42,7 @@ def on_upload(cfg: Settings, repo: DatasetRepository, event: UploadNotification)
         size, etag = s3.object.size, s3.object.eTag
         match = _UPLOAD_KEY.match(key)
         if match is None:  # no ticket names such a key
-            objects.delete_object(bucket, key)
+            objects.delete_landed(bucket, key, etag)
             logger.warning("deleted an object outside the upload layout", key=key)
             continue
         run = _accept_upload(
@@ -66,7 +66,7 @@ def _accept_upload(
 ) -> str | None:
     dataset = repo.find(owner, dataset_id)
     if dataset is None:
-        objects.delete_object(bucket, key)  # uploaded after the dataset was deleted
+        objects.delete_landed(bucket, key, etag)  # uploaded after the dataset was deleted
         return None
     ticket = dataset.upload_tickets.get(upload_id)
     if ticket is None or ticket.used not in (None, etag):
@@ -78,7 +78,7 @@ def _accept_upload(
     if size > cfg.max_upload_bytes:
         # Checked again after the POST's policy: a file joined from parts is checked only
         # when completing, and the size limit may have changed since the ticket was issued.
-        objects.delete_object(bucket, key)
+        objects.delete_landed(bucket, key, etag)
         message = f"the upload is {size} bytes; the limit is {cfg.max_upload_bytes} bytes"
         keeps_data = dataset.status is DatasetStatus.READY
         changes = DatasetChanges(error=ErrorInfo(code="upload_too_large", message=message))
@@ -103,8 +103,10 @@ def _accept_upload(
 
 
 def _refuse(bucket: str, key: str, etag: str, ticket: str, owner: str, dataset_id: str) -> None:
-    """Delete a file that landed under no open ticket of its dataset, which stays as it was."""
-    objects.delete_object(bucket, key)
+    """Delete a file that landed under no open ticket of its dataset, which stays as it was:
+    only that file, so that a form sent again, whose file S3 wrote over the dataset's
+    source, leaves the source as it was (the uploads bucket keeps versions)."""
+    objects.delete_landed(bucket, key, etag)
     logger.warning(
         "deleted an upload that was not issued for its dataset",
         key=key,

@@ -154,6 +154,8 @@ def provision(catalog: Catalog, endpoint: str) -> Deployment:
     for bucket in catalog.buckets:
         name = f"{PREFIX}-{bucket.name}"
         s3.create_bucket(Bucket=name)
+        if bucket.versioned:
+            s3.put_bucket_versioning(Bucket=name, VersioningConfiguration={"Status": "Enabled"})
         s3.put_bucket_cors(
             Bucket=name,
             CORSConfiguration={

@@ -197,12 +197,12 @@ def on_upload(
         match = _KEY.match(key)
         job = repo.find(match["owner"], match["id"]) if match else None
         if match is None or job is None or job.upload_key != key:
-            objects.delete_object(bucket, key)
+            objects.delete_landed(bucket, key, etag)
             logger.warning("deleted an upload no import job was issued for", key=key)
             continue
         owner, run = match["owner"], execution_name(job.id, etag)
         if size != job.bytes:  # the POST's policy holds the size; a direct put may not
-            objects.delete_object(bucket, key)
+            objects.delete_landed(bucket, key, etag)
             error = ErrorInfo(
                 code="size_mismatch", message=f"{size:,} bytes landed; {job.bytes:,} declared"
             )
@@ -221,7 +221,7 @@ def on_upload(
             current = repo.find(owner, job.id)
             if current is None or current.execution != run:
                 if current is None or current.status is not ImportStatus.PROCESSING:
-                    objects.delete_object(bucket, key)  # cancelled, or a file sent again
+                    objects.delete_landed(bucket, key, etag)  # cancelled, or a file sent again
                 logger.warning("refused an upload of a job not queued", key=key, etag=etag)
                 continue
             logger.info("import already claimed; starting it again", run=run)

@@ -61,7 +61,7 @@ def _finish(
     repo: ImportJobRepository, ref: ImportJobRef, status: ImportStatus, changes: dict[str, Any]
 ) -> None:
     repo.move(ref.owner, ref.id, ImportStatus.PROCESSING, status, changes)
-    objects.delete_object(ref.bucket, ref.key)
+    objects.delete_every_version(ref.bucket, ref.key)
 
 
 def _failed(repo: ImportJobRepository, ref: ImportJobRef, error: ErrorInfo) -> ImportStepResult:
@@ -77,7 +77,7 @@ def run_import(
     ref = request.job
     job = repo.find(ref.owner, ref.id)
     if job is None or job.status is not ImportStatus.PROCESSING or job.execution is None:
-        objects.delete_object(ref.bucket, ref.key)
+        objects.delete_every_version(ref.bucket, ref.key)
         return ImportStepResult(status=job.status if job else ImportStatus.CANCELLED)
     if request.failure is not None:
         # Its traceback is in the function's log; the client learns what kind of failure.

@@ -59,19 +59,65 @@ def object_size(bucket: str, key: str) -> int | None:
 
 
 def delete_object(bucket: str, key: str) -> None:
+    """Delete ``key`` (in a versioned bucket, its versions stay: see
+    ``delete_every_version``)."""
     aws.client("s3").delete_object(Bucket=bucket, Key=key)
 
 
-def delete_prefix(bucket: str, prefix: str) -> int:
-    """Delete every object under ``prefix``; returns how many."""
+def delete_prefix(bucket: str, prefix: str, *, versions: bool = False) -> int:
+    """Delete every object under ``prefix``; returns how many. ``versions``: every version
+    and delete marker too (a versioned bucket; in another, the same as without)."""
     s3 = aws.client("s3")
     deleted = 0
+    if versions:
+        pages = s3.get_paginator("list_object_versions").paginate(Bucket=bucket, Prefix=prefix)
+        for page in pages:
+            found = [*page.get("Versions", []), *page.get("DeleteMarkers", [])]
+            deleted += _delete_versions(bucket, found)
+        return deleted
     for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix):
         keys = [{"Key": o["Key"]} for o in page.get("Contents", [])]
         if keys:
             s3.delete_objects(Bucket=bucket, Delete={"Objects": keys, "Quiet": True})
             deleted += len(keys)
     return deleted
+
+
+def delete_every_version(bucket: str, key: str) -> None:
+    """Delete ``key`` and, in a versioned bucket, every version of it and its delete
+    markers: nothing of it is left to pay for or to read back."""
+    found = _versions_of(bucket, key)
+    _delete_versions(bucket, [*found.get("Versions", []), *found.get("DeleteMarkers", [])])
+
+
+def delete_landed(bucket: str, key: str, etag: str) -> None:
+    """Delete the copy of ``key`` whose ETag is ``etag`` (a file that just landed and is
+    refused), and only it: in a versioned bucket the version it was written over is the
+    key's again. In an unversioned bucket this deletes the key."""
+    wanted = etag.strip('"')
+    landed = [
+        version
+        for version in _versions_of(bucket, key).get("Versions", [])
+        if version["ETag"].strip('"') == wanted
+    ]
+    # The newest such copy: an older one with the same bytes is what was accepted.
+    _delete_versions(bucket, sorted(landed, key=lambda v: v["LastModified"])[-1:])
+
+
+def _versions_of(bucket: str, key: str) -> dict[str, Any]:
+    """Every version and delete marker of exactly ``key`` (one page: a key has few)."""
+    found: dict[str, Any] = aws.client("s3").list_object_versions(Bucket=bucket, Prefix=key)
+    return {
+        kind: [v for v in found.get(kind, []) if v["Key"] == key]
+        for kind in ("Versions", "DeleteMarkers")
+    }
+
+
+def _delete_versions(bucket: str, versions: list[dict[str, Any]]) -> int:
+    for start in range(0, len(versions), 1000):  # DeleteObjects takes 1,000 at a time
+        batch = [{"Key": v["Key"], "VersionId": v["VersionId"]} for v in versions[start:][:1000]]
+        aws.client("s3").delete_objects(Bucket=bucket, Delete={"Objects": batch, "Quiet": True})
+    return len(versions)
 
 
 def put_json(bucket: str, key: str, data: Any) -> None:
