@@ -6,10 +6,10 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from sluice.config import settings
 from sluice.datasets.repository import DatasetRepository
 from sluice.ingest import prepare_step
-from sluice.ingest.models import IngestInput
+from sluice.ingest.models import PrepareInput
 from sluice.step_logging import run_at, step_handler
 
-EVENT_MODEL = IngestInput
+EVENT_MODEL = PrepareInput
 
 
 @step_handler(run_at("dataset", "run"))

@@ -225,6 +225,27 @@ def test_a_damaged_gzip_fails_saying_so(uploader: Uploader) -> None:
     assert dataset["error"]["message"].startswith("the gzip file is damaged")
 
 
+def test_an_upload_past_the_lambdas_budget_is_prepared_by_the_preparers_task(
+    uploader: Uploader, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("SLUICE_PREPARE_TASK_BYTES", "100")  # this bzip2 file is ~2 KB
+    dataset = ingested(uploader, bz2.compress(UTF8))
+    assert all_rows(uploader, dataset["id"]) == expected(ORIGINAL)
+    assert "PrepareInTask" in uploader.states_entered(dataset["id"])
+
+
+def test_a_damaged_file_in_the_preparers_task_fails_with_its_reason(
+    uploader: Uploader, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("SLUICE_PREPARE_TASK_BYTES", "100")
+    body = bytearray(gzip.compress(UTF8))
+    body[200:260] = b"\x00" * 60
+    dataset = uploader.ingest(bytes(body))
+    assert dataset["status"] == "failed"
+    assert dataset["error"]["message"].startswith("the gzip file is damaged")
+    assert "PrepareInTask" in uploader.states_entered(dataset["id"])
+
+
 def test_an_empty_header_name_gets_a_generated_name_and_a_note(uploader: Uploader) -> None:
     dataset = uploader.ingest(b"id,,name,column_4,\n1,x,a,p,q\n2,y,b,r,s\n")
     assert dataset["status"] == "ready", dataset

@@ -54,6 +54,21 @@ class Uploader:
         listed = self.sfn.list_executions(stateMachineArn=self.machine("ingest_dataset"))
         return [e for e in listed["executions"] if e["name"].startswith(dataset_id)]
 
+    def states_entered(self, dataset_id: str) -> list[str]:
+        """The states its ingest executions entered, in order."""
+        entered = []
+        for execution in self.executions(dataset_id):
+            pages = self.sfn.get_paginator("get_execution_history").paginate(
+                executionArn=execution["executionArn"]
+            )
+            for page in pages:
+                entered += [
+                    e["stateEnteredEventDetails"]["name"]
+                    for e in page["events"]
+                    if "stateEnteredEventDetails" in e
+                ]
+        return entered
+
     def machine(self, name: str) -> str:
         """The ARN of the state machine the catalogue calls ``name``."""
         machines = self.sfn.list_state_machines()["stateMachines"]

@@ -256,6 +256,7 @@ TRAINER = "trainer"
 PREDICT = "training_predict"
 PREDICT_DATASET = "predict_dataset"
 PREDICTOR = "predictor"
+PREPARER = "preparer"
 QUERY_DATABASE = "datasets"
 
 CORS_ORIGINS = os.environ.get("SLUICE_CORS_ORIGINS", "*")
@@ -441,7 +442,23 @@ CATALOG = Catalog(
         ),
         # Decompressing or transcoding streams the upload once, on one core (1769 MB is
         # one vCPU): about 200 GB of gzip or zstd text, 35 GB of bzip2, in 15 minutes.
-        _step("ingest_prepare", "ingest", "prepare", 1769, 900, RECORDS_RW, UPLOADS_R, DATA_RW),
+        FunctionSpec(
+            name="ingest_prepare",
+            code_dir="functions/ingest",
+            handler="prepare.handler",
+            memory_mb=1769,
+            timeout_s=900,
+            environment={
+                **_COMMON_ENV,
+                **_HEAP_ENV,
+                # Where ecs:runTask.sync runs the preparer, for an upload past 15 minutes.
+                "SLUICE_TRAINER_CLUSTER": task_network("cluster"),
+                "SLUICE_PREPARER_TASK_DEFINITION": container_task(PREPARER),
+                "SLUICE_TRAINER_SUBNETS": task_network("subnets"),
+                "SLUICE_TRAINER_SECURITY_GROUPS": task_network("security_groups"),
+            },
+            grants=(RECORDS_RW, UPLOADS_R, DATA_RW),
+        ),
         _step("ingest_plan", "ingest", "plan", 512, 60, RECORDS_RW, UPLOADS_R, DATA_R, WORK_W),
         # Scans and conversions run in EXPRESS children (at most 5 minutes each): 90 s,
         # under the child Task's 95 s, three attempts of which fit (ingest_dataset.asl.json).
@@ -576,6 +593,7 @@ CATALOG = Catalog(
                 "ConvertChunkFunctionArn": "ingest_convert_chunk",
                 "FinishFunctionArn": "ingest_finish",
             },
+            container_tasks=(PREPARER,),
             map_bucket=DATA,
         ),
         StateMachineSpec(
@@ -648,6 +666,17 @@ CATALOG = Catalog(
     user_pool=UserPoolSpec(),
     glue_databases=(GlueDatabaseSpec(name=QUERY_DATABASE),),
     container_tasks=(
+        # The ingest's Prepare for a compressed upload past a Lambda's 15 minutes: no
+        # TensorFlow, one core (decompression is one stream), the ingest's rights.
+        ContainerTaskSpec(
+            name=PREPARER,
+            dockerfile="functions/ingest/preparer.Dockerfile",
+            command=("python", "-m", "sluice.ingest.prepare_task"),
+            cpu=1024,
+            memory_mb=2048,
+            environment={**_COMMON_ENV, **_HEAP_ENV},
+            grants=(RECORDS_RW, UPLOADS_R, DATA_RW),
+        ),
         ContainerTaskSpec(
             name=TRAINER,
             dockerfile="functions/training/Dockerfile",

@@ -30,6 +30,9 @@ class Settings(BaseModel):
     # lists and results in S3, so the chunk count is not held to the 256 KB state limit.
     max_upload_bytes: int = Field(100 * GIB, alias="SLUICE_MAX_UPLOAD_BYTES", gt=0)
     chunk_bytes: int = Field(64 * MIB, alias="SLUICE_CHUNK_BYTES", ge=1)
+    # Compressed uploads over this many bytes are decompressed by the preparer's Fargate
+    # task, not the Prepare Lambda; None: by kind (ingest.prepare_step.LAMBDA_PREPARE_BYTES).
+    prepare_task_bytes: int | None = Field(None, alias="SLUICE_PREPARE_TASK_BYTES", gt=0)
     # How many steps of a Map run at once, where that is a small fixed number (the local
     # system's worker processes); 0 where it is not (Lambda scales out). Chunks and
     # buckets then come in multiples of it, so that no worker idles through a last round.

@@ -42,6 +42,12 @@ class Workspace:
         return f"{self.work}source.csv"
 
     @property
+    def prepared(self) -> str:
+        """What the preparer's Fargate task made of the upload: the copy's object, or the
+        reason it could not (read by the Prepare step that collects it)."""
+        return f"{self.work}prepared.json"
+
+    @property
     def header(self) -> str:
         """The header's column names (and notes on names it lacked), read by every scan:
         too many for the state machine's payloads when a file is wide."""

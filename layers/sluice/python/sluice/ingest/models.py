@@ -7,7 +7,7 @@ file's width: the header's names (``HeaderNames``) and the decided columns.
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
@@ -50,6 +50,34 @@ class IngestInput(BaseModel):
     object: ObjectRef
     mode: Literal["full", "reconvert"] = "full"
     stats_run: str = Field(description="The run whose chunk stats this execution uses.")
+
+
+class PrepareInput(IngestInput):
+    """The Prepare step's event: the run's, and whether the preparer's Fargate task has
+    run (``after_task``): then the step collects the copy it wrote, or its error."""
+
+    after_task: bool = False
+    task_error: dict[str, Any] | None = Field(
+        None, description="The task's failure as Step Functions caught it (Error, Cause)."
+    )
+
+
+class TaskPlacement(BaseModel):
+    """Where ``ecs:runTask.sync`` runs a catalogued container task."""
+
+    cluster: str
+    task_definition: str
+    subnets: list[str]
+    security_groups: list[str]
+    container: str
+
+
+class Preparation(BaseModel):
+    """What Prepare answers: the object the plan reads, or (``task`` set) that a file this
+    large is prepared by the preparer's Fargate task, beyond a Lambda's 15 minutes."""
+
+    object: ObjectRef
+    task: TaskPlacement | None = None
 
 
 class HeaderNames(BaseModel):

@@ -11,21 +11,29 @@ left where it is. A file that is no text fails, with what it looks like.
 One invocation decompresses about 300 MB/s of gzip or zstd output and 45 MB/s of bzip2
 on one core (decompression alone, measured locally; not yet measured on Lambda with its
 S3 reads and writes), so within Lambda's 15 minutes it handles about 200 GB of gzip or
-zstd text and 35 GB of bzip2; a larger file would need a Fargate task (or bzip2's
-independent blocks decompressed in parallel).
+zstd text and 35 GB of bzip2. A compressed upload that may hold more
+(``LAMBDA_PREPARE_BYTES``) is prepared by the preparer's Fargate task instead, which has
+no time limit: the step answers where to run it, the state machine runs it
+(``ecs:runTask.sync``, ``sluice.ingest.prepare_task``), and the step then collects the
+copy, or the task's reason for failing, from ``prepared.json`` in the run's work folder.
 """
 
 from __future__ import annotations
 
+import json
+import os
 import time
 import zipfile
 import zlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from typing import Any
 
 import pyarrow as pa
 from aws_lambda_powertools import Logger
+from pydantic import BaseModel
 
+from sluice.catalog import CATALOG, PREPARER
 from sluice.config import Settings
 from sluice.csv.ranges import CsvError
 from sluice.csv.source_format import (
@@ -41,7 +49,13 @@ from sluice.csv.source_format import (
 from sluice.datasets.models import DatasetChanges
 from sluice.datasets.repository import DatasetRepository, preparing_progress
 from sluice.datasets.workspace import Workspace
-from sluice.ingest.models import IngestInput, ObjectRef
+from sluice.ingest.models import (
+    IngestInput,
+    ObjectRef,
+    Preparation,
+    PrepareInput,
+    TaskPlacement,
+)
 from sluice.ingest.runs import Superseded
 from sluice.store import objects, streams
 
@@ -52,6 +66,18 @@ BLOCK_BYTES = 8 * 1024 * 1024
 
 PROGRESS_SECONDS = 2.0
 """At most one progress write to the dataset this often."""
+
+GB = 1000**3
+LAMBDA_PREPARE_BYTES: dict[Compression, int] = {
+    "gzip": 20 * GB,
+    "zstd": 20 * GB,
+    "zip": 20 * GB,
+    "bz2": 2 * GB,
+}
+"""The largest compressed upload one invocation prepares: 10 of its 15 minutes at the
+rates above (gzip or zstd text 300 MB/s, bzip2 45 MB/s) for CSV compressed 9x, more than
+most CSV compresses. A larger one goes to the preparer's task (``SLUICE_PREPARE_TASK_BYTES``
+sets one limit for every kind)."""
 
 _ARROW_CODECS: dict[Compression, str] = {"gzip": "gzip", "bz2": "bz2", "zstd": "zstd"}
 
@@ -73,7 +99,96 @@ class _Source:
     what: str  # "the gzip file", for messages
 
 
-def prepare(cfg: Settings, repo: DatasetRepository, payload: IngestInput) -> ObjectRef:
+def prepare(cfg: Settings, repo: DatasetRepository, payload: PrepareInput) -> Preparation:
+    """The Prepare step: the object the plan reads (the upload itself, or its copy made
+    here), or where the preparer's task is to make the copy of a compressed upload too
+    large for one invocation; after that task, the copy it made."""
+    if payload.after_task:
+        return Preparation(object=collect(cfg, payload))
+    obj = payload.object
+    if obj.size and obj.size > _lambda_budget(cfg, _compression(obj)):
+        return Preparation(object=obj, task=placement())
+    return Preparation(object=prepare_copy(cfg, repo, payload))
+
+
+def _compression(obj: ObjectRef) -> Compression | None:
+    return compression_of(objects.read_range(obj.bucket, obj.key, 0, min(obj.size, SNIFF_BYTES)))
+
+
+def _lambda_budget(cfg: Settings, compression: Compression | None) -> float:
+    """The largest upload of this kind one invocation prepares (no limit where none is
+    needed: a plain or transcoded file is read at the speed it is written)."""
+    if compression is None:
+        return float("inf")
+    if cfg.prepare_task_bytes is not None:
+        return cfg.prepare_task_bytes
+    return LAMBDA_PREPARE_BYTES[compression]
+
+
+def placement() -> TaskPlacement:
+    """Where ``ecs:runTask.sync`` runs the preparer: the catalogue's task, in the tasks'
+    cluster and network (the step's environment holds them)."""
+    return TaskPlacement(
+        cluster=os.environ["SLUICE_TRAINER_CLUSTER"],
+        task_definition=os.environ["SLUICE_PREPARER_TASK_DEFINITION"],
+        subnets=_ids("SLUICE_TRAINER_SUBNETS"),
+        security_groups=_ids("SLUICE_TRAINER_SECURITY_GROUPS"),
+        container=CATALOG.container_task(PREPARER).container_name,
+    )
+
+
+def _ids(variable: str) -> list[str]:
+    return [part for part in os.environ.get(variable, "").split(",") if part]
+
+
+class TaskOutcome(BaseModel):
+    """What the preparer's task leaves in ``prepared.json``: its copy, or why it has none."""
+
+    object: ObjectRef | None = None
+    error: str | None = None
+
+
+def collect(cfg: Settings, payload: PrepareInput) -> ObjectRef:
+    """The copy the preparer's task made; its own reason (a CsvError) if it could not, or
+    what its end says where it left nothing (killed, out of memory)."""
+    ref = payload.dataset
+    found = objects.find_bytes(cfg.data_bucket, Workspace(ref.owner, ref.id, ref.run).prepared)
+    outcome = TaskOutcome.model_validate_json(found) if found else TaskOutcome()
+    if outcome.error is not None:
+        raise CsvError(outcome.error)
+    if outcome.object is None or payload.task_error is not None:
+        caught = payload.task_error or {}
+        raise PrepareTaskFailed(
+            "the preparer's task ended without a copy: "
+            + task_ended(str(caught.get("Error", "")), caught.get("Cause"))
+        )
+    return outcome.object
+
+
+class PrepareTaskFailed(Exception):
+    """The preparer's task stopped before it could say why (its container killed)."""
+
+
+def task_ended(error: str, cause: str | None) -> str:
+    """A stopped task in words: its container's exit code and the task's stop reason (the
+    Cause of a failed ``ecs:runTask.sync`` is the task as JSON)."""
+    try:
+        task: Any = json.loads(cause or "")
+    except ValueError:
+        task = None
+    if not isinstance(task, dict) or "Containers" not in task:
+        return cause or error or "no reason given"
+    said = [
+        f"exit code {container.get('ExitCode')}"
+        for container in task.get("Containers") or []
+        if container.get("ExitCode") is not None
+    ]
+    if task.get("StoppedReason"):
+        said.append(str(task["StoppedReason"]))
+    return ", ".join(said) or "no reason given"
+
+
+def prepare_copy(cfg: Settings, repo: DatasetRepository, payload: IngestInput) -> ObjectRef:
     """The object the plan reads: the upload itself when it is UTF-8 CSV text already,
     else its decompressed or transcoded copy."""
     obj, ref = payload.object, payload.dataset
