@@ -202,8 +202,8 @@ def _pandas(pd: Any, op: str, parts: Path, out: Path) -> dict[str, Any]:
         values = _read(pd, parts, "messy", [HISTOGRAM_COLUMN])[HISTOGRAM_COLUMN].to_numpy(
             dtype=np.float64, na_value=np.nan
         )
-        counts, _ = np.histogram(values[np.isfinite(values)], bins=HISTOGRAM_BINS)
-        return {"counts": counts.tolist()}
+        binned, _ = np.histogram(values[np.isfinite(values)], bins=HISTOGRAM_BINS)
+        return {"counts": binned.tolist()}
     if op == "describe":
         frame = _read(pd, parts, "messy")
         numbers = frame.select_dtypes("number")

@@ -20,7 +20,7 @@ JOIN_ROWS = 1_000_000
 JOIN_FIRST_ID = 10_000_000_000  # the messy file's first id
 OPERATIONS = ("describe", "filter_select", "sort", "join", "histogram")
 
-FILTER = [
+FILTER: list[dict[str, Any]] = [
     {"column": "price", "op": ">", "value": 100},
     {"column": "region", "op": "in", "value": ["North", "East", "Islands"]},
 ]
