@@ -11,10 +11,10 @@ from typing import Any
 import pytest
 import requests
 from sluice.config import settings
-from sluice.networks.graph_models import GraphBody
 from sluice.networks import import_jobs
+from sluice.networks.graph_models import GraphBody
 from sluice.networks.import_jobs import TooManyPendingImports
-from sluice.networks.import_models import ImportJob, ImportJobCreate
+from sluice.networks.import_models import ImportJob, ImportJobCreate, ImportStatus
 from sluice.networks.import_repository import ImportJobRepository
 
 from tests.model_files import MLP, TWO_INPUTS, bomb, save, zipped
@@ -289,6 +289,37 @@ def test_a_queued_job_whose_upload_expired_fails_and_frees_its_place() -> None:
         "message": "no file was uploaded in time",
     }
     assert job(owner, ids[0])["status"] == "failed"
+
+
+def test_a_file_sent_again_while_the_first_is_imported_is_deleted_alone(local: Any) -> None:
+    s3 = local.client("s3")
+    owner = new_owner()
+    _, created = start(owner, "m.keras", 100)
+    job_id, key = created["job"]["id"], created["job"]["upload_key"]
+    # The first file landed and claimed the job, as its notification would have, and its
+    # import has not read it yet: put with the bucket's notifications off, so that no
+    # import runs (and deletes it) while the test looks.
+    notifications = s3.get_bucket_notification_configuration(Bucket=UPLOADS)
+    notifications.pop("ResponseMetadata", None)
+    s3.put_bucket_notification_configuration(Bucket=UPLOADS, NotificationConfiguration={})
+    try:
+        first = s3.put_object(Bucket=UPLOADS, Key=key, Body=b"a" * 100)
+    finally:
+        s3.put_bucket_notification_configuration(
+            Bucket=UPLOADS, NotificationConfiguration=notifications
+        )
+    claimed = ImportJobRepository(settings().table).move(
+        owner, job_id, ImportStatus.QUEUED, ImportStatus.PROCESSING, {"execution": "first"}
+    )
+    assert claimed is not None
+    assert post(created["upload"], b"b" * 100).status_code == 204
+
+    def first_again() -> bool | None:
+        found = s3.list_object_versions(Bucket=UPLOADS, Prefix=key).get("Versions", [])
+        return True if [v["ETag"] for v in found] == [first["ETag"]] else None
+
+    wait_for(first_again, 30, "the second file to be deleted, the first kept")
+    assert s3.get_object(Bucket=UPLOADS, Key=key)["Body"].read() == b"a" * 100
 
 
 def test_a_file_put_under_imports_at_a_key_never_issued_is_deleted(local: Any) -> None:

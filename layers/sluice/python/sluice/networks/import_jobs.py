@@ -220,8 +220,10 @@ def on_upload(
         if claimed is None:
             current = repo.find(owner, job.id)
             if current is None or current.execution != run:
-                if current is None or current.status is not ImportStatus.PROCESSING:
-                    objects.delete_landed(bucket, key, etag)  # cancelled, or a file sent again
+                # Cancelled, or a file sent again: only this file goes (the uploads bucket
+                # keeps versions), so a job's file under import stays, and is read by its
+                # ETag whatever lands over it.
+                objects.delete_landed(bucket, key, etag)
                 logger.warning("refused an upload of a job not queued", key=key, etag=etag)
                 continue
             logger.info("import already claimed; starting it again", run=run)
