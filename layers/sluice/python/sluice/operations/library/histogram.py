@@ -13,7 +13,6 @@ frequent values, so that the top values are exact however many distinct texts th
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, ClassVar
 
@@ -135,7 +134,7 @@ class Histogram(Operation):
         found = statistics_range(part_footers([(p.key, p.bytes) for p in manifest.parts]), column)
         if found is UNKNOWN:
             return True
-        self._write_edges(run, [found] if found is not None else [])
+        self._write_edges(run, [found] if found is not None else [], _type_in(manifest, column))
         return False
 
     def bucket_count(self, run: OperationRun, manifests: dict[str, list[Manifest]]) -> int:
@@ -153,15 +152,16 @@ class Histogram(Operation):
     def settle(self, run: OperationRun, buckets: int) -> None:
         """The bins' edges over the whole column's finite range (none when it has none)."""
         keys = objects.list_keys(settings().data_bucket, run.partial_key("survey/"))
-        self._write_edges(run, [r for r in get_jsons(keys) if r is not None])
+        self._write_edges(run, [r for r in get_jsons(keys) if r is not None], _column_type(run))
 
-    def _write_edges(self, run: OperationRun, ranges: list[Any]) -> None:
-        """The bins' edges over the parts' finite ranges (none when no part has one)."""
+    def _write_edges(self, run: OperationRun, ranges: list[Any], kind: ColumnType) -> None:
+        """The bins' edges over the parts' finite ranges (none when no part has one), with
+        the column's type, so that Finish and every poll read no manifest for it."""
         found = None
         if ranges:
             low, high = min(r[0] for r in ranges), max(r[1] for r in ranges)
             found = edges(low, high, run.inputs["bins"]).tolist()
-        put_json(run.partial_key("edges.json"), found)
+        put_json(run.partial_key("edges.json"), {"edges": found, "type": kind.value})
 
     def run_part(self, run: OperationRun, part: PartRef, buckets: int) -> StepResult:
         return self.run_parts(run, [part], buckets)[0]
@@ -176,8 +176,8 @@ class Histogram(Operation):
                 self._count_values(run, part, read_part(part.key, [column], part.bytes), buckets)
                 for part in parts
             ]
-        (bin_edges,) = get_jsons([run.partial_key("edges.json")])
-        found = np.array(bin_edges) if bin_edges is not None else None
+        (binning,) = get_jsons([run.partial_key("edges.json")])
+        found = np.array(binning["edges"]) if binning["edges"] is not None else None
 
         def counted(part: PartRef) -> tuple[np.ndarray, int, int, str]:
             values = read_part(part.key, [column], part.bytes).column(0)
@@ -265,13 +265,8 @@ class Histogram(Operation):
             )
         ordered = sorted(parts, key=lambda p: p.index)
         keys = [p.partial for p in ordered if p.partial]
-        # The edges, the partials and the column's type (its dataset's manifest) at once.
-        reads: list[Callable[[], Any]] = [
-            lambda: get_jsons([run.partial_key("edges.json"), *keys]),
-            lambda: _column_type(run),
-        ]
-        (bin_edges, *partials), kind = objects.concurrently(lambda read: read(), reads, 2)
-        return Finished(data=self._bins(run, partials, bin_edges, kind))
+        binning, *partials = get_jsons([run.partial_key("edges.json"), *keys])  # at once
+        return Finished(data=self._bins(run, partials, binning))
 
     def partial(self, run: OperationRun) -> Any:
         """The bins' counts of the parts done so far (values are counted only at the end)."""
@@ -280,16 +275,17 @@ class Histogram(Operation):
         if not found:
             return None
         done = sum(p.get("parts", 1) for p in found[1:])
-        return {**self._bins(run, found[1:], found[0], _column_type(run)), "parts_done": done}
+        return {**self._bins(run, found[1:], found[0]), "parts_done": done}
 
     def _bins(
         self,
         run: OperationRun,
         partials: list[dict[str, Any]],
-        bin_edges: list[float] | None,
-        kind: ColumnType,
+        binning: dict[str, Any],
     ) -> dict[str, Any]:
-        """The chart's bins, from parts' counts."""
+        """The chart's bins, from parts' counts and the edges' file (edges and type)."""
+        bin_edges: list[float] | None = binning["edges"]
+        kind = ColumnType(binning["type"])
         counts = np.zeros(len(bin_edges) - 1 if bin_edges else 0, dtype=np.int64)
         for partial in partials:
             counts += np.array(partial["counts"], dtype=np.int64)
