@@ -811,7 +811,9 @@ def test_a_bucket_whose_keys_repeat_is_judged_without_sorting_all_its_hashes(mon
     assert pc.sum(merged.column("sum_x")).as_py() == 2 * sum(range(200_000))
 
 
-def test_a_bucket_of_distinct_keys_passes_the_sampled_judgement_and_sorts_them_all(monkeypatch):
+def test_a_bucket_of_distinct_keys_passes_the_sampled_judgement_and_sorts_few_of_them(
+    monkeypatch,
+):
     sorted_lengths = []
     sort = aggregate_distinct._sorted_by_hash
     monkeypatch.setattr(
@@ -819,7 +821,9 @@ def test_a_bucket_of_distinct_keys_passes_the_sampled_judgement_and_sorts_them_a
     )
     partials, spec = repeated_keys_bucket(200_000, 1)
     assert merge_partials(partials, spec).num_rows == 200_000
-    assert sorted_lengths == [200_000]
+    # Only the rows in a bin of the hashes with another row (about 1 in 10 here).
+    assert len(sorted_lengths) == 1
+    assert 0 < sorted_lengths[0] < 200_000 // 4
 
 
 def test_hash_buckets_scale_the_low_32_bits_into_the_buckets():

@@ -32,3 +32,20 @@ def test_hash_order_sorts_the_runs_whose_keys_collide_and_keeps_the_others_repea
     order, starts = aggregate_distinct.hash_order(keys, hashed)
     groups = np.split(keys.column("k").take(pa.array(order)).to_pylist(), starts[1:])
     assert [list(group) for group in groups] == [["a", "a"], ["b"], ["c", "c"], ["d"]]
+
+
+def test_rows_in_shared_bins_holds_every_row_whose_hash_another_row_has() -> None:
+    rng = np.random.default_rng(3)
+    hashes = rng.integers(0, 2**32, 50_000, dtype=np.uint64).astype(np.uint32)
+    hashes[rng.integers(0, 50_000, 500)] = hashes[rng.integers(0, 50_000, 500)]
+    _, inverse, counts = np.unique(hashes, return_inverse=True, return_counts=True)
+    sharing = np.flatnonzero(counts[inverse] > 1)
+    found = aggregate_distinct.rows_in_shared_bins(hashes)
+    assert np.all(np.diff(found) > 0)
+    assert set(sharing.tolist()) <= set(found.tolist())
+    assert len(found) < len(hashes) // 4  # about 1 in 8 by chance, not every row
+
+
+def test_rows_in_shared_bins_of_one_row_or_none_is_empty() -> None:
+    assert aggregate_distinct.rows_in_shared_bins(np.array([7], dtype=np.uint32)).size == 0
+    assert aggregate_distinct.rows_in_shared_bins(np.array([], dtype=np.uint32)).size == 0

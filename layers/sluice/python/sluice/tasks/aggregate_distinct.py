@@ -46,8 +46,9 @@ def sums_in_hash_order(
     combined: pa.Table, keys: list[str], aggs: list[tuple[str, str]]
 ) -> pa.Table | None:
     """``combined.group_by(keys).aggregate(aggs)`` for sums alone (sum, count and mean
-    merge by summing) when the keys are nearly all distinct: with the rows in
-    :func:`hash_order`, every group is a run of rows that numpy sums at once, and no hash
+    merge by summing) when the keys are nearly all distinct: every row alone in its bin
+    of the hashes (:func:`rows_in_shared_bins`) is a group of its own, and with the others
+    in :func:`hash_order` every group is a run of rows that numpy sums at once; no hash
     table is built. None when the aggregations or key types need the general path (float
     keys: NaN != NaN)."""
     if not keys or combined.num_rows == 0 or any(op != "sum" for _, op in aggs):
@@ -62,13 +63,17 @@ def sums_in_hash_order(
     # The partials stay chunks (one per part): combining them would copy every column,
     # texts and all, once more than the filter below, which reads them chunk by chunk.
     key_columns = combined.select(keys)
-    order, in_order, same_hash = _sorted_by_hash(hashes)
+    # Only the rows whose hash may be another's are sorted: a row alone in its bin of
+    # the hashes is alone in its group.
+    candidates = rows_in_shared_bins(hashes)
+    order, in_order, same_hash = _sorted_by_hash(hashes[candidates])
+    order = candidates[order]
     if len(same_hash) > (1 - MOSTLY_DISTINCT) * combined.num_rows:
         # Many neighbours sharing a hash mean repeated keys (32-bit collisions are
         # rare): the hash group-by is faster there. The sort is all this judgement costs.
         return None
     order, starts = _group_starts(key_columns, order, in_order, same_hash)
-    sizes = np.diff(np.append(starts, combined.num_rows))
+    sizes = np.diff(np.append(starts, len(order)))
     shared = sizes > 1
     # Most keys are alone in their group: such a row is its group, read where it is
     # (a filter, in row order, where a gather in hash order would jump about every
@@ -153,6 +158,28 @@ def _hashes32(keys: pa.Table, hashed: np.ndarray | None) -> np.ndarray:
     return high_bits(hashed) if hashed.dtype.itemsize > 4 else hashed
 
 
+SHARED_BIN_BITS = (8, 24)
+"""The bins :func:`rows_in_shared_bins` counts a bucket's hashes in: about 8 a row (a row
+then shares its bin by chance with about 1 in 8 probability), at least 2**8 and at most
+2**24 (16M counts, 128 MB, for a bucket of 2M rows and more)."""
+
+
+def rows_in_shared_bins(hashes: np.ndarray) -> np.ndarray:
+    """The rows (ascending) whose hash lies in a bin of the hash space with another row's:
+    every row that shares its hash with another, and by chance some that do not.
+
+    Counting the rows of each bin of the high bits is one pass of increments where a sort
+    of every hash takes ~21 (0.07 against 0.12 s for a BMAT bucket's 1.9M rows, whose
+    keys are nearly all distinct: ~13% of its rows are then sorted, 11 ms)."""
+    if len(hashes) < 2:
+        return np.zeros(0, dtype=np.int64)
+    low, high = SHARED_BIN_BITS
+    bits = min(high, max(low, int(np.ceil(np.log2(len(hashes)))) + 3))
+    bins = hashes.astype(np.uint32, copy=False) >> np.uint32(32 - bits)
+    counts = np.bincount(bins, minlength=1 << bits)
+    return np.flatnonzero(counts[bins] > 1)
+
+
 def _sorted_by_hash(hashed: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """The order that sorts ``hashed``, the hashes in it, and the positions in it whose
     next neighbour shares their hash."""
@@ -187,7 +214,7 @@ def _group_starts(
         again = np.flatnonzero(np.isin(run[same_hash + 1], collided_runs))
         moved = same_hash[again]
         keys_differ[again] = _differ(keys, order[moved], order[moved + 1])
-    differs = np.ones(max(keys.num_rows - 1, 0), dtype=bool)
+    differs = np.ones(max(len(order) - 1, 0), dtype=bool)
     differs[same_hash] = keys_differ
     starts = np.concatenate([[0], np.flatnonzero(differs) + 1]).astype(np.int64)
     return order, starts
