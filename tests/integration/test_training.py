@@ -8,6 +8,7 @@ import io
 import tempfile
 import threading
 from collections.abc import Iterator
+from datetime import datetime
 from typing import Any
 
 import numpy as np
@@ -412,7 +413,7 @@ def test_a_dataset_past_the_memory_limit_streams_its_row_groups(
         params,
         inputs,
         plan,
-        reporter,
+        reporter,  # type: ignore[arg-type]
         threading.Event(),  # type: ignore[arg-type]
     )
     assert len(outcome.history["loss"]) == 2 and outcome.evaluation is not None
@@ -672,3 +673,35 @@ def test_deleting_a_training_job_cancels_its_running_predictions(
     assert deleted[0] == 204
     ended = predicted(ready, prediction["id"])
     assert ended["status"] == "cancelled" and ended["output_dataset_id"] is None, ended
+
+
+def test_a_datetime_trains_by_the_calendar_and_predicts_from_its_text(local: Any) -> None:
+    uploader = Uploader(local)
+    hours = [f"2024-01-{1 + i // 24:02d} {i % 24:02d}:30:00" for i in range(240)]
+    body = "when,a,label\n" + "".join(
+        f"{when},{i % 7},{int(i % 24 >= 12)}\n" for i, when in enumerate(hours)
+    )
+    dataset = uploader.ingest(body.encode(), column_types={"when": "datetime"})
+    assert dataset["status"] == "ready", dataset
+    status, graph = call_api("POST", "/networks/graphs", classifier(8), owner=uploader.owner)
+    assert status == 201, graph
+    here = {"owner": uploader.owner, "dataset": dataset["id"], "graph": graph["id"]}
+    status, refused = train(here, x_columns=["when", "a"])  # seconds: 2 values, not 8
+    assert status == 422 and "2 value(s)" in refused["error"]["message"], refused
+    status, job = train(here, x_columns=["when", "a"], datetime_features="calendar", epochs=1)
+    assert status == 202, job
+    done = finished(here, job["id"])
+    assert done["status"] == "succeeded", done
+    path = f"/networks/training-jobs/{job['id']}/predict"
+    by_text = {"records": [{"when": "2024-01-03T13:30:00", "a": 2}]}
+    status, answer = call_api("POST", path, by_text, owner=uploader.owner)
+    assert status == 200 and len(answer["predictions"]) == 1, answer
+    seconds = (datetime(2024, 1, 3, 13, 30) - datetime(1970, 1, 1)).total_seconds()
+    status, same = call_api("POST", path, {"instances": [[seconds, 2]]}, owner=uploader.owner)
+    assert (status, same) == (200, answer)
+    bad = {"records": [{"when": "the third", "a": 2}]}
+    status, refused = call_api("POST", path, bad, owner=uploader.owner)
+    assert (status, refused["error"]["message"]) == (
+        422,
+        "records[0].when: 'the third' is not an ISO 8601 datetime",
+    )

@@ -155,3 +155,18 @@ def test_a_kept_column_must_exist_and_not_take_an_output_name() -> None:
         ("keep_columns", "nope"),
         ("keep_columns", "prediction_0"),
     ]
+
+
+def test_a_calendared_datetime_takes_seven_values_of_its_input() -> None:
+    assert problems(check({"in": [9]}, [1]), datetime_features="calendar") == []
+    found = problems(check({"in": [3]}, [1]), datetime_features="calendar")
+    assert found[0]["node"] == "in" and "9 value(s)" in found[0]["message"]
+
+
+def test_a_dataset_to_predict_needs_a_datetime_where_the_model_took_the_calendar() -> None:
+    found = prediction_problems(
+        {"in": ["when"]}, {}, {"when": ColumnType.TIMEDELTA}, [], frozenset({"when"})
+    )
+    assert found[0]["message"] == (
+        "column 'when' is timedelta; the model took it as a datetime (by the calendar)"
+    )

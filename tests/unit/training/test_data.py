@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import calendar
+import math
 from datetime import datetime
 
 import numpy as np
@@ -71,3 +73,35 @@ def test_an_index_input_keeps_rows_a_one_hot_input_would_drop() -> None:
     assert dropped == 0 and indexed.x["in"].tolist() == [[1.0], [0.0]]
     one_hot, dropped = data.block(table, {"in": ["kind"]}, params, 0, None, vocab)
     assert dropped == 1 and one_hot.x["in"].tolist() == [[1.0, 0.0]]
+
+
+def expected_calendar(moment: datetime) -> list[float]:
+    """The calendar's values by Python's own datetime arithmetic."""
+    seconds = (moment - datetime(1970, 1, 1)).total_seconds()
+    of_day = (moment.hour * 3600 + moment.minute * 60 + moment.second) / 86_400
+    of_week = (moment.weekday() + of_day) / 7
+    days_in_year = 366 if calendar.isleap(moment.year) else 365
+    of_year = (moment.timetuple().tm_yday - 1 + of_day) / days_in_year
+    angles = [2 * math.pi * f for f in (of_year, of_week, of_day)]
+    return [seconds] + [g(a) for a in angles for g in (math.sin, math.cos)]
+
+
+@pytest.mark.parametrize(
+    "moment",
+    [
+        datetime(2024, 2, 29, 23, 59, 59),  # a leap day, a Thursday, a second to midnight
+        datetime(1969, 12, 31, 6, 0, 0),  # before the epoch: a Wednesday
+        datetime(2023, 1, 1, 0, 0, 0),  # a Sunday, the year's start
+    ],
+)
+def test_a_calendared_datetime_is_its_seconds_and_its_place_in_year_week_and_day(
+    moment: datetime,
+) -> None:
+    got = data.calendar(pa.array([moment], pa.timestamp("us")))
+    assert got.shape == (1, 7)
+    assert got[0].tolist() == pytest.approx(expected_calendar(moment), rel=1e-6, abs=1e-6)
+
+
+def test_a_null_datetime_is_a_row_of_nan_left_out_as_missing() -> None:
+    got = data.calendar(pa.array([None, datetime(2024, 1, 1)], pa.timestamp("us")))
+    assert np.isnan(got[0]).all() and not np.isnan(got[1]).any()

@@ -63,7 +63,9 @@ def model_rows(
     """A row group as the model's inputs, and which rows have every value it needs (a
     null number, or a category value a one-hot input never saw, is NaN)."""
     x = {
-        node: feed.features(table, columns, saved.categories, node in saved.indexed)
+        node: feed.features(
+            table, columns, saved.categories, node in saved.indexed, saved.calendared
+        )
         for node, columns in saved.inputs.items()
     }
     complete = np.ones(table.num_rows, dtype=bool)

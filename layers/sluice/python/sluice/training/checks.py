@@ -174,14 +174,17 @@ def _input_problems(
             )
         if node in embedded:
             problems.extend(_embedding_problems(node, names, embedded[node], schema, categories))
-        width = input_width(names, categories, index=node in embedded)
+        width = input_width(
+            names, categories, node in embedded, calendared_columns(params, columns, schema)
+        )
         shape = check.shapes.get(node)
         if shape is not None and (len(shape) != 1 or shape[0] not in (None, width)):
             problems.append(
                 _problem(
                     f"input node {node!r} takes rows of shape {shape}; x_columns gives it "
                     f"{width} value(s) a row (a category column one per value, or one "
-                    "index where the input feeds an Embedding)",
+                    "index where the input feeds an Embedding; a datetime with "
+                    f"datetime_features calendar {CALENDAR_WIDTH})",
                     node=node,
                     field="x_columns",
                 )
@@ -225,14 +228,38 @@ def _output_problems(params: TrainingParams, check: GraphCheck) -> list[Problem]
     return []
 
 
+CALENDAR_WIDTH = 7
+"""A datetime input fed by the calendar (``datetime_features: calendar``): its seconds
+since the epoch, then the sine and cosine of where it falls in its year, week and day."""
+
+
+def calendared_columns(
+    params: TrainingParams, inputs: dict[str, list[str]], schema: dict[str, ColumnType]
+) -> frozenset[str]:
+    """The datetime input columns fed by the calendar: none unless asked for."""
+    if params.datetime_features != "calendar":
+        return frozenset()
+    used = {column for columns in inputs.values() for column in columns}
+    return frozenset(c for c in used if schema.get(c) is ColumnType.DATETIME)
+
+
 def input_width(
-    names: list[str], categories: dict[str, list[str] | None], index: bool = False
+    names: list[str],
+    categories: dict[str, list[str] | None],
+    index: bool = False,
+    calendared: frozenset[str] = frozenset(),
 ) -> int:
-    """Values a row gives an input: one per column, a category's one per value (one-hot),
-    or one per column where they are indices (the input feeds an Embedding)."""
-    if index:
-        return len(names)
-    return sum(len(categories.get(name) or ()) or 1 for name in names)
+    """Values a row gives an input: one per column, a category's one per value (one-hot)
+    or one (an index, where the input feeds an Embedding), a calendared datetime's
+    ``CALENDAR_WIDTH``."""
+    return sum(
+        (1 if index else len(categories.get(name) or ()) or 1)
+        if categories.get(name)
+        else CALENDAR_WIDTH
+        if name in calendared
+        else 1
+        for name in names
+    )
 
 
 def training_problems(
@@ -273,11 +300,13 @@ def prediction_problems(
     vocab: dict[str, list[str]],
     schema: dict[str, ColumnType],
     keep_columns: list[str],
+    calendared: frozenset[str] = frozenset(),
 ) -> list[Problem]:
     """What a dataset to predict must agree with (pure): each of the model's x_columns,
     with a type it can take (a column it took as numbers: numbers, booleans or times; a
-    category it took by its values: a category or text, matched by value), and each
-    ``keep_columns`` present and not named as an output column."""
+    category it took by its values: a category or text, matched by value; a datetime it
+    took by the calendar: a datetime), and each ``keep_columns`` present and not named as
+    an output column."""
     problems: list[Problem] = []
     for column in dict.fromkeys(c for columns in inputs.values() for c in columns):
         kind = schema.get(column)
@@ -290,12 +319,24 @@ def prediction_problems(
                 )
             )
             continue
-        takes = CATEGORY_VALUES if column in vocab else NUMERIC_INPUTS
+        takes = (
+            CATEGORY_VALUES
+            if column in vocab
+            else frozenset({ColumnType.DATETIME})
+            if column in calendared
+            else NUMERIC_INPUTS
+        )
         if kind not in takes:
+            took = (
+                "a category"
+                if column in vocab
+                else "a datetime (by the calendar)"
+                if column in calendared
+                else "numbers"
+            )
             problems.append(
                 _problem(
-                    f"column {column!r} is {kind.value}; the model took it as "
-                    + ("a category" if column in vocab else "numbers"),
+                    f"column {column!r} is {kind.value}; the model took it as {took}",
                     field="dataset_id",
                     column=column,
                     type=kind.value,

@@ -21,7 +21,11 @@ import pyarrow.parquet as pq
 
 from sluice.datasets.manifest import Manifest
 from sluice.store.arrow_fs import s3_filesystem
-from sluice.training.checks import CATEGORICAL_LOSSES, UNKNOWN_INDEX
+from sluice.training.checks import (
+    CATEGORICAL_LOSSES,
+    UNKNOWN_INDEX,
+    input_width,
+)
 from sluice.training.models import TrainingParams
 
 TRAIN, VALIDATION, TEST = 0, 1, 2
@@ -73,6 +77,7 @@ class DataPlan:
     cached: list[Block] | None = field(default=None, repr=False)
     vocab: dict[str, list[str]] = field(default_factory=dict)  # category inputs' values
     indexed: frozenset[str] = frozenset()  # input nodes fed category indices (Embeddings)
+    calendared: frozenset[str] = frozenset()  # datetime columns fed by the calendar
 
 
 def row_groups(bucket: str, manifest: Manifest) -> list[GroupRef]:
@@ -110,6 +115,40 @@ def as_float(column: pa.ChunkedArray | pa.Array) -> np.ndarray:
         column = pc.cast(column, pa.uint8())
     values = pc.cast(column, pa.float32()).to_numpy(zero_copy_only=False)
     return np.asarray(values, dtype=np.float32)
+
+
+_DAY_S = 86_400.0
+_EPOCH_WEEKDAY = 3  # 1970-01-01 was a Thursday; Monday is 0
+
+
+def calendar(column: pa.ChunkedArray | pa.Array) -> np.ndarray:
+    """A datetime column as ``CALENDAR_WIDTH`` float32 values a row (nulls as NaN): the
+    seconds since the epoch, and the year, the week and the day as angles (sine, cosine),
+    so that a network sees December next to January, Sunday next to Monday and midnight
+    next to 23:59, which the seconds alone hide."""
+    micros = pc.cast(pc.cast(column, pa.timestamp("us")), pa.int64())
+    seconds = micros.to_numpy(zero_copy_only=False).astype(np.float64) / 1e6
+    days = np.floor(seconds / _DAY_S)
+    of_day = (seconds - days * _DAY_S) / _DAY_S
+    of_week = (np.mod(days + _EPOCH_WEEKDAY, 7) + of_day) / 7
+    day_of_year = pc.day_of_year(column).to_numpy(zero_copy_only=False).astype(np.float64)
+    year_days = np.where(
+        pc.is_leap_year(column).to_numpy(zero_copy_only=False).astype(bool), 366.0, 365.0
+    )
+    of_year = (day_of_year - 1 + of_day) / year_days
+    angles = 2 * np.pi * np.stack([of_year, of_week, of_day], axis=1)
+    values = np.column_stack(
+        [
+            seconds,
+            np.sin(angles[:, 0]),
+            np.cos(angles[:, 0]),
+            np.sin(angles[:, 1]),
+            np.cos(angles[:, 1]),
+            np.sin(angles[:, 2]),
+            np.cos(angles[:, 2]),
+        ]
+    )
+    return values.astype(np.float32)
 
 
 def splits(seed: int, ordinal: int, rows: int, params: TrainingParams) -> np.ndarray:
@@ -158,17 +197,20 @@ def features(
     columns: list[str],
     vocab: dict[str, list[str]] | None = None,
     index: bool = False,
+    calendared: frozenset[str] = frozenset(),
 ) -> np.ndarray:
     """An input's values: each column as float32, a category one-hot over its values, or
-    as its index (``index``: the input feeds an Embedding)."""
-    parts = [
-        (category_index if index else one_hot)(table.column(c), vocab[c]).reshape(
-            table.num_rows, -1
-        )
-        if vocab and c in vocab
-        else as_float(table.column(c)).reshape(-1, 1)
-        for c in columns
-    ]
+    as its index (``index``: the input feeds an Embedding), a ``calendared`` datetime as
+    its seconds and its place in the year, week and day (:func:`calendar`)."""
+    parts = []
+    for c in columns:
+        if vocab and c in vocab:
+            coded = (category_index if index else one_hot)(table.column(c), vocab[c])
+            parts.append(coded.reshape(table.num_rows, -1))
+        elif c in calendared:
+            parts.append(calendar(table.column(c)))
+        else:
+            parts.append(as_float(table.column(c)).reshape(-1, 1))
     return np.concatenate(parts, axis=1).astype(np.float32, copy=False)
 
 
@@ -180,10 +222,14 @@ def block(
     classes: list[str] | None,
     vocab: dict[str, list[str]] | None = None,
     indexed: frozenset[str] = frozenset(),
+    calendared: frozenset[str] = frozenset(),
 ) -> tuple[Block, int]:
     """A row group's usable rows (none missing a used value), and how many were dropped.
     An index input never misses one: a null is the unknown index."""
-    x = {node: features(table, cols, vocab, node in indexed) for node, cols in inputs.items()}
+    x = {
+        node: features(table, cols, vocab, node in indexed, calendared)
+        for node, cols in inputs.items()
+    }
     y = _labels(table, params, classes)
     keep = ~np.isnan(y)
     for values in x.values():
@@ -206,19 +252,21 @@ def plan(
     category_label: bool,
     vocab: dict[str, list[str]] | None = None,
     indexed: frozenset[str] = frozenset(),
+    calendared: frozenset[str] = frozenset(),
 ) -> DataPlan:
     """One pass over the data: splits' sizes, the training split's means and variances
     (float64 sums), the label's classes; the blocks are kept when they fit in memory.
-    ``indexed``: the input nodes whose category columns are fed as indices."""
+    ``indexed``: the input nodes whose category columns are fed as indices;
+    ``calendared``: the datetime columns fed by the calendar."""
     vocab = vocab or {}
     groups = row_groups(bucket, manifest)
     columns = [c for cols in inputs.values() for c in cols] + [params.y_column]
     widths = {
-        node: len(cols) if node in indexed else sum(len(vocab.get(c, ())) or 1 for c in cols)
+        node: input_width(cols, dict(vocab), node in indexed, calendared)
         for node, cols in inputs.items()
     }
-    width = (sum(widths.values()) + 1) * 4
-    keep_blocks = sum(g.rows for g in groups) * width < IN_MEMORY_BYTES
+    row_bytes = (sum(widths.values()) + 1) * 4
+    keep_blocks = sum(g.rows for g in groups) * row_bytes < IN_MEMORY_BYTES
     classes: list[str] | None = None
     if category_label:  # classes first: a label's index must not depend on read order
         found: set[str] = set()
@@ -231,7 +279,7 @@ def plan(
     blocks: list[Block] = []
     for ordinal, ref in enumerate(groups):
         table = read_group(bucket, ref, columns)
-        piece, lost = block(table, inputs, params, ordinal, classes, vocab, indexed)
+        piece, lost = block(table, inputs, params, ordinal, classes, vocab, indexed, calendared)
         dropped += lost
         for split in (TRAIN, VALIDATION, TEST):
             counts[split] += int((piece.split == split).sum())
@@ -267,6 +315,7 @@ def plan(
         cached=blocks if keep_blocks else None,
         vocab=vocab,
         indexed=indexed,
+        calendared=calendared,
     )
 
 
@@ -290,7 +339,16 @@ def blocks(
             piece = data.cached[ordinal]
         else:
             table = read_group(bucket, data.groups[ordinal], columns)
-            piece, _ = block(table, inputs, params, ordinal, data.classes, data.vocab, data.indexed)
+            piece, _ = block(
+                table,
+                inputs,
+                params,
+                ordinal,
+                data.classes,
+                data.vocab,
+                data.indexed,
+                data.calendared,
+            )
         if shuffle and piece.y.size:
             permutation = rng.permutation(piece.y.size)
             piece = Block(

@@ -63,6 +63,14 @@ class TrainingParams(BaseModel):
     save_best_model: bool = True
     save_training_logs: bool = True
     seed: int = Field(42, ge=0, le=2**31 - 1, description="Shuffles and splits with it.")
+    datetime_features: Literal["seconds", "calendar"] = Field(
+        "seconds",
+        description=(
+            "How a datetime input is fed: its seconds since the epoch (one value), or "
+            "calendar: those seconds and the sine and cosine of its place in the year, the "
+            "week and the day (seven values)."
+        ),
+    )
 
     @model_validator(mode="after")
     def _splits_leave_training_rows(self) -> TrainingParams:

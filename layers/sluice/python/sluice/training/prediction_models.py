@@ -28,6 +28,7 @@ class SavedPreprocessing(BaseModel):
     inputs: dict[str, list[str]]
     categories: dict[str, list[str]] = Field(default_factory=dict)
     indexed: frozenset[str] = frozenset()
+    calendared: frozenset[str] = frozenset()
     classes: list[str] | None = None
 
     @property

@@ -273,7 +273,9 @@ def start_prediction(
         cfg.data_bucket, f"{job_prefix(owner, job_id)}{trained.artifacts.preprocessing}"
     )
     schema = {c.name: c.effective_type for c in typed_manifest(dataset).columns}
-    problems = prediction_problems(saved.inputs, saved.categories, schema, body.keep_columns)
+    problems = prediction_problems(
+        saved.inputs, saved.categories, schema, body.keep_columns, saved.calendared
+    )
     if problems:
         more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
         raise PredictionInvalid(problems[0]["message"] + more, {"problems": problems})

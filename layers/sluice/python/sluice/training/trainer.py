@@ -30,7 +30,7 @@ from sluice.networks.service import validate_graph
 from sluice.store import objects
 from sluice.training import data as feed
 from sluice.training.categories import category_values
-from sluice.training.checks import embedding_inputs
+from sluice.training.checks import calendared_columns, embedding_inputs
 from sluice.training.models import (
     Timings,
     TrainingChanges,
@@ -82,7 +82,10 @@ def run(job: TrainingJob, reporter: Reporter, stop: threading.Event) -> None:
     found = category_values(job.owner, job.dataset_id, job.data_run or "", used)
     vocab = {name: values for name, values in found.items() if values}  # one-hot or index
     indexed = frozenset(embedding_inputs(graph)) & set(inputs)
-    data = feed.plan(cfg.data_bucket, manifest, inputs, job.params, category, vocab, indexed)
+    calendared = calendared_columns(job.params, inputs, types)
+    data = feed.plan(
+        cfg.data_bucket, manifest, inputs, job.params, category, vocab, indexed, calendared
+    )
     planned = time.perf_counter()
     timings = job.timings.model_copy(
         update={"import_s": round(imported - began, 3), "data_s": round(planned - imported, 3)}
@@ -120,6 +123,8 @@ def run(job: TrainingJob, reporter: Reporter, stop: threading.Event) -> None:
         # Input nodes whose category columns are indices (1 + the value's place in
         # categories; 0 for a value training never saw), not one-hot.
         "indexed": sorted(data.indexed),
+        # Datetime columns fed as their seconds and their place in the year, week and day.
+        "calendared": sorted(data.calendared),
         "num_classes": data.num_classes,
         "one_hot": data.one_hot,
         "note": "the saved models standardise their inputs themselves",
