@@ -170,7 +170,7 @@ def test_describe_lists_a_text_columns_top_values_as_duckdb_counts_them(
     sales: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     uploader, dataset, body, session_id = sales
-    monkeypatch.setattr(describe, "value_buckets", lambda *args: 3)
+    monkeypatch.setattr(describe, "bucket_count", lambda *args: 3)
     request = {"dataset": ref(dataset["id"]), "columns": ["label", "note"], "top": 6}
     done = run_to_end(uploader, session_id, "describe", request)
     assert done["buckets"] == 3  # the texts' counts, shuffled by value

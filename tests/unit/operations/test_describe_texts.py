@@ -14,7 +14,6 @@ from sluice.operations.describe_texts import (
     partition,
     text_counts,
     top_per_column,
-    value_buckets,
 )
 
 
@@ -68,10 +67,3 @@ def test_texts_sharing_a_hash_are_still_counted_apart() -> None:
         }
     )
     assert top_per_column(counts, 3) == {0: [["b", 2], ["c", 2], ["a", 1]]}
-
-
-def test_value_buckets_hold_4m_rows_of_every_text_column_within_the_caps() -> None:
-    assert value_buckets(7_663_715, 2, workers=2) == 4  # the 1 GB messy file's two texts
-    assert value_buckets(1000, 2, workers=2) == 1
-    assert value_buckets(10**9, 2) == 256  # capped: 7.8M rows a bucket
-    assert value_buckets(10**10, 1) == 1250  # past the cap, 8M rows a bucket at most

@@ -14,7 +14,6 @@ all distinct: 7.7M texts at 1 GB).
 
 from __future__ import annotations
 
-import math
 from typing import Any
 
 import numpy as np
@@ -23,37 +22,15 @@ import pyarrow.compute as pc
 
 from sluice.inference.types import ColumnType
 from sluice.operations.sorting import split
-from sluice.tasks.aggregate_output import MAX_BUCKETS, MOST_BUCKET_ROWS, hash_buckets, key_hash
+from sluice.tasks.aggregate_output import hash_buckets, key_hash
 
 TEXT_COLUMN, TEXT_VALUE, COUNT, TEXT_HASH = "__column", "__value", "__count", "__hash"
 """A text value's count is a row (column position, value, count, hash): one shuffle for
 every text column at once."""
 
-VALUE_ROWS_PER_BUCKET = 4_000_000
-"""At most this many (column, value, count) rows go to a value bucket: twice a group-by's
-bucket's rows, as a row here is a text and two numbers. A bucket costs its Map child, a
-record update and two requests to each part's shuffle object whatever its rows (some 0.2
-s of the 1 GB messy file's rank buckets, which hold few), so the messy file's 7.7M rows
-of two text columns take 4 buckets, not the 10 of a group-by over all its bytes."""
-
 DISTINCT_PROBE = 4096
 """How many of a part's first values of a text column are looked at to judge whether
 they are all but distinct."""
-
-
-def value_buckets(rows: int, texts: int, workers: int = 0) -> int:
-    """How many value buckets the counts of ``texts`` text columns of ``rows`` rows go to:
-    enough for every row of every column (the most the parts send, where each value is
-    its own) at ``VALUE_ROWS_PER_BUCKET`` a bucket, at most ``MAX_BUCKETS`` unless a
-    bucket would hold more than ``MOST_BUCKET_ROWS``, rounded up to a multiple of
-    ``workers`` (> 1) within those bounds, as a group-by's (``bucket_count``)."""
-    sent = max(rows, 0) * max(texts, 1)
-    most = max(MAX_BUCKETS, math.ceil(sent / MOST_BUCKET_ROWS))
-    buckets = max(1, min(math.ceil(sent / VALUE_ROWS_PER_BUCKET), most))
-    if workers > 1 and buckets > 1:
-        balanced = -(-buckets // workers) * workers
-        buckets = balanced if balanced <= most else buckets
-    return buckets
 
 
 def all_but_distinct(values: pa.Array) -> bool:

@@ -28,13 +28,7 @@ from sluice.inference.types import ColumnType
 from sluice.operations import quantiles as qs
 from sluice.operations.base import Finished, Operation, OperationRun, PartRef, StepResult
 from sluice.operations.describe_stats import NUMERIC, as_floats, merge, part_stats, summary
-from sluice.operations.describe_texts import (
-    add_top_texts,
-    partition,
-    text_counts,
-    top_per_column,
-    value_buckets,
-)
+from sluice.operations.describe_texts import add_top_texts, partition, text_counts, top_per_column
 from sluice.operations.storage import (
     find_jsons,
     get_jsons,
@@ -47,7 +41,7 @@ from sluice.operations.storage import (
 )
 from sluice.operations.wizard import InputType, WizardInput
 from sluice.store import objects
-from sluice.tasks.aggregate import schema_types
+from sluice.tasks.aggregate import bucket_count, schema_types
 
 
 def _numbers(manifest: Manifest, columns: list[str]) -> list[str]:
@@ -113,13 +107,13 @@ class Describe(Operation):
 
     def bucket_count(self, run: OperationRun, manifests: dict[str, list[Manifest]]) -> int:
         """One per number column (its quartiles' ranks); then, if it describes texts, the
-        value buckets of their counts (``describe_texts.value_buckets``)."""
+        value buckets of their counts (as many as a group-by's)."""
         manifest = manifests["dataset"][0]
         ranks = _rank_buckets(manifest, run.inputs["columns"])
-        texts = _texts(manifest, run.inputs["columns"])
-        if not texts:
+        if not _texts(manifest, run.inputs["columns"]):
             return ranks
-        return ranks + value_buckets(manifest.row_count, len(texts), settings().workers)
+        typed_bytes = sum(p.bytes for p in manifest.parts)
+        return ranks + bucket_count(manifest.row_count, typed_bytes, settings().workers)
 
     def survey_part(self, run: OperationRun, part: PartRef, buckets: int) -> None:
         """A sample of each number column's finite values (long: column index, value)."""
