@@ -333,6 +333,24 @@ _IMPORT_ENV: dict[str, Ref] = {
 _HEAP_ENV = {name: value(setting) for name, setting in heap.environment().items()}
 
 
+TASK_CLUSTER = "SLUICE_TRAINER_CLUSTER"
+TASK_SUBNETS = "SLUICE_TRAINER_SUBNETS"
+TASK_SECURITY_GROUPS = "SLUICE_TRAINER_SECURITY_GROUPS"
+"""Where container tasks run (``sluice.task_placement``): one cluster and network for all,
+named after the first task that ran there."""
+
+
+def _runs_tasks(**definitions: str) -> dict[str, Ref]:
+    """The environment of a step that answers where ``ecs:runTask.sync`` runs container
+    tasks: the cluster, the network, and each task's definition in the variable named."""
+    return {
+        TASK_CLUSTER: task_network("cluster"),
+        TASK_SUBNETS: task_network("subnets"),
+        TASK_SECURITY_GROUPS: task_network("security_groups"),
+        **{variable: container_task(task) for variable, task in definitions.items()},
+    }
+
+
 def _step(
     name: str, folder: str, module: str, memory_mb: int, timeout_s: int, *grants: Grant
 ) -> FunctionSpec:
@@ -452,10 +470,7 @@ CATALOG = Catalog(
                 **_COMMON_ENV,
                 **_HEAP_ENV,
                 # Where ecs:runTask.sync runs the preparer, for an upload past 15 minutes.
-                "SLUICE_TRAINER_CLUSTER": task_network("cluster"),
-                "SLUICE_PREPARER_TASK_DEFINITION": container_task(PREPARER),
-                "SLUICE_TRAINER_SUBNETS": task_network("subnets"),
-                "SLUICE_TRAINER_SECURITY_GROUPS": task_network("security_groups"),
+                **_runs_tasks(SLUICE_PREPARER_TASK_DEFINITION=PREPARER),
             },
             grants=(RECORDS_RW, UPLOADS_R, DATA_RW),
         ),
@@ -549,13 +564,12 @@ CATALOG = Catalog(
             timeout_s=30,
             environment={
                 **_COMMON_ENV,
-                # Where ecs:runTask.sync runs the trainer (the state reads them from here).
-                "SLUICE_TRAINER_CLUSTER": task_network("cluster"),
-                "SLUICE_TRAINER_TASK_DEFINITION": container_task(TRAINER),
+                # Where ecs:runTask.sync runs the trainer (the state reads them from here);
                 # predict_dataset runs these steps too, for its predictor's task.
-                "SLUICE_PREDICTOR_TASK_DEFINITION": container_task(PREDICTOR),
-                "SLUICE_TRAINER_SUBNETS": task_network("subnets"),
-                "SLUICE_TRAINER_SECURITY_GROUPS": task_network("security_groups"),
+                **_runs_tasks(
+                    SLUICE_TRAINER_TASK_DEFINITION=TRAINER,
+                    SLUICE_PREDICTOR_TASK_DEFINITION=PREDICTOR,
+                ),
             },
             # A job on an upload: its dataset's manifest and the job's graph, checked then.
             grants=(RECORDS_RW, DATASETS_R, Grant(target=bucket(DATA), prefix="training/")),

@@ -17,6 +17,7 @@ from sluice.inference.schema import ColumnSchema
 from sluice.inference.types import ColumnType, DateOrder
 from sluice.store.map_results import ItemsRef, ResultWriterDetails
 from sluice.store.s3_events import S3Record
+from sluice.task_placement import TaskPlacement
 
 
 class UploadNotification(BaseModel):
@@ -60,16 +61,6 @@ class PrepareInput(IngestInput):
     task_error: dict[str, Any] | None = Field(
         None, description="The task's failure as Step Functions caught it (Error, Cause)."
     )
-
-
-class TaskPlacement(BaseModel):
-    """Where ``ecs:runTask.sync`` runs a catalogued container task."""
-
-    cluster: str
-    task_definition: str
-    subnets: list[str]
-    security_groups: list[str]
-    container: str
 
 
 class Preparation(BaseModel):

@@ -21,7 +21,6 @@ copy, or the task's reason for failing, from ``prepared.json`` in the run's work
 from __future__ import annotations
 
 import json
-import os
 import time
 import zipfile
 import zlib
@@ -33,7 +32,7 @@ import pyarrow as pa
 from aws_lambda_powertools import Logger
 from pydantic import BaseModel
 
-from sluice.catalog import CATALOG, PREPARER
+from sluice.catalog import PREPARER
 from sluice.config import Settings
 from sluice.csv.ranges import CsvError
 from sluice.csv.source_format import (
@@ -54,10 +53,10 @@ from sluice.ingest.models import (
     ObjectRef,
     Preparation,
     PrepareInput,
-    TaskPlacement,
 )
 from sluice.ingest.runs import Superseded
 from sluice.store import objects, streams
+from sluice.task_placement import placement
 
 logger = Logger(service="sluice")
 
@@ -107,7 +106,7 @@ def prepare(cfg: Settings, repo: DatasetRepository, payload: PrepareInput) -> Pr
         return Preparation(object=collect(cfg, payload))
     obj = payload.object
     if obj.size and obj.size > _lambda_budget(cfg, _compression(obj)):
-        return Preparation(object=obj, task=placement())
+        return Preparation(object=obj, task=placement("SLUICE_PREPARER_TASK_DEFINITION", PREPARER))
     return Preparation(object=prepare_copy(cfg, repo, payload))
 
 
@@ -123,22 +122,6 @@ def _lambda_budget(cfg: Settings, compression: Compression | None) -> float:
     if cfg.prepare_task_bytes is not None:
         return cfg.prepare_task_bytes
     return LAMBDA_PREPARE_BYTES[compression]
-
-
-def placement() -> TaskPlacement:
-    """Where ``ecs:runTask.sync`` runs the preparer: the catalogue's task, in the tasks'
-    cluster and network (the step's environment holds them)."""
-    return TaskPlacement(
-        cluster=os.environ["SLUICE_TRAINER_CLUSTER"],
-        task_definition=os.environ["SLUICE_PREPARER_TASK_DEFINITION"],
-        subnets=_ids("SLUICE_TRAINER_SUBNETS"),
-        security_groups=_ids("SLUICE_TRAINER_SECURITY_GROUPS"),
-        container=CATALOG.container_task(PREPARER).container_name,
-    )
-
-
-def _ids(variable: str) -> list[str]:
-    return [part for part in os.environ.get(variable, "").split(",") if part]
 
 
 class TaskOutcome(BaseModel):

@@ -6,12 +6,11 @@ predict_dataset's run the same functions on a prediction job (``kind`` "predicti
 from __future__ import annotations
 
 import json
-import os
 from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
-from sluice.catalog import CATALOG, PREDICTOR, TRAINER
+from sluice.catalog import PREDICTOR, TRAINER
 from sluice.config import settings
 from sluice.datasets.models import DatasetStatus, ErrorInfo, utcnow
 from sluice.datasets.repository import DatasetRepository
@@ -20,6 +19,7 @@ from sluice.networks.graph_models import GraphBody
 from sluice.step_errors import step_failure
 from sluice.step_logging import run_at
 from sluice.store import objects
+from sluice.task_placement import placement
 from sluice.training.models import (
     OPEN_STATUSES,
     RUN_PREFIX,
@@ -72,10 +72,6 @@ def step_run(event: dict[str, Any]) -> str | None:
     ``predict-<id>`` for a prediction job (as ``step_logging.run_at`` reads it)."""
     prefix = PREDICT_PREFIX if event.get("kind") == "prediction" else RUN_PREFIX
     return run_at("job", "id", prefix=prefix)(event)
-
-
-def _ids(name: str) -> list[str]:
-    return [part for part in os.environ.get(name, "").split(",") if part]
 
 
 def _dataset_ready(
@@ -141,15 +137,8 @@ def prepare(repo: TrainingJobRepository, datasets: DatasetRepository, ref: JobRe
 
 def _run_task(definition_variable: str, container_task: str) -> Prepared:
     """Go: run the task definition named in ``definition_variable`` (the trainer's or the
-    predictor's), in the trainer's cluster and network."""
-    return Prepared(
-        go=True,
-        cluster=os.environ["SLUICE_TRAINER_CLUSTER"],
-        task_definition=os.environ[definition_variable],
-        subnets=_ids("SLUICE_TRAINER_SUBNETS"),
-        security_groups=_ids("SLUICE_TRAINER_SECURITY_GROUPS"),
-        container=CATALOG.container_task(container_task).container_name,
-    )
+    predictor's), in the tasks' cluster and network."""
+    return Prepared(go=True, **placement(definition_variable, container_task).model_dump())
 
 
 def _succeeded(
