@@ -69,7 +69,12 @@ def test_a_file_with_facts_is_not_read_and_one_without_reads_its_footer(
 ) -> None:
     facts = [WrittenColumn(name="id", type=ColumnType.INT64, nulls=0)]
     read: list[str] = []
-    monkeypatch.setattr(derived, "_footer", lambda key: read.append(key) or facts)
+
+    def footer(key: str) -> list[WrittenColumn]:
+        read.append(key)
+        return facts
+
+    monkeypatch.setattr(derived, "_footer", footer)
 
     told = derived._columns(WrittenFile(key="told", rows=1, bytes=1, columns=facts))
     untold = derived._columns(WrittenFile(key="untold", rows=1, bytes=1))
