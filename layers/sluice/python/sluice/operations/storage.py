@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import pyarrow as pa
@@ -28,9 +27,9 @@ ROW_GROUP_ROWS = 64 * 1024
 
 def part_footers(parts: list[tuple[str, int | None]]) -> list[pq.FileMetaData]:
     """The Parquet footers of the parts at these (key, size) (one ranged read or two each,
-    in threads; a HEAD first for a size not known)."""
-    with ThreadPoolExecutor(max_workers=FOOTER_THREADS) as pool:
-        return list(pool.map(lambda part: read_footer(*part), parts))
+    in threads kept for the process: starting 16 took a loaded Plan ~40 ms; a HEAD first
+    for a size not known)."""
+    return objects.concurrently(lambda part: read_footer(*part), parts, FOOTER_THREADS)
 
 
 def part_columns(key: str) -> list[str]:

@@ -13,7 +13,6 @@ frequent values, so that the top values are exact however many distinct texts th
 
 from __future__ import annotations
 
-from concurrent.futures import ThreadPoolExecutor
 from typing import Any, ClassVar
 
 import numpy as np
@@ -186,8 +185,7 @@ class Histogram(Operation):
             finite = int(np.isfinite(numbers).sum())
             return counts, values.null_count, len(numbers) - finite, unit_of(values.type)
 
-        with ThreadPoolExecutor(max_workers=min(READ_THREADS, len(parts))) as pool:
-            each = list(pool.map(counted, parts))
+        each = objects.concurrently(counted, parts, READ_THREADS)  # threads kept for the process
         first = min(part.index for part in parts)
         key = run.partial_key(f"bins/p{first:06d}.json")
         put_json(
