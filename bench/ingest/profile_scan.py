@@ -5,11 +5,11 @@ ingest's time goes, without the embedded AWS or the other helpers' load in the w
     python -m bench.ingest.profile_scan /tmp/agg1g.csv --chunks 16 --profile
 
 Each chunk is what a ScanChunks child does to its range: read its bytes (from the
-file here, not by a GET), hash its blocks, find and parse its records as texts, gather its columns' statistics
-(every type's reading of each column), decide its part's types, convert it and write it
-as Parquet. Arrow gets one core and the process keeps its freed memory, as each worker
-of the local system does (``sluice.heap``). Printed: CPU seconds per phase
-(user and system, ``os.times``) and the parts' bytes.
+file here, not by a GET), hash its blocks, find and parse its records as texts, gather
+its columns' statistics (every type's reading of each column), decide its part's types,
+convert it and write it as Parquet. Arrow gets one core and the process keeps its freed
+memory, as each worker of the local system does (``sluice.heap``). Printed: CPU seconds
+per phase (user and system, ``os.times``) and the parts' bytes.
 """
 
 from __future__ import annotations
