@@ -9,7 +9,13 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 from sluice.datasets import derived
-from sluice.datasets.derived import FACT_COLUMNS, WrittenColumn, WrittenFile, column_facts
+from sluice.datasets.derived import (
+    FACT_BYTES,
+    FACT_COLUMNS,
+    WrittenColumn,
+    WrittenFile,
+    column_facts,
+)
 from sluice.datasets.rows import EXCEPTIONS
 from sluice.inference.types import ColumnType
 
@@ -62,6 +68,14 @@ def test_a_part_wider_than_the_fact_limit_tells_no_facts() -> None:
 
     assert column_facts(wide) is None
     assert column_facts(wide.select(wide.column_names[:FACT_COLUMNS])) is not None
+
+
+def test_a_part_whose_facts_would_pass_the_byte_limit_tells_none() -> None:
+    # Few columns, but names so long that 8 parts' answers would near a Map child's 256 KB.
+    long_names = pa.table({"x" * 1000 + str(i): [i] for i in range(FACT_BYTES // 1000)})
+
+    assert column_facts(long_names) is None
+    assert column_facts(long_names.select(long_names.column_names[:4])) is not None
 
 
 def test_a_file_with_facts_is_not_read_and_one_without_reads_its_footer(

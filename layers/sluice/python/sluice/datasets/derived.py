@@ -40,6 +40,10 @@ FACT_COLUMNS = 256
 so that ``record_derived`` reads no footer; a wider part's facts would swell the step's
 answer (a Map child's output is at most 256 KB), so its footer is read as before."""
 
+FACT_BYTES = 16 * 1024
+"""The most a part's facts may take as JSON (long names count): a Map child's batch of
+8 parts (``map_results.MAX_BATCH``) then answers well inside its 256 KB."""
+
 
 class WrittenColumn(BaseModel):
     """A column of a typed part as written: its sluice type (None for the raw texts of
@@ -62,10 +66,11 @@ class WrittenFile(BaseModel):
 
 def column_facts(table: pa.Table) -> list[WrittenColumn] | None:
     """Each column's type and null count (as the part's Parquet statistics count them), for
-    ``WrittenFile.columns``; None for a table wider than ``FACT_COLUMNS``."""
+    ``WrittenFile.columns``; None for a table wider than ``FACT_COLUMNS`` or whose facts
+    take more than ``FACT_BYTES``."""
     if table.num_columns > FACT_COLUMNS:
         return None
-    return [
+    facts = [
         WrittenColumn(
             name=field.name,
             type=None if field.name == EXCEPTIONS else arrow_column_type(field.type),
@@ -73,6 +78,9 @@ def column_facts(table: pa.Table) -> list[WrittenColumn] | None:
         )
         for index, field in enumerate(table.schema)
     ]
+    if sum(len(fact.model_dump_json()) for fact in facts) > FACT_BYTES:
+        return None
+    return facts
 
 
 def column_type(arrow: pa.DataType) -> ColumnType:
