@@ -23,7 +23,7 @@ from sluice.inference import text_parsing as tp
 from sluice.inference.fixed_dates import parse_fixed_dates
 from sluice.inference.statistics import chunk_stats
 from sluice.inference.string_bytes import StringBytes
-from sluice.inference.types import DATE_PARTS
+from sluice.inference.types import DATE_PARTS, INTEGER_RANGES
 
 INT64 = (-(2**63), 2**63 - 1)
 _FLOAT_TEXT = re.compile(
@@ -330,3 +330,15 @@ def test_a_native_cast_reads_every_value_or_none(
 ) -> None:
     cast = tp.native_ints(pa.array(texts, pa.string()))
     assert (None if cast is None else cast.to_pylist()) == expected
+
+
+@pytest.mark.parametrize(
+    "values",
+    [[1, None, 127, -128], [1, None, 300, -5], [2**40, -3, None], [None, None], [-(2**63), 5]],
+    ids=["int8", "int16", "int64", "nulls", "int64-min"],
+)
+def test_integer_range_masks_say_which_values_fit_each_type(values: list[int | None]) -> None:
+    masks = tp.int_range_masks(pa.array(values, pa.int64()))
+    for column_type, (low, high) in INTEGER_RANGES.items():
+        expected = [v is not None and low <= v <= high for v in values]
+        assert masks[column_type].to_pylist() == expected, column_type

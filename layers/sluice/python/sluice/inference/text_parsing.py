@@ -293,10 +293,17 @@ def int_range_masks(values: pa.Array) -> dict[ColumnType, pa.BooleanArray]:
     if values.null_count == len(values):  # no integers (a column of text): all fail
         nothing = pa.array(np.zeros(len(values), dtype=bool))
         return dict.fromkeys(INTEGER_RANGES, nothing)
-    present = np_bool(values.is_valid())
-    number = np_int(values)
+    bounds = pc.min_max(values)
+    least, most = bounds["min"].as_py(), bounds["max"].as_py()
+    present = values.is_valid()  # every value fits the types whose range holds both bounds
+    wider = {t for t, (low, high) in INTEGER_RANGES.items() if low <= least and most <= high}
+    if len(wider) == len(INTEGER_RANGES):
+        return dict.fromkeys(INTEGER_RANGES, present)
+    valid, number = np_bool(present), np_int(values)
     return {
-        column_type: pa.array(present & (number >= low) & (number <= high))
+        column_type: present
+        if column_type in wider
+        else pa.array(valid & (number >= low) & (number <= high))
         for column_type, (low, high) in INTEGER_RANGES.items()
     }
 
