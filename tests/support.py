@@ -94,6 +94,21 @@ def wait_for(
     raise AssertionError(f"timed out after {timeout_s}s waiting for {what}")
 
 
+def put_unnoticed(s3: Any, bucket: str, key: str, body: bytes) -> dict[str, Any]:
+    """Put an object with the bucket's notifications off: a file that lands as one already
+    taken in (a job's, whose import is under way) without its notification running."""
+    notifications = s3.get_bucket_notification_configuration(Bucket=bucket)
+    notifications.pop("ResponseMetadata", None)
+    s3.put_bucket_notification_configuration(Bucket=bucket, NotificationConfiguration={})
+    try:
+        answer: dict[str, Any] = s3.put_object(Bucket=bucket, Key=key, Body=body)
+    finally:
+        s3.put_bucket_notification_configuration(
+            Bucket=bucket, NotificationConfiguration=notifications
+        )
+    return answer
+
+
 def project_path(*parts: str) -> Path:
     return PROJECT_ROOT.joinpath(*parts)
 

@@ -16,7 +16,7 @@ from sluice.networks.import_models import ImportJob, ImportStatus
 from sluice.networks.import_repository import ImportJobRepository
 
 from tests.model_files import MLP
-from tests.support import invoke, load_event, project_path, wait_for
+from tests.support import invoke, load_event, project_path, put_unnoticed, wait_for
 
 pytestmark = pytest.mark.usefixtures("local")
 SAMPLE = load_event("networks/import_model")["job"]
@@ -66,8 +66,8 @@ def test_the_upload_event_claims_the_queued_job_and_starts_its_import() -> None:
 def test_the_import_event_imports_the_sample_model(local: Any) -> None:
     repo = sample_job(ImportStatus.PROCESSING, execution="sample")
     body = project_path("events", "networks", "model.keras").read_bytes()
-    # Its notification finds the job processing under another execution and leaves it.
-    local.client("s3").put_object(Bucket=SAMPLE["bucket"], Key=SAMPLE["key"], Body=body)
+    # The job's own file, landed and claimed: its notification does not run again.
+    put_unnoticed(local.client("s3"), SAMPLE["bucket"], SAMPLE["key"], body)
     assert invoke("networks_import", load_event("networks/import_model")) == {"status": "succeeded"}
     job = repo.get(SAMPLE["owner"], SAMPLE["id"])
     assert job.status is ImportStatus.SUCCEEDED and job.parameter_count == 161

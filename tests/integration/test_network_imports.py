@@ -18,7 +18,7 @@ from sluice.networks.import_models import ImportJob, ImportJobCreate, ImportStat
 from sluice.networks.import_repository import ImportJobRepository
 
 from tests.model_files import MLP, TWO_INPUTS, bomb, save, zipped
-from tests.support import call_api, wait_for
+from tests.support import call_api, put_unnoticed, wait_for
 
 pytestmark = pytest.mark.usefixtures("local")
 MIB = 1024 * 1024
@@ -299,15 +299,7 @@ def test_a_file_sent_again_while_the_first_is_imported_is_deleted_alone(local: A
     # The first file landed and claimed the job, as its notification would have, and its
     # import has not read it yet: put with the bucket's notifications off, so that no
     # import runs (and deletes it) while the test looks.
-    notifications = s3.get_bucket_notification_configuration(Bucket=UPLOADS)
-    notifications.pop("ResponseMetadata", None)
-    s3.put_bucket_notification_configuration(Bucket=UPLOADS, NotificationConfiguration={})
-    try:
-        first = s3.put_object(Bucket=UPLOADS, Key=key, Body=b"a" * 100)
-    finally:
-        s3.put_bucket_notification_configuration(
-            Bucket=UPLOADS, NotificationConfiguration=notifications
-        )
+    first = put_unnoticed(s3, UPLOADS, key, b"a" * 100)
     claimed = ImportJobRepository(settings().table).move(
         owner, job_id, ImportStatus.QUEUED, ImportStatus.PROCESSING, {"execution": "first"}
     )
