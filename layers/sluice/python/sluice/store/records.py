@@ -151,12 +151,14 @@ class RecordTable:
                             "Update": {
                                 "TableName": self._table.name,
                                 "Key": {**key, "sk": guard},
-                                "UpdateExpression": "SET version = :next",
+                                # "#v": DynamoDB reserves many words; a name is safe.
+                                "UpdateExpression": "SET #v = :next",
                                 "ConditionExpression": (
-                                    "attribute_not_exists(version) OR version = :seen"
+                                    "attribute_not_exists(#v) OR #v = :seen"
                                     if version == 0
-                                    else "version = :seen"
+                                    else "#v = :seen"
                                 ),
+                                "ExpressionAttributeNames": {"#v": "version"},
                                 "ExpressionAttributeValues": {
                                     ":seen": version,
                                     ":next": version + 1,
