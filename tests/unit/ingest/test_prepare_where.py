@@ -40,7 +40,7 @@ def test_a_task_killed_for_memory_is_told_by_its_exit_code_and_stop_reason() -> 
         "StoppedReason": "Essential container in task exited",
     }
     assert task_ended("States.TaskFailed", json.dumps(cause)) == (
-        "exit code 137, Essential container in task exited"
+        "the preparer exited with code 137: OutOfMemoryError (Essential container in task exited)"
     )
 
 

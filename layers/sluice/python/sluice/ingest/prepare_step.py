@@ -20,13 +20,11 @@ copy, or the task's reason for failing, from ``prepared.json`` in the run's work
 
 from __future__ import annotations
 
-import json
 import time
 import zipfile
 import zlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import Any
 
 import pyarrow as pa
 from aws_lambda_powertools import Logger
@@ -56,7 +54,7 @@ from sluice.ingest.models import (
 )
 from sluice.ingest.runs import Superseded
 from sluice.store import objects, streams
-from sluice.task_placement import placement
+from sluice.task_placement import placement, stopped_task
 
 logger = Logger(service="sluice")
 
@@ -105,13 +103,17 @@ def prepare(cfg: Settings, repo: DatasetRepository, payload: PrepareInput) -> Pr
     if payload.after_task:
         return Preparation(object=collect(cfg, payload))
     obj = payload.object
-    if obj.size and obj.size > _lambda_budget(cfg, _compression(obj)):
+    if obj.size == 0:
+        raise CsvError("the file is empty")
+    head = _head(obj)
+    if obj.size > _lambda_budget(cfg, compression_of(head)):
         return Preparation(object=obj, task=placement("SLUICE_PREPARER_TASK_DEFINITION", PREPARER))
-    return Preparation(object=prepare_copy(cfg, repo, payload))
+    return Preparation(object=prepare_copy(cfg, repo, payload, head))
 
 
-def _compression(obj: ObjectRef) -> Compression | None:
-    return compression_of(objects.read_range(obj.bucket, obj.key, 0, min(obj.size, SNIFF_BYTES)))
+def _head(obj: ObjectRef) -> bytes:
+    """The upload's first bytes: what its compression and encoding are told by."""
+    return objects.read_range(obj.bucket, obj.key, 0, min(obj.size, SNIFF_BYTES))
 
 
 def _lambda_budget(cfg: Settings, compression: Compression | None) -> float:
@@ -153,31 +155,22 @@ class PrepareTaskFailed(Exception):
 
 
 def task_ended(error: str, cause: str | None) -> str:
-    """A stopped task in words: its container's exit code and the task's stop reason (the
-    Cause of a failed ``ecs:runTask.sync`` is the task as JSON)."""
-    try:
-        task: Any = json.loads(cause or "")
-    except ValueError:
-        task = None
-    if not isinstance(task, dict) or "Containers" not in task:
-        return cause or error or "no reason given"
-    said = [
-        f"exit code {container.get('ExitCode')}"
-        for container in task.get("Containers") or []
-        if container.get("ExitCode") is not None
-    ]
-    if task.get("StoppedReason"):
-        said.append(str(task["StoppedReason"]))
-    return ", ".join(said) or "no reason given"
+    """A stopped preparer in words (``task_placement.stopped_task``), or the failure's own
+    cause where it was no task's end (a timeout)."""
+    return stopped_task(cause, "the preparer") or cause or error or "no reason given"
 
 
-def prepare_copy(cfg: Settings, repo: DatasetRepository, payload: IngestInput) -> ObjectRef:
+def prepare_copy(
+    cfg: Settings, repo: DatasetRepository, payload: IngestInput, head: bytes | None = None
+) -> ObjectRef:
     """The object the plan reads: the upload itself when it is UTF-8 CSV text already,
-    else its decompressed or transcoded copy."""
+    else its decompressed or transcoded copy. ``head``: its first bytes, where the caller
+    read them already."""
     obj, ref = payload.object, payload.dataset
     if obj.size == 0:
         raise CsvError("the file is empty")
-    head = objects.read_range(obj.bucket, obj.key, 0, min(obj.size, SNIFF_BYTES))
+    if head is None:
+        head = _head(obj)
     dataset = repo.get(ref.owner, ref.id)
     compression = compression_of(head)
     if compression is None:

@@ -5,7 +5,6 @@ predict_dataset's run the same functions on a prediction job (``kind`` "predicti
 
 from __future__ import annotations
 
-import json
 from typing import Any, Literal
 
 from pydantic import BaseModel, Field
@@ -19,7 +18,7 @@ from sluice.networks.graph_models import GraphBody
 from sluice.step_errors import step_failure
 from sluice.step_logging import run_at
 from sluice.store import objects
-from sluice.task_placement import placement
+from sluice.task_placement import placement, stopped_task
 from sluice.training.models import (
     OPEN_STATUSES,
     RUN_PREFIX,
@@ -188,21 +187,8 @@ def task_failure(error: CaughtError) -> str:
     """The failure in words: a stopped task's exit code, its container's reason and the
     task's stop reason (the cause of a failed ``ecs:runTask.sync`` is the task as JSON),
     or a Lambda step's own message."""
-    try:
-        task: Any = json.loads(error.Cause or "")
-    except ValueError:
-        task = None
-    if not isinstance(task, dict) or "Containers" not in task:
-        return step_failure(error.Error, error.Cause).message
-    parts = []
-    for container in task.get("Containers") or []:
-        code = container.get("ExitCode")
-        said = f": {container['Reason']}" if container.get("Reason") else ""
-        parts.append(f"the trainer exited with code {code}{said}" if code is not None else said)
-    stopped = task.get("StoppedReason")
-    if stopped:
-        parts.append(f"({stopped})")
-    return " ".join(part for part in parts if part) or "the trainer's task failed"
+    ended = stopped_task(error.Cause, "the trainer")
+    return ended if ended is not None else step_failure(error.Error, error.Cause).message
 
 
 def record_failure(repo: TrainingJobRepository, ref: JobRef, error: CaughtError) -> None:
