@@ -17,12 +17,10 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from sluice.config import settings
 from sluice.datasets import query_tables
-from sluice.datasets.manifest import Manifest
 from sluice.datasets.models import Dataset, DatasetChanges
 from sluice.datasets.repository import DatasetRepository
-from sluice.datasets.workspace import Workspace
 from sluice.inference.conversion import EXCEPTIONS
-from sluice.store import objects, parquet_parts
+from sluice.store import parquet_parts
 
 logger = logging.getLogger(__name__)
 
@@ -60,7 +58,7 @@ def backfill(repo: DatasetRepository) -> Backfill:
 
 
 def _register(repo: DatasetRepository, dataset: Dataset) -> str:
-    manifest = _live_manifest(dataset)
+    manifest = query_tables.live_manifest(dataset)
     if manifest is None:
         return "skipped"
     # Ingested parts always carry the exceptions column; an operation's output only where
@@ -87,12 +85,3 @@ def _register(repo: DatasetRepository, dataset: Dataset) -> str:
             query_tables.follow_record(repo, dataset.owner, dataset.id, registered.query_table)
         return "skipped"
     return "registered" if registered.query_table is not None else "refused"
-
-
-def _live_manifest(dataset: Dataset) -> Manifest | None:
-    """The manifest of the run whose typed parts the dataset serves, if it has one."""
-    if dataset.data_run is None:
-        return None
-    key = Workspace(dataset.owner, dataset.id, dataset.data_run).manifest
-    found = objects.find_bytes(settings().data_bucket, key)
-    return None if found is None else Manifest.model_validate_json(found)

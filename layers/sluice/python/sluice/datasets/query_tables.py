@@ -179,15 +179,20 @@ def follow_record(repo: DatasetRepository, owner: str, dataset_id: str, table: Q
     was deleted, or another run took it): make the table describe what the record holds,
     the run whose parts are live, or remove it where there is none."""
     dataset = repo.find(owner, dataset_id)
-    manifest = None
-    if dataset is not None and dataset.data_run is not None:
-        key = Workspace(owner, dataset_id, dataset.data_run).manifest
-        found = objects.find_bytes(settings().data_bucket, key)
-        manifest = None if found is None else Manifest.model_validate_json(found)
+    manifest = None if dataset is None else live_manifest(dataset)
     if dataset is None or manifest is None:
         _delete_quietly(dataset_id, table.database, table.table)
         return
     register(dataset.model_copy(update={"query_table": table}), manifest)
+
+
+def live_manifest(dataset: Dataset) -> Manifest | None:
+    """The manifest of the run whose typed parts the dataset serves, if it has one."""
+    if dataset.data_run is None:
+        return None
+    key = Workspace(dataset.owner, dataset.id, dataset.data_run).manifest
+    found = objects.find_bytes(settings().data_bucket, key)
+    return None if found is None else Manifest.model_validate_json(found)
 
 
 def _delete_quietly(dataset_id: str, database: str, name: str) -> None:
