@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable
+from pathlib import PurePosixPath
 
 import pyarrow as pa
 
@@ -205,20 +206,31 @@ def finish(repo: DatasetRepository, payload: FinishInput) -> Outcome:
     if done is not None:
         # The upload stays (a re-inference prepares it again); a copy the run decompressed
         # or transcoded lies in its work folder, kept with the run.
+        # An open ticket's file may be landing now (its run takes the dataset next): kept.
+        pending = {name for name, ticket in done.upload_tickets.items() if ticket.used is None}
         remove_superseded(
-            ref, keep_runs={ref.run, done.stats_run or ref.run}, keep_upload=dataset.source.key
+            ref,
+            keep_runs={ref.run, done.stats_run or ref.run},
+            keep_upload=dataset.source.key,
+            open_uploads=pending,
         )
     elif registered.query_table is not None:
         query_tables.follow_record(repo, ref.owner, ref.id, registered.query_table)
     return Outcome(status="ready", row_count=first_row)
 
 
-def remove_superseded(ref: DatasetRef, keep_runs: set[str], keep_upload: str) -> None:
-    """Delete earlier uploads and the work and parts of runs no longer needed."""
+def remove_superseded(
+    ref: DatasetRef,
+    keep_runs: set[str],
+    keep_upload: str,
+    open_uploads: frozenset[str] | set[str] = frozenset(),
+) -> None:
+    """Delete earlier uploads and the work and parts of runs no longer needed; the files of
+    ``open_uploads`` (tickets not used yet, whose file may have just landed) stay."""
     cfg = settings()
     upload_prefix = f"uploads/{ref.owner}/{ref.id}/"
     for key in objects.list_keys(cfg.upload_bucket, upload_prefix):
-        if key != keep_upload:
+        if key != keep_upload and PurePosixPath(key).stem not in open_uploads:
             objects.delete_every_version(cfg.upload_bucket, key)
     for prefix in dataset_prefixes(ref.owner, ref.id):
         for folder in objects.list_folders(cfg.data_bucket, prefix):
