@@ -16,7 +16,9 @@ import boto3
 import pytest
 import requests
 from sluice.local.launch import DidNotStart, launch
-from sluice.local.state import INTERRUPTED, INTERVAL_S, SNAPSHOT
+from sluice.local.state import INTERVAL_S
+from sluice.local.state_folder import SNAPSHOT
+from sluice.local.state_interrupted import INTERRUPTED
 from sluice.local.system import DEMO_PASSWORD, DEMO_USER, free_port
 
 from tests.support import wait_for

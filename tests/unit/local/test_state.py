@@ -10,6 +10,7 @@ import boto3
 import pytest
 from moto import mock_aws
 from sluice.local import state
+from sluice.local.state_interrupted import INTERRUPTED
 
 TABLE, BUCKET, POOL, CLIENT = "sluice-records", "sluice-data", "sluice-users", "sluice-api"
 DATABASE = "sluice_datasets"
@@ -148,7 +149,7 @@ def test_a_restore_brings_back_users_records_and_objects(saved: dict[str, Any]) 
             "TRAINING#running",
         ):
             assert by_key[interrupted]["status"] == {"S": "failed"}
-            assert by_key[interrupted]["error"]["M"]["code"] == {"S": state.INTERRUPTED}
+            assert by_key[interrupted]["error"]["M"]["code"] == {"S": INTERRUPTED}
         for kept, status in (
             ("DATASET#reset", "uploaded"),
             ("TASK#done", "succeeded"),
