@@ -14,14 +14,11 @@ import boto3
 import pytest
 from moto import mock_aws
 from sluice.local.patches import sfn_distributed_map
-from sluice.local.patches.sfn_distributed_map import (
-    EXCEEDED_CAUSE,
-    Child,
-    batches,
-    exceeds,
-    result_entry,
-    template_value,
-)
+from sluice.local.patches.sfn_distributed_map import EXCEEDED_CAUSE, exceeds
+from sluice.local.patches.sfn_map_batches import batches, template_value
+from sluice.local.patches.sfn_map_children import Child
+from sluice.local.patches.sfn_map_results import result_entry
+from sluice.local.patches.sfn_service_client import SERVICE_RETRIES
 
 from tests.support import wait_for
 
@@ -330,7 +327,7 @@ def test_the_item_readers_s3_reads_are_retried_as_the_services_own_are() -> None
     )
 
     client = resource_eval_s3.boto_client_for(region="us-east-1", service="s3")
-    assert client.meta.config.retries == sfn_distributed_map.SERVICE_RETRIES
+    assert client.meta.config.retries == SERVICE_RETRIES
 
 
 def test_a_definition_is_parsed_once_and_its_executions_run_apart(aws: Any) -> None:
