@@ -15,6 +15,7 @@ import os
 import pickle
 import time
 import uuid
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -120,17 +121,34 @@ def unpickle(data: bytes) -> Any:
     return pickle.loads(data)  # nosec B301
 
 
-def _write_atomically(path: Path, data: bytes) -> None:
+@contextlib.contextmanager
+def replacing(path: Path) -> Iterator[BinaryIO]:
+    """A temporary file beside ``path`` to write, which replaces ``path`` at once (a
+    rename) once written whole, and is removed where writing it failed."""
     temporary = path.with_name(f".{path.name}.{uuid.uuid4().hex}.tmp")
     try:
         with temporary.open("wb") as out:
-            out.write(data)
-            out.flush()
-            os.fsync(out.fileno())
+            yield out
         os.replace(temporary, path)
     finally:
         with contextlib.suppress(FileNotFoundError):
             temporary.unlink()
 
 
-__all__ = ["FORMAT", "OBJECTS", "SNAPSHOT", "Snapshot", "StateDir", "StateError", "unpickle"]
+def _write_atomically(path: Path, data: bytes) -> None:
+    with replacing(path) as out:
+        out.write(data)
+        out.flush()
+        os.fsync(out.fileno())
+
+
+__all__ = [
+    "FORMAT",
+    "OBJECTS",
+    "SNAPSHOT",
+    "Snapshot",
+    "StateDir",
+    "StateError",
+    "replacing",
+    "unpickle",
+]

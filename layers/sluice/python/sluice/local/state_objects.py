@@ -6,13 +6,10 @@ ingested twice."""
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
-import os
 import pickle
 import tempfile
 import threading
-import uuid
 from pathlib import Path
 from typing import cast
 
@@ -20,7 +17,7 @@ from moto.s3.models import FakeKey
 from moto.settings import get_s3_default_key_buffer_size
 
 from sluice.local.patches.s3_reads import BLOCK_BYTES, read_key_range
-from sluice.local.state_folder import unpickle
+from sluice.local.state_folder import replacing, unpickle
 
 # Attributes of an S3 key that are not its metadata: its bytes, and what holds them.
 _KEY_RUNTIME = frozenset({"_value_buffer", "lock", "value", "multipart"})
@@ -40,16 +37,10 @@ def key_attributes(key: FakeKey) -> bytes:
 
 def write_key(key: FakeKey, path: Path) -> None:
     """Write ``key``'s bytes to ``path`` block by block (a temporary file, then renamed)."""
-    temporary = path.with_name(f".{path.name}.{uuid.uuid4().hex}.tmp")
     size = int(key.size)
-    try:
-        with temporary.open("wb") as out:
-            for start in range(0, size, BLOCK_BYTES):
-                out.write(read_key_range(key, start, min(BLOCK_BYTES, size - start)))
-        os.replace(temporary, path)
-    finally:
-        with contextlib.suppress(FileNotFoundError):
-            temporary.unlink()
+    with replacing(path) as out:
+        for start in range(0, size, BLOCK_BYTES):
+            out.write(read_key_range(key, start, min(BLOCK_BYTES, size - start)))
 
 
 def restore_key(attributes: bytes, source: Path) -> FakeKey:
