@@ -42,14 +42,17 @@ from sluice.tasks.aggregate import (
     write_outputs,
 )
 from sluice.tasks.partials import decode_bucket, encode_buckets
+from sluice.tasks.steps_partial import dictionary_keys
 
 MAX_FILE_BYTES = 64 * 1024 * 1024
 T = TypeVar("T")
 
 
 def _read(path: Path, spec: AggregateSpec) -> pa.Table:
-    """A part's columns, as the partial step reads them."""
-    return pq.read_table(path, columns=needed_columns(spec))
+    """A part's columns, as the partial step reads them (its texts kept in dictionary
+    pages as dictionaries)."""
+    keys = dictionary_keys(pq.read_metadata(path), list(spec.group_by), None)
+    return pq.read_table(path, columns=needed_columns(spec), read_dictionary=keys)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -25,19 +25,27 @@ part with Arrow's default 8 KiB."""
 RANGE_BYTES = 32 * 1024 * 1024
 """The most one coalesced GET fetches (Arrow's default)."""
 
-_FORMAT = ds.ParquetFileFormat(
-    default_fragment_scan_options=ds.ParquetFragmentScanOptions(
-        pre_buffer=True,
-        cache_options=pa.CacheOptions(hole_size_limit=HOLE_BYTES, range_size_limit=RANGE_BYTES),
-    )
+_SCAN_OPTIONS = ds.ParquetFragmentScanOptions(
+    pre_buffer=True,
+    cache_options=pa.CacheOptions(hole_size_limit=HOLE_BYTES, range_size_limit=RANGE_BYTES),
 )
+_FORMAT = ds.ParquetFileFormat(default_fragment_scan_options=_SCAN_OPTIONS)
 
 
-def part_file(key: str, size: int | None = None) -> ds.ParquetFileFragment:
+def part_file(
+    key: str, size: int | None = None, dictionaries: Sequence[str] = ()
+) -> ds.ParquetFileFragment:
     """The part at ``key`` in the data bucket, nothing read yet; its ``size`` (the whole
-    file's), when known, spares the HEAD that asks it."""
+    file's), when known, spares the HEAD that asks it. The columns ``dictionaries`` are
+    read as Arrow dictionaries (each row group's own), not decoded into values."""
     path = f"{settings().data_bucket}/{key}"
-    return _FORMAT.make_fragment(path, filesystem=s3_filesystem(), file_size=size)
+    form = _FORMAT
+    if dictionaries:
+        form = ds.ParquetFileFormat(
+            read_options=ds.ParquetReadOptions(dictionary_columns=set(dictionaries)),
+            default_fragment_scan_options=_SCAN_OPTIONS,
+        )
+    return form.make_fragment(path, filesystem=s3_filesystem(), file_size=size)
 
 
 def read_part(
@@ -45,10 +53,12 @@ def read_part(
     columns: list[str] | None = None,
     size: int | None = None,
     row_groups: Sequence[int] | None = None,
+    dictionaries: Sequence[str] = (),
 ) -> pa.Table:
     """A typed part's ``columns`` (all when None) of its ``row_groups`` (all when None),
-    fetched by ranged reads of their column chunks, all at once."""
-    part = part_file(key, size)
+    fetched by ranged reads of their column chunks, all at once; ``dictionaries`` as
+    :func:`part_file`'s."""
+    part = part_file(key, size, dictionaries)
     if row_groups is not None:
         part = part.subset(row_group_ids=list(row_groups))
     return part.to_table(columns=columns)

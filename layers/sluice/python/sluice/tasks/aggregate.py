@@ -144,12 +144,15 @@ def partial_aggregate(table: pa.Table, spec: AggregateSpec, buckets: int) -> lis
     if problems:
         raise ValueError("invalid aggregate spec: " + "; ".join(problems))
     names = needed_columns(spec)
-    # The filter reads decoded values; the rows that pass keep their categories encoded,
-    # for the keys (below).
+    # The filter reads decoded values; the rows that pass keep their categories (and
+    # texts read as dictionaries) encoded, for the keys (below); only the aggregated
+    # columns are decoded (a part's 1.2M titles decoded, unused, took 20 ms).
     raw = filter_rows(table.select(names), list(spec.filter))
     data = raw
+    aggregated = {agg.column for agg in spec.aggregations}
     for index, name in enumerate(names):
-        data = data.set_column(index, name, decode(data.column(name)))
+        if name in aggregated:
+            data = data.set_column(index, name, decode(data.column(name)))
     types = {name: data.schema.field(name).type for name in names}
 
     keys = list(spec.group_by)

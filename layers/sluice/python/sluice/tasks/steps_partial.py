@@ -10,7 +10,7 @@ import pyarrow.parquet as pq
 from sluice.config import settings
 from sluice.datasets.models import utcnow
 from sluice.store import objects
-from sluice.store.parquet_parts import read_part
+from sluice.store.parquet_parts import part_file
 from sluice.tasks.aggregate import needed_columns, partial_aggregate
 from sluice.tasks.models import TaskChanges, TaskStatus
 from sluice.tasks.partials import write_buckets
@@ -31,21 +31,65 @@ cost more than its groups. A part of a 64 MiB chunk is more than this alone, so 
 partials of large files, and their memory, are one part's as before."""
 
 
-def _read_parquet(part: PartRef, columns: list[str] | None = None) -> pa.Table:
+def _read_parquet(part: PartRef, columns: list[str], keys: list[str]) -> pa.Table:
     """A part's ``columns``: a small part in one GET, a larger one by ranged reads of
-    just their column chunks."""
+    just their column chunks; the ``keys`` that :func:`dictionary_keys` picks as Arrow
+    dictionaries."""
     if part.row_groups is None and 0 < part.bytes <= WHOLE_PART_BYTES:
         data = objects.get_bytes(settings().data_bucket, part.key)
-        return pq.read_table(pa.BufferReader(data), columns=columns)
+        footer = pq.read_metadata(pa.BufferReader(data))
+        return pq.read_table(
+            pa.BufferReader(data),
+            columns=columns,
+            read_dictionary=dictionary_keys(footer, keys, None),
+        )
+    # A piece's bytes are its row groups', not the file's size (asked by a HEAD then).
+    size = (part.bytes or None) if part.row_groups is None else None
+    fragment = part_file(part.key, size)
+    if keys:
+        fragment.ensure_complete_metadata()  # its footer: one ranged GET, kept for the read
+        dictionaries = dictionary_keys(fragment.metadata, keys, part.row_groups)
+        if dictionaries:  # a reader of dictionaries reads the footer again: one more GET
+            fragment = part_file(part.key, size, dictionaries)
     if part.row_groups is not None:  # a piece of a large part: its row groups only
         first, stop = part.row_groups
-        return read_part(part.key, columns, row_groups=range(first, stop))
-    return read_part(part.key, columns, part.bytes or None)
+        fragment = fragment.subset(row_group_ids=list(range(first, stop)))
+    return fragment.to_table(columns=columns)
+
+
+def dictionary_keys(
+    footer: pq.FileMetaData, keys: list[str], row_groups: tuple[int, int] | None
+) -> list[str]:
+    """The text ``keys`` a part keeps in dictionary pages in each of its ``row_groups``
+    (first, stop; all when None), which its partial reads as dictionaries.
+
+    The ingest writes a column of few distinct values with dictionary pages
+    (``ingest.parts.dictionary_columns``): on the 10,000-song file a part's titles read
+    as a dictionary in 23 ms, not 113 as texts, and the partial groups and hashes their
+    indices as it would have after encoding the texts itself (``shuffled_keys``, 35 ms,
+    now 5). A column written plain stays texts: Arrow would build its dictionary by
+    hashing every value (a part of nearly distinct titles read in 107 ms, not 45, and
+    decoded again for the shuffle)."""
+    schema = footer.schema.to_arrow_schema()
+    leaves = [footer.schema.column(i).path for i in range(footer.num_columns)]
+    first, stop = row_groups if row_groups is not None else (0, footer.num_row_groups)
+    chosen = []
+    for key in keys:
+        field = schema.field(key) if schema.get_field_index(key) >= 0 else None
+        if field is None or field.type not in (pa.string(), pa.large_string()):
+            continue  # a category is a dictionary already; numbers and times group as they are
+        leaf = leaves.index(key)  # a text is one leaf, named as its column
+        if first < stop and all(
+            footer.row_group(group).column(leaf).has_dictionary_page for group in range(first, stop)
+        ):
+            chosen.append(key)
+    return chosen
 
 
 def partial(repo: TaskRepository, payload: PartialInput) -> pa.Table:
     """One part's rows, as its group's partial aggregation needs them (``partial_batch``)."""
-    return _read_parquet(payload.part, needed_columns(payload.spec))
+    spec = payload.spec
+    return _read_parquet(payload.part, needed_columns(spec), list(spec.group_by))
 
 
 def partial_batch(repo: TaskRepository, batch: PartialBatch) -> list[Partial]:
