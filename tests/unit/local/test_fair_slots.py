@@ -61,3 +61,24 @@ def _hold_once(slots: FairSlots, served: list[int], number: int) -> None:
 
 def _waiters(slots: FairSlots, count: int) -> Callable[[], bool | None]:
     return lambda: len(slots._waiting) == count or None
+
+
+def test_a_slot_taken_only_if_unwanted_is_taken_when_one_is_free_and_nobody_waits() -> None:
+    slots = FairSlots(2)
+    assert slots.take_if_unwanted()
+    assert slots._free == 1
+    slots.release()
+    assert slots._free == 2
+
+
+def test_a_slot_taken_only_if_unwanted_is_not_taken_while_a_caller_waits() -> None:
+    slots = FairSlots(1)
+    slots.__enter__()  # held: the caller below waits
+    caller = threading.Thread(target=_hold_once, args=(slots, [], 0))
+    caller.start()
+    wait_for(_waiters(slots, 1), 10, "a waiter")
+    slots.release()  # handed to the waiter, not freed
+    taken = slots.take_if_unwanted()
+    caller.join(timeout=10)
+    assert not taken
+    assert slots._free == 1

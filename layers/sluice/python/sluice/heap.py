@@ -26,13 +26,16 @@ SETTINGS = {
 }
 """glibc's mallopt parameters (number, value), also read as MALLOC_<NAME>_ at start."""
 
-ARROW_ENVIRONMENT = {"MIMALLOC_PURGE_DELAY": "-1"}
+ARROW_ENVIRONMENT = {"MIMALLOC_PURGE_DELAY": "3600000"}
 """Arrow's memory pool (mimalloc, in pyarrow's wheels) keeps what it frees too. mimalloc
 gives an allocation past its large-object size (a few MiB: a bucket's column of texts,
 a part's decoded column) a segment of its own, and purges freed segments back to the OS
 10 ms later, so the next such array faults its pages in again: 64 MiB allocated and
-freed 30 times cost 0.26 s of system CPU, 0.02 s with purging off. mimalloc reads this
-when a process starts; it has no call to set it later."""
+freed 30 times cost 0.26 s of system CPU, 0.02 s with purging off. An hour's delay keeps
+them through any step, as -1 (never) did, yet lets ``release_unused`` give them back
+(with -1 it gives back nothing): the local pool's idle workers do
+(sluice.local.worker_pool). mimalloc reads this when a process starts; it has no call to
+set it later."""
 
 
 def environment() -> dict[str, str]:

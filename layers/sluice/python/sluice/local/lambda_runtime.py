@@ -30,6 +30,7 @@ from typing import Any
 from sluice import aws
 from sluice.catalog import CATALOG, Catalog, FunctionSpec
 from sluice.local.worker_pool import (
+    IDLE_TRIM_S,
     FairSlots,
     SandboxLost,
     TimedOut,
@@ -110,14 +111,15 @@ def worker_pool(processes: int) -> WorkerPool:
     handlers and ran their code once (``worker_warmup``); each inherits this process's
     environment (the embedded AWS's endpoint and names), and has one core, as the pool
     has one worker per core."""
-    return WorkerPool(processes, WorkerStart(_start_step_worker, (_prefault_mib(processes),)))
+    start = WorkerStart(_start_step_worker, (_prefault_mib(processes),))
+    return WorkerPool(processes, start, idle_trim_s=IDLE_TRIM_S)
 
 
 def api_pool(processes: int) -> WorkerPool:
     """The public API's sandboxes: as API Gateway sends concurrent requests to as many
     Lambda sandboxes, each answering one at a time, requests here wait for a free worker
     in the order they came, and are answered in parallel across the cores."""
-    return WorkerPool(processes, WorkerStart(_start_api_worker))
+    return WorkerPool(processes, WorkerStart(_start_api_worker), idle_trim_s=IDLE_TRIM_S)
 
 
 PREFAULT_MIB = 768

@@ -10,14 +10,17 @@ says what runs where).
 from __future__ import annotations
 
 import contextlib
+import ctypes
+import ctypes.util
 import itertools
 import multiprocessing
 import os
 import signal
 import threading
+import time
 from collections import deque
 from collections.abc import Callable
-from concurrent.futures import Executor, Future, ProcessPoolExecutor
+from concurrent.futures import CancelledError, Executor, Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from types import TracebackType
@@ -55,6 +58,29 @@ def start_worker(niceness: int, prefault_mib: int) -> None:
     heap.keep_freed_memory()
     if prefault_mib:
         heap.prefault(prefault_mib)
+
+
+IDLE_TRIM_S = 5.0
+"""How long a worker waits idle after a call before it gives its freed memory back.
+
+Long enough that the calls of one run (a Map's next item, the state after) find the heap
+their predecessor kept (sluice.heap: faulting it in again costs as much as the work on
+it), short enough that a machine at rest holds its workers' imports, not their last
+step's heap."""
+
+
+def give_back_freed_memory() -> None:
+    """What an idle worker runs: glibc's free pages (every arena's, not only the heap's
+    top) and the free segments of Arrow's pool go back to the OS. The heap is kept
+    between calls for speed (sluice.heap); a worker with nothing to do keeps nothing.
+    Takes ~10 ms for a GiB."""
+    path = ctypes.util.find_library("c")
+    libc = ctypes.CDLL(path) if path else None
+    if libc is not None and hasattr(libc, "malloc_trim"):
+        libc.malloc_trim(0)
+    # mimalloc purges freed segments only once their purge delay has passed or when
+    # collected: sluice.heap sets a delay no step reaches, so only this gives them back.
+    pa.default_memory_pool().release_unused()
 
 
 def _run_start(start: WorkerStart) -> None:
@@ -111,6 +137,19 @@ class FairSlots:
         error: BaseException | None,
         trace: TracebackType | None,
     ) -> None:
+        self.release()
+
+    def take_if_unwanted(self) -> bool:
+        """Take a slot only if one is free and nobody waits for one (True: taken, to be
+        given back with ``release``): for work that must never delay a caller."""
+        with self._lock:
+            if self._free and not self._waiting:
+                self._free -= 1
+                return True
+        return False
+
+    def release(self) -> None:
+        """Give a held slot back: to the longest waiter, else to the free ones."""
         with self._lock:
             if self._waiting:
                 self._waiting.popleft().set()
@@ -140,9 +179,15 @@ class WorkerPool(Executor):
     only, as Lambda stops one sandbox: the calls beside it run on. A call is sent only
     when a worker is free, so that its timeout counts its own run, not its wait; calls
     waiting for one are sent in the order they came (:class:`FairSlots`).
+
+    With ``idle_trim_s``, a worker idle that long after a call gives its freed memory back
+    (:func:`give_back_freed_memory`), and only while no call waits for a worker: its
+    slot is taken as a call's would be, so a call never finds it busy with that.
     """
 
-    def __init__(self, processes: int, start: WorkerStart) -> None:
+    def __init__(
+        self, processes: int, start: WorkerStart, idle_trim_s: float | None = None
+    ) -> None:
         self._start = start
         self._lock = threading.Lock()
         self._workers = [_process_pool(1, start) for _ in range(processes)]
@@ -151,6 +196,13 @@ class WorkerPool(Executor):
         self.replacements = 0
         self._free_workers = FairSlots(processes)
         self._closed = False  # shut down: calls answer SandboxLost, nothing is replaced
+        # When each worker's last call ended; None while it runs one, or once its freed
+        # memory went back (and before its first call: its start's prefault is for that).
+        self._used_at: list[float | None] = [None] * processes
+        self._changed = threading.Condition(self._lock)
+        self._idle_trim_s = idle_trim_s
+        if idle_trim_s is not None:
+            threading.Thread(target=self._trim_idle_workers, name="idle-trim", daemon=True).start()
 
     def submit(self, fn: Any, /, *args: Any, **kwargs: Any) -> Future[Any]:
         """``fn`` on the workers in turn, free or not (no timeout, nothing replaced)."""
@@ -169,11 +221,73 @@ class WorkerPool(Executor):
         with self._free_workers:
             with self._lock:
                 slot = self._idle.popleft()  # FairSlots leaves one free to each holder
+                self._used_at[slot] = None
             try:
                 return self._run(slot, fn, args, timeout_s)
             finally:
                 with self._lock:
                     self._idle.append(slot)
+                    self._used_at[slot] = time.monotonic()
+                    self._changed.notify_all()
+
+    def _trim_idle_workers(self) -> None:
+        """The pool's trimming thread: each worker idle ``idle_trim_s`` since its last
+        call gives its freed memory back, once."""
+        assert self._idle_trim_s is not None
+        while True:
+            with self._lock:
+                if self._closed:
+                    return
+                now = time.monotonic()
+                due = {
+                    s: at + self._idle_trim_s
+                    for s, at in enumerate(self._used_at)
+                    if at is not None
+                }
+                ready = [slot for slot, at in due.items() if at <= now]
+                if not ready:
+                    self._changed.wait(min(due.values()) - now if due else None)
+                    continue
+            for slot in ready:
+                self._trim(slot)
+
+    def _trim(self, slot: int) -> None:
+        """Give back worker ``slot``'s freed memory if it is idle and no call wants a
+        worker; else try again ``idle_trim_s`` on."""
+        taken = self._free_workers.take_if_unwanted()
+        with self._lock:
+            if not taken or slot not in self._idle:
+                if self._used_at[slot] is not None:  # idle, but wanted: later
+                    self._used_at[slot] = time.monotonic()
+                if taken:
+                    self._free_workers.release()
+                return
+            self._idle.remove(slot)
+            worker = self._workers[slot]
+        # A worker broken or stopping meanwhile: it is replaced at its next call.
+        done = (BrokenProcessPool, CancelledError, RuntimeError, TimeoutError)
+        try:
+            with contextlib.suppress(*done):
+                worker.submit(give_back_freed_memory).result(timeout=60)
+        finally:
+            with self._lock:
+                self._idle.append(slot)
+                self._used_at[slot] = None
+                self._changed.notify_all()
+            self._free_workers.release()
+
+    def at_rest(self, within_s: float) -> bool:
+        """Wait up to ``within_s`` for every worker to have given back the memory its last
+        call left (as after ``idle_trim_s`` idle); whether they have. For benchmarks that
+        measure a call's own peak."""
+        deadline = time.monotonic() + within_s
+        with self._lock:
+            while any(at is not None for at in self._used_at):
+                left = deadline - time.monotonic()
+                if left <= 0 or self._closed:
+                    return False
+                self._changed.wait(left)
+        return True
 
     def _run(self, slot: int, fn: Any, args: tuple[Any, ...], timeout_s: float | None) -> Any:
         with self._lock:
@@ -217,6 +331,7 @@ class WorkerPool(Executor):
         with self._lock:
             workers = list(self._workers)
             self._closed = True
+            self._changed.notify_all()  # the trimming thread ends
         for worker in workers:
             worker.shutdown(wait=False, cancel_futures=cancel_futures)
         if wait:

@@ -1,0 +1,62 @@
+"""An idle pool worker gives back the memory its last call freed; a busy one keeps it."""
+
+from __future__ import annotations
+
+import numpy as np
+import pyarrow as pa
+from sluice.local.worker_pool import WorkerPool, WorkerStart, start_worker
+
+MIB = 1024 * 1024
+FREED_MIB = 256
+
+
+def _rss_mib() -> float:
+    with open("/proc/self/status") as status:
+        for line in status:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    raise AssertionError("no VmRSS")
+
+
+def _use_and_free() -> float:
+    """Touch FREED_MIB of memory, half numpy's (glibc's heap) and half Arrow's pool, free
+    it; the worker's RSS then."""
+    held: list[object] = []
+    for _ in range(FREED_MIB // 32):
+        held.append(np.ones(16 * MIB // 8))
+        buffer = pa.allocate_buffer(16 * MIB)
+        np.frombuffer(buffer, dtype=np.uint8)[:] = 1
+        held.append(buffer)
+    held.clear()
+    return _rss_mib()
+
+
+def _pool(idle_trim_s: float) -> WorkerPool:
+    # The step workers' start (glibc and Arrow keep what they free), no prefault.
+    return WorkerPool(1, WorkerStart(start_worker, (0, 0)), idle_trim_s=idle_trim_s)
+
+
+def test_an_idle_worker_gives_back_the_memory_its_last_call_freed() -> None:
+    pool = _pool(idle_trim_s=0.1)
+    try:
+        before = pool.call(_rss_mib)
+        kept = pool.call(_use_and_free)
+        rested = pool.at_rest(within_s=30)
+        after = pool.call(_rss_mib)
+    finally:
+        pool.shutdown()
+    assert kept - before > 0.9 * FREED_MIB  # kept for the next call while calls come
+    assert rested
+    assert kept - after > 0.9 * FREED_MIB  # glibc's and Arrow's both given back
+
+
+def test_a_worker_called_again_within_the_idle_time_keeps_what_it_freed() -> None:
+    pool = _pool(idle_trim_s=3600)
+    try:
+        kept = pool.call(_use_and_free)
+        rested = pool.at_rest(within_s=0.2)
+        after = pool.call(_rss_mib)
+    finally:
+        pool.shutdown()
+    assert not rested
+    assert kept - after < 0.1 * FREED_MIB
