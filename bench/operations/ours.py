@@ -14,6 +14,9 @@ less than a wall time does.
 Before each operation every process's peak RSS is reset (``/proc/PID/clear_refs``), and
 read after it, so each operation's peak is its own: the largest of any one process (a
 Lambda worker, or the main process, which holds moto's S3, DynamoDB and Step Functions).
+The reset waits for the workers to be at rest first (each idle worker gives back what its
+last call left: ``WorkerPool.at_rest``), as they are when a request comes after a pause;
+each process's resident memory then is reported too (``rest_*_bytes``).
 Off the clock again: each execution's Step Functions history (for the projection), the
 inputs' typed Parquet parts (the peers read those) and ours' outputs' facts.
 """
@@ -81,8 +84,9 @@ def reset_peaks() -> None:
             Path(f"/proc/{pid}/clear_refs").write_text("5")
 
 
-def peaks() -> dict[str, int]:
-    """Each process's peak RSS since the last reset, in bytes: "main" and "worker <pid>"."""
+def peaks(field: str = "VmHWM") -> dict[str, int]:
+    """Each process's peak RSS since the last reset, in bytes: "main" and "worker <pid>"
+    (``field="VmRSS"``: its resident memory now)."""
     found: dict[str, int] = {}
     me = os.getpid()
     for pid in _process_tree(me):
@@ -91,9 +95,18 @@ def peaks() -> dict[str, int]:
         except OSError:
             continue
         for line in status.splitlines():
-            if line.startswith("VmHWM:"):
+            if line.startswith(f"{field}:"):
                 found["main" if pid == me else f"worker {pid}"] = int(line.split()[1]) * 1024
     return found
+
+
+def _main_and_workers(found: dict[str, int], prefix: str) -> dict[str, int]:
+    """The main process's figure and the largest worker's, under ``prefix``."""
+    workers = [value for name, value in found.items() if name != "main"]
+    return {
+        f"{prefix}_main_bytes": found.get("main", 0),
+        f"{prefix}_worker_bytes": max(workers, default=0),
+    }
 
 
 def _run(http: Any, api: str, session: str, name: str, inputs: dict[str, Any]) -> dict[str, Any]:
@@ -226,6 +239,8 @@ def worker_ours(inputs: dict[str, Path], out: Path, operations: list[str]) -> di
         for op in operations:
             floor = _run(http, api, session, *request(op, small_ids))
             name, inputs_data = request(op, ids)
+            system.workers_at_rest(within_s=60)
+            rest = _main_and_workers(peaks("VmRSS"), "rest")
             reset_peaks()
             cpu = tree_cpu_seconds()
             operation = _run(http, api, session, name, inputs_data)
@@ -240,8 +255,8 @@ def worker_ours(inputs: dict[str, Path], out: Path, operations: list[str]) -> di
                 "parts": operation.get("parts"),
                 "buckets": operation.get("buckets"),
                 "peak_rss_bytes": max(found.values()),
-                "peak_main_bytes": found.get("main", 0),
-                "peak_worker_bytes": max((v for k, v in found.items() if k != "main"), default=0),
+                **_main_and_workers(found, "peak"),
+                **rest,
                 **(_facts(http, api, operation, op) if operation["status"] == "COMPLETED" else {}),
             }
             events = _history(system, operation["id"])
