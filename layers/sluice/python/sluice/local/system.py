@@ -38,6 +38,7 @@ from sluice.local.provision import (
     create_user,
     provision,
 )
+from sluice.local.quiet_trim import QuietTrim
 
 logger = logging.getLogger(__name__)
 
@@ -111,6 +112,8 @@ class LocalSystem:
         self._snapshotter: state.Snapshotter | None = None
         self._pool: lambda_runtime.WorkerPool | None = None
         self._api_pool: lambda_runtime.WorkerPool | None = None
+        # Freed memory back once the process is quiet after work, as the idle workers do.
+        self._quiet_trim = QuietTrim()
 
     def start(self) -> LocalSystem:
         logging.getLogger("werkzeug").setLevel(logging.ERROR)  # moto's per-request lines
@@ -164,6 +167,7 @@ class LocalSystem:
             )
             self._snapshotter.save()
             self._snapshotter.start()
+        self._quiet_trim.start()
         self.gateway.mark_ready()
         return self
 
@@ -278,6 +282,7 @@ class LocalSystem:
         return str(created["dataset"]["id"])
 
     def stop(self) -> None:
+        self._quiet_trim.stop()
         if self.gateway is not None:
             self.gateway.stop()
         if self._snapshotter is not None:

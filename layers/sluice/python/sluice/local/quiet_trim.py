@@ -1,0 +1,73 @@
+"""The local system's own process gives its freed memory back once it is quiet.
+
+The embedded AWS (moto's S3, DynamoDB and Step Functions) and the gateway answer on many
+threads, and glibc gives each thread's allocations an arena of its own, which keeps what
+it frees: a request body of tens of MB (an output part's PUT) raises glibc's mmap
+threshold to its size, so later ones come from the arenas too, and the process stayed
+at its busiest (767 MiB after a 1 GB sort, ~400 MiB at rest before it). A thread checks
+every ``period_s`` how much CPU the process used: once a period passes nearly idle after
+work, it calls ``malloc_trim(0)`` (a few ms), as an idle pool worker does
+(sluice.local.worker_pool).
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+
+from sluice.local.worker_pool import IDLE_TRIM_S, give_back_freed_memory
+
+QUIET_SHARE = 0.02
+"""A period is quiet when the process used less than this share of one core in it."""
+
+BUSY_CPU_S = 0.5
+"""CPU seconds of work since the last trim that make the next quiet period trim."""
+
+
+class QuietTrim:
+    """Calls ``trim`` once a quiet period follows work; ``check`` is one period's decision,
+    ``start`` runs it every ``period_s`` on a thread of its own until ``stop``."""
+
+    def __init__(
+        self,
+        period_s: float = IDLE_TRIM_S,
+        cpu: Callable[[], float] = time.process_time,
+        trim: Callable[[], None] = give_back_freed_memory,
+    ) -> None:
+        self.period_s = period_s
+        self._cpu = cpu
+        self._trim = trim
+        self._last = cpu()
+        self._worked = 0.0  # CPU seconds since the last trim
+        self._stopped = threading.Event()
+        self._thread: threading.Thread | None = None
+        self.trims = 0
+
+    def check(self) -> bool:
+        """One period's end: trim (True) if it was quiet and work came since the last trim."""
+        now = self._cpu()
+        used, self._last = now - self._last, now
+        self._worked += used
+        if used >= QUIET_SHARE * self.period_s or self._worked < BUSY_CPU_S:
+            return False
+        self._trim()
+        self._worked = 0.0
+        self.trims += 1
+        return True
+
+    def start(self) -> QuietTrim:
+        """Check every ``period_s`` on a daemon thread."""
+        self._thread = threading.Thread(target=self._run, name="quiet-trim", daemon=True)
+        self._thread.start()
+        return self
+
+    def _run(self) -> None:
+        while not self._stopped.wait(self.period_s):
+            self.check()
+
+    def stop(self) -> None:
+        """End the thread (at once: it only waits)."""
+        self._stopped.set()
+        if self._thread is not None:
+            self._thread.join()
