@@ -14,9 +14,10 @@ less than a wall time does.
 Before each operation every process's peak RSS is reset (``/proc/PID/clear_refs``), and
 read after it, so each operation's peak is its own: the largest of any one process (a
 Lambda worker, or the main process, which holds moto's S3, DynamoDB and Step Functions).
-The reset waits for the workers to be at rest first (each idle worker gives back what its
-last call left: ``WorkerPool.at_rest``), as they are when a request comes after a pause;
-each process's resident memory then is reported too (``rest_*_bytes``).
+The reset waits for the system to be at rest first (each idle worker, then the main
+process, gives back what its last work left: ``LocalSystem.at_rest``), as it is when a
+request comes after a pause; each process's resident memory then is reported too
+(``rest_*_bytes``).
 Off the clock again: each execution's Step Functions history (for the projection), the
 inputs' typed Parquet parts (the peers read those) and ours' outputs' facts.
 """
@@ -239,7 +240,7 @@ def worker_ours(inputs: dict[str, Path], out: Path, operations: list[str]) -> di
         for op in operations:
             floor = _run(http, api, session, *request(op, small_ids))
             name, inputs_data = request(op, ids)
-            system.workers_at_rest(within_s=60)
+            system.at_rest(within_s=60)
             rest = _main_and_workers(peaks("VmRSS"), "rest")
             reset_peaks()
             cpu = tree_cpu_seconds()

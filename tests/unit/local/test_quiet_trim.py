@@ -64,3 +64,19 @@ def test_a_started_trim_stops_at_once() -> None:
     quiet = QuietTrim(period_s=3600).start()
     quiet.stop()
     assert quiet.trims == 0
+
+
+def test_settled_answers_at_the_next_check_that_leaves_no_work_untrimmed() -> None:
+    import threading
+
+    process = _Process()
+    quiet = process.quiet_trim()
+    process.cpu += 3.0
+    answers: list[bool] = []
+    waiting = threading.Thread(target=lambda: answers.append(quiet.settled(within_s=30)))
+    waiting.start()
+    while not answers:
+        quiet.check()  # the first check is busy; the next, quiet, trims
+        waiting.join(timeout=0.05)
+    assert answers == [True]
+    assert process.trims == 1

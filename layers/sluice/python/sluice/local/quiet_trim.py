@@ -42,19 +42,35 @@ class QuietTrim:
         self._worked = 0.0  # CPU seconds since the last trim
         self._stopped = threading.Event()
         self._thread: threading.Thread | None = None
+        self._checked = threading.Condition()
         self.trims = 0
 
     def check(self) -> bool:
         """One period's end: trim (True) if it was quiet and work came since the last trim."""
-        now = self._cpu()
-        used, self._last = now - self._last, now
-        self._worked += used
-        if used >= QUIET_SHARE * self.period_s or self._worked < BUSY_CPU_S:
-            return False
-        self._trim()
-        self._worked = 0.0
-        self.trims += 1
-        return True
+        with self._checked:
+            now = self._cpu()
+            used, self._last = now - self._last, now
+            self._worked += used
+            trim = used < QUIET_SHARE * self.period_s and self._worked >= BUSY_CPU_S
+            if trim:
+                self._trim()
+                self._worked = 0.0
+                self.trims += 1
+            self._checked.notify_all()
+            return trim
+
+    def settled(self, within_s: float) -> bool:
+        """Wait up to ``within_s`` for a check that leaves no work untrimmed (a trim, or
+        little work since the last); whether one came. For benchmarks measuring a
+        request's own peak memory."""
+        deadline = time.monotonic() + within_s
+        with self._checked:
+            while True:
+                left = deadline - time.monotonic()
+                if left <= 0 or not self._checked.wait(left):
+                    return False
+                if self._worked < BUSY_CPU_S:
+                    return True
 
     def start(self) -> QuietTrim:
         """Check every ``period_s`` on a daemon thread."""

@@ -296,12 +296,14 @@ class LocalSystem:
         if self.state is not None:
             self.state.close()
 
-    def workers_at_rest(self, within_s: float) -> bool:
-        """Wait up to ``within_s`` for every worker to have given back the memory its last
-        call left (``WorkerPool.at_rest``); whether they have. For benchmarks measuring
-        an operation's own peak memory."""
+    def at_rest(self, within_s: float) -> bool:
+        """Wait up to ``within_s`` (each) for every worker to have given back the memory
+        its last call left (``WorkerPool.at_rest``), then for this process to have done
+        the same (``QuietTrim.settled``); whether they have. For benchmarks measuring an
+        operation's own peak memory."""
         pools = [pool for pool in (self._pool, self._api_pool) if pool is not None]
-        return all(pool.at_rest(within_s) for pool in pools)
+        workers = all(pool.at_rest(within_s) for pool in pools)
+        return workers and self._quiet_trim.settled(within_s)
 
     def client(self, service: str) -> Any:
         """A boto3 client on the embedded AWS (for tests and tools)."""
