@@ -17,6 +17,7 @@ from moto.stepfunctions.parser.asl.component.state.exec.state_task.service.state
     StateTaskServiceEcs,
 )
 from moto.stepfunctions.parser.asl.utils import json_path
+from moto.utilities import utils
 from sluice.local import patches
 from sluice.local.patches import replace, sfn_distributed_map
 from werkzeug.wsgi import LimitedStream
@@ -41,6 +42,7 @@ PATCHED = {
     (StateTaskServiceEcs, "_normalise_response"),
     (StateTaskServiceEcs, "_build_sync_resolver"),
     (StateTaskServiceEcs, "_eval_sync"),
+    (utils, "load_resource"),
     *sfn_distributed_map.PATCHED,
 }
 

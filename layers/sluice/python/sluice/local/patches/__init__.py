@@ -9,7 +9,12 @@ internals. Each module's ``install()`` replaces attributes through
 
 from __future__ import annotations
 
-from sluice.local.patches import (
+from sluice.local.patches import ec2_offerings
+
+# Before moto's EC2 is imported (by ecs_tasks, below): it loads its offerings then.
+ec2_offerings.install()
+
+from sluice.local.patches import (  # noqa: E402 - after the install above
     dynamodb_atomic,
     dynamodb_wire,
     ecs_tasks,
@@ -41,6 +46,7 @@ def install_all() -> None:
     ecs_tasks.install()  # ECS tasks run their container's command as a local process
     sfn_ecs_sync.install()  # ecs:runTask.sync converts its parameters, fails on an exit code
     sfn_distributed_map.install()  # batches, results in S3, a failed child fails the Map
+    ec2_offerings.install()  # EC2 holds our region's instance-type offerings only
 
 
 __all__ = ["install_all"]
