@@ -9,7 +9,7 @@ from moto.awslambda.models import LambdaFunction
 from moto.core.serialize import BaseJSONSerializer
 from moto.dynamodb.responses import DynamoHandler
 from moto.ecs.models import EC2ContainerServiceBackend
-from moto.moto_server.werkzeug_app import MotoRequestHandler
+from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoRequestHandler
 from moto.s3.models import FakeKey, FakeMultipart
 from moto.s3.responses import S3Response
 from moto.stepfunctions.parser.asl.component.common.path import result_path
@@ -36,6 +36,7 @@ PATCHED = {
     (result_path, "parse"),
     (LambdaFunction, "_invoke_lambda"),
     (MotoRequestHandler, "run_wsgi"),
+    (DomainDispatcherApplication, "__call__"),
     (EC2ContainerServiceBackend, "run_task"),
     (EC2ContainerServiceBackend, "stop_task"),
     (StateTaskServiceEcs, "_normalise_parameters"),

@@ -21,6 +21,7 @@ from sluice.local.patches import (  # noqa: E402 - after the install above
     keep_alive,
     lambda_invoke,
     request_body,
+    s3_plain_gets,
     s3_post_policy,
     s3_reads,
     s3_writes,
@@ -34,6 +35,7 @@ from sluice.local.patches import (  # noqa: E402 - after the install above
 def install_all() -> None:
     """Install every patch of the local system, once per process (safe to call again)."""
     s3_reads.install()  # a ranged GET reads only its range; large GETs stream
+    s3_plain_gets.install()  # a plain object GET is answered before Flask's dispatch
     s3_writes.install()  # large objects and completed uploads go to disk without copies
     s3_post_policy.install()  # a presigned POST's policy and signature are checked
     service_modules.install()  # the server lists moto's services once

@@ -226,6 +226,14 @@ class ObjectBytes:
         return value
 
 
+def lazy_value(key: FakeKey, mode: str, streams: bool = False) -> Any:
+    """The body moto's ``get_object`` sends for ``key`` with this patch: for a ranged GET
+    ("range") an :class:`ObjectBytes` view, for a whole one ("stream") its bytes, or a
+    view streamed in blocks when it is ``STREAM_MIN_BYTES`` or more (``streams``: through
+    the WSGI server)."""
+    return _LazyValueKey(key, mode, streams).value
+
+
 class _LazyValueKey:
     """A FakeKey whose ``value`` is an ObjectBytes view; everything else is the key's."""
 
@@ -252,6 +260,7 @@ __all__ = [
     "RangeBlocks",
     "install",
     "installed",
+    "lazy_value",
     "read_key_range",
     "uninstall",
 ]
