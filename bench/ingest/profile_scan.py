@@ -111,8 +111,8 @@ def main(argv: list[str] | None = None) -> int:
                 na_values,
                 COMMA,
             )
-            texts = scan.table
-            assert texts is not None
+            assert scan.table is not None
+            texts = timed("parse", scan.table.combine_chunks)  # as scan_steps joins them
             stats, parses = timed("stats", chunk_stats_and_parses, texts, 100, ".")
             plans = timed("decide", lambda s: column_plans(decide(s, inference, {})), stats)
             typed, _ = timed("convert", convert_table, texts, plans, parses, ".")

@@ -143,7 +143,9 @@ def convert_columns(
     them: (column, failed row numbers, the column's texts), for :func:`exceptions_column`."""
     arrays, failures = [], []
     for plan in plans:
-        raw = table.column(plan.name).combine_chunks()
+        column = table.column(plan.name)
+        # One chunk is read in place: Arrow's combine_chunks copies even a single one.
+        raw = column.chunk(0) if column.num_chunks == 1 else column.combine_chunks()
         typed, failed_rows = convert_column(raw, plan, (parses or {}).get(plan.name), decimal)
         arrays.append(typed)
         if len(failed_rows):
