@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
+
 import numpy as np
 import pyarrow as pa
 from sluice.local.worker_pool import WorkerPool, WorkerStart, start_worker
@@ -31,6 +33,17 @@ def _use_and_free() -> float:
     return _rss_mib()
 
 
+_THREADS: list[ThreadPoolExecutor] = []  # kept, as a worker keeps its request threads
+
+
+def _use_and_free_on_threads() -> float:
+    """``_use_and_free`` on four threads of a pool the worker keeps; its RSS then."""
+    if not _THREADS:
+        _THREADS.append(ThreadPoolExecutor(4))
+    list(_THREADS[0].map(lambda _: _use_and_free(), range(4)))
+    return _rss_mib()
+
+
 def _pool(idle_trim_s: float) -> WorkerPool:
     # The step workers' start (glibc and Arrow keep what they free), no prefault.
     return WorkerPool(1, WorkerStart(start_worker, (0, 0)), idle_trim_s=idle_trim_s)
@@ -48,6 +61,20 @@ def test_an_idle_worker_gives_back_the_memory_its_last_call_freed() -> None:
     assert kept - before > 0.9 * FREED_MIB  # kept for the next call while calls come
     assert rested
     assert kept - after > 0.9 * FREED_MIB  # glibc's and Arrow's both given back
+
+
+def test_an_idle_worker_gives_back_what_its_threads_freed() -> None:
+    pool = _pool(idle_trim_s=0.1)
+    try:
+        before = pool.call(_rss_mib)
+        kept = pool.call(_use_and_free_on_threads)
+        rested = pool.at_rest(within_s=30)
+        after = pool.call(_rss_mib)
+    finally:
+        pool.shutdown()
+    assert kept - before > 0.9 * FREED_MIB
+    assert rested
+    assert after - before < 0.1 * FREED_MIB  # every thread's arena given back whole
 
 
 def test_a_worker_called_again_within_the_idle_time_keeps_what_it_freed() -> None:

@@ -39,6 +39,7 @@ from sluice.local.provision import (
     provision,
 )
 from sluice.local.quiet_trim import QuietTrim
+from sluice.local.worker_pool import share_one_malloc_arena
 
 logger = logging.getLogger(__name__)
 
@@ -117,6 +118,9 @@ class LocalSystem:
 
     def start(self) -> LocalSystem:
         logging.getLogger("werkzeug").setLevel(logging.ERROR)  # moto's per-request lines
+        # Before moto's and the gateway's threads start: the quiet trim then gives back
+        # what they free whole (worker_pool.MALLOC_ARENAS).
+        share_one_malloc_arena()
         self._set_process_environment()
         patches.install_all()
         # The API's port first: every route answers 503 (GET /health too) until all is ready.
