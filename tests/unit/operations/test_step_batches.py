@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 from sluice.operations.base import OperationRun, PartRef, StepResult, WrittenPart
-from sluice.sessions import steps
+from sluice.sessions import step_batches, step_records, steps
 from sluice.sessions.operation_models import OperationStatus
 from sluice.sessions.step_models import OperationRef, PartBatch
 
@@ -67,8 +67,8 @@ def batch(*indexes: int) -> PartBatch:
 @pytest.fixture
 def removed(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     cleaned: list[str] = []
-    monkeypatch.setattr(steps, "_run", lambda record: RUN)
-    monkeypatch.setattr(steps, "_remove_written", lambda ref: cleaned.append(ref.id))
+    monkeypatch.setattr(step_batches, "operation_run", lambda record: RUN)
+    monkeypatch.setattr(step_records, "remove_written", lambda ref: cleaned.append(ref.id))
     return cleaned
 
 
@@ -76,7 +76,7 @@ def test_a_figures_batch_reads_its_record_once_and_counts_its_parts_once(
     monkeypatch: pytest.MonkeyPatch, removed: list[str]
 ) -> None:
     records, fake = Records(), Fake("data")
-    monkeypatch.setattr(steps, "catalogued", lambda name: fake)
+    monkeypatch.setattr(step_batches, "catalogued", lambda name: fake)
     results = steps.part_batch(records, batch(4, 0, 2))  # type: ignore[arg-type]
     assert [r.index for r in results] == [4, 0, 2]
     assert fake.batches == [[4, 0, 2]]
@@ -90,7 +90,7 @@ def test_a_table_results_parts_are_counted_each_as_it_is_written(
     monkeypatch: pytest.MonkeyPatch, removed: list[str]
 ) -> None:
     records, fake = Records(), Fake("dataset")
-    monkeypatch.setattr(steps, "catalogued", lambda name: fake)
+    monkeypatch.setattr(step_batches, "catalogued", lambda name: fake)
     results = steps.part_batch(records, batch(1, 3, 5))  # type: ignore[arg-type]
     assert [r.index for r in results] == [1, 3, 5]
     assert records.reads == 1
@@ -108,7 +108,7 @@ def test_a_deleted_operations_batch_removes_what_it_wrote_once_none_is_writing(
 ) -> None:
     records, fake = Records(), Fake("dataset")
     records.open = False  # deleted while the batch ran
-    monkeypatch.setattr(steps, "catalogued", lambda name: fake)
+    monkeypatch.setattr(step_batches, "catalogued", lambda name: fake)
     cleaned = threading.Event()
     original = fake.run_part
 
@@ -122,7 +122,7 @@ def test_a_deleted_operations_batch_removes_what_it_wrote_once_none_is_writing(
         cleaned.set()
 
     monkeypatch.setattr(fake, "run_part", late_write)
-    monkeypatch.setattr(steps, "_remove_written", remove)
+    monkeypatch.setattr(step_records, "remove_written", remove)
     with pytest.raises(steps.OperationGone):
         steps.part_batch(records, batch(0, 1, 2))  # type: ignore[arg-type]
     # Part 1 wrote after the first clean-up; the batch cleaned up again once it had.
