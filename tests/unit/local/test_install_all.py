@@ -13,6 +13,7 @@ from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoReque
 from moto.s3.models import FakeKey, FakeMultipart
 from moto.s3.responses import S3Response
 from moto.stepfunctions.parser.asl.component.common.path import result_path
+from moto.stepfunctions.parser.asl.component.state.exec.state_task import lambda_eval_utils
 from moto.stepfunctions.parser.asl.component.state.exec.state_task.service.state_task_service_ecs import (  # noqa: E501
     StateTaskServiceEcs,
 )
@@ -35,6 +36,7 @@ PATCHED = {
     (json_path, "parse"),
     (result_path, "parse"),
     (LambdaFunction, "_invoke_lambda"),
+    (lambda_eval_utils, "boto_client_for"),
     (MotoRequestHandler, "run_wsgi"),
     (DomainDispatcherApplication, "__call__"),
     (EC2ContainerServiceBackend, "run_task"),

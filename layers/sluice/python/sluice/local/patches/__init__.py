@@ -28,6 +28,7 @@ from sluice.local.patches import (  # noqa: E402 - after the install above
     service_modules,
     sfn_distributed_map,
     sfn_ecs_sync,
+    sfn_lambda_client,
     sfn_paths,
 )
 
@@ -45,6 +46,7 @@ def install_all() -> None:
     keep_alive.install()  # connections stay open between requests
     sfn_paths.install()  # each JSONPath is parsed once
     lambda_invoke.install()  # functions run the catalogue's handlers, not containers
+    sfn_lambda_client.install()  # Step Functions' Lambda tasks share one client
     ecs_tasks.install()  # ECS tasks run their container's command as a local process
     sfn_ecs_sync.install()  # ecs:runTask.sync converts its parameters, fails on an exit code
     sfn_distributed_map.install()  # batches, results in S3, a failed child fails the Map
