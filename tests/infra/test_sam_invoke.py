@@ -4,8 +4,8 @@ sample events they use.
 SAM finds a function by its logical id in cdk.out/<stack>.template.json, which the
 README spells out; the CDK derives those ids from construct paths, so a renamed
 construct would leave the README naming functions that no longer exist. The app is
-synthesised in-process (tests/infra/conftest.py), as tests/infra/test_stack.py reads it:
-the CLI's template has the same logical ids (test_stack checks the two agree).
+synthesised in-process (tests/infra/conftest.py), as tests/infra/test_stack_*.py read it:
+the CLI's template has the same logical ids (test_stack_synthesis checks the two agree).
 """
 
 from __future__ import annotations
