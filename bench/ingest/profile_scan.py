@@ -34,6 +34,7 @@ from sluice.datasets import content_hash
 from sluice.inference.conversion import convert_table
 from sluice.inference.schema import InferenceSettings
 from sluice.inference.statistics import chunk_stats_and_parses, decide, na_values_for
+from sluice.inference.types import ColumnType
 from sluice.ingest.models import column_plans
 from sluice.ingest.parts import parquet_bytes
 
@@ -116,7 +117,13 @@ def main(argv: list[str] | None = None) -> int:
             stats, parses = timed("stats", chunk_stats_and_parses, texts, 100, ".")
             plans = timed("decide", lambda s: column_plans(decide(s, inference, {})), stats)
             typed, _ = timed("convert", convert_table, texts, plans, parses, ".")
-            written += len(timed("write", parquet_bytes, typed))
+            encoded = {
+                plan.name: found
+                for plan in plans
+                if plan.type is ColumnType.STRING
+                and (found := parses[plan.name].encoded()) is not None
+            }  # as scan_steps hands the writer the texts parsed as a dictionary
+            written += len(timed("write", parquet_bytes, typed, None, encoded))
             rows += texts.num_rows
             del fetched, scan, texts, typed
     types = ", ".join(f"{p.name}: {p.type.value}" for p in plans)

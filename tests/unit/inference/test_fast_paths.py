@@ -233,6 +233,17 @@ def test_a_column_of_few_distinct_texts_gets_the_stats_of_reading_every_row(
     assert by_distinct.columns[0].failures["bool"] > 0
 
 
+def test_a_column_parsed_on_its_distinct_texts_hands_them_over_as_its_dictionary() -> None:
+    rng = random.Random(6)
+    cells = [" padded ", "Song, Pt. 2", "x", None, ""]
+    texts = pa.array([rng.choice(cells) for _ in range(5000)], pa.string())
+    encoded = column_parse.parse_column(texts).encoded()
+    assert encoded is not None
+    assert encoded.cast(pa.string()).equals(texts)  # untrimmed, nulls where they were
+    numbers = pa.array([str(i) for i in range(5000)])
+    assert column_parse.parse_column(numbers).encoded() is None
+
+
 @pytest.mark.parametrize("position", [0, 1, 4, -1, -2, -5])
 def test_byte_at_reads_each_values_byte_and_zero_where_too_short(position: int) -> None:
     texts = ["", None, "a", "ab", "abcde", "é", "xyz", None, "last"]

@@ -52,3 +52,37 @@ def test_a_part_of_few_rows_is_written_plain_all_but_its_categories() -> None:
         }
     )
     assert _encoded(parquet_bytes(table)) == {"song": False, "label": True}
+
+
+def _plays_with_origin() -> pa.Table:
+    table = pa.table(
+        {
+            "song": [f"song {i % 100}" if i % 7 else None for i in range(ROWS)],
+            "title": [f"title {i}" for i in range(ROWS)],
+            "plays": pa.array([i % 50 for i in range(ROWS)], pa.int16()),
+        }
+    )
+    return table.replace_schema_metadata({b"sluice.origin": b'{"note": 1}'})
+
+
+def test_a_column_handed_over_as_a_dictionary_is_written_and_read_as_its_texts() -> None:
+    table = _plays_with_origin()
+    encoded = {"song": table.column("song").combine_chunks().dictionary_encode()}
+    given = parquet_bytes(table, encoded=encoded)
+    assert _encoded(given)["song"]
+    read = pq.read_table(pa.BufferReader(given))
+    assert read.schema.equals(table.schema, check_metadata=True)
+    assert read.equals(table)
+    # The same file as one written from the texts, to its stored Arrow schema.
+    plain = parquet_bytes(table)
+    assert pq.read_metadata(pa.BufferReader(given)).metadata == (
+        pq.read_metadata(pa.BufferReader(plain)).metadata
+    )
+
+
+def test_a_dictionary_handed_over_for_a_column_written_plain_is_not_used() -> None:
+    table = _plays_with_origin()
+    encoded = {"title": table.column("title").combine_chunks().dictionary_encode()}
+    data = parquet_bytes(table, encoded=encoded)
+    assert not _encoded(data)["title"]
+    assert pq.read_table(pa.BufferReader(data)).equals(table)

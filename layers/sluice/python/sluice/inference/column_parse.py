@@ -45,6 +45,13 @@ class ColumnParse:
         parsed = self._typed(column_type, order)
         return parsed if self.rows is None else per_row(parsed, self.rows)
 
+    def encoded(self) -> pa.DictionaryArray | None:
+        """The column's texts as a dictionary of its distinct texts (equal to them once
+        decoded), where it was parsed on those; None otherwise."""
+        if self.rows is None or self.texts is None:
+            return None
+        return pa.DictionaryArray.from_arrays(self.rows, self.texts)
+
     def weights(self) -> np.ndarray | None:
         """How many rows hold each parsed text; None when each row is its own."""
         if self.rows is None:

@@ -3,9 +3,10 @@ note back, and naming the column plan it was written with."""
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import pyarrow as pa
@@ -25,6 +26,8 @@ ROW_GROUP_ROWS = 64 * 1024
 
 ORIGIN_KEY = b"sluice.origin"
 """The Parquet key-value metadata entry that holds a part's :class:`PartOrigin`."""
+ARROW_SCHEMA_KEY = b"ARROW:schema"
+"""Where a Parquet file keeps the Arrow schema it was written from (Arrow's own key)."""
 
 
 class PartOrigin(BaseModel):
@@ -100,8 +103,13 @@ def _may_use_dictionary(kind: pa.DataType) -> bool:
     )
 
 
-def parquet_bytes(table: pa.Table, origin: PartOrigin | None = None) -> bytes:
-    """``table`` as one Parquet file in row groups of ``ROW_GROUP_ROWS``.
+def parquet_bytes(
+    table: pa.Table,
+    origin: PartOrigin | None = None,
+    encoded: Mapping[str, pa.DictionaryArray] | None = None,
+) -> bytes:
+    """``table`` as one Parquet file in row groups of ``ROW_GROUP_ROWS``; ``encoded``:
+    columns already in hand as dictionaries of their values (see :func:`_write_encoded`).
 
     Only columns of few distinct values are dictionary-encoded
     (:func:`dictionary_columns`): trying a dictionary on every column doubles the time to
@@ -120,24 +128,59 @@ def parquet_bytes(table: pa.Table, origin: PartOrigin | None = None) -> bytes:
     dictionaries = dictionary_columns(table)
     if origin is not None:
         table = table.replace_schema_metadata({ORIGIN_KEY: origin.model_dump_json().encode()})
+    options: dict[str, Any] = {
+        "compression": "lz4",
+        "use_dictionary": dictionaries,
+        "dictionary_pagesize_limit": DICTIONARY_PAGE_BYTES,
+        "write_statistics": bounded,
+    }
     sink = pa.BufferOutputStream()
-    pq.write_table(
-        table,
-        sink,
-        row_group_size=ROW_GROUP_ROWS,
-        compression="lz4",
-        use_dictionary=dictionaries,
-        dictionary_pagesize_limit=DICTIONARY_PAGE_BYTES,
-        write_statistics=bounded,
-    )
+    given = {name: array for name, array in (encoded or {}).items() if name in dictionaries}
+    if given:
+        _write_encoded(sink, table, given, options)
+    else:
+        pq.write_table(table, sink, row_group_size=ROW_GROUP_ROWS, **options)
     return sink.getvalue().to_pybytes()
 
 
+def _write_encoded(
+    sink: pa.BufferOutputStream,
+    table: pa.Table,
+    encoded: Mapping[str, pa.DictionaryArray],
+    options: dict[str, Any],
+) -> None:
+    """Write ``table`` with the columns ``encoded`` handed to the writer as the
+    dictionaries they are (each equal to its column once decoded), and the file's Arrow
+    schema ``table``'s own, so a reader gets the same columns, types and metadata.
+
+    The writer builds a dictionary page by hashing every value; given a dictionary it
+    writes its indices as they are. A scan dictionary-encodes a column of few distinct
+    texts anyway, to parse each text once (``inference.column_parse.few_distinct``): on
+    the 10,000-song file its part's titles then cost 0.09 s to write, not 0.12-0.15.
+    Written from the dictionary type, the file's stored Arrow schema would say
+    dictionary, so that schema is left out and ``table``'s own put in its place (the
+    same bytes the writer stores: the schema's IPC form in base64)."""
+    written = table.replace_schema_metadata(None)
+    for name, array in encoded.items():
+        written = written.set_column(written.schema.get_field_index(name), name, array)
+    metadata = dict(table.schema.metadata or {})
+    metadata[ARROW_SCHEMA_KEY] = base64.b64encode(table.schema.serialize().to_pybytes())
+    with pq.ParquetWriter(sink, written.schema, store_schema=False, **options) as writer:
+        writer.write_table(written, row_group_size=ROW_GROUP_ROWS)
+        writer.add_key_value_metadata(metadata)
+
+
 def store_part(
-    ref: DatasetRef, index: int, typed: pa.Table, exceptions: int, origin: PartOrigin
+    ref: DatasetRef,
+    index: int,
+    typed: pa.Table,
+    exceptions: int,
+    origin: PartOrigin,
+    encoded: Mapping[str, pa.DictionaryArray] | None = None,
 ) -> Converted:
-    """Write chunk ``index``'s typed rows as its run's part (overwriting a retry's)."""
-    data = parquet_bytes(typed, origin)
+    """Write chunk ``index``'s typed rows as its run's part (overwriting a retry's);
+    ``encoded`` as :func:`parquet_bytes`'s."""
+    data = parquet_bytes(typed, origin, encoded)
     key = Workspace(ref.owner, ref.id, ref.run).part(index)
     objects.put_bytes(settings().data_bucket, key, data, "application/vnd.apache.parquet")
     return Converted(

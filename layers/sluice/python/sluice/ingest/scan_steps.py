@@ -25,6 +25,7 @@ from sluice.inference.scan_evidence import Evidence, with_evidence
 from sluice.inference.schema import ChunkStats
 from sluice.inference.statistics import chunk_stats_and_parses, na_values_for
 from sluice.inference.statistics import decide as decide_schema
+from sluice.inference.types import ColumnType
 from sluice.ingest.models import (
     ChunkItem,
     ChunkResult,
@@ -240,6 +241,15 @@ def _store_typed_part(
     hinted = with_evidence(stats, evidence)
     plans = column_plans(decide_schema(hinted, dataset.settings, dataset.preferred_types))
     typed, exceptions = convert_table(texts, plans, parses, payload.dialect.decimal)
+    # A text column kept as texts and parsed on its distinct texts is already a
+    # dictionary of them: the part's writer takes it as it is (parts._write_encoded).
+    encoded = {
+        plan.name: found
+        for plan in plans
+        if plan.type is ColumnType.STRING
+        and plan.name in parses
+        and (found := parses[plan.name].encoded()) is not None
+    }
     origin = PartOrigin(
         object_key=payload.object.key,
         first=result.first,
@@ -248,7 +258,9 @@ def _store_typed_part(
         columns=plans,
         dialect=payload.dialect,
     )
-    result.part = store_part(payload.dataset, payload.chunk.index, typed, exceptions, origin)
+    result.part = store_part(
+        payload.dataset, payload.chunk.index, typed, exceptions, origin, encoded
+    )
     result.part_plan = plan_digest(plans)
 
 
