@@ -19,8 +19,8 @@ from sluice.client import Client, ClientError
 from sluice.client import uploads as client_uploads
 from sluice.local.system import DEMO_PASSWORD, DEMO_USER
 
-from tests.integration.test_training import classifier
-from tests.integration.test_training import csv_rows as training_csv
+from tests.integration.training_support import classifier
+from tests.integration.training_support import csv_rows as training_csv
 
 PART_BYTES = 5 * 1024 * 1024  # S3's smallest part
 
