@@ -7,7 +7,8 @@ import datetime as dt
 
 import pyarrow as pa
 import pyarrow.parquet as pq
-from sluice.ingest.parts import parquet_bytes
+from sluice.ingest import parts
+from sluice.ingest.parts import ROW_GROUP_ROWS, parquet_bytes
 
 ROWS = 8192
 
@@ -68,6 +69,7 @@ def _plays_with_origin() -> pa.Table:
 def test_a_column_handed_over_as_a_dictionary_is_written_and_read_as_its_texts() -> None:
     table = _plays_with_origin()
     encoded = {"song": table.column("song").combine_chunks().dictionary_encode()}
+    assert parts._every_group_holds_most(encoded["song"])  # so it is handed over
     given = parquet_bytes(table, encoded=encoded)
     assert _encoded(given)["song"]
     read = pq.read_table(pa.BufferReader(given))
@@ -86,3 +88,12 @@ def test_a_dictionary_handed_over_for_a_column_written_plain_is_not_used() -> No
     data = parquet_bytes(table, encoded=encoded)
     assert not _encoded(data)["title"]
     assert pq.read_table(pa.BufferReader(data)).equals(table)
+
+
+def test_a_dictionary_whose_values_the_first_row_group_mostly_lacks_is_not_used() -> None:
+    # Written as given, every row group's dictionary page would hold all its values.
+    rows = ROW_GROUP_ROWS + 20_000
+    texts = [f"few {i % 50}" if i < ROW_GROUP_ROWS else f"many {i}" for i in range(rows)]
+    table = pa.table({"song": texts})
+    encoded = {"song": table.column("song").combine_chunks().dictionary_encode()}
+    assert parquet_bytes(table, encoded=encoded) == parquet_bytes(table)
