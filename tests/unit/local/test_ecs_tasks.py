@@ -51,3 +51,29 @@ def test_a_task_fails_unless_every_container_exited_zero(
     containers: list[dict[str, object]], failed: bool
 ) -> None:
     assert sfn_ecs_sync.task_failed({"Containers": containers}) is failed
+
+
+class _Endpoint:
+    """A callback endpoint that answers at once and remembers the timeout it was given."""
+
+    def __init__(self) -> None:
+        self.timeouts: list[object] = []
+
+    def wait(self, timeout: object = None) -> str:
+        self.timeouts.append(timeout)
+        return "outcome"
+
+
+def test_a_stopped_executions_token_wait_ends_at_once_without_a_timeout() -> None:
+    from moto.stepfunctions.parser.asl.component.state.exec.state_task.service.state_task_service_ecs import (  # noqa: E501
+        StateTaskServiceEcs,
+    )
+
+    sfn_ecs_sync.install()
+    endpoint = _Endpoint()
+    wait = StateTaskServiceEcs._wait_for_task_token_timeout
+    # What the interpreter pops for a timeout when the execution stopped first: the input.
+    assert wait(None, {"Cluster": "c"}, endpoint) is None  # type: ignore[arg-type]
+    assert endpoint.timeouts == []
+    assert wait(None, 30, endpoint) == "outcome"  # type: ignore[arg-type]
+    assert endpoint.timeouts == [30]

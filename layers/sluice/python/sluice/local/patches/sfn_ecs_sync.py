@@ -17,6 +17,12 @@ moto's ASL interpreter (LocalStack's, vendored) falls short in two places for EC
 - A stopped execution left its task running. AWS stops the task of a ``.sync`` state
   whose execution is stopped (hence ``ecs:StopTask`` in that integration's IAM policy);
   ``install()`` has the waiting loop call StopTask when it ends with the execution.
+- An execution stopped just as the state began left its token-waiting thread a dict for
+  a timeout: the interpreter pops the state's timeout off its stack after evaluating it,
+  but a stopped environment evaluates nothing, so the pop took the state's input, and the
+  thread died on ``timeout > 0`` (a warning in every test run that cancels a training
+  job). ``install()`` has that thread end at once, with no outcome, as it would have at
+  its timeout; the waiting loop then stops the task as above.
 
 Only the ECS integration is changed. moto is pinned exactly (``pyproject.toml``).
 """
@@ -167,12 +173,24 @@ def _stopping_with_the_execution(eval_sync: Callable[..., Any]) -> Callable[...,
     return wait
 
 
+def _no_wait_without_a_timeout(wait: Callable[..., Any]) -> Callable[..., Any]:
+    def wait_for_token(
+        self: StateTaskServiceEcs, timeout_seconds: Any, callback_endpoint: Any
+    ) -> Any:
+        if not isinstance(timeout_seconds, int | float):  # the execution stopped first
+            return None
+        return wait(self, timeout_seconds, callback_endpoint)
+
+    return wait_for_token
+
+
 def install() -> None:
     """Fix moto's ``ecs:runTask.sync`` integration. Safe to call more than once."""
     replace_once(StateTaskServiceEcs, "_normalise_parameters", _normalise_parameters)
     replace_once(StateTaskServiceEcs, "_normalise_response", _normalise_response)
     replace_once(StateTaskServiceEcs, "_build_sync_resolver", _failing_sync)
     replace_once(StateTaskServiceEcs, "_eval_sync", _stopping_with_the_execution)
+    replace_once(StateTaskServiceEcs, "_wait_for_task_token_timeout", _no_wait_without_a_timeout)
 
 
 def installed() -> bool:
@@ -184,6 +202,7 @@ def installed() -> bool:
             "_normalise_response",
             "_build_sync_resolver",
             "_eval_sync",
+            "_wait_for_task_token_timeout",
         )
     )
 
