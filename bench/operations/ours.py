@@ -14,10 +14,12 @@ less than a wall time does.
 Before each operation every process's peak RSS is reset (``/proc/PID/clear_refs``), and
 read after it, so each operation's peak is its own: the largest of any one process (a
 Lambda worker, or the main process, which holds moto's S3, DynamoDB and Step Functions).
-The reset waits for the system to be at rest first (each idle worker, then the main
-process, gives back what its last work left: ``LocalSystem.at_rest``), as it is when a
-request comes after a pause; each process's resident memory then is reported too
-(``rest_*_bytes``).
+With ``--at-rest`` the reset waits for the system to be at rest first (each idle worker,
+then the main process, gives back what its last work left: ``LocalSystem.at_rest``), as
+it is when a request comes after a pause: the peaks are then the operation's own, and
+its steps fault their heap in again. Without it, an operation finds the heap the last
+one kept, as in a run of requests. Each process's resident memory at the reset is
+reported too (``rest_*_bytes``).
 Off the clock again: each execution's Step Functions history (for the projection), the
 inputs' typed Parquet parts (the peers read those) and ours' outputs' facts.
 """
@@ -189,7 +191,9 @@ def _first_rows(source: Path, target: Path) -> Path:
     return target
 
 
-def worker_ours(inputs: dict[str, Path], out: Path, operations: list[str]) -> dict[str, Any]:
+def worker_ours(
+    inputs: dict[str, Path], out: Path, operations: list[str], at_rest: bool = False
+) -> dict[str, Any]:
     """Ingest the inputs, then time each operation; see the module's docstring."""
     from sluice.local.system import LocalOptions, LocalSystem
 
@@ -240,7 +244,8 @@ def worker_ours(inputs: dict[str, Path], out: Path, operations: list[str]) -> di
         for op in operations:
             floor = _run(http, api, session, *request(op, small_ids))
             name, inputs_data = request(op, ids)
-            system.at_rest(within_s=60)
+            if at_rest:
+                system.at_rest(within_s=120)
             rest = _main_and_workers(peaks("VmRSS"), "rest")
             reset_peaks()
             cpu = tree_cpu_seconds()

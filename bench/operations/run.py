@@ -57,7 +57,7 @@ def run_worker(args: argparse.Namespace) -> int:
             from bench.operations.ours import worker_ours
 
             inputs = {name: Path(args.keep_dir) / f"{name}.csv" for name in INPUTS}
-            result = worker_ours(inputs, Path(args.out_dir), args.ops)
+            result = worker_ours(inputs, Path(args.out_dir), args.ops, args.at_rest)
         else:
             from bench.operations import peers
 
@@ -107,7 +107,8 @@ def run_all(args: argparse.Namespace, work: Path) -> dict[str, Any]:
     print("running ours ...", file=sys.stderr, flush=True)
     ours = measure(
         "ours",
-        ["--keep-dir", args.keep_dir, "--out-dir", str(out), "--ops", ",".join(args.ops)],
+        ["--keep-dir", args.keep_dir, "--out-dir", str(out), "--ops", ",".join(args.ops)]
+        + (["--at-rest"] if args.at_rest else []),
     )
     if ours.get("error"):
         print(f"  ours: {ours['error']}\n{ours.get('stderr_tail', '')}", file=sys.stderr)
@@ -371,6 +372,13 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--ops", default=",".join(OPERATIONS), help="operations to run")
     parser.add_argument("--peers", default=",".join(PEERS), help="peers to run besides ours")
     parser.add_argument("--json", help="also write every raw measurement here")
+    parser.add_argument(
+        "--at-rest",
+        action="store_true",
+        help="start each operation from the system at rest (its workers' and main "
+        "process's freed memory given back, as after a pause): peaks are the "
+        "operation's own; its steps fault their heap in again",
+    )
     add_projection_arguments(parser)
     parser.add_argument("--worker", help=argparse.SUPPRESS)
     parser.add_argument("--op", help=argparse.SUPPRESS)
