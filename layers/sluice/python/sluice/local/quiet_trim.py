@@ -1,13 +1,13 @@
 """The local system's own process gives its freed memory back once it is quiet.
 
 The embedded AWS (moto's S3, DynamoDB and Step Functions) and the gateway answer on many
-threads, and glibc gives each thread's allocations an arena of its own, which keeps what
-it frees: a request body of tens of MB (an output part's PUT) raises glibc's mmap
-threshold to its size, so later ones come from the arenas too, and the process stayed
-at its busiest (767 MiB after a 1 GB sort, ~400 MiB at rest before it). A thread checks
-every ``period_s`` how much CPU the process used: once a period passes nearly idle after
-work, it calls ``malloc_trim(0)`` (a few ms), as an idle pool worker does
-(sluice.local.worker_pool).
+threads, and glibc kept what they freed: a request body of tens of MB (an output part's
+PUT) raised glibc's mmap threshold to its size, so later ones came from its arenas, and
+the process stayed at its busiest (767 MiB after a 1 GB sort, ~400 MiB at rest before
+it). A thread checks every ``tick_s`` how much CPU the process used: once it has been
+nearly idle for ``quiet_s`` (every tick of it) after work, it calls ``malloc_trim(0)``
+(a few ms), as an idle pool worker does (sluice.local.worker_pool). A busy tick starts
+the quiet time again, so a request in flight is never trimmed under.
 """
 
 from __future__ import annotations
@@ -19,26 +19,29 @@ from collections.abc import Callable
 from sluice.local.worker_pool import IDLE_TRIM_S, give_back_freed_memory
 
 QUIET_SHARE = 0.02
-"""A period is quiet when the process used less than this share of one core in it."""
+"""A tick is quiet when the process used less than this share of one core in it."""
 
 BUSY_CPU_S = 0.5
-"""CPU seconds of work since the last trim that make the next quiet period trim."""
+"""CPU seconds of work since the last trim that make the next quiet time trim."""
 
 
 class QuietTrim:
-    """Calls ``trim`` once a quiet period follows work; ``check`` is one period's decision,
-    ``start`` runs it every ``period_s`` on a thread of its own until ``stop``."""
+    """Calls ``trim`` once ``quiet_s`` of quiet ticks follow work; ``check`` is one tick's
+    decision, ``start`` runs it every ``tick_s`` on a thread of its own until ``stop``."""
 
     def __init__(
         self,
-        period_s: float = IDLE_TRIM_S,
+        quiet_s: float = IDLE_TRIM_S,
+        tick_s: float = 1.0,
         cpu: Callable[[], float] = time.process_time,
         trim: Callable[[], None] = give_back_freed_memory,
     ) -> None:
-        self.period_s = period_s
+        self.quiet_s = quiet_s
+        self.tick_s = tick_s
         self._cpu = cpu
         self._trim = trim
         self._last = cpu()
+        self._quiet_ticks = 0
         self._worked = 0.0  # CPU seconds since the last trim
         self._stopped = threading.Event()
         self._thread: threading.Thread | None = None
@@ -46,12 +49,14 @@ class QuietTrim:
         self.trims = 0
 
     def check(self) -> bool:
-        """One period's end: trim (True) if it was quiet and work came since the last trim."""
+        """One tick's end: trim (True) if ``quiet_s`` of quiet ticks now follow work."""
         with self._checked:
             now = self._cpu()
             used, self._last = now - self._last, now
             self._worked += used
-            trim = used < QUIET_SHARE * self.period_s and self._worked >= BUSY_CPU_S
+            quiet = used < QUIET_SHARE * self.tick_s
+            self._quiet_ticks = self._quiet_ticks + 1 if quiet else 0
+            trim = self._quiet_ticks * self.tick_s >= self.quiet_s and self._worked >= BUSY_CPU_S
             if trim:
                 self._trim()
                 self._worked = 0.0
@@ -73,13 +78,13 @@ class QuietTrim:
                     return True
 
     def start(self) -> QuietTrim:
-        """Check every ``period_s`` on a daemon thread."""
+        """Check every ``tick_s`` on a daemon thread."""
         self._thread = threading.Thread(target=self._run, name="quiet-trim", daemon=True)
         self._thread.start()
         return self
 
     def _run(self) -> None:
-        while not self._stopped.wait(self.period_s):
+        while not self._stopped.wait(self.tick_s):
             self.check()
 
     def stop(self) -> None:
