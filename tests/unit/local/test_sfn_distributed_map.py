@@ -18,7 +18,7 @@ from sluice.local.patches.sfn_distributed_map import EXCEEDED_CAUSE, exceeds
 from sluice.local.patches.sfn_map_batches import batches, template_value
 from sluice.local.patches.sfn_map_children import Child
 from sluice.local.patches.sfn_map_results import result_entry
-from sluice.local.patches.sfn_service_client import SERVICE_RETRIES
+from sluice.local.patches.sfn_service_client import SERVICE_RETRIES, service_client
 
 from tests.support import wait_for
 
@@ -328,6 +328,12 @@ def test_the_item_readers_s3_reads_are_retried_as_the_services_own_are() -> None
 
     client = resource_eval_s3.boto_client_for(region="us-east-1", service="s3")
     assert client.meta.config.retries == SERVICE_RETRIES
+
+
+def test_the_services_own_s3_client_is_made_once_per_region() -> None:
+    first = service_client(region="us-east-1", service="s3")
+    assert service_client(region="us-east-1", service="s3") is first
+    assert service_client(region="eu-west-1", service="s3") is not first
 
 
 def test_a_definition_is_parsed_once_and_its_executions_run_apart(aws: Any) -> None:
