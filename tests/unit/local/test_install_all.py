@@ -45,6 +45,7 @@ PATCHED = {
     (StateTaskServiceEcs, "_normalise_response"),
     (StateTaskServiceEcs, "_build_sync_resolver"),
     (StateTaskServiceEcs, "_eval_sync"),
+    (StateTaskServiceEcs, "_wait_for_task_token_timeout"),
     (utils, "load_resource"),
     *sfn_distributed_map.PATCHED,
 }
