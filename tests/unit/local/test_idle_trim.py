@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
@@ -36,10 +37,24 @@ def _use_and_free() -> float:
 _THREADS: list[ThreadPoolExecutor] = []  # kept, as a worker keeps its request threads
 
 
-def _use_and_free_on_threads() -> float:
-    """``_use_and_free`` on four threads of a pool the worker keeps; its RSS then."""
+def _threads_started() -> float:
+    """The worker's RSS once its four threads run and have each used numpy and Arrow:
+    what a trim cannot give back (their stacks, the libraries' state) is in it."""
     if not _THREADS:
         _THREADS.append(ThreadPoolExecutor(4))
+    together = threading.Barrier(4)  # four tasks at once: four threads, not one reused
+
+    def start(_: int) -> None:
+        together.wait(timeout=10)
+        np.ones(1024)
+        pa.allocate_buffer(1024)
+
+    list(_THREADS[0].map(start, range(4)))
+    return _rss_mib()
+
+
+def _use_and_free_on_threads() -> float:
+    """``_use_and_free`` on the four threads of ``_threads_started``; the RSS then."""
     list(_THREADS[0].map(lambda _: _use_and_free(), range(4)))
     return _rss_mib()
 
@@ -66,7 +81,7 @@ def test_an_idle_worker_gives_back_the_memory_its_last_call_freed() -> None:
 def test_an_idle_worker_gives_back_what_its_threads_freed() -> None:
     pool = _pool(idle_trim_s=0.1)
     try:
-        before = pool.call(_rss_mib)
+        before = pool.call(_threads_started)
         kept = pool.call(_use_and_free_on_threads)
         rested = pool.at_rest(within_s=30)
         after = pool.call(_rss_mib)
@@ -74,7 +89,9 @@ def test_an_idle_worker_gives_back_what_its_threads_freed() -> None:
         pool.shutdown()
     assert kept - before > 0.9 * FREED_MIB
     assert rested
-    assert after - before < 0.1 * FREED_MIB  # every thread's arena given back whole
+    # The four threads freed 4 x FREED_MIB. With an arena a thread, a trim left 121 MiB of
+    # it resident (the arenas' free tops); with one arena, 0-40 MiB in repeated runs.
+    assert after - before < 4 * FREED_MIB / 16
 
 
 def test_a_worker_called_again_within_the_idle_time_keeps_what_it_freed() -> None:
