@@ -1,5 +1,6 @@
-"""Every change the local system makes to moto (and werkzeug, which serves it), one
-module per change, each saying why it exists.
+"""Every change the local system makes to moto (and werkzeug, which serves it), a
+module per change (the Distributed Map's, the largest, a module per idea: ``sfn_map_*``),
+each saying why it exists.
 
 moto 5.2.5 and werkzeug are pinned exactly (``pyproject.toml``): these touch their
 internals. Each module's ``install()`` replaces attributes through
