@@ -13,25 +13,20 @@ moto is pinned exactly (``pyproject.toml``): this replaces a name its module imp
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable
 from typing import Any
 
 import boto3
 from botocore.config import Config
-from moto.core.models import botocore_stubber
-from moto.settings import moto_server_port
 from moto.stepfunctions.parser.asl.component.state.exec.state_task import lambda_eval_utils
 
 from sluice.local.patches.replace import replace_once, replaced, restore
+from sluice.local.patches.sfn_service_client import kept_client
 
 POOL_CONNECTIONS = 64
 """Connections the shared client keeps: one per Map child invoking at the same time (a
 Map's MaxConcurrency here is at most the workers'), where moto's per-call clients had one
 each."""
-
-_lock = threading.Lock()
-_clients: dict[tuple[str, str, str | None], Any] = {}
 
 
 def install() -> None:
@@ -51,27 +46,22 @@ def installed() -> bool:
 
 def _shared(boto_client_for: Callable[..., Any]) -> Callable[..., Any]:
     def shared_client(region: str, service: str, state_credentials: Any = None) -> Any:
-        # moto's client ignores the state's credentials; its endpoint is the server's
-        # port now, or none while its decorators intercept botocore.
-        endpoint = None if botocore_stubber.enabled else moto_server_port()
-        key = (region, service, endpoint)
-        with _lock:  # boto3's default session is not safe to make clients from at once
-            client = _clients.get(key)
-            if client is None:
-                made = boto_client_for(region, service, state_credentials)
-                # moto's client, with a pool for the calls made at once through it.
-                config = made.meta.config.merge(Config(max_pool_connections=POOL_CONNECTIONS))
-                credentials = made._request_signer._credentials
-                client = boto3.client(
-                    service_name=service,
-                    region_name=region,
-                    aws_access_key_id=credentials.access_key,
-                    aws_secret_access_key=credentials.secret_key,
-                    config=config,
-                    **({} if endpoint is None else {"endpoint_url": made.meta.endpoint_url}),
-                )
-                _clients[key] = client
-        return client
+        # moto's client ignores the state's credentials.
+        def make(endpoint: str | None) -> Any:
+            made = boto_client_for(region, service, state_credentials)
+            # moto's client, with a pool for the calls made at once through it.
+            config = made.meta.config.merge(Config(max_pool_connections=POOL_CONNECTIONS))
+            credentials = made._request_signer._credentials
+            return boto3.client(
+                service_name=service,
+                region_name=region,
+                aws_access_key_id=credentials.access_key,
+                aws_secret_access_key=credentials.secret_key,
+                config=config,
+                **({} if endpoint is None else {"endpoint_url": made.meta.endpoint_url}),
+            )
+
+        return kept_client("lambda task", region, service, make)
 
     return shared_client
 
