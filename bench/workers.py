@@ -35,9 +35,25 @@ def measure_worker(command: list[str]) -> dict[str, Any]:
         result = {"error": f"worker exited {process.returncode}: {error_text[-500:]}"}
     elif result.get("error") and error_text.strip():
         result["stderr_tail"] = error_text[-800:]
-    result["peak_rss_bytes"] = usage.ru_maxrss * 1024  # Linux: KiB
+    # The worker's own high-water mark where it printed one: across execve Linux carries
+    # the parent's peak into ru_maxrss, so a driver that had just written 1 GB inputs made
+    # every peer's peak its own 637 MiB.
+    result.setdefault("peak_rss_bytes", usage.ru_maxrss * 1024)  # Linux: KiB
     result["process_seconds"] = elapsed
     return result
+
+
+def print_result(result: dict[str, Any]) -> None:
+    """In a worker: ``result`` as its one ``RESULT {json}`` line, with its peak RSS unless
+    it measured its peak itself: the larger of its own (``VmHWM``) and its ended
+    children's (a local system's workers)."""
+    import resource
+
+    from sluice.heap import peak_rss_mb
+
+    children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss * 1024  # Linux: KiB
+    result.setdefault("peak_rss_bytes", max(int(peak_rss_mb() * 1024 * 1024), children))
+    print("RESULT " + json.dumps(result), flush=True)
 
 
 def recorded_moment(recorded: str | None) -> float:

@@ -38,7 +38,7 @@ from bench.aggregate.forecast import Assumptions
 from bench.aggregate.ours import MAX_FILE_BYTES, POLL_SECONDS
 from bench.aggregate.projection import add_projection_arguments, measured_from, table
 from bench.aggregate.projection_report import render
-from bench.workers import measure_worker
+from bench.workers import measure_worker, print_result
 
 ROOT = Path(__file__).resolve().parents[2]
 MIB = 1024 * 1024
@@ -75,7 +75,7 @@ def run_worker(args: argparse.Namespace) -> int:
     except Exception as exc:
         traceback.print_exc()
         result = {"error": f"{type(exc).__name__}: {str(exc)[:300]}"}
-    print("RESULT " + json.dumps(result), flush=True)
+    print_result(result)
     return 0
 
 

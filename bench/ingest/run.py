@@ -34,7 +34,7 @@ from pathlib import Path
 from typing import Any
 
 from bench.ingest.generate import EXPECTED_TYPES, write_messy_csv
-from bench.workers import measure_worker, recorded_moment
+from bench.workers import measure_worker, print_result, recorded_moment
 
 ROOT = Path(__file__).resolve().parents[2]
 TOOLS = ("ours", "duckdb", "polars", "pandas")
@@ -452,7 +452,7 @@ def run_worker(args: argparse.Namespace) -> int:
     except Exception as exc:
         traceback.print_exc()
         result = {"error": f"{type(exc).__name__}: {str(exc)[:300]}"}
-    print("RESULT " + json.dumps(result), flush=True)
+    print_result(result)
     return 0
 
 

@@ -40,7 +40,7 @@ from bench.aggregate.projection import (
 )
 from bench.operations.ours import FLOOR_ROWS
 from bench.operations.work import INPUTS, OPERATIONS, WHAT, write_join_table
-from bench.workers import measure_worker
+from bench.workers import measure_worker, print_result
 
 MIB = 1024 * 1024
 PEERS = ("duckdb", "pandas")
@@ -66,7 +66,7 @@ def run_worker(args: argparse.Namespace) -> int:
     except Exception as exc:
         traceback.print_exc()
         result = {"error": f"{type(exc).__name__}: {str(exc)[:300]}"}
-    print("RESULT " + json.dumps(result), flush=True)
+    print_result(result)
     return 0
 
 
