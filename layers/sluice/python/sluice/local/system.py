@@ -27,7 +27,7 @@ from moto.server import ThreadedMotoServer
 from sluice import aws
 from sluice.auth.jwt_check import CognitoJwtVerifier
 from sluice.catalog import CATALOG, CATALOG_BACKFILL, PROJECT_ROOT, Catalog
-from sluice.local import lambda_runtime, patches, state
+from sluice.local import lambda_runtime, long_lived, patches, state
 from sluice.local.gateway import LocalApiGateway, TokenVerifier
 from sluice.local.patches import ecs_tasks, lambda_invoke
 from sluice.local.provision import (
@@ -172,6 +172,7 @@ class LocalSystem:
             self._snapshotter.save()
             self._snapshotter.start()
         self._quiet_trim.start()
+        long_lived.freeze()
         self.gateway.mark_ready()
         return self
 
@@ -299,6 +300,7 @@ class LocalSystem:
         self._moto.stop()
         if self.state is not None:
             self.state.close()
+        long_lived.thaw()
 
     def at_rest(self, within_s: float) -> bool:
         """Wait up to ``within_s`` (each) for every worker to have given back the memory

@@ -19,6 +19,7 @@ from sluice.inference.statistics import chunk_stats_and_parses, decide
 from sluice.inference.types import DEFAULT_NA_VALUES
 from sluice.ingest.models import column_plans
 from sluice.ingest.parts import parquet_bytes
+from sluice.local import long_lived
 from sluice.local.lambda_runtime import load_handler
 from sluice.tasks.aggregate import merge_partials, partial_aggregate
 from sluice.tasks.aggregate_spec import AggregateSpec, Aggregation
@@ -62,3 +63,4 @@ def warm_up() -> None:
 
 
 warm_up()
+long_lived.freeze()  # before the fork server forks: every worker inherits it frozen
