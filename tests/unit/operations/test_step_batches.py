@@ -1,6 +1,6 @@
 """How a Map child's batch of parts runs: its operation's record read once, a figure's
-parts counted once for the batch, a table result's each as it is written, and a deleted
-operation's batch removing what it wrote."""
+parts counted once for the batch, a table result's first as it is written and the rest
+together at most every interval, and a deleted operation's batch removing what it wrote."""
 
 from __future__ import annotations
 
@@ -86,20 +86,24 @@ def test_a_figures_batch_reads_its_record_once_and_counts_its_parts_once(
     ]
 
 
-def test_a_table_results_parts_are_counted_each_as_it_is_written(
+def test_a_table_results_first_part_is_counted_at_once_and_the_rest_at_most_every_interval(
     monkeypatch: pytest.MonkeyPatch, removed: list[str]
 ) -> None:
     records, fake = Records(), Fake("dataset")
+    fake.parts_at_once = 1  # the parts end in the batch's order
     monkeypatch.setattr(step_batches, "catalogued", lambda name: fake)
-    results = steps.part_batch(records, batch(1, 3, 5))  # type: ignore[arg-type]
-    assert [r.index for r in results] == [1, 3, 5]
+    # The clock as each part ends: 0 (counted at once), 0.2 and 0.4 (too soon), 0.6 (due:
+    # counted with those two), 0.7 (the last: counted however soon).
+    moments = iter([0.0, 0.2, 0.4, 0.6, 0.7])
+    monkeypatch.setattr(step_batches, "_clock", lambda: next(moments))
+    results = steps.part_batch(records, batch(1, 3, 5, 7, 9))  # type: ignore[arg-type]
+    assert [r.index for r in results] == [1, 3, 5, 7, 9]
     assert records.reads == 1
-    assert sorted(sorted(u["add_written"]) for u in records.updates) == [
-        ["p1.parquet"],
-        ["p3.parquet"],
-        ["p5.parquet"],
+    assert [(u["add_parts_done"], sorted(u["add_written"])) for u in records.updates] == [
+        (1, ["p1.parquet"]),
+        (3, ["p3.parquet", "p5.parquet", "p7.parquet"]),
+        (1, ["p9.parquet"]),
     ]
-    assert all(u["add_parts_done"] == 1 for u in records.updates)
     assert removed == []
 
 

@@ -4,9 +4,11 @@ still running), and the removal of what a run wrote once the operation is gone."
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from sluice.config import settings
 from sluice.errors import NotFound
-from sluice.operations.base import StepResult
+from sluice.operations.base import WrittenPart
 from sluice.sessions.operation_models import (
     OperationChanges,
     OperationStatus,
@@ -58,14 +60,14 @@ def count(
     *,
     parts: int,
     buckets: int,
-    result: StepResult | None = None,
+    written: Sequence[WrittenPart] = (),
 ) -> None:
-    """Count a step done, with the output parts it wrote (shown while the run goes on);
-    if the operation was deleted while the step wrote, remove what the run wrote (the
-    delete's own clean-up may have run before this step's writes)."""
-    written = {
+    """Count steps done, with the output parts they wrote (shown while the run goes on);
+    if the operation was deleted while they wrote, remove what the run wrote (the
+    delete's own clean-up may have run before these steps' writes)."""
+    entries = {
         w.key.rsplit("/", 1)[-1]: PartWritten(index=w.index, rows=w.rows, bytes=w.bytes)
-        for w in (result.written if result else [])
+        for w in written
     }
     counted = repo.update(
         ref.owner,
@@ -74,7 +76,7 @@ def count(
         add_parts_done=parts,
         add_buckets_done=buckets,
         only_if_status=OperationStatus.IN_PROGRESS,
-        add_written=written,
+        add_written=entries,
     )
     if counted is None:
         remove_written(ref)
