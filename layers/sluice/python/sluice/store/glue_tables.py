@@ -61,16 +61,14 @@ class GlueTable(BaseModel):
 
 def put_table(table: GlueTable) -> None:
     """Create ``table``, or replace the definition of the table of that name (its columns,
-    location and parameters) where one exists."""
+    location and parameters) where one exists. Created first: a new dataset's table (every
+    ingest's and operation's first) takes one round trip, a replaced one two as before."""
     glue = aws.client("glue")
     try:
-        glue.get_table(DatabaseName=table.database, Name=table.name)
-    except glue.exceptions.EntityNotFoundException:
-        try:
-            glue.create_table(DatabaseName=table.database, TableInput=table.table_input())
-            return
-        except glue.exceptions.AlreadyExistsException:
-            pass  # another run of the dataset created it meanwhile: replace its definition
+        glue.create_table(DatabaseName=table.database, TableInput=table.table_input())
+        return
+    except glue.exceptions.AlreadyExistsException:
+        pass  # an earlier run of the dataset (or one meanwhile) made it: replace its definition
     # SkipArchive: the old definition is not kept as a version of the table; nothing reads
     # it back, and Glue limits how many versions a table may have.
     glue.update_table(DatabaseName=table.database, TableInput=table.table_input(), SkipArchive=True)
