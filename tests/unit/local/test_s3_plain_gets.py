@@ -19,6 +19,7 @@ from tests.unit.local.s3_server import own_bucket
 SIZE = 6_000_000  # past moto's 5 MB in-memory limit: a file, as a part is
 DATA = random.Random(20261207).randbytes(SIZE)
 SMALL = b'{"edges": [0, 1]}'
+MIDDLE = DATA[:1_000_000]  # under moto's 5 MB: kept in memory, yet sent in blocks
 AUTH = (
     "AWS4-HMAC-SHA256 Credential=test/20261207/us-east-1/s3/aws4_request, "
     "SignedHeaders=host;x-amz-content-sha256;x-amz-date, Signature=" + "0" * 64
@@ -54,6 +55,8 @@ PLAIN: list[tuple[str, dict[str, str]]] = [
     ("data/big.bin", {"x-amz-checksum-mode": "ENABLED", "Range": "bytes=0-99"}),
     ("data/big.bin", {"x-amz-checksum-mode": "ENABLED", "Range": f"bytes=0-{SIZE - 1}"}),
     ("data/typed.json", {}),
+    ("data/middle.bin", {}),
+    ("data/middle.bin", {"Range": "bytes=100-400099"}),
     ("data/typed.json", {"Range": "bytes=2-5"}),
     ("data/meta.txt", {"Accept-Encoding": "identity"}),
     ("data/meta.txt", {"Range": "bytes=0-3"}),
@@ -98,6 +101,7 @@ def server() -> Iterator[tuple[Any, str, int]]:
         client.put_object(
             Bucket=bucket, Key="data/typed.json", Body=SMALL, ContentType="application/json"
         )
+        client.put_object(Bucket=bucket, Key="data/middle.bin", Body=MIDDLE)
         client.put_object(
             Bucket=bucket,
             Key="data/meta.txt",
@@ -201,3 +205,40 @@ def test_a_bucket_with_a_policy_goes_to_moto(server: tuple[Any, str, int]) -> No
     finally:
         client.delete_bucket_policy(Bucket=bucket)
     assert answer.startswith(b"HTTP/1.1 403 ")
+
+
+def test_a_range_of_an_object_in_a_file_is_sent_from_the_file(
+    server: tuple[Any, str, int], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    s3_plain_gets.install()
+    sent: list[int] = []
+    sendfile = keep_alive.os.sendfile
+
+    def counting(out_fd: int, in_fd: int, offset: int, count: int) -> int:
+        done = sendfile(out_fd, in_fd, offset, count)
+        sent.append(done)
+        return done
+
+    monkeypatch.setattr(keep_alive.os, "sendfile", counting)
+    first, last = 1_000_000, 1_000_000 + s3_plain_gets.SENT_FROM_FILE_BYTES
+    [answer] = _answers(server, [("data/big.bin", {"Range": f"bytes={first}-{last - 1}"})])
+    assert answer.startswith(b"HTTP/1.1 206 ")
+    assert answer.endswith(b"\r\n\r\n" + DATA[first:last])
+    assert sum(sent) == last - first  # every byte of the body by sendfile
+
+
+def test_a_short_range_is_still_sent_as_bytes(
+    server: tuple[Any, str, int], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    s3_plain_gets.install()
+    sent: list[tuple[int, ...]] = []
+
+    def noting(*args: int) -> int:
+        sent.append(args)
+        raise AssertionError("sendfile for a short range")
+
+    monkeypatch.setattr(keep_alive.os, "sendfile", noting)
+    last = s3_plain_gets.SENT_FROM_FILE_BYTES - 2
+    [answer] = _answers(server, [("data/big.bin", {"Range": f"bytes=0-{last}"})])
+    assert answer.endswith(b"\r\n\r\n" + DATA[: last + 1])
+    assert sent == []

@@ -26,6 +26,8 @@ handler's ``run_wsgi``, which is werkzeug's.
 from __future__ import annotations
 
 import logging
+import os
+import selectors
 import socket
 from collections.abc import Callable, Iterable
 from typing import Any
@@ -116,6 +118,47 @@ class _Answer:
         return b"%x\r\n%b\r\n" % (len(data), data) if self.chunked else data
 
 
+def _sent_from_file(handler: Any, answer: _Answer, result: Iterable[bytes]) -> bool:
+    """Send a body that is a range of a file (``file_range()``, s3_reads.RangeBlocks) by
+    ``sendfile``, after the headers: its bytes go from the file to the socket without
+    passing through Python. False (nothing sent) for any other body, or one whose file
+    is in memory, or an answer without a length (chunked)."""
+    file_range = getattr(result, "file_range", None)
+    found = file_range() if file_range is not None else None
+    if found is None:
+        return False
+    fd, start, length = found
+    try:
+        answer.write(b"")  # the status and headers
+        if answer.chunked:  # no length: the blocks must be framed, as iterated
+            for data in result:
+                answer.write(data)
+            return True
+        _send_file(handler.connection, fd, start, length)
+    finally:
+        os.close(fd)
+    return True
+
+
+def _send_file(connection: socket.socket, fd: int, start: int, length: int) -> None:
+    """``length`` bytes of the file ``fd`` from ``start`` to ``connection``, by offset (the
+    file's own position, which moto's reads share, does not move)."""
+    timeout = connection.gettimeout()
+    sent = 0
+    with selectors.DefaultSelector() as selector:
+        selector.register(connection, selectors.EVENT_WRITE)
+        while sent < length:
+            try:
+                count = os.sendfile(connection.fileno(), fd, start + sent, length - sent)
+            except BlockingIOError:  # a socket with a timeout is non-blocking underneath
+                if not selector.select(timeout):
+                    raise TimeoutError("the client stopped reading") from None
+                continue
+            if count == 0:
+                raise OSError(f"the object's file ended at {start + sent} of {start + length}")
+            sent += count
+
+
 def _run_wsgi_keeping_open(original: Callable[[Any], None]) -> Callable[[Any], None]:
     def run_wsgi(self: Any) -> None:
         if not getattr(self, "_sluice_no_delay", False):
@@ -129,8 +172,9 @@ def _run_wsgi_keeping_open(original: Callable[[Any], None]) -> Callable[[Any], N
         try:
             result: Iterable[bytes] = self.server.app(environ, answer.start_response)
             try:
-                for data in result:
-                    answer.write(data)
+                if not _sent_from_file(self, answer, result):
+                    for data in result:
+                        answer.write(data)
                 answer.finish()
             finally:
                 close = getattr(result, "close", None)

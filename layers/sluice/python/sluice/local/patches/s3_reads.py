@@ -124,9 +124,14 @@ def read_key_range(key: FakeKey, start: int, length: int) -> bytes:
     if length <= 0:
         return b""
     with _key_lock(key):
-        buffer = key._value_buffer
-        buffer.seek(start)
-        data: bytes = buffer.read(length)
+        return _read_locked(key, start, length)
+
+
+def _read_locked(key: FakeKey, start: int, length: int) -> bytes:
+    """:func:`read_key_range` for a caller that holds the key's lock (not reentrant)."""
+    buffer = key._value_buffer
+    buffer.seek(start)
+    data: bytes = buffer.read(length)
     return data
 
 
@@ -143,7 +148,7 @@ def _stream_blocks(key: FakeKey, start: int = 0, length: int | None = None) -> I
         end = int(key.size) if length is None else start + length
         if not getattr(buffer, "_rolled", False):  # still in memory: small, read as bytes
             fd = None
-            data = read_key_range(key, start, end - start)
+            data = _read_locked(key, start, end - start) if end > start else b""
         else:
             buffer.flush()
             fd = os.dup(buffer.fileno())
@@ -184,6 +189,17 @@ class RangeBlocks:
     def __iter__(self) -> Iterator[bytes]:
         return _stream_blocks(self._key, self._start, self._length)
 
+    def file_range(self) -> tuple[int, int, int] | None:
+        """(a duplicate descriptor of the object's file, start, length), for a server to
+        send the range from the file itself (``sendfile``), still readable if the key is
+        replaced meanwhile; None while the object is in memory. The caller closes it."""
+        with _key_lock(self._key):
+            buffer = self._key._value_buffer
+            if not getattr(buffer, "_rolled", False):
+                return None
+            buffer.flush()
+            return os.dup(buffer.fileno()), self._start, self._length
+
 
 class ObjectBytes:
     """A stored object's bytes, read on demand: ``len()``, slicing and iteration.
@@ -195,12 +211,15 @@ class ObjectBytes:
     :class:`RangeBlocks`, streamed too.
     """
 
-    __slots__ = ("_key", "_size", "_streams")
+    __slots__ = ("_key", "_size", "_stream_min", "_streams")
 
-    def __init__(self, key: FakeKey, streams: bool = False) -> None:
+    def __init__(
+        self, key: FakeKey, streams: bool = False, stream_min: int = STREAM_MIN_BYTES
+    ) -> None:
         self._key = key
         self._size = int(key.size)
         self._streams = streams
+        self._stream_min = stream_min
 
     def __len__(self) -> int:
         return self._size
@@ -214,40 +233,49 @@ class ObjectBytes:
         start, stop, step = item.indices(self._size)
         if step != 1:
             return self.read_all()[item]
-        if self._streams and stop - start >= STREAM_MIN_BYTES:
+        if self._streams and stop - start >= self._stream_min:
             return RangeBlocks(self._key, start, stop - start)
         return read_key_range(self._key, start, stop - start)
 
     def __iter__(self) -> Iterator[bytes]:
         return _stream_blocks(self._key)
 
+    def file_range(self) -> tuple[int, int, int] | None:
+        """The whole object as :meth:`RangeBlocks.file_range` gives a range of it."""
+        return RangeBlocks(self._key, 0, self._size).file_range()
+
     def read_all(self) -> bytes:
         value: bytes = self._key.value
         return value
 
 
-def lazy_value(key: FakeKey, mode: str, streams: bool = False) -> Any:
+def lazy_value(
+    key: FakeKey, mode: str, streams: bool = False, stream_min: int = STREAM_MIN_BYTES
+) -> Any:
     """The body moto's ``get_object`` sends for ``key`` with this patch: for a ranged GET
     ("range") an :class:`ObjectBytes` view, for a whole one ("stream") its bytes, or a
-    view streamed in blocks when it is ``STREAM_MIN_BYTES`` or more (``streams``: through
+    view streamed in blocks when it is ``stream_min`` bytes or more (``streams``: through
     the WSGI server)."""
-    return _LazyValueKey(key, mode, streams).value
+    return _LazyValueKey(key, mode, streams, stream_min).value
 
 
 class _LazyValueKey:
     """A FakeKey whose ``value`` is an ObjectBytes view; everything else is the key's."""
 
-    def __init__(self, key: FakeKey, mode: str, streams: bool = False) -> None:
+    def __init__(
+        self, key: FakeKey, mode: str, streams: bool = False, stream_min: int = STREAM_MIN_BYTES
+    ) -> None:
         self._sluice_key = key
         self._sluice_mode = mode
         self._sluice_streams = streams
+        self._sluice_stream_min = stream_min
 
     @property
     def value(self) -> Any:
         key = self._sluice_key
-        if self._sluice_mode == "stream" and key.size < STREAM_MIN_BYTES:
+        if self._sluice_mode == "stream" and key.size < self._sluice_stream_min:
             return key.value
-        return ObjectBytes(key, streams=self._sluice_streams)
+        return ObjectBytes(key, streams=self._sluice_streams, stream_min=self._sluice_stream_min)
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._sluice_key, name)
