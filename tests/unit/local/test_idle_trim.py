@@ -1,13 +1,19 @@
-"""An idle pool worker gives back the memory its last call freed; a busy one keeps it."""
+"""An idle pool worker gives back the memory its last call freed, and ends the threads it
+kept for the next; a busy one keeps them."""
 
 from __future__ import annotations
 
+import os
 import threading
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.parquet as pq
 from sluice.local.worker_pool import WorkerPool, WorkerStart, start_worker
+from sluice.sessions.together import at_once
+from sluice.store.objects import concurrently
 
 MIB = 1024 * 1024
 FREED_MIB = 256
@@ -104,3 +110,56 @@ def test_a_worker_called_again_within_the_idle_time_keeps_what_it_freed() -> Non
         pool.shutdown()
     assert not rested
     assert kept - after < 0.1 * FREED_MIB
+
+
+def _os_threads() -> int:
+    return len(os.listdir("/proc/self/task"))
+
+
+def _read_with_kept_threads(path: str) -> tuple[list[str], int]:
+    """A step's use of threads: sluice's request threads (``concurrently``, ``at_once``)
+    and Arrow's IO threads (a Parquet read); the worker's Python threads and OS threads
+    then."""
+    concurrently(str, range(8), 8)
+    at_once(int, int)
+    pq.read_table(path, pre_buffer=True)
+    return sorted({t.name.rsplit("_", 1)[0] for t in threading.enumerate()}), _os_threads()
+
+
+def _threads_now() -> tuple[list[str], int, int]:
+    names = [t.name for t in threading.enumerate()]
+    return names, _os_threads(), pa.io_thread_count()
+
+
+def test_an_idle_worker_ends_the_threads_it_kept_for_its_next_call(tmp_path: Path) -> None:
+    path = tmp_path / "t.parquet"
+    pq.write_table(pa.table({f"c{i}": np.arange(100_000) for i in range(8)}), path)
+    pool = _pool(idle_trim_s=0.1)
+    try:
+        _, started, _ = pool.call(_threads_now)
+        kept, busy = pool.call(_read_with_kept_threads, str(path))
+        rested = pool.at_rest(within_s=30)
+        names, idle, io_capacity = pool.call(_threads_now)
+    finally:
+        pool.shutdown()
+    assert kept == ["MainThread", "at-once", "s3"]
+    assert rested
+    assert names == ["MainThread"]
+    # Arrow's IO pool keeps one thread (and its capacity: more start as reads need them),
+    # its CPU pool its one (the worker's Arrow has one core).
+    assert idle <= started + 2 < busy
+    assert io_capacity == pa.io_thread_count()
+
+
+def test_a_rested_worker_starts_the_threads_its_next_call_needs(tmp_path: Path) -> None:
+    path = tmp_path / "t.parquet"
+    pq.write_table(pa.table({"c": np.arange(1000)}), path)
+    pool = _pool(idle_trim_s=0.1)
+    try:
+        first = pool.call(_read_with_kept_threads, str(path))
+        rested = pool.at_rest(within_s=30)
+        again = pool.call(_read_with_kept_threads, str(path))
+    finally:
+        pool.shutdown()
+    assert rested
+    assert again[0] == first[0] == ["MainThread", "at-once", "s3"]

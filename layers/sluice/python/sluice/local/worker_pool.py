@@ -29,6 +29,7 @@ from typing import Any
 import pyarrow as pa
 
 from sluice import heap
+from sluice.local.kept_threads import end_kept_threads
 
 # Imported by the fork server before it forks any worker, so that each inherits them;
 # malloc_arena first, before any thread makes an arena.
@@ -113,6 +114,14 @@ def give_back_freed_memory() -> None:
     # mimalloc purges freed segments only once their purge delay has passed or when
     # collected: sluice.heap sets a delay no step reaches, so only this gives them back.
     pa.default_memory_pool().release_unused()
+
+
+def rest_idle_worker() -> None:
+    """What an idle worker runs: end the threads it kept for the next call
+    (sluice.local.kept_threads: what they hold a trim cannot reach), then give its freed
+    memory back. Only while no call runs in it."""
+    end_kept_threads()
+    give_back_freed_memory()
 
 
 def _run_start(start: WorkerStart) -> None:
@@ -212,9 +221,10 @@ class WorkerPool(Executor):
     when a worker is free, so that its timeout counts its own run, not its wait; calls
     waiting for one are sent in the order they came (:class:`FairSlots`).
 
-    With ``idle_trim_s``, a worker idle that long after a call gives its freed memory back
-    (:func:`give_back_freed_memory`), and only while no call waits for a worker: its
-    slot is taken as a call's would be, so a call never finds it busy with that.
+    With ``idle_trim_s``, a worker idle that long after a call ends its kept threads and
+    gives its freed memory back (:func:`rest_idle_worker`), and only while no call waits
+    for a worker: its slot is taken as a call's would be, so a call never finds it busy
+    with that.
     """
 
     def __init__(
@@ -300,7 +310,7 @@ class WorkerPool(Executor):
         done = (BrokenProcessPool, CancelledError, RuntimeError, TimeoutError)
         try:
             with contextlib.suppress(*done):
-                worker.submit(give_back_freed_memory).result(timeout=60)
+                worker.submit(rest_idle_worker).result(timeout=60)
         finally:
             with self._lock:
                 self._idle.append(slot)

@@ -21,3 +21,11 @@ def at_once(*calls: Callable[[], Any]) -> list[Any]:
     if pool is None:
         pool = _pools[os.getpid()] = ThreadPoolExecutor(THREADS, thread_name_prefix="at-once")
     return [future.result() for future in [pool.submit(call) for call in calls]]
+
+
+def end_threads() -> None:
+    """End the threads ``at_once`` keeps (once their calls are done); a later call starts
+    new ones. For an idle process giving its memory back (``objects.end_threads``)."""
+    pool = _pools.pop(os.getpid(), None)
+    if pool is not None:
+        pool.shutdown(wait=True)

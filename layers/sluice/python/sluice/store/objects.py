@@ -182,6 +182,17 @@ def concurrently(work: Callable[[T], R], items: Iterable[T], threads: int) -> li
     return list(pool.map(work, items))
 
 
+def end_threads() -> None:
+    """End the threads ``concurrently`` keeps (each pool's, once its work is done); a
+    later call starts new ones. For an idle process giving its memory back: what a
+    kept thread allocated stays in its allocators' per-thread caches until it ends."""
+    with _pools_lock:
+        pools = list(_pools.values())
+        _pools.clear()
+    for pool in pools:
+        pool.shutdown(wait=True)
+
+
 def _forget_pools() -> None:
     # A forked child has none of its parent's threads: it starts its own pools.
     global _pools_lock
