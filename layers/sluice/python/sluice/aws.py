@@ -1,8 +1,11 @@
-"""boto3 clients, one per service per process.
+"""boto3 clients, one per service per process, all made by one boto3 session.
 
 Clients are thread-safe but creating them is not, and Step Functions Map workers
 run in threads locally, so creation is guarded. The endpoint comes from boto3's own
-AWS_ENDPOINT_URL, which the local runtime points at the embedded AWS.
+AWS_ENDPOINT_URL, which the local runtime points at the embedded AWS. One session makes
+them all: a session loads botocore's data (endpoints, partitions, retry rules) once for
+its clients, where a session a client held each its own copy (a rested step worker kept
+~35 MiB more live objects than a fresh one, mostly those).
 """
 
 from __future__ import annotations
@@ -38,7 +41,12 @@ def _client(service: str) -> Any:
                 response_checksum_validation="when_required",
             )
         )
-    return boto3.session.Session().client(service, config=config)
+    return _session().client(service, config=config)
+
+
+@cache
+def _session() -> boto3.session.Session:
+    return boto3.session.Session()
 
 
 def client(service: str) -> Any:
@@ -52,11 +60,12 @@ def reset_clients() -> None:
     with _lock:
         _client.cache_clear()
         _resource_table.cache_clear()
+        _session.cache_clear()  # it keeps the credentials it resolved
 
 
 @cache
 def _resource_table(name: str) -> Any:
-    return boto3.session.Session().resource("dynamodb").Table(name)
+    return _session().resource("dynamodb").Table(name)
 
 
 def resource_table(name: str) -> Any:

@@ -159,7 +159,9 @@ def _start_api_worker() -> None:
 def _warm_clients() -> None:
     table = os.environ.get("SLUICE_TABLE")
     if table:
-        aws.warm(("s3", "stepfunctions"), (table,))
+        # Glue too where datasets get tables: every ingest's and table result's last step.
+        glue = ("glue",) if os.environ.get("SLUICE_GLUE_DATABASE") else ()
+        aws.warm(("s3", "stepfunctions", *glue), (table,))
 
 
 _pool: WorkerPool | None = None
