@@ -135,6 +135,17 @@ def _read_locked(key: FakeKey, start: int, length: int) -> bytes:
     return data
 
 
+def _duplicate_file(key: FakeKey) -> int | None:
+    """A duplicate descriptor of the file holding ``key``'s bytes (which outlives moto's
+    closing it on a replace or delete), or None while they are in memory. The caller
+    holds the key's lock."""
+    buffer = key._value_buffer
+    if not getattr(buffer, "_rolled", False):
+        return None
+    buffer.flush()
+    return os.dup(buffer.fileno())
+
+
 def _stream_blocks(key: FakeKey, start: int = 0, length: int | None = None) -> Iterator[bytes]:
     """The key's bytes [start, start + length) in blocks (to its end when ``length`` is
     None), still readable if the key is replaced meanwhile.
@@ -144,14 +155,10 @@ def _stream_blocks(key: FakeKey, start: int = 0, length: int | None = None) -> I
     the file (positioned reads, so nothing else's file position moves).
     """
     with _key_lock(key):
-        buffer = key._value_buffer
         end = int(key.size) if length is None else start + length
-        if not getattr(buffer, "_rolled", False):  # still in memory: small, read as bytes
-            fd = None
+        fd = _duplicate_file(key)
+        if fd is None:  # still in memory: small, read as bytes
             data = _read_locked(key, start, end - start) if end > start else b""
-        else:
-            buffer.flush()
-            fd = os.dup(buffer.fileno())
     if fd is None:
         if data:
             yield data
@@ -194,11 +201,8 @@ class RangeBlocks:
         send the range from the file itself (``sendfile``), still readable if the key is
         replaced meanwhile; None while the object is in memory. The caller closes it."""
         with _key_lock(self._key):
-            buffer = self._key._value_buffer
-            if not getattr(buffer, "_rolled", False):
-                return None
-            buffer.flush()
-            return os.dup(buffer.fileno()), self._start, self._length
+            fd = _duplicate_file(self._key)
+        return None if fd is None else (fd, self._start, self._length)
 
 
 class ObjectBytes:
