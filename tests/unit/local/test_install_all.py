@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from botocore.session import Session
 from moto import backends
 from moto.awslambda.models import LambdaFunction
 from moto.core.serialize import BaseJSONSerializer
@@ -47,6 +48,7 @@ PATCHED = {
     (StateTaskServiceEcs, "_eval_sync"),
     (StateTaskServiceEcs, "_wait_for_task_token_timeout"),
     (utils, "load_resource"),
+    (Session, "get_available_regions"),
     *sfn_distributed_map.PATCHED,
 }
 

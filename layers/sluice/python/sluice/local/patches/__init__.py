@@ -10,10 +10,12 @@ internals. Each module's ``install()`` replaces attributes through
 
 from __future__ import annotations
 
-from sluice.local.patches import ec2_offerings
+from sluice.local.patches import ec2_offerings, service_regions
 
-# Before moto's EC2 is imported (by ecs_tasks, below): it loads its offerings then.
+# Before moto's EC2 is imported (by ecs_tasks, below): it loads its offerings, and lists
+# its regions, then.
 ec2_offerings.install()
+service_regions.install()
 
 from sluice.local.patches import (  # noqa: E402 - after the install above
     dynamodb_atomic,
@@ -52,6 +54,7 @@ def install_all() -> None:
     sfn_ecs_sync.install()  # ecs:runTask.sync converts its parameters, fails on an exit code
     sfn_distributed_map.install()  # batches, results in S3, a failed child fails the Map
     ec2_offerings.install()  # EC2 holds our region's instance-type offerings only
+    service_regions.install()  # regions are listed without keeping services' models
 
 
 __all__ = ["install_all"]
