@@ -17,12 +17,13 @@ import os
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Any
-
-import numpy as np
+from typing import TYPE_CHECKING, Any
 
 from bench.aggregate.history import children_spans, count_transitions, extract_spans
 from bench.workers import recorded_moment
+
+if TYPE_CHECKING:
+    import numpy as np
 
 POLL_SECONDS = float(os.environ.get("BENCH_POLL_S", 0.5))
 DEADLINE_SECONDS = float(os.environ.get("BENCH_READY_DEADLINE_S", 3600))
@@ -201,6 +202,8 @@ def _copy_parts(system: Any, dataset: dict[str, Any], folder: Path) -> tuple[int
 def _cpu() -> np.ndarray:
     """CPU seconds (user + system) so far: [this process (the embedded AWS, the API, the
     uploader and pollers), its descendants (the workers that run the steps)]."""
+    import numpy as np  # here: the operations bench's system process does without it
+
     from bench.ingest.run import _tree_cpu_seconds
 
     times = os.times()

@@ -8,11 +8,6 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-import pyarrow as pa
-import pyarrow.compute as pc
-import pyarrow.csv as pcsv
-
 INPUTS = ("plays", "messy", "table")
 """The datasets: BMAT's demo file, the ingest benchmark's messy file, the join's table."""
 
@@ -32,6 +27,12 @@ HISTOGRAM_COLUMN, HISTOGRAM_BINS = "price", 50
 def write_join_table(path: Path) -> None:
     """1M rows of (id, customer, weight): every second id of the messy file's first 2M,
     so that half of those rows find a partner (vectorised: no Python per row)."""
+    # Here: the process that runs ours (the local system's own) must not hold Arrow for it.
+    import numpy as np
+    import pyarrow as pa
+    import pyarrow.compute as pc
+    import pyarrow.csv as pcsv
+
     j = np.arange(JOIN_ROWS, dtype=np.int64)
     customers = pc.binary_join_element_wise("C", pc.cast(pa.array(j % 5000), pa.string()), "")
     table = pa.table(

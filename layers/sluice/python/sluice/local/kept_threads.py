@@ -17,8 +17,6 @@ from __future__ import annotations
 import os
 import time
 
-import pyarrow as pa
-
 from sluice.sessions import together
 from sluice.store import objects
 
@@ -30,6 +28,8 @@ def end_kept_threads() -> None:
     """End the threads kept for later calls: sluice's request threads, and Arrow's IO
     threads but one (its pool starts more as reads need them). Call it only while no
     work runs on them (an idle worker)."""
+    import pyarrow as pa  # here: only workers, which have Arrow, end threads
+
     objects.end_threads()
     together.end_threads()
     capacity = pa.io_thread_count()

@@ -10,15 +10,6 @@ from collections.abc import Iterable
 
 from moto.dynamodb.models.dynamo_type import DynamoType, Item
 
-from sluice.datasets.models import DatasetStatus
-from sluice.datasets.repository import PREFIX as DATASET_PREFIX
-from sluice.networks.import_models import ImportStatus
-from sluice.networks.import_repository import PREFIX as IMPORT_PREFIX
-from sluice.tasks.models import TaskStatus
-from sluice.tasks.repository import PREFIX as TASK_PREFIX
-from sluice.training.models import OPEN_STATUSES as TRAINING_OPEN
-from sluice.training.repository import PREFIX as TRAINING_PREFIX
-
 INTERRUPTED = "interrupted"
 DATASET_INTERRUPTED = (
     "sluice local stopped while this dataset was being ingested; upload the file again "
@@ -31,6 +22,17 @@ TRAINING_INTERRUPTED = "sluice local stopped while this network trained; start i
 
 def _interrupted(item: Item) -> str | None:
     """The message for a record whose run a restart ended; None for any other record."""
+    # Here, not at the top: the features' models import Arrow, which the local system's
+    # own process otherwise does without (~40 MiB); only a restore reads records.
+    from sluice.datasets.models import DatasetStatus
+    from sluice.datasets.repository import PREFIX as DATASET_PREFIX
+    from sluice.networks.import_models import ImportStatus
+    from sluice.networks.import_repository import PREFIX as IMPORT_PREFIX
+    from sluice.tasks.models import TaskStatus
+    from sluice.tasks.repository import PREFIX as TASK_PREFIX
+    from sluice.training.models import OPEN_STATUSES as TRAINING_OPEN
+    from sluice.training.repository import PREFIX as TRAINING_PREFIX
+
     sort_key = item.range_key.value if item.range_key is not None else ""
     status = item.attrs.get("status")
     status_value = status.value if status is not None else None

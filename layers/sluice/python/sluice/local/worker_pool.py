@@ -16,6 +16,7 @@ import itertools
 import multiprocessing
 import os
 import signal
+import sys
 import threading
 import time
 from collections import deque
@@ -25,8 +26,6 @@ from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from types import TracebackType
 from typing import Any
-
-import pyarrow as pa
 
 from sluice import heap
 from sluice.local.kept_threads import end_kept_threads
@@ -56,6 +55,8 @@ def start_worker(niceness: int, prefault_mib: int) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     if niceness:
         os.nice(niceness)
+    import pyarrow as pa  # here: the local system's own process never needs Arrow
+
     # One core: Arrow's thread pool sized for the machine would have every worker's
     # threads fight over the cores the other workers use (the CSV reader then spends
     # 1.6x the CPU).
@@ -113,7 +114,10 @@ def give_back_freed_memory() -> None:
         libc.malloc_trim(0)
     # mimalloc purges freed segments only once their purge delay has passed or when
     # collected: sluice.heap sets a delay no step reaches, so only this gives them back.
-    pa.default_memory_pool().release_unused()
+    # Only where Arrow is loaded: the system's own process does without it (~40 MiB).
+    arrow = sys.modules.get("pyarrow")
+    if arrow is not None:
+        arrow.default_memory_pool().release_unused()
 
 
 def rest_idle_worker() -> None:
