@@ -1,5 +1,6 @@
-"""An idle pool worker gives back the memory its last call freed, and ends the threads it
-kept for the next; a busy one keeps them."""
+"""An idle pool worker gives back the memory its last call freed and ends the threads it
+kept for the next, and is replaced by a fresh process after a longer rest; a worker
+called again in time keeps them."""
 
 from __future__ import annotations
 
@@ -163,3 +164,94 @@ def test_a_rested_worker_starts_the_threads_its_next_call_needs(tmp_path: Path) 
         pool.shutdown()
     assert rested
     assert again[0] == first[0] == ["MainThread", "at-once", "s3"]
+
+
+_STARTED_WITH: list[str] = []
+
+
+def _record_start(label: str) -> None:
+    start_worker(0, 0)
+    _STARTED_WITH.append(label)
+
+
+def _start_label() -> tuple[int, list[str]]:
+    return os.getpid(), list(_STARTED_WITH)
+
+
+def test_an_idle_worker_is_replaced_by_a_fresh_process_started_as_a_rested_one() -> None:
+    pool = WorkerPool(
+        1,
+        WorkerStart(_record_start, ("first",)),
+        idle_trim_s=0.1,
+        renew_idle_s=0.1,
+        rested_start=WorkerStart(_record_start, ("rested",)),
+    )
+    try:
+        first_pid, first = pool.call(_start_label)
+        rested = pool.at_rest(within_s=30, renewed=True)
+        fresh_pid, fresh = pool.call(_start_label)
+    finally:
+        pool.shutdown()
+    assert rested
+    assert first == ["first"]
+    assert fresh == ["rested"]
+    assert fresh_pid != first_pid
+    assert pool.renewals == 1
+    assert pool.replacements == 0  # renewed, not lost
+
+
+def test_the_idle_worker_a_renewal_replaces_has_ended() -> None:
+    pool = WorkerPool(1, WorkerStart(start_worker, (0, 0)), idle_trim_s=0.1, renew_idle_s=0.1)
+    try:
+        first_pid, _ = pool.call(_start_label)
+        assert pool.at_rest(within_s=30, renewed=True)
+        assert pool.worker_pids() != [first_pid]
+    finally:
+        pool.shutdown()
+    assert not Path(f"/proc/{first_pid}").exists()
+
+
+def test_a_trimmed_worker_is_not_renewed_before_its_renewal_time() -> None:
+    pool = WorkerPool(1, WorkerStart(start_worker, (0, 0)), idle_trim_s=0.1, renew_idle_s=3600)
+    try:
+        first_pid, _ = pool.call(_start_label)
+        trimmed = pool.at_rest(within_s=30)
+        renewed = pool.at_rest(within_s=0.3, renewed=True)
+        again_pid, _ = pool.call(_start_label)
+    finally:
+        pool.shutdown()
+    assert trimmed
+    assert not renewed
+    assert again_pid == first_pid
+    assert pool.renewals == 0
+
+
+_CACHE: list[object] = []
+
+
+def _cache_and_measure() -> float:
+    """What a step keeps for the next (as join keeps its broadcast side): CACHED_MIB of
+    Arrow's memory held by this process; its RSS then."""
+    buffer = pa.allocate_buffer(CACHED_MIB * MIB)
+    np.frombuffer(buffer, dtype=np.uint8)[:] = 1
+    _CACHE.append(buffer)
+    return _rss_mib()
+
+
+CACHED_MIB = 128
+
+
+def test_what_a_worker_keeps_stays_through_a_trim_and_goes_with_its_renewal() -> None:
+    pool = WorkerPool(1, WorkerStart(start_worker, (0, 0)), idle_trim_s=0.1, renew_idle_s=0.1)
+    try:
+        before = pool.call(_rss_mib)
+        holding = pool.call(_cache_and_measure)
+        assert pool.at_rest(within_s=30)
+        trimmed = pool.call(_rss_mib)
+        assert pool.at_rest(within_s=30, renewed=True)
+        renewed = pool.call(_rss_mib)
+    finally:
+        pool.shutdown()
+    assert holding - before > 0.9 * CACHED_MIB
+    assert trimmed - before > 0.9 * CACHED_MIB
+    assert trimmed - renewed > 0.9 * CACHED_MIB

@@ -31,6 +31,7 @@ from sluice import aws
 from sluice.catalog import CATALOG, Catalog, FunctionSpec
 from sluice.local.worker_pool import (
     IDLE_TRIM_S,
+    RENEW_IDLE_S,
     FairSlots,
     SandboxLost,
     TimedOut,
@@ -112,14 +113,24 @@ def worker_pool(processes: int) -> WorkerPool:
     environment (the embedded AWS's endpoint and names), and has one core, as the pool
     has one worker per core."""
     start = WorkerStart(_start_step_worker, (_prefault_mib(processes),))
-    return WorkerPool(processes, start, idle_trim_s=IDLE_TRIM_S)
+    # A worker renewed after a rest touches no heap ahead: the machine is idle, and the
+    # call that wakes it may be a small one.
+    rested = WorkerStart(_start_step_worker, (0,))
+    return WorkerPool(
+        processes, start, idle_trim_s=IDLE_TRIM_S, renew_idle_s=RENEW_IDLE_S, rested_start=rested
+    )
 
 
 def api_pool(processes: int) -> WorkerPool:
     """The public API's sandboxes: as API Gateway sends concurrent requests to as many
     Lambda sandboxes, each answering one at a time, requests here wait for a free worker
     in the order they came, and are answered in parallel across the cores."""
-    return WorkerPool(processes, WorkerStart(_start_api_worker), idle_trim_s=IDLE_TRIM_S)
+    return WorkerPool(
+        processes,
+        WorkerStart(_start_api_worker),
+        idle_trim_s=IDLE_TRIM_S,
+        renew_idle_s=RENEW_IDLE_S,
+    )
 
 
 PREFAULT_MIB = 768

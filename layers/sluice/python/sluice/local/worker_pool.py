@@ -78,6 +78,17 @@ warm), short enough that a machine at rest holds its workers' imports, not their
 step's heap."""
 
 
+RENEW_IDLE_S = 600.0
+"""How long a worker, once trimmed, waits idle before a fresh one replaces it.
+
+A trim leaves what the calls' libraries hold that a trim cannot reach: after the
+operations benchmark's operations a rested step worker was 214-285 MiB where a fresh one
+(forked, handlers imported, clients made, no heap touched) is 139. A fresh worker's
+first call pays what a cold Lambda's does (filter_select, histogram and join were 0.3-0.6
+s slower on renewed workers than on trimmed ones), so only a machine idle this long
+(about when Lambda reclaims an idle sandbox) has its workers renewed."""
+
+
 def _glibc() -> ctypes.CDLL | None:
     path = ctypes.util.find_library("c")
     libc = ctypes.CDLL(path) if path else None
@@ -226,15 +237,24 @@ class WorkerPool(Executor):
     waiting for one are sent in the order they came (:class:`FairSlots`).
 
     With ``idle_trim_s``, a worker idle that long after a call ends its kept threads and
-    gives its freed memory back (:func:`rest_idle_worker`), and only while no call waits
-    for a worker: its slot is taken as a call's would be, so a call never finds it busy
-    with that.
+    gives its freed memory back (:func:`rest_idle_worker`); with ``renew_idle_s`` too, a
+    worker still idle that long after its trim is replaced by a fresh one, started with
+    ``rested_start`` (as Lambda reclaims a sandbox idle for minutes: the next call is a
+    cold one). Either happens only while no call waits for a worker: its slot is taken as
+    a call's would be, so a call never finds it busy with that.
     """
 
     def __init__(
-        self, processes: int, start: WorkerStart, idle_trim_s: float | None = None
+        self,
+        processes: int,
+        start: WorkerStart,
+        idle_trim_s: float | None = None,
+        renew_idle_s: float | None = None,
+        rested_start: WorkerStart | None = None,
     ) -> None:
         self._start = start
+        self._rested_start = rested_start or start
+        self.renewals = 0  # idle workers replaced by fresh ones
         self._lock = threading.Lock()
         self._workers = [_process_pool(1, start) for _ in range(processes)]
         self._idle: deque[int] = deque(range(processes))
@@ -245,8 +265,11 @@ class WorkerPool(Executor):
         # When each worker's last call ended; None while it runs one, or once its freed
         # memory went back (and before its first call: its start's prefault is for that).
         self._used_at: list[float | None] = [None] * processes
+        # When each worker was trimmed; None while it runs a call, or once renewed.
+        self._trimmed_at: list[float | None] = [None] * processes
         self._changed = threading.Condition(self._lock)
         self._idle_trim_s = idle_trim_s
+        self._renew_idle_s = renew_idle_s
         if idle_trim_s is not None:
             threading.Thread(target=self._trim_idle_workers, name="idle-trim", daemon=True).start()
 
@@ -267,7 +290,7 @@ class WorkerPool(Executor):
         with self._free_workers:
             with self._lock:
                 slot = self._idle.popleft()  # FairSlots leaves one free to each holder
-                self._used_at[slot] = None
+                self._used_at[slot] = self._trimmed_at[slot] = None
             try:
                 return self._run(slot, fn, args, timeout_s)
             finally:
@@ -277,34 +300,47 @@ class WorkerPool(Executor):
                     self._changed.notify_all()
 
     def _trim_idle_workers(self) -> None:
-        """The pool's trimming thread: each worker idle ``idle_trim_s`` since its last
-        call gives its freed memory back, once."""
+        """The pool's resting thread: each worker idle ``idle_trim_s`` since its last call
+        gives its freed memory back, once; then, idle ``renew_idle_s`` more, is renewed."""
         assert self._idle_trim_s is not None
         while True:
             with self._lock:
                 if self._closed:
                     return
                 now = time.monotonic()
-                due = {
-                    s: at + self._idle_trim_s
-                    for s, at in enumerate(self._used_at)
-                    if at is not None
-                }
-                ready = [slot for slot, at in due.items() if at <= now]
+                due = self._due()
+                ready = [(slot, rest) for slot, (at, rest) in due.items() if at <= now]
                 if not ready:
-                    self._changed.wait(min(due.values()) - now if due else None)
+                    at = min((at for at, _ in due.values()), default=None)
+                    self._changed.wait(at - now if at is not None else None)
                     continue
-            for slot in ready:
-                self._trim(slot)
+            for slot, rest in ready:
+                self._rest(slot, rest)
 
-    def _trim(self, slot: int) -> None:
-        """Give back worker ``slot``'s freed memory if it is idle and no call wants a
-        worker; else try again ``idle_trim_s`` on."""
+    def _due(self) -> dict[int, tuple[float, Callable[[int, ProcessPoolExecutor], None]]]:
+        """When each idle worker's next rest is due, and which it is (under the lock)."""
+        assert self._idle_trim_s is not None
+        due: dict[int, tuple[float, Callable[[int, ProcessPoolExecutor], None]]] = {}
+        for slot, at in enumerate(self._used_at):
+            if at is not None:
+                due[slot] = (at + self._idle_trim_s, self._trim)
+        if self._renew_idle_s is not None:
+            for slot, at in enumerate(self._trimmed_at):
+                if at is not None:
+                    due[slot] = (at + self._renew_idle_s, self._renew)
+        return due
+
+    def _rest(self, slot: int, rest: Callable[[int, ProcessPoolExecutor], None]) -> None:
+        """Run ``rest`` (a trim or a renewal) on worker ``slot`` if it is idle and no call
+        wants a worker; else try again as long on."""
         taken = self._free_workers.take_if_unwanted()
         with self._lock:
             if not taken or slot not in self._idle:
-                if self._used_at[slot] is not None:  # idle, but wanted: later
+                # Idle but wanted: later (a call meanwhile cleared both times).
+                if self._used_at[slot] is not None:
                     self._used_at[slot] = time.monotonic()
+                elif self._trimmed_at[slot] is not None:
+                    self._trimmed_at[slot] = time.monotonic()
                 if taken:
                     self._free_workers.release()
                 return
@@ -312,23 +348,49 @@ class WorkerPool(Executor):
             worker = self._workers[slot]
         # A worker broken or stopping meanwhile: it is replaced at its next call.
         done = (BrokenProcessPool, CancelledError, RuntimeError, TimeoutError)
+        trimmed = rest == self._trim
         try:
             with contextlib.suppress(*done):
-                worker.submit(rest_idle_worker).result(timeout=60)
+                rest(slot, worker)
         finally:
             with self._lock:
                 self._idle.append(slot)
                 self._used_at[slot] = None
+                self._trimmed_at[slot] = time.monotonic() if trimmed else None
                 self._changed.notify_all()
             self._free_workers.release()
 
-    def at_rest(self, within_s: float) -> bool:
+    def _trim(self, slot: int, worker: ProcessPoolExecutor) -> None:
+        """Have the idle ``worker`` end its kept threads and give its freed memory back."""
+        worker.submit(rest_idle_worker).result(timeout=60)
+
+    def _renew(self, slot: int, idle: ProcessPoolExecutor) -> None:
+        """Replace the idle worker at ``slot`` by a fresh one, started (``rested_start``)
+        before the old one ends: a fresh worker holds its imports and clients only, where
+        a trimmed one keeps what its calls left that a trim cannot reach."""
+        fresh = _process_pool(1, self._rested_start)
+        try:
+            fresh.submit(int).result(timeout=60)  # after its start
+        except BaseException:
+            fresh.shutdown(wait=False, cancel_futures=True)
+            raise
+        with self._lock:
+            if self._closed or self._workers[slot] is not idle:
+                replaced = fresh  # stopping, or replaced meanwhile: the fresh one goes
+            else:
+                self._workers[slot], replaced = fresh, idle
+                self.renewals += 1
+        replaced.shutdown(wait=True)
+
+    def at_rest(self, within_s: float, renewed: bool = False) -> bool:
         """Wait up to ``within_s`` for every worker to have given back the memory its last
-        call left (as after ``idle_trim_s`` idle); whether they have. For benchmarks that
+        call left (as after ``idle_trim_s`` idle), and with ``renewed`` to have been
+        renewed too (after ``renew_idle_s`` more); whether they have. For benchmarks that
         measure a call's own peak."""
         deadline = time.monotonic() + within_s
+        times = [self._used_at, self._trimmed_at] if renewed else [self._used_at]
         with self._lock:
-            while any(at is not None for at in self._used_at):
+            while any(at is not None for each in times for at in each):
                 left = deadline - time.monotonic()
                 if left <= 0 or self._closed:
                     return False
