@@ -5,8 +5,9 @@ moto asks botocore which regions each service has: EC2 three times as it is impo
 from a session moto keeps. botocore answers from the endpoints' data, but first loads
 the service's whole model to read one field of it, its endpoint prefix, and the kept
 session keeps every model it loaded: ~40 MiB of Python objects in the embedded AWS's
-process for the ten services the local system uses (EC2's alone is 14.5 MiB), 31 MiB
-of its resident memory and ~0.45 s of CPU at each start (measured in the logbook).
+process for the ten services the local system uses (EC2's alone is 14.5 MiB), 32 MiB
+of its resident memory and ~0.4 s of CPU at each start (bench/README.md's logbook,
+session 21).
 
 Here each service's endpoint prefix is read once per process from the head of its
 model's file (the ``metadata`` object opens every botocore model, and no other object
