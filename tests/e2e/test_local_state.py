@@ -3,6 +3,7 @@ whole process group, as a terminal sends it) or killed, and started again on its
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
@@ -54,7 +55,16 @@ def start(state_dir: Path, port: int, tmp_path: Path) -> Started:
 def ctrl_c(system: Started) -> None:
     """Send SIGINT to the system's process group; it exits cleanly, having saved its state."""
     os.killpg(system.process.pid, signal.SIGINT)
-    rest, _ = system.process.communicate(timeout=STOP_TIMEOUT_S)
+    try:
+        rest, _ = system.process.communicate(timeout=STOP_TIMEOUT_S)
+    except subprocess.TimeoutExpired as hung:
+        # What the stop waits on: the system writes its threads' stacks on SIGUSR1.
+        system.process.send_signal(signal.SIGUSR1)
+        with contextlib.suppress(Exception):
+            wait_for(lambda: ("Thread 0x" in system.stderr.read_text()) or None, timeout_s=10)
+        raise AssertionError(
+            f"no stop in {STOP_TIMEOUT_S} s:\n{system.stderr.read_text()[-20000:]}"
+        ) from hung
     assert system.process.returncode == 0, rest
     assert "sluice local: stopped" in rest
     errors = system.stderr.read_text()

@@ -3,6 +3,7 @@ project's generators (the commands of the first ``sluice``, with the same option
 
 from __future__ import annotations
 
+import faulthandler
 import os
 import signal
 import sys
@@ -54,6 +55,8 @@ def local(
     from sluice.local.state import StateError
     from sluice.local.system import DEMO_PASSWORD, DEMO_USER, LocalOptions, LocalSystem
 
+    # SIGUSR1 writes every thread's stack to stderr: what a stop that hangs waits on.
+    faulthandler.register(signal.SIGUSR1, all_threads=True)
     # First: a Ctrl-C while the system starts stops it as soon as it has started.
     stop = threading.Event()
     signal.signal(signal.SIGINT, lambda *_: stop.set())
