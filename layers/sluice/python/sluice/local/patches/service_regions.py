@@ -25,19 +25,14 @@ from __future__ import annotations
 import gzip
 import os
 import re
-import threading
 from collections.abc import Callable
+from functools import cache
 from typing import Any
 
 from botocore import loaders
 from botocore.session import Session
 
 from sluice.local.patches.replace import replace_once, replaced, restore
-
-_lock = threading.Lock()
-_prefixes: dict[str, str | None] = {}
-"""Each service's endpoint prefix, None for a service botocore does not know."""
-
 
 _HEAD_BYTES = 4096
 # A key, not a documentation string's words: those are escaped (\"endpointPrefix\").
@@ -64,18 +59,18 @@ def endpoint_prefix(session: Session, service_name: str) -> str | None:
     """``service_name``'s endpoint prefix (as botocore reads it from the service's model),
     looked up once per process without keeping the model; None if botocore has no such
     service."""
-    with _lock:
-        if service_name in _prefixes:
-            return _prefixes[service_name]
-    loader = loaders.create_loader(session.get_config_variable("data_path"))
-    prefix: str | None = None
-    if service_name in loader.list_available_services("service-2"):
-        prefix = _prefix_in_head(loader, service_name)
-        if prefix is None:
-            model = loader.load_service_model(service_name, "service-2")
-            prefix = model["metadata"].get("endpointPrefix", service_name)
-    with _lock:
-        _prefixes[service_name] = prefix
+    return _endpoint_prefix(session.get_config_variable("data_path"), service_name)
+
+
+@cache
+def _endpoint_prefix(data_path: str | None, service_name: str) -> str | None:
+    loader = loaders.create_loader(data_path)
+    if service_name not in loader.list_available_services("service-2"):
+        return None
+    prefix = _prefix_in_head(loader, service_name)
+    if prefix is None:
+        model = loader.load_service_model(service_name, "service-2")
+        prefix = model["metadata"].get("endpointPrefix", service_name)
     return prefix
 
 
