@@ -55,20 +55,37 @@ def start(state_dir: Path, port: int, tmp_path: Path) -> Started:
 def ctrl_c(system: Started) -> None:
     """Send SIGINT to the system's process group; it exits cleanly, having saved its state."""
     os.killpg(system.process.pid, signal.SIGINT)
+    stops_cleanly(system)
+
+
+def stops_cleanly(system: Started) -> None:
+    """The system, sent a signal that stops it, exits cleanly within STOP_TIMEOUT_S."""
     try:
         rest, _ = system.process.communicate(timeout=STOP_TIMEOUT_S)
     except subprocess.TimeoutExpired as hung:
         # What the stop waits on: the system writes its threads' stacks on SIGUSR1.
         system.process.send_signal(signal.SIGUSR1)
         with contextlib.suppress(Exception):
-            wait_for(lambda: ("Thread 0x" in system.stderr.read_text()) or None, timeout_s=10)
+            wait_for(lambda: stacks_written(system.stderr), timeout_s=10)
+        errors = system.stderr.read_text()
+        dump = errors.find("hread 0x")  # "Thread 0x..." or "Current thread 0x..."
         raise AssertionError(
-            f"no stop in {STOP_TIMEOUT_S} s:\n{system.stderr.read_text()[-20000:]}"
+            f"no stop in {STOP_TIMEOUT_S} s:\n{errors[max(dump - 10, 0) :][-40000:]}"
         ) from hung
     assert system.process.returncode == 0, rest
     assert "sluice local: stopped" in rest
     errors = system.stderr.read_text()
     assert "Traceback" not in errors, errors
+
+
+def stacks_written(stderr: Path, quiet_s: float = 1.0) -> bool | None:
+    """True once a stack dump has begun and ``stderr`` has not grown for ``quiet_s``:
+    faulthandler writes one thread at a time, the first long before the last."""
+    before = stderr.read_text()
+    if "hread 0x" not in before:
+        return None
+    time.sleep(quiet_s)
+    return True if stderr.read_text() == before else None
 
 
 def sign_in(api: str, username: str = DEMO_USER, password: str = DEMO_PASSWORD) -> str:
@@ -213,3 +230,16 @@ def test_state_survives_ctrl_c_and_kill_9(tmp_path: Path, stopped_on_exit: list[
     stopped_on_exit.append(third)
     assert get(third.api, f"/datasets/{later}", token)["name"] == "after restart"
     ctrl_c(third)
+
+
+def test_a_ctrl_c_the_kernel_hands_to_another_thread_stops_the_system(
+    tmp_path: Path, stopped_on_exit: list[Started]
+) -> None:
+    # Linux hands a process's signal to any thread that does not block it; Python runs the
+    # handler on the main thread only. kill() given a thread's id hands it to that thread.
+    system = start(tmp_path / "state", free_port(), tmp_path)
+    stopped_on_exit.append(system)
+    pid = system.process.pid
+    others = [int(tid) for tid in os.listdir(f"/proc/{pid}/task") if int(tid) != pid]
+    os.kill(max(others), signal.SIGINT)
+    stops_cleanly(system)

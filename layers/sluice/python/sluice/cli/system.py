@@ -15,6 +15,12 @@ import click
 
 from sluice.config import MIB
 
+STOP_REPORT_S = 30.0
+"""A stop still running after this long writes every thread's stack to stderr."""
+
+SIGNAL_CHECK_S = 0.25
+"""How often the main thread, waiting for Ctrl-C, runs the signal handlers due."""
+
 
 @click.command("local")
 @click.option("--port", type=int, default=3000, envvar="SLUICE_PORT", show_default=True)
@@ -90,9 +96,25 @@ def local(
             dataset_id = system.upload_sample()
             print(f"sluice local: sample   dataset {dataset_id} (samples/sales)", flush=True)
     print("sluice local: ready; Ctrl-C stops", flush=True)
-    stop.wait()
+    wait_for_signal(stop)
+    # A stop takes seconds: one that has not ended by then writes what it waits on.
+    faulthandler.dump_traceback_later(STOP_REPORT_S)
     system.stop()
+    faulthandler.cancel_dump_traceback_later()
     print("sluice local: stopped", flush=True)
+
+
+def wait_for_signal(stop: threading.Event) -> None:
+    """Return once a signal handler has set ``stop``.
+
+    Python runs a handler on the main thread only, when it next runs Python code; the
+    kernel may hand a process's signal to any of its threads. Given to another thread, it
+    wakes nothing: a main thread blocked in ``stop.wait()`` would wait forever (a Ctrl-C
+    that once left ``sluice local`` running under a loaded CI). A wait that ends every
+    ``SIGNAL_CHECK_S`` runs the handlers due.
+    """
+    while not stop.wait(SIGNAL_CHECK_S):
+        pass
 
 
 @click.command("demo-data")
