@@ -25,20 +25,6 @@ from tests.integration.training_support import csv_rows as training_csv
 PART_BYTES = 5 * 1024 * 1024  # S3's smallest part
 
 
-@pytest.fixture
-def sluice(local: Any, tmp_path: Path) -> Callable[..., Result]:
-    """``sluice ARGS`` against the local system, with a config folder of its own."""
-    env = {"SLUICE_API_URL": local.api_url, "SLUICE_CONFIG_DIR": str(tmp_path / "config")}
-    runner = CliRunner()
-
-    def run(*args: str) -> Result:
-        return runner.invoke(app, list(args), env=env, catch_exceptions=False)
-
-    login = run("login", "--username", DEMO_USER, "--password", DEMO_PASSWORD)
-    assert login.exit_code == 0, login.output
-    return run
-
-
 def sales_csv(rows: int) -> str:
     lines = ["id,amount,region,paid"]
     lines += [f"{i},{i * 7 % 1000}.5,{('north', 'south')[i % 2]},{i % 3 == 0}" for i in range(rows)]

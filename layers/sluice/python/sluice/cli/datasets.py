@@ -1,4 +1,5 @@
-"""Reading datasets: ``sluice ls``, ``show``, ``rows``, ``download`` and ``types``."""
+"""Datasets: ``sluice ls``, ``show``, ``rows``, ``download`` and ``types`` read them;
+``mv`` renames or moves one, ``rm`` deletes."""
 
 from __future__ import annotations
 
@@ -200,3 +201,36 @@ def types(
     out.out.print(f"dataset {dataset_id}: {dataset['status']}", highlight=False)
     if dataset.get("columns"):
         out.out.print(schema_table(dataset["columns"]))
+
+
+@click.command()
+@click.argument("dataset_id", metavar="ID")
+@click.argument("folder", required=False, metavar="[FOLDER]")
+@click.option("--name", default=None, help="A new name.")
+@client_options
+def mv(
+    dataset_id: str, folder: str | None, name: str | None, out: Output, api_url: str | None
+) -> None:
+    """Move a dataset into FOLDER (sales/2024; / for the top) and/or rename it (--name)."""
+    if folder is None and name is None:
+        raise ClientError("nothing to change: give a FOLDER, --name, or both")
+    dataset = signed_in(api_url).datasets.update(dataset_id, name=name, path=folder)
+    if out.json:
+        out.data(dataset)
+        return
+    where = dataset.get("path") or "/"
+    out.out.print(f"dataset {dataset['id']} {dataset['name']!r} in {where}", highlight=False)
+
+
+@click.command()
+@click.argument("dataset_ids", nargs=-1, required=True, metavar="ID...")
+@client_options
+def rm(dataset_ids: tuple[str, ...], out: Output, api_url: str | None) -> None:
+    """Delete datasets: each record and every file it owns (a running ingest stops).
+    They go in order; an ID that fails stops the rest, and those before it are gone."""
+    client = signed_in(api_url)
+    for dataset_id in dataset_ids:
+        client.datasets.delete(dataset_id)
+        out.note(f"deleted dataset {dataset_id}")
+    if out.json:
+        out.data({"deleted": list(dataset_ids)})

@@ -1,13 +1,13 @@
 """The sluice command: the client of a running system (login, upload, ls, show, rows,
-download, types, task, result, session, op, train) and the local system with its helpers
-(local, demo-data, manifests). `sluice COMMAND --help` says more; every client command
-takes --json and --api-url (or SLUICE_API_URL)."""
+download, types, mv, rm, task, result, session, op, import-model, train, predict) and the
+local system with its helpers (local, demo-data, manifests). `sluice COMMAND --help` says
+more; every client command takes --json and --api-url (or SLUICE_API_URL)."""
 
 from __future__ import annotations
 
 import click
 
-from sluice.cli import auth, datasets, sessions, system, tasks, train, upload
+from sluice.cli import auth, datasets, model_import, sessions, system, tasks, train, upload
 
 
 @click.group(
@@ -28,10 +28,13 @@ for command in (
     datasets.rows,
     datasets.download,
     datasets.types,
+    datasets.mv,
+    datasets.rm,
     tasks.task,
     tasks.result,
     sessions.session,
     sessions.op,
+    model_import.import_model,
     train.train,
     train.predict,
     system.local,

@@ -92,7 +92,16 @@ class Datasets:
         )
         return answer
 
+    def update(self, dataset_id: str, **changes: str | None) -> dict[str, Any]:
+        """``PATCH /datasets/{id}``: rename, move or describe (``name``, ``path``,
+        ``description``; those left None stay as they are). The dataset as changed."""
+        body = {key: value for key, value in changes.items() if value is not None}
+        answer: dict[str, Any] = self.http.request("PATCH", f"/datasets/{dataset_id}", body)
+        return answer
+
     def delete(self, dataset_id: str) -> None:
+        """``DELETE /datasets/{id}``: the record and every object it owns; a running
+        ingest is stopped."""
         self.http.request("DELETE", f"/datasets/{dataset_id}")
 
     def wait(

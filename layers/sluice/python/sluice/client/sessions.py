@@ -1,5 +1,4 @@
-"""Data sessions and their operations (the discovered catalogue and its wizards), and
-training jobs: start, follow, read."""
+"""Data sessions and their operations (the discovered catalogue and its wizards)."""
 
 from __future__ import annotations
 
@@ -102,56 +101,3 @@ class Sessions:
             if op["status"] == "COMPLETED":
                 return op
             time.sleep(POLL_S)
-
-
-class Training:
-    """``/networks/graphs/{id}/train`` and ``/networks/training-jobs``."""
-
-    def __init__(self, http: Http) -> None:
-        self.http = http
-
-    def start(self, graph_id: str, params: dict[str, Any]) -> dict[str, Any]:
-        """Train a stored graph on a ready dataset: the queued job (202)."""
-        answer: dict[str, Any] = self.http.request(
-            "POST", f"/networks/graphs/{graph_id}/train", params
-        )
-        return answer
-
-    def get(self, job_id: str) -> dict[str, Any]:
-        answer: dict[str, Any] = self.http.request("GET", f"/networks/training-jobs/{job_id}")
-        return answer
-
-    def wait(self, job_id: str, on_progress: OnProgress | None = None) -> dict[str, Any]:
-        """The job once it ended (succeeded, failed or cancelled)."""
-        return _ended(lambda: self.get(job_id), on_progress)
-
-    def predict(self, job_id: str, params: dict[str, Any]) -> dict[str, Any]:
-        """Predict a whole ready dataset with a trained model (``{dataset_id,
-        keep_columns?, name?}``): the queued prediction job (202)."""
-        answer: dict[str, Any] = self.http.request(
-            "POST", f"/networks/training-jobs/{job_id}/predictions", params
-        )
-        return answer
-
-    def prediction(self, prediction_id: str) -> dict[str, Any]:
-        answer: dict[str, Any] = self.http.request(
-            "GET", f"/networks/prediction-jobs/{prediction_id}"
-        )
-        return answer
-
-    def wait_prediction(
-        self, prediction_id: str, on_progress: OnProgress | None = None
-    ) -> dict[str, Any]:
-        """The prediction job once it ended (succeeded, failed or cancelled)."""
-        return _ended(lambda: self.prediction(prediction_id), on_progress)
-
-
-def _ended(read: Callable[[], dict[str, Any]], on_progress: OnProgress | None) -> dict[str, Any]:
-    """A job's record, read until its status is final."""
-    while True:
-        job = read()
-        if on_progress is not None:
-            on_progress(job)
-        if job["status"] in ("succeeded", "failed", "cancelled"):
-            return job
-        time.sleep(POLL_S)

@@ -109,6 +109,39 @@ def _put_part(url: str, data: bytes, on_bytes: OnBytes, retries: int) -> str:
     return answer.headers["ETag"]
 
 
+def post_file(
+    upload: dict[str, Any],
+    path: Path,
+    content_type: str,
+    on_bytes: OnBytes,
+    retries: int = UploadOptions.retries,
+    on_size: Callable[[int], None] | None = None,
+) -> None:
+    """Send ``path`` by the presigned POST ``upload`` (``{url, fields}``, as the API
+    answers it), told of each chunk sent (``on_bytes``) and, first, of the request's whole
+    size (``on_size``). A dropped connection or a 5xx is tried ``retries`` more times;
+    :class:`ClientError` with S3's message when it refuses the file."""
+    # The form's fields first and the file last, as S3 requires; built in memory
+    # (a POST carries files up to the part size) and sent through a counting reader.
+    fields: list[Any] = list(upload["fields"].items())
+    fields.append(("file", (path.name, path.read_bytes(), content_type)))
+    body, form_type = encode_multipart_formdata(fields)
+    if on_size is not None:
+        on_size(len(body))
+    reader = CountingReader(body, on_bytes)
+
+    def send() -> requests.Response:
+        reader.seek(0)
+        reader.sent = 0
+        return requests.post(
+            upload["url"], data=reader, headers={"Content-Type": form_type}, timeout=TIMEOUT_S
+        )
+
+    answer = _retrying(send, retries, lambda: on_bytes(-reader.sent))
+    if answer.status_code not in (200, 201, 204):
+        raise ClientError(f"S3 refused the upload: {_s3_message(answer)}")
+
+
 def _read(path: Path, offset: int, size: int) -> bytes:
     with path.open("rb") as source:
         source.seek(offset)
@@ -173,27 +206,14 @@ class Uploads:
             raise ClientError(
                 f"{path.name} is {size} bytes; the upload limit is {upload['max_bytes']}"
             )
-        # The form's fields first and the file last, as S3 requires; built in memory
-        # (a POST carries files up to the part size) and sent through a counting reader.
-        fields: list[Any] = list(upload["fields"].items())
-        fields.append(("file", (path.name, path.read_bytes(), "text/csv")))
-        body, content_type = encode_multipart_formdata(fields)
-        on_start(UploadStarted(dataset_id, "post", len(body)))
-        reader = CountingReader(body, on_bytes)
-
-        def send() -> requests.Response:
-            reader.seek(0)
-            reader.sent = 0
-            return requests.post(
-                upload["url"],
-                data=reader,
-                headers={"Content-Type": content_type},
-                timeout=TIMEOUT_S,
-            )
-
-        answer = _retrying(send, options.retries, lambda: on_bytes(-reader.sent))
-        if answer.status_code not in (200, 201, 204):
-            raise ClientError(f"S3 refused the upload: {_s3_message(answer)}")
+        post_file(
+            upload,
+            path,
+            "text/csv",
+            on_bytes,
+            options.retries,
+            on_size=lambda size: on_start(UploadStarted(dataset_id, "post", size)),
+        )
         return self.datasets.get(dataset_id)
 
     # -- parts --------------------------------------------------------------------------

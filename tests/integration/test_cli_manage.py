@@ -1,0 +1,130 @@
+"""``sluice mv``, ``rm`` and ``import-model`` against the local system: a dataset moved,
+renamed and deleted, and a Keras model file made a stored graph, as from a terminal."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+from click.testing import Result
+from sluice.client import Client
+from sluice.local.system import DEMO_PASSWORD, DEMO_USER
+
+from tests.model_files import MLP, save
+
+
+@pytest.fixture
+def client(local: Any) -> Client:
+    return Client.sign_in(local.api_url, DEMO_USER, DEMO_PASSWORD)
+
+
+def new_dataset(client: Client, name: str) -> str:
+    """A dataset waiting for its file: enough to move, rename or delete."""
+    return str(client.datasets.create(name)["dataset"]["id"])
+
+
+def test_mv_moves_and_renames_a_dataset(sluice: Callable[..., Result], client: Client) -> None:
+    dataset_id = new_dataset(client, "draft")
+    moved = sluice("mv", dataset_id, "reports/2026", "--name", "Q4 sales")
+    assert moved.exit_code == 0, moved.output
+    assert moved.stdout.strip() == f"dataset {dataset_id} 'Q4 sales' in reports/2026"
+    stored = client.datasets.get(dataset_id)
+    assert (stored["name"], stored["path"]) == ("Q4 sales", "reports/2026")
+    tree = json.loads(sluice("ls", "reports", "--json").stdout)
+    (folder,) = tree["children"]
+    assert [child["id"] for child in folder["children"]] == [dataset_id]
+
+
+def test_mv_to_slash_moves_a_dataset_to_the_top_keeping_its_name(
+    sluice: Callable[..., Result], client: Client
+) -> None:
+    dataset_id = new_dataset(client, "kept name")
+    assert sluice("mv", dataset_id, "deep/down").exit_code == 0
+    moved = sluice("mv", dataset_id, "/", "--json")
+    assert moved.exit_code == 0, moved.output
+    answer = json.loads(moved.stdout)
+    assert (answer["name"], answer["path"]) == ("kept name", "")
+
+
+def test_mv_with_neither_a_folder_nor_a_name_says_so_and_exits_1(
+    sluice: Callable[..., Result], client: Client
+) -> None:
+    dataset_id = new_dataset(client, "untouched")
+    result = sluice("mv", dataset_id)
+    assert result.exit_code == 1
+    assert "nothing to change: give a FOLDER, --name, or both" in result.stderr
+    assert client.datasets.get(dataset_id)["name"] == "untouched"
+
+
+def test_mv_to_a_folder_the_api_refuses_is_its_422_message(
+    sluice: Callable[..., Result], client: Client
+) -> None:
+    dataset_id = new_dataset(client, "stays")
+    result = sluice("mv", dataset_id, "a/../b")
+    assert result.exit_code == 1
+    assert "folder segment '..'" in result.stderr and "(HTTP 422" in result.stderr
+    assert client.datasets.get(dataset_id)["path"] == ""
+
+
+def test_rm_deletes_every_dataset_named(sluice: Callable[..., Result], client: Client) -> None:
+    first, second = new_dataset(client, "one"), new_dataset(client, "two")
+    removed = sluice("rm", first, second, "--json")
+    assert removed.exit_code == 0, removed.output
+    assert json.loads(removed.stdout) == {"deleted": [first, second]}
+    for dataset_id in (first, second):
+        gone = sluice("show", dataset_id)
+        assert gone.exit_code == 1 and "(HTTP 404" in gone.stderr
+
+
+def test_rm_stops_at_an_id_that_is_not_there_having_deleted_those_before(
+    sluice: Callable[..., Result], client: Client
+) -> None:
+    first, last = new_dataset(client, "before"), new_dataset(client, "after")
+    removed = sluice("rm", first, "0" * 32, last)
+    assert removed.exit_code == 1
+    assert f"deleted dataset {first}" in removed.stderr and "(HTTP 404" in removed.stderr
+    assert sluice("show", first).exit_code == 1
+    assert client.datasets.get(last)["name"] == "after"
+
+
+def test_import_model_stores_the_graph_and_prints_its_id(
+    sluice: Callable[..., Result], client: Client, tmp_path: Path
+) -> None:
+    model = tmp_path / "mlp.keras"
+    parameters = save(MLP, model)
+    imported = sluice("import-model", str(model), "--name", "from the cli")
+    assert imported.exit_code == 0, imported.output
+    assert "upload mlp.keras" in imported.stderr  # the bar
+    line = imported.stdout.strip()
+    assert line.startswith(f"imported mlp.keras: {parameters:,} parameters, graph ")
+    graph_id = line.rsplit(" ", 1)[1]
+    graph = client.http.request("GET", f"/networks/graphs/{graph_id}")
+    assert (graph["name"], len(graph["nodes"])) == ("from the cli", len(MLP.nodes))
+    compiled = client.http.request("POST", f"/networks/graphs/{graph_id}/compile")
+    assert compiled["parameter_count"] == parameters
+
+
+def test_import_model_with_no_graph_keeps_it_in_the_job_only(
+    sluice: Callable[..., Result], client: Client, tmp_path: Path
+) -> None:
+    model = tmp_path / "mlp.h5"
+    save(MLP, model)
+    imported = sluice("import-model", str(model), "--no-graph", "--json")
+    assert imported.exit_code == 0, imported.output
+    job = json.loads(imported.stdout)
+    assert (job["status"], job.get("graph_id")) == ("succeeded", None)
+    assert len(job["graph_payload"]["nodes"]) == len(MLP.nodes)
+
+
+def test_import_model_of_a_file_that_is_no_model_exits_1_with_the_reason(
+    sluice: Callable[..., Result], tmp_path: Path
+) -> None:
+    bogus = tmp_path / "bogus.keras"
+    bogus.write_bytes(b"no zip, no model")
+    imported = sluice("import-model", str(bogus))
+    assert imported.exit_code == 1
+    assert imported.stdout.startswith("import job ") and "failed: " in imported.stdout
+    assert "(not_a_model)" in imported.stdout
