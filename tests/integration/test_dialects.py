@@ -9,6 +9,9 @@ import csv
 import io
 from typing import Any
 
+import pyarrow as pa
+import pyarrow.csv as pcsv
+
 from tests.conftest import CHUNK_BYTES
 from tests.integration.uploader import Uploader
 from tests.support import call_api
@@ -150,6 +153,36 @@ def test_a_single_quote_file_is_read_with_its_quote(uploader: Uploader) -> None:
     assert _dialect(dataset) == (";", "'", ".")
     rows = _rows(uploader, dataset)
     assert rows[5] == {"a": "x;5", "b": 5, "_exceptions": {}}
+
+
+def _inch_marks(rows: int = 1000) -> bytes:
+    """Sizes in inches (``15"``, ``15" wide``: 221 of them, none quoting; an odd count of
+    quotes in all), beside quoted notes that hold a delimiter or a line break."""
+    lines = ["id,size,note"]
+    for i in range(rows):
+        size = f'{i % 30}"' if i % 7 == 0 else (f'{i % 30}" wide' if i % 11 == 0 else f"{i}")
+        note = f'"two\nlines, {i}"' if i % 13 == 0 else f'"item, {i}"' if i % 5 == 0 else f"n{i}"
+        lines.append(f"{i},{size},{note}")
+    return ("\n".join(lines) + "\n").encode()
+
+
+def test_inch_marks_beside_quoted_line_breaks_read_in_many_chunks_as_pyarrow_reads_them(
+    uploader: Uploader,
+) -> None:
+    body = _inch_marks()
+    assert body.count(b'"') % 2 == 1 and len(body) > 8 * CHUNK_BYTES
+    dataset = uploader.ingest(body)
+    assert dataset["chunk_count"] > 8
+    whole = pcsv.read_csv(
+        io.BytesIO(body),
+        parse_options=pcsv.ParseOptions(newlines_in_values=True),
+        convert_options=pcsv.ConvertOptions(column_types={"size": pa.string()}),
+    )
+    rows = _rows(uploader, dataset)
+    assert [[r["id"], r["size"], r["note"]] for r in rows] == [
+        list(row.values()) for row in whole.to_pylist()
+    ]
+    assert rows[7]["size"] == '7"' and rows[11]["size"] == '11" wide'
 
 
 def test_impossible_dialect_settings_are_422(uploader: Uploader) -> None:

@@ -75,7 +75,7 @@ def test_normalise_spaces_keeps_line_breaks_and_makes_runs_one_space() -> None:
 def test_the_ranges_follow_another_quote_character() -> None:
     data = b"'a\nb'|x\n'c'|'d\ne'\n"
     quote = ord("'")
-    assert list(record_starts(data, 0, quote)) == [8, 18]
+    assert list(record_starts(data, 0, quote, ord("|"))) == [8, 18]
     assert byte_counts(data, 0, len(data), quote) == (6, 4)
     # Inside "'d\ne'" after its newline: a closing quote before the line end.
     assert guess_parity(data, 0, None, 15, len(data), quote, ord("|")) == 1

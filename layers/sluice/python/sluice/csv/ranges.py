@@ -15,7 +15,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from sluice.csv import quoting
+
 QUOTE = ord('"')
+COMMA = ord(",")
 NEWLINE = ord("\n")
 LINE_EDGES = frozenset(b"\r\n")
 BOM = b"\xef\xbb\xbf"
@@ -85,15 +88,19 @@ def byte_counts(data: bytes, lo: int, hi: int, quote: int = QUOTE) -> tuple[int,
     return quotes, newlines
 
 
-def record_starts(data: bytes | memoryview, parity: int, quote: int = QUOTE) -> np.ndarray:
-    """Offsets p in ``data`` where a record starts: data[p-1] is a newline and the
-    quotes (bytes ``quote``) in data[:p], plus ``parity`` (the quote parity at data[0]),
-    are even."""
+def record_starts(
+    data: bytes | memoryview,
+    parity: int,
+    quote: int = QUOTE,
+    delimiter: int = COMMA,
+    previous: int | None = None,
+) -> np.ndarray:
+    """Offsets p in ``data`` where a record starts: data[p-1] is a newline outside quoted
+    fields (:mod:`sluice.csv.quoting`), ``parity`` being the state at data[0] (1: inside
+    one) and ``previous`` the byte before it (None: the file's start)."""
     arr = np.frombuffer(data, dtype=np.uint8)
     newlines = np.flatnonzero(arr == NEWLINE)
-    quotes = np.flatnonzero(arr == quote)
-    quotes_before = np.searchsorted(quotes, newlines, side="left")
-    outside = (quotes_before + parity) % 2 == 0
+    outside = quoting.outside_at(data, newlines, parity, quote, delimiter, previous)
     starts: np.ndarray = newlines[outside] + 1
     return starts
 
@@ -155,32 +162,33 @@ def records_span(
     at_eof: bool,
     range_quotes: int | None = None,
     quote: int = QUOTE,
+    delimiter: int = COMMA,
 ) -> Span | None:
-    """Where the records starting in ``rng`` lie, given the quote parity at ``rng.start``.
+    """Where the records starting in ``rng`` lie, given the quote state at ``rng.start``.
 
     ``data`` holds the file from ``data_start`` (``rng.start - 1`` or earlier, so the
     byte before the range is known) through at least ``rng.end``; ``at_eof`` says it
     reaches the end of the file. Returns None when ``data`` ends before the range's
     last record does, so the caller must read further. ``range_quotes``, the quotes in
-    the range if the caller has counted them, saves counting them again. ``quote`` is
-    the dialect's quote byte.
+    the range if the caller has counted them, spares looking for runs where there are
+    none. ``quote`` and ``delimiter`` are the dialect's bytes.
     """
     offset = rng.start - data_start
     if parity == 0 and (rng.start == 0 or data[offset - 1] == NEWLINE):
         first = rng.start
     else:
-        found = _next_start(data, offset, parity, rng.end - data_start, quote)
+        found = _next_start(data, offset, parity, rng.end - data_start, quote, delimiter)
         if found is None or found == rng.end - data_start:
             return Span(rng.end, rng.end)  # a quoted field spans the whole range
         first = data_start + found
     # The range's last record ends where the first record starting at or past its end begins.
     last_byte = rng.end - data_start - 1
-    if range_quotes is None:
-        before_last = data.count(bytes((quote,)), offset, last_byte)
-    else:
-        before_last = range_quotes - (data[last_byte] == quote)
-    parity_there = (parity + before_last) % 2
-    end = _next_start(data, last_byte, parity_there, len(data), quote)
+    previous = data[offset - 1] if offset > 0 else None
+    parity_there = parity
+    if range_quotes != 0:
+        to_last = quoting.transfer(data, offset, last_byte, quote, delimiter, previous)
+        parity_there = to_last.after(parity)
+    end = _next_start(data, last_byte, parity_there, len(data), quote, delimiter)
     if end is not None:
         return Span(first, data_start + end)
     if at_eof:
@@ -188,19 +196,26 @@ def records_span(
     return None
 
 
-def _next_start(data: bytes, at: int, parity: int, stop: int, quote: int = QUOTE) -> int | None:
+def _next_start(
+    data: bytes, at: int, parity: int, stop: int, quote: int = QUOTE, delimiter: int = COMMA
+) -> int | None:
     """The first record start p in (at, stop] (data[p-1] a newline outside quotes), where
-    ``parity`` is the quote parity at ``at``; None when there is none.
+    ``parity`` is the quote state at ``at``; None when there is none.
 
     Looks in growing windows: a record start is usually a few hundred bytes away, and
-    finding every line break of a 64 MiB range to use two of them is wasted work.
+    finding every line break of a 64 MiB range to use two of them is wasted work. A
+    window never ends inside a run of quotes, whose length decides what it does.
     """
     window = 64 * 1024
     while at < stop:
         end = min(stop, at + window)
-        starts = record_starts(memoryview(data)[at:end], parity, quote)
+        while end < stop and data[end] == quote:
+            end += 1
+        previous = data[at - 1] if at > 0 else None
+        view = memoryview(data)[at:end]
+        starts = record_starts(view, parity, quote, delimiter, previous)
         if len(starts):
             return at + int(starts[0])
-        parity = (parity + data.count(bytes((quote,)), at, end)) % 2
+        parity = quoting.transfer(data, at, end, quote, delimiter, previous).after(parity)
         at, window = end, window * 4
     return None

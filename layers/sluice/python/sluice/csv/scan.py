@@ -10,6 +10,7 @@ import pyarrow as pa
 import pyarrow.csv as pcsv
 
 from sluice.csv.dialect import COMMA, Dialect, normalise_spaces
+from sluice.csv.quoting import Transfer, transfer
 from sluice.csv.ranges import (
     BOM,
     NEWLINE,
@@ -54,7 +55,7 @@ def read_header(head: bytes, size: int, dialect: Dialect = COMMA) -> Header:
     if nul != -1:
         raise CsvError(f"this is a binary file, not CSV text (a NUL byte at byte {nul})")
     offset = len(BOM) if head.startswith(BOM) else 0
-    starts = record_starts(head[offset:], 0, ord(dialect.quote))
+    starts = record_starts(head[offset:], 0, ord(dialect.quote), ord(dialect.delimiter))
     if len(starts):
         data_start = offset + int(starts[0])
     elif len(head) >= size:
@@ -125,12 +126,16 @@ class ChunkScan:
     start: int
     end: int
     parity: int  # the quote parity at `start` this scan assumed
-    quotes: int  # quote characters in [start, end): the same whatever the parity
+    # What the range's quotes do to the state at its start (sluice.csv.quoting.Transfer):
+    # ``quotes`` toggles it that many times, or, with ``quotes_reset``, sets it to
+    # ``quotes`` % 2 whatever it was. The same whatever the parity assumed.
+    quotes: int
     newlines: int  # line breaks in [start, end)
     first: int
     last: int
     rows: int
     ragged: int = 0
+    quotes_reset: bool = False
     ragged_rows: list[RaggedRow] = field(default_factory=list)
     invalid_text: InvalidText | None = None
     table: pa.Table | None = None  # the rows as text, when the scan was asked to keep them
@@ -165,19 +170,18 @@ def scan_range(
     fetched_to = min(size, rng.end + overflow)
     data = read(data_start, fetched_to)
     local = rng.start - data_start
+    delimiter = ord(dialect.delimiter)
     quotes, newlines = byte_counts(data, local, rng.end - data_start, quote)
+    previous = data[local - 1] if local > 0 else None
+    moved = Transfer()
+    if quotes:
+        moved = transfer(data, local, rng.end - data_start, quote, delimiter, previous)
     if parity is None:
-        previous = data[local - 1] if local > 0 else None
         parity = guess_parity(
-            data,
-            rng.start,
-            previous,
-            local,
-            rng.end - data_start,
-            quote,
-            ord(dialect.delimiter),
+            data, rng.start, previous, local, rng.end - data_start, quote, delimiter
         )
-    span = records_span(data, data_start, rng, parity, fetched_to >= size, quotes, quote)
+    eof = fetched_to >= size
+    span = records_span(data, data_start, rng, parity, eof, quotes, quote, delimiter)
     while span is None:
         if fetched_to - rng.end > MAX_RECORD_BYTES:
             raise CsvError(
@@ -187,13 +191,15 @@ def scan_range(
         grow_to = min(size, fetched_to + max(overflow, fetched_to - rng.end))
         data += read(fetched_to, grow_to)
         fetched_to = grow_to
-        span = records_span(data, data_start, rng, parity, fetched_to >= size, quotes, quote)
+        eof = fetched_to >= size
+        span = records_span(data, data_start, rng, parity, eof, quotes, quote, delimiter)
     scan = ChunkScan(
         index=rng.index,
         start=rng.start,
         end=rng.end,
         parity=parity,
-        quotes=quotes,
+        quotes=moved.parity,
+        quotes_reset=moved.resets,
         newlines=newlines,
         first=span.first,
         last=span.last,

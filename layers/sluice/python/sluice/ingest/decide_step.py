@@ -27,7 +27,7 @@ from sluice.ingest.models import (
 from sluice.ingest.parts import plan_digest
 from sluice.ingest.runs import Superseded
 from sluice.ingest.scan_groups import load_stats
-from sluice.ingest.scan_steps import load_header, results_prefix, scanned_chunks
+from sluice.ingest.scan_steps import load_header, quote_transfer, results_prefix, scanned_chunks
 from sluice.store import objects
 from sluice.store.map_results import ItemsRef, batch_for, map_concurrency, put_items
 
@@ -61,7 +61,10 @@ def first_problem(header_newlines: int, chunks: list[ChunkResult]) -> str | None
             before, message = min(candidates)
             return f"line {newlines + before + 1}: {message}"
         newlines += chunk.newlines
-    if sum(c.quotes for c in chunks) % 2:
+    state = 0
+    for chunk in sorted(chunks, key=lambda c: c.index):
+        state = quote_transfer(chunk).after(state)
+    if state:
         return "the file ends inside a quoted field: a quote is never closed"
     return None
 

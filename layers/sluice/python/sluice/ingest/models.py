@@ -164,12 +164,13 @@ class ChunkResult(BaseModel):
     start: int
     end: int
     parity: int
-    quotes: int
+    quotes: int  # with quotes_reset: what the range's quotes do (sluice.csv.scan.ChunkScan)
     newlines: int
     first: int
     last: int
     rows: int
     ragged: int = 0
+    quotes_reset: bool = False
     ragged_rows: list[RaggedRowOut] = Field(default_factory=list)
     invalid_text: InvalidTextOut | None = None
     part: Converted | None = Field(

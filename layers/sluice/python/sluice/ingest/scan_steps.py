@@ -13,6 +13,7 @@ import pyarrow as pa
 
 from sluice.config import Settings, settings
 from sluice.csv.dialect import resolve
+from sluice.csv.quoting import Transfer
 from sluice.csv.ranges import ByteRange, balanced_chunk_bytes, plan_ranges
 from sluice.csv.scan import HEAD_BYTES, SCAN_OVERFLOW, read_header, scan_range
 from sluice.datasets import content_hash
@@ -274,5 +275,10 @@ def reconcile(chunks: list[ChunkResult]) -> Reconciled:
             redo.append(
                 ChunkItem(index=chunk.index, start=chunk.start, end=chunk.end, parity=parity)
             )
-        parity = (parity + chunk.quotes) % 2
+        parity = quote_transfer(chunk).after(parity)
     return Reconciled(redo=redo)
+
+
+def quote_transfer(chunk: ChunkResult) -> Transfer:
+    """What a scanned range's quotes do to the quote state at its start."""
+    return Transfer(chunk.quotes_reset, chunk.quotes % 2)
