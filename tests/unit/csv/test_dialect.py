@@ -39,6 +39,15 @@ def test_sniff_finds_the_delimiter_and_quote(head: bytes, expected: tuple[str, s
     assert sniff(head, at_eof=True) == expected
 
 
+@pytest.mark.parametrize("delimiter", [";", "\t", "|"])
+def test_sniff_reads_inch_marks_as_text(delimiter: str) -> None:
+    # Quoting every quote would keep most of these records "inside" one quoted field.
+    rows = [f'{i}{delimiter}{i % 9}" wide{delimiter}"a{delimiter} b"' for i in range(41)]
+    head = ("id" + delimiter + "size" + delimiter + "note\n" + "\n".join(rows) + "\n").encode()
+    assert head.count(b'"') % 2 == 1
+    assert sniff(head, at_eof=True) == (delimiter, '"')
+
+
 def test_sniff_ignores_the_unfinished_last_record_of_a_head() -> None:
     assert sniff(b"a\tb\n1\t2\n3\t4\n5", at_eof=False) == ("\t", '"')
 

@@ -23,6 +23,8 @@ import pyarrow.compute as pc
 import pyarrow.csv as pcsv
 from pydantic import BaseModel, Field
 
+from sluice.csv.quoting import inside_mask
+
 DELIMITERS = (",", "\t", ";", "|")
 """The delimiters sniffed, in the order that breaks a tie."""
 SPACE_ALIGNED = " "
@@ -115,11 +117,13 @@ def sniff(
     best: tuple[float, int, int] | None = None
     chosen = (delimiter or ",", quote or '"')
     for q_rank, q in enumerate(quotes):
-        starts, ends, inside = _records(arr, ord(q), at_eof)
-        if not len(starts):
-            continue
         for d_rank, d in enumerate(delimiters):
             if d == SPACE_ALIGNED:
+                continue
+            # Where quoted fields lie depends on the delimiter too: a quote opens one only
+            # at a field's start (an inch mark, 15", is text).
+            starts, ends, inside = _records(arr, ord(q), ord(d), at_eof)
+            if not len(starts):
                 continue
             share, fields = _consistency(arr, ord(d), inside, starts, ends)
             if fields < 2 or share < CONSISTENT_SHARE:
@@ -144,16 +148,15 @@ def _quote_candidate(arr: np.ndarray, quote: str) -> bool:
 
 
 def _records(
-    arr: np.ndarray, quote: int, at_eof: bool
+    arr: np.ndarray, quote: int, delimiter: int, at_eof: bool
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(starts, ends, inside): the head's non-blank records (complete ones only, unless
     the head is the whole file) as byte bounds [start, end) without the line break, and
-    per byte whether it lies inside quotes."""
+    per byte whether it lies inside quoted fields (``sluice.csv.quoting``)."""
     if not len(arr):
         empty = np.zeros(0, dtype=np.int64)
         return empty, empty, np.zeros(0, dtype=bool)
-    is_quote = arr == quote
-    inside = (np.cumsum(is_quote) - is_quote) % 2 == 1
+    inside = inside_mask(arr, quote, delimiter)
     breaks = np.flatnonzero((arr == _NEWLINE) & ~inside)
     starts = np.concatenate([[0], breaks + 1])
     ends = np.concatenate([breaks, [len(arr)]])
@@ -182,7 +185,7 @@ def _space_aligned(arr: np.ndarray, at_eof: bool) -> bool:
     texts is not taken for two columns."""
     if (arr == ord('"')).any() or (arr == ord("'")).any():
         return False
-    starts, ends, _ = _records(arr, ord('"'), at_eof)
+    starts, ends, _ = _records(arr, ord('"'), _SPACE, at_eof)
     if len(starts) < SPACE_MIN_RECORDS:
         return False
     space = arr == _SPACE
@@ -210,7 +213,8 @@ def sniff_decimal(head: bytes, at_eof: bool, delimiter: str, quote: str) -> str:
         return "."
     text = _without_bom(head)
     if not at_eof:
-        starts = _records(np.frombuffer(text, dtype=np.uint8), ord(quote), at_eof)[1]
+        head_bytes = np.frombuffer(text, dtype=np.uint8)
+        starts = _records(head_bytes, ord(quote), ord(delimiter[0]), at_eof)[1]
         if not len(starts):
             return "."
         text = text[: int(starts[-1]) + 1]

@@ -155,4 +155,18 @@ def outside_at(
     return outside
 
 
-__all__ = ["Transfer", "odd_runs", "outside_at", "states_after", "transfer"]
+def inside_mask(arr: np.ndarray, quote: int, delimiter: int) -> np.ndarray:
+    """Per byte of ``arr`` (a file's head, from its start), whether it lies inside a quoted
+    field: the state the runs before it leave (a quote's own byte reads as the state
+    before its run)."""
+    firsts, resets = odd_runs(arr, 0, len(arr), quote, delimiter, None)
+    if not len(firsts):
+        return np.zeros(len(arr), dtype=bool)
+    states = states_after(resets, 0).astype(bool)
+    # Each run's state holds from the byte after its first quote to the next run's.
+    lengths = np.diff(np.concatenate(([0], firsts + 1, [len(arr)])))
+    mask: np.ndarray = np.repeat(np.concatenate(([False], states)), lengths)
+    return mask
+
+
+__all__ = ["Transfer", "inside_mask", "odd_runs", "outside_at", "states_after", "transfer"]
