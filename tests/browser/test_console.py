@@ -1,15 +1,20 @@
 """The web console as a user meets it, in a real headless Chromium: sign in, upload by
 drag and drop and watch the ingest, read a dataset's types, charts and rows, prefer a
-type, run a task and download its result, run a session operation from its wizard."""
+type, rename, move and delete a dataset, run a task and download its result, run a
+session operation from its wizard, import a Keras model as a graph."""
 
 from __future__ import annotations
 
 import json
+import uuid
+from pathlib import Path
 from typing import Any
 
+import requests
 from playwright.sync_api import Page, expect
 
 from tests.browser.conftest import PASSWORD, USERNAME, Api, folder, sign_in
+from tests.model_files import MLP, save
 
 SALES = (
     b"region,qty,price\neast,1,2.5\nwest,2,3.5\neast,3,1.25\nnorth,4,8.0\n"
@@ -254,3 +259,71 @@ def test_a_file_sent_in_parts_from_the_page_lands_whole_and_is_ingested(
         8,
         len(SALES),
     )
+
+
+def test_a_dataset_is_renamed_and_moved_from_its_page(signed_in: Page, api: Api) -> None:
+    page, path = signed_in, folder()
+    dataset = api.ready_dataset("draft", path, SALES)
+    page.goto(page.url.split("#")[0] + f"#/datasets/{dataset['id']}")
+    card = page.locator("#manage")
+    card.get_by_label("Name").fill("sales 2026")
+    card.get_by_label("Folder").fill(f"{path}/archive")
+    card.get_by_role("button", name="Save name and folder").click()
+    expect(page.get_by_role("heading", name="sales 2026")).to_be_visible()
+    stored = api.call("GET", f"/datasets/{dataset['id']}")
+    assert (stored["name"], stored["path"]) == ("sales 2026", f"{path}/archive")
+
+
+def test_a_folder_the_api_refuses_is_its_message_in_the_card(signed_in: Page, api: Api) -> None:
+    page, path = signed_in, folder()
+    dataset = api.ready_dataset("kept", path, SALES)
+    page.goto(page.url.split("#")[0] + f"#/datasets/{dataset['id']}")
+    card = page.locator("#manage")
+    card.get_by_label("Folder").fill("a/../b")
+    card.get_by_role("button", name="Save name and folder").click()
+    expect(card.get_by_role("alert")).to_contain_text("folder segment '..'")
+    assert api.call("GET", f"/datasets/{dataset['id']}")["path"] == path
+
+
+def test_a_dataset_deleted_from_its_page_asks_twice_and_is_gone(signed_in: Page, api: Api) -> None:
+    page, path = signed_in, folder()
+    dataset = api.ready_dataset("doomed", path, SALES)
+    page.goto(page.url.split("#")[0] + f"#/datasets/{dataset['id']}")
+    card = page.locator("#manage")
+    final = card.get_by_role("button", name="Delete doomed for good")
+    expect(final).to_be_hidden()
+    card.get_by_role("button", name="Delete dataset…").click()
+    final.click()
+    expect(page.get_by_role("heading", name="Datasets")).to_be_visible()
+    assert page.url.endswith("#/datasets")
+    gone = requests.get(f"{api.base}/datasets/{dataset['id']}", headers=api.headers, timeout=30)
+    assert gone.status_code == 404
+
+
+def test_a_keras_model_imported_from_the_page_becomes_a_listed_graph(
+    signed_in: Page, tmp_path: Path
+) -> None:
+    page = signed_in
+    model = tmp_path / "mlp.keras"
+    parameters = save(MLP, model)
+    name = f"imported {uuid.uuid4().hex[:6]}"
+    page.goto(page.url.split("#")[0] + "#/networks")
+    form = page.locator("#import")
+    form.get_by_label("Model file").set_input_files(str(model))
+    form.get_by_label("Graph name").fill(name)
+    form.get_by_role("button", name="Import").click()
+    expect(page.locator("#import-outcome")).to_have_text(
+        f'imported mlp.keras: {parameters:,} parameters, graph "{name}"', timeout=90_000
+    )
+    expect(page.locator("#graph-list").get_by_role("cell", name=name)).to_be_visible()
+
+
+def test_a_file_that_is_no_model_shows_the_imports_reason(signed_in: Page) -> None:
+    page = signed_in
+    page.goto(page.url.split("#")[0] + "#/networks")
+    form = page.locator("#import")
+    form.get_by_label("Model file").set_input_files(
+        {"name": "notes.keras", "mimeType": "application/octet-stream", "buffer": b"no model"}
+    )
+    form.get_by_role("button", name="Import").click()
+    expect(form.get_by_role("alert")).to_contain_text("(not_a_model)", timeout=90_000)

@@ -30,17 +30,24 @@ function sendXhr(method, url, body, onBytes) {
   });
 }
 
-async function postForm(datasetId, ticket, file, onProgress) {
-  if (file.size > ticket.max_bytes) {
-    await del(`/datasets/${datasetId}`); // it would wait for a file forever
-    throw new ApiError(413, "payload_too_large", `${file.name} is ${file.size} bytes; the upload limit is ${ticket.max_bytes}`);
-  }
+/** Send ``file`` by the presigned POST ``ticket`` ({url, fields}, as the API answers it);
+ * ``onProgress(sent, total)`` follows the bytes. A dataset's file and a model import go
+ * this way. */
+export async function postFile(ticket, file, onProgress) {
   // The policy's fields first and the file last, as S3 requires.
   const form = new FormData();
   for (const [name, value] of Object.entries(ticket.fields)) form.append(name, value);
   form.append("file", file, file.name);
   await sendXhr("POST", ticket.url, form, (sent) => onProgress(Math.min(sent, file.size), file.size));
   onProgress(file.size, file.size);
+}
+
+async function postForm(datasetId, ticket, file, onProgress) {
+  if (file.size > ticket.max_bytes) {
+    await del(`/datasets/${datasetId}`); // it would wait for a file forever
+    throw new ApiError(413, "payload_too_large", `${file.name} is ${file.size} bytes; the upload limit is ${ticket.max_bytes}`);
+  }
+  await postFile(ticket, file, onProgress);
 }
 
 async function putParts(datasetId, file, onProgress) {

@@ -1,10 +1,10 @@
 // One dataset: its state, its columns (inferred and effective types, nulls, notes) with
-// preferred types to edit, a chart per column, and its first rows with the values that
-// failed their type highlighted.
+// preferred types to edit, a chart per column, its first rows with the values that
+// failed their type highlighted, and a card to rename, move or delete it.
 
-import { ApiError, get, put, seg } from "../api.js";
+import { ApiError, del, get, patch, put, seg } from "../api.js";
 import { histogram, topValues } from "../charts.js";
-import { badge, bytes, errorBox, fill, h, number, onSubmit, poll, progressBar, table, when } from "../ui.js";
+import { badge, bytes, errorBox, fill, h, number, onSubmit, poll, progressBar, showError, table, when } from "../ui.js";
 
 const TYPES = ["bool", "int8", "int16", "int32", "int64", "float32", "float64", "datetime", "timedelta", "category", "string"];
 const ROWS = 50;
@@ -61,6 +61,39 @@ function columnsForm(dataset, after) {
   return form;
 }
 
+function manageCard(dataset, after) {
+  // Delete asks twice on the page itself: the first button shows the second.
+  const confirmDelete = h("button", { type: "button", class: "danger", hidden: true }, `Delete ${dataset.name} for good`);
+  const askDelete = h("button", { type: "button", class: "secondary" }, "Delete dataset…");
+  const form = h(
+    "form",
+    { class: "card", id: "manage", "aria-label": "Rename, move or delete" },
+    h("h2", {}, "Rename, move or delete"),
+    h("label", {}, "Name", h("input", { name: "name", value: dataset.name, required: true, maxlength: 200 })),
+    h("label", {}, "Folder", h("input", { name: "path", value: dataset.path || "", placeholder: "sales/2024 (empty: the top)" })),
+    h("div", { class: "actions" }, h("button", { type: "submit" }, "Save name and folder"), askDelete, confirmDelete),
+  );
+  onSubmit(form, async (data) => {
+    await patch(`/datasets/${dataset.id}`, { name: data.get("name"), path: data.get("path") });
+    after();
+  });
+  askDelete.addEventListener("click", () => {
+    askDelete.hidden = true;
+    confirmDelete.hidden = false;
+  });
+  confirmDelete.addEventListener("click", async () => {
+    confirmDelete.disabled = true;
+    try {
+      await del(`/datasets/${dataset.id}`);
+      location.hash = "#/datasets";
+    } catch (error) {
+      confirmDelete.disabled = false;
+      showError(form, error);
+    }
+  });
+  return form;
+}
+
 async function charts(dataset, section) {
   // GET .../profile of every column at once; a column whose profile fails is left out,
   // and with no profile at all (an API without the route) the section stays hidden.
@@ -111,6 +144,7 @@ export async function datasetPage(main, id) {
       dataset.status === "ready" ? h("a", { class: "button", href: `#/tasks?dataset=${id}` }, "Start a task") : null),
     dataset.description ? h("p", {}, dataset.description) : null,
     summary(dataset),
+    manageCard(dataset, again),
   );
   if (dataset.status === "failed") {
     main.append(errorBox(new ApiError(0, dataset.error?.code, `the ingest failed: ${dataset.error?.message}`)));

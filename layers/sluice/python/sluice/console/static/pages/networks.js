@@ -1,9 +1,11 @@
-// Networks: the stored graphs, a form to train one on a dataset, the training jobs, and
-// a job's loss and metric curves per epoch, live while it trains.
+// Networks: the stored graphs, a Keras model imported as one, a form to train one on a
+// dataset, the training jobs, and a job's loss and metric curves per epoch, live while
+// it trains.
 
 import { get, post } from "../api.js";
 import { curves } from "../charts.js";
 import { badge, fill, h, number, onSubmit, poll, progressBar, table, when } from "../ui.js";
+import { postFile } from "../upload.js";
 
 const OPEN = ["queued", "running"];
 
@@ -44,6 +46,42 @@ function trainForm(graphs, datasets) {
   return form;
 }
 
+const IMPORT_ENDED = ["succeeded", "failed", "cancelled"];
+
+function importForm(again) {
+  const bar = progressBar("model upload");
+  bar.hidden = true;
+  const outcome = h("p", { id: "import-outcome", role: "status" });
+  const form = h("form", { class: "card", id: "import", "aria-label": "Import a Keras model" },
+    h("h2", {}, "Import a Keras model"),
+    h("p", { class: "muted" }, "A .keras or .h5 file (or a .zip holding one) becomes a graph to train."),
+    h("label", {}, "Model file", h("input", { type: "file", name: "model", accept: ".keras,.h5,.zip", required: true })),
+    h("label", {}, "Graph name", h("input", { name: "graph_name", placeholder: "(the model's own)" })),
+    h("button", { type: "submit" }, "Import"),
+    bar, outcome);
+  onSubmit(form, async (data) => {
+    const file = data.get("model");
+    const body = { filename: file.name, bytes: file.size, create_graph: true };
+    if (data.get("graph_name")) body.graph_name = data.get("graph_name");
+    const created = await post("/networks/import-jobs", body);
+    bar.hidden = false;
+    await postFile(created.upload, file, (sent, total) => bar.set(sent / total, `${Math.round((100 * sent) / total)}% sent`));
+    fill(outcome, "importing…");
+    let job = created.job;
+    while (!IMPORT_ENDED.includes(job.status)) {
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      job = await get(`/networks/import-jobs/${job.id}`);
+    }
+    if (job.status !== "succeeded") {
+      throw new Error(`the import ${job.status}: ${job.error?.message || ""} (${job.error?.code || job.status})`);
+    }
+    await again();
+    const shown = document.getElementById("import-outcome");
+    if (shown) fill(shown, `imported ${file.name}: ${number(job.parameter_count)} parameters, graph "${job.graph_payload.name}"`);
+  });
+  return form;
+}
+
 export async function networksPage(main) {
   const [graphs, jobs, datasets] = await Promise.all([
     get("/networks/graphs?limit=100"),
@@ -58,7 +96,8 @@ export async function networksPage(main) {
       h("td", {}, badge(j.status)), h("td", { class: "num" }, `${Math.round(j.progress * 100)}%`), h("td", {}, when(j.created_at))));
   fill(main, h("h1", {}, "Networks"),
     h("h2", {}, "Graphs"),
-    graphRows.length ? table(["Graph", "Framework", "Nodes", "Edges", "Updated"], graphRows, { id: "graph-list" }) : h("p", { class: "muted" }, "No graphs yet (POST /networks/graphs, or import a model)."),
+    graphRows.length ? table(["Graph", "Framework", "Nodes", "Edges", "Updated"], graphRows, { id: "graph-list" }) : h("p", { class: "muted" }, "No graphs yet: import a model below (or POST /networks/graphs)."),
+    importForm(() => networksPage(main)),
     h("h2", {}, "Training jobs"),
     jobRows.length ? table(["Job", "Graph", "Status", "Progress", "Created"], jobRows, { id: "job-list" }) : h("p", { class: "muted" }, "No training jobs yet."),
     graphs.items.length ? trainForm(graphs.items, datasets.items.filter((d) => d.status === "ready")) : null);
