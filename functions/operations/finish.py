@@ -24,7 +24,7 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     repo = OperationRepository(table)
     payload = _event.validate_python(event)
     if isinstance(payload, FailInput):
-        outcome = steps.fail(repo, payload)
+        outcome = steps.fail(repo, DatasetRepository(table), payload)
     else:
         outcome = steps.finish(repo, DatasetRepository(table), SessionRepository(table), payload)
     return outcome.model_dump(mode="json", exclude_none=True)

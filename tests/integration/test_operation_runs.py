@@ -225,3 +225,23 @@ def test_deleting_a_running_operation_leaves_no_outputs(sales: Any, held_writes:
 
     wait_for(cleaned_up, 30, "the steps in flight to remove what they wrote")
     assert call_api("GET", path, owner=uploader.owner)[0] == 404
+
+
+def test_an_operation_whose_input_is_deleted_while_it_reads_fails_saying_so(
+    local: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    uploader = Uploader(local)
+    dataset = uploader.ingest(sales_csv(120))
+    session = new_session(uploader, dataset["id"])["id"]
+    gate = hold(monkeypatch, select_columns, "read_part")
+    status, operation = run(
+        uploader, session, "select_columns", {"dataset": ref(dataset["id"]), "columns": ["id"]}
+    )
+    assert status == 202
+    assert call_api("DELETE", f"/datasets/{dataset['id']}", owner=uploader.owner)[0] == 204
+    gate.set()  # the held parts now read what the delete removed
+    ended = finished(uploader, session, operation["id"])
+    assert (ended["status"], ended["message"]) == (
+        "FAILED",
+        f"dataset {dataset['id']} was deleted while this operation read it",
+    )

@@ -627,3 +627,21 @@ def test_integer_sums_are_exact_past_int64_and_not_in_nothing_keeps_every_row(
         decimal_sum = sum(Fraction(r["dec"]) for r in mine)  # the decimals, exactly
         assert float(row["sum_dec"]) == pytest.approx(float(decimal_sum), rel=1e-12)
         assert row["count_*"] == len(mine)  # nulls in "maybe" kept by not_in []
+
+
+def test_a_task_whose_dataset_is_deleted_while_it_reads_fails_saying_so(
+    local: Any, held_partials: threading.Event
+) -> None:
+    uploader = Uploader(local)
+    dataset = uploader.ingest(plays_csv())
+    task = start(uploader, dataset["id"], {"preset": "bmat_plays_per_song_per_day"})[1]
+    assert call_api("DELETE", f"/datasets/{dataset['id']}", owner=uploader.owner)[0] == 204
+    held_partials.set()  # the held partials now read parts the delete removed
+    ended = finished(uploader, task["id"])
+    assert (ended["status"], ended["error"]) == (
+        "failed",
+        {
+            "code": "task_failed",
+            "message": f"dataset {dataset['id']} was deleted while this task read it",
+        },
+    )

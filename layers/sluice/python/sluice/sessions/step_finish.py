@@ -9,6 +9,7 @@ import contextlib
 from sluice.config import settings
 from sluice.datasets import query_tables
 from sluice.datasets.derived import WrittenFile, record_derived
+from sluice.datasets.lost_inputs import lost_input, missing_object
 from sluice.datasets.models import Dataset, SourceObject, normalise_path, utcnow
 from sluice.datasets.repository import DatasetRepository
 from sluice.errors import NotFound
@@ -140,9 +141,10 @@ def finish(
     raise OperationGone(f"operation {ref.id} ended before it could finish")
 
 
-def fail(repo: OperationRepository, payload: FailInput) -> Outcome:
-    """Record the worker's message (FAILED: never cached) and remove what the run wrote;
-    a deleted operation is only cleaned up."""
+def fail(repo: OperationRepository, datasets: DatasetRepository, payload: FailInput) -> Outcome:
+    """Record the worker's message (FAILED: never cached; a read of a part that is not
+    there says why: an input deleted or re-converted meanwhile) and remove what the run
+    wrote; a deleted operation is only cleaned up."""
     ref = payload.operation
     caught = payload.error
     if caught.Error == THRESHOLD_EXCEEDED:  # a Map's child failed: its own error is in S3
@@ -153,10 +155,12 @@ def fail(repo: OperationRepository, payload: FailInput) -> Outcome:
     remove_written(ref)
     if failure.type == OperationGone.__name__ or record is None:
         return Outcome(status="gone")
-    failed = OperationChanges(
-        status=OperationStatus.FAILED, finished_at=utcnow(), message=failure.message
-    )
+    message = failure.message
+    if missing_object(failure):
+        read = [(item.id, item.run) for items in record.datasets.values() for item in items]
+        message = lost_input(datasets, ref.owner, read, "operation") or message
+    failed = OperationChanges(status=OperationStatus.FAILED, finished_at=utcnow(), message=message)
     for open_status in (OperationStatus.IN_PROGRESS, OperationStatus.PENDING):
         if repo.update(ref.owner, ref.id, failed, only_if_status=open_status):
             break
-    return Outcome(status="failed", message=failure.message)
+    return Outcome(status="failed", message=message)

@@ -5,7 +5,9 @@ recorded); either removes the task's partials."""
 from __future__ import annotations
 
 from sluice.config import settings
+from sluice.datasets.lost_inputs import lost_input, missing_object
 from sluice.datasets.models import ErrorInfo, utcnow
+from sluice.datasets.repository import DatasetRepository
 from sluice.step_errors import step_failure
 from sluice.store import map_results, objects
 from sluice.tasks.models import OutputFile, TaskChanges, TaskResult, TaskStatus
@@ -63,8 +65,10 @@ def finish(repo: TaskRepository, payload: FinishInput) -> Outcome:
     return Outcome(status="succeeded", files=len(files), rows=result.rows)
 
 
-def fail(repo: TaskRepository, payload: FailInput) -> Outcome:
-    """Record the worker's message; a cancelled or deleted task stays as it is."""
+def fail(repo: TaskRepository, datasets: DatasetRepository, payload: FailInput) -> Outcome:
+    """Record the worker's message (a read of a part that is not there says why: its
+    dataset deleted or re-converted meanwhile); a cancelled or deleted task stays as it
+    is."""
     ref = payload.task
     caught = payload.error
     if caught.Error == map_results.THRESHOLD_EXCEEDED:
@@ -75,6 +79,10 @@ def fail(repo: TaskRepository, payload: FailInput) -> Outcome:
         objects.delete_prefix(settings().data_bucket, task_prefix(ref.owner, ref.id))
         return Outcome(status="gone")
     message = failure.message
+    task = repo.find(ref.owner, ref.id)
+    if task is not None and missing_object(failure):
+        read = [(task.dataset_id, task.data_run)]
+        message = lost_input(datasets, ref.owner, read, "task") or message
     failed = TaskChanges(
         status=TaskStatus.FAILED,
         finished_at=utcnow(),
