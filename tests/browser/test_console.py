@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import requests
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Locator, Page, expect
 
 from tests.browser.conftest import PASSWORD, USERNAME, Api, folder, sign_in
 from tests.model_files import MLP, save
@@ -261,11 +261,17 @@ def test_a_file_sent_in_parts_from_the_page_lands_whole_and_is_ingested(
     )
 
 
-def test_a_dataset_is_renamed_and_moved_from_its_page(signed_in: Page, api: Api) -> None:
-    page, path = signed_in, folder()
-    dataset = api.ready_dataset("draft", path, SALES)
+def manage_card(page: Page, api: Api, name: str) -> tuple[dict[str, Any], str, Locator]:
+    """A ready dataset of its own folder, its page open: (dataset, folder, its manage card)."""
+    path = folder()
+    dataset = api.ready_dataset(name, path, SALES)
     page.goto(page.url.split("#")[0] + f"#/datasets/{dataset['id']}")
-    card = page.locator("#manage")
+    return dataset, path, page.locator("#manage")
+
+
+def test_a_dataset_is_renamed_and_moved_from_its_page(signed_in: Page, api: Api) -> None:
+    page = signed_in
+    dataset, path, card = manage_card(page, api, "draft")
     card.get_by_label("Name").fill("sales 2026")
     card.get_by_label("Folder").fill(f"{path}/archive")
     card.get_by_role("button", name="Save name and folder").click()
@@ -275,10 +281,7 @@ def test_a_dataset_is_renamed_and_moved_from_its_page(signed_in: Page, api: Api)
 
 
 def test_a_folder_the_api_refuses_is_its_message_in_the_card(signed_in: Page, api: Api) -> None:
-    page, path = signed_in, folder()
-    dataset = api.ready_dataset("kept", path, SALES)
-    page.goto(page.url.split("#")[0] + f"#/datasets/{dataset['id']}")
-    card = page.locator("#manage")
+    dataset, path, card = manage_card(signed_in, api, "kept")
     card.get_by_label("Folder").fill("a/../b")
     card.get_by_role("button", name="Save name and folder").click()
     expect(card.get_by_role("alert")).to_contain_text("folder segment '..'")
@@ -286,10 +289,8 @@ def test_a_folder_the_api_refuses_is_its_message_in_the_card(signed_in: Page, ap
 
 
 def test_a_dataset_deleted_from_its_page_asks_twice_and_is_gone(signed_in: Page, api: Api) -> None:
-    page, path = signed_in, folder()
-    dataset = api.ready_dataset("doomed", path, SALES)
-    page.goto(page.url.split("#")[0] + f"#/datasets/{dataset['id']}")
-    card = page.locator("#manage")
+    page = signed_in
+    dataset, _, card = manage_card(page, api, "doomed")
     final = card.get_by_role("button", name="Delete doomed for good")
     expect(final).to_be_hidden()
     card.get_by_role("button", name="Delete dataset…").click()
