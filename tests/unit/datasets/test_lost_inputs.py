@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any, cast
 
-from sluice.datasets.lost_inputs import lost_input, missing_object
+from sluice.datasets.lost_inputs import explained, lost_input, missing_object
 from sluice.datasets.repository import DatasetRepository
 from sluice.step_errors import StepFailure
 
@@ -46,3 +46,20 @@ def test_a_reconverted_input_is_named_and_the_reader_told_to_start_again() -> No
 
 def test_inputs_as_they_were_read_explain_nothing() -> None:
     assert lost_input(datasets(a="r1", b="r9"), "o", [("a", "r1"), ("b", None)], "task") is None
+
+
+def test_explained_keeps_a_failure_that_is_no_missing_object_as_it_is() -> None:
+    failure = StepFailure("ValueError", "no column 'x'")
+    assert explained(failure, datasets(), "o", [("a", "r1")], "task") == "no column 'x'"
+
+
+def test_explained_names_the_deleted_input_of_a_missing_object() -> None:
+    failure = StepFailure("FileNotFoundError", "AWS Error NO_SUCH_KEY during GetObject")
+    explanation = explained(failure, datasets(), "o", [("a", "r1")], "training job")
+    assert explanation == "dataset a was deleted while this training job read it"
+
+
+def test_explained_keeps_a_missing_object_whose_inputs_are_as_read() -> None:
+    failure = StepFailure("NoSuchKey", "The specified key does not exist.")
+    explanation = explained(failure, datasets(a="r1"), "o", [("a", "r1")], "task")
+    assert explanation == "The specified key does not exist."

@@ -40,4 +40,18 @@ def lost_input(
     return None
 
 
-__all__ = ["lost_input", "missing_object"]
+def explained(
+    failure: StepFailure,
+    datasets: DatasetRepository,
+    owner: str,
+    read: Iterable[tuple[str, str | None]],
+    reader: str,
+) -> str:
+    """``failure``'s message, or, where it is a read of an object that is not there and
+    an input of ``read`` was deleted or re-converted meanwhile, that (:func:`lost_input`)."""
+    if not missing_object(failure):
+        return failure.message
+    return lost_input(datasets, owner, read, reader) or failure.message
+
+
+__all__ = ["explained", "lost_input", "missing_object"]

@@ -9,7 +9,7 @@ import contextlib
 from sluice.config import settings
 from sluice.datasets import query_tables
 from sluice.datasets.derived import WrittenFile, record_derived
-from sluice.datasets.lost_inputs import lost_input, missing_object
+from sluice.datasets.lost_inputs import explained
 from sluice.datasets.models import Dataset, SourceObject, normalise_path, utcnow
 from sluice.datasets.repository import DatasetRepository
 from sluice.errors import NotFound
@@ -155,10 +155,8 @@ def fail(repo: OperationRepository, datasets: DatasetRepository, payload: FailIn
     remove_written(ref)
     if failure.type == OperationGone.__name__ or record is None:
         return Outcome(status="gone")
-    message = failure.message
-    if missing_object(failure):
-        read = [(item.id, item.run) for items in record.datasets.values() for item in items]
-        message = lost_input(datasets, ref.owner, read, "operation") or message
+    read = [(item.id, item.run) for items in record.datasets.values() for item in items]
+    message = explained(failure, datasets, ref.owner, read, "operation")
     failed = OperationChanges(status=OperationStatus.FAILED, finished_at=utcnow(), message=message)
     for open_status in (OperationStatus.IN_PROGRESS, OperationStatus.PENDING):
         if repo.update(ref.owner, ref.id, failed, only_if_status=open_status):

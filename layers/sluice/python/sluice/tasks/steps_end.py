@@ -5,7 +5,7 @@ recorded); either removes the task's partials."""
 from __future__ import annotations
 
 from sluice.config import settings
-from sluice.datasets.lost_inputs import lost_input, missing_object
+from sluice.datasets.lost_inputs import explained
 from sluice.datasets.models import ErrorInfo, utcnow
 from sluice.datasets.repository import DatasetRepository
 from sluice.step_errors import step_failure
@@ -78,11 +78,9 @@ def fail(repo: TaskRepository, datasets: DatasetRepository, payload: FailInput) 
     if failure.type == TaskGone.__name__:
         objects.delete_prefix(settings().data_bucket, task_prefix(ref.owner, ref.id))
         return Outcome(status="gone")
-    message = failure.message
     task = repo.find(ref.owner, ref.id)
-    if task is not None and missing_object(failure):
-        read = [(task.dataset_id, task.data_run)]
-        message = lost_input(datasets, ref.owner, read, "task") or message
+    read = [] if task is None else [(task.dataset_id, task.data_run)]
+    message = explained(failure, datasets, ref.owner, read, "task")
     failed = TaskChanges(
         status=TaskStatus.FAILED,
         finished_at=utcnow(),

@@ -31,11 +31,13 @@ import pyarrow as pa
 from sluice import aws, heap
 from sluice.config import settings
 from sluice.datasets.derived import WrittenFile, record_derived
+from sluice.datasets.lost_inputs import explained
 from sluice.datasets.models import Dataset, ErrorInfo, SourceObject, utcnow
 from sluice.datasets.repository import DatasetRepository
 from sluice.datasets.rows import load_manifest
 from sluice.datasets.workspace import Workspace
 from sluice.ingest.parts import parquet_bytes
+from sluice.step_errors import StepFailure
 from sluice.store import objects
 from sluice.training import data as feed
 from sluice.training.models import TrainingJob, TrainingStatus, job_prefix
@@ -212,7 +214,9 @@ def main() -> int:
         trained = TrainingJobRepository(table).get(owner, running.training_job_id)
         run(running, trained, reporter, stop)
     except Exception as exc:  # the job's error, whatever failed
-        message = error_message(exc)
+        failure = StepFailure(type(exc).__name__, error_message(exc))
+        read = [(running.dataset_id, None)]
+        message = explained(failure, DatasetRepository(table), owner, read, "prediction job")
         reporter.close(error=ErrorInfo(code="prediction_error", message=message))
         print(message, file=sys.stderr)
         return 1

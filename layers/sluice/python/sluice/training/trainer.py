@@ -21,12 +21,15 @@ import time
 
 from sluice import heap
 from sluice.config import settings
+from sluice.datasets.lost_inputs import explained
 from sluice.datasets.models import ErrorInfo
+from sluice.datasets.repository import DatasetRepository
 from sluice.datasets.rows import load_manifest
 from sluice.errors import SluiceError
 from sluice.inference.types import ColumnType
 from sluice.networks.graph_models import GraphBody
 from sluice.networks.service import validate_graph
+from sluice.step_errors import StepFailure
 from sluice.store import objects
 from sluice.training import data as feed
 from sluice.training.categories import category_values
@@ -155,7 +158,10 @@ def main() -> int:
     try:
         run(running, reporter, stop)
     except Exception as exc:  # the job's error, whatever failed
-        message = error_message(exc)
+        failure = StepFailure(type(exc).__name__, error_message(exc))
+        read = [(running.dataset_id, running.data_run)]
+        datasets = DatasetRepository(settings().table)
+        message = explained(failure, datasets, owner, read, "training job")
         reporter.close(error=ErrorInfo(code="training_error", message=message))
         print(message, file=sys.stderr)
         return 1
