@@ -267,7 +267,7 @@ def test_an_interrupted_upload_whose_urls_expired_resumes_with_fresh_ones(
     assert json.loads(resumed.stdout)["row_count"] == 260_000
 
 
-def test_train_prints_a_line_per_epoch_and_predict_makes_a_dataset_of_the_predictions(
+def test_train_prints_a_line_per_epoch_jobs_lists_it_and_predict_makes_a_dataset(
     sluice: Callable[..., Result], local: Any, tmp_path: Path
 ) -> None:
     source = tmp_path / "learn.csv"
@@ -287,6 +287,11 @@ def test_train_prints_a_line_per_epoch_and_predict_makes_a_dataset_of_the_predic
         "epoch 2",
     ]
     (job_id,) = re.findall(r"training job ([0-9a-f]{32}): succeeded", trained.stdout)
+    listed = json.loads(sluice("jobs", "--graph", graph["id"], "--json").stdout)
+    assert [(job["id"], job["status"], job["progress"]) for job in listed] == [
+        (job_id, "succeeded", 1.0)
+    ]
+    assert job_id in sluice("jobs", "--status", "succeeded").stdout
     predicted = sluice("predict", job_id, "--dataset", dataset["id"], "--keep", "name", "--json")
     assert predicted.exit_code == 0, predicted.output
     job = json.loads(predicted.stdout)

@@ -1,5 +1,6 @@
-"""``sluice mv``, ``rm`` and ``import-model`` against the local system: a dataset moved,
-renamed and deleted, and a Keras model file made a stored graph, as from a terminal."""
+"""``sluice mv``, ``rm``, ``import-model`` and ``graph`` against the local system: a
+dataset moved, renamed and deleted, a Keras model file made a stored graph, and graphs
+listed, shown and deleted, as from a terminal."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from click.testing import Result
 from sluice.client import Client
 from sluice.local.system import DEMO_PASSWORD, DEMO_USER
 
+from tests.integration.training_support import classifier
 from tests.model_files import MLP, save
 
 
@@ -128,3 +130,34 @@ def test_import_model_of_a_file_that_is_no_model_exits_1_with_the_reason(
     assert imported.exit_code == 1
     assert imported.stdout.startswith("import job ") and "failed: " in imported.stdout
     assert "(not_a_model)" in imported.stdout
+
+
+def test_graph_ls_lists_a_stored_graph_with_its_size(
+    sluice: Callable[..., Result], client: Client
+) -> None:
+    stored = client.http.request("POST", "/networks/graphs", {**classifier(), "name": "listed"})
+    listed = json.loads(sluice("graph", "ls", "--json").stdout)
+    (found,) = [graph for graph in listed if graph["id"] == stored["id"]]
+    assert (found["name"], len(found["nodes"]), len(found["edges"])) == ("listed", 3, 2)
+    line = next(row for row in sluice("graph", "ls").stdout.splitlines() if stored["id"] in row)
+    assert line.split()[1:4] == ["listed", "3", "2"]
+
+
+def test_graph_show_gives_the_nodes_their_inputs_and_keras_parameter_count(
+    sluice: Callable[..., Result], client: Client, tmp_path: Path
+) -> None:
+    parameters = save(MLP, tmp_path / "mlp.keras")  # Keras's own count of the same graph
+    stored = client.http.request("POST", "/networks/graphs", MLP.model_dump(mode="json"))
+    shown = sluice("graph", "show", stored["id"])
+    assert shown.exit_code == 0, shown.output
+    lines = shown.stdout.splitlines()
+    assert lines[0] == f"graph {stored['id']} {MLP.name!r}: {parameters:,} parameters"
+    assert [line.split()[0] for line in lines[2:]] == [node.id for node in MLP.nodes]
+
+
+def test_graph_rm_deletes_the_graphs_named(sluice: Callable[..., Result], client: Client) -> None:
+    stored = client.http.request("POST", "/networks/graphs", classifier())
+    removed = sluice("graph", "rm", stored["id"])
+    assert removed.exit_code == 0 and f"deleted graph {stored['id']}" in removed.stderr
+    gone = sluice("graph", "show", stored["id"])
+    assert gone.exit_code == 1 and "(HTTP 404" in gone.stderr

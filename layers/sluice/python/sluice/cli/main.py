@@ -1,13 +1,24 @@
 """The sluice command: the client of a running system (login, upload, ls, show, rows,
-download, types, mv, rm, task, result, session, op, import-model, train, predict) and the
-local system with its helpers (local, demo-data, manifests). `sluice COMMAND --help` says
-more; every client command takes --json and --api-url (or SLUICE_API_URL)."""
+download, types, mv, rm, task, result, session, op, import-model, graph, train, jobs,
+predict) and the local system with its helpers (local, demo-data, manifests). `sluice
+COMMAND --help` says more; every client command takes --json and --api-url (or
+SLUICE_API_URL)."""
 
 from __future__ import annotations
 
 import click
 
-from sluice.cli import auth, datasets, model_import, sessions, system, tasks, train, upload
+from sluice.cli import (
+    auth,
+    datasets,
+    graphs,
+    model_import,
+    sessions,
+    system,
+    tasks,
+    train,
+    upload,
+)
 
 
 @click.group(
@@ -35,7 +46,9 @@ for command in (
     sessions.session,
     sessions.op,
     model_import.import_model,
+    graphs.graph,
     train.train,
+    graphs.jobs,
     train.predict,
     system.local,
     system.demo_data,

@@ -8,7 +8,7 @@ from sluice.client.auth import Tokens, TokenStore
 from sluice.client.datasets import Datasets
 from sluice.client.errors import ClientError
 from sluice.client.http import Http
-from sluice.client.networks import Imports, Training
+from sluice.client.networks import Graphs, Imports, Training
 from sluice.client.sessions import Sessions
 from sluice.client.settings import api_url as resolve_api_url
 from sluice.client.tasks import Tasks
@@ -17,8 +17,8 @@ from sluice.client.uploads import Uploads
 
 class Client:
     """The sluice API over HTTP. ``datasets``, ``uploads``, ``tasks``, ``sessions``,
-    ``imports`` and ``training`` hold its routes; ``http.request`` reaches any other as
-    JSON."""
+    ``graphs``, ``imports`` and ``training`` hold its routes; ``http.request`` reaches any
+    other as JSON."""
 
     def __init__(self, api_url: str | None = None, tokens: Tokens | None = None, **http: Any):
         self.http = Http(resolve_api_url(api_url), tokens, **http)
@@ -26,6 +26,7 @@ class Client:
         self.uploads = Uploads(self.http, self.datasets)
         self.tasks = Tasks(self.http)
         self.sessions = Sessions(self.http)
+        self.graphs = Graphs(self.http)
         self.imports = Imports(self.http)
         self.training = Training(self.http)
 

@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import requests
@@ -100,3 +100,13 @@ class Http:
     ) -> Any:
         """The parsed JSON of a request; an error status raises :class:`ApiError`."""
         return self.call(method, path, body, params)[1]
+
+    def pages(self, path: str, **params: Any) -> Iterator[dict[str, Any]]:
+        """Every item of a paginated ``{items, next_token}`` route, a page at a time."""
+        token = None
+        while True:
+            page = self.request("GET", path, params={**params, "next_token": token})
+            yield from page["items"]
+            token = page.get("next_token")
+            if not token:
+                return

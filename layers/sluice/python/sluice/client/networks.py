@@ -4,7 +4,7 @@ read."""
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -64,6 +64,29 @@ class Imports:
         return self.get(started["job"]["id"])
 
 
+class Graphs:
+    """``/networks/graphs``: the stored graphs."""
+
+    def __init__(self, http: Http) -> None:
+        self.http = http
+
+    def all(self) -> Iterator[dict[str, Any]]:
+        """Every graph of the caller, a page at a time."""
+        return self.http.pages("/networks/graphs", limit=100)
+
+    def get(self, graph_id: str) -> dict[str, Any]:
+        answer: dict[str, Any] = self.http.request("GET", f"/networks/graphs/{graph_id}")
+        return answer
+
+    def compile(self, graph_id: str) -> dict[str, Any]:
+        """Keras's view of a stored graph: ``{summary, parameter_count, ...}``."""
+        answer: dict[str, Any] = self.http.request("POST", f"/networks/graphs/{graph_id}/compile")
+        return answer
+
+    def delete(self, graph_id: str) -> None:
+        self.http.request("DELETE", f"/networks/graphs/{graph_id}")
+
+
 class Training:
     """``/networks/graphs/{id}/train`` and ``/networks/training-jobs``."""
 
@@ -80,6 +103,14 @@ class Training:
     def get(self, job_id: str) -> dict[str, Any]:
         answer: dict[str, Any] = self.http.request("GET", f"/networks/training-jobs/{job_id}")
         return answer
+
+    def all(
+        self, graph_id: str | None = None, status: str | None = None
+    ) -> Iterator[dict[str, Any]]:
+        """Every training job of the caller, or of one graph, or in one status."""
+        return self.http.pages(
+            "/networks/training-jobs", limit=100, graph_id=graph_id, status=status
+        )
 
     def wait(self, job_id: str, on_progress: OnProgress | None = None) -> dict[str, Any]:
         """The job once it ended (succeeded, failed or cancelled)."""

@@ -14,17 +14,6 @@ POLL_S = 0.5
 OnProgress = Callable[[dict[str, Any]], None]
 
 
-def _pages(http: Http, path: str, **params: Any) -> Iterator[dict[str, Any]]:
-    """Every item of a paginated ``{items, next_token}`` route."""
-    token = None
-    while True:
-        page = http.request("GET", path, params={**params, "next_token": token})
-        yield from page["items"]
-        token = page.get("next_token")
-        if not token:
-            return
-
-
 def parse_inputs(pairs: list[str]) -> dict[str, Any]:
     """An operation's ``input_data`` from ``KEY=VALUE`` texts: ``dataset:ID`` names a
     dataset, a JSON value is taken as JSON (``top=10``, ``columns=["a","b"]``), and
@@ -58,7 +47,7 @@ class Sessions:
         return answer
 
     def all(self) -> Iterator[dict[str, Any]]:
-        return _pages(self.http, "/sessions", limit=100)
+        return self.http.pages("/sessions", limit=100)
 
     def get(self, session_id: str) -> dict[str, Any]:
         answer: dict[str, Any] = self.http.request("GET", f"/sessions/{session_id}")
@@ -73,7 +62,7 @@ class Sessions:
         return list(answer["items"])
 
     def operations(self, session_id: str) -> Iterator[dict[str, Any]]:
-        return _pages(self.http, f"/sessions/{session_id}/operations", limit=100)
+        return self.http.pages(f"/sessions/{session_id}/operations", limit=100)
 
     def run(self, session_id: str, name: str, inputs: dict[str, Any]) -> dict[str, Any]:
         """Start an operation (202), or its cached answer at once (200, ``cached``)."""
