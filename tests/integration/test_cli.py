@@ -103,6 +103,20 @@ def test_a_task_runs_and_its_result_is_downloaded(
     assert len(lines) == 3 and "region" in lines[0]
 
 
+def test_tasks_lists_a_datasets_tasks_with_their_rows_and_files(
+    sluice: Callable[..., Result], tmp_path: Path
+) -> None:
+    source = tmp_path / "regions.csv"
+    source.write_text(sales_csv(30))
+    dataset = json.loads(sluice("upload", str(source), "--json").stdout)
+    started = sluice("task", dataset["id"], "--group-by", "region", "--agg", "*:count", "--json")
+    task = json.loads(started.stdout)
+    listed = json.loads(sluice("tasks", "--dataset", dataset["id"], "--json").stdout)
+    assert [(item["id"], item["status"]) for item in listed] == [(task["id"], "succeeded")]
+    (row,) = [line for line in sluice("tasks").stdout.splitlines() if task["id"] in line]
+    assert row.split()[1:6] == ["succeeded", "100%", "2", "1", dataset["id"]]
+
+
 def test_a_4xx_is_a_message_and_exit_code_1(sluice: Callable[..., Result]) -> None:
     missing = sluice("show", "0" * 32)
     assert missing.exit_code == 1

@@ -1,6 +1,6 @@
 """The sluice command: the client of a running system (login, upload, ls, show, rows,
-download, types, mv, rm, task, result, session, op, import-model, graph, train, jobs,
-predict) and the local system with its helpers (local, demo-data, manifests). `sluice
+download, types, mv, rm, task, tasks, result, session, op, import-model, graph, train,
+jobs, predict) and the local system with its helpers (local, demo-data, manifests). `sluice
 COMMAND --help` says more; every client command takes --json and --api-url (or
 SLUICE_API_URL)."""
 
@@ -42,6 +42,7 @@ for command in (
     datasets.mv,
     datasets.rm,
     tasks.task,
+    tasks.tasks,
     tasks.result,
     sessions.session,
     sessions.op,

@@ -130,3 +130,29 @@ def result(task_id: str, out_dir: Path, out: Output, api_url: str | None) -> Non
     for file, path in zip(files, paths, strict=True):
         table.add_row(str(path), f"{file.get('rows', 0):,}", human_bytes(file["bytes"]))
     out.out.print(table)
+
+
+@click.command()
+@click.option("--dataset", "dataset_id", default=None, metavar="ID", help="One dataset's tasks.")
+@click.option("--status", default=None, help="queued, running, succeeded, failed or cancelled.")
+@client_options
+def tasks(dataset_id: str | None, status: str | None, out: Output, api_url: str | None) -> None:
+    """Your tasks: status, progress, rows and files written, the dataset they read."""
+    found = list(signed_in(api_url).tasks.all(dataset_id, status))
+    if out.json:
+        out.data(found)
+        return
+    table = Table("id", "status", "progress", "rows", "files", "dataset", "created", box=None)
+    for item in found:
+        done = item.get("result") or {}
+        files = done.get("output_files")
+        table.add_row(
+            item["id"],
+            item["status"],
+            f"{round(100 * (item.get('progress') or 0))}%",
+            f"{done['rows']:,}" if "rows" in done else "",
+            str(len(files)) if files is not None else "",
+            item["dataset_id"],
+            item.get("created_at", ""),
+        )
+    out.out.print(table)

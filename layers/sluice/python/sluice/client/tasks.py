@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -49,6 +49,12 @@ class Tasks:
     def get(self, task_id: str) -> dict[str, Any]:
         answer: dict[str, Any] = self.http.request("GET", f"/tasks/{task_id}")
         return answer
+
+    def all(
+        self, dataset_id: str | None = None, status: str | None = None
+    ) -> Iterator[dict[str, Any]]:
+        """Every task of the caller, or of one dataset, or in one status."""
+        return self.http.pages("/tasks", limit=100, dataset_id=dataset_id, status=status)
 
     def wait(
         self, task_id: str, on_progress: Callable[[dict[str, Any]], None] | None = None
