@@ -3,6 +3,9 @@ environment, what counts as a failed task); tests/integration/test_local_ecs.py 
 
 from __future__ import annotations
 
+import os
+import signal
+import subprocess
 import sys
 
 import pytest
@@ -77,3 +80,29 @@ def test_a_stopped_executions_token_wait_ends_at_once_without_a_timeout() -> Non
     assert endpoint.timeouts == []
     assert wait(None, 30, endpoint) == "outcome"  # type: ignore[arg-type]
     assert endpoint.timeouts == [30]
+
+
+def _started(code: str) -> tuple[subprocess.Popen[bytes], int | None]:
+    process = subprocess.Popen([sys.executable, "-c", code])
+    return process, ecs_tasks.open_pidfd(process)
+
+
+def test_exit_status_is_the_processes_own_code() -> None:
+    process, pidfd = _started("raise SystemExit(3)")
+    assert ecs_tasks.exit_status(process, pidfd) == 3
+    assert process.returncode == 3
+
+
+def test_exit_status_of_a_process_killed_by_a_signal_is_minus_the_signal() -> None:
+    process, pidfd = _started("import time; time.sleep(60)")
+    process.send_signal(signal.SIGTERM)
+    assert ecs_tasks.exit_status(process, pidfd) == -signal.SIGTERM
+
+
+def test_a_status_another_waiter_took_is_none_and_never_success() -> None:
+    # What Popen.wait answers 0 for: the process reaped by someone else first.
+    process, pidfd = _started("raise SystemExit(7)")
+    os.waitpid(process.pid, 0)  # the other waiter
+    assert ecs_tasks.exit_status(process, pidfd) is None
+    assert process.returncode == ecs_tasks.LOST_STATUS
+    assert process.poll() == ecs_tasks.LOST_STATUS  # Popen will not wait on the pid again

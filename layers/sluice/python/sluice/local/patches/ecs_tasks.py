@@ -16,7 +16,9 @@ environment), and makes ``DescribeTasks`` and ``StopTask`` follow that process:
   ``exitCode``, ``stopCode`` ``EssentialContainerExited`` and ``stoppedReason``
   ``Essential container in task exited``, as ECS reports it; the container's
   ``reason`` is the last line its process wrote to stderr (ECS leaves it empty for an
-  exit code: locally it is a convenience, which sluice never relies on);
+  exit code: locally it is a convenience, which sluice never relies on); the process is
+  waited for through a pidfd, and a status something else in this process reaped first
+  is never reported as exit code 0 (:func:`exit_status`);
 - ``StopTask`` sends SIGTERM to the process group, answers at once (desired STOPPED,
   last RUNNING, as ECS does), and sends SIGKILL after the container's ``stopTimeout``
   (ECS's default 30 s), the task ending with ``stopCode`` ``UserInitiated`` and the reason given.
@@ -29,7 +31,9 @@ moto is pinned exactly (``pyproject.toml``) because this touches its internals.
 from __future__ import annotations
 
 import contextlib
+import logging
 import os
+import select
 import signal
 import subprocess
 import sys
@@ -45,10 +49,14 @@ from moto.ecs.models import EC2ContainerServiceBackend, Task
 
 from sluice.local.patches.replace import replace_once, replaced
 
+logger = logging.getLogger(__name__)
+
 ESSENTIAL_EXITED = "Essential container in task exited"
 DEFAULT_STOP_TIMEOUT_S = 30.0
 _INHERITED = ("PATH", "HOME", "LANG", "LC_ALL", "TMPDIR", "PYTHONPATH", "VIRTUAL_ENV")
 _REASON_BYTES = 4096
+LOST_STATUS = -(2**31)
+"""Popen's returncode for a process whose status another waiter took (never a real one)."""
 
 
 @dataclass
@@ -57,6 +65,7 @@ class _LocalTask:
 
     task: Task
     process: subprocess.Popen[bytes]
+    pidfd: int | None  # closed once the process is reaped
     logs: Path
     stop_timeout_s: float
     lock: threading.Lock = field(default_factory=threading.Lock)
@@ -114,7 +123,11 @@ def _start(task: Task, container: dict[str, Any], overrides: dict[str, Any]) -> 
             start_new_session=True,  # a process group, so a stop reaches its children
         )
     local = _LocalTask(
-        task, process, logs, float(container.get("stopTimeout") or DEFAULT_STOP_TIMEOUT_S)
+        task,
+        process,
+        open_pidfd(process),
+        logs,
+        float(container.get("stopTimeout") or DEFAULT_STOP_TIMEOUT_S),
     )
     task._transitions = []  # moto's simulated progression: none; the process decides
     task.status = "RUNNING"
@@ -144,11 +157,54 @@ def _last_line(path: Path) -> str:
     return lines[-1][:255] if lines else ""
 
 
+def open_pidfd(process: subprocess.Popen[bytes]) -> int | None:
+    """A pidfd of the just started ``process`` (None off Linux): it names this process,
+    not its pid's number, which another may have once the process is reaped."""
+    return os.pidfd_open(process.pid) if hasattr(os, "pidfd_open") else None
+
+
+def exit_status(process: subprocess.Popen[bytes], pidfd: int | None) -> int | None:
+    """Wait for ``process`` to end and reap it: its exit code as Popen gives it (minus the
+    signal that killed it); None where something else in this process reaped it first.
+    ``pidfd`` (from :func:`open_pidfd`) is closed.
+
+    Popen's own ``wait`` answers 0 then, as if the process had succeeded: a stopped task
+    whose status was taken from it read as exit code 0 (seen once in CI, on a 32768-pid
+    machine, where a waiter holding a reused pid is the likeliest taker). Here the process
+    is waited for through its pidfd, and Popen is told the outcome under its own lock, so
+    that neither it nor we wait on that pid's number again."""
+    if pidfd is None:
+        return process.wait()
+    try:
+        select.select([pidfd], [], [])  # readable once the process has ended
+        # Popen's own waits take this lock; a poll() between the select and here reaps
+        # the process itself, with its status.
+        with getattr(process, "_waitpid_lock", contextlib.nullcontext()):
+            if process.returncode is None:
+                try:
+                    ended = os.waitid(os.P_PIDFD, pidfd, os.WEXITED)
+                except ChildProcessError:
+                    ended = None
+                if ended is None:
+                    process.returncode = LOST_STATUS  # never 0: Popen must not wait again
+                else:
+                    signalled = ended.si_code != os.CLD_EXITED
+                    process.returncode = -ended.si_status if signalled else ended.si_status
+    finally:
+        os.close(pidfd)
+    return None if process.returncode == LOST_STATUS else process.returncode
+
+
 def _wait(local: _LocalTask) -> None:
     """Reap the process and put what it ended with on the task, as ECS would."""
-    code = local.process.wait()
-    if code < 0:
-        code = 128 - code  # killed by a signal: as Docker reports it (SIGTERM: 143)
+    status = exit_status(local.process, local.pidfd)
+    lost = status is None
+    if status is None:
+        # The process is gone without its status: a stop asked for is taken as done (its
+        # SIGTERM), anything else as a failure, never as the success Popen would answer.
+        logger.warning("task %s: its exit status was taken by another waiter", local.task.id)
+        status = -int(signal.SIGTERM) if local.stop_reason is not None else 1
+    code = 128 - status if status < 0 else status  # a signal as Docker says it (SIGTERM: 143)
     with local.lock:
         local.exit_code = code
         local.stopped_at = datetime.now(UTC)
@@ -162,6 +218,8 @@ def _wait(local: _LocalTask) -> None:
             execution_stopped_at=local.stopped_at,
         )
         reason = _last_line(local.stderr_path) if code != 0 else ""
+        if lost:
+            reason = "the task's exit status was lost (another waiter reaped its process)"
         for described in task.containers:
             described.last_status = "STOPPED"
             described.exitCode = code
@@ -256,4 +314,4 @@ def stop_all(grace_s: float = 2.0) -> None:
             _signal(local, signal.SIGKILL)
 
 
-__all__ = ["install", "installed", "log_path", "stop_all"]
+__all__ = ["exit_status", "install", "installed", "log_path", "open_pidfd", "stop_all"]
