@@ -74,7 +74,9 @@ def jobs(graph_id: str | None, status: str | None, out: Output, api_url: str | N
     if out.json:
         out.data(found)
         return
-    table = Table("id", "status", "progress", "graph", "dataset", "created", box=None)
+    table = Table(
+        "id", "status", "progress", "graph", "dataset", "created", box=None, pad_edge=False
+    )
     for job in found:
         progress = f"{round(100 * (job.get('progress') or 0))}%"
         table.add_row(

@@ -142,7 +142,9 @@ def tasks(dataset_id: str | None, status: str | None, out: Output, api_url: str 
     if out.json:
         out.data(found)
         return
-    table = Table("id", "status", "progress", "rows", "files", "dataset", "created", box=None)
+    table = Table(
+        "id", "status", "progress", "rows", "files", "dataset", "created", box=None, pad_edge=False
+    )
     for item in found:
         done = item.get("result") or {}
         files = done.get("output_files")
