@@ -139,3 +139,48 @@ def test_a_quote_never_closed_is_still_named() -> None:
     result = scan_by_ranges(data, 8)
     problem = first_problem(0, [to_result(scan) for scan in result.final])
     assert problem == "the file ends inside a quoted field: a quote is never closed"
+
+
+def _random_field(rnd: random.Random) -> str:
+    word = rnd.choice(["a", "bb", "12", "x y", "日本", ""])
+    return rnd.choice(
+        [
+            f'"{word}, {word}"',  # a quoted delimiter
+            f'"{word}\n{word}"',  # a quoted line break
+            f'"say ""{word}"""',  # escaped quotes
+            f'{rnd.randrange(40)}"',  # an inch mark ending the field
+            f'{rnd.randrange(9)}" {word}',  # one inside it
+            '""',
+            word,
+            word,
+        ]
+    )
+
+
+def _strings(body: bytes, columns: int) -> list[dict[str, str]]:
+    names = [f"c{i}" for i in range(columns)]
+    table = pcsv.read_csv(
+        io.BytesIO(body),
+        read_options=pcsv.ReadOptions(column_names=names),
+        parse_options=pcsv.ParseOptions(newlines_in_values=True),
+        convert_options=pcsv.ConvertOptions(
+            column_types=dict.fromkeys(names, pa.string()), strings_can_be_null=False
+        ),
+    )
+    rows: list[dict[str, str]] = table.to_pylist()
+    return rows
+
+
+def test_random_files_of_every_kind_of_quote_split_where_pyarrow_reads_them() -> None:
+    for seed in range(150):
+        rnd = random.Random(seed)
+        columns = rnd.randrange(1, 5)
+        rows = [",".join(_random_field(rnd) for _ in range(columns)) for _ in range(40)]
+        body = ("\n".join(rows) + "\n").encode()
+        data = ",".join(f"h{i}" for i in range(columns)).encode() + b"\n" + body
+        chunk = rnd.randrange(3, 200)
+        result = scan_by_ranges(data, chunk)
+        spans = [data[scan.first : scan.last] for scan in result.final if scan.last > scan.first]
+        assert b"".join(spans) == body, (seed, chunk)
+        split = [row for span in spans for row in _strings(span, columns)]
+        assert split == _strings(body, columns), (seed, chunk)
