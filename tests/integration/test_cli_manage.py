@@ -1,6 +1,7 @@
-"""``sluice mv``, ``rm``, ``import-model`` and ``graph`` against the local system: a
-dataset moved, renamed and deleted, a Keras model file made a stored graph, and graphs
-listed, shown and deleted, as from a terminal."""
+"""``sluice mv``, ``rm``, ``import-model``, ``graph``, ``tasks cancel|rm`` and ``jobs
+cancel|rm`` against the local system: a dataset moved, renamed and deleted, a Keras model
+file made a stored graph, graphs listed, shown and deleted, and a running task and
+training job stopped and deleted, as from a terminal."""
 
 from __future__ import annotations
 
@@ -13,9 +14,12 @@ import pytest
 from click.testing import Result
 from sluice.client import Client
 from sluice.local.system import DEMO_PASSWORD, DEMO_USER
+from sluice.tasks import steps_partial
 
 from tests.integration.training_support import classifier
+from tests.integration.training_support import csv_rows as training_csv
 from tests.model_files import MLP, save
+from tests.support import hold
 
 
 @pytest.fixture
@@ -161,3 +165,43 @@ def test_graph_rm_deletes_the_graphs_named(sluice: Callable[..., Result], client
     assert removed.exit_code == 0 and f"deleted graph {stored['id']}" in removed.stderr
     gone = sluice("graph", "show", stored["id"])
     assert gone.exit_code == 1 and "(HTTP 404" in gone.stderr
+
+
+def test_tasks_cancel_stops_a_running_task_and_tasks_rm_deletes_it(
+    sluice: Callable[..., Result], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    source = tmp_path / "regions.csv"
+    source.write_text("region,qty\n" + "".join(f"r{i % 3},{i}\n" for i in range(60)))
+    dataset = json.loads(sluice("upload", str(source), "--json").stdout)
+    gate = hold(monkeypatch, steps_partial, "partial")  # the task stays running
+    started = sluice(
+        "task", dataset["id"], "--group-by", "region", "--agg", "*:count", "--no-wait", "--json"
+    )
+    task_id = json.loads(started.stdout)["id"]
+    cancelled = sluice("tasks", "cancel", task_id, "--json")
+    gate.set()
+    assert cancelled.exit_code == 0, cancelled.output
+    assert [task["status"] for task in json.loads(cancelled.stdout)] == ["cancelled"]
+    again = sluice("tasks", "cancel", task_id)
+    assert again.exit_code == 1 and "(HTTP 409" in again.stderr  # it has ended
+    assert sluice("tasks", "rm", task_id).exit_code == 0
+    assert json.loads(sluice("tasks", "--dataset", dataset["id"], "--json").stdout) == []
+
+
+def test_jobs_cancel_stops_a_training_job_and_jobs_rm_deletes_it(
+    sluice: Callable[..., Result], client: Client, tmp_path: Path
+) -> None:
+    source = tmp_path / "learn.csv"
+    source.write_bytes(training_csv(200))
+    dataset = json.loads(sluice("upload", str(source), "--json").stdout)
+    graph = client.http.request("POST", "/networks/graphs", classifier())
+    params = ("--param", "epochs=500", "--param", "loss=binary_crossentropy", "--no-wait", "--json")
+    started = sluice(
+        "train", graph["id"], "--dataset", dataset["id"], "--x", "a,b,c", "--y", "label", *params
+    )
+    job_id = json.loads(started.stdout)["id"]
+    cancelled = sluice("jobs", "cancel", job_id, "--json")
+    assert cancelled.exit_code == 0, cancelled.output
+    assert [job["status"] for job in json.loads(cancelled.stdout)] == ["cancelled"]
+    assert sluice("jobs", "rm", job_id).exit_code == 0
+    assert json.loads(sluice("jobs", "--graph", graph["id"], "--json").stdout) == []

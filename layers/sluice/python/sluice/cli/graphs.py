@@ -1,4 +1,5 @@
-"""``sluice graph ls|show|rm``: the stored graphs; ``sluice jobs``: the training jobs."""
+"""``sluice graph ls|show|rm``: the stored graphs; ``sluice jobs [cancel|rm]``: the
+training jobs."""
 
 from __future__ import annotations
 
@@ -64,12 +65,18 @@ def remove(graph_ids: tuple[str, ...], out: Output, api_url: str | None) -> None
         out.data({"deleted": list(graph_ids)})
 
 
-@click.command()
+@click.group(invoke_without_command=True)
 @click.option("--graph", "graph_id", default=None, metavar="ID", help="One graph's jobs.")
 @click.option("--status", default=None, help="queued, running, succeeded, failed or cancelled.")
 @client_options
-def jobs(graph_id: str | None, status: str | None, out: Output, api_url: str | None) -> None:
-    """Your training jobs: status, progress, the graph and dataset they train on."""
+@click.pass_context
+def jobs(
+    ctx: click.Context, graph_id: str | None, status: str | None, out: Output, api_url: str | None
+) -> None:
+    """Your training jobs: status, progress, the graph and dataset they train on (`sluice
+    jobs cancel|rm ID...` stops or deletes some)."""
+    if ctx.invoked_subcommand is not None:
+        return
     found = list(signed_in(api_url).training.all(graph_id, status))
     if out.json:
         out.data(found)
@@ -88,3 +95,31 @@ def jobs(graph_id: str | None, status: str | None, out: Output, api_url: str | N
             job.get("created_at", ""),
         )
     out.out.print(table)
+
+
+@jobs.command("cancel")
+@click.argument("job_ids", nargs=-1, required=True, metavar="ID...")
+@client_options
+def cancel_jobs(job_ids: tuple[str, ...], out: Output, api_url: str | None) -> None:
+    """Stop queued or running training jobs, keeping the history so far (409 for one that
+    ended)."""
+    client = signed_in(api_url)
+    cancelled = []
+    for job_id in job_ids:
+        cancelled.append(client.training.cancel(job_id))
+        out.note(f"training job {job_id}: cancelled")
+    if out.json:
+        out.data(cancelled)
+
+
+@jobs.command("rm")
+@click.argument("job_ids", nargs=-1, required=True, metavar="ID...")
+@client_options
+def remove_jobs(job_ids: tuple[str, ...], out: Output, api_url: str | None) -> None:
+    """Delete training jobs and their files (a running one is stopped), in order."""
+    client = signed_in(api_url)
+    for job_id in job_ids:
+        client.training.delete(job_id)
+        out.note(f"deleted training job {job_id}")
+    if out.json:
+        out.data({"deleted": list(job_ids)})

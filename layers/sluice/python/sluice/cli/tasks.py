@@ -132,12 +132,22 @@ def result(task_id: str, out_dir: Path, out: Output, api_url: str | None) -> Non
     out.out.print(table)
 
 
-@click.command()
+@click.group(invoke_without_command=True)
 @click.option("--dataset", "dataset_id", default=None, metavar="ID", help="One dataset's tasks.")
 @click.option("--status", default=None, help="queued, running, succeeded, failed or cancelled.")
 @client_options
-def tasks(dataset_id: str | None, status: str | None, out: Output, api_url: str | None) -> None:
-    """Your tasks: status, progress, rows and files written, the dataset they read."""
+@click.pass_context
+def tasks(
+    ctx: click.Context,
+    dataset_id: str | None,
+    status: str | None,
+    out: Output,
+    api_url: str | None,
+) -> None:
+    """Your tasks: status, progress, rows and files written, the dataset they read
+    (`sluice tasks cancel|rm ID...` stops or deletes some)."""
+    if ctx.invoked_subcommand is not None:
+        return
     found = list(signed_in(api_url).tasks.all(dataset_id, status))
     if out.json:
         out.data(found)
@@ -158,3 +168,31 @@ def tasks(dataset_id: str | None, status: str | None, out: Output, api_url: str 
             item.get("created_at", ""),
         )
     out.out.print(table)
+
+
+@tasks.command("cancel")
+@click.argument("task_ids", nargs=-1, required=True, metavar="ID...")
+@client_options
+def cancel(task_ids: tuple[str, ...], out: Output, api_url: str | None) -> None:
+    """Stop queued or running tasks: no result is kept (409 for one that ended)."""
+    client = signed_in(api_url)
+    cancelled = []
+    for task_id in task_ids:
+        cancelled.append(client.tasks.cancel(task_id))
+        out.note(f"task {task_id}: cancelled")
+    if out.json:
+        out.data(cancelled)
+
+
+@tasks.command("rm")
+@click.argument("task_ids", nargs=-1, required=True, metavar="ID...")
+@client_options
+def remove(task_ids: tuple[str, ...], out: Output, api_url: str | None) -> None:
+    """Delete tasks and their files (a running one is stopped), in order: an ID that
+    fails stops the rest, and those before it are gone."""
+    client = signed_in(api_url)
+    for task_id in task_ids:
+        client.tasks.delete(task_id)
+        out.note(f"deleted task {task_id}")
+    if out.json:
+        out.data({"deleted": list(task_ids)})

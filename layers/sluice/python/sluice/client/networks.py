@@ -116,6 +116,18 @@ class Training:
         """The job once it ended (succeeded, failed or cancelled)."""
         return _ended(lambda: self.get(job_id), on_progress)
 
+    def cancel(self, job_id: str) -> dict[str, Any]:
+        """Stop a queued or running training job (409 once it ended): the job, cancelled
+        with its history so far."""
+        answer: dict[str, Any] = self.http.request(
+            "POST", f"/networks/training-jobs/{job_id}/cancel"
+        )
+        return answer
+
+    def delete(self, job_id: str) -> None:
+        """Delete a training job (stopping it) and its files."""
+        self.http.request("DELETE", f"/networks/training-jobs/{job_id}")
+
     def predict(self, job_id: str, params: dict[str, Any]) -> dict[str, Any]:
         """Predict a whole ready dataset with a trained model (``{dataset_id,
         keep_columns?, name?}``): the queued prediction job (202)."""

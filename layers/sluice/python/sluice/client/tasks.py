@@ -70,6 +70,15 @@ class Tasks:
                 return task
             time.sleep(POLL_S)
 
+    def cancel(self, task_id: str) -> dict[str, Any]:
+        """Stop a queued or running task (409 once it ended): the task, cancelled."""
+        answer: dict[str, Any] = self.http.request("POST", f"/tasks/{task_id}/cancel")
+        return answer
+
+    def delete(self, task_id: str) -> None:
+        """Delete a task and its files (stopping it if it runs)."""
+        self.http.request("DELETE", f"/tasks/{task_id}")
+
     def result(self, task_id: str) -> dict[str, Any]:
         """``GET /tasks/{id}/result``: ``output_files`` with presigned URLs (425 while it
         runs, 406 after a failure: raised as :class:`ApiError`)."""
