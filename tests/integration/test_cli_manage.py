@@ -192,7 +192,7 @@ def test_jobs_cancel_stops_a_training_job_and_jobs_rm_deletes_it(
     sluice: Callable[..., Result], client: Client, tmp_path: Path
 ) -> None:
     source = tmp_path / "learn.csv"
-    source.write_bytes(training_csv(200))
+    source.write_bytes(training_csv(200, seed=7))  # a file no other test uploads: no duplicate
     dataset = json.loads(sluice("upload", str(source), "--json").stdout)
     graph = client.http.request("POST", "/networks/graphs", classifier())
     params = ("--param", "epochs=500", "--param", "loss=binary_crossentropy", "--no-wait", "--json")

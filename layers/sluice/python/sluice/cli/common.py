@@ -120,6 +120,26 @@ def fail(out: Output, error: ClientError) -> None:
     sys.exit(1)
 
 
+def each_in_order(
+    out: Output, ids: tuple[str, ...], act: Callable[[str], Any], done: str
+) -> list[Any]:
+    """``act`` on each of ``ids`` in order, noting ``done`` (``{}``: the id) after each;
+    their answers. An ID that fails stops the rest (its error is the command's), and
+    those before it stay done: a removal or a stop cannot be taken back."""
+    answers = []
+    for item in ids:
+        answers.append(act(item))
+        out.note(done.format(item))
+    return answers
+
+
+def removed(out: Output, ids: tuple[str, ...], delete: Callable[[str], Any], kind: str) -> None:
+    """Delete each of ``ids`` (:func:`each_in_order`); ``--json``: ``{"deleted": ids}``."""
+    each_in_order(out, ids, delete, f"deleted {kind} {{}}")
+    if out.json:
+        out.data({"deleted": list(ids)})
+
+
 def signed_in(api_url: str | None) -> Client:
     """The client with ``sluice login``'s tokens for the API."""
     return Client.from_store(api_url)

@@ -11,7 +11,7 @@ import click
 from rich.table import Table
 from rich.tree import Tree
 
-from sluice.cli.common import Output, client_options, human_bytes, signed_in
+from sluice.cli.common import Output, client_options, human_bytes, removed, signed_in
 from sluice.client import ApiError, ClientError
 
 
@@ -228,9 +228,4 @@ def mv(
 def rm(dataset_ids: tuple[str, ...], out: Output, api_url: str | None) -> None:
     """Delete datasets: each record and every file it owns (a running ingest stops).
     They go in order; an ID that fails stops the rest, and those before it are gone."""
-    client = signed_in(api_url)
-    for dataset_id in dataset_ids:
-        client.datasets.delete(dataset_id)
-        out.note(f"deleted dataset {dataset_id}")
-    if out.json:
-        out.data({"deleted": list(dataset_ids)})
+    removed(out, dataset_ids, signed_in(api_url).datasets.delete, "dataset")

@@ -6,7 +6,7 @@ from __future__ import annotations
 import click
 from rich.table import Table
 
-from sluice.cli.common import Output, client_options, signed_in
+from sluice.cli.common import Output, client_options, each_in_order, removed, signed_in
 
 
 @click.group()
@@ -57,12 +57,7 @@ def show(graph_id: str, out: Output, api_url: str | None) -> None:
 @client_options
 def remove(graph_ids: tuple[str, ...], out: Output, api_url: str | None) -> None:
     """Delete graphs, in order: an ID that fails stops the rest, those before it gone."""
-    client = signed_in(api_url)
-    for graph_id in graph_ids:
-        client.graphs.delete(graph_id)
-        out.note(f"deleted graph {graph_id}")
-    if out.json:
-        out.data({"deleted": list(graph_ids)})
+    removed(out, graph_ids, signed_in(api_url).graphs.delete, "graph")
 
 
 @click.group(invoke_without_command=True)
@@ -103,11 +98,8 @@ def jobs(
 def cancel_jobs(job_ids: tuple[str, ...], out: Output, api_url: str | None) -> None:
     """Stop queued or running training jobs, keeping the history so far (409 for one that
     ended)."""
-    client = signed_in(api_url)
-    cancelled = []
-    for job_id in job_ids:
-        cancelled.append(client.training.cancel(job_id))
-        out.note(f"training job {job_id}: cancelled")
+    cancel = signed_in(api_url).training.cancel
+    cancelled = each_in_order(out, job_ids, cancel, "training job {}: cancelled")
     if out.json:
         out.data(cancelled)
 
@@ -117,9 +109,4 @@ def cancel_jobs(job_ids: tuple[str, ...], out: Output, api_url: str | None) -> N
 @client_options
 def remove_jobs(job_ids: tuple[str, ...], out: Output, api_url: str | None) -> None:
     """Delete training jobs and their files (a running one is stopped), in order."""
-    client = signed_in(api_url)
-    for job_id in job_ids:
-        client.training.delete(job_id)
-        out.note(f"deleted training job {job_id}")
-    if out.json:
-        out.data({"deleted": list(job_ids)})
+    removed(out, job_ids, signed_in(api_url).training.delete, "training job")

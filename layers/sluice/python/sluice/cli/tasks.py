@@ -9,7 +9,7 @@ import click
 from rich.progress import Progress
 from rich.table import Table
 
-from sluice.cli.common import Output, client_options, human_bytes, signed_in
+from sluice.cli.common import Output, client_options, each_in_order, human_bytes, removed, signed_in
 from sluice.client import ApiError, Client
 from sluice.client.tasks import aggregation
 
@@ -175,11 +175,7 @@ def tasks(
 @client_options
 def cancel(task_ids: tuple[str, ...], out: Output, api_url: str | None) -> None:
     """Stop queued or running tasks: no result is kept (409 for one that ended)."""
-    client = signed_in(api_url)
-    cancelled = []
-    for task_id in task_ids:
-        cancelled.append(client.tasks.cancel(task_id))
-        out.note(f"task {task_id}: cancelled")
+    cancelled = each_in_order(out, task_ids, signed_in(api_url).tasks.cancel, "task {}: cancelled")
     if out.json:
         out.data(cancelled)
 
@@ -190,9 +186,4 @@ def cancel(task_ids: tuple[str, ...], out: Output, api_url: str | None) -> None:
 def remove(task_ids: tuple[str, ...], out: Output, api_url: str | None) -> None:
     """Delete tasks and their files (a running one is stopped), in order: an ID that
     fails stops the rest, and those before it are gone."""
-    client = signed_in(api_url)
-    for task_id in task_ids:
-        client.tasks.delete(task_id)
-        out.note(f"deleted task {task_id}")
-    if out.json:
-        out.data({"deleted": list(task_ids)})
+    removed(out, task_ids, signed_in(api_url).tasks.delete, "task")
