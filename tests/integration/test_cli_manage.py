@@ -205,3 +205,27 @@ def test_jobs_cancel_stops_a_training_job_and_jobs_rm_deletes_it(
     assert [job["status"] for job in json.loads(cancelled.stdout)] == ["cancelled"]
     assert sluice("jobs", "rm", job_id).exit_code == 0
     assert json.loads(sluice("jobs", "--graph", graph["id"], "--json").stdout) == []
+
+
+def test_op_rm_deletes_a_sessions_operations_all_or_none(
+    sluice: Callable[..., Result], tmp_path: Path
+) -> None:
+    source = tmp_path / "ops.csv"
+    source.write_text("id,qty\n" + "".join(f"{i},{i * 3}\n" for i in range(40)))
+    dataset = json.loads(sluice("upload", str(source), "--json").stdout)
+    session = json.loads(
+        sluice("session", "create", "cleanup", "--dataset", dataset["id"], "--json").stdout
+    )
+    ran = sluice(
+        "op", "run", session["id"], "describe", f"dataset=dataset:{dataset['id']}", "--json"
+    )
+    operation_id = json.loads(ran.stdout)["id"]
+    refused = sluice("op", "rm", session["id"], operation_id, "0" * 32)
+    assert refused.exit_code == 1 and "(HTTP 404" in refused.stderr
+    kept = json.loads(sluice("session", "show", session["id"], "--json").stdout)["operations"]
+    assert [op["id"] for op in kept] == [operation_id]  # none deleted
+    removed = sluice("op", "rm", session["id"], operation_id, "--json")
+    assert removed.exit_code == 0, removed.output
+    assert json.loads(removed.stdout) == {"deleted": [operation_id]}
+    shown = json.loads(sluice("session", "show", session["id"], "--json").stdout)
+    assert shown["operations"] == []

@@ -78,7 +78,7 @@ def delete(session_id: str, out: Output, api_url: str | None) -> None:
 
 @click.group()
 def op() -> None:
-    """Operations: the catalogue, and running one in a session."""
+    """Operations: the catalogue, running one in a session, and deleting some."""
 
 
 @op.command("ls")
@@ -97,6 +97,22 @@ def list_operations(out: Output, api_url: str | None) -> None:
         )
         table.add_row(item["name"], item.get("output", ""), inputs, item.get("description", ""))
     out.out.print(table)
+
+
+@op.command("rm")
+@click.argument("session_id", metavar="SESSION")
+@click.argument("operation_ids", nargs=-1, required=True, metavar="OPERATION...")
+@client_options
+def remove(
+    session_id: str, operation_ids: tuple[str, ...], out: Output, api_url: str | None
+) -> None:
+    """Delete operations of SESSION (running ones stop; their output datasets go too): all
+    of them, or none where one is not found."""
+    signed_in(api_url).sessions.delete_operations(session_id, list(operation_ids))
+    for operation_id in operation_ids:
+        out.note(f"deleted operation {operation_id}")
+    if out.json:
+        out.data({"deleted": list(operation_ids)})
 
 
 @op.command("run")

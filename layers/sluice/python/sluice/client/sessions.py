@@ -56,6 +56,12 @@ class Sessions:
     def delete(self, session_id: str) -> None:
         self.http.request("DELETE", f"/sessions/{session_id}")
 
+    def delete_operations(self, session_id: str, operation_ids: list[str]) -> None:
+        """Delete operations of a session (stopping those that run): all of them, or none
+        where one is not found (404)."""
+        ids = ",".join(operation_ids)
+        self.http.request("DELETE", f"/sessions/{session_id}/operations", params={"ids": ids})
+
     def catalogue(self) -> list[dict[str, Any]]:
         """Every operation with its wizard (the inputs a form asks for)."""
         answer: dict[str, Any] = self.http.request("GET", "/operations")
