@@ -6,17 +6,14 @@ adds reaches scripts without a client release."""
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from typing import Any
 
 from sluice.client.errors import ClientError, IngestFailed
 from sluice.client.http import Http
+from sluice.client.polling import POLL_S, OnProgress
 
-POLL_S = 0.5
 SETTLED = ("ready", "failed", "duplicate")
-
-OnProgress = Callable[[dict[str, Any]], None]
-"""Told of the dataset at each poll (its ``status`` and ``progress``, 0 to 1)."""
 
 
 class Datasets:

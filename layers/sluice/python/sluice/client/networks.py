@@ -9,14 +9,9 @@ from pathlib import Path
 from typing import Any
 
 from sluice.client.http import Http
+from sluice.client.polling import ENDED, POLL_S, OnProgress
 from sluice.client.transfer import OnBytes
 from sluice.client.uploads import post_file
-
-POLL_S = 0.5
-OnProgress = Callable[[dict[str, Any]], None]
-"""Told of the job at each poll."""
-
-ENDED = ("succeeded", "failed", "cancelled")
 
 
 class Imports:

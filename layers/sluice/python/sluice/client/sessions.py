@@ -4,14 +4,12 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from typing import Any
 
 from sluice.client.errors import ClientError
 from sluice.client.http import Http
-
-POLL_S = 0.5
-OnProgress = Callable[[dict[str, Any]], None]
+from sluice.client.polling import POLL_S, OnProgress
 
 
 def parse_inputs(pairs: list[str]) -> dict[str, Any]:

@@ -10,9 +10,7 @@ from typing import Any
 from sluice.client import transfer
 from sluice.client.errors import ClientError, TaskFailed
 from sluice.client.http import Http
-
-POLL_S = 0.5
-ENDED = ("succeeded", "failed", "cancelled")
+from sluice.client.polling import ENDED, POLL_S
 
 
 def aggregation(

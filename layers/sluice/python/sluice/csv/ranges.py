@@ -18,7 +18,7 @@ import numpy as np
 from sluice.csv import quoting
 
 QUOTE = ord('"')
-COMMA = ord(",")
+COMMA_BYTE = ord(",")
 NEWLINE = ord("\n")
 LINE_EDGES = frozenset(b"\r\n")
 BOM = b"\xef\xbb\xbf"
@@ -92,7 +92,7 @@ def record_starts(
     data: bytes | memoryview,
     parity: int,
     quote: int = QUOTE,
-    delimiter: int = COMMA,
+    delimiter: int = COMMA_BYTE,
     previous: int | None = None,
 ) -> np.ndarray:
     """Offsets p in ``data`` where a record starts: data[p-1] is a newline outside quoted
@@ -112,7 +112,7 @@ def guess_parity(
     lo: int = 0,
     hi: int | None = None,
     quote: int = QUOTE,
-    delimiter: int = ord(","),
+    delimiter: int = COMMA_BYTE,
 ) -> int:
     """Guess whether ``data[lo:hi]`` (which begins at byte ``start`` of the file) begins
     inside quotes. (Bounds, not a slice: a range is 64 MiB, and a slice would copy it.)
@@ -162,7 +162,7 @@ def records_span(
     at_eof: bool,
     range_quotes: int | None = None,
     quote: int = QUOTE,
-    delimiter: int = COMMA,
+    delimiter: int = COMMA_BYTE,
 ) -> Span | None:
     """Where the records starting in ``rng`` lie, given the quote state at ``rng.start``.
 
@@ -197,7 +197,7 @@ def records_span(
 
 
 def _next_start(
-    data: bytes, at: int, parity: int, stop: int, quote: int = QUOTE, delimiter: int = COMMA
+    data: bytes, at: int, parity: int, stop: int, quote: int = QUOTE, delimiter: int = COMMA_BYTE
 ) -> int | None:
     """The first record start p in (at, stop] (data[p-1] a newline outside quotes), where
     ``parity`` is the quote state at ``at``; None when there is none.

@@ -67,17 +67,19 @@ function importForm(again) {
     bar.hidden = false;
     await postFile(created.upload, file, (sent, total) => bar.set(sent / total, `${Math.round((100 * sent) / total)}% sent`));
     fill(outcome, "importing…");
-    let job = created.job;
-    while (!IMPORT_ENDED.includes(job.status)) {
-      await new Promise((resolve) => setTimeout(resolve, 500));
-      job = await get(`/networks/import-jobs/${job.id}`);
-    }
-    if (job.status !== "succeeded") {
-      throw new Error(`the import ${job.status}: ${job.error?.message || ""} (${job.error?.code || job.status})`);
-    }
-    await again();
-    const shown = document.getElementById("import-outcome");
-    if (shown) fill(shown, `imported ${file.name}: ${number(job.parameter_count)} parameters, graph "${job.graph_payload.name}"`);
+    // Followed as every page follows a run: the poll stops if the user leaves the page,
+    // and an import that failed is its error in the form.
+    poll(async () => {
+      const job = await get(`/networks/import-jobs/${created.job.id}`);
+      if (!IMPORT_ENDED.includes(job.status)) return false;
+      if (job.status !== "succeeded") {
+        throw new Error(`the import ${job.status}: ${job.error?.message || ""} (${job.error?.code || job.status})`);
+      }
+      await again(); // the graph listed
+      const shown = document.getElementById("import-outcome");
+      if (shown) fill(shown, `imported ${file.name}: ${number(job.parameter_count)} parameters, graph "${job.graph_payload.name}"`);
+      return true;
+    }, form, 500);
   });
   return form;
 }
