@@ -10,6 +10,7 @@ between operations), through the same function (SLUICE_FUZZ_* below).
 
 from __future__ import annotations
 
+import logging
 import os
 import shutil
 import subprocess
@@ -17,6 +18,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+import pytest
 import requests
 from sluice.local.system import DEMO_PASSWORD, DEMO_USER
 
@@ -84,8 +86,11 @@ def schemathesis(api_url: str, token: str, report_dir: Path) -> subprocess.Compl
 
 
 def test_no_request_gets_a_server_error_or_an_undocumented_answer(
-    local: Any, tmp_path: Path
+    local: Any, tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
+    # A request the gateway still answers after SLOW_REQUEST_S is logged with the stacks of
+    # every thread (sluice.local.slow_requests): the failure then says what it waited on.
+    caplog.set_level(logging.WARNING, logger="sluice.local.gateway")
     tokens = requests.post(
         f"{local.api_url}/auth/token",
         json={"username": DEMO_USER, "password": DEMO_PASSWORD},
@@ -93,4 +98,7 @@ def test_no_request_gets_a_server_error_or_an_undocumented_answer(
     )
     assert tokens.status_code == 200, tokens.text
     result = schemathesis(local.api_url, tokens.json()["id_token"], tmp_path)
-    assert result.returncode == 0, result.stdout[-20_000:] + result.stderr[-5_000:]
+    slow = [r.getMessage() for r in caplog.records if "in flight for" in r.getMessage()]
+    assert result.returncode == 0, "\n".join(
+        [result.stdout[-20_000:], result.stderr[-5_000:], *slow]
+    )

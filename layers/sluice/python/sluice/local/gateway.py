@@ -123,6 +123,7 @@ class LocalApiGateway:
     def start(self) -> LocalApiGateway:
         """Serve requests on a daemon thread; returns self."""
         if self._thread is None:
+            self._server.slow_requests.start()
             # A short poll keeps stop() quick; the default 0.5 s makes every stop cost that.
             self._thread = threading.Thread(
                 target=self._server.serve_forever, args=(0.05,), name="sluice-gateway", daemon=True
@@ -136,6 +137,7 @@ class LocalApiGateway:
             self._server.shutdown()
             self._thread.join()
             self._thread = None
+            self._server.slow_requests.stop()
         self._server.server_close()
 
     def __enter__(self) -> LocalApiGateway:

@@ -13,6 +13,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import TYPE_CHECKING, Any
 
 from sluice.local.gateway_reply import CORS_ORIGIN, LambdaReply, Reply, error_reply
+from sluice.local.slow_requests import SlowRequests
 
 if TYPE_CHECKING:
     from sluice.local.gateway import LocalApiGateway
@@ -33,6 +34,7 @@ class GatewayServer(ThreadingHTTPServer):
 
     def __init__(self, address: tuple[str, int], gateway: LocalApiGateway):
         self.gateway = gateway
+        self.slow_requests = SlowRequests()
         super().__init__(address, _Handler)
 
     def handle_error(self, request: Any, client_address: Any) -> None:
@@ -57,11 +59,12 @@ class _Handler(BaseHTTPRequestHandler):
         started = time.monotonic()
         gateway = self.server.gateway
         request_id = str(uuid.uuid4())
-        reply = self._read_body()
-        if isinstance(reply, bytes):
-            headers = list(self.headers.items())
-            ip = self.client_address[0]
-            reply = gateway.handle(self.command, self.path, headers, reply, ip, request_id)
+        with self.server.slow_requests.watching(f"{self.command} {self.path}"):
+            reply = self._read_body()
+            if isinstance(reply, bytes):
+                headers = list(self.headers.items())
+                ip = self.client_address[0]
+                reply = gateway.handle(self.command, self.path, headers, reply, ip, request_id)
         status, headers, body = reply
         if not isinstance(reply, LambdaReply) and not any(
             name.lower() == CORS_ORIGIN[0].lower() for name, _ in headers
