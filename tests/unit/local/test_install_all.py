@@ -7,6 +7,7 @@ from collections.abc import Callable
 from botocore.session import Session
 from moto import backends
 from moto.awslambda.models import LambdaFunction
+from moto.core.request import Request
 from moto.core.serialize import BaseJSONSerializer
 from moto.dynamodb.responses import DynamoHandler
 from moto.ecs.models import EC2ContainerServiceBackend
@@ -28,6 +29,8 @@ PATCHED = {
     (S3Response, "get_object"),
     (S3Response, "_handle_range_header"),
     (S3Response, "_bucket_response_post"),
+    (S3Response, "setup_class"),
+    (Request, "_get_file_stream"),
     (FakeKey, "value"),
     (FakeMultipart, "complete"),
     (backends, "list_of_moto_modules"),

@@ -25,6 +25,7 @@ from sluice.local.patches import (  # noqa: E402 - after the install above
     lambda_invoke,
     request_body,
     s3_plain_gets,
+    s3_post_file,
     s3_post_policy,
     s3_reads,
     s3_writes,
@@ -42,6 +43,7 @@ def install_all() -> None:
     s3_plain_gets.install()  # a plain object GET is answered before Flask's dispatch
     s3_writes.install()  # large objects and completed uploads go to disk without copies
     s3_post_policy.install()  # a presigned POST's policy and signature are checked
+    s3_post_file.install()  # a POST's file is stored as the form parser wrote it
     service_modules.install()  # the server lists moto's services once
     dynamodb_atomic.install()  # a conditional write is checked and applied at once
     dynamodb_wire.install()  # items are written out as they are

@@ -9,7 +9,8 @@ memory three times over before storing it: a 5 GiB upload held 15 GiB at once.
 checksums are moto's):
 
 - storing a value larger than the in-memory limit writes it straight to the file (in
-  tmpfs while the machine's memory allows: ``s3_spool``);
+  tmpfs while the machine's memory allows: ``s3_spool``), and a POST's file, already
+  in such a file (``s3_post_file``), becomes the object's file;
 - completing a multipart upload copies the parts into the new object's file block by
   block and computes a full-object checksum incrementally, instead of joining them
   in memory three times (moto's own code still runs for a CRC32C or CRC64NVME
@@ -35,6 +36,7 @@ from moto.settings import get_s3_default_key_buffer_size
 from moto.utilities.utils import md5_hash
 
 from sluice.local.patches.replace import replace_once, replaced, restore
+from sluice.local.patches.s3_post_file import PostedFile
 from sluice.local.patches.s3_reads import BLOCK_BYTES, read_key_range
 from sluice.local.patches.s3_spool import spooled_copy, spooled_file
 
@@ -62,7 +64,8 @@ def installed() -> bool:
 
 def _large_values_to_disk(value: property) -> property:
     def set_value(self: FakeKey, new_value: Any) -> None:
-        if isinstance(new_value, PartsValue):
+        if isinstance(new_value, PartsValue | PostedFile):
+            # A file of the object's own (sluice.local.patches.s3_spool): adopted whole.
             self._value_buffer.close()
             self._value_buffer = new_value.file
             self.contentsize = len(new_value)
