@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Any, cast
 
-from sluice.datasets.lost_inputs import explained, lost_input, missing_object
+import pytest
+from sluice.datasets.lost_inputs import explained, lost_input
 from sluice.datasets.repository import DatasetRepository
 from sluice.step_errors import StepFailure
 
@@ -24,13 +25,6 @@ def datasets(**runs: str) -> DatasetRepository:
     return cast(DatasetRepository, Records(runs))
 
 
-def test_a_read_of_an_object_that_is_not_there_is_told_by_boto3s_type_or_arrows_words() -> None:
-    assert missing_object(StepFailure("NoSuchKey", "The specified key does not exist."))
-    arrow = "Could not open Parquet input source 'x': AWS Error NO_SUCH_KEY during GetObject"
-    assert missing_object(StepFailure("OSError", arrow))
-    assert not missing_object(StepFailure("ValueError", "group_by: no column 'x'"))
-
-
 def test_a_deleted_input_is_named() -> None:
     message = lost_input(datasets(a="r1"), "o", [("a", "r1"), ("b", "r1")], "operation")
     assert message == "dataset b was deleted while this operation read it"
@@ -48,18 +42,29 @@ def test_inputs_as_they_were_read_explain_nothing() -> None:
     assert lost_input(datasets(a="r1", b="r9"), "o", [("a", "r1"), ("b", None)], "task") is None
 
 
-def test_explained_keeps_a_failure_that_is_no_missing_object_as_it_is() -> None:
+def test_explained_keeps_a_failure_whose_inputs_are_as_read() -> None:
     failure = StepFailure("ValueError", "no column 'x'")
-    assert explained(failure, datasets(), "o", [("a", "r1")], "task") == "no column 'x'"
+    assert explained(failure, datasets(a="r1"), "o", [("a", "r1")], "task") == "no column 'x'"
 
 
-def test_explained_names_the_deleted_input_of_a_missing_object() -> None:
-    failure = StepFailure("FileNotFoundError", "AWS Error NO_SUCH_KEY during GetObject")
+@pytest.mark.parametrize(
+    "failure",
+    [
+        StepFailure("NoSuchKey", "The specified key does not exist."),
+        StepFailure("FileNotFoundError", "AWS Error NO_SUCH_KEY during GetObject"),
+        # Each of Arrow's ways to fail a read of an object deleted under it.
+        StepFailure(
+            "OSError",
+            "Could not open Parquet input source 'sluice-data/datasets/o/a/parts/"
+            "part-000000.parquet': AWS Error RESOURCE_NOT_FOUND during GetObject operation: ",
+        ),
+        StepFailure(
+            "OSError",
+            "AWS Error INTERNAL_FAILURE during GetObject operation: Failed to flush response "
+            "stream (eof: 0, bad: 1)",
+        ),
+    ],
+)
+def test_explained_names_the_deleted_input_whatever_the_read_said(failure: StepFailure) -> None:
     explanation = explained(failure, datasets(), "o", [("a", "r1")], "training job")
     assert explanation == "dataset a was deleted while this training job read it"
-
-
-def test_explained_keeps_a_missing_object_whose_inputs_are_as_read() -> None:
-    failure = StepFailure("NoSuchKey", "The specified key does not exist.")
-    explanation = explained(failure, datasets(a="r1"), "o", [("a", "r1")], "task")
-    assert explanation == "The specified key does not exist."

@@ -10,14 +10,6 @@ from collections.abc import Iterable
 from sluice.datasets.repository import DatasetRepository
 from sluice.step_errors import StepFailure
 
-# How a read of an object that is not there fails: boto3's error, and Arrow's S3 reads.
-_MISSING = ("NoSuchKey", "NO_SUCH_KEY")
-
-
-def missing_object(failure: StepFailure) -> bool:
-    """Whether ``failure`` is a read of an object that is not there."""
-    return failure.type in _MISSING or any(word in failure.message for word in _MISSING)
-
 
 def lost_input(
     datasets: DatasetRepository,
@@ -47,11 +39,14 @@ def explained(
     read: Iterable[tuple[str, str | None]],
     reader: str,
 ) -> str:
-    """``failure``'s message, or, where it is a read of an object that is not there and
-    an input of ``read`` was deleted or re-converted meanwhile, that (:func:`lost_input`)."""
-    if not missing_object(failure):
-        return failure.message
+    """``failure``'s message, or, where an input of ``read`` was deleted or re-converted
+    meanwhile, that (:func:`lost_input`).
+
+    Whatever the failure says: a read of an object deleted under it fails as boto3's
+    NoSuchKey, or in Arrow as NO_SUCH_KEY, RESOURCE_NOT_FOUND (a 404 it got no error code
+    from) or INTERNAL_FAILURE ("Failed to flush response stream": a ranged read's buffer
+    too small for S3's error document), and an input gone is the reason in each case."""
     return lost_input(datasets, owner, read, reader) or failure.message
 
 
-__all__ = ["explained", "lost_input", "missing_object"]
+__all__ = ["explained", "lost_input"]
