@@ -15,6 +15,7 @@ import os
 import shutil
 import subprocess
 import sys
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -45,6 +46,13 @@ SECONDS = 120
 # request.
 
 
+REQUEST_TIMEOUT_S = 90
+# This test judges answers, not their speed: a request the gateway still answers after
+# 20 s is reported with every thread's stack (a warning when the run passes, in the
+# failure when it does not). A CI run once had one fuzzed request go unanswered for
+# schemathesis's 30 s, beside the suite's other worker; alone it answers in milliseconds.
+
+
 def _setting(name: str, default: str) -> str:
     return os.environ.get(f"SLUICE_FUZZ_{name}", default)
 
@@ -73,7 +81,7 @@ def schemathesis(api_url: str, token: str, report_dir: Path) -> subprocess.Compl
         "--workers",
         "1",
         "--request-timeout",
-        "30",
+        str(REQUEST_TIMEOUT_S),
         "--generation-database",
         "none",
         "--report",
@@ -97,7 +105,7 @@ def test_no_request_gets_a_server_error_or_an_undocumented_answer(
     local: Any, tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
     # A request the gateway still answers after SLOW_REQUEST_S is logged with the stacks of
-    # every thread (sluice.local.slow_requests): the failure then says what it waited on.
+    # every thread (sluice.local.slow_requests): the report then says what it waited on.
     caplog.set_level(logging.WARNING, logger="sluice.local.gateway")
     tokens = requests.post(
         f"{local.api_url}/auth/token",
@@ -107,6 +115,8 @@ def test_no_request_gets_a_server_error_or_an_undocumented_answer(
     assert tokens.status_code == 200, tokens.text
     result = schemathesis(local.api_url, tokens.json()["id_token"], tmp_path)
     slow = [r.getMessage() for r in caplog.records if "in flight for" in r.getMessage()]
+    for report in slow:
+        warnings.warn(f"a fuzzed request was slow: {report}", stacklevel=1)
     assert result.returncode == 0, "\n".join(
         [result.stdout[-20_000:], result.stderr[-5_000:], *slow]
     )
