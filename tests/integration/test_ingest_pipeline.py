@@ -205,8 +205,9 @@ def test_invalid_utf8_fails_naming_its_line(uploader: Uploader) -> None:
     offset = sum(len(line) + 1 for line in lines[:80]) + len(b"79,caf")
     assert dataset["error"] == {
         "code": "invalid_csv",
-        "message": f"line 81: the text is not valid UTF-8 (byte {offset}); "
-        "save the file as UTF-8 and upload it again",
+        "message": f"line 81: the text is not valid UTF-8 (byte {offset}); start the "
+        'inference again with the file\'s encoding ("encoding": "cp1252", say), or save '
+        "the file as UTF-8 and upload it again",
     }
 
 

@@ -128,6 +128,24 @@ def test_latin1_undeclared_still_fails_as_not_utf8(uploader: Uploader) -> None:
     assert "is not valid UTF-8" in dataset["error"]["message"]
 
 
+def test_latin1_that_failed_as_utf8_is_read_by_an_inference_start_declaring_it(
+    uploader: Uploader,
+) -> None:
+    original = text().replace("Œuvre ", "")
+    dataset = uploader.ingest(original.encode("latin-1"))
+    assert dataset["status"] == "failed"
+    status, started = call_api(
+        "POST",
+        f"/datasets/{dataset['id']}/inference",
+        {"command": "start", "settings": {"encoding": "latin-1"}},
+        owner=uploader.owner,
+    )
+    assert status == 202, started
+    settled = uploader.settled(dataset["id"])
+    assert (settled["status"], settled["error"]) == ("ready", None)
+    assert all_rows(uploader, dataset["id"]) == expected(original)
+
+
 def test_a_byte_the_declared_encoding_lacks_fails_naming_it(uploader: Uploader) -> None:
     dataset = uploader.ingest(b"id,name\n1,a\x81b\n", encoding="cp1252")
     assert dataset["error"] == {

@@ -7,7 +7,14 @@ import uuid
 from enum import StrEnum
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from sluice import aws
 from sluice.config import Settings
@@ -23,6 +30,7 @@ from sluice.inference.schema import (
     NaValues,
     Tolerance,
     check_dialect,
+    text_encoding,
 )
 from sluice.ingest.runs import start_run
 from sluice.store import objects
@@ -50,6 +58,16 @@ class SettingsChange(BaseModel):
     decimal: Literal[".", ","] | None = Field(
         None, description="The decimal mark of numbers; null: detect it again."
     )
+    encoding: str | None = Field(
+        None,
+        description="The text's encoding when it is not UTF-8 (latin-1, cp1252, utf-16-le "
+        "...); null: UTF-8 again. A byte-order mark tells the encoding whatever this says.",
+    )
+
+    @field_validator("encoding")
+    @classmethod
+    def _known_encoding(cls, value: str | None) -> str | None:
+        return None if value is None else text_encoding(value)
 
     @model_validator(mode="after")
     def _dialect(self) -> SettingsChange:
@@ -57,16 +75,17 @@ class SettingsChange(BaseModel):
         return self
 
     def updates(self) -> dict[str, Any]:
-        """The settings to overwrite: the fields given, a null dialect field included (it
-        asks for detection again)."""
+        """The settings to overwrite: the fields given, a null dialect field or encoding
+        included (it asks for detection, or UTF-8, again)."""
         given = self.model_dump(exclude_none=True)
-        for name in DIALECT_FIELDS:
+        for name in NULLABLE_FIELDS:
             if name in self.model_fields_set:
                 given[name] = getattr(self, name)
         return given
 
 
-DIALECT_FIELDS = ("delimiter", "quote", "decimal")
+NULLABLE_FIELDS = ("delimiter", "quote", "decimal", "encoding")
+"""The settings whose null means something (detect again; UTF-8)."""
 
 
 class InferenceCommand(BaseModel):

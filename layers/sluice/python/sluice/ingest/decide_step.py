@@ -31,6 +31,13 @@ from sluice.ingest.scan_steps import load_header, quote_transfer, results_prefix
 from sluice.store import objects
 from sluice.store.map_results import ItemsRef, batch_for, map_concurrency, put_items
 
+NOT_UTF8_REMEDY = (
+    'start the inference again with the file\'s encoding ("encoding": "cp1252", say), '
+    "or save the file as UTF-8 and upload it again"
+)
+"""What to do about text that is not UTF-8: the upload stays the dataset's source, so a
+declared encoding reads it again without sending it again."""
+
 
 def first_problem(header_newlines: int, chunks: list[ChunkResult]) -> str | None:
     """The first bad line of the file, in words, or None when every record is well formed."""
@@ -54,7 +61,7 @@ def first_problem(header_newlines: int, chunks: list[ChunkResult]) -> str | None
                 (
                     chunk.invalid_text.newlines_before,
                     f"the text is not valid UTF-8 (byte {chunk.invalid_text.byte}); "
-                    "save the file as UTF-8 and upload it again",
+                    + NOT_UTF8_REMEDY,
                 )
             )
         if candidates:

@@ -2,11 +2,12 @@
 
 A gzip, bzip2, zstd or zip upload (told by its first bytes, whatever it was called) is
 decompressed, and UTF-16 text (told by its byte-order mark) or text in the encoding the
-dataset's settings declare is transcoded, in one streaming pass, into
+dataset's settings declare is transcoded, and text whose lines end with a carriage
+return alone gets line feeds (``csv.line_breaks``), in one streaming pass, into
 ``work/<owner>/<id>/<run>/source.csv`` in the data bucket, written in 64 MiB parts; the
 run reads that copy from the plan on (the dataset's ``source`` stays the upload, so a
-re-inference prepares it again with the settings of its day). A plain UTF-8 upload is
-left where it is. A file that is no text fails, with what it looks like.
+re-inference prepares it again with the settings of its day). A plain UTF-8 upload with
+line feeds is left where it is. A file that is no text fails, with what it looks like.
 
 One invocation decompresses about 300 MB/s of gzip or zstd output and 45 MB/s of bzip2
 on one core (decompression alone, measured locally; not yet measured on Lambda with its
@@ -32,6 +33,8 @@ from pydantic import BaseModel
 
 from sluice.catalog import PREPARER
 from sluice.config import Settings
+from sluice.csv.dialect import sniff
+from sluice.csv.line_breaks import cr_line_breaks, lf_line_breaks
 from sluice.csv.ranges import CsvError
 from sluice.csv.source_format import (
     COMPRESSION_NAMES,
@@ -46,6 +49,7 @@ from sluice.csv.source_format import (
 from sluice.datasets.models import DatasetChanges
 from sluice.datasets.repository import DatasetRepository, preparing_progress
 from sluice.datasets.workspace import Workspace
+from sluice.inference.schema import InferenceSettings
 from sluice.ingest.models import (
     IngestInput,
     ObjectRef,
@@ -176,7 +180,7 @@ def prepare_copy(
     if compression is None:
         encoding = encoding_of(head, dataset.settings.encoding)
         check_text(head, encoding)
-        if encoding is None:
+        if encoding is None and not cr_line_breaks(head):
             return obj
         stream, position = streams.counted(streams.open_stream(obj.bucket, obj.key))
         source = _Source(_read_blocks(stream, "the file"), position, "the file")
@@ -193,7 +197,7 @@ def prepare_copy(
             )
         encoding = encoding_of(text_head, dataset.settings.encoding)
         check_text(text_head, encoding, f"{source.what}'s content")
-    return _write_copy(cfg, repo, payload, source, encoding, compression)
+    return _write_copy(cfg, repo, payload, source, encoding, compression, dataset.settings)
 
 
 def _write_copy(
@@ -203,9 +207,15 @@ def _write_copy(
     source: _Source,
     encoding: str | None,
     compression: Compression | None,
+    declared: InferenceSettings,
 ) -> ObjectRef:
     obj, ref = payload.object, payload.dataset
     blocks = transcoded(source.blocks, encoding) if encoding else source.blocks
+    text_head, blocks = read_head(blocks)
+    line_breaks = "cr" if cr_line_breaks(text_head) else None
+    if line_breaks:
+        delimiter, quote = _split_by(text_head, declared)
+        blocks = lf_line_breaks(blocks, quote, delimiter)
     started = time.monotonic()
     written = 0
     last_report = started
@@ -233,12 +243,21 @@ def _write_copy(
         "prepared the upload",
         compression=compression,
         encoding=encoding,
+        line_breaks=line_breaks,
         upload_bytes=obj.size,
         text_bytes=size,
         seconds=round(seconds, 3),
         text_mb_per_s=round(size / 1e6 / seconds, 1) if seconds else None,
     )
     return ObjectRef(bucket=cfg.data_bucket, key=key, size=size, etag=etag)
+
+
+def _split_by(text_head: bytes, declared: InferenceSettings) -> tuple[str, str]:
+    """(delimiter, quote) of a text whose lines end with CR alone: the declared ones, else
+    sniffed from its head read with LF line breaks (a space-aligned file's quotes follow
+    a space)."""
+    at_eof = len(text_head) < SNIFF_BYTES
+    return sniff(text_head.replace(b"\r", b"\n"), at_eof, declared.delimiter, declared.quote)
 
 
 def _report(repo: DatasetRepository, payload: IngestInput, done: float) -> None:
