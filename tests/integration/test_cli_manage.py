@@ -229,3 +229,8 @@ def test_op_rm_deletes_a_sessions_operations_all_or_none(
     assert json.loads(removed.stdout) == {"deleted": [operation_id]}
     shown = json.loads(sluice("session", "show", session["id"], "--json").stdout)
     assert shown["operations"] == []
+
+
+def test_the_clients_list_of_datasets_holds_every_one_made(client: Client) -> None:
+    made = {new_dataset(client, f"listed {n}") for n in range(3)}
+    assert made <= {dataset["id"] for dataset in client.datasets.all()}

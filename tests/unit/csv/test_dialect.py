@@ -71,6 +71,8 @@ def test_a_declared_field_is_kept_and_the_others_fit_it() -> None:
         (b"a\tb\nx\t3,5\ny\t2.5\n", "\t", ","),  # as many commas as points
         (b'a,b\nx,"3,5"\n', ",", "."),  # a comma file has decimal points
         (b"a;b\n01.02.2024;x\n", ";", "."),
+        # A column that is not UTF-8 (latin-1 here) is no column of numbers.
+        ("Ort;Preis\nZürich;3,5\nGenève;12,25\n".encode("latin-1"), ";", ","),
     ],
 )
 def test_sniff_decimal(head: bytes, delimiter: str, decimal: str) -> None:

@@ -1,5 +1,5 @@
 """The sluice command: the client of a running system (login, upload, ls, show, rows,
-download, types, mv, rm, task, tasks, result, session, op, import-model, graph, train,
+download, types, infer, mv, rm, task, tasks, result, session, op, import-model, graph, train,
 jobs, predict) and the local system with its helpers (local, demo-data, manifests). `sluice
 COMMAND --help` says more; every client command takes --json and --api-url (or
 SLUICE_API_URL)."""
@@ -12,6 +12,7 @@ from sluice.cli import (
     auth,
     datasets,
     graphs,
+    inference,
     model_import,
     sessions,
     system,
@@ -39,6 +40,7 @@ for command in (
     datasets.rows,
     datasets.download,
     datasets.types,
+    inference.infer,
     datasets.mv,
     datasets.rm,
     tasks.task,

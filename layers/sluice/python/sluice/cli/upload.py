@@ -10,13 +10,8 @@ import click
 
 from sluice.cli.common import Output, client_options, signed_in
 from sluice.cli.datasets import schema_table
+from sluice.cli.inference import settings_given, settings_options
 from sluice.client.uploads import UploadOptions, UploadStarted, default_part_bytes
-
-
-def _split(values: tuple[str, ...]) -> list[str] | None:
-    """Repeated or comma-separated values (``--na-values NA,null --na-values -``)."""
-    items = [item for value in values for item in value.split(",")]
-    return items or None
 
 
 @click.command()
@@ -24,9 +19,7 @@ def _split(values: tuple[str, ...]) -> list[str] | None:
 @click.option("--name", help="The dataset's name (default: the file's name without .csv).")
 @click.option("--path", "folder", help="Its folder, e.g. sales/2024.")
 @click.option("--description")
-@click.option("--na-values", multiple=True, help="Texts read as missing; repeat or use commas.")
-@click.option("--max-categories", type=int, help="Most distinct values of a category column.")
-@click.option("--tolerance", type=float, help="Exceptions a type may have (count or fraction).")
+@settings_options
 @click.option(
     "--type",
     "column_types",
@@ -53,6 +46,10 @@ def upload(
     na_values: tuple[str, ...],
     max_categories: int | None,
     tolerance: float | None,
+    delimiter: str | None,
+    quote: str | None,
+    decimal: str | None,
+    encoding: str | None,
     column_types: tuple[str, ...],
     part_bytes: int,
     parallel: int,
@@ -72,10 +69,9 @@ def upload(
     settings: dict[str, Any] = {
         "path": folder,
         "description": description,
-        "na_values": _split(na_values),
-        "max_categories": max_categories,
-        "tolerance": tolerance,
         "column_types": dict(pair.split("=", 1) for pair in column_types) or None,
+        # Left out, a dialect field is detected: "auto" (null) says the same at create.
+        **settings_given(na_values, max_categories, tolerance, delimiter, quote, decimal, encoding),
     }
     with out.transfer_bar() as bar:
         task = bar.add_task(f"upload {file.name}", total=None)

@@ -35,13 +35,7 @@ class Datasets:
 
     def all(self) -> Iterator[dict[str, Any]]:
         """Every dataset of the caller, a page at a time."""
-        token = None
-        while True:
-            page = self.http.request("GET", "/datasets", params={"limit": 100, "next_token": token})
-            yield from page["datasets"]
-            token = page.get("next_token")
-            if not token:
-                return
+        return self.http.pages("/datasets", limit=100)
 
     def tree(self, path: str = "", depth: int = 10) -> dict[str, Any]:
         """The folder at ``path`` with its folders and datasets ``depth`` levels down."""
@@ -86,6 +80,21 @@ class Datasets:
             body["tolerance"] = tolerance
         answer: dict[str, Any] = self.http.request(
             "PUT", f"/datasets/{dataset_id}/preferred-types", body
+        )
+        return answer
+
+    def inference(
+        self, dataset_id: str, command: str = "status", settings: dict[str, Any] | None = None
+    ) -> dict[str, Any]:
+        """``POST .../inference``: ``start`` (again, on the stored file; ``settings``
+        changes the given ones, a null dialect field or encoding asks for detection or UTF-8
+        again), ``stop``, ``reset`` or ``status``. The inference's status, run, settings and
+        error."""
+        body: dict[str, Any] = {"command": command}
+        if settings is not None:
+            body["settings"] = settings
+        answer: dict[str, Any] = self.http.request(
+            "POST", f"/datasets/{dataset_id}/inference", body
         )
         return answer
 

@@ -230,6 +230,9 @@ def sniff_decimal(head: bytes, at_eof: bool, delimiter: str, quote: str) -> str:
         return "."
     commas = dots = 0
     for column in table.columns:
+        if pa.types.is_binary(column.type):
+            # Text that is not UTF-8 (the scans name its line): no column of numbers.
+            continue
         # pyarrow typed the columns it could read; a comma decimal stays text.
         values = pc.cast(column, pa.string())
         commas += pc.sum(pc.match_substring_regex(values, _COMMA_NUMBER)).as_py() or 0
