@@ -1,7 +1,8 @@
 """The web console as a user meets it, in a real headless Chromium: sign in, upload by
 drag and drop and watch the ingest, read a dataset's types, charts and rows, prefer a
-type, rename, move and delete a dataset, run a task and download its result, run a
-session operation from its wizard, import a Keras model as a graph."""
+type, read a file again with its encoding declared, rename, move and delete a dataset,
+run a task and download its result, run a session operation from its wizard, import a
+Keras model as a graph."""
 
 from __future__ import annotations
 
@@ -328,3 +329,51 @@ def test_a_file_that_is_no_model_shows_the_imports_reason(signed_in: Page) -> No
     )
     form.get_by_role("button", name="Import").click()
     expect(form.get_by_role("alert")).to_contain_text("(not_a_model)", timeout=90_000)
+
+
+LATIN1 = "Ort;Preis\nZürich;3,5\nGenève;12,25\n".encode("latin-1")
+
+
+def test_a_file_that_failed_as_not_utf8_is_read_again_with_its_encoding(
+    signed_in: Page, api: Api
+) -> None:
+    page = signed_in
+    created = api.call("POST", "/datasets", {"name": "legacy", "path": folder()})
+    ticket = created["upload"]
+    file = {"file": ("legacy.csv", LATIN1 + uuid.uuid4().hex.encode() + b";1\n")}
+    assert requests.post(ticket["url"], data=ticket["fields"], files=file, timeout=30).ok
+    dataset_id = created["dataset"]["id"]
+    assert api.settled(dataset_id)["status"] == "failed"
+    page.goto(page.url.split("#")[0] + f"#/datasets/{dataset_id}")
+    expect(page.get_by_role("alert")).to_contain_text("is not valid UTF-8")
+    card = page.locator("#reinfer")
+    card.get_by_label("Encoding").fill("latin-1")
+    card.get_by_label("Decimal mark").select_option(",")
+    card.get_by_role("button", name="Read again").click()
+
+    expect(page.locator("#status .badge")).to_have_text("ready")
+    expect(page.locator('#columns tr[data-column="Preis"] .effective')).to_have_text("float32")
+    expect(page.locator("#rows tbody tr").first.locator("td").first).to_have_text("Zürich")
+    stored = api.call("GET", f"/datasets/{dataset_id}")
+    assert (stored["settings"]["encoding"], stored["dialect"]["decimal"]) == ("iso8859-1", ",")
+
+
+def test_an_upload_with_its_file_options_is_read_with_them(signed_in: Page, api: Api) -> None:
+    page, path = signed_in, folder()
+    page.goto(page.url.split("#")[0] + "#/upload")
+    # Its own content: the demo user holds every test's files, and a copy is a duplicate.
+    unique = LATIN1.replace("Genève".encode("latin-1"), f"Genève {uuid.uuid4().hex}".encode())
+    page.locator("input[type=file]").set_input_files(
+        {"name": "prices.csv", "mimeType": "text/csv", "buffer": unique}
+    )
+    page.get_by_label("Folder").fill(path)
+    page.get_by_text("File options").click()
+    page.get_by_label("Delimiter").select_option(";")
+    page.get_by_label("Encoding").fill("latin-1")
+    page.get_by_role("button", name="Upload").click()
+    ready = page.get_by_role("link", name="prices: 2 rows, 2 columns")
+    expect(ready).to_be_visible()
+    listed = api.call("GET", f"/datasets/tree?path={path}")
+    (dataset,) = listed["children"]
+    stored = api.call("GET", f"/datasets/{dataset['id']}")
+    assert (stored["dialect"]["delimiter"], stored["settings"]["encoding"]) == (";", "iso8859-1")

@@ -1,8 +1,9 @@
 // One dataset: its state, its columns (inferred and effective types, nulls, notes) with
 // preferred types to edit, a chart per column, its first rows with the values that
-// failed their type highlighted, and a card to rename, move or delete it.
+// failed their type highlighted, a card to read its file again with other settings (the
+// CSV dialect, the encoding, missing values), and a card to rename, move or delete it.
 
-import { ApiError, del, get, patch, put, seg } from "../api.js";
+import { ApiError, del, get, patch, post, put, seg } from "../api.js";
 import { histogram, topValues } from "../charts.js";
 import { badge, bytes, errorBox, fill, h, number, onSubmit, poll, progressBar, showError, table, when } from "../ui.js";
 
@@ -56,6 +57,43 @@ function columnsForm(dataset, after) {
     }
     if (Object.keys(types).length === 0) throw new Error("no preferred type changed");
     await put(`/datasets/${dataset.id}/preferred-types`, { types });
+    after();
+  });
+  return form;
+}
+
+// The dialect's choices: "" is detected from the file (null in the settings).
+const DELIMITERS = [["", "detected"], [",", "comma ,"], [";", "semicolon ;"], ["\t", "tab"], ["|", "pipe |"], [" ", "space-aligned"]];
+const DECIMALS = [["", "detected"], [".", "point ."], [",", "comma ,"]];
+
+function choice(name, label, options, current) {
+  return h("label", {}, label, h("select", { name },
+    options.map(([value, text]) => h("option", { value, selected: (current ?? "") === value }, text))));
+}
+
+function reinferCard(dataset, after) {
+  // The file stays the dataset's: it is read again with these settings (a file that
+  // failed as not UTF-8, say, with its encoding declared).
+  const settings = dataset.settings || {};
+  const form = h(
+    "form",
+    { class: "card", id: "reinfer", "aria-label": "Read the file again" },
+    h("h2", {}, "Read the file again"),
+    choice("delimiter", "Delimiter", DELIMITERS, settings.delimiter),
+    choice("decimal", "Decimal mark", DECIMALS, settings.decimal),
+    h("label", {}, "Encoding", h("input", { name: "encoding", value: settings.encoding || "", placeholder: "UTF-8 (or cp1252, latin-1, utf-16-le ...)" })),
+    h("label", {}, "Missing values (comma-separated)", h("input", { name: "na_values", value: (settings.na_values || []).join(", "), placeholder: "the defaults" })),
+    h("button", { type: "submit" }, "Read again"),
+  );
+  onSubmit(form, async (data) => {
+    const change = {
+      delimiter: data.get("delimiter") || null,
+      decimal: data.get("decimal") || null,
+      encoding: data.get("encoding").trim() || null,
+    };
+    const na = data.get("na_values").split(",").map((v) => v.trim()).filter(Boolean);
+    if (na.length) change.na_values = na;
+    await post(`/datasets/${dataset.id}/inference`, { command: "start", settings: change });
     after();
   });
   return form;
@@ -149,6 +187,7 @@ export async function datasetPage(main, id) {
   if (dataset.status === "failed") {
     main.append(errorBox(new ApiError(0, dataset.error?.code, `the ingest failed: ${dataset.error?.message}`)));
   }
+  if (["ready", "failed", "stopped"].includes(dataset.status)) main.append(reinferCard(dataset, again));
   if (!["ready", "failed"].includes(dataset.status)) {
     // Inferring or re-converting: follow it, then show the page again.
     const bar = progressBar("ingest progress");

@@ -62,6 +62,14 @@ export async function uploadPage(main) {
     h("label", {}, "Name", nameInput),
     h("label", {}, "Folder", h("input", { name: "path", placeholder: "sales/2024" })),
     h("label", {}, "Missing values (comma-separated, optional)", h("input", { name: "na_values", placeholder: "NA, -" })),
+    h("details", { class: "file-options" },
+      h("summary", {}, "File options (detected when left as they are)"),
+      h("label", {}, "Delimiter", h("select", { name: "delimiter" },
+        [["", "detected"], [",", "comma ,"], [";", "semicolon ;"], ["\t", "tab"], ["|", "pipe |"], [" ", "space-aligned"]]
+          .map(([value, text]) => h("option", { value }, text)))),
+      h("label", {}, "Decimal mark", h("select", { name: "decimal" },
+        [["", "detected"], [".", "point ."], [",", "comma ,"]].map(([value, text]) => h("option", { value }, text)))),
+      h("label", {}, "Encoding", h("input", { name: "encoding", placeholder: "UTF-8 (or cp1252, latin-1, utf-16-le ...)" }))),
     h("button", { type: "submit" }, "Upload"),
     h("div", { class: "sent" }, sent),
   );
@@ -70,6 +78,10 @@ export async function uploadPage(main) {
     const settings = { name: data.get("name"), path: data.get("path") || "" };
     const na = data.get("na_values").split(",").map((v) => v.trim()).filter(Boolean);
     if (na.length) settings.na_values = na;
+    for (const name of ["delimiter", "decimal", "encoding"]) {
+      const value = name === "encoding" ? data.get(name).trim() : data.get(name);
+      if (value) settings[name] = value;
+    }
     sent.set(0, "starting");
     const id = await uploadFile(chosen, settings, (done, total) => sent.set(done / total, `${bytes(done)} of ${bytes(total)}`));
     sent.set(1, `uploaded ${bytes(chosen.size)}`);
