@@ -60,14 +60,15 @@ def test_upload_takes_the_files_delimiter_decimal_and_encoding(
 def test_infer_reads_a_failed_file_again_with_its_encoding_and_shows_the_schema(
     sluice: Callable[..., Result], client: Client, tmp_path: Path
 ) -> None:
-    failed = sluice("upload", str(latin1_file(tmp_path)))
+    path = latin1_file(tmp_path)
+    failed = sluice("upload", str(path))
     assert failed.exit_code == 1
     told = re.search(r"dataset (\w+) failed: line 2: the text is not valid UTF-8", failed.stderr)
     assert told, failed.stderr
     dataset_id = told.group(1)
     inferred = sluice("infer", dataset_id, "--encoding", "latin-1")
     assert inferred.exit_code == 0, inferred.output
-    assert inferred.stdout.startswith(f"dataset {dataset_id}: ready, 3 rows")
+    assert inferred.stdout.startswith(f"dataset {dataset_id} {path.stem!r}: ready, 3 rows")
     assert "Preis" in inferred.stdout
     stored = client.datasets.get(dataset_id)
     assert stored["settings"]["encoding"] == "iso8859-1"

@@ -13,7 +13,6 @@ import pyarrow.csv as pcsv
 import pytest
 
 from tests.integration.uploader import Uploader
-from tests.support import call_api
 
 NAMES = ["Zoë", "José", "plain", "x, quoted", 'a "quote"']
 
@@ -35,14 +34,7 @@ def pyarrows_rows(original: bytes, delimiter: str = ",") -> list[dict[str, Any]]
 
 
 def all_rows(uploader: Uploader, dataset_id: str) -> list[dict[str, Any]]:
-    status, page = call_api(
-        "GET",
-        f"/datasets/{dataset_id}/rows",
-        owner=uploader.owner,
-        query={"start_row": "0", "num_rows": "10000"},
-    )
-    assert status == 200, page
-    return [{k: row[k] for k in ("id", "name", "note")} for row in page["rows"]]
+    return uploader.rows(dataset_id, ("id", "name", "note"))
 
 
 UTF8 = mac_text().encode("utf-8")

@@ -49,6 +49,17 @@ class Uploader:
         self.put(upload["fields"]["key"], body)
         return self.settled(dataset_id)
 
+    def rows(self, dataset_id: str, columns: tuple[str, ...]) -> list[dict[str, Any]]:
+        """Every row of a ready dataset (up to 10,000), with ``columns`` alone."""
+        status, page = call_api(
+            "GET",
+            f"/datasets/{dataset_id}/rows",
+            owner=self.owner,
+            query={"start_row": "0", "num_rows": "10000"},
+        )
+        assert status == 200, page
+        return [{k: row[k] for k in columns} for row in page["rows"]]
+
     def executions(self, dataset_id: str) -> list[dict[str, Any]]:
         """The dataset's ingest executions."""
         listed = self.sfn.list_executions(stateMachineArn=self.machine("ingest_dataset"))

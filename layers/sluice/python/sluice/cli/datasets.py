@@ -12,7 +12,7 @@ from rich.table import Table
 from rich.tree import Tree
 
 from sluice.cli.common import Output, client_options, human_bytes, removed, signed_in
-from sluice.client import ApiError, ClientError
+from sluice.client import ApiError, Client, ClientError
 
 
 def schema_table(columns: list[dict[str, Any]]) -> Table:
@@ -30,6 +30,36 @@ def schema_table(columns: list[dict[str, Any]]) -> Table:
             "; ".join(column.get("notes") or []),
         )
     return table
+
+
+def follow_ingest(client: Client, out: Output, dataset_id: str, label: str) -> dict[str, Any]:
+    """The dataset once its ingest ends, with a bar of its ``progress`` meanwhile
+    (``IngestFailed`` with its reason if it fails)."""
+    with out.fraction_bar() as bar:
+        task = bar.add_task(label, total=1.0, status="")
+
+        def polled(seen: dict[str, Any]) -> None:
+            bar.update(task, completed=seen.get("progress") or 0.0, status=seen["status"])
+
+        dataset = client.datasets.wait(dataset_id, on_progress=polled)
+        bar.update(task, completed=1.0)
+    return dataset
+
+
+def print_dataset(out: Output, dataset: dict[str, Any]) -> None:
+    """The dataset as an ingest leaves it: its id, name, status and rows, then its schema
+    (or, under ``--json``, the API's answer)."""
+    if out.json:
+        out.data(dataset)
+        return
+    rows = dataset.get("row_count")
+    out.out.print(
+        f"dataset {dataset['id']} {dataset['name']!r}: {dataset['status']}"
+        + (f", {rows:,} rows" if rows is not None else ""),
+        highlight=False,
+    )
+    if dataset["status"] == "ready" and dataset.get("columns"):
+        out.out.print(schema_table(dataset["columns"]))
 
 
 def _datasets(count: int) -> str:
@@ -188,13 +218,7 @@ def types(
     client = signed_in(api_url)
     dataset = client.datasets.set_types(dataset_id, _types(pairs), tolerance)
     if not no_wait:
-        with out.fraction_bar() as bar:
-            task = bar.add_task("re-convert", total=1.0, status="")
-
-            def polled(seen: dict[str, Any]) -> None:
-                bar.update(task, completed=seen.get("progress") or 0.0, status=seen["status"])
-
-            dataset = client.datasets.wait(dataset_id, on_progress=polled)
+        dataset = follow_ingest(client, out, dataset_id, "re-convert")
     if out.json:
         out.data(dataset)
         return

@@ -9,7 +9,7 @@ from typing import Any, TypeVar
 import click
 
 from sluice.cli.common import Output, client_options, signed_in
-from sluice.cli.datasets import schema_table
+from sluice.cli.datasets import follow_ingest, print_dataset
 from sluice.client import ClientError
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -135,25 +135,7 @@ def infer(
     client = signed_in(api_url)
     answer = client.datasets.inference(dataset_id, command, settings or None)
     if command == "start" and not no_wait:
-        with out.fraction_bar() as bar:
-            task = bar.add_task("infer", total=1.0, status="")
-
-            def polled(seen: dict[str, Any]) -> None:
-                bar.update(task, completed=seen.get("progress") or 0.0, status=seen["status"])
-
-            dataset = client.datasets.wait(dataset_id, on_progress=polled)
-            bar.update(task, completed=1.0)
-        if out.json:
-            out.data(dataset)
-            return
-        rows = dataset.get("row_count")
-        out.out.print(
-            f"dataset {dataset_id}: {dataset['status']}"
-            + (f", {rows:,} rows" if rows is not None else ""),
-            highlight=False,
-        )
-        if dataset.get("columns"):
-            out.out.print(schema_table(dataset["columns"]))
+        print_dataset(out, follow_ingest(client, out, dataset_id, "infer"))
         return
     if out.json:
         out.data(answer)

@@ -9,7 +9,7 @@ from typing import Any
 import click
 
 from sluice.cli.common import Output, client_options, signed_in
-from sluice.cli.datasets import schema_table
+from sluice.cli.datasets import follow_ingest, print_dataset
 from sluice.cli.inference import settings_given, settings_options
 from sluice.client.uploads import UploadOptions, UploadStarted, default_part_bytes
 
@@ -103,23 +103,5 @@ def upload(
             raise SystemExit(130) from None
     out.note(f"uploaded: dataset {dataset['id']}")
     if not no_wait:
-        with out.fraction_bar() as bar:
-            task = bar.add_task("ingest", total=1.0, status="")
-
-            def polled(seen: dict[str, Any]) -> None:
-                status = seen["status"]
-                bar.update(task, completed=seen.get("progress") or 0.0, status=status)
-
-            dataset = client.datasets.wait(dataset["id"], on_progress=polled)
-            bar.update(task, completed=1.0)
-    if out.json:
-        out.data(dataset)
-        return
-    rows = dataset.get("row_count")
-    out.out.print(
-        f"dataset {dataset['id']} {dataset['name']!r}: {dataset['status']}"
-        + (f", {rows:,} rows" if rows is not None else ""),
-        highlight=False,
-    )
-    if dataset["status"] == "ready" and dataset.get("columns"):
-        out.out.print(schema_table(dataset["columns"]))
+        dataset = follow_ingest(client, out, dataset["id"], "ingest")
+    print_dataset(out, dataset)
