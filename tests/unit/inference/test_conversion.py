@@ -12,6 +12,7 @@ from sluice.inference.conversion import (
     FALSE_SPELLINGS,
     TRUE_SPELLINGS,
     convert_table,
+    may_hold_rounded_integers,
     native_types,
 )
 from sluice.inference.types import ColumnType, DateOrder
@@ -89,3 +90,25 @@ def test_texts_past_ascii_are_read_as_written_and_invalid_utf8_is_refused() -> N
     assert table.column("word").to_pylist() == ["café", "naïve"]
     with pytest.raises(pa.ArrowInvalid, match="UTF8"):
         parse_text(b"caf\xe9,1\n", ["word", "n"], NA)
+
+
+class _Plan:
+    def __init__(self, name: str, column_type: ColumnType) -> None:
+        self.name, self.type, self.date_order = name, column_type, None
+
+
+@pytest.mark.parametrize(
+    ("values", "may"),
+    [
+        ([1.5, None, 2.0**52], False),
+        ([1.5, float("inf"), float("nan")], False),  # inf and nan are no integers
+        ([1.5, 2.0**60], True),  # 1152921504606846976: an integer text or a rounded one
+        ([-(2.0**53)], True),
+        ([2.0**60 + 2**8 + 0.5 - 0.5], True),
+    ],
+)
+def test_a_native_float_column_may_hold_a_rounded_integer_only_past_2_to_the_53(
+    values: list[float | None], may: bool
+) -> None:
+    table = pa.table({"x": pa.array(values, pa.float64())})
+    assert may_hold_rounded_integers(table, [_Plan("x", ColumnType.FLOAT64)]) is may

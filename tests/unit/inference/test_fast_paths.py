@@ -105,8 +105,11 @@ def test_floats_read_alone_and_together_match_the_grammar() -> None:
 
 def _float32_holds(text: str) -> bool:
     """float64(float32(x)) == x for the text's float64 x, by the struct module: finite
-    values only (inf/nan words pass apart)."""
+    values only (inf/nan words pass apart), and of an integer text, only one float64
+    holds exactly."""
     value = float(text)
+    if text.lstrip("+-").isdigit() and math.isfinite(value) and int(value) != int(text):
+        return False  # an integer float64 rounds fails float64, and so float32
     try:
         packed = struct.pack("<f", value)
     except OverflowError:  # past float32's range

@@ -174,6 +174,47 @@ def test_integers_also_pass_float() -> None:
     assert (stats.float_min, stats.float_max) == (-2.0, 1.0)
 
 
+def test_an_integer_float64_would_round_fails_it() -> None:
+    passes, values = tp.float_values(
+        pa.array(["123456789012345678901234", "9007199254740993", str(2**63 - 1), "-" + "9" * 40])
+    )
+    assert passes.to_pylist() == [False, False, False, False]
+    assert values.null_count == 4
+
+
+def test_integers_float64_holds_and_decimals_pass_it() -> None:
+    texts = ["9007199254740992", str(2**62), "-" + str(2**63), "1e30", "12345678901234567.5"]
+    passes, values = tp.float_values(pa.array(texts))
+    assert passes.to_pylist() == [True] * 5
+    assert values.to_pylist() == [2.0**53, 2.0**62, -(2.0**63), 1e30, 12345678901234567.5]
+
+
+def test_a_column_of_ids_past_int64_is_text_not_rounded_floats() -> None:
+    assert _inferred(["123456789012345678901234", "223456789012345678901234"]) == (
+        ColumnType.STRING
+    )
+
+
+def test_an_int64_float64_rounds_beside_an_id_past_int64_passes_int64_alone() -> None:
+    stats = _stats(["9007199254740993", "123456789012345678901234"])
+    assert (stats.failures["int64"], stats.failures["float64"]) == (1, 2)
+
+
+def test_a_column_of_int64s_past_2_to_the_53_stays_int64() -> None:
+    assert _inferred([str(2**63 - 1), "9007199254740993"]) == ColumnType.INT64
+
+
+def test_int64s_float64_rounds_fail_float64_on_the_fast_path_as_their_texts_do() -> None:
+    rng = random.Random(53)
+    numbers = [rng.randrange(-(2**63), 2**63) >> rng.randrange(0, 12) for _ in range(5000)]
+    numbers += [2**53, 2**53 + 1, 2**63 - 1, -(2**63)]
+    texts = pa.array([str(n) for n in numbers])
+    by_number = tp.float64_passes_of_ints(pa.array(numbers, pa.int64()))
+    by_text = tp.np_bool(tp.float_values(texts)[0])
+    assert by_number.tolist() == by_text.tolist() == [int(float(n)) == n for n in numbers]
+    assert 0 < by_number.sum() < len(numbers)
+
+
 def test_float32_accepts_what_it_holds_exactly() -> None:
     cells: Cells = ["0.5", "-1234567", "1.500000000", "1230000000", "-0.0625", "16777216", "1e6"]
     assert _stats(cells).failures["float32"] == 0

@@ -78,17 +78,19 @@ def _numbers(text: pa.Array) -> tuple[Parsed, Parsed, pa.BooleanArray] | None:
     ints = tp.native_ints(text)
     if ints is not None:
         ok = pc.is_valid(ints)
-        floats = pc.cast(ints, pa.float64(), safe=False)
-        return (ok, ints), (ok, floats), tp.float32_passes_of_ints(ints)
+        # float64 rounds some integers past 2**53: those fail it, as their texts do.
+        exact = pa.array(tp.float64_passes_of_ints(ints))
+        floats = pc.if_else(exact, pc.cast(ints, pa.float64(), safe=False), None)
+        return (ok, ints), (exact, floats), tp.float32_passes_of_ints(ints)
     floats = tp.native_floats(text)
     if floats is None:
         return None
-    float_ok = pc.is_valid(floats)
     # Only a whole number can be written as an integer.
     as_float = np.asarray(floats.to_numpy(zero_copy_only=False), dtype=np.float64)
     with np.errstate(invalid="ignore"):
         fractional = ~(np.floor(as_float) == as_float)
     int_parse = tp.int_values(text, trimmed=True, skip=fractional)
+    float_ok, floats = tp.without_rounded_integers(text, pc.is_valid(floats), floats)
     float32 = tp.float32_passes_of_float64(text, float_ok, floats)
     return int_parse, (float_ok, floats), float32
 

@@ -133,6 +133,27 @@ def native_types(plans: Sequence[ColumnPlanLike]) -> dict[str, pa.DataType]:
     return {p.name: NATIVE_TYPES[p.type] for p in plans if p.type in NATIVE_TYPES}
 
 
+def may_hold_rounded_integers(table: pa.Table, plans: Sequence[ColumnPlanLike]) -> bool:
+    """Whether a float column pyarrow parsed natively holds a whole number from 2**53 on:
+    it may have been an integer text float64 rounds, which the text path refuses
+    (``text_parsing.float_values``). Rare in a column of floats; a column of such
+    numbers is read as text."""
+    for plan in plans:
+        if plan.type not in (ColumnType.FLOAT32, ColumnType.FLOAT64):
+            continue
+        column = table.column(plan.name)
+        if not pa.types.is_floating(column.type):
+            continue
+        if not text_parsing.reaches_exact_integer_limit(column):
+            continue
+        values = np.asarray(pc.fill_null(column, 0.0).to_numpy(), dtype=np.float64)
+        with np.errstate(invalid="ignore"):
+            large = np.isfinite(values) & (np.abs(values) >= text_parsing.EXACT_INTEGER_LIMIT)
+            if (large & (np.floor(values) == values)).any():
+                return True
+    return False
+
+
 def convert_columns(
     table: pa.Table,
     plans: Sequence[ColumnPlanLike],

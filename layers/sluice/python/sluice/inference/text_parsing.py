@@ -20,6 +20,9 @@ What each type accepts:
 - float64: decimal or scientific notation with an optional sign (``1``, ``-1.5``, ``.5``,
   ``5.``, ``1e-3``, ``+2.5E+10``), or ``inf`` / ``infinity`` / ``nan`` with an optional sign,
   any case. A finite text too large for float64 (``1e999``) parses as +-inf, as Python does.
+  An integer (digits alone) that float64 would round fails: past 2**53 only some integers
+  are float64s, and ``123456789012345678901234`` read as ``1.2345678901234568e+23`` loses
+  the digits an id is made of; such a column stays text.
 - float32 (:func:`float32_values`): passes float64, and either is an inf/nan word, or is a
   finite value that float32 holds exactly as float64 does: ``float64(float32(x)) == x`` for
   its float64 ``x`` (``0.5``, ``-2.25``, ``1e6``, ``16777216``; not ``0.1``, ``459.9`` or
@@ -339,8 +342,13 @@ def float_values(
     arr: TextArray, *, trimmed: bool = False, skip: np.ndarray | None = None
 ) -> Parsed:
     """Decimal / scientific numbers and inf/nan words -> float64 values (``skip``: as for
-    :func:`int_values`)."""
+    :func:`int_values`); an integer float64 cannot hold exactly fails
+    (:func:`_integers_float64_rounds`)."""
     text = as_text(arr, trimmed)
+    return without_rounded_integers(text, *_float_readings(text, skip))
+
+
+def _float_readings(text: pa.Array, skip: np.ndarray | None) -> Parsed:
     native = native_floats(text)
     if native is not None:
         return pc.is_valid(native), native
@@ -354,6 +362,63 @@ def float_values(
     words[candidates] = True
     passes |= _float_words(text, words & ~passes)
     return pa.array(passes), _cast_where(text, passes, pa.float64())
+
+
+EXACT_INTEGER_LIMIT = 2**53
+"""Every integer below this magnitude is a float64; from it on, only some are."""
+_DECIMAL_DIGITS = 38
+"""decimal128's digits: the exact integers an integer text is compared in."""
+
+
+def reaches_exact_integer_limit(values: pa.Array | pa.ChunkedArray) -> bool:
+    """Whether any of the float ``values`` is 2**53 or more in magnitude (inf included)."""
+    bounds = pc.min_max(values).as_py()
+    low, high = bounds["min"], bounds["max"]
+    return low is not None and (high >= EXACT_INTEGER_LIMIT or low <= -EXACT_INTEGER_LIMIT)
+
+
+def without_rounded_integers(text: pa.Array, passes: Any, values: pa.Array) -> Parsed:
+    """``(passes, values)``, float64 readings of ``text``, less the integers float64
+    rounds (:func:`_integers_float64_rounds`)."""
+    rounded = _integers_float64_rounds(text, values)
+    if not rounded.any():
+        return passes, values
+    kept = np_bool(passes) & ~rounded
+    return pa.array(kept), _null_unless(pa.array(kept), values)
+
+
+def _integers_float64_rounds(text: pa.Array, values: pa.Array) -> np.ndarray:
+    """Where ``text`` is an integer (digits, an optional sign) whose float64 ``values`` is
+    another number: past 2**53 (9007199254740993, a 24-digit id), so that a column of
+    such stays text rather than losing digits. Found without Python per row: only values
+    past 2**53 are looked at, the text and the float compared as exact decimal128s (an
+    integer of more than 38 digits, past decimal128, counts as rounded)."""
+    rounded = np.zeros(len(text), dtype=bool)
+    if not reaches_exact_integer_limit(values):
+        return rounded  # most columns: one pass for their bounds
+    magnitude = np.abs(_np_float(values))
+    rows = np.flatnonzero(np.isfinite(magnitude) & (magnitude >= EXACT_INTEGER_LIMIT))
+    if not rows.size:
+        return rounded
+    taken = pa.array(rows, type=pa.int64())
+    texts = text.take(taken)
+    integers = np_bool(pc.match_substring_regex(texts, _INT_RE))
+    if not integers.any():
+        return rounded
+    rows, texts = rows[integers], texts.filter(pa.array(integers))
+    digits = pc.replace_substring_regex(texts, r"^[+-]?0*", "")
+    wide = np_bool(pc.greater(pc.utf8_length(digits), _DECIMAL_DIGITS))
+    exact = pa.decimal128(_DECIMAL_DIGITS, 0)
+    fits = ~wide
+    differs = wide.copy()
+    if fits.any():
+        # Arrow's decimal parser takes neither '+' nor an empty digit string.
+        signed = pc.replace_substring_regex(texts.filter(pa.array(fits)), r"^\+", "")
+        as_text = pc.cast(signed, exact)
+        as_float = pc.cast(values.take(pa.array(rows[fits], type=pa.int64())), exact)
+        differs[fits] = ~np_bool(pc.equal(as_text, as_float))
+    rounded[rows] = differs
+    return rounded
 
 
 def _float_words(text: pa.Array, where: np.ndarray) -> np.ndarray:
@@ -376,15 +441,33 @@ def float32_values(arr: TextArray, *, trimmed: bool = False) -> Parsed:
 
 def float32_passes_of_ints(values: pa.Array) -> pa.BooleanArray:
     """:func:`float32_values`' passes for integer texts (sign and digits) read as int64
-    ``values``: those whose float64 float32 holds exactly, as the text path decides.
-    (Inference needs only the passes: a float32 column converts from the float64s.)"""
+    ``values``: those float64 holds exactly whose float64 float32 holds exactly, as the
+    text path decides. (Inference needs only the passes: a float32 column converts from
+    the float64s.)"""
     number = np_int(values)
     exact = (number >= -FLOAT32_EXACT_INTS) & (number <= FLOAT32_EXACT_INTS)
     rows = np.flatnonzero(~exact)
     if rows.size:  # every int64 is within float32's range: only exactness tells
         value = number[rows].astype(np.float64)
         exact[rows] = value.astype(np.float32).astype(np.float64) == value
-    return pa.array(exact & np_bool(values.is_valid()))
+    return pa.array(exact & float64_passes_of_ints(values))
+
+
+def float64_passes_of_ints(values: pa.Array) -> np.ndarray:
+    """:func:`float_values`' passes for integer texts read as int64 ``values``: the
+    integers float64 holds exactly (every one below 2**53, some past it; not 2**63 - 1,
+    which it rounds to 2**63)."""
+    number = np_int(values)
+    # |-(2**63)| wraps to itself, below the limit: exact, as it is (a power of two).
+    exact = np.abs(number) < EXACT_INTEGER_LIMIT
+    rows = np.flatnonzero(~exact)
+    if rows.size:
+        value = number[rows].astype(np.float64)
+        # 2**63 is past int64: a value that rounds to it is not exact (and cannot be cast).
+        inside = value < 2.0**63
+        back = np.where(inside, value, 0.0).astype(np.int64)
+        exact[rows] = inside & (back == number[rows])
+    return exact & np_bool(values.is_valid())
 
 
 FLOAT32_EXACT_INTS = 2**24

@@ -25,6 +25,7 @@ from sluice.inference.conversion import (
     FALSE_SPELLINGS,
     TRUE_SPELLINGS,
     convert_table,
+    may_hold_rounded_integers,
     native_types,
 )
 from sluice.inference.schema import ColumnSchema
@@ -109,7 +110,8 @@ def _convert(
     try:
         # Fast path: pyarrow parses the numbers and booleans itself; any value it cannot
         # read (an exception to keep, a spelling it does not know) sends the whole chunk
-        # down the text path, which keeps failing values' texts.
+        # down the text path, which keeps failing values' texts. So does a float that may
+        # be an integer float64 rounded, which pyarrow reads without a word.
         native = parse_native(
             body,
             names,
@@ -120,9 +122,11 @@ def _convert(
             include=wanted,
             dialect=dialect,
         )
-        return typed(native)
+        if not may_hold_rounded_integers(native, plans):
+            return typed(native)
     except pa.ArrowInvalid:
-        return typed(parse_text(body, names, na_values, include=wanted, dialect=dialect))
+        pass
+    return typed(parse_text(body, names, na_values, include=wanted, dialect=dialect))
 
 
 def _from_base(
