@@ -306,6 +306,17 @@ def test_mdy_dates_with_time() -> None:
     assert schema.max == "2024-12-31T23:59:00"
 
 
+def test_dates_with_a_12_hour_clock_are_datetime() -> None:
+    schema = _schema(["12/31/2024 11:59 PM", "01/15/2024 12:05:30 am", "02/03/2024 7:05PM"])
+    assert (schema.inferred_type, schema.date_order) == (ColumnType.DATETIME, DateOrder.MDY)
+    assert (schema.min, schema.max) == ("2024-01-15T00:05:30", "2024-12-31T23:59:00")
+
+
+def test_a_12_hour_clock_past_12_or_at_0_fails_datetime() -> None:
+    stats = _stats(["12/31/2024 13:00 PM", "12/31/2024 0:30 AM", "12/31/2024 10:00 XM"])
+    assert stats.failures["datetime:mdy"] == 3
+
+
 def test_dmy_column_with_31_12_2024_is_dmy() -> None:
     schema = _schema(["31/12/2024", "01/02/2024", "05/06/2024"])
     assert (schema.inferred_type, schema.date_order) == (ColumnType.DATETIME, DateOrder.DMY)

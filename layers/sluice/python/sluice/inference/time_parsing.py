@@ -24,7 +24,7 @@ from sluice.inference.types import DateOrder, date_formats
 MIN_TIMESTAMP_US = -62_135_596_800_000_000  # 0001-01-01T00:00:00
 US_PER_SECOND = 1_000_000
 
-_TIME_RE = r"(?:[T ]\d{1,2}:[0-5]\d(?::[0-5]\d)?)?"
+_TIME_RE = r"(?:[T ]\d{1,2}:[0-5]\d(?::[0-5]\d)?(?: ?[AaPp][Mm])?)?"
 _FAMILY_RE: dict[str, str] = {
     "iso": r"^\d{4}[-/]\d{1,2}[-/]\d{1,2}" + _TIME_RE + "$",
     "mdy": r"^\d{1,2}[-/.]\d{1,2}[-/.]\d{4}" + _TIME_RE + "$",

@@ -93,9 +93,20 @@ DATE_PARTS: dict[str, tuple[str, ...]] = {
     "mdy": ("%m/%d/%Y", "%m-%d-%Y", "%m.%d.%Y"),
     "dmy": ("%d/%m/%Y", "%d-%m-%Y", "%d.%m.%Y"),
 }
-TIME_PARTS: tuple[str, ...] = ("", " %H:%M", " %H:%M:%S", "T%H:%M", "T%H:%M:%S")
-"""A date may be followed by a time; fractional seconds and a trailing Z or UTC offset are
-accepted on ISO values."""
+TIME_PARTS: tuple[str, ...] = (
+    "",
+    " %H:%M",
+    " %H:%M:%S",
+    "T%H:%M",
+    "T%H:%M:%S",
+    " %I:%M %p",
+    " %I:%M:%S %p",
+    " %I:%M%p",
+    " %I:%M:%S%p",
+)
+"""A date may be followed by a time, on a 24-hour clock or a 12-hour one with AM or PM
+(any case, a space before it or none: ``05/01/2024 10:00 PM``, as US exports write it);
+fractional seconds and a trailing Z or UTC offset are accepted on ISO values."""
 MONTH_NAMES: tuple[str, ...] = (
     "january",
     "february",
