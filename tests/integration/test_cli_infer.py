@@ -127,3 +127,18 @@ def test_a_delimiter_of_several_characters_is_refused_before_any_request(
     assert result.exit_code == 1
     assert "--delimiter '::': give one character" in result.stderr
     assert client.datasets.get(dataset_id)["status"] == "awaiting_upload"
+
+
+def test_show_says_how_the_file_was_read(
+    sluice: Callable[..., Result], client: Client, tmp_path: Path
+) -> None:
+    uploaded = sluice(
+        "upload", str(latin1_file(tmp_path)), "--decimal", ",", "--encoding", "latin-1", "--json"
+    )
+    dataset_id = json.loads(uploaded.stdout)["id"]
+    shown = sluice("show", dataset_id)
+    assert shown.exit_code == 0, shown.output
+    assert (
+        "read as: semicolon (detected), quote '\"' (detected), decimal mark ',', "
+        "encoding iso8859-1" in shown.stdout
+    )

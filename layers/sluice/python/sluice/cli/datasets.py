@@ -117,11 +117,40 @@ def show(dataset_id: str, out: Output, api_url: str | None) -> None:
     if dataset.get("path"):
         parts.append(f"in {dataset['path']}")
     out.out.print(", ".join(parts), highlight=False)
+    reading = read_as(dataset)
+    if reading:
+        out.out.print(f"read as: {reading}", highlight=False)
     failure = dataset.get("error")
     if failure:
         out.out.print(f"[red]error:[/] {failure.get('message', failure)}", highlight=False)
     if columns:
         out.out.print(schema_table(columns))
+
+
+_DELIMITER_WORDS = {",": "comma", "\t": "tab", ";": "semicolon", "|": "pipe", " ": "space-aligned"}
+
+
+def read_as(dataset: dict[str, Any]) -> str | None:
+    """How the file was read, in words: its dialect (each field marked when detected
+    rather than declared) and its encoding where it is not UTF-8; None before any read."""
+    dialect = dataset.get("dialect")
+    if not dialect:
+        return None
+    detected = set(dialect.get("detected") or [])
+
+    def told(field: str, text: str) -> str:
+        return f"{text} (detected)" if field in detected else text
+
+    delimiter = dialect["delimiter"]
+    words = [
+        told("delimiter", _DELIMITER_WORDS.get(delimiter, repr(delimiter))),
+        told("quote", f"quote {dialect['quote']!r}"),
+        told("decimal", f"decimal mark {dialect['decimal']!r}"),
+    ]
+    encoding = (dataset.get("settings") or {}).get("encoding")
+    if encoding:
+        words.append(f"encoding {encoding}")
+    return ", ".join(words)
 
 
 @click.command()
