@@ -47,6 +47,10 @@ def _schema(
     return decide(chunk_stats(table, options.max_categories), options, preferred)[0]
 
 
+def _chunk(cells: Cells) -> ChunkStats:
+    return chunk_stats(pa.table({"c": pa.array(cells, type=pa.string())}), 100)
+
+
 def _inferred(cells: Cells, **settings: Any) -> ColumnType:
     return _schema(cells, **settings).inferred_type
 
@@ -156,6 +160,34 @@ def test_int_accepts_a_sign_and_surrounding_spaces() -> None:
 
 def test_int_rejects_decimals_exponents_and_separators() -> None:
     assert _stats(["1.0", "1e3", "1,000", "1_000", "- 1"]).failures["int64"] == 5
+
+
+def test_integers_with_leading_zeros_are_counted_and_noted() -> None:
+    schema = _schema(["02134", "10001", "007", None, "0"])
+    assert schema.inferred_type == ColumnType.INT16
+    assert schema.notes == [
+        "2 values are written with leading zeros (e.g. '02134'), which int16 drops: "
+        "prefer string to keep them"
+    ]
+
+
+def test_a_zero_alone_and_decimals_are_no_leading_zeros() -> None:
+    stats = _stats(["0", "10", "0.5", "-0"])
+    assert (stats.leading_zeros, stats.leading_zero_sample) == (0, None)
+
+
+def test_leading_zeros_are_not_noted_where_the_column_stays_text() -> None:
+    assert _schema(["007", "x"]).notes == []
+
+
+def test_leading_zeros_of_a_column_parsed_on_its_distinct_texts_count_every_row() -> None:
+    stats = _stats(["007"] * 500 + ["12"] * 500)
+    assert (stats.leading_zeros, stats.leading_zero_sample) == (500, "007")
+
+
+def test_leading_zeros_merge_over_chunks() -> None:
+    merged = merge_stats([_chunk(["1", "2"]), _chunk(["08", "09"]), _chunk(["010"])], 100)
+    assert (merged.columns[0].leading_zeros, merged.columns[0].leading_zero_sample) == (3, "08")
 
 
 def test_int_parser_values() -> None:

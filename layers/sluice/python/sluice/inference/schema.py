@@ -67,6 +67,8 @@ class ColumnStats(BaseModel):
     datetime_min: dict[str, str] = Field(default_factory=dict)  # date order -> ISO text
     datetime_max: dict[str, str] = Field(default_factory=dict)
     quarters: int = 0  # values written as quarters (1974Q1), read as the quarter's first day
+    leading_zeros: int = 0  # integers written with leading zeros (007), which a number drops
+    leading_zero_sample: str | None = None  # the first of them
     timedelta_min_us: int | None = None  # over values that pass timedelta
     timedelta_max_us: int | None = None
     text_min: str | None = None  # lexicographic, over all non-null texts (first 100 chars)

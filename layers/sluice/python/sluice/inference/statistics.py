@@ -82,6 +82,22 @@ def _numpy_bool(mask: pa.Array) -> np.ndarray:
     return np.asarray(mask.to_numpy(zero_copy_only=False), dtype=bool)
 
 
+def _leading_zeros(
+    texts: pa.Array, int_ok: pa.BooleanArray, weights: np.ndarray | None
+) -> tuple[int, str | None]:
+    """How many integer texts start with a 0 another digit follows (``007``), and the
+    first; from the texts' first bytes, with no pass over their characters."""
+    ok = _numpy_bool(int_ok)
+    if not ok.any():
+        return 0, None
+    view = StringBytes.of(texts)
+    zeros = ok & (view.first == ord("0")) & (view.lengths > 1)
+    if not zeros.any():
+        return 0, None
+    count = int(zeros.sum() if weights is None else weights[zeros].sum())
+    return count, texts[int(np.flatnonzero(zeros)[0])].as_py()
+
+
 def _min_max(values: pa.Array) -> tuple[Any, Any]:
     if values.null_count == len(values):
         return None, None
@@ -132,6 +148,9 @@ def _column_stats(
         stats.quarters = int(quarters.sum() if weights is None else weights[quarters].sum())
     # A column parsed on its distinct texts has them at hand: no pass over every row.
     texts = raw if parse.texts is None else parse.texts
+    stats.leading_zeros, stats.leading_zero_sample = _leading_zeros(
+        texts, passes["int64"], weights
+    )
     stats.distinct = _distinct(texts, max_categories)
     stats.int_min, stats.int_max = _min_max(ints)
     finite = pc.is_finite(floats)
@@ -244,6 +263,10 @@ def _merge_columns(columns: list[ColumnStats], max_categories: int) -> ColumnSta
         if low is not None and high is not None:
             merged.datetime_min[order], merged.datetime_max[order] = low, high
     merged.quarters = sum(c.quarters for c in columns)
+    merged.leading_zeros = sum(c.leading_zeros for c in columns)
+    merged.leading_zero_sample = next(
+        (c.leading_zero_sample for c in columns if c.leading_zero_sample), None
+    )
     merged.timedelta_min_us = _pick((c.timedelta_min_us for c in columns), min)
     merged.timedelta_max_us = _pick((c.timedelta_max_us for c in columns), max)
     merged.text_min = _pick((c.text_min for c in columns), min)
@@ -328,6 +351,20 @@ def _float32_rounding(stats: ColumnStats) -> list[str]:
     return [f"float32 rounds {inexact} numbers it cannot hold exactly{example}"]
 
 
+FLOAT_TYPES = (ColumnType.FLOAT32, ColumnType.FLOAT64)
+
+
+def _leading_zeros_note(column: ColumnStats, effective: ColumnType) -> str:
+    """Integers written with leading zeros (zip codes, ids) lose them as numbers: say so,
+    and how to keep them."""
+    counted = "1 value is" if column.leading_zeros == 1 else f"{column.leading_zeros} values are"
+    example = f" (e.g. {column.leading_zero_sample!r})" if column.leading_zero_sample else ""
+    return (
+        f"{counted} written with leading zeros{example}, which {effective.value} drops: "
+        "prefer string to keep them"
+    )
+
+
 def _quarters_note(quarters: int) -> str:
     counted = "1 value is a quarter" if quarters == 1 else f"{quarters} values are quarters"
     return f"{counted} (like 1974Q1), read as the quarter's first day (1974-01-01)"
@@ -376,6 +413,8 @@ def decide(
                 notes.append(_quarters_note(column.quarters))
         if effective is ColumnType.FLOAT32:
             notes.extend(_float32_rounding(column))
+        if column.leading_zeros and (effective in INTEGER_RANGES or effective in FLOAT_TYPES):
+            notes.append(_leading_zeros_note(column, effective))
         low, high = _bounds(column, effective, order)
         schemas.append(
             ColumnSchema(

@@ -1,6 +1,7 @@
-"""Integers past what float64 holds exactly, ingested on the embedded AWS: ids past int64
-stay text with every digit, int64s past 2**53 stay int64, and a float64 preferred for the
-ids keeps each one it would round as an exception with its text, never a rounded value."""
+"""Integers as files write them, ingested on the embedded AWS: ids past int64 stay text
+with every digit, int64s past 2**53 stay int64, a float64 preferred for the ids keeps
+each one it would round as an exception with its text, never a rounded value; and zip
+codes written with leading zeros are integers whose notes say what a number drops."""
 
 from __future__ import annotations
 
@@ -67,3 +68,19 @@ def test_float64_preferred_for_ids_keeps_each_it_would_round_as_an_exception(
     # A 24-digit integer is never a float64: every one fails it, its text kept aside.
     assert [row["acct"] for row in page["rows"]] == [None] * ROWS
     assert [row["_exceptions"]["acct"] for row in page["rows"]] == [a for a, _, _ in expected]
+
+
+def test_zip_codes_with_leading_zeros_say_what_an_integer_drops(uploader: Uploader) -> None:
+    codes = [f"{n:05d}" for n in range(1000, 99000, 500)]
+    body = ("zip\n" + "".join(f"{code}\n" for code in codes)).encode()
+    dataset = uploader.ingest(body)
+    assert (dataset["status"], dataset["error"]) == ("ready", None), dataset
+    (column,) = dataset["columns"]
+    zeros = sum(code.startswith("0") for code in codes)
+    assert (column["effective_type"], column["notes"]) == (
+        "int32",
+        [
+            f"{zeros} values are written with leading zeros (e.g. '01000'), which int32 "
+            "drops: prefer string to keep them"
+        ],
+    )
