@@ -148,9 +148,7 @@ def _column_stats(
         stats.quarters = int(quarters.sum() if weights is None else weights[quarters].sum())
     # A column parsed on its distinct texts has them at hand: no pass over every row.
     texts = raw if parse.texts is None else parse.texts
-    stats.leading_zeros, stats.leading_zero_sample = _leading_zeros(
-        texts, passes["int64"], weights
-    )
+    stats.leading_zeros, stats.leading_zero_sample = _leading_zeros(texts, passes["int64"], weights)
     stats.distinct = _distinct(texts, max_categories)
     stats.int_min, stats.int_max = _min_max(ints)
     finite = pc.is_finite(floats)
