@@ -72,6 +72,13 @@ def test_a_bad_column_is_422_before_anything_runs(ready: dict[str, str]) -> None
     assert all(j["status"] != "queued" for j in page["items"])
 
 
+def test_a_parameter_past_dynamodbs_numbers_is_422_naming_it(ready: dict[str, str]) -> None:
+    # The API fuzzer's request: 1.2e308 is no number a DynamoDB item holds (a 500 once).
+    status, body = train(ready, x_columns=["a", "b", "c"], rl_min_lr=1.2398079795525579e308)
+    assert status == 422, body
+    assert body["error"]["details"][0]["field"] == "rl_min_lr"
+
+
 def other_graph(ready: dict[str, str], units: int) -> dict[str, str]:
     body = classifier(units=units, activation="softmax")
     status, graph = call_api("POST", "/networks/graphs", body, owner=ready["owner"])

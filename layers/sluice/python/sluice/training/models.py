@@ -7,7 +7,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from sluice.datasets.models import ErrorInfo, UploadTicket
 from sluice.store.changes import RecordChanges
@@ -24,6 +24,10 @@ class TrainingStatus(StrEnum):
 
 
 OPEN_STATUSES = frozenset({TrainingStatus.QUEUED, TrainingStatus.RUNNING})
+
+
+STORED_MIN = 1e-100
+"""The smallest parameter kept as it is; a smaller one is 0 (DynamoDB holds no 1e-200)."""
 
 
 class TrainingParams(BaseModel):
@@ -44,22 +48,22 @@ class TrainingParams(BaseModel):
     validation_split: float = Field(0.1, ge=0.0, lt=1.0)
     test_split: float = Field(0.1, ge=0.0, lt=1.0)
     y_one_hot: bool = False
-    learning_rate: float | None = Field(None, gt=0.0, le=10.0)
+    learning_rate: float | None = Field(None, ge=1e-12, le=10.0)
     shuffle: bool = True
     validation_batch_size: int | None = Field(None, ge=1, le=65_536)
-    clipnorm: float | None = Field(None, gt=0.0)
-    clipvalue: float | None = Field(None, gt=0.0)
+    clipnorm: float | None = Field(None, ge=1e-12, le=1e12)
+    clipvalue: float | None = Field(None, ge=1e-12, le=1e12)
     early_stopping: bool = True
     es_monitor: str = Field("val_loss", max_length=64)
     es_mode: Literal["auto", "min", "max"] = "auto"
     es_patience: int = Field(5, ge=0, le=10_000)
-    es_min_delta: float = Field(0.0, ge=0.0)
+    es_min_delta: float = Field(0.0, ge=0.0, le=1e12)
     es_restore_best_weights: bool = True
     reduce_lr: bool = True
     rl_monitor: str = Field("val_loss", max_length=64)
-    rl_factor: float = Field(0.1, gt=0.0, lt=1.0)
+    rl_factor: float = Field(0.1, ge=1e-12, lt=1.0)
     rl_patience: int = Field(3, ge=0, le=10_000)
-    rl_min_lr: float = Field(1e-6, ge=0.0)
+    rl_min_lr: float = Field(1e-6, ge=0.0, le=10.0)
     save_best_model: bool = True
     save_training_logs: bool = True
     seed: int = Field(42, ge=0, le=2**31 - 1, description="Shuffles and splits with it.")
@@ -71,6 +75,13 @@ class TrainingParams(BaseModel):
             "week and the day (seven values)."
         ),
     )
+
+    @field_validator("validation_split", "test_split", "es_min_delta", "rl_min_lr")
+    @classmethod
+    def _storable(cls, value: float) -> float:
+        # Below 1e-100 a number is no DynamoDB number (its decimals span 1e-130..1e126),
+        # and for training it is 0; the bounds above keep the others within that span.
+        return 0.0 if value < STORED_MIN else value
 
     @model_validator(mode="after")
     def _splits_leave_training_rows(self) -> TrainingParams:
