@@ -22,6 +22,7 @@ from tests.integration.sessions_support import (
     sales_session,
 )
 from tests.integration.uploader import Uploader
+from tests.support import call_api
 
 
 @pytest.fixture(scope="module")
@@ -61,6 +62,18 @@ def test_sample_takes_n_or_a_fraction_not_both(sales: Any) -> None:
         422,
         "input_data.n: give either n or fraction (the other 0)",
     )
+
+
+def test_a_number_no_record_holds_is_422_and_stores_no_operation(sales: Any) -> None:
+    uploader, dataset, _, session_id = sales
+    status, body = run(
+        uploader, session_id, "sample", {"dataset": ref(dataset["id"]), "fraction": 1e-300}
+    )
+    assert status == 422, body
+    assert "1E-300 is no number a record can hold" in body["error"]["message"]
+    status, listed = call_api("GET", f"/sessions/{session_id}/operations", owner=uploader.owner)
+    assert status == 200, listed
+    assert all(op["input_data"].get("fraction") != 1e-300 for op in listed["items"])
 
 
 def other_csv(rows: int = 150) -> bytes:

@@ -11,14 +11,15 @@ import contextlib
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from decimal import Decimal
+from decimal import Decimal, DecimalException
 from typing import Any
 
 from boto3.dynamodb.conditions import Key
+from boto3.dynamodb.types import DYNAMODB_CONTEXT
 from botocore.exceptions import ClientError
 
 from sluice import aws
-from sluice.errors import BadRequest, PayloadTooLarge
+from sluice.errors import BadRequest, PayloadTooLarge, Unprocessable
 
 ITEM_LIMIT_BYTES = 400 * 1024
 """DynamoDB's largest item."""
@@ -47,9 +48,40 @@ def owner_key(owner: str) -> str:
 
 
 def to_item(data: dict[str, Any]) -> dict[str, Any]:
-    """JSON-ready data as a DynamoDB item (floats become Decimals)."""
+    """JSON-ready data as a DynamoDB item (floats become Decimals); a number no item can
+    hold is a 422 naming where it is (:func:`check_numbers`)."""
     converted: dict[str, Any] = json.loads(json.dumps(data), parse_float=Decimal)
+    check_numbers(converted)
     return converted
+
+
+def check_numbers(value: Any, path: str = "") -> None:
+    """Raise Unprocessable, naming the number's place (``inputs.fraction``), for a number
+    DynamoDB cannot hold: more than 38 digits, or a magnitude past 1e-130..1e126. boto3
+    would refuse it as the record is written, a server error after the request was
+    accepted; a bound in the request's model says the same sooner."""
+    if isinstance(value, dict):
+        for key, item in value.items():
+            check_numbers(item, f"{path}.{key}" if path else str(key))
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            check_numbers(item, f"{path}[{index}]")
+    elif isinstance(value, int | Decimal) and not isinstance(value, bool):
+        try:
+            number = DYNAMODB_CONTEXT.create_decimal(value)
+            # An exact subnormal (9.9e-131) passes the context; DynamoDB refuses it.
+            if number and not MIN_EXPONENT <= number.adjusted() <= MAX_EXPONENT:
+                raise ValueError(value)
+        except (DecimalException, ValueError) as exc:
+            raise Unprocessable(
+                f"{path or 'a value'}: {value} is no number a record can hold (38 digits, "
+                "magnitudes from 1e-130 to 1e126)",
+                {"field": path},
+            ) from exc
+
+
+MIN_EXPONENT, MAX_EXPONENT = -130, 125
+"""The decimal exponents of a DynamoDB number's first digit: 1e-130 up to 9.99...e125."""
 
 
 def from_item(item: dict[str, Any]) -> dict[str, Any]:
