@@ -42,6 +42,27 @@ def test_an_uploaded_csv_starts_the_job_by_itself(local: Any, ready: dict[str, s
     assert sum(done["rows"][s] for s in ("train", "validation", "test")) == 200
 
 
+def test_a_long_filename_names_its_dataset_with_its_last_200_characters(
+    ready: dict[str, str],
+) -> None:
+    # The API fuzzer's request: a 255-character name was a 500 (a dataset's is 200 at most).
+    filename = "0" * 250 + ".csv"
+    body = {"upload": {"filename": filename, "bytes": 10}, "x_columns": ["a"], "y_column": "b"}
+    path = f"/networks/graphs/{ready['graph']}/train"
+    status, job = call_api("POST", path, body, owner=ready["owner"])
+    assert status == 202, job
+    status, dataset = call_api("GET", f"/datasets/{job['dataset_id']}", owner=ready["owner"])
+    assert (status, dataset["name"]) == (200, filename[-200:])
+
+
+def test_a_filename_that_names_no_dataset_is_422_on_the_filename(ready: dict[str, str]) -> None:
+    body = {"upload": {"filename": "folder/", "bytes": 10}, "x_columns": ["a"], "y_column": "b"}
+    path = f"/networks/graphs/{ready['graph']}/train"
+    status, answer = call_api("POST", path, body, owner=ready["owner"])
+    assert status == 422, answer
+    assert answer["error"]["details"] == {"field": "upload.filename"}
+
+
 def test_a_failed_ingest_fails_the_job_with_its_reason(local: Any, ready: dict[str, str]) -> None:
     content = b"a,b,c,label\n\xe9,1,2,1\n"  # latin-1, undeclared: not UTF-8
     body = {

@@ -245,10 +245,14 @@ RemovableField = Literal[
 """Dataset attributes that ``DatasetRepository.update(remove=...)`` may delete."""
 
 
+DATASET_NAME_MAX = 200
+"""The longest name a dataset may have."""
+
+
 class DatasetCreate(InferenceSettings):
     """A new dataset: its name and folder, and the settings its inference starts with."""
 
-    name: str = Field(min_length=1, max_length=200)
+    name: str = Field(min_length=1, max_length=DATASET_NAME_MAX)
     path: str = Field("", max_length=1000, description="Folder, e.g. 'sales/2024/eu'.")
     description: str | None = Field(None, max_length=4000)
     allow_duplicate: bool = Field(
@@ -267,7 +271,7 @@ class DatasetCreate(InferenceSettings):
 class DatasetUpdate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    name: str | None = Field(None, min_length=1, max_length=200)
+    name: str | None = Field(None, min_length=1, max_length=DATASET_NAME_MAX)
     path: str | None = Field(None, max_length=1000)
     description: str | None = Field(None, max_length=4000)
 

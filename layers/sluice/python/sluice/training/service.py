@@ -7,9 +7,17 @@ import contextlib
 import json
 import uuid
 
+from pydantic import ValidationError
+
 from sluice import aws
 from sluice.config import Settings
-from sluice.datasets.models import Dataset, DatasetCreate, DatasetStatus, utcnow
+from sluice.datasets.models import (
+    DATASET_NAME_MAX,
+    Dataset,
+    DatasetCreate,
+    DatasetStatus,
+    utcnow,
+)
 from sluice.datasets.repository import DatasetRepository
 from sluice.datasets.rows import typed_manifest
 from sluice.datasets.service import create_dataset
@@ -104,10 +112,7 @@ def start_training(
                 f"upload.bytes: {body.upload.bytes} is over the {cfg.max_upload_bytes} allowed",
                 {"field": "upload.bytes", "limit": cfg.max_upload_bytes},
             )
-        name = body.upload.filename.rsplit("/", 1)[-1]
-        created = create_dataset(
-            cfg, datasets, owner, DatasetCreate(name=name, path="training", allow_duplicate=True)
-        )
+        created = create_dataset(cfg, datasets, owner, _upload_dataset(body.upload.filename))
         dataset_id, ticket = created.dataset.id, created.upload
     else:
         assert body.dataset_id is not None  # one of the two, by TrainCreate's validator
@@ -320,3 +325,16 @@ def cancel_prediction(
     if cancelled.run:
         _stop_execution(cfg.predict_state_machine_arn, cancelled.run, "cancelled")
     return cancelled
+
+
+def _upload_dataset(filename: str) -> DatasetCreate:
+    """The dataset an uploaded file becomes, named for the file (the last 200 characters
+    a dataset's name may have); a name no dataset may have is a 422 on the filename."""
+    name = filename.rsplit("/", 1)[-1][-DATASET_NAME_MAX:]
+    try:
+        return DatasetCreate(name=name, path="training", allow_duplicate=True)
+    except ValidationError as exc:
+        problem = exc.errors()[0]["msg"]
+        raise Unprocessable(
+            f"upload.filename: {problem} as a dataset's name", {"field": "upload.filename"}
+        ) from exc
