@@ -5,6 +5,7 @@
 
 import { ApiError, del, get, patch, post, put, seg } from "../api.js";
 import { histogram, topValues } from "../charts.js";
+import { DECIMALS, DELIMITERS, choice } from "./file_options.js";
 import { badge, bytes, errorBox, fill, h, number, onSubmit, poll, progressBar, showError, table, when } from "../ui.js";
 
 const TYPES = ["bool", "int8", "int16", "int32", "int64", "float32", "float64", "datetime", "timedelta", "category", "string"];
@@ -60,15 +61,6 @@ function columnsForm(dataset, after) {
     after();
   });
   return form;
-}
-
-// The dialect's choices: "" is detected from the file (null in the settings).
-const DELIMITERS = [["", "detected"], [",", "comma ,"], [";", "semicolon ;"], ["\t", "tab"], ["|", "pipe |"], [" ", "space-aligned"]];
-const DECIMALS = [["", "detected"], [".", "point ."], [",", "comma ,"]];
-
-function choice(name, label, options, current) {
-  return h("label", {}, label, h("select", { name },
-    options.map(([value, text]) => h("option", { value, selected: (current ?? "") === value }, text))));
 }
 
 function reinferCard(dataset, after) {

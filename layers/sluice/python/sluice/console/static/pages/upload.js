@@ -3,6 +3,7 @@
 
 import { get } from "../api.js";
 import { uploadFile } from "../upload.js";
+import { DECIMALS, DELIMITERS, choice } from "./file_options.js";
 import { badge, bytes, fill, h, onSubmit, poll, progressBar } from "../ui.js";
 
 function watchIngest(datasetId, status) {
@@ -64,11 +65,8 @@ export async function uploadPage(main) {
     h("label", {}, "Missing values (comma-separated, optional)", h("input", { name: "na_values", placeholder: "NA, -" })),
     h("details", { class: "file-options" },
       h("summary", {}, "File options (detected when left as they are)"),
-      h("label", {}, "Delimiter", h("select", { name: "delimiter" },
-        [["", "detected"], [",", "comma ,"], [";", "semicolon ;"], ["\t", "tab"], ["|", "pipe |"], [" ", "space-aligned"]]
-          .map(([value, text]) => h("option", { value }, text)))),
-      h("label", {}, "Decimal mark", h("select", { name: "decimal" },
-        [["", "detected"], [".", "point ."], [",", "comma ,"]].map(([value, text]) => h("option", { value }, text)))),
+      choice("delimiter", "Delimiter", DELIMITERS),
+      choice("decimal", "Decimal mark", DECIMALS),
       h("label", {}, "Encoding", h("input", { name: "encoding", placeholder: "UTF-8 (or cp1252, latin-1, utf-16-le ...)" }))),
     h("button", { type: "submit" }, "Upload"),
     h("div", { class: "sent" }, sent),
