@@ -127,7 +127,13 @@ def show(dataset_id: str, out: Output, api_url: str | None) -> None:
         out.out.print(schema_table(columns))
 
 
-_DELIMITER_WORDS = {",": "comma", "\t": "tab", ";": "semicolon", "|": "pipe", " ": "space-aligned"}
+DELIMITER_NAMES = {",": "comma", "\t": "tab", ";": "semicolon", "|": "pipe", " ": "space"}
+"""The delimiters by the words the CLI takes and shows (space: space-aligned columns)."""
+
+
+def _delimiter_word(delimiter: str) -> str:
+    word = DELIMITER_NAMES.get(delimiter, repr(delimiter))
+    return "space-aligned" if word == "space" else word
 
 
 def read_as(dataset: dict[str, Any]) -> str | None:
@@ -143,7 +149,7 @@ def read_as(dataset: dict[str, Any]) -> str | None:
 
     delimiter = dialect["delimiter"]
     words = [
-        told("delimiter", _DELIMITER_WORDS.get(delimiter, repr(delimiter))),
+        told("delimiter", _delimiter_word(delimiter)),
         told("quote", f"quote {dialect['quote']!r}"),
         told("decimal", f"decimal mark {dialect['decimal']!r}"),
     ]

@@ -9,7 +9,7 @@ from typing import Any, TypeVar
 import click
 
 from sluice.cli.common import Output, client_options, signed_in
-from sluice.cli.datasets import follow_ingest, print_dataset
+from sluice.cli.datasets import DELIMITER_NAMES, follow_ingest, print_dataset
 from sluice.client import ClientError
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -17,14 +17,8 @@ F = TypeVar("F", bound=Callable[..., Any])
 DETECT = "auto"
 """What a dialect option says to have the field detected (again)."""
 
-_DELIMITER_NAMES = {
-    "comma": ",",
-    "tab": "\t",
-    "\\t": "\t",
-    "semicolon": ";",
-    "pipe": "|",
-    "space": " ",
-}
+# The words ``show`` uses, and ``\t`` as a shell passes it.
+_DELIMITER_NAMES = {**{word: char for char, word in DELIMITER_NAMES.items()}, "\\t": "\t"}
 
 
 def split_values(values: tuple[str, ...]) -> list[str] | None:
